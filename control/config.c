@@ -1,0 +1,1012 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gossipd configuration loader. inih does the INI tokenising; this file
+ * feeds it lines through its own reader (to know the exact line number,
+ * which this inih build does not pass to handlers), checks every key
+ * against a table and validates values and cross-field constraints.
+ * Parsing stops at the first error.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "gsp_config.h"
+#include "gsp_log.h"
+#include "gsp_util.h"
+
+#define GSP_DNS_PORT 53
+#define GSP_CFG_SHOW_MAX 64	/* bytes of a bad value quoted in errors */
+
+enum gsp_cfg_type {
+	GSP_T_NAME,	/* char[], [A-Za-z0-9_.-], size from the table */
+	GSP_T_U8,
+	GSP_T_U16,
+	GSP_T_U32,
+	GSP_T_U64,	/* decimal or 0x hex, full range */
+	GSP_T_DOUBLE,
+	GSP_T_ADDR,	/* unicast IPv4 (uint32_t) */
+	GSP_T_GATEWAY,	/* IPv4, 0.0.0.0 = none */
+	GSP_T_PATH,	/* char[GSP_PATH_MAX] */
+	GSP_T_LEVEL,
+	GSP_T_SEED,	/* repeatable */
+	GSP_T_DNSNAME,
+	GSP_T_DNSSERVER,
+};
+
+struct gsp_cfg_key {
+	const char *section;
+	const char *name;
+	enum gsp_cfg_type type;
+	size_t off;		/* into struct gsp_config */
+	size_t size;		/* for strings */
+	uint64_t min, max;	/* integers */
+	double dmin, dmax;	/* doubles */
+};
+
+#define OFF(f) offsetof(struct gsp_config, f)
+#define SZ(f) sizeof(((struct gsp_config *)0)->f)
+
+/* Keys, in the order docs/CONFIG.md lists them. [app] is free-form. */
+static const struct gsp_cfg_key gsp_cfg_keys[] = {
+	{ "cluster", "name", GSP_T_NAME, OFF(cluster), SZ(cluster), 0, 0, 0, 0 },
+	{ "node", "name", GSP_T_NAME, OFF(node_name), SZ(node_name), 0, 0, 0, 0 },
+	{ "node", "id", GSP_T_U64, OFF(node_id), 0, 0, UINT64_MAX, 0, 0 },
+	{ "node", "address", GSP_T_ADDR, OFF(addr.ip), 0, 0, 0, 0, 0 },
+	{ "node", "port", GSP_T_U16, OFF(addr.port), 0, 1, 65535, 0, 0 },
+	{ "node", "prefix", GSP_T_U8, OFF(prefix_len), 0, 1, 32, 0, 0 },
+	{ "node", "gateway", GSP_T_GATEWAY, OFF(gateway), 0, 0, 0, 0, 0 },
+	{ "node", "mtu", GSP_T_U16, OFF(mtu), 0, 576, 9000, 0, 0 },
+	{ "gossip", "interval_ms", GSP_T_U32, OFF(interval_ms), 0, 10, 60000,
+	  0, 0 },
+	{ "gossip", "fanout", GSP_T_U32, OFF(fanout), 0, 1, 16, 0, 0 },
+	{ "gossip", "phi_suspect", GSP_T_DOUBLE, OFF(phi_suspect), 0, 0, 0,
+	  0.1, 100 },
+	{ "gossip", "phi_threshold", GSP_T_DOUBLE, OFF(phi_convict), 0, 0, 0,
+	  0.1, 100 },
+	{ "gossip", "forget_after_s", GSP_T_U32, OFF(forget_s), 0, 1, 604800,
+	  0, 0 },
+	{ "gossip", "leave_rounds", GSP_T_U32, OFF(leave_rounds), 0, 1, 64,
+	  0, 0 },
+	{ "gossip", "max_members", GSP_T_U32, OFF(max_members), 0, 2, 1048576,
+	  0, 0 },
+	{ "seeds", "seed", GSP_T_SEED, 0, 0, 0, 0, 0, 0 },
+	{ "seeds", "dns", GSP_T_DNSNAME, OFF(seed_dns), SZ(seed_dns), 0, 0,
+	  0, 0 },
+	{ "seeds", "dns_server", GSP_T_DNSSERVER, OFF(dns_server),
+	  SZ(dns_server), 0, 0, 0, 0 },
+	{ "seeds", "dns_refresh_s", GSP_T_U32, OFF(dns_refresh_s), 0, 1, 86400,
+	  0, 0 },
+	{ "control", "socket", GSP_T_PATH, OFF(socket_path), SZ(socket_path),
+	  0, 0, 0, 0 },
+	{ "control", "status_view", GSP_T_PATH, OFF(status_path),
+	  SZ(status_path), 0, 0, 0, 0 },
+	{ "control", "status_interval_ms", GSP_T_U32, OFF(status_interval_ms),
+	  0, 10, 1000, 0, 0 },
+	{ "dataplane", "port", GSP_T_U16, OFF(port_id), 0, 0, 1023, 0, 0 },
+	{ "dataplane", "burst", GSP_T_U32, OFF(burst), 0, 1, 256, 0, 0 },
+	{ "dataplane", "mbufs", GSP_T_U32, OFF(mbufs), 0, 511, 1048575, 0, 0 },
+	{ "dataplane", "idle_spin", GSP_T_U32, OFF(idle_spin), 0, 0, 1000000,
+	  0, 0 },
+	{ "dataplane", "idle_pause", GSP_T_U32, OFF(idle_pause), 0, 0, 1000000,
+	  0, 0 },
+	{ "dataplane", "idle_sleep_us", GSP_T_U32, OFF(idle_sleep_us), 0, 0,
+	  100000, 0, 0 },
+	{ "dataplane", "arp_timeout_s", GSP_T_U32, OFF(arp_timeout_s), 0, 1,
+	  86400, 0, 0 },
+	{ "dataplane", "rng_seed", GSP_T_U64, OFF(rng_seed), 0, 0, UINT64_MAX,
+	  0, 0 },
+	{ "log", "level", GSP_T_LEVEL, OFF(log_level), 0, 0, 0, 0, 0 },
+};
+
+#define GSP_CFG_NKEYS (sizeof(gsp_cfg_keys) / sizeof(gsp_cfg_keys[0]))
+
+static const char *const gsp_cfg_sections[] = {
+	"cluster", "node", "gossip", "seeds", "app", "control", "dataplane",
+	"log",
+};
+
+#define GSP_CFG_NSECTIONS \
+	(sizeof(gsp_cfg_sections) / sizeof(gsp_cfg_sections[0]))
+
+struct gsp_cfg_ctx {
+	struct gsp_config *cfg;
+	const char *path;
+	FILE *f;
+	unsigned int lineno;	/* line last handed to inih */
+	bool eof;
+	unsigned int err_line;	/* 0: no error yet */
+	char *err;
+	size_t errlen;
+	unsigned int key_line[GSP_CFG_NKEYS];	/* where each key was set */
+	unsigned int app_line[GSP_APP_KEYS_MAX];
+	bool seed_has_port[GSP_SEEDS_MAX];
+};
+
+/* Copies at most GSP_CFG_SHOW_MAX bytes of s, non-printables as '?'. */
+static const char *
+gsp_cfg_show(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 4 < len && i < GSP_CFG_SHOW_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (s[i] != '\0' && i + 4 <= len) {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static void
+gsp_cfg_vset_err(struct gsp_cfg_ctx *c, unsigned int line, const char *fmt,
+		 va_list ap)
+{
+	int n;
+
+	if (c->err_line != 0)
+		return;		/* only the first error is reported */
+	c->err_line = line == 0 ? (unsigned int)-1 : line;
+	if (c->err == NULL || c->errlen == 0)
+		return;
+	if (line != 0)
+		n = snprintf(c->err, c->errlen, "%s:%u: ", c->path, line);
+	else
+		n = snprintf(c->err, c->errlen, "%s: ", c->path);
+	if (n >= 0 && (size_t)n < c->errlen)
+		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+gsp_cfg_err(struct gsp_cfg_ctx *c, unsigned int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gsp_cfg_vset_err(c, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Error about the key on the current line: "file:line: [s] k: msg". */
+static void __attribute__((format(printf, 4, 5)))
+gsp_cfg_key_err(struct gsp_cfg_ctx *c, const char *section, const char *name,
+		const char *fmt, ...)
+{
+	char key[128];
+	char msg[GSP_CONFIG_ERR_MAX];
+	char show[GSP_CFG_SHOW_MAX + 4];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(key, sizeof(key), "[%s] %s", section,
+		 gsp_cfg_show(name, show, sizeof(show)));
+	gsp_cfg_err(c, c->lineno, "%s: %s", key, msg);
+}
+
+/* inih's inline comment rule: ';' at the start or after whitespace. */
+static const char *
+gsp_cfg_find(const char *s, const char *chars)
+{
+	bool was_space = true;
+
+	for (; *s != '\0'; s++) {
+		if (strchr(chars, *s) != NULL)
+			return s;
+		if (*s == ';' && was_space)
+			return NULL;
+		was_space = isspace((unsigned char)*s) != 0;
+	}
+	return NULL;
+}
+
+static bool
+gsp_cfg_section_known(const char *s, size_t len)
+{
+	for (size_t i = 0; i < GSP_CFG_NSECTIONS; i++)
+		if (strlen(gsp_cfg_sections[i]) == len &&
+		    memcmp(gsp_cfg_sections[i], s, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Checks the line inih is about to see for what it would only flag as
+ * "error on line N": missing ']', a line with no '=', an unknown section
+ * (inih never calls the handler for a section without keys).
+ */
+static bool
+gsp_cfg_precheck(struct gsp_cfg_ctx *c, const char *line)
+{
+	char show[GSP_CFG_SHOW_MAX + 4];
+	const char *p = line;
+	const char *end;
+
+	if (c->lineno == 1 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0' || *p == ';' || *p == '#')
+		return true;
+	if (*p == '[') {
+		end = gsp_cfg_find(p + 1, "]");
+		if (end == NULL) {
+			gsp_cfg_err(c, c->lineno,
+				    "syntax error: section header without ']'");
+			return false;
+		}
+		if (!gsp_cfg_section_known(p + 1, end - p - 1)) {
+			char name[GSP_CFG_SHOW_MAX + 1];
+			size_t n = end - p - 1;
+
+			if (n > GSP_CFG_SHOW_MAX)
+				n = GSP_CFG_SHOW_MAX;
+			memcpy(name, p + 1, n);
+			name[n] = '\0';
+			gsp_cfg_err(c, c->lineno, "unknown section [%s]",
+				    gsp_cfg_show(name, show, sizeof(show)));
+			return false;
+		}
+		return true;
+	}
+	end = gsp_cfg_find(p, "=:");
+	if (end == NULL) {
+		gsp_cfg_err(c, c->lineno,
+			    "syntax error: expected \"key = value\" or \"[section]\", got \"%s\"",
+			    gsp_cfg_show(p, show, sizeof(show)));
+		return false;
+	}
+	if (*end == ':') {
+		/* inih would split "key: value" or "a:b = c"; allow '=' only */
+		gsp_cfg_err(c, c->lineno,
+			    "syntax error: use '=' between key and value, got \"%s\"",
+			    gsp_cfg_show(p, show, sizeof(show)));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * inih reader: one whole line per call, leading blanks removed (so an
+ * indented key is a key, never a multi-line continuation). Lines longer
+ * than inih's buffer, NUL bytes and read errors stop parsing.
+ */
+static char *
+gsp_cfg_reader(char *str, int num, void *stream)
+{
+	struct gsp_cfg_ctx *c = stream;
+	bool any = false, lead = true;
+	int len = 0;
+	int ch;
+
+	if (c->err_line != 0 || c->eof || num < 2)
+		return NULL;
+	c->lineno++;
+	for (;;) {
+		ch = getc(c->f);
+		if (ch == EOF) {
+			if (ferror(c->f)) {
+				gsp_cfg_err(c, 0, "cannot read: %s",
+					    strerror(errno));
+				return NULL;
+			}
+			c->eof = true;
+			if (!any) {
+				c->lineno--;
+				return NULL;
+			}
+			break;
+		}
+		any = true;
+		if (ch == '\n')
+			break;
+		if (ch == '\0') {
+			gsp_cfg_err(c, c->lineno, "NUL byte in line");
+			return NULL;
+		}
+		if (lead && (ch == ' ' || ch == '\t'))
+			continue;
+		lead = false;
+		if (len >= num - 1) {
+			gsp_cfg_err(c, c->lineno,
+				    "line too long (max %d bytes)", num - 1);
+			return NULL;
+		}
+		str[len++] = (char)ch;
+	}
+	str[len] = '\0';
+	if (!gsp_cfg_precheck(c, str))
+		return NULL;
+	return str;
+}
+
+static int
+gsp_cfg_parse_u64(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	const char *digits = s;
+	char *end;
+	int base = 10;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		digits = s + 2;
+		if (!isxdigit((unsigned char)*digits))
+			return -1;
+	} else if (!isdigit((unsigned char)*digits)) {
+		/* strtoull would take "-1", " 1" and "+1" */
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(digits, &end, base);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+gsp_cfg_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+gsp_cfg_parse_double(const char *s, double min, double max, double *out)
+{
+	double v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]) && s[0] != '.')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+gsp_cfg_parse_ip(const char *s, uint32_t *out)
+{
+	struct in_addr in;
+
+	/* inet_pton takes exactly a.b.c.d, no octal or short forms */
+	if (inet_pton(AF_INET, s, &in) != 1)
+		return -1;
+	*out = ntohl(in.s_addr);
+	return 0;
+}
+
+/* 0, -1 bad address, -2 bad port. */
+static int
+gsp_cfg_parse_endpoint(const char *s, uint16_t default_port,
+		       struct gsp_addr *out, bool *has_port)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *colon;
+	uint64_t port = default_port;
+	size_t n;
+
+	colon = strchr(s, ':');
+	n = colon != NULL ? (size_t)(colon - s) : strlen(s);
+	if (n >= sizeof(ip))
+		return -1;
+	memcpy(ip, s, n);
+	ip[n] = '\0';
+	if (gsp_cfg_parse_ip(ip, &out->ip) != 0)
+		return -1;
+	if (colon != NULL &&
+	    gsp_cfg_parse_uint(colon + 1, 1, 65535, &port) != 0)
+		return -2;
+	out->port = (uint16_t)port;
+	if (has_port != NULL)
+		*has_port = colon != NULL;
+	return 0;
+}
+
+int
+gsp_parse_addr(const char *s, uint16_t default_port, struct gsp_addr *out)
+{
+	struct gsp_addr a;
+
+	if (s == NULL || out == NULL)
+		return -1;
+	if (gsp_cfg_parse_endpoint(s, default_port, &a, NULL) != 0)
+		return -1;
+	*out = a;
+	return 0;
+}
+
+/* "a.b.c.d:port", or "a.b.c.d" when port is 0. */
+void
+gsp_format_addr(const struct gsp_addr *a, char *buf, size_t len)
+{
+	if (buf == NULL || len == 0)
+		return;
+	if (a == NULL) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (a->port != 0)
+		snprintf(buf, len, "%u.%u.%u.%u:%u", a->ip >> 24,
+			 (a->ip >> 16) & 0xff, (a->ip >> 8) & 0xff, a->ip & 0xff,
+			 a->port);
+	else
+		snprintf(buf, len, "%u.%u.%u.%u", a->ip >> 24,
+			 (a->ip >> 16) & 0xff, (a->ip >> 8) & 0xff,
+			 a->ip & 0xff);
+}
+
+/* Unicast: not 0.0.0.0, not multicast or class E, not broadcast. */
+static bool
+gsp_cfg_ip_unicast(uint32_t ip)
+{
+	return ip != 0 && (ip >> 28) < 0xe;
+}
+
+/* "" when ok, else why not. */
+static const char *
+gsp_cfg_check_name(const char *s, size_t size)
+{
+	size_t n = strnlen(s, size);
+
+	if (n == 0)
+		return "must not be empty";
+	if (n >= size)
+		return "too long";
+	for (size_t i = 0; i < n; i++)
+		if (!gsp_name_char_ok(s[i]))
+			return "bad character";
+	return "";
+}
+
+/* DNS name: labels of [A-Za-z0-9_-], 1..63 bytes, 253 bytes in all. */
+static bool
+gsp_cfg_dns_name_ok(const char *s)
+{
+	size_t n = strnlen(s, 254);
+	size_t label = 0;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '.') {
+			/* a trailing dot (rooted name) is fine */
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)ch) && ch != '_' && ch != '-')
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return true;
+}
+
+static int
+gsp_cfg_set_string(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
+		   const char *value)
+{
+	char show[GSP_CFG_SHOW_MAX + 4];
+	char *dst = (char *)c->cfg + k->off;
+	size_t n = strlen(value);
+
+	if (n >= k->size) {
+		gsp_cfg_key_err(c, k->section, k->name,
+				"too long (%zu bytes, max %zu)", n,
+				k->size - 1);
+		return -1;
+	}
+	switch (k->type) {
+	case GSP_T_NAME:
+		if (*gsp_cfg_check_name(value, k->size) != '\0') {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be 1..%zu characters of [A-Za-z0-9_.-], got \"%s\"",
+					k->size - 1,
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		break;
+	case GSP_T_PATH:
+		if (n == 0) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must not be empty");
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)value[i];
+
+			if (ch < 0x20 || ch == 0x7f) {
+				gsp_cfg_key_err(c, k->section, k->name,
+						"control character in path");
+				return -1;
+			}
+		}
+		break;
+	case GSP_T_DNSNAME:
+		if (!gsp_cfg_dns_name_ok(value)) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be a DNS name (labels of [A-Za-z0-9_-], 1..63 bytes each), got \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		break;
+	case GSP_T_DNSSERVER: {
+		struct gsp_addr a;
+		int rc = gsp_cfg_parse_endpoint(value, GSP_DNS_PORT, &a, NULL);
+
+		if (rc == -2) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"port out of range 1..65535 in \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		if (rc != 0 || a.ip == 0) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be an IPv4 address with an optional :port, got \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		break;
+	}
+	default:
+		return -1;
+	}
+	memcpy(dst, value, n + 1);
+	return 0;
+}
+
+static int
+gsp_cfg_set_seed(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
+		 const char *value)
+{
+	char show[GSP_CFG_SHOW_MAX + 4];
+	struct gsp_config *cfg = c->cfg;
+	struct gsp_addr a;
+	bool has_port = false;
+	int rc;
+
+	if (cfg->n_seeds >= GSP_SEEDS_MAX) {
+		gsp_cfg_key_err(c, k->section, k->name,
+				"too many seeds (max %u)", GSP_SEEDS_MAX);
+		return -1;
+	}
+	/* the default port is filled in at the end: [node] port may follow */
+	rc = gsp_cfg_parse_endpoint(value, 0, &a, &has_port);
+	if (rc == -2) {
+		gsp_cfg_key_err(c, k->section, k->name,
+				"port out of range 1..65535 in \"%s\"",
+				gsp_cfg_show(value, show, sizeof(show)));
+		return -1;
+	}
+	if (rc != 0) {
+		gsp_cfg_key_err(c, k->section, k->name,
+				"must be an IPv4 address with an optional :port, got \"%s\"",
+				gsp_cfg_show(value, show, sizeof(show)));
+		return -1;
+	}
+	if (!gsp_cfg_ip_unicast(a.ip)) {
+		gsp_cfg_key_err(c, k->section, k->name,
+				"must be a unicast address, got \"%s\"",
+				gsp_cfg_show(value, show, sizeof(show)));
+		return -1;
+	}
+	c->seed_has_port[cfg->n_seeds] = has_port;
+	cfg->seeds[cfg->n_seeds++] = a;
+	return 0;
+}
+
+static int
+gsp_cfg_set_app(struct gsp_cfg_ctx *c, const char *name, const char *value)
+{
+	char show[GSP_CFG_SHOW_MAX + 4];
+	struct gsp_config *cfg = c->cfg;
+	const char *why;
+	size_t n;
+
+	why = gsp_cfg_check_name(name, GSP_APP_KEY_MAX);
+	if (*why != '\0') {
+		gsp_cfg_key_err(c, "app", name,
+				"key must be 1..%d characters of [A-Za-z0-9_.-] (%s)",
+				GSP_APP_KEY_MAX - 1, why);
+		return -1;
+	}
+	for (unsigned int i = 0; i < cfg->n_app; i++) {
+		if (strcmp(cfg->app_keys[i], name) == 0) {
+			gsp_cfg_key_err(c, "app", name,
+					"duplicate key (first set on line %u)",
+					c->app_line[i]);
+			return -1;
+		}
+	}
+	if (cfg->n_app >= GSP_APP_KEYS_MAX) {
+		gsp_cfg_key_err(c, "app", name, "too many keys (max %d)",
+				GSP_APP_KEYS_MAX);
+		return -1;
+	}
+	n = strlen(value);
+	if (n >= GSP_APP_VALUE_MAX) {
+		gsp_cfg_key_err(c, "app", name,
+				"value too long (%zu bytes, max %d)", n,
+				GSP_APP_VALUE_MAX - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)value[i];
+
+		if (ch < 0x20 || ch >= 0x7f) {
+			gsp_cfg_key_err(c, "app", name,
+					"value must be printable ASCII, got \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+	}
+	memcpy(cfg->app_keys[cfg->n_app], name, strlen(name) + 1);
+	memcpy(cfg->app_values[cfg->n_app], value, n + 1);
+	c->app_line[cfg->n_app] = c->lineno;
+	cfg->n_app++;
+	return 0;
+}
+
+static int
+gsp_cfg_set(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
+	    const char *value)
+{
+	char show[GSP_CFG_SHOW_MAX + 4];
+	void *dst = (char *)c->cfg + k->off;
+	uint64_t u;
+	double d;
+	uint32_t ip;
+
+	switch (k->type) {
+	case GSP_T_U8:
+	case GSP_T_U16:
+	case GSP_T_U32:
+		if (gsp_cfg_parse_uint(value, k->min, k->max, &u) != 0) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be an integer in %llu..%llu, got \"%s\"",
+					(unsigned long long)k->min,
+					(unsigned long long)k->max,
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		if (k->type == GSP_T_U8)
+			*(uint8_t *)dst = (uint8_t)u;
+		else if (k->type == GSP_T_U16)
+			*(uint16_t *)dst = (uint16_t)u;
+		else
+			*(uint32_t *)dst = (uint32_t)u;
+		return 0;
+	case GSP_T_U64:
+		if (gsp_cfg_parse_u64(value, &u) != 0) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be a 64-bit integer, decimal or 0x hex, got \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		*(uint64_t *)dst = u;
+		return 0;
+	case GSP_T_DOUBLE:
+		if (gsp_cfg_parse_double(value, k->dmin, k->dmax, &d) != 0) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be a number in %g..%g, got \"%s\"",
+					k->dmin, k->dmax,
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		*(double *)dst = d;
+		return 0;
+	case GSP_T_ADDR:
+	case GSP_T_GATEWAY:
+		if (gsp_cfg_parse_ip(value, &ip) != 0) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be an IPv4 address, got \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		if ((k->type == GSP_T_ADDR || ip != 0) &&
+		    !gsp_cfg_ip_unicast(ip)) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be a unicast address, got \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		*(uint32_t *)dst = ip;
+		return 0;
+	case GSP_T_LEVEL: {
+		int lvl = gsp_log_level_parse(value);
+
+		if (lvl < 0) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be one of error, warning, notice, info, debug, got \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		*(int *)dst = lvl;
+		return 0;
+	}
+	case GSP_T_SEED:
+		return gsp_cfg_set_seed(c, k, value);
+	default:
+		return gsp_cfg_set_string(c, k, value);
+	}
+}
+
+static int
+gsp_cfg_handler(void *user, const char *section, const char *name,
+		const char *value)
+{
+	struct gsp_cfg_ctx *c = user;
+	char show[GSP_CFG_SHOW_MAX + 4];
+	size_t i;
+
+	if (c->err_line != 0)
+		return 0;
+	if (section[0] == '\0') {
+		gsp_cfg_err(c, c->lineno,
+			    "key \"%s\" outside any section",
+			    gsp_cfg_show(name, show, sizeof(show)));
+		return 0;
+	}
+	if (!gsp_cfg_section_known(section, strlen(section))) {
+		/* the reader already rejects these; kept for safety */
+		gsp_cfg_err(c, c->lineno, "unknown section [%s]",
+			    gsp_cfg_show(section, show, sizeof(show)));
+		return 0;
+	}
+	if (strcmp(section, "app") == 0)
+		return gsp_cfg_set_app(c, name, value) == 0;
+
+	for (i = 0; i < GSP_CFG_NKEYS; i++)
+		if (strcmp(gsp_cfg_keys[i].section, section) == 0 &&
+		    strcmp(gsp_cfg_keys[i].name, name) == 0)
+			break;
+	if (i == GSP_CFG_NKEYS) {
+		gsp_cfg_key_err(c, section, name, "unknown key");
+		return 0;
+	}
+	if (c->key_line[i] != 0 && gsp_cfg_keys[i].type != GSP_T_SEED) {
+		gsp_cfg_key_err(c, section, name,
+				"duplicate key (first set on line %u)",
+				c->key_line[i]);
+		return 0;
+	}
+	if (gsp_cfg_set(c, &gsp_cfg_keys[i], value) != 0)
+		return 0;
+	if (c->key_line[i] == 0)
+		c->key_line[i] = c->lineno;
+	return 1;
+}
+
+static unsigned int
+gsp_cfg_line_of(const struct gsp_cfg_ctx *c, const char *section,
+		const char *name)
+{
+	for (size_t i = 0; i < GSP_CFG_NKEYS; i++)
+		if (strcmp(gsp_cfg_keys[i].section, section) == 0 &&
+		    strcmp(gsp_cfg_keys[i].name, name) == 0)
+			return c->key_line[i];
+	return 0;
+}
+
+/* The later of the lines that set either key: where to point the user. */
+static unsigned int
+gsp_cfg_line_of2(const struct gsp_cfg_ctx *c, const char *s1, const char *n1,
+		 const char *s2, const char *n2)
+{
+	unsigned int a = gsp_cfg_line_of(c, s1, n1);
+	unsigned int b = gsp_cfg_line_of(c, s2, n2);
+
+	return a > b ? a : b;
+}
+
+static int
+gsp_cfg_default_path(struct gsp_cfg_ctx *c, char *dst, size_t size,
+		     const char *fmt_key, const char *prefix,
+		     const char *suffix)
+{
+	const struct gsp_config *cfg = c->cfg;
+	int n;
+
+	if (dst[0] != '\0')
+		return 0;
+	n = snprintf(dst, size, "%s%s.%s%s", prefix, cfg->cluster,
+		     cfg->node_name, suffix);
+	if (n < 0 || (size_t)n >= size) {
+		dst[0] = '\0';
+		gsp_cfg_err(c, 0,
+			    "[control] %s: the default path %s<cluster>.<node>%s would be %d bytes (max %zu); set it explicitly",
+			    fmt_key, prefix, suffix, n, size - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* Required keys, defaults that depend on others, cross-field checks. */
+static int
+gsp_cfg_finish(struct gsp_cfg_ctx *c)
+{
+	struct gsp_config *cfg = c->cfg;
+	unsigned int line;
+
+	if (cfg->cluster[0] == '\0') {
+		gsp_cfg_err(c, 0, "[cluster] name is required");
+		return -1;
+	}
+	if (cfg->node_name[0] == '\0') {
+		gsp_cfg_err(c, 0, "[node] name is required");
+		return -1;
+	}
+	if (gsp_cfg_line_of(c, "node", "address") == 0) {
+		gsp_cfg_err(c, 0, "[node] address is required");
+		return -1;
+	}
+
+	for (unsigned int i = 0; i < cfg->n_seeds; i++)
+		if (!c->seed_has_port[i])
+			cfg->seeds[i].port = cfg->addr.port;
+
+	if (!(cfg->phi_suspect < cfg->phi_convict)) {
+		line = gsp_cfg_line_of2(c, "gossip", "phi_suspect", "gossip",
+					"phi_threshold");
+		gsp_cfg_err(c, line,
+			    "[gossip] phi_suspect (%g) must be below phi_threshold (%g)",
+			    cfg->phi_suspect, cfg->phi_convict);
+		return -1;
+	}
+	if ((uint64_t)cfg->forget_s * 1000 < (uint64_t)cfg->interval_ms * 10) {
+		line = gsp_cfg_line_of2(c, "gossip", "forget_after_s",
+					"gossip", "interval_ms");
+		gsp_cfg_err(c, line,
+			    "[gossip] forget_after_s (%u) must be at least 10 gossip intervals (interval_ms %u)",
+			    cfg->forget_s, cfg->interval_ms);
+		return -1;
+	}
+	if (cfg->gateway != 0) {
+		uint32_t mask = cfg->prefix_len >= 32 ? UINT32_MAX :
+			~(UINT32_MAX >> cfg->prefix_len);
+
+		line = gsp_cfg_line_of2(c, "node", "gateway", "node",
+					"prefix");
+		if (cfg->gateway == cfg->addr.ip) {
+			gsp_cfg_err(c, line,
+				    "[node] gateway must differ from [node] address");
+			return -1;
+		}
+		if ((cfg->gateway & mask) != (cfg->addr.ip & mask)) {
+			char gw[32], ad[32];
+			struct gsp_addr g = { .ip = cfg->gateway, .port = 0 };
+			struct gsp_addr a = { .ip = cfg->addr.ip, .port = 0 };
+
+			gsp_format_addr(&g, gw, sizeof(gw));
+			gsp_format_addr(&a, ad, sizeof(ad));
+			gsp_cfg_err(c, line,
+				    "[node] gateway %s is not on-link for %s/%u",
+				    gw, ad, cfg->prefix_len);
+			return -1;
+		}
+	}
+	if (cfg->dns_server[0] != '\0' && cfg->seed_dns[0] == '\0') {
+		gsp_cfg_err(c, gsp_cfg_line_of(c, "seeds", "dns_server"),
+			    "[seeds] dns_server is set but [seeds] dns is not");
+		return -1;
+	}
+
+	if (gsp_cfg_default_path(c, cfg->socket_path, sizeof(cfg->socket_path),
+				 "socket", "/run/gossipd/", ".sock") != 0 ||
+	    gsp_cfg_default_path(c, cfg->status_path, sizeof(cfg->status_path),
+				 "status_view", "/dev/shm/gossipd.", "") != 0)
+		return -1;
+	if (strcmp(cfg->socket_path, cfg->status_path) == 0) {
+		line = gsp_cfg_line_of2(c, "control", "socket", "control",
+					"status_view");
+		gsp_cfg_err(c, line,
+			    "[control] socket and status_view must differ");
+		return -1;
+	}
+	return 0;
+}
+
+void
+gsp_config_defaults(struct gsp_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->node_id = 0;
+	cfg->addr.port = GSP_DEFAULT_PORT;
+	cfg->prefix_len = 24;
+	cfg->gateway = 0;
+	cfg->mtu = 1500;
+	cfg->interval_ms = 1000;
+	cfg->fanout = 2;
+	cfg->phi_suspect = 5.0;
+	cfg->phi_convict = 8.0;
+	cfg->forget_s = 3600;
+	cfg->leave_rounds = 3;
+	cfg->max_members = 65536;
+	cfg->dns_refresh_s = 30;
+	cfg->status_interval_ms = 100;
+	cfg->port_id = 0;
+	cfg->burst = 32;
+	cfg->mbufs = 4095;
+	cfg->idle_spin = 64;
+	cfg->idle_pause = 256;
+	cfg->idle_sleep_us = 1000;
+	cfg->arp_timeout_s = 300;
+	cfg->rng_seed = 0;
+	cfg->log_level = LOG_INFO;
+	/* socket_path and status_path are derived once names are known */
+}
+
+int
+gsp_config_load(const char *path, struct gsp_config *cfg, char *err,
+		size_t errlen)
+{
+	struct gsp_cfg_ctx c;
+	int ret;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	memset(&c, 0, sizeof(c));
+	c.path = path != NULL ? path : "(null)";
+	c.err = err;
+	c.errlen = errlen;
+	if (path == NULL || cfg == NULL) {
+		gsp_cfg_err(&c, 0, "cannot open: %s", strerror(EINVAL));
+		return -1;
+	}
+	gsp_config_defaults(cfg);
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+	c.cfg = cfg;
+
+	c.f = fopen(path, "r");
+	if (c.f == NULL) {
+		gsp_cfg_err(&c, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	ret = ini_parse_stream(gsp_cfg_reader, &c, gsp_cfg_handler, &c);
+	fclose(c.f);
+	c.f = NULL;
+
+	/* inih's own error (a line we did not pre-check) came first */
+	if (ret > 0 && (c.err_line == 0 || (unsigned int)ret < c.err_line)) {
+		c.err_line = 0;
+		gsp_cfg_err(&c, (unsigned int)ret, "syntax error");
+		return -1;
+	}
+	if (ret == -2 && c.err_line == 0) {
+		gsp_cfg_err(&c, 0, "out of memory");
+		return -1;
+	}
+	if (c.err_line != 0)
+		return -1;
+	return gsp_cfg_finish(&c) == 0 ? 0 : -1;
+}

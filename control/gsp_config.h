@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gossipd configuration: an INI file parsed with inih and validated into
+ * struct gsp_config. Every error names file:line. See docs/CONFIG.md.
+ */
+#ifndef GSP_CONFIG_H
+#define GSP_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gsp_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GSP_CONFIG_ERR_MAX 512
+#define GSP_PATH_MAX 108	/* fits sockaddr_un.sun_path */
+
+struct gsp_config {
+	char path[PATH_MAX];		/* the file that was loaded */
+
+	/* [cluster] */
+	char cluster[GSP_CLUSTER_MAX];	/* name: required, [A-Za-z0-9_.-] */
+
+	/* [node] */
+	char node_name[GSP_NAME_MAX];	/* name: required, [A-Za-z0-9_.-] */
+	uint64_t node_id;		/* id: 0 = derived from the name */
+	struct gsp_addr addr;		/* address (required) + port (7946) */
+	uint8_t prefix_len;		/* prefix: on-link subnet, default 24 */
+	uint32_t gateway;		/* gateway: 0 = none (host order) */
+	uint16_t mtu;			/* mtu: 576..9000, default 1500 */
+
+	/* [gossip] */
+	uint32_t interval_ms;		/* interval_ms: 1000 */
+	uint32_t fanout;		/* fanout: 2 (1..16) */
+	double phi_suspect;		/* phi_suspect: 5 */
+	double phi_convict;		/* phi_threshold: 8 */
+	uint32_t forget_s;		/* forget_after_s: 3600 */
+	uint32_t leave_rounds;		/* leave_rounds: 3 */
+	uint32_t max_members;		/* max_members: 65536 */
+
+	/* [seeds] */
+	struct gsp_addr seeds[GSP_SEEDS_MAX];	/* seed = ip[:port], repeated */
+	unsigned int n_seeds;
+	char seed_dns[256];		/* dns = name; "_x._udp.y" is SRV */
+	char dns_server[64];		/* dns_server = ip[:port], optional */
+	uint32_t dns_refresh_s;		/* dns_refresh_s: 30 */
+
+	/* [app] key = value: initial application state */
+	char app_keys[GSP_APP_KEYS_MAX][GSP_APP_KEY_MAX];
+	char app_values[GSP_APP_KEYS_MAX][GSP_APP_VALUE_MAX];
+	unsigned int n_app;
+
+	/* [control] */
+	char socket_path[GSP_PATH_MAX];	/* socket: /run/gossipd/<c>.<n>.sock */
+	char status_path[GSP_PATH_MAX];	/* status_view: /dev/shm/gossipd.<c>.<n> */
+	uint32_t status_interval_ms;	/* status_interval_ms: 100 (10..1000) */
+
+	/* [dataplane] */
+	uint16_t port_id;		/* port: DPDK port id, 0 */
+	uint32_t burst;			/* burst: 32 (1..256) */
+	uint32_t mbufs;			/* mbufs: 4095 */
+	uint32_t idle_spin;		/* idle_spin: empty polls before pause, 64 */
+	uint32_t idle_pause;		/* idle_pause: empty polls before sleep, 256 */
+	uint32_t idle_sleep_us;		/* idle_sleep_us: max sleep, 1000 */
+	uint32_t arp_timeout_s;		/* arp_timeout_s: 300 */
+	uint64_t rng_seed;		/* rng_seed: 0 = from the clock */
+
+	/* [log] */
+	int log_level;			/* level: error|warning|notice|info|debug */
+};
+
+/* Defaults for every field; the file then overrides them. */
+void gsp_config_defaults(struct gsp_config *cfg);
+/* 0, or -1 with a "file:line: message" (or "file: message") in err. */
+int gsp_config_load(const char *path, struct gsp_config *cfg, char *err,
+		    size_t errlen);
+/* "1.2.3.4" or "1.2.3.4:7946" -> addr; 0 or -1. */
+int gsp_parse_addr(const char *s, uint16_t default_port, struct gsp_addr *out);
+void gsp_format_addr(const struct gsp_addr *a, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GSP_CONFIG_H */

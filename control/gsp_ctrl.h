@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control plane: a thread off the dataplane lcores that resolves seeds,
+ * serves gossipctl on a Unix socket and publishes the status view.
+ *
+ * It talks to the dataplane only through the gsp_dp_* functions below, a
+ * link-time seam implemented in dataplane/ (commands go over an rte_ring to
+ * the protocol lcore, events come back the same way); control/ itself
+ * includes no DPDK header.
+ */
+#ifndef GSP_CTRL_H
+#define GSP_CTRL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gsp_config.h"
+#include "gsp_core.h"
+#include "gossipd/status_view.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- implemented by the dataplane ---- */
+
+/* 0, or -EAGAIN (command ring full), -EINVAL. */
+int gsp_dp_submit_set_app(const char *key, const char *value);
+int gsp_dp_submit_leave(void);
+int gsp_dp_submit_seeds(const struct gsp_addr *seeds, unsigned int n);
+/* true when an event was taken from the event ring */
+bool gsp_dp_poll_event(struct gsp_event *ev);
+/* Fills up to max per-lcore counter records; returns how many. */
+unsigned int gsp_dp_lcore_stats(struct gsp_sv_lcore *out, unsigned int max);
+const struct gsp_node *gsp_dp_node(void);
+/* The core's clock (monotonic ns), to turn core times into wall time. */
+uint64_t gsp_dp_now_ns(void);
+bool gsp_dp_quit_requested(void);
+
+/* ---- implemented by control/ ---- */
+
+/* The control thread's body; returns when gsp_dp_quit_requested(). */
+int gsp_ctrl_run(const struct gsp_config *cfg);
+
+/*
+ * Seed resolution: the static list, then DNS (SRV, then A records of each
+ * target; a plain name resolves A records). Blocking, bounded by
+ * timeout_ms. Returns the number of seeds written, or -1 with err set.
+ */
+int gsp_seeds_resolve(const struct gsp_config *cfg, struct gsp_addr *out,
+		      unsigned int max, unsigned int timeout_ms, char *err,
+		      size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GSP_CTRL_H */

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gossipd protocol core: push-pull gossip (SYN/ACK/ACK2 digests), versioned
+ * application state and a phi accrual failure detector.
+ *
+ * The core reads no clock, random source or socket: time is passed in as
+ * now_ns (any monotonic nanosecond clock), randomness comes from a seed in
+ * the parameters, and packets leave through gsp_io_send(), a link-time seam
+ * implemented by each adapter (DPDK dataplane, unit tests, simulator).
+ *
+ * Threading: one thread (the protocol lcore) calls every gsp_node_* function
+ * except the ones marked "any thread", which read the member table and the
+ * counters without locks and never see a torn record.
+ */
+#ifndef GSP_CORE_H
+#define GSP_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GSP_CLUSTER_MAX 32	/* bytes incl. NUL */
+#define GSP_NAME_MAX 64		/* bytes incl. NUL */
+#define GSP_APP_KEYS_MAX 8	/* application state keys per member */
+#define GSP_APP_KEY_MAX 32	/* bytes incl. NUL */
+#define GSP_APP_VALUE_MAX 64	/* bytes incl. NUL */
+#define GSP_SEEDS_MAX 64
+#define GSP_DEFAULT_PORT 7946
+
+enum gsp_member_state {
+	GSP_STATE_ALIVE = 0,
+	GSP_STATE_SUSPECT = 1,
+	GSP_STATE_DOWN = 2,
+	GSP_STATE_LEFT = 3,
+};
+
+const char *gsp_state_name(unsigned int state);
+
+/* IPv4 endpoint, both fields in host byte order. */
+struct gsp_addr {
+	uint32_t ip;
+	uint16_t port;
+};
+
+struct gsp_app_entry {
+	uint64_t version;
+	char key[GSP_APP_KEY_MAX];
+	char value[GSP_APP_VALUE_MAX];
+};
+
+/* A consistent copy of one member record. */
+struct gsp_member_view {
+	uint64_t id;
+	uint64_t generation;
+	uint64_t heartbeat;
+	uint64_t version;		/* highest version of any of its state */
+	uint64_t last_update_ns;	/* core clock when heartbeat last advanced */
+	uint64_t state_since_ns;	/* core clock of the last state change */
+	uint32_t ip;
+	uint16_t port;
+	uint8_t state;			/* enum gsp_member_state */
+	uint8_t app_count;
+	uint32_t phi_milli;		/* phi x 1000, saturated */
+	char name[GSP_NAME_MAX];
+	struct gsp_app_entry app[GSP_APP_KEYS_MAX];
+};
+
+struct gsp_node_params {
+	char cluster[GSP_CLUSTER_MAX];
+	char name[GSP_NAME_MAX];
+	uint64_t id;			/* 0: derived from name */
+	uint64_t generation;		/* must grow across restarts */
+	struct gsp_addr addr;
+	uint32_t capacity;		/* max members, self included */
+	uint64_t gossip_interval_ns;
+	uint32_t fanout;
+	double phi_suspect;
+	double phi_convict;
+	uint64_t forget_ns;		/* down/left members dropped after */
+	uint16_t max_payload;		/* gossip bytes per packet (MTU-28) */
+	uint32_t leave_rounds;		/* rounds gossiped after LEAVE */
+	uint64_t rng_seed;
+	void *io_ctx;			/* handed back to gsp_io_* */
+};
+
+/* Drop reasons for received payloads; index into rx_drop[]. */
+enum gsp_rx_err {
+	GSP_RX_OK = 0,
+	GSP_RX_TRUNCATED,	/* shorter than its header or its entries */
+	GSP_RX_BAD_MAGIC,
+	GSP_RX_BAD_VERSION,
+	GSP_RX_BAD_LENGTH,	/* length field disagrees with datagram */
+	GSP_RX_BAD_TYPE,
+	GSP_RX_WRONG_CLUSTER,
+	GSP_RX_BAD_COUNT,	/* entry count impossible for the length */
+	GSP_RX_BAD_ENTRY,	/* malformed member/app record */
+	GSP_RX_SELF,		/* claims to come from our own id */
+	GSP_RX_ERR_MAX,
+};
+
+const char *gsp_rx_err_name(unsigned int err);
+
+/* Written by the protocol thread only; read with gsp_node_counters_read. */
+struct gsp_node_counters {
+	uint64_t rounds;
+	uint64_t tx_syn, tx_ack, tx_ack2, tx_leave;
+	uint64_t rx_syn, rx_ack, rx_ack2, rx_leave;
+	uint64_t rx_drop[GSP_RX_ERR_MAX];
+	uint64_t merged;		/* member states that were newer */
+	uint64_t stale;			/* member states that were not */
+	uint64_t table_full;		/* new members refused: capacity */
+	uint64_t seed_contacts;
+	uint64_t members, alive, suspect, down, left;
+};
+
+enum gsp_event_type {
+	GSP_EV_JOINED = 1,	/* new member learned */
+	GSP_EV_STATE,		/* state changed */
+	GSP_EV_RESTARTED,	/* higher generation replaced the entry */
+	GSP_EV_FORGOTTEN,	/* down/left member removed */
+	GSP_EV_TABLE_FULL,	/* first refusal since the table had room */
+	GSP_EV_APP_REJECTED,	/* set KEY refused: name = the key */
+};
+
+struct gsp_event {
+	uint8_t type;
+	uint8_t old_state;
+	uint8_t new_state;
+	uint64_t id;
+	uint64_t generation;
+	char name[GSP_NAME_MAX];
+};
+
+struct gsp_node;
+
+/* Link-time seam: every adapter defines these. */
+void gsp_io_send(void *io_ctx, const struct gsp_addr *dst,
+		 const uint8_t *payload, uint16_t len);
+void gsp_io_event(void *io_ctx, const struct gsp_event *ev);
+
+uint64_t gsp_id_from_name(const char *name);
+uint32_t gsp_cluster_hash(const char *cluster);
+
+/* Returns NULL and sets *err to a negative errno on failure. */
+struct gsp_node *gsp_node_create(const struct gsp_node_params *p, int *err);
+void gsp_node_destroy(struct gsp_node *node);
+
+void gsp_node_rx(struct gsp_node *node, const struct gsp_addr *src,
+		 const uint8_t *payload, uint16_t len, uint64_t now_ns);
+/* Runs a round when due; returns the core clock of the next deadline. */
+uint64_t gsp_node_tick(struct gsp_node *node, uint64_t now_ns);
+
+/* 0 or -EINVAL (bad key/value), -ENOSPC (too many keys). */
+int gsp_node_set_app(struct gsp_node *node, const char *key,
+		     const char *value);
+void gsp_node_leave(struct gsp_node *node, uint64_t now_ns);
+/* true once a LEAVE was announced and its linger rounds are over */
+bool gsp_node_leave_done(const struct gsp_node *node);
+void gsp_node_set_seeds(struct gsp_node *node, const struct gsp_addr *seeds,
+			unsigned int n);
+
+uint64_t gsp_node_id(const struct gsp_node *node);
+uint64_t gsp_node_generation(const struct gsp_node *node);
+
+/* Any thread. */
+uint32_t gsp_node_slot_count(const struct gsp_node *node);
+bool gsp_node_member_read(const struct gsp_node *node, uint32_t slot,
+			  struct gsp_member_view *out);
+void gsp_node_counters_read(const struct gsp_node *node,
+			    struct gsp_node_counters *out);
+
+/* Bytes of memory per member slot (table record + index entry estimate). */
+size_t gsp_node_bytes_per_member(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GSP_CORE_H */

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Phi accrual failure detector (Hayashibara et al.), with the exponential
+ * inter-arrival model Cassandra uses:
+ *   phi(t) = (t - last_arrival) / (mean_interval * ln 10)
+ * i.e. -log10 of the probability that a heartbeat is still to come.
+ * Intervals are kept in microseconds over a sliding window.
+ */
+#ifndef GSP_PHI_H
+#define GSP_PHI_H
+
+#include <stdint.h>
+
+#define GSP_PHI_WINDOW 32
+
+struct gsp_phi {
+	uint64_t last_ns;		/* last heartbeat arrival */
+	uint64_t sum_us;		/* sum of the window */
+	uint32_t min_mean_us;		/* floor on the mean: damp bursts */
+	uint16_t n;			/* samples in the window */
+	uint16_t next;			/* ring index of the next sample */
+	uint32_t interval_us[GSP_PHI_WINDOW];
+};
+
+/* Starts with one sample of initial_ns (the expected interval). */
+void gsp_phi_init(struct gsp_phi *fd, uint64_t now_ns, uint64_t initial_ns,
+		  uint64_t min_mean_ns);
+void gsp_phi_heartbeat(struct gsp_phi *fd, uint64_t now_ns);
+double gsp_phi_mean_ns(const struct gsp_phi *fd);
+double gsp_phi_value(const struct gsp_phi *fd, uint64_t now_ns);
+/* Moves the last arrival forward: time the local node itself was stalled
+ * must not count against its peers. */
+void gsp_phi_shift(struct gsp_phi *fd, uint64_t delta_ns);
+
+#endif /* GSP_PHI_H */

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "gsp_core.h"
+
+uint64_t
+gsp_id_from_name(const char *name)
+{
+	/* FNV-1a 64: stable across restarts and builds, so a restarted node
+	 * keeps its id and only its generation changes. */
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *name != '\0'; name++) {
+		h ^= (uint8_t)*name;
+		h *= 0x100000001b3ULL;
+	}
+	return h != 0 ? h : 1;
+}
+
+uint32_t
+gsp_cluster_hash(const char *cluster)
+{
+	uint32_t h = 0x811c9dc5u;
+
+	for (; *cluster != '\0'; cluster++) {
+		h ^= (uint8_t)*cluster;
+		h *= 0x01000193u;
+	}
+	return h;
+}
+
+const char *
+gsp_state_name(unsigned int state)
+{
+	static const char *const names[] = {
+		[GSP_STATE_ALIVE] = "alive",
+		[GSP_STATE_SUSPECT] = "suspect",
+		[GSP_STATE_DOWN] = "down",
+		[GSP_STATE_LEFT] = "left",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
+}
+
+const char *
+gsp_rx_err_name(unsigned int err)
+{
+	static const char *const names[GSP_RX_ERR_MAX] = {
+		[GSP_RX_OK] = "ok",
+		[GSP_RX_TRUNCATED] = "truncated",
+		[GSP_RX_BAD_MAGIC] = "bad_magic",
+		[GSP_RX_BAD_VERSION] = "bad_version",
+		[GSP_RX_BAD_LENGTH] = "bad_length",
+		[GSP_RX_BAD_TYPE] = "bad_type",
+		[GSP_RX_WRONG_CLUSTER] = "wrong_cluster",
+		[GSP_RX_BAD_COUNT] = "bad_count",
+		[GSP_RX_BAD_ENTRY] = "bad_entry",
+		[GSP_RX_SELF] = "self",
+	};
+
+	return err < GSP_RX_ERR_MAX ? names[err] : "unknown";
+}

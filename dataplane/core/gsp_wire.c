@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include "gsp_util.h"
+#include "gsp_wire.h"
+
+static uint16_t
+gsp_wire_body_off(uint8_t type)
+{
+	switch (type) {
+	case GSP_MSG_SYN:
+		return GSP_WIRE_HDR_LEN + GSP_WIRE_SYN_PREFIX;
+	case GSP_MSG_ACK:
+		return GSP_WIRE_HDR_LEN + GSP_WIRE_ACK_PREFIX;
+	default:
+		return GSP_WIRE_HDR_LEN;
+	}
+}
+
+uint32_t
+gsp_wire_max_digests(uint16_t max_payload)
+{
+	if (max_payload < GSP_WIRE_HDR_LEN + GSP_WIRE_SYN_PREFIX)
+		return 0;
+	return (max_payload - GSP_WIRE_HDR_LEN) / GSP_WIRE_DIGEST_LEN;
+}
+
+uint32_t
+gsp_wire_max_states(uint16_t max_payload)
+{
+	if (max_payload < GSP_WIRE_HDR_LEN)
+		return 0;
+	return (max_payload - GSP_WIRE_HDR_LEN) / GSP_WIRE_STATE_FIXED;
+}
+
+static bool
+gsp_printable(const uint8_t *p, uint8_t len)
+{
+	for (uint8_t i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static bool
+gsp_name_ok(const uint8_t *p, uint8_t len)
+{
+	for (uint8_t i = 0; i < len; i++)
+		if (!gsp_name_char_ok((char)p[i]))
+			return false;
+	return true;
+}
+
+/* Reads one member state at *off; advances *off. */
+static int
+gsp_wire_read_state(const uint8_t *buf, uint16_t len, uint16_t *off,
+		    struct gsp_wire_state *st)
+{
+	const uint8_t *p = buf + *off;
+	uint32_t o = *off;
+	uint8_t name_len;
+
+	if (o + GSP_WIRE_STATE_FIXED > len)
+		return GSP_RX_TRUNCATED;
+	st->id = gsp_get_le64(p);
+	st->generation = gsp_get_le64(p + 8);
+	st->heartbeat = gsp_get_le64(p + 16);
+	st->version = gsp_get_le64(p + 24);
+	st->ip = gsp_get_le32(p + 32);
+	st->port = gsp_get_le16(p + 36);
+	st->status = p[38];
+	name_len = p[39];
+	st->app_count = p[40];
+	/* p[41..43] reserved, ignored for forward compatibility */
+	if (st->id == 0 || st->generation == 0 ||
+	    st->status > GSP_WIRE_STATUS_LEFT || name_len == 0 ||
+	    name_len >= GSP_NAME_MAX || st->app_count > GSP_APP_KEYS_MAX ||
+	    st->heartbeat > st->version)
+		return GSP_RX_BAD_ENTRY;
+	o += GSP_WIRE_STATE_FIXED;
+	if (o + name_len > len)
+		return GSP_RX_TRUNCATED;
+	if (!gsp_name_ok(buf + o, name_len))
+		return GSP_RX_BAD_ENTRY;
+	memcpy(st->name, buf + o, name_len);
+	st->name[name_len] = '\0';
+	o += name_len;
+	for (uint8_t i = 0; i < st->app_count; i++) {
+		struct gsp_app_entry *a = &st->app[i];
+		uint8_t klen, vlen;
+
+		if (o + GSP_WIRE_APP_FIXED > len)
+			return GSP_RX_TRUNCATED;
+		a->version = gsp_get_le64(buf + o);
+		klen = buf[o + 8];
+		vlen = buf[o + 9];
+		if (klen == 0 || klen >= GSP_APP_KEY_MAX ||
+		    vlen >= GSP_APP_VALUE_MAX || a->version > st->version)
+			return GSP_RX_BAD_ENTRY;
+		o += GSP_WIRE_APP_FIXED;
+		if (o + klen + vlen > len)
+			return GSP_RX_TRUNCATED;
+		if (!gsp_name_ok(buf + o, klen) ||
+		    !gsp_printable(buf + o + klen, vlen))
+			return GSP_RX_BAD_ENTRY;
+		memcpy(a->key, buf + o, klen);
+		a->key[klen] = '\0';
+		memcpy(a->value, buf + o + klen, vlen);
+		a->value[vlen] = '\0';
+		o += klen + vlen;
+		for (uint8_t j = 0; j < i; j++)
+			if (strcmp(st->app[j].key, a->key) == 0)
+				return GSP_RX_BAD_ENTRY;
+	}
+	*off = (uint16_t)o;
+	return GSP_RX_OK;
+}
+
+static void
+gsp_wire_read_digest(const uint8_t *p, struct gsp_digest *d)
+{
+	d->id = gsp_get_le64(p);
+	d->generation = gsp_get_le64(p + 8);
+	d->version = gsp_get_le64(p + 16);
+}
+
+static int
+gsp_wire_decode_syn(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
+{
+	uint32_t body = len - GSP_WIRE_HDR_LEN;
+	const uint8_t *p;
+
+	if (body < GSP_WIRE_SYN_PREFIX)
+		return GSP_RX_TRUNCATED;
+	if ((uint32_t)m->hdr.count * GSP_WIRE_DIGEST_LEN !=
+	    body - GSP_WIRE_SYN_PREFIX)
+		return GSP_RX_BAD_COUNT;
+	p = buf + GSP_WIRE_HDR_LEN;
+	m->range_lo = gsp_get_le64(p);
+	m->range_hi = gsp_get_le64(p + 8);
+	if (m->range_lo > m->range_hi)
+		return GSP_RX_BAD_ENTRY;
+	p += GSP_WIRE_SYN_PREFIX;
+	for (uint32_t i = 0; i < m->hdr.count; i++) {
+		struct gsp_digest *d = &m->digests[i];
+
+		gsp_wire_read_digest(p + i * GSP_WIRE_DIGEST_LEN, d);
+		/* sorted, unique and inside the range: lets the receiver
+		 * binary-search and know what the sender does not have */
+		if (d->id == 0 || d->id < m->range_lo || d->id > m->range_hi ||
+		    (i > 0 && d->id <= m->digests[i - 1].id))
+			return GSP_RX_BAD_ENTRY;
+	}
+	m->n_digests = m->hdr.count;
+	return GSP_RX_OK;
+}
+
+static int
+gsp_wire_decode_states(const uint8_t *buf, uint16_t len, uint16_t off,
+		       uint32_t n, struct gsp_wire_msg *m)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int rc = gsp_wire_read_state(buf, len, &off, &m->states[i]);
+
+		if (rc != GSP_RX_OK)
+			return rc;
+	}
+	m->n_states = n;
+	return GSP_RX_OK;
+}
+
+int
+gsp_wire_decode(const uint8_t *buf, uint16_t len, uint32_t cluster,
+		struct gsp_wire_msg *m, struct gsp_digest *digests,
+		struct gsp_wire_state *states)
+{
+	struct gsp_wire_hdr *h = &m->hdr;
+	uint32_t n_states, n_req, max_states;
+	uint16_t off;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->digests = digests;
+	m->states = states;
+	if (len < GSP_WIRE_HDR_LEN)
+		return GSP_RX_TRUNCATED;
+	if (gsp_get_le32(buf + GSP_HDR_OFF_MAGIC) != GSP_WIRE_MAGIC)
+		return GSP_RX_BAD_MAGIC;
+	h->version = buf[GSP_HDR_OFF_VERSION];
+	h->type = buf[GSP_HDR_OFF_TYPE];
+	h->flags = gsp_get_le16(buf + GSP_HDR_OFF_FLAGS);
+	h->length = gsp_get_le16(buf + GSP_HDR_OFF_LENGTH);
+	h->count = gsp_get_le16(buf + GSP_HDR_OFF_COUNT);
+	h->cluster = gsp_get_le32(buf + GSP_HDR_OFF_CLUSTER);
+	h->sender_id = gsp_get_le64(buf + GSP_HDR_OFF_SENDER);
+	if (h->version != GSP_WIRE_VERSION)
+		return GSP_RX_BAD_VERSION;
+	if (h->length != len)
+		return GSP_RX_BAD_LENGTH;
+	if (h->cluster != cluster)
+		return GSP_RX_WRONG_CLUSTER;
+	if (h->sender_id == 0)
+		return GSP_RX_BAD_ENTRY;
+	max_states = gsp_wire_max_states(len);
+
+	switch (h->type) {
+	case GSP_MSG_SYN:
+		return gsp_wire_decode_syn(buf, len, m);
+	case GSP_MSG_ACK:
+		if (len < GSP_WIRE_HDR_LEN + GSP_WIRE_ACK_PREFIX)
+			return GSP_RX_TRUNCATED;
+		n_states = gsp_get_le16(buf + GSP_WIRE_HDR_LEN);
+		n_req = gsp_get_le16(buf + GSP_WIRE_HDR_LEN + 2);
+		if (n_states + n_req != h->count || n_states > max_states ||
+		    GSP_WIRE_HDR_LEN + GSP_WIRE_ACK_PREFIX +
+		    n_states * GSP_WIRE_STATE_FIXED +
+		    n_req * GSP_WIRE_DIGEST_LEN > len)
+			return GSP_RX_BAD_COUNT;
+		off = GSP_WIRE_HDR_LEN + GSP_WIRE_ACK_PREFIX;
+		for (uint32_t i = 0; i < n_states; i++) {
+			rc = gsp_wire_read_state(buf, len, &off, &states[i]);
+			if (rc != GSP_RX_OK)
+				return rc;
+		}
+		m->n_states = n_states;
+		if ((uint32_t)off + n_req * GSP_WIRE_DIGEST_LEN != len)
+			return GSP_RX_BAD_LENGTH;
+		for (uint32_t i = 0; i < n_req; i++) {
+			gsp_wire_read_digest(buf + off, &digests[i]);
+			if (digests[i].id == 0)
+				return GSP_RX_BAD_ENTRY;
+			off += GSP_WIRE_DIGEST_LEN;
+		}
+		m->n_digests = n_req;
+		return GSP_RX_OK;
+	case GSP_MSG_ACK2:
+	case GSP_MSG_LEAVE:
+		if (h->count > max_states || h->count == 0 ||
+		    (h->type == GSP_MSG_LEAVE && h->count != 1))
+			return GSP_RX_BAD_COUNT;
+		rc = gsp_wire_decode_states(buf, len, GSP_WIRE_HDR_LEN,
+					    h->count, m);
+		if (rc != GSP_RX_OK)
+			return rc;
+		off = GSP_WIRE_HDR_LEN;
+		for (uint32_t i = 0; i < m->n_states; i++)
+			off += gsp_wire_state_len(&states[i]);
+		if (off != len)
+			return GSP_RX_BAD_LENGTH;
+		if (h->type == GSP_MSG_LEAVE &&
+		    (states[0].id != h->sender_id ||
+		     states[0].status != GSP_WIRE_STATUS_LEFT))
+			return GSP_RX_BAD_ENTRY;
+		return GSP_RX_OK;
+	default:
+		return GSP_RX_BAD_TYPE;
+	}
+}
+
+void
+gsp_wire_begin(struct gsp_wire_writer *w, uint8_t *buf, uint16_t cap,
+	       uint8_t type, uint32_t cluster, uint64_t sender_id)
+{
+	w->buf = buf;
+	w->cap = cap;
+	w->type = type;
+	w->n_states = 0;
+	w->n_digests = 0;
+	w->off = gsp_wire_body_off(type);
+	memset(buf, 0, w->off);
+	gsp_put_le32(buf + GSP_HDR_OFF_MAGIC, GSP_WIRE_MAGIC);
+	buf[GSP_HDR_OFF_VERSION] = GSP_WIRE_VERSION;
+	buf[GSP_HDR_OFF_TYPE] = type;
+	gsp_put_le32(buf + GSP_HDR_OFF_CLUSTER, cluster);
+	gsp_put_le64(buf + GSP_HDR_OFF_SENDER, sender_id);
+}
+
+void
+gsp_wire_set_range(struct gsp_wire_writer *w, uint64_t lo, uint64_t hi)
+{
+	gsp_put_le64(w->buf + GSP_WIRE_HDR_LEN, lo);
+	gsp_put_le64(w->buf + GSP_WIRE_HDR_LEN + 8, hi);
+}
+
+uint16_t
+gsp_wire_state_len(const struct gsp_wire_state *st)
+{
+	uint16_t n = GSP_WIRE_STATE_FIXED + (uint16_t)strlen(st->name);
+
+	for (uint8_t i = 0; i < st->app_count; i++)
+		n += GSP_WIRE_APP_FIXED + strlen(st->app[i].key) +
+			strlen(st->app[i].value);
+	return n;
+}
+
+bool
+gsp_wire_put_state(struct gsp_wire_writer *w, const struct gsp_wire_state *st)
+{
+	uint16_t need = gsp_wire_state_len(st);
+	uint8_t *p = w->buf + w->off;
+	size_t name_len = strlen(st->name);
+
+	if ((uint32_t)w->off + need > w->cap || w->n_digests != 0)
+		return false;
+	gsp_put_le64(p, st->id);
+	gsp_put_le64(p + 8, st->generation);
+	gsp_put_le64(p + 16, st->heartbeat);
+	gsp_put_le64(p + 24, st->version);
+	gsp_put_le32(p + 32, st->ip);
+	gsp_put_le16(p + 36, st->port);
+	p[38] = st->status;
+	p[39] = (uint8_t)name_len;
+	p[40] = st->app_count;
+	p[41] = p[42] = p[43] = 0;
+	p += GSP_WIRE_STATE_FIXED;
+	memcpy(p, st->name, name_len);
+	p += name_len;
+	for (uint8_t i = 0; i < st->app_count; i++) {
+		size_t kl = strlen(st->app[i].key);
+		size_t vl = strlen(st->app[i].value);
+
+		gsp_put_le64(p, st->app[i].version);
+		p[8] = (uint8_t)kl;
+		p[9] = (uint8_t)vl;
+		memcpy(p + GSP_WIRE_APP_FIXED, st->app[i].key, kl);
+		memcpy(p + GSP_WIRE_APP_FIXED + kl, st->app[i].value, vl);
+		p += GSP_WIRE_APP_FIXED + kl + vl;
+	}
+	w->off += need;
+	w->n_states++;
+	return true;
+}
+
+bool
+gsp_wire_put_digest(struct gsp_wire_writer *w, const struct gsp_digest *d)
+{
+	uint8_t *p = w->buf + w->off;
+
+	if ((uint32_t)w->off + GSP_WIRE_DIGEST_LEN > w->cap)
+		return false;
+	gsp_put_le64(p, d->id);
+	gsp_put_le64(p + 8, d->generation);
+	gsp_put_le64(p + 16, d->version);
+	w->off += GSP_WIRE_DIGEST_LEN;
+	w->n_digests++;
+	return true;
+}
+
+uint16_t
+gsp_wire_finish(struct gsp_wire_writer *w)
+{
+	gsp_put_le16(w->buf + GSP_HDR_OFF_LENGTH, w->off);
+	gsp_put_le16(w->buf + GSP_HDR_OFF_COUNT, w->n_states + w->n_digests);
+	if (w->type == GSP_MSG_ACK) {
+		gsp_put_le16(w->buf + GSP_WIRE_HDR_LEN, w->n_states);
+		gsp_put_le16(w->buf + GSP_WIRE_HDR_LEN + 2, w->n_digests);
+	}
+	return w->off;
+}
+
+bool
+gsp_wire_empty(const struct gsp_wire_writer *w)
+{
+	return w->n_states == 0 && w->n_digests == 0;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Gossip wire format (docs/PROTOCOL.md). Every message is one UDP payload:
+ * a 24-byte header, then a body whose shape depends on the type. All
+ * integers are little-endian. Decoders validate a whole message before the
+ * node applies any of it, so a malformed packet changes nothing.
+ */
+#ifndef GSP_WIRE_H
+#define GSP_WIRE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gsp_core.h"
+
+#define GSP_WIRE_MAGIC 0x31505347u	/* "GSP1" */
+#define GSP_WIRE_VERSION 1
+#define GSP_WIRE_HDR_LEN 24
+#define GSP_WIRE_DIGEST_LEN 24
+#define GSP_WIRE_SYN_PREFIX 16		/* range_lo, range_hi */
+#define GSP_WIRE_ACK_PREFIX 8		/* n_states, n_requests, reserved */
+#define GSP_WIRE_STATE_FIXED 44
+#define GSP_WIRE_APP_FIXED 10
+#define GSP_WIRE_STATE_MAX (GSP_WIRE_STATE_FIXED + GSP_NAME_MAX - 1 + \
+	GSP_APP_KEYS_MAX * (GSP_WIRE_APP_FIXED + GSP_APP_KEY_MAX - 1 + \
+			    GSP_APP_VALUE_MAX - 1))
+#define GSP_WIRE_MIN_PAYLOAD (GSP_WIRE_HDR_LEN + GSP_WIRE_ACK_PREFIX + \
+	GSP_WIRE_STATE_MAX)
+
+enum gsp_msg_type {
+	GSP_MSG_SYN = 1,	/* digest of a range of members */
+	GSP_MSG_ACK = 2,	/* states the SYN sender lacks + requests */
+	GSP_MSG_ACK2 = 3,	/* states that an ACK requested */
+	GSP_MSG_LEAVE = 4,	/* the sender's own state, marked left */
+};
+
+/* member state status byte on the wire */
+#define GSP_WIRE_STATUS_NORMAL 0
+#define GSP_WIRE_STATUS_LEFT 1
+
+/* Header offsets, pinned. */
+#define GSP_HDR_OFF_MAGIC 0
+#define GSP_HDR_OFF_VERSION 4
+#define GSP_HDR_OFF_TYPE 5
+#define GSP_HDR_OFF_FLAGS 6
+#define GSP_HDR_OFF_LENGTH 8
+#define GSP_HDR_OFF_COUNT 10
+#define GSP_HDR_OFF_CLUSTER 12
+#define GSP_HDR_OFF_SENDER 16
+#ifndef __cplusplus
+_Static_assert(GSP_HDR_OFF_SENDER + 8 == GSP_WIRE_HDR_LEN, "wire header");
+#endif
+
+struct gsp_wire_hdr {
+	uint8_t version;
+	uint8_t type;
+	uint16_t flags;
+	uint16_t length;
+	uint16_t count;
+	uint32_t cluster;
+	uint64_t sender_id;
+};
+
+struct gsp_digest {
+	uint64_t id;
+	uint64_t generation;
+	uint64_t version;
+};
+
+/* A member's gossiped state, as its owner published it. */
+struct gsp_wire_state {
+	uint64_t id;
+	uint64_t generation;
+	uint64_t heartbeat;
+	uint64_t version;
+	uint32_t ip;
+	uint16_t port;
+	uint8_t status;
+	uint8_t app_count;
+	char name[GSP_NAME_MAX];
+	struct gsp_app_entry app[GSP_APP_KEYS_MAX];
+};
+
+/* A decoded message: pointers into caller-provided scratch arrays. */
+struct gsp_wire_msg {
+	struct gsp_wire_hdr hdr;
+	uint64_t range_lo, range_hi;		/* SYN */
+	struct gsp_digest *digests;		/* SYN digests, ACK requests */
+	uint32_t n_digests;
+	struct gsp_wire_state *states;		/* ACK, ACK2, LEAVE */
+	uint32_t n_states;
+};
+
+/* Largest entry counts a payload of max_payload bytes can carry. */
+uint32_t gsp_wire_max_digests(uint16_t max_payload);
+uint32_t gsp_wire_max_states(uint16_t max_payload);
+
+/*
+ * Decode and validate a whole message. digests/states must hold
+ * gsp_wire_max_digests/states(len) entries. Returns GSP_RX_OK or the
+ * enum gsp_rx_err reason it was rejected for.
+ */
+int gsp_wire_decode(const uint8_t *buf, uint16_t len, uint32_t cluster,
+		    struct gsp_wire_msg *msg, struct gsp_digest *digests,
+		    struct gsp_wire_state *states);
+
+/* Incremental encoder over a caller buffer. */
+struct gsp_wire_writer {
+	uint8_t *buf;
+	uint16_t cap;
+	uint16_t off;
+	uint16_t n_states;
+	uint16_t n_digests;
+	uint8_t type;
+};
+
+void gsp_wire_begin(struct gsp_wire_writer *w, uint8_t *buf, uint16_t cap,
+		    uint8_t type, uint32_t cluster, uint64_t sender_id);
+void gsp_wire_set_range(struct gsp_wire_writer *w, uint64_t lo, uint64_t hi);
+uint16_t gsp_wire_state_len(const struct gsp_wire_state *st);
+/* false when the entry does not fit; the writer is then unchanged */
+bool gsp_wire_put_state(struct gsp_wire_writer *w,
+			const struct gsp_wire_state *st);
+bool gsp_wire_put_digest(struct gsp_wire_writer *w,
+			 const struct gsp_digest *d);
+/* For ACK: states must all be put before the first request digest. */
+uint16_t gsp_wire_finish(struct gsp_wire_writer *w);
+bool gsp_wire_empty(const struct gsp_wire_writer *w);
+
+/* (generation, version) order: <0, 0, >0 */
+static inline int
+gsp_version_cmp(uint64_t gen_a, uint64_t ver_a, uint64_t gen_b, uint64_t ver_b)
+{
+	if (gen_a != gen_b)
+		return gen_a < gen_b ? -1 : 1;
+	if (ver_a != ver_b)
+		return ver_a < ver_b ? -1 : 1;
+	return 0;
+}
+
+#endif /* GSP_WIRE_H */

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dataplane side of the control seam (control/gsp_ctrl.h): commands go
+ * to the protocol lcore over an MP/SC rte_ring, events come back over an
+ * SP/SC ring. Neither side ever blocks the other.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "gossipd.h"
+#include "gsp_ctrl.h"
+
+/* the u64 counters of struct gsp_sv_lcore, rx_packets up to reserved */
+#define GSP_LSTAT_COUNT ((offsetof(struct gsp_sv_lcore, reserved) - \
+	offsetof(struct gsp_sv_lcore, rx_packets)) / sizeof(uint64_t))
+
+static int
+gsp_dp_submit(const struct gsp_cmd *cmd)
+{
+	if (gsp_dp.cmd_ring == NULL)
+		return -ENODEV;
+	return rte_ring_mp_enqueue_elem(gsp_dp.cmd_ring, (void *)(uintptr_t)cmd,
+					sizeof(*cmd)) == 0 ? 0 : -EAGAIN;
+}
+
+int
+gsp_dp_submit_set_app(const char *key, const char *value)
+{
+	struct gsp_cmd cmd = { .type = GSP_CMD_SET_APP };
+
+	if (strlen(key) >= sizeof(cmd.key) || strlen(value) >= sizeof(cmd.value))
+		return -EINVAL;
+	strcpy(cmd.key, key);
+	strcpy(cmd.value, value);
+	return gsp_dp_submit(&cmd);
+}
+
+int
+gsp_dp_submit_leave(void)
+{
+	struct gsp_cmd cmd = { .type = GSP_CMD_LEAVE };
+
+	return gsp_dp_submit(&cmd);
+}
+
+int
+gsp_dp_submit_seeds(const struct gsp_addr *seeds, unsigned int n)
+{
+	struct gsp_cmd cmd = { .type = GSP_CMD_SEEDS };
+
+	if (n > GSP_SEEDS_MAX)
+		return -EINVAL;
+	cmd.n_seeds = n;
+	memcpy(cmd.seeds, seeds, n * sizeof(*seeds));
+	return gsp_dp_submit(&cmd);
+}
+
+bool
+gsp_dp_poll_event(struct gsp_event *ev)
+{
+	return rte_ring_sc_dequeue_elem(gsp_dp.event_ring, ev,
+					sizeof(*ev)) == 0;
+}
+
+unsigned int
+gsp_dp_lcore_stats(struct gsp_sv_lcore *out, unsigned int max)
+{
+	unsigned int n = 0, lcore;
+
+	RTE_LCORE_FOREACH(lcore) {
+		const struct gsp_lcore_conf *lc = &gsp_dp.lconf[lcore];
+		const uint64_t *src = &lc->stats.rx_packets;
+		uint64_t *dst;
+
+		if (!lc->enabled || n >= max)
+			continue;
+		out[n] = (struct gsp_sv_lcore){ .lcore_id = lcore,
+			.port_id = gsp_dp.port_id, .queue_id = lc->queue_id };
+		dst = &out[n].rx_packets;
+		for (size_t i = 0; i < GSP_LSTAT_COUNT; i++)
+			dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+		n++;
+	}
+	return n;
+}
+
+const struct gsp_node *
+gsp_dp_node(void)
+{
+	return gsp_dp.node;
+}
+
+uint64_t
+gsp_dp_now_ns(void)
+{
+	return gsp_dp_tsc_to_ns(rte_get_tsc_cycles());
+}
+
+bool
+gsp_dp_quit_requested(void)
+{
+	return gsp_dp.force_quit;
+}
+
+/* The core's event seam: queue for the control thread, which logs. */
+void
+gsp_io_event(void *io_ctx, const struct gsp_event *ev)
+{
+	RTE_SET_USED(io_ctx);
+	if (rte_ring_sp_enqueue_elem(gsp_dp.event_ring, (void *)(uintptr_t)ev,
+				     sizeof(*ev)) != 0)
+		__atomic_fetch_add(&gsp_dp.events_dropped, 1, __ATOMIC_RELAXED);
+}
+
+void
+gsp_dp_process_commands(struct gsp_dp *dp, uint64_t now_ns)
+{
+	struct gsp_cmd cmd;
+
+	/* bounded: at most the ring's size per loop iteration */
+	for (unsigned int i = 0; i < GSP_CMD_RING_SIZE; i++) {
+		if (rte_ring_sc_dequeue_elem(dp->cmd_ring, &cmd,
+					     sizeof(cmd)) != 0)
+			return;
+		switch (cmd.type) {
+		case GSP_CMD_SET_APP:
+			if (gsp_node_set_app(dp->node, cmd.key, cmd.value) != 0) {
+				struct gsp_event ev = {
+					.type = GSP_EV_APP_REJECTED };
+
+				snprintf(ev.name, sizeof(ev.name), "%s", cmd.key);
+				gsp_io_event(NULL, &ev);
+			}
+			break;
+		case GSP_CMD_LEAVE:
+			gsp_node_leave(dp->node, now_ns);
+			break;
+		case GSP_CMD_SEEDS:
+			gsp_node_set_seeds(dp->node, cmd.seeds, cmd.n_seeds);
+			break;
+		}
+	}
+}

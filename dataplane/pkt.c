@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ethernet/IPv4/UDP in and out. Every header field is bounds-checked
+ * against the frame before use; anything that is not a well-formed UDP
+ * datagram to our address and port is counted and dropped.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "gossipd.h"
+
+#define GSP_IP_TTL 64
+
+void
+gsp_tx_flush(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
+{
+	uint16_t sent;
+
+	if (lc->tx_len == 0)
+		return;
+	sent = rte_eth_tx_burst(dp->port_id, lc->queue_id, lc->tx_buf,
+				lc->tx_len);
+	if (unlikely(sent < lc->tx_len)) {
+		GSP_LSTAT_ADD(lc, tx_dropped, lc->tx_len - sent);
+		rte_pktmbuf_free_bulk(&lc->tx_buf[sent], lc->tx_len - sent);
+	}
+	lc->tx_len = 0;
+}
+
+void
+gsp_tx_enqueue(struct gsp_dp *dp, struct gsp_lcore_conf *lc, struct rte_mbuf *m)
+{
+	GSP_LSTAT_ADD(lc, tx_packets, 1);
+	GSP_LSTAT_ADD(lc, tx_bytes, rte_pktmbuf_pkt_len(m));
+	lc->tx_buf[lc->tx_len++] = m;
+	if (lc->tx_len == GSP_MAX_PKT_BURST)
+		gsp_tx_flush(dp, lc);
+}
+
+/* The core's packet seam: wrap a gossip payload in UDP/IPv4/Ethernet. */
+void
+gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
+	    uint16_t len)
+{
+	struct gsp_lcore_conf *lc = io_ctx;
+	struct gsp_dp *dp = &gsp_dp;
+	const struct rte_ether_addr *dmac;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+	struct rte_mbuf *m;
+	uint32_t next_hop = dst->ip;
+	uint64_t now_ns = gsp_dp_tsc_to_ns(rte_get_tsc_cycles());
+	uint16_t frame_len = sizeof(*eth) + sizeof(*ip) + sizeof(*udp) + len;
+
+	if (dst->ip == dp->ip && dst->port == dp->cfg->addr.port)
+		return;
+	if ((dst->ip & dp->netmask) != (dp->ip & dp->netmask) &&
+	    dp->cfg->gateway != 0)
+		next_hop = dp->cfg->gateway;
+	dmac = gsp_arp_resolve(dp, lc, next_hop, now_ns);
+	if (dmac == NULL) {
+		GSP_LSTAT_ADD(lc, tx_no_arp, 1);
+		return;
+	}
+	m = rte_pktmbuf_alloc(dp->pool);
+	if (unlikely(m == NULL || rte_pktmbuf_tailroom(m) < frame_len)) {
+		rte_pktmbuf_free(m);
+		GSP_LSTAT_ADD(lc, tx_dropped, 1);
+		return;
+	}
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, frame_len);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+
+	rte_ether_addr_copy(dmac, &eth->dst_addr);
+	rte_ether_addr_copy(&dp->mac, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(frame_len - sizeof(*eth));
+	ip->packet_id = rte_cpu_to_be_16(lc->ip_id++);
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = GSP_IP_TTL;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(dp->ip);
+	ip->dst_addr = rte_cpu_to_be_32(dst->ip);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+
+	udp->src_port = rte_cpu_to_be_16(dp->cfg->addr.port);
+	udp->dst_port = rte_cpu_to_be_16(dst->port);
+	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + len);
+	udp->dgram_cksum = 0;
+	rte_memcpy(udp + 1, payload, len);
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+
+	gsp_tx_enqueue(dp, lc, m);
+}
+
+static void
+gsp_parse_error(struct gsp_lcore_conf *lc)
+{
+	GSP_LSTAT_ADD(lc, rx_parse_errors, 1);
+}
+
+/* Parses one frame (contiguous) and hands a gossip payload to the core. */
+static void
+gsp_frame_process(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+		  const uint8_t *frame, uint32_t len, uint64_t now_ns)
+{
+	const struct rte_ether_hdr *eth = (const void *)frame;
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_udp_hdr *udp;
+	uint32_t ihl, ip_len, udp_len, src_ip;
+	struct gsp_addr src;
+	uint16_t type;
+
+	if (len < sizeof(*eth)) {
+		gsp_parse_error(lc);
+		return;
+	}
+	type = rte_be_to_cpu_16(eth->ether_type);
+	if (type == RTE_ETHER_TYPE_ARP) {
+		gsp_arp_input(dp, lc, frame, len, now_ns);
+		return;
+	}
+	if (type != RTE_ETHER_TYPE_IPV4) {
+		GSP_LSTAT_ADD(lc, rx_not_gossip, 1);
+		return;
+	}
+	len -= sizeof(*eth);
+	ip = (const void *)(eth + 1);
+	if (len < sizeof(*ip)) {
+		gsp_parse_error(lc);
+		return;
+	}
+	ihl = (uint32_t)(ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * 4;
+	ip_len = rte_be_to_cpu_16(ip->total_length);
+	/* frames may carry Ethernet padding past total_length, never less */
+	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || ihl > len ||
+	    ip_len < ihl || ip_len > len ||
+	    rte_raw_cksum(ip, ihl) != 0xffff) {
+		gsp_parse_error(lc);
+		return;
+	}
+	if (rte_be_to_cpu_32(ip->dst_addr) != dp->ip ||
+	    ip->next_proto_id != IPPROTO_UDP) {
+		GSP_LSTAT_ADD(lc, rx_not_gossip, 1);
+		return;
+	}
+	/* gossip never fragments (DF, payload <= MTU) */
+	if (rte_be_to_cpu_16(ip->fragment_offset) &
+	    (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
+		gsp_parse_error(lc);
+		return;
+	}
+	if (ip_len - ihl < sizeof(*udp)) {
+		gsp_parse_error(lc);
+		return;
+	}
+	udp = (const void *)((const uint8_t *)ip + ihl);
+	udp_len = rte_be_to_cpu_16(udp->dgram_len);
+	if (udp_len < sizeof(*udp) || udp_len != ip_len - ihl) {
+		gsp_parse_error(lc);
+		return;
+	}
+	if (rte_be_to_cpu_16(udp->dst_port) != dp->cfg->addr.port) {
+		GSP_LSTAT_ADD(lc, rx_not_gossip, 1);
+		return;
+	}
+	if (ihl == sizeof(*ip) && udp->dgram_cksum != 0 &&
+	    rte_ipv4_udptcp_cksum_verify(ip, udp) != 0) {
+		gsp_parse_error(lc);
+		return;
+	}
+	src_ip = rte_be_to_cpu_32(ip->src_addr);
+	if ((src_ip & dp->netmask) == (dp->ip & dp->netmask))
+		gsp_arp_learn(dp, src_ip, &eth->src_addr, now_ns);
+	src.ip = src_ip;
+	src.port = rte_be_to_cpu_16(udp->src_port);
+	gsp_node_rx(dp->node, &src, (const uint8_t *)(udp + 1),
+		    (uint16_t)(udp_len - sizeof(*udp)), now_ns);
+}
+
+void
+gsp_pkt_process(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+		struct rte_mbuf *m, uint64_t now_ns)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	const uint8_t *frame;
+
+	GSP_LSTAT_ADD(lc, rx_packets, 1);
+	GSP_LSTAT_ADD(lc, rx_bytes, len);
+	if (likely(m->nb_segs == 1)) {
+		frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	} else if (len <= sizeof(lc->frame)) {
+		frame = rte_pktmbuf_read(m, 0, len, lc->frame);
+	} else {
+		gsp_parse_error(lc);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (frame != NULL)
+		gsp_frame_process(dp, lc, frame, len, now_ns);
+	rte_pktmbuf_free(m);
+}

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gossipd status view: a shared-memory file that any local program can map
+ * read-only to see a node's membership table and counters, with no lock and
+ * no DPDK. See docs/STATUS_VIEW.md.
+ *
+ * Layout (all fields little-endian, fixed width, offsets pinned below):
+ *   [header: header_size bytes]
+ *   [member_capacity records of member_stride bytes at member_offset]
+ *   [lcore_capacity records of lcore_stride bytes at lcore_offset]
+ *
+ * Single writer (the node's control thread). Consistency: a sequence counter
+ * `seq` is odd while the writer updates the file and even otherwise; a
+ * reader copies what it needs and retries when seq was odd or changed.
+ * Readers must accept a larger header_size or stride than they know
+ * (fields are only ever appended within a major version).
+ */
+#ifndef GOSSIPD_STATUS_VIEW_H
+#define GOSSIPD_STATUS_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifdef __cplusplus
+#define GSP_SV_STATIC_ASSERT static_assert
+#else
+#define GSP_SV_STATIC_ASSERT _Static_assert
+#endif
+
+#define GSP_SV_MAGIC 0x5745495653505347ULL	/* "GSPSVIEW" */
+#define GSP_SV_MAJOR 1
+#define GSP_SV_MINOR 0
+#define GSP_SV_HEADER_SIZE 1024
+#define GSP_SV_MEMBER_STRIDE 1024
+#define GSP_SV_LCORE_STRIDE 128
+#define GSP_SV_APP_KEYS 8
+#define GSP_SV_DROP_REASONS 16
+
+/* member states, as in the gossip core */
+#define GSP_SV_ALIVE 0
+#define GSP_SV_SUSPECT 1
+#define GSP_SV_DOWN 2
+#define GSP_SV_LEFT 3
+
+#define GSP_SV_MEMBER_SELF 0x1u		/* member flags */
+#define GSP_SV_FLAG_CLOSED 0x1u		/* header flags: writer exited */
+
+struct gsp_sv_counters {
+	uint64_t rounds;
+	uint64_t tx_syn, tx_ack, tx_ack2, tx_leave;
+	uint64_t rx_syn, rx_ack, rx_ack2, rx_leave;
+	uint64_t merged, stale, table_full, seed_contacts;
+	uint64_t members, alive, suspect, down, left;
+	uint64_t reserved[14];
+	/* indexed by drop reason, names in gsp_sv_drop_reason_name() */
+	uint64_t rx_drop[GSP_SV_DROP_REASONS];
+};
+
+struct gsp_sv_header {
+	uint64_t magic;
+	uint16_t major;
+	uint16_t minor;
+	uint32_t header_size;
+	uint64_t total_size;
+	uint64_t seq;			/* odd while being written */
+	uint32_t writer_pid;
+	uint32_t flags;
+	uint64_t start_unix_ns;		/* writer start, CLOCK_REALTIME */
+	uint64_t heartbeat_unix_ns;	/* last publish, CLOCK_REALTIME */
+	uint64_t self_id;
+	uint64_t self_generation;
+	uint32_t member_offset;
+	uint32_t member_stride;
+	uint32_t member_capacity;
+	uint32_t member_count;
+	uint32_t lcore_offset;
+	uint32_t lcore_stride;
+	uint32_t lcore_capacity;
+	uint32_t lcore_count;
+	uint32_t self_ip;		/* host byte order value */
+	uint16_t self_port;
+	uint16_t reserved0;
+	uint64_t gossip_interval_ns;
+	uint32_t phi_convict_milli;
+	uint32_t reserved1;
+	char cluster[32];
+	char node_name[64];
+	char control_socket[112];
+	uint8_t reserved2[176];
+	struct gsp_sv_counters counters;
+	uint8_t reserved3[128];
+};
+
+struct gsp_sv_app {
+	uint64_t version;
+	char key[32];
+	char value[64];
+};
+
+struct gsp_sv_member {
+	uint64_t id;
+	uint64_t generation;
+	uint64_t heartbeat;
+	uint64_t version;
+	uint64_t last_update_unix_ns;	/* when its heartbeat last advanced */
+	uint64_t state_since_unix_ns;
+	uint32_t ip;			/* host byte order value */
+	uint16_t port;
+	uint8_t state;
+	uint8_t app_count;
+	uint32_t phi_milli;
+	uint32_t flags;
+	char name[64];
+	struct gsp_sv_app app[GSP_SV_APP_KEYS];
+	uint8_t reserved[64];
+};
+
+struct gsp_sv_lcore {
+	uint32_t lcore_id;
+	uint16_t port_id;
+	uint16_t queue_id;
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t rx_not_gossip;		/* frames for other protocols/ports */
+	uint64_t rx_parse_errors;	/* malformed Ethernet/IPv4/UDP */
+	uint64_t tx_dropped;		/* no mbuf or TX queue full */
+	uint64_t tx_no_arp;		/* no MAC known for the next hop */
+	uint64_t arp_rx;
+	uint64_t arp_tx;
+	uint64_t idle_sleeps;
+	uint64_t rx_handoff;		/* passed to the protocol lcore */
+	uint64_t rx_handoff_full;	/* dropped: handoff ring full */
+	uint64_t reserved[2];
+};
+
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, seq) == 24, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, start_unix_ns) == 40, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, member_offset) == 72, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, lcore_offset) == 88, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, self_ip) == 104, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, gossip_interval_ns) == 112, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, cluster) == 128, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, node_name) == 160, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, control_socket) == 224, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, counters) == 512, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_counters, rx_drop) == 256, "sv abi");
+GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_header) == GSP_SV_HEADER_SIZE, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, ip) == 48, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, phi_milli) == 56, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, name) == 64, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, app) == 128, "sv abi");
+GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_app) == 104, "sv abi");
+GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_member) == GSP_SV_MEMBER_STRIDE, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_packets) == 8, "sv abi");
+GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_lcore) == GSP_SV_LCORE_STRIDE, "sv abi");
+
+/* ---- reader library (libgsp_sv, no DPDK) ---- */
+
+struct gsp_sv_reader;
+
+/* A consistent copy of the whole view. */
+struct gsp_sv_snapshot {
+	struct gsp_sv_header hdr;
+	struct gsp_sv_member *members;	/* hdr.member_count entries */
+	struct gsp_sv_lcore *lcores;	/* hdr.lcore_count entries */
+};
+
+/* 0 or -errno: -ENOENT, -EACCES, -EPROTO (bad magic/major/sizes). */
+int gsp_sv_open(const char *path, struct gsp_sv_reader **out);
+/* 0, or -EAGAIN when no consistent copy was had in a bounded number of
+ * tries, -EPROTO when the file is malformed, -ENOMEM. */
+int gsp_sv_read(struct gsp_sv_reader *r, struct gsp_sv_snapshot *snap);
+void gsp_sv_snapshot_free(struct gsp_sv_snapshot *snap);
+void gsp_sv_close(struct gsp_sv_reader *r);
+
+/* Writer alive: its pid exists and it published within stale_ns. */
+bool gsp_sv_writer_alive(const struct gsp_sv_header *h, uint64_t now_unix_ns,
+			 uint64_t stale_ns);
+const char *gsp_sv_state_name(unsigned int state);
+const char *gsp_sv_drop_reason_name(unsigned int reason);
+/* Default path for a node: /dev/shm/gossipd.<cluster>.<node>. */
+int gsp_sv_default_path(char *buf, size_t len, const char *cluster,
+			const char *node);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GOSSIPD_STATUS_VIEW_H */

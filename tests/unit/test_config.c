@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Config loader and static seed resolution tests. Each error test writes a
+ * file into a mkdtemp directory and checks the exact "file:line: " prefix
+ * plus a key phrase of the message.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gsp_config.h"
+#include "gsp_ctrl.h"
+
+static char tmp_dir[64];
+static char cfg_path[128];
+
+/* Minimal valid config: 5 lines, so appended text starts on line 6. */
+#define MIN_CFG \
+	"[cluster]\n" \
+	"name = c1\n" \
+	"[node]\n" \
+	"name = n1\n" \
+	"address = 10.0.0.5\n"
+
+static int
+setup_dir(void **state)
+{
+	(void)state;
+	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/gsp_test_config.XXXXXX");
+	if (mkdtemp(tmp_dir) == NULL)
+		return -1;
+	snprintf(cfg_path, sizeof(cfg_path), "%s/cfg.ini", tmp_dir);
+	return 0;
+}
+
+static int
+teardown_dir(void **state)
+{
+	(void)state;
+	unlink(cfg_path);
+	return rmdir(tmp_dir);
+}
+
+static void
+write_cfg(const char *text, size_t len)
+{
+	FILE *f = fopen(cfg_path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int
+load_n(const char *text, size_t len, struct gsp_config *cfg, char *err,
+       size_t errlen)
+{
+	int rc;
+
+	write_cfg(text, len);
+	rc = gsp_config_load(cfg_path, cfg, err, errlen);
+	unlink(cfg_path);
+	return rc;
+}
+
+static int
+load(const char *text, struct gsp_config *cfg, char *err, size_t errlen)
+{
+	return load_n(text, strlen(text), cfg, err, errlen);
+}
+
+/* line 0: a file-level error ("file: message"). */
+static void
+expect_err_n(const char *text, size_t len, unsigned int line,
+	     const char *phrase)
+{
+	struct gsp_config cfg;
+	char err[GSP_CONFIG_ERR_MAX];
+	char prefix[256];
+	int rc;
+
+	memset(err, 0, sizeof(err));
+	rc = load_n(text, len, &cfg, err, sizeof(err));
+	if (line != 0)
+		snprintf(prefix, sizeof(prefix), "%s:%u: ", cfg_path, line);
+	else
+		snprintf(prefix, sizeof(prefix), "%s: ", cfg_path);
+	if (rc != -1 || strncmp(err, prefix, strlen(prefix)) != 0 ||
+	    strstr(err + strlen(prefix), phrase) == NULL) {
+		print_error("rc %d, err \"%s\"; want prefix \"%s\", phrase \"%s\"\n",
+			    rc, err, prefix, phrase);
+		fail();
+	}
+}
+
+static void
+expect_err(const char *text, unsigned int line, const char *phrase)
+{
+	expect_err_n(text, strlen(text), line, phrase);
+}
+
+static void
+expect_ok(const char *text, struct gsp_config *cfg)
+{
+	char err[GSP_CONFIG_ERR_MAX] = "";
+
+	if (load(text, cfg, err, sizeof(err)) != 0) {
+		print_error("unexpected error: %s\n", err);
+		fail();
+	}
+}
+
+static void
+test_full(void **state)
+{
+	struct gsp_config cfg;
+	char buf[32];
+
+	(void)state;
+	expect_ok(
+		"; a full config\n"
+		"[cluster]\n"
+		"name = prod-eu.1\n"
+		"\n"
+		"[node]\n"
+		"name = node_7\n"
+		"id = 0xDEADbeef00000001\n"
+		"address = 192.168.10.7\n"
+		"port = 8000\n"
+		"prefix = 16\n"
+		"gateway = 192.168.0.1\n"
+		"mtu = 9000\n"
+		"[gossip]\n"
+		"interval_ms = 250\n"
+		"fanout = 3\n"
+		"phi_suspect = 4.5\n"
+		"phi_threshold = 9.25\n"
+		"forget_after_s = 120\n"
+		"leave_rounds = 5\n"
+		"max_members = 1024\n"
+		"[seeds]\n"
+		"seed = 192.168.10.1\n"
+		"seed = 192.168.10.2:9000\n"
+		"dns = _gossip._udp.example.com\n"
+		"dns_server = 127.0.0.1:5353\n"
+		"dns_refresh_s = 60\n"
+		"[app]\n"
+		"role = web\n"
+		"dc.zone-1 = eu west ; comment\n"
+		"empty =\n"
+		"[control]\n"
+		"socket = /tmp/g.sock\n"
+		"status_view = /dev/shm/g.view\n"
+		"status_interval_ms = 50\n"
+		"[dataplane]\n"
+		"  port = 1\n"
+		"\tburst = 64\n"
+		"mbufs = 8191\n"
+		"idle_spin = 10\n"
+		"idle_pause = 20\n"
+		"idle_sleep_us = 500\n"
+		"arp_timeout_s = 60\n"
+		"rng_seed = 12345678901234567890\n"
+		"[log]\n"
+		"level = debug\n", &cfg);
+
+	assert_string_equal(cfg.path, cfg_path);
+	assert_string_equal(cfg.cluster, "prod-eu.1");
+	assert_string_equal(cfg.node_name, "node_7");
+	assert_true(cfg.node_id == 0xdeadbeef00000001ULL);
+	assert_int_equal(cfg.addr.ip, 0xc0a80a07);
+	assert_int_equal(cfg.addr.port, 8000);
+	assert_int_equal(cfg.prefix_len, 16);
+	assert_int_equal(cfg.gateway, 0xc0a80001);
+	assert_int_equal(cfg.mtu, 9000);
+	assert_int_equal(cfg.interval_ms, 250);
+	assert_int_equal(cfg.fanout, 3);
+	assert_true(cfg.phi_suspect == 4.5);
+	assert_true(cfg.phi_convict == 9.25);
+	assert_int_equal(cfg.forget_s, 120);
+	assert_int_equal(cfg.leave_rounds, 5);
+	assert_int_equal(cfg.max_members, 1024);
+	assert_int_equal(cfg.n_seeds, 2);
+	assert_int_equal(cfg.seeds[0].ip, 0xc0a80a01);
+	assert_int_equal(cfg.seeds[0].port, 8000);	/* the node's port */
+	assert_int_equal(cfg.seeds[1].ip, 0xc0a80a02);
+	assert_int_equal(cfg.seeds[1].port, 9000);
+	assert_string_equal(cfg.seed_dns, "_gossip._udp.example.com");
+	assert_string_equal(cfg.dns_server, "127.0.0.1:5353");
+	assert_int_equal(cfg.dns_refresh_s, 60);
+	assert_int_equal(cfg.n_app, 3);
+	assert_string_equal(cfg.app_keys[0], "role");
+	assert_string_equal(cfg.app_values[0], "web");
+	assert_string_equal(cfg.app_keys[1], "dc.zone-1");
+	assert_string_equal(cfg.app_values[1], "eu west");
+	assert_string_equal(cfg.app_keys[2], "empty");
+	assert_string_equal(cfg.app_values[2], "");
+	assert_string_equal(cfg.socket_path, "/tmp/g.sock");
+	assert_string_equal(cfg.status_path, "/dev/shm/g.view");
+	assert_int_equal(cfg.status_interval_ms, 50);
+	assert_int_equal(cfg.port_id, 1);
+	assert_int_equal(cfg.burst, 64);
+	assert_int_equal(cfg.mbufs, 8191);
+	assert_int_equal(cfg.idle_spin, 10);
+	assert_int_equal(cfg.idle_pause, 20);
+	assert_int_equal(cfg.idle_sleep_us, 500);
+	assert_int_equal(cfg.arp_timeout_s, 60);
+	assert_true(cfg.rng_seed == 12345678901234567890ULL);
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
+
+	gsp_format_addr(&cfg.seeds[1], buf, sizeof(buf));
+	assert_string_equal(buf, "192.168.10.2:9000");
+}
+
+static void
+check_defaults(const struct gsp_config *cfg)
+{
+	assert_int_equal(cfg->node_id, 0);
+	assert_int_equal(cfg->addr.port, GSP_DEFAULT_PORT);
+	assert_int_equal(cfg->prefix_len, 24);
+	assert_int_equal(cfg->gateway, 0);
+	assert_int_equal(cfg->mtu, 1500);
+	assert_int_equal(cfg->interval_ms, 1000);
+	assert_int_equal(cfg->fanout, 2);
+	assert_true(cfg->phi_suspect == 5.0);
+	assert_true(cfg->phi_convict == 8.0);
+	assert_int_equal(cfg->forget_s, 3600);
+	assert_int_equal(cfg->leave_rounds, 3);
+	assert_int_equal(cfg->max_members, 65536);
+	assert_int_equal(cfg->n_seeds, 0);
+	assert_string_equal(cfg->seed_dns, "");
+	assert_string_equal(cfg->dns_server, "");
+	assert_int_equal(cfg->dns_refresh_s, 30);
+	assert_int_equal(cfg->n_app, 0);
+	assert_int_equal(cfg->status_interval_ms, 100);
+	assert_int_equal(cfg->port_id, 0);
+	assert_int_equal(cfg->burst, 32);
+	assert_int_equal(cfg->mbufs, 4095);
+	assert_int_equal(cfg->idle_spin, 64);
+	assert_int_equal(cfg->idle_pause, 256);
+	assert_int_equal(cfg->idle_sleep_us, 1000);
+	assert_int_equal(cfg->arp_timeout_s, 300);
+	assert_int_equal(cfg->rng_seed, 0);
+	assert_int_equal(cfg->log_level, LOG_INFO);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct gsp_config cfg;
+
+	(void)state;
+	memset(&cfg, 0xa5, sizeof(cfg));
+	gsp_config_defaults(&cfg);
+	check_defaults(&cfg);
+	assert_string_equal(cfg.socket_path, "");
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	expect_ok(MIN_CFG, &cfg);
+	check_defaults(&cfg);
+	assert_string_equal(cfg.cluster, "c1");
+	assert_string_equal(cfg.node_name, "n1");
+	assert_int_equal(cfg.addr.ip, 0x0a000005);
+	assert_string_equal(cfg.socket_path, "/run/gossipd/c1.n1.sock");
+	assert_string_equal(cfg.status_path, "/dev/shm/gossipd.c1.n1");
+}
+
+/* A seed without a port takes [node] port, even when port comes later. */
+static void
+test_seed_default_port(void **state)
+{
+	struct gsp_config cfg;
+
+	(void)state;
+	expect_ok("[seeds]\nseed = 10.0.0.1\n" MIN_CFG "port = 7000\n", &cfg);
+	assert_int_equal(cfg.n_seeds, 1);
+	assert_int_equal(cfg.seeds[0].port, 7000);
+	expect_ok(MIN_CFG "[seeds]\nseed = 10.0.0.1\n", &cfg);
+	assert_int_equal(cfg.seeds[0].port, GSP_DEFAULT_PORT);
+	expect_ok(MIN_CFG "[seeds]\ndns = seeds.example.com\n", &cfg);
+	assert_string_equal(cfg.seed_dns, "seeds.example.com");
+	/* hex id, upper-case prefix */
+	expect_ok(MIN_CFG "id = 0XFF\n", &cfg);
+	assert_int_equal(cfg.node_id, 255);
+}
+
+static void
+test_err_open(void **state)
+{
+	struct gsp_config cfg;
+	char err[GSP_CONFIG_ERR_MAX];
+	char want[256];
+
+	(void)state;
+	snprintf(want, sizeof(want), "%s/none.ini: cannot open: ", tmp_dir);
+	snprintf(cfg_path, sizeof(cfg_path), "%s/none.ini", tmp_dir);
+	assert_int_equal(gsp_config_load(cfg_path, &cfg, err, sizeof(err)),
+			 -1);
+	snprintf(cfg_path, sizeof(cfg_path), "%s/cfg.ini", tmp_dir);
+	assert_true(strncmp(err, want, strlen(want)) == 0);
+	assert_non_null(strstr(err, "No such file or directory"));
+	/* a directory opens but cannot be read */
+	assert_int_equal(gsp_config_load(tmp_dir, &cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot read"));
+}
+
+static void
+test_err_section(void **state)
+{
+	(void)state;
+	expect_err(MIN_CFG "[foo]\n", 6, "unknown section [foo]");
+	expect_err(MIN_CFG "[gossip\n", 6, "section header without ']'");
+	expect_err("name = x\n" MIN_CFG, 1, "outside any section");
+}
+
+static void
+test_err_key(void **state)
+{
+	(void)state;
+	expect_err(MIN_CFG "[gossip]\nfanot = 2\n", 7,
+		   "[gossip] fanot: unknown key");
+	expect_err(MIN_CFG "[gossip]\nfanout = 2\n\nfanout = 3\n", 9,
+		   "[gossip] fanout: duplicate key (first set on line 7)");
+	expect_err(MIN_CFG "name = n2\n", 6, "[node] name: duplicate key");
+	/* a section may reopen, but its keys still may not repeat */
+	expect_err(MIN_CFG "[cluster]\nname = c2\n", 7,
+		   "[cluster] name: duplicate key");
+}
+
+static void
+test_err_syntax(void **state)
+{
+	(void)state;
+	expect_err(MIN_CFG "[gossip]\nfanout 3\n", 7,
+		   "syntax error: expected \"key = value\"");
+	expect_err(MIN_CFG "[gossip]\nfanout: 3\n", 7, "use '='");
+	expect_err_n(MIN_CFG "mtu = 1500\x00\n", sizeof(MIN_CFG "mtu = 1500\x00\n") - 1,
+		     6, "NUL byte");
+	/* whitespace-only and comment lines, CRLF, a BOM: all fine */
+	expect_err("\xEF\xBB\xBF# c\r\n \t\r\n[cluster]\r\nname = c ; x\r\n"
+		   "[node]\r\nname=n\r\naddress = 10.0.0.1\r\nbogus = 1\r\n",
+		   8, "[node] bogus: unknown key");
+}
+
+static void
+test_err_long_line(void **state)
+{
+	char text[512];
+	int n;
+
+	(void)state;
+	n = snprintf(text, sizeof(text), MIN_CFG "[app]\nk = ");
+	memset(text + n, 'v', 250);
+	snprintf(text + n + 250, sizeof(text) - n - 250, "\n");
+	expect_err(text, 7, "line too long");
+}
+
+static void
+test_err_number(void **state)
+{
+	(void)state;
+	expect_err(MIN_CFG "[gossip]\nfanout = x\n", 7,
+		   "[gossip] fanout: must be an integer in 1..16, got \"x\"");
+	expect_err(MIN_CFG "[gossip]\nfanout = 17\n", 7, "in 1..16, got \"17\"");
+	expect_err(MIN_CFG "[gossip]\nfanout = 0\n", 7, "in 1..16");
+	expect_err(MIN_CFG "[gossip]\nfanout = -1\n", 7, "got \"-1\"");
+	expect_err(MIN_CFG "[gossip]\nfanout = 3x\n", 7, "got \"3x\"");
+	expect_err(MIN_CFG "[gossip]\nfanout =\n", 7, "got \"\"");
+	expect_err(MIN_CFG "[gossip]\ninterval_ms = 99999999999999999999\n",
+		   7, "must be an integer");
+	expect_err(MIN_CFG "mtu = 100\n", 6, "[node] mtu: must be an integer in 576..9000");
+	expect_err(MIN_CFG "[gossip]\nphi_suspect = abc\n", 7,
+		   "[gossip] phi_suspect: must be a number");
+	expect_err(MIN_CFG "[gossip]\nphi_threshold = nan\n", 7,
+		   "must be a number");
+	expect_err(MIN_CFG "[gossip]\nphi_threshold = 1e999\n", 7,
+		   "must be a number");
+	expect_err(MIN_CFG "id = 0x\n", 6, "[node] id: must be a 64-bit integer");
+	expect_err(MIN_CFG "id = 18446744073709551616\n", 6,
+		   "must be a 64-bit integer");
+	expect_err(MIN_CFG "[dataplane]\nrng_seed = 0x1g\n", 7,
+		   "[dataplane] rng_seed: must be a 64-bit integer");
+	expect_err(MIN_CFG "[log]\nlevel = verbose\n", 7,
+		   "[log] level: must be one of error, warning");
+}
+
+static void
+test_err_addr(void **state)
+{
+	(void)state;
+	expect_err("[cluster]\nname = c\n[node]\nname = n\naddress = 10.0.0\n",
+		   5, "[node] address: must be an IPv4 address, got \"10.0.0\"");
+	expect_err("[node]\naddress = 010.0.0.1\n", 2, "must be an IPv4");
+	expect_err("[node]\naddress = 224.0.0.1\n", 2, "unicast");
+	expect_err("[node]\naddress = 0.0.0.0\n", 2, "unicast");
+	expect_err(MIN_CFG "port = 0\n", 6, "[node] port: must be an integer in 1..65535");
+	expect_err(MIN_CFG "port = 65536\n", 6, "in 1..65535");
+	expect_err(MIN_CFG "gateway = 1.2.3.4.5\n", 6, "[node] gateway: must be an IPv4");
+	expect_err(MIN_CFG "[seeds]\nseed = 10.0.0.1:70000\n", 7,
+		   "[seeds] seed: port out of range 1..65535");
+	expect_err(MIN_CFG "[seeds]\nseed = 10.0.0.1:\n", 7,
+		   "port out of range");
+	expect_err(MIN_CFG "[seeds]\nseed = host:7946\n", 7,
+		   "must be an IPv4 address with an optional :port");
+	expect_err(MIN_CFG "[seeds]\ndns_server = 1.2.3.4:0\n", 7,
+		   "[seeds] dns_server: port out of range");
+	expect_err(MIN_CFG "[seeds]\ndns = bad..name\n", 7,
+		   "[seeds] dns: must be a DNS name");
+}
+
+static void
+test_err_name(void **state)
+{
+	(void)state;
+	expect_err("[cluster]\nname = a b\n", 2,
+		   "[cluster] name: must be 1..31 characters of [A-Za-z0-9_.-], got \"a b\"");
+	expect_err("[cluster]\nname = abcdefghijabcdefghijabcdefghij12\n", 2,
+		   "[cluster] name: too long (32 bytes, max 31)");
+	expect_err("[node]\nname = n/1\n", 2, "[node] name: must be 1..63");
+	expect_err("[node]\nname =\n", 2, "[node] name: must be 1..63");
+}
+
+static void
+test_err_app(void **state)
+{
+	(void)state;
+	expect_err(MIN_CFG "[app]\nabcdefghijabcdefghijabcdefghij12 = v\n", 7,
+		   "key must be 1..31 characters");
+	expect_err(MIN_CFG "[app]\nk = "
+		   "0123456789012345678901234567890123456789012345678901234567890123\n",
+		   7, "[app] k: value too long (64 bytes, max 63)");
+	expect_err(MIN_CFG "[app]\nk = caf\xc3\xa9\n", 7,
+		   "value must be printable");
+	expect_err(MIN_CFG "[app]\nk = 1\nk = 2\n", 8,
+		   "[app] k: duplicate key (first set on line 7)");
+	expect_err(MIN_CFG "[app]\na=1\nb=2\nc=3\nd=4\ne=5\nf=6\ng=7\nh=8\ni=9\n",
+		   15, "[app] i: too many keys (max 8)");
+}
+
+static void
+test_err_too_many_seeds(void **state)
+{
+	char text[4096];
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text), MIN_CFG "[seeds]\n");
+	for (unsigned int i = 0; i <= GSP_SEEDS_MAX; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "seed = 10.1.0.%u\n", i + 1);
+	assert_true(n < sizeof(text));
+	expect_err(text, 7 + GSP_SEEDS_MAX, "[seeds] seed: too many seeds (max 64)");
+}
+
+static void
+test_err_required(void **state)
+{
+	(void)state;
+	expect_err("[node]\nname = n\naddress = 10.0.0.1\n", 0,
+		   "[cluster] name is required");
+	expect_err("[cluster]\nname = c\n[node]\naddress = 10.0.0.1\n", 0,
+		   "[node] name is required");
+	expect_err("[cluster]\nname = c\n[node]\nname = n\n", 0,
+		   "[node] address is required");
+	expect_err("", 0, "[cluster] name is required");
+}
+
+static void
+test_err_cross(void **state)
+{
+	(void)state;
+	expect_err(MIN_CFG "[gossip]\nphi_threshold = 4\n", 7,
+		   "[gossip] phi_suspect (5) must be below phi_threshold (4)");
+	expect_err(MIN_CFG "[gossip]\nphi_threshold = 6\nphi_suspect = 6\n", 8,
+		   "must be below phi_threshold");
+	expect_err(MIN_CFG "gateway = 10.0.1.1\n", 6,
+		   "[node] gateway 10.0.1.1 is not on-link for 10.0.0.5/24");
+	expect_err(MIN_CFG "gateway = 10.0.0.5\n", 6, "must differ");
+	expect_err(MIN_CFG "[seeds]\ndns_server = 127.0.0.1\n", 7,
+		   "dns_server is set but [seeds] dns is not");
+	expect_err(MIN_CFG "[gossip]\ninterval_ms = 2000\nforget_after_s = 19\n",
+		   8, "at least 10 gossip intervals");
+	expect_err(MIN_CFG "[control]\nsocket = /tmp/x\nstatus_view = /tmp/x\n",
+		   8, "must differ");
+	/* 31 + 63 byte names do not fit the default paths */
+	expect_err("[cluster]\nname = abcdefghijabcdefghijabcdefghij1\n"
+		   "[node]\naddress = 10.0.0.1\nname = "
+		   "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij123\n",
+		   0, "[control] socket: the default path");
+}
+
+static void
+test_parse_format_addr(void **state)
+{
+	struct gsp_addr a;
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(gsp_parse_addr("1.2.3.4", 99, &a), 0);
+	assert_int_equal(a.ip, 0x01020304);
+	assert_int_equal(a.port, 99);
+	assert_int_equal(gsp_parse_addr("255.0.0.1:65535", 99, &a), 0);
+	assert_int_equal(a.ip, 0xff000001);
+	assert_int_equal(a.port, 65535);
+	assert_int_equal(gsp_parse_addr("1.2.3.4:0", 99, &a), -1);
+	assert_int_equal(gsp_parse_addr("1.2.3.4:65536", 99, &a), -1);
+	assert_int_equal(gsp_parse_addr("1.2.3.4:+1", 99, &a), -1);
+	assert_int_equal(gsp_parse_addr("1.2.3", 99, &a), -1);
+	assert_int_equal(gsp_parse_addr("", 99, &a), -1);
+	assert_int_equal(gsp_parse_addr("111.111.111.111111:1", 99, &a), -1);
+	assert_int_equal(gsp_parse_addr(NULL, 99, &a), -1);
+	a.ip = 0x0a000001;
+	a.port = 7946;
+	gsp_format_addr(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.1:7946");
+	a.port = 0;
+	gsp_format_addr(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.1");
+	gsp_format_addr(&a, buf, 4);
+	assert_string_equal(buf, "10.");
+}
+
+static void
+test_seeds_static(void **state)
+{
+	struct gsp_config cfg;
+	struct gsp_addr out[GSP_SEEDS_MAX];
+	char err[256];
+
+	(void)state;
+	gsp_config_defaults(&cfg);
+	cfg.addr.ip = 0x0a000009;
+	cfg.addr.port = 7946;
+	cfg.seeds[0] = (struct gsp_addr){ 0x0a000001, 7946 };
+	cfg.seeds[1] = (struct gsp_addr){ 0x0a000002, 7946 };
+	cfg.seeds[2] = (struct gsp_addr){ 0x0a000001, 7946 };	/* dup */
+	cfg.seeds[3] = (struct gsp_addr){ 0x0a000001, 7000 };	/* other port */
+	cfg.seeds[4] = (struct gsp_addr){ 0x0a000009, 7946 };	/* ourselves */
+	cfg.seeds[5] = (struct gsp_addr){ 0x0a000003, 0 };	/* node port */
+	cfg.n_seeds = 6;
+
+	assert_int_equal(gsp_seeds_resolve(&cfg, out, GSP_SEEDS_MAX, 100, err,
+					   sizeof(err)), 4);
+	assert_int_equal(out[0].ip, 0x0a000001);
+	assert_int_equal(out[0].port, 7946);
+	assert_int_equal(out[1].ip, 0x0a000002);
+	assert_int_equal(out[2].ip, 0x0a000001);
+	assert_int_equal(out[2].port, 7000);
+	assert_int_equal(out[3].ip, 0x0a000003);
+	assert_int_equal(out[3].port, 7946);
+
+	/* never more than max, and nothing written past it */
+	memset(out, 0xee, sizeof(out));
+	assert_int_equal(gsp_seeds_resolve(&cfg, out, 2, 100, err,
+					   sizeof(err)), 2);
+	assert_int_equal(out[1].ip, 0x0a000002);
+	assert_int_equal(out[2].ip, 0xeeeeeeee);
+	assert_int_equal(gsp_seeds_resolve(&cfg, NULL, 0, 100, err,
+					   sizeof(err)), 0);
+	assert_int_equal(gsp_seeds_resolve(&cfg, NULL, 1, 100, err,
+					   sizeof(err)), -1);
+
+	/* none configured: a lone first node */
+	cfg.n_seeds = 0;
+	assert_int_equal(gsp_seeds_resolve(&cfg, out, GSP_SEEDS_MAX, 100, err,
+					   sizeof(err)), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_seed_default_port),
+		cmocka_unit_test(test_err_open),
+		cmocka_unit_test(test_err_section),
+		cmocka_unit_test(test_err_key),
+		cmocka_unit_test(test_err_syntax),
+		cmocka_unit_test(test_err_long_line),
+		cmocka_unit_test(test_err_number),
+		cmocka_unit_test(test_err_addr),
+		cmocka_unit_test(test_err_name),
+		cmocka_unit_test(test_err_app),
+		cmocka_unit_test(test_err_too_many_seeds),
+		cmocka_unit_test(test_err_required),
+		cmocka_unit_test(test_err_cross),
+		cmocka_unit_test(test_parse_format_addr),
+		cmocka_unit_test(test_seeds_static),
+	};
+
+	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}

@@ -1,0 +1,864 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the protocol core: wire format, merge rules, phi accrual,
+ * table concurrency, and whole clusters on an in-memory network driven by
+ * a virtual clock (the same code gossipd runs, without DPDK).
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gsp_core.h"
+#include "gsp_phi.h"
+#include "gsp_table.h"
+#include "gsp_util.h"
+#include "gsp_wire.h"
+
+#define MS 1000000ull
+#define CLUSTER "unit"
+
+/* ---------------- in-memory network: the core's I/O seam ---------------- */
+
+#define NET_MAX_NODES 256
+#define NET_QUEUE_MAX 200000
+
+struct net_pkt {
+	struct gsp_addr src, dst;
+	uint16_t len;
+	uint8_t *data;
+};
+
+struct sim_node {
+	struct gsp_node *node;
+	struct gsp_addr addr;
+	bool up;
+	unsigned int joined, state_events, restarted;
+};
+
+static struct net_pkt net_q[NET_QUEUE_MAX];
+static unsigned int net_n;
+static struct sim_node sim[NET_MAX_NODES];
+static unsigned int sim_n;
+static struct gsp_event last_event;
+
+void
+gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
+	    uint16_t len)
+{
+	struct sim_node *s = io_ctx;
+	struct net_pkt *p;
+
+	if (s == NULL || net_n >= NET_QUEUE_MAX)
+		return;
+	p = &net_q[net_n++];
+	p->src = s->addr;
+	p->dst = *dst;
+	p->len = len;
+	p->data = malloc(len);
+	memcpy(p->data, payload, len);
+}
+
+void
+gsp_io_event(void *io_ctx, const struct gsp_event *ev)
+{
+	struct sim_node *s = io_ctx;
+
+	last_event = *ev;
+	if (s == NULL)
+		return;
+	if (ev->type == GSP_EV_JOINED)
+		s->joined++;
+	else if (ev->type == GSP_EV_STATE)
+		s->state_events++;
+	else if (ev->type == GSP_EV_RESTARTED)
+		s->restarted++;
+}
+
+static void
+net_reset(void)
+{
+	for (unsigned int i = 0; i < net_n; i++)
+		free(net_q[i].data);
+	net_n = 0;
+	for (unsigned int i = 0; i < sim_n; i++)
+		gsp_node_destroy(sim[i].node);
+	memset(sim, 0, sizeof(sim));
+	sim_n = 0;
+}
+
+static struct gsp_node_params
+test_params(const char *name, uint32_t ip, uint64_t generation, void *ctx)
+{
+	struct gsp_node_params p = {
+		.generation = generation,
+		.addr = { ip, GSP_DEFAULT_PORT },
+		.capacity = 1024,
+		.gossip_interval_ns = 100 * MS,
+		.fanout = 2,
+		.phi_suspect = 5,
+		.phi_convict = 8,
+		.forget_ns = 60000 * MS,
+		.max_payload = 1472,
+		.leave_rounds = 2,
+		.rng_seed = 42,
+		.io_ctx = ctx,
+	};
+
+	snprintf(p.cluster, sizeof(p.cluster), "%s", CLUSTER);
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	return p;
+}
+
+static void
+sim_start(unsigned int i, uint64_t generation, uint16_t max_payload,
+	  unsigned int n_seeds)
+{
+	struct gsp_addr seeds[3];
+	struct gsp_node_params p;
+	char name[32];
+	int err;
+
+	snprintf(name, sizeof(name), "node%u", i + 1);
+	sim[i].addr = (struct gsp_addr){ 0x0a000001 + i, GSP_DEFAULT_PORT };
+	p = test_params(name, sim[i].addr.ip, generation, &sim[i]);
+	p.rng_seed = 1000 + i;
+	if (max_payload != 0)
+		p.max_payload = max_payload;
+	sim[i].node = gsp_node_create(&p, &err);
+	assert_non_null(sim[i].node);
+	for (unsigned int k = 0; k < n_seeds; k++)
+		seeds[k] = (struct gsp_addr){ 0x0a000001 + k, GSP_DEFAULT_PORT };
+	gsp_node_set_seeds(sim[i].node, seeds, n_seeds);
+	sim[i].up = true;
+	if (i >= sim_n)
+		sim_n = i + 1;
+}
+
+static struct sim_node *
+sim_by_addr(const struct gsp_addr *a)
+{
+	for (unsigned int i = 0; i < sim_n; i++)
+		if (sim[i].addr.ip == a->ip && sim[i].addr.port == a->port)
+			return &sim[i];
+	return NULL;
+}
+
+/* Delivers what is queued (1 ms latency) and ticks the live nodes. */
+static void
+sim_step(uint64_t now)
+{
+	unsigned int n = net_n;
+	struct net_pkt *batch = malloc(sizeof(*batch) * (n ? n : 1));
+
+	memcpy(batch, net_q, sizeof(*batch) * n);
+	net_n = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct sim_node *d = sim_by_addr(&batch[i].dst);
+
+		if (d != NULL && d->up)
+			gsp_node_rx(d->node, &batch[i].src, batch[i].data,
+				    batch[i].len, now);
+		free(batch[i].data);
+	}
+	free(batch);
+	for (unsigned int i = 0; i < sim_n; i++)
+		if (sim[i].up)
+			gsp_node_tick(sim[i].node, now);
+}
+
+static bool
+member_of(struct gsp_node *n, uint64_t id, struct gsp_member_view *out)
+{
+	uint32_t hw = gsp_node_slot_count(n);
+
+	for (uint32_t s = 0; s < hw; s++)
+		if (gsp_node_member_read(n, s, out) && out->id == id)
+			return true;
+	return false;
+}
+
+static unsigned int
+count_state(struct gsp_node *n, uint8_t state)
+{
+	struct gsp_member_view v;
+	uint32_t hw = gsp_node_slot_count(n);
+	unsigned int c = 0;
+
+	for (uint32_t s = 0; s < hw; s++)
+		if (gsp_node_member_read(n, s, &v) && v.state == state)
+			c++;
+	return c;
+}
+
+static bool
+all_see_alive(unsigned int expect)
+{
+	for (unsigned int i = 0; i < sim_n; i++)
+		if (sim[i].up && count_state(sim[i].node, GSP_STATE_ALIVE) != expect)
+			return false;
+	return true;
+}
+
+/* ------------------------------- wire --------------------------------- */
+
+static struct gsp_wire_state
+sample_state(uint64_t id, const char *name)
+{
+	struct gsp_wire_state st = {
+		.id = id, .generation = 7, .heartbeat = 9, .version = 12,
+		.ip = 0x0a000002, .port = 7946, .status = 0, .app_count = 2,
+	};
+
+	snprintf(st.name, sizeof(st.name), "%s", name);
+	st.app[0] = (struct gsp_app_entry){ .version = 10 };
+	snprintf(st.app[0].key, sizeof(st.app[0].key), "load");
+	snprintf(st.app[0].value, sizeof(st.app[0].value), "0.75");
+	st.app[1] = (struct gsp_app_entry){ .version = 12 };
+	snprintf(st.app[1].key, sizeof(st.app[1].key), "zone");
+	snprintf(st.app[1].value, sizeof(st.app[1].value), "eu west 1");
+	return st;
+}
+
+static struct gsp_digest dig_scratch[4096];
+static struct gsp_wire_state st_scratch[2048];
+
+static int
+decode(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
+{
+	return gsp_wire_decode(buf, len, gsp_cluster_hash(CLUSTER), m,
+			       dig_scratch, st_scratch);
+}
+
+static void
+test_wire_roundtrip(void **state)
+{
+	uint8_t buf[1500];
+	struct gsp_wire_writer w;
+	struct gsp_wire_state st = sample_state(55, "node-a");
+	struct gsp_digest d1 = { 5, 1, 2 }, d2 = { 9, 3, 4 };
+	struct gsp_wire_msg m;
+	uint16_t len;
+
+	(void)state;
+	/* SYN */
+	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_SYN,
+		       gsp_cluster_hash(CLUSTER), 77);
+	gsp_wire_set_range(&w, 1, 100);
+	assert_true(gsp_wire_put_digest(&w, &d1));
+	assert_true(gsp_wire_put_digest(&w, &d2));
+	len = gsp_wire_finish(&w);
+	assert_int_equal(len, GSP_WIRE_HDR_LEN + 16 + 2 * 24);
+	assert_int_equal(decode(buf, len, &m), GSP_RX_OK);
+	assert_int_equal(m.hdr.type, GSP_MSG_SYN);
+	assert_int_equal(m.hdr.sender_id, 77);
+	assert_int_equal(m.range_lo, 1);
+	assert_int_equal(m.range_hi, 100);
+	assert_int_equal(m.n_digests, 2);
+	assert_memory_equal(&m.digests[1], &d2, sizeof(d2));
+
+	/* ACK: states then requests */
+	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_ACK,
+		       gsp_cluster_hash(CLUSTER), 77);
+	assert_true(gsp_wire_put_state(&w, &st));
+	assert_true(gsp_wire_put_digest(&w, &d1));
+	assert_false(gsp_wire_put_state(&w, &st));	/* after a request */
+	len = gsp_wire_finish(&w);
+	assert_int_equal(decode(buf, len, &m), GSP_RX_OK);
+	assert_int_equal(m.n_states, 1);
+	assert_int_equal(m.n_digests, 1);
+	assert_int_equal(m.states[0].id, 55);
+	assert_string_equal(m.states[0].name, "node-a");
+	assert_int_equal(m.states[0].app_count, 2);
+	assert_string_equal(m.states[0].app[1].value, "eu west 1");
+	assert_int_equal(m.states[0].app[0].version, 10);
+	assert_int_equal(m.states[0].heartbeat, 9);
+
+	/* LEAVE */
+	st.status = GSP_WIRE_STATUS_LEFT;
+	st.id = 77;
+	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_LEAVE,
+		       gsp_cluster_hash(CLUSTER), 77);
+	assert_true(gsp_wire_put_state(&w, &st));
+	len = gsp_wire_finish(&w);
+	assert_int_equal(decode(buf, len, &m), GSP_RX_OK);
+	assert_int_equal(m.states[0].status, GSP_WIRE_STATUS_LEFT);
+
+	/* a writer never overflows its buffer */
+	gsp_wire_begin(&w, buf, 100, GSP_MSG_ACK2,
+		       gsp_cluster_hash(CLUSTER), 77);
+	assert_false(gsp_wire_put_state(&w, &st));
+}
+
+static uint16_t
+build_syn(uint8_t *buf, unsigned int n)
+{
+	struct gsp_wire_writer w;
+
+	gsp_wire_begin(&w, buf, 1500, GSP_MSG_SYN, gsp_cluster_hash(CLUSTER),
+		       77);
+	gsp_wire_set_range(&w, 0, UINT64_MAX);
+	for (unsigned int i = 0; i < n; i++) {
+		struct gsp_digest d = { 10 + i, 1, 1 };
+
+		gsp_wire_put_digest(&w, &d);
+	}
+	return gsp_wire_finish(&w);
+}
+
+static uint16_t
+build_ack2(uint8_t *buf)
+{
+	struct gsp_wire_writer w;
+	struct gsp_wire_state st = sample_state(55, "node-a");
+
+	gsp_wire_begin(&w, buf, 1500, GSP_MSG_ACK2, gsp_cluster_hash(CLUSTER),
+		       77);
+	gsp_wire_put_state(&w, &st);
+	return gsp_wire_finish(&w);
+}
+
+static void
+test_wire_rejects(void **state)
+{
+	uint8_t buf[1500], bad[1500];
+	struct gsp_wire_msg m;
+	uint16_t len;
+
+	(void)state;
+	len = build_syn(buf, 3);
+	/* truncated: shorter than the header, and every shorter prefix */
+	assert_int_equal(decode(buf, 10, &m), GSP_RX_TRUNCATED);
+	for (uint16_t l = 0; l < len; l++)
+		assert_int_not_equal(decode(buf, l, &m), GSP_RX_OK);
+
+	memcpy(bad, buf, len);
+	bad[0] ^= 0xff;
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_MAGIC);
+
+	memcpy(bad, buf, len);
+	bad[GSP_HDR_OFF_VERSION] = 2;
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_VERSION);
+
+	memcpy(bad, buf, len);
+	gsp_put_le16(bad + GSP_HDR_OFF_LENGTH, len + 24);
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_LENGTH);
+
+	memcpy(bad, buf, len);
+	bad[GSP_HDR_OFF_TYPE] = 99;
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_TYPE);
+
+	assert_int_equal(gsp_wire_decode(buf, len, gsp_cluster_hash("other"),
+					 &m, dig_scratch, st_scratch),
+			 GSP_RX_WRONG_CLUSTER);
+
+	/* oversized count: more entries than the bytes can hold */
+	memcpy(bad, buf, len);
+	gsp_put_le16(bad + GSP_HDR_OFF_COUNT, 60000);
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_COUNT);
+
+	/* unsorted digests */
+	memcpy(bad, buf, len);
+	gsp_put_le64(bad + GSP_WIRE_HDR_LEN + 16, 999);
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
+
+	/* a zero sender id */
+	memcpy(bad, buf, len);
+	gsp_put_le64(bad + GSP_HDR_OFF_SENDER, 0);
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
+
+	/* member states */
+	len = build_ack2(buf);
+	assert_int_equal(decode(buf, len, &m), GSP_RX_OK);
+	memcpy(bad, buf, len);
+	bad[GSP_WIRE_HDR_LEN + 39] = 0;			/* empty name */
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
+	memcpy(bad, buf, len);
+	bad[GSP_WIRE_HDR_LEN + 40] = 9;			/* > 8 app keys */
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
+	memcpy(bad, buf, len);
+	bad[GSP_WIRE_HDR_LEN + 44] = '\n';		/* bad name byte */
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
+	memcpy(bad, buf, len);
+	bad[GSP_WIRE_HDR_LEN + 39] = 60;		/* name past the end */
+	gsp_put_le16(bad + GSP_HDR_OFF_LENGTH, len);
+	assert_int_not_equal(decode(bad, len, &m), GSP_RX_OK);
+	memcpy(bad, buf, len);
+	gsp_put_le16(bad + GSP_HDR_OFF_COUNT, 2);	/* count says 2 */
+	assert_int_not_equal(decode(bad, len, &m), GSP_RX_OK);
+	/* trailing garbage after the last state */
+	memcpy(bad, buf, len);
+	bad[len] = 0;
+	gsp_put_le16(bad + GSP_HDR_OFF_LENGTH, len + 1);
+	assert_int_equal(decode(bad, len + 1, &m), GSP_RX_BAD_LENGTH);
+}
+
+/* Every single-byte corruption is either rejected or decodes to something
+ * self-consistent; never a crash (run under ASan in CI for the rest). */
+static void
+test_wire_fuzz_bytes(void **state)
+{
+	uint8_t buf[1500], bad[1500];
+	struct gsp_wire_msg m;
+	uint64_t rng = 1;
+	uint16_t len = build_ack2(buf);
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		memcpy(bad, buf, len);
+		bad[gsp_rand_below(&rng, len)] = (uint8_t)gsp_rand(&rng);
+		if (decode(bad, len, &m) == GSP_RX_OK)
+			assert_true(m.n_states <= 1);
+	}
+}
+
+/* ------------------------------- merge -------------------------------- */
+
+static struct gsp_node *
+lone_node(void)
+{
+	struct gsp_node_params p = test_params("self", 0x0a000001, 1, NULL);
+	struct gsp_node *n;
+	int err;
+
+	n = gsp_node_create(&p, &err);
+	assert_non_null(n);
+	return n;
+}
+
+static void
+feed(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now)
+{
+	uint8_t buf[1500];
+	struct gsp_wire_writer w;
+	struct gsp_addr src = { 0x0a000009, 7946 };
+
+	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_ACK2,
+		       gsp_cluster_hash(CLUSTER), 999);
+	assert_true(gsp_wire_put_state(&w, st));
+	gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), now);
+}
+
+static void
+test_merge_rules(void **state)
+{
+	struct gsp_node *n = lone_node();
+	struct gsp_wire_state st = sample_state(55, "peer");
+	struct gsp_node_counters c;
+	struct gsp_member_view v;
+
+	(void)state;
+	feed(n, &st, 1 * MS);
+	assert_true(member_of(n, 55, &v));
+	assert_int_equal(v.state, GSP_STATE_ALIVE);
+	assert_int_equal(v.version, 12);
+	assert_string_equal(v.app[0].value, "0.75");
+
+	/* older version of the same generation: ignored */
+	st.version = 11;
+	st.heartbeat = 11;
+	st.app[1].version = 11;
+	snprintf(st.app[0].value, sizeof(st.app[0].value), "old");
+	feed(n, &st, 2 * MS);
+	assert_true(member_of(n, 55, &v));
+	assert_int_equal(v.version, 12);
+	assert_string_equal(v.app[0].value, "0.75");
+	gsp_node_counters_read(n, &c);
+	assert_int_equal(c.stale, 1);
+
+	/* lower generation, higher version: ignored */
+	st.generation = 6;
+	st.version = 500;
+	feed(n, &st, 3 * MS);
+	assert_true(member_of(n, 55, &v));
+	assert_int_equal(v.generation, 7);
+
+	/* newer version: taken */
+	st = sample_state(55, "peer");
+	st.version = 20;
+	st.heartbeat = 20;
+	snprintf(st.app[0].value, sizeof(st.app[0].value), "0.9");
+	feed(n, &st, 4 * MS);
+	assert_true(member_of(n, 55, &v));
+	assert_int_equal(v.heartbeat, 20);
+	assert_string_equal(v.app[0].value, "0.9");
+
+	/* mark it down by silence (suspect first), then a heartbeat brings
+	 * it back */
+	{
+		bool saw_suspect = false;
+
+		for (uint64_t t = 5 * MS; t <= 30000 * MS; t += 100 * MS) {
+			gsp_node_tick(n, t);
+			assert_true(member_of(n, 55, &v));
+			saw_suspect |= v.state == GSP_STATE_SUSPECT;
+		}
+		assert_true(saw_suspect);
+	}
+	assert_int_equal(v.state, GSP_STATE_DOWN);
+	/* our own stall is not evidence against peers */
+	st.version = 20;
+	{
+		struct gsp_node *m = lone_node();
+
+		feed(m, &st, 1 * MS);
+		gsp_node_tick(m, 2 * MS);
+		gsp_node_tick(m, 60000 * MS);	/* we were stopped 60 s */
+		assert_true(member_of(m, 55, &v));
+		assert_int_equal(v.state, GSP_STATE_ALIVE);
+		gsp_node_destroy(m);
+	}
+	st.version = 21;
+	st.heartbeat = 21;
+	feed(n, &st, 30010 * MS);
+	assert_true(member_of(n, 55, &v));
+	assert_int_equal(v.state, GSP_STATE_ALIVE);
+
+	/* a higher generation (restart) replaces the entry, lower version ok */
+	st.generation = 8;
+	st.version = 2;
+	st.heartbeat = 1;
+	st.app_count = 0;
+	feed(n, &st, 30020 * MS);
+	assert_true(member_of(n, 55, &v));
+	assert_int_equal(v.generation, 8);
+	assert_int_equal(v.app_count, 0);
+	assert_int_equal(last_event.type, GSP_EV_RESTARTED);
+
+	/* LEFT is "left", not "down" */
+	st.version = 3;
+	st.status = GSP_WIRE_STATUS_LEFT;
+	feed(n, &st, 30030 * MS);
+	assert_true(member_of(n, 55, &v));
+	assert_int_equal(v.state, GSP_STATE_LEFT);
+	gsp_node_tick(n, 60000 * MS);
+	assert_true(member_of(n, 55, &v));
+	assert_int_equal(v.state, GSP_STATE_LEFT);
+	/* forgotten after forget_ns, and its old state cannot come back */
+	gsp_node_tick(n, 90100 * MS);
+	assert_false(member_of(n, 55, &v));
+	feed(n, &st, 90200 * MS);
+	assert_false(member_of(n, 55, &v));
+	st.version = 4;		/* but news from it after that is taken */
+	st.status = GSP_WIRE_STATUS_NORMAL;
+	feed(n, &st, 90300 * MS);
+	assert_true(member_of(n, 55, &v));
+
+	/* nobody else may speak for us */
+	st = sample_state(gsp_node_id(n), "self");
+	st.generation = 99;
+	feed(n, &st, 90400 * MS);
+	assert_true(member_of(n, gsp_node_id(n), &v));
+	assert_int_equal(v.generation, 1);
+
+	/* a malformed packet changes nothing and is counted */
+	gsp_node_counters_read(n, &c);
+	{
+		uint8_t junk[64] = { 0x47, 0x53, 0x50, 0x31, 1, 3 };
+		struct gsp_addr src = { 1, 1 };
+
+		gsp_node_rx(n, &src, junk, sizeof(junk), 90500 * MS);
+	}
+	{
+		struct gsp_node_counters c2;
+
+		gsp_node_counters_read(n, &c2);
+		assert_int_equal(c2.rx_drop[GSP_RX_BAD_LENGTH],
+				 c.rx_drop[GSP_RX_BAD_LENGTH] + 1);
+		assert_int_equal(c2.merged, c.merged);
+	}
+	gsp_node_destroy(n);
+}
+
+static void
+test_app_state_limits(void **state)
+{
+	struct gsp_node *n = lone_node();
+	struct gsp_member_view v;
+	char key[16];
+
+	(void)state;
+	assert_int_equal(gsp_node_set_app(n, "", "x"), -EINVAL);
+	assert_int_equal(gsp_node_set_app(n, "bad key", "x"), -EINVAL);
+	assert_int_equal(gsp_node_set_app(n, "k", "tab\there"), -EINVAL);
+	for (int i = 0; i < GSP_APP_KEYS_MAX; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(gsp_node_set_app(n, key, "v"), 0);
+	}
+	assert_int_equal(gsp_node_set_app(n, "one-more", "v"), -ENOSPC);
+	assert_int_equal(gsp_node_set_app(n, "k3", "updated"), 0);
+	assert_true(member_of(n, gsp_node_id(n), &v));
+	assert_int_equal(v.app_count, GSP_APP_KEYS_MAX);
+	assert_string_equal(v.app[3].value, "updated");
+	assert_int_equal(v.app[3].version, v.version);
+	gsp_node_destroy(n);
+}
+
+/* -------------------------------- phi --------------------------------- */
+
+static void
+test_phi_values(void **state)
+{
+	struct gsp_phi fd;
+
+	(void)state;
+	/* one sample of 1 s: phi(t) = t / (1 s * ln 10) */
+	gsp_phi_init(&fd, 0, 1000 * MS, 0);
+	assert_true(fabs(gsp_phi_value(&fd, 0)) < 1e-9);
+	assert_true(fabs(gsp_phi_value(&fd, 1000 * MS) - 0.4342945) < 1e-6);
+	/* intervals 1 s (initial), 1 s, 2 s, 4 s: mean 2 s */
+	gsp_phi_heartbeat(&fd, 1000 * MS);
+	gsp_phi_heartbeat(&fd, 3000 * MS);
+	gsp_phi_heartbeat(&fd, 7000 * MS);
+	assert_true(fabs(gsp_phi_mean_ns(&fd) - 2000.0 * MS) < 1.0);
+	/* 3 s after the last arrival: 3 / (2 ln 10) = 0.6514417 */
+	assert_true(fabs(gsp_phi_value(&fd, 10000 * MS) - 0.6514417) < 1e-6);
+	/* the threshold 8 is crossed at 8 * ln 10 * 2 s = 36.84 s */
+	assert_true(gsp_phi_value(&fd, 7000 * MS + 36800 * MS) < 8.0);
+	assert_true(gsp_phi_value(&fd, 7000 * MS + 36900 * MS) > 8.0);
+	/* the window slides: after 40 intervals of 100 ms the mean is 100 ms */
+	for (int i = 1; i <= 40; i++)
+		gsp_phi_heartbeat(&fd, 7000 * MS + i * 100 * MS);
+	assert_true(fabs(gsp_phi_mean_ns(&fd) - 100.0 * MS) < 1.0);
+	/* the floor keeps bursts from making a peer look dead at once */
+	gsp_phi_init(&fd, 0, 1 * MS, 50 * MS);
+	assert_true(fabs(gsp_phi_mean_ns(&fd) - 50.0 * MS) < 1.0);
+	/* a stall of our own is forgiven */
+	gsp_phi_shift(&fd, 500 * MS);
+	assert_true(gsp_phi_value(&fd, 500 * MS) < 1e-9);
+}
+
+/* ------------------------- table concurrency -------------------------- */
+
+struct hammer {
+	struct gsp_table *t;
+	volatile bool stop;
+	uint64_t writes;
+};
+
+static void *
+hammer_writer(void *arg)
+{
+	struct hammer *h = arg;
+	uint64_t k = 1;
+
+	while (!h->stop) {
+		for (uint32_t slot = 0; slot < 8; slot++) {
+			struct gsp_member_rec *r = gsp_table_rec(h->t, slot);
+
+			gsp_table_write_begin(r);
+			r->v.generation = k;
+			r->v.heartbeat = k;
+			r->v.version = k;
+			r->v.phi_milli = (uint32_t)k;
+			memset(r->v.name, 'a' + (int)(k % 26), GSP_NAME_MAX - 1);
+			r->v.name[GSP_NAME_MAX - 1] = '\0';
+			memset(r->v.app, (int)(k & 0xff), sizeof(r->v.app));
+			gsp_table_write_end(r);
+			k++;
+		}
+		h->writes = k;
+	}
+	return NULL;
+}
+
+static void
+test_table_concurrency(void **state)
+{
+	struct hammer h = { .t = gsp_table_create("hammer", 64) };
+	struct gsp_member_view v;
+	uint64_t reads = 0;
+	pthread_t tid;
+
+	(void)state;
+	assert_non_null(h.t);
+	for (uint64_t id = 1; id <= 8; id++)
+		assert_true(gsp_table_insert(h.t, id) >= 0);
+	assert_int_equal(gsp_table_slot_count(h.t), 8);
+	assert_int_equal(pthread_create(&tid, NULL, hammer_writer, &h), 0);
+	while (reads < 2000000) {
+		for (uint32_t slot = 0; slot < 8; slot++, reads++) {
+			const uint8_t *app = (const uint8_t *)v.app;
+
+			assert_true(gsp_table_read(h.t, slot, &v));
+			if (v.generation == 0)
+				continue;
+			/* every field from the same write */
+			assert_int_equal(v.heartbeat, v.generation);
+			assert_int_equal(v.version, v.generation);
+			assert_int_equal(v.phi_milli, (uint32_t)v.generation);
+			assert_int_equal(v.name[0], 'a' + (int)(v.generation % 26));
+			assert_int_equal(v.name[GSP_NAME_MAX - 2], v.name[0]);
+			assert_int_equal(app[0], (uint8_t)v.generation);
+			assert_int_equal(app[sizeof(v.app) - 1], app[0]);
+		}
+	}
+	h.stop = true;
+	pthread_join(tid, NULL);
+	assert_true(h.writes > 1000);	/* the writer really ran */
+	/* removal frees the slot for readers */
+	gsp_table_remove(h.t, 3);
+	assert_false(gsp_table_read(h.t, 3, &v));
+	gsp_table_destroy(h.t);
+}
+
+/* ------------------------- in-memory clusters ------------------------- */
+
+static unsigned int
+run_until_converged(unsigned int n, uint64_t *now, unsigned int max_rounds)
+{
+	for (unsigned int r = 0; r < max_rounds; r++) {
+		for (int sub = 0; sub < 10; sub++) {
+			*now += 10 * MS;
+			sim_step(*now);
+		}
+		if (all_see_alive(n))
+			return r + 1;
+	}
+	return 0;
+}
+
+static void
+test_cluster_lifecycle(void **state)
+{
+	struct gsp_member_view v;
+	uint64_t now = 1000 * MS, gen_before;
+	unsigned int rounds;
+
+	(void)state;
+	for (unsigned int i = 0; i < 5; i++)
+		sim_start(i, 1000 + i, 0, 2);
+	rounds = run_until_converged(5, &now, 50);
+	assert_true(rounds > 0);
+	print_message("5 nodes converged in %u rounds\n", rounds);
+
+	/* app state reaches everyone */
+	assert_int_equal(gsp_node_set_app(sim[1].node, "load", "0.75"), 0);
+	for (int r = 0; r < 100; r++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	for (unsigned int i = 0; i < 5; i++) {
+		assert_true(member_of(sim[i].node, gsp_node_id(sim[1].node), &v));
+		assert_int_equal(v.app_count, 1);
+		assert_string_equal(v.app[0].value, "0.75");
+	}
+
+	/* crash node4: every survivor marks it down */
+	sim[3].up = false;
+	gen_before = gsp_node_generation(sim[3].node);
+	for (int r = 0; r < 1000; r++) {
+		bool all = true;
+
+		now += 10 * MS;
+		sim_step(now);
+		for (unsigned int i = 0; i < 5; i++) {
+			if (i == 3)
+				continue;
+			assert_true(member_of(sim[i].node,
+					      gsp_node_id(sim[3].node), &v));
+			all &= v.state == GSP_STATE_DOWN;
+		}
+		if (all)
+			break;
+	}
+	for (unsigned int i = 0; i < 5; i++)
+		if (i != 3)
+			assert_int_equal(count_state(sim[i].node,
+						     GSP_STATE_DOWN), 1);
+
+	/* restart it: alive again everywhere, with a higher generation */
+	gsp_node_destroy(sim[3].node);
+	sim_start(3, gen_before + 1, 0, 2);
+	rounds = run_until_converged(5, &now, 100);
+	assert_true(rounds > 0);
+	for (unsigned int i = 0; i < 5; i++) {
+		assert_true(member_of(sim[i].node, gsp_node_id(sim[3].node), &v));
+		assert_int_equal(v.generation, gen_before + 1);
+	}
+
+	/* node5 leaves: "left" everywhere, not "down" */
+	gsp_node_leave(sim[4].node, now);
+	for (int r = 0; r < 100 && !gsp_node_leave_done(sim[4].node); r++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	assert_true(gsp_node_leave_done(sim[4].node));
+	sim[4].up = false;
+	for (int r = 0; r < 300; r++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		assert_true(member_of(sim[i].node, gsp_node_id(sim[4].node), &v));
+		assert_int_equal(v.state, GSP_STATE_LEFT);
+	}
+	net_reset();
+}
+
+/* Digests larger than one packet: 200 members over 900-byte payloads. */
+static void
+test_cluster_split_digests(void **state)
+{
+	uint64_t now = 1000 * MS;
+	struct gsp_node_counters c;
+	unsigned int rounds;
+
+	(void)state;
+	for (unsigned int i = 0; i < 200; i++)
+		sim_start(i, 1000 + i, GSP_WIRE_MIN_PAYLOAD, 3);
+	rounds = run_until_converged(200, &now, 100);
+	print_message("200 nodes, %u-byte payloads: converged in %u rounds\n",
+		      GSP_WIRE_MIN_PAYLOAD, rounds);
+	assert_true(rounds > 0);
+	gsp_node_counters_read(sim[0].node, &c);
+	/* 200 digests need several SYN packets per round per peer */
+	assert_true(c.tx_syn > 2 * c.rounds);
+	net_reset();
+}
+
+/* The same seeds give the same run, bit for bit. */
+static void
+test_cluster_deterministic(void **state)
+{
+	struct gsp_node_counters a, b;
+	uint64_t now;
+
+	(void)state;
+	for (int run = 0; run < 2; run++) {
+		now = 1000 * MS;
+		for (unsigned int i = 0; i < 20; i++)
+			sim_start(i, 1000 + i, 0, 2);
+		run_until_converged(20, &now, 60);
+		gsp_node_counters_read(sim[7].node, run == 0 ? &a : &b);
+		net_reset();
+	}
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wire_roundtrip),
+		cmocka_unit_test(test_wire_rejects),
+		cmocka_unit_test(test_wire_fuzz_bytes),
+		cmocka_unit_test(test_merge_rules),
+		cmocka_unit_test(test_app_state_limits),
+		cmocka_unit_test(test_phi_values),
+		cmocka_unit_test(test_table_concurrency),
+		cmocka_unit_test(test_cluster_lifecycle),
+		cmocka_unit_test(test_cluster_split_digests),
+		cmocka_unit_test(test_cluster_deterministic),
+	};
+
+	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}

@@ -1,0 +1,854 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Status view: writer + reader round trip, rejection of malformed files
+ * (written by hand) and a torn-read hunt with a concurrent writer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gossipd/status_view.h"
+#include "sv_writer.h"
+
+#define NS_PER_S 1000000000ull
+
+struct fixture {
+	char dir[PATH_MAX / 2];
+	char path[PATH_MAX];
+};
+
+static uint64_t
+unix_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *tmp = getenv("TMPDIR");
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "%s/gsp_sv_test.XXXXXX",
+		 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/gossipd.c1.n1", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	struct dirent *de;
+	char p[PATH_MAX * 2];
+	DIR *d;
+
+	d = opendir(f->dir);
+	if (d != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
+			unlink(p);
+		}
+		closedir(d);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void
+params_init(struct gsp_sv_writer_params *p, const char *path, uint32_t mcap,
+	    uint32_t lcap)
+{
+	memset(p, 0, sizeof(*p));
+	p->path = path;
+	p->cluster = "c1";
+	p->node_name = "n1";
+	p->control_socket = "/run/gossipd/c1.n1.sock";
+	p->member_capacity = mcap;
+	p->lcore_capacity = lcap;
+	p->self_ip = 0x0a000001;
+	p->self_port = 7946;
+	p->gossip_interval_ns = NS_PER_S;
+	p->phi_convict_milli = 8000;
+}
+
+static unsigned int
+dir_entries(const char *dir)
+{
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* ---- round trip ---- */
+
+static void
+test_create_and_read(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_writer_params p;
+	struct gsp_sv_writer *w;
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+	struct gsp_sv_member m[3];
+	struct gsp_sv_lcore l[2];
+	struct gsp_sv_counters c;
+	struct gsp_sv_update u;
+	struct stat st;
+	char err[256] = "";
+	uint64_t now = unix_now_ns();
+
+	params_init(&p, f->path, 8, 4);
+	assert_int_equal(gsp_sv_writer_create(&p, &w, err, sizeof(err)), 0);
+	assert_int_equal(gsp_sv_writer_member_capacity(w), 8);
+	/* only the final file: the temp name was renamed away */
+	assert_int_equal(dir_entries(f->dir), 1);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal((uint64_t)st.st_size, GSP_SV_HEADER_SIZE +
+			 8 * GSP_SV_MEMBER_STRIDE + 4 * GSP_SV_LCORE_STRIDE);
+
+	/* a fresh view is valid and empty */
+	assert_int_equal(gsp_sv_open(f->path, &r), 0);
+	assert_int_equal(gsp_sv_read(r, &s), 0);
+	assert_int_equal(s.hdr.magic, GSP_SV_MAGIC);
+	assert_int_equal(s.hdr.major, GSP_SV_MAJOR);
+	assert_int_equal(s.hdr.minor, GSP_SV_MINOR);
+	assert_int_equal(s.hdr.member_count, 0);
+	assert_int_equal(s.hdr.member_capacity, 8);
+	assert_int_equal(s.hdr.lcore_capacity, 4);
+	assert_int_equal(s.hdr.writer_pid, (uint32_t)getpid());
+	assert_int_equal(s.hdr.seq % 2, 0);
+	assert_string_equal(s.hdr.cluster, "c1");
+	assert_string_equal(s.hdr.node_name, "n1");
+	assert_string_equal(s.hdr.control_socket, "/run/gossipd/c1.n1.sock");
+	assert_int_equal(s.hdr.self_ip, 0x0a000001);
+	assert_int_equal(s.hdr.self_port, 7946);
+	assert_int_equal(s.hdr.phi_convict_milli, 8000);
+	assert_true(s.hdr.start_unix_ns >= now - NS_PER_S);
+	assert_true(gsp_sv_writer_alive(&s.hdr, unix_now_ns(), 2 * NS_PER_S));
+	gsp_sv_snapshot_free(&s);
+
+	memset(m, 0, sizeof(m));
+	for (int i = 0; i < 3; i++) {
+		m[i].id = 100 + i;
+		m[i].generation = 7;
+		m[i].heartbeat = 1000 + i;
+		m[i].state = GSP_SV_ALIVE + i;
+		m[i].ip = 0x0a000001 + i;
+		m[i].port = 7946;
+		snprintf(m[i].name, sizeof(m[i].name), "node%d", i);
+	}
+	m[0].flags = GSP_SV_MEMBER_SELF;
+	m[1].app_count = 1;
+	snprintf(m[1].app[0].key, sizeof(m[1].app[0].key), "role");
+	snprintf(m[1].app[0].value, sizeof(m[1].app[0].value), "db");
+	/* unterminated string: the reader must terminate it */
+	memset(m[2].name, 'x', sizeof(m[2].name));
+	memset(l, 0, sizeof(l));
+	l[0].lcore_id = 1;
+	l[0].rx_packets = 11;
+	l[1].lcore_id = 2;
+	l[1].tx_packets = 22;
+	memset(&c, 0, sizeof(c));
+	c.rounds = 42;
+	c.rx_drop[2] = 5;
+
+	memset(&u, 0, sizeof(u));
+	u.now_unix_ns = unix_now_ns();
+	u.self_id = 100;
+	u.self_generation = 7;
+	u.counters = &c;
+	u.members = m;
+	u.n_members = 3;
+	u.lcores = l;
+	u.n_lcores = 2;
+	assert_int_equal(gsp_sv_writer_publish(w, &u), 0);
+
+	assert_int_equal(gsp_sv_read(r, &s), 0);
+	assert_int_equal(s.hdr.member_count, 3);
+	assert_int_equal(s.hdr.lcore_count, 2);
+	assert_int_equal(s.hdr.self_id, 100);
+	assert_int_equal(s.hdr.counters.rounds, 42);
+	assert_int_equal(s.hdr.counters.rx_drop[2], 5);
+	assert_int_equal(s.hdr.heartbeat_unix_ns, u.now_unix_ns);
+	assert_int_equal(s.members[0].id, 100);
+	assert_int_equal(s.members[0].flags, GSP_SV_MEMBER_SELF);
+	assert_string_equal(s.members[1].name, "node1");
+	assert_int_equal(s.members[1].app_count, 1);
+	assert_string_equal(s.members[1].app[0].key, "role");
+	assert_string_equal(s.members[1].app[0].value, "db");
+	assert_int_equal(strlen(s.members[2].name), sizeof(m[2].name) - 1);
+	assert_int_equal(s.lcores[0].rx_packets, 11);
+	assert_int_equal(s.lcores[1].tx_packets, 22);
+	assert_int_equal(s.hdr.seq % 2, 0);
+	assert_true(s.hdr.seq >= 2);
+	gsp_sv_snapshot_free(&s);
+	assert_null(s.members);
+
+	/* more members than the capacity are clamped, not overflowed */
+	{
+		struct gsp_sv_member *big = calloc(20, sizeof(*big));
+
+		assert_non_null(big);
+		u.members = big;
+		u.n_members = 20;
+		assert_int_equal(gsp_sv_writer_publish(w, &u), 0);
+		assert_int_equal(gsp_sv_read(r, &s), 0);
+		assert_int_equal(s.hdr.member_count, 8);
+		gsp_sv_snapshot_free(&s);
+		free(big);
+	}
+
+	/* close: CLOSED flag seen through an existing mapping */
+	gsp_sv_writer_close(w, unix_now_ns(), false);
+	assert_int_equal(gsp_sv_read(r, &s), 0);
+	assert_true(s.hdr.flags & GSP_SV_FLAG_CLOSED);
+	assert_false(gsp_sv_writer_alive(&s.hdr, unix_now_ns(),
+					 2 * NS_PER_S));
+	gsp_sv_snapshot_free(&s);
+	gsp_sv_close(r);
+	assert_int_equal(access(f->path, F_OK), 0);
+}
+
+static void
+test_close_unlink_and_replace(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_writer_params p;
+	struct gsp_sv_writer *w1, *w2;
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+	char err[256];
+
+	params_init(&p, f->path, 4, 1);
+	assert_int_equal(gsp_sv_writer_create(&p, &w1, err, sizeof(err)), 0);
+	assert_int_equal(gsp_sv_open(f->path, &r), 0);
+	/* a restart in the same process replaces the file */
+	p.node_name = "n1-restarted";
+	assert_int_equal(gsp_sv_writer_create(&p, &w2, err, sizeof(err)), 0);
+	/* the old mapping still shows the old file */
+	assert_int_equal(gsp_sv_read(r, &s), 0);
+	assert_string_equal(s.hdr.node_name, "n1");
+	gsp_sv_snapshot_free(&s);
+	gsp_sv_close(r);
+	/* closing the replaced writer must not unlink the new file */
+	gsp_sv_writer_close(w1, unix_now_ns(), true);
+	assert_int_equal(access(f->path, F_OK), 0);
+	gsp_sv_writer_close(w2, unix_now_ns(), true);
+	assert_int_equal(access(f->path, F_OK), -1);
+	assert_int_equal(dir_entries(f->dir), 0);
+}
+
+static void
+test_writer_bad_params(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_writer_params p;
+	struct gsp_sv_writer *w;
+	char err[256];
+	char path[PATH_MAX + 32];
+
+	params_init(&p, f->path, 0, 1);
+	assert_int_equal(gsp_sv_writer_create(&p, &w, err, sizeof(err)),
+			 -EINVAL);
+	assert_null(w);
+	params_init(&p, f->path, 8000000, 1);
+	assert_int_equal(gsp_sv_writer_create(&p, &w, err, sizeof(err)),
+			 -EFBIG);
+	assert_non_null(strstr(err, "too large"));
+	snprintf(path, sizeof(path), "%s/no/such/dir/view", f->dir);
+	params_init(&p, path, 8, 1);
+	assert_int_equal(gsp_sv_writer_create(&p, &w, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "cannot create"));
+	assert_int_equal(dir_entries(f->dir), 0);
+}
+
+/* ---- hand-written files ---- */
+
+static void
+hand_header(struct gsp_sv_header *h, uint32_t mcap, uint32_t lcap)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = GSP_SV_MAGIC;
+	h->major = GSP_SV_MAJOR;
+	h->minor = GSP_SV_MINOR;
+	h->header_size = GSP_SV_HEADER_SIZE;
+	h->member_offset = GSP_SV_HEADER_SIZE;
+	h->member_stride = GSP_SV_MEMBER_STRIDE;
+	h->member_capacity = mcap;
+	h->lcore_offset = GSP_SV_HEADER_SIZE + mcap * GSP_SV_MEMBER_STRIDE;
+	h->lcore_stride = GSP_SV_LCORE_STRIDE;
+	h->lcore_capacity = lcap;
+	h->total_size = h->lcore_offset + (uint64_t)lcap * GSP_SV_LCORE_STRIDE;
+	h->writer_pid = (uint32_t)getpid();
+	h->heartbeat_unix_ns = unix_now_ns();
+	snprintf(h->cluster, sizeof(h->cluster), "c1");
+	snprintf(h->node_name, sizeof(h->node_name), "n1");
+}
+
+/* Writes h and sizes the file to file_size bytes. */
+static void
+hand_write(const char *path, const struct gsp_sv_header *h, size_t hlen,
+	   off_t file_size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, h, hlen), (ssize_t)hlen);
+	assert_int_equal(ftruncate(fd, file_size), 0);
+	close(fd);
+}
+
+static int
+hand_open(const char *path)
+{
+	struct gsp_sv_reader *r = NULL;
+	int ret = gsp_sv_open(path, &r);
+
+	if (ret == 0)
+		gsp_sv_close(r);
+	else
+		assert_null(r);
+	return ret;
+}
+
+static void
+test_hand_valid(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_header h;
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+
+	/* the control case: the hand-made file is accepted */
+	hand_header(&h, 4, 2);
+	h.member_count = 0;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(gsp_sv_open(f->path, &r), 0);
+	assert_int_equal(gsp_sv_read(r, &s), 0);
+	assert_int_equal(s.hdr.member_capacity, 4);
+	gsp_sv_snapshot_free(&s);
+	gsp_sv_close(r);
+
+	/* a newer minor with a bigger header and strides is readable */
+	hand_header(&h, 4, 2);
+	h.minor = GSP_SV_MINOR + 3;
+	h.header_size = 2048;
+	h.member_offset = 2048;
+	h.member_stride = 2048;
+	h.lcore_offset = 2048 + 4 * 2048;
+	h.lcore_stride = 256;
+	h.total_size = h.lcore_offset + 2 * 256;
+	h.member_count = 2;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(gsp_sv_open(f->path, &r), 0);
+	assert_int_equal(gsp_sv_read(r, &s), 0);
+	assert_int_equal(s.hdr.member_count, 2);
+	gsp_sv_snapshot_free(&s);
+	gsp_sv_close(r);
+}
+
+static void
+test_reject_bad_magic(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_header h;
+
+	hand_header(&h, 4, 2);
+	h.magic = 0x1122334455667788ULL;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+	/* a writer that never finished: magic still 0 */
+	h.magic = 0;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+}
+
+static void
+test_reject_bad_major(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_header h;
+
+	hand_header(&h, 4, 2);
+	h.major = GSP_SV_MAJOR + 1;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+	h.major = 0;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+}
+
+static void
+test_reject_truncated(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_header h;
+
+	hand_header(&h, 4, 2);
+	/* shorter than the header it claims */
+	hand_write(f->path, &h, 100, 100);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+	/* complete header, missing records */
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size - 1);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+	/* empty file */
+	hand_write(f->path, &h, 0, 0);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+}
+
+static void
+test_reject_bad_sizes(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_header h;
+
+	hand_header(&h, 4, 2);
+	h.header_size = sizeof(h) - 8;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+
+	hand_header(&h, 4, 2);
+	h.member_stride = sizeof(struct gsp_sv_member) - 1;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+
+	hand_header(&h, 4, 2);
+	h.lcore_stride = 8;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+
+	/* capacity * stride would overflow 32 bits */
+	hand_header(&h, 4, 2);
+	h.member_capacity = 0xffffffffu;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+
+	/* members overlapping the header */
+	hand_header(&h, 4, 2);
+	h.member_offset = 16;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+
+	/* offset pointing past the end */
+	hand_header(&h, 4, 2);
+	h.lcore_offset = 0xfffff000u;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+}
+
+static void
+test_reject_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_header h;
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+
+	hand_header(&h, 4, 2);
+	h.member_count = 5;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(gsp_sv_open(f->path, &r), 0);
+	assert_int_equal(gsp_sv_read(r, &s), -EPROTO);
+	assert_null(s.members);
+	gsp_sv_close(r);
+
+	hand_header(&h, 4, 2);
+	h.lcore_count = 0xffffffffu;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(gsp_sv_open(f->path, &r), 0);
+	assert_int_equal(gsp_sv_read(r, &s), -EPROTO);
+	gsp_sv_close(r);
+}
+
+static void
+test_reject_shrunk_after_open(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_header h;
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+
+	hand_header(&h, 4, 2);
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(gsp_sv_open(f->path, &r), 0);
+	/* truncated under us: refused instead of SIGBUS */
+	assert_int_equal(truncate(f->path, 512), 0);
+	assert_int_equal(gsp_sv_read(r, &s), -EPROTO);
+	gsp_sv_close(r);
+}
+
+static void
+test_reject_never_even(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_header h;
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+
+	/* a writer that died mid-update leaves seq odd */
+	hand_header(&h, 4, 2);
+	h.seq = 7;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(gsp_sv_open(f->path, &r), 0);
+	assert_int_equal(gsp_sv_read(r, &s), -EAGAIN);
+	assert_null(s.members);
+	gsp_sv_close(r);
+}
+
+static void
+test_open_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_reader *r;
+	char p[PATH_MAX + 16];
+
+	snprintf(p, sizeof(p), "%s/missing", f->dir);
+	assert_int_equal(gsp_sv_open(p, &r), -ENOENT);
+	assert_int_equal(gsp_sv_open(f->dir, &r), -EPROTO);	/* a directory */
+	assert_int_equal(gsp_sv_open("", &r), -EINVAL);
+}
+
+static void
+test_takeover_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_writer_params p;
+	struct gsp_sv_writer *w;
+	struct gsp_sv_header h;
+	char err[256];
+	pid_t child;
+	int ret;
+
+	/* a live foreign writer (a child of ours) published just now */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	hand_header(&h, 4, 2);
+	h.writer_pid = (uint32_t)child;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	params_init(&p, f->path, 4, 2);
+	ret = gsp_sv_writer_create(&p, &w, err, sizeof(err));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	assert_int_equal(ret, -EBUSY);
+	assert_non_null(strstr(err, "in use"));
+
+	/* the same file once that process is gone: replaced */
+	assert_int_equal(gsp_sv_writer_create(&p, &w, err, sizeof(err)), 0);
+	gsp_sv_writer_close(w, unix_now_ns(), false);
+
+	/* a live pid but the view is closed: replaced */
+	hand_header(&h, 4, 2);
+	h.writer_pid = 1;
+	h.flags = GSP_SV_FLAG_CLOSED;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(gsp_sv_writer_create(&p, &w, err, sizeof(err)), 0);
+	gsp_sv_writer_close(w, unix_now_ns(), true);
+}
+
+static void
+test_writer_alive(void **state)
+{
+	struct gsp_sv_header h;
+	uint64_t now = unix_now_ns();
+
+	(void)state;
+	hand_header(&h, 1, 1);
+	h.heartbeat_unix_ns = now - NS_PER_S;
+	assert_true(gsp_sv_writer_alive(&h, now, 2 * NS_PER_S));
+	assert_false(gsp_sv_writer_alive(&h, now, NS_PER_S / 2));
+	h.heartbeat_unix_ns = now + NS_PER_S;	/* clock skew: fresh */
+	assert_true(gsp_sv_writer_alive(&h, now, NS_PER_S / 2));
+	h.writer_pid = 0;
+	assert_false(gsp_sv_writer_alive(&h, now, 2 * NS_PER_S));
+	h.writer_pid = 0x7ffffff0;		/* beyond pid_max */
+	assert_false(gsp_sv_writer_alive(&h, now, 2 * NS_PER_S));
+	h.writer_pid = 1;			/* init: EPERM or alive */
+	assert_true(gsp_sv_writer_alive(&h, now, 2 * NS_PER_S));
+	h.flags = GSP_SV_FLAG_CLOSED;
+	assert_false(gsp_sv_writer_alive(&h, now, 2 * NS_PER_S));
+}
+
+static void
+test_names(void **state)
+{
+	static const char *const drops[] = {
+		"ok", "truncated", "bad_magic", "bad_version", "bad_length",
+		"bad_type", "wrong_cluster", "bad_count", "bad_entry", "self",
+	};
+	char buf[128];
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
+		assert_string_equal(gsp_sv_drop_reason_name(i), drops[i]);
+	assert_string_equal(gsp_sv_drop_reason_name(10), "reason10");
+	assert_string_equal(gsp_sv_drop_reason_name(15), "reason15");
+	assert_string_equal(gsp_sv_drop_reason_name(99), "reason99");
+	assert_string_equal(gsp_sv_state_name(GSP_SV_ALIVE), "alive");
+	assert_string_equal(gsp_sv_state_name(GSP_SV_SUSPECT), "suspect");
+	assert_string_equal(gsp_sv_state_name(GSP_SV_DOWN), "down");
+	assert_string_equal(gsp_sv_state_name(GSP_SV_LEFT), "left");
+	assert_string_equal(gsp_sv_state_name(200), "unknown");
+
+	assert_int_equal(gsp_sv_default_path(buf, sizeof(buf), "prod", "web-1"),
+			 0);
+	assert_string_equal(buf, "/dev/shm/gossipd.prod.web-1");
+	assert_int_equal(gsp_sv_default_path(buf, sizeof(buf), "prod", "../x"),
+			 -EINVAL);
+	assert_int_equal(gsp_sv_default_path(buf, sizeof(buf), "", "n"),
+			 -EINVAL);
+	assert_int_equal(gsp_sv_default_path(buf, sizeof(buf), "p", ".."),
+			 -EINVAL);
+	assert_int_equal(gsp_sv_default_path(buf, 10, "prod", "web-1"),
+			 -ENAMETOOLONG);
+}
+
+/* ---- concurrency: no torn snapshot ---- */
+
+#define CONC_CAP 64
+#define CONC_LCORES 4
+
+struct conc {
+	struct gsp_sv_writer *w;
+	volatile int stop;
+	uint64_t publishes;
+};
+
+/* Every field of every record is derived from k alone. */
+static void
+conc_fill(struct gsp_sv_member *m, struct gsp_sv_lcore *l,
+	  struct gsp_sv_counters *c, uint64_t k)
+{
+	for (unsigned int i = 0; i < CONC_CAP; i++) {
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].id = k;
+		m[i].generation = k;
+		m[i].heartbeat = k;
+		m[i].version = k;
+		m[i].last_update_unix_ns = k;
+		m[i].ip = (uint32_t)k;
+		m[i].port = (uint16_t)k;
+		m[i].phi_milli = (uint32_t)k;
+		m[i].app_count = 1;
+		snprintf(m[i].name, sizeof(m[i].name), "m%" PRIu64, k);
+		m[i].app[0].version = k;
+		snprintf(m[i].app[0].key, sizeof(m[i].app[0].key), "k%" PRIu64,
+			 k);
+		snprintf(m[i].app[0].value, sizeof(m[i].app[0].value),
+			 "v%" PRIu64, k);
+	}
+	for (unsigned int i = 0; i < CONC_LCORES; i++) {
+		memset(&l[i], 0, sizeof(l[i]));
+		l[i].lcore_id = (uint32_t)k;
+		l[i].rx_packets = k;
+		l[i].idle_sleeps = k;
+	}
+	memset(c, 0, sizeof(*c));
+	c->rounds = k;
+	c->rx_drop[GSP_SV_DROP_REASONS - 1] = k;
+}
+
+static void *
+conc_writer(void *arg)
+{
+	struct conc *cc = arg;
+	static struct gsp_sv_member m[CONC_CAP];
+	struct gsp_sv_lcore l[CONC_LCORES];
+	struct gsp_sv_counters c;
+	struct gsp_sv_update u;
+
+	for (uint64_t k = 1; !cc->stop; k++) {
+		conc_fill(m, l, &c, k);
+		memset(&u, 0, sizeof(u));
+		u.now_unix_ns = k;
+		u.self_id = k;
+		u.self_generation = k;
+		u.counters = &c;
+		u.members = m;
+		u.n_members = 1 + (uint32_t)(k % CONC_CAP);
+		u.lcores = l;
+		u.n_lcores = 1 + (uint32_t)(k % CONC_LCORES);
+		gsp_sv_writer_publish(cc->w, &u);
+		cc->publishes = k;
+	}
+	return NULL;
+}
+
+static void
+conc_check(const struct gsp_sv_snapshot *s)
+{
+	uint64_t k = s->hdr.self_id;
+	char name[32];
+
+	/* a fresh view (k = 0) has no records to compare */
+	if (k == 0) {
+		assert_int_equal(s->hdr.member_count, 0);
+		return;
+	}
+	snprintf(name, sizeof(name), "m%" PRIu64, k);
+	assert_int_equal(s->hdr.self_generation, k);
+	assert_int_equal(s->hdr.heartbeat_unix_ns, k);
+	assert_int_equal(s->hdr.counters.rounds, k);
+	assert_int_equal(s->hdr.counters.rx_drop[GSP_SV_DROP_REASONS - 1], k);
+	assert_int_equal(s->hdr.member_count, 1 + k % CONC_CAP);
+	assert_int_equal(s->hdr.lcore_count, 1 + k % CONC_LCORES);
+	for (uint32_t i = 0; i < s->hdr.member_count; i++) {
+		const struct gsp_sv_member *m = &s->members[i];
+
+		assert_int_equal(m->id, k);
+		assert_int_equal(m->generation, k);
+		assert_int_equal(m->heartbeat, k);
+		assert_int_equal(m->version, k);
+		assert_int_equal(m->last_update_unix_ns, k);
+		assert_int_equal(m->ip, (uint32_t)k);
+		assert_int_equal(m->port, (uint16_t)k);
+		assert_int_equal(m->phi_milli, (uint32_t)k);
+		assert_int_equal(m->app[0].version, k);
+		assert_string_equal(m->name, name);
+		assert_string_equal(m->app[0].value + 1, name + 1);
+	}
+	for (uint32_t i = 0; i < s->hdr.lcore_count; i++) {
+		assert_int_equal(s->lcores[i].lcore_id, (uint32_t)k);
+		assert_int_equal(s->lcores[i].rx_packets, k);
+		assert_int_equal(s->lcores[i].idle_sleeps, k);
+	}
+}
+
+static void
+test_concurrent_no_torn_reads(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_writer_params p;
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+	struct conc cc;
+	pthread_t tid;
+	char err[256];
+	uint64_t t_end, last_k = 0;
+	unsigned int snaps = 0, distinct = 0, busy = 0;
+	int ret;
+
+	memset(&cc, 0, sizeof(cc));
+	params_init(&p, f->path, CONC_CAP, CONC_LCORES);
+	assert_int_equal(gsp_sv_writer_create(&p, &cc.w, err, sizeof(err)), 0);
+	assert_int_equal(gsp_sv_open(f->path, &r), 0);
+	assert_int_equal(pthread_create(&tid, NULL, conc_writer, &cc), 0);
+
+	t_end = mono_ns() + NS_PER_S;
+	while (mono_ns() < t_end) {
+		ret = gsp_sv_read(r, &s);
+		if (ret == -EAGAIN) {
+			busy++;		/* allowed, bounded, rare */
+			continue;
+		}
+		assert_int_equal(ret, 0);
+		conc_check(&s);
+		if (s.hdr.self_id != last_k)
+			distinct++;
+		last_k = s.hdr.self_id;
+		snaps++;
+		gsp_sv_snapshot_free(&s);
+	}
+	cc.stop = 1;
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	gsp_sv_close(r);
+	gsp_sv_writer_close(cc.w, unix_now_ns(), true);
+
+	print_message("# %u snapshots (%u distinct), %u busy, %" PRIu64
+		      " publishes\n", snaps, distinct, busy, cc.publishes);
+	assert_true(snaps >= 1000);
+	assert_true(distinct >= 100);
+	assert_true(busy < snaps);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_and_read, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_close_unlink_and_replace,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_bad_params, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hand_valid, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reject_bad_magic, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reject_bad_major, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reject_truncated, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reject_bad_sizes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reject_counts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reject_shrunk_after_open,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reject_never_even, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_takeover_refused, setup,
+						teardown),
+		cmocka_unit_test(test_writer_alive),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test_setup_teardown(test_concurrent_no_torn_reads,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
