@@ -62,7 +62,7 @@ static const struct gsp_cfg_key gsp_cfg_keys[] = {
 	{ "node", "port", GSP_T_U16, OFF(addr.port), 0, 1, 65535, 0, 0 },
 	{ "node", "prefix", GSP_T_U8, OFF(prefix_len), 0, 1, 32, 0, 0 },
 	{ "node", "gateway", GSP_T_GATEWAY, OFF(gateway), 0, 0, 0, 0, 0 },
-	{ "node", "mtu", GSP_T_U16, OFF(mtu), 0, 576, 9000, 0, 0 },
+	{ "node", "mtu", GSP_T_U16, OFF(mtu), 0, 1000, 9000, 0, 0 },
 	{ "gossip", "interval_ms", GSP_T_U32, OFF(interval_ms), 0, 10, 60000,
 	  0, 0 },
 	{ "gossip", "fanout", GSP_T_U32, OFF(fanout), 0, 1, 16, 0, 0 },

@@ -166,7 +166,8 @@ void gsp_node_set_seeds(struct gsp_node *node, const struct gsp_addr *seeds,
 uint64_t gsp_node_id(const struct gsp_node *node);
 uint64_t gsp_node_generation(const struct gsp_node *node);
 
-/* Any thread. */
+/* Any thread. Slots in use are all below gsp_node_slot_count(), a
+ * high-water mark that grows as members join (not the capacity). */
 uint32_t gsp_node_slot_count(const struct gsp_node *node);
 bool gsp_node_member_read(const struct gsp_node *node, uint32_t slot,
 			  struct gsp_member_view *out);

@@ -26,6 +26,10 @@
 extern "C" {
 #endif
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the status view is little-endian; this writer stores native order"
+#endif
+
 #ifdef __cplusplus
 #define GSP_SV_STATIC_ASSERT static_assert
 #else
@@ -180,7 +184,8 @@ int gsp_sv_read(struct gsp_sv_reader *r, struct gsp_sv_snapshot *snap);
 void gsp_sv_snapshot_free(struct gsp_sv_snapshot *snap);
 void gsp_sv_close(struct gsp_sv_reader *r);
 
-/* Writer alive: its pid exists and it published within stale_ns. */
+/* Writer alive: its pid exists, it published within stale_ns and it has
+ * not set GSP_SV_FLAG_CLOSED. */
 bool gsp_sv_writer_alive(const struct gsp_sv_header *h, uint64_t now_unix_ns,
 			 uint64_t stale_ns);
 const char *gsp_sv_state_name(unsigned int state);

@@ -376,7 +376,7 @@ test_err_number(void **state)
 	expect_err(MIN_CFG "[gossip]\nfanout =\n", 7, "got \"\"");
 	expect_err(MIN_CFG "[gossip]\ninterval_ms = 99999999999999999999\n",
 		   7, "must be an integer");
-	expect_err(MIN_CFG "mtu = 100\n", 6, "[node] mtu: must be an integer in 576..9000");
+	expect_err(MIN_CFG "mtu = 100\n", 6, "[node] mtu: must be an integer in 1000..9000");
 	expect_err(MIN_CFG "[gossip]\nphi_suspect = abc\n", 7,
 		   "[gossip] phi_suspect: must be a number");
 	expect_err(MIN_CFG "[gossip]\nphi_threshold = nan\n", 7,

@@ -1,0 +1,1359 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control thread: publishes the status view, serves the control socket
+ * (one JSON request per line) and runs the seed resolver thread. Talks to
+ * the dataplane only through gsp_dp_* (gsp_ctrl.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "gsp_ctrl.h"
+#include "gsp_log.h"
+#include "sv_writer.h"
+
+#define CTRL_MAX_CLIENTS 16
+#define CTRL_LINE_MAX 4096		/* request bytes, newline excluded */
+#define CTRL_OUT_MAX 16384		/* queued replies per client */
+#define CTRL_REPLY_MAX 1024		/* one reply line, newline included */
+#define CTRL_IDLE_NS (5ull * 1000000000ull)
+#define CTRL_ACCEPTS_PER_LOOP 16
+#define CTRL_EVENTS_PER_LOOP 1024
+#define CTRL_MAX_LCORES 128
+#define CTRL_SEED_RETRY_S 2
+#define CTRL_SEED_TIMEOUT_MS 3000
+#define CTRL_ERR_MAX 256
+
+#define NS_PER_S 1000000000ull
+#define NS_PER_MS 1000000ull
+
+_Static_assert(GSP_RX_ERR_MAX <= GSP_SV_DROP_REASONS,
+	       "status view has fewer drop reasons than the core");
+_Static_assert(GSP_NAME_MAX <= sizeof(((struct gsp_sv_member *)0)->name),
+	       "member name does not fit the status view");
+_Static_assert(GSP_APP_KEYS_MAX <= GSP_SV_APP_KEYS &&
+	       GSP_APP_KEY_MAX <= sizeof(((struct gsp_sv_app *)0)->key) &&
+	       GSP_APP_VALUE_MAX <= sizeof(((struct gsp_sv_app *)0)->value),
+	       "application state does not fit the status view");
+
+struct ctrl_client {
+	int fd;
+	uid_t uid;
+	pid_t pid;
+	bool eof;		/* peer sent everything it will send */
+	bool closing;		/* no more requests: close once flushed */
+	bool dead;		/* close now */
+	uint64_t last_active_ns;
+	size_t in_len;
+	size_t out_off;
+	size_t out_len;
+	char in[CTRL_LINE_MAX + 1];	/* one full line plus its newline */
+	char out[CTRL_OUT_MAX];
+};
+
+struct ctrl_seeds {
+	const struct gsp_config *cfg;
+	pthread_t tid;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+};
+
+struct ctrl {
+	const struct gsp_config *cfg;
+	int lfd;
+	dev_t sock_dev;
+	ino_t sock_ino;
+	struct ctrl_client *clients[CTRL_MAX_CLIENTS];
+	unsigned int n_clients;
+
+	struct gsp_sv_writer *sv;
+	struct gsp_sv_member *staging;	/* members built before a publish */
+	uint32_t staging_cap;
+	struct gsp_sv_lcore lcores[CTRL_MAX_LCORES];
+	bool have_self;
+	uint64_t self_id;
+	uint64_t self_generation;
+	bool sv_nospace_logged;
+	bool staging_nomem_logged;
+
+	struct ctrl_seeds seeds;
+};
+
+static uint64_t
+ctrl_clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+ctrl_mono_ns(void)
+{
+	return ctrl_clock_ns(CLOCK_MONOTONIC);
+}
+
+static uint64_t
+ctrl_unix_ns(void)
+{
+	return ctrl_clock_ns(CLOCK_REALTIME);
+}
+
+/* Names come from the network: never let them put escapes in the log. */
+static void
+ctrl_safe_str(char *dst, size_t len, const char *src, size_t srclen)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && i < srclen && src[i] != '\0'; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+static void
+ctrl_fmt_ip(uint32_t ip, uint16_t port, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u:%u", (ip >> 24) & 0xff,
+		 (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff, port);
+}
+
+/* ---------------------------------------------------------------------- */
+/* seeds thread */
+
+static int
+ctrl_addr_cmp(const void *a, const void *b)
+{
+	const struct gsp_addr *x = a, *y = b;
+
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return 0;
+}
+
+static bool
+ctrl_seeds_equal(const struct gsp_addr *a, unsigned int na,
+		 const struct gsp_addr *b, unsigned int nb)
+{
+	if (na != nb)
+		return false;
+	for (unsigned int i = 0; i < na; i++)
+		if (ctrl_addr_cmp(&a[i], &b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Logs a problem only when it differs from the last one logged. */
+static void
+ctrl_seeds_problem(char *last, const char *msg)
+{
+	/* seeds.c messages may carry their own prefix */
+	if (strncmp(msg, "seeds: ", 7) == 0)
+		msg += 7;
+	if (strcmp(last, msg) == 0)
+		return;
+	gsp_log(LOG_WARNING, "seeds: %s (retrying every %d s)", msg,
+		CTRL_SEED_RETRY_S);
+	snprintf(last, CTRL_ERR_MAX, "%s", msg);
+}
+
+static void
+ctrl_seeds_log_list(const struct gsp_addr *s, unsigned int n)
+{
+	char list[512];
+	char one[24];
+	size_t off = 0;
+	unsigned int i;
+
+	list[0] = '\0';
+	for (i = 0; i < n; i++) {
+		ctrl_fmt_ip(s[i].ip, s[i].port, one, sizeof(one));
+		if (off + strlen(one) + 8 >= sizeof(list))
+			break;
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+					i > 0 ? " " : "", one);
+	}
+	if (i < n)
+		snprintf(list + off, sizeof(list) - off, " ...");
+	gsp_log(LOG_INFO, "seeds: %u address%s%s%s", n, n == 1 ? "" : "es",
+		n > 0 ? ": " : "", list);
+}
+
+/* Submits the static seeds only; true when the dataplane took them. */
+static bool
+ctrl_seeds_static(const struct gsp_config *cfg, struct gsp_addr *out,
+		  unsigned int *n_out)
+{
+	struct gsp_config *tmp;
+	char err[CTRL_ERR_MAX];
+	int n;
+
+	/* a copy without the DNS name resolves the static list only */
+	tmp = malloc(sizeof(*tmp));
+	if (tmp == NULL)
+		return false;
+	*tmp = *cfg;
+	tmp->seed_dns[0] = '\0';
+	n = gsp_seeds_resolve(tmp, out, GSP_SEEDS_MAX, CTRL_SEED_TIMEOUT_MS,
+			      err, sizeof(err));
+	free(tmp);
+	if (n <= 0)
+		return false;
+	if (n > GSP_SEEDS_MAX)
+		n = GSP_SEEDS_MAX;
+	qsort(out, (size_t)n, sizeof(out[0]), ctrl_addr_cmp);
+	if (gsp_dp_submit_seeds(out, (unsigned int)n) != 0)
+		return false;
+	gsp_log(LOG_NOTICE, "seeds: using the %d static seeds until DNS "
+		"answers", n);
+	*n_out = (unsigned int)n;
+	return true;
+}
+
+/* Sleeps up to wait_s seconds (0: until stopped); false once stopped. */
+static bool
+ctrl_seeds_sleep(struct ctrl_seeds *s, unsigned int wait_s)
+{
+	struct timespec dl;
+	bool stop;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += wait_s;
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop) {
+		if (wait_s == 0)
+			pthread_cond_wait(&s->cond, &s->lock);
+		else if (pthread_cond_timedwait(&s->cond, &s->lock, &dl) ==
+			 ETIMEDOUT)
+			break;
+	}
+	stop = s->stop;
+	pthread_mutex_unlock(&s->lock);
+	return !stop;
+}
+
+static void *
+ctrl_seeds_main(void *arg)
+{
+	struct ctrl_seeds *s = arg;
+	const struct gsp_config *cfg = s->cfg;
+	bool has_dns = cfg->seed_dns[0] != '\0';
+	unsigned int refresh_s = cfg->dns_refresh_s > 0 ? cfg->dns_refresh_s : 30;
+	struct gsp_addr cur[GSP_SEEDS_MAX], last[GSP_SEEDS_MAX];
+	unsigned int n_last = 0;
+	bool submitted = false;
+	char err[CTRL_ERR_MAX];
+	char msg[CTRL_ERR_MAX];
+	char last_err[CTRL_ERR_MAX] = "";
+	unsigned int wait_s;
+	int n, ret;
+
+	do {
+		/* static seeds never change: no refresh without DNS */
+		wait_s = has_dns ? refresh_s : 0;
+		err[0] = '\0';
+		memset(cur, 0, sizeof(cur));
+		n = gsp_seeds_resolve(cfg, cur, GSP_SEEDS_MAX,
+				      CTRL_SEED_TIMEOUT_MS, err, sizeof(err));
+		if (n < 0) {
+			ctrl_seeds_problem(last_err, err[0] != '\0' ? err :
+					   "resolution failed");
+			wait_s = CTRL_SEED_RETRY_S;
+			/* DNS down at start: the static seeds alone meanwhile */
+			if (!submitted && has_dns && cfg->n_seeds > 0)
+				submitted = ctrl_seeds_static(cfg, last,
+							      &n_last);
+			continue;
+		}
+		if (n > GSP_SEEDS_MAX)
+			n = GSP_SEEDS_MAX;
+		if (n == 0 && has_dns) {
+			/* keep the last good list through a DNS outage */
+			snprintf(msg, sizeof(msg), "%.200s resolved to no address",
+				 cfg->seed_dns);
+			ctrl_seeds_problem(last_err, msg);
+			wait_s = CTRL_SEED_RETRY_S;
+			continue;
+		}
+		qsort(cur, (size_t)n, sizeof(cur[0]), ctrl_addr_cmp);
+		if (submitted && ctrl_seeds_equal(cur, (unsigned int)n, last,
+						  n_last)) {
+			if (last_err[0] != '\0')
+				gsp_log(LOG_NOTICE, "seeds: resolution recovered");
+			last_err[0] = '\0';
+			continue;
+		}
+		ret = gsp_dp_submit_seeds(cur, (unsigned int)n);
+		if (ret != 0) {
+			snprintf(msg, sizeof(msg),
+				 "cannot hand %d seeds to the dataplane: %s", n,
+				 strerror(-ret));
+			ctrl_seeds_problem(last_err, msg);
+			wait_s = CTRL_SEED_RETRY_S;
+			continue;
+		}
+		if (last_err[0] != '\0')
+			gsp_log(LOG_NOTICE, "seeds: resolution recovered");
+		last_err[0] = '\0';
+		ctrl_seeds_log_list(cur, (unsigned int)n);
+		memcpy(last, cur, sizeof(cur[0]) * (size_t)n);
+		n_last = (unsigned int)n;
+		submitted = true;
+	} while (ctrl_seeds_sleep(s, wait_s));
+	return NULL;
+}
+
+static int
+ctrl_seeds_start(struct ctrl_seeds *s, const struct gsp_config *cfg)
+{
+	pthread_condattr_t ca;
+	int ret;
+
+	s->cfg = cfg;
+	s->stop = false;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	/* timed waits on the monotonic clock: immune to clock steps */
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	ret = pthread_create(&s->tid, NULL, ctrl_seeds_main, s);
+	if (ret != 0) {
+		gsp_log(LOG_ERR, "control: cannot start the seeds thread: %s",
+			strerror(ret));
+		pthread_cond_destroy(&s->cond);
+		pthread_mutex_destroy(&s->lock);
+		return -ret;
+	}
+	pthread_setname_np(s->tid, "gsp-seeds");
+	s->started = true;
+	return 0;
+}
+
+static void
+ctrl_seeds_stop(struct ctrl_seeds *s)
+{
+	if (!s->started)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	/* a DNS query in flight ends within CTRL_SEED_TIMEOUT_MS */
+	pthread_join(s->tid, NULL);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	s->started = false;
+}
+
+/* ---------------------------------------------------------------------- */
+/* status view */
+
+static uint64_t
+ctrl_core_to_unix(uint64_t t, uint64_t core_now, uint64_t unix_now)
+{
+	if (t == 0)
+		return 0;		/* never */
+	if (t >= core_now)
+		return unix_now;
+	if (core_now - t >= unix_now)
+		return 1;		/* keep "some time", not "never" */
+	return unix_now - (core_now - t);
+}
+
+static void
+ctrl_counters_convert(const struct gsp_node_counters *nc,
+		      struct gsp_sv_counters *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->rounds = nc->rounds;
+	sc->tx_syn = nc->tx_syn;
+	sc->tx_ack = nc->tx_ack;
+	sc->tx_ack2 = nc->tx_ack2;
+	sc->tx_leave = nc->tx_leave;
+	sc->rx_syn = nc->rx_syn;
+	sc->rx_ack = nc->rx_ack;
+	sc->rx_ack2 = nc->rx_ack2;
+	sc->rx_leave = nc->rx_leave;
+	sc->merged = nc->merged;
+	sc->stale = nc->stale;
+	sc->table_full = nc->table_full;
+	sc->seed_contacts = nc->seed_contacts;
+	sc->members = nc->members;
+	sc->alive = nc->alive;
+	sc->suspect = nc->suspect;
+	sc->down = nc->down;
+	sc->left = nc->left;
+	for (unsigned int i = 0; i < GSP_RX_ERR_MAX; i++)
+		sc->rx_drop[i] = nc->rx_drop[i];
+}
+
+static void
+ctrl_member_convert(const struct gsp_member_view *mv, uint64_t self_id,
+		    uint64_t core_now, uint64_t unix_now,
+		    struct gsp_sv_member *m)
+{
+	unsigned int n = mv->app_count;
+
+	memset(m, 0, sizeof(*m));
+	m->id = mv->id;
+	m->generation = mv->generation;
+	m->heartbeat = mv->heartbeat;
+	m->version = mv->version;
+	m->last_update_unix_ns = ctrl_core_to_unix(mv->last_update_ns,
+						   core_now, unix_now);
+	m->state_since_unix_ns = ctrl_core_to_unix(mv->state_since_ns,
+						   core_now, unix_now);
+	m->ip = mv->ip;
+	m->port = mv->port;
+	m->state = mv->state;
+	m->phi_milli = mv->phi_milli;
+	m->flags = mv->id == self_id ? GSP_SV_MEMBER_SELF : 0;
+	memcpy(m->name, mv->name, sizeof(mv->name));
+	m->name[sizeof(m->name) - 1] = '\0';
+	if (n > GSP_APP_KEYS_MAX)
+		n = GSP_APP_KEYS_MAX;
+	m->app_count = (uint8_t)n;
+	for (unsigned int i = 0; i < n; i++) {
+		m->app[i].version = mv->app[i].version;
+		memcpy(m->app[i].key, mv->app[i].key, sizeof(mv->app[i].key));
+		m->app[i].key[sizeof(m->app[i].key) - 1] = '\0';
+		memcpy(m->app[i].value, mv->app[i].value,
+		       sizeof(mv->app[i].value));
+		m->app[i].value[sizeof(m->app[i].value) - 1] = '\0';
+	}
+}
+
+/* Room for index i in the staging array, grown by doubling up to cap. */
+static bool
+ctrl_staging_room(struct ctrl *c, uint32_t i, uint32_t cap)
+{
+	struct gsp_sv_member *p;
+	uint32_t n;
+
+	if (i < c->staging_cap)
+		return true;
+	n = c->staging_cap < 64 ? 64 : c->staging_cap * 2;
+	if (n > cap)
+		n = cap;
+	if (n <= i)
+		return false;
+	p = realloc(c->staging, (size_t)n * sizeof(*p));
+	if (p == NULL) {
+		if (!c->staging_nomem_logged)
+			gsp_log(LOG_WARNING,
+				"status view: out of memory for %u members, publishing %u",
+				n, i);
+		c->staging_nomem_logged = true;
+		return false;
+	}
+	c->staging = p;
+	c->staging_cap = n;
+	return true;
+}
+
+static void
+ctrl_publish(struct ctrl *c)
+{
+	const struct gsp_node *node = gsp_dp_node();
+	uint32_t cap = gsp_sv_writer_member_capacity(c->sv);
+	uint32_t lcap = gsp_sv_writer_lcore_capacity(c->sv);
+	struct gsp_sv_counters sc;
+	struct gsp_node_counters nc;
+	struct gsp_member_view mv;
+	struct gsp_sv_update u;
+	uint64_t core_now, unix_now;
+	uint32_t slots, n = 0;
+	int ret;
+
+	memset(&u, 0, sizeof(u));
+	if (lcap > CTRL_MAX_LCORES)
+		lcap = CTRL_MAX_LCORES;
+	if (node != NULL) {
+		if (!c->have_self) {
+			c->self_id = gsp_node_id(node);
+			c->have_self = true;
+		}
+		gsp_node_counters_read(node, &nc);
+		ctrl_counters_convert(&nc, &sc);
+		u.counters = &sc;
+		core_now = gsp_dp_now_ns();
+		unix_now = ctrl_unix_ns();
+		slots = gsp_node_slot_count(node);
+		for (uint32_t slot = 0; slot < slots && n < cap; slot++) {
+			if (!gsp_node_member_read(node, slot, &mv))
+				continue;	/* free slot */
+			if (!ctrl_staging_room(c, n, cap))
+				break;
+			ctrl_member_convert(&mv, c->self_id, core_now, unix_now,
+					    &c->staging[n]);
+			if (mv.id == c->self_id)
+				c->self_generation = mv.generation;
+			n++;
+		}
+	}
+	u.now_unix_ns = ctrl_unix_ns();
+	u.self_id = c->self_id;
+	u.self_generation = c->self_generation;
+	u.members = c->staging;
+	u.n_members = n;
+	u.lcores = c->lcores;
+	u.n_lcores = lcap > 0 ? gsp_dp_lcore_stats(c->lcores, lcap) : 0;
+	if (u.n_lcores > lcap)
+		u.n_lcores = lcap;
+	ret = gsp_sv_writer_publish(c->sv, &u);
+	if (ret == -ENOSPC && !c->sv_nospace_logged) {
+		gsp_log(LOG_WARNING,
+			"status view: no space left in the file system of %s, "
+			"the view lists only some of the %u members",
+			c->cfg->status_path, n);
+		c->sv_nospace_logged = true;
+	}
+}
+
+static void
+ctrl_log_event(const struct ctrl *c, const struct gsp_event *ev)
+{
+	char name[GSP_NAME_MAX];
+
+	ctrl_safe_str(name, sizeof(name), ev->name, sizeof(ev->name));
+	switch (ev->type) {
+	case GSP_EV_JOINED:
+		gsp_log(LOG_INFO, "member %s (0x%016" PRIx64 ") joined, "
+			"generation %" PRIu64 ", %s", name, ev->id,
+			ev->generation, gsp_sv_state_name(ev->new_state));
+		break;
+	case GSP_EV_STATE:
+		gsp_log(LOG_INFO, "member %s (0x%016" PRIx64 ") %s -> %s", name,
+			ev->id, gsp_sv_state_name(ev->old_state),
+			gsp_sv_state_name(ev->new_state));
+		break;
+	case GSP_EV_RESTARTED:
+		gsp_log(LOG_INFO, "member %s (0x%016" PRIx64 ") restarted with "
+			"new generation %" PRIu64, name, ev->id,
+			ev->generation);
+		break;
+	case GSP_EV_FORGOTTEN:
+		gsp_log(LOG_INFO, "member %s (0x%016" PRIx64 ") forgotten",
+			name, ev->id);
+		break;
+	case GSP_EV_APP_REJECTED:
+		gsp_log(LOG_WARNING, "set %s refused by the core (too many keys "
+			"or invalid)", name);
+		break;
+	case GSP_EV_TABLE_FULL:
+		gsp_log(LOG_WARNING, "member table full (max_members %u): "
+			"refusing %s (0x%016" PRIx64 ")", c->cfg->max_members,
+			name, ev->id);
+		break;
+	default:
+		gsp_log(LOG_DEBUG, "unknown dataplane event type %u",
+			ev->type);
+		break;
+	}
+}
+
+static void
+ctrl_drain_events(struct ctrl *c)
+{
+	struct gsp_event ev;
+
+	/* bounded so a flood cannot starve the socket and the view */
+	for (unsigned int i = 0; i < CTRL_EVENTS_PER_LOOP; i++) {
+		if (!gsp_dp_poll_event(&ev))
+			break;
+		ctrl_log_event(c, &ev);
+	}
+}
+
+static int
+ctrl_view_open(struct ctrl *c)
+{
+	const struct gsp_config *cfg = c->cfg;
+	struct gsp_sv_writer_params p;
+	char err[512];
+	double phi;
+	int ret;
+
+	memset(&p, 0, sizeof(p));
+	p.path = cfg->status_path;
+	p.cluster = cfg->cluster;
+	p.node_name = cfg->node_name;
+	p.control_socket = cfg->socket_path;
+	/* the core table holds max_members (its capacity parameter);
+	 * gsp_node_slot_count() is only a high-water mark that grows */
+	p.member_capacity = cfg->max_members > 0 ? cfg->max_members : 1;
+	p.lcore_capacity = CTRL_MAX_LCORES;
+	p.self_ip = cfg->addr.ip;
+	p.self_port = cfg->addr.port;
+	p.gossip_interval_ns = (uint64_t)cfg->interval_ms * NS_PER_MS;
+	phi = cfg->phi_convict * 1000.0;
+	p.phi_convict_milli = phi <= 0 ? 0 :
+		phi >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)phi;
+	ret = gsp_sv_writer_create(&p, &c->sv, err, sizeof(err));
+	if (ret != 0) {
+		gsp_log(LOG_ERR, "%s", err);
+		return ret;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* control socket */
+
+/* mkdir -p with mode 0700 for the components we create. */
+static int
+ctrl_mkdir_p(const char *dir)
+{
+	char buf[GSP_PATH_MAX];
+	struct stat st;
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, dir, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+			gsp_log(LOG_ERR, "control: cannot create directory %s: %s",
+				buf, strerror(errno));
+			return -errno;
+		}
+		if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			gsp_log(LOG_ERR, "control: %s is not a directory", buf);
+			return -ENOTDIR;
+		}
+		if (i < len)
+			buf[i] = '/';
+	}
+	return 0;
+}
+
+/*
+ * A socket file left by a crashed daemon is removed; one that answers
+ * belongs to a live process and is left alone.
+ */
+static int
+ctrl_clear_stale_socket(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (lstat(sa->sun_path, &st) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		gsp_log(LOG_ERR, "control: %s exists and is not a socket",
+			sa->sun_path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	if (ret == 0 || errno == EAGAIN || errno == EINPROGRESS) {
+		close(fd);
+		gsp_log(LOG_ERR, "control: socket %s is in use by another "
+			"process (is gossipd already running for this node?)",
+			sa->sun_path);
+		return -EADDRINUSE;
+	}
+	ret = errno;
+	close(fd);
+	if (ret != ECONNREFUSED) {
+		gsp_log(LOG_ERR, "control: cannot probe existing socket %s: %s",
+			sa->sun_path, strerror(ret));
+		return -ret;
+	}
+	if (unlink(sa->sun_path) != 0 && errno != ENOENT) {
+		gsp_log(LOG_ERR, "control: cannot remove stale socket %s: %s",
+			sa->sun_path, strerror(errno));
+		return -errno;
+	}
+	gsp_log(LOG_NOTICE, "control: removed stale socket %s", sa->sun_path);
+	return 0;
+}
+
+static int
+ctrl_listen(struct ctrl *c)
+{
+	const char *path = c->cfg->socket_path;
+	struct sockaddr_un sa;
+	char dir[GSP_PATH_MAX];
+	const char *slash;
+	struct stat st;
+	mode_t old;
+	int fd, ret;
+
+	if (path[0] == '\0') {
+		gsp_log(LOG_ERR, "control: no control socket path configured");
+		return -EINVAL;
+	}
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		gsp_log(LOG_ERR, "control: socket path %s is longer than %zu bytes",
+			path, sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+
+	slash = strrchr(path, '/');
+	if (slash != NULL && slash != path) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+		ret = ctrl_mkdir_p(dir);
+		if (ret != 0)
+			return ret;
+	}
+	ret = ctrl_clear_stale_socket(&sa);
+	if (ret != 0)
+		return ret;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		ret = -errno;
+		gsp_log(LOG_ERR, "control: socket(): %s", strerror(errno));
+		return ret;
+	}
+	/* the socket is born 0600: no window where others can connect */
+	old = umask(0177);
+	ret = bind(fd, (const struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (ret != 0) {
+		ret = -errno;
+		gsp_log(LOG_ERR, "control: cannot bind %s: %s", path,
+			strerror(errno));
+		close(fd);
+		return ret;
+	}
+	if (chmod(path, 0600) != 0 || listen(fd, CTRL_MAX_CLIENTS) != 0 ||
+	    stat(path, &st) != 0) {
+		ret = -errno;
+		gsp_log(LOG_ERR, "control: cannot set up %s: %s", path,
+			strerror(errno));
+		close(fd);
+		unlink(path);
+		return ret;
+	}
+	c->lfd = fd;
+	c->sock_dev = st.st_dev;
+	c->sock_ino = st.st_ino;
+	return 0;
+}
+
+static void
+ctrl_unlisten(struct ctrl *c)
+{
+	struct stat st;
+
+	if (c->lfd < 0)
+		return;
+	close(c->lfd);
+	c->lfd = -1;
+	/* only ours: another instance may own the path by now */
+	if (stat(c->cfg->socket_path, &st) == 0 && st.st_dev == c->sock_dev &&
+	    st.st_ino == c->sock_ino)
+		unlink(c->cfg->socket_path);
+}
+
+/*
+ * Unread input makes close() reset the connection, and the peer may then
+ * get ECONNRESET before it reads our last reply: drain a bounded amount.
+ */
+static void
+ctrl_close_gently(int fd)
+{
+	char sink[4096];
+
+	for (int i = 0; i < 16; i++)
+		if (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+			break;
+	close(fd);
+}
+
+/* Best effort single line to a connection we are about to drop. */
+static void
+ctrl_send_reject(int fd, const char *error)
+{
+	json_t *r = json_pack("{s:b,s:s}", "ok", 0, "error", error);
+	char *s = r != NULL ? json_dumps(r, JSON_COMPACT) : NULL;
+
+	if (s != NULL) {
+		/* ignoring the result: the connection is closed either way */
+		if (send(fd, s, strlen(s), MSG_NOSIGNAL | MSG_DONTWAIT) > 0)
+			(void)send(fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	free(s);
+	json_decref(r);
+}
+
+static void
+ctrl_accept(struct ctrl *c, uint64_t now)
+{
+	struct ctrl_client *cl;
+	struct ucred cred;
+	socklen_t cl_len;
+	char msg[128];
+	int fd;
+
+	for (unsigned int i = 0; i < CTRL_ACCEPTS_PER_LOOP; i++) {
+		fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				gsp_log(LOG_WARNING, "control: accept: %s",
+					strerror(errno));
+			return;
+		}
+		cl_len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl_len) != 0) {
+			gsp_log(LOG_WARNING, "control: SO_PEERCRED: %s",
+				strerror(errno));
+			close(fd);
+			continue;
+		}
+		if (cred.uid != 0 && cred.uid != geteuid()) {
+			gsp_log(LOG_WARNING, "control: refused connection from "
+				"uid %u pid %d: not root or uid %u",
+				(unsigned int)cred.uid, (int)cred.pid,
+				(unsigned int)geteuid());
+			snprintf(msg, sizeof(msg), "permission denied: uid %u "
+				 "is neither root nor uid %u",
+				 (unsigned int)cred.uid, (unsigned int)geteuid());
+			ctrl_send_reject(fd, msg);
+			ctrl_close_gently(fd);
+			continue;
+		}
+		if (c->n_clients >= CTRL_MAX_CLIENTS) {
+			gsp_log(LOG_WARNING, "control: refused connection from "
+				"pid %d: %d clients connected", (int)cred.pid,
+				CTRL_MAX_CLIENTS);
+			snprintf(msg, sizeof(msg), "too many control connections "
+				 "(max %d), try again", CTRL_MAX_CLIENTS);
+			ctrl_send_reject(fd, msg);
+			ctrl_close_gently(fd);
+			continue;
+		}
+		cl = calloc(1, sizeof(*cl));
+		if (cl == NULL) {
+			gsp_log(LOG_WARNING, "control: out of memory for a client");
+			close(fd);
+			continue;
+		}
+		cl->fd = fd;
+		cl->uid = cred.uid;
+		cl->pid = cred.pid;
+		cl->last_active_ns = now;
+		c->clients[c->n_clients++] = cl;
+		gsp_log(LOG_DEBUG, "control: client uid %u pid %d connected",
+			(unsigned int)cred.uid, (int)cred.pid);
+	}
+}
+
+static void
+ctrl_client_free(struct ctrl *c, unsigned int idx)
+{
+	struct ctrl_client *cl = c->clients[idx];
+
+	if (cl->dead)
+		close(cl->fd);
+	else
+		ctrl_close_gently(cl->fd);
+	free(cl);
+	c->clients[idx] = c->clients[--c->n_clients];
+	c->clients[c->n_clients] = NULL;
+}
+
+static json_t *
+ctrl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_t *
+ctrl_error(const char *fmt, ...)
+{
+	char msg[CTRL_ERR_MAX];
+	char safe[CTRL_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* json_string() refuses invalid UTF-8: keep it plain ASCII */
+	ctrl_safe_str(safe, sizeof(safe), msg, sizeof(msg));
+	return json_pack("{s:b,s:s}", "ok", 0, "error", safe);
+}
+
+static json_t *
+ctrl_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static bool
+ctrl_key_ok(const char *k, size_t len)
+{
+	if (len == 0 || len > GSP_APP_KEY_MAX - 1)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') ||
+		      (k[i] >= 'A' && k[i] <= 'Z') ||
+		      (k[i] >= '0' && k[i] <= '9') || k[i] == '_' ||
+		      k[i] == '.' || k[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool
+ctrl_value_ok(const char *v, size_t len)
+{
+	if (len > GSP_APP_VALUE_MAX - 1)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (v[i] < 0x20 || v[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* A string field of the request, or NULL with *reply set. */
+static const char *
+ctrl_req_str(json_t *req, const char *field, size_t *len, json_t **reply)
+{
+	json_t *v = json_object_get(req, field);
+
+	if (v == NULL) {
+		*reply = ctrl_error("missing \"%s\"", field);
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		*reply = ctrl_error("\"%s\" must be a string", field);
+		return NULL;
+	}
+	*len = json_string_length(v);
+	return json_string_value(v);
+}
+
+static const char *
+ctrl_dp_strerror(int ret)
+{
+	switch (ret) {
+	case -EAGAIN:
+		return "dataplane command queue full, try again";
+	case -EINVAL:
+		return "rejected by the dataplane as invalid";
+	default:
+		return strerror(-ret);
+	}
+}
+
+/* A new key when all GSP_APP_KEYS_MAX are taken would be refused by the
+ * core after we replied; check our own record first so the operator hears. */
+static bool
+ctrl_app_table_full(const char *key)
+{
+	const struct gsp_node *node = gsp_dp_node();
+	uint64_t self = gsp_node_id(node);
+	uint32_t slots = gsp_node_slot_count(node);
+	struct gsp_member_view v;
+
+	for (uint32_t slot = 0; slot < slots; slot++) {
+		if (!gsp_node_member_read(node, slot, &v) || v.id != self)
+			continue;
+		for (uint8_t i = 0; i < v.app_count && i < GSP_APP_KEYS_MAX; i++)
+			if (strcmp(v.app[i].key, key) == 0)
+				return false;
+		return v.app_count >= GSP_APP_KEYS_MAX;
+	}
+	return false;
+}
+
+static json_t *
+ctrl_cmd_set(struct ctrl_client *cl, json_t *req)
+{
+	json_t *reply = NULL;
+	const char *key, *value;
+	size_t klen, vlen;
+	char safe[GSP_APP_VALUE_MAX];
+	int ret;
+
+	key = ctrl_req_str(req, "key", &klen, &reply);
+	if (key == NULL)
+		return reply;
+	value = ctrl_req_str(req, "value", &vlen, &reply);
+	if (value == NULL)
+		return reply;
+	if (!ctrl_key_ok(key, klen))
+		return ctrl_error("invalid key: must be 1 to %d characters of "
+				  "A-Z a-z 0-9 _ . -", GSP_APP_KEY_MAX - 1);
+	if (!ctrl_value_ok(value, vlen))
+		return ctrl_error("invalid value: must be at most %d printable "
+				  "ASCII characters", GSP_APP_VALUE_MAX - 1);
+	if (ctrl_app_table_full(key))
+		return ctrl_error("set %s: this node already publishes %d keys, "
+				  "the maximum", key, GSP_APP_KEYS_MAX);
+	ret = gsp_dp_submit_set_app(key, value);
+	if (ret != 0)
+		return ctrl_error("set %s: %s", key, ctrl_dp_strerror(ret));
+	ctrl_safe_str(safe, sizeof(safe), value, vlen);
+	gsp_log(LOG_INFO, "control: set %s=%s (uid %u pid %d)", key, safe,
+		(unsigned int)cl->uid, (int)cl->pid);
+	return ctrl_ok();
+}
+
+static json_t *
+ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
+		    size_t len)
+{
+	json_error_t jerr;
+	json_t *req, *reply = NULL;
+	const char *cmd;
+	char safe[40];
+	size_t cmdlen;
+	int ret;
+
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (req == NULL)
+		return ctrl_error("invalid JSON: %s (column %d)", jerr.text,
+				  jerr.column);
+	if (!json_is_object(req)) {
+		reply = ctrl_error("request must be a JSON object");
+		goto out;
+	}
+	cmd = ctrl_req_str(req, "cmd", &cmdlen, &reply);
+	if (cmd == NULL)
+		goto out;
+	if (strcmp(cmd, "ping") == 0 && cmdlen == 4) {
+		reply = json_pack("{s:b,s:s,s:s}", "ok", 1, "node",
+				  c->cfg->node_name, "cluster", c->cfg->cluster);
+	} else if (strcmp(cmd, "set") == 0 && cmdlen == 3) {
+		reply = ctrl_cmd_set(cl, req);
+	} else if (strcmp(cmd, "leave") == 0 && cmdlen == 5) {
+		ret = gsp_dp_submit_leave();
+		if (ret != 0) {
+			reply = ctrl_error("leave: %s", ctrl_dp_strerror(ret));
+		} else {
+			gsp_log(LOG_NOTICE, "control: leave requested (uid %u pid %d)",
+				(unsigned int)cl->uid, (int)cl->pid);
+			reply = ctrl_ok();
+		}
+	} else {
+		ctrl_safe_str(safe, sizeof(safe), cmd, cmdlen);
+		reply = ctrl_error("unknown command \"%s\" (expected ping, set "
+				   "or leave)", safe);
+	}
+out:
+	json_decref(req);
+	return reply;
+}
+
+static void
+ctrl_client_queue(struct ctrl_client *cl, json_t *reply)
+{
+	static const char fallback[] =
+		"{\"ok\":false,\"error\":\"internal error building the reply\"}";
+	char *s = reply != NULL ? json_dumps(reply, JSON_COMPACT) : NULL;
+	const char *line = s;
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	if (s == NULL || len + 1 > CTRL_REPLY_MAX) {
+		line = fallback;
+		len = sizeof(fallback) - 1;
+	}
+	/* callers checked that CTRL_REPLY_MAX bytes are free */
+	if (cl->out_len + len + 1 <= sizeof(cl->out)) {
+		memcpy(cl->out + cl->out_len, line, len);
+		cl->out[cl->out_len + len] = '\n';
+		cl->out_len += len + 1;
+	}
+	free(s);
+	json_decref(reply);
+}
+
+static bool
+ctrl_blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return false;
+	return true;
+}
+
+static void
+ctrl_client_lines(struct ctrl *c, struct ctrl_client *cl)
+{
+	char *nl;
+	size_t len, used;
+
+	while (!cl->closing) {
+		/* backpressure: a client that does not read gets no more */
+		if (sizeof(cl->out) - cl->out_len < CTRL_REPLY_MAX)
+			return;
+		nl = memchr(cl->in, '\n', cl->in_len);
+		if (nl == NULL) {
+			if (cl->in_len >= sizeof(cl->in)) {
+				ctrl_client_queue(cl, ctrl_error("request line "
+					"longer than %d bytes", CTRL_LINE_MAX));
+				cl->in_len = 0;
+				cl->closing = true;
+				return;
+			}
+			if (!cl->eof)
+				return;
+			if (cl->in_len == 0) {
+				cl->closing = true;
+				return;
+			}
+			/* last line without a newline still counts */
+			len = cl->in_len;
+			used = cl->in_len;
+		} else {
+			len = (size_t)(nl - cl->in);
+			used = len + 1;
+		}
+		if (len > 0 && cl->in[len - 1] == '\r')
+			len--;
+		/* blank lines are keep-alives, not requests */
+		if (!ctrl_blank(cl->in, len))
+			ctrl_client_queue(cl, ctrl_handle_request(c, cl, cl->in,
+								  len));
+		memmove(cl->in, cl->in + used, cl->in_len - used);
+		cl->in_len -= used;
+	}
+}
+
+static void
+ctrl_client_flush(struct ctrl_client *cl, uint64_t now)
+{
+	ssize_t r;
+
+	while (cl->out_off < cl->out_len) {
+		r = send(cl->fd, cl->out + cl->out_off,
+			 cl->out_len - cl->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r > 0) {
+			cl->out_off += (size_t)r;
+			cl->last_active_ns = now;
+		} else if (r < 0 && errno == EINTR) {
+			continue;
+		} else if (r < 0 && errno == EAGAIN) {
+			break;
+		} else {
+			cl->dead = true;
+			return;
+		}
+	}
+	if (cl->out_off == cl->out_len) {
+		cl->out_off = 0;
+		cl->out_len = 0;
+	} else if (cl->out_off > 0) {
+		memmove(cl->out, cl->out + cl->out_off,
+			cl->out_len - cl->out_off);
+		cl->out_len -= cl->out_off;
+		cl->out_off = 0;
+	}
+}
+
+static void
+ctrl_client_read(struct ctrl *c, struct ctrl_client *cl, uint64_t now)
+{
+	ssize_t r;
+
+	/* a zero-length recv would look like EOF */
+	if (cl->in_len >= sizeof(cl->in)) {
+		ctrl_client_lines(c, cl);
+		return;
+	}
+	r = recv(cl->fd, cl->in + cl->in_len, sizeof(cl->in) - cl->in_len, 0);
+	if (r > 0) {
+		cl->in_len += (size_t)r;
+		cl->last_active_ns = now;
+	} else if (r == 0) {
+		cl->eof = true;
+	} else if (errno != EAGAIN && errno != EINTR) {
+		cl->dead = true;
+		return;
+	}
+	ctrl_client_lines(c, cl);
+}
+
+static short
+ctrl_client_events(const struct ctrl_client *cl)
+{
+	short ev = 0;
+
+	if (!cl->closing && !cl->eof && cl->in_len < sizeof(cl->in) &&
+	    sizeof(cl->out) - cl->out_len >= CTRL_REPLY_MAX)
+		ev |= POLLIN;
+	if (cl->out_len > 0)
+		ev |= POLLOUT;
+	return ev;
+}
+
+static void
+ctrl_client_service(struct ctrl *c, struct ctrl_client *cl, short revents,
+		    uint64_t now)
+{
+	if (revents & POLLNVAL) {
+		cl->dead = true;
+		return;
+	}
+	if (revents & POLLIN)
+		ctrl_client_read(c, cl, now);
+	else if (revents & (POLLERR | POLLHUP))
+		cl->dead = true;	/* peer gone, nothing left to read */
+	if (!cl->dead && cl->out_len > 0)
+		ctrl_client_flush(cl, now);
+	/* replies freed room: take the lines that were held back */
+	if (!cl->dead)
+		ctrl_client_lines(c, cl);
+	if (!cl->dead && cl->out_len > 0)
+		ctrl_client_flush(cl, now);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static int
+ctrl_poll_timeout(const struct ctrl *c, uint64_t now, uint64_t next_pub)
+{
+	uint64_t dl = next_pub;
+	uint64_t t;
+
+	for (unsigned int i = 0; i < c->n_clients; i++) {
+		t = c->clients[i]->last_active_ns + CTRL_IDLE_NS;
+		if (t < dl)
+			dl = t;
+	}
+	if (dl <= now)
+		return 0;
+	t = (dl - now + NS_PER_MS - 1) / NS_PER_MS;
+	/* bounded so a quit request is seen within a second */
+	return t > 1000 ? 1000 : (int)t;
+}
+
+static void
+ctrl_loop(struct ctrl *c)
+{
+	uint64_t interval = (uint64_t)(c->cfg->status_interval_ms > 0 ?
+				       c->cfg->status_interval_ms : 100) *
+		NS_PER_MS;
+	struct pollfd pfd[CTRL_MAX_CLIENTS + 1];
+	struct ctrl_client *polled[CTRL_MAX_CLIENTS];
+	unsigned int np, i;
+	uint64_t now, next_pub = ctrl_mono_ns();
+	bool poll_err_logged = false;
+	int ret;
+
+	while (!gsp_dp_quit_requested()) {
+		now = ctrl_mono_ns();
+		if (now >= next_pub) {
+			ctrl_publish(c);
+			next_pub += interval;
+			if (next_pub <= now)
+				next_pub = now + interval;
+		}
+		ctrl_drain_events(c);
+
+		pfd[0].fd = c->lfd;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		np = 1;
+		for (i = 0; i < c->n_clients; i++) {
+			polled[i] = c->clients[i];
+			pfd[np].fd = c->clients[i]->fd;
+			pfd[np].events = ctrl_client_events(c->clients[i]);
+			pfd[np].revents = 0;
+			np++;
+		}
+		ret = poll(pfd, np, ctrl_poll_timeout(c, now, next_pub));
+		if (ret < 0) {
+			if (errno != EINTR && !poll_err_logged) {
+				gsp_log(LOG_ERR, "control: poll: %s",
+					strerror(errno));
+				poll_err_logged = true;
+			}
+			continue;
+		}
+		now = ctrl_mono_ns();
+		for (i = 0; i + 1 < np; i++)
+			if (pfd[i + 1].revents != 0)
+				ctrl_client_service(c, polled[i],
+						    pfd[i + 1].revents, now);
+		/* after servicing: client slots move when one is freed */
+		for (i = 0; i < c->n_clients;) {
+			struct ctrl_client *cl = c->clients[i];
+
+			if (cl->dead || (cl->closing && cl->out_len == 0)) {
+				ctrl_client_free(c, i);
+			} else if (now - cl->last_active_ns > CTRL_IDLE_NS) {
+				gsp_log(LOG_DEBUG, "control: dropping client "
+					"pid %d idle for 5 s", (int)cl->pid);
+				ctrl_client_free(c, i);
+			} else {
+				i++;
+			}
+		}
+		if (pfd[0].revents & POLLIN)
+			ctrl_accept(c, now);
+	}
+}
+
+int
+gsp_ctrl_run(const struct gsp_config *cfg)
+{
+	struct ctrl *c;
+	int ret;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		gsp_log(LOG_ERR, "control: out of memory");
+		return -ENOMEM;
+	}
+	c->cfg = cfg;
+	c->lfd = -1;
+
+	/* socket first: it detects a second instance before the view is hit */
+	ret = ctrl_listen(c);
+	if (ret != 0)
+		goto out;
+	ret = ctrl_view_open(c);
+	if (ret != 0)
+		goto out_sock;
+	ret = ctrl_seeds_start(&c->seeds, cfg);
+	if (ret != 0)
+		goto out_view;
+	gsp_log(LOG_INFO, "control: socket %s, status view %s every %u ms",
+		cfg->socket_path, cfg->status_path, cfg->status_interval_ms);
+
+	ctrl_loop(c);
+
+	ctrl_drain_events(c);
+	ctrl_publish(c);
+	ret = 0;
+out_view:
+	gsp_sv_writer_close(c->sv, ctrl_unix_ns(), false);
+out_sock:
+	while (c->n_clients > 0)
+		ctrl_client_free(c, c->n_clients - 1);
+	ctrl_unlisten(c);
+	ctrl_seeds_stop(&c->seeds);
+out:
+	free(c->staging);
+	free(c);
+	return ret;
+}

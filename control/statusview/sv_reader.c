@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libgsp_sv: read-only access to a gossipd status view. Plain C and libc
+ * only (no DPDK, no gossip core) because it is installed for users.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gossipd/status_view.h"
+
+#define SV_READ_TRIES 1000
+#define SV_READ_SPINS 16		/* tries that only yield */
+#define SV_READ_SLEEP_NS 100000L	/* then sleep this between tries */
+
+/* Layout fields, validated once; they never change for a file. */
+struct sv_layout {
+	uint64_t total_size;
+	uint32_t header_size;
+	uint32_t member_offset;
+	uint32_t member_stride;
+	uint32_t member_capacity;
+	uint32_t lcore_offset;
+	uint32_t lcore_stride;
+	uint32_t lcore_capacity;
+};
+
+struct gsp_sv_reader {
+	int fd;
+	const uint8_t *base;
+	size_t map_len;
+	struct sv_layout l;
+};
+
+static void
+sv_layout_get(const struct gsp_sv_header *h, struct sv_layout *l)
+{
+	l->total_size = h->total_size;
+	l->header_size = h->header_size;
+	l->member_offset = h->member_offset;
+	l->member_stride = h->member_stride;
+	l->member_capacity = h->member_capacity;
+	l->lcore_offset = h->lcore_offset;
+	l->lcore_stride = h->lcore_stride;
+	l->lcore_capacity = h->lcore_capacity;
+}
+
+static bool
+sv_layout_equal(const struct sv_layout *a, const struct sv_layout *b)
+{
+	return a->total_size == b->total_size &&
+		a->header_size == b->header_size &&
+		a->member_offset == b->member_offset &&
+		a->member_stride == b->member_stride &&
+		a->member_capacity == b->member_capacity &&
+		a->lcore_offset == b->lcore_offset &&
+		a->lcore_stride == b->lcore_stride &&
+		a->lcore_capacity == b->lcore_capacity;
+}
+
+/* 64-bit arithmetic: a hostile header cannot overflow these sums. */
+static int
+sv_layout_check(const struct sv_layout *l, uint64_t file_size)
+{
+	uint64_t mend, lend;
+
+	if (l->header_size < sizeof(struct gsp_sv_header) ||
+	    l->member_stride < sizeof(struct gsp_sv_member) ||
+	    l->lcore_stride < sizeof(struct gsp_sv_lcore))
+		return -EPROTO;
+	if (l->total_size > file_size)
+		return -EPROTO;		/* truncated */
+	mend = (uint64_t)l->member_offset +
+		(uint64_t)l->member_capacity * l->member_stride;
+	lend = (uint64_t)l->lcore_offset +
+		(uint64_t)l->lcore_capacity * l->lcore_stride;
+	if (l->member_offset < l->header_size ||
+	    l->lcore_offset < l->header_size ||
+	    mend > l->total_size || lend > l->total_size)
+		return -EPROTO;
+	return 0;
+}
+
+static void
+sv_unmap(struct gsp_sv_reader *r)
+{
+	if (r->base != NULL)
+		munmap((void *)(uintptr_t)r->base, r->map_len);
+	r->base = NULL;
+	r->map_len = 0;
+}
+
+/*
+ * (Re)maps the whole file and validates its header. Called at open and
+ * again when the file size no longer matches the mapping.
+ */
+static int
+sv_map(struct gsp_sv_reader *r)
+{
+	const struct gsp_sv_header *h;
+	struct sv_layout l;
+	struct stat st;
+	void *p;
+	int ret;
+
+	if (fstat(r->fd, &st) != 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size < sizeof(struct gsp_sv_header) ||
+	    (uint64_t)st.st_size > (uint64_t)SIZE_MAX / 2)
+		return -EPROTO;
+	sv_unmap(r);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, r->fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->base = p;
+	r->map_len = (size_t)st.st_size;
+	h = (const struct gsp_sv_header *)r->base;
+	/* acquire pairs with the writer storing magic last */
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != GSP_SV_MAGIC ||
+	    h->major != GSP_SV_MAJOR) {
+		sv_unmap(r);
+		return -EPROTO;
+	}
+	sv_layout_get(h, &l);
+	ret = sv_layout_check(&l, r->map_len);
+	if (ret != 0) {
+		sv_unmap(r);
+		return ret;
+	}
+	r->l = l;
+	return 0;
+}
+
+int
+gsp_sv_open(const char *path, struct gsp_sv_reader **out)
+{
+	struct gsp_sv_reader *r;
+	int ret;
+
+	if (out == NULL)
+		return -EINVAL;
+	*out = NULL;
+	if (path == NULL || path[0] == '\0')
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	/* O_NONBLOCK: a FIFO planted at the path must not hang us */
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (r->fd < 0) {
+		ret = -errno;
+		free(r);
+		return ret;
+	}
+	ret = sv_map(r);
+	if (ret != 0) {
+		close(r->fd);
+		free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+void
+gsp_sv_close(struct gsp_sv_reader *r)
+{
+	if (r == NULL)
+		return;
+	sv_unmap(r);
+	close(r->fd);
+	free(r);
+}
+
+static void
+sv_nul(char *s, size_t len)
+{
+	s[len - 1] = '\0';
+}
+
+static void
+sv_fix_member(struct gsp_sv_member *m)
+{
+	sv_nul(m->name, sizeof(m->name));
+	if (m->app_count > GSP_SV_APP_KEYS)
+		m->app_count = GSP_SV_APP_KEYS;
+	for (unsigned int i = 0; i < GSP_SV_APP_KEYS; i++) {
+		sv_nul(m->app[i].key, sizeof(m->app[i].key));
+		sv_nul(m->app[i].value, sizeof(m->app[i].value));
+	}
+}
+
+/* Grows *buf to hold n records; buffers never exceed a validated capacity. */
+static int
+sv_reserve(void **buf, uint32_t *cap, uint32_t n, size_t rec)
+{
+	void *p;
+
+	if (n <= *cap)
+		return 0;
+	p = realloc(*buf, (size_t)n * rec);
+	if (p == NULL)
+		return -ENOMEM;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+static void
+sv_pause(unsigned int attempt)
+{
+	struct timespec ts = { 0, SV_READ_SLEEP_NS };
+
+	if (attempt < SV_READ_SPINS)
+		sched_yield();
+	else
+		nanosleep(&ts, NULL);
+}
+
+int
+gsp_sv_read(struct gsp_sv_reader *r, struct gsp_sv_snapshot *snap)
+{
+	const struct gsp_sv_header *h;
+	struct sv_layout l;
+	uint32_t mcap = 0, lcap = 0;
+	uint32_t nm, nl;
+	uint64_t s1, s2;
+	struct stat st;
+	int ret;
+
+	if (r == NULL || snap == NULL)
+		return -EINVAL;
+	memset(snap, 0, sizeof(*snap));
+	/* a shrunk file would SIGBUS us on access, a grown one needs a remap */
+	if (fstat(r->fd, &st) != 0)
+		return -errno;
+	if ((uint64_t)st.st_size < r->map_len)
+		return -EPROTO;
+	if ((uint64_t)st.st_size > r->map_len) {
+		ret = sv_map(r);
+		if (ret != 0)
+			return ret;
+	}
+	h = (const struct gsp_sv_header *)r->base;
+
+	for (unsigned int attempt = 0; attempt < SV_READ_TRIES; attempt++) {
+		if (attempt > 0)
+			sv_pause(attempt);
+		s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1)
+			continue;
+		memcpy(&snap->hdr, h, sizeof(snap->hdr));
+		nm = snap->hdr.member_count;
+		nl = snap->hdr.lcore_count;
+		/* bound the copies by the validated layout, judge later */
+		if (nm > r->l.member_capacity)
+			nm = r->l.member_capacity;
+		if (nl > r->l.lcore_capacity)
+			nl = r->l.lcore_capacity;
+		if (sv_reserve((void **)&snap->members, &mcap, nm,
+			       sizeof(*snap->members)) != 0 ||
+		    sv_reserve((void **)&snap->lcores, &lcap, nl,
+			       sizeof(*snap->lcores)) != 0) {
+			gsp_sv_snapshot_free(snap);
+			return -ENOMEM;
+		}
+		for (uint32_t i = 0; i < nm; i++)
+			memcpy(&snap->members[i], r->base + r->l.member_offset +
+			       (size_t)i * r->l.member_stride,
+			       sizeof(snap->members[i]));
+		for (uint32_t i = 0; i < nl; i++)
+			memcpy(&snap->lcores[i], r->base + r->l.lcore_offset +
+			       (size_t)i * r->l.lcore_stride,
+			       sizeof(snap->lcores[i]));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
+		if (s1 != s2)
+			continue;
+
+		/* consistent copy: now judge what the writer wrote */
+		sv_layout_get(&snap->hdr, &l);
+		if (snap->hdr.magic != GSP_SV_MAGIC ||
+		    snap->hdr.major != GSP_SV_MAJOR ||
+		    !sv_layout_equal(&l, &r->l) ||
+		    snap->hdr.member_count > r->l.member_capacity ||
+		    snap->hdr.lcore_count > r->l.lcore_capacity) {
+			gsp_sv_snapshot_free(snap);
+			return -EPROTO;
+		}
+		sv_nul(snap->hdr.cluster, sizeof(snap->hdr.cluster));
+		sv_nul(snap->hdr.node_name, sizeof(snap->hdr.node_name));
+		sv_nul(snap->hdr.control_socket,
+		       sizeof(snap->hdr.control_socket));
+		for (uint32_t i = 0; i < nm; i++)
+			sv_fix_member(&snap->members[i]);
+		return 0;
+	}
+	gsp_sv_snapshot_free(snap);
+	return -EAGAIN;
+}
+
+void
+gsp_sv_snapshot_free(struct gsp_sv_snapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	free(snap->members);
+	free(snap->lcores);
+	snap->members = NULL;
+	snap->lcores = NULL;
+	snap->hdr.member_count = 0;
+	snap->hdr.lcore_count = 0;
+}
+
+bool
+gsp_sv_writer_alive(const struct gsp_sv_header *h, uint64_t now_unix_ns,
+		    uint64_t stale_ns)
+{
+	pid_t pid;
+
+	if (h == NULL || (h->flags & GSP_SV_FLAG_CLOSED))
+		return false;
+	pid = (pid_t)h->writer_pid;
+	/* kill(0 or -1, 0) would probe process groups, not a process */
+	if (pid <= 0)
+		return false;
+	if (kill(pid, 0) != 0 && errno != EPERM)
+		return false;
+	/* a heartbeat ahead of our clock counts as fresh */
+	if (h->heartbeat_unix_ns < now_unix_ns &&
+	    now_unix_ns - h->heartbeat_unix_ns > stale_ns)
+		return false;
+	return true;
+}
+
+const char *
+gsp_sv_state_name(unsigned int state)
+{
+	static const char *const names[] = {
+		[GSP_SV_ALIVE] = "alive",
+		[GSP_SV_SUSPECT] = "suspect",
+		[GSP_SV_DOWN] = "down",
+		[GSP_SV_LEFT] = "left",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] :
+		"unknown";
+}
+
+const char *
+gsp_sv_drop_reason_name(unsigned int reason)
+{
+	/* same names as gsp_rx_err_name() in the core, by index */
+	static const char *const names[GSP_SV_DROP_REASONS] = {
+		"ok", "truncated", "bad_magic", "bad_version", "bad_length",
+		"bad_type", "wrong_cluster", "bad_count", "bad_entry", "self",
+		"reason10", "reason11", "reason12", "reason13", "reason14",
+		"reason15",
+	};
+	static __thread char buf[24];
+
+	if (reason < GSP_SV_DROP_REASONS)
+		return names[reason];
+	snprintf(buf, sizeof(buf), "reason%u", reason);
+	return buf;
+}
+
+static bool
+sv_name_ok(const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		return false;
+	/* no '/' and no "..": the result must stay a file in /dev/shm */
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
+		      *s == '-'))
+			return false;
+	return true;
+}
+
+int
+gsp_sv_default_path(char *buf, size_t len, const char *cluster,
+		    const char *node)
+{
+	int n;
+
+	if (buf == NULL || len == 0 || !sv_name_ok(cluster) ||
+	    !sv_name_ok(node))
+		return -EINVAL;
+	n = snprintf(buf, len, "/dev/shm/gossipd.%s.%s", cluster, node);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
