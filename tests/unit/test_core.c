@@ -738,7 +738,7 @@ test_cluster_lifecycle(void **state)
 		sim_start(i, 1000 + i, 0, 2);
 	rounds = run_until_converged(5, &now, 50);
 	assert_true(rounds > 0);
-	print_message("5 nodes converged in %u rounds\n", rounds);
+	print_message("# 5 nodes converged in %u rounds\n", rounds);
 
 	/* app state reaches everyone */
 	assert_int_equal(gsp_node_set_app(sim[1].node, "load", "0.75"), 0);
@@ -816,7 +816,7 @@ test_cluster_split_digests(void **state)
 	for (unsigned int i = 0; i < 200; i++)
 		sim_start(i, 1000 + i, GSP_WIRE_MIN_PAYLOAD, 3);
 	rounds = run_until_converged(200, &now, 100);
-	print_message("200 nodes, %u-byte payloads: converged in %u rounds\n",
+	print_message("# 200 nodes, %u-byte payloads: converged in %u rounds\n",
 		      GSP_WIRE_MIN_PAYLOAD, rounds);
 	assert_true(rounds > 0);
 	gsp_node_counters_read(sim[0].node, &c);

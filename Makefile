@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# gossipd: build, test and demo entry points (Debian 12, as root).
+#
+#   make deps    install the Debian packages the build and tests need
+#   make build   meson setup (once) + ninja
+#   make test    unit tests (meson) + integration tests (pytest), one summary
+#   make demo    5-node local cluster: converge, kill, detect, restart
+#   make clean   stop a cluster left by scripts/cluster, remove build/ run/
+
+BUILD ?= build
+PYTHON := /usr/bin/python3
+
+DEPS := meson ninja-build pkg-config gcc g++ libdpdk-dev dpdk libnuma-dev \
+	libinih-dev libjansson-dev libc-ares-dev libsodium-dev libcmocka-dev \
+	libbenchmark-dev python3 python3-pytest python3-scapy dnsmasq-base \
+	iproute2 procps
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test demo clean
+
+all: build
+
+# apt-get runs only when something is missing (dpkg-query decides).
+deps:
+	@missing=""; \
+	for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | \
+			grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then \
+		echo "deps: all $(words $(DEPS)) packages are installed"; \
+	else \
+		echo "deps: installing:$$missing"; \
+		$(SUDO) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y \
+			--no-install-recommends $$missing; \
+	fi
+
+build: deps
+	@if [ ! -f $(BUILD)/build.ninja ]; then \
+		meson setup $(BUILD); \
+	fi
+	ninja -C $(BUILD)
+
+test: build
+	$(PYTHON) scripts/run-tests --build $(BUILD)
+
+demo: build
+	scripts/demo --build $(BUILD)
+
+clean:
+	-@[ ! -f run/cluster/state.json ] || $(PYTHON) scripts/cluster down
+	-@[ ! -f run/demo/state.json ] || $(PYTHON) scripts/cluster down --state run/demo
+	rm -rf $(BUILD) run

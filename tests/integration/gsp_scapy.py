@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Scapy layers for the gossipd wire format (tests only).
+
+Every gossip datagram starts with a 24-byte little-endian header:
+
+    magic     u32  0x31505347 ("GSP1" on the wire)
+    version   u8   1
+    type      u8   1=SYN 2=ACK 3=ACK2 4=LEAVE
+    flags     u16
+    length    u16  whole gossip payload, header included
+    count     u16  entries that follow
+    cluster   u32  FNV-1a 32-bit of the cluster name
+    sender_id u64
+
+A SYN's body is range_lo u64, range_hi u64, then `count` 24-byte digests
+(id u64, generation u64, version u64).
+
+`length` and `count` are filled in when left as None; set them explicitly
+to build malformed packets.
+"""
+
+import struct
+
+from scapy.fields import (ByteEnumField, ByteField, LELongField,
+                          LEShortField, PacketListField, XLEIntField,
+                          XLELongField, XLEShortField)
+from scapy.layers.inet import UDP
+from scapy.packet import Packet, bind_layers
+
+GSP_PORT = 7946
+GSP_MAGIC = 0x31505347
+GSP_VERSION = 1
+GSP_HEADER_LEN = 24
+GSP_DIGEST_LEN = 24
+GSP_SYN_FIXED = 16
+GSP_TYPES = {1: "SYN", 2: "ACK", 3: "ACK2", 4: "LEAVE"}
+SYN, ACK, ACK2, LEAVE = 1, 2, 3, 4
+
+
+def fnv1a32(text):
+    """FNV-1a 32-bit of a cluster name (its bytes, no NUL)."""
+    h = 0x811C9DC5
+    for b in text.encode():
+        h ^= b
+        h = (h * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+class GspDigest(Packet):
+    name = "GSP digest"
+    fields_desc = [
+        XLELongField("id", 0),
+        LELongField("generation", 0),
+        LELongField("version", 0),
+    ]
+
+    def extract_padding(self, s):
+        return b"", s
+
+
+class GspSyn(Packet):
+    name = "GSP SYN"
+    fields_desc = [
+        XLELongField("range_lo", 0),
+        XLELongField("range_hi", 0xFFFFFFFFFFFFFFFF),
+        PacketListField("digests", [], GspDigest),
+    ]
+
+
+class Gsp(Packet):
+    name = "GSP"
+    fields_desc = [
+        XLEIntField("magic", GSP_MAGIC),
+        ByteField("version", GSP_VERSION),
+        ByteEnumField("type", SYN, GSP_TYPES),
+        XLEShortField("flags", 0),
+        LEShortField("length", None),
+        LEShortField("count", None),
+        XLEIntField("cluster", 0),
+        XLELongField("sender_id", 0),
+    ]
+
+    def post_build(self, p, pay):
+        p += pay
+        if self.length is None:
+            p = p[:8] + struct.pack("<H", len(p) & 0xFFFF) + p[10:]
+        if self.count is None:
+            n = len(self.payload.digests) if isinstance(self.payload, GspSyn) else 0
+            p = p[:10] + struct.pack("<H", n) + p[12:]
+        return p
+
+
+bind_layers(UDP, Gsp, dport=GSP_PORT)
+bind_layers(UDP, Gsp, sport=GSP_PORT)
+bind_layers(Gsp, GspSyn, type=SYN)
+
+
+def syn(cluster_name, sender_id, digests=(), **hdr):
+    """A SYN for cluster_name from sender_id with the given
+    (id, generation, version) digests; any header field (cluster, length,
+    count, magic, ...) may be overridden by keyword."""
+    fields = {"type": SYN, "cluster": fnv1a32(cluster_name),
+              "sender_id": sender_id}
+    fields.update(hdr)
+    return Gsp(**fields) / GspSyn(digests=[
+        GspDigest(id=i, generation=g, version=v) for i, g, v in digests])

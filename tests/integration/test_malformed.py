@@ -1,0 +1,226 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Malformed frames sent to node1 are dropped and counted; the node keeps
+gossiping and its membership does not change.
+
+Frames are written with scapy onto gv<R>k1, the host end of node1's own
+veth, so they reach node1's af_packet port as sent.  Through the bridge
+they would not: with bridge-nf-call-iptables=1 (br_netfilter loaded, as on
+this kind of machine) the bridge validates IPv4 headers and silently drops
+bad IHL, bad checksum and bad total length before any node sees them.
+
+Each class of bad frame is sent on its own and we wait until the counter
+that class must hit (a gossip rx_drop reason, or the lcores' rx_parse_errors
+or rx_not_gossip) rose by at least the number sent; at the end the sum of
+all of them must have risen by at least the total sent.  The verdicts follow
+the checks' order in dataplane/pkt.c and dataplane/core/gsp_wire.c (magic,
+version, length, cluster, sender, type, then the body).
+"""
+
+import json
+import random
+import subprocess
+
+import pytest
+
+from conftest import CONVERGE_S, Observed, state_of, wait_heartbeats_advance
+import gsp_scapy as g
+
+from scapy.all import ARP, IP, UDP, Ether, Raw, conf, sendp, srp  # noqa: E402
+
+conf.verb = 0
+
+NODES = ["node1", "node2", "node3"]
+INJ_MAC = "02:00:00:77:00:fa"
+INJ_IP = "10.77.0.250"
+COPIES = 3              # frames per class
+DROP = "drop"           # rx_drop reasons are named "drop.<reason>"
+
+
+@pytest.fixture(scope="module")
+def c(make_module_cluster):
+    c = make_module_cluster(3)
+    c.wait_converged(timeout=CONVERGE_S)
+    return c
+
+
+@pytest.fixture(scope="module")
+def target(c):
+    """(iface to send on, node1's MAC, node1's id, cluster name)."""
+    node = c._node("node1")
+    out = subprocess.run(["ip", "-n", node["netns"], "-j", "link", "show",
+                          node["veth_peer"]], capture_output=True, text=True,
+                         check=True, timeout=10).stdout
+    mac = json.loads(out)[0]["address"]
+    self_id = int(c.members("node1")["self_id"], 16)
+    return node["veth_host"], mac, self_id, c.cluster
+
+
+def counters(c):
+    """Flat {counter: value}: drop.<reason>, rx_parse_errors, rx_not_gossip
+    (summed over lcores)."""
+    s = c.stats("node1")
+    out = {f"{DROP}.{k}": v for k, v in s["counters"]["rx_drop"].items()}
+    for key in ("rx_parse_errors", "rx_not_gossip"):
+        out[key] = sum(lc.get(key, 0) for lc in s["lcores"])
+    return out
+
+
+def delta(before, after):
+    return {k: after.get(k, 0) - before.get(k, 0) for k in after
+            if after.get(k, 0) != before.get(k, 0)}
+
+
+def snapshot(c):
+    """node1's members: {name: (generation, state)}."""
+    return {n: (m["generation"], m["state"])
+            for n, m in c.member_map("node1").items()}
+
+
+def frames(iface, mac, self_id, cluster):
+    """[(class name, [frames], counters that must rise)]."""
+    eth = Ether(dst=mac, src=INJ_MAC)
+    ip = IP(src=INJ_IP, dst="10.77.0.1", ttl=64)
+    udp = UDP(sport=g.GSP_PORT, dport=g.GSP_PORT)
+    sender = 0x5EED0000000000F1
+
+    def gossip(payload):
+        return eth / ip / udp / Raw(bytes(payload))
+
+    good_syn = g.syn(cluster, sender)                       # 40 bytes
+    one_digest = g.syn(cluster, sender, [(0x1234, 1, 1)])   # 64 bytes
+    rng = random.Random(0x65D)
+    garbage = []
+    for _ in range(COPIES):
+        b = bytes(rng.getrandbits(8) for _ in range(rng.randint(24, 400)))
+        if b[:4] == b"GSP1":
+            b = b"XXXX" + b[4:]
+        garbage.append(gossip(b))
+
+    def raw_ipv4(mutate, payload=b""):
+        """An IPv4/UDP frame to node1 whose bytes `mutate` edits."""
+        b = bytearray(bytes(eth / ip / udp / Raw(payload)))
+        mutate(b)
+        return Ether(bytes(b))
+
+    # checksums that are certainly wrong (not just probably)
+    built = Ether(bytes(eth / ip / udp / Raw(bytes(good_syn))))
+    bad_ip_sum = (built[IP].chksum ^ 0x5555) or 1
+    bad_udp_sum = (built[UDP].chksum ^ 0x5555) or 1
+
+    def bad_ihl(b):
+        b[14] = 0x43            # version 4, IHL 3 (< 5)
+
+    def bad_version(b):
+        b[14] = 0x65            # version 6 in an IPv4 frame
+
+    return [
+        # ---- gossip payloads (valid Ethernet/IPv4/UDP) ----
+        ("empty payload", [gossip(b"")] * COPIES, {f"{DROP}.truncated"}),
+        ("shorter than the header",
+         [gossip(bytes(good_syn)[:g.GSP_HEADER_LEN - 1])] * COPIES,
+         {f"{DROP}.truncated"}),
+        ("random garbage", garbage, {f"{DROP}.bad_magic"}),
+        ("bad magic", [gossip(g.syn(cluster, sender, magic=0x31505348))] * COPIES,
+         {f"{DROP}.bad_magic"}),
+        ("bad version", [gossip(g.syn(cluster, sender, version=2))] * COPIES,
+         {f"{DROP}.bad_version"}),
+        ("bad type", [gossip(g.syn(cluster, sender, type=9))] * COPIES,
+         {f"{DROP}.bad_type"}),
+        ("length field > datagram",
+         [gossip(g.syn(cluster, sender, length=len(good_syn) + 8))] * COPIES,
+         {f"{DROP}.bad_length"}),
+        ("length field < datagram",
+         [gossip(g.syn(cluster, sender, [(0x1234, 1, 1)],
+                       length=len(one_digest) - 8))] * COPIES,
+         {f"{DROP}.bad_length"}),
+        ("wrong cluster hash",
+         [gossip(g.syn(cluster, sender, cluster=g.fnv1a32(cluster) ^ 1))] * COPIES,
+         {f"{DROP}.wrong_cluster"}),
+        ("count too large for the length",
+         [gossip(g.syn(cluster, sender, count=50))] * COPIES,
+         {f"{DROP}.bad_count"}),
+        ("sender id is node1's own", [gossip(g.syn(cluster, self_id))] * COPIES,
+         {f"{DROP}.self"}),
+        # ---- malformed IPv4 / UDP ----
+        ("IPv4 IHL < 5", [raw_ipv4(bad_ihl)] * COPIES, {"rx_parse_errors"}),
+        ("IP version 6 in an IPv4 frame", [raw_ipv4(bad_version)] * COPIES,
+         {"rx_parse_errors"}),
+        ("IPv4 total length > frame",
+         [eth / IP(src=INJ_IP, dst="10.77.0.1", len=600) / udp / Raw(b"x" * 8)]
+         * COPIES, {"rx_parse_errors"}),
+        ("truncated UDP header",
+         [eth / IP(src=INJ_IP, dst="10.77.0.1", proto=17, len=24) /
+          Raw(b"\x1e\xd2\x1e\xd2")] * COPIES, {"rx_parse_errors"}),
+        ("UDP length > IPv4 payload",
+         [eth / ip / UDP(sport=g.GSP_PORT, dport=g.GSP_PORT, len=200) /
+          Raw(b"y" * 8)] * COPIES, {"rx_parse_errors"}),
+        ("bad IPv4 header checksum",
+         [eth / IP(src=INJ_IP, dst="10.77.0.1", chksum=bad_ip_sum) / udp]
+         * COPIES, {"rx_parse_errors"}),
+        ("bad UDP checksum",
+         [eth / ip / UDP(sport=g.GSP_PORT, dport=g.GSP_PORT, chksum=bad_udp_sum)
+          / Raw(bytes(good_syn))] * COPIES, {"rx_parse_errors"}),
+        # ---- not gossip at all ----
+        ("non-IPv4 ethertype",
+         [Ether(dst=mac, src=INJ_MAC, type=0x88B5) / Raw(b"\0" * 46)] * COPIES,
+         {"rx_not_gossip"}),
+        ("UDP to another port",
+         [eth / ip / UDP(sport=g.GSP_PORT, dport=7947) / Raw(bytes(good_syn))]
+         * COPIES, {"rx_not_gossip"}),
+        ("IPv4, not UDP",
+         [eth / IP(src=INJ_IP, dst="10.77.0.1", proto=253) / Raw(b"z" * 20)]
+         * COPIES, {"rx_not_gossip"}),
+    ]
+
+
+def test_arp_reply(c, target):
+    """node1 answers ARP for its address (its MAC is the veth's)."""
+    iface, mac, _, _ = target
+    req = Ether(dst="ff:ff:ff:ff:ff:ff", src=INJ_MAC) / ARP(
+        op=1, hwsrc=INJ_MAC, psrc=INJ_IP, pdst="10.77.0.1")
+    ans = None
+    for _ in range(3):
+        ans, _ = srp(req, iface=iface, timeout=1.0)
+        if ans:
+            break
+    assert ans, "node1 did not answer an ARP request for 10.77.0.1"
+    reply = ans[0][1]
+    assert reply[ARP].op == 2 and reply[ARP].psrc == "10.77.0.1"
+    assert reply[ARP].hwsrc.lower() == mac.lower(), (reply[ARP].hwsrc, mac)
+
+
+def test_malformed_frames_are_dropped(c, target):
+    iface, mac, self_id, cluster = target
+    members_before = snapshot(c)
+    assert sorted(members_before) == NODES
+    first = counters(c)
+    total = 0
+    verdicts = {}
+    for what, pkts, expect in frames(iface, mac, self_id, cluster):
+        before = counters(c)
+        sendp(pkts, iface=iface)
+        total += len(pkts)
+        keys = expect
+
+        def moved():
+            d = delta(before, counters(c))
+            got = sum(v for k, v in d.items() if k in keys)
+            return Observed(got >= len(pkts), d)
+        d = c.wait_until(moved, 10, f"node1 to count {len(pkts)} x '{what}' in "
+                         f"{sorted(expect)} (observed: counter deltas)", interval=0.05)
+        verdicts[what] = d
+        assert c.is_running("node1"), f"node1 died after '{what}'"
+
+    grand = delta(first, counters(c))
+    assert sum(grand.values()) >= total, (total, grand, verdicts)
+
+    # node1 is still alive and gossiping: its heartbeat advances on itself
+    # and on the others, and nobody suspects it
+    wait_heartbeats_advance(c, NODES, members=["node1"])
+    st = state_of(c, NODES, "node1")
+    assert all(s and s[0] == "alive" for s in st.values()), st
+    # membership unchanged: same names, same generations, all alive
+    after = snapshot(c)
+    assert after == members_before, (members_before, after)
+    for o in ("node2", "node3"):
+        assert sorted(c.member_map(o)) == NODES
