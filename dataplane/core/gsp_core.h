@@ -83,6 +83,9 @@ struct gsp_node_params {
 	uint64_t forget_ns;		/* down/left members dropped after */
 	uint16_t max_payload;		/* gossip bytes per packet (MTU-28) */
 	uint32_t leave_rounds;		/* rounds gossiped after LEAVE */
+	/* Per-round traffic bounds; 0 means the default. */
+	uint32_t syn_packets;		/* digest packets per peer per round: 4 */
+	uint32_t ack_states;		/* states answered per SYN packet: 256 */
 	uint64_t rng_seed;
 	void *io_ctx;			/* handed back to gsp_io_* */
 };
@@ -109,6 +112,8 @@ struct gsp_node_counters {
 	uint64_t rounds;
 	uint64_t tx_syn, tx_ack, tx_ack2, tx_leave;
 	uint64_t rx_syn, rx_ack, rx_ack2, rx_leave;
+	uint64_t tx_push, rx_push;	/* rumors of recent changes */
+	uint64_t rumors;		/* changes being spread now */
 	uint64_t rx_drop[GSP_RX_ERR_MAX];
 	uint64_t merged;		/* member states that were newer */
 	uint64_t stale;			/* member states that were not */

@@ -2,15 +2,28 @@
 /*
  * Push-pull gossip node (Scuttlebutt/Cassandra style), see docs/PROTOCOL.md.
  *
- * Every round a node bumps its heartbeat and sends a SYN digest of every
- * member it knows, (id, generation, version) sorted by id and split into
- * id ranges that each fit one packet, to `fanout` random live peers, now
- * and then to a down member or a seed. The receiver answers with an ACK:
- * the states the sender lacks (newer than its digest, or in the digest's
- * range but absent from it) and requests for what it lacks itself; ACK2
- * carries the requested states. Higher generation wins, then higher version.
+ * Every round a node bumps its heartbeat and sends to `fanout` random live
+ * peers (now and then also a down member or a seed):
+ *  - a SYN digest, (id, generation, version) of each member it knows, for a
+ *    window of id ranges: at most syn_packets packets per peer per round.
+ *    Small clusters fit in the window whole; larger ones rotate it across
+ *    rounds, so the bytes a node sends per round stay bounded at any size;
+ *  - a PUSH of its recent changes (joins, restarts, app state, leaves),
+ *    each kept "hot" for a number of rounds growing with log N, so news
+ *    spreads epidemically in O(log N) rounds whatever the window.
+ * The receiver answers with an ACK (states the sender lacks: newer than its
+ * digest, or in a listed range but absent; bounded per packet, so a newcomer
+ * gets the table in bulk over a few exchanges) plus requests for what it
+ * lacks itself, and a PUSH of its own recent changes (the pull half of the
+ * epidemic). ACK2 carries the requested states. Higher generation wins,
+ * then higher version.
+ *
+ * Members are grouped in buckets by the top bits of their id, so a digest
+ * window (a run of buckets = an id range) and the receiver's scan of that
+ * range cost O(window), never O(N).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +35,15 @@
 #include "gsp_util.h"
 #include "gsp_wire.h"
 
-#define GSP_QUARANTINE_MAX 1024
+#define GSP_QUARANTINE_MAX 256
 #define GSP_LEAVE_FANOUT 16
 #define GSP_FANOUT_MAX 16
 #define GSP_RX_MAX 65535	/* largest UDP payload a peer can send */
+#define GSP_RUMORS_MAX 256
+#define GSP_ALONE_SEEDS 2	/* seeds knocked on per round when alone */
+#define GSP_BUCKET_FILL 8	/* members per digest bucket at capacity */
+#define GSP_DEFAULT_SYN_PACKETS 4
+#define GSP_DEFAULT_ACK_STATES 256
 
 /* Recently forgotten members: their old state must not come back to life
  * through a peer that has not forgotten them yet. */
@@ -34,6 +52,13 @@ struct gsp_quarantine {
 	uint64_t generation;
 	uint64_t version;
 	uint64_t until_ns;
+};
+
+/* A recent change being spread: the member's current state is sent. */
+struct gsp_rumor {
+	uint64_t id;
+	uint32_t slot;
+	uint32_t until_round;
 };
 
 struct gsp_node {
@@ -56,18 +81,66 @@ struct gsp_node {
 	unsigned int n_seeds;
 	uint64_t rng;
 	struct gsp_node_counters ctr;
+
+	/* digest buckets: singly linked lists of slots by id prefix */
+	uint32_t n_buckets;		/* power of two */
+	uint32_t bucket_bits;
+	uint32_t *bucket_head;
+	uint32_t *bucket_next;		/* per slot */
+	uint32_t syn_cursor;		/* first bucket of the next window */
+
+	struct gsp_rumor rumors[GSP_RUMORS_MAX];	/* ring, oldest first */
+	uint32_t rumor_head, rumor_n;
+	uint16_t *rumor_of;		/* per slot: ring index + 1, or 0 */
+
 	struct gsp_quarantine quarantine[GSP_QUARANTINE_MAX];
 	unsigned int q_next;
+	uint64_t q_until;		/* latest expiry: skip the scan after */
 
-	/* scratch, sized at creation so nothing is allocated per packet */
 	uint8_t *tx;
-	struct gsp_digest *rx_digests;
-	struct gsp_wire_state *rx_states;
-	struct gsp_digest *digests;	/* all members, for SYN */
-	struct gsp_digest *requests;
-	uint32_t *send_slots;
 	struct gsp_wire_state out_state;
 };
+
+/* Scratch big enough for any datagram, per thread rather than per node:
+ * a simulator or an emulating gossipd runs thousands of nodes per thread. */
+struct gsp_scratch {
+	struct gsp_digest *rx_digests;
+	struct gsp_wire_state *rx_states;
+	struct gsp_digest *sorted;
+	struct gsp_digest *requests;
+	uint32_t *send_slots;
+	uint32_t send_cap;
+};
+
+static __thread struct gsp_scratch gsp_tls;
+
+static struct gsp_scratch *
+gsp_scratch_get(uint32_t send_cap)
+{
+	struct gsp_scratch *s = &gsp_tls;
+	uint32_t max_digests = gsp_wire_max_digests(GSP_RX_MAX);
+
+	if (s->rx_digests == NULL) {
+		/* once per thread; freed at exit */
+		s->rx_digests = calloc(max_digests, sizeof(*s->rx_digests));
+		s->sorted = calloc(max_digests, sizeof(*s->sorted));
+		s->requests = calloc(max_digests, sizeof(*s->requests));
+		s->rx_states = calloc(gsp_wire_max_states(GSP_RX_MAX),
+				      sizeof(*s->rx_states));
+		if (s->rx_digests == NULL || s->sorted == NULL ||
+		    s->requests == NULL || s->rx_states == NULL)
+			abort();
+	}
+	if (s->send_cap < send_cap) {
+		uint32_t *p = realloc(s->send_slots, send_cap * sizeof(*p));
+
+		if (p == NULL)
+			abort();
+		s->send_slots = p;
+		s->send_cap = send_cap;
+	}
+	return s;
+}
 
 /* Packs entries of one message type into packets to one destination. */
 struct gsp_out {
@@ -90,6 +163,9 @@ gsp_count_tx(struct gsp_node *n, uint8_t type)
 		break;
 	case GSP_MSG_ACK2:
 		GSP_CTR_INC(n->ctr.tx_ack2);
+		break;
+	case GSP_MSG_PUSH:
+		GSP_CTR_INC(n->ctr.tx_push);
 		break;
 	default:
 		GSP_CTR_INC(n->ctr.tx_leave);
@@ -155,42 +231,46 @@ gsp_out_digest(struct gsp_out *o, const struct gsp_digest *d)
 	gsp_wire_put_digest(&o->w, d);
 }
 
+static struct gsp_member_rec *
+gsp_rec(struct gsp_node *n, uint32_t slot)
+{
+	return gsp_table_rec(n->table, slot);
+}
+
 static void
-gsp_emit_event(struct gsp_node *n, uint8_t type, const struct gsp_member_view *v,
+gsp_emit_event(struct gsp_node *n, uint8_t type, const struct gsp_member_rec *r,
 	       uint8_t old_state)
 {
 	struct gsp_event ev = {
 		.type = type,
 		.old_state = old_state,
-		.new_state = v->state,
-		.id = v->id,
-		.generation = v->generation,
+		.new_state = r->state,
+		.id = r->id,
+		.generation = r->generation,
 	};
 
-	memcpy(ev.name, v->name, sizeof(ev.name));
+	snprintf(ev.name, sizeof(ev.name), "%s", gsp_table_name(n->table, r));
 	gsp_io_event(n->p.io_ctx, &ev);
 }
 
 static void
-gsp_view_to_wire(const struct gsp_member_view *v, struct gsp_wire_state *st)
+gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
+		struct gsp_wire_state *st)
 {
-	st->id = v->id;
-	st->generation = v->generation;
-	st->heartbeat = v->heartbeat;
-	st->version = v->version;
-	st->ip = v->ip;
-	st->port = v->port;
-	st->status = v->state == GSP_STATE_LEFT ? GSP_WIRE_STATUS_LEFT :
-		GSP_WIRE_STATUS_NORMAL;
-	st->app_count = v->app_count;
-	memcpy(st->name, v->name, sizeof(st->name));
-	memcpy(st->app, v->app, sizeof(st->app[0]) * v->app_count);
-}
+	const struct gsp_app_entry *app = gsp_table_app(n->table, r, false);
 
-static struct gsp_member_view *
-gsp_slot_view(struct gsp_node *n, uint32_t slot)
-{
-	return &gsp_table_rec(n->table, slot)->v;
+	st->id = r->id;
+	st->generation = r->generation;
+	st->heartbeat = r->heartbeat;
+	st->version = r->version;
+	st->ip = r->ip;
+	st->port = r->port;
+	st->status = r->state == GSP_STATE_LEFT ? GSP_WIRE_STATUS_LEFT :
+		GSP_WIRE_STATUS_NORMAL;
+	st->app_count = app != NULL ? r->app_count : 0;
+	snprintf(st->name, sizeof(st->name), "%s", gsp_table_name(n->table, r));
+	if (st->app_count != 0)
+		memcpy(st->app, app, sizeof(st->app[0]) * st->app_count);
 }
 
 static void
@@ -198,17 +278,143 @@ gsp_out_slot(struct gsp_out *o, uint32_t slot)
 {
 	struct gsp_node *n = o->node;
 
-	gsp_view_to_wire(gsp_slot_view(n, slot), &n->out_state);
+	gsp_rec_to_wire(n, gsp_rec(n, slot), &n->out_state);
 	gsp_out_state(o, &n->out_state);
 }
+
+/* ---- buckets ---- */
+
+static uint32_t
+gsp_bucket_of(const struct gsp_node *n, uint64_t id)
+{
+	return n->bucket_bits == 0 ? 0 : (uint32_t)(id >> (64 - n->bucket_bits));
+}
+
+static uint64_t
+gsp_bucket_lo(const struct gsp_node *n, uint32_t b)
+{
+	return n->bucket_bits == 0 ? 0 : (uint64_t)b << (64 - n->bucket_bits);
+}
+
+static void
+gsp_bucket_add(struct gsp_node *n, uint32_t slot)
+{
+	uint32_t b = gsp_bucket_of(n, gsp_rec(n, slot)->id);
+
+	n->bucket_next[slot] = n->bucket_head[b];
+	n->bucket_head[b] = slot;
+}
+
+static void
+gsp_bucket_del(struct gsp_node *n, uint32_t slot)
+{
+	uint32_t *link = &n->bucket_head[gsp_bucket_of(n, gsp_rec(n, slot)->id)];
+
+	/* bounded by the bucket's size (GSP_BUCKET_FILL at capacity) */
+	while (*link != GSP_NONE && *link != slot)
+		link = &n->bucket_next[*link];
+	if (*link == slot)
+		*link = n->bucket_next[slot];
+}
+
+/* ---- rumors: recent changes, spread for a few rounds ---- */
+
+static uint32_t
+gsp_log2_ceil(uint32_t v)
+{
+	uint32_t b = 0;
+
+	while ((1u << b) < v && b < 31)
+		b++;
+	return b;
+}
+
+
+static void
+gsp_rumor_add(struct gsp_node *n, uint32_t slot)
+{
+	/* long enough for push-pull to reach everyone: log3 N + ln ln N
+	 * rounds, with room for loss */
+	uint32_t until = (uint32_t)n->ctr.rounds + 4 +
+		gsp_log2_ceil(n->table->used + 1);
+	struct gsp_rumor *ru;
+	uint32_t i;
+
+	if (n->rumor_of[slot] != 0) {
+		ru = &n->rumors[n->rumor_of[slot] - 1];
+		ru->until_round = until;
+		return;
+	}
+	if (n->rumor_n == GSP_RUMORS_MAX) {
+		/* full: the oldest news gives way; anti-entropy still carries it */
+		ru = &n->rumors[n->rumor_head];
+		if (ru->slot != GSP_NONE && n->rumor_of[ru->slot] ==
+		    n->rumor_head + 1)
+			n->rumor_of[ru->slot] = 0;
+		n->rumor_head = (n->rumor_head + 1) % GSP_RUMORS_MAX;
+		n->rumor_n--;
+	}
+	i = (n->rumor_head + n->rumor_n) % GSP_RUMORS_MAX;
+	n->rumors[i] = (struct gsp_rumor){ gsp_rec(n, slot)->id, slot, until };
+	n->rumor_of[slot] = (uint16_t)(i + 1);
+	n->rumor_n++;
+}
+
+static void
+gsp_rumor_expire(struct gsp_node *n)
+{
+	while (n->rumor_n != 0) {
+		struct gsp_rumor *ru = &n->rumors[n->rumor_head];
+
+		if (ru->until_round > n->ctr.rounds && ru->slot != GSP_NONE)
+			break;
+		if (ru->slot != GSP_NONE &&
+		    n->rumor_of[ru->slot] == n->rumor_head + 1)
+			n->rumor_of[ru->slot] = 0;
+		n->rumor_head = (n->rumor_head + 1) % GSP_RUMORS_MAX;
+		n->rumor_n--;
+	}
+	GSP_CTR_SET(n->ctr.rumors, n->rumor_n);
+}
+
+/* One PUSH packet of the newest live rumors. */
+static void
+gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst)
+{
+	struct gsp_wire_writer w;
+
+	if (n->rumor_n == 0)
+		return;
+	gsp_wire_begin(&w, n->tx, n->p.max_payload, GSP_MSG_PUSH,
+		       n->cluster_hash, n->id);
+	for (uint32_t k = n->rumor_n; k-- > 0;) {
+		struct gsp_rumor *ru =
+			&n->rumors[(n->rumor_head + k) % GSP_RUMORS_MAX];
+		struct gsp_member_rec *r;
+
+		if (ru->slot == GSP_NONE || ru->until_round <= n->ctr.rounds)
+			continue;
+		r = gsp_rec(n, ru->slot);
+		if (r->id != ru->id)
+			continue;
+		gsp_rec_to_wire(n, r, &n->out_state);
+		if (!gsp_wire_put_state(&w, &n->out_state))
+			break;
+	}
+	if (gsp_wire_empty(&w))
+		return;
+	gsp_io_send(n->p.io_ctx, dst, n->tx, gsp_wire_finish(&w));
+	GSP_CTR_INC(n->ctr.tx_push);
+}
+
+/* ---- creation ---- */
 
 struct gsp_node *
 gsp_node_create(const struct gsp_node_params *p, int *err)
 {
-	struct gsp_node *n;
 	struct gsp_member_rec *r;
-	uint32_t max_digests = gsp_wire_max_digests(GSP_RX_MAX);
-	uint32_t max_states = gsp_wire_max_states(GSP_RX_MAX);
+	struct gsp_node *n;
+	uint32_t n_slots;
 	int32_t slot;
 
 	*err = -EINVAL;
@@ -225,38 +431,45 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->p = *p;
 	n->p.cluster[GSP_CLUSTER_MAX - 1] = '\0';
 	n->p.name[GSP_NAME_MAX - 1] = '\0';
+	if (n->p.syn_packets == 0)
+		n->p.syn_packets = GSP_DEFAULT_SYN_PACKETS;
+	if (n->p.ack_states == 0)
+		n->p.ack_states = GSP_DEFAULT_ACK_STATES;
 	n->id = p->id != 0 ? p->id : gsp_id_from_name(n->p.name);
 	n->cluster_hash = gsp_cluster_hash(n->p.cluster);
 	n->rng = p->rng_seed ^ n->id;
 	n->table = gsp_table_create(n->p.name, p->capacity);
 	if (n->table == NULL)
 		goto fail;
-	n->fd = calloc(n->table->n_slots, sizeof(*n->fd));
+	n_slots = n->table->n_slots;
+	n->bucket_bits = gsp_log2_ceil(p->capacity / GSP_BUCKET_FILL + 1);
+	n->n_buckets = 1u << n->bucket_bits;
+	n->fd = calloc(n_slots, sizeof(*n->fd));
+	n->bucket_head = malloc(n->n_buckets * sizeof(*n->bucket_head));
+	n->bucket_next = calloc(n_slots, sizeof(*n->bucket_next));
+	n->rumor_of = calloc(n_slots, sizeof(*n->rumor_of));
 	n->tx = malloc(p->max_payload);
-	n->rx_digests = calloc(max_digests, sizeof(*n->rx_digests));
-	n->rx_states = calloc(max_states, sizeof(*n->rx_states));
-	n->digests = calloc(n->table->n_slots, sizeof(*n->digests));
-	n->requests = calloc(max_digests, sizeof(*n->requests));
-	n->send_slots = calloc(n->table->n_slots, sizeof(*n->send_slots));
-	if (n->fd == NULL || n->tx == NULL || n->rx_digests == NULL ||
-	    n->rx_states == NULL || n->digests == NULL ||
-	    n->requests == NULL || n->send_slots == NULL)
+	if (n->fd == NULL || n->bucket_head == NULL || n->bucket_next == NULL ||
+	    n->rumor_of == NULL || n->tx == NULL)
 		goto fail;
+	memset(n->bucket_head, 0xff, n->n_buckets * sizeof(*n->bucket_head));
 
 	slot = gsp_table_insert(n->table, n->id);
 	if (slot < 0)
 		goto fail;
 	n->self_slot = (uint32_t)slot;
 	n->version = 1;
-	r = gsp_table_rec(n->table, n->self_slot);
+	r = gsp_rec(n, n->self_slot);
 	gsp_table_write_begin(r);
-	r->v.generation = p->generation;
-	r->v.version = n->version;
-	r->v.ip = p->addr.ip;
-	r->v.port = p->addr.port;
-	r->v.state = GSP_STATE_ALIVE;
-	memcpy(r->v.name, n->p.name, GSP_NAME_MAX);
+	r->generation = p->generation;
+	r->version = n->version;
+	r->ip = p->addr.ip;
+	r->port = p->addr.port;
+	r->state = GSP_STATE_ALIVE;
+	gsp_table_set_name(n->table, r, n->p.name);
 	gsp_table_write_end(r);
+	gsp_bucket_add(n, n->self_slot);
+	gsp_rumor_add(n, n->self_slot);	/* our own join is news */
 	*err = 0;
 	return n;
 fail:
@@ -271,12 +484,10 @@ gsp_node_destroy(struct gsp_node *n)
 		return;
 	gsp_table_destroy(n->table);
 	free(n->fd);
+	free(n->bucket_head);
+	free(n->bucket_next);
+	free(n->rumor_of);
 	free(n->tx);
-	free(n->rx_digests);
-	free(n->rx_states);
-	free(n->digests);
-	free(n->requests);
-	free(n->send_slots);
 	free(n);
 }
 
@@ -292,10 +503,14 @@ gsp_node_generation(const struct gsp_node *n)
 	return n->p.generation;
 }
 
+/* ---- merging ---- */
+
 static bool
 gsp_quarantined(struct gsp_node *n, const struct gsp_wire_state *st,
 		uint64_t now_ns)
 {
+	if (now_ns >= n->q_until)
+		return false;
 	for (unsigned int i = 0; i < GSP_QUARANTINE_MAX; i++) {
 		const struct gsp_quarantine *q = &n->quarantine[i];
 
@@ -308,29 +523,39 @@ gsp_quarantined(struct gsp_node *n, const struct gsp_wire_state *st,
 }
 
 static void
-gsp_set_state(struct gsp_node *n, struct gsp_member_view *v, uint8_t state,
+gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r, uint8_t state,
 	      uint64_t now_ns)
 {
-	uint8_t old = v->state;
+	uint8_t old = r->state;
 
 	if (old == state)
 		return;
-	v->state = state;
-	v->state_since_ns = now_ns;
-	gsp_emit_event(n, GSP_EV_STATE, v, old);
+	r->state = state;
+	r->state_since_ns = now_ns;
+	gsp_emit_event(n, GSP_EV_STATE, r, old);
 }
 
-static void
-gsp_copy_state(struct gsp_member_view *v, const struct gsp_wire_state *st)
+/* Copies a received state; true when more than the heartbeat changed. */
+static bool
+gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
+	       const struct gsp_wire_state *st)
 {
-	v->generation = st->generation;
-	v->heartbeat = st->heartbeat;
-	v->version = st->version;
-	v->ip = st->ip;
-	v->port = st->port;
-	v->app_count = st->app_count;
-	memcpy(v->name, st->name, sizeof(v->name));
-	memcpy(v->app, st->app, sizeof(v->app[0]) * st->app_count);
+	const struct gsp_app_entry *app = gsp_table_app(n->table, r, false);
+	bool news = r->ip != st->ip || r->port != st->port ||
+		r->app_count != st->app_count ||
+		strcmp(gsp_table_name(n->table, r), st->name) != 0;
+
+	for (uint8_t i = 0; !news && i < st->app_count && app != NULL; i++)
+		news = app[i].version != st->app[i].version ||
+			strcmp(app[i].key, st->app[i].key) != 0;
+	r->generation = st->generation;
+	r->heartbeat = st->heartbeat;
+	r->version = st->version;
+	r->ip = st->ip;
+	r->port = st->port;
+	gsp_table_set_name(n->table, r, st->name);
+	gsp_table_set_app(n->table, r, st->app, st->app_count);
+	return news;
 }
 
 static void
@@ -348,26 +573,29 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 	if (slot < 0) {
 		GSP_CTR_INC(n->ctr.table_full);
 		if (!n->table_full_reported) {
-			struct gsp_member_view v = { .id = st->id };
+			struct gsp_event ev = { .type = GSP_EV_TABLE_FULL,
+				.id = st->id, .generation = st->generation };
 
-			memcpy(v.name, st->name, sizeof(v.name));
-			gsp_emit_event(n, GSP_EV_TABLE_FULL, &v, 0);
+			memcpy(ev.name, st->name, sizeof(ev.name));
+			gsp_io_event(n->p.io_ctx, &ev);
 			n->table_full_reported = true;
 		}
 		return;
 	}
-	r = gsp_table_rec(n->table, (uint32_t)slot);
+	r = gsp_rec(n, (uint32_t)slot);
 	gsp_table_write_begin(r);
-	gsp_copy_state(&r->v, st);
-	r->v.state = st->status == GSP_WIRE_STATUS_LEFT ? GSP_STATE_LEFT :
+	gsp_copy_state(n, r, st);
+	r->state = st->status == GSP_WIRE_STATUS_LEFT ? GSP_STATE_LEFT :
 		GSP_STATE_ALIVE;
-	r->v.last_update_ns = now_ns;
-	r->v.state_since_ns = now_ns;
+	r->last_update_ns = now_ns;
+	r->state_since_ns = now_ns;
 	gsp_table_write_end(r);
 	gsp_phi_init(&n->fd[slot], now_ns, n->p.gossip_interval_ns,
 		     n->p.gossip_interval_ns / 2);
+	gsp_bucket_add(n, (uint32_t)slot);
+	gsp_rumor_add(n, (uint32_t)slot);
 	GSP_CTR_INC(n->ctr.merged);
-	gsp_emit_event(n, GSP_EV_JOINED, &r->v, r->v.state);
+	gsp_emit_event(n, GSP_EV_JOINED, r, r->state);
 }
 
 /* Applies one received member state: the core merge rule. */
@@ -375,7 +603,7 @@ static void
 gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 {
 	struct gsp_member_rec *r;
-	bool restarted, hb_advanced;
+	bool restarted, hb_advanced, news;
 	uint8_t old_state;
 	int32_t slot;
 
@@ -389,40 +617,45 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 		gsp_merge_new(n, st, now_ns);
 		return;
 	}
-	r = gsp_table_rec(n->table, (uint32_t)slot);
-	if (gsp_version_cmp(st->generation, st->version, r->v.generation,
-			    r->v.version) <= 0) {
+	r = gsp_rec(n, (uint32_t)slot);
+	if (gsp_version_cmp(st->generation, st->version, r->generation,
+			    r->version) <= 0) {
 		GSP_CTR_INC(n->ctr.stale);
 		return;
 	}
-	restarted = st->generation > r->v.generation;
-	hb_advanced = restarted || st->heartbeat > r->v.heartbeat;
-	old_state = r->v.state;
+	restarted = st->generation > r->generation;
+	hb_advanced = restarted || st->heartbeat > r->heartbeat;
+	old_state = r->state;
 
 	gsp_table_write_begin(r);
-	gsp_copy_state(&r->v, st);
+	news = gsp_copy_state(n, r, st) || restarted;
 	if (st->status == GSP_WIRE_STATUS_LEFT) {
-		gsp_set_state(n, &r->v, GSP_STATE_LEFT, now_ns);
+		news |= old_state != GSP_STATE_LEFT;
+		gsp_set_state(n, r, GSP_STATE_LEFT, now_ns);
 	} else if (restarted ||
 		   (hb_advanced && old_state != GSP_STATE_LEFT)) {
 		/* a down node whose heartbeat advances is alive again */
-		gsp_set_state(n, &r->v, GSP_STATE_ALIVE, now_ns);
+		gsp_set_state(n, r, GSP_STATE_ALIVE, now_ns);
 	}
 	if (hb_advanced) {
-		r->v.last_update_ns = now_ns;
-		r->v.phi_milli = 0;
+		r->last_update_ns = now_ns;
+		r->phi_milli = 0;
 	}
 	gsp_table_write_end(r);
 
 	if (restarted) {
 		gsp_phi_init(&n->fd[slot], now_ns, n->p.gossip_interval_ns,
 			     n->p.gossip_interval_ns / 2);
-		gsp_emit_event(n, GSP_EV_RESTARTED, &r->v, old_state);
+		gsp_emit_event(n, GSP_EV_RESTARTED, r, old_state);
 	} else if (hb_advanced) {
 		gsp_phi_heartbeat(&n->fd[slot], now_ns);
 	}
+	if (news)
+		gsp_rumor_add(n, (uint32_t)slot);
 	GSP_CTR_INC(n->ctr.merged);
 }
+
+/* ---- receiving ---- */
 
 static int
 gsp_digest_cmp(const void *a, const void *b)
@@ -453,49 +686,62 @@ gsp_digest_has(const struct gsp_digest *d, uint32_t n, uint64_t id)
 
 static void
 gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
-	       const struct gsp_wire_msg *m)
+	       const struct gsp_wire_msg *m, struct gsp_scratch *s)
 {
-	uint32_t n_send = 0, n_req = 0, hw;
+	uint32_t n_send = 0, n_req = 0, b_lo, b_hi, max = n->p.ack_states;
 	struct gsp_out o;
 
 	for (uint32_t i = 0; i < m->n_digests; i++) {
 		const struct gsp_digest *d = &m->digests[i];
 		int32_t slot = gsp_table_find(n->table, d->id);
-		const struct gsp_member_view *v;
+		const struct gsp_member_rec *r;
 		int c;
 
 		if (slot < 0) {
-			n->requests[n_req++] = (struct gsp_digest){ d->id, 0, 0 };
+			s->requests[n_req++] = (struct gsp_digest){ d->id, 0, 0 };
 			continue;
 		}
-		v = gsp_slot_view(n, (uint32_t)slot);
-		c = gsp_version_cmp(v->generation, v->version, d->generation,
+		r = gsp_rec(n, (uint32_t)slot);
+		c = gsp_version_cmp(r->generation, r->version, d->generation,
 				    d->version);
-		if (c > 0)
-			n->send_slots[n_send++] = (uint32_t)slot;
+		/* ids may repeat in a hostile digest: bound by both */
+		if (c > 0 && n_send < max && n_send < s->send_cap)
+			s->send_slots[n_send++] = (uint32_t)slot;
 		else if (c < 0)
-			n->requests[n_req++] = (struct gsp_digest){
-				d->id, v->generation, v->version };
+			s->requests[n_req++] = (struct gsp_digest){
+				d->id, r->generation, r->version };
 	}
-	/* members in the digest's range the sender did not list */
-	hw = gsp_table_slot_count(n->table);
-	for (uint32_t slot = 0; slot < hw; slot++) {
-		const struct gsp_member_view *v = gsp_slot_view(n, slot);
+	/* members in the listed range that the sender did not list: walk
+	 * our buckets of that range (bounded by the answer budget) */
+	memcpy(s->sorted, m->digests, m->n_digests * sizeof(*s->sorted));
+	qsort(s->sorted, m->n_digests, sizeof(*s->sorted), gsp_digest_cmp);
+	b_lo = gsp_bucket_of(n, m->range_lo);
+	b_hi = gsp_bucket_of(n, m->range_hi);
+	if (max > s->send_cap)
+		max = s->send_cap;
+	for (uint32_t b = b_lo; b <= b_hi && n_send < max; b++) {
+		for (uint32_t slot = n->bucket_head[b];
+		     slot != GSP_NONE && n_send < max;
+		     slot = n->bucket_next[slot]) {
+			uint64_t id = gsp_rec(n, slot)->id;
 
-		if (v->id == 0 || v->id < m->range_lo || v->id > m->range_hi)
-			continue;
-		if (!gsp_digest_has(m->digests, m->n_digests, v->id) &&
-		    n_send < n->table->n_slots)
-			n->send_slots[n_send++] = slot;
+			if (id >= m->range_lo && id <= m->range_hi &&
+			    !gsp_digest_has(s->sorted, m->n_digests, id))
+				s->send_slots[n_send++] = slot;
+		}
 	}
-	if (n_send == 0 && n_req == 0)
-		return;
-	gsp_out_init(&o, n, GSP_MSG_ACK, src);
-	for (uint32_t i = 0; i < n_send; i++)
-		gsp_out_slot(&o, n->send_slots[i]);
-	for (uint32_t i = 0; i < n_req; i++)
-		gsp_out_digest(&o, &n->requests[i]);
-	gsp_out_flush(&o);
+	if (n_send != 0 || n_req != 0) {
+		gsp_out_init(&o, n, GSP_MSG_ACK, src);
+		for (uint32_t i = 0; i < n_send; i++)
+			gsp_out_slot(&o, s->send_slots[i]);
+		for (uint32_t i = 0; i < n_req; i++)
+			gsp_out_digest(&o, &s->requests[i]);
+		gsp_out_flush(&o);
+	}
+	/* the pull half of the epidemic: the first packet of a window
+	 * carries our news back */
+	if (m->hdr.flags & GSP_SYN_FLAG_FIRST)
+		gsp_rumor_push(n, src);
 }
 
 static void
@@ -510,12 +756,12 @@ gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
 	for (uint32_t i = 0; i < m->n_digests; i++) {
 		const struct gsp_digest *d = &m->digests[i];
 		int32_t slot = gsp_table_find(n->table, d->id);
-		const struct gsp_member_view *v;
+		const struct gsp_member_rec *r;
 
 		if (slot < 0)
 			continue;
-		v = gsp_slot_view(n, (uint32_t)slot);
-		if (gsp_version_cmp(v->generation, v->version, d->generation,
+		r = gsp_rec(n, (uint32_t)slot);
+		if (gsp_version_cmp(r->generation, r->version, d->generation,
 				    d->version) > 0)
 			gsp_out_slot(&o, (uint32_t)slot);
 	}
@@ -526,11 +772,12 @@ void
 gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 	    const uint8_t *payload, uint16_t len, uint64_t now_ns)
 {
+	struct gsp_scratch *s = gsp_scratch_get(n->table->n_slots);
 	struct gsp_wire_msg m;
 	int rc;
 
-	rc = gsp_wire_decode(payload, len, n->cluster_hash, &m, n->rx_digests,
-			     n->rx_states);
+	rc = gsp_wire_decode(payload, len, n->cluster_hash, &m, s->rx_digests,
+			     s->rx_states);
 	if (rc == GSP_RX_OK && m.hdr.sender_id == n->id)
 		rc = GSP_RX_SELF;
 	if (rc != GSP_RX_OK) {
@@ -540,14 +787,18 @@ gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 	switch (m.hdr.type) {
 	case GSP_MSG_SYN:
 		GSP_CTR_INC(n->ctr.rx_syn);
-		gsp_handle_syn(n, src, &m);
+		gsp_handle_syn(n, src, &m, s);
 		break;
 	case GSP_MSG_ACK:
 		GSP_CTR_INC(n->ctr.rx_ack);
 		gsp_handle_ack(n, src, &m, now_ns);
 		break;
 	case GSP_MSG_ACK2:
-		GSP_CTR_INC(n->ctr.rx_ack2);
+	case GSP_MSG_PUSH:
+		if (m.hdr.type == GSP_MSG_ACK2)
+			GSP_CTR_INC(n->ctr.rx_ack2);
+		else
+			GSP_CTR_INC(n->ctr.rx_push);
 		for (uint32_t i = 0; i < m.n_states; i++)
 			gsp_merge(n, &m.states[i], now_ns);
 		break;
@@ -558,31 +809,73 @@ gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 	}
 }
 
+/* ---- sending digests ---- */
+
 static void
-gsp_send_syn(struct gsp_node *n, const struct gsp_addr *dst, uint32_t n_dig)
+gsp_syn_add_slot(struct gsp_node *n, struct gsp_wire_writer *w, uint32_t slot)
+{
+	const struct gsp_member_rec *r = gsp_rec(n, slot);
+	struct gsp_digest d = { r->id, r->generation, r->version };
+
+	gsp_wire_put_digest(w, &d);
+}
+
+static uint32_t
+gsp_bucket_size(const struct gsp_node *n, uint32_t b)
+{
+	uint32_t c = 0;
+
+	for (uint32_t s = n->bucket_head[b]; s != GSP_NONE; s = n->bucket_next[s])
+		c++;
+	return c;
+}
+
+/*
+ * Sends a window of at most syn_packets digest packets starting at bucket
+ * `first`; returns the bucket where the next window starts. Each packet
+ * covers whole buckets, i.e. an id range, and lists every member we know
+ * in it. A bucket too big for one packet (only with hostile ids) is sent
+ * alone, truncated: its range still ends at the bucket's end.
+ */
+static uint32_t
+gsp_send_window(struct gsp_node *n, const struct gsp_addr *dst, uint32_t first)
 {
 	uint32_t per = (n->p.max_payload - GSP_WIRE_HDR_LEN -
 			GSP_WIRE_SYN_PREFIX) / GSP_WIRE_DIGEST_LEN;
-	uint64_t lo = 0;
-	uint32_t i = 0;
+	uint32_t b = first, covered = 0;
 
-	/* n_dig >= 1: we are always in our own table */
-	while (i < n_dig) {
-		uint32_t chunk = n_dig - i < per ? n_dig - i : per;
-		uint64_t hi = i + chunk == n_dig ? UINT64_MAX :
-			n->digests[i + chunk - 1].id;
+	for (uint32_t pkt = 0; pkt < n->p.syn_packets &&
+	     covered < n->n_buckets; pkt++) {
 		struct gsp_wire_writer w;
+		uint32_t count = 0;
+		uint64_t lo = gsp_bucket_lo(n, b), hi;
 
 		gsp_wire_begin(&w, n->tx, n->p.max_payload, GSP_MSG_SYN,
 			       n->cluster_hash, n->id);
+		if (pkt == 0)
+			gsp_put_le16(n->tx + GSP_HDR_OFF_FLAGS,
+				     GSP_SYN_FLAG_FIRST);
+		/* whole buckets, and never across the end of the id space,
+		 * so the packet's range stays one interval */
+		do {
+			uint32_t size = gsp_bucket_size(n, b);
+
+			if (count != 0 && count + size > per)
+				break;
+			for (uint32_t s = n->bucket_head[b];
+			     s != GSP_NONE && count < per; s = n->bucket_next[s]) {
+				gsp_syn_add_slot(n, &w, s);
+				count++;
+			}
+			b = (b + 1) & (n->n_buckets - 1);
+			covered++;
+		} while (b != 0 && covered < n->n_buckets);
+		hi = b == 0 ? UINT64_MAX : gsp_bucket_lo(n, b) - 1;
 		gsp_wire_set_range(&w, lo, hi);
-		for (uint32_t k = 0; k < chunk; k++)
-			gsp_wire_put_digest(&w, &n->digests[i + k]);
 		gsp_io_send(n->p.io_ctx, dst, n->tx, gsp_wire_finish(&w));
 		GSP_CTR_INC(n->ctr.tx_syn);
-		lo = hi + 1;
-		i += chunk;
 	}
+	return b;
 }
 
 static bool
@@ -591,13 +884,12 @@ gsp_addr_eq(const struct gsp_addr *a, const struct gsp_addr *b)
 	return a->ip == b->ip && a->port == b->port;
 }
 
-/* Reservoir-samples up to k live peers; returns how many were chosen. */
+/* Peers chosen in one pass over the table. */
 struct gsp_scan {
 	uint32_t live[GSP_LEAVE_FANOUT];
 	uint32_t n_live;
 	uint32_t down;		/* one random down member */
 	uint32_t n_down;
-	uint32_t n_digests;
 };
 
 static void
@@ -616,7 +908,7 @@ gsp_scan_pick(struct gsp_node *n, uint32_t *pick, uint32_t seen, uint32_t k,
 
 /*
  * One pass over the table per round: failure detection, forgetting,
- * counters, the digest and the choice of peers.
+ * counters and the choice of peers (reservoir sampling).
  */
 static void
 gsp_round_scan(struct gsp_node *n, uint64_t now_ns, uint32_t k,
@@ -627,48 +919,51 @@ gsp_round_scan(struct gsp_node *n, uint64_t now_ns, uint32_t k,
 
 	memset(s, 0, sizeof(*s));
 	for (uint32_t slot = 0; slot < hw; slot++) {
-		struct gsp_member_rec *r = gsp_table_rec(n->table, slot);
-		struct gsp_member_view *v = &r->v;
+		struct gsp_member_rec *r = gsp_rec(n, slot);
 		double phi;
 		uint8_t next;
 
-		if (v->id == 0)
+		if (r->id == 0)
 			continue;
 		if (slot != n->self_slot &&
-		    (v->state == GSP_STATE_DOWN || v->state == GSP_STATE_LEFT) &&
-		    now_ns - v->state_since_ns >= n->p.forget_ns) {
+		    (r->state == GSP_STATE_DOWN || r->state == GSP_STATE_LEFT) &&
+		    now_ns - r->state_since_ns >= n->p.forget_ns) {
 			struct gsp_quarantine *q = &n->quarantine[n->q_next];
 
-			*q = (struct gsp_quarantine){ v->id, v->generation,
-				v->version, now_ns + n->p.forget_ns };
+			*q = (struct gsp_quarantine){ r->id, r->generation,
+				r->version, now_ns + n->p.forget_ns };
 			n->q_next = (n->q_next + 1) % GSP_QUARANTINE_MAX;
-			gsp_emit_event(n, GSP_EV_FORGOTTEN, v, v->state);
+			n->q_until = q->until_ns;
+			gsp_emit_event(n, GSP_EV_FORGOTTEN, r, r->state);
+			if (n->rumor_of[slot] != 0) {
+				n->rumors[n->rumor_of[slot] - 1].slot = GSP_NONE;
+				n->rumor_of[slot] = 0;
+			}
+			gsp_bucket_del(n, slot);
 			gsp_table_remove(n->table, slot);
 			continue;
 		}
-		n->digests[s->n_digests++] = (struct gsp_digest){
-			v->id, v->generation, v->version };
-		cnt[v->state & 3]++;
-		if (slot == n->self_slot || v->state == GSP_STATE_LEFT)
+		cnt[r->state & 3]++;
+		if (slot == n->self_slot || r->state == GSP_STATE_LEFT)
 			continue;
 
 		phi = gsp_phi_value(&n->fd[slot], now_ns);
-		next = v->state;
-		if (v->state != GSP_STATE_DOWN)
+		next = r->state;
+		if (r->state != GSP_STATE_DOWN)
 			next = phi >= n->p.phi_convict ? GSP_STATE_DOWN :
 				phi >= n->p.phi_suspect ? GSP_STATE_SUSPECT :
 				GSP_STATE_ALIVE;
 		gsp_table_write_begin(r);
-		v->phi_milli = phi * 1000.0 >= (double)UINT32_MAX ?
+		r->phi_milli = phi * 1000.0 >= (double)UINT32_MAX ?
 			UINT32_MAX : (uint32_t)(phi * 1000.0);
-		if (next != v->state) {
-			cnt[v->state & 3]--;
+		if (next != r->state) {
+			cnt[r->state & 3]--;
 			cnt[next & 3]++;
-			gsp_set_state(n, v, next, now_ns);
+			gsp_set_state(n, r, next, now_ns);
 		}
 		gsp_table_write_end(r);
 
-		if (v->state == GSP_STATE_DOWN) {
+		if (r->state == GSP_STATE_DOWN) {
 			s->n_down++;
 			gsp_scan_pick(n, &s->down, s->n_down, 1, slot);
 		} else {
@@ -686,56 +981,70 @@ gsp_round_scan(struct gsp_node *n, uint64_t now_ns, uint32_t k,
 static struct gsp_addr
 gsp_slot_addr(struct gsp_node *n, uint32_t slot)
 {
-	const struct gsp_member_view *v = gsp_slot_view(n, slot);
+	const struct gsp_member_rec *r = gsp_rec(n, slot);
 
-	return (struct gsp_addr){ v->ip, v->port };
+	return (struct gsp_addr){ r->ip, r->port };
+}
+
+/* A SYN window and our news to one peer; returns the next window start. */
+static uint32_t
+gsp_gossip_to(struct gsp_node *n, const struct gsp_addr *dst, uint32_t window)
+{
+	window = gsp_send_window(n, dst, window);
+	gsp_rumor_push(n, dst);
+	return window;
 }
 
 static void
 gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 {
-	uint32_t k = n->p.fanout, chosen;
+	uint32_t k = n->p.fanout, chosen, window = n->syn_cursor;
 	struct gsp_addr seeds[GSP_SEEDS_MAX];
 	unsigned int n_seeds = 0;
 	bool seed_chosen = false;
 	struct gsp_scan s;
 
 	gsp_round_scan(n, now_ns, k, &s);
-	qsort(n->digests, s.n_digests, sizeof(n->digests[0]), gsp_digest_cmp);
+	gsp_rumor_expire(n);
 	chosen = s.n_live < k ? s.n_live : k;
 
 	for (unsigned int i = 0; i < n->n_seeds; i++)
 		if (!gsp_addr_eq(&n->seeds[i], &n->p.addr))
 			seeds[n_seeds++] = n->seeds[i];
 
+	/* each peer gets the next window, so a round covers fanout windows */
 	for (uint32_t i = 0; i < chosen; i++) {
 		struct gsp_addr a = gsp_slot_addr(n, s.live[i]);
 
 		for (unsigned int j = 0; j < n_seeds; j++)
 			seed_chosen |= gsp_addr_eq(&a, &seeds[j]);
-		gsp_send_syn(n, &a, s.n_digests);
+		window = gsp_gossip_to(n, &a, window);
 	}
 	/* gossip to the dead now and then, so a healed node is found */
 	if (s.n_down > 0 &&
 	    gsp_rand_below(&n->rng, s.n_live + s.n_down + 1) < s.n_down) {
 		struct gsp_addr a = gsp_slot_addr(n, s.down);
 
-		gsp_send_syn(n, &a, s.n_digests);
+		window = gsp_gossip_to(n, &a, window);
 	}
-	if (n_seeds == 0)
-		return;
-	if (s.n_live == 0) {
-		/* alone: knock on every seed until one answers */
-		for (unsigned int j = 0; j < n_seeds; j++) {
-			gsp_send_syn(n, &seeds[j], s.n_digests);
+	if (n_seeds != 0 && s.n_live == 0) {
+		/* alone: knock on a few seeds until one answers */
+		for (unsigned int j = 0; j < GSP_ALONE_SEEDS && j < n_seeds; j++) {
+			uint32_t pick = gsp_rand_below(&n->rng, n_seeds - j) + j;
+			struct gsp_addr t = seeds[pick];
+
+			seeds[pick] = seeds[j];
+			seeds[j] = t;
+			window = gsp_gossip_to(n, &seeds[j], window);
 			GSP_CTR_INC(n->ctr.seed_contacts);
 		}
-	} else if (!seed_chosen &&
+	} else if (n_seeds != 0 && !seed_chosen &&
 		   gsp_rand_below(&n->rng, s.n_live + s.n_down) < n_seeds) {
-		gsp_send_syn(n, &seeds[gsp_rand_below(&n->rng, n_seeds)],
-			     s.n_digests);
+		window = gsp_gossip_to(n, &seeds[gsp_rand_below(&n->rng,
+							      n_seeds)], window);
 		GSP_CTR_INC(n->ctr.seed_contacts);
 	}
+	n->syn_cursor = window;
 }
 
 uint64_t
@@ -752,7 +1061,7 @@ gsp_node_tick(struct gsp_node *n, uint64_t now_ns)
 		uint32_t hw = gsp_table_slot_count(n->table);
 
 		for (uint32_t slot = 0; slot < hw; slot++)
-			if (gsp_slot_view(n, slot)->id != 0)
+			if (gsp_rec(n, slot)->id != 0)
 				gsp_phi_shift(&n->fd[slot], stall);
 	}
 	n->started = true;
@@ -763,14 +1072,14 @@ gsp_node_tick(struct gsp_node *n, uint64_t now_ns)
 
 	GSP_CTR_INC(n->ctr.rounds);
 	if (!n->leaving) {
-		struct gsp_member_rec *r = gsp_table_rec(n->table, n->self_slot);
+		struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
 
 		n->version++;
 		n->heartbeat++;
 		gsp_table_write_begin(r);
-		r->v.heartbeat = n->heartbeat;
-		r->v.version = n->version;
-		r->v.last_update_ns = now_ns;
+		r->heartbeat = n->heartbeat;
+		r->version = n->version;
+		r->last_update_ns = now_ns;
 		gsp_table_write_end(r);
 	}
 	gsp_gossip_round(n, now_ns);
@@ -779,6 +1088,8 @@ gsp_node_tick(struct gsp_node *n, uint64_t now_ns)
 		n->leave_done = true;
 	return n->next_round_ns;
 }
+
+/* ---- local changes ---- */
 
 static bool
 gsp_printable_str(const char *s, size_t max)
@@ -794,9 +1105,9 @@ gsp_printable_str(const char *s, size_t max)
 int
 gsp_node_set_app(struct gsp_node *n, const char *key, const char *value)
 {
-	struct gsp_member_rec *r = gsp_table_rec(n->table, n->self_slot);
+	struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
 	size_t klen = strnlen(key, GSP_APP_KEY_MAX);
-	struct gsp_app_entry *a = NULL;
+	struct gsp_app_entry *app, *a = NULL;
 
 	if (klen == 0 || klen >= GSP_APP_KEY_MAX ||
 	    !gsp_printable_str(value, GSP_APP_VALUE_MAX))
@@ -804,29 +1115,31 @@ gsp_node_set_app(struct gsp_node *n, const char *key, const char *value)
 	for (size_t i = 0; i < klen; i++)
 		if (!gsp_name_char_ok(key[i]))
 			return -EINVAL;
-	for (uint8_t i = 0; i < r->v.app_count; i++)
-		if (strcmp(r->v.app[i].key, key) == 0)
-			a = &r->v.app[i];
-	if (a == NULL && r->v.app_count >= GSP_APP_KEYS_MAX)
+	app = gsp_table_app(n->table, r, true);
+	for (uint8_t i = 0; i < r->app_count; i++)
+		if (strcmp(app[i].key, key) == 0)
+			a = &app[i];
+	if (a == NULL && r->app_count >= GSP_APP_KEYS_MAX)
 		return -ENOSPC;
 
 	n->version++;
 	gsp_table_write_begin(r);
 	if (a == NULL) {
-		a = &r->v.app[r->v.app_count++];
+		a = &app[r->app_count++];
 		memcpy(a->key, key, klen + 1);
 	}
 	snprintf(a->value, sizeof(a->value), "%s", value);
 	a->version = n->version;
-	r->v.version = n->version;
+	r->version = n->version;
 	gsp_table_write_end(r);
+	gsp_rumor_add(n, n->self_slot);
 	return 0;
 }
 
 void
 gsp_node_leave(struct gsp_node *n, uint64_t now_ns)
 {
-	struct gsp_member_rec *r = gsp_table_rec(n->table, n->self_slot);
+	struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
 	struct gsp_wire_state st;
 	struct gsp_scan s;
 	uint32_t k;
@@ -837,14 +1150,15 @@ gsp_node_leave(struct gsp_node *n, uint64_t now_ns)
 	n->leave_rounds_left = n->p.leave_rounds > 0 ? n->p.leave_rounds : 1;
 	n->version++;
 	gsp_table_write_begin(r);
-	r->v.version = n->version;
-	r->v.state = GSP_STATE_LEFT;
-	r->v.state_since_ns = now_ns;
+	r->version = n->version;
+	r->state = GSP_STATE_LEFT;
+	r->state_since_ns = now_ns;
 	gsp_table_write_end(r);
+	gsp_rumor_add(n, n->self_slot);
 
 	gsp_round_scan(n, now_ns, GSP_LEAVE_FANOUT, &s);
 	k = s.n_live < GSP_LEAVE_FANOUT ? s.n_live : GSP_LEAVE_FANOUT;
-	gsp_view_to_wire(&r->v, &st);
+	gsp_rec_to_wire(n, r, &st);
 	for (uint32_t i = 0; i < k; i++) {
 		struct gsp_addr a = gsp_slot_addr(n, s.live[i]);
 		struct gsp_out o;
@@ -897,7 +1211,9 @@ gsp_node_counters_read(const struct gsp_node *n, struct gsp_node_counters *out)
 size_t
 gsp_node_bytes_per_member(void)
 {
-	return sizeof(struct gsp_member_rec) + sizeof(struct gsp_phi) +
-		sizeof(struct gsp_digest) + sizeof(uint32_t) +
-		gsp_index_bytes_per_entry();
+	/* record + name slot + index entry, detector, bucket link, rumor
+	 * mark; app state adds GSP_APP_KEYS_MAX entries for members that
+	 * publish some */
+	return gsp_table_bytes_per_member() + sizeof(struct gsp_phi) +
+		sizeof(uint32_t) + sizeof(uint16_t);
 }

@@ -4,24 +4,24 @@
 
 #include "gsp_phi.h"
 
-static uint32_t
-gsp_phi_us(uint64_t ns)
+static uint16_t
+gsp_phi_ms(uint64_t ns)
 {
-	uint64_t us = ns / 1000;
+	uint64_t ms = (ns + 500000) / 1000000;
 
-	return us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	return ms > UINT16_MAX ? UINT16_MAX : (uint16_t)ms;
 }
 
 static void
-gsp_phi_add(struct gsp_phi *fd, uint32_t us)
+gsp_phi_add(struct gsp_phi *fd, uint16_t ms)
 {
 	if (fd->n == GSP_PHI_WINDOW)
-		fd->sum_us -= fd->interval_us[fd->next];
+		fd->sum_ms -= fd->interval_ms[fd->next];
 	else
 		fd->n++;
-	fd->interval_us[fd->next] = us;
-	fd->sum_us += us;
-	fd->next = (uint16_t)((fd->next + 1) % GSP_PHI_WINDOW);
+	fd->interval_ms[fd->next] = ms;
+	fd->sum_ms += ms;
+	fd->next = (uint8_t)((fd->next + 1) % GSP_PHI_WINDOW);
 }
 
 void
@@ -30,8 +30,9 @@ gsp_phi_init(struct gsp_phi *fd, uint64_t now_ns, uint64_t initial_ns,
 {
 	memset(fd, 0, sizeof(*fd));
 	fd->last_ns = now_ns;
-	fd->min_mean_us = gsp_phi_us(min_mean_ns);
-	gsp_phi_add(fd, gsp_phi_us(initial_ns));
+	fd->min_mean_us = min_mean_ns / 1000 > UINT32_MAX ? UINT32_MAX :
+		(uint32_t)(min_mean_ns / 1000);
+	gsp_phi_add(fd, gsp_phi_ms(initial_ns));
 }
 
 void
@@ -39,19 +40,19 @@ gsp_phi_heartbeat(struct gsp_phi *fd, uint64_t now_ns)
 {
 	if (now_ns < fd->last_ns)
 		return;
-	gsp_phi_add(fd, gsp_phi_us(now_ns - fd->last_ns));
+	gsp_phi_add(fd, gsp_phi_ms(now_ns - fd->last_ns));
 	fd->last_ns = now_ns;
 }
 
 double
 gsp_phi_mean_ns(const struct gsp_phi *fd)
 {
-	double mean_us = fd->n != 0 ? (double)fd->sum_us / fd->n : 0.0;
+	double mean_us = fd->n != 0 ? 1000.0 * fd->sum_ms / fd->n : 0.0;
 
 	if (mean_us < fd->min_mean_us)
 		mean_us = fd->min_mean_us;
-	if (mean_us < 1.0)
-		mean_us = 1.0;
+	if (mean_us < 1000.0)	/* the resolution of the window */
+		mean_us = 1000.0;
 	return mean_us * 1000.0;
 }
 

@@ -4,22 +4,23 @@
  * inter-arrival model Cassandra uses:
  *   phi(t) = (t - last_arrival) / (mean_interval * ln 10)
  * i.e. -log10 of the probability that a heartbeat is still to come.
- * Intervals are kept in microseconds over a sliding window.
+ * The last GSP_PHI_WINDOW intervals are kept in milliseconds (saturating
+ * at 65 s): 56 bytes per member, since every node keeps one per member.
  */
 #ifndef GSP_PHI_H
 #define GSP_PHI_H
 
 #include <stdint.h>
 
-#define GSP_PHI_WINDOW 32
+#define GSP_PHI_WINDOW 16
 
 struct gsp_phi {
 	uint64_t last_ns;		/* last heartbeat arrival */
-	uint64_t sum_us;		/* sum of the window */
+	uint32_t sum_ms;		/* sum of the window */
 	uint32_t min_mean_us;		/* floor on the mean: damp bursts */
-	uint16_t n;			/* samples in the window */
-	uint16_t next;			/* ring index of the next sample */
-	uint32_t interval_us[GSP_PHI_WINDOW];
+	uint8_t n;			/* samples in the window */
+	uint8_t next;			/* ring index of the next sample */
+	uint16_t interval_ms[GSP_PHI_WINDOW];
 };
 
 /* Starts with one sample of initial_ns (the expected interval). */

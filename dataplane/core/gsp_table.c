@@ -9,6 +9,8 @@
 
 #define GSP_TABLE_READ_TRIES (1u << 20)
 
+static const uint8_t gsp_name_class_size[GSP_NAME_CLASSES] = { 16, 32, 64 };
+
 struct gsp_table *
 gsp_table_create(const char *name, uint32_t capacity)
 {
@@ -21,10 +23,22 @@ gsp_table_create(const char *name, uint32_t capacity)
 		goto fail;
 	t->capacity = capacity;
 	t->n_slots = gsp_index_slots(t->index);
-	t->recs = aligned_alloc(64, (size_t)t->n_slots * sizeof(*t->recs));
-	if (t->recs == NULL)
+	/* calloc of large sizes maps zero pages lazily: only used records,
+	 * names and app blocks take memory */
+	t->recs = calloc(t->n_slots, sizeof(*t->recs));
+	/* twice the worst case, so fragmentation between size classes can
+	 * never exhaust it */
+	t->names_size = (uint32_t)((uint64_t)t->n_slots * 64 * 2 <
+				   UINT32_MAX - 64 ?
+				   (uint64_t)t->n_slots * 64 * 2 : UINT32_MAX - 64);
+	t->names = calloc(t->names_size + GSP_NAME_MAX, 1);	/* + read slack */
+	t->apps = calloc((size_t)t->n_slots * GSP_APP_KEYS_MAX,
+			 sizeof(*t->apps));
+	if (t->recs == NULL || t->names == NULL || t->apps == NULL)
 		goto fail;
-	memset(t->recs, 0, (size_t)t->n_slots * sizeof(*t->recs));
+	for (int c = 0; c < GSP_NAME_CLASSES; c++)
+		t->name_free[c] = GSP_NONE;
+	t->app_free = GSP_NONE;
 	return t;
 fail:
 	gsp_table_destroy(t);
@@ -39,6 +53,8 @@ gsp_table_destroy(struct gsp_table *t)
 	if (t->index != NULL)
 		gsp_index_destroy(t->index);
 	free(t->recs);
+	free(t->names);
+	free(t->apps);
 	free(t);
 }
 
@@ -46,6 +62,100 @@ int32_t
 gsp_table_find(const struct gsp_table *t, uint64_t id)
 {
 	return gsp_index_lookup(t->index, id);
+}
+
+static void
+gsp_name_free(struct gsp_table *t, struct gsp_member_rec *r)
+{
+	if (r->name_off == GSP_NONE)
+		return;
+	/* the free list runs through the freed slots themselves */
+	memcpy(t->names + r->name_off, &t->name_free[r->name_class],
+	       sizeof(uint32_t));
+	t->name_free[r->name_class] = r->name_off;
+	r->name_off = GSP_NONE;
+}
+
+int
+gsp_table_set_name(struct gsp_table *t, struct gsp_member_rec *r,
+		   const char *name)
+{
+	size_t len = strnlen(name, GSP_NAME_MAX - 1);
+	uint8_t c = 0;
+	uint32_t off;
+
+	while (len + 1 > gsp_name_class_size[c])
+		c++;
+	if (r->name_off != GSP_NONE && r->name_class != c)
+		gsp_name_free(t, r);
+	if (r->name_off == GSP_NONE) {
+		if (t->name_free[c] != GSP_NONE) {
+			off = t->name_free[c];
+			memcpy(&t->name_free[c], t->names + off,
+			       sizeof(uint32_t));
+		} else if (t->names_top + gsp_name_class_size[c] <=
+			   t->names_size) {
+			off = t->names_top;
+			t->names_top += gsp_name_class_size[c];
+		} else {
+			return -ENOSPC;
+		}
+		r->name_off = off;
+		r->name_class = c;
+	}
+	memcpy(t->names + r->name_off, name, len);
+	t->names[r->name_off + len] = '\0';
+	return 0;
+}
+
+const char *
+gsp_table_name(const struct gsp_table *t, const struct gsp_member_rec *r)
+{
+	return r->name_off == GSP_NONE ? "" : t->names + r->name_off;
+}
+
+struct gsp_app_entry *
+gsp_table_app(struct gsp_table *t, struct gsp_member_rec *r, bool alloc)
+{
+	uint32_t b;
+
+	if (r->app_block != GSP_NONE)
+		return &t->apps[(size_t)r->app_block * GSP_APP_KEYS_MAX];
+	if (!alloc)
+		return NULL;
+	if (t->app_free != GSP_NONE) {
+		b = t->app_free;
+		memcpy(&t->app_free, &t->apps[(size_t)b * GSP_APP_KEYS_MAX],
+		       sizeof(uint32_t));
+	} else {
+		b = t->apps_top++;	/* < n_slots: one block per record */
+	}
+	r->app_block = b;
+	return &t->apps[(size_t)b * GSP_APP_KEYS_MAX];
+}
+
+static void
+gsp_app_free(struct gsp_table *t, struct gsp_member_rec *r)
+{
+	if (r->app_block == GSP_NONE)
+		return;
+	memcpy(&t->apps[(size_t)r->app_block * GSP_APP_KEYS_MAX], &t->app_free,
+	       sizeof(uint32_t));
+	t->app_free = r->app_block;
+	r->app_block = GSP_NONE;
+	r->app_count = 0;
+}
+
+void
+gsp_table_set_app(struct gsp_table *t, struct gsp_member_rec *r,
+		  const struct gsp_app_entry *app, uint8_t n)
+{
+	if (n == 0) {
+		gsp_app_free(t, r);
+		return;
+	}
+	memcpy(gsp_table_app(t, r, true), app, n * sizeof(*app));
+	r->app_count = n;
 }
 
 int32_t
@@ -65,8 +175,10 @@ gsp_table_insert(struct gsp_table *t, uint64_t id)
 	}
 	r = &t->recs[slot];
 	gsp_table_write_begin(r);
-	memset(&r->v, 0, sizeof(r->v));
-	r->v.id = id;
+	memset((uint8_t *)r + sizeof(r->seq), 0, sizeof(*r) - sizeof(r->seq));
+	r->id = id;
+	r->app_block = GSP_NONE;
+	r->name_off = GSP_NONE;
 	gsp_table_write_end(r);
 	t->used++;
 	if ((uint32_t)slot >= t->high_water)
@@ -80,9 +192,11 @@ gsp_table_remove(struct gsp_table *t, uint32_t slot)
 {
 	struct gsp_member_rec *r = &t->recs[slot];
 
-	gsp_index_del(t->index, r->v.id);
+	gsp_index_del(t->index, r->id);
 	gsp_table_write_begin(r);
-	r->v.id = 0;
+	r->id = 0;
+	gsp_name_free(t, r);
+	gsp_app_free(t, r);
 	gsp_table_write_end(r);
 	t->used--;
 }
@@ -93,12 +207,48 @@ gsp_table_slot_count(const struct gsp_table *t)
 	return __atomic_load_n(&t->high_water, __ATOMIC_ACQUIRE);
 }
 
+/* Copies one record with its name and app state; true when consistent. */
+static bool
+gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
+	       struct gsp_member_view *out)
+{
+	struct gsp_member_rec c;
+	uint8_t n;
+
+	memcpy(&c, r, sizeof(c));
+	out->id = c.id;
+	out->generation = c.generation;
+	out->heartbeat = c.heartbeat;
+	out->version = c.version;
+	out->last_update_ns = c.last_update_ns;
+	out->state_since_ns = c.state_since_ns;
+	out->ip = c.ip;
+	out->port = c.port;
+	out->state = c.state;
+	out->phi_milli = c.phi_milli;
+	out->name[0] = '\0';
+	/* offsets may be garbage in a torn copy: bound them, the sequence
+	 * check then throws the copy away */
+	if (c.name_off != GSP_NONE && c.name_off < t->names_size)
+		memcpy(out->name, t->names + c.name_off, GSP_NAME_MAX);
+	out->name[GSP_NAME_MAX - 1] = '\0';
+	n = c.app_count <= GSP_APP_KEYS_MAX ? c.app_count : 0;
+	out->app_count = 0;
+	if (n != 0 && c.app_block < t->n_slots) {
+		memcpy(out->app, &t->apps[(size_t)c.app_block * GSP_APP_KEYS_MAX],
+		       n * sizeof(out->app[0]));
+		out->app_count = n;
+	}
+	return c.id != 0;
+}
+
 bool
 gsp_table_read(const struct gsp_table *t, uint32_t slot,
 	       struct gsp_member_view *out)
 {
 	const struct gsp_member_rec *r;
 	uint32_t s1, s2;
+	bool used;
 
 	if (slot >= t->n_slots)
 		return false;
@@ -111,7 +261,7 @@ gsp_table_read(const struct gsp_table *t, uint32_t slot,
 			return false;
 		s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
 		if ((s1 & 1) == 0) {
-			memcpy(out, &r->v, sizeof(*out));
+			used = gsp_table_copy(t, r, out);
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			s2 = __atomic_load_n(&r->seq, __ATOMIC_RELAXED);
 			if (s1 == s2)
@@ -120,8 +270,17 @@ gsp_table_read(const struct gsp_table *t, uint32_t slot,
 		if (tries > 64)
 			sched_yield();
 	}
-	if (out->id == 0)
+	if (!used)
 		return false;
-	out->name[GSP_NAME_MAX - 1] = '\0';
+	for (uint8_t i = 0; i < out->app_count; i++) {
+		out->app[i].key[GSP_APP_KEY_MAX - 1] = '\0';
+		out->app[i].value[GSP_APP_VALUE_MAX - 1] = '\0';
+	}
 	return true;
+}
+
+size_t
+gsp_table_bytes_per_member(void)
+{
+	return sizeof(struct gsp_member_rec) + 16 + gsp_index_bytes_per_entry();
 }

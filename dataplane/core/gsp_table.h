@@ -4,11 +4,18 @@
  * protocol thread), any number of lock-free readers.
  *
  * Each record carries a sequence counter, odd while the writer changes it;
- * a reader copies the record and retries when the counter was odd or moved,
- * so it never sees a torn entry (the protocol of rte_seqcount, written with
- * C11 atomics because the core builds without DPDK). Records are never
- * freed, only marked free (id 0) and reused, so readers need no RCU grace
- * period. The id -> slot index is the gsp_index seam (rte_hash in gossipd).
+ * a reader copies the record (with its name and app state) and retries when
+ * the counter was odd or moved, so it never sees a torn entry (the protocol
+ * of rte_seqcount, written with C11 atomics because the core builds
+ * without DPDK). Records, names and app blocks are never freed, only
+ * reused, so readers need no RCU grace period.
+ *
+ * Records are compact (80 bytes): a node holds one per member of the
+ * cluster, and a simulator holds N of those tables. Names live in a
+ * per-table arena of 16/32/64-byte slots and app state in blocks of
+ * GSP_APP_KEYS_MAX entries taken only by members that publish some; both
+ * are reserved virtually up front and backed by pages as they are used.
+ * The id -> slot index is the gsp_index seam (rte_hash in gossipd).
  */
 #ifndef GSP_TABLE_H
 #define GSP_TABLE_H
@@ -18,11 +25,26 @@
 
 #include "gsp_core.h"
 
+#define GSP_NONE UINT32_MAX
+#define GSP_NAME_CLASSES 3	/* 16, 32, 64-byte name slots */
+
 struct gsp_member_rec {
 	uint32_t seq;
-	uint32_t pad;
-	struct gsp_member_view v;
-} __attribute__((aligned(64)));
+	uint32_t app_block;		/* app pool block, or GSP_NONE */
+	uint64_t id;			/* 0: free slot */
+	uint64_t generation;
+	uint64_t heartbeat;
+	uint64_t version;
+	uint64_t last_update_ns;
+	uint64_t state_since_ns;
+	uint32_t ip;
+	uint16_t port;
+	uint8_t state;
+	uint8_t app_count;
+	uint32_t phi_milli;
+	uint32_t name_off;		/* name arena offset, or GSP_NONE */
+	uint8_t name_class;
+};
 
 struct gsp_table {
 	struct gsp_index *index;
@@ -31,6 +53,13 @@ struct gsp_table {
 	uint32_t n_slots;	/* records allocated (index slot range) */
 	uint32_t high_water;	/* slots below this may be in use */
 	uint32_t used;
+	char *names;		/* name arena */
+	uint32_t names_size;
+	uint32_t names_top;
+	uint32_t name_free[GSP_NAME_CLASSES];
+	struct gsp_app_entry *apps;	/* n_slots blocks of GSP_APP_KEYS_MAX */
+	uint32_t apps_top;
+	uint32_t app_free;
 };
 
 struct gsp_table *gsp_table_create(const char *name, uint32_t capacity);
@@ -38,7 +67,7 @@ void gsp_table_destroy(struct gsp_table *t);
 
 /* Writer side (protocol thread only). */
 int32_t gsp_table_find(const struct gsp_table *t, uint64_t id);
-/* New zeroed record with v.id set, or -ENOSPC. */
+/* New zeroed record with id set, or -ENOSPC. */
 int32_t gsp_table_insert(struct gsp_table *t, uint64_t id);
 void gsp_table_remove(struct gsp_table *t, uint32_t slot);
 
@@ -61,10 +90,23 @@ gsp_table_write_end(struct gsp_member_rec *r)
 	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELEASE);
 }
 
+/* Between write_begin and write_end only. 0 or -ENOSPC (arena full). */
+int gsp_table_set_name(struct gsp_table *t, struct gsp_member_rec *r,
+		       const char *name);
+const char *gsp_table_name(const struct gsp_table *t,
+			   const struct gsp_member_rec *r);
+/* The record's app entries; allocates its block when asked to. */
+struct gsp_app_entry *gsp_table_app(struct gsp_table *t,
+				    struct gsp_member_rec *r, bool alloc);
+void gsp_table_set_app(struct gsp_table *t, struct gsp_member_rec *r,
+		       const struct gsp_app_entry *app, uint8_t n);
+
 /* Reader side (any thread). */
 uint32_t gsp_table_slot_count(const struct gsp_table *t);
 /* false when the slot is free */
 bool gsp_table_read(const struct gsp_table *t, uint32_t slot,
 		    struct gsp_member_view *out);
+/* Bytes per member slot: record, name slot (16), index entry. */
+size_t gsp_table_bytes_per_member(void);
 
 #endif /* GSP_TABLE_H */

@@ -145,10 +145,9 @@ gsp_wire_decode_syn(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
 		struct gsp_digest *d = &m->digests[i];
 
 		gsp_wire_read_digest(p + i * GSP_WIRE_DIGEST_LEN, d);
-		/* sorted, unique and inside the range: lets the receiver
-		 * binary-search and know what the sender does not have */
-		if (d->id == 0 || d->id < m->range_lo || d->id > m->range_hi ||
-		    (i > 0 && d->id <= m->digests[i - 1].id))
+		/* inside the range: then the receiver knows that what it
+		 * has in the range but is not listed, the sender lacks */
+		if (d->id == 0 || d->id < m->range_lo || d->id > m->range_hi)
 			return GSP_RX_BAD_ENTRY;
 	}
 	m->n_digests = m->hdr.count;
@@ -234,6 +233,7 @@ gsp_wire_decode(const uint8_t *buf, uint16_t len, uint32_t cluster,
 		m->n_digests = n_req;
 		return GSP_RX_OK;
 	case GSP_MSG_ACK2:
+	case GSP_MSG_PUSH:
 	case GSP_MSG_LEAVE:
 		if (h->count > max_states || h->count == 0 ||
 		    (h->type == GSP_MSG_LEAVE && h->count != 1))

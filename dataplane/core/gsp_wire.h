@@ -32,7 +32,11 @@ enum gsp_msg_type {
 	GSP_MSG_ACK = 2,	/* states the SYN sender lacks + requests */
 	GSP_MSG_ACK2 = 3,	/* states that an ACK requested */
 	GSP_MSG_LEAVE = 4,	/* the sender's own state, marked left */
+	GSP_MSG_PUSH = 5,	/* recent changes, unsolicited (rumors) */
 };
+
+/* SYN header flags */
+#define GSP_SYN_FLAG_FIRST 0x0001	/* first packet of a round's window */
 
 /* member state status byte on the wire */
 #define GSP_WIRE_STATUS_NORMAL 0

@@ -365,9 +365,14 @@ test_wire_rejects(void **state)
 	gsp_put_le16(bad + GSP_HDR_OFF_COUNT, 60000);
 	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_COUNT);
 
-	/* unsorted digests */
+	/* a digest outside the packet's range */
 	memcpy(bad, buf, len);
-	gsp_put_le64(bad + GSP_WIRE_HDR_LEN + 16, 999);
+	gsp_put_le64(bad + GSP_WIRE_HDR_LEN + 8, 11);	/* range_hi */
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
+	/* an inverted range */
+	memcpy(bad, buf, len);
+	gsp_put_le64(bad + GSP_WIRE_HDR_LEN, 12);	/* range_lo > hi */
+	gsp_put_le64(bad + GSP_WIRE_HDR_LEN + 8, 11);
 	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
 
 	/* a zero sender id */
@@ -648,20 +653,32 @@ static void *
 hammer_writer(void *arg)
 {
 	struct hammer *h = arg;
+	struct gsp_app_entry app[GSP_APP_KEYS_MAX];
+	char name[GSP_NAME_MAX];
 	uint64_t k = 1;
 
 	while (!h->stop) {
 		for (uint32_t slot = 0; slot < 8; slot++) {
 			struct gsp_member_rec *r = gsp_table_rec(h->t, slot);
+			/* names of changing length move between arena slots */
+			size_t len = 5 + k % 50;
+			uint8_t n_app = (uint8_t)(1 + k % GSP_APP_KEYS_MAX);
 
+			memset(name, 'a' + (int)(k % 26), len);
+			name[len] = '\0';
+			memset(app, (int)(k & 0x7f), sizeof(app));
+			for (int i = 0; i < GSP_APP_KEYS_MAX; i++) {
+				app[i].key[GSP_APP_KEY_MAX - 1] = '\0';
+				app[i].value[GSP_APP_VALUE_MAX - 1] = '\0';
+				app[i].version = k;
+			}
 			gsp_table_write_begin(r);
-			r->v.generation = k;
-			r->v.heartbeat = k;
-			r->v.version = k;
-			r->v.phi_milli = (uint32_t)k;
-			memset(r->v.name, 'a' + (int)(k % 26), GSP_NAME_MAX - 1);
-			r->v.name[GSP_NAME_MAX - 1] = '\0';
-			memset(r->v.app, (int)(k & 0xff), sizeof(r->v.app));
+			r->generation = k;
+			r->heartbeat = k;
+			r->version = k;
+			r->phi_milli = (uint32_t)k;
+			gsp_table_set_name(h->t, r, name);
+			gsp_table_set_app(h->t, r, app, n_app);
 			gsp_table_write_end(r);
 			k++;
 		}
@@ -686,19 +703,27 @@ test_table_concurrency(void **state)
 	assert_int_equal(pthread_create(&tid, NULL, hammer_writer, &h), 0);
 	while (reads < 2000000) {
 		for (uint32_t slot = 0; slot < 8; slot++, reads++) {
-			const uint8_t *app = (const uint8_t *)v.app;
+			uint64_t k;
 
 			assert_true(gsp_table_read(h.t, slot, &v));
 			if (v.generation == 0)
 				continue;
-			/* every field from the same write */
-			assert_int_equal(v.heartbeat, v.generation);
-			assert_int_equal(v.version, v.generation);
-			assert_int_equal(v.phi_milli, (uint32_t)v.generation);
-			assert_int_equal(v.name[0], 'a' + (int)(v.generation % 26));
-			assert_int_equal(v.name[GSP_NAME_MAX - 2], v.name[0]);
-			assert_int_equal(app[0], (uint8_t)v.generation);
-			assert_int_equal(app[sizeof(v.app) - 1], app[0]);
+			k = v.generation;
+			/* every field, name and app entry from the same write */
+			assert_int_equal(v.heartbeat, k);
+			assert_int_equal(v.version, k);
+			assert_int_equal(v.phi_milli, (uint32_t)k);
+			assert_int_equal(strlen(v.name), 5 + k % 50);
+			assert_int_equal(v.name[0], 'a' + (int)(k % 26));
+			assert_int_equal(v.name[4 + k % 50], v.name[0]);
+			assert_int_equal(v.app_count, 1 + k % GSP_APP_KEYS_MAX);
+			for (uint8_t i = 0; i < v.app_count; i++) {
+				assert_int_equal(v.app[i].version, k);
+				assert_int_equal((uint8_t)v.app[i].key[0],
+						 (uint8_t)(k & 0x7f));
+				assert_int_equal((uint8_t)v.app[i].value[62],
+						 (uint8_t)(k & 0x7f));
+			}
 		}
 	}
 	h.stop = true;
