@@ -402,6 +402,9 @@ ctrl_counters_convert(const struct gsp_node_counters *nc,
 	sc->suspect = nc->suspect;
 	sc->down = nc->down;
 	sc->left = nc->left;
+	sc->tx_push = nc->tx_push;
+	sc->rx_push = nc->rx_push;
+	sc->rumors = nc->rumors;
 	for (unsigned int i = 0; i < GSP_RX_ERR_MAX; i++)
 		sc->rx_drop[i] = nc->rx_drop[i];
 }

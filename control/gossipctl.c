@@ -767,7 +767,7 @@ static const struct ctl_counter ctl_counters[] = {
 	CTL_C(rx_syn), CTL_C(rx_ack), CTL_C(rx_ack2), CTL_C(rx_leave),
 	CTL_C(merged), CTL_C(stale), CTL_C(table_full), CTL_C(seed_contacts),
 	CTL_C(members), CTL_C(alive), CTL_C(suspect), CTL_C(down),
-	CTL_C(left),
+	CTL_C(left), CTL_C(tx_push), CTL_C(rx_push), CTL_C(rumors),
 };
 #undef CTL_C
 

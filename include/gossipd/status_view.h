@@ -38,7 +38,7 @@ extern "C" {
 
 #define GSP_SV_MAGIC 0x5745495653505347ULL	/* "GSPSVIEW" */
 #define GSP_SV_MAJOR 1
-#define GSP_SV_MINOR 0
+#define GSP_SV_MINOR 1
 #define GSP_SV_HEADER_SIZE 1024
 #define GSP_SV_MEMBER_STRIDE 1024
 #define GSP_SV_LCORE_STRIDE 128
@@ -60,7 +60,10 @@ struct gsp_sv_counters {
 	uint64_t rx_syn, rx_ack, rx_ack2, rx_leave;
 	uint64_t merged, stale, table_full, seed_contacts;
 	uint64_t members, alive, suspect, down, left;
-	uint64_t reserved[14];
+	/* minor 1 */
+	uint64_t tx_push, rx_push;	/* rumors of recent changes */
+	uint64_t rumors;		/* changes being spread now */
+	uint64_t reserved[11];
 	/* indexed by drop reason, names in gsp_sv_drop_reason_name() */
 	uint64_t rx_drop[GSP_SV_DROP_REASONS];
 };
