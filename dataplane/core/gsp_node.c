@@ -44,6 +44,9 @@
 #define GSP_BUCKET_FILL 8	/* members per digest bucket at capacity */
 #define GSP_DEFAULT_SYN_PACKETS 4
 #define GSP_DEFAULT_ACK_STATES 256
+#define GSP_SWEEP_MIN 1024	/* members evaluated per round at least */
+#define GSP_SWEEP_ROUNDS 8	/* a full pass over a large table takes */
+#define GSP_PICK_TRIES 64	/* random probes for peers in a large table */
 
 /* Recently forgotten members: their old state must not come back to life
  * through a peer that has not forgotten them yet. */
@@ -81,6 +84,8 @@ struct gsp_node {
 	unsigned int n_seeds;
 	uint64_t rng;
 	struct gsp_node_counters ctr;
+	uint32_t cnt[4];		/* members by state, self included */
+	uint32_t sweep_cursor;		/* next slot the detector evaluates */
 
 	/* digest buckets: singly linked lists of slots by id prefix */
 	uint32_t n_buckets;		/* power of two */
@@ -466,6 +471,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	r->ip = p->addr.ip;
 	r->port = p->addr.port;
 	r->state = GSP_STATE_ALIVE;
+	n->cnt[GSP_STATE_ALIVE]++;
 	gsp_table_set_name(n->table, r, n->p.name);
 	gsp_table_write_end(r);
 	gsp_bucket_add(n, n->self_slot);
@@ -530,6 +536,8 @@ gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r, uint8_t state,
 
 	if (old == state)
 		return;
+	n->cnt[old & 3]--;
+	n->cnt[state & 3]++;
 	r->state = state;
 	r->state_since_ns = now_ns;
 	gsp_emit_event(n, GSP_EV_STATE, r, old);
@@ -556,6 +564,32 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 	gsp_table_set_name(n->table, r, st->name);
 	gsp_table_set_app(n->table, r, st->app, st->app_count);
 	return news;
+}
+
+/*
+ * The heartbeat interval to expect of a member before any was seen: one
+ * round while our digest fits the window, and the rounds a window takes to
+ * come round again when it does not (each round we start fanout exchanges
+ * and answer about as many, each covering a window). Doubled: a detector
+ * that starts too eager convicts members whose news is merely slow; it
+ * adapts to the real intervals within a few samples.
+ */
+static uint64_t
+gsp_expected_interval(const struct gsp_node *n)
+{
+	uint32_t per = (n->p.max_payload - GSP_WIRE_HDR_LEN -
+			GSP_WIRE_SYN_PREFIX) / GSP_WIRE_DIGEST_LEN;
+	uint64_t window = 2ull * n->p.fanout * n->p.syn_packets * per;
+	uint64_t rounds = (n->table->used + window - 1) / window;
+
+	return 2 * (rounds > 1 ? rounds : 1) * n->p.gossip_interval_ns;
+}
+
+static void
+gsp_fd_init(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
+{
+	gsp_phi_init(&n->fd[slot], now_ns, gsp_expected_interval(n),
+		     n->p.gossip_interval_ns / 2);
 }
 
 static void
@@ -587,11 +621,11 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 	gsp_copy_state(n, r, st);
 	r->state = st->status == GSP_WIRE_STATUS_LEFT ? GSP_STATE_LEFT :
 		GSP_STATE_ALIVE;
+	n->cnt[r->state]++;
 	r->last_update_ns = now_ns;
 	r->state_since_ns = now_ns;
 	gsp_table_write_end(r);
-	gsp_phi_init(&n->fd[slot], now_ns, n->p.gossip_interval_ns,
-		     n->p.gossip_interval_ns / 2);
+	gsp_fd_init(n, (uint32_t)slot, now_ns);
 	gsp_bucket_add(n, (uint32_t)slot);
 	gsp_rumor_add(n, (uint32_t)slot);
 	GSP_CTR_INC(n->ctr.merged);
@@ -644,8 +678,7 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	gsp_table_write_end(r);
 
 	if (restarted) {
-		gsp_phi_init(&n->fd[slot], now_ns, n->p.gossip_interval_ns,
-			     n->p.gossip_interval_ns / 2);
+		gsp_fd_init(n, (uint32_t)slot, now_ns);
 		gsp_emit_event(n, GSP_EV_RESTARTED, r, old_state);
 	} else if (hb_advanced) {
 		gsp_phi_heartbeat(&n->fd[slot], now_ns);
@@ -884,12 +917,13 @@ gsp_addr_eq(const struct gsp_addr *a, const struct gsp_addr *b)
 	return a->ip == b->ip && a->port == b->port;
 }
 
-/* Peers chosen in one pass over the table. */
+/* Peers chosen for a round. */
 struct gsp_scan {
 	uint32_t live[GSP_LEAVE_FANOUT];
-	uint32_t n_live;
+	uint32_t n_picked;	/* entries of live[] */
+	uint32_t n_live;	/* live members known */
 	uint32_t down;		/* one random down member */
-	uint32_t n_down;
+	uint32_t n_down;	/* down members known (0: none picked) */
 };
 
 static void
@@ -906,48 +940,66 @@ gsp_scan_pick(struct gsp_node *n, uint32_t *pick, uint32_t seen, uint32_t k,
 	}
 }
 
+static void
+gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
+{
+	struct gsp_member_rec *r = gsp_rec(n, slot);
+	struct gsp_quarantine *q = &n->quarantine[n->q_next];
+
+	*q = (struct gsp_quarantine){ r->id, r->generation, r->version,
+		now_ns + n->p.forget_ns };
+	n->q_next = (n->q_next + 1) % GSP_QUARANTINE_MAX;
+	n->q_until = q->until_ns;
+	gsp_emit_event(n, GSP_EV_FORGOTTEN, r, r->state);
+	if (n->rumor_of[slot] != 0) {
+		n->rumors[n->rumor_of[slot] - 1].slot = GSP_NONE;
+		n->rumor_of[slot] = 0;
+	}
+	n->cnt[r->state & 3]--;
+	gsp_bucket_del(n, slot);
+	gsp_table_remove(n->table, slot);
+}
+
 /*
- * One pass over the table per round: failure detection, forgetting,
- * counters and the choice of peers (reservoir sampling).
+ * The failure detector: evaluates phi and forgets old down/left members.
+ * A small table is swept whole every round; a large one in slices, the
+ * whole of it every GSP_SWEEP_ROUNDS rounds, so a round costs O(1) per
+ * member at most and a node with 10,000 members stays cheap.
  */
 static void
-gsp_round_scan(struct gsp_node *n, uint64_t now_ns, uint32_t k,
-	       struct gsp_scan *s)
+gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 {
 	uint32_t hw = gsp_table_slot_count(n->table);
-	uint64_t cnt[4] = { 0 };
+	uint32_t budget = hw / GSP_SWEEP_ROUNDS;
+	/* no member's heartbeat can be expected faster than our windows
+	 * come round to it */
+	uint64_t floor_ns = gsp_expected_interval(n) / 2;
 
-	memset(s, 0, sizeof(*s));
-	for (uint32_t slot = 0; slot < hw; slot++) {
-		struct gsp_member_rec *r = gsp_rec(n, slot);
+	if (budget < GSP_SWEEP_MIN)
+		budget = GSP_SWEEP_MIN;
+	if (budget > hw)
+		budget = hw;
+	for (uint32_t i = 0; i < budget; i++) {
+		uint32_t slot = n->sweep_cursor++;
+		struct gsp_member_rec *r;
 		double phi;
 		uint8_t next;
 
-		if (r->id == 0)
+		if (n->sweep_cursor >= hw)
+			n->sweep_cursor = 0;
+		if (slot >= hw)
+			slot = 0;
+		r = gsp_rec(n, slot);
+		if (r->id == 0 || slot == n->self_slot)
 			continue;
-		if (slot != n->self_slot &&
-		    (r->state == GSP_STATE_DOWN || r->state == GSP_STATE_LEFT) &&
+		if ((r->state == GSP_STATE_DOWN || r->state == GSP_STATE_LEFT) &&
 		    now_ns - r->state_since_ns >= n->p.forget_ns) {
-			struct gsp_quarantine *q = &n->quarantine[n->q_next];
-
-			*q = (struct gsp_quarantine){ r->id, r->generation,
-				r->version, now_ns + n->p.forget_ns };
-			n->q_next = (n->q_next + 1) % GSP_QUARANTINE_MAX;
-			n->q_until = q->until_ns;
-			gsp_emit_event(n, GSP_EV_FORGOTTEN, r, r->state);
-			if (n->rumor_of[slot] != 0) {
-				n->rumors[n->rumor_of[slot] - 1].slot = GSP_NONE;
-				n->rumor_of[slot] = 0;
-			}
-			gsp_bucket_del(n, slot);
-			gsp_table_remove(n->table, slot);
+			gsp_forget(n, slot, now_ns);
 			continue;
 		}
-		cnt[r->state & 3]++;
-		if (slot == n->self_slot || r->state == GSP_STATE_LEFT)
+		if (r->state == GSP_STATE_LEFT)
 			continue;
-
-		phi = gsp_phi_value(&n->fd[slot], now_ns);
+		phi = gsp_phi_value_floor(&n->fd[slot], now_ns, floor_ns);
 		next = r->state;
 		if (r->state != GSP_STATE_DOWN)
 			next = phi >= n->p.phi_convict ? GSP_STATE_DOWN :
@@ -956,26 +1008,80 @@ gsp_round_scan(struct gsp_node *n, uint64_t now_ns, uint32_t k,
 		gsp_table_write_begin(r);
 		r->phi_milli = phi * 1000.0 >= (double)UINT32_MAX ?
 			UINT32_MAX : (uint32_t)(phi * 1000.0);
-		if (next != r->state) {
-			cnt[r->state & 3]--;
-			cnt[next & 3]++;
-			gsp_set_state(n, r, next, now_ns);
-		}
+		gsp_set_state(n, r, next, now_ns);
 		gsp_table_write_end(r);
-
-		if (r->state == GSP_STATE_DOWN) {
-			s->n_down++;
-			gsp_scan_pick(n, &s->down, s->n_down, 1, slot);
-		} else {
-			s->n_live++;
-			gsp_scan_pick(n, s->live, s->n_live, k, slot);
-		}
 	}
 	GSP_CTR_SET(n->ctr.members, n->table->used);
-	GSP_CTR_SET(n->ctr.alive, cnt[GSP_STATE_ALIVE]);
-	GSP_CTR_SET(n->ctr.suspect, cnt[GSP_STATE_SUSPECT]);
-	GSP_CTR_SET(n->ctr.down, cnt[GSP_STATE_DOWN]);
-	GSP_CTR_SET(n->ctr.left, cnt[GSP_STATE_LEFT]);
+	GSP_CTR_SET(n->ctr.alive, n->cnt[GSP_STATE_ALIVE]);
+	GSP_CTR_SET(n->ctr.suspect, n->cnt[GSP_STATE_SUSPECT]);
+	GSP_CTR_SET(n->ctr.down, n->cnt[GSP_STATE_DOWN]);
+	GSP_CTR_SET(n->ctr.left, n->cnt[GSP_STATE_LEFT]);
+}
+
+static bool
+gsp_pick_ok(struct gsp_node *n, uint32_t slot, bool down,
+	    const uint32_t *picked, uint32_t n_picked)
+{
+	const struct gsp_member_rec *r = gsp_rec(n, slot);
+
+	if (r->id == 0 || slot == n->self_slot)
+		return false;
+	if (down ? r->state != GSP_STATE_DOWN :
+	    r->state != GSP_STATE_ALIVE && r->state != GSP_STATE_SUSPECT)
+		return false;
+	for (uint32_t i = 0; i < n_picked; i++)
+		if (picked[i] == slot)
+			return false;
+	return true;
+}
+
+/*
+ * Up to k random live peers and one random down member: reservoir
+ * sampling over a small table, random probes into a large one (where live
+ * members are most slots, so a few probes suffice).
+ */
+static void
+gsp_pick_peers(struct gsp_node *n, uint32_t k, struct gsp_scan *s)
+{
+	uint32_t hw = gsp_table_slot_count(n->table);
+	uint32_t self_live = n->leaving ? 0 : 1;
+
+	memset(s, 0, sizeof(*s));
+	s->n_live = n->cnt[GSP_STATE_ALIVE] + n->cnt[GSP_STATE_SUSPECT] -
+		self_live;
+	s->n_down = n->cnt[GSP_STATE_DOWN];
+	if (hw <= GSP_SWEEP_MIN) {
+		uint32_t seen_live = 0, seen_down = 0;
+
+		for (uint32_t slot = 0; slot < hw; slot++) {
+			if (gsp_pick_ok(n, slot, false, NULL, 0))
+				gsp_scan_pick(n, s->live, ++seen_live, k, slot);
+			else if (gsp_pick_ok(n, slot, true, NULL, 0))
+				gsp_scan_pick(n, &s->down, ++seen_down, 1, slot);
+		}
+		s->n_picked = seen_live < k ? seen_live : k;
+		if (seen_down == 0)
+			s->n_down = 0;
+		return;
+	}
+	for (uint32_t t = 0; t < GSP_PICK_TRIES && s->n_picked < k &&
+	     s->n_picked < s->n_live; t++) {
+		uint32_t slot = gsp_rand_below(&n->rng, hw);
+
+		if (gsp_pick_ok(n, slot, false, s->live, s->n_picked))
+			s->live[s->n_picked++] = slot;
+	}
+	s->down = GSP_NONE;
+	for (uint32_t t = 0; s->n_down != 0 && t < GSP_PICK_TRIES; t++) {
+		uint32_t slot = gsp_rand_below(&n->rng, hw);
+
+		if (gsp_pick_ok(n, slot, true, NULL, 0)) {
+			s->down = slot;
+			break;
+		}
+	}
+	if (s->down == GSP_NONE)
+		s->n_down = 0;
 }
 
 static struct gsp_addr
@@ -1004,9 +1110,10 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 	bool seed_chosen = false;
 	struct gsp_scan s;
 
-	gsp_round_scan(n, now_ns, k, &s);
+	gsp_fd_sweep(n, now_ns);
+	gsp_pick_peers(n, k, &s);
 	gsp_rumor_expire(n);
-	chosen = s.n_live < k ? s.n_live : k;
+	chosen = s.n_picked;
 
 	for (unsigned int i = 0; i < n->n_seeds; i++)
 		if (!gsp_addr_eq(&n->seeds[i], &n->p.addr))
@@ -1151,13 +1258,12 @@ gsp_node_leave(struct gsp_node *n, uint64_t now_ns)
 	n->version++;
 	gsp_table_write_begin(r);
 	r->version = n->version;
-	r->state = GSP_STATE_LEFT;
-	r->state_since_ns = now_ns;
+	gsp_set_state(n, r, GSP_STATE_LEFT, now_ns);
 	gsp_table_write_end(r);
 	gsp_rumor_add(n, n->self_slot);
 
-	gsp_round_scan(n, now_ns, GSP_LEAVE_FANOUT, &s);
-	k = s.n_live < GSP_LEAVE_FANOUT ? s.n_live : GSP_LEAVE_FANOUT;
+	gsp_pick_peers(n, GSP_LEAVE_FANOUT, &s);
+	k = s.n_picked;
 	gsp_rec_to_wire(n, r, &st);
 	for (uint32_t i = 0; i < k; i++) {
 		struct gsp_addr a = gsp_slot_addr(n, s.live[i]);

@@ -57,11 +57,21 @@ gsp_phi_mean_ns(const struct gsp_phi *fd)
 }
 
 double
-gsp_phi_value(const struct gsp_phi *fd, uint64_t now_ns)
+gsp_phi_value_floor(const struct gsp_phi *fd, uint64_t now_ns,
+		    uint64_t floor_ns)
 {
 	double elapsed = now_ns > fd->last_ns ? (double)(now_ns - fd->last_ns) : 0.0;
+	double mean = gsp_phi_mean_ns(fd);
 
-	return elapsed / (gsp_phi_mean_ns(fd) * M_LN10);
+	if (mean < (double)floor_ns)
+		mean = (double)floor_ns;
+	return elapsed / (mean * M_LN10);
+}
+
+double
+gsp_phi_value(const struct gsp_phi *fd, uint64_t now_ns)
+{
+	return gsp_phi_value_floor(fd, now_ns, 0);
 }
 
 void

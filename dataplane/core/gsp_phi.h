@@ -29,6 +29,10 @@ void gsp_phi_init(struct gsp_phi *fd, uint64_t now_ns, uint64_t initial_ns,
 void gsp_phi_heartbeat(struct gsp_phi *fd, uint64_t now_ns);
 double gsp_phi_mean_ns(const struct gsp_phi *fd);
 double gsp_phi_value(const struct gsp_phi *fd, uint64_t now_ns);
+/* The same with the mean floored at floor_ns as well (the caller's
+ * current lower bound on a member's heartbeat interval). */
+double gsp_phi_value_floor(const struct gsp_phi *fd, uint64_t now_ns,
+			   uint64_t floor_ns);
 /* Moves the last arrival forward: time the local node itself was stalled
  * must not count against its peers. */
 void gsp_phi_shift(struct gsp_phi *fd, uint64_t delta_ns);

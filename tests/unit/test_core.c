@@ -28,7 +28,7 @@
 
 /* ---------------- in-memory network: the core's I/O seam ---------------- */
 
-#define NET_MAX_NODES 256
+#define NET_MAX_NODES 2048
 #define NET_QUEUE_MAX 200000
 
 struct net_pkt {
@@ -41,6 +41,7 @@ struct sim_node {
 	struct gsp_node *node;
 	struct gsp_addr addr;
 	bool up;
+	uint64_t tx_bytes;
 	unsigned int joined, state_events, restarted;
 };
 
@@ -59,6 +60,7 @@ gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
 
 	if (s == NULL || net_n >= NET_QUEUE_MAX)
 		return;
+	s->tx_bytes += len;
 	p = &net_q[net_n++];
 	p->src = s->addr;
 	p->dst = *dst;
@@ -101,7 +103,7 @@ test_params(const char *name, uint32_t ip, uint64_t generation, void *ctx)
 	struct gsp_node_params p = {
 		.generation = generation,
 		.addr = { ip, GSP_DEFAULT_PORT },
-		.capacity = 1024,
+		.capacity = 4096,
 		.gossip_interval_ns = 100 * MS,
 		.fanout = 2,
 		.phi_suspect = 5,
@@ -850,6 +852,50 @@ test_cluster_split_digests(void **state)
 	net_reset();
 }
 
+/* Steady-state bytes a node sends per round, after convergence. */
+static double
+steady_tx_per_round(unsigned int n_nodes, unsigned int *rounds_out)
+{
+	uint64_t now = 1000 * MS, before = 0, after = 0;
+	const unsigned int measure = 20;
+
+	for (unsigned int i = 0; i < n_nodes; i++)
+		sim_start(i, 1000 + i, 0, 3);
+	*rounds_out = run_until_converged(n_nodes, &now, 200);
+	for (unsigned int i = 0; i < n_nodes; i++)
+		before += sim[i].tx_bytes;
+	for (unsigned int r = 0; r < measure * 10; r++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	for (unsigned int i = 0; i < n_nodes; i++)
+		after += sim[i].tx_bytes;
+	net_reset();
+	return (double)(after - before) / n_nodes / measure;
+}
+
+/* The protocol's cost per node and round does not grow with the cluster
+ * once the digest no longer fits the window (here 4 x 60 members). */
+static void
+test_cluster_bounded_traffic(void **state)
+{
+	unsigned int r_small, r_large;
+	double small, large;
+
+	(void)state;
+	small = steady_tx_per_round(300, &r_small);
+	large = steady_tx_per_round(1000, &r_large);
+	print_message("# bytes/node/round: 300 nodes %.0f (converged in %u "
+		      "rounds), 1000 nodes %.0f (%u rounds)\n", small, r_small,
+		      large, r_large);
+	assert_true(r_small > 0 && r_large > 0);
+	/* 3.3 times the members, not 3.3 times the bytes */
+	assert_true(large < 1.5 * small);
+	/* 2 windows of 4 SYN packets and 2 PUSH sent, about 8 SYN packets
+	 * answered with at most their 60 listed members of ~60 bytes */
+	assert_true(large < (2 * 4 + 2) * 1472 + 8 * 60 * 64);
+}
+
 /* The same seeds give the same run, bit for bit. */
 static void
 test_cluster_deterministic(void **state)
@@ -883,6 +929,7 @@ main(void)
 		cmocka_unit_test(test_cluster_lifecycle),
 		cmocka_unit_test(test_cluster_split_digests),
 		cmocka_unit_test(test_cluster_deterministic),
+		cmocka_unit_test(test_cluster_bounded_traffic),
 	};
 
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
