@@ -3,12 +3,14 @@
 // and answering a SYN digest, against table size. Packets go nowhere.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <vector>
 
 extern "C" {
 #include "gsp_core.h"
+#include "gsp_util.h"
 #include "gsp_wire.h"
 }
 
@@ -140,11 +142,18 @@ BM_HandleSyn(benchmark::State &state)
 
 	for (auto &p : ack2_packets(100, n, 3))
 		gsp_node_rx(node, &src, p.data(), p.size(), 1);
+	// a window packet as a peer sends it: the 60 members with the
+	// lowest digest keys, range [0, key of the 60th]
+	std::vector<std::pair<uint64_t, uint64_t>> keyed;
+	for (uint64_t id = 100; id < 100 + n; id++)
+		keyed.emplace_back(gsp_id_key(id), id);
+	std::sort(keyed.begin(), keyed.end());
+	uint64_t k = std::min<uint64_t>(60, n);
 	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_SYN,
 		       gsp_cluster_hash("bench"), 999);
-	gsp_wire_set_range(&w, 100, 159);
-	for (uint64_t id = 100; id < 160; id++) {
-		gsp_digest d = { id, 1, 3 };
+	gsp_wire_set_range(&w, 0, keyed[k - 1].first);
+	for (uint64_t i = 0; i < k; i++) {
+		gsp_digest d = { keyed[i].second, 1, 3 };
 		gsp_wire_put_digest(&w, &d);
 	}
 	uint16_t len = gsp_wire_finish(&w);

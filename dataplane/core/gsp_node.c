@@ -289,10 +289,11 @@ gsp_out_slot(struct gsp_out *o, uint32_t slot)
 
 /* ---- buckets ---- */
 
+/* Bucket of a digest key (gsp_id_key of a member id). */
 static uint32_t
-gsp_bucket_of(const struct gsp_node *n, uint64_t id)
+gsp_bucket_of(const struct gsp_node *n, uint64_t key)
 {
-	return n->bucket_bits == 0 ? 0 : (uint32_t)(id >> (64 - n->bucket_bits));
+	return n->bucket_bits == 0 ? 0 : (uint32_t)(key >> (64 - n->bucket_bits));
 }
 
 static uint64_t
@@ -304,7 +305,7 @@ gsp_bucket_lo(const struct gsp_node *n, uint32_t b)
 static void
 gsp_bucket_add(struct gsp_node *n, uint32_t slot)
 {
-	uint32_t b = gsp_bucket_of(n, gsp_rec(n, slot)->id);
+	uint32_t b = gsp_bucket_of(n, gsp_id_key(gsp_rec(n, slot)->id));
 
 	n->bucket_next[slot] = n->bucket_head[b];
 	n->bucket_head[b] = slot;
@@ -313,7 +314,8 @@ gsp_bucket_add(struct gsp_node *n, uint32_t slot)
 static void
 gsp_bucket_del(struct gsp_node *n, uint32_t slot)
 {
-	uint32_t *link = &n->bucket_head[gsp_bucket_of(n, gsp_rec(n, slot)->id)];
+	uint32_t *link = &n->bucket_head[gsp_bucket_of(n,
+			gsp_id_key(gsp_rec(n, slot)->id))];
 
 	/* bounded by the bucket's size (GSP_BUCKET_FILL at capacity) */
 	while (*link != GSP_NONE && *link != slot)
@@ -757,8 +759,9 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 		     slot != GSP_NONE && n_send < max;
 		     slot = n->bucket_next[slot]) {
 			uint64_t id = gsp_rec(n, slot)->id;
+			uint64_t key = gsp_id_key(id);
 
-			if (id >= m->range_lo && id <= m->range_hi &&
+			if (key >= m->range_lo && key <= m->range_hi &&
 			    !gsp_digest_has(s->sorted, m->n_digests, id))
 				s->send_slots[n_send++] = slot;
 		}

@@ -47,6 +47,19 @@ gsp_put_le64(uint8_t *p, uint64_t v)
 	gsp_put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
+/*
+ * The position of a member id in the digest key space: the splitmix64
+ * finalizer, a bijection, so ids that operators number 1, 2, 3... spread
+ * evenly over digest buckets and ranges instead of piling into one.
+ */
+static inline uint64_t
+gsp_id_key(uint64_t id)
+{
+	id = (id ^ (id >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	id = (id ^ (id >> 27)) * 0x94d049bb133111ebULL;
+	return id ^ (id >> 31);
+}
+
 /* splitmix64: tiny, seedable, good enough to pick gossip peers. */
 static inline uint64_t
 gsp_rand(uint64_t *state)

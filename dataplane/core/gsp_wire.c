@@ -145,9 +145,11 @@ gsp_wire_decode_syn(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
 		struct gsp_digest *d = &m->digests[i];
 
 		gsp_wire_read_digest(p + i * GSP_WIRE_DIGEST_LEN, d);
-		/* inside the range: then the receiver knows that what it
-		 * has in the range but is not listed, the sender lacks */
-		if (d->id == 0 || d->id < m->range_lo || d->id > m->range_hi)
+		/* inside the range (of keys): then the receiver knows that
+		 * what it has in the range but is not listed, the sender
+		 * lacks */
+		if (d->id == 0 || gsp_id_key(d->id) < m->range_lo ||
+		    gsp_id_key(d->id) > m->range_hi)
 			return GSP_RX_BAD_ENTRY;
 	}
 	m->n_digests = m->hdr.count;

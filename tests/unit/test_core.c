@@ -254,7 +254,11 @@ test_wire_roundtrip(void **state)
 	/* SYN */
 	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_SYN,
 		       gsp_cluster_hash(CLUSTER), 77);
-	gsp_wire_set_range(&w, 1, 100);
+	/* ranges are over digest keys */
+	uint64_t lo = gsp_id_key(5) < gsp_id_key(9) ? gsp_id_key(5) : gsp_id_key(9);
+	uint64_t hi = gsp_id_key(5) ^ gsp_id_key(9) ^ lo;
+
+	gsp_wire_set_range(&w, lo, hi);
 	assert_true(gsp_wire_put_digest(&w, &d1));
 	assert_true(gsp_wire_put_digest(&w, &d2));
 	len = gsp_wire_finish(&w);
@@ -262,8 +266,8 @@ test_wire_roundtrip(void **state)
 	assert_int_equal(decode(buf, len, &m), GSP_RX_OK);
 	assert_int_equal(m.hdr.type, GSP_MSG_SYN);
 	assert_int_equal(m.hdr.sender_id, 77);
-	assert_int_equal(m.range_lo, 1);
-	assert_int_equal(m.range_hi, 100);
+	assert_int_equal(m.range_lo, lo);
+	assert_int_equal(m.range_hi, hi);
 	assert_int_equal(m.n_digests, 2);
 	assert_memory_equal(&m.digests[1], &d2, sizeof(d2));
 
@@ -369,7 +373,7 @@ test_wire_rejects(void **state)
 
 	/* a digest outside the packet's range */
 	memcpy(bad, buf, len);
-	gsp_put_le64(bad + GSP_WIRE_HDR_LEN + 8, 11);	/* range_hi */
+	gsp_put_le64(bad + GSP_WIRE_HDR_LEN, gsp_id_key(10) + 1);	/* lo */
 	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
 	/* an inverted range */
 	memcpy(bad, buf, len);
