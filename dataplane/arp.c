@@ -1,84 +1,126 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ARP: answer for our own IPv4 address, resolve peers' MAC addresses into a
- * cache with expiry. Only the protocol lcore touches the cache, so the
- * rte_hash needs no concurrency flags.
+ * ARP, per vnode: answer for the vnode's own IPv4 address, resolve peers'
+ * MAC addresses into a cache with expiry, and hold the frames sent to a
+ * peer that is still being resolved (as a kernel's neighbour queue does),
+ * so the first contact with a peer is not lost.
+ *
+ * The cache is a plain open-addressing table (linear probing, never
+ * shrinks: an entry expires but keeps its bucket): only the owning lcore
+ * touches it, and unlike an rte_hash it takes no memzone, so thousands of
+ * vnodes can each have one.
  */
 #include <string.h>
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
-#include <rte_hash.h>
-#include <rte_jhash.h>
 #include <rte_malloc.h>
 
 #include "gossipd.h"
 
-#define GSP_ARP_RETRY_NS (200ull * 1000 * 1000)	/* per-IP request spacing */
+#define GSP_ARP_RETRY_DS 2			/* request spacing, 1/10 s */
+#define GSP_ARP_HOLD 64				/* frames awaiting resolution */
+#define GSP_ARP_HOLD_NS (1000ull * 1000 * 1000)	/* then dropped */
 
+#define GSP_ARP_VALID 1u
+#define GSP_ARP_REQUESTED 2u
+
+/* 16 bytes: a vnode holds one per peer, and a process thousands of
+ * vnodes. Times are coarse on purpose: expiry is counted in seconds (no
+ * wrap for a century), request spacing in tenths of a second modulo 256
+ * (a wrap only delays one request by a tenth). */
 struct gsp_arp_entry {
+	uint32_t ip;			/* 0: empty bucket */
+	uint32_t learned_s;
 	struct rte_ether_addr mac;
-	bool valid;
-	uint64_t learned_ns;
-	uint64_t requested_ns;
+	uint8_t flags;
+	uint8_t requested_ds;
+};
+_Static_assert(sizeof(struct gsp_arp_entry) == 16, "ARP entry size");
+
+struct gsp_arp_held {
+	struct rte_mbuf *m;
+	uint32_t next_hop;
+	uint64_t since_ns;
 };
 
 struct gsp_arp_cache {
-	struct rte_hash *hash;
-	uint32_t entries;
-	struct gsp_arp_entry *e;	/* indexed by rte_hash position */
+	uint32_t buckets;		/* at most 3/4 used: probes stay short */
+	uint32_t max_used;
+	uint32_t used;
+	uint32_t n_hold;		/* oldest first */
+	struct gsp_arp_held hold[GSP_ARP_HOLD];
+	struct gsp_arp_entry e[];
 };
 
-struct gsp_arp_cache *
-gsp_arp_create(uint32_t entries)
+static uint32_t
+gsp_arp_buckets(uint32_t entries)
 {
-	struct rte_hash_parameters params = {
-		.name = "gsp_arp",
-		.entries = entries,
-		.key_len = sizeof(uint32_t),
-		.hash_func = rte_jhash,
-		.socket_id = (int)rte_socket_id(),
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-	struct gsp_arp_cache *c = rte_zmalloc("gsp_arp", sizeof(*c), 0);
+	return entries + entries / 3 + 1;
+}
 
+size_t
+gsp_arp_bytes(uint32_t entries)
+{
+	return sizeof(struct gsp_arp_cache) +
+		sizeof(struct gsp_arp_entry) * gsp_arp_buckets(entries);
+}
+
+struct gsp_arp_cache *
+gsp_arp_create(uint32_t entries, int socket)
+{
+	struct gsp_arp_cache *c;
+
+	c = rte_zmalloc_socket("gsp_arp", gsp_arp_bytes(entries),
+			       RTE_CACHE_LINE_SIZE, socket);
 	if (c == NULL)
 		return NULL;
-	c->hash = rte_hash_create(&params);
-	c->entries = (uint32_t)rte_hash_max_key_id(c->hash) + 1;
-	c->e = rte_zmalloc("gsp_arp_entries", sizeof(*c->e) * c->entries, 0);
-	if (c->hash == NULL || c->e == NULL) {
-		gsp_arp_destroy(c);
-		return NULL;
-	}
+	c->buckets = gsp_arp_buckets(entries);
+	c->max_used = entries;
 	return c;
 }
 
 void
 gsp_arp_destroy(struct gsp_arp_cache *c)
 {
-	if (c == NULL)
-		return;
-	rte_hash_free(c->hash);
-	rte_free(c->e);
 	rte_free(c);
 }
 
 static struct gsp_arp_entry *
 gsp_arp_entry(struct gsp_arp_cache *c, uint32_t ip, bool create)
 {
-	int32_t pos = rte_hash_lookup(c->hash, &ip);
+	/* Fibonacci hash (addresses of a subnet differ in the low bits),
+	 * mapped onto [0, buckets) by a multiply, not a modulo */
+	uint32_t h = ip * 2654435761u;
+	uint32_t i = (uint32_t)(((uint64_t)h * c->buckets) >> 32);
 
-	if (pos < 0 && create) {
-		pos = rte_hash_add_key(c->hash, &ip);
-		if (pos >= 0)
-			memset(&c->e[pos], 0, sizeof(c->e[pos]));
+	for (;;) {
+		struct gsp_arp_entry *e = &c->e[i];
+
+		if (e->ip == ip)
+			return e;
+		if (e->ip == 0) {
+			if (!create || c->used >= c->max_used)
+				return NULL;
+			c->used++;
+			e->ip = ip;
+			return e;
+		}
+		if (++i == c->buckets)
+			i = 0;
 	}
-	return pos >= 0 && (uint32_t)pos < c->entries ? &c->e[pos] : NULL;
+}
+
+static bool
+gsp_arp_fresh(const struct gsp_dp *dp, const struct gsp_arp_entry *e,
+	      uint32_t now_s)
+{
+	return (e->flags & GSP_ARP_VALID) &&
+		now_s - e->learned_s < dp->cfg->arp_timeout_s;
 }
 
 static void
-gsp_arp_send(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint16_t op,
+gsp_arp_send(struct gsp_dp *dp, struct gsp_vnode *vn, uint16_t op,
 	     const struct rte_ether_addr *dst_mac, uint32_t target_ip)
 {
 	struct rte_ether_hdr *eth;
@@ -86,7 +128,8 @@ gsp_arp_send(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint16_t op,
 	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
 
 	if (m == NULL) {
-		GSP_LSTAT_ADD(lc, tx_dropped, 1);
+		GSP_LSTAT_ADD(vn->lc, tx_dropped, 1);
+		GSP_VSTAT_ADD(vn, tx_dropped, 1);
 		return;
 	}
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
@@ -96,63 +139,133 @@ gsp_arp_send(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint16_t op,
 		rte_ether_addr_copy(dst_mac, &eth->dst_addr);
 	else
 		memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
-	rte_ether_addr_copy(&dp->mac, &eth->src_addr);
+	rte_ether_addr_copy(&vn->mac, &eth->src_addr);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
 	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
 	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
 	arp->arp_plen = sizeof(uint32_t);
 	arp->arp_opcode = rte_cpu_to_be_16(op);
-	rte_ether_addr_copy(&dp->mac, &arp->arp_data.arp_sha);
-	arp->arp_data.arp_sip = rte_cpu_to_be_32(dp->ip);
+	rte_ether_addr_copy(&vn->mac, &arp->arp_data.arp_sha);
+	arp->arp_data.arp_sip = rte_cpu_to_be_32(vn->ip);
 	if (dst_mac != NULL)
 		rte_ether_addr_copy(dst_mac, &arp->arp_data.arp_tha);
 	else
 		memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
 	arp->arp_data.arp_tip = rte_cpu_to_be_32(target_ip);
-	GSP_LSTAT_ADD(lc, arp_tx, 1);
-	gsp_tx_enqueue(dp, lc, m);
+	GSP_LSTAT_ADD(vn->lc, arp_tx, 1);
+	gsp_tx_enqueue(dp, vn, m);
+}
+
+static void
+gsp_arp_drop_held(struct gsp_vnode *vn, uint32_t n)
+{
+	struct gsp_arp_cache *c = vn->arp;
+
+	for (uint32_t i = 0; i < n; i++)
+		rte_pktmbuf_free(c->hold[i].m);
+	GSP_LSTAT_ADD(vn->lc, tx_no_arp, n);
+	GSP_VSTAT_ADD(vn, tx_no_arp, n);
+	c->n_hold -= n;
+	memmove(&c->hold[0], &c->hold[n], sizeof(c->hold[0]) * c->n_hold);
+}
+
+/* Held frames older than GSP_ARP_HOLD_NS: their peer does not answer. */
+static void
+gsp_arp_expire_held(struct gsp_vnode *vn, uint64_t now_ns)
+{
+	struct gsp_arp_cache *c = vn->arp;
+	uint32_t n = 0;
+
+	while (n < c->n_hold && now_ns - c->hold[n].since_ns > GSP_ARP_HOLD_NS)
+		n++;
+	if (n > 0)
+		gsp_arp_drop_held(vn, n);
 }
 
 const struct rte_ether_addr *
-gsp_arp_resolve(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
-		uint32_t next_hop, uint64_t now_ns)
+gsp_arp_resolve(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t next_hop,
+		uint64_t now_ns)
 {
-	uint64_t timeout = (uint64_t)dp->cfg->arp_timeout_s * 1000000000ull;
-	struct gsp_arp_entry *e = gsp_arp_entry(dp->arp, next_hop, true);
+	uint32_t now_s = (uint32_t)(now_ns / 1000000000u);
+	uint8_t now_ds = (uint8_t)(now_ns / 100000000u);
+	struct gsp_arp_entry *e = gsp_arp_entry(vn->arp, next_hop, true);
 	bool fresh;
 
+	if (vn->arp->n_hold > 0)
+		gsp_arp_expire_held(vn, now_ns);
 	if (e == NULL)		/* cache full: nothing sensible to do */
 		return NULL;
-	fresh = e->valid && now_ns - e->learned_ns < timeout;
+	fresh = gsp_arp_fresh(dp, e, now_s);
 	/* refresh before expiry so a live peer never drops out of the cache */
-	if ((!fresh || now_ns - e->learned_ns > timeout / 2) &&
-	    (e->requested_ns == 0 || now_ns - e->requested_ns > GSP_ARP_RETRY_NS)) {
-		e->requested_ns = now_ns;
-		gsp_arp_send(dp, lc, RTE_ARP_OP_REQUEST, NULL, next_hop);
+	if ((!fresh || now_s - e->learned_s > dp->cfg->arp_timeout_s / 2) &&
+	    (!(e->flags & GSP_ARP_REQUESTED) ||
+	     (uint8_t)(now_ds - e->requested_ds) >= GSP_ARP_RETRY_DS)) {
+		e->requested_ds = now_ds;
+		e->flags |= GSP_ARP_REQUESTED;
+		gsp_arp_send(dp, vn, RTE_ARP_OP_REQUEST, NULL, next_hop);
 	}
 	return fresh ? &e->mac : NULL;
 }
 
 void
-gsp_arp_learn(struct gsp_dp *dp, uint32_t ip, const struct rte_ether_addr *mac,
-	      uint64_t now_ns)
+gsp_arp_hold(struct gsp_dp *dp, struct gsp_vnode *vn, struct rte_mbuf *m,
+	     uint32_t next_hop, uint64_t now_ns)
 {
-	struct gsp_arp_entry *e;
+	struct gsp_arp_cache *c = vn->arp;
 
-	if (ip == 0 || ip == dp->ip || !rte_is_unicast_ether_addr(mac))
-		return;
-	e = gsp_arp_entry(dp->arp, ip, true);
-	if (e == NULL)
-		return;
-	e->mac = *mac;
-	e->valid = true;
-	e->learned_ns = now_ns;
+	RTE_SET_USED(dp);
+	if (c->n_hold == GSP_ARP_HOLD)
+		gsp_arp_drop_held(vn, 1);	/* oldest goes */
+	c->hold[c->n_hold++] = (struct gsp_arp_held){ m, next_hop, now_ns };
+}
+
+/* The next hop resolved: its held frames leave, in order. */
+static void
+gsp_arp_release(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
+		const struct rte_ether_addr *mac)
+{
+	struct gsp_arp_cache *c = vn->arp;
+	uint32_t keep = 0;
+
+	for (uint32_t i = 0; i < c->n_hold; i++) {
+		struct gsp_arp_held *h = &c->hold[i];
+
+		if (h->next_hop != ip) {
+			c->hold[keep++] = *h;
+			continue;
+		}
+		rte_ether_addr_copy(mac, &rte_pktmbuf_mtod(h->m,
+				struct rte_ether_hdr *)->dst_addr);
+		gsp_tx_enqueue(dp, vn, h->m);
+	}
+	c->n_hold = keep;
 }
 
 void
-gsp_arp_input(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
-	      const uint8_t *frame, uint32_t len, uint64_t now_ns)
+gsp_arp_learn(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
+	      const struct rte_ether_addr *mac, uint64_t now_ns)
+{
+	uint32_t now_s = (uint32_t)(now_ns / 1000000000u);
+	struct gsp_arp_entry *e;
+	bool was_fresh;
+
+	if (ip == 0 || ip == vn->ip || !rte_is_unicast_ether_addr(mac))
+		return;
+	e = gsp_arp_entry(vn->arp, ip, true);
+	if (e == NULL)
+		return;
+	was_fresh = gsp_arp_fresh(dp, e, now_s);
+	e->mac = *mac;
+	e->flags = GSP_ARP_VALID;
+	e->learned_s = now_s;
+	if (!was_fresh && vn->arp->n_hold > 0)
+		gsp_arp_release(dp, vn, ip, mac);
+}
+
+void
+gsp_arp_input(struct gsp_dp *dp, struct gsp_vnode *vn, const uint8_t *frame,
+	      uint32_t len, uint64_t now_ns)
 {
 	const struct rte_ether_hdr *eth = (const void *)frame;
 	const struct rte_arp_hdr *arp = (const void *)(eth + 1);
@@ -163,23 +276,33 @@ gsp_arp_input(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
 	    arp->arp_hlen != RTE_ETHER_ADDR_LEN ||
 	    arp->arp_plen != sizeof(uint32_t)) {
-		GSP_LSTAT_ADD(lc, rx_parse_errors, 1);
+		GSP_LSTAT_ADD(vn->lc, rx_parse_errors, 1);
 		return;
 	}
-	GSP_LSTAT_ADD(lc, arp_rx, 1);
+	GSP_LSTAT_ADD(vn->lc, arp_rx, 1);
 	sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
 	tip = rte_be_to_cpu_32(arp->arp_data.arp_tip);
-	if ((sip & dp->netmask) == (dp->ip & dp->netmask))
-		gsp_arp_learn(dp, sip, &arp->arp_data.arp_sha, now_ns);
+	if ((sip & vn->netmask) == (vn->ip & vn->netmask))
+		gsp_arp_learn(dp, vn, sip, &arp->arp_data.arp_sha, now_ns);
 	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) &&
-	    tip == dp->ip && rte_is_unicast_ether_addr(&arp->arp_data.arp_sha))
-		gsp_arp_send(dp, lc, RTE_ARP_OP_REPLY, &arp->arp_data.arp_sha,
+	    tip == vn->ip && rte_is_unicast_ether_addr(&arp->arp_data.arp_sha))
+		gsp_arp_send(dp, vn, RTE_ARP_OP_REPLY, &arp->arp_data.arp_sha,
 			     sip);
 }
 
 /* Gratuitous ARP at start: peers learn our (possibly new) MAC at once. */
 void
-gsp_arp_announce(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
+gsp_arp_announce(struct gsp_dp *dp, struct gsp_vnode *vn)
 {
-	gsp_arp_send(dp, lc, RTE_ARP_OP_REQUEST, NULL, dp->ip);
+	gsp_arp_send(dp, vn, RTE_ARP_OP_REQUEST, NULL, vn->ip);
+}
+
+void
+gsp_arp_flush(struct gsp_vnode *vn)
+{
+	struct gsp_arp_cache *c = vn->arp;
+
+	for (uint32_t i = 0; i < c->n_hold; i++)
+		rte_pktmbuf_free(c->hold[i].m);
+	c->n_hold = 0;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The dataplane side of the control seam (control/gsp_ctrl.h): commands go
- * to the protocol lcore over an MP/SC rte_ring, events come back over an
- * SP/SC ring. Neither side ever blocks the other.
+ * to the lcore that owns the target vnode over that lcore's MP/SC
+ * rte_ring, events of the control vnode come back over an SP/SC ring.
+ * Neither side ever blocks the other. The control thread serves one vnode:
+ * the port's, or node1 in emulation.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -20,19 +22,31 @@
 #define GSP_LSTAT_COUNT ((offsetof(struct gsp_sv_lcore, reserved) - \
 	offsetof(struct gsp_sv_lcore, rx_packets)) / sizeof(uint64_t))
 
-static int
+int
 gsp_dp_submit(const struct gsp_cmd *cmd)
 {
-	if (gsp_dp.cmd_ring == NULL)
+	struct rte_ring *r;
+
+	if (cmd->vnode >= gsp_dp.n_vnodes)
 		return -ENODEV;
-	return rte_ring_mp_enqueue_elem(gsp_dp.cmd_ring, (void *)(uintptr_t)cmd,
+	r = gsp_dp.vnodes[cmd->vnode].lc->cmd_ring;
+	if (r == NULL)
+		return -ENODEV;
+	return rte_ring_mp_enqueue_elem(r, (void *)(uintptr_t)cmd,
 					sizeof(*cmd)) == 0 ? 0 : -EAGAIN;
+}
+
+static uint32_t
+gsp_dp_ctrl_vnode(void)
+{
+	return gsp_dp.ctrl_vnode != NULL ? gsp_dp.ctrl_vnode->idx : UINT32_MAX;
 }
 
 int
 gsp_dp_submit_set_app(const char *key, const char *value)
 {
-	struct gsp_cmd cmd = { .type = GSP_CMD_SET_APP };
+	struct gsp_cmd cmd = { .type = GSP_CMD_SET_APP,
+		.vnode = gsp_dp_ctrl_vnode() };
 
 	if (strlen(key) >= sizeof(cmd.key) || strlen(value) >= sizeof(cmd.value))
 		return -EINVAL;
@@ -44,7 +58,8 @@ gsp_dp_submit_set_app(const char *key, const char *value)
 int
 gsp_dp_submit_leave(void)
 {
-	struct gsp_cmd cmd = { .type = GSP_CMD_LEAVE };
+	struct gsp_cmd cmd = { .type = GSP_CMD_LEAVE,
+		.vnode = gsp_dp_ctrl_vnode() };
 
 	return gsp_dp_submit(&cmd);
 }
@@ -52,7 +67,8 @@ gsp_dp_submit_leave(void)
 int
 gsp_dp_submit_seeds(const struct gsp_addr *seeds, unsigned int n)
 {
-	struct gsp_cmd cmd = { .type = GSP_CMD_SEEDS };
+	struct gsp_cmd cmd = { .type = GSP_CMD_SEEDS,
+		.vnode = gsp_dp_ctrl_vnode() };
 
 	if (n > GSP_SEEDS_MAX)
 		return -EINVAL;
@@ -80,8 +96,10 @@ gsp_dp_lcore_stats(struct gsp_sv_lcore *out, unsigned int max)
 
 		if (!lc->enabled || n >= max)
 			continue;
+		/* port 65535: the lcore has no port queue (emulation) */
 		out[n] = (struct gsp_sv_lcore){ .lcore_id = lcore,
-			.port_id = gsp_dp.port_id, .queue_id = lc->queue_id };
+			.port_id = lc->has_queue ? gsp_dp.port_id : UINT16_MAX,
+			.queue_id = lc->queue_id };
 		dst = &out[n].rx_packets;
 		for (size_t i = 0; i < GSP_LSTAT_COUNT; i++)
 			dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
@@ -93,7 +111,7 @@ gsp_dp_lcore_stats(struct gsp_sv_lcore *out, unsigned int max)
 const struct gsp_node *
 gsp_dp_node(void)
 {
-	return gsp_dp.node;
+	return gsp_dp.ctrl_vnode != NULL ? gsp_dp.ctrl_vnode->node : NULL;
 }
 
 uint64_t
@@ -108,42 +126,62 @@ gsp_dp_quit_requested(void)
 	return gsp_dp.force_quit;
 }
 
-/* The core's event seam: queue for the control thread, which logs. */
+/* The core's event seam: the control vnode's events go to the control
+ * thread, which logs them; a scenario watches every vnode's. */
 void
 gsp_io_event(void *io_ctx, const struct gsp_event *ev)
 {
-	RTE_SET_USED(io_ctx);
+	struct gsp_vnode *vn = io_ctx;
+
+	if (unlikely(gsp_dp.emu != NULL))
+		gsp_emu_on_event(&gsp_dp, vn, ev);
+	if (vn != gsp_dp.ctrl_vnode)
+		return;
 	if (rte_ring_sp_enqueue_elem(gsp_dp.event_ring, (void *)(uintptr_t)ev,
 				     sizeof(*ev)) != 0)
 		__atomic_fetch_add(&gsp_dp.events_dropped, 1, __ATOMIC_RELAXED);
 }
 
 void
-gsp_dp_process_commands(struct gsp_dp *dp, uint64_t now_ns)
+gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+			uint64_t now_ns)
 {
 	struct gsp_cmd cmd;
 
 	/* bounded: at most the ring's size per loop iteration */
 	for (unsigned int i = 0; i < GSP_CMD_RING_SIZE; i++) {
-		if (rte_ring_sc_dequeue_elem(dp->cmd_ring, &cmd,
+		struct gsp_vnode *vn;
+
+		if (rte_ring_sc_dequeue_elem(lc->cmd_ring, &cmd,
 					     sizeof(cmd)) != 0)
 			return;
+		if (cmd.vnode >= dp->n_vnodes)
+			continue;
+		vn = &dp->vnodes[cmd.vnode];
+		if (vn->lc != lc || vn->stopped)
+			continue;
 		switch (cmd.type) {
 		case GSP_CMD_SET_APP:
-			if (gsp_node_set_app(dp->node, cmd.key, cmd.value) != 0) {
+			if (gsp_node_set_app(vn->node, cmd.key, cmd.value) != 0) {
 				struct gsp_event ev = {
 					.type = GSP_EV_APP_REJECTED };
 
 				snprintf(ev.name, sizeof(ev.name), "%s", cmd.key);
-				gsp_io_event(NULL, &ev);
+				gsp_io_event(vn, &ev);
 			}
 			break;
 		case GSP_CMD_LEAVE:
-			gsp_node_leave(dp->node, now_ns);
+			gsp_node_leave(vn->node, now_ns);
 			break;
 		case GSP_CMD_SEEDS:
-			gsp_node_set_seeds(dp->node, cmd.seeds, cmd.n_seeds);
+			gsp_node_set_seeds(vn->node, cmd.seeds, cmd.n_seeds);
+			break;
+		case GSP_CMD_CRASH:
+			vn->stopped = true;
+			gsp_arp_flush(vn);
 			break;
 		}
+		if (cmd.flags & GSP_CMD_F_EMU)
+			gsp_emu_on_cmd(dp, vn, &cmd, now_ns);
 	}
 }

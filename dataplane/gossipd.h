@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * gossipd dataplane: shared constants, per-lcore state and the process-wide
- * dataplane context. Shape after DPDK's examples/l3fwd.
+ * gossipd dataplane: shared constants, the per-virtual-node context, the
+ * per-lcore state and the process-wide dataplane context. Shape after
+ * DPDK's examples/l3fwd.
+ *
+ * A process hosts one or more virtual nodes (vnodes), each a complete
+ * gossip endpoint: identity, IPv4 and MAC address, ARP cache, counters and
+ * an rx ring. Normal mode is one vnode bound to the DPDK port; emulation
+ * (--emulate N) is N vnodes behind an in-process software switch. Both run
+ * the same loop, frame builder, parser and ARP code.
  */
 #ifndef GOSSIPD_H
 #define GOSSIPD_H
@@ -18,24 +25,90 @@
 #include "gsp_config.h"
 #include "gsp_core.h"
 
-#define GSP_MAX_PKT_BURST 64
+#define GSP_MAX_PKT_BURST 256		/* [dataplane] burst is at most this */
 #define GSP_MEMPOOL_CACHE 256
 #define GSP_RX_DESC 1024
 #define GSP_TX_DESC 1024
 #define GSP_CMD_RING_SIZE 64
 #define GSP_EVENT_RING_SIZE 1024
 #define GSP_HANDOFF_RING_SIZE 4096
+#define GSP_VNODE_RING_SIZE 1024	/* a switch port's rx ring, as a NIC's */
+#define GSP_TICKS_PER_POLL 8		/* rounds per loop pass: rx first */
 #define GSP_MAX_FRAME 9216
+#define GSP_MAX_VNODES 65534		/* 10.99.0.1 .. 10.99.255.254 */
 
-/* Per-lcore state, written only by its lcore. */
+/* Per-vnode counters: one writer (the owning lcore), torn-free readers. */
+struct gsp_vnode_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t tx_dropped;		/* no mbuf, or held frame evicted */
+	uint64_t tx_no_arp;		/* next hop never resolved */
+};
+
+/* What a scenario measures at each vnode (emulation only; owner writes). */
+struct gsp_emu_probe {
+	uint64_t joined_ns;		/* first round that saw all N alive */
+	uint64_t joined_rounds;		/* its round counter then */
+	uint64_t informed_ns;		/* disseminate: origin's change seen */
+	uint64_t detect_ns;		/* detect: the victim marked down */
+	uint32_t origin_slot;		/* disseminate: origin's table slot */
+	uint32_t last_alive;
+};
+
+struct gsp_lcore_conf;
+struct gsp_arp_cache;
+
+/* One gossip endpoint. Touched only by its lcore, except the counters. */
+struct gsp_vnode {
+	struct gsp_node *node;
+	struct gsp_lcore_conf *lc;	/* owner */
+	struct rte_ring *rx_ring;	/* switch port or port handoff; or NULL */
+	struct gsp_arp_cache *arp;
+	uint32_t idx;			/* in gsp_dp.vnodes */
+	uint32_t lc_idx;		/* in lc->vnodes: its doorbell bit */
+	uint32_t ip;			/* host order */
+	uint32_t netmask;		/* host order */
+	uint32_t gateway;		/* 0: none */
+	uint16_t port;			/* UDP, host order */
+	bool stopped;			/* crashed (emulation) or left */
+	struct rte_ether_addr mac;
+	uint64_t next_tick_ns;		/* timer heap key */
+	struct gsp_vnode_stats stats;
+	struct gsp_emu_probe probe;
+} __rte_cache_aligned;
+
+/* Software switch counters, per transmitting lcore. */
+struct gsp_switch_stats {
+	uint64_t forwarded;
+	uint64_t arp_suppressed;	/* requests the switch answered */
+	uint64_t garp_absorbed;		/* gratuitous ARP: nothing to learn */
+	uint64_t arp_unknown;		/* request for an address nobody has */
+	uint64_t flood_dropped;		/* other broadcast/multicast */
+	uint64_t unknown_dropped;	/* unicast to a MAC not on the switch */
+	uint64_t ring_full;		/* destination rx ring full */
+	uint64_t lost;			/* --loss */
+	uint64_t runt;			/* shorter than an Ethernet header */
+};
+
+/* Per-lcore state, written only by its lcore (doorbell: see vnode.c). */
 struct gsp_lcore_conf {
 	bool enabled;
-	bool is_proto;			/* runs the protocol core */
+	bool has_queue;			/* polls a port rx/tx queue pair */
 	uint16_t queue_id;
+	uint16_t burst;			/* rx burst, per queue and per vnode */
 	uint16_t tx_len;
+	uint16_t ip_id;
 	uint32_t idle_polls;
 	uint32_t sleep_us;		/* current backoff sleep */
-	uint16_t ip_id;
+	struct rte_ring *cmd_ring;	/* control/scenario -> this lcore */
+	struct gsp_vnode **vnodes;	/* hosted here */
+	uint32_t n_vnodes;
+	struct gsp_vnode **timers;	/* min-heap on next_tick_ns */
+	uint64_t *doorbell;		/* bit per vnode: frames in its ring */
+	uint64_t rng;			/* switch loss */
+	struct gsp_switch_stats sw;
 	struct rte_mbuf *tx_buf[GSP_MAX_PKT_BURST];
 	struct gsp_sv_lcore stats;	/* read by the control thread */
 	uint8_t frame[GSP_MAX_FRAME];	/* linearised multi-segment frames */
@@ -45,33 +118,37 @@ enum gsp_cmd_type {
 	GSP_CMD_SET_APP = 1,
 	GSP_CMD_LEAVE,
 	GSP_CMD_SEEDS,
+	GSP_CMD_CRASH,			/* emulation: stop the vnode dead */
 };
 
 struct gsp_cmd {
 	uint32_t type;
+	uint32_t vnode;			/* index in gsp_dp.vnodes */
 	uint32_t n_seeds;
+	uint32_t flags;
 	char key[GSP_APP_KEY_MAX];
 	char value[GSP_APP_VALUE_MAX];
 	struct gsp_addr seeds[GSP_SEEDS_MAX];
 };
+#define GSP_CMD_F_EMU 1u		/* issued by the scenario: stamp it */
 
-struct gsp_arp_cache;
+struct gsp_switch;
+struct gsp_emu;
 
 /* The dataplane of this process. */
 struct gsp_dp {
 	const struct gsp_config *cfg;
-	struct gsp_node *node;
+	bool has_port;			/* false in emulation */
 	uint16_t port_id;
 	uint16_t nb_queues;
-	unsigned int proto_lcore;
-	struct rte_ether_addr mac;
-	uint32_t ip;			/* host order */
-	uint32_t netmask;		/* host order */
 	struct rte_mempool *pool;
-	struct rte_ring *cmd_ring;	/* control -> protocol lcore */
-	struct rte_ring *event_ring;	/* protocol lcore -> control */
-	struct rte_ring *handoff_ring;	/* other workers -> protocol lcore */
-	struct gsp_arp_cache *arp;
+	struct rte_ring *event_ring;	/* control vnode -> control thread */
+	struct gsp_vnode *vnodes;
+	uint32_t n_vnodes;
+	struct gsp_vnode *port_vnode;	/* bound to the port, or NULL */
+	struct gsp_vnode *ctrl_vnode;	/* served by the control thread */
+	struct gsp_switch *sw;		/* emulation */
+	struct gsp_emu *emu;		/* emulation scenario */
 	uint64_t tsc_hz;
 	uint64_t tsc_start;
 	uint64_t events_dropped;
@@ -88,38 +165,115 @@ gsp_dp_tsc_to_ns(uint64_t tsc)
 			   1000000000u) / gsp_dp.tsc_hz);
 }
 
-/* Per-lcore counter update: single writer, torn-free for readers. */
-#define GSP_LSTAT_ADD(lc, field, n) \
-	__atomic_store_n(&(lc)->stats.field, (lc)->stats.field + (n), \
-			 __ATOMIC_RELAXED)
+/* Single-writer counter update, torn-free for readers. */
+#define GSP_STAT_ADD(s, field, n) \
+	__atomic_store_n(&(s)->field, (s)->field + (n), __ATOMIC_RELAXED)
+#define GSP_LSTAT_ADD(lc, field, n) GSP_STAT_ADD(&(lc)->stats, field, n)
+#define GSP_VSTAT_ADD(vn, field, n) GSP_STAT_ADD(&(vn)->stats, field, n)
 
 /* lcore_loop.c */
 int gsp_lcore_main(void *arg);
 
+/* vnode.c */
+struct gsp_vnode_params {
+	const char *name;
+	uint64_t id;			/* 0: from the name */
+	uint64_t generation;
+	uint32_t ip;
+	uint32_t netmask;
+	uint32_t gateway;
+	uint16_t port;
+	uint32_t capacity;		/* members */
+	uint32_t interval_ms;
+	uint64_t rng_seed;
+	const struct gsp_addr *seeds;
+	unsigned int n_seeds;
+	unsigned int ring_size;		/* rx ring slots, power of 2; 0: none */
+};
+int gsp_vnodes_alloc(struct gsp_dp *dp, uint32_t n);
+int gsp_vnode_init(struct gsp_dp *dp, struct gsp_vnode *vn,
+		   const struct gsp_vnode_params *p);
+void gsp_vnodes_free(struct gsp_dp *dp);
+/* Hosts vn on lcore lc; call for every vnode before gsp_lcores_ready. */
+int gsp_vnode_place(struct gsp_dp *dp, struct gsp_vnode *vn, unsigned int lc);
+int gsp_lcores_ready(struct gsp_dp *dp);
+/* Frames into vn's rx ring, doorbell rung; returns how many went in. */
+unsigned int gsp_vnode_deliver(struct gsp_vnode *vn, struct rte_mbuf **pkts,
+			       unsigned int n);
+void gsp_timer_fix_top(struct gsp_lcore_conf *lc);
+
 /* port.c */
-int gsp_port_init(struct gsp_dp *dp);
+int gsp_pool_create(struct gsp_dp *dp, uint32_t n_mbufs, int socket);
+int gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac);
 void gsp_port_close(struct gsp_dp *dp);
 
 /* pkt.c */
-void gsp_pkt_process(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+void gsp_pkt_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 		     struct rte_mbuf *m, uint64_t now_ns);
 void gsp_tx_flush(struct gsp_dp *dp, struct gsp_lcore_conf *lc);
-void gsp_tx_enqueue(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+/* Counted as the vnode's and its lcore's; leaves at the next flush. */
+void gsp_tx_enqueue(struct gsp_dp *dp, struct gsp_vnode *vn,
 		    struct rte_mbuf *m);
 
 /* arp.c */
-struct gsp_arp_cache *gsp_arp_create(uint32_t entries);
+struct gsp_arp_cache *gsp_arp_create(uint32_t entries, int socket);
 void gsp_arp_destroy(struct gsp_arp_cache *c);
+size_t gsp_arp_bytes(uint32_t entries);
 /* Next-hop MAC for ip, or NULL (then an ARP request may be sent). */
 const struct rte_ether_addr *gsp_arp_resolve(struct gsp_dp *dp,
-		struct gsp_lcore_conf *lc, uint32_t next_hop, uint64_t now_ns);
-void gsp_arp_learn(struct gsp_dp *dp, uint32_t ip,
+		struct gsp_vnode *vn, uint32_t next_hop, uint64_t now_ns);
+/* Keeps a frame (dst MAC unset) until next_hop resolves. */
+void gsp_arp_hold(struct gsp_dp *dp, struct gsp_vnode *vn,
+		  struct rte_mbuf *m, uint32_t next_hop, uint64_t now_ns);
+void gsp_arp_learn(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
 		   const struct rte_ether_addr *mac, uint64_t now_ns);
-void gsp_arp_input(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+void gsp_arp_input(struct gsp_dp *dp, struct gsp_vnode *vn,
 		   const uint8_t *frame, uint32_t len, uint64_t now_ns);
-void gsp_arp_announce(struct gsp_dp *dp, struct gsp_lcore_conf *lc);
+void gsp_arp_announce(struct gsp_dp *dp, struct gsp_vnode *vn);
+/* Frees held frames (a stopped vnode). */
+void gsp_arp_flush(struct gsp_vnode *vn);
+
+/* switch.c */
+struct gsp_switch *gsp_switch_create(double loss, int socket);
+void gsp_switch_destroy(struct gsp_switch *sw);
+int gsp_switch_attach(struct gsp_switch *sw, struct gsp_vnode *vn);
+void gsp_switch_tx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+		   struct rte_mbuf **pkts, uint16_t n);
 
 /* dp_ctrl.c */
-void gsp_dp_process_commands(struct gsp_dp *dp, uint64_t now_ns);
+void gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+			     uint64_t now_ns);
+int gsp_dp_submit(const struct gsp_cmd *cmd);
+
+/* index_rte_hash.c: the core's plain index instead of rte_hash, for
+ * processes with more nodes than DPDK has memzones; before any node. */
+void gsp_index_use_plain(bool plain);
+
+/* emu.c */
+struct gsp_emu_opts {
+	uint32_t nodes;			/* 0: normal mode */
+	uint32_t seeds;
+	uint32_t interval_ms;		/* 0: config's, else 100 */
+	int scenario;
+	const char *json;
+	double max_s;
+	double duration_s;
+	double loss;
+	uint64_t seed;
+};
+int gsp_emu_parse_scenario(const char *s);
+int gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
+		  const struct gsp_emu_opts *o);
+int gsp_emu_start(struct gsp_dp *dp);
+/* Exit status of the scenario (0 done, 1 timed out or failed). */
+int gsp_emu_finish(struct gsp_dp *dp);
+void gsp_emu_free(struct gsp_dp *dp);
+void gsp_emu_on_tick(struct gsp_dp *dp, struct gsp_vnode *vn, uint64_t now_ns);
+void gsp_emu_on_rx(struct gsp_dp *dp, struct gsp_vnode *vn, uint64_t now_ns);
+void gsp_emu_on_event(struct gsp_dp *dp, struct gsp_vnode *vn,
+		      const struct gsp_event *ev);
+void gsp_emu_on_cmd(struct gsp_dp *dp, struct gsp_vnode *vn,
+		    const struct gsp_cmd *cmd, uint64_t now_ns);
+bool gsp_emu_watch_rx(const struct gsp_dp *dp);
 
 #endif /* GOSSIPD_H */

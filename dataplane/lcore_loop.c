@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The per-lcore polling loop: rx burst -> process -> timers when due ->
- * tx flush -> idle backoff. The protocol lcore runs the gossip core; other
- * worker lcores hand their frames to it over an rte_ring, so the
- * membership table keeps a single writer.
+ * The per-lcore polling loop, the same for one node on a port and for
+ * thousands of emulated vnodes:
+ *
+ *   port rx burst (if this lcore has a queue) -> the vnodes whose doorbell
+ *   rang: bounded rx burst each -> commands -> rounds of the vnodes whose
+ *   timer is due (heap, bounded) -> tx flush -> idle backoff
+ *
+ * Each vnode is owned by one lcore, so every gossip core keeps a single
+ * writer. On a multi-queue port, lcores without the port's vnode hand their
+ * frames to its rx ring.
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -12,12 +18,21 @@
 
 #include "gossipd.h"
 
+#define GSP_IDLE_CHECK_NS (1000ull * 1000)	/* lcore without timers */
+
+static inline uint64_t
+gsp_now_ns(void)
+{
+	return gsp_dp_tsc_to_ns(rte_get_tsc_cycles());
+}
+
 /* Spin, then pause, then sleep with a doubling period: several nodes can
  * share two cores while a busy node still polls flat out. */
 static void
-gsp_idle(struct gsp_lcore_conf *lc, uint64_t until_ns, uint64_t now_ns)
+gsp_idle(const struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+	 uint64_t until_ns, uint64_t now_ns)
 {
-	const struct gsp_config *cfg = gsp_dp.cfg;
+	const struct gsp_config *cfg = dp->cfg;
 	uint64_t max_us;
 
 	lc->idle_polls++;
@@ -44,68 +59,146 @@ gsp_idle_reset(struct gsp_lcore_conf *lc)
 	lc->sleep_us = 0;
 }
 
+static unsigned int
+gsp_poll_port(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+	      struct rte_mbuf **pkts, uint64_t now_ns)
+{
+	struct gsp_vnode *vn = dp->port_vnode;
+	unsigned int nb_rx, in;
+
+	if (!lc->has_queue)
+		return 0;
+	nb_rx = rte_eth_rx_burst(dp->port_id, lc->queue_id, pkts, lc->burst);
+	if (nb_rx == 0)
+		return 0;
+	if (vn->lc == lc) {
+		for (unsigned int i = 0; i < nb_rx; i++)
+			gsp_pkt_process(dp, vn, pkts[i], now_ns);
+		return nb_rx;
+	}
+	in = gsp_vnode_deliver(vn, pkts, nb_rx);
+	GSP_LSTAT_ADD(lc, rx_handoff, in);
+	if (in < nb_rx) {
+		GSP_LSTAT_ADD(lc, rx_handoff_full, nb_rx - in);
+		rte_pktmbuf_free_bulk(&pkts[in], nb_rx - in);
+	}
+	return nb_rx;
+}
+
+/* The rx rings whose doorbell rang: at most one burst per vnode. */
+static unsigned int
+gsp_poll_vnodes(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+		struct rte_mbuf **pkts, uint64_t now_ns)
+{
+	uint32_t words = (lc->n_vnodes + 63) / 64;
+	bool watch = gsp_emu_watch_rx(dp);
+	unsigned int total = 0;
+
+	for (uint32_t w = 0; w < words; w++) {
+		uint64_t bits;
+
+		if (__atomic_load_n(&lc->doorbell[w], __ATOMIC_RELAXED) == 0)
+			continue;
+		/* clear, then dequeue: a frame enqueued meanwhile rings again */
+		bits = __atomic_exchange_n(&lc->doorbell[w], 0, __ATOMIC_ACQUIRE);
+		while (bits != 0) {
+			unsigned int b = (unsigned int)__builtin_ctzll(bits);
+			struct gsp_vnode *vn = lc->vnodes[w * 64 + b];
+			unsigned int n, left;
+
+			bits &= bits - 1;
+			n = rte_ring_sc_dequeue_burst(vn->rx_ring,
+					(void **)pkts, lc->burst, &left);
+			if (left > 0)	/* more than one burst: next pass */
+				__atomic_fetch_or(&lc->doorbell[w], 1ull << b,
+						  __ATOMIC_RELAXED);
+			if (unlikely(vn->stopped)) {
+				/* a crashed host: frames die on its port */
+				rte_pktmbuf_free_bulk(pkts, n);
+				continue;
+			}
+			for (unsigned int i = 0; i < n; i++)
+				gsp_pkt_process(dp, vn, pkts[i], now_ns);
+			if (unlikely(watch))
+				gsp_emu_on_rx(dp, vn, now_ns);
+			total += n;
+		}
+	}
+	return total;
+}
+
+static void
+gsp_vnode_left(struct gsp_dp *dp, struct gsp_vnode *vn)
+{
+	/* a process with one node exits; an emulated vnode just stops */
+	if (dp->emu == NULL) {
+		dp->force_quit = true;
+		return;
+	}
+	vn->stopped = true;
+	gsp_arp_flush(vn);
+}
+
+/* Rounds of the vnodes that are due, earliest first, a bounded number. */
+static unsigned int
+gsp_run_timers(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
+	       uint64_t *next_ns)
+{
+	unsigned int ran = 0;
+
+	if (lc->n_vnodes == 0) {
+		*next_ns = now_ns + GSP_IDLE_CHECK_NS;
+		return 0;
+	}
+	while (ran < GSP_TICKS_PER_POLL) {
+		struct gsp_vnode *vn = lc->timers[0];
+
+		if (vn->next_tick_ns > now_ns)
+			break;
+		if (unlikely(vn->stopped)) {
+			vn->next_tick_ns = UINT64_MAX;	/* sinks for good */
+			gsp_timer_fix_top(lc);
+			continue;
+		}
+		vn->next_tick_ns = gsp_node_tick(vn->node, now_ns);
+		if (unlikely(dp->emu != NULL))
+			gsp_emu_on_tick(dp, vn, now_ns);
+		if (unlikely(gsp_node_leave_done(vn->node)))
+			gsp_vnode_left(dp, vn);
+		gsp_timer_fix_top(lc);
+		ran++;
+		/* a round scans the whole table: time moves on */
+		now_ns = gsp_now_ns();
+	}
+	*next_ns = lc->timers[0]->next_tick_ns;
+	return ran;
+}
+
 static int
-gsp_proto_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
+gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 {
 	struct rte_mbuf *pkts[GSP_MAX_PKT_BURST];
-	uint64_t next_tick = 0, now_ns;
-	uint16_t nb_rx, nb_ring;
+	uint64_t now_ns, next_ns;
+	unsigned int work;
 
-	gsp_arp_announce(dp, lc);
+	for (uint32_t i = 0; i < lc->n_vnodes; i++)
+		gsp_arp_announce(dp, lc->vnodes[i]);
 	while (!dp->force_quit) {
-		nb_rx = rte_eth_rx_burst(dp->port_id, lc->queue_id, pkts,
-					 GSP_MAX_PKT_BURST);
-		now_ns = gsp_dp_tsc_to_ns(rte_get_tsc_cycles());
-		for (uint16_t i = 0; i < nb_rx; i++)
-			gsp_pkt_process(dp, lc, pkts[i], now_ns);
-		nb_ring = dp->handoff_ring == NULL ? 0 :
-			rte_ring_sc_dequeue_burst(dp->handoff_ring,
-				(void **)pkts, GSP_MAX_PKT_BURST, NULL);
-		for (uint16_t i = 0; i < nb_ring; i++)
-			gsp_pkt_process(dp, lc, pkts[i], now_ns);
-
-		gsp_dp_process_commands(dp, now_ns);
-		if (now_ns >= next_tick) {
-			next_tick = gsp_node_tick(dp->node, now_ns);
-			if (gsp_node_leave_done(dp->node))
-				dp->force_quit = true;
-		}
+		now_ns = gsp_now_ns();
+		work = gsp_poll_port(dp, lc, pkts, now_ns);
+		if (lc->n_vnodes > 0)
+			work += gsp_poll_vnodes(dp, lc, pkts, now_ns);
+		if (lc->cmd_ring != NULL)
+			gsp_dp_process_commands(dp, lc, now_ns);
+		work += gsp_run_timers(dp, lc, now_ns, &next_ns);
 		gsp_tx_flush(dp, lc);
 
-		if (nb_rx + nb_ring == 0)
-			gsp_idle(lc, next_tick, now_ns);
+		if (work == 0)
+			gsp_idle(dp, lc, next_ns, now_ns);
 		else
 			gsp_idle_reset(lc);
 	}
 	gsp_tx_flush(dp, lc);
-	return 0;
-}
-
-static int
-gsp_worker_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
-{
-	struct rte_mbuf *pkts[GSP_MAX_PKT_BURST];
-	uint16_t nb_rx;
-	unsigned int queued;
-
-	while (!dp->force_quit) {
-		nb_rx = rte_eth_rx_burst(dp->port_id, lc->queue_id, pkts,
-					 GSP_MAX_PKT_BURST);
-		if (nb_rx == 0) {
-			uint64_t now_ns = gsp_dp_tsc_to_ns(rte_get_tsc_cycles());
-
-			gsp_idle(lc, now_ns + 1000000, now_ns);
-			continue;
-		}
-		gsp_idle_reset(lc);
-		queued = rte_ring_mp_enqueue_burst(dp->handoff_ring,
-						   (void **)pkts, nb_rx, NULL);
-		GSP_LSTAT_ADD(lc, rx_handoff, queued);
-		if (queued < nb_rx) {
-			GSP_LSTAT_ADD(lc, rx_handoff_full, nb_rx - queued);
-			rte_pktmbuf_free_bulk(&pkts[queued], nb_rx - queued);
-		}
-	}
 	return 0;
 }
 
@@ -116,6 +209,5 @@ gsp_lcore_main(__rte_unused void *arg)
 
 	if (!lc->enabled)
 		return 0;
-	return lc->is_proto ? gsp_proto_loop(&gsp_dp, lc) :
-		gsp_worker_loop(&gsp_dp, lc);
+	return gsp_loop(&gsp_dp, lc);
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * gossipd: a gossip membership node on a DPDK port.
+ * gossipd: a gossip membership node on a DPDK port, or many emulated ones.
  *
  *   gossipd [EAL options] -- --config FILE [--check-config]
+ *   gossipd [EAL options] -- --emulate N [--scenario ...] (docs/EMULATION.md)
  *
- * Setup only: configuration, EAL, rings, the gossip core, the port, the
- * control thread; then every lcore runs gsp_lcore_main until a signal or a
- * completed LEAVE.
+ * Setup only: configuration, EAL, rings, the vnodes (one on the port, or N
+ * behind the software switch), the control thread; then every lcore runs
+ * gsp_lcore_main until a signal, a completed LEAVE or the scenario's end.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,12 +42,24 @@ gsp_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 		"usage: %s [EAL options] -- --config FILE [--check-config]\n"
-		"  --config FILE    node configuration (docs/CONFIG.md)\n"
-		"  --check-config   validate FILE and exit (no EAL needed)\n"
-		"  --help           this text\n"
+		"       %s [EAL options] -- --emulate N [options]\n"
+		"  --config FILE      node configuration (docs/CONFIG.md)\n"
+		"  --check-config     validate FILE and exit (no EAL needed)\n"
+		"  --help             this text\n"
 		"EAL options name the port, e.g. --vdev "
-		"net_af_packet0,iface=eth1 or a PCI NIC; see README.md.\n",
-		prog);
+		"net_af_packet0,iface=eth1 or a PCI NIC; see README.md.\n"
+		"Many nodes in one process (docs/EMULATION.md), no port:\n"
+		"  --emulate N        host node1..nodeN behind a software switch\n"
+		"  --seeds S          nodes 1..S are the seeds (3, at most N)\n"
+		"  --interval-ms MS   gossip interval (100)\n"
+		"  --scenario NAME    join|disseminate|detect|steady (join)\n"
+		"  --json FILE        append the result record (else stdout)\n"
+		"  --max-seconds S    give up after S seconds, exit 1 (120)\n"
+		"  --duration S       steady: measured window (10)\n"
+		"  --seed X           run seed (1)\n"
+		"  --loss P           switch drops each frame with probability P (0)\n"
+		"  --config FILE is then optional: the other knobs\n",
+		prog, prog);
 }
 
 static void
@@ -74,21 +87,77 @@ gsp_realtime_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
 }
 
+static int
+gsp_opt_u32(const char *opt, const char *v, uint32_t min, uint32_t max,
+	    uint32_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || v[0] == '-' ||
+	    x < min || x > max) {
+		fprintf(stderr, "gossipd: --%s %s: expected an integer in "
+			"%u..%u\n", opt, v, min, max);
+		return -1;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int
+gsp_opt_double(const char *opt, const char *v, double min, double max,
+	       double *out)
+{
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(v, &end);
+	if (errno != 0 || end == v || *end != '\0' || !(x >= min) ||
+	    !(x <= max)) {
+		fprintf(stderr, "gossipd: --%s %s: expected a number in "
+			"%g..%g\n", opt, v, min, max);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
 /* Parses the options after "--"; returns 1 to exit 0, -1 to exit 2. */
 static int
 gsp_parse_app_args(int argc, char **argv, const char **config,
-		   bool *check_only)
+		   bool *check_only, struct gsp_emu_opts *emu)
 {
+	enum { O_EMULATE = 256, O_SEEDS, O_INTERVAL, O_SCENARIO, O_JSON,
+	       O_MAX_S, O_DURATION, O_SEED, O_LOSS };
 	static const struct option lgopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "emulate", required_argument, NULL, O_EMULATE },
+		{ "seeds", required_argument, NULL, O_SEEDS },
+		{ "interval-ms", required_argument, NULL, O_INTERVAL },
+		{ "scenario", required_argument, NULL, O_SCENARIO },
+		{ "json", required_argument, NULL, O_JSON },
+		{ "max-seconds", required_argument, NULL, O_MAX_S },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "loss", required_argument, NULL, O_LOSS },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
+	const char *emu_only = NULL;
+	bool seeds_set = false;
+	char *end;
+	int opt, rc = 0;
 
+	*emu = (struct gsp_emu_opts){ .seeds = 3, .max_s = 120,
+		.duration_s = 10, .seed = 1 };
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", lgopts, NULL)) != -1) {
+		if (opt >= O_SEEDS)
+			emu_only = lgopts[opt - O_EMULATE + 3].name;
 		switch (opt) {
 		case 'c':
 			*config = optarg;
@@ -99,17 +168,80 @@ gsp_parse_app_args(int argc, char **argv, const char **config,
 		case 'h':
 			gsp_usage(stdout, argv[0]);
 			return 1;
+		case O_EMULATE:
+			rc |= gsp_opt_u32("emulate", optarg, 1, GSP_MAX_VNODES,
+					  &emu->nodes);
+			break;
+		case O_SEEDS:
+			rc |= gsp_opt_u32("seeds", optarg, 1, GSP_SEEDS_MAX,
+					  &emu->seeds);
+			seeds_set = true;
+			break;
+		case O_INTERVAL:
+			rc |= gsp_opt_u32("interval-ms", optarg, 10, 60000,
+					  &emu->interval_ms);
+			break;
+		case O_SCENARIO:
+			emu->scenario = gsp_emu_parse_scenario(optarg);
+			if (emu->scenario < 0) {
+				fprintf(stderr, "gossipd: --scenario %s: "
+					"expected join, disseminate, detect "
+					"or steady\n", optarg);
+				rc = -1;
+			}
+			break;
+		case O_JSON:
+			emu->json = optarg;
+			break;
+		case O_MAX_S:
+			rc |= gsp_opt_double("max-seconds", optarg, 1, 86400,
+					     &emu->max_s);
+			break;
+		case O_DURATION:
+			rc |= gsp_opt_double("duration", optarg, 0.1, 86400,
+					     &emu->duration_s);
+			break;
+		case O_SEED:
+			errno = 0;
+			emu->seed = strtoull(optarg, &end, 0);
+			if (errno != 0 || end == optarg || *end != '\0') {
+				fprintf(stderr, "gossipd: --seed %s: expected "
+					"an integer\n", optarg);
+				rc = -1;
+			}
+			break;
+		case O_LOSS:
+			rc |= gsp_opt_double("loss", optarg, 0, 1, &emu->loss);
+			break;
 		default:
 			gsp_usage(stderr, argv[0]);
 			return -1;
 		}
 	}
+	if (rc != 0)
+		return -1;
 	if (optind < argc) {
 		fprintf(stderr, "gossipd: unexpected argument '%s'\n",
 			argv[optind]);
 		return -1;
 	}
-	if (*config == NULL) {
+	if (emu->nodes == 0 && emu_only != NULL) {
+		fprintf(stderr, "gossipd: --%s needs --emulate N\n", emu_only);
+		return -1;
+	}
+	if (!seeds_set && emu->seeds > emu->nodes && emu->nodes > 0)
+		emu->seeds = emu->nodes;
+	if (emu->nodes > 0 && emu->seeds > emu->nodes) {
+		fprintf(stderr, "gossipd: --seeds %u is more than the %u "
+			"nodes\n", emu->seeds, emu->nodes);
+		return -1;
+	}
+	if (emu->nodes > 0 && emu->nodes < 2 &&
+	    emu->scenario != 0) {
+		fprintf(stderr, "gossipd: --scenario needs at least 2 nodes\n");
+		return -1;
+	}
+	if (*config == NULL && (emu->nodes == 0 || *check_only)) {
 		fprintf(stderr, "gossipd: --config FILE is required\n");
 		gsp_usage(stderr, argv[0]);
 		return -1;
@@ -120,71 +252,80 @@ gsp_parse_app_args(int argc, char **argv, const char **config,
 static int
 gsp_setup_lcores(struct gsp_dp *dp)
 {
+	char name[RTE_RING_NAMESIZE];
 	unsigned int lcore;
 	uint16_t q = 0;
 
-	dp->proto_lcore = rte_get_main_lcore();
 	RTE_LCORE_FOREACH(lcore) {
 		struct gsp_lcore_conf *lc = &dp->lconf[lcore];
 
 		lc->enabled = true;
-		lc->is_proto = lcore == dp->proto_lcore;
-		lc->queue_id = q++;
+		/* in emulation no lcore has a port queue */
+		lc->has_queue = dp->has_port;
+		lc->queue_id = dp->has_port ? q++ : 0;
+		lc->burst = (uint16_t)RTE_MIN(dp->cfg->burst,
+					      (uint32_t)GSP_MAX_PKT_BURST);
+		lc->rng = dp->tsc_start ^ ((uint64_t)lcore << 32);
+		snprintf(name, sizeof(name), "gsp_cmd_%u", lcore);
+		lc->cmd_ring = rte_ring_create_elem(name, sizeof(struct gsp_cmd),
+				GSP_CMD_RING_SIZE,
+				(int)rte_lcore_to_socket_id(lcore),
+				RING_F_SC_DEQ);
+		if (lc->cmd_ring == NULL)
+			return -ENOMEM;
 	}
 	dp->nb_queues = q;
-	dp->cmd_ring = rte_ring_create_elem("gsp_cmd", sizeof(struct gsp_cmd),
-			GSP_CMD_RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
 	dp->event_ring = rte_ring_create_elem("gsp_event",
 			sizeof(struct gsp_event), GSP_EVENT_RING_SIZE,
 			(int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (dp->cmd_ring == NULL || dp->event_ring == NULL)
+	if (dp->event_ring == NULL)
 		return -ENOMEM;
-	if (dp->nb_queues > 1) {
-		dp->handoff_ring = rte_ring_create("gsp_handoff",
-				GSP_HANDOFF_RING_SIZE, (int)rte_socket_id(),
-				RING_F_SC_DEQ);
-		if (dp->handoff_ring == NULL)
-			return -ENOMEM;
-	}
 	return 0;
 }
 
+/* Normal mode: one vnode, bound to the port, on the main lcore. */
 static int
-gsp_setup_node(struct gsp_dp *dp, const struct gsp_config *cfg)
+gsp_setup_single(struct gsp_dp *dp, const struct gsp_config *cfg)
 {
-	struct gsp_node_params p = {
+	struct gsp_vnode_params p = {
+		.name = cfg->node_name,
 		.id = cfg->node_id,
 		.generation = gsp_realtime_us(),
-		.addr = cfg->addr,
+		.ip = cfg->addr.ip,
+		.netmask = cfg->prefix_len == 0 ? 0 :
+			~0u << (32 - cfg->prefix_len),
+		.gateway = cfg->gateway,
+		.port = cfg->addr.port,
 		.capacity = cfg->max_members,
-		.gossip_interval_ns = (uint64_t)cfg->interval_ms * 1000000u,
-		.fanout = cfg->fanout,
-		.phi_suspect = cfg->phi_suspect,
-		.phi_convict = cfg->phi_convict,
-		.forget_ns = (uint64_t)cfg->forget_s * 1000000000u,
-		.max_payload = (uint16_t)(cfg->mtu - 28),
-		.leave_rounds = cfg->leave_rounds,
+		.interval_ms = cfg->interval_ms,
 		.rng_seed = cfg->rng_seed != 0 ? cfg->rng_seed :
 			gsp_realtime_us() ^ ((uint64_t)getpid() << 32),
-		.io_ctx = &dp->lconf[dp->proto_lcore],
+		.seeds = cfg->seeds,
+		.n_seeds = cfg->n_seeds,
+		/* other queues' lcores hand frames over through its ring */
+		.ring_size = dp->nb_queues > 1 ? GSP_HANDOFF_RING_SIZE : 0,
 	};
-	int err;
+	struct gsp_vnode *vn;
+	int ret;
 
-	memcpy(p.cluster, cfg->cluster, sizeof(p.cluster));
-	memcpy(p.name, cfg->node_name, sizeof(p.name));
-	dp->node = gsp_node_create(&p, &err);
-	if (dp->node == NULL) {
+	ret = gsp_vnodes_alloc(dp, 1);
+	if (ret != 0)
+		return ret;
+	vn = &dp->vnodes[0];
+	ret = gsp_vnode_init(dp, vn, &p);
+	if (ret != 0) {
 		gsp_log(LOG_ERR, "cannot create the gossip node for %u members: "
-			"%s", cfg->max_members, strerror(-err));
-		return err;
+			"%s", cfg->max_members, strerror(-ret));
+		return ret;
 	}
-	for (unsigned int i = 0; i < cfg->n_app; i++)
-		if (gsp_node_set_app(dp->node, cfg->app_keys[i],
-				     cfg->app_values[i]) != 0)
-			gsp_log(LOG_WARNING, "[app] %s rejected",
-				cfg->app_keys[i]);
-	gsp_node_set_seeds(dp->node, cfg->seeds, cfg->n_seeds);
-	return 0;
+	ret = gsp_vnode_place(dp, vn, rte_get_main_lcore());
+	if (ret == 0)
+		ret = gsp_lcores_ready(dp);
+	if (ret != 0)
+		return ret;
+	dp->port_vnode = vn;
+	dp->ctrl_vnode = vn;
+	return gsp_port_init(dp, &vn->mac);
 }
 
 int
@@ -192,9 +333,11 @@ main(int argc, char **argv)
 {
 	const char *config = NULL;
 	bool check_only = false;
+	struct gsp_emu_opts emu;
 	char err[GSP_CONFIG_ERR_MAX];
 	char addr[32];
 	int eal_argc = argc, ret;
+	bool ctrl_started = false, port_up = false;
 	pthread_t ctrl_tid;
 
 	/* EAL options before "--", ours after, as DPDK's examples do; ours
@@ -213,18 +356,27 @@ main(int argc, char **argv)
 			app_argv[app_argc++] = argv[i];
 		app_argv[app_argc] = NULL;
 		ret = gsp_parse_app_args(app_argc, app_argv, &config,
-					 &check_only);
+					 &check_only, &emu);
 		if (ret != 0)
 			return ret > 0 ? 0 : 2;
 	}
-	if (gsp_config_load(config, &gsp_cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "gossipd: %s\n", err);
-		return 1;
+	if (config != NULL) {
+		if (gsp_config_load(config, &gsp_cfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "gossipd: %s\n", err);
+			return 1;
+		}
+	} else {
+		/* emulation without a file: defaults, quieter log */
+		gsp_config_defaults(&gsp_cfg);
+		gsp_cfg.log_level = LOG_NOTICE;
 	}
 	if (check_only) {
 		printf("gossipd: %s: configuration OK\n", config);
 		return 0;
 	}
+	/* the emulated cluster's rounds are --interval-ms's, not the file's */
+	if (emu.nodes > 0 && emu.interval_ms == 0)
+		emu.interval_ms = 100;
 	gsp_log_set_level(gsp_cfg.log_level);
 
 	ret = rte_eal_init(eal_argc, argv);
@@ -237,61 +389,77 @@ main(int argc, char **argv)
 	signal(SIGTERM, gsp_signal);
 
 	gsp_dp.cfg = &gsp_cfg;
+	gsp_dp.has_port = emu.nodes == 0;
 	gsp_dp.port_id = gsp_cfg.port_id;
-	gsp_dp.ip = gsp_cfg.addr.ip;
-	gsp_dp.netmask = gsp_cfg.prefix_len == 0 ? 0 :
-		~0u << (32 - gsp_cfg.prefix_len);
 	gsp_dp.tsc_hz = rte_get_tsc_hz();
 	gsp_dp.tsc_start = rte_get_tsc_cycles();
 
 	ret = gsp_setup_lcores(&gsp_dp);
 	if (ret != 0) {
 		gsp_log(LOG_ERR, "cannot create rings: %s", strerror(-ret));
-		goto out_eal;
+		goto out;
 	}
-	/* one ARP entry per possible peer on the segment, within reason */
-	gsp_dp.arp = gsp_arp_create(gsp_cfg.max_members < 64 ? 64 :
-				    RTE_MIN(gsp_cfg.max_members, 65536u));
-	if (gsp_dp.arp == NULL) {
-		gsp_log(LOG_ERR, "cannot create the ARP cache");
-		ret = -ENOMEM;
-		goto out_eal;
+	if (emu.nodes > 0) {
+		ret = gsp_emu_setup(&gsp_dp, &gsp_cfg, &emu);
+		if (ret != 0) {
+			gsp_log(LOG_ERR, "emulation: setup failed: %s (more "
+				"memory: -m)", strerror(-ret));
+			goto out;
+		}
+	} else {
+		ret = gsp_setup_single(&gsp_dp, &gsp_cfg);
+		if (ret != 0)
+			goto out;
+		port_up = true;
 	}
-	ret = gsp_setup_node(&gsp_dp, &gsp_cfg);
-	if (ret != 0)
-		goto out_eal;
-	ret = gsp_port_init(&gsp_dp);
-	if (ret != 0)
-		goto out_node;
 
 	ret = rte_ctrl_thread_create(&ctrl_tid, "gsp-ctrl", NULL,
 				     gsp_ctrl_thread, &gsp_cfg);
 	if (ret != 0) {
 		gsp_log(LOG_ERR, "cannot start the control thread: %s",
 			strerror(ret));
-		goto out_port;
+		ret = -ret;
+		goto out;
 	}
-	gsp_format_addr(&gsp_cfg.addr, addr, sizeof(addr));
-	gsp_log(LOG_NOTICE, "node %s (id 0x%016" PRIx64 ", generation %" PRIu64
-		") of cluster %s at %s: %u lcore(s), %zu bytes per member, "
-		"capacity %u", gsp_cfg.node_name, gsp_node_id(gsp_dp.node),
-		gsp_node_generation(gsp_dp.node), gsp_cfg.cluster, addr,
-		gsp_dp.nb_queues, gsp_node_bytes_per_member(),
-		gsp_cfg.max_members);
+	ctrl_started = true;
+	if (emu.nodes > 0) {
+		ret = gsp_emu_start(&gsp_dp);
+		if (ret != 0) {
+			gsp_dp.force_quit = true;
+			goto out;
+		}
+	} else {
+		gsp_format_addr(&gsp_cfg.addr, addr, sizeof(addr));
+		gsp_log(LOG_NOTICE, "node %s (id 0x%016" PRIx64 ", generation %"
+			PRIu64 ") of cluster %s at %s: %u lcore(s), %zu bytes "
+			"per member, capacity %u", gsp_cfg.node_name,
+			gsp_node_id(gsp_dp.vnodes[0].node),
+			gsp_node_generation(gsp_dp.vnodes[0].node),
+			gsp_cfg.cluster, addr, gsp_dp.nb_queues,
+			gsp_node_bytes_per_member(), gsp_cfg.max_members);
+	}
 
 	rte_eal_mp_remote_launch(gsp_lcore_main, NULL, CALL_MAIN);
 	rte_eal_mp_wait_lcore();
+	if (emu.nodes == 0)
+		gsp_log(LOG_NOTICE, "node %s stopped%s", gsp_cfg.node_name,
+			gsp_node_leave_done(gsp_dp.vnodes[0].node) ?
+			" after leaving" : "");
+out:
 	gsp_dp.force_quit = true;
-	pthread_join(ctrl_tid, NULL);
-	ret = gsp_ctrl_status;
-	gsp_log(LOG_NOTICE, "node %s stopped%s", gsp_cfg.node_name,
-		gsp_node_leave_done(gsp_dp.node) ? " after leaving" : "");
-out_port:
-	gsp_port_close(&gsp_dp);
-out_node:
-	gsp_node_destroy(gsp_dp.node);
-out_eal:
-	gsp_arp_destroy(gsp_dp.arp);
+	if (ctrl_started) {
+		pthread_join(ctrl_tid, NULL);
+		if (ret == 0)
+			ret = gsp_ctrl_status;
+	}
+	/* the scenario's verdict: 0 done, 1 timed out (record written) */
+	if (gsp_dp.emu != NULL && gsp_emu_finish(&gsp_dp) != 0)
+		ret = -1;
+	if (port_up)
+		gsp_port_close(&gsp_dp);
+	gsp_vnodes_free(&gsp_dp);
+	gsp_switch_destroy(gsp_dp.sw);
+	gsp_emu_free(&gsp_dp);
 	rte_eal_cleanup();
 	return ret == 0 ? 0 : 1;
 }

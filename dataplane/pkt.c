@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Ethernet/IPv4/UDP in and out. Every header field is bounds-checked
- * against the frame before use; anything that is not a well-formed UDP
- * datagram to our address and port is counted and dropped.
+ * Ethernet/IPv4/UDP in and out, per vnode. Every header field is
+ * bounds-checked against the frame before use; anything that is not a
+ * well-formed UDP datagram to the vnode's address and port is counted and
+ * dropped. Frames leave through the lcore's tx buffer to the port's tx
+ * queue or, in emulation, to the software switch.
  */
 #include <string.h>
 
@@ -22,6 +24,11 @@ gsp_tx_flush(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 
 	if (lc->tx_len == 0)
 		return;
+	if (dp->sw != NULL) {
+		gsp_switch_tx(dp, lc, lc->tx_buf, lc->tx_len);
+		lc->tx_len = 0;
+		return;
+	}
 	sent = rte_eth_tx_burst(dp->port_id, lc->queue_id, lc->tx_buf,
 				lc->tx_len);
 	if (unlikely(sent < lc->tx_len)) {
@@ -32,10 +39,15 @@ gsp_tx_flush(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 }
 
 void
-gsp_tx_enqueue(struct gsp_dp *dp, struct gsp_lcore_conf *lc, struct rte_mbuf *m)
+gsp_tx_enqueue(struct gsp_dp *dp, struct gsp_vnode *vn, struct rte_mbuf *m)
 {
+	struct gsp_lcore_conf *lc = vn->lc;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+
 	GSP_LSTAT_ADD(lc, tx_packets, 1);
-	GSP_LSTAT_ADD(lc, tx_bytes, rte_pktmbuf_pkt_len(m));
+	GSP_LSTAT_ADD(lc, tx_bytes, len);
+	GSP_VSTAT_ADD(vn, tx_packets, 1);
+	GSP_VSTAT_ADD(vn, tx_bytes, len);
 	lc->tx_buf[lc->tx_len++] = m;
 	if (lc->tx_len == GSP_MAX_PKT_BURST)
 		gsp_tx_flush(dp, lc);
@@ -46,7 +58,7 @@ void
 gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
 	    uint16_t len)
 {
-	struct gsp_lcore_conf *lc = io_ctx;
+	struct gsp_vnode *vn = io_ctx;
 	struct gsp_dp *dp = &gsp_dp;
 	const struct rte_ether_addr *dmac;
 	struct rte_ether_hdr *eth;
@@ -57,50 +69,53 @@ gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
 	uint64_t now_ns = gsp_dp_tsc_to_ns(rte_get_tsc_cycles());
 	uint16_t frame_len = sizeof(*eth) + sizeof(*ip) + sizeof(*udp) + len;
 
-	if (dst->ip == dp->ip && dst->port == dp->cfg->addr.port)
+	if (dst->ip == vn->ip && dst->port == vn->port)
 		return;
-	if ((dst->ip & dp->netmask) != (dp->ip & dp->netmask) &&
-	    dp->cfg->gateway != 0)
-		next_hop = dp->cfg->gateway;
-	dmac = gsp_arp_resolve(dp, lc, next_hop, now_ns);
-	if (dmac == NULL) {
-		GSP_LSTAT_ADD(lc, tx_no_arp, 1);
-		return;
-	}
+	if ((dst->ip & vn->netmask) != (vn->ip & vn->netmask) &&
+	    vn->gateway != 0)
+		next_hop = vn->gateway;
+	dmac = gsp_arp_resolve(dp, vn, next_hop, now_ns);
 	m = rte_pktmbuf_alloc(dp->pool);
 	if (unlikely(m == NULL || rte_pktmbuf_tailroom(m) < frame_len)) {
 		rte_pktmbuf_free(m);
-		GSP_LSTAT_ADD(lc, tx_dropped, 1);
+		GSP_LSTAT_ADD(vn->lc, tx_dropped, 1);
+		GSP_VSTAT_ADD(vn, tx_dropped, 1);
 		return;
 	}
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, frame_len);
 	ip = (struct rte_ipv4_hdr *)(eth + 1);
 	udp = (struct rte_udp_hdr *)(ip + 1);
 
-	rte_ether_addr_copy(dmac, &eth->dst_addr);
-	rte_ether_addr_copy(&dp->mac, &eth->src_addr);
+	if (dmac != NULL)
+		rte_ether_addr_copy(dmac, &eth->dst_addr);
+	else
+		memset(&eth->dst_addr, 0, sizeof(eth->dst_addr));
+	rte_ether_addr_copy(&vn->mac, &eth->src_addr);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->type_of_service = 0;
 	ip->total_length = rte_cpu_to_be_16(frame_len - sizeof(*eth));
-	ip->packet_id = rte_cpu_to_be_16(lc->ip_id++);
+	ip->packet_id = rte_cpu_to_be_16(vn->lc->ip_id++);
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = GSP_IP_TTL;
 	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(dp->ip);
+	ip->src_addr = rte_cpu_to_be_32(vn->ip);
 	ip->dst_addr = rte_cpu_to_be_32(dst->ip);
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 
-	udp->src_port = rte_cpu_to_be_16(dp->cfg->addr.port);
+	udp->src_port = rte_cpu_to_be_16(vn->port);
 	udp->dst_port = rte_cpu_to_be_16(dst->port);
 	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + len);
 	udp->dgram_cksum = 0;
 	rte_memcpy(udp + 1, payload, len);
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 
-	gsp_tx_enqueue(dp, lc, m);
+	if (dmac != NULL)
+		gsp_tx_enqueue(dp, vn, m);
+	else	/* first contact: leaves when the ARP reply comes */
+		gsp_arp_hold(dp, vn, m, next_hop, now_ns);
 }
 
 static void
@@ -111,9 +126,10 @@ gsp_parse_error(struct gsp_lcore_conf *lc)
 
 /* Parses one frame (contiguous) and hands a gossip payload to the core. */
 static void
-gsp_frame_process(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 		  const uint8_t *frame, uint32_t len, uint64_t now_ns)
 {
+	struct gsp_lcore_conf *lc = vn->lc;
 	const struct rte_ether_hdr *eth = (const void *)frame;
 	const struct rte_ipv4_hdr *ip;
 	const struct rte_udp_hdr *udp;
@@ -127,7 +143,7 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	}
 	type = rte_be_to_cpu_16(eth->ether_type);
 	if (type == RTE_ETHER_TYPE_ARP) {
-		gsp_arp_input(dp, lc, frame, len, now_ns);
+		gsp_arp_input(dp, vn, frame, len, now_ns);
 		return;
 	}
 	if (type != RTE_ETHER_TYPE_IPV4) {
@@ -149,7 +165,7 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		gsp_parse_error(lc);
 		return;
 	}
-	if (rte_be_to_cpu_32(ip->dst_addr) != dp->ip ||
+	if (rte_be_to_cpu_32(ip->dst_addr) != vn->ip ||
 	    ip->next_proto_id != IPPROTO_UDP) {
 		GSP_LSTAT_ADD(lc, rx_not_gossip, 1);
 		return;
@@ -170,7 +186,7 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		gsp_parse_error(lc);
 		return;
 	}
-	if (rte_be_to_cpu_16(udp->dst_port) != dp->cfg->addr.port) {
+	if (rte_be_to_cpu_16(udp->dst_port) != vn->port) {
 		GSP_LSTAT_ADD(lc, rx_not_gossip, 1);
 		return;
 	}
@@ -180,23 +196,26 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		return;
 	}
 	src_ip = rte_be_to_cpu_32(ip->src_addr);
-	if ((src_ip & dp->netmask) == (dp->ip & dp->netmask))
-		gsp_arp_learn(dp, src_ip, &eth->src_addr, now_ns);
+	if ((src_ip & vn->netmask) == (vn->ip & vn->netmask))
+		gsp_arp_learn(dp, vn, src_ip, &eth->src_addr, now_ns);
 	src.ip = src_ip;
 	src.port = rte_be_to_cpu_16(udp->src_port);
-	gsp_node_rx(dp->node, &src, (const uint8_t *)(udp + 1),
+	gsp_node_rx(vn->node, &src, (const uint8_t *)(udp + 1),
 		    (uint16_t)(udp_len - sizeof(*udp)), now_ns);
 }
 
 void
-gsp_pkt_process(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
-		struct rte_mbuf *m, uint64_t now_ns)
+gsp_pkt_process(struct gsp_dp *dp, struct gsp_vnode *vn, struct rte_mbuf *m,
+		uint64_t now_ns)
 {
+	struct gsp_lcore_conf *lc = vn->lc;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	const uint8_t *frame;
 
 	GSP_LSTAT_ADD(lc, rx_packets, 1);
 	GSP_LSTAT_ADD(lc, rx_bytes, len);
+	GSP_VSTAT_ADD(vn, rx_packets, 1);
+	GSP_VSTAT_ADD(vn, rx_bytes, len);
 	if (likely(m->nb_segs == 1)) {
 		frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	} else if (len <= sizeof(lc->frame)) {
@@ -207,6 +226,6 @@ gsp_pkt_process(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		return;
 	}
 	if (frame != NULL)
-		gsp_frame_process(dp, lc, frame, len, now_ns);
+		gsp_frame_process(dp, vn, frame, len, now_ns);
 	rte_pktmbuf_free(m);
 }

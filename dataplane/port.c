@@ -9,14 +9,34 @@
 #include "gossipd.h"
 #include "gsp_log.h"
 
+/* One pool for the process: every vnode's frames, rx and tx. */
 int
-gsp_port_init(struct gsp_dp *dp)
+gsp_pool_create(struct gsp_dp *dp, uint32_t n_mbufs, int socket)
+{
+	/* room for the largest frame the MTU allows in one segment */
+	uint32_t data_room = RTE_PKTMBUF_HEADROOM + dp->cfg->mtu +
+		RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+
+	if (data_room < RTE_MBUF_DEFAULT_BUF_SIZE)
+		data_room = RTE_MBUF_DEFAULT_BUF_SIZE;
+	dp->pool = rte_pktmbuf_pool_create("gsp_mbuf", n_mbufs,
+			GSP_MEMPOOL_CACHE, 0, (uint16_t)data_room, socket);
+	if (dp->pool == NULL) {
+		gsp_log(LOG_ERR, "cannot create mbuf pool of %u mbufs: %s "
+			"(more memory: -m, or fewer [dataplane] mbufs)",
+			n_mbufs, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t port = dp->port_id;
 	uint16_t nb_rxd = GSP_RX_DESC, nb_txd = GSP_TX_DESC;
-	uint32_t data_room;
 	int ret;
 
 	if (!rte_eth_dev_is_valid_port(port)) {
@@ -37,21 +57,11 @@ gsp_port_init(struct gsp_dp *dp)
 			dp->nb_queues);
 		return -EINVAL;
 	}
-	/* room for the largest frame the MTU allows in one segment */
-	data_room = RTE_PKTMBUF_HEADROOM + dp->cfg->mtu + RTE_ETHER_HDR_LEN +
-		RTE_ETHER_CRC_LEN;
-	if (data_room < RTE_MBUF_DEFAULT_BUF_SIZE)
-		data_room = RTE_MBUF_DEFAULT_BUF_SIZE;
-	dp->pool = rte_pktmbuf_pool_create("gsp_mbuf", dp->cfg->mbufs,
-			GSP_MEMPOOL_CACHE, 0, (uint16_t)data_room,
+	ret = gsp_pool_create(dp, dp->cfg->mbufs,
 			rte_eth_dev_socket_id(port) < 0 ? (int)rte_socket_id() :
 			rte_eth_dev_socket_id(port));
-	if (dp->pool == NULL) {
-		gsp_log(LOG_ERR, "cannot create mbuf pool of %u mbufs: %s "
-			"(more memory: -m, or fewer [dataplane] mbufs)",
-			dp->cfg->mbufs, rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
+	if (ret != 0)
+		return ret;
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 	ret = rte_eth_dev_configure(port, dp->nb_queues, dp->nb_queues, &conf);
@@ -78,7 +88,7 @@ gsp_port_init(struct gsp_dp *dp)
 	if (ret != 0)
 		gsp_log(LOG_WARNING, "port %u: cannot set MTU %u (%s); keeping "
 			"the device's", port, dp->cfg->mtu, strerror(-ret));
-	ret = rte_eth_macaddr_get(port, &dp->mac);
+	ret = rte_eth_macaddr_get(port, mac);
 	if (ret != 0)
 		return ret;
 	ret = rte_eth_dev_start(port);
@@ -88,7 +98,7 @@ gsp_port_init(struct gsp_dp *dp)
 	}
 	gsp_log(LOG_INFO, "port %u (%s) up: mac " RTE_ETHER_ADDR_PRT_FMT
 		", %u queue pair(s), %u rx / %u tx descriptors", port,
-		info.driver_name, RTE_ETHER_ADDR_BYTES(&dp->mac),
+		info.driver_name, RTE_ETHER_ADDR_BYTES(mac),
 		dp->nb_queues, nb_rxd, nb_txd);
 	return 0;
 }
