@@ -782,7 +782,7 @@ static const struct ctl_counter ctl_lcore_fields[] = {
 
 #define CTL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* the last named core reason; later slots only shown when non-zero */
-#define CTL_NAMED_DROPS 10
+#define CTL_NAMED_DROPS 11
 
 static uint64_t
 ctl_field(const void *base, size_t off)

@@ -363,7 +363,7 @@ gsp_sv_drop_reason_name(unsigned int reason)
 	static const char *const names[GSP_SV_DROP_REASONS] = {
 		"ok", "truncated", "bad_magic", "bad_version", "bad_length",
 		"bad_type", "wrong_cluster", "bad_count", "bad_entry", "self",
-		"reason10", "reason11", "reason12", "reason13", "reason14",
+		"nomem", "reason11", "reason12", "reason13", "reason14",
 		"reason15",
 	};
 	static __thread char buf[24];

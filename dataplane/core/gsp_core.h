@@ -102,6 +102,7 @@ enum gsp_rx_err {
 	GSP_RX_BAD_COUNT,	/* entry count impossible for the length */
 	GSP_RX_BAD_ENTRY,	/* malformed member/app record */
 	GSP_RX_SELF,		/* claims to come from our own id */
+	GSP_RX_NOMEM,		/* no scratch memory for this thread */
 	GSP_RX_ERR_MAX,
 };
 

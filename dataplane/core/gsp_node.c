@@ -85,6 +85,7 @@ struct gsp_node {
 	uint64_t rng;
 	struct gsp_node_counters ctr;
 	uint32_t cnt[4];		/* members by state, self included */
+	double lateness;		/* our rounds' real/configured interval */
 	uint32_t sweep_cursor;		/* next slot the detector evaluates */
 
 	/* digest buckets: singly linked lists of slots by id prefix */
@@ -119,28 +120,34 @@ struct gsp_scratch {
 
 static __thread struct gsp_scratch gsp_tls;
 
+/* NULL when memory is short: the caller drops the packet (counted). */
 static struct gsp_scratch *
 gsp_scratch_get(uint32_t send_cap)
 {
 	struct gsp_scratch *s = &gsp_tls;
 	uint32_t max_digests = gsp_wire_max_digests(GSP_RX_MAX);
 
-	if (s->rx_digests == NULL) {
-		/* once per thread; freed at exit */
+	if (s->rx_states == NULL) {
+		/* once per thread, kept for the thread's life */
+		free(s->rx_digests);
+		free(s->sorted);
+		free(s->requests);
 		s->rx_digests = calloc(max_digests, sizeof(*s->rx_digests));
 		s->sorted = calloc(max_digests, sizeof(*s->sorted));
 		s->requests = calloc(max_digests, sizeof(*s->requests));
-		s->rx_states = calloc(gsp_wire_max_states(GSP_RX_MAX),
-				      sizeof(*s->rx_states));
-		if (s->rx_digests == NULL || s->sorted == NULL ||
-		    s->requests == NULL || s->rx_states == NULL)
-			abort();
+		if (s->rx_digests != NULL && s->sorted != NULL &&
+		    s->requests != NULL)
+			s->rx_states = calloc(gsp_wire_max_states(GSP_RX_MAX),
+					      sizeof(*s->rx_states));
+		if (s->rx_states == NULL)
+			return NULL;
 	}
 	if (s->send_cap < send_cap) {
+		/* only when a thread first serves a larger table */
 		uint32_t *p = realloc(s->send_slots, send_cap * sizeof(*p));
 
 		if (p == NULL)
-			abort();
+			return NULL;
 		s->send_slots = p;
 		s->send_cap = send_cap;
 	}
@@ -242,6 +249,17 @@ gsp_rec(struct gsp_node *n, uint32_t slot)
 	return gsp_table_rec(n->table, slot);
 }
 
+/* Names in the arena are NUL-terminated and shorter than GSP_NAME_MAX; a
+ * plain copy keeps formatting off the per-member paths. */
+static void
+gsp_copy_name(char dst[GSP_NAME_MAX], const char *src)
+{
+	size_t len = strnlen(src, GSP_NAME_MAX - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 static void
 gsp_emit_event(struct gsp_node *n, uint8_t type, const struct gsp_member_rec *r,
 	       uint8_t old_state)
@@ -254,7 +272,7 @@ gsp_emit_event(struct gsp_node *n, uint8_t type, const struct gsp_member_rec *r,
 		.generation = r->generation,
 	};
 
-	snprintf(ev.name, sizeof(ev.name), "%s", gsp_table_name(n->table, r));
+	gsp_copy_name(ev.name, gsp_table_name(n->table, r));
 	gsp_io_event(n->p.io_ctx, &ev);
 }
 
@@ -273,7 +291,7 @@ gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 	st->status = r->state == GSP_STATE_LEFT ? GSP_WIRE_STATUS_LEFT :
 		GSP_WIRE_STATUS_NORMAL;
 	st->app_count = app != NULL ? r->app_count : 0;
-	snprintf(st->name, sizeof(st->name), "%s", gsp_table_name(n->table, r));
+	gsp_copy_name(st->name, gsp_table_name(n->table, r));
 	if (st->app_count != 0)
 		memcpy(st->app, app, sizeof(st->app[0]) * st->app_count);
 }
@@ -445,6 +463,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->id = p->id != 0 ? p->id : gsp_id_from_name(n->p.name);
 	n->cluster_hash = gsp_cluster_hash(n->p.cluster);
 	n->rng = p->rng_seed ^ n->id;
+	n->lateness = 1.0;
 	n->table = gsp_table_create(n->p.name, p->capacity);
 	if (n->table == NULL)
 		goto fail;
@@ -460,6 +479,8 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	    n->rumor_of == NULL || n->tx == NULL)
 		goto fail;
 	memset(n->bucket_head, 0xff, n->n_buckets * sizeof(*n->bucket_head));
+	if (gsp_scratch_get(n_slots) == NULL)
+		goto fail;
 
 	slot = gsp_table_insert(n->table, n->id);
 	if (slot < 0)
@@ -812,6 +833,10 @@ gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 	struct gsp_wire_msg m;
 	int rc;
 
+	if (s == NULL) {
+		GSP_CTR_INC(n->ctr.rx_drop[GSP_RX_NOMEM]);
+		return;
+	}
 	rc = gsp_wire_decode(payload, len, n->cluster_hash, &m, s->rx_digests,
 			     s->rx_states);
 	if (rc == GSP_RX_OK && m.hdr.sender_id == n->id)
@@ -975,8 +1000,11 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 	uint32_t hw = gsp_table_slot_count(n->table);
 	uint32_t budget = hw / GSP_SWEEP_ROUNDS;
 	/* no member's heartbeat can be expected faster than our windows
-	 * come round to it */
-	uint64_t floor_ns = gsp_expected_interval(n) / 2;
+	 * come round to it, nor faster than our own late rounds let us see
+	 * it (local health, as Lifeguard: an overloaded node stretches its
+	 * own patience instead of accusing its peers) */
+	uint64_t floor_ns = (uint64_t)(gsp_expected_interval(n) / 2 *
+				       n->lateness);
 
 	if (budget < GSP_SWEEP_MIN)
 		budget = GSP_SWEEP_MIN;
@@ -1173,6 +1201,12 @@ gsp_node_tick(struct gsp_node *n, uint64_t now_ns)
 		for (uint32_t slot = 0; slot < hw; slot++)
 			if (gsp_rec(n, slot)->id != 0)
 				gsp_phi_shift(&n->fd[slot], stall);
+	}
+	if (n->started) {
+		double late = (double)(now_ns - n->last_round_ns) / interval;
+
+		late = late < 1.0 ? 1.0 : late > 5.0 ? 5.0 : late;
+		n->lateness = 0.75 * n->lateness + 0.25 * late;
 	}
 	n->started = true;
 	n->last_round_ns = now_ns;

@@ -54,6 +54,7 @@ gsp_rx_err_name(unsigned int err)
 		[GSP_RX_BAD_COUNT] = "bad_count",
 		[GSP_RX_BAD_ENTRY] = "bad_entry",
 		[GSP_RX_SELF] = "self",
+		[GSP_RX_NOMEM] = "nomem",
 	};
 
 	return err < GSP_RX_ERR_MAX ? names[err] : "unknown";

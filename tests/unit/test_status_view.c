@@ -629,13 +629,14 @@ test_names(void **state)
 	static const char *const drops[] = {
 		"ok", "truncated", "bad_magic", "bad_version", "bad_length",
 		"bad_type", "wrong_cluster", "bad_count", "bad_entry", "self",
+		"nomem",
 	};
 	char buf[128];
 
 	(void)state;
 	for (unsigned int i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
 		assert_string_equal(gsp_sv_drop_reason_name(i), drops[i]);
-	assert_string_equal(gsp_sv_drop_reason_name(10), "reason10");
+	assert_string_equal(gsp_sv_drop_reason_name(11), "reason11");
 	assert_string_equal(gsp_sv_drop_reason_name(15), "reason15");
 	assert_string_equal(gsp_sv_drop_reason_name(99), "reason99");
 	assert_string_equal(gsp_sv_state_name(GSP_SV_ALIVE), "alive");
