@@ -5,6 +5,9 @@
 #   make build   meson setup (once) + ninja
 #   make test    unit tests (meson) + integration tests (pytest), one summary
 #   make demo    5-node local cluster: converge, kill, detect, restart
+#   make bench-converge   convergence benchmark (simulator + emulation):
+#                results/converge.{json,csv} and PNG plots; pass options
+#                with BENCH_ARGS, e.g. make bench-converge BENCH_ARGS=--quick
 #   make clean   stop a cluster left by scripts/cluster, remove build/ run/
 
 BUILD ?= build
@@ -13,11 +16,11 @@ PYTHON := /usr/bin/python3
 DEPS := meson ninja-build pkg-config gcc g++ libdpdk-dev dpdk libnuma-dev \
 	libinih-dev libjansson-dev libc-ares-dev libsodium-dev libcmocka-dev \
 	libbenchmark-dev python3 python3-pytest python3-scapy dnsmasq-base \
-	iproute2 procps
+	iproute2 procps python3-matplotlib
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test demo bench-converge clean
 
 all: build
 
@@ -48,6 +51,9 @@ test: build
 
 demo: build
 	scripts/demo --build $(BUILD)
+
+bench-converge: build
+	$(PYTHON) scripts/bench-converge --build $(BUILD) $(BENCH_ARGS)
 
 clean:
 	-@[ ! -f run/cluster/state.json ] || $(PYTHON) scripts/cluster down
