@@ -357,38 +357,6 @@ gsp_cfg_parse_u64(const char *s, uint64_t *out)
 }
 
 static int
-gsp_cfg_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
-gsp_cfg_parse_double(const char *s, double min, double max, double *out)
-{
-	double v;
-	char *end;
-
-	if (!isdigit((unsigned char)s[0]) && s[0] != '.')
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
 gsp_cfg_parse_ip(const char *s, uint32_t *out)
 {
 	struct in_addr in;
@@ -419,7 +387,7 @@ gsp_cfg_parse_endpoint(const char *s, uint16_t default_port,
 	if (gsp_cfg_parse_ip(ip, &out->ip) != 0)
 		return -1;
 	if (colon != NULL &&
-	    gsp_cfg_parse_uint(colon + 1, 1, 65535, &port) != 0)
+	    gsp_parse_u64(colon + 1, 1, 65535, &port) != 0)
 		return -2;
 	out->port = (uint16_t)port;
 	if (has_port != NULL)
@@ -689,7 +657,7 @@ gsp_cfg_set(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
 	case GSP_T_U8:
 	case GSP_T_U16:
 	case GSP_T_U32:
-		if (gsp_cfg_parse_uint(value, k->min, k->max, &u) != 0) {
+		if (gsp_parse_u64(value, k->min, k->max, &u) != 0) {
 			gsp_cfg_key_err(c, k->section, k->name,
 					"must be an integer in %llu..%llu, got \"%s\"",
 					(unsigned long long)k->min,
@@ -714,7 +682,7 @@ gsp_cfg_set(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
 		*(uint64_t *)dst = u;
 		return 0;
 	case GSP_T_DOUBLE:
-		if (gsp_cfg_parse_double(value, k->dmin, k->dmax, &d) != 0) {
+		if (gsp_parse_double(value, k->dmin, k->dmax, &d) != 0) {
 			gsp_cfg_key_err(c, k->section, k->name,
 					"must be a number in %g..%g, got \"%s\"",
 					k->dmin, k->dmax,

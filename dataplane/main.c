@@ -30,6 +30,7 @@
 
 #include "gossipd.h"
 #include "gsp_ctrl.h"
+#include "gsp_util.h"
 #include "gsp_log.h"
 
 struct gsp_dp gsp_dp;
@@ -91,13 +92,9 @@ static int
 gsp_opt_u32(const char *opt, const char *v, uint32_t min, uint32_t max,
 	    uint32_t *out)
 {
-	char *end;
-	unsigned long long x;
+	uint64_t x;
 
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || v[0] == '-' ||
-	    x < min || x > max) {
+	if (gsp_parse_u64(v, min, max, &x) != 0) {
 		fprintf(stderr, "gossipd: --%s %s: expected an integer in "
 			"%u..%u\n", opt, v, min, max);
 		return -1;
@@ -110,18 +107,11 @@ static int
 gsp_opt_double(const char *opt, const char *v, double min, double max,
 	       double *out)
 {
-	char *end;
-	double x;
-
-	errno = 0;
-	x = strtod(v, &end);
-	if (errno != 0 || end == v || *end != '\0' || !(x >= min) ||
-	    !(x <= max)) {
+	if (gsp_parse_double(v, min, max, out) != 0) {
 		fprintf(stderr, "gossipd: --%s %s: expected a number in "
 			"%g..%g\n", opt, v, min, max);
 		return -1;
 	}
-	*out = x;
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include <rte_malloc.h>
 
 #include "gossipd.h"
+#include "gsp_util.h"
 
 #define GSP_SW_PORTS 65536
 
@@ -66,17 +67,6 @@ gsp_switch_attach(struct gsp_switch *sw, struct gsp_vnode *vn)
 		return -EINVAL;
 	sw->port[host] = vn;
 	return 0;
-}
-
-/* splitmix64: the loss decision, per transmitting lcore */
-static inline uint64_t
-gsp_switch_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
 }
 
 static struct gsp_vnode *
@@ -159,7 +149,7 @@ gsp_switch_port(const struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 			lc->sw.unknown_dropped++;
 	}
 	if (dst != NULL && sw->loss_thresh != 0 &&
-	    gsp_switch_rand(&lc->rng) < sw->loss_thresh) {
+	    gsp_rand(&lc->rng) < sw->loss_thresh) {
 		lc->sw.lost++;
 		dst = NULL;
 	}

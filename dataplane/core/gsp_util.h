@@ -93,4 +93,10 @@ gsp_name_char_ok(char c)
 		(c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 }
 
+/* Whole-string decimal integer (no sign, no spaces) in [min, max]; 0 or -1.
+ * Shared by the config file, gossipd's and gossip-sim's options. */
+int gsp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Whole-string finite number in [min, max]; 0 or -1. */
+int gsp_parse_double(const char *s, double min, double max, double *out);
+
 #endif /* GSP_UTIL_H */

@@ -22,6 +22,7 @@
 #include "gsp_core.h"
 #include "gsp_sim.h"
 #include "gsp_sim_heap.h"
+#include "gsp_util.h"
 #include "gsp_wire.h"
 
 #define NS_PER_S 1000000000ull
@@ -397,6 +398,8 @@ gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
 	}
 }
 
+static void gsp_sim_check_stop(struct gsp_sim *s);
+
 /* one bit per (observer, member) pair: N^2 bits, 1/1500 of the tables */
 static void
 gsp_sim_fp_note(struct gsp_sim *s, uint32_t obs, uint32_t mem)
@@ -433,11 +436,7 @@ gsp_io_event(void *io_ctx, const struct gsp_event *ev)
 			sn->detected = true;
 			if (s->n_detected++ == 0)
 				s->first_detect_t = s->now;
-			if (s->stop_on == GSP_SIM_STOP_DETECTED &&
-			    s->n_detected >= s->n_up) {
-				s->stop = true;
-				s->stop_t = s->now;
-			}
+			gsp_sim_check_stop(s);
 		}
 		return;
 	}
@@ -1419,13 +1418,9 @@ static int
 gsp_sim_parse_u32(const char *arg, const char *name, uint32_t lo, uint32_t hi,
 		  uint32_t *out)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(arg, &end, 0);
-	if (errno != 0 || *end != '\0' || end == arg || arg[0] == '-' ||
-	    v < lo || v > hi) {
+	if (gsp_parse_u64(arg, lo, hi, &v) != 0) {
 		fprintf(stderr, "gossip-sim: %s must be in [%u, %u]: '%s'\n",
 			name, lo, hi, arg);
 		return -1;
@@ -1438,18 +1433,11 @@ static int
 gsp_sim_parse_f(const char *arg, const char *name, double lo, double hi,
 		double *out)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno != 0 || *end != '\0' || end == arg || !(v >= lo) ||
-	    !(v <= hi)) {
+	if (gsp_parse_double(arg, lo, hi, out) != 0) {
 		fprintf(stderr, "gossip-sim: %s must be in [%g, %g]: '%s'\n",
 			name, lo, hi, arg);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 
