@@ -31,6 +31,7 @@
 #define GSP_SIM_WALL_CHECK 1024u	/* events between wall-clock checks */
 #define GSP_SIM_EXIT_MEM 3		/* refused: would not fit in RAM */
 #define GSP_SIM_PROGRESS_S 30.0		/* wall seconds between progress lines */
+#define GSP_SIM_MEM_RESERVE (256ull << 20) /* stop when less is available */
 
 enum gsp_sim_want {
 	GSP_SIM_WANT_NONE,
@@ -105,6 +106,8 @@ struct gsp_sim {
 	bool wall_limited;
 	struct timespec wall0;
 	double next_progress_s;
+	double next_mem_check_s;
+	bool mem_limited;		/* stopped: the machine ran short of RAM */
 };
 
 /* ------------------------------ helpers ------------------------------- */
@@ -777,6 +780,20 @@ gsp_sim_wall_check(struct gsp_sim *s)
 		s->wall_limited = true;
 		return true;
 	}
+	/* stop cleanly before the OOM killer picks us or a neighbour */
+	if (w >= s->next_mem_check_s) {
+		uint64_t avail = gsp_sim_mem_available();
+
+		s->next_mem_check_s = w + 1.0;
+		if (avail != 0 && avail < GSP_SIM_MEM_RESERVE) {
+			gsp_sim_log(s, "stopping: MemAvailable %.0f MiB is below "
+				    "the %u MiB reserve", (double)avail / 1048576,
+				    (unsigned int)(GSP_SIM_MEM_RESERVE >> 20));
+			s->mem_limited = true;
+			s->wall_limited = true;
+			return true;
+		}
+	}
 	return false;
 }
 
@@ -1080,6 +1097,7 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	gsp_json_num(&j, "sim_time_s",
 		     (double)(s->now - GSP_SIM_T0) / NS_PER_S);
 	gsp_json_bool(&j, "wall_limited", s->wall_limited);
+	gsp_json_bool(&j, "memory_limited", s->mem_limited);
 	gsp_json_u64(&j, "bytes_per_member", gsp_node_bytes_per_member());
 	gsp_json_u64(&j, "est_memory_bytes", est_bytes);
 	gsp_json_u64(&j, "peak_rss_bytes", gsp_sim_peak_rss());
@@ -1774,8 +1792,8 @@ main(int argc, char **argv)
 		rc |= gsp_sim_write_json(s, &r, est);
 	}
 	if (s->wall_limited)
-		gsp_sim_log(s, "stopped: --max-wall-s %.0f reached at simulated "
-			    "%.3f s", s->c.max_wall_s,
+		gsp_sim_log(s, "stopped early (%s) at simulated %.3f s",
+			    s->mem_limited ? "memory" : "--max-wall-s",
 			    (double)(s->now - GSP_SIM_T0) / NS_PER_S);
 	if (s->pool_drops + s->heap_drops > 0)
 		gsp_sim_log(s, "%" PRIu64 " packets dropped: more than "
