@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "gossipd/status_view.h"
+#include "gsp_util.h"	/* header only: no link to the core */
 
 #define CTL_EXIT_OK 0
 #define CTL_EXIT_FAIL 1
@@ -96,16 +97,22 @@ ctl_usage(FILE *f)
 static int
 ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+static void
+ctl_verr(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", ctl_prog);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+}
+
 static int
 ctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", ctl_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ctl_verr(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 	ctl_usage(stderr);
 	return CTL_EXIT_USAGE;
 }
@@ -118,11 +125,9 @@ ctl_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", ctl_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ctl_verr(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 }
 
 static uint64_t
@@ -163,9 +168,7 @@ ctl_name_ok(const char *s)
 	if (n == 0 || n >= CTL_NAME_MAX)
 		return false;
 	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
-		      *s == '-'))
+		if (!gsp_name_char_ok(*s))
 			return false;
 	return true;
 }

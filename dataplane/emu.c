@@ -28,6 +28,7 @@
 #include <rte_malloc.h>
 
 #include "gossipd.h"
+#include "gsp_util.h"
 #include "gsp_ctrl.h"
 #include "gsp_log.h"
 
@@ -124,25 +125,6 @@ gsp_emu_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t
-gsp_emu_realtime_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t
-gsp_emu_splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* "VmRSS" or "VmHWM" of this process, in bytes; 0 when unreadable. */
 static uint64_t
 gsp_emu_proc_kb(const char *key)
@@ -213,7 +195,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 {
 	uint32_t n = o->nodes, lcores[RTE_MAX_LCORE], n_lc = 0;
 	struct gsp_addr seeds[GSP_SEEDS_MAX];
-	uint64_t gen0 = gsp_emu_realtime_us(), rng = o->seed;
+	uint64_t gen0 = gsp_realtime_us(), rng = o->seed;
 	struct gsp_emu *emu;
 	unsigned int lcore;
 	uint64_t mbufs;
@@ -270,7 +252,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			.port = cfg->addr.port,
 			.capacity = emu->capacity,
 			.interval_ms = o->interval_ms,
-			.rng_seed = gsp_emu_splitmix(&rng),
+			.rng_seed = gsp_rand(&rng),
 			.seeds = seeds,
 			.n_seeds = o->seeds,
 			.ring_size = GSP_VNODE_RING_SIZE,
@@ -292,7 +274,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 		}
 		/* first round at a random offset within one interval,
 		 * relative until gsp_emu_start adds the start time */
-		vn->next_tick_ns = gsp_emu_splitmix(&rng) %
+		vn->next_tick_ns = gsp_rand(&rng) %
 			((uint64_t)o->interval_ms * 1000000u);
 	}
 	dp->ctrl_vnode = &dp->vnodes[0];
@@ -710,7 +692,7 @@ gsp_emu_pick(const struct gsp_emu *emu, uint64_t salt)
 
 	if (n <= k)
 		return n - 1;
-	return k + (uint32_t)(gsp_emu_splitmix(&s) % (n - k));
+	return k + (uint32_t)(gsp_rand(&s) % (n - k));
 }
 
 /* Each vnode's table slot of the origin, before the change is made. */

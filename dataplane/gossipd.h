@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -157,6 +158,17 @@ struct gsp_dp {
 };
 
 extern struct gsp_dp gsp_dp;
+
+/* Wall clock in microseconds: a node's generation, which must grow
+ * across restarts. */
+static inline uint64_t
+gsp_realtime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static inline uint64_t
 gsp_dp_tsc_to_ns(uint64_t tsc)

@@ -79,15 +79,6 @@ gsp_ctrl_thread(void *arg)
 	return NULL;
 }
 
-static uint64_t
-gsp_realtime_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static int
 gsp_opt_u32(const char *opt, const char *v, uint32_t min, uint32_t max,
 	    uint32_t *out)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "gossipd/status_view.h"
+#include "gsp_util.h"	/* header only: no link to the core */
 
 #define SV_READ_TRIES 1000
 #define SV_READ_SPINS 16		/* tries that only yield */
@@ -383,9 +384,7 @@ sv_name_ok(const char *s)
 	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return false;
 	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
-		      *s == '-'))
+		if (!gsp_name_char_ok(*s))
 			return false;
 	return true;
 }
