@@ -86,29 +86,48 @@ gsp_arp_destroy(struct gsp_arp_cache *c)
 	rte_free(c);
 }
 
+/*
+ * The entry of ip; with create, a new one, taking over a stale entry on
+ * the probe path when the cache is full (a full cache must not stop us
+ * from resolving new peers forever). Overwriting an occupied bucket's key
+ * keeps every probe chain intact.
+ */
 static struct gsp_arp_entry *
-gsp_arp_entry(struct gsp_arp_cache *c, uint32_t ip, bool create)
+gsp_arp_entry(struct gsp_arp_cache *c, uint32_t ip, bool create,
+	      uint32_t now_s, uint32_t timeout_s)
 {
 	/* Fibonacci hash (addresses of a subnet differ in the low bits),
 	 * mapped onto [0, buckets) by a multiply, not a modulo */
 	uint32_t h = ip * 2654435761u;
 	uint32_t i = (uint32_t)(((uint64_t)h * c->buckets) >> 32);
+	struct gsp_arp_entry *stale = NULL;
 
+	if (ip == 0)
+		return NULL;
 	for (;;) {
 		struct gsp_arp_entry *e = &c->e[i];
 
 		if (e->ip == ip)
 			return e;
-		if (e->ip == 0) {
-			if (!create || c->used >= c->max_used)
-				return NULL;
-			c->used++;
-			e->ip = ip;
-			return e;
-		}
+		if (e->ip == 0)
+			break;
+		if (stale == NULL && !(e->flags & GSP_ARP_REQUESTED) &&
+		    (!(e->flags & GSP_ARP_VALID) ||
+		     now_s - e->learned_s >= timeout_s))
+			stale = e;
 		if (++i == c->buckets)
 			i = 0;
 	}
+	if (!create)
+		return NULL;
+	if (c->used < c->max_used) {
+		c->used++;
+		stale = &c->e[i];
+	} else if (stale == NULL) {
+		return NULL;
+	}
+	*stale = (struct gsp_arp_entry){ .ip = ip };
+	return stale;
 }
 
 static bool
@@ -189,7 +208,8 @@ gsp_arp_resolve(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t next_hop,
 {
 	uint32_t now_s = (uint32_t)(now_ns / 1000000000u);
 	uint8_t now_ds = (uint8_t)(now_ns / 100000000u);
-	struct gsp_arp_entry *e = gsp_arp_entry(vn->arp, next_hop, true);
+	struct gsp_arp_entry *e = gsp_arp_entry(vn->arp, next_hop, true, now_s,
+						dp->cfg->arp_timeout_s);
 	bool fresh;
 
 	if (vn->arp->n_hold > 0)
@@ -244,7 +264,7 @@ gsp_arp_release(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
 
 void
 gsp_arp_learn(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
-	      const struct rte_ether_addr *mac, uint64_t now_ns)
+	      const struct rte_ether_addr *mac, bool create, uint64_t now_ns)
 {
 	uint32_t now_s = (uint32_t)(now_ns / 1000000000u);
 	struct gsp_arp_entry *e;
@@ -252,7 +272,7 @@ gsp_arp_learn(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
 
 	if (ip == 0 || ip == vn->ip || !rte_is_unicast_ether_addr(mac))
 		return;
-	e = gsp_arp_entry(vn->arp, ip, true);
+	e = gsp_arp_entry(vn->arp, ip, create, now_s, dp->cfg->arp_timeout_s);
 	if (e == NULL)
 		return;
 	was_fresh = gsp_arp_fresh(dp, e, now_s);
@@ -282,8 +302,12 @@ gsp_arp_input(struct gsp_dp *dp, struct gsp_vnode *vn, const uint8_t *frame,
 	GSP_LSTAT_ADD(vn->lc, arp_rx, 1);
 	sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
 	tip = rte_be_to_cpu_32(arp->arp_data.arp_tip);
+	/* as Linux does: a new entry only from ARP addressed to us, any
+	 * other ARP only refreshes what we already know; otherwise every
+	 * host (or forger) on the segment would take a slot */
 	if ((sip & vn->netmask) == (vn->ip & vn->netmask))
-		gsp_arp_learn(dp, vn, sip, &arp->arp_data.arp_sha, now_ns);
+		gsp_arp_learn(dp, vn, sip, &arp->arp_data.arp_sha,
+			      tip == vn->ip, now_ns);
 	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) &&
 	    tip == vn->ip && rte_is_unicast_ether_addr(&arp->arp_data.arp_sha))
 		gsp_arp_send(dp, vn, RTE_ARP_OP_REPLY, &arp->arp_data.arp_sha,

@@ -237,8 +237,10 @@ const struct rte_ether_addr *gsp_arp_resolve(struct gsp_dp *dp,
 /* Keeps a frame (dst MAC unset) until next_hop resolves. */
 void gsp_arp_hold(struct gsp_dp *dp, struct gsp_vnode *vn,
 		  struct rte_mbuf *m, uint32_t next_hop, uint64_t now_ns);
+/* create: take a new entry for ip, else only refresh an existing one */
 void gsp_arp_learn(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
-		   const struct rte_ether_addr *mac, uint64_t now_ns);
+		   const struct rte_ether_addr *mac, bool create,
+		   uint64_t now_ns);
 void gsp_arp_input(struct gsp_dp *dp, struct gsp_vnode *vn,
 		   const uint8_t *frame, uint32_t len, uint64_t now_ns);
 void gsp_arp_announce(struct gsp_dp *dp, struct gsp_vnode *vn);

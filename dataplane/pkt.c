@@ -197,7 +197,7 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 	}
 	src_ip = rte_be_to_cpu_32(ip->src_addr);
 	if ((src_ip & vn->netmask) == (vn->ip & vn->netmask))
-		gsp_arp_learn(dp, vn, src_ip, &eth->src_addr, now_ns);
+		gsp_arp_learn(dp, vn, src_ip, &eth->src_addr, true, now_ns);
 	src.ip = src_ip;
 	src.port = rte_be_to_cpu_16(udp->src_port);
 	gsp_node_rx(vn->node, &src, (const uint8_t *)(udp + 1),

@@ -60,8 +60,8 @@ struct gsp_quarantine {
 /* A recent change being spread: the member's current state is sent. */
 struct gsp_rumor {
 	uint64_t id;
+	uint64_t until_round;
 	uint32_t slot;
-	uint32_t until_round;
 };
 
 struct gsp_node {
@@ -360,8 +360,7 @@ gsp_rumor_add(struct gsp_node *n, uint32_t slot)
 {
 	/* long enough for push-pull to reach everyone: log3 N + ln ln N
 	 * rounds, with room for loss */
-	uint32_t until = (uint32_t)n->ctr.rounds + 4 +
-		gsp_log2_ceil(n->table->used + 1);
+	uint64_t until = n->ctr.rounds + 4 + gsp_log2_ceil(n->table->used + 1);
 	struct gsp_rumor *ru;
 	uint32_t i;
 
@@ -380,7 +379,7 @@ gsp_rumor_add(struct gsp_node *n, uint32_t slot)
 		n->rumor_n--;
 	}
 	i = (n->rumor_head + n->rumor_n) % GSP_RUMORS_MAX;
-	n->rumors[i] = (struct gsp_rumor){ gsp_rec(n, slot)->id, slot, until };
+	n->rumors[i] = (struct gsp_rumor){ gsp_rec(n, slot)->id, until, slot };
 	n->rumor_of[slot] = (uint16_t)(i + 1);
 	n->rumor_n++;
 }
@@ -487,8 +486,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 		goto fail;
 	n->self_slot = (uint32_t)slot;
 	n->version = 1;
-	r = gsp_rec(n, n->self_slot);
-	gsp_table_write_begin(r);
+	r = gsp_rec(n, n->self_slot);	/* still open for writing */
 	r->generation = p->generation;
 	r->version = n->version;
 	r->ip = p->addr.ip;
@@ -639,8 +637,7 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 		}
 		return;
 	}
-	r = gsp_rec(n, (uint32_t)slot);
-	gsp_table_write_begin(r);
+	r = gsp_rec(n, (uint32_t)slot);	/* still open for writing */
 	gsp_copy_state(n, r, st);
 	r->state = st->status == GSP_WIRE_STATUS_LEFT ? GSP_STATE_LEFT :
 		GSP_STATE_ALIVE;
@@ -807,20 +804,27 @@ gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
 {
 	struct gsp_out o;
 
+	uint32_t sent = 0;
+
 	for (uint32_t i = 0; i < m->n_states; i++)
 		gsp_merge(n, &m->states[i], now_ns);
+	/* answer each requested member once, and no more than a SYN packet
+	 * is answered with: a forged ACK must not make us an amplifier */
+	qsort(m->digests, m->n_digests, sizeof(m->digests[0]), gsp_digest_cmp);
 	gsp_out_init(&o, n, GSP_MSG_ACK2, src);
-	for (uint32_t i = 0; i < m->n_digests; i++) {
+	for (uint32_t i = 0; i < m->n_digests && sent < n->p.ack_states; i++) {
 		const struct gsp_digest *d = &m->digests[i];
 		int32_t slot = gsp_table_find(n->table, d->id);
 		const struct gsp_member_rec *r;
 
-		if (slot < 0)
+		if (slot < 0 || (i > 0 && d->id == m->digests[i - 1].id))
 			continue;
 		r = gsp_rec(n, (uint32_t)slot);
 		if (gsp_version_cmp(r->generation, r->version, d->generation,
-				    d->version) > 0)
+				    d->version) > 0) {
 			gsp_out_slot(&o, (uint32_t)slot);
+			sent++;
+		}
 	}
 	gsp_out_flush(&o);
 }
@@ -974,6 +978,11 @@ gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 	struct gsp_member_rec *r = gsp_rec(n, slot);
 	struct gsp_quarantine *q = &n->quarantine[n->q_next];
 
+	/* Forgetting more members within forget_ns than the quarantine
+	 * holds would let the excess come back from peers that still have
+	 * them: wait (on a later sweep) for the oldest entry to expire. */
+	if (q->id != 0 && q->until_ns > now_ns)
+		return;
 	*q = (struct gsp_quarantine){ r->id, r->generation, r->version,
 		now_ns + n->p.forget_ns };
 	n->q_next = (n->q_next + 1) % GSP_QUARANTINE_MAX;

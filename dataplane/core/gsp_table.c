@@ -179,7 +179,8 @@ gsp_table_insert(struct gsp_table *t, uint64_t id)
 	r->id = id;
 	r->app_block = GSP_NONE;
 	r->name_off = GSP_NONE;
-	gsp_table_write_end(r);
+	/* left open: the caller fills the record and ends the write, so no
+	 * reader sees a member without its name and generation */
 	t->used++;
 	if ((uint32_t)slot >= t->high_water)
 		__atomic_store_n(&t->high_water, (uint32_t)slot + 1,

@@ -613,6 +613,46 @@ test_app_state_limits(void **state)
 	gsp_node_destroy(n);
 }
 
+/* A forged ACK asking 60 times for one member gets it once. */
+static void
+test_ack2_answers_once(void **state)
+{
+	struct gsp_node_params p = test_params("self", 0x0a000001, 1, &sim[0]);
+	struct gsp_wire_state st = sample_state(55, "peer");
+	struct gsp_addr src = { 0x0a000009, 7946 };
+	struct gsp_wire_writer w;
+	struct gsp_wire_msg m;
+	struct gsp_node *n;
+	uint8_t buf[1500];
+	unsigned int states = 0;
+	int err;
+
+	(void)state;
+	sim[0].addr = p.addr;
+	n = gsp_node_create(&p, &err);
+	assert_non_null(n);
+	feed(n, &st, 1 * MS);
+	net_n = 0;
+	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_ACK,
+		       gsp_cluster_hash(CLUSTER), 999);
+	for (int i = 0; i < 60; i++) {
+		struct gsp_digest d = { 55, 7, 1 };
+
+		assert_true(gsp_wire_put_digest(&w, &d));
+	}
+	gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), 2 * MS);
+	for (unsigned int i = 0; i < net_n; i++) {
+		assert_int_equal(decode(net_q[i].data, net_q[i].len, &m),
+				 GSP_RX_OK);
+		assert_int_equal(m.hdr.type, GSP_MSG_ACK2);
+		states += m.n_states;
+		free(net_q[i].data);
+	}
+	net_n = 0;
+	assert_int_equal(states, 1);
+	gsp_node_destroy(n);
+}
+
 /* -------------------------------- phi --------------------------------- */
 
 static void
@@ -704,7 +744,12 @@ test_table_concurrency(void **state)
 	(void)state;
 	assert_non_null(h.t);
 	for (uint64_t id = 1; id <= 8; id++)
-		assert_true(gsp_table_insert(h.t, id) >= 0);
+	{
+		int32_t slot = gsp_table_insert(h.t, id);
+
+		assert_true(slot >= 0);
+		gsp_table_write_end(gsp_table_rec(h.t, (uint32_t)slot));
+	}
 	assert_int_equal(gsp_table_slot_count(h.t), 8);
 	assert_int_equal(pthread_create(&tid, NULL, hammer_writer, &h), 0);
 	while (reads < 2000000) {
@@ -928,6 +973,7 @@ main(void)
 		cmocka_unit_test(test_wire_fuzz_bytes),
 		cmocka_unit_test(test_merge_rules),
 		cmocka_unit_test(test_app_state_limits),
+		cmocka_unit_test(test_ack2_answers_once),
 		cmocka_unit_test(test_phi_values),
 		cmocka_unit_test(test_table_concurrency),
 		cmocka_unit_test(test_cluster_lifecycle),
