@@ -32,6 +32,7 @@
 #define GSP_SIM_EXIT_MEM 3		/* refused: would not fit in RAM */
 #define GSP_SIM_PROGRESS_S 30.0		/* wall seconds between progress lines */
 #define GSP_SIM_MEM_RESERVE (256ull << 20) /* stop when less is available */
+#define GSP_SIM_MEM_CHECK_S 0.2	/* wall seconds between MemAvailable reads */
 
 enum gsp_sim_want {
 	GSP_SIM_WANT_NONE,
@@ -784,7 +785,7 @@ gsp_sim_wall_check(struct gsp_sim *s)
 	if (w >= s->next_mem_check_s) {
 		uint64_t avail = gsp_sim_mem_available();
 
-		s->next_mem_check_s = w + 1.0;
+		s->next_mem_check_s = w + GSP_SIM_MEM_CHECK_S;
 		if (avail != 0 && avail < GSP_SIM_MEM_RESERVE) {
 			gsp_sim_log(s, "stopping: MemAvailable %.0f MiB is below "
 				    "the %u MiB reserve", (double)avail / 1048576,
@@ -1673,7 +1674,8 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 static uint64_t
 gsp_sim_estimate(const struct gsp_sim_cfg *c)
 {
-	return (uint64_t)c->n_nodes * c->capacity * gsp_node_bytes_per_member() +
+	return (uint64_t)c->n_nodes * c->capacity *
+		(gsp_node_bytes_per_member() + GSP_SIM_MEMBER_SLACK) +
 		(uint64_t)c->n_nodes * GSP_SIM_NODE_OVERHEAD +
 		(uint64_t)c->max_inflight * c->max_payload +
 		gsp_sim_fp_bytes(c);
@@ -1686,11 +1688,11 @@ gsp_sim_mem_check(const struct gsp_sim_cfg *c, uint64_t est)
 	double gib = 1024.0 * 1024.0 * 1024.0;
 
 	fprintf(stderr, "gossip-sim: N=%u: estimated memory %.2f GiB "
-		"(%u nodes x %u members x %zu B/member + %u KiB/node + "
+		"(%u nodes x %u members x (%zu+%u) B/member + %u KiB/node + "
 		"packet pool); MemAvailable %.2f GiB\n", c->n_nodes,
 		(double)est / gib, c->n_nodes, c->capacity,
-		gsp_node_bytes_per_member(), GSP_SIM_NODE_OVERHEAD / 1024,
-		(double)avail / gib);
+		gsp_node_bytes_per_member(), GSP_SIM_MEMBER_SLACK,
+		GSP_SIM_NODE_OVERHEAD / 1024, (double)avail / gib);
 	if (c->no_mem_check || avail == 0 || est <= avail)
 		return 0;
 	fprintf(stderr, "gossip-sim: refusing N=%u: needs about %.2f GiB but "
