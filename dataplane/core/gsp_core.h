@@ -65,9 +65,19 @@ struct gsp_member_view {
 	uint8_t state;			/* enum gsp_member_state */
 	uint8_t app_count;
 	uint32_t phi_milli;		/* phi x 1000, saturated */
+	uint32_t incarnation;		/* SWIM: raised by the member to refute */
 	char name[GSP_NAME_MAX];
 	struct gsp_app_entry app[GSP_APP_KEYS_MAX];
 };
+
+/* Failure detection mechanisms (gsp_node_params.detector). */
+#define GSP_DETECT_PHI 0x1	/* phi accrual on gossiped heartbeats */
+#define GSP_DETECT_SWIM 0x2	/* direct probes, suspicion, refutation */
+#define GSP_DETECT_INDIRECT 0x4	/* SWIM indirect probes through helpers */
+#define GSP_DETECT_LIFEGUARD 0x8 /* local health, nacks, shrinking timeouts */
+#define GSP_DETECT_OFF 0x80000000 /* none at all (tests) */
+#define GSP_DETECT_DEFAULT (GSP_DETECT_PHI | GSP_DETECT_SWIM | \
+	GSP_DETECT_INDIRECT | GSP_DETECT_LIFEGUARD)
 
 struct gsp_node_params {
 	char cluster[GSP_CLUSTER_MAX];
@@ -86,6 +96,15 @@ struct gsp_node_params {
 	/* Per-round traffic bounds; 0 means the default. */
 	uint32_t syn_packets;		/* digest packets per peer per round: 4 */
 	uint32_t ack_states;		/* states answered per SYN packet: 256 */
+	/* Failure detection (docs/PROTOCOL.md); each mechanism can be
+	 * switched off so that they can be compared. */
+	uint32_t detector;		/* GSP_DETECT_* bits; 0: the default */
+	uint64_t probe_interval_ns;	/* SWIM probe period: 0 = 100 ms */
+	uint64_t probe_timeout_ns;	/* direct ack wait: 0 = interval/2 */
+	uint32_t indirect_probes;	/* helpers asked on a miss: 0 = 3 */
+	uint32_t suspicion_mult;	/* min timeout, x log10 N x period: 4 */
+	uint32_t suspicion_max_mult;	/* max timeout = this x min: 6 */
+	uint32_t awareness_max;		/* Lifeguard health multiplier cap: 8 */
 	uint64_t rng_seed;
 	void *io_ctx;			/* handed back to gsp_io_* */
 };
@@ -121,6 +140,16 @@ struct gsp_node_counters {
 	uint64_t table_full;		/* new members refused: capacity */
 	uint64_t seed_contacts;
 	uint64_t members, alive, suspect, down, left;
+	/* SWIM and Lifeguard */
+	uint64_t tx_ping, rx_ping, tx_pong, rx_pong;
+	uint64_t tx_ping_req, rx_ping_req, tx_nack, rx_nack;
+	uint64_t probes_failed;		/* no ack direct or indirect */
+	uint64_t suspicions;		/* members we accused ourselves */
+	uint64_t refutations;		/* accusations against us refuted */
+	uint64_t claims_rx;		/* suspect/dead/alive claims applied */
+	uint64_t declared_down;		/* suspicions that ran out here */
+	uint64_t awareness;		/* Lifeguard health multiplier now */
+	uint64_t incarnation;		/* ours */
 };
 
 enum gsp_event_type {

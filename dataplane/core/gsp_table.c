@@ -227,6 +227,7 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 	out->port = c.port;
 	out->state = c.state;
 	out->phi_milli = c.phi_milli;
+	out->incarnation = c.incarnation;
 	out->name[0] = '\0';
 	/* offsets may be garbage in a torn copy: bound them, the sequence
 	 * check then throws the copy away */

@@ -44,7 +44,10 @@ struct gsp_member_rec {
 	uint32_t phi_milli;
 	uint32_t name_off;		/* name arena offset, or GSP_NONE */
 	uint8_t name_class;
+	uint32_t incarnation;		/* SWIM refutation counter */
 };
+
+_Static_assert(sizeof(struct gsp_member_rec) == 80, "member record size");
 
 struct gsp_table {
 	struct gsp_index *index;

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gsp_fault.h"
+#include "gsp_util.h"
+
+#define GSP_FAULT_TOKEN_MAX 64
+#define GSP_FAULT_TOKENS_MAX 128	/* bound on a spec's length in tokens */
+
+static const char *const gsp_fault_ctr_names[GSP_FAULT_C_MAX] = {
+	[GSP_FAULT_C_DROPPED] = "dropped",
+	[GSP_FAULT_C_BLOCKED_OUT] = "blocked_out",
+	[GSP_FAULT_C_BLOCKED_IN] = "blocked_in",
+	[GSP_FAULT_C_DUPLICATED] = "duplicated",
+	[GSP_FAULT_C_DELAYED] = "delayed",
+	[GSP_FAULT_C_REORDERED] = "reordered",
+	[GSP_FAULT_C_QUEUE_FULL] = "queue_full",
+};
+
+const char *
+gsp_fault_ctr_name(unsigned int c)
+{
+	return c < GSP_FAULT_C_MAX ? gsp_fault_ctr_names[c] : "unknown";
+}
+
+bool
+gsp_fault_active(const struct gsp_fault_cfg *f)
+{
+	return f->drop > 0 || f->dup > 0 || f->n_block != 0 ||
+		gsp_fault_delays(f);
+}
+
+bool
+gsp_fault_delays(const struct gsp_fault_cfg *f)
+{
+	return f->delay_ns != 0 || f->jitter_ns != 0 || f->reorder > 0;
+}
+
+/* Uniform in [0, 1). */
+static double
+gsp_fault_unit(uint64_t *rng)
+{
+	return (double)(gsp_rand(rng) >> 11) * 0x1.0p-53;
+}
+
+static uint8_t
+gsp_fault_blocked(const struct gsp_fault_cfg *f, uint32_t ip)
+{
+	for (uint32_t i = 0; i < f->n_block && i < GSP_FAULT_BLOCK_MAX; i++)
+		if (f->block[i].ip == ip)
+			return f->block[i].dir;
+	return 0;
+}
+
+static uint64_t
+gsp_fault_delay(const struct gsp_fault_cfg *f, uint64_t *rng, uint64_t *ctr)
+{
+	uint64_t d = f->delay_ns;
+
+	if (f->jitter_ns != 0)
+		d += gsp_rand(rng) % (f->jitter_ns + 1);
+	if (f->reorder > 0 && gsp_fault_unit(rng) < f->reorder) {
+		/* held back long enough for later packets to overtake it */
+		d += f->reorder_ns != 0 ? f->reorder_ns :
+			1000000 + f->delay_ns + f->jitter_ns;
+		ctr[GSP_FAULT_C_REORDERED]++;
+	}
+	if (d != 0)
+		ctr[GSP_FAULT_C_DELAYED]++;
+	return d;
+}
+
+unsigned int
+gsp_fault_out(const struct gsp_fault_cfg *f, uint32_t dst_ip, uint64_t *rng,
+	      uint64_t delay_ns[2], uint64_t *ctr)
+{
+	unsigned int copies = 1;
+
+	if (gsp_fault_blocked(f, dst_ip) & GSP_FAULT_OUT) {
+		ctr[GSP_FAULT_C_BLOCKED_OUT]++;
+		return 0;
+	}
+	if (f->drop > 0 && gsp_fault_unit(rng) < f->drop) {
+		ctr[GSP_FAULT_C_DROPPED]++;
+		return 0;
+	}
+	if (f->dup > 0 && gsp_fault_unit(rng) < f->dup) {
+		ctr[GSP_FAULT_C_DUPLICATED]++;
+		copies = 2;
+	}
+	for (unsigned int i = 0; i < copies; i++)
+		delay_ns[i] = gsp_fault_delays(f) ?
+			gsp_fault_delay(f, rng, ctr) : 0;
+	return copies;
+}
+
+bool
+gsp_fault_in(const struct gsp_fault_cfg *f, uint32_t src_ip, uint64_t *ctr)
+{
+	if (f->n_block == 0 || !(gsp_fault_blocked(f, src_ip) & GSP_FAULT_IN))
+		return false;
+	ctr[GSP_FAULT_C_BLOCKED_IN]++;
+	return true;
+}
+
+/* "250us", "5ms", "1s", bare number = ms; at most 10 s. */
+static int
+gsp_fault_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *sfx; uint64_t mul; } units[] = {
+		{ "us", 1000ull }, { "ms", 1000000ull }, { "s", 1000000000ull },
+	};
+	char num[32];
+	size_t len = strlen(s);
+	uint64_t mul = 1000000ull;
+	double v;
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t sl = strlen(units[i].sfx);
+
+		if (len > sl && strcmp(s + len - sl, units[i].sfx) == 0 &&
+		    (s[len - sl - 1] >= '0' && s[len - sl - 1] <= '9')) {
+			len -= sl;
+			mul = units[i].mul;
+			break;
+		}
+	}
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (gsp_parse_double(num, 0, 1e12, &v) < 0 ||
+	    v * (double)mul > (double)GSP_FAULT_DELAY_MAX_NS)
+		return -1;
+	*ns = (uint64_t)(v * (double)mul + 0.5);
+	return 0;
+}
+
+static int
+gsp_fault_parse_block(struct gsp_fault_cfg *f, const char *v, bool add)
+{
+	char ip_s[INET_ADDRSTRLEN];
+	const char *colon = strchr(v, ':');
+	size_t len = colon != NULL ? (size_t)(colon - v) : strlen(v);
+	uint8_t dir = GSP_FAULT_BOTH;
+	struct in_addr a;
+	uint32_t ip, i;
+
+	if (!add && strcmp(v, "all") == 0) {
+		f->n_block = 0;
+		return 0;
+	}
+	if (len == 0 || len >= sizeof(ip_s))
+		return -1;
+	memcpy(ip_s, v, len);
+	ip_s[len] = '\0';
+	if (inet_pton(AF_INET, ip_s, &a) != 1)
+		return -1;
+	if (colon != NULL) {
+		if (!add)
+			return -1;
+		if (strcmp(colon + 1, "in") == 0)
+			dir = GSP_FAULT_IN;
+		else if (strcmp(colon + 1, "out") == 0)
+			dir = GSP_FAULT_OUT;
+		else if (strcmp(colon + 1, "both") != 0)
+			return -1;
+	}
+	ip = ntohl(a.s_addr);
+	for (i = 0; i < f->n_block && f->block[i].ip != ip; i++)
+		;
+	if (!add) {
+		if (i < f->n_block)
+			f->block[i] = f->block[--f->n_block];
+		return 0;
+	}
+	if (i == f->n_block) {
+		if (f->n_block == GSP_FAULT_BLOCK_MAX)
+			return -2;
+		f->n_block++;
+	}
+	f->block[i] = (struct gsp_fault_block){ ip, dir };
+	return 0;
+}
+
+static int
+gsp_fault_apply(struct gsp_fault_cfg *f, const char *tok, char *err,
+		size_t err_len)
+{
+	const char *eq = strchr(tok, '=');
+	char key[16];
+	const char *v;
+	size_t klen;
+	int rc;
+
+	if (strcmp(tok, "clear") == 0) {
+		memset(f, 0, sizeof(*f));
+		return 0;
+	}
+	if (eq == NULL || eq == tok || (klen = (size_t)(eq - tok)) >= sizeof(key)) {
+		snprintf(err, err_len, "'%s': expected key=value or 'clear'",
+			 tok);
+		return -EINVAL;
+	}
+	memcpy(key, tok, klen);
+	key[klen] = '\0';
+	v = eq + 1;
+	if (strcmp(key, "drop") == 0 || strcmp(key, "dup") == 0 ||
+	    strcmp(key, "reorder") == 0) {
+		double p;
+
+		if (gsp_parse_double(v, 0, 1, &p) < 0) {
+			snprintf(err, err_len,
+				 "%s: '%s' is not a probability in [0, 1]",
+				 key, v);
+			return -EINVAL;
+		}
+		*(key[0] == 'd' ? (key[1] == 'r' ? &f->drop : &f->dup) :
+		  &f->reorder) = p;
+		return 0;
+	}
+	if (strcmp(key, "delay") == 0 || strcmp(key, "jitter") == 0 ||
+	    strcmp(key, "reorder_by") == 0) {
+		uint64_t ns;
+
+		if (gsp_fault_parse_duration(v, &ns) < 0) {
+			snprintf(err, err_len,
+				 "%s: '%s' is not a duration of at most 10s "
+				 "(e.g. 250us, 5ms, 1s)", key, v);
+			return -EINVAL;
+		}
+		*(key[0] == 'd' ? &f->delay_ns : key[0] == 'j' ?
+		  &f->jitter_ns : &f->reorder_ns) = ns;
+		return 0;
+	}
+	if (strcmp(key, "block") == 0 || strcmp(key, "unblock") == 0) {
+		rc = gsp_fault_parse_block(f, v, key[0] == 'b');
+		if (rc == -2) {
+			snprintf(err, err_len, "block: at most %d peers",
+				 GSP_FAULT_BLOCK_MAX);
+			return -ENOSPC;
+		}
+		if (rc < 0) {
+			snprintf(err, err_len, "%s: '%s' is not %s", key, v,
+				 key[0] == 'b' ? "IPv4[:in|:out|:both]" :
+				 "an IPv4 address or 'all'");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(err, err_len, "unknown fault '%s' (drop, dup, reorder, delay, "
+		 "jitter, reorder_by, block, unblock, clear)", key);
+	return -EINVAL;
+}
+
+int
+gsp_fault_parse(struct gsp_fault_cfg *f, const char *spec, char *err,
+		size_t err_len)
+{
+	struct gsp_fault_cfg next = *f;
+	const char *p = spec;
+	unsigned int n = 0;
+
+	for (;;) {
+		char tok[GSP_FAULT_TOKEN_MAX];
+		size_t len;
+		int rc;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		len = strcspn(p, " \t,");
+		if (len >= sizeof(tok) || ++n > GSP_FAULT_TOKENS_MAX) {
+			snprintf(err, err_len, "fault spec too long");
+			return -EINVAL;
+		}
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		p += len;
+		rc = gsp_fault_apply(&next, tok, err, err_len);
+		if (rc < 0)
+			return rc;
+	}
+	*f = next;
+	return 0;
+}
+
+static int
+gsp_fault_put_ns(char *buf, size_t len, const char *key, uint64_t ns)
+{
+	if (ns % 1000000 == 0)
+		return snprintf(buf, len, " %s=%llums", key,
+				(unsigned long long)(ns / 1000000));
+	return snprintf(buf, len, " %s=%lluus", key,
+			(unsigned long long)(ns / 1000));
+}
+
+int
+gsp_fault_format(const struct gsp_fault_cfg *f, char *buf, size_t len)
+{
+	static const char *const dirs[] = { "", ":out", ":in", "" };
+	size_t off = 0;
+	int n = 0;
+
+#define GSP_PUT(expr) do { \
+		n = (expr); \
+		if (n < 0 || (size_t)n >= len - off) \
+			return -ENOSPC; \
+		off += (size_t)n; \
+	} while (0)
+	if (len == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	if (f->drop > 0)
+		GSP_PUT(snprintf(buf + off, len - off, " drop=%g", f->drop));
+	if (f->dup > 0)
+		GSP_PUT(snprintf(buf + off, len - off, " dup=%g", f->dup));
+	if (f->reorder > 0)
+		GSP_PUT(snprintf(buf + off, len - off, " reorder=%g",
+				 f->reorder));
+	if (f->delay_ns != 0)
+		GSP_PUT(gsp_fault_put_ns(buf + off, len - off, "delay",
+					 f->delay_ns));
+	if (f->jitter_ns != 0)
+		GSP_PUT(gsp_fault_put_ns(buf + off, len - off, "jitter",
+					 f->jitter_ns));
+	if (f->reorder_ns != 0)
+		GSP_PUT(gsp_fault_put_ns(buf + off, len - off, "reorder_by",
+					 f->reorder_ns));
+	for (uint32_t i = 0; i < f->n_block && i < GSP_FAULT_BLOCK_MAX; i++) {
+		struct in_addr a = { .s_addr = htonl(f->block[i].ip) };
+		char ip[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
+		GSP_PUT(snprintf(buf + off, len - off, " block=%s%s", ip,
+				 dirs[f->block[i].dir & 3]));
+	}
+#undef GSP_PUT
+	if (off == 0)
+		return snprintf(buf, len, "none") < (int)len ? 0 : -ENOSPC;
+	memmove(buf, buf + 1, off);	/* drop the leading space */
+	return 0;
+}
