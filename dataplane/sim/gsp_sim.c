@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * gossip-sim: N protocol cores on one virtual clock and a simulated network
- * (latency + jitter, loss, partitions, crashes, restarts). See gsp_sim.h.
+ * (latency + jitter, the shared fault module's loss, delay, duplication,
+ * reordering and blocks, partitions, crashes, restarts, paused and slow
+ * nodes). See gsp_sim.h.
  *
  * Every scenario starts with a cold join (all nodes at once, knowing only
  * the seeds), then runs its own phase and appends one JSON object to the
@@ -13,6 +15,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,7 @@
 #include <time.h>
 
 #include "gsp_core.h"
+#include "gsp_fault.h"
 #include "gsp_sim.h"
 #include "gsp_sim_heap.h"
 #include "gsp_util.h"
@@ -54,6 +58,35 @@ enum gsp_sim_curve {
 	GSP_SIM_CURVE_DETECTED,
 };
 
+/*
+ * Accusations of live members: every transition to SUSPECT or DOWN at an
+ * observer, the distinct (observer, member) pairs, and how long pairs
+ * stayed accused (pairs accused now, integrated over time: O(1) a change).
+ */
+struct gsp_sim_fp {
+	uint8_t *seen;			/* bit per pair: accused at least once */
+	uint8_t *open;			/* bit per pair: accused now */
+	uint64_t bits;
+	uint64_t pairs;
+	uint64_t suspect, down;		/* transitions to each state */
+	uint64_t n_open, open_peak;
+	uint64_t t_last;
+	double pair_s;			/* pairs accused x seconds */
+};
+
+/* stall: one node paused (SIGSTOP), then resumed */
+struct gsp_sim_stall {
+	uint32_t node;			/* ~0: none */
+	bool resumed;
+	uint32_t *q;			/* pool slots sent to it while paused */
+	uint32_t q_n;
+	uint64_t held, dropped;		/* packets queued, and refused: full */
+	uint32_t n_bad, n_down;		/* observers seeing it suspect|down, down */
+	uint32_t down_at_resume;
+	uint64_t t_pause, t_resume;
+	uint64_t suspect_t, down_t, down_all_t, alive_t;	/* 0: not yet */
+};
+
 struct gsp_sim {
 	struct gsp_sim_cfg c;
 	struct gsp_sim_node *nodes;
@@ -72,7 +105,7 @@ struct gsp_sim {
 
 	uint64_t now;
 	uint64_t interval_ns;
-	uint64_t rng_net, rng_sched, rng_scn;
+	uint64_t rng_net, rng_sched, rng_scn, rng_fault, rng_slow;
 	uint32_t n_up;
 
 	/* the running phase */
@@ -93,15 +126,21 @@ struct gsp_sim {
 	bool track_app;
 	uint64_t origin_id;
 	uint32_t crashed;		/* ~0: none */
-	uint64_t first_detect_t;
+	uint64_t first_detect_t, first_suspect_t;
 
-	/* false positives: distinct (observer, live member) pairs */
-	uint8_t *fp_set;
-	uint64_t fp_pairs, fp_events;
+	/* accusations of live members by live nodes (not the stalled one) */
+	struct gsp_sim_fp fp;
 	bool fp_active;
+	uint64_t fp_about_slow, fp_by_slow;	/* cpuload: of fp's transitions */
+	/* the stalled node's own accusations after it resumed */
+	struct gsp_sim_fp fp_self;
+	struct gsp_sim_stall stall;
+	uint32_t n_slow;
+	uint64_t held_events, held_ns;	/* cpuload: delays actually applied */
 
 	/* network and simulator counters */
-	uint64_t pkts_sent, pkts_delivered, pkts_lost, part_drops, pool_drops;
+	uint64_t fault_ctr[GSP_FAULT_C_MAX];
+	uint64_t pkts_sent, pkts_delivered, part_drops, pool_drops;
 	uint64_t dead_drops, unknown_dst, oversize, heap_drops, events;
 	uint64_t core_ns;		/* monotonic time inside rx/tick */
 	bool wall_limited;
@@ -137,13 +176,6 @@ static uint64_t
 gsp_sim_rand_below(uint64_t *st, uint64_t n)
 {
 	return (uint64_t)(((unsigned __int128)gsp_sim_rand(st) * n) >> 64);
-}
-
-/* uniform in [0, 1) with 53 random bits */
-static double
-gsp_sim_rand_unit(uint64_t *st)
-{
-	return (double)(gsp_sim_rand(st) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static uint64_t
@@ -207,6 +239,7 @@ gsp_sim_mem_available(void)
 	return kb * 1024;
 }
 
+/* one bit per (observer, member) pair: N^2 bits, 1/1500 of the tables */
 static size_t
 gsp_sim_fp_bytes(const struct gsp_sim_cfg *c)
 {
@@ -355,35 +388,14 @@ gsp_sim_pool_put(struct gsp_sim *s, uint32_t slot)
 
 /* ------------------------- the core's I/O seam ------------------------ */
 
-void
-gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
-	    uint16_t len)
+/* one copy of a packet onto the wire: base latency + jitter + fault delay */
+static void
+gsp_sim_send_copy(struct gsp_sim *s, struct gsp_sim_node *sn, uint32_t d,
+		  const uint8_t *payload, uint16_t len, uint64_t fault_ns)
 {
-	struct gsp_sim_node *sn = io_ctx;
-	struct gsp_sim *s = sn->sim;
-	uint32_t d = dst->ip - GSP_SIM_IP_BASE, slot;
 	uint64_t delay;
+	uint32_t slot;
 
-	s->pkts_sent++;
-	sn->tx_pkts++;
-	sn->tx_bytes += len;
-	if (dst->port != GSP_SIM_PORT || dst->ip < GSP_SIM_IP_BASE ||
-	    d >= s->c.n_nodes) {
-		s->unknown_dst++;
-		return;
-	}
-	if (s->c.loss > 0 && gsp_sim_rand_unit(&s->rng_net) < s->c.loss) {
-		s->pkts_lost++;
-		return;
-	}
-	if (s->partitioned && s->nodes[d].side != sn->side) {
-		s->part_drops++;
-		return;
-	}
-	if (len > s->c.max_payload) {
-		s->oversize++;
-		return;
-	}
 	if (!gsp_sim_pool_get(s, &slot)) {
 		s->pool_drops++;
 		return;
@@ -391,7 +403,7 @@ gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
 	memcpy(s->pkts[slot].data, payload, len);
 	s->pkts[slot].len = len;
 	s->pkts[slot].src = sn->idx;
-	delay = (uint64_t)s->c.latency_us * 1000;
+	delay = (uint64_t)s->c.latency_us * 1000 + fault_ns;
 	if (s->c.jitter_us > 0)
 		delay += gsp_sim_rand_below(&s->rng_net,
 					    (uint64_t)s->c.jitter_us * 1000 + 1);
@@ -402,41 +414,188 @@ gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
 	}
 }
 
+void
+gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
+	    uint16_t len)
+{
+	struct gsp_sim_node *sn = io_ctx;
+	struct gsp_sim *s = sn->sim;
+	uint32_t d = dst->ip - GSP_SIM_IP_BASE;
+	uint64_t fault_ns[2] = { 0, 0 };
+	unsigned int copies = 1;
+
+	s->pkts_sent++;
+	sn->tx_pkts++;
+	sn->tx_bytes += len;
+	if (dst->port != GSP_SIM_PORT || dst->ip < GSP_SIM_IP_BASE ||
+	    d >= s->c.n_nodes) {
+		s->unknown_dst++;
+		return;
+	}
+	if (s->partitioned && s->nodes[d].side != sn->side) {
+		s->part_drops++;
+		return;
+	}
+	if (len > s->c.max_payload) {
+		s->oversize++;
+		return;
+	}
+	/* the sender's faults, decided by the module gossipd uses */
+	if (gsp_fault_active(&sn->fault))
+		copies = gsp_fault_out(&sn->fault, dst->ip, &s->rng_fault,
+				       fault_ns, s->fault_ctr);
+	for (unsigned int i = 0; i < copies && i < 2; i++)
+		gsp_sim_send_copy(s, sn, d, payload, len, fault_ns[i]);
+}
+
 static void gsp_sim_check_stop(struct gsp_sim *s);
 
-/* one bit per (observer, member) pair: N^2 bits, 1/1500 of the tables */
-static void
-gsp_sim_fp_note(struct gsp_sim *s, uint32_t obs, uint32_t mem)
+static int
+gsp_sim_fp_init(struct gsp_sim_fp *f, uint64_t bits)
 {
-	uint64_t bit = (uint64_t)obs * s->c.n_nodes + mem;
-	uint8_t mask = (uint8_t)(1u << (bit % 8));
+	f->bits = bits;
+	f->seen = calloc(bits / 8 + 1, 1);
+	f->open = calloc(bits / 8 + 1, 1);
+	return f->seen != NULL && f->open != NULL ? 0 : -ENOMEM;
+}
 
-	s->fp_events++;
-	if (s->fp_set[bit / 8] & mask)
+static void
+gsp_sim_fp_free(struct gsp_sim_fp *f)
+{
+	free(f->seen);
+	free(f->open);
+	f->seen = f->open = NULL;
+}
+
+/* counts from now on: pairs accused before are no longer tracked */
+static void
+gsp_sim_fp_reset(struct gsp_sim_fp *f, uint64_t now)
+{
+	if (f->seen == NULL)
 		return;
-	s->fp_set[bit / 8] |= mask;
-	s->fp_pairs++;
+	memset(f->seen, 0, f->bits / 8 + 1);
+	memset(f->open, 0, f->bits / 8 + 1);
+	*f = (struct gsp_sim_fp){ .seen = f->seen, .open = f->open,
+				  .bits = f->bits, .t_last = now };
+}
+
+/* brings the accused-time integral up to now */
+static void
+gsp_sim_fp_close(struct gsp_sim_fp *f, uint64_t now)
+{
+	if (now > f->t_last)
+		f->pair_s += (double)f->n_open * (double)(now - f->t_last) /
+			NS_PER_S;
+	f->t_last = now;
+}
+
+static bool
+gsp_sim_bad(uint8_t state)
+{
+	return state == GSP_STATE_SUSPECT || state == GSP_STATE_DOWN;
+}
+
+/*
+ * A member's state changed at an observer from `was` to `now_state`
+ * (was_bad/is_bad: suspect or down); bit = the pair. True when it was a
+ * transition to SUSPECT or DOWN, i.e. an accusation counted.
+ */
+static bool
+gsp_sim_fp_change(struct gsp_sim_fp *f, uint64_t bit, uint64_t now,
+		  bool was_bad, uint8_t new_state, bool is_bad)
+{
+	uint8_t mask = (uint8_t)(1u << (bit % 8));
+	bool counted = false;
+
+	if (f->seen == NULL || bit >= f->bits)
+		return false;
+	gsp_sim_fp_close(f, now);
+	if (is_bad && (!was_bad || new_state == GSP_STATE_DOWN)) {
+		counted = true;
+		if (new_state == GSP_STATE_DOWN)
+			f->down++;
+		else
+			f->suspect++;
+		if (!(f->seen[bit / 8] & mask)) {
+			f->seen[bit / 8] |= mask;
+			f->pairs++;
+		}
+	}
+	if (is_bad && !(f->open[bit / 8] & mask)) {
+		f->open[bit / 8] |= mask;
+		if (++f->n_open > f->open_peak)
+			f->open_peak = f->n_open;
+	} else if (!is_bad && (f->open[bit / 8] & mask)) {
+		f->open[bit / 8] &= (uint8_t)~mask;
+		f->n_open--;
+	}
+	return counted;
+}
+
+/* the stalled node as others see it: suspect/down times, alive again */
+static void
+gsp_sim_stall_seen(struct gsp_sim *s, bool was_bad, uint8_t new_state,
+		   bool is_bad, bool was_down)
+{
+	struct gsp_sim_stall *st = &s->stall;
+	bool is_down = new_state == GSP_STATE_DOWN && is_bad;
+
+	st->n_bad += is_bad && !was_bad;
+	st->n_bad -= was_bad && !is_bad;
+	st->n_down += is_down && !was_down;
+	st->n_down -= was_down && !is_down;
+	if (is_bad && st->suspect_t == 0)
+		st->suspect_t = s->now;
+	if (is_down && st->down_t == 0)
+		st->down_t = s->now;
+	/* every other node that runs (it does not see itself) */
+	if (is_down && st->down_all_t == 0 && st->n_down + 1 >= s->n_up)
+		st->down_all_t = s->now;
+	if (st->resumed && st->n_bad == 0 && st->alive_t == 0)
+		st->alive_t = s->now;
 }
 
 void
 gsp_io_event(void *io_ctx, const struct gsp_event *ev)
 {
 	struct gsp_sim_node *sn = io_ctx;
+	bool was_bad, is_bad, was_down;
 	struct gsp_sim *s;
 	uint32_t m;
 
-	if (sn == NULL || ev->type != GSP_EV_STATE)
+	if (sn == NULL)
 		return;
 	s = sn->sim;
-	if (ev->new_state != GSP_STATE_SUSPECT &&
-	    ev->new_state != GSP_STATE_DOWN)
+	/* a member first learned accused counts as accused; a forgotten one
+	 * is no longer accused here */
+	switch (ev->type) {
+	case GSP_EV_STATE:
+		was_bad = gsp_sim_bad(ev->old_state);
+		was_down = ev->old_state == GSP_STATE_DOWN;
+		is_bad = gsp_sim_bad(ev->new_state);
+		break;
+	case GSP_EV_JOINED:
+		was_bad = was_down = false;
+		is_bad = gsp_sim_bad(ev->new_state);
+		break;
+	case GSP_EV_FORGOTTEN:
+		was_bad = gsp_sim_bad(ev->old_state);
+		was_down = ev->old_state == GSP_STATE_DOWN;
+		is_bad = false;
+		break;
+	default:
+		return;
+	}
+	if (was_bad == is_bad && ev->old_state == ev->new_state)
 		return;
 	m = gsp_sim_node_of(s, ev->id);
-	if (m == UINT32_MAX)
+	if (m == UINT32_MAX || m == sn->idx)
 		return;
 	if (m == s->crashed) {
-		if (ev->new_state == GSP_STATE_DOWN && !sn->detected &&
-		    sn->up) {
+		if (is_bad && s->first_suspect_t == 0)
+			s->first_suspect_t = s->now;
+		if (ev->new_state == GSP_STATE_DOWN && is_bad &&
+		    !sn->detected && sn->up) {
 			sn->detected = true;
 			if (s->n_detected++ == 0)
 				s->first_detect_t = s->now;
@@ -444,12 +603,27 @@ gsp_io_event(void *io_ctx, const struct gsp_event *ev)
 		}
 		return;
 	}
-	/* a live member seen as suspect/down; across a partition it is due */
+	if (m == s->stall.node) {
+		gsp_sim_stall_seen(s, was_bad, ev->new_state, is_bad,
+				   was_down);
+		return;
+	}
 	if (!s->fp_active || !s->nodes[m].up)
 		return;
+	if (sn->idx == s->stall.node) {
+		if (s->stall.resumed)
+			gsp_sim_fp_change(&s->fp_self, m, s->now, was_bad,
+					  ev->new_state, is_bad);
+		return;
+	}
+	/* across a partition, down is due */
 	if (s->c.scenario == GSP_SIM_PARTITION && s->nodes[m].side != sn->side)
 		return;
-	gsp_sim_fp_note(s, sn->idx, m);
+	if (gsp_sim_fp_change(&s->fp, (uint64_t)sn->idx * s->c.n_nodes + m,
+			      s->now, was_bad, ev->new_state, is_bad)) {
+		s->fp_about_slow += s->nodes[m].slow;
+		s->fp_by_slow += sn->slow;
+	}
 }
 
 /* ------------------------------ phases -------------------------------- */
@@ -600,11 +774,17 @@ gsp_sim_node_start(struct gsp_sim *s, uint32_t i, uint64_t generation,
 	p.leave_rounds = 3;
 	p.syn_packets = s->c.syn_packets;
 	p.ack_states = s->c.ack_states;
+	p.detector = s->c.detector;
+	p.probe_interval_ns = s->c.probe_interval_ns;
+	p.probe_timeout_ns = s->c.probe_timeout_ns;
+	p.indirect_probes = s->c.indirect_probes;
+	p.suspicion_mult = s->c.suspicion_mult;
 	p.rng_seed = gsp_sim_stream(s->c.seed, 1000 + (uint64_t)i * 65536 +
 				    generation);
 	p.io_ctx = sn;
 	sn->sim = s;
 	sn->idx = i;
+	sn->fault = s->c.fault;
 	sn->node = gsp_node_create(&p, &err);
 	if (sn->node == NULL) {
 		fprintf(stderr, "gossip-sim: node %u: gsp_node_create: %s\n",
@@ -652,6 +832,81 @@ gsp_sim_node_restart(struct gsp_sim *s, uint32_t i)
 	return gsp_sim_node_start(s, i, gen, s->now +
 				  gsp_sim_rand_below(&s->rng_sched,
 						     s->interval_ns));
+}
+
+/* SIGSTOP: its pending round dies (epoch); packets to it queue up */
+static void
+gsp_sim_node_pause(struct gsp_sim *s, uint32_t i)
+{
+	s->nodes[i].paused = true;
+	s->nodes[i].epoch++;
+}
+
+/* a packet for a paused node: held like a NIC ring holds it, or dropped */
+static void
+gsp_sim_stall_hold(struct gsp_sim *s, uint32_t slot)
+{
+	struct gsp_sim_stall *st = &s->stall;
+
+	if (st->q != NULL && st->q_n < GSP_SIM_STALL_QUEUE) {
+		st->q[st->q_n++] = slot;
+		st->held++;
+		return;
+	}
+	st->dropped++;
+	gsp_sim_pool_put(s, slot);
+}
+
+/*
+ * SIGCONT at s->now: as gossipd's loop, one rx burst of what the ring
+ * held, then the overdue round, then the rest; all at the same virtual
+ * time, in that order (the heap keeps insertion order on ties).
+ */
+static void
+gsp_sim_node_resume(struct gsp_sim *s, uint32_t i)
+{
+	struct gsp_sim_node *sn = &s->nodes[i];
+	struct gsp_sim_stall *st = &s->stall;
+
+	sn->paused = false;
+	for (uint32_t k = 0; k <= st->q_n; k++) {
+		if (k == (st->q_n < GSP_SIM_RX_BURST ? st->q_n :
+			  GSP_SIM_RX_BURST) &&
+		    !gsp_sim_heap_push(&s->heap, s->now, GSP_SIM_EV_TICK, i,
+				       sn->epoch))
+			s->heap_drops++;
+		if (k < st->q_n &&
+		    !gsp_sim_heap_push(&s->heap, s->now, GSP_SIM_EV_DELIVER, i,
+				       st->q[k])) {
+			gsp_sim_pool_put(s, st->q[k]);
+			s->heap_drops++;
+		}
+	}
+	st->q_n = 0;
+}
+
+/*
+ * A loaded CPU: every event of a slow node (round or packet) runs late by
+ * uniform [0, slow_ms], but in order, as a process works through its
+ * queue: never before the event ahead of it. Under a steady stream of
+ * events the delay is thus near slow_ms; the mean applied is reported.
+ */
+static bool
+gsp_sim_hold(struct gsp_sim *s, const struct gsp_sim_ev *ev)
+{
+	struct gsp_sim_node *sn = &s->nodes[ev->node];
+	uint64_t t = s->now + gsp_sim_rand_below(&s->rng_slow,
+		(uint64_t)(s->c.slow_ms * NS_PER_MS) + 1);
+
+	if (t < sn->slow_last)
+		t = sn->slow_last;
+	if (!gsp_sim_heap_push(&s->heap, t, ev->kind | GSP_SIM_EV_HELD,
+			       ev->node, ev->arg))
+		return false;
+	sn->slow_last = t;
+	s->held_events++;
+	s->held_ns += t - s->now;
+	return true;
 }
 
 static bool
@@ -738,6 +993,16 @@ gsp_sim_on_deliver(struct gsp_sim *s, const struct gsp_sim_ev *ev)
 		gsp_sim_pool_put(s, ev->arg);
 		return;
 	}
+	if (sn->paused) {
+		gsp_sim_stall_hold(s, ev->arg);
+		return;
+	}
+	/* the receiver's blocks (its own fault config) */
+	if (sn->fault.n_block != 0 &&
+	    gsp_fault_in(&sn->fault, src.ip, s->fault_ctr)) {
+		gsp_sim_pool_put(s, ev->arg);
+		return;
+	}
 	s->pkts_delivered++;
 	sn->rx_pkts++;
 	sn->rx_bytes += p->len;
@@ -817,7 +1082,10 @@ gsp_sim_run(struct gsp_sim *s, uint64_t t_end)
 		gsp_sim_heap_pop(&s->heap, &ev);
 		s->now = ev.t;
 		s->events++;
-		switch (ev.kind) {
+		if (ev.kind != GSP_SIM_EV_SAMPLE && !(ev.kind & GSP_SIM_EV_HELD) &&
+		    s->nodes[ev.node].slow && gsp_sim_hold(s, &ev))
+			continue;
+		switch (ev.kind & ~GSP_SIM_EV_HELD) {
 		case GSP_SIM_EV_TICK:
 			gsp_sim_on_tick(s, &ev);
 			break;
@@ -923,7 +1191,7 @@ struct gsp_sim_result {
 	/* detect */
 	uint32_t crashed;
 	bool first_detected;
-	uint64_t first_detect_t;
+	uint64_t first_detect_t, first_suspect_t;	/* 0: never */
 	bool rejoin_ok;
 	uint64_t rejoin_dt;
 	/* disseminate */
@@ -938,7 +1206,50 @@ struct gsp_sim_result {
 	double cpu_us_per_node_s, core_us_per_node_s;
 	double syn_per_node_round, ack_per_node_round, ack2_per_node_round;
 	double merged_per_node_round;
+	/* detector counters over the scenario (SWIM and Lifeguard) */
+	uint64_t det[8];
+	uint64_t awareness_max;
+	/* stall (times absolute, 0: never) */
+	uint32_t stalled;
+	struct gsp_sim_stall stall;
+	/* cpuload */
+	uint32_t n_slow;
 };
+
+/* the core's detector counters summed over nodes, named as in JSON */
+static const struct {
+	const char *name;
+	size_t off;
+} gsp_sim_det_ctrs[] = {
+	{ "tx_ping", offsetof(struct gsp_node_counters, tx_ping) },
+	{ "tx_ping_req", offsetof(struct gsp_node_counters, tx_ping_req) },
+	{ "tx_nack", offsetof(struct gsp_node_counters, tx_nack) },
+	{ "probes_failed", offsetof(struct gsp_node_counters, probes_failed) },
+	{ "suspicions", offsetof(struct gsp_node_counters, suspicions) },
+	{ "refutations", offsetof(struct gsp_node_counters, refutations) },
+	{ "claims_rx", offsetof(struct gsp_node_counters, claims_rx) },
+	{ "declared_down", offsetof(struct gsp_node_counters, declared_down) },
+};
+#define GSP_SIM_DET_N (sizeof(gsp_sim_det_ctrs) / sizeof(gsp_sim_det_ctrs[0]))
+
+/* det[] = the sums now; returns the highest awareness now */
+static uint64_t
+gsp_sim_det_sum(const struct gsp_sim *s, uint64_t det[GSP_SIM_DET_N])
+{
+	struct gsp_node_counters c;
+	uint64_t aw = 0;
+
+	memset(det, 0, GSP_SIM_DET_N * sizeof(det[0]));
+	for (uint32_t i = 0; i < s->c.n_nodes; i++) {
+		gsp_node_counters_read(s->nodes[i].node, &c);
+		for (size_t k = 0; k < GSP_SIM_DET_N; k++)
+			det[k] += *(const uint64_t *)((const char *)&c +
+						      gsp_sim_det_ctrs[k].off);
+		if (c.awareness > aw)
+			aw = c.awareness;
+	}
+	return aw;
+}
 
 static const char *const gsp_sim_scenario_names[] = {
 	[GSP_SIM_JOIN] = "join",
@@ -946,7 +1257,41 @@ static const char *const gsp_sim_scenario_names[] = {
 	[GSP_SIM_DETECT] = "detect",
 	[GSP_SIM_STEADY] = "steady",
 	[GSP_SIM_PARTITION] = "partition",
+	[GSP_SIM_FP] = "fp",
+	[GSP_SIM_STALL] = "stall",
+	[GSP_SIM_CPULOAD] = "cpuload",
 };
+
+/* GSP_DETECT_* bits by name, for --detector and the JSON record */
+static const struct {
+	const char *name;
+	uint32_t bits;
+} gsp_sim_detectors[] = {
+	{ "phi", GSP_DETECT_PHI },
+	{ "swim", GSP_DETECT_SWIM },
+	{ "indirect", GSP_DETECT_INDIRECT },
+	{ "lifeguard", GSP_DETECT_LIFEGUARD },
+};
+#define GSP_SIM_DETECTORS_N (sizeof(gsp_sim_detectors) / \
+			     sizeof(gsp_sim_detectors[0]))
+
+/* "phi,swim,...", "default" (0) or "off" */
+static void
+gsp_sim_detector_name(uint32_t bits, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (bits == 0 || bits == GSP_DETECT_OFF) {
+		snprintf(buf, len, "%s", bits == 0 ? "default" : "off");
+		return;
+	}
+	for (size_t i = 0; i < GSP_SIM_DETECTORS_N && off < len; i++)
+		if (bits & gsp_sim_detectors[i].bits)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+						off ? "," : "",
+						gsp_sim_detectors[i].name);
+}
 
 static uint64_t
 gsp_sim_fnv(uint64_t h, uint64_t v)
@@ -980,7 +1325,8 @@ gsp_sim_digest(const struct gsp_sim *s, const struct gsp_sim_result *r)
 	}
 	h = gsp_sim_fnv(h, s->pkts_sent);
 	h = gsp_sim_fnv(h, s->pkts_delivered);
-	h = gsp_sim_fnv(h, s->pkts_lost);
+	for (unsigned int k = 0; k < GSP_FAULT_C_MAX; k++)
+		h = gsp_sim_fnv(h, s->fault_ctr[k]);
 	h = gsp_sim_fnv(h, s->part_drops);
 	h = gsp_sim_fnv(h, s->pool_drops);
 	h = gsp_sim_fnv(h, s->events);
@@ -1003,10 +1349,12 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	const struct gsp_sim_cfg *c = &s->c;
 	struct gsp_json j = { .first = true };
 	uint64_t dt = r->t_end - r->t_start;
-	char *buf = NULL, hex[24];
+	char *buf = NULL, hex[24], spec[1024], det[64], key[48];
 	size_t len = 0;
 	FILE *out;
 
+	gsp_sim_fp_close(&s->fp, s->now);
+	gsp_sim_fp_close(&s->fp_self, s->now);
 	j.f = open_memstream(&buf, &len);
 	if (j.f == NULL)
 		return -errno;
@@ -1016,7 +1364,19 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	gsp_json_u64(&j, "nodes", c->n_nodes);
 	gsp_json_u64(&j, "seed", c->seed);
 	gsp_json_u64(&j, "interval_ms", c->interval_ms);
-	gsp_json_num(&j, "loss", c->loss);
+	gsp_json_num(&j, "loss", c->fault.drop);
+	if (gsp_fault_format(&c->fault, spec, sizeof(spec)) != 0)
+		snprintf(spec, sizeof(spec), "?");
+	gsp_json_str(&j, "fault", spec);
+	gsp_sim_detector_name(c->detector, det, sizeof(det));
+	gsp_json_str(&j, "detector", det);
+	gsp_json_u64(&j, "detector_bits", c->detector);
+	gsp_json_num(&j, "probe_interval_ms",
+		     (double)c->probe_interval_ns / NS_PER_MS);
+	gsp_json_num(&j, "probe_timeout_ms",
+		     (double)c->probe_timeout_ns / NS_PER_MS);
+	gsp_json_u64(&j, "indirect_probes", c->indirect_probes);
+	gsp_json_u64(&j, "suspicion_mult", c->suspicion_mult);
 	gsp_json_u64(&j, "fanout", c->fanout);
 	gsp_json_u64(&j, "seeds", c->n_seeds);
 	gsp_json_u64(&j, "latency_us", c->latency_us);
@@ -1048,6 +1408,8 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		break;
 	case GSP_SIM_DETECT:
 		gsp_json_u64(&j, "crashed", r->crashed);
+		gsp_json_time(&j, "first_suspect_s", r->first_suspect_t != 0,
+			      r->first_suspect_t, r->t_start);
 		gsp_json_time(&j, "first_detect_s", r->first_detected,
 			      r->first_detect_t, r->t_start);
 		gsp_json_time(&j, "all_detect_s", r->ok, r->t_end, r->t_start);
@@ -1082,14 +1444,70 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		gsp_json_rounds(&j, s, "heal_rounds", r->ok, dt);
 		gsp_json_curve(&j, "informed_curve", s);
 		break;
+	case GSP_SIM_FP:
+		gsp_json_num(&j, "duration_s", c->duration_s);
+		break;
+	case GSP_SIM_STALL: {
+		const struct gsp_sim_stall *st = &r->stall;
+
+		gsp_json_u64(&j, "stalled", r->stalled);
+		gsp_json_num(&j, "stall_s", c->stall_s);
+		gsp_json_num(&j, "after_s", c->after_s);
+		/* from the pause: others notice it, as they should */
+		gsp_json_time(&j, "stall_suspect_s", st->suspect_t != 0,
+			      st->suspect_t, st->t_pause);
+		gsp_json_time(&j, "stall_down_s", st->down_t != 0, st->down_t,
+			      st->t_pause);
+		gsp_json_time(&j, "stall_down_all_s", st->down_all_t != 0,
+			      st->down_all_t, st->t_pause);
+		gsp_json_u64(&j, "stall_down_at_resume", st->down_at_resume);
+		gsp_json_u64(&j, "stall_held", st->held);
+		gsp_json_u64(&j, "stall_dropped", st->dropped);
+		gsp_json_u64(&j, "stall_queue", GSP_SIM_STALL_QUEUE);
+		/* from the resume: alive again at every other node */
+		gsp_json_bool(&j, "alive_again", st->alive_t != 0);
+		gsp_json_time(&j, "alive_again_s", st->alive_t != 0,
+			      st->alive_t, st->t_resume);
+		/* the key figure: accusations by the resumed node itself */
+		gsp_json_u64(&j, "resumed_suspect", s->fp_self.suspect);
+		gsp_json_u64(&j, "resumed_down", s->fp_self.down);
+		gsp_json_u64(&j, "resumed_members", s->fp_self.pairs);
+		gsp_json_num(&j, "resumed_accused_s", s->fp_self.pair_s);
+		break;
+	}
+	case GSP_SIM_CPULOAD:
+		gsp_json_num(&j, "duration_s", c->duration_s);
+		gsp_json_num(&j, "slow_frac", c->slow_frac);
+		gsp_json_num(&j, "slow_ms", c->slow_ms);
+		gsp_json_u64(&j, "slow_nodes", r->n_slow);
+		gsp_json_u64(&j, "slow_events", s->held_events);
+		gsp_json_num(&j, "slow_delay_mean_ms", s->held_events ?
+			     (double)s->held_ns / s->held_events / NS_PER_MS :
+			     0);
+		gsp_json_u64(&j, "fp_about_slow", s->fp_about_slow);
+		gsp_json_u64(&j, "fp_by_slow", s->fp_by_slow);
+		break;
 	default:
 		break;
 	}
-	gsp_json_u64(&j, "false_positives", s->fp_pairs);
-	gsp_json_u64(&j, "false_positive_events", s->fp_events);
+	/* accusations of live members (see struct gsp_sim_fp) */
+	gsp_json_u64(&j, "false_positives", s->fp.pairs);
+	gsp_json_u64(&j, "false_positive_events", s->fp.suspect + s->fp.down);
+	gsp_json_u64(&j, "fp_suspect", s->fp.suspect);
+	gsp_json_u64(&j, "fp_down", s->fp.down);
+	gsp_json_num(&j, "false_suspicion_pair_s", s->fp.pair_s);
+	gsp_json_u64(&j, "fp_open_peak", s->fp.open_peak);
+	gsp_json_u64(&j, "fp_open_end", s->fp.n_open);
+	for (size_t k = 0; k < GSP_SIM_DET_N; k++)
+		gsp_json_u64(&j, gsp_sim_det_ctrs[k].name, r->det[k]);
+	gsp_json_u64(&j, "awareness_max_end", r->awareness_max);
 	gsp_json_u64(&j, "packets_sent", s->pkts_sent);
 	gsp_json_u64(&j, "packets_delivered", s->pkts_delivered);
-	gsp_json_u64(&j, "packets_lost", s->pkts_lost);
+	gsp_json_u64(&j, "packets_lost", s->fault_ctr[GSP_FAULT_C_DROPPED]);
+	for (unsigned int k = 0; k < GSP_FAULT_C_MAX; k++) {
+		snprintf(key, sizeof(key), "fault_%s", gsp_fault_ctr_name(k));
+		gsp_json_u64(&j, key, s->fault_ctr[k]);
+	}
 	gsp_json_u64(&j, "partition_drops", s->part_drops);
 	gsp_json_u64(&j, "pool_drops", s->pool_drops + s->heap_drops);
 	gsp_json_u64(&j, "dead_drops", s->dead_drops);
@@ -1158,8 +1576,9 @@ gsp_sim_join(struct gsp_sim *s, struct gsp_sim_result *r)
 		free(s->sizes_seen);
 		s->sizes_seen = NULL;
 	}
-	r->join_fp_pairs = s->fp_pairs;
-	r->join_fp_events = s->fp_events;
+	r->join_fp_pairs = s->fp.pairs;
+	r->join_fp_events = s->fp.suspect + s->fp.down;
+	r->awareness_max = gsp_sim_det_sum(s, r->det);
 	gsp_sim_log(s, "join: %s, %.3f s, %u rounds, %u distinct sizes, "
 		    "%" PRIu64 " join false positives, wall %.1f s",
 		    r->join_ok ? "converged" : "NOT converged",
@@ -1178,8 +1597,9 @@ gsp_sim_settle(struct gsp_sim *s)
 {
 	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
 	gsp_sim_run(s, s->now + (uint64_t)s->c.settle_rounds * s->interval_ns);
-	memset(s->fp_set, 0, gsp_sim_fp_bytes(&s->c));
-	s->fp_pairs = s->fp_events = 0;
+	gsp_sim_fp_reset(&s->fp, s->now);
+	gsp_sim_fp_reset(&s->fp_self, s->now);
+	s->fp_about_slow = s->fp_by_slow = 0;
 }
 
 static void
@@ -1230,12 +1650,15 @@ gsp_sim_detect(struct gsp_sim *s, struct gsp_sim_result *r)
 	r->t_end = r->ok ? s->stop_t : s->now;
 	r->first_detected = s->n_detected > 0;
 	r->first_detect_t = s->first_detect_t;
-	gsp_sim_log(s, "detect: node %u crashed; first down after %.3f s, "
-		    "%u/%u after %.3f s; %" PRIu64 " false positives",
-		    r->crashed, r->first_detected ?
+	r->first_suspect_t = s->first_suspect_t;
+	gsp_sim_log(s, "detect: node %u crashed; first suspect after %.3f s, "
+		    "first down after %.3f s, %u/%u after %.3f s; %" PRIu64
+		    " false positives", r->crashed, r->first_suspect_t != 0 ?
+		    (double)(r->first_suspect_t - r->t_start) / NS_PER_S : NAN,
+		    r->first_detected ?
 		    (double)(r->first_detect_t - r->t_start) / NS_PER_S : NAN,
 		    s->n_detected, s->n_up,
-		    (double)(r->t_end - r->t_start) / NS_PER_S, s->fp_pairs);
+		    (double)(r->t_end - r->t_start) / NS_PER_S, s->fp.pairs);
 	if (!r->ok || s->wall_limited)
 		return;
 	/* restart it: a higher generation is alive again everywhere */
@@ -1390,9 +1813,133 @@ gsp_sim_partition(struct gsp_sim *s, struct gsp_sim_result *r)
 }
 
 static void
+gsp_sim_fp_log(const struct gsp_sim *s, const char *what)
+{
+	gsp_sim_log(s, "%s: %" PRIu64 " live members accused (%" PRIu64
+		    " to suspect, %" PRIu64 " to down) over %" PRIu64
+		    " pairs, %.3f pair-seconds accused", what,
+		    s->fp.suspect + s->fp.down, s->fp.suspect, s->fp.down,
+		    s->fp.pairs, s->fp.pair_s);
+}
+
+/* a steady cluster, no crash: every accusation is a false positive */
+static void
+gsp_sim_fp_run(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	r->t_start = s->now;
+	gsp_sim_run(s, s->now + (uint64_t)(s->c.duration_s * NS_PER_S));
+	r->t_end = s->now;
+	r->ok = !s->wall_limited;
+	gsp_sim_fp_log(s, "fp");
+}
+
+static void
+gsp_sim_stall_run(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	struct gsp_sim_stall *st = &s->stall;
+	uint32_t x;
+
+	st->q = calloc(GSP_SIM_STALL_QUEUE, sizeof(*st->q));
+	if (st->q == NULL)
+		return;
+	x = s->c.n_seeds +
+		(uint32_t)gsp_sim_rand_below(&s->rng_scn,
+					     s->c.n_nodes - s->c.n_seeds);
+	r->stalled = x;
+	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	r->t_start = s->now;
+	*st = (struct gsp_sim_stall){ .node = x, .q = st->q,
+				      .t_pause = s->now };
+	gsp_sim_node_pause(s, x);
+	gsp_sim_run(s, s->now + (uint64_t)(s->c.stall_s * NS_PER_S));
+	if (s->wall_limited)
+		goto out;
+	st->t_resume = s->now;
+	st->resumed = true;
+	st->down_at_resume = st->n_down;
+	if (st->n_bad == 0)
+		st->alive_t = s->now;
+	gsp_sim_log(s, "stall: node %u paused %.3f s: first suspect after "
+		    "%.3f s, first down after %.3f s, %u/%u had it down; %"
+		    PRIu64 " packets held, %" PRIu64 " dropped", x,
+		    s->c.stall_s, st->suspect_t ? (double)(st->suspect_t -
+		    st->t_pause) / NS_PER_S : NAN, st->down_t ?
+		    (double)(st->down_t - st->t_pause) / NS_PER_S : NAN,
+		    st->n_down, s->n_up - 1, st->held, st->dropped);
+	gsp_sim_node_resume(s, x);
+	gsp_sim_run(s, s->now + (uint64_t)(s->c.after_s * NS_PER_S));
+	r->ok = st->alive_t != 0 && !s->wall_limited;
+	gsp_sim_log(s, "stall: node %u %s after %.3f s; it accused %" PRIu64
+		    " live members (%" PRIu64 " suspect, %" PRIu64 " down)",
+		    x, st->alive_t ? "alive everywhere" :
+		    "NOT alive everywhere", st->alive_t ?
+		    (double)(st->alive_t - st->t_resume) / NS_PER_S : NAN,
+		    s->fp_self.pairs, s->fp_self.suspect, s->fp_self.down);
+	gsp_sim_fp_log(s, "stall: others");
+out:
+	r->t_end = s->now;
+	r->stall = *st;
+	r->stall.q = NULL;
+	free(st->q);
+	/* the node runs normally again: later scenarios track no stall */
+	*st = (struct gsp_sim_stall){ .node = UINT32_MAX };
+}
+
+static void
+gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	uint32_t n = s->c.n_nodes;
+	uint32_t k = (uint32_t)(s->c.slow_frac * n + 0.5);
+	uint32_t *perm = malloc(sizeof(*perm) * n);
+
+	if (perm == NULL)
+		return;
+	/* k random nodes (partial Fisher-Yates) */
+	for (uint32_t i = 0; i < n; i++)
+		perm[i] = i;
+	for (uint32_t i = 0; i < k && i < n; i++) {
+		uint32_t j = i + (uint32_t)gsp_sim_rand_below(&s->rng_scn,
+							      n - i);
+		uint32_t tmp = perm[i];
+
+		perm[i] = perm[j];
+		perm[j] = tmp;
+		s->nodes[perm[i]].slow = true;
+	}
+	r->n_slow = s->n_slow = k;
+	s->held_events = s->held_ns = 0;
+	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	r->t_start = s->now;
+	gsp_sim_run(s, s->now + (uint64_t)(s->c.duration_s * NS_PER_S));
+	r->t_end = s->now;
+	r->ok = !s->wall_limited;
+	for (uint32_t i = 0; i < k && i < n; i++)
+		s->nodes[perm[i]].slow = false;
+	s->n_slow = 0;
+	free(perm);
+	gsp_sim_fp_log(s, "cpuload");
+	gsp_sim_log(s, "cpuload: %u slow nodes (+0..%g ms per event): %"
+		    PRIu64 " accusations of them, %" PRIu64 " by them", k,
+		    s->c.slow_ms, s->fp_about_slow, s->fp_by_slow);
+}
+
+static void
 gsp_sim_scenario_run(struct gsp_sim *s, struct gsp_sim_result *r)
 {
+	uint64_t det0[GSP_SIM_DET_N];
+
+	gsp_sim_det_sum(s, det0);
 	switch (s->c.scenario) {
+	case GSP_SIM_FP:
+		gsp_sim_fp_run(s, r);
+		break;
+	case GSP_SIM_STALL:
+		gsp_sim_stall_run(s, r);
+		break;
+	case GSP_SIM_CPULOAD:
+		gsp_sim_cpuload(s, r);
+		break;
 	case GSP_SIM_DISSEMINATE:
 		gsp_sim_disseminate(s, r);
 		break;
@@ -1408,6 +1955,10 @@ gsp_sim_scenario_run(struct gsp_sim *s, struct gsp_sim_result *r)
 	default:
 		break;
 	}
+	/* over the scenario only (detect: its rejoin too) */
+	r->awareness_max = gsp_sim_det_sum(s, r->det);
+	for (size_t k = 0; k < GSP_SIM_DET_N; k++)
+		r->det[k] -= det0[k];
 }
 
 /* ------------------------------- setup -------------------------------- */
@@ -1416,19 +1967,30 @@ static void
 gsp_sim_usage(FILE *f)
 {
 	fprintf(f,
-"usage: gossip-sim --scenario join|disseminate|detect|steady|partition[,...]\n"
+"usage: gossip-sim --scenario join|disseminate|detect|steady|partition|\n"
+"                             fp|stall|cpuload[,...]\n"
 "                  [--nodes N] [--seed S] [--interval-ms 100] [--fanout 2]\n"
-"                  [--seeds 3] [--loss P] [--latency-us 200] [--jitter-us 100]\n"
-"                  [--max-rounds 600] [--json FILE]\n"
+"                  [--seeds 3] [--latency-us 200] [--jitter-us 100]\n"
+"                  [--loss P] [--fault SPEC] [--max-rounds 600] [--json FILE]\n"
 "                  [--measure-rounds 50] [--settle-rounds 5]\n"
 "                  [--partition-s 10] [--max-payload 1472] [--capacity C]\n"
 "                  [--max-inflight 262144] [--max-wall-s S]\n"
 "                  [--syn-packets K] [--ack-states K] (0: core default)\n"
+"                  [--detector phi|swim|indirect|lifeguard|all|default|off\n"
+"                   (a list: swim,indirect,lifeguard)]\n"
+"                  [--probe-interval-ms MS] [--probe-timeout-ms MS]\n"
+"                  [--indirect-probes K] [--suspicion-mult K] (0: default)\n"
+"                  [--duration-s 60] (fp, cpuload)\n"
+"                  [--stall-s 5] [--after-s 10] (stall)\n"
+"                  [--slow-frac 0.1] [--slow-ms 50] (cpuload)\n"
 "                  [--no-mem-check] [--quiet]\n"
 "Runs the protocol core of N nodes on a virtual clock and a simulated\n"
 "network. Every run starts with a cold join; a list of scenarios runs them\n"
 "one after the other on the same cluster (one join). Appends one JSON\n"
 "object per scenario to FILE (and prints it).\n"
+"--fault SPEC applies gossipctl's fault syntax (\"drop=0.1 delay=5ms\n"
+"jitter=2ms dup=0.01 reorder=0.05\") to every node's sends, on top of\n"
+"the base latency; --loss P is drop=P. Options apply in the order given.\n"
 "Exit status: 0 ran (see \"ok\"), 1 failed, 2 usage, %d would not fit in RAM.\n",
 		GSP_SIM_EXIT_MEM);
 }
@@ -1457,6 +2019,76 @@ gsp_sim_parse_f(const char *arg, const char *name, double lo, double hi,
 			name, lo, hi, arg);
 		return -1;
 	}
+	return 0;
+}
+
+/* "swim,indirect,lifeguard", "all", "phi", "default", "off" */
+static int
+gsp_sim_parse_detector(const char *arg, uint32_t *out)
+{
+	char buf[128], *save = NULL, *tok;
+	uint32_t bits = 0;
+	bool special = false;
+
+	if (strlen(arg) >= sizeof(buf)) {
+		fprintf(stderr, "gossip-sim: --detector list too long\n");
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (tok = strtok_r(buf, ",+", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",+", &save)) {
+		size_t i;
+
+		if (strcmp(tok, "all") == 0) {
+			bits |= GSP_DETECT_PHI | GSP_DETECT_SWIM |
+				GSP_DETECT_INDIRECT | GSP_DETECT_LIFEGUARD;
+			continue;
+		}
+		if (strcmp(tok, "default") == 0 || strcmp(tok, "off") == 0) {
+			special = true;
+			bits |= tok[0] == 'o' ? GSP_DETECT_OFF : 0;
+			continue;
+		}
+		for (i = 0; i < GSP_SIM_DETECTORS_N; i++)
+			if (strcmp(tok, gsp_sim_detectors[i].name) == 0)
+				break;
+		if (i == GSP_SIM_DETECTORS_N) {
+			fprintf(stderr, "gossip-sim: unknown detector '%s' (phi, "
+				"swim, indirect, lifeguard, all, default, "
+				"off)\n", tok);
+			return -1;
+		}
+		bits |= gsp_sim_detectors[i].bits;
+	}
+	if (special && strchr(arg, ',') != NULL) {
+		fprintf(stderr, "gossip-sim: --detector default and off stand "
+			"alone\n");
+		return -1;
+	}
+	/* indirect probes and Lifeguard refine SWIM's probing */
+	if ((bits & (GSP_DETECT_INDIRECT | GSP_DETECT_LIFEGUARD)) &&
+	    !(bits & GSP_DETECT_SWIM)) {
+		fprintf(stderr, "gossip-sim: --detector indirect and lifeguard "
+			"need swim\n");
+		return -1;
+	}
+	if (!special && bits == 0) {
+		fprintf(stderr, "gossip-sim: --detector needs a name\n");
+		return -1;
+	}
+	*out = bits;
+	return 0;
+}
+
+/* milliseconds, fractions allowed, to ns; 0 = the core's default */
+static int
+gsp_sim_parse_ms(const char *arg, const char *name, uint64_t *ns)
+{
+	double ms;
+
+	if (gsp_sim_parse_f(arg, name, 0, 3600000, &ms) != 0)
+		return -1;
+	*ns = (uint64_t)(ms * NS_PER_MS + 0.5);
 	return 0;
 }
 
@@ -1504,7 +2136,9 @@ enum {
 	OPT_SEEDS, OPT_LOSS, OPT_LATENCY, OPT_JITTER, OPT_MAX_ROUNDS, OPT_JSON,
 	OPT_MEASURE, OPT_SETTLE, OPT_PARTITION, OPT_PAYLOAD, OPT_CAPACITY,
 	OPT_INFLIGHT, OPT_WALL, OPT_NO_MEM, OPT_QUIET, OPT_HELP,
-	OPT_SYN_PACKETS, OPT_ACK_STATES,
+	OPT_SYN_PACKETS, OPT_ACK_STATES, OPT_FAULT, OPT_DETECTOR,
+	OPT_PROBE_INTERVAL, OPT_PROBE_TIMEOUT, OPT_INDIRECT, OPT_SUSP_MULT,
+	OPT_DURATION, OPT_STALL, OPT_AFTER, OPT_SLOW_FRAC, OPT_SLOW_MS,
 };
 
 static int
@@ -1531,6 +2165,19 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 		{ "max-wall-s", required_argument, NULL, OPT_WALL },
 		{ "syn-packets", required_argument, NULL, OPT_SYN_PACKETS },
 		{ "ack-states", required_argument, NULL, OPT_ACK_STATES },
+		{ "fault", required_argument, NULL, OPT_FAULT },
+		{ "detector", required_argument, NULL, OPT_DETECTOR },
+		{ "probe-interval-ms", required_argument, NULL,
+		  OPT_PROBE_INTERVAL },
+		{ "probe-timeout-ms", required_argument, NULL,
+		  OPT_PROBE_TIMEOUT },
+		{ "indirect-probes", required_argument, NULL, OPT_INDIRECT },
+		{ "suspicion-mult", required_argument, NULL, OPT_SUSP_MULT },
+		{ "duration-s", required_argument, NULL, OPT_DURATION },
+		{ "stall-s", required_argument, NULL, OPT_STALL },
+		{ "after-s", required_argument, NULL, OPT_AFTER },
+		{ "slow-frac", required_argument, NULL, OPT_SLOW_FRAC },
+		{ "slow-ms", required_argument, NULL, OPT_SLOW_MS },
 		{ "no-mem-check", no_argument, NULL, OPT_NO_MEM },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -1539,13 +2186,14 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 	bool have_scenario = false;
 	uint32_t payload = 1472;
 	int opt, rc = 0;
-	char *end;
+	char *end, err[160];
 
 	*c = (struct gsp_sim_cfg){
 		.n_nodes = 100, .n_seeds = 3, .fanout = 2, .interval_ms = 100,
 		.max_rounds = 600, .measure_rounds = 50, .settle_rounds = 5,
 		.max_inflight = 262144, .latency_us = 200, .jitter_us = 100,
-		.seed = 1, .partition_s = 10,
+		.seed = 1, .partition_s = 10, .duration_s = 60, .stall_s = 5,
+		.after_s = 10, .slow_frac = 0.1, .slow_ms = 50,
 	};
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -1581,7 +2229,53 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 			break;
 		case OPT_LOSS:
 			rc = gsp_sim_parse_f(optarg, "--loss", 0, 0.99,
-					     &c->loss);
+					     &c->fault.drop);
+			break;
+		case OPT_FAULT:
+			if (gsp_fault_parse(&c->fault, optarg, err,
+					    sizeof(err)) != 0) {
+				fprintf(stderr, "gossip-sim: --fault: %s\n", err);
+				return -1;
+			}
+			break;
+		case OPT_DETECTOR:
+			rc = gsp_sim_parse_detector(optarg, &c->detector);
+			break;
+		case OPT_PROBE_INTERVAL:
+			rc = gsp_sim_parse_ms(optarg, "--probe-interval-ms",
+					      &c->probe_interval_ns);
+			break;
+		case OPT_PROBE_TIMEOUT:
+			rc = gsp_sim_parse_ms(optarg, "--probe-timeout-ms",
+					      &c->probe_timeout_ns);
+			break;
+		case OPT_INDIRECT:
+			rc = gsp_sim_parse_u32(optarg, "--indirect-probes", 0,
+					       64, &c->indirect_probes);
+			break;
+		case OPT_SUSP_MULT:
+			rc = gsp_sim_parse_u32(optarg, "--suspicion-mult", 0,
+					       1000, &c->suspicion_mult);
+			break;
+		case OPT_DURATION:
+			rc = gsp_sim_parse_f(optarg, "--duration-s", 0.001,
+					     86400, &c->duration_s);
+			break;
+		case OPT_STALL:
+			rc = gsp_sim_parse_f(optarg, "--stall-s", 0.001, 86400,
+					     &c->stall_s);
+			break;
+		case OPT_AFTER:
+			rc = gsp_sim_parse_f(optarg, "--after-s", 0.001, 86400,
+					     &c->after_s);
+			break;
+		case OPT_SLOW_FRAC:
+			rc = gsp_sim_parse_f(optarg, "--slow-frac", 0, 1,
+					     &c->slow_frac);
+			break;
+		case OPT_SLOW_MS:
+			rc = gsp_sim_parse_f(optarg, "--slow-ms", 0, 10000,
+					     &c->slow_ms);
 			break;
 		case OPT_LATENCY:
 			rc = gsp_sim_parse_u32(optarg, "--latency-us", 0,
@@ -1661,10 +2355,11 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 		c->capacity = c->n_nodes;
 	if (c->n_seeds > c->n_nodes)
 		c->n_seeds = c->n_nodes;
-	if ((c->scenario_mask & (1u << GSP_SIM_DETECT)) &&
+	if ((c->scenario_mask & (1u << GSP_SIM_DETECT |
+				 1u << GSP_SIM_STALL)) &&
 	    c->n_nodes <= c->n_seeds) {
-		fprintf(stderr, "gossip-sim: detect needs more nodes than "
-			"seeds\n");
+		fprintf(stderr, "gossip-sim: detect and stall need more nodes "
+			"than seeds\n");
 		return -1;
 	}
 	return 0;
@@ -1678,7 +2373,7 @@ gsp_sim_estimate(const struct gsp_sim_cfg *c)
 		(gsp_node_bytes_per_member() + GSP_SIM_MEMBER_SLACK) +
 		(uint64_t)c->n_nodes * GSP_SIM_NODE_OVERHEAD +
 		(uint64_t)c->max_inflight * c->max_payload +
-		gsp_sim_fp_bytes(c);
+		2 * gsp_sim_fp_bytes(c);
 }
 
 static int
@@ -1718,7 +2413,8 @@ gsp_sim_free(struct gsp_sim *s)
 	free(s->pkts);
 	free(s->free_pkts);
 	free(s->curve);
-	free(s->fp_set);
+	gsp_sim_fp_free(&s->fp);
+	gsp_sim_fp_free(&s->fp_self);
 	free(s->sizes_seen);
 }
 
@@ -1744,14 +2440,18 @@ main(int argc, char **argv)
 	s->rng_net = gsp_sim_stream(s->c.seed, 1);
 	s->rng_sched = gsp_sim_stream(s->c.seed, 2);
 	s->rng_scn = gsp_sim_stream(s->c.seed, 3);
+	s->rng_fault = gsp_sim_stream(s->c.seed, 4);
+	s->rng_slow = gsp_sim_stream(s->c.seed, 5);
 	s->crashed = UINT32_MAX;
+	s->stall.node = UINT32_MAX;
 	s->curve_cap = s->c.max_rounds + 4;
 	s->nodes = calloc(n, sizeof(*s->nodes));
 	s->curve = calloc(s->curve_cap, sizeof(*s->curve));
-	s->fp_set = calloc(gsp_sim_fp_bytes(&s->c), 1);
 	/* every node has at most one tick pending, every packet one delivery,
 	 * and a phase at most one sample */
-	if (s->nodes == NULL || s->curve == NULL || s->fp_set == NULL ||
+	if (s->nodes == NULL || s->curve == NULL ||
+	    gsp_sim_fp_init(&s->fp, (uint64_t)n * n) != 0 ||
+	    gsp_sim_fp_init(&s->fp_self, n) != 0 ||
 	    gsp_sim_heap_init(&s->heap, n + s->c.max_inflight + 16) != 0 ||
 	    gsp_sim_pool_init(s) != 0) {
 		fprintf(stderr, "gossip-sim: out of memory\n");

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "gsp_core.h"
+#include "gsp_fault.h"
 #include "gsp_sim_heap.h"
 
 #define GSP_SIM_IP_BASE 0x0a000001u	/* node i is 10.0.0.1 + i */
@@ -21,6 +22,8 @@
 #define GSP_SIM_PKT_CHUNK 1024u		/* pool grows by this many buffers */
 #define GSP_SIM_APP_KEY "simkey"
 #define GSP_SIM_APP_VALUE "v1"
+#define GSP_SIM_STALL_QUEUE 4096u	/* packets a paused node holds, like a NIC ring */
+#define GSP_SIM_RX_BURST 32u		/* [dataplane] burst: frames before a round */
 /*
  * For the RAM check only. Peak RSS measured at N = 5,000 and 10,000 fits
  * N^2 x (gsp_node_bytes_per_member() + 22) + N x 24 KiB: the per-member
@@ -35,6 +38,9 @@ enum gsp_sim_scenario {
 	GSP_SIM_DETECT,
 	GSP_SIM_STEADY,
 	GSP_SIM_PARTITION,
+	GSP_SIM_FP,			/* long steady run: false positives */
+	GSP_SIM_STALL,			/* one node paused, then resumed */
+	GSP_SIM_CPULOAD,		/* some nodes process events late */
 	GSP_SIM_N_SCENARIOS,
 };
 
@@ -58,8 +64,19 @@ struct gsp_sim_cfg {
 	uint32_t ack_states;		/* 0: the core's default */
 	uint16_t max_payload;
 	uint64_t seed;
-	double loss;
+	struct gsp_fault_cfg fault;	/* every node's; --loss P is drop=P */
+	/* detector knobs written into every node's params; 0: core default */
+	uint32_t detector;
+	uint64_t probe_interval_ns;
+	uint64_t probe_timeout_ns;
+	uint32_t indirect_probes;
+	uint32_t suspicion_mult;
 	double partition_s;
+	double duration_s;		/* fp, cpuload: measured window */
+	double stall_s;			/* stall: pause length */
+	double after_s;			/* stall: watched after the resume */
+	double slow_frac;		/* cpuload: share of slow nodes */
+	double slow_ms;			/* cpuload: extra delay, uniform 0..this */
 	double max_wall_s;		/* 0 = unbounded */
 	const char *json_path;
 	bool no_mem_check;
@@ -78,6 +95,10 @@ struct gsp_sim_node {
 	uint32_t app_slot;		/* origin's slot in this table, or ~0 */
 	uint8_t side;			/* partition side */
 	bool up;
+	bool paused;			/* stall: no rounds, packets held */
+	bool slow;			/* cpuload: events run late */
+	uint64_t slow_last;		/* cpuload: last held event's time */
+	struct gsp_fault_cfg fault;	/* on its sends (and blocks on receive) */
 	bool ok;			/* meets the phase's target view */
 	bool informed;			/* holds the disseminated value */
 	bool detected;			/* marked the crashed node down */

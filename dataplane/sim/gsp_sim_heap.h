@@ -16,6 +16,7 @@ enum gsp_sim_ev_kind {
 	GSP_SIM_EV_DELIVER,	/* packet arrival; arg = pool slot */
 	GSP_SIM_EV_SAMPLE,	/* per-round sample of the active phase */
 };
+#define GSP_SIM_EV_HELD 0x100u	/* kind flag: already delayed by cpuload */
 
 struct gsp_sim_ev {
 	uint64_t t;
