@@ -848,7 +848,7 @@ gsp_sim_stall_hold(struct gsp_sim *s, uint32_t slot)
 {
 	struct gsp_sim_stall *st = &s->stall;
 
-	if (st->q != NULL && st->q_n < GSP_SIM_STALL_QUEUE) {
+	if (st->q != NULL && st->q_n < s->c.stall_queue) {
 		st->q[st->q_n++] = slot;
 		st->held++;
 		return;
@@ -1463,7 +1463,7 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		gsp_json_u64(&j, "stall_down_at_resume", st->down_at_resume);
 		gsp_json_u64(&j, "stall_held", st->held);
 		gsp_json_u64(&j, "stall_dropped", st->dropped);
-		gsp_json_u64(&j, "stall_queue", GSP_SIM_STALL_QUEUE);
+		gsp_json_u64(&j, "stall_queue", c->stall_queue);
 		/* from the resume: alive again at every other node */
 		gsp_json_bool(&j, "alive_again", st->alive_t != 0);
 		gsp_json_time(&j, "alive_again_s", st->alive_t != 0,
@@ -1840,7 +1840,7 @@ gsp_sim_stall_run(struct gsp_sim *s, struct gsp_sim_result *r)
 	struct gsp_sim_stall *st = &s->stall;
 	uint32_t x;
 
-	st->q = calloc(GSP_SIM_STALL_QUEUE, sizeof(*st->q));
+	st->q = calloc(s->c.stall_queue + 1, sizeof(*st->q));
 	if (st->q == NULL)
 		return;
 	x = s->c.n_seeds +
@@ -1981,7 +1981,7 @@ gsp_sim_usage(FILE *f)
 "                  [--probe-interval-ms MS] [--probe-timeout-ms MS]\n"
 "                  [--indirect-probes K] [--suspicion-mult K] (0: default)\n"
 "                  [--duration-s 60] (fp, cpuload)\n"
-"                  [--stall-s 5] [--after-s 10] (stall)\n"
+"                  [--stall-s 5] [--after-s 10] [--stall-queue 4096] (stall)\n"
 "                  [--slow-frac 0.1] [--slow-ms 50] (cpuload)\n"
 "                  [--no-mem-check] [--quiet]\n"
 "Runs the protocol core of N nodes on a virtual clock and a simulated\n"
@@ -2139,6 +2139,7 @@ enum {
 	OPT_SYN_PACKETS, OPT_ACK_STATES, OPT_FAULT, OPT_DETECTOR,
 	OPT_PROBE_INTERVAL, OPT_PROBE_TIMEOUT, OPT_INDIRECT, OPT_SUSP_MULT,
 	OPT_DURATION, OPT_STALL, OPT_AFTER, OPT_SLOW_FRAC, OPT_SLOW_MS,
+	OPT_STALL_QUEUE,
 };
 
 static int
@@ -2176,6 +2177,7 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 		{ "duration-s", required_argument, NULL, OPT_DURATION },
 		{ "stall-s", required_argument, NULL, OPT_STALL },
 		{ "after-s", required_argument, NULL, OPT_AFTER },
+		{ "stall-queue", required_argument, NULL, OPT_STALL_QUEUE },
 		{ "slow-frac", required_argument, NULL, OPT_SLOW_FRAC },
 		{ "slow-ms", required_argument, NULL, OPT_SLOW_MS },
 		{ "no-mem-check", no_argument, NULL, OPT_NO_MEM },
@@ -2194,6 +2196,7 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 		.max_inflight = 262144, .latency_us = 200, .jitter_us = 100,
 		.seed = 1, .partition_s = 10, .duration_s = 60, .stall_s = 5,
 		.after_s = 10, .slow_frac = 0.1, .slow_ms = 50,
+		.stall_queue = GSP_SIM_STALL_QUEUE,
 	};
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -2268,6 +2271,11 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 		case OPT_AFTER:
 			rc = gsp_sim_parse_f(optarg, "--after-s", 0.001, 86400,
 					     &c->after_s);
+			break;
+		case OPT_STALL_QUEUE:
+			rc = gsp_sim_parse_u32(optarg, "--stall-queue", 0,
+					       GSP_SIM_STALL_QUEUE_MAX,
+					       &c->stall_queue);
 			break;
 		case OPT_SLOW_FRAC:
 			rc = gsp_sim_parse_f(optarg, "--slow-frac", 0, 1,

@@ -22,7 +22,8 @@
 #define GSP_SIM_PKT_CHUNK 1024u		/* pool grows by this many buffers */
 #define GSP_SIM_APP_KEY "simkey"
 #define GSP_SIM_APP_VALUE "v1"
-#define GSP_SIM_STALL_QUEUE 4096u	/* packets a paused node holds, like a NIC ring */
+#define GSP_SIM_STALL_QUEUE 4096u	/* default: packets a paused node holds */
+#define GSP_SIM_STALL_QUEUE_MAX (1u << 20)
 #define GSP_SIM_RX_BURST 32u		/* [dataplane] burst: frames before a round */
 /*
  * For the RAM check only. Peak RSS measured at N = 5,000 and 10,000 fits
@@ -74,6 +75,7 @@ struct gsp_sim_cfg {
 	double partition_s;
 	double duration_s;		/* fp, cpuload: measured window */
 	double stall_s;			/* stall: pause length */
+	uint32_t stall_queue;		/* stall: packets held, like a NIC ring */
 	double after_s;			/* stall: watched after the resume */
 	double slow_frac;		/* cpuload: share of slow nodes */
 	double slow_ms;			/* cpuload: extra delay, uniform 0..this */

@@ -176,3 +176,170 @@ def test_usage_errors(tmp_path):
     for args in (["--nodes", "10"], ["--scenario", "nope"],
                  ["--scenario", "join", "--loss", "2"]):
         run_sim(tmp_path, *args, expect_rc=2)
+
+
+# ---------------------------------------------------------------------------
+# Faults (the shared gsp_fault module), detector options, and the failure
+# detection scenarios: fp, stall, cpuload. Small N and short runs: they
+# check what is counted and reported, not how fast (scripts/bench-detect).
+
+def strip_machine(rec):
+    return {k: v for k, v in rec.items() if k not in MACHINE_FIELDS}
+
+
+def test_loss_is_fault_drop(tmp_path):
+    """--loss P and --fault drop=P are one thing: the same run."""
+    args = ["--scenario", "join", "--nodes", "150", "--seed", "21"]
+    a = run_sim(tmp_path, *args, "--loss", "0.1")
+    b = run_sim(tmp_path, *args, "--fault", "drop=0.1")
+    assert a["fault"] == b["fault"] == "drop=0.1"
+    assert strip_machine(a) == strip_machine(b)
+    assert a["packets_lost"] == a["fault_dropped"] > 0
+
+
+def test_fault_spec_applies_to_every_send(tmp_path):
+    rec = run_sim(tmp_path, "--scenario", "join,steady", "--nodes", "100",
+                  "--seed", "22", "--measure-rounds", "20", "--fault",
+                  "drop=0.05 dup=0.1 delay=3ms jitter=2ms reorder=0.05",
+                  records=2)[1]
+    check_common(rec, "steady", 100)
+    assert rec["fault"] == "drop=0.05 dup=0.1 reorder=0.05 delay=3ms " \
+        "jitter=2ms"
+    sent = rec["packets_sent"]
+    assert 0.03 < rec["fault_dropped"] / sent < 0.07
+    assert 0.07 < rec["fault_duplicated"] / sent < 0.13
+    # every copy that went out was delayed (delay=3ms applies to all)
+    copies = sent - rec["fault_dropped"] + rec["fault_duplicated"]
+    assert rec["fault_delayed"] == copies
+    assert 0 < rec["fault_reordered"] < rec["fault_delayed"]
+    # every copy arrives, duplicates too, but those still in flight
+    missing = copies - rec["packets_delivered"]
+    assert 0 <= missing <= rec["inflight_peak"], (missing, rec)
+
+
+def test_fault_block_isolates_a_node(tmp_path):
+    """block=IP on every node: 10.0.0.1 (node 0) hears nobody and nobody
+    hears it, so the join cannot complete."""
+    rec = run_sim(tmp_path, "--scenario", "join", "--nodes", "30",
+                  "--seed", "23", "--max-rounds", "40", "--fault",
+                  "block=10.0.0.1")
+    assert not rec["converged"]
+    assert rec["fault_blocked_out"] > 0 and rec["fault_blocked_in"] > 0
+    assert rec["fault"] == "block=10.0.0.1"
+
+
+def test_detector_options_recorded(tmp_path):
+    rec = run_sim(tmp_path, "--scenario", "join", "--nodes", "50",
+                  "--seed", "24", "--detector", "swim,indirect,lifeguard",
+                  "--probe-interval-ms", "10", "--probe-timeout-ms", "2.5",
+                  "--indirect-probes", "2", "--suspicion-mult", "5")
+    assert rec["detector"] == "swim,indirect,lifeguard"
+    assert rec["detector_bits"] == 0x2 | 0x4 | 0x8
+    assert rec["probe_interval_ms"] == 10
+    assert rec["probe_timeout_ms"] == 2.5
+    assert rec["indirect_probes"] == 2 and rec["suspicion_mult"] == 5
+    for det, bits in (("phi", 1), ("all", 15), ("default", 0),
+                      ("swim", 2)):
+        rec = run_sim(tmp_path, "--scenario", "join", "--nodes", "20",
+                      "--detector", det)
+        assert rec["detector_bits"] == bits, det
+        assert rec["detector"] == ("phi,swim,indirect,lifeguard"
+                                   if det == "all" else det)
+
+
+def test_detector_usage_errors(tmp_path):
+    for det in ("indirect", "phi,lifeguard", "nope", "default,phi", ""):
+        run_sim(tmp_path, "--scenario", "join", "--detector", det,
+                expect_rc=2)
+    run_sim(tmp_path, "--scenario", "join", "--fault", "drop=2",
+            expect_rc=2)
+
+
+def test_detect_reports_first_and_all(tmp_path):
+    rec = run_sim(tmp_path, "--scenario", "detect", "--nodes", "100",
+                  "--seed", "25", "--detector", "phi")
+    check_common(rec, "detect", 100)
+    assert rec["detector"] == "phi" and rec["ok"]
+    assert 0 < rec["first_suspect_s"] <= rec["first_detect_s"] \
+        <= rec["all_detect_s"] == rec["time_s"]
+
+
+def test_fp_swim_without_loss_has_no_false_positives(tmp_path):
+    rec = run_sim(tmp_path, "--scenario", "fp", "--nodes", "60",
+                  "--seed", "26", "--duration-s", "30", "--detector",
+                  "swim", "--probe-interval-ms", "10")
+    check_common(rec, "fp", 60)
+    assert rec["ok"] and rec["duration_s"] == 30
+    assert abs(rec["time_s"] - 30) < 1e-9
+    assert rec["false_positives"] == 0, rec
+    assert rec["fp_suspect"] == rec["fp_down"] == 0
+    assert rec["false_suspicion_pair_s"] == 0
+
+
+def test_stall_marked_down_then_alive(tmp_path):
+    for det in ("phi", "default"):
+        rec = run_sim(tmp_path, "--scenario", "stall", "--nodes", "60",
+                      "--seed", "27", "--stall-s", "5", "--after-s", "5",
+                      "--detector", det, "--probe-interval-ms", "10")
+        check_common(rec, "stall", 60)
+        assert rec["stalled"] >= 3, "a seed was stalled"
+        # others noticed, as they should: suspect, then down at every node
+        assert 0 < rec["stall_suspect_s"] <= rec["stall_down_s"] \
+            <= rec["stall_down_all_s"] <= 5, rec
+        assert rec["stall_down_at_resume"] == 59
+        assert 0 < rec["stall_held"] <= rec["stall_queue"]
+        assert rec["stall_dropped"] == 0
+        # ... and it came back everywhere, without accusing anyone itself
+        assert rec["alive_again"] and rec["ok"]
+        assert 0 <= rec["alive_again_s"] <= 5
+        assert rec["resumed_suspect"] == rec["resumed_down"] == 0, \
+            (det, rec)
+        assert rec["false_positives"] == 0, (det, rec)
+
+
+def test_stall_queue_is_bounded(tmp_path):
+    rec = run_sim(tmp_path, "--scenario", "stall", "--nodes", "50",
+                  "--seed", "28", "--stall-queue", "16")
+    assert rec["stall_queue"] == 16 and rec["stall_held"] == 16
+    assert rec["stall_dropped"] > 0
+    assert rec["alive_again"], "held packets or none, it must come back"
+
+
+def test_cpuload_accusations_are_about_slow_nodes(tmp_path):
+    """Events of 20% of the nodes run up to 2 s late: the accounting of
+    accusations (counts, pairs, time accused) adds up, and with a clean
+    network only slow nodes are accused."""
+    rec = run_sim(tmp_path, "--scenario", "cpuload", "--nodes", "50",
+                  "--seed", "29", "--duration-s", "20", "--slow-frac",
+                  "0.2", "--slow-ms", "2000", "--detector", "phi")
+    check_common(rec, "cpuload", 50)
+    assert rec["ok"] and rec["slow_nodes"] == 10
+    assert 0 < rec["slow_delay_mean_ms"] <= 2000
+    assert rec["slow_events"] > 0
+    ev = rec["false_positive_events"]
+    assert ev == rec["fp_suspect"] + rec["fp_down"] > 0
+    assert rec["fp_about_slow"] == ev
+    assert 0 < rec["false_positives"] <= min(ev, 10 * 49)
+    assert rec["false_suspicion_pair_s"] > 0
+    assert 1 <= rec["fp_open_peak"] <= rec["false_positives"]
+
+
+def test_cpuload_default_delay_is_within_bounds(tmp_path):
+    rec = run_sim(tmp_path, "--scenario", "cpuload", "--nodes", "40",
+                  "--seed", "30", "--duration-s", "5")
+    assert rec["slow_nodes"] == 4 and rec["slow_ms"] == 50
+    assert 0 < rec["slow_delay_mean_ms"] <= 50
+
+
+def test_detection_scenarios_same_seed_same_run(tmp_path):
+    args = ["--scenario", "fp,stall,cpuload", "--nodes", "40",
+            "--duration-s", "10", "--stall-s", "3", "--after-s", "3",
+            "--fault", "drop=0.05 dup=0.02 reorder=0.05 jitter=1ms",
+            "--probe-interval-ms", "10"]
+    a = run_sim(tmp_path, *args, "--seed", "31", records=3)
+    b = run_sim(tmp_path, *args, "--seed", "31", records=3)
+    c = run_sim(tmp_path, *args, "--seed", "32", records=3)
+    assert [r["scenario"] for r in a] == ["fp", "stall", "cpuload"]
+    for ra, rb, rc in zip(a, b, c):
+        assert strip_machine(ra) == strip_machine(rb)
+        assert rc["digest"] != ra["digest"]
