@@ -40,7 +40,7 @@
 
 enum gsp_sim_want {
 	GSP_SIM_WANT_NONE,
-	GSP_SIM_WANT_ALL_ALIVE,		/* alive == every node */
+	GSP_SIM_WANT_ALL_ALIVE,		/* every node listed, none down */
 	GSP_SIM_WANT_SPLIT,		/* own side alive, other side down */
 };
 
@@ -636,10 +636,13 @@ gsp_sim_meets(const struct gsp_sim *s, const struct gsp_sim_node *sn,
 
 	switch (s->want) {
 	case GSP_SIM_WANT_ALL_ALIVE:
-		return c->alive == s->c.n_nodes;
+		/* a suspect is still a member (SWIM lists it until its
+		 * suspicion runs out, and under loss most are refuted) */
+		return c->alive + c->suspect == s->c.n_nodes;
 	case GSP_SIM_WANT_SPLIT:
 		own = s->side_size[sn->side];
-		return c->alive == own && c->down == s->c.n_nodes - own;
+		return c->alive + c->suspect == own &&
+			c->down == s->c.n_nodes - own;
 	default:
 		return false;
 	}
