@@ -137,6 +137,7 @@ struct gsp_sim {
 	struct gsp_sim_stall stall;
 	uint32_t n_slow;
 	uint64_t held_events, held_ns;	/* cpuload: delays actually applied */
+	uint64_t early_ticks;		/* --tick-after-rx: ticks moved forward */
 
 	/* network and simulator counters */
 	uint64_t fault_ctr[GSP_FAULT_C_MAX];
@@ -804,6 +805,7 @@ gsp_sim_node_start(struct gsp_sim *s, uint32_t i, uint64_t generation,
 	sn->ok = false;
 	sn->app_slot = UINT32_MAX;
 	s->n_up++;
+	sn->tick_at = first_tick;
 	gsp_sim_heap_push(&s->heap, first_tick, GSP_SIM_EV_TICK, i, sn->epoch);
 	return 0;
 }
@@ -874,10 +876,12 @@ gsp_sim_node_resume(struct gsp_sim *s, uint32_t i)
 	sn->paused = false;
 	for (uint32_t k = 0; k <= st->q_n; k++) {
 		if (k == (st->q_n < GSP_SIM_RX_BURST ? st->q_n :
-			  GSP_SIM_RX_BURST) &&
-		    !gsp_sim_heap_push(&s->heap, s->now, GSP_SIM_EV_TICK, i,
-				       sn->epoch))
-			s->heap_drops++;
+			  GSP_SIM_RX_BURST)) {
+			sn->tick_at = s->now;
+			if (!gsp_sim_heap_push(&s->heap, s->now,
+					       GSP_SIM_EV_TICK, i, sn->epoch))
+				s->heap_drops++;
+		}
 		if (k < st->q_n &&
 		    !gsp_sim_heap_push(&s->heap, s->now, GSP_SIM_EV_DELIVER, i,
 				       st->q[k])) {
@@ -966,6 +970,7 @@ gsp_sim_on_tick(struct gsp_sim *s, const struct gsp_sim_ev *ev)
 	s->core_ns += gsp_sim_mono_ns() - t;
 	if (next <= s->now)
 		next = s->now + 1;
+	sn->tick_at = next;
 	if (!gsp_sim_heap_push(&s->heap, next, GSP_SIM_EV_TICK, ev->node,
 			       sn->epoch))
 		s->heap_drops++;
@@ -981,6 +986,30 @@ gsp_sim_on_tick(struct gsp_sim *s, const struct gsp_sim_ev *ev)
 			s->split_t = s->now;
 		gsp_sim_check_stop(s);
 	}
+}
+
+/*
+ * --tick-after-rx: a packet can set a deadline earlier than the one the
+ * last tick returned (a helper's NACK timer, a suspicion learned from a
+ * claim), and gsp_node_rx does not say so. Ask gsp_node_tick at once and
+ * move the node's tick forward; the later one dies by its token.
+ */
+static void
+gsp_sim_rx_deadline(struct gsp_sim *s, struct gsp_sim_node *sn)
+{
+	uint64_t next = gsp_node_tick(sn->node, s->now);
+
+	if (next <= s->now)
+		next = s->now + 1;
+	if (next >= sn->tick_at)
+		return;
+	/* heap full: the pending (later) tick stays valid */
+	if (!gsp_sim_heap_push(&s->heap, next, GSP_SIM_EV_TICK, sn->idx,
+			       sn->epoch + 1))
+		return;
+	sn->epoch++;
+	sn->tick_at = next;
+	s->early_ticks++;
 }
 
 static void
@@ -1011,6 +1040,8 @@ gsp_sim_on_deliver(struct gsp_sim *s, const struct gsp_sim_ev *ev)
 	sn->rx_bytes += p->len;
 	t = gsp_sim_mono_ns();
 	gsp_node_rx(sn->node, &src, p->data, p->len, s->now);
+	if (s->c.tick_after_rx)
+		gsp_sim_rx_deadline(s, sn);
 	s->core_ns += gsp_sim_mono_ns() - t;
 	/* only ACK, ACK2 and LEAVE carry member states */
 	if (s->track_app && !sn->informed && p->len > GSP_HDR_OFF_TYPE &&
@@ -1380,6 +1411,8 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		     (double)c->probe_timeout_ns / NS_PER_MS);
 	gsp_json_u64(&j, "indirect_probes", c->indirect_probes);
 	gsp_json_u64(&j, "suspicion_mult", c->suspicion_mult);
+	gsp_json_bool(&j, "tick_after_rx", c->tick_after_rx);
+	gsp_json_u64(&j, "early_ticks", s->early_ticks);
 	gsp_json_u64(&j, "fanout", c->fanout);
 	gsp_json_u64(&j, "seeds", c->n_seeds);
 	gsp_json_u64(&j, "latency_us", c->latency_us);
@@ -1986,6 +2019,7 @@ gsp_sim_usage(FILE *f)
 "                  [--duration-s 60] (fp, cpuload)\n"
 "                  [--stall-s 5] [--after-s 10] [--stall-queue 4096] (stall)\n"
 "                  [--slow-frac 0.1] [--slow-ms 50] (cpuload)\n"
+"                  [--tick-after-rx] (exact timers: see gsp_sim_rx_deadline)\n"
 "                  [--no-mem-check] [--quiet]\n"
 "Runs the protocol core of N nodes on a virtual clock and a simulated\n"
 "network. Every run starts with a cold join; a list of scenarios runs them\n"
@@ -2142,7 +2176,7 @@ enum {
 	OPT_SYN_PACKETS, OPT_ACK_STATES, OPT_FAULT, OPT_DETECTOR,
 	OPT_PROBE_INTERVAL, OPT_PROBE_TIMEOUT, OPT_INDIRECT, OPT_SUSP_MULT,
 	OPT_DURATION, OPT_STALL, OPT_AFTER, OPT_SLOW_FRAC, OPT_SLOW_MS,
-	OPT_STALL_QUEUE,
+	OPT_STALL_QUEUE, OPT_TICK_AFTER_RX,
 };
 
 static int
@@ -2181,6 +2215,7 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 		{ "stall-s", required_argument, NULL, OPT_STALL },
 		{ "after-s", required_argument, NULL, OPT_AFTER },
 		{ "stall-queue", required_argument, NULL, OPT_STALL_QUEUE },
+		{ "tick-after-rx", no_argument, NULL, OPT_TICK_AFTER_RX },
 		{ "slow-frac", required_argument, NULL, OPT_SLOW_FRAC },
 		{ "slow-ms", required_argument, NULL, OPT_SLOW_MS },
 		{ "no-mem-check", no_argument, NULL, OPT_NO_MEM },
@@ -2341,6 +2376,9 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 			rc = gsp_sim_parse_u32(optarg, "--ack-states", 0,
 					       1u << 20, &c->ack_states);
 			break;
+		case OPT_TICK_AFTER_RX:
+			c->tick_after_rx = true;
+			break;
 		case OPT_NO_MEM:
 			c->no_mem_check = true;
 			break;
@@ -2458,12 +2496,13 @@ main(int argc, char **argv)
 	s->curve_cap = s->c.max_rounds + 4;
 	s->nodes = calloc(n, sizeof(*s->nodes));
 	s->curve = calloc(s->curve_cap, sizeof(*s->curve));
-	/* every node has at most one tick pending, every packet one delivery,
-	 * and a phase at most one sample */
+	/* every node has one tick pending (plus voided ones, which
+	 * --tick-after-rx leaves: it gives way when the heap is full), every
+	 * packet one delivery, and a phase at most one sample */
 	if (s->nodes == NULL || s->curve == NULL ||
 	    gsp_sim_fp_init(&s->fp, (uint64_t)n * n) != 0 ||
 	    gsp_sim_fp_init(&s->fp_self, n) != 0 ||
-	    gsp_sim_heap_init(&s->heap, n + s->c.max_inflight + 16) != 0 ||
+	    gsp_sim_heap_init(&s->heap, 2 * n + s->c.max_inflight + 16) != 0 ||
 	    gsp_sim_pool_init(s) != 0) {
 		fprintf(stderr, "gossip-sim: out of memory\n");
 		goto out;

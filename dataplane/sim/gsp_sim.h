@@ -79,6 +79,8 @@ struct gsp_sim_cfg {
 	double after_s;			/* stall: watched after the resume */
 	double slow_frac;		/* cpuload: share of slow nodes */
 	double slow_ms;			/* cpuload: extra delay, uniform 0..this */
+	bool tick_after_rx;		/* ask the core for its deadline after
+					 * every packet (exact timers) */
 	double max_wall_s;		/* 0 = unbounded */
 	const char *json_path;
 	bool no_mem_check;
@@ -93,7 +95,9 @@ struct gsp_sim_node {
 	uint64_t id;
 	uint64_t generation;
 	uint32_t idx;
-	uint32_t epoch;			/* bumped on crash: stale ticks die */
+	uint32_t epoch;			/* token of the pending tick: a crash, a
+					 * pause or an earlier one voids it */
+	uint64_t tick_at;		/* when the pending tick is due */
 	uint32_t app_slot;		/* origin's slot in this table, or ~0 */
 	uint8_t side;			/* partition side */
 	bool up;

@@ -343,3 +343,18 @@ def test_detection_scenarios_same_seed_same_run(tmp_path):
     for ra, rb, rc in zip(a, b, c):
         assert strip_machine(ra) == strip_machine(rb)
         assert rc["digest"] != ra["digest"]
+
+
+def test_tick_after_rx_moves_ticks_forward(tmp_path):
+    """With SWIM a packet can set an earlier deadline (a helper's NACK
+    timer); --tick-after-rx asks the core at once. Without it no tick is
+    moved; with it some are, and the run still ends up the same size."""
+    args = ["--scenario", "fp", "--nodes", "40", "--seed", "33",
+            "--duration-s", "5", "--loss", "0.1", "--detector",
+            "swim,indirect,lifeguard", "--probe-interval-ms", "10"]
+    a = run_sim(tmp_path, *args)
+    b = run_sim(tmp_path, *args, "--tick-after-rx")
+    assert a["tick_after_rx"] is False and a["early_ticks"] == 0
+    assert b["tick_after_rx"] is True and b["early_ticks"] > 0
+    assert b["tx_ping_req"] > 0 and b["tx_nack"] > 0
+    assert a["ok"] and b["ok"]
