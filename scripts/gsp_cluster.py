@@ -836,6 +836,18 @@ class Cluster:
             self.wait_ready(name)
         return self
 
+    def move(self, name, host):
+        """Give a stopped node another address on the subnet (host part
+        `host`) for its next start; returns the new IPv4 address."""
+        name = node_name(node_index(name))
+        if self.is_running(name):
+            raise ClusterError(f"{name} is running: stop it before moving it")
+        node = self._node(name)
+        node["address"] = f"{SUBNET}{int(host)}"
+        self._write_config(node)
+        self.save()
+        return node["address"]
+
     def add_node(self, k, seeds=None, extra_ini=None, before_start=None,
                  wait=None):
         """Create and start node k later on.  seeds: as for the cluster

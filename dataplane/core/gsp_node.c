@@ -377,6 +377,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	if (n->p.ack_states == 0)
 		n->p.ack_states = GSP_DEFAULT_ACK_STATES;
 	n->id = p->id != 0 ? p->id : gsp_id_from_name(n->p.name);
+	n->explicit_ids = n->id != gsp_id_from_name(n->p.name);
 	n->cluster_hash = gsp_cluster_hash(n->p.cluster);
 	n->detector = p->detector == 0 ? GSP_DETECT_DEFAULT :
 		(p->detector & GSP_DETECT_OFF) ? 0 : p->detector;
@@ -545,6 +546,46 @@ gsp_fd_init(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 		     n->p.gossip_interval_ns / 2);
 }
 
+static void gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
+
+/*
+ * A new id with a name we already hold under another id (ids set in the
+ * config rather than derived from the name): a down or departed holder
+ * gives the name up, a live one is a conflict worth reporting. With
+ * derived ids a name is an id, and a restart is just a new generation,
+ * so the O(N) scan runs only once explicit ids were seen.
+ */
+static void
+gsp_reclaim_name(struct gsp_node *n, const struct gsp_wire_state *st,
+		 uint64_t now_ns)
+{
+	uint32_t hw = gsp_table_slot_count(n->table);
+
+	if (st->id != gsp_id_from_name(st->name))
+		n->explicit_ids = true;
+	if (!n->explicit_ids)
+		return;
+	for (uint32_t slot = 0; slot < hw; slot++) {
+		struct gsp_member_rec *r = gsp_rec(n, slot);
+		struct gsp_event ev = { .type = GSP_EV_NAME_CONFLICT };
+
+		if (r->id == 0 || r->id == st->id ||
+		    strcmp(gsp_table_name(n->table, r), st->name) != 0)
+			continue;
+		if (slot != n->self_slot && (r->state == GSP_STATE_DOWN ||
+					     r->state == GSP_STATE_LEFT)) {
+			gsp_forget(n, slot, now_ns);
+			continue;
+		}
+		ev.id = st->id;
+		ev.generation = st->generation;
+		ev.old_state = r->state;
+		ev.new_state = r->state;
+		gsp_copy_name(ev.name, st->name);
+		gsp_io_event(n->p.io_ctx, &ev);
+	}
+}
+
 static void
 gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 	      uint64_t now_ns)
@@ -556,6 +597,7 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 		GSP_CTR_INC(n->ctr.stale);
 		return;
 	}
+	gsp_reclaim_name(n, st, now_ns);
 	slot = gsp_table_insert(n->table, st->id);
 	if (slot < 0) {
 		GSP_CTR_INC(n->ctr.table_full);

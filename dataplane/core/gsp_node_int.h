@@ -85,6 +85,7 @@ struct gsp_node {
 	uint8_t *tx;
 	struct gsp_wire_state out_state;
 
+	bool explicit_ids;		/* a member id not derived from its name */
 	uint32_t detector;		/* GSP_DETECT_* in force */
 	uint32_t incarnation;		/* ours: raised to refute */
 	struct gsp_swim *swim;		/* NULL when SWIM is off */

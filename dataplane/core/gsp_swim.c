@@ -29,7 +29,7 @@
 #include "gsp_util.h"
 
 #define GSP_CLAIMS_MAX 256		/* claims being spread at once */
-#define GSP_CLAIMS_PER_MSG 32		/* piggybacked per probe message */
+#define GSP_CLAIMS_PER_MSG 64		/* piggybacked per probe message */
 #define GSP_RELAYS_MAX 64		/* PING_REQs served at once */
 #define GSP_HINTS_MAX 16		/* members phi asks us to probe next */
 #define GSP_PROBE_TRIES 256		/* slots looked at to pick a target */
@@ -245,22 +245,34 @@ gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c)
 	s->claim_n++;
 }
 
+/*
+ * Fills a message with claims not yet sent often enough, newest first and
+ * refutations and verdicts before suspicions: under heavy loss the space
+ * is short, and an "alive" that arrives late lets a healthy member die.
+ */
 static void
 gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w)
 {
 	struct gsp_swim *s = n->swim;
 	uint32_t limit = gsp_swim_retransmits(n), put = 0;
+	bool full = false;
 
-	for (uint32_t k = s->claim_n; k-- > 0 && put < GSP_CLAIMS_PER_MSG;) {
-		struct gsp_claim_ent *e =
-			&s->claims[(s->claim_head + k) % GSP_CLAIMS_MAX];
+	for (int pass = 0; pass < 2 && !full; pass++) {
+		for (uint32_t k = s->claim_n; k-- > 0 && !full;) {
+			struct gsp_claim_ent *e =
+				&s->claims[(s->claim_head + k) % GSP_CLAIMS_MAX];
 
-		if (e->sent >= limit)
-			continue;
-		if (!gsp_wire_put_claim(w, &e->c))
-			break;
-		e->sent++;
-		put++;
+			if (e->sent >= limit ||
+			    (e->c.status == GSP_CLAIM_SUSPECT) != (pass == 1))
+				continue;
+			if (put == GSP_CLAIMS_PER_MSG ||
+			    !gsp_wire_put_claim(w, &e->c)) {
+				full = true;
+				break;
+			}
+			e->sent++;
+			put++;
+		}
 	}
 	while (s->claim_n != 0 && s->claims[s->claim_head].sent >= limit) {
 		s->claim_head = (s->claim_head + 1) % GSP_CLAIMS_MAX;
@@ -590,6 +602,10 @@ gsp_swim_probe_indirect(struct gsp_node *n)
 	s->indirect_sent = true;
 	if (!(n->detector & GSP_DETECT_INDIRECT))
 		return;
+	/* and once more directly: a lost ping or pong is the likeliest
+	 * cause, and costs one packet to rule out */
+	gsp_swim_send(n, GSP_MSG_PING, &target, s->probe_seq, s->probe_id,
+		      NULL, NULL);
 	for (uint32_t t = 0; t < 4 * k + 8 && n_picked < k; t++) {
 		uint32_t slot = gsp_rand_below(&n->rng, hw);
 		bool dup = slot == s->probe_slot;

@@ -50,6 +50,7 @@ static unsigned int net_n;
 static struct sim_node sim[NET_MAX_NODES];
 static unsigned int sim_n;
 static struct gsp_event last_event;
+static unsigned int name_conflicts;
 
 void
 gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
@@ -75,6 +76,8 @@ gsp_io_event(void *io_ctx, const struct gsp_event *ev)
 	struct sim_node *s = io_ctx;
 
 	last_event = *ev;
+	if (ev->type == GSP_EV_NAME_CONFLICT)
+		name_conflicts++;
 	if (s == NULL)
 		return;
 	if (ev->type == GSP_EV_JOINED)
@@ -729,6 +732,38 @@ test_merge_rules(void **state)
 	gsp_node_destroy(n);
 }
 
+
+/* A dead member's name is taken over by a new id; a live one's is not. */
+static void
+test_name_reclaim(void **state)
+{
+	struct gsp_node *n = lone_node();
+	struct gsp_wire_state st = sample_state(55, "db1");
+	struct gsp_member_view v;
+
+	(void)state;
+	feed(n, &st, 1 * MS);
+	assert_true(member_of(n, 55, &v));
+	/* a second id claiming a live member's name: kept, reported */
+	st = sample_state(56, "db1");
+	name_conflicts = 0;
+	feed(n, &st, 2 * MS);
+	assert_int_equal(name_conflicts, 1);
+	assert_true(member_of(n, 55, &v) && member_of(n, 56, &v));
+	/* both fall silent and go down; a third id takes the name over */
+	for (uint64_t t = 100 * MS; t <= 30000 * MS; t += 100 * MS)
+		gsp_node_tick(n, t);
+	assert_true(member_of(n, 55, &v));
+	assert_int_equal(v.state, GSP_STATE_DOWN);
+	st = sample_state(57, "db1");
+	feed(n, &st, 30100 * MS);
+	assert_true(member_of(n, 57, &v));
+	assert_string_equal(v.name, "db1");
+	assert_false(member_of(n, 55, &v));
+	assert_false(member_of(n, 56, &v));
+	gsp_node_destroy(n);
+}
+
 static void
 test_app_state_limits(void **state)
 {
@@ -1120,6 +1155,7 @@ main(void)
 		cmocka_unit_test(test_cluster_split_digests),
 		cmocka_unit_test(test_cluster_deterministic),
 		cmocka_unit_test(test_swim_detect_refute_stall),
+		cmocka_unit_test(test_name_reclaim),
 		cmocka_unit_test(test_cluster_bounded_traffic),
 	};
 
