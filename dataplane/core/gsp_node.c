@@ -1250,7 +1250,10 @@ gsp_round_tick(struct gsp_node *n, uint64_t now_ns)
 		n->next_round_ns = now_ns + interval;
 
 	GSP_CTR_INC(n->ctr.rounds);
-	if (!n->leaving) {
+	/* Heartbeats feed phi. With SWIM alone there is nothing to feed, and
+	 * a state that does not change every round is not re-sent by every
+	 * window exchange: steady-state gossip shrinks to digests. */
+	if (!n->leaving && (n->swim == NULL || (n->detector & GSP_DETECT_PHI))) {
 		struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
 
 		n->version++;
