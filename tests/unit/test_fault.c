@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "gossipd/status_view.h"
 #include "gsp_fault.h"
 
 #define MS 1000000ull
@@ -279,6 +280,11 @@ test_ctr_names(void **state)
 	assert_string_equal(gsp_fault_ctr_name(GSP_FAULT_C_MAX), "unknown");
 	for (unsigned int i = 0; i < GSP_FAULT_C_MAX; i++)
 		assert_string_not_equal(gsp_fault_ctr_name(i), "unknown");
+	/* gossipctl names the status view's counters without the core */
+	assert_true(GSP_FAULT_C_MAX <= GSP_SV_FAULT_CTRS);
+	for (unsigned int i = 0; i < GSP_FAULT_C_MAX; i++)
+		assert_string_equal(gsp_sv_fault_ctr_name(i),
+				    gsp_fault_ctr_name(i));
 }
 
 static void
