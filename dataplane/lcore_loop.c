@@ -193,8 +193,10 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 		if (lc->cmd_ring != NULL)
 			gsp_dp_process_commands(dp, lc, now_ns);
 		work += gsp_run_timers(dp, lc, now_ns, &next_ns);
-		/* only the control vnode's lcore has a fault queue */
-		if (unlikely(lc->fq != NULL))
+		/* only the control vnode's lcore has a fault queue; with
+		 * faults off it stays empty and clean */
+		if (unlikely(lc->fq != NULL) &&
+		    (lc->fq->n != 0 || lc->fault_dirty))
 			work += gsp_fault_step(dp, lc, gsp_now_ns(), &next_ns);
 		gsp_tx_flush(dp, lc);
 
