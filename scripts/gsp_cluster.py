@@ -1283,6 +1283,9 @@ def _cmd_ctl(a):
 def _cmd_fault(a):
     c = Cluster.load(a.state)
     args = a.args[1:] if a.args and a.args[0] == "--" else a.args
+    # `fault NODE drop=0.1 ...` is short for `fault NODE set drop=0.1 ...`
+    if args and "=" in args[0]:
+        args = ["set", *args]
     return subprocess.run(c.ctl_argv(a.node, "fault", *args)).returncode
 
 
@@ -1363,8 +1366,8 @@ def build_parser():
     c.set_defaults(fn=_cmd_ctl)
 
     f = sub.add_parser("fault", parents=[common],
-                       help="gossipctl fault on a node: [set TOKEN...|clear|"
-                       "block PEER|unblock PEER]")
+                       help="gossipctl fault on a node: [set] TOKEN...|clear|"
+                       "block PEER|unblock PEER (no args: show)")
     f.add_argument("node")
     f.add_argument("args", nargs=argparse.REMAINDER)
     f.set_defaults(fn=_cmd_fault)
