@@ -405,6 +405,7 @@ gsp_swim_suspect(struct gsp_node *n, uint32_t slot, uint32_t inc,
 	end = ss->suspect_ns + gsp_swim_suspicion_ns(n, ss->confirm);
 	if (end < s->next_suspect_ns)
 		s->next_suspect_ns = end;
+	gsp_wake_at(n, end);
 	return true;
 }
 
@@ -743,6 +744,7 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 		};
 		gsp_swim_send(n, GSP_MSG_PING, &m->target, rl->seq,
 			      rl->target, NULL, NULL);
+		gsp_wake_at(n, rl->nack_ns);
 		break;
 	case GSP_MSG_NACK:
 		GSP_CTR_INC(n->ctr.rx_nack);
