@@ -814,9 +814,22 @@ gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
 	gsp_out_flush(&o);
 }
 
-void
+static void gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
+			    const uint8_t *payload, uint16_t len,
+			    uint64_t now_ns);
+
+uint64_t
 gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 	    const uint8_t *payload, uint16_t len, uint64_t now_ns)
+{
+	n->wake_ns = UINT64_MAX;
+	gsp_node_rx_msg(n, src, payload, len, now_ns);
+	return n->wake_ns;
+}
+
+static void
+gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
+		const uint8_t *payload, uint16_t len, uint64_t now_ns)
 {
 	struct gsp_scratch *s = gsp_scratch_get(n->table->n_slots);
 	struct gsp_wire_msg m;
@@ -1250,7 +1263,10 @@ gsp_round_tick(struct gsp_node *n, uint64_t now_ns)
 		n->next_round_ns = now_ns + interval;
 
 	GSP_CTR_INC(n->ctr.rounds);
-	if (!n->leaving) {
+	/* Heartbeats feed phi. With SWIM alone there is nothing to feed, and
+	 * a state that does not change every round is not re-sent by every
+	 * window exchange: steady-state gossip shrinks to digests. */
+	if (!n->leaving && (n->swim == NULL || (n->detector & GSP_DETECT_PHI))) {
 		struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
 
 		n->version++;
