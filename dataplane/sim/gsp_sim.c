@@ -137,7 +137,7 @@ struct gsp_sim {
 	struct gsp_sim_stall stall;
 	uint32_t n_slow;
 	uint64_t held_events, held_ns;	/* cpuload: delays actually applied */
-	uint64_t early_ticks;		/* --tick-after-rx: ticks moved forward */
+	uint64_t early_ticks;		/* ticks moved forward by a packet */
 
 	/* network and simulator counters */
 	uint64_t fault_ctr[GSP_FAULT_C_MAX];
@@ -989,19 +989,18 @@ gsp_sim_on_tick(struct gsp_sim *s, const struct gsp_sim_ev *ev)
 }
 
 /*
- * --tick-after-rx: a packet can set a deadline earlier than the one the
- * last tick returned (a helper's NACK timer, a suspicion learned from a
- * claim), and gsp_node_rx does not say so. Ask gsp_node_tick at once and
- * move the node's tick forward; the later one dies by its token.
+ * A packet set a deadline earlier than the one the last tick returned (a
+ * helper's NACK timer, a suspicion learned from a claim): move the node's
+ * tick forward, as gossipd's timer heap does; the later one dies by its
+ * token.
  */
 static void
-gsp_sim_rx_deadline(struct gsp_sim *s, struct gsp_sim_node *sn)
+gsp_sim_rx_deadline(struct gsp_sim *s, struct gsp_sim_node *sn,
+		    uint64_t next)
 {
-	uint64_t next = gsp_node_tick(sn->node, s->now);
-
 	if (next <= s->now)
 		next = s->now + 1;
-	if (next >= sn->tick_at)
+	if (next >= sn->tick_at)	/* UINT64_MAX: nothing new */
 		return;
 	/* heap full: the pending (later) tick stays valid */
 	if (!gsp_sim_heap_push(&s->heap, next, GSP_SIM_EV_TICK, sn->idx,
@@ -1018,7 +1017,7 @@ gsp_sim_on_deliver(struct gsp_sim *s, const struct gsp_sim_ev *ev)
 	struct gsp_sim_node *sn = &s->nodes[ev->node];
 	struct gsp_sim_pkt *p = &s->pkts[ev->arg];
 	struct gsp_addr src = { GSP_SIM_IP_BASE + p->src, GSP_SIM_PORT };
-	uint64_t t;
+	uint64_t t, next;
 
 	if (!sn->up) {
 		s->dead_drops++;
@@ -1039,10 +1038,9 @@ gsp_sim_on_deliver(struct gsp_sim *s, const struct gsp_sim_ev *ev)
 	sn->rx_pkts++;
 	sn->rx_bytes += p->len;
 	t = gsp_sim_mono_ns();
-	gsp_node_rx(sn->node, &src, p->data, p->len, s->now);
-	if (s->c.tick_after_rx)
-		gsp_sim_rx_deadline(s, sn);
+	next = gsp_node_rx(sn->node, &src, p->data, p->len, s->now);
 	s->core_ns += gsp_sim_mono_ns() - t;
+	gsp_sim_rx_deadline(s, sn, next);
 	/* only ACK, ACK2 and LEAVE carry member states */
 	if (s->track_app && !sn->informed && p->len > GSP_HDR_OFF_TYPE &&
 	    p->data[GSP_HDR_OFF_TYPE] != GSP_MSG_SYN)
@@ -1411,7 +1409,6 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		     (double)c->probe_timeout_ns / NS_PER_MS);
 	gsp_json_u64(&j, "indirect_probes", c->indirect_probes);
 	gsp_json_u64(&j, "suspicion_mult", c->suspicion_mult);
-	gsp_json_bool(&j, "tick_after_rx", c->tick_after_rx);
 	gsp_json_u64(&j, "early_ticks", s->early_ticks);
 	gsp_json_u64(&j, "fanout", c->fanout);
 	gsp_json_u64(&j, "seeds", c->n_seeds);
@@ -2019,7 +2016,6 @@ gsp_sim_usage(FILE *f)
 "                  [--duration-s 60] (fp, cpuload)\n"
 "                  [--stall-s 5] [--after-s 10] [--stall-queue 4096] (stall)\n"
 "                  [--slow-frac 0.1] [--slow-ms 50] (cpuload)\n"
-"                  [--tick-after-rx] (exact timers: see gsp_sim_rx_deadline)\n"
 "                  [--no-mem-check] [--quiet]\n"
 "Runs the protocol core of N nodes on a virtual clock and a simulated\n"
 "network. Every run starts with a cold join; a list of scenarios runs them\n"
@@ -2176,7 +2172,7 @@ enum {
 	OPT_SYN_PACKETS, OPT_ACK_STATES, OPT_FAULT, OPT_DETECTOR,
 	OPT_PROBE_INTERVAL, OPT_PROBE_TIMEOUT, OPT_INDIRECT, OPT_SUSP_MULT,
 	OPT_DURATION, OPT_STALL, OPT_AFTER, OPT_SLOW_FRAC, OPT_SLOW_MS,
-	OPT_STALL_QUEUE, OPT_TICK_AFTER_RX,
+	OPT_STALL_QUEUE,
 };
 
 static int
@@ -2215,7 +2211,6 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 		{ "stall-s", required_argument, NULL, OPT_STALL },
 		{ "after-s", required_argument, NULL, OPT_AFTER },
 		{ "stall-queue", required_argument, NULL, OPT_STALL_QUEUE },
-		{ "tick-after-rx", no_argument, NULL, OPT_TICK_AFTER_RX },
 		{ "slow-frac", required_argument, NULL, OPT_SLOW_FRAC },
 		{ "slow-ms", required_argument, NULL, OPT_SLOW_MS },
 		{ "no-mem-check", no_argument, NULL, OPT_NO_MEM },
@@ -2376,9 +2371,6 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 			rc = gsp_sim_parse_u32(optarg, "--ack-states", 0,
 					       1u << 20, &c->ack_states);
 			break;
-		case OPT_TICK_AFTER_RX:
-			c->tick_after_rx = true;
-			break;
 		case OPT_NO_MEM:
 			c->no_mem_check = true;
 			break;
@@ -2496,8 +2488,8 @@ main(int argc, char **argv)
 	s->curve_cap = s->c.max_rounds + 4;
 	s->nodes = calloc(n, sizeof(*s->nodes));
 	s->curve = calloc(s->curve_cap, sizeof(*s->curve));
-	/* every node has one tick pending (plus voided ones, which
-	 * --tick-after-rx leaves: it gives way when the heap is full), every
+	/* every node has one tick pending (plus voided ones, which a tick
+	 * moved forward leaves: it gives way when the heap is full), every
 	 * packet one delivery, and a phase at most one sample */
 	if (s->nodes == NULL || s->curve == NULL ||
 	    gsp_sim_fp_init(&s->fp, (uint64_t)n * n) != 0 ||
@@ -2535,7 +2527,10 @@ main(int argc, char **argv)
 			.join_fp_pairs = jr.join_fp_pairs,
 		};
 		s->c.scenario = sc;
-		if (jr.join_ok && !s->wall_limited) {
+		/* fp and cpuload count accusations, not convergence: they
+		 * also run after a join that never converged (it says so) */
+		if ((jr.join_ok || sc == GSP_SIM_FP || sc == GSP_SIM_CPULOAD) &&
+		    !s->wall_limited) {
 			gsp_sim_settle(s);
 			gsp_sim_scenario_run(s, &r);
 		}

@@ -79,8 +79,6 @@ struct gsp_sim_cfg {
 	double after_s;			/* stall: watched after the resume */
 	double slow_frac;		/* cpuload: share of slow nodes */
 	double slow_ms;			/* cpuload: extra delay, uniform 0..this */
-	bool tick_after_rx;		/* ask the core for its deadline after
-					 * every packet (exact timers) */
 	double max_wall_s;		/* 0 = unbounded */
 	const char *json_path;
 	bool no_mem_check;
