@@ -83,6 +83,7 @@ struct gsp_sim_stall {
 	uint64_t held, dropped;		/* packets queued, and refused: full */
 	uint32_t n_bad, n_down;		/* observers seeing it suspect|down, down */
 	uint32_t down_at_resume;
+	uint32_t views_bad_end;		/* n_bad re-counted from the tables */
 	uint64_t t_pause, t_resume;
 	uint64_t suspect_t, down_t, down_all_t, alive_t;	/* 0: not yet */
 };
@@ -542,9 +543,9 @@ gsp_sim_stall_seen(struct gsp_sim *s, bool was_bad, uint8_t new_state,
 	bool is_down = new_state == GSP_STATE_DOWN && is_bad;
 
 	st->n_bad += is_bad && !was_bad;
-	st->n_bad -= was_bad && !is_bad;
+	st->n_bad -= was_bad && !is_bad && st->n_bad > 0;
 	st->n_down += is_down && !was_down;
-	st->n_down -= was_down && !is_down;
+	st->n_down -= was_down && !is_down && st->n_down > 0;
 	if (is_bad && st->suspect_t == 0)
 		st->suspect_t = s->now;
 	if (is_down && st->down_t == 0)
@@ -1494,6 +1495,8 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		gsp_json_time(&j, "stall_down_all_s", st->down_all_t != 0,
 			      st->down_all_t, st->t_pause);
 		gsp_json_u64(&j, "stall_down_at_resume", st->down_at_resume);
+		gsp_json_u64(&j, "stall_bad_end", st->n_bad);
+		gsp_json_u64(&j, "stall_views_bad_end", st->views_bad_end);
 		gsp_json_u64(&j, "stall_held", st->held);
 		gsp_json_u64(&j, "stall_dropped", st->dropped);
 		gsp_json_u64(&j, "stall_queue", c->stall_queue);
@@ -1867,9 +1870,37 @@ gsp_sim_fp_run(struct gsp_sim *s, struct gsp_sim_result *r)
 	gsp_sim_fp_log(s, "fp");
 }
 
+/* how many running nodes list node x as suspect or down, and as down:
+ * read from their tables (O(N x table); the events keep it current) */
+static void
+gsp_sim_views_of(const struct gsp_sim *s, uint32_t x, uint32_t *bad,
+		 uint32_t *down)
+{
+	struct gsp_member_view v;
+
+	*bad = *down = 0;
+	for (uint32_t i = 0; i < s->c.n_nodes; i++) {
+		const struct gsp_sim_node *sn = &s->nodes[i];
+		uint32_t hw;
+
+		if (i == x || !sn->up)
+			continue;
+		hw = gsp_node_slot_count(sn->node);
+		for (uint32_t slot = 0; slot < hw; slot++) {
+			if (!gsp_node_member_read(sn->node, slot, &v) ||
+			    v.id != s->nodes[x].id)
+				continue;
+			*bad += gsp_sim_bad(v.state);
+			*down += v.state == GSP_STATE_DOWN;
+			break;
+		}
+	}
+}
+
 static void
 gsp_sim_stall_run(struct gsp_sim *s, struct gsp_sim_result *r)
 {
+	uint32_t unused;
 	struct gsp_sim_stall *st = &s->stall;
 	uint32_t x;
 
@@ -1884,6 +1915,8 @@ gsp_sim_stall_run(struct gsp_sim *s, struct gsp_sim_result *r)
 	r->t_start = s->now;
 	*st = (struct gsp_sim_stall){ .node = x, .q = st->q,
 				      .t_pause = s->now };
+	/* a lossy network may have it suspected already */
+	gsp_sim_views_of(s, x, &st->n_bad, &st->n_down);
 	gsp_sim_node_pause(s, x);
 	gsp_sim_run(s, s->now + (uint64_t)(s->c.stall_s * NS_PER_S));
 	if (s->wall_limited)
@@ -1903,6 +1936,7 @@ gsp_sim_stall_run(struct gsp_sim *s, struct gsp_sim_result *r)
 	gsp_sim_node_resume(s, x);
 	gsp_sim_run(s, s->now + (uint64_t)(s->c.after_s * NS_PER_S));
 	r->ok = st->alive_t != 0 && !s->wall_limited;
+	gsp_sim_views_of(s, x, &st->views_bad_end, &unused);
 	gsp_sim_log(s, "stall: node %u %s after %.3f s; it accused %" PRIu64
 		    " live members (%" PRIu64 " suspect, %" PRIu64 " down)",
 		    x, st->alive_t ? "alive everywhere" :

@@ -291,6 +291,8 @@ def test_stall_marked_down_then_alive(tmp_path):
         assert 0 < rec["stall_suspect_s"] <= rec["stall_down_s"] \
             <= rec["stall_down_all_s"] <= 5, rec
         assert rec["stall_down_at_resume"] == 59
+        # the event bookkeeping agrees with the tables at the end
+        assert rec["stall_bad_end"] == rec["stall_views_bad_end"] == 0
         assert 0 < rec["stall_held"] <= rec["stall_queue"]
         assert rec["stall_dropped"] == 0
         # ... and it came back everywhere, without accusing anyone itself
@@ -299,6 +301,17 @@ def test_stall_marked_down_then_alive(tmp_path):
         assert rec["resumed_suspect"] == rec["resumed_down"] == 0, \
             (det, rec)
         assert rec["false_positives"] == 0, (det, rec)
+
+
+def test_stall_under_loss_counts_agree_with_tables(tmp_path):
+    """At 10% loss suspicions come and go: the count of nodes accusing the
+    stalled one, kept from events, must still match their tables."""
+    rec = run_sim(tmp_path, "--scenario", "stall", "--nodes", "40",
+                  "--seed", "34", "--loss", "0.1", "--stall-s", "3",
+                  "--after-s", "3", "--probe-interval-ms", "10")
+    assert rec["stall_down_at_resume"] == 39, rec
+    assert rec["stall_bad_end"] == rec["stall_views_bad_end"]
+    assert rec["alive_again"]
 
 
 def test_stall_queue_is_bounded(tmp_path):
