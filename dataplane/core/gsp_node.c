@@ -85,10 +85,22 @@ struct gsp_out {
 	bool open;
 };
 
-static void
+void
 gsp_count_tx(struct gsp_node *n, uint8_t type)
 {
 	switch (type) {
+	case GSP_MSG_PING:
+		GSP_CTR_INC(n->ctr.tx_ping);
+		break;
+	case GSP_MSG_PONG:
+		GSP_CTR_INC(n->ctr.tx_pong);
+		break;
+	case GSP_MSG_PING_REQ:
+		GSP_CTR_INC(n->ctr.tx_ping_req);
+		break;
+	case GSP_MSG_NACK:
+		GSP_CTR_INC(n->ctr.tx_nack);
+		break;
 	case GSP_MSG_SYN:
 		GSP_CTR_INC(n->ctr.tx_syn);
 		break;

@@ -128,6 +128,7 @@ void gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r,
 void gsp_rumor_add(struct gsp_node *n, uint32_t slot);
 void gsp_publish_self(struct gsp_node *n);	/* version++ and spread */
 void gsp_update_counts(struct gsp_node *n);
+void gsp_count_tx(struct gsp_node *n, uint8_t type);
 bool gsp_live_state(uint8_t state);
 
 /* gsp_swim.c: SWIM probes, suspicion and refutation, Lifeguard */

@@ -295,20 +295,7 @@ gsp_swim_send(struct gsp_node *n, uint8_t type, const struct gsp_addr *dst,
 		gsp_wire_put_claim(&w, first);
 	gsp_swim_put_claims(n, &w);
 	gsp_io_send(n->p.io_ctx, dst, n->tx, gsp_wire_finish(&w));
-	switch (type) {
-	case GSP_MSG_PING:
-		GSP_CTR_INC(n->ctr.tx_ping);
-		break;
-	case GSP_MSG_PONG:
-		GSP_CTR_INC(n->ctr.tx_pong);
-		break;
-	case GSP_MSG_PING_REQ:
-		GSP_CTR_INC(n->ctr.tx_ping_req);
-		break;
-	default:
-		GSP_CTR_INC(n->ctr.tx_nack);
-		break;
-	}
+	gsp_count_tx(n, type);
 }
 
 /* ---- suspicion ---- */
