@@ -8,6 +8,10 @@
 #   make bench-converge   convergence benchmark (simulator + emulation):
 #                results/converge.{json,csv} and PNG plots; pass options
 #                with BENCH_ARGS, e.g. make bench-converge BENCH_ARGS=--quick
+#   make bench-detect     failure detection in the simulator (BENCH_ARGS as
+#                above, e.g. --quick): results/detect.{json,csv} + plots
+#   make bench-fp-cluster false positives of real netns clusters, 10 min,
+#                0/5/10/20% loss, SIGSTOP and CPU load: results/fp-cluster.*
 #   make clean   stop a cluster left by scripts/cluster, remove build/ run/
 
 BUILD ?= build
@@ -20,7 +24,7 @@ DEPS := meson ninja-build pkg-config gcc g++ libdpdk-dev dpdk libnuma-dev \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo bench-converge clean
+.PHONY: all deps build test demo bench-converge bench-detect bench-fp-cluster clean
 
 all: build
 
@@ -54,6 +58,12 @@ demo: build
 
 bench-converge: build
 	$(PYTHON) scripts/bench-converge --build $(BUILD) $(BENCH_ARGS)
+
+bench-detect: build
+	$(PYTHON) scripts/bench-detect --build $(BUILD) $(BENCH_ARGS)
+
+bench-fp-cluster: build
+	$(PYTHON) scripts/bench-fp-cluster $(BENCH_ARGS)
 
 clean:
 	-@[ ! -f run/cluster/state.json ] || $(PYTHON) scripts/cluster down
