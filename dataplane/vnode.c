@@ -19,6 +19,7 @@
 #include <rte_ring.h>
 
 #include "gossipd.h"
+#include "emu.h"
 #include "gsp_log.h"
 
 int
@@ -88,6 +89,7 @@ gsp_vnode_init(struct gsp_dp *dp, struct gsp_vnode *vn,
 	vn->port = p->port;
 	snprintf(np.cluster, sizeof(np.cluster), "%s", cfg->cluster);
 	snprintf(np.name, sizeof(np.name), "%s", p->name);
+	gsp_emu_node_params(dp, &np);	/* emulation's detector options */
 	/* one ARP entry per possible peer on the segment, within reason */
 	arp_entries = RTE_MIN(p->capacity, 65536u);
 	if (arp_entries < 64)
