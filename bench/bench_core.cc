@@ -94,12 +94,13 @@ BM_WireDecodeAck2(benchmark::State &state)
 	auto pkts = ack2_packets(100, 1000, 5);
 	static gsp_digest digests[4096];
 	static gsp_wire_state states[2048];
+	static gsp_claim claims[2048];
 	gsp_wire_msg m;
 
 	for (auto _ : state) {
 		int rc = gsp_wire_decode(pkts[0].data(), pkts[0].size(),
 					 gsp_cluster_hash("bench"), &m,
-					 digests, states);
+					 digests, states, claims);
 		benchmark::DoNotOptimize(rc);
 	}
 	state.SetItemsProcessed(state.iterations() * m.n_states);

@@ -38,6 +38,10 @@ enum gsp_cfg_type {
 	GSP_T_SEED,	/* repeatable */
 	GSP_T_DNSNAME,
 	GSP_T_DNSSERVER,
+	GSP_T_DETECT,	/* on/off of the GSP_DETECT_* bit in min */
+	GSP_T_DURATION,	/* uint64_t ns in min..max: 250us, 5ms, 1s */
+	GSP_T_FAULT,	/* a fault spec token: key=value for gsp_fault_parse */
+	GSP_T_FAULT_BLOCK, /* repeatable list of IP[:in|:out|:both] */
 };
 
 struct gsp_cfg_key {
@@ -52,6 +56,7 @@ struct gsp_cfg_key {
 
 #define OFF(f) offsetof(struct gsp_config, f)
 #define SZ(f) sizeof(((struct gsp_config *)0)->f)
+#define MS 1000000ull
 
 /* Keys, in the order docs/CONFIG.md lists them. [app] is free-form. */
 static const struct gsp_cfg_key gsp_cfg_keys[] = {
@@ -103,13 +108,40 @@ static const struct gsp_cfg_key gsp_cfg_keys[] = {
 	{ "dataplane", "rng_seed", GSP_T_U64, OFF(rng_seed), 0, 0, UINT64_MAX,
 	  0, 0 },
 	{ "log", "level", GSP_T_LEVEL, OFF(log_level), 0, 0, 0, 0, 0 },
+	{ "detector", "phi", GSP_T_DETECT, OFF(detector), 0, GSP_DETECT_PHI,
+	  0, 0, 0 },
+	{ "detector", "swim", GSP_T_DETECT, OFF(detector), 0, GSP_DETECT_SWIM,
+	  0, 0, 0 },
+	{ "detector", "indirect", GSP_T_DETECT, OFF(detector), 0,
+	  GSP_DETECT_INDIRECT, 0, 0, 0 },
+	{ "detector", "lifeguard", GSP_T_DETECT, OFF(detector), 0,
+	  GSP_DETECT_LIFEGUARD, 0, 0, 0 },
+	{ "detector", "probe_interval", GSP_T_DURATION, OFF(probe_interval_ns),
+	  0, 1 * MS, 10000 * MS, 0, 0 },
+	{ "detector", "probe_timeout", GSP_T_DURATION, OFF(probe_timeout_ns),
+	  0, 100000, 10000 * MS, 0, 0 },
+	{ "detector", "indirect_probes", GSP_T_U32, OFF(indirect_probes), 0, 0,
+	  16, 0, 0 },
+	{ "detector", "suspicion_mult", GSP_T_U32, OFF(suspicion_mult), 0, 1,
+	  100, 0, 0 },
+	{ "detector", "suspicion_max_mult", GSP_T_U32, OFF(suspicion_max_mult),
+	  0, 1, 100, 0, 0 },
+	{ "detector", "awareness_max", GSP_T_U32, OFF(awareness_max), 0, 1,
+	  100, 0, 0 },
+	{ "fault", "drop", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
+	{ "fault", "dup", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
+	{ "fault", "reorder", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
+	{ "fault", "delay", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
+	{ "fault", "jitter", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
+	{ "fault", "reorder_by", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
+	{ "fault", "block", GSP_T_FAULT_BLOCK, 0, 0, 0, 0, 0, 0 },
 };
 
 #define GSP_CFG_NKEYS (sizeof(gsp_cfg_keys) / sizeof(gsp_cfg_keys[0]))
 
 static const char *const gsp_cfg_sections[] = {
 	"cluster", "node", "gossip", "seeds", "app", "control", "dataplane",
-	"log",
+	"log", "detector", "fault",
 };
 
 #define GSP_CFG_NSECTIONS \
@@ -643,6 +675,128 @@ gsp_cfg_set_app(struct gsp_cfg_ctx *c, const char *name, const char *value)
 	return 0;
 }
 
+/* "5ms", "250us", "1.5s": exact, the way gsp_fault_format() writes. */
+static const char *
+gsp_cfg_show_ns(uint64_t ns, char *buf, size_t len)
+{
+	if (ns % MS == 0)
+		snprintf(buf, len, "%llums", (unsigned long long)(ns / MS));
+	else
+		snprintf(buf, len, "%lluus", (unsigned long long)(ns / 1000));
+	return buf;
+}
+
+/* Separators would let one value smuggle in more fault tokens. */
+static bool
+gsp_cfg_one_token(const char *v)
+{
+	return strpbrk(v, " \t,") == NULL;
+}
+
+/* One duration syntax in every file and command: the fault parser's
+ * (250us, 5ms, 1s, a bare number is ms, at most 10 s). */
+static int
+gsp_cfg_parse_duration(const char *v, uint64_t *ns)
+{
+	struct gsp_fault_cfg tmp;
+	char spec[GSP_CFG_SHOW_MAX + 8];
+
+	if (!gsp_cfg_one_token(v) ||
+	    (size_t)snprintf(spec, sizeof(spec), "delay=%s", v) >= sizeof(spec))
+		return -1;
+	memset(&tmp, 0, sizeof(tmp));
+	if (gsp_fault_parse(&tmp, spec, NULL, 0) != 0)
+		return -1;
+	*ns = tmp.delay_ns;
+	return 0;
+}
+
+static int
+gsp_cfg_set_bool(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
+		 const char *value)
+{
+	static const char *const on[] = { "on", "true", "yes", "1" };
+	static const char *const off[] = { "off", "false", "no", "0" };
+	char show[GSP_CFG_SHOW_MAX + 4];
+	uint32_t *dst = (uint32_t *)((char *)c->cfg + k->off);
+
+	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
+		if (strcmp(value, on[i]) == 0) {
+			*dst |= (uint32_t)k->min;
+			return 0;
+		}
+		if (strcmp(value, off[i]) == 0) {
+			*dst &= ~(uint32_t)k->min;
+			return 0;
+		}
+	}
+	gsp_cfg_key_err(c, k->section, k->name,
+			"must be on or off, got \"%s\"",
+			gsp_cfg_show(value, show, sizeof(show)));
+	return -1;
+}
+
+/*
+ * [fault] key = value is the spec token "key=value", so a value means and
+ * is checked exactly as on `gossipctl fault set` (same parser, same
+ * message after the "[fault]" prefix).
+ */
+static int
+gsp_cfg_set_fault(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
+		  const char *value)
+{
+	char show[GSP_CFG_SHOW_MAX + 4];
+	char spec[GSP_CFG_SHOW_MAX + 16];
+	char perr[GSP_CONFIG_ERR_MAX / 2];
+	const char *p = value;
+	size_t n;
+
+	if (k->type == GSP_T_FAULT) {
+		if (!gsp_cfg_one_token(value)) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be one value, got \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		snprintf(spec, sizeof(spec), "%s=%s", k->name, value);
+		if (strlen(value) > GSP_CFG_SHOW_MAX ||
+		    gsp_fault_parse(&c->cfg->fault, spec, perr,
+				    sizeof(perr)) != 0) {
+			if (strlen(value) > GSP_CFG_SHOW_MAX)
+				snprintf(perr, sizeof(perr), "%s: too long",
+					 k->name);
+			gsp_cfg_err(c, c->lineno, "[%s] %s", k->section, perr);
+			return -1;
+		}
+		return 0;
+	}
+	/* block = IP[:dir] IP[:dir] ...: one "block=" token each */
+	for (unsigned int i = 0;; i++) {
+		p += strspn(p, " \t,");
+		if (*p == '\0') {
+			if (i > 0)
+				return 0;
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must list one or more IP[:in|:out|:both]");
+			return -1;
+		}
+		n = strcspn(p, " \t,");
+		if (n > GSP_CFG_SHOW_MAX) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"\"%s\" is too long",
+					gsp_cfg_show(p, show, sizeof(show)));
+			return -1;
+		}
+		snprintf(spec, sizeof(spec), "block=%.*s", (int)n, p);
+		if (gsp_fault_parse(&c->cfg->fault, spec, perr,
+				    sizeof(perr)) != 0) {
+			gsp_cfg_err(c, c->lineno, "[%s] %s", k->section, perr);
+			return -1;
+		}
+		p += n;
+	}
+}
+
 static int
 gsp_cfg_set(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
 	    const char *value)
@@ -722,6 +876,25 @@ gsp_cfg_set(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
 	}
 	case GSP_T_SEED:
 		return gsp_cfg_set_seed(c, k, value);
+	case GSP_T_DETECT:
+		return gsp_cfg_set_bool(c, k, value);
+	case GSP_T_DURATION:
+		if (gsp_cfg_parse_duration(value, &u) != 0 || u < k->min ||
+		    u > k->max) {
+			char lo[24], hi[24];
+
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be a duration in %s..%s (e.g. 250us, 5ms, 1s; a bare number is ms), got \"%s\"",
+					gsp_cfg_show_ns(k->min, lo, sizeof(lo)),
+					gsp_cfg_show_ns(k->max, hi, sizeof(hi)),
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		*(uint64_t *)dst = u;
+		return 0;
+	case GSP_T_FAULT:
+	case GSP_T_FAULT_BLOCK:
+		return gsp_cfg_set_fault(c, k, value);
 	default:
 		return gsp_cfg_set_string(c, k, value);
 	}
@@ -760,7 +933,8 @@ gsp_cfg_handler(void *user, const char *section, const char *name,
 		gsp_cfg_key_err(c, section, name, "unknown key");
 		return 0;
 	}
-	if (c->key_line[i] != 0 && gsp_cfg_keys[i].type != GSP_T_SEED) {
+	if (c->key_line[i] != 0 && gsp_cfg_keys[i].type != GSP_T_SEED &&
+	    gsp_cfg_keys[i].type != GSP_T_FAULT_BLOCK) {
 		gsp_cfg_key_err(c, section, name,
 				"duplicate key (first set on line %u)",
 				c->key_line[i]);
@@ -814,6 +988,39 @@ gsp_cfg_default_path(struct gsp_cfg_ctx *c, char *dst, size_t size,
 			    fmt_key, prefix, suffix, n, size - 1);
 		return -1;
 	}
+	return 0;
+}
+
+static int
+gsp_cfg_finish_detector(struct gsp_cfg_ctx *c)
+{
+	struct gsp_config *cfg = c->cfg;
+	char a[24], b[24];
+	unsigned int line;
+
+	if (!(cfg->detector & (GSP_DETECT_PHI | GSP_DETECT_SWIM))) {
+		line = gsp_cfg_line_of2(c, "detector", "phi", "detector",
+					"swim");
+		gsp_cfg_err(c, line,
+			    "[detector] phi and swim are both off: no failure detection at all (turn one on)");
+		return -1;
+	}
+	if (gsp_cfg_line_of(c, "detector", "probe_timeout") == 0)
+		cfg->probe_timeout_ns = cfg->probe_interval_ns / 2;
+	if (cfg->probe_timeout_ns >= cfg->probe_interval_ns) {
+		line = gsp_cfg_line_of2(c, "detector", "probe_timeout",
+					"detector", "probe_interval");
+		gsp_cfg_err(c, line,
+			    "[detector] probe_timeout (%s) must be below probe_interval (%s)",
+			    gsp_cfg_show_ns(cfg->probe_timeout_ns, a, sizeof(a)),
+			    gsp_cfg_show_ns(cfg->probe_interval_ns, b,
+					    sizeof(b)));
+		return -1;
+	}
+	/* the core reads indirect_probes 0 as "the default": say it with
+	 * the mechanism bit instead */
+	if (cfg->indirect_probes == 0)
+		cfg->detector &= ~(uint32_t)GSP_DETECT_INDIRECT;
 	return 0;
 }
 
@@ -887,6 +1094,9 @@ gsp_cfg_finish(struct gsp_cfg_ctx *c)
 		return -1;
 	}
 
+	if (gsp_cfg_finish_detector(c) != 0)
+		return -1;
+
 	if (gsp_cfg_default_path(c, cfg->socket_path, sizeof(cfg->socket_path),
 				 "socket", "/run/gossipd/", ".sock") != 0 ||
 	    gsp_cfg_default_path(c, cfg->status_path, sizeof(cfg->status_path),
@@ -931,6 +1141,14 @@ gsp_config_defaults(struct gsp_config *cfg)
 	cfg->arp_timeout_s = 300;
 	cfg->rng_seed = 0;
 	cfg->log_level = LOG_INFO;
+	cfg->detector = GSP_DETECT_DEFAULT;
+	cfg->probe_interval_ns = 100 * MS;
+	cfg->probe_timeout_ns = 50 * MS;
+	cfg->indirect_probes = 3;
+	cfg->suspicion_mult = 4;
+	cfg->suspicion_max_mult = 6;
+	cfg->awareness_max = 8;
+	/* cfg->fault: all zero, no fault */
 	/* socket_path and status_path are derived once names are known */
 }
 

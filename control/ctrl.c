@@ -4,6 +4,7 @@
  * (one JSON request per line) and runs the seed resolver thread. Talks to
  * the dataplane only through gsp_dp_* (gsp_ctrl.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -24,12 +25,14 @@
 
 #include "gsp_ctrl.h"
 #include "gsp_log.h"
+#include "gsp_util.h"
 #include "sv_writer.h"
 
 #define CTRL_MAX_CLIENTS 16
 #define CTRL_LINE_MAX 4096		/* request bytes, newline excluded */
 #define CTRL_OUT_MAX 16384		/* queued replies per client */
-#define CTRL_REPLY_MAX 1024		/* one reply line, newline included */
+#define CTRL_REPLY_MAX 4096		/* one reply line, newline included */
+#define CTRL_FAULT_SPEC_MAX 2048	/* the longest spec: 64 blocks */
 #define CTRL_IDLE_NS (5ull * 1000000000ull)
 #define CTRL_ACCEPTS_PER_LOOP 16
 #define CTRL_EVENTS_PER_LOOP 1024
@@ -43,6 +46,8 @@
 
 _Static_assert(GSP_RX_ERR_MAX <= GSP_SV_DROP_REASONS,
 	       "status view has fewer drop reasons than the core");
+_Static_assert(GSP_FAULT_C_MAX <= GSP_SV_FAULT_CTRS,
+	       "status view has fewer fault counters than the core");
 _Static_assert(GSP_NAME_MAX <= sizeof(((struct gsp_sv_member *)0)->name),
 	       "member name does not fit the status view");
 _Static_assert(GSP_APP_KEYS_MAX <= GSP_SV_APP_KEYS &&
@@ -381,9 +386,10 @@ ctrl_core_to_unix(uint64_t t, uint64_t core_now, uint64_t unix_now)
 
 static void
 ctrl_counters_convert(const struct gsp_node_counters *nc,
-		      struct gsp_sv_counters *sc)
+		      struct gsp_sv_counters *sc, struct gsp_sv_extra *ex)
 {
 	memset(sc, 0, sizeof(*sc));
+	memset(ex, 0, sizeof(*ex));
 	sc->rounds = nc->rounds;
 	sc->tx_syn = nc->tx_syn;
 	sc->tx_ack = nc->tx_ack;
@@ -405,8 +411,23 @@ ctrl_counters_convert(const struct gsp_node_counters *nc,
 	sc->tx_push = nc->tx_push;
 	sc->rx_push = nc->rx_push;
 	sc->rumors = nc->rumors;
+	sc->tx_ping = nc->tx_ping;
+	sc->rx_ping = nc->rx_ping;
+	sc->tx_pong = nc->tx_pong;
+	sc->rx_pong = nc->rx_pong;
+	sc->tx_ping_req = nc->tx_ping_req;
+	sc->rx_ping_req = nc->rx_ping_req;
+	sc->tx_nack = nc->tx_nack;
+	sc->rx_nack = nc->rx_nack;
+	sc->probes_failed = nc->probes_failed;
+	sc->suspicions = nc->suspicions;
+	sc->refutations = nc->refutations;
 	for (unsigned int i = 0; i < GSP_RX_ERR_MAX; i++)
 		sc->rx_drop[i] = nc->rx_drop[i];
+	ex->claims_rx = nc->claims_rx;
+	ex->declared_down = nc->declared_down;
+	ex->awareness = nc->awareness;
+	ex->incarnation = nc->incarnation;
 }
 
 static void
@@ -429,6 +450,7 @@ ctrl_member_convert(const struct gsp_member_view *mv, uint64_t self_id,
 	m->port = mv->port;
 	m->state = mv->state;
 	m->phi_milli = mv->phi_milli;
+	m->incarnation = mv->incarnation;
 	m->flags = mv->id == self_id ? GSP_SV_MEMBER_SELF : 0;
 	memcpy(m->name, mv->name, sizeof(mv->name));
 	m->name[sizeof(m->name) - 1] = '\0';
@@ -480,8 +502,10 @@ ctrl_publish(struct ctrl *c)
 	uint32_t cap = gsp_sv_writer_member_capacity(c->sv);
 	uint32_t lcap = gsp_sv_writer_lcore_capacity(c->sv);
 	struct gsp_sv_counters sc;
+	struct gsp_sv_extra ex;
 	struct gsp_node_counters nc;
 	struct gsp_member_view mv;
+	struct gsp_fault_cfg fault;
 	struct gsp_sv_update u;
 	uint64_t core_now, unix_now;
 	uint32_t slots, n = 0;
@@ -496,8 +520,12 @@ ctrl_publish(struct ctrl *c)
 			c->have_self = true;
 		}
 		gsp_node_counters_read(node, &nc);
-		ctrl_counters_convert(&nc, &sc);
+		ctrl_counters_convert(&nc, &sc, &ex);
+		gsp_dp_fault_counters(ex.fault);
+		gsp_dp_fault_get(&fault);
 		u.counters = &sc;
+		u.extra = &ex;
+		u.faults = gsp_fault_active(&fault);
 		core_now = gsp_dp_now_ns();
 		unix_now = ctrl_unix_ns();
 		slots = gsp_node_slot_count(node);
@@ -1020,6 +1048,160 @@ ctrl_cmd_set(struct ctrl_client *cl, json_t *req)
 	return ctrl_ok();
 }
 
+/* ---- fault injection (docs/FAULTS.md) ---- */
+
+/* {"ok":true,"spec":..,"active":..,"counters":{..}}: the state after. */
+static json_t *
+ctrl_fault_state(void)
+{
+	struct gsp_fault_cfg f;
+	uint64_t ctr[GSP_FAULT_C_MAX];
+	char spec[CTRL_FAULT_SPEC_MAX];
+	json_t *r, *cnt;
+
+	gsp_dp_fault_get(&f);
+	if (gsp_fault_format(&f, spec, sizeof(spec)) != 0)
+		return ctrl_error("fault spec longer than %d bytes",
+				  CTRL_FAULT_SPEC_MAX - 1);
+	gsp_dp_fault_counters(ctr);
+	cnt = json_object();
+	for (unsigned int i = 0; cnt != NULL && i < GSP_FAULT_C_MAX; i++)
+		json_object_set_new(cnt, gsp_fault_ctr_name(i),
+				    json_integer((json_int_t)ctr[i]));
+	r = json_pack("{s:b,s:s,s:b,s:o*}", "ok", 1, "spec", spec, "active",
+		      gsp_fault_active(&f), "counters", cnt);
+	return r;
+}
+
+/*
+ * PEER[:dir] for block/unblock: an IPv4 address as is, a member name
+ * resolved in this node's table to its address. Writes the spec token
+ * "key=IP[:dir]" (the parser checks the direction); NULL or an error.
+ */
+static json_t *
+ctrl_fault_peer(const char *key, const char *peer, size_t len, char *tok,
+		size_t toklen)
+{
+	const struct gsp_node *node = gsp_dp_node();
+	char name[GSP_NAME_MAX], safe[GSP_NAME_MAX];
+	const char *colon = memchr(peer, ':', len);
+	size_t nlen = colon != NULL ? (size_t)(colon - peer) : len;
+	const char *dir = colon != NULL ? colon : "";
+	struct gsp_member_view mv;
+	struct in_addr a;
+	uint32_t slots;
+
+	if (strlen(peer) != len || nlen == 0 || nlen >= sizeof(name) ||
+	    len - nlen > 8) {
+		ctrl_safe_str(safe, sizeof(safe), peer, len);
+		return ctrl_error("%s: '%s' is not an IPv4 address or a member "
+				  "name, with an optional :in, :out or :both",
+				  key, safe);
+	}
+	memcpy(name, peer, nlen);
+	name[nlen] = '\0';
+	if (strcmp(name, "all") == 0 || inet_pton(AF_INET, name, &a) == 1) {
+		snprintf(tok, toklen, "%s=%s%s", key, name, dir);
+		return NULL;
+	}
+	for (size_t i = 0; i < nlen; i++)
+		if (!gsp_name_char_ok(name[i])) {
+			ctrl_safe_str(safe, sizeof(safe), name, nlen);
+			return ctrl_error("%s: '%s' is not an IPv4 address or "
+					  "a member name", key, safe);
+		}
+	slots = node != NULL ? gsp_node_slot_count(node) : 0;
+	for (uint32_t slot = 0; slot < slots; slot++) {
+		struct in_addr ip;
+		char ips[INET_ADDRSTRLEN];
+
+		if (!gsp_node_member_read(node, slot, &mv) ||
+		    strcmp(mv.name, name) != 0)
+			continue;
+		if (mv.id == gsp_node_id(node))
+			return ctrl_error("%s: %s is this node", key, name);
+		ip.s_addr = htonl(mv.ip);
+		inet_ntop(AF_INET, &ip, ips, sizeof(ips));
+		snprintf(tok, toklen, "%s=%s%s", key, ips, dir);
+		return NULL;
+	}
+	return ctrl_error("%s: unknown member '%s' (not in this node's member "
+			  "table; give its IPv4 address instead)", key, name);
+}
+
+static json_t *
+ctrl_cmd_fault(struct ctrl_client *cl, json_t *req)
+{
+	json_t *reply = NULL, *jop = json_object_get(req, "op");
+	struct gsp_fault_cfg f;
+	char perr[256], tok[GSP_NAME_MAX + 32];
+	char spec[CTRL_FAULT_SPEC_MAX];
+	const char *op = "show", *arg = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (jop != NULL && !json_is_string(jop))
+		return ctrl_error("\"op\" must be a string");
+	if (jop != NULL)
+		op = json_string_value(jop);
+	if (strcmp(op, "show") == 0)
+		return ctrl_fault_state();
+	gsp_dp_fault_get(&f);
+	if (strcmp(op, "set") == 0) {
+		arg = ctrl_req_str(req, "spec", &len, &reply);
+		if (arg == NULL)
+			return reply;
+		if (strlen(arg) != len)
+			return ctrl_error("spec: NUL byte in the spec");
+	} else if (strcmp(op, "clear") == 0) {
+		arg = "clear";
+	} else if (strcmp(op, "block") == 0 || strcmp(op, "unblock") == 0) {
+		const char *peer = ctrl_req_str(req, "peer", &len, &reply);
+
+		if (peer == NULL)
+			return reply;
+		reply = ctrl_fault_peer(op, peer, len, tok, sizeof(tok));
+		if (reply != NULL)
+			return reply;
+		arg = tok;
+	} else {
+		ctrl_safe_str(tok, sizeof(tok), op, strlen(op));
+		return ctrl_error("fault: unknown op \"%s\" (expected show, set, "
+				  "clear, block or unblock)", tok);
+	}
+	/* the one parser: its message goes back as is */
+	if (gsp_fault_parse(&f, arg, perr, sizeof(perr)) != 0)
+		return ctrl_error("%s", perr);
+	if (gsp_fault_format(&f, spec, sizeof(spec)) != 0)
+		return ctrl_error("fault spec longer than %d bytes",
+				  CTRL_FAULT_SPEC_MAX - 1);
+	ret = gsp_dp_fault_set(&f);
+	switch (ret) {
+	case 0:
+		break;
+	case -EBUSY:
+		return ctrl_error("fault: the dataplane has not taken the "
+				  "previous change yet, try again");
+	case -ETIMEDOUT:
+		gsp_log(LOG_WARNING, "control: faults %s not acknowledged by "
+			"the dataplane within %d ms", spec, 1000);
+		return ctrl_error("fault: the dataplane did not take the change "
+				  "within 1 s; it applies when it does");
+	case -ENODEV:
+		return ctrl_error("fault: no fault injection on this node");
+	default:
+		return ctrl_error("fault: %s", ctrl_dp_strerror(ret));
+	}
+	if (gsp_fault_active(&f))
+		gsp_log(LOG_WARNING, "control: FAULT INJECTION ON: %s (uid %u "
+			"pid %d); testing only", spec, (unsigned int)cl->uid,
+			(int)cl->pid);
+	else
+		gsp_log(LOG_NOTICE, "control: fault injection off (uid %u "
+			"pid %d)", (unsigned int)cl->uid, (int)cl->pid);
+	return ctrl_fault_state();
+}
+
 static json_t *
 ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 		    size_t len)
@@ -1047,6 +1229,8 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 				  c->cfg->node_name, "cluster", c->cfg->cluster);
 	} else if (strcmp(cmd, "set") == 0 && cmdlen == 3) {
 		reply = ctrl_cmd_set(cl, req);
+	} else if (strcmp(cmd, "fault") == 0 && cmdlen == 5) {
+		reply = ctrl_cmd_fault(cl, req);
 	} else if (strcmp(cmd, "leave") == 0 && cmdlen == 5) {
 		ret = gsp_dp_submit_leave();
 		if (ret != 0) {
@@ -1058,8 +1242,8 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 		}
 	} else {
 		ctrl_safe_str(safe, sizeof(safe), cmd, cmdlen);
-		reply = ctrl_error("unknown command \"%s\" (expected ping, set "
-				   "or leave)", safe);
+		reply = ctrl_error("unknown command \"%s\" (expected ping, set, "
+				   "leave or fault)", safe);
 	}
 out:
 	json_decref(req);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * gossipctl: the operator CLI. Reads the status view (members, watch,
- * stats) and talks to the control socket (set, leave, ping). Links only
- * libgsp_sv and jansson.
+ * stats) and talks to the control socket (set, leave, ping, fault). Links
+ * only libgsp_sv and jansson: fault specs are parsed by gossipd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -76,13 +76,22 @@ ctl_usage(FILE *f)
 "  set KEY VALUE                       set an application state key\n"
 "  leave                               announce a graceful leave\n"
 "  ping                                check that gossipd answers\n"
+"  fault [--json]                      injected faults and their counters\n"
+"  fault set TOKEN...                  add faults: drop=P dup=P reorder=P\n"
+"                                      delay=D jitter=D reorder_by=D\n"
+"                                      block=IP[:in|:out|:both] unblock=IP|all\n"
+"                                      clear (P in [0, 1], D like 5ms)\n"
+"  fault clear                         every fault off\n"
+"  fault block PEER[:in|:out|:both]    drop traffic with PEER (IPv4 or\n"
+"                                      member name; both directions)\n"
+"  fault unblock PEER|all              lift a block (docs/FAULTS.md)\n"
 "\n"
 "Options:\n"
 "  -n, --node NAME      node whose view to read (finds %s/gossipd.*.NAME)\n"
 "  -c, --cluster NAME   cluster of the node (needed when names clash)\n"
 "      --view PATH      status view file to read\n"
 "  -s, --socket PATH    control socket (default: named by the view)\n"
-"  -j, --json           JSON output (members, stats)\n"
+"  -j, --json           JSON output (members, stats, fault)\n"
 "  -i, --interval MS    watch refresh interval\n"
 "      --count N        watch iterations\n"
 "  -h, --help           this help\n"
@@ -595,6 +604,7 @@ ctl_member_json(const struct gsp_sv_snapshot *s, const struct gsp_sv_member *m,
 	json_object_set_new(o, "version", ctl_json_u64(m->version));
 	json_object_set_new(o, "state", json_string(gsp_sv_state_name(m->state)));
 	json_object_set_new(o, "phi", json_real(m->phi_milli / 1000.0));
+	json_object_set_new(o, "incarnation", json_integer(m->incarnation));
 	if (m->last_update_unix_ns == 0)
 		json_object_set_new(o, "last_updated_s", json_null());
 	else
@@ -763,7 +773,9 @@ struct ctl_counter {
 	size_t off;
 };
 
-#define CTL_C(f) { #f, offsetof(struct gsp_sv_counters, f) }
+/* offsets into the header: the counters and, from minor 2, extra */
+#define CTL_C(f) { #f, offsetof(struct gsp_sv_header, counters.f) }
+#define CTL_X(f) { #f, offsetof(struct gsp_sv_header, extra.f) }
 static const struct ctl_counter ctl_counters[] = {
 	CTL_C(rounds),
 	CTL_C(tx_syn), CTL_C(tx_ack), CTL_C(tx_ack2), CTL_C(tx_leave),
@@ -771,8 +783,14 @@ static const struct ctl_counter ctl_counters[] = {
 	CTL_C(merged), CTL_C(stale), CTL_C(table_full), CTL_C(seed_contacts),
 	CTL_C(members), CTL_C(alive), CTL_C(suspect), CTL_C(down),
 	CTL_C(left), CTL_C(tx_push), CTL_C(rx_push), CTL_C(rumors),
+	CTL_C(tx_ping), CTL_C(rx_ping), CTL_C(tx_pong), CTL_C(rx_pong),
+	CTL_C(tx_ping_req), CTL_C(rx_ping_req), CTL_C(tx_nack),
+	CTL_C(rx_nack), CTL_C(probes_failed), CTL_C(suspicions),
+	CTL_C(refutations), CTL_X(claims_rx), CTL_X(declared_down),
+	CTL_X(awareness), CTL_X(incarnation),
 };
 #undef CTL_C
+#undef CTL_X
 
 #define CTL_L(f) { #f, offsetof(struct gsp_sv_lcore, f) }
 static const struct ctl_counter ctl_lcore_fields[] = {
@@ -802,6 +820,29 @@ ctl_show_drop(const struct gsp_sv_counters *c, unsigned int i)
 	return (i > 0 && i < CTL_NAMED_DROPS) || c->rx_drop[i] != 0;
 }
 
+/* the fault counters gossipd 1.2 has; later slots only when non-zero */
+#define CTL_FAULT_CTRS 7
+
+static json_t *
+ctl_faults_json(const struct gsp_sv_header *h)
+{
+	json_t *o = json_object(), *cnt = json_object();
+
+	if (o == NULL || cnt == NULL) {
+		json_decref(o);
+		json_decref(cnt);
+		return NULL;
+	}
+	json_object_set_new(o, "active",
+			    json_boolean(h->flags & GSP_SV_FLAG_FAULTS));
+	for (unsigned int i = 0; i < GSP_SV_FAULT_CTRS; i++)
+		if (i < CTL_FAULT_CTRS || h->extra.fault[i] != 0)
+			json_object_set_new(cnt, gsp_sv_fault_ctr_name(i),
+					    ctl_json_u64(h->extra.fault[i]));
+	json_object_set_new(o, "counters", cnt);
+	return o;
+}
+
 static int
 ctl_stats_json(const struct gsp_sv_snapshot *s, bool alive)
 {
@@ -822,13 +863,14 @@ ctl_stats_json(const struct gsp_sv_snapshot *s, bool alive)
 	json_object_set_new(root, "writer_alive", json_boolean(alive));
 	for (size_t i = 0; i < CTL_ARRAY_SIZE(ctl_counters); i++)
 		json_object_set_new(cnt, ctl_counters[i].name, ctl_json_u64(
-			ctl_field(c, ctl_counters[i].off)));
+			ctl_field(&s->hdr, ctl_counters[i].off)));
 	for (unsigned int i = 0; i < GSP_SV_DROP_REASONS; i++)
 		if (ctl_show_drop(c, i))
 			json_object_set_new(drop, gsp_sv_drop_reason_name(i),
 					    ctl_json_u64(c->rx_drop[i]));
 	json_object_set_new(cnt, "rx_drop", drop);
 	json_object_set_new(root, "counters", cnt);
+	json_object_set_new(root, "faults", ctl_faults_json(&s->hdr));
 	for (uint32_t i = 0; i < s->hdr.lcore_count; i++) {
 		const struct gsp_sv_lcore *lc = &s->lcores[i];
 
@@ -878,7 +920,7 @@ ctl_stats_text(const struct gsp_sv_snapshot *s, uint64_t now)
 	printf("\ncounters:\n");
 	for (size_t i = 0; i < CTL_ARRAY_SIZE(ctl_counters); i++)
 		printf("  %-22s %" PRIu64 "\n", ctl_counters[i].name,
-		       ctl_field(c, ctl_counters[i].off));
+		       ctl_field(&s->hdr, ctl_counters[i].off));
 	for (unsigned int i = 0; i < GSP_SV_DROP_REASONS; i++) {
 		if (!ctl_show_drop(c, i))
 			continue;
@@ -886,6 +928,13 @@ ctl_stats_text(const struct gsp_sv_snapshot *s, uint64_t now)
 			 gsp_sv_drop_reason_name(i));
 		printf("  %-22s %" PRIu64 "\n", name, c->rx_drop[i]);
 	}
+
+	printf("\nfault injection: %s\n", (s->hdr.flags & GSP_SV_FLAG_FAULTS) ?
+	       "ON (see gossipctl fault)" : "off");
+	for (unsigned int i = 0; i < GSP_SV_FAULT_CTRS; i++)
+		if (i < CTL_FAULT_CTRS || s->hdr.extra.fault[i] != 0)
+			printf("  %-22s %" PRIu64 "\n", gsp_sv_fault_ctr_name(i),
+			       s->hdr.extra.fault[i]);
 
 	printf("\nlcores:\n");
 	if (s->hdr.lcore_count == 0) {
@@ -1111,8 +1160,10 @@ out_free:
 	return reply;
 }
 
+/* Sends req (taken); an exit code, and on success the reply in *out
+ * (or "ok" printed when out is NULL). gossipd's error is printed as is. */
 static int
-ctl_cmd_socket(const struct ctl_opts *o, json_t *req)
+ctl_socket_call(const struct ctl_opts *o, json_t *req, json_t **out)
 {
 	char sock[PATH_MAX];
 	json_t *reply, *ok, *err;
@@ -1134,7 +1185,12 @@ ctl_cmd_socket(const struct ctl_opts *o, json_t *req)
 	ok = json_object_get(reply, "ok");
 	err = json_object_get(reply, "error");
 	if (json_is_true(ok)) {
-		printf("ok\n");
+		if (out == NULL) {
+			printf("ok\n");
+			json_decref(reply);
+		} else {
+			*out = reply;
+		}
 		ret = CTL_EXIT_OK;
 	} else {
 		char safe[512];
@@ -1142,12 +1198,77 @@ ctl_cmd_socket(const struct ctl_opts *o, json_t *req)
 		ctl_err("%s", json_is_string(err) ?
 			ctl_safe(safe, sizeof(safe), json_string_value(err)) :
 			"request failed (no error given)");
+		json_decref(reply);
 		ret = CTL_EXIT_FAIL;
 	}
-	json_decref(reply);
 	if (fflush(stdout) != 0)
 		ret = CTL_EXIT_FAIL;
 	return ret;
+}
+
+static int
+ctl_cmd_socket(const struct ctl_opts *o, json_t *req)
+{
+	return ctl_socket_call(o, req, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* fault: specs are parsed by gossipd, the one parser (gsp_fault_parse) */
+
+static json_t *
+ctl_fault_request(const char *op, char **args, int nargs)
+{
+	json_t *req;
+	char *spec;
+	size_t len = 0, off = 0;
+
+	if (strcmp(op, "show") == 0 || strcmp(op, "clear") == 0)
+		return json_pack("{s:s,s:s}", "cmd", "fault", "op", op);
+	if (strcmp(op, "block") == 0 || strcmp(op, "unblock") == 0)
+		return json_pack("{s:s,s:s,s:s}", "cmd", "fault", "op", op,
+				 "peer", args[0]);
+	/* set: the tokens, one spec separated by blanks */
+	for (int i = 0; i < nargs; i++)
+		len += strlen(args[i]) + 1;
+	spec = malloc(len + 1);
+	if (spec == NULL)
+		return NULL;
+	spec[0] = '\0';
+	for (int i = 0; i < nargs; i++)
+		off += (size_t)snprintf(spec + off, len + 1 - off, "%s%s",
+					i > 0 ? " " : "", args[i]);
+	req = json_pack("{s:s,s:s,s:s}", "cmd", "fault", "op", "set", "spec",
+			spec);
+	free(spec);
+	return req;
+}
+
+static int
+ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
+	      int nargs)
+{
+	json_t *reply = NULL, *spec, *cnt, *v;
+	const char *key;
+	char safe[4096];
+	int ret;
+
+	ret = ctl_socket_call(o, ctl_fault_request(op, args, nargs), &reply);
+	if (ret != CTL_EXIT_OK)
+		return ret;
+	json_object_del(reply, "ok");
+	if (o->json) {
+		ret = ctl_json_print(reply) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+		return fflush(stdout) != 0 ? CTL_EXIT_FAIL : ret;
+	}
+	spec = json_object_get(reply, "spec");
+	cnt = json_object_get(reply, "counters");
+	printf("faults: %s\n", json_is_string(spec) ?
+	       ctl_safe(safe, sizeof(safe), json_string_value(spec)) : "?");
+	json_object_foreach(cnt, key, v)
+		printf("  %-12s %" JSON_INTEGER_FORMAT "\n",
+		       ctl_safe(safe, 64, key), json_integer_value(v));
+	json_decref(reply);
+	return fflush(stdout) != 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1242,8 +1363,10 @@ main(int argc, char **argv)
 	if (o.view != NULL && (o.node != NULL || o.cluster != NULL))
 		return ctl_usage_error("--view cannot be combined with --node "
 				       "or --cluster");
-	if (o.json && strcmp(cmd, "members") != 0 && strcmp(cmd, "stats") != 0)
-		return ctl_usage_error("--json applies to members and stats only");
+	if (o.json && strcmp(cmd, "members") != 0 && strcmp(cmd, "stats") != 0 &&
+	    strcmp(cmd, "fault") != 0)
+		return ctl_usage_error("--json applies to members, stats and "
+				       "fault only");
 	if ((o.interval_set || o.count_set) && strcmp(cmd, "watch") != 0)
 		return ctl_usage_error("--interval and --count apply to watch "
 				       "only");
@@ -1259,6 +1382,30 @@ main(int argc, char **argv)
 			return ctl_usage_error("set needs KEY and VALUE (got %d "
 					       "argument%s)", nargs,
 					       nargs == 1 ? "" : "s");
+	} else if (strcmp(cmd, "fault") == 0) {
+		const char *op = nargs > 0 ? args[0] : "show";
+
+		if (strcmp(op, "show") == 0 || strcmp(op, "clear") == 0) {
+			if (nargs > 1)
+				return ctl_usage_error("fault %s takes no "
+					"arguments (got \"%s\")", op, args[1]);
+		} else if (strcmp(op, "set") == 0) {
+			if (nargs < 2)
+				return ctl_usage_error("fault set needs one or "
+					"more TOKENs, e.g. drop=0.1 delay=5ms");
+		} else if (strcmp(op, "block") == 0 ||
+			   strcmp(op, "unblock") == 0) {
+			if (nargs != 2)
+				return ctl_usage_error("fault %s needs one "
+					"PEER (IPv4 address or member name)%s",
+					op, strcmp(op, "unblock") == 0 ?
+					" or all" : "");
+		} else {
+			return ctl_usage_error("unknown fault command \"%s\" "
+				"(expected set, clear, block or unblock)", op);
+		}
+		return ctl_cmd_fault(&o, op, nargs > 1 ? args + 1 : args,
+				     nargs > 1 ? nargs - 1 : 0);
 	} else {
 		return ctl_usage_error("unknown command \"%s\"", cmd);
 	}

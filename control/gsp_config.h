@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "gsp_core.h"
+#include "gsp_fault.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -72,6 +73,18 @@ struct gsp_config {
 
 	/* [log] */
 	int log_level;			/* level: error|warning|notice|info|debug */
+
+	/* [detector]: gsp_node_params' failure detection fields */
+	uint32_t detector;		/* phi, swim, indirect, lifeguard: all on */
+	uint64_t probe_interval_ns;	/* probe_interval: 100ms */
+	uint64_t probe_timeout_ns;	/* probe_timeout: probe_interval / 2 */
+	uint32_t indirect_probes;	/* indirect_probes: 3 (0: indirect off) */
+	uint32_t suspicion_mult;	/* suspicion_mult: 4 */
+	uint32_t suspicion_max_mult;	/* suspicion_max_mult: 6 */
+	uint32_t awareness_max;		/* awareness_max: 8 */
+
+	/* [fault]: injected at start (testing only; docs/FAULTS.md) */
+	struct gsp_fault_cfg fault;
 };
 
 /* Defaults for every field; the file then overrides them. */

@@ -33,6 +33,15 @@ bool gsp_dp_poll_event(struct gsp_event *ev);
 /* Fills up to max per-lcore counter records; returns how many. */
 unsigned int gsp_dp_lcore_stats(struct gsp_sv_lcore *out, unsigned int max);
 const struct gsp_node *gsp_dp_node(void);
+/* Fault injection on the node the control thread serves (docs/FAULTS.md).
+ * get: the config in force (or being handed over). set: hands a copy to
+ * the protocol lcore and returns once it took it: 0, -EBUSY (an earlier
+ * hand-over still pending), -EAGAIN (command ring full), -ETIMEDOUT (not
+ * acknowledged within a second; it applies when taken), -ENOMEM, -ENODEV.
+ * counters: summed over the lcores; false when none injects. */
+void gsp_dp_fault_get(struct gsp_fault_cfg *out);
+int gsp_dp_fault_set(const struct gsp_fault_cfg *f);
+bool gsp_dp_fault_counters(uint64_t out[GSP_FAULT_C_MAX]);
 /* The core's clock (monotonic ns), to turn core times into wall time. */
 uint64_t gsp_dp_now_ns(void);
 bool gsp_dp_quit_requested(void);

@@ -158,7 +158,14 @@ gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		if (cmd.vnode >= dp->n_vnodes)
 			continue;
 		vn = &dp->vnodes[cmd.vnode];
-		if (vn->lc != lc || vn->stopped)
+		if (vn->lc != lc)
+			continue;
+		/* acknowledged even when stopped: the control thread waits */
+		if (cmd.type == GSP_CMD_FAULT) {
+			gsp_fault_take(dp, vn, &cmd);
+			continue;
+		}
+		if (vn->stopped)
 			continue;
 		switch (cmd.type) {
 		case GSP_CMD_SET_APP:

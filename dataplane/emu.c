@@ -321,23 +321,29 @@ gsp_emu_idx_of(const struct gsp_emu *emu, uint64_t id)
 		emu->ids[lo].idx : UINT32_MAX;
 }
 
-/* The emulation's detector knobs into a vnode's core parameters. */
-void
-gsp_emu_node_params(const struct gsp_dp *dp, struct gsp_node_params *np)
+/*
+ * The emulation's detector options into the configuration, which every
+ * vnode's core parameters come from (gsp_vnode_init); what is not given
+ * stays as the file (or the defaults) set it.
+ */
+static void
+gsp_emu_detector_config(struct gsp_config *cfg, const struct gsp_emu_xopts *x)
 {
-	const struct gsp_emu *emu = dp->emu;
-	const struct gsp_emu_xopts *x;
-
-	if (emu == NULL)
-		return;
-	x = &emu->x;
-	np->gossip_interval_ns = emu->interval_ns;
-	np->detector = x->detector;
-	np->probe_interval_ns = (uint64_t)(x->probe_interval_ms * 1e6);
-	np->probe_timeout_ns = (uint64_t)(x->probe_timeout_ms * 1e6);
-	np->indirect_probes = x->indirect_probes;
-	np->suspicion_mult = x->suspicion_mult;
-	np->suspicion_max_mult = x->suspicion_max_mult;
+	if (x->detector != 0)
+		cfg->detector = x->detector;
+	if (x->probe_interval_ms > 0) {
+		cfg->probe_interval_ns = (uint64_t)(x->probe_interval_ms * 1e6);
+		/* 0: the core waits half the period, as the config does */
+		cfg->probe_timeout_ns = 0;
+	}
+	if (x->probe_timeout_ms > 0)
+		cfg->probe_timeout_ns = (uint64_t)(x->probe_timeout_ms * 1e6);
+	if (x->indirect_probes > 0)
+		cfg->indirect_probes = x->indirect_probes;
+	if (x->suspicion_mult > 0)
+		cfg->suspicion_mult = x->suspicion_mult;
+	if (x->suspicion_max_mult > 0)
+		cfg->suspicion_max_mult = x->suspicion_max_mult;
 }
 
 static int
@@ -391,10 +397,9 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	emu->stall_idx = UINT32_MAX;
 	emu->wall0_ns = gsp_emu_mono_ns();
 	emu->capacity = RTE_MIN(cfg->max_members, n + GSP_EMU_SLACK);
-	/* --gossip-interval-ms (fractions allowed) over --interval-ms */
-	emu->interval_ns = emu->x.gossip_interval_ms > 0 ?
-		(uint64_t)(emu->x.gossip_interval_ms * 1e6) :
-		(uint64_t)o->interval_ms * 1000000u;
+	if (emu->x.gossip_interval_ms > 0)
+		emu->o.interval_ms = emu->x.gossip_interval_ms;
+	emu->interval_ns = (uint64_t)emu->o.interval_ms * 1000000u;
 	if (emu->x.duration_s > 0)
 		emu->o.duration_s = emu->x.duration_s;
 	/* --loss P is drop=P (emu_opts.c refuses both) */
@@ -406,6 +411,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	if (ret != 0)
 		return ret;
 	gsp_emu_ctrl_config(cfg, emu, cfg->path[0] != '\0', emu->capacity);
+	gsp_emu_detector_config(cfg, &emu->x);
 	for (uint32_t i = 0; i < o->seeds; i++)
 		seeds[i] = cfg->seeds[i];
 
@@ -442,7 +448,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			.netmask = ~0u << (32 - GSP_EMU_PREFIX),
 			.port = cfg->addr.port,
 			.capacity = emu->capacity,
-			.interval_ms = o->interval_ms,	/* see node_params */
+			.interval_ms = emu->o.interval_ms,
 			.rng_seed = gsp_rand(&rng),
 			.seeds = seeds,
 			.n_seeds = o->seeds,
@@ -475,13 +481,14 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 		return ret;
 	emu->rss_created = gsp_emu_proc_kb("VmRSS");
 	gsp_fault_format(&emu->fault, spec, sizeof(spec));
-	gsp_emu_detector_name(emu->x.detector, det, sizeof(det));
+	gsp_emu_detector_name(cfg->detector, det, sizeof(det));
 	gsp_log(LOG_NOTICE, "emulation: %u nodes of cluster emu on %u lcore(s), "
-		"%u seeds, %.6g ms rounds, detector %s%s, faults %s, capacity "
+		"%u seeds, %.6g ms rounds, detector %s (probes every %.6g ms), "
+		"faults %s, capacity "
 		"%u, %u mbufs; RSS %.1f MB before the nodes, %.1f MB after "
 		"(%.0f bytes per node); %zu bytes per member; control socket "
 		"%s, status view %s", n, n_lc, o->seeds, emu->interval_ns / 1e6,
-		det, emu->x.detector == 0 ? " (default)" : "", spec,
+		det, cfg->probe_interval_ns / 1e6, spec,
 		emu->capacity, emu->n_mbufs, emu->rss_before / 1e6,
 		emu->rss_created / 1e6,
 		((double)emu->rss_created - (double)emu->rss_before) / n,
@@ -1017,7 +1024,7 @@ gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,
 {
 	const struct gsp_dp *dp = emu->dp;
 	const struct gsp_emu_opts *o = &emu->o;
-	const struct gsp_emu_xopts *x = &emu->x;
+	const struct gsp_config *cfg = dp->cfg;
 	double dt = b->t_ns > a->t_ns ? (b->t_ns - a->t_ns) / 1e9 : 0;
 	double sum[GSP_EMU_SNAP_N] = { 0 }, max[GSP_EMU_SNAP_N] = { 0 };
 	uint64_t tx_dropped = 0, tx_no_arp = 0, rx_drop = 0;
@@ -1085,28 +1092,26 @@ gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,
 		return;
 	}
 	gsp_fault_format(&emu->fault, spec, sizeof(spec));
-	gsp_emu_detector_name(x->detector, det, sizeof(det));
+	gsp_emu_detector_name(cfg->detector, det, sizeof(det));
 	fprintf(f, "{\"mode\":\"emu\",\"scenario\":\"%s\",\"nodes\":%u,"
 		"\"seed\":%" PRIu64 ",\"interval_ms\":%.6g,\"loss\":%.6g,"
 		"\"fault\":\"%s\",\"fanout\":%u,\"seeds\":%u,\"lcores\":%u",
 		gsp_emu_names[o->scenario], o->nodes, o->seed,
 		emu->interval_ns / 1e6, emu->fault.drop, spec, dp->cfg->fanout,
 		o->seeds, emu->n_lcores);
-	fprintf(f, ",\"detector\":\"%s\",\"detector_default\":%s", det,
-		x->detector == 0 ? "true" : "false");
-	/* null: the core's default */
-	gsp_emu_json_num(f, "probe_interval_ms", x->probe_interval_ms,
-			 x->probe_interval_ms > 0);
-	gsp_emu_json_num(f, "probe_timeout_ms", x->probe_timeout_ms,
-			 x->probe_timeout_ms > 0);
-	gsp_emu_json_num(f, "indirect_probes", x->indirect_probes,
-			 x->indirect_probes > 0);
-	gsp_emu_json_num(f, "suspicion_mult", x->suspicion_mult,
-			 x->suspicion_mult > 0);
-	gsp_emu_json_num(f, "suspicion_max_mult", x->suspicion_max_mult,
-			 x->suspicion_max_mult > 0);
-	gsp_emu_json_num(f, "phi_suspect", dp->cfg->phi_suspect, true);
-	gsp_emu_json_num(f, "phi_convict", dp->cfg->phi_convict, true);
+	/* the detector as every vnode's core got it */
+	fprintf(f, ",\"detector\":\"%s\"", det);
+	gsp_emu_json_num(f, "probe_interval_ms", cfg->probe_interval_ns / 1e6,
+			 true);
+	gsp_emu_json_num(f, "probe_timeout_ms", (cfg->probe_timeout_ns ?
+			 cfg->probe_timeout_ns : cfg->probe_interval_ns / 2) /
+			 1e6, true);
+	fprintf(f, ",\"indirect_probes\":%u,\"suspicion_mult\":%u,"
+		"\"suspicion_max_mult\":%u,\"awareness_max\":%u",
+		cfg->indirect_probes, cfg->suspicion_mult,
+		cfg->suspicion_max_mult, cfg->awareness_max);
+	gsp_emu_json_num(f, "phi_suspect", cfg->phi_suspect, true);
+	gsp_emu_json_num(f, "phi_convict", cfg->phi_convict, true);
 	fprintf(f, ",\"timeout\":%s", r->timeout ? "true" : "false");
 	gsp_emu_json_num(f, "time_s", r->time_s, r->time_s >= 0);
 	/* steady, fp: the rounds each vnode really ran in the window */

@@ -25,7 +25,7 @@ struct gsp_emu_xopts {
 	struct gsp_fault_cfg fault;	/* --fault, applied in order */
 	bool fault_set;
 	uint32_t detector;		/* --detector: GSP_DETECT_* bits */
-	double gossip_interval_ms;	/* --gossip-interval-ms */
+	uint32_t gossip_interval_ms;	/* --gossip-interval-ms */
 	double probe_interval_ms;	/* --probe-interval-ms */
 	double probe_timeout_ms;	/* --probe-timeout-ms */
 	uint32_t indirect_probes;	/* --indirect-probes */
@@ -47,10 +47,6 @@ void gsp_emu_usage(FILE *f);
 const struct gsp_emu_xopts *gsp_emu_xopts(void);
 /* "phi,swim,..." for the bits; 0 is the core's default set. */
 void gsp_emu_detector_name(uint32_t bits, char *buf, size_t len);
-
-/* emu.c: the options above into a vnode's core parameters (emulation
- * only; called by gsp_vnode_init before gsp_node_create). */
-void gsp_emu_node_params(const struct gsp_dp *dp, struct gsp_node_params *np);
 
 /* switch.c */
 int gsp_switch_set_fault(struct gsp_switch *sw, const struct gsp_fault_cfg *f);

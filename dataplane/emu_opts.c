@@ -110,7 +110,7 @@ static const struct {
 #define X(n, k, f, lo, hi) { n, k, offsetof(struct gsp_emu_xopts, f), lo, hi }
 	X("fault", X_FAULT, fault, 0, 0),
 	X("detector", X_DETECTOR, detector, 0, 0),
-	X("gossip-interval-ms", X_MS, gossip_interval_ms, 1, GSP_EMU_MS_MAX),
+	X("gossip-interval-ms", X_U32, gossip_interval_ms, 1, GSP_EMU_MS_MAX),
 	X("probe-interval-ms", X_MS, probe_interval_ms, 0.1, GSP_EMU_MS_MAX),
 	X("probe-timeout-ms", X_MS, probe_timeout_ms, 0.05, GSP_EMU_MS_MAX),
 	X("indirect-probes", X_U32, indirect_probes, 1, 16),
@@ -240,6 +240,12 @@ gsp_emu_take_args(int *argc, char **argv)
 		fprintf(stderr, "gossipd: --%s needs --emulate N\n", first);
 		return -1;
 	}
+	if (gsp_emu_x.probe_timeout_ms > 0 && gsp_emu_x.probe_interval_ms > 0 &&
+	    gsp_emu_x.probe_timeout_ms >= gsp_emu_x.probe_interval_ms) {
+		fprintf(stderr, "gossipd: --probe-timeout-ms must be below "
+			"--probe-interval-ms\n");
+		return -1;
+	}
 	/* --loss P is drop=P: two drops would be ambiguous */
 	if (loss && gsp_emu_x.fault.drop > 0) {
 		fprintf(stderr, "gossipd: --loss and --fault drop= both set; "
@@ -260,8 +266,8 @@ gsp_emu_usage(FILE *f)
 		"                     drop=P dup=P reorder=P delay=D jitter=D\n"
 		"                     block=IP[:in|:out]; --loss P = drop=P\n"
 		"  --detector LIST    phi|swim|indirect|lifeguard, comma-separated,\n"
-		"                     or all (default: the core's)\n"
-		"  --gossip-interval-ms MS  gossip interval, fractions allowed\n"
+		"                     or all (default: [detector] of --config)\n"
+		"  --gossip-interval-ms MS  gossip interval (= --interval-ms)\n"
 		"  --probe-interval-ms MS   SWIM probe period\n"
 		"  --probe-timeout-ms MS    SWIM direct ack wait\n"
 		"  --indirect-probes K      helpers asked after a missed ack\n"

@@ -25,6 +25,7 @@
 #include "gossipd/status_view.h"
 #include "gsp_config.h"
 #include "gsp_core.h"
+#include "gsp_fault.h"
 
 #define GSP_MAX_PKT_BURST 256		/* [dataplane] burst is at most this */
 #define GSP_MEMPOOL_CACHE 256
@@ -37,6 +38,8 @@
 #define GSP_TICKS_PER_POLL 8		/* rounds per loop pass: rx first */
 #define GSP_MAX_FRAME 9216
 #define GSP_MAX_VNODES 65534		/* 10.99.0.1 .. 10.99.255.254 */
+#define GSP_FAULT_QUEUE_SIZE 4096	/* frames held back per lcore */
+#define GSP_FAULT_ACK_MS 1000		/* the lcore takes a fault config */
 
 /* Per-vnode counters: one writer (the owning lcore), torn-free readers. */
 struct gsp_vnode_stats {
@@ -74,6 +77,8 @@ struct gsp_vnode {
 	uint32_t gateway;		/* 0: none */
 	uint16_t port;			/* UDP, host order */
 	bool stopped;			/* crashed (emulation) or left */
+	/* injected faults, immutable while set; NULL (the usual): none */
+	const struct gsp_fault_cfg *fault;
 	struct rte_ether_addr mac;
 	uint64_t next_tick_ns;		/* timer heap key */
 	struct gsp_vnode_stats stats;
@@ -91,6 +96,22 @@ struct gsp_switch_stats {
 	uint64_t ring_full;		/* destination rx ring full */
 	uint64_t lost;			/* --loss */
 	uint64_t runt;			/* shorter than an Ethernet header */
+};
+
+/* A frame held back by fault injection (delay, jitter, reordering). */
+struct gsp_fault_held {
+	uint64_t release_ns;
+	struct rte_mbuf *m;		/* destination MAC not set yet */
+	struct gsp_vnode *vn;
+	uint32_t seq;			/* FIFO among equal release times */
+	uint32_t next_hop;
+};
+
+/* Binary min-heap on (release_ns, seq); one per lcore that injects. */
+struct gsp_fault_queue {
+	uint32_t n;
+	uint32_t seq;
+	struct gsp_fault_held h[GSP_FAULT_QUEUE_SIZE];
 };
 
 /* Per-lcore state, written only by its lcore (doorbell: see vnode.c). */
@@ -112,6 +133,12 @@ struct gsp_lcore_conf {
 	struct gsp_switch_stats sw;
 	struct rte_mbuf *tx_buf[GSP_MAX_PKT_BURST];
 	struct gsp_sv_lcore stats;	/* read by the control thread */
+	/* fault injection: the queue exists on the control vnode's lcore */
+	struct gsp_fault_queue *fq;
+	uint64_t fault_rng;
+	bool fault_dirty;		/* fault_ctr moved since published */
+	uint64_t fault_ctr[GSP_FAULT_C_MAX];	/* gsp_fault_*() count here */
+	uint64_t fault_pub[GSP_FAULT_C_MAX];	/* torn-free copy for readers */
 	uint8_t frame[GSP_MAX_FRAME];	/* linearised multi-segment frames */
 } __rte_cache_aligned;
 
@@ -120,6 +147,7 @@ enum gsp_cmd_type {
 	GSP_CMD_LEAVE,
 	GSP_CMD_SEEDS,
 	GSP_CMD_CRASH,			/* emulation: stop the vnode dead */
+	GSP_CMD_FAULT,			/* new vnode->fault; acked by seq */
 };
 
 struct gsp_cmd {
@@ -130,11 +158,28 @@ struct gsp_cmd {
 	char key[GSP_APP_KEY_MAX];
 	char value[GSP_APP_VALUE_MAX];
 	struct gsp_addr seeds[GSP_SEEDS_MAX];
+	const struct gsp_fault_cfg *fault;	/* GSP_CMD_FAULT; NULL: off */
+	uint64_t seq;				/* GSP_CMD_FAULT */
 };
 #define GSP_CMD_F_EMU 1u		/* issued by the scenario: stamp it */
 
 struct gsp_switch;
 struct gsp_emu;
+
+/*
+ * Fault configs handed from the control thread to the control vnode's
+ * lcore (fault.c): each is immutable once sent; the old one is freed only
+ * after the lcore acknowledged the new one, so the packet path takes no
+ * lock and never sees a config being freed.
+ */
+struct gsp_fault_ctl {
+	struct gsp_fault_cfg want;	/* control thread: in force or sent */
+	struct gsp_fault_cfg *cur;	/* vn->fault as last acknowledged */
+	struct gsp_fault_cfg *sent;	/* handed over, not acknowledged */
+	bool pending;			/* sent is in flight */
+	uint64_t seq;			/* of the last hand-over */
+	uint64_t ack;			/* written by the lcore (release) */
+};
 
 /* The dataplane of this process. */
 struct gsp_dp {
@@ -153,6 +198,7 @@ struct gsp_dp {
 	uint64_t tsc_hz;
 	uint64_t tsc_start;
 	uint64_t events_dropped;
+	struct gsp_fault_ctl fault;
 	volatile bool force_quit;
 	struct gsp_lcore_conf lconf[RTE_MAX_LCORE];
 };
@@ -222,6 +268,13 @@ void gsp_port_close(struct gsp_dp *dp);
 /* pkt.c */
 void gsp_pkt_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 		     struct rte_mbuf *m, uint64_t now_ns);
+/* Ethernet/IPv4/UDP around a payload, destination MAC zero; or NULL. */
+struct rte_mbuf *gsp_frame_build(struct gsp_dp *dp, struct gsp_vnode *vn,
+				 const struct gsp_addr *dst,
+				 const uint8_t *payload, uint16_t len);
+/* Sets the next hop's MAC and queues the frame, or holds it for ARP. */
+void gsp_frame_route(struct gsp_dp *dp, struct gsp_vnode *vn,
+		     struct rte_mbuf *m, uint32_t next_hop, uint64_t now_ns);
 void gsp_tx_flush(struct gsp_dp *dp, struct gsp_lcore_conf *lc);
 /* Counted as the vnode's and its lcore's; leaves at the next flush. */
 void gsp_tx_enqueue(struct gsp_dp *dp, struct gsp_vnode *vn,
@@ -253,6 +306,23 @@ void gsp_switch_destroy(struct gsp_switch *sw);
 int gsp_switch_attach(struct gsp_switch *sw, struct gsp_vnode *vn);
 void gsp_switch_tx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		   struct rte_mbuf **pkts, uint16_t n);
+
+/* fault.c */
+/* Queue and start-up faults ([fault]) for the control vnode. */
+int gsp_fault_dp_init(struct gsp_dp *dp);
+/* After the lcores stopped: held frames and configs freed. */
+void gsp_fault_dp_free(struct gsp_dp *dp);
+/* gsp_io_send when vn->fault is set. */
+void gsp_fault_send(struct gsp_dp *dp, struct gsp_vnode *vn,
+		    const struct gsp_addr *dst, uint32_t next_hop,
+		    const uint8_t *payload, uint16_t len, uint64_t now_ns);
+/* Timer step: releases due frames (bounded), publishes the counters and
+ * lowers *next_ns to the next release; returns frames released. */
+unsigned int gsp_fault_step(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+			    uint64_t now_ns, uint64_t *next_ns);
+/* GSP_CMD_FAULT on the owning lcore. */
+void gsp_fault_take(struct gsp_dp *dp, struct gsp_vnode *vn,
+		    const struct gsp_cmd *cmd);
 
 /* dp_ctrl.c */
 void gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,

@@ -5,7 +5,9 @@
  *
  *   port rx burst (if this lcore has a queue) -> the vnodes whose doorbell
  *   rang: bounded rx burst each -> commands -> rounds of the vnodes whose
- *   timer is due (heap, bounded) -> tx flush -> idle backoff
+ *   timer is due (heap, bounded) -> frames held back by fault injection
+ *   that are due (bounded) -> tx flush -> idle backoff until the next
+ *   round or release
  *
  * Each vnode is owned by one lcore, so every gossip core keeps a single
  * writer. On a multi-queue port, lcores without the port's vnode hand their
@@ -191,6 +193,11 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 		if (lc->cmd_ring != NULL)
 			gsp_dp_process_commands(dp, lc, now_ns);
 		work += gsp_run_timers(dp, lc, now_ns, &next_ns);
+		/* only the control vnode's lcore has a fault queue; with
+		 * faults off it stays empty and clean */
+		if (unlikely(lc->fq != NULL) &&
+		    (lc->fq->n != 0 || lc->fault_dirty))
+			work += gsp_fault_step(dp, lc, gsp_now_ns(), &next_ns);
 		gsp_tx_flush(dp, lc);
 
 		if (work == 0)

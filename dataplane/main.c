@@ -399,6 +399,13 @@ main(int argc, char **argv)
 		port_up = true;
 	}
 
+	ret = gsp_fault_dp_init(&gsp_dp);
+	if (ret != 0) {
+		gsp_log(LOG_ERR, "cannot set up fault injection: %s",
+			strerror(-ret));
+		goto out;
+	}
+
 	ret = rte_ctrl_thread_create(&ctrl_tid, "gsp-ctrl", NULL,
 				     gsp_ctrl_thread, &gsp_cfg);
 	if (ret != 0) {
@@ -443,6 +450,7 @@ out:
 		ret = -1;
 	if (port_up)
 		gsp_port_close(&gsp_dp);
+	gsp_fault_dp_free(&gsp_dp);
 	gsp_vnodes_free(&gsp_dp);
 	gsp_switch_destroy(gsp_dp.sw);
 	gsp_emu_free(&gsp_dp);

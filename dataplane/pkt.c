@@ -53,43 +53,29 @@ gsp_tx_enqueue(struct gsp_dp *dp, struct gsp_vnode *vn, struct rte_mbuf *m)
 		gsp_tx_flush(dp, lc);
 }
 
-/* The core's packet seam: wrap a gossip payload in UDP/IPv4/Ethernet. */
-void
-gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
-	    uint16_t len)
+struct rte_mbuf *
+gsp_frame_build(struct gsp_dp *dp, struct gsp_vnode *vn,
+		const struct gsp_addr *dst, const uint8_t *payload,
+		uint16_t len)
 {
-	struct gsp_vnode *vn = io_ctx;
-	struct gsp_dp *dp = &gsp_dp;
-	const struct rte_ether_addr *dmac;
 	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *udp;
 	struct rte_mbuf *m;
-	uint32_t next_hop = dst->ip;
-	uint64_t now_ns = gsp_dp_tsc_to_ns(rte_get_tsc_cycles());
 	uint16_t frame_len = sizeof(*eth) + sizeof(*ip) + sizeof(*udp) + len;
 
-	if (dst->ip == vn->ip && dst->port == vn->port)
-		return;
-	if ((dst->ip & vn->netmask) != (vn->ip & vn->netmask) &&
-	    vn->gateway != 0)
-		next_hop = vn->gateway;
-	dmac = gsp_arp_resolve(dp, vn, next_hop, now_ns);
 	m = rte_pktmbuf_alloc(dp->pool);
 	if (unlikely(m == NULL || rte_pktmbuf_tailroom(m) < frame_len)) {
 		rte_pktmbuf_free(m);
 		GSP_LSTAT_ADD(vn->lc, tx_dropped, 1);
 		GSP_VSTAT_ADD(vn, tx_dropped, 1);
-		return;
+		return NULL;
 	}
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, frame_len);
 	ip = (struct rte_ipv4_hdr *)(eth + 1);
 	udp = (struct rte_udp_hdr *)(ip + 1);
 
-	if (dmac != NULL)
-		rte_ether_addr_copy(dmac, &eth->dst_addr);
-	else
-		memset(&eth->dst_addr, 0, sizeof(eth->dst_addr));
+	memset(&eth->dst_addr, 0, sizeof(eth->dst_addr));
 	rte_ether_addr_copy(&vn->mac, &eth->src_addr);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 
@@ -111,11 +97,49 @@ gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
 	udp->dgram_cksum = 0;
 	rte_memcpy(udp + 1, payload, len);
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	return m;
+}
 
-	if (dmac != NULL)
+void
+gsp_frame_route(struct gsp_dp *dp, struct gsp_vnode *vn, struct rte_mbuf *m,
+		uint32_t next_hop, uint64_t now_ns)
+{
+	const struct rte_ether_addr *dmac;
+
+	dmac = gsp_arp_resolve(dp, vn, next_hop, now_ns);
+	if (dmac != NULL) {
+		rte_ether_addr_copy(dmac, &rte_pktmbuf_mtod(m,
+				struct rte_ether_hdr *)->dst_addr);
 		gsp_tx_enqueue(dp, vn, m);
-	else	/* first contact: leaves when the ARP reply comes */
+	} else {	/* first contact: leaves when the ARP reply comes */
 		gsp_arp_hold(dp, vn, m, next_hop, now_ns);
+	}
+}
+
+/* The core's packet seam: wrap a gossip payload in UDP/IPv4/Ethernet. */
+void
+gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
+	    uint16_t len)
+{
+	struct gsp_vnode *vn = io_ctx;
+	struct gsp_dp *dp = &gsp_dp;
+	struct rte_mbuf *m;
+	uint32_t next_hop = dst->ip;
+	uint64_t now_ns = gsp_dp_tsc_to_ns(rte_get_tsc_cycles());
+
+	if (dst->ip == vn->ip && dst->port == vn->port)
+		return;
+	if ((dst->ip & vn->netmask) != (vn->ip & vn->netmask) &&
+	    vn->gateway != 0)
+		next_hop = vn->gateway;
+	/* faults off, the usual: this one branch is all they cost */
+	if (unlikely(vn->fault != NULL)) {
+		gsp_fault_send(dp, vn, dst, next_hop, payload, len, now_ns);
+		return;
+	}
+	m = gsp_frame_build(dp, vn, dst, payload, len);
+	if (likely(m != NULL))
+		gsp_frame_route(dp, vn, m, next_hop, now_ns);
 }
 
 static void
@@ -196,6 +220,12 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 		return;
 	}
 	src_ip = rte_be_to_cpu_32(ip->src_addr);
+	/* a blocked peer's gossip never reaches the core (nor teaches ARP) */
+	if (unlikely(vn->fault != NULL) &&
+	    gsp_fault_in(vn->fault, src_ip, lc->fault_ctr)) {
+		lc->fault_dirty = true;
+		return;
+	}
 	if ((src_ip & vn->netmask) == (vn->ip & vn->netmask))
 		gsp_arp_learn(dp, vn, src_ip, &eth->src_addr, true, now_ns);
 	src.ip = src_ip;

@@ -19,7 +19,6 @@
 #include <rte_ring.h>
 
 #include "gossipd.h"
-#include "emu.h"
 #include "gsp_log.h"
 
 int
@@ -77,6 +76,14 @@ gsp_vnode_init(struct gsp_dp *dp, struct gsp_vnode *vn,
 		.forget_ns = (uint64_t)cfg->forget_s * 1000000000u,
 		.max_payload = (uint16_t)(cfg->mtu - 28),
 		.leave_rounds = cfg->leave_rounds,
+		/* [detector]: every vnode, on a port or emulated */
+		.detector = cfg->detector,
+		.probe_interval_ns = cfg->probe_interval_ns,
+		.probe_timeout_ns = cfg->probe_timeout_ns,
+		.indirect_probes = cfg->indirect_probes,
+		.suspicion_mult = cfg->suspicion_mult,
+		.suspicion_max_mult = cfg->suspicion_max_mult,
+		.awareness_max = cfg->awareness_max,
 		.rng_seed = p->rng_seed,
 		.io_ctx = vn,
 	};
@@ -89,7 +96,6 @@ gsp_vnode_init(struct gsp_dp *dp, struct gsp_vnode *vn,
 	vn->port = p->port;
 	snprintf(np.cluster, sizeof(np.cluster), "%s", cfg->cluster);
 	snprintf(np.name, sizeof(np.name), "%s", p->name);
-	gsp_emu_node_params(dp, &np);	/* emulation's detector options */
 	/* one ARP entry per possible peer on the segment, within reason */
 	arp_entries = RTE_MIN(p->capacity, 65536u);
 	if (arp_entries < 64)

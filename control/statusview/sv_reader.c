@@ -375,6 +375,18 @@ gsp_sv_drop_reason_name(unsigned int reason)
 	return buf;
 }
 
+const char *
+gsp_sv_fault_ctr_name(unsigned int c)
+{
+	/* same names as gsp_fault_ctr_name() in the core, by index */
+	static const char *const names[GSP_SV_FAULT_CTRS] = {
+		"dropped", "blocked_out", "blocked_in", "duplicated",
+		"delayed", "reordered", "queue_full", "fault7",
+	};
+
+	return c < GSP_SV_FAULT_CTRS ? names[c] : "unknown";
+}
+
 static bool
 sv_name_ok(const char *s)
 {

@@ -342,6 +342,10 @@ gsp_sv_writer_publish(struct gsp_sv_writer *w, const struct gsp_sv_update *u)
 		       (size_t)nl * GSP_SV_LCORE_STRIDE);
 	if (u->counters != NULL)
 		h->counters = *u->counters;
+	if (u->extra != NULL)
+		h->extra = *u->extra;
+	h->flags = u->faults ? h->flags | GSP_SV_FLAG_FAULTS :
+		h->flags & ~GSP_SV_FLAG_FAULTS;
 	h->self_id = u->self_id;
 	h->self_generation = u->self_generation;
 	h->heartbeat_unix_ns = u->now_unix_ns;

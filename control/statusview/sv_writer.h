@@ -40,6 +40,8 @@ struct gsp_sv_update {
 	uint64_t self_id;
 	uint64_t self_generation;
 	const struct gsp_sv_counters *counters;	/* NULL: keep the old ones */
+	const struct gsp_sv_extra *extra;	/* NULL: keep the old ones */
+	bool faults;			/* GSP_SV_FLAG_FAULTS */
 	const struct gsp_sv_member *members;
 	uint32_t n_members;		/* clamped to the capacity */
 	const struct gsp_sv_lcore *lcores;

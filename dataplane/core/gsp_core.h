@@ -159,6 +159,7 @@ enum gsp_event_type {
 	GSP_EV_FORGOTTEN,	/* down/left member removed */
 	GSP_EV_TABLE_FULL,	/* first refusal since the table had room */
 	GSP_EV_APP_REJECTED,	/* set KEY refused: name = the key */
+	GSP_EV_NAME_CONFLICT,	/* a new id uses the name of a live member */
 };
 
 struct gsp_event {

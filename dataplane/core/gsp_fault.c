@@ -197,7 +197,8 @@ gsp_fault_apply(struct gsp_fault_cfg *f, const char *tok, char *err,
 	size_t klen;
 	int rc;
 
-	if (strcmp(tok, "clear") == 0) {
+	/* "none" is what gsp_fault_format() writes for no faults */
+	if (strcmp(tok, "clear") == 0 || strcmp(tok, "none") == 0) {
 		memset(f, 0, sizeof(*f));
 		return 0;
 	}
@@ -265,6 +266,10 @@ gsp_fault_parse(struct gsp_fault_cfg *f, const char *spec, char *err,
 	const char *p = spec;
 	unsigned int n = 0;
 
+	if (spec == NULL) {
+		snprintf(err, err_len, "no fault spec");
+		return -EINVAL;
+	}
 	for (;;) {
 		char tok[GSP_FAULT_TOKEN_MAX];
 		size_t len;
@@ -275,8 +280,14 @@ gsp_fault_parse(struct gsp_fault_cfg *f, const char *spec, char *err,
 		if (*p == '\0')
 			break;
 		len = strcspn(p, " \t,");
-		if (len >= sizeof(tok) || ++n > GSP_FAULT_TOKENS_MAX) {
-			snprintf(err, err_len, "fault spec too long");
+		if (len >= sizeof(tok)) {
+			snprintf(err, err_len, "'%.20s...': token longer than "
+				 "%d bytes", p, GSP_FAULT_TOKEN_MAX - 1);
+			return -EINVAL;
+		}
+		if (++n > GSP_FAULT_TOKENS_MAX) {
+			snprintf(err, err_len, "fault spec too long (more than "
+				 "%d tokens)", GSP_FAULT_TOKENS_MAX);
 			return -EINVAL;
 		}
 		memcpy(tok, p, len);
@@ -290,14 +301,35 @@ gsp_fault_parse(struct gsp_fault_cfg *f, const char *spec, char *err,
 	return 0;
 }
 
+/* Exact: the parser takes fractions, so "1.5us" must not come back as
+ * "1us". */
 static int
 gsp_fault_put_ns(char *buf, size_t len, const char *key, uint64_t ns)
 {
 	if (ns % 1000000 == 0)
 		return snprintf(buf, len, " %s=%llums", key,
 				(unsigned long long)(ns / 1000000));
-	return snprintf(buf, len, " %s=%lluus", key,
-			(unsigned long long)(ns / 1000));
+	if (ns % 1000 == 0)
+		return snprintf(buf, len, " %s=%lluus", key,
+				(unsigned long long)(ns / 1000));
+	return snprintf(buf, len, " %s=%llu.%03lluus", key,
+			(unsigned long long)(ns / 1000),
+			(unsigned long long)(ns % 1000));
+}
+
+/* The shortest text that parses back to the same double: "%g" alone
+ * would turn 0.1234567 into 0.123457. */
+static int
+gsp_fault_put_p(char *buf, size_t len, const char *key, double p)
+{
+	char num[32];
+
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(num, sizeof(num), "%.*g", prec, p);
+		if (strtod(num, NULL) == p)
+			break;
+	}
+	return snprintf(buf, len, " %s=%s", key, num);
 }
 
 int
@@ -317,12 +349,13 @@ gsp_fault_format(const struct gsp_fault_cfg *f, char *buf, size_t len)
 		return -ENOSPC;
 	buf[0] = '\0';
 	if (f->drop > 0)
-		GSP_PUT(snprintf(buf + off, len - off, " drop=%g", f->drop));
+		GSP_PUT(gsp_fault_put_p(buf + off, len - off, "drop",
+					f->drop));
 	if (f->dup > 0)
-		GSP_PUT(snprintf(buf + off, len - off, " dup=%g", f->dup));
+		GSP_PUT(gsp_fault_put_p(buf + off, len - off, "dup", f->dup));
 	if (f->reorder > 0)
-		GSP_PUT(snprintf(buf + off, len - off, " reorder=%g",
-				 f->reorder));
+		GSP_PUT(gsp_fault_put_p(buf + off, len - off, "reorder",
+					f->reorder));
 	if (f->delay_ns != 0)
 		GSP_PUT(gsp_fault_put_ns(buf + off, len - off, "delay",
 					 f->delay_ns));

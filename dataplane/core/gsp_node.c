@@ -35,93 +35,12 @@
 #include "gsp_util.h"
 #include "gsp_wire.h"
 
-#define GSP_QUARANTINE_MAX 256
-#define GSP_LEAVE_FANOUT 16
-#define GSP_FANOUT_MAX 16
-#define GSP_RX_MAX 65535	/* largest UDP payload a peer can send */
-#define GSP_RUMORS_MAX 256
-#define GSP_ALONE_SEEDS 2	/* seeds knocked on per round when alone */
-#define GSP_BUCKET_FILL 8	/* members per digest bucket at capacity */
-#define GSP_DEFAULT_SYN_PACKETS 4
-#define GSP_DEFAULT_ACK_STATES 256
-#define GSP_SWEEP_MIN 1024	/* members evaluated per round at least */
-#define GSP_SWEEP_ROUNDS 8	/* a full pass over a large table takes */
-#define GSP_PICK_TRIES 64	/* random probes for peers in a large table */
-
-/* Recently forgotten members: their old state must not come back to life
- * through a peer that has not forgotten them yet. */
-struct gsp_quarantine {
-	uint64_t id;
-	uint64_t generation;
-	uint64_t version;
-	uint64_t until_ns;
-};
-
-/* A recent change being spread: the member's current state is sent. */
-struct gsp_rumor {
-	uint64_t id;
-	uint64_t until_round;
-	uint32_t slot;
-};
-
-struct gsp_node {
-	struct gsp_node_params p;
-	uint32_t cluster_hash;
-	uint64_t id;
-	struct gsp_table *table;
-	uint32_t self_slot;
-	struct gsp_phi *fd;		/* per slot; protocol thread only */
-	uint64_t version;		/* own highest version */
-	uint64_t heartbeat;		/* own heartbeat, +1 per round */
-	uint64_t next_round_ns;
-	uint64_t last_round_ns;
-	bool started;
-	bool leaving;
-	bool leave_done;
-	uint32_t leave_rounds_left;
-	bool table_full_reported;
-	struct gsp_addr seeds[GSP_SEEDS_MAX];
-	unsigned int n_seeds;
-	uint64_t rng;
-	struct gsp_node_counters ctr;
-	uint32_t cnt[4];		/* members by state, self included */
-	double lateness;		/* our rounds' real/configured interval */
-	uint32_t sweep_cursor;		/* next slot the detector evaluates */
-
-	/* digest buckets: singly linked lists of slots by id prefix */
-	uint32_t n_buckets;		/* power of two */
-	uint32_t bucket_bits;
-	uint32_t *bucket_head;
-	uint32_t *bucket_next;		/* per slot */
-	uint32_t syn_cursor;		/* first bucket of the next window */
-
-	struct gsp_rumor rumors[GSP_RUMORS_MAX];	/* ring, oldest first */
-	uint32_t rumor_head, rumor_n;
-	uint16_t *rumor_of;		/* per slot: ring index + 1, or 0 */
-
-	struct gsp_quarantine quarantine[GSP_QUARANTINE_MAX];
-	unsigned int q_next;
-	uint64_t q_until;		/* latest expiry: skip the scan after */
-
-	uint8_t *tx;
-	struct gsp_wire_state out_state;
-};
-
-/* Scratch big enough for any datagram, per thread rather than per node:
- * a simulator or an emulating gossipd runs thousands of nodes per thread. */
-struct gsp_scratch {
-	struct gsp_digest *rx_digests;
-	struct gsp_wire_state *rx_states;
-	struct gsp_digest *sorted;
-	struct gsp_digest *requests;
-	uint32_t *send_slots;
-	uint32_t send_cap;
-};
+#include "gsp_node_int.h"
 
 static __thread struct gsp_scratch gsp_tls;
 
 /* NULL when memory is short: the caller drops the packet (counted). */
-static struct gsp_scratch *
+struct gsp_scratch *
 gsp_scratch_get(uint32_t send_cap)
 {
 	struct gsp_scratch *s = &gsp_tls;
@@ -132,11 +51,14 @@ gsp_scratch_get(uint32_t send_cap)
 		free(s->rx_digests);
 		free(s->sorted);
 		free(s->requests);
+		free(s->rx_claims);
+		s->rx_claims = calloc(gsp_wire_max_claims(GSP_RX_MAX),
+				      sizeof(*s->rx_claims));
 		s->rx_digests = calloc(max_digests, sizeof(*s->rx_digests));
 		s->sorted = calloc(max_digests, sizeof(*s->sorted));
 		s->requests = calloc(max_digests, sizeof(*s->requests));
 		if (s->rx_digests != NULL && s->sorted != NULL &&
-		    s->requests != NULL)
+		    s->requests != NULL && s->rx_claims != NULL)
 			s->rx_states = calloc(gsp_wire_max_states(GSP_RX_MAX),
 					      sizeof(*s->rx_states));
 		if (s->rx_states == NULL)
@@ -243,12 +165,6 @@ gsp_out_digest(struct gsp_out *o, const struct gsp_digest *d)
 	gsp_wire_put_digest(&o->w, d);
 }
 
-static struct gsp_member_rec *
-gsp_rec(struct gsp_node *n, uint32_t slot)
-{
-	return gsp_table_rec(n->table, slot);
-}
-
 /* Names in the arena are NUL-terminated and shorter than GSP_NAME_MAX; a
  * plain copy keeps formatting off the per-member paths. */
 static void
@@ -291,6 +207,7 @@ gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 	st->status = r->state == GSP_STATE_LEFT ? GSP_WIRE_STATUS_LEFT :
 		GSP_WIRE_STATUS_NORMAL;
 	st->app_count = app != NULL ? r->app_count : 0;
+	st->incarnation = r->incarnation;
 	gsp_copy_name(st->name, gsp_table_name(n->table, r));
 	if (st->app_count != 0)
 		memcpy(st->app, app, sizeof(st->app[0]) * st->app_count);
@@ -355,7 +272,7 @@ gsp_log2_ceil(uint32_t v)
 }
 
 
-static void
+void
 gsp_rumor_add(struct gsp_node *n, uint32_t slot)
 {
 	/* long enough for push-pull to reach everyone: log3 N + ln ln N
@@ -460,7 +377,10 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	if (n->p.ack_states == 0)
 		n->p.ack_states = GSP_DEFAULT_ACK_STATES;
 	n->id = p->id != 0 ? p->id : gsp_id_from_name(n->p.name);
+	n->explicit_ids = n->id != gsp_id_from_name(n->p.name);
 	n->cluster_hash = gsp_cluster_hash(n->p.cluster);
+	n->detector = p->detector == 0 ? GSP_DETECT_DEFAULT :
+		(p->detector & GSP_DETECT_OFF) ? 0 : p->detector;
 	n->rng = p->rng_seed ^ n->id;
 	n->lateness = 1.0;
 	n->table = gsp_table_create(n->p.name, p->capacity);
@@ -497,6 +417,14 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	gsp_table_write_end(r);
 	gsp_bucket_add(n, n->self_slot);
 	gsp_rumor_add(n, n->self_slot);	/* our own join is news */
+	if (n->detector & GSP_DETECT_SWIM) {
+		int rc = gsp_swim_create(n);
+
+		if (rc < 0) {
+			*err = rc;
+			goto fail;
+		}
+	}
 	*err = 0;
 	return n;
 fail:
@@ -509,6 +437,7 @@ gsp_node_destroy(struct gsp_node *n)
 {
 	if (n == NULL)
 		return;
+	gsp_swim_destroy(n);
 	gsp_table_destroy(n->table);
 	free(n->fd);
 	free(n->bucket_head);
@@ -549,7 +478,7 @@ gsp_quarantined(struct gsp_node *n, const struct gsp_wire_state *st,
 	return false;
 }
 
-static void
+void
 gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r, uint8_t state,
 	      uint64_t now_ns)
 {
@@ -577,6 +506,10 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 	for (uint8_t i = 0; !news && i < st->app_count && app != NULL; i++)
 		news = app[i].version != st->app[i].version ||
 			strcmp(app[i].key, st->app[i].key) != 0;
+	if (r->generation != st->generation)
+		r->incarnation = st->incarnation;
+	else if (st->incarnation > r->incarnation)
+		r->incarnation = st->incarnation;
 	r->generation = st->generation;
 	r->heartbeat = st->heartbeat;
 	r->version = st->version;
@@ -613,6 +546,46 @@ gsp_fd_init(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 		     n->p.gossip_interval_ns / 2);
 }
 
+static void gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
+
+/*
+ * A new id with a name we already hold under another id (ids set in the
+ * config rather than derived from the name): a down or departed holder
+ * gives the name up, a live one is a conflict worth reporting. With
+ * derived ids a name is an id, and a restart is just a new generation,
+ * so the O(N) scan runs only once explicit ids were seen.
+ */
+static void
+gsp_reclaim_name(struct gsp_node *n, const struct gsp_wire_state *st,
+		 uint64_t now_ns)
+{
+	uint32_t hw = gsp_table_slot_count(n->table);
+
+	if (st->id != gsp_id_from_name(st->name))
+		n->explicit_ids = true;
+	if (!n->explicit_ids)
+		return;
+	for (uint32_t slot = 0; slot < hw; slot++) {
+		struct gsp_member_rec *r = gsp_rec(n, slot);
+		struct gsp_event ev = { .type = GSP_EV_NAME_CONFLICT };
+
+		if (r->id == 0 || r->id == st->id ||
+		    strcmp(gsp_table_name(n->table, r), st->name) != 0)
+			continue;
+		if (slot != n->self_slot && (r->state == GSP_STATE_DOWN ||
+					     r->state == GSP_STATE_LEFT)) {
+			gsp_forget(n, slot, now_ns);
+			continue;
+		}
+		ev.id = st->id;
+		ev.generation = st->generation;
+		ev.old_state = r->state;
+		ev.new_state = r->state;
+		gsp_copy_name(ev.name, st->name);
+		gsp_io_event(n->p.io_ctx, &ev);
+	}
+}
+
 static void
 gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 	      uint64_t now_ns)
@@ -624,6 +597,7 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 		GSP_CTR_INC(n->ctr.stale);
 		return;
 	}
+	gsp_reclaim_name(n, st, now_ns);
 	slot = gsp_table_insert(n->table, st->id);
 	if (slot < 0) {
 		GSP_CTR_INC(n->ctr.table_full);
@@ -646,6 +620,8 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 	r->state_since_ns = now_ns;
 	gsp_table_write_end(r);
 	gsp_fd_init(n, (uint32_t)slot, now_ns);
+	if (n->swim != NULL)
+		gsp_swim_reset(n, (uint32_t)slot);
 	gsp_bucket_add(n, (uint32_t)slot);
 	gsp_rumor_add(n, (uint32_t)slot);
 	GSP_CTR_INC(n->ctr.merged);
@@ -657,7 +633,7 @@ static void
 gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 {
 	struct gsp_member_rec *r;
-	bool restarted, hb_advanced, news;
+	bool restarted, refuted, hb_advanced, news;
 	uint8_t old_state;
 	int32_t slot;
 
@@ -678,17 +654,22 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 		return;
 	}
 	restarted = st->generation > r->generation;
+	refuted = !restarted && st->incarnation > r->incarnation;
 	hb_advanced = restarted || st->heartbeat > r->heartbeat;
 	old_state = r->state;
 
 	gsp_table_write_begin(r);
-	news = gsp_copy_state(n, r, st) || restarted;
+	news = gsp_copy_state(n, r, st) || restarted || refuted;
 	if (st->status == GSP_WIRE_STATUS_LEFT) {
 		news |= old_state != GSP_STATE_LEFT;
 		gsp_set_state(n, r, GSP_STATE_LEFT, now_ns);
-	} else if (restarted ||
-		   (hb_advanced && old_state != GSP_STATE_LEFT)) {
-		/* a down node whose heartbeat advances is alive again */
+	} else if (restarted || (refuted && old_state != GSP_STATE_LEFT)) {
+		gsp_set_state(n, r, GSP_STATE_ALIVE, now_ns);
+	} else if (hb_advanced && old_state != GSP_STATE_LEFT &&
+		   n->swim == NULL) {
+		/* phi alone: a down node whose heartbeat advances is alive
+		 * again. Under SWIM only the member's own incarnation undoes
+		 * a suspicion: a newer heartbeat may predate the accusation */
 		gsp_set_state(n, r, GSP_STATE_ALIVE, now_ns);
 	}
 	if (hb_advanced) {
@@ -697,6 +678,10 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	}
 	gsp_table_write_end(r);
 
+	if (n->swim != NULL && restarted)
+		gsp_swim_reset(n, (uint32_t)slot);
+	else if (n->swim != NULL && refuted)
+		gsp_swim_refuted(n, (uint32_t)slot, now_ns);
 	if (restarted) {
 		gsp_fd_init(n, (uint32_t)slot, now_ns);
 		gsp_emit_event(n, GSP_EV_RESTARTED, r, old_state);
@@ -842,7 +827,7 @@ gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 		return;
 	}
 	rc = gsp_wire_decode(payload, len, n->cluster_hash, &m, s->rx_digests,
-			     s->rx_states);
+			     s->rx_states, s->rx_claims);
 	if (rc == GSP_RX_OK && m.hdr.sender_id == n->id)
 		rc = GSP_RX_SELF;
 	if (rc != GSP_RX_OK) {
@@ -871,7 +856,16 @@ gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 		GSP_CTR_INC(n->ctr.rx_leave);
 		gsp_merge(n, &m.states[0], now_ns);
 		break;
+	default:
+		/* probes: answered only when SWIM is on here */
+		if (n->swim != NULL)
+			gsp_swim_rx(n, src, &m, now_ns);
+		break;
 	}
+	if (n->swim != NULL && (m.hdr.type == GSP_MSG_PING ||
+	    m.hdr.type == GSP_MSG_PING_REQ ||
+	    (m.hdr.type == GSP_MSG_SYN && (m.hdr.flags & GSP_SYN_FLAG_FIRST))))
+		gsp_swim_heard_from(n, m.hdr.sender_id, src, now_ns);
 }
 
 /* ---- sending digests ---- */
@@ -993,6 +987,8 @@ gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 		n->rumor_of[slot] = 0;
 	}
 	n->cnt[r->state & 3]--;
+	if (n->swim != NULL)
+		gsp_swim_reset(n, slot);
 	gsp_bucket_del(n, slot);
 	gsp_table_remove(n->table, slot);
 }
@@ -1041,21 +1037,54 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 			continue;
 		phi = gsp_phi_value_floor(&n->fd[slot], now_ns, floor_ns);
 		next = r->state;
-		if (r->state != GSP_STATE_DOWN)
+		if (n->swim != NULL) {
+			/* phi only points: a SWIM probe gives the verdict */
+			if ((n->detector & GSP_DETECT_PHI) &&
+			    r->state == GSP_STATE_ALIVE &&
+			    phi >= n->p.phi_suspect)
+				gsp_swim_hint(n, slot);
+		} else if ((n->detector & GSP_DETECT_PHI) &&
+			   r->state != GSP_STATE_DOWN) {
 			next = phi >= n->p.phi_convict ? GSP_STATE_DOWN :
 				phi >= n->p.phi_suspect ? GSP_STATE_SUSPECT :
 				GSP_STATE_ALIVE;
+		}
 		gsp_table_write_begin(r);
 		r->phi_milli = phi * 1000.0 >= (double)UINT32_MAX ?
 			UINT32_MAX : (uint32_t)(phi * 1000.0);
 		gsp_set_state(n, r, next, now_ns);
 		gsp_table_write_end(r);
 	}
+	gsp_update_counts(n);
+}
+
+void
+gsp_update_counts(struct gsp_node *n)
+{
 	GSP_CTR_SET(n->ctr.members, n->table->used);
 	GSP_CTR_SET(n->ctr.alive, n->cnt[GSP_STATE_ALIVE]);
 	GSP_CTR_SET(n->ctr.suspect, n->cnt[GSP_STATE_SUSPECT]);
 	GSP_CTR_SET(n->ctr.down, n->cnt[GSP_STATE_DOWN]);
 	GSP_CTR_SET(n->ctr.left, n->cnt[GSP_STATE_LEFT]);
+}
+
+bool
+gsp_live_state(uint8_t state)
+{
+	return state == GSP_STATE_ALIVE || state == GSP_STATE_SUSPECT;
+}
+
+void
+gsp_publish_self(struct gsp_node *n)
+{
+	struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
+
+	n->version++;
+	gsp_table_write_begin(r);
+	r->version = n->version;
+	r->incarnation = n->incarnation;
+	gsp_table_write_end(r);
+	gsp_rumor_add(n, n->self_slot);
 }
 
 static bool
@@ -1194,13 +1223,10 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 	n->syn_cursor = window;
 }
 
-uint64_t
-gsp_node_tick(struct gsp_node *n, uint64_t now_ns)
+static void
+gsp_round_tick(struct gsp_node *n, uint64_t now_ns)
 {
 	uint64_t interval = n->p.gossip_interval_ns;
-
-	if (n->started && now_ns < n->next_round_ns)
-		return n->next_round_ns;
 	/* We were stalled (descheduled, stopped): the silence of our peers
 	 * during our own pause is no evidence against them. */
 	if (n->started && now_ns - n->last_round_ns > 5 * interval) {
@@ -1224,7 +1250,10 @@ gsp_node_tick(struct gsp_node *n, uint64_t now_ns)
 		n->next_round_ns = now_ns + interval;
 
 	GSP_CTR_INC(n->ctr.rounds);
-	if (!n->leaving) {
+	/* Heartbeats feed phi. With SWIM alone there is nothing to feed, and
+	 * a state that does not change every round is not re-sent by every
+	 * window exchange: steady-state gossip shrinks to digests. */
+	if (!n->leaving && (n->swim == NULL || (n->detector & GSP_DETECT_PHI))) {
 		struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
 
 		n->version++;
@@ -1239,7 +1268,23 @@ gsp_node_tick(struct gsp_node *n, uint64_t now_ns)
 	if (n->leaving && n->leave_rounds_left > 0 &&
 	    --n->leave_rounds_left == 0)
 		n->leave_done = true;
-	return n->next_round_ns;
+}
+
+uint64_t
+gsp_node_tick(struct gsp_node *n, uint64_t now_ns)
+{
+	uint64_t next;
+
+	if (!n->started || now_ns >= n->next_round_ns)
+		gsp_round_tick(n, now_ns);
+	next = n->next_round_ns;
+	if (n->swim != NULL) {
+		uint64_t t = gsp_swim_tick(n, now_ns);
+
+		if (t < next)
+			next = t;
+	}
+	return next;
 }
 
 /* ---- local changes ---- */

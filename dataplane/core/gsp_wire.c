@@ -12,6 +12,11 @@ gsp_wire_body_off(uint8_t type)
 		return GSP_WIRE_HDR_LEN + GSP_WIRE_SYN_PREFIX;
 	case GSP_MSG_ACK:
 		return GSP_WIRE_HDR_LEN + GSP_WIRE_ACK_PREFIX;
+	case GSP_MSG_PING:
+	case GSP_MSG_PONG:
+	case GSP_MSG_PING_REQ:
+	case GSP_MSG_NACK:
+		return GSP_WIRE_HDR_LEN + GSP_WIRE_PROBE_PREFIX;
 	default:
 		return GSP_WIRE_HDR_LEN;
 	}
@@ -31,6 +36,15 @@ gsp_wire_max_states(uint16_t max_payload)
 	if (max_payload < GSP_WIRE_HDR_LEN)
 		return 0;
 	return (max_payload - GSP_WIRE_HDR_LEN) / GSP_WIRE_STATE_FIXED;
+}
+
+uint32_t
+gsp_wire_max_claims(uint16_t max_payload)
+{
+	if (max_payload < GSP_WIRE_HDR_LEN + GSP_WIRE_PROBE_PREFIX)
+		return 0;
+	return (max_payload - GSP_WIRE_HDR_LEN - GSP_WIRE_PROBE_PREFIX) /
+		GSP_WIRE_CLAIM_LEN;
 }
 
 static bool
@@ -68,10 +82,11 @@ gsp_wire_read_state(const uint8_t *buf, uint16_t len, uint16_t *off,
 	st->version = gsp_get_le64(p + 24);
 	st->ip = gsp_get_le32(p + 32);
 	st->port = gsp_get_le16(p + 36);
-	st->status = p[38];
-	name_len = p[39];
-	st->app_count = p[40];
+	st->status = p[GSP_STATE_OFF_STATUS];
+	name_len = p[GSP_STATE_OFF_NAME_LEN];
+	st->app_count = p[GSP_STATE_OFF_APP_COUNT];
 	/* p[41..43] reserved, ignored for forward compatibility */
+	st->incarnation = gsp_get_le32(p + GSP_STATE_OFF_INCARNATION);
 	if (st->id == 0 || st->generation == 0 ||
 	    st->status > GSP_WIRE_STATUS_LEFT || name_len == 0 ||
 	    name_len >= GSP_NAME_MAX || st->app_count > GSP_APP_KEYS_MAX ||
@@ -170,10 +185,48 @@ gsp_wire_decode_states(const uint8_t *buf, uint16_t len, uint16_t off,
 	return GSP_RX_OK;
 }
 
+static int
+gsp_wire_decode_probe(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
+{
+	const uint8_t *p = buf + GSP_WIRE_HDR_LEN;
+	uint32_t n;
+
+	if (len < GSP_WIRE_HDR_LEN + GSP_WIRE_PROBE_PREFIX)
+		return GSP_RX_TRUNCATED;
+	m->seq = gsp_get_le32(p + GSP_PROBE_OFF_SEQ);
+	n = gsp_get_le16(p + GSP_PROBE_OFF_NCLAIMS);
+	m->target_id = gsp_get_le64(p + GSP_PROBE_OFF_TARGET);
+	m->target.ip = gsp_get_le32(p + GSP_PROBE_OFF_TARGET_IP);
+	m->target.port = gsp_get_le16(p + GSP_PROBE_OFF_TARGET_PORT);
+	if (n != m->hdr.count || GSP_WIRE_HDR_LEN + GSP_WIRE_PROBE_PREFIX +
+	    n * GSP_WIRE_CLAIM_LEN != len)
+		return GSP_RX_BAD_COUNT;
+	if (m->target_id == 0 || (m->hdr.type == GSP_MSG_PING_REQ &&
+	    (m->target.ip == 0 || m->target.port == 0)))
+		return GSP_RX_BAD_ENTRY;
+	p += GSP_WIRE_PROBE_PREFIX;
+	for (uint32_t i = 0; i < n; i++, p += GSP_WIRE_CLAIM_LEN) {
+		struct gsp_claim *c = &m->claims[i];
+
+		c->id = gsp_get_le64(p + GSP_CLAIM_OFF_ID);
+		c->generation = gsp_get_le64(p + GSP_CLAIM_OFF_GENERATION);
+		c->from = gsp_get_le64(p + GSP_CLAIM_OFF_FROM);
+		c->incarnation = gsp_get_le32(p + GSP_CLAIM_OFF_INCARNATION);
+		c->status = p[GSP_CLAIM_OFF_STATUS];
+		/* an alive claim comes from the member itself only */
+		if (c->id == 0 || c->generation == 0 || c->from == 0 ||
+		    c->status > GSP_CLAIM_DEAD ||
+		    (c->status == GSP_CLAIM_ALIVE && c->from != c->id))
+			return GSP_RX_BAD_ENTRY;
+	}
+	m->n_claims = n;
+	return GSP_RX_OK;
+}
+
 int
 gsp_wire_decode(const uint8_t *buf, uint16_t len, uint32_t cluster,
 		struct gsp_wire_msg *m, struct gsp_digest *digests,
-		struct gsp_wire_state *states)
+		struct gsp_wire_state *states, struct gsp_claim *claims)
 {
 	struct gsp_wire_hdr *h = &m->hdr;
 	uint32_t n_states, n_req, max_states;
@@ -183,6 +236,7 @@ gsp_wire_decode(const uint8_t *buf, uint16_t len, uint32_t cluster,
 	memset(m, 0, sizeof(*m));
 	m->digests = digests;
 	m->states = states;
+	m->claims = claims;
 	if (len < GSP_WIRE_HDR_LEN)
 		return GSP_RX_TRUNCATED;
 	if (gsp_get_le32(buf + GSP_HDR_OFF_MAGIC) != GSP_WIRE_MAGIC)
@@ -254,6 +308,11 @@ gsp_wire_decode(const uint8_t *buf, uint16_t len, uint32_t cluster,
 		     states[0].status != GSP_WIRE_STATUS_LEFT))
 			return GSP_RX_BAD_ENTRY;
 		return GSP_RX_OK;
+	case GSP_MSG_PING:
+	case GSP_MSG_PONG:
+	case GSP_MSG_PING_REQ:
+	case GSP_MSG_NACK:
+		return gsp_wire_decode_probe(buf, len, m);
 	default:
 		return GSP_RX_BAD_TYPE;
 	}
@@ -268,6 +327,7 @@ gsp_wire_begin(struct gsp_wire_writer *w, uint8_t *buf, uint16_t cap,
 	w->type = type;
 	w->n_states = 0;
 	w->n_digests = 0;
+	w->n_claims = 0;
 	w->off = gsp_wire_body_off(type);
 	memset(buf, 0, w->off);
 	gsp_put_le32(buf + GSP_HDR_OFF_MAGIC, GSP_WIRE_MAGIC);
@@ -282,6 +342,36 @@ gsp_wire_set_range(struct gsp_wire_writer *w, uint64_t lo, uint64_t hi)
 {
 	gsp_put_le64(w->buf + GSP_WIRE_HDR_LEN, lo);
 	gsp_put_le64(w->buf + GSP_WIRE_HDR_LEN + 8, hi);
+}
+
+void
+gsp_wire_set_probe(struct gsp_wire_writer *w, uint32_t seq, uint64_t target_id,
+		   const struct gsp_addr *target)
+{
+	uint8_t *p = w->buf + GSP_WIRE_HDR_LEN;
+
+	gsp_put_le32(p + GSP_PROBE_OFF_SEQ, seq);
+	gsp_put_le64(p + GSP_PROBE_OFF_TARGET, target_id);
+	gsp_put_le32(p + GSP_PROBE_OFF_TARGET_IP, target ? target->ip : 0);
+	gsp_put_le16(p + GSP_PROBE_OFF_TARGET_PORT, target ? target->port : 0);
+}
+
+bool
+gsp_wire_put_claim(struct gsp_wire_writer *w, const struct gsp_claim *c)
+{
+	uint8_t *p = w->buf + w->off;
+
+	if ((uint32_t)w->off + GSP_WIRE_CLAIM_LEN > w->cap)
+		return false;
+	gsp_put_le64(p + GSP_CLAIM_OFF_ID, c->id);
+	gsp_put_le64(p + GSP_CLAIM_OFF_GENERATION, c->generation);
+	gsp_put_le64(p + GSP_CLAIM_OFF_FROM, c->from);
+	gsp_put_le32(p + GSP_CLAIM_OFF_INCARNATION, c->incarnation);
+	p[GSP_CLAIM_OFF_STATUS] = c->status;
+	p[29] = p[30] = p[31] = 0;
+	w->off += GSP_WIRE_CLAIM_LEN;
+	w->n_claims++;
+	return true;
 }
 
 uint16_t
@@ -310,10 +400,11 @@ gsp_wire_put_state(struct gsp_wire_writer *w, const struct gsp_wire_state *st)
 	gsp_put_le64(p + 24, st->version);
 	gsp_put_le32(p + 32, st->ip);
 	gsp_put_le16(p + 36, st->port);
-	p[38] = st->status;
-	p[39] = (uint8_t)name_len;
-	p[40] = st->app_count;
+	p[GSP_STATE_OFF_STATUS] = st->status;
+	p[GSP_STATE_OFF_NAME_LEN] = (uint8_t)name_len;
+	p[GSP_STATE_OFF_APP_COUNT] = st->app_count;
 	p[41] = p[42] = p[43] = 0;
+	gsp_put_le32(p + GSP_STATE_OFF_INCARNATION, st->incarnation);
 	p += GSP_WIRE_STATE_FIXED;
 	memcpy(p, st->name, name_len);
 	p += name_len;
@@ -352,7 +443,11 @@ uint16_t
 gsp_wire_finish(struct gsp_wire_writer *w)
 {
 	gsp_put_le16(w->buf + GSP_HDR_OFF_LENGTH, w->off);
-	gsp_put_le16(w->buf + GSP_HDR_OFF_COUNT, w->n_states + w->n_digests);
+	gsp_put_le16(w->buf + GSP_HDR_OFF_COUNT,
+		     w->n_states + w->n_digests + w->n_claims);
+	if (w->n_claims != 0)
+		gsp_put_le16(w->buf + GSP_WIRE_HDR_LEN + GSP_PROBE_OFF_NCLAIMS,
+			     w->n_claims);
 	if (w->type == GSP_MSG_ACK) {
 		gsp_put_le16(w->buf + GSP_WIRE_HDR_LEN, w->n_states);
 		gsp_put_le16(w->buf + GSP_WIRE_HDR_LEN + 2, w->n_digests);
@@ -363,5 +458,5 @@ gsp_wire_finish(struct gsp_wire_writer *w)
 bool
 gsp_wire_empty(const struct gsp_wire_writer *w)
 {
-	return w->n_states == 0 && w->n_digests == 0;
+	return w->n_states == 0 && w->n_digests == 0 && w->n_claims == 0;
 }

@@ -14,12 +14,14 @@
 #include "gsp_core.h"
 
 #define GSP_WIRE_MAGIC 0x31505347u	/* "GSP1" */
-#define GSP_WIRE_VERSION 1
+#define GSP_WIRE_VERSION 2	/* 2: incarnation, SWIM probes */
 #define GSP_WIRE_HDR_LEN 24
 #define GSP_WIRE_DIGEST_LEN 24
 #define GSP_WIRE_SYN_PREFIX 16		/* range_lo, range_hi */
 #define GSP_WIRE_ACK_PREFIX 8		/* n_states, n_requests, reserved */
-#define GSP_WIRE_STATE_FIXED 44
+#define GSP_WIRE_STATE_FIXED 48
+#define GSP_WIRE_PROBE_PREFIX 24	/* seq, n_claims, target id/ip/port */
+#define GSP_WIRE_CLAIM_LEN 32
 #define GSP_WIRE_APP_FIXED 10
 #define GSP_WIRE_STATE_MAX (GSP_WIRE_STATE_FIXED + GSP_NAME_MAX - 1 + \
 	GSP_APP_KEYS_MAX * (GSP_WIRE_APP_FIXED + GSP_APP_KEY_MAX - 1 + \
@@ -33,6 +35,51 @@ enum gsp_msg_type {
 	GSP_MSG_ACK2 = 3,	/* states that an ACK requested */
 	GSP_MSG_LEAVE = 4,	/* the sender's own state, marked left */
 	GSP_MSG_PUSH = 5,	/* recent changes, unsolicited (rumors) */
+	/* SWIM probes; each carries claims piggybacked */
+	GSP_MSG_PING = 6,	/* are you alive? (target = the receiver) */
+	GSP_MSG_PONG = 7,	/* yes: answer to a PING, or relayed */
+	GSP_MSG_PING_REQ = 8,	/* please probe target for me */
+	GSP_MSG_NACK = 9,	/* helper got no answer from target (Lifeguard) */
+};
+
+/* What a claim says about a member (SWIM's alive/suspect/dead). */
+enum gsp_claim_status {
+	GSP_CLAIM_ALIVE = 0,	/* from the member itself: refutation */
+	GSP_CLAIM_SUSPECT = 1,	/* from = the accuser */
+	GSP_CLAIM_DEAD = 2,	/* from = who declared it */
+};
+
+/* Probe message prefix offsets, after the header; pinned. */
+#define GSP_PROBE_OFF_SEQ 0
+#define GSP_PROBE_OFF_NCLAIMS 4
+#define GSP_PROBE_OFF_TARGET 8
+#define GSP_PROBE_OFF_TARGET_IP 16
+#define GSP_PROBE_OFF_TARGET_PORT 20
+/* Claim entry offsets; pinned. */
+#define GSP_CLAIM_OFF_ID 0
+#define GSP_CLAIM_OFF_GENERATION 8
+#define GSP_CLAIM_OFF_FROM 16
+#define GSP_CLAIM_OFF_INCARNATION 24
+#define GSP_CLAIM_OFF_STATUS 28
+/* Member state offsets; pinned. */
+#define GSP_STATE_OFF_STATUS 38
+#define GSP_STATE_OFF_NAME_LEN 39
+#define GSP_STATE_OFF_APP_COUNT 40
+#define GSP_STATE_OFF_INCARNATION 44
+#ifndef __cplusplus
+_Static_assert(GSP_PROBE_OFF_TARGET_PORT + 4 == GSP_WIRE_PROBE_PREFIX,
+	       "probe prefix");
+_Static_assert(GSP_CLAIM_OFF_STATUS + 4 == GSP_WIRE_CLAIM_LEN, "claim");
+_Static_assert(GSP_STATE_OFF_INCARNATION + 4 == GSP_WIRE_STATE_FIXED,
+	       "member state");
+#endif
+
+struct gsp_claim {
+	uint64_t id;
+	uint64_t generation;
+	uint64_t from;
+	uint32_t incarnation;
+	uint8_t status;		/* enum gsp_claim_status */
 };
 
 /* SYN header flags */
@@ -81,6 +128,7 @@ struct gsp_wire_state {
 	uint16_t port;
 	uint8_t status;
 	uint8_t app_count;
+	uint32_t incarnation;
 	char name[GSP_NAME_MAX];
 	struct gsp_app_entry app[GSP_APP_KEYS_MAX];
 };
@@ -93,20 +141,26 @@ struct gsp_wire_msg {
 	uint32_t n_digests;
 	struct gsp_wire_state *states;		/* ACK, ACK2, LEAVE */
 	uint32_t n_states;
+	uint32_t seq;				/* probes */
+	uint64_t target_id;
+	struct gsp_addr target;			/* PING_REQ */
+	struct gsp_claim *claims;
+	uint32_t n_claims;
 };
 
 /* Largest entry counts a payload of max_payload bytes can carry. */
 uint32_t gsp_wire_max_digests(uint16_t max_payload);
 uint32_t gsp_wire_max_states(uint16_t max_payload);
+uint32_t gsp_wire_max_claims(uint16_t max_payload);
 
 /*
- * Decode and validate a whole message. digests/states must hold
- * gsp_wire_max_digests/states(len) entries. Returns GSP_RX_OK or the
- * enum gsp_rx_err reason it was rejected for.
+ * Decode and validate a whole message. digests/states/claims must hold
+ * gsp_wire_max_digests/states/claims(len) entries. Returns GSP_RX_OK or
+ * the enum gsp_rx_err reason it was rejected for.
  */
 int gsp_wire_decode(const uint8_t *buf, uint16_t len, uint32_t cluster,
 		    struct gsp_wire_msg *msg, struct gsp_digest *digests,
-		    struct gsp_wire_state *states);
+		    struct gsp_wire_state *states, struct gsp_claim *claims);
 
 /* Incremental encoder over a caller buffer. */
 struct gsp_wire_writer {
@@ -115,6 +169,7 @@ struct gsp_wire_writer {
 	uint16_t off;
 	uint16_t n_states;
 	uint16_t n_digests;
+	uint16_t n_claims;
 	uint8_t type;
 };
 
@@ -127,6 +182,10 @@ bool gsp_wire_put_state(struct gsp_wire_writer *w,
 			const struct gsp_wire_state *st);
 bool gsp_wire_put_digest(struct gsp_wire_writer *w,
 			 const struct gsp_digest *d);
+/* Probe messages: the prefix, then claims while they fit. */
+void gsp_wire_set_probe(struct gsp_wire_writer *w, uint32_t seq,
+			uint64_t target_id, const struct gsp_addr *target);
+bool gsp_wire_put_claim(struct gsp_wire_writer *w, const struct gsp_claim *c);
 /* For ACK: states must all be put before the first request digest. */
 uint16_t gsp_wire_finish(struct gsp_wire_writer *w);
 bool gsp_wire_empty(const struct gsp_wire_writer *w);

@@ -461,11 +461,14 @@ gsp_sim_meets(const struct gsp_sim *s, const struct gsp_sim_node *sn,
 	uint32_t own;
 
 	switch (s->want) {
+	/* a suspect is still a member (SWIM suspicions under loss are
+	 * refuted); only down counts against */
 	case GSP_SIM_WANT_ALL_ALIVE:
-		return c->alive == s->c.n_nodes;
+		return c->alive + c->suspect == s->c.n_nodes;
 	case GSP_SIM_WANT_SPLIT:
 		own = s->side_size[sn->side];
-		return c->alive == own && c->down == s->c.n_nodes - own;
+		return c->alive + c->suspect == own &&
+			c->down == s->c.n_nodes - own;
 	default:
 		return false;
 	}

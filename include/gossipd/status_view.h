@@ -38,12 +38,13 @@ extern "C" {
 
 #define GSP_SV_MAGIC 0x5745495653505347ULL	/* "GSPSVIEW" */
 #define GSP_SV_MAJOR 1
-#define GSP_SV_MINOR 1
+#define GSP_SV_MINOR 2
 #define GSP_SV_HEADER_SIZE 1024
 #define GSP_SV_MEMBER_STRIDE 1024
 #define GSP_SV_LCORE_STRIDE 128
 #define GSP_SV_APP_KEYS 8
 #define GSP_SV_DROP_REASONS 16
+#define GSP_SV_FAULT_CTRS 8		/* enum gsp_fault_ctr, room for one more */
 
 /* member states, as in the gossip core */
 #define GSP_SV_ALIVE 0
@@ -53,6 +54,7 @@ extern "C" {
 
 #define GSP_SV_MEMBER_SELF 0x1u		/* member flags */
 #define GSP_SV_FLAG_CLOSED 0x1u		/* header flags: writer exited */
+#define GSP_SV_FLAG_FAULTS 0x2u		/* fault injection on (minor 2) */
 
 struct gsp_sv_counters {
 	uint64_t rounds;
@@ -63,9 +65,25 @@ struct gsp_sv_counters {
 	/* minor 1 */
 	uint64_t tx_push, rx_push;	/* rumors of recent changes */
 	uint64_t rumors;		/* changes being spread now */
-	uint64_t reserved[11];
+	/* minor 2: SWIM and Lifeguard (zero while the core has none) */
+	uint64_t tx_ping, rx_ping, tx_pong, rx_pong;
+	uint64_t tx_ping_req, rx_ping_req, tx_nack, rx_nack;
+	uint64_t probes_failed;		/* no ack direct or indirect */
+	uint64_t suspicions;		/* members we accused ourselves */
+	uint64_t refutations;		/* accusations against us refuted */
 	/* indexed by drop reason, names in gsp_sv_drop_reason_name() */
 	uint64_t rx_drop[GSP_SV_DROP_REASONS];
+};
+
+/* minor 2: in the header after the counters, which were full */
+struct gsp_sv_extra {
+	uint64_t claims_rx;		/* suspect/dead/alive claims applied */
+	uint64_t declared_down;		/* suspicions that ran out here */
+	uint64_t awareness;		/* Lifeguard health multiplier now */
+	uint64_t incarnation;		/* ours (SWIM) */
+	/* fault injection, summed over lcores, indexed as the core's enum
+	 * gsp_fault_ctr; names in gsp_sv_fault_ctr_name() */
+	uint64_t fault[GSP_SV_FAULT_CTRS];
 };
 
 struct gsp_sv_header {
@@ -100,7 +118,8 @@ struct gsp_sv_header {
 	char control_socket[112];
 	uint8_t reserved2[176];
 	struct gsp_sv_counters counters;
-	uint8_t reserved3[128];
+	struct gsp_sv_extra extra;	/* minor 2 */
+	uint8_t reserved3[32];
 };
 
 struct gsp_sv_app {
@@ -124,7 +143,8 @@ struct gsp_sv_member {
 	uint32_t flags;
 	char name[64];
 	struct gsp_sv_app app[GSP_SV_APP_KEYS];
-	uint8_t reserved[64];
+	uint32_t incarnation;		/* SWIM, raised to refute (minor 2) */
+	uint8_t reserved[60];
 };
 
 struct gsp_sv_lcore {
@@ -158,11 +178,18 @@ GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, node_name) == 160, "sv abi")
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, control_socket) == 224, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, counters) == 512, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_counters, rx_drop) == 256, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_counters, tx_ping) == 168, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_counters, refutations) == 248, "sv abi");
+GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_counters) == 384, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, extra) == 896, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_extra, fault) == 32, "sv abi");
+GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_extra) == 96, "sv abi");
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_header) == GSP_SV_HEADER_SIZE, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, ip) == 48, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, phi_milli) == 56, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, name) == 64, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, app) == 128, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, incarnation) == 960, "sv abi");
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_app) == 104, "sv abi");
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_member) == GSP_SV_MEMBER_STRIDE, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_packets) == 8, "sv abi");
@@ -193,6 +220,8 @@ bool gsp_sv_writer_alive(const struct gsp_sv_header *h, uint64_t now_unix_ns,
 			 uint64_t stale_ns);
 const char *gsp_sv_state_name(unsigned int state);
 const char *gsp_sv_drop_reason_name(unsigned int reason);
+/* "dropped", "blocked_out", ...: as gsp_fault_ctr_name() (minor 2). */
+const char *gsp_sv_fault_ctr_name(unsigned int c);
 /* Default path for a node: /dev/shm/gossipd.<cluster>.<node>. */
 int gsp_sv_default_path(char *buf, size_t len, const char *cluster,
 			const char *node);

@@ -4,8 +4,9 @@
 Every gossip datagram starts with a 24-byte little-endian header:
 
     magic     u32  0x31505347 ("GSP1" on the wire)
-    version   u8   1
-    type      u8   1=SYN 2=ACK 3=ACK2 4=LEAVE
+    version   u8   2
+    type      u8   1=SYN 2=ACK 3=ACK2 4=LEAVE 5=PUSH 6=PING 7=PONG
+                   8=PING_REQ 9=NACK
     flags     u16
     length    u16  whole gossip payload, header included
     count     u16  entries that follow
@@ -29,11 +30,12 @@ from scapy.packet import Packet, bind_layers
 
 GSP_PORT = 7946
 GSP_MAGIC = 0x31505347
-GSP_VERSION = 1
+GSP_VERSION = 2
 GSP_HEADER_LEN = 24
 GSP_DIGEST_LEN = 24
 GSP_SYN_FIXED = 16
-GSP_TYPES = {1: "SYN", 2: "ACK", 3: "ACK2", 4: "LEAVE"}
+GSP_TYPES = {1: "SYN", 2: "ACK", 3: "ACK2", 4: "LEAVE", 5: "PUSH",
+             6: "PING", 7: "PONG", 8: "PING_REQ", 9: "NACK"}
 SYN, ACK, ACK2, LEAVE = 1, 2, 3, 4
 
 

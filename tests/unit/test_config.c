@@ -250,6 +250,14 @@ check_defaults(const struct gsp_config *cfg)
 	assert_int_equal(cfg->arp_timeout_s, 300);
 	assert_int_equal(cfg->rng_seed, 0);
 	assert_int_equal(cfg->log_level, LOG_INFO);
+	assert_int_equal(cfg->detector, GSP_DETECT_DEFAULT);
+	assert_int_equal(cfg->probe_interval_ns, 100000000);
+	assert_int_equal(cfg->probe_timeout_ns, 50000000);
+	assert_int_equal(cfg->indirect_probes, 3);
+	assert_int_equal(cfg->suspicion_mult, 4);
+	assert_int_equal(cfg->suspicion_max_mult, 6);
+	assert_int_equal(cfg->awareness_max, 8);
+	assert_false(gsp_fault_active(&cfg->fault));
 }
 
 static void
@@ -498,6 +506,159 @@ test_err_cross(void **state)
 }
 
 static void
+test_detector(void **state)
+{
+	struct gsp_config cfg;
+
+	(void)state;
+	expect_ok(MIN_CFG "[detector]\n"
+		  "phi = off\n"
+		  "swim = on\n"
+		  "indirect = yes\n"
+		  "lifeguard = false\n"
+		  "probe_interval = 200ms\n"
+		  "probe_timeout = 150000us\n"
+		  "indirect_probes = 5\n"
+		  "suspicion_mult = 3\n"
+		  "suspicion_max_mult = 10\n"
+		  "awareness_max = 4\n", &cfg);
+	assert_int_equal(cfg.detector, GSP_DETECT_SWIM | GSP_DETECT_INDIRECT);
+	assert_int_equal(cfg.probe_interval_ns, 200000000);
+	assert_int_equal(cfg.probe_timeout_ns, 150000000);
+	assert_int_equal(cfg.indirect_probes, 5);
+	assert_int_equal(cfg.suspicion_mult, 3);
+	assert_int_equal(cfg.suspicion_max_mult, 10);
+	assert_int_equal(cfg.awareness_max, 4);
+
+	/* the timeout follows the interval unless set; bare numbers are ms */
+	expect_ok(MIN_CFG "[detector]\nprobe_interval = 1s\n", &cfg);
+	assert_int_equal(cfg.probe_timeout_ns, 500000000);
+	expect_ok(MIN_CFG "[detector]\nprobe_interval = 30\nswim = 0\n", &cfg);
+	assert_int_equal(cfg.probe_interval_ns, 30000000);
+	assert_int_equal(cfg.probe_timeout_ns, 15000000);
+	assert_int_equal(cfg.detector, GSP_DETECT_DEFAULT & ~GSP_DETECT_SWIM);
+	/* no helpers means no indirect probing (0 is the core's default) */
+	expect_ok(MIN_CFG "[detector]\nindirect_probes = 0\n", &cfg);
+	assert_int_equal(cfg.detector,
+			 GSP_DETECT_DEFAULT & ~GSP_DETECT_INDIRECT);
+	/* phi alone is a detector */
+	expect_ok(MIN_CFG "[detector]\nswim = off\nindirect = off\n"
+		  "lifeguard = off\n", &cfg);
+	assert_int_equal(cfg.detector, GSP_DETECT_PHI);
+}
+
+static void
+test_err_detector(void **state)
+{
+	(void)state;
+	expect_err(MIN_CFG "[detector]\nphi = maybe\n", 7,
+		   "[detector] phi: must be on or off, got \"maybe\"");
+	expect_err(MIN_CFG "[detector]\nswim = ON\n", 7,
+		   "[detector] swim: must be on or off");
+	expect_err(MIN_CFG "[detector]\nphi = off\nswim = off\n", 8,
+		   "[detector] phi and swim are both off: no failure detection");
+	/* the later of the two lines, whichever key it is */
+	expect_err(MIN_CFG "[detector]\nswim = off\nlifeguard = off\n"
+		   "phi = off\n", 9, "phi and swim are both off");
+	expect_err(MIN_CFG "[detector]\nprobe_interval = fast\n", 7,
+		   "[detector] probe_interval: must be a duration in 1ms..10000ms (e.g. 250us, 5ms, 1s; a bare number is ms), got \"fast\"");
+	expect_err(MIN_CFG "[detector]\nprobe_interval = 0\n", 7,
+		   "must be a duration in 1ms..10000ms");
+	expect_err(MIN_CFG "[detector]\nprobe_interval = 11s\n", 7,
+		   "got \"11s\"");
+	expect_err(MIN_CFG "[detector]\nprobe_interval = 5ms delay=1\n", 7,
+		   "got \"5ms delay=1\"");
+	expect_err(MIN_CFG "[detector]\nprobe_timeout = 50us\n", 7,
+		   "[detector] probe_timeout: must be a duration in 100us..10000ms");
+	expect_err(MIN_CFG "[detector]\nprobe_timeout = 100ms\n", 7,
+		   "[detector] probe_timeout (100ms) must be below probe_interval (100ms)");
+	expect_err(MIN_CFG "[detector]\nprobe_timeout = 80ms\n"
+		   "probe_interval = 50ms\n", 8,
+		   "probe_timeout (80ms) must be below probe_interval (50ms)");
+	expect_err(MIN_CFG "[detector]\nindirect_probes = 17\n", 7,
+		   "[detector] indirect_probes: must be an integer in 0..16");
+	expect_err(MIN_CFG "[detector]\nsuspicion_mult = 0\n", 7,
+		   "[detector] suspicion_mult: must be an integer in 1..100");
+	expect_err(MIN_CFG "[detector]\nawareness_max = x\n", 7,
+		   "[detector] awareness_max: must be an integer");
+	expect_err(MIN_CFG "[detector]\nphi = on\nphi = off\n", 8,
+		   "[detector] phi: duplicate key (first set on line 7)");
+	expect_err(MIN_CFG "[detector]\nsuspicion = 4\n", 7,
+		   "[detector] suspicion: unknown key");
+}
+
+static void
+test_fault_section(void **state)
+{
+	struct gsp_config cfg;
+	char spec[256];
+
+	(void)state;
+	expect_ok(MIN_CFG "[fault]\n"
+		  "drop = 0.5 ; testing only\n"
+		  "dup = 0.01\n"
+		  "reorder = 0.2\n"
+		  "delay = 20ms\n"
+		  "jitter = 500us\n"
+		  "reorder_by = 5\n"
+		  "block = 10.0.0.2 10.0.0.3:in,10.0.0.4:out\n"
+		  "block = 10.0.0.9:both\n", &cfg);
+	assert_true(gsp_fault_active(&cfg.fault));
+	assert_int_equal(gsp_fault_format(&cfg.fault, spec, sizeof(spec)), 0);
+	assert_string_equal(spec, "drop=0.5 dup=0.01 reorder=0.2 delay=20ms "
+			    "jitter=500us reorder_by=5ms block=10.0.0.2 "
+			    "block=10.0.0.3:in block=10.0.0.4:out block=10.0.0.9");
+	/* zero is a value too: no fault */
+	expect_ok(MIN_CFG "[fault]\ndrop = 0\n", &cfg);
+	assert_false(gsp_fault_active(&cfg.fault));
+}
+
+static void
+test_err_fault(void **state)
+{
+	char text[4096];
+	size_t n;
+
+	(void)state;
+	/* the messages are the fault parser's, as gossipctl fault set says */
+	expect_err(MIN_CFG "[fault]\ndrop = 2\n", 7,
+		   "[fault] drop: '2' is not a probability in [0, 1]");
+	expect_err(MIN_CFG "[fault]\ndup = -1\n", 7,
+		   "[fault] dup: '-1' is not a probability in [0, 1]");
+	expect_err(MIN_CFG "[fault]\ndelay = 20 minutes\n", 7,
+		   "[fault] delay: must be one value, got \"20 minutes\"");
+	expect_err(MIN_CFG "[fault]\ndrop = 0.1,dup=1\n", 7,
+		   "[fault] drop: must be one value");
+	expect_err(MIN_CFG "[fault]\njitter = 20m\n", 7,
+		   "[fault] jitter: '20m' is not a duration of at most 10s");
+	expect_err(MIN_CFG "[fault]\nreorder_by = 11s\n", 7,
+		   "[fault] reorder_by: '11s' is not a duration");
+	expect_err(MIN_CFG "[fault]\nblock = 10.0.0.2 node3\n", 7,
+		   "[fault] block: 'node3' is not IPv4[:in|:out|:both]");
+	expect_err(MIN_CFG "[fault]\nblock = 10.0.0.2:up\n", 7,
+		   "[fault] block: '10.0.0.2:up' is not IPv4");
+	expect_err(MIN_CFG "[fault]\nblock = drop=1\n", 7,
+		   "[fault] block: 'drop=1' is not IPv4");
+	expect_err(MIN_CFG "[fault]\nblock =\n", 7,
+		   "[fault] block: must list one or more IP[:in|:out|:both]");
+	expect_err(MIN_CFG "[fault]\ndrop = 0.1\ndrop = 0.2\n", 8,
+		   "[fault] drop: duplicate key (first set on line 7)");
+	expect_err(MIN_CFG "[fault]\nloss = 0.1\n", 7,
+		   "[fault] loss: unknown key");
+	expect_err(MIN_CFG "[fault]\nclear = 1\n", 7,
+		   "[fault] clear: unknown key");
+
+	/* block repeats, up to the parser's 64 peers */
+	n = (size_t)snprintf(text, sizeof(text), MIN_CFG "[fault]\n");
+	for (unsigned int i = 0; i < 13; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "block = 10.2.%u.1 10.2.%u.2 10.2.%u.3 "
+				      "10.2.%u.4 10.2.%u.5\n", i, i, i, i, i);
+	assert_true(n < sizeof(text));
+	expect_err(text, 19, "[fault] block: at most 64 peers");
+}
+
+static void
 test_parse_format_addr(void **state)
 {
 	struct gsp_addr a;
@@ -593,6 +754,10 @@ main(void)
 		cmocka_unit_test(test_err_too_many_seeds),
 		cmocka_unit_test(test_err_required),
 		cmocka_unit_test(test_err_cross),
+		cmocka_unit_test(test_detector),
+		cmocka_unit_test(test_err_detector),
+		cmocka_unit_test(test_fault_section),
+		cmocka_unit_test(test_err_fault),
 		cmocka_unit_test(test_parse_format_addr),
 		cmocka_unit_test(test_seeds_static),
 	};

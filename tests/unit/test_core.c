@@ -50,6 +50,7 @@ static unsigned int net_n;
 static struct sim_node sim[NET_MAX_NODES];
 static unsigned int sim_n;
 static struct gsp_event last_event;
+static unsigned int name_conflicts;
 
 void
 gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
@@ -75,6 +76,8 @@ gsp_io_event(void *io_ctx, const struct gsp_event *ev)
 	struct sim_node *s = io_ctx;
 
 	last_event = *ev;
+	if (ev->type == GSP_EV_NAME_CONFLICT)
+		name_conflicts++;
 	if (s == NULL)
 		return;
 	if (ev->type == GSP_EV_JOINED)
@@ -210,6 +213,142 @@ all_see_alive(unsigned int expect)
 	return true;
 }
 
+
+/* ------------------------------- SWIM --------------------------------- */
+
+static unsigned int run_until_converged(unsigned int n, uint64_t *now,
+					unsigned int max_rounds);
+
+static void
+swim_start_all(unsigned int n, uint64_t probe_ms)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct gsp_addr seeds[2];
+		struct gsp_node_params p;
+		char name[32];
+		int err;
+
+		snprintf(name, sizeof(name), "node%u", i + 1);
+		sim[i].addr = (struct gsp_addr){ 0x0a000001 + i,
+			GSP_DEFAULT_PORT };
+		p = test_params(name, sim[i].addr.ip, 1000 + i, &sim[i]);
+		p.rng_seed = 2000 + i;
+		p.probe_interval_ns = probe_ms * MS;
+		p.probe_timeout_ns = probe_ms * MS * 2 / 5;
+		sim[i].node = gsp_node_create(&p, &err);
+		assert_non_null(sim[i].node);
+		for (unsigned int k = 0; k < 2; k++)
+			seeds[k] = (struct gsp_addr){ 0x0a000001 + k,
+				GSP_DEFAULT_PORT };
+		gsp_node_set_seeds(sim[i].node, seeds, 2);
+		sim[i].up = true;
+	}
+	sim_n = n;
+}
+
+static unsigned int
+swim_count(unsigned int who, uint8_t state)
+{
+	return count_state(sim[who].node, state);
+}
+
+/* Crash, a stall that ends, and a forged accusation, with SWIM on. */
+static void
+test_swim_detect_refute_stall(void **state)
+{
+	const unsigned int n = 8;
+	uint64_t now = 1000 * MS;
+	struct gsp_node_counters c;
+	struct gsp_member_view v;
+	unsigned int events_before, t;
+	bool all;
+
+	(void)state;
+	swim_start_all(n, 50);
+	assert_true(run_until_converged(n, &now, 50) > 0);
+
+	/* node3 stops for 3 s (as under SIGSTOP: no ticks, packets lost) */
+	sim[2].up = false;
+	events_before = sim[2].state_events;
+	for (t = 0; t < 300; t++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		if (i != 2)
+			assert_int_equal(swim_count(i, GSP_STATE_DOWN), 1);
+	gsp_node_counters_read(sim[0].node, &c);
+	assert_true(c.tx_ping > 0 && c.rx_pong > 0);
+	/* resumed: it is told, refutes, and is alive everywhere again, and
+	 * its own view of its live peers never wavered */
+	sim[2].up = true;
+	for (t = 0; t < 500 && !all_see_alive(n); t++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	assert_true(all_see_alive(n));
+	assert_int_equal(sim[2].state_events, events_before);
+	gsp_node_counters_read(sim[2].node, &c);
+	assert_true(c.refutations >= 1);
+	assert_true(member_of(sim[0].node, gsp_node_id(sim[2].node), &v));
+	assert_true(v.incarnation >= 1);
+
+	/* a forged suspicion of node1 is refuted, never a verdict */
+	{
+		uint8_t buf[512];
+		struct gsp_wire_writer w;
+		struct gsp_addr src = { 0x0a0000ff, GSP_DEFAULT_PORT };
+		struct gsp_claim cl = { gsp_node_id(sim[0].node),
+			gsp_node_generation(sim[0].node), 0xbad,
+			0, GSP_CLAIM_SUSPECT };
+
+		gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_PING,
+			       gsp_cluster_hash(CLUSTER), 0xbad);
+		gsp_wire_set_probe(&w, 1, gsp_node_id(sim[5].node), NULL);
+		assert_true(gsp_wire_put_claim(&w, &cl));
+		gsp_node_rx(sim[5].node, &src, buf, gsp_wire_finish(&w), now);
+		assert_int_equal(swim_count(5, GSP_STATE_SUSPECT), 1);
+	}
+	for (t = 0; t < 500; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		for (unsigned int i = 0; i < n; i++)
+			assert_int_equal(swim_count(i, GSP_STATE_DOWN), 0);
+		if (all_see_alive(n) && t > 50)
+			break;
+	}
+	assert_true(all_see_alive(n));
+	gsp_node_counters_read(sim[0].node, &c);
+	assert_int_equal(c.refutations, 1);
+	assert_int_equal(c.incarnation, 1);
+
+	/* a crash: suspected, then declared down by claims everywhere */
+	sim[6].up = false;
+	for (t = 0, all = false; t < 1000 && !all; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		all = true;
+		for (unsigned int i = 0; i < n; i++)
+			if (i != 6)
+				all &= swim_count(i, GSP_STATE_DOWN) == 1;
+	}
+	assert_true(all);
+	print_message("# SWIM 50 ms probes, 8 nodes: crash down everywhere "
+		      "after %u ms\n", t * 10);
+	{
+		uint64_t declared = 0;
+
+		for (unsigned int i = 0; i < n; i++) {
+			if (i == 6)
+				continue;
+			gsp_node_counters_read(sim[i].node, &c);
+			declared += c.declared_down;
+		}
+		assert_true(declared >= 1);
+	}
+	net_reset();
+}
+
 /* ------------------------------- wire --------------------------------- */
 
 static struct gsp_wire_state
@@ -232,12 +371,13 @@ sample_state(uint64_t id, const char *name)
 
 static struct gsp_digest dig_scratch[4096];
 static struct gsp_wire_state st_scratch[2048];
+static struct gsp_claim claim_scratch[2048];
 
 static int
 decode(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
 {
 	return gsp_wire_decode(buf, len, gsp_cluster_hash(CLUSTER), m,
-			       dig_scratch, st_scratch);
+			       dig_scratch, st_scratch, claim_scratch);
 }
 
 static void
@@ -351,7 +491,7 @@ test_wire_rejects(void **state)
 	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_MAGIC);
 
 	memcpy(bad, buf, len);
-	bad[GSP_HDR_OFF_VERSION] = 2;
+	bad[GSP_HDR_OFF_VERSION] = GSP_WIRE_VERSION + 1;
 	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_VERSION);
 
 	memcpy(bad, buf, len);
@@ -363,7 +503,8 @@ test_wire_rejects(void **state)
 	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_TYPE);
 
 	assert_int_equal(gsp_wire_decode(buf, len, gsp_cluster_hash("other"),
-					 &m, dig_scratch, st_scratch),
+					 &m, dig_scratch, st_scratch,
+					 claim_scratch),
 			 GSP_RX_WRONG_CLUSTER);
 
 	/* oversized count: more entries than the bytes can hold */
@@ -396,7 +537,7 @@ test_wire_rejects(void **state)
 	bad[GSP_WIRE_HDR_LEN + 40] = 9;			/* > 8 app keys */
 	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
 	memcpy(bad, buf, len);
-	bad[GSP_WIRE_HDR_LEN + 44] = '\n';		/* bad name byte */
+	bad[GSP_WIRE_HDR_LEN + GSP_WIRE_STATE_FIXED] = '\n'; /* bad name */
 	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
 	memcpy(bad, buf, len);
 	bad[GSP_WIRE_HDR_LEN + 39] = 60;		/* name past the end */
@@ -440,6 +581,7 @@ lone_node(void)
 	struct gsp_node *n;
 	int err;
 
+	p.detector = GSP_DETECT_PHI;	/* these tests drive phi by silence */
 	n = gsp_node_create(&p, &err);
 	assert_non_null(n);
 	return n;
@@ -573,7 +715,8 @@ test_merge_rules(void **state)
 	/* a malformed packet changes nothing and is counted */
 	gsp_node_counters_read(n, &c);
 	{
-		uint8_t junk[64] = { 0x47, 0x53, 0x50, 0x31, 1, 3 };
+		uint8_t junk[64] = { 0x47, 0x53, 0x50, 0x31, GSP_WIRE_VERSION,
+				     3 };
 		struct gsp_addr src = { 1, 1 };
 
 		gsp_node_rx(n, &src, junk, sizeof(junk), 90500 * MS);
@@ -586,6 +729,38 @@ test_merge_rules(void **state)
 				 c.rx_drop[GSP_RX_BAD_LENGTH] + 1);
 		assert_int_equal(c2.merged, c.merged);
 	}
+	gsp_node_destroy(n);
+}
+
+
+/* A dead member's name is taken over by a new id; a live one's is not. */
+static void
+test_name_reclaim(void **state)
+{
+	struct gsp_node *n = lone_node();
+	struct gsp_wire_state st = sample_state(55, "db1");
+	struct gsp_member_view v;
+
+	(void)state;
+	feed(n, &st, 1 * MS);
+	assert_true(member_of(n, 55, &v));
+	/* a second id claiming a live member's name: kept, reported */
+	st = sample_state(56, "db1");
+	name_conflicts = 0;
+	feed(n, &st, 2 * MS);
+	assert_int_equal(name_conflicts, 1);
+	assert_true(member_of(n, 55, &v) && member_of(n, 56, &v));
+	/* both fall silent and go down; a third id takes the name over */
+	for (uint64_t t = 100 * MS; t <= 30000 * MS; t += 100 * MS)
+		gsp_node_tick(n, t);
+	assert_true(member_of(n, 55, &v));
+	assert_int_equal(v.state, GSP_STATE_DOWN);
+	st = sample_state(57, "db1");
+	feed(n, &st, 30100 * MS);
+	assert_true(member_of(n, 57, &v));
+	assert_string_equal(v.name, "db1");
+	assert_false(member_of(n, 55, &v));
+	assert_false(member_of(n, 56, &v));
 	gsp_node_destroy(n);
 }
 
@@ -979,6 +1154,8 @@ main(void)
 		cmocka_unit_test(test_cluster_lifecycle),
 		cmocka_unit_test(test_cluster_split_digests),
 		cmocka_unit_test(test_cluster_deterministic),
+		cmocka_unit_test(test_swim_detect_refute_stall),
+		cmocka_unit_test(test_name_reclaim),
 		cmocka_unit_test(test_cluster_bounded_traffic),
 	};
 

@@ -141,6 +141,7 @@ test_create_and_read(void **state)
 	struct gsp_sv_member m[3];
 	struct gsp_sv_lcore l[2];
 	struct gsp_sv_counters c;
+	struct gsp_sv_extra x;
 	struct gsp_sv_update u;
 	struct stat st;
 	char err[256] = "";
@@ -188,6 +189,7 @@ test_create_and_read(void **state)
 		snprintf(m[i].name, sizeof(m[i].name), "node%d", i);
 	}
 	m[0].flags = GSP_SV_MEMBER_SELF;
+	m[0].incarnation = 0xfffffffe;
 	m[1].app_count = 1;
 	snprintf(m[1].app[0].key, sizeof(m[1].app[0].key), "role");
 	snprintf(m[1].app[0].value, sizeof(m[1].app[0].value), "db");
@@ -201,12 +203,21 @@ test_create_and_read(void **state)
 	memset(&c, 0, sizeof(c));
 	c.rounds = 42;
 	c.rx_drop[2] = 5;
+	c.tx_ping = 6;
+	c.refutations = 7;
+	memset(&x, 0, sizeof(x));
+	x.claims_rx = 8;
+	x.incarnation = 9;
+	x.fault[0] = 10;
+	x.fault[GSP_SV_FAULT_CTRS - 1] = 11;
 
 	memset(&u, 0, sizeof(u));
 	u.now_unix_ns = unix_now_ns();
 	u.self_id = 100;
 	u.self_generation = 7;
 	u.counters = &c;
+	u.extra = &x;
+	u.faults = true;
 	u.members = m;
 	u.n_members = 3;
 	u.lcores = l;
@@ -219,6 +230,15 @@ test_create_and_read(void **state)
 	assert_int_equal(s.hdr.self_id, 100);
 	assert_int_equal(s.hdr.counters.rounds, 42);
 	assert_int_equal(s.hdr.counters.rx_drop[2], 5);
+	/* minor 2: SWIM counters, the extra block, the faults flag */
+	assert_int_equal(s.hdr.counters.tx_ping, 6);
+	assert_int_equal(s.hdr.counters.refutations, 7);
+	assert_int_equal(s.hdr.extra.claims_rx, 8);
+	assert_int_equal(s.hdr.extra.incarnation, 9);
+	assert_int_equal(s.hdr.extra.fault[0], 10);
+	assert_int_equal(s.hdr.extra.fault[GSP_SV_FAULT_CTRS - 1], 11);
+	assert_true(s.hdr.flags & GSP_SV_FLAG_FAULTS);
+	assert_int_equal(s.members[0].incarnation, 0xfffffffe);
 	assert_int_equal(s.hdr.heartbeat_unix_ns, u.now_unix_ns);
 	assert_int_equal(s.members[0].id, 100);
 	assert_int_equal(s.members[0].flags, GSP_SV_MEMBER_SELF);
@@ -241,9 +261,14 @@ test_create_and_read(void **state)
 		assert_non_null(big);
 		u.members = big;
 		u.n_members = 20;
+		/* faults off clears the flag; NULL extra keeps the values */
+		u.faults = false;
+		u.extra = NULL;
 		assert_int_equal(gsp_sv_writer_publish(w, &u), 0);
 		assert_int_equal(gsp_sv_read(r, &s), 0);
 		assert_int_equal(s.hdr.member_count, 8);
+		assert_false(s.hdr.flags & GSP_SV_FLAG_FAULTS);
+		assert_int_equal(s.hdr.extra.claims_rx, 8);
 		gsp_sv_snapshot_free(&s);
 		free(big);
 	}
@@ -639,6 +664,10 @@ test_names(void **state)
 	assert_string_equal(gsp_sv_drop_reason_name(11), "reason11");
 	assert_string_equal(gsp_sv_drop_reason_name(15), "reason15");
 	assert_string_equal(gsp_sv_drop_reason_name(99), "reason99");
+	assert_string_equal(gsp_sv_fault_ctr_name(0), "dropped");
+	assert_string_equal(gsp_sv_fault_ctr_name(6), "queue_full");
+	assert_string_equal(gsp_sv_fault_ctr_name(GSP_SV_FAULT_CTRS),
+			    "unknown");
 	assert_string_equal(gsp_sv_state_name(GSP_SV_ALIVE), "alive");
 	assert_string_equal(gsp_sv_state_name(GSP_SV_SUSPECT), "suspect");
 	assert_string_equal(gsp_sv_state_name(GSP_SV_DOWN), "down");

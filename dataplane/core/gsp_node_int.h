@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The node's internals, shared by the files of the protocol core only
+ * (gsp_node.c: gossip and merging; gsp_swim.c: probes and suspicion).
+ */
+#ifndef GSP_NODE_INT_H
+#define GSP_NODE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gsp_core.h"
+#include "gsp_phi.h"
+#include "gsp_table.h"
+#include "gsp_wire.h"
+
+#define GSP_QUARANTINE_MAX 256
+#define GSP_LEAVE_FANOUT 16
+#define GSP_FANOUT_MAX 16
+#define GSP_RX_MAX 65535	/* largest UDP payload a peer can send */
+#define GSP_RUMORS_MAX 256
+#define GSP_ALONE_SEEDS 2	/* seeds knocked on per round when alone */
+#define GSP_BUCKET_FILL 8	/* members per digest bucket at capacity */
+#define GSP_DEFAULT_SYN_PACKETS 4
+#define GSP_DEFAULT_ACK_STATES 256
+#define GSP_SWEEP_MIN 1024	/* members evaluated per round at least */
+#define GSP_SWEEP_ROUNDS 8	/* a full pass over a large table takes */
+#define GSP_PICK_TRIES 64	/* random probes for peers in a large table */
+
+/* Recently forgotten members: their old state must not come back to life
+ * through a peer that has not forgotten them yet. */
+struct gsp_quarantine {
+	uint64_t id;
+	uint64_t generation;
+	uint64_t version;
+	uint64_t until_ns;
+};
+
+/* A recent change being spread: the member's current state is sent. */
+struct gsp_rumor {
+	uint64_t id;
+	uint64_t until_round;
+	uint32_t slot;
+};
+
+struct gsp_node {
+	struct gsp_node_params p;
+	uint32_t cluster_hash;
+	uint64_t id;
+	struct gsp_table *table;
+	uint32_t self_slot;
+	struct gsp_phi *fd;		/* per slot; protocol thread only */
+	uint64_t version;		/* own highest version */
+	uint64_t heartbeat;		/* own heartbeat, +1 per round */
+	uint64_t next_round_ns;
+	uint64_t last_round_ns;
+	bool started;
+	bool leaving;
+	bool leave_done;
+	uint32_t leave_rounds_left;
+	bool table_full_reported;
+	struct gsp_addr seeds[GSP_SEEDS_MAX];
+	unsigned int n_seeds;
+	uint64_t rng;
+	struct gsp_node_counters ctr;
+	uint32_t cnt[4];		/* members by state, self included */
+	double lateness;		/* our rounds' real/configured interval */
+	uint32_t sweep_cursor;		/* next slot the detector evaluates */
+
+	/* digest buckets: singly linked lists of slots by id prefix */
+	uint32_t n_buckets;		/* power of two */
+	uint32_t bucket_bits;
+	uint32_t *bucket_head;
+	uint32_t *bucket_next;		/* per slot */
+	uint32_t syn_cursor;		/* first bucket of the next window */
+
+	struct gsp_rumor rumors[GSP_RUMORS_MAX];	/* ring, oldest first */
+	uint32_t rumor_head, rumor_n;
+	uint16_t *rumor_of;		/* per slot: ring index + 1, or 0 */
+
+	struct gsp_quarantine quarantine[GSP_QUARANTINE_MAX];
+	unsigned int q_next;
+	uint64_t q_until;		/* latest expiry: skip the scan after */
+
+	uint8_t *tx;
+	struct gsp_wire_state out_state;
+
+	bool explicit_ids;		/* a member id not derived from its name */
+	uint32_t detector;		/* GSP_DETECT_* in force */
+	uint32_t incarnation;		/* ours: raised to refute */
+	struct gsp_swim *swim;		/* NULL when SWIM is off */
+};
+
+/* Scratch big enough for any datagram, per thread rather than per node:
+ * a simulator or an emulating gossipd runs thousands of nodes per thread. */
+struct gsp_scratch {
+	struct gsp_digest *rx_digests;
+	struct gsp_wire_state *rx_states;
+	struct gsp_digest *sorted;
+	struct gsp_digest *requests;
+	uint32_t *send_slots;
+	uint32_t send_cap;
+	struct gsp_claim *rx_claims;
+};
+
+
+struct gsp_swim;
+
+static inline struct gsp_member_rec *
+gsp_rec(struct gsp_node *n, uint32_t slot)
+{
+	return gsp_table_rec(n->table, slot);
+}
+
+/* gsp_node.c */
+struct gsp_scratch *gsp_scratch_get(uint32_t send_cap);
+void gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r,
+		   uint8_t state, uint64_t now_ns);
+void gsp_rumor_add(struct gsp_node *n, uint32_t slot);
+void gsp_publish_self(struct gsp_node *n);	/* version++ and spread */
+void gsp_update_counts(struct gsp_node *n);
+bool gsp_live_state(uint8_t state);
+
+/* gsp_swim.c: SWIM probes, suspicion and refutation, Lifeguard */
+int gsp_swim_create(struct gsp_node *n);
+void gsp_swim_destroy(struct gsp_node *n);
+void gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
+		 const struct gsp_wire_msg *m, uint64_t now_ns);
+/* Runs what is due; returns the next deadline (UINT64_MAX: none). */
+uint64_t gsp_swim_tick(struct gsp_node *n, uint64_t now_ns);
+/* A slot got a new occupant or generation: its SWIM state starts over. */
+void gsp_swim_reset(struct gsp_node *n, uint32_t slot);
+/* A member's incarnation grew (its own news): suspicion is over. */
+void gsp_swim_refuted(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
+/* A packet came from a member we hold down by claim: tell it so. */
+void gsp_swim_heard_from(struct gsp_node *n, uint64_t sender,
+			 const struct gsp_addr *src, uint64_t now_ns);
+/* phi finds a member late: probe it soon. */
+void gsp_swim_hint(struct gsp_node *n, uint32_t slot);
+/* true when a down state came from a SWIM claim (heartbeats don't undo) */
+bool gsp_swim_down_by_claim(const struct gsp_node *n, uint32_t slot);
+
+#endif /* GSP_NODE_INT_H */
