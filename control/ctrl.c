@@ -590,6 +590,11 @@ ctrl_log_event(const struct ctrl *c, const struct gsp_event *ev)
 		gsp_log(LOG_WARNING, "set %s refused by the core (too many keys "
 			"or invalid)", name);
 		break;
+	case GSP_EV_NAME_CONFLICT:
+		gsp_log(LOG_WARNING, "name conflict: member 0x%016" PRIx64
+			" (generation %" PRIu64 ") uses the name %s of a live "
+			"member; both are kept", ev->id, ev->generation, name);
+		break;
 	case GSP_EV_TABLE_FULL:
 		gsp_log(LOG_WARNING, "member table full (max_members %u): "
 			"refusing %s (0x%016" PRIx64 ")", c->cfg->max_members,

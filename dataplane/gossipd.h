@@ -81,6 +81,7 @@ struct gsp_vnode {
 	const struct gsp_fault_cfg *fault;
 	struct rte_ether_addr mac;
 	uint64_t next_tick_ns;		/* timer heap key */
+	uint32_t heap_pos;		/* index in lc->timers */
 	struct gsp_vnode_stats stats;
 	struct gsp_emu_probe probe;
 } __rte_cache_aligned;
@@ -259,6 +260,8 @@ int gsp_lcores_ready(struct gsp_dp *dp);
 unsigned int gsp_vnode_deliver(struct gsp_vnode *vn, struct rte_mbuf **pkts,
 			       unsigned int n);
 void gsp_timer_fix_top(struct gsp_lcore_conf *lc);
+void gsp_timer_earlier(struct gsp_lcore_conf *lc, struct gsp_vnode *vn,
+		       uint64_t when_ns);
 
 /* port.c */
 int gsp_pool_create(struct gsp_dp *dp, uint32_t n_mbufs, int socket);

@@ -158,6 +158,7 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 	const struct rte_ipv4_hdr *ip;
 	const struct rte_udp_hdr *udp;
 	uint32_t ihl, ip_len, udp_len, src_ip;
+	uint64_t wake;
 	struct gsp_addr src;
 	uint16_t type;
 
@@ -230,8 +231,11 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 		gsp_arp_learn(dp, vn, src_ip, &eth->src_addr, true, now_ns);
 	src.ip = src_ip;
 	src.port = rte_be_to_cpu_16(udp->src_port);
-	gsp_node_rx(vn->node, &src, (const uint8_t *)(udp + 1),
-		    (uint16_t)(udp_len - sizeof(*udp)), now_ns);
+	wake = gsp_node_rx(vn->node, &src, (const uint8_t *)(udp + 1),
+			   (uint16_t)(udp_len - sizeof(*udp)), now_ns);
+	/* a relayed probe or a suspicion set a timer before the next tick */
+	if (unlikely(wake < vn->next_tick_ns))
+		gsp_timer_earlier(vn->lc, vn, wake);
 }
 
 void

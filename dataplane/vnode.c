@@ -193,9 +193,11 @@ gsp_timer_sift_down(struct gsp_vnode **h, uint32_t n, uint32_t i)
 		if (v->next_tick_ns <= h[c]->next_tick_ns)
 			break;
 		h[i] = h[c];
+		h[i]->heap_pos = i;
 		i = c;
 	}
 	h[i] = v;
+	v->heap_pos = i;
 }
 
 /* After the top vnode's deadline moved later. */
@@ -203,6 +205,26 @@ void
 gsp_timer_fix_top(struct gsp_lcore_conf *lc)
 {
 	gsp_timer_sift_down(lc->timers, lc->n_vnodes, 0);
+}
+
+/* A packet gave vn an earlier deadline (gsp_node_rx's return). */
+void
+gsp_timer_earlier(struct gsp_lcore_conf *lc, struct gsp_vnode *vn,
+		  uint64_t when_ns)
+{
+	struct gsp_vnode **h = lc->timers;
+	uint32_t i = vn->heap_pos;
+
+	if (when_ns >= vn->next_tick_ns)
+		return;
+	vn->next_tick_ns = when_ns;
+	while (i > 0 && h[(i - 1) / 2]->next_tick_ns > when_ns) {
+		h[i] = h[(i - 1) / 2];
+		h[i]->heap_pos = i;
+		i = (i - 1) / 2;
+	}
+	h[i] = vn;
+	vn->heap_pos = i;
 }
 
 int
@@ -236,6 +258,7 @@ gsp_lcores_ready(struct gsp_dp *dp)
 
 		vn->lc->vnodes[vn->lc_idx] = vn;
 		vn->lc->timers[vn->lc_idx] = vn;
+		vn->heap_pos = vn->lc_idx;
 	}
 	RTE_LCORE_FOREACH(lcore) {
 		struct gsp_lcore_conf *lc = &dp->lconf[lcore];

@@ -814,9 +814,22 @@ gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
 	gsp_out_flush(&o);
 }
 
-void
+static void gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
+			    const uint8_t *payload, uint16_t len,
+			    uint64_t now_ns);
+
+uint64_t
 gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 	    const uint8_t *payload, uint16_t len, uint64_t now_ns)
+{
+	n->wake_ns = UINT64_MAX;
+	gsp_node_rx_msg(n, src, payload, len, now_ns);
+	return n->wake_ns;
+}
+
+static void
+gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
+		const uint8_t *payload, uint16_t len, uint64_t now_ns)
 {
 	struct gsp_scratch *s = gsp_scratch_get(n->table->n_slots);
 	struct gsp_wire_msg m;

@@ -89,6 +89,7 @@ struct gsp_node {
 	uint32_t detector;		/* GSP_DETECT_* in force */
 	uint32_t incarnation;		/* ours: raised to refute */
 	struct gsp_swim *swim;		/* NULL when SWIM is off */
+	uint64_t wake_ns;		/* deadline set since the last tick */
 };
 
 /* Scratch big enough for any datagram, per thread rather than per node:
@@ -110,6 +111,14 @@ static inline struct gsp_member_rec *
 gsp_rec(struct gsp_node *n, uint32_t slot)
 {
 	return gsp_table_rec(n->table, slot);
+}
+
+/* A timer set outside gsp_node_tick: the adapter must tick by then. */
+static inline void
+gsp_wake_at(struct gsp_node *n, uint64_t t)
+{
+	if (t < n->wake_ns)
+		n->wake_ns = t;
 }
 
 /* gsp_node.c */

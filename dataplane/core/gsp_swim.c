@@ -36,6 +36,7 @@
 #define GSP_RETRANSMIT_MULT 4		/* claim sends x ceil(log10(N+1)) */
 #define GSP_STALL_PERIODS 5		/* a tick this late: we were stalled */
 #define GSP_NACK_PERCENT 80		/* of the probe timeout */
+#define GSP_BUDDIES 8			/* nodes expected to probe a new suspect */
 
 #define GSP_DEFAULT_PROBE_INTERVAL_NS 100000000ull
 #define GSP_DEFAULT_INDIRECT 3
@@ -393,10 +394,18 @@ gsp_swim_suspect(struct gsp_node *n, uint32_t slot, uint32_t inc,
 		ss->confirm = 0;
 		ss->pos = s->n_suspects;
 		s->suspects[s->n_suspects++] = slot;
+		/* Lifeguard's buddy system: a few of those who hear of it
+		 * probe the suspect at once, carrying the suspicion, so a
+		 * live one hears it and refutes long before the timeout,
+		 * and a dead one collects independent confirmations */
+		if (from != n->id &&
+		    gsp_rand_below(&n->rng, gsp_swim_live(n)) < GSP_BUDDIES)
+			gsp_swim_hint(n, slot);
 	}
 	end = ss->suspect_ns + gsp_swim_suspicion_ns(n, ss->confirm);
 	if (end < s->next_suspect_ns)
 		s->next_suspect_ns = end;
+	gsp_wake_at(n, end);
 	return true;
 }
 
@@ -571,6 +580,8 @@ gsp_swim_probe_start(struct gsp_node *n, uint64_t now_ns)
 {
 	struct gsp_swim *s = n->swim;
 	uint32_t slot = gsp_swim_next_target(n);
+	const struct gsp_member_rec *r;
+	struct gsp_claim c;
 	struct gsp_addr a;
 
 	s->probing = false;
@@ -586,8 +597,12 @@ gsp_swim_probe_start(struct gsp_node *n, uint64_t now_ns)
 	s->probe_seq = ++s->seq;
 	s->probe_timeout_ns = now_ns + gsp_swim_scaled(n, n->p.probe_timeout_ns);
 	a = gsp_swim_addr(n, slot);
+	r = gsp_rec(n, slot);
+	/* a suspect is told so with the probe itself */
+	c = (struct gsp_claim){ r->id, r->generation, n->id, r->incarnation,
+		GSP_CLAIM_SUSPECT };
 	gsp_swim_send(n, GSP_MSG_PING, &a, s->probe_seq, s->probe_id, NULL,
-		      NULL);
+		      r->state == GSP_STATE_SUSPECT ? &c : NULL);
 }
 
 /* No direct answer in time: ask k random live members to try. */
@@ -729,6 +744,7 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 		};
 		gsp_swim_send(n, GSP_MSG_PING, &m->target, rl->seq,
 			      rl->target, NULL, NULL);
+		gsp_wake_at(n, rl->nack_ns);
 		break;
 	case GSP_MSG_NACK:
 		GSP_CTR_INC(n->ctr.rx_nack);
