@@ -116,6 +116,7 @@ struct gsp_emu_vs {
 /* Timer lateness of one lcore's vnodes, measured window only. */
 struct gsp_emu_lat {
 	uint64_t ticks;
+	uint64_t ticks_early;		/* a packet moved the timer earlier */
 	uint64_t sum_ns;
 	uint64_t max_ns;
 	uint64_t hist[GSP_EMU_LAT_BUCKETS];	/* by microseconds, log-linear */
@@ -560,15 +561,21 @@ gsp_emu_on_tick(struct gsp_dp *dp, struct gsp_vnode *vn, uint64_t now_ns)
 
 	/* delayed frames of this lcore that are due (faults) */
 	gsp_switch_poll(dp, vn->lc, now_ns);
-	if (phase == GSP_PHASE_MEASURE && now_ns >= vs->due_ns) {
+	if (phase == GSP_PHASE_MEASURE) {
 		struct gsp_emu_lat *l = &emu->lat[rte_lcore_id()];
 		uint64_t late = now_ns - vs->due_ns;
 
-		l->ticks++;
-		l->sum_ns += late;
-		if (late > l->max_ns)
-			l->max_ns = late;
-		l->hist[gsp_emu_lat_bucket(late / 1000)]++;
+		/* before the deadline its last tick set: a packet moved the
+		 * timer earlier (gsp_timer_earlier), to a time not kept */
+		if (now_ns < vs->due_ns) {
+			l->ticks_early++;
+		} else {
+			l->ticks++;
+			l->sum_ns += late;
+			if (late > l->max_ns)
+				l->max_ns = late;
+			l->hist[gsp_emu_lat_bucket(late / 1000)]++;
+		}
 	}
 	vs->due_ns = vn->next_tick_ns;
 	if (unlikely(vn->idx == emu->stall_idx) &&
@@ -958,7 +965,7 @@ gsp_emu_write_timing(FILE *f, const struct gsp_emu *emu, double dt,
 {
 	static const double pct[] = { 0.5, 0.9, 0.99, 0.999 };
 	static const char *const pname[] = { "p50", "p90", "p99", "p999" };
-	uint64_t ticks = 0, sum = 0, max = 0, *h;
+	uint64_t ticks = 0, early = 0, sum = 0, max = 0, *h;
 	unsigned int lcore;
 
 	h = calloc(GSP_EMU_LAT_BUCKETS, sizeof(*h));
@@ -966,6 +973,7 @@ gsp_emu_write_timing(FILE *f, const struct gsp_emu *emu, double dt,
 		const struct gsp_emu_lat *l = &emu->lat[lcore];
 
 		ticks += __atomic_load_n(&l->ticks, __ATOMIC_RELAXED);
+		early += __atomic_load_n(&l->ticks_early, __ATOMIC_RELAXED);
 		sum += __atomic_load_n(&l->sum_ns, __ATOMIC_RELAXED);
 		max = RTE_MAX(max, __atomic_load_n(&l->max_ns,
 						   __ATOMIC_RELAXED));
@@ -973,8 +981,9 @@ gsp_emu_write_timing(FILE *f, const struct gsp_emu *emu, double dt,
 		     k++)
 			h[k] += __atomic_load_n(&l->hist[k], __ATOMIC_RELAXED);
 	}
-	fprintf(f, ",\"timing\":{\"ticks\":%" PRIu64, ticks);
-	gsp_emu_json_num(f, "ticks_per_s", ticks / dt, dt > 0);
+	fprintf(f, ",\"timing\":{\"ticks\":%" PRIu64 ",\"ticks_early\":%"
+		PRIu64, ticks, early);
+	gsp_emu_json_num(f, "ticks_per_s", (ticks + early) / dt, dt > 0);
 	gsp_emu_json_num(f, "tick_late_us_mean", sum / 1e3 / ticks, ticks > 0);
 	for (size_t p = 0; p < RTE_DIM(pct); p++) {
 		uint64_t want = (uint64_t)ceil(pct[p] * ticks), acc = 0;
