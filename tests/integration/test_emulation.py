@@ -204,3 +204,57 @@ def test_node1_view_and_socket(paths, tmp_path):
     assert r["window_s"] == pytest.approx(8, abs=1.0), r
     assert r["tx_pps_mean"] > 0 and r["cpu_us_per_node_s"] > 0, r
     assert not os.path.exists(sock), "control socket left behind"
+
+
+def test_timeout_record(paths, tmp_path):
+    """A join that cannot finish in time: exit 1, a record whose time_s
+    is the time actually spent (it once wrapped to ~1.8e10 s)."""
+    cfg, _, _ = paths
+    out = tmp_path / "timeout.json"
+    argv = command(tmp_path, cfg, 200, "detect", out, "--interval-ms",
+                   "2000")
+    argv[argv.index("--max-seconds") + 1] = "1"
+    p, log = run(argv, tmp_path)
+    assert p.returncode == 1, log
+    [r] = records(out)
+    assert r["timeout"] is True and r["timeout_reason"] == "join", r
+    assert 0.5 < r["time_s"] < 10, r
+    assert r["first_detect_s"] is None and r["all_detect_s"] is None, r
+
+
+def test_two_emulations_without_config(env, tmp_path):
+    """Side by side, without a config file: each has its own control
+    socket and status view (named after its EAL file prefix)."""
+    procs, outs = [], []
+    for k in range(2):
+        out = tmp_path / f"side{k}.json"
+        argv = command(tmp_path, tmp_path / "unused", 20, "steady", out,
+                       "--duration", "2")
+        i = argv.index("--config")
+        del argv[i:i + 2]
+        argv[argv.index("--file-prefix") + 1] += f"-{k}"
+        outs.append(out)
+        procs.append(subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True,
+                                      stdin=subprocess.DEVNULL, cwd=tmp_path))
+    recs = []
+    try:
+        for p in procs:
+            text, _ = p.communicate(timeout=RUN_TIMEOUT_S)
+            assert p.returncode == 0, text
+        recs = [records(o)[0] for o in outs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        for r in recs:
+            try:
+                os.unlink(r["status_view"])
+            except FileNotFoundError:
+                pass
+    assert recs[0]["control_socket"] != recs[1]["control_socket"], recs
+    assert recs[0]["status_view"] != recs[1]["status_view"], recs
+    for r in recs:
+        assert r["timeout"] is False, r
+        assert not os.path.exists(r["control_socket"]), r
