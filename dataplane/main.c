@@ -29,6 +29,7 @@
 #include <rte_ring_elem.h>
 
 #include "gossipd.h"
+#include "emu.h"
 #include "gsp_ctrl.h"
 #include "gsp_util.h"
 #include "gsp_log.h"
@@ -61,6 +62,7 @@ gsp_usage(FILE *f, const char *prog)
 		"  --loss P           switch drops each frame with probability P (0)\n"
 		"  --config FILE is then optional: the other knobs\n",
 		prog, prog);
+	gsp_emu_usage(f);
 }
 
 static void
@@ -336,6 +338,9 @@ main(int argc, char **argv)
 		for (int i = eal_argc + 1; i < argc; i++)
 			app_argv[app_argc++] = argv[i];
 		app_argv[app_argc] = NULL;
+		/* the emulation's own options first (emu_opts.c) */
+		if (gsp_emu_take_args(&app_argc, app_argv) != 0)
+			return 2;
 		ret = gsp_parse_app_args(app_argc, app_argv, &config,
 					 &check_only, &emu);
 		if (ret != 0)

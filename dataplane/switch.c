@@ -19,20 +19,54 @@
  * resolution costs two frames however many vnodes there are. Gratuitous
  * ARP is absorbed (the switch already has the binding); other broadcast
  * and multicast, and unicast to an unknown MAC, are dropped and counted.
+ *
+ * Faults (--fault, gsp_fault.h) apply to every frame the switch forwards,
+ * ARP replies included: the same decision function as a real node's, with
+ * the destination vnode's address for drop/dup/delay and block, and the
+ * source's for block. A delayed frame waits in the transmitting lcore's
+ * delay queue (a min-heap on its due time, bounded: a full queue drops and
+ * counts) and is delivered by that lcore's next flush or vnode round.
+ *
+ * A paused port (the stall scenario: a stopped process) still queues
+ * frames in the vnode's ring, up to its size, but does not wake its lcore.
  */
 #include <string.h>
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_lcore.h>
 #include <rte_malloc.h>
 
 #include "gossipd.h"
+#include "emu.h"
 #include "gsp_util.h"
 
 #define GSP_SW_PORTS 65536
+#define GSP_SW_DELAY_MAX 32768		/* delayed frames per lcore */
+
+struct gsp_sw_delayed {
+	uint64_t due_ns;
+	struct rte_mbuf *m;
+	struct gsp_vnode *dst;
+};
+
+/* Written by one transmitting lcore only. */
+struct gsp_sw_lcore {
+	uint64_t fault[GSP_FAULT_C_MAX];
+	uint64_t paused_dropped;
+	uint64_t late_max_ns, late_sum_ns, released;
+	uint64_t queued_max;
+	uint32_t n_delayed;
+	struct gsp_sw_delayed *heap;	/* GSP_SW_DELAY_MAX; NULL: no delays */
+} __rte_cache_aligned;
 
 struct gsp_switch {
-	uint64_t loss_thresh;		/* drop when rand64 < this; 0: never */
+	struct gsp_fault_cfg fault;
+	bool fault_on;			/* any fault: the slow path */
+	bool delays;			/* delay, jitter or reorder */
+	uint8_t paused[GSP_SW_PORTS];	/* by port; any thread writes */
+	struct gsp_sw_lcore lc[RTE_MAX_LCORE];
 	struct gsp_vnode *port[GSP_SW_PORTS];
 };
 
@@ -41,19 +75,80 @@ gsp_switch_create(double loss, int socket)
 {
 	struct gsp_switch *sw = rte_zmalloc_socket("gsp_switch", sizeof(*sw),
 						   RTE_CACHE_LINE_SIZE, socket);
+	struct gsp_fault_cfg f = { .drop = loss };
 
 	if (sw == NULL)
 		return NULL;
-	if (loss > 0)
-		sw->loss_thresh = loss >= 1.0 ? UINT64_MAX :
-			(uint64_t)(loss * 18446744073709551616.0);
+	if (gsp_switch_set_fault(sw, &f) != 0) {
+		gsp_switch_destroy(sw);
+		return NULL;
+	}
 	return sw;
+}
+
+/* Before the lcores run: the queues are not locked. */
+int
+gsp_switch_set_fault(struct gsp_switch *sw, const struct gsp_fault_cfg *f)
+{
+	unsigned int lcore;
+
+	sw->fault = *f;
+	sw->fault_on = gsp_fault_active(f);
+	sw->delays = gsp_fault_delays(f);
+	if (!sw->delays)
+		return 0;
+	RTE_LCORE_FOREACH(lcore) {
+		struct gsp_sw_lcore *sl = &sw->lc[lcore];
+
+		if (sl->heap != NULL)
+			continue;
+		sl->heap = rte_malloc_socket("gsp_sw_delay", sizeof(*sl->heap) *
+				GSP_SW_DELAY_MAX, 0,
+				(int)rte_lcore_to_socket_id(lcore));
+		if (sl->heap == NULL)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 void
 gsp_switch_destroy(struct gsp_switch *sw)
 {
+	if (sw == NULL)
+		return;
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+		struct gsp_sw_lcore *sl = &sw->lc[l];
+
+		for (uint32_t i = 0; i < sl->n_delayed; i++)
+			rte_pktmbuf_free(sl->heap[i].m);
+		rte_free(sl->heap);
+	}
 	rte_free(sw);
+}
+
+void
+gsp_switch_fstats(const struct gsp_switch *sw, struct gsp_switch_fstats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+		const struct gsp_sw_lcore *sl = &sw->lc[l];
+		uint64_t v;
+
+		/* the lcores may still be counting */
+		for (unsigned int k = 0; k < GSP_FAULT_C_MAX; k++)
+			out->fault[k] += __atomic_load_n(&sl->fault[k],
+							 __ATOMIC_RELAXED);
+		out->paused_dropped += __atomic_load_n(&sl->paused_dropped,
+						       __ATOMIC_RELAXED);
+		out->delay_late_sum_ns += __atomic_load_n(&sl->late_sum_ns,
+							  __ATOMIC_RELAXED);
+		out->delay_released += __atomic_load_n(&sl->released,
+						       __ATOMIC_RELAXED);
+		v = __atomic_load_n(&sl->late_max_ns, __ATOMIC_RELAXED);
+		out->delay_late_max_ns = RTE_MAX(out->delay_late_max_ns, v);
+		v = __atomic_load_n(&sl->queued_max, __ATOMIC_RELAXED);
+		out->delay_queued_max = RTE_MAX(out->delay_queued_max, v);
+	}
 }
 
 int
@@ -148,20 +243,24 @@ gsp_switch_port(const struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 		if (dst == NULL)
 			lc->sw.unknown_dropped++;
 	}
-	if (dst != NULL && sw->loss_thresh != 0 &&
-	    gsp_rand(&lc->rng) < sw->loss_thresh) {
-		lc->sw.lost++;
-		dst = NULL;
-	}
 	return dst;
 }
 
 static void
-gsp_switch_deliver(struct gsp_lcore_conf *lc, struct gsp_vnode *dst,
-		   struct rte_mbuf **pkts, unsigned int n)
+gsp_switch_deliver(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
+		   struct gsp_vnode *dst, struct rte_mbuf **pkts, unsigned int n)
 {
-	unsigned int in = gsp_vnode_deliver(dst, pkts, n);
+	unsigned int in;
 
+	if (likely(!__atomic_load_n(&sw->paused[dst->ip & 0xffff],
+				    __ATOMIC_ACQUIRE))) {
+		in = gsp_vnode_deliver(dst, pkts, n);
+	} else {
+		/* queued, but its lcore is not woken: nobody reads it */
+		in = rte_ring_mp_enqueue_burst(dst->rx_ring, (void **)pkts, n,
+					       NULL);
+		sw->lc[rte_lcore_id()].paused_dropped += n - in;
+	}
 	lc->sw.forwarded += in;
 	if (unlikely(in < n)) {
 		/* a full rx ring drops, as a NIC's does */
@@ -172,28 +271,177 @@ gsp_switch_deliver(struct gsp_lcore_conf *lc, struct gsp_vnode *dst,
 }
 
 void
+gsp_switch_pause(struct gsp_switch *sw, struct gsp_vnode *vn, bool on)
+{
+	uint64_t *bell = &vn->lc->doorbell[vn->lc_idx / 64];
+	uint64_t bit = 1ull << (vn->lc_idx % 64);
+
+	__atomic_store_n(&sw->paused[vn->ip & 0xffff], on, __ATOMIC_SEQ_CST);
+	/* paused: forget a wake-up already rung; resumed: wake it for what
+	 * queued meanwhile (as gsp_vnode_deliver rings) */
+	if (on)
+		__atomic_fetch_and(bell, ~bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_or(bell, bit, __ATOMIC_RELEASE);
+}
+
+/* ---- delay queue: a min-heap on the due time, per lcore ---- */
+
+static void
+gsp_sw_heap_push(struct gsp_sw_lcore *sl, const struct gsp_sw_delayed *d)
+{
+	uint32_t i = sl->n_delayed++;
+
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+
+		if (sl->heap[p].due_ns <= d->due_ns)
+			break;
+		sl->heap[i] = sl->heap[p];
+		i = p;
+	}
+	sl->heap[i] = *d;
+	if (sl->n_delayed > sl->queued_max)
+		__atomic_store_n(&sl->queued_max, sl->n_delayed,
+				 __ATOMIC_RELAXED);
+}
+
+static void
+gsp_sw_heap_pop(struct gsp_sw_lcore *sl)
+{
+	struct gsp_sw_delayed last = sl->heap[--sl->n_delayed];
+	uint32_t n = sl->n_delayed, i = 0;
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && sl->heap[c + 1].due_ns < sl->heap[c].due_ns)
+			c++;
+		if (last.due_ns <= sl->heap[c].due_ns)
+			break;
+		sl->heap[i] = sl->heap[c];
+		i = c;
+	}
+	if (n > 0)
+		sl->heap[i] = last;
+}
+
+/* Delivers what is due; at most the queue's size per call. */
+static void
+gsp_sw_release(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
+	       struct gsp_sw_lcore *sl, uint64_t now_ns)
+{
+	while (sl->n_delayed > 0 && sl->heap[0].due_ns <= now_ns) {
+		struct gsp_sw_delayed d = sl->heap[0];
+		uint64_t late = now_ns - d.due_ns;
+
+		gsp_sw_heap_pop(sl);
+		sl->late_sum_ns += late;
+		sl->released++;
+		if (late > sl->late_max_ns)
+			sl->late_max_ns = late;
+		gsp_switch_deliver(sw, lc, d.dst, &d.m, 1);
+	}
+}
+
+void
+gsp_switch_poll(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns)
+{
+	struct gsp_switch *sw = dp->sw;
+	struct gsp_sw_lcore *sl;
+
+	if (sw == NULL || !sw->delays)
+		return;
+	sl = &sw->lc[rte_lcore_id()];
+	if (sl->n_delayed > 0)
+		gsp_sw_release(sw, lc, sl, now_ns);
+}
+
+/*
+ * The faults' verdict on one forwarded frame: how many copies go now
+ * (into now[], 0..2); delayed copies are queued here.
+ */
+static unsigned int
+gsp_switch_fault(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
+		 struct gsp_sw_lcore *sl, struct rte_mbuf *m,
+		 struct gsp_vnode *dst, uint64_t now_ns, struct rte_mbuf **now)
+{
+	const struct rte_ether_hdr *eth =
+		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct gsp_vnode *src = gsp_switch_by_mac(sw, &eth->src_addr);
+	uint64_t delay[2];
+	unsigned int copies, n_now = 0;
+
+	if (src != NULL && gsp_fault_in(&sw->fault, src->ip, sl->fault)) {
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	copies = gsp_fault_out(&sw->fault, dst->ip, &lc->rng, delay,
+			       sl->fault);
+	if (copies == 0) {
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	/* a duplicate is the same mbuf twice: receivers only read it */
+	if (copies == 2)
+		rte_mbuf_refcnt_update(m, 1);
+	for (unsigned int c = 0; c < copies; c++) {
+		struct gsp_sw_delayed d = { now_ns + delay[c], m, dst };
+
+		if (delay[c] == 0)
+			now[n_now++] = m;
+		else if (sl->n_delayed < GSP_SW_DELAY_MAX)
+			gsp_sw_heap_push(sl, &d);
+		else {
+			sl->fault[GSP_FAULT_C_QUEUE_FULL]++;
+			rte_pktmbuf_free(m);
+		}
+	}
+	return n_now;
+}
+
+void
 gsp_switch_tx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	      struct rte_mbuf **pkts, uint16_t n)
 {
-	const struct gsp_switch *sw = dp->sw;
-	struct rte_mbuf *run[GSP_MAX_PKT_BURST];
+	struct gsp_switch *sw = dp->sw;
+	/* duplicates may double a burst */
+	struct rte_mbuf *run[2 * GSP_MAX_PKT_BURST];
+	struct gsp_sw_lcore *sl = NULL;
 	struct gsp_vnode *cur = NULL;
 	unsigned int n_run = 0;
+	uint64_t now_ns = 0;
 
+	if (unlikely(sw->fault_on)) {
+		sl = &sw->lc[rte_lcore_id()];
+		now_ns = gsp_dp_tsc_to_ns(rte_get_tsc_cycles());
+		if (sl->n_delayed > 0)
+			gsp_sw_release(sw, lc, sl, now_ns);
+	}
 	for (uint16_t i = 0; i < n; i++) {
 		struct gsp_vnode *dst = gsp_switch_port(sw, lc, pkts[i]);
+		struct rte_mbuf *go[2] = { pkts[i] };
+		unsigned int n_go = 1;
 
 		if (dst == NULL) {
 			rte_pktmbuf_free(pkts[i]);
 			continue;
 		}
+		if (unlikely(sl != NULL))
+			n_go = gsp_switch_fault(sw, lc, sl, pkts[i], dst,
+						now_ns, go);
+		if (n_go == 0)
+			continue;
 		if (dst != cur && n_run > 0) {
-			gsp_switch_deliver(lc, cur, run, n_run);
+			gsp_switch_deliver(sw, lc, cur, run, n_run);
 			n_run = 0;
 		}
 		cur = dst;
-		run[n_run++] = pkts[i];
+		for (unsigned int c = 0; c < n_go; c++)
+			run[n_run++] = go[c];
 	}
 	if (n_run > 0)
-		gsp_switch_deliver(lc, cur, run, n_run);
+		gsp_switch_deliver(sw, lc, cur, run, n_run);
 }

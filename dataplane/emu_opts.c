@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The emulation's own options (docs/EMULATION.md): faults in the switch,
+ * the failure detector's knobs and the scenarios' lengths. They are taken
+ * out of the arguments after "--" before main.c's parser runs, so that
+ * parser keeps only the options every mode shares.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu.h"
+#include "gsp_util.h"
+
+#define GSP_EMU_MS_MAX 60000.0
+
+static struct gsp_emu_xopts gsp_emu_x = {
+	.crash = 1,
+	.stall_s = 5,
+	.settle_s = 2,
+};
+
+const struct gsp_emu_xopts *
+gsp_emu_xopts(void)
+{
+	return &gsp_emu_x;
+}
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} gsp_emu_detectors[] = {
+	{ "phi", GSP_DETECT_PHI },
+	{ "swim", GSP_DETECT_SWIM },
+	{ "indirect", GSP_DETECT_INDIRECT },
+	{ "lifeguard", GSP_DETECT_LIFEGUARD },
+};
+
+void
+gsp_emu_detector_name(uint32_t bits, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (bits == 0)
+		bits = GSP_DETECT_DEFAULT;
+	for (size_t i = 0; i < sizeof(gsp_emu_detectors) /
+	     sizeof(gsp_emu_detectors[0]); i++) {
+		int n;
+
+		if (!(bits & gsp_emu_detectors[i].bit))
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+			     gsp_emu_detectors[i].name);
+		if (n < 0 || (size_t)n >= len - off)
+			return;
+		off += (size_t)n;
+	}
+	if (bits & GSP_DETECT_OFF)
+		snprintf(buf, len, "off");
+}
+
+/* "phi", "swim,indirect", "all", ... -> bits; 0, or -1. */
+static int
+gsp_emu_parse_detector(const char *s, uint32_t *out)
+{
+	uint32_t bits = 0;
+	const char *p = s;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",+"), i;
+
+		if (len == 3 && strncmp(p, "all", 3) == 0) {
+			bits |= GSP_DETECT_DEFAULT;
+		} else {
+			for (i = 0; i < sizeof(gsp_emu_detectors) /
+			     sizeof(gsp_emu_detectors[0]); i++)
+				if (strlen(gsp_emu_detectors[i].name) == len &&
+				    strncmp(p, gsp_emu_detectors[i].name,
+					    len) == 0)
+					break;
+			if (i == sizeof(gsp_emu_detectors) /
+			    sizeof(gsp_emu_detectors[0]))
+				return -1;
+			bits |= gsp_emu_detectors[i].bit;
+		}
+		p += len;
+		if (*p != '\0')
+			p++;
+	}
+	/* indirect probes and Lifeguard refine SWIM's probing */
+	if (bits == 0 || ((bits & (GSP_DETECT_INDIRECT |
+	    GSP_DETECT_LIFEGUARD)) && !(bits & GSP_DETECT_SWIM)))
+		return -1;
+	*out = bits;
+	return 0;
+}
+
+enum gsp_emu_xkind { X_MS, X_U32, X_SECONDS, X_FAULT, X_DETECTOR };
+
+static const struct {
+	const char *name;
+	enum gsp_emu_xkind kind;
+	size_t off;
+	double min, max;
+} gsp_emu_xtab[] = {
+#define X(n, k, f, lo, hi) { n, k, offsetof(struct gsp_emu_xopts, f), lo, hi }
+	X("fault", X_FAULT, fault, 0, 0),
+	X("detector", X_DETECTOR, detector, 0, 0),
+	X("gossip-interval-ms", X_U32, gossip_interval_ms, 1, GSP_EMU_MS_MAX),
+	X("probe-interval-ms", X_MS, probe_interval_ms, 0.1, GSP_EMU_MS_MAX),
+	X("probe-timeout-ms", X_MS, probe_timeout_ms, 0.05, GSP_EMU_MS_MAX),
+	X("indirect-probes", X_U32, indirect_probes, 1, 16),
+	X("suspicion-mult", X_U32, suspicion_mult, 1, 100),
+	X("suspicion-max-mult", X_U32, suspicion_max_mult, 1, 100),
+	X("crash", X_U32, crash, 1, GSP_EMU_CRASH_MAX),
+	X("stall-s", X_SECONDS, stall_s, 0.01, 3600),
+	X("settle-s", X_SECONDS, settle_s, 0, 3600),
+	X("duration-s", X_SECONDS, duration_s, 0.1, 86400),
+#undef X
+};
+
+/* main.c's options that take a value: their values are not options. */
+static const char *const gsp_emu_main_valued[] = {
+	"--config", "-c", "--emulate", "--seeds", "--interval-ms",
+	"--scenario", "--json", "--max-seconds", "--duration", "--seed",
+	"--loss",
+};
+
+static bool
+gsp_emu_main_takes_value(const char *a)
+{
+	for (size_t i = 0; i < sizeof(gsp_emu_main_valued) /
+	     sizeof(gsp_emu_main_valued[0]); i++)
+		if (strcmp(a, gsp_emu_main_valued[i]) == 0)
+			return true;
+	return false;
+}
+
+static int
+gsp_emu_xset(size_t k, const char *v)
+{
+	void *field = (uint8_t *)&gsp_emu_x + gsp_emu_xtab[k].off;
+	const char *name = gsp_emu_xtab[k].name;
+	double lo = gsp_emu_xtab[k].min, hi = gsp_emu_xtab[k].max;
+	char err[160];
+	uint64_t u;
+
+	switch (gsp_emu_xtab[k].kind) {
+	case X_FAULT:
+		if (gsp_fault_parse(&gsp_emu_x.fault, v, err, sizeof(err)) != 0) {
+			fprintf(stderr, "gossipd: --fault '%s': %s\n", v, err);
+			return -1;
+		}
+		gsp_emu_x.fault_set = true;
+		return 0;
+	case X_DETECTOR:
+		if (gsp_emu_parse_detector(v, field) != 0) {
+			fprintf(stderr, "gossipd: --detector %s: expected a "
+				"comma-separated list of phi, swim, indirect, "
+				"lifeguard (indirect and lifeguard need swim), "
+				"or all\n", v);
+			return -1;
+		}
+		return 0;
+	case X_U32:
+		if (gsp_parse_u64(v, (uint64_t)lo, (uint64_t)hi, &u) != 0) {
+			fprintf(stderr, "gossipd: --%s %s: expected an integer "
+				"in %.0f..%.0f\n", name, v, lo, hi);
+			return -1;
+		}
+		*(uint32_t *)field = (uint32_t)u;
+		return 0;
+	case X_MS:
+	case X_SECONDS:
+		if (gsp_parse_double(v, lo, hi, field) != 0) {
+			fprintf(stderr, "gossipd: --%s %s: expected a number in "
+				"%g..%g\n", name, v, lo, hi);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+int
+gsp_emu_take_args(int *argc, char **argv)
+{
+	const char *first = NULL;
+	bool emulate = false, loss = false;
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		size_t k, len;
+
+		if (strcmp(a, "--emulate") == 0 ||
+		    strncmp(a, "--emulate=", 10) == 0)
+			emulate = true;
+		if (strncmp(a, "--loss=", 7) == 0)
+			loss = strtod(a + 7, NULL) > 0;
+		if (gsp_emu_main_takes_value(a) && i + 1 < *argc) {
+			if (strcmp(a, "--loss") == 0)
+				loss = strtod(argv[i + 1], NULL) > 0;
+			argv[out++] = argv[i++];
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		len = strcspn(a + 2, "=");
+		for (k = 0; k < sizeof(gsp_emu_xtab) / sizeof(gsp_emu_xtab[0]);
+		     k++)
+			if (strlen(gsp_emu_xtab[k].name) == len &&
+			    strncmp(a + 2, gsp_emu_xtab[k].name, len) == 0)
+				break;
+		if (k == sizeof(gsp_emu_xtab) / sizeof(gsp_emu_xtab[0])) {
+			argv[out++] = argv[i];	/* main.c's */
+			continue;
+		}
+		if (a[2 + len] == '=')
+			v = a + 3 + len;
+		else if (i + 1 < *argc)
+			v = argv[++i];
+		if (v == NULL) {
+			fprintf(stderr, "gossipd: %s needs a value\n", a);
+			return -1;
+		}
+		if (gsp_emu_xset(k, v) != 0)
+			return -1;
+		if (first == NULL)
+			first = gsp_emu_xtab[k].name;
+	}
+	if (first != NULL && !emulate) {
+		fprintf(stderr, "gossipd: --%s needs --emulate N\n", first);
+		return -1;
+	}
+	if (gsp_emu_x.probe_timeout_ms > 0 && gsp_emu_x.probe_interval_ms > 0 &&
+	    gsp_emu_x.probe_timeout_ms >= gsp_emu_x.probe_interval_ms) {
+		fprintf(stderr, "gossipd: --probe-timeout-ms must be below "
+			"--probe-interval-ms\n");
+		return -1;
+	}
+	/* --loss P is drop=P: two drops would be ambiguous */
+	if (loss && gsp_emu_x.fault.drop > 0) {
+		fprintf(stderr, "gossipd: --loss and --fault drop= both set; "
+			"give one\n");
+		return -1;
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
+}
+
+void
+gsp_emu_usage(FILE *f)
+{
+	fprintf(f,
+		"  --scenario NAME    also stall|fp (see docs/EMULATION.md)\n"
+		"  --fault SPEC       faults on every frame the switch forwards:\n"
+		"                     drop=P dup=P reorder=P delay=D jitter=D\n"
+		"                     block=IP[:in|:out]; --loss P = drop=P\n"
+		"  --detector LIST    phi|swim|indirect|lifeguard, comma-separated,\n"
+		"                     or all (default: [detector] of --config)\n"
+		"  --gossip-interval-ms MS  gossip interval (= --interval-ms)\n"
+		"  --probe-interval-ms MS   SWIM probe period\n"
+		"  --probe-timeout-ms MS    SWIM direct ack wait\n"
+		"  --indirect-probes K      helpers asked after a missed ack\n"
+		"  --suspicion-mult M       SWIM suspicion timeout multiplier\n"
+		"  --suspicion-max-mult M   Lifeguard: max / min suspicion timeout\n"
+		"  --crash K          detect: crash K vnodes at once (1)\n"
+		"  --stall-s S        stall: the vnode stops for S seconds (5)\n"
+		"  --settle-s S       stall: watched after it is alive again (2)\n"
+		"  --duration-s S     fp, steady: measured window (= --duration)\n");
+}
