@@ -27,40 +27,11 @@ gsp_emu_xopts(void)
 	return &gsp_emu_x;
 }
 
-static const struct {
-	const char *name;
-	uint32_t bit;
-} gsp_emu_detectors[] = {
-	{ "phi", GSP_DETECT_PHI },
-	{ "swim", GSP_DETECT_SWIM },
-	{ "indirect", GSP_DETECT_INDIRECT },
-	{ "lifeguard", GSP_DETECT_LIFEGUARD },
-};
 
 void
 gsp_emu_detector_name(uint32_t bits, char *buf, size_t len)
 {
-	size_t off = 0;
-
-	if (len == 0)
-		return;
-	buf[0] = '\0';
-	if (bits == 0)
-		bits = GSP_DETECT_DEFAULT;
-	for (size_t i = 0; i < sizeof(gsp_emu_detectors) /
-	     sizeof(gsp_emu_detectors[0]); i++) {
-		int n;
-
-		if (!(bits & gsp_emu_detectors[i].bit))
-			continue;
-		n = snprintf(buf + off, len - off, "%s%s", off ? "," : "",
-			     gsp_emu_detectors[i].name);
-		if (n < 0 || (size_t)n >= len - off)
-			return;
-		off += (size_t)n;
-	}
-	if (bits & GSP_DETECT_OFF)
-		snprintf(buf, len, "off");
+	gsp_detector_format(bits == 0 ? GSP_DETECT_DEFAULT : bits, buf, len);
 }
 
 /* "phi", "swim,indirect", "all", ... -> bits; 0, or -1. */
@@ -71,22 +42,13 @@ gsp_emu_parse_detector(const char *s, uint32_t *out)
 	const char *p = s;
 
 	while (*p != '\0') {
-		size_t len = strcspn(p, ",+"), i;
+		size_t len = strcspn(p, ",+");
 
-		if (len == 3 && strncmp(p, "all", 3) == 0) {
-			bits |= GSP_DETECT_DEFAULT;
-		} else {
-			for (i = 0; i < sizeof(gsp_emu_detectors) /
-			     sizeof(gsp_emu_detectors[0]); i++)
-				if (strlen(gsp_emu_detectors[i].name) == len &&
-				    strncmp(p, gsp_emu_detectors[i].name,
-					    len) == 0)
-					break;
-			if (i == sizeof(gsp_emu_detectors) /
-			    sizeof(gsp_emu_detectors[0]))
-				return -1;
-			bits |= gsp_emu_detectors[i].bit;
-		}
+		uint32_t bit = gsp_detector_bit(p, len);
+
+		if (bit == 0)
+			return -1;
+		bits |= bit;
 		p += len;
 		if (*p != '\0')
 			p++;

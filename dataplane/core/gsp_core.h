@@ -79,6 +79,12 @@ struct gsp_member_view {
 #define GSP_DETECT_DEFAULT (GSP_DETECT_PHI | GSP_DETECT_SWIM | \
 	GSP_DETECT_INDIRECT | GSP_DETECT_LIFEGUARD)
 
+/* The GSP_DETECT_* bit of a mechanism's name ("phi", "swim", "indirect",
+ * "lifeguard"; "all" = GSP_DETECT_DEFAULT), len bytes of it; 0: unknown. */
+uint32_t gsp_detector_bit(const char *name, size_t len);
+/* The names of the bits set, comma-separated ("off" for GSP_DETECT_OFF). */
+void gsp_detector_format(uint32_t bits, char *buf, size_t len);
+
 struct gsp_node_params {
 	char cluster[GSP_CLUSTER_MAX];
 	char name[GSP_NAME_MAX];

@@ -1439,3 +1439,51 @@ gsp_node_bytes_per_member(void)
 	return gsp_table_bytes_per_member() + sizeof(struct gsp_phi) +
 		sizeof(uint32_t) + sizeof(uint16_t);
 }
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} gsp_detectors[] = {
+	{ "phi", GSP_DETECT_PHI },
+	{ "swim", GSP_DETECT_SWIM },
+	{ "indirect", GSP_DETECT_INDIRECT },
+	{ "lifeguard", GSP_DETECT_LIFEGUARD },
+	{ "all", GSP_DETECT_DEFAULT },
+};
+#define GSP_DETECTORS_N (sizeof(gsp_detectors) / sizeof(gsp_detectors[0]))
+
+uint32_t
+gsp_detector_bit(const char *name, size_t len)
+{
+	for (size_t i = 0; i < GSP_DETECTORS_N; i++)
+		if (strlen(gsp_detectors[i].name) == len &&
+		    strncmp(name, gsp_detectors[i].name, len) == 0)
+			return gsp_detectors[i].bit;
+	return 0;
+}
+
+void
+gsp_detector_format(uint32_t bits, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (bits & GSP_DETECT_OFF) {
+		snprintf(buf, len, "off");
+		return;
+	}
+	/* the single mechanisms only, not "all" */
+	for (size_t i = 0; i + 1 < GSP_DETECTORS_N; i++) {
+		int n;
+
+		if (!(bits & gsp_detectors[i].bit))
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+			     gsp_detectors[i].name);
+		if (n < 0 || (size_t)n >= len - off)
+			return;
+		off += (size_t)n;
+	}
+}

@@ -1295,35 +1295,15 @@ static const char *const gsp_sim_scenario_names[] = {
 	[GSP_SIM_CPULOAD] = "cpuload",
 };
 
-/* GSP_DETECT_* bits by name, for --detector and the JSON record */
-static const struct {
-	const char *name;
-	uint32_t bits;
-} gsp_sim_detectors[] = {
-	{ "phi", GSP_DETECT_PHI },
-	{ "swim", GSP_DETECT_SWIM },
-	{ "indirect", GSP_DETECT_INDIRECT },
-	{ "lifeguard", GSP_DETECT_LIFEGUARD },
-};
-#define GSP_SIM_DETECTORS_N (sizeof(gsp_sim_detectors) / \
-			     sizeof(gsp_sim_detectors[0]))
 
 /* "phi,swim,...", "default" (0) or "off" */
 static void
 gsp_sim_detector_name(uint32_t bits, char *buf, size_t len)
 {
-	size_t off = 0;
-
-	buf[0] = '\0';
-	if (bits == 0 || bits == GSP_DETECT_OFF) {
-		snprintf(buf, len, "%s", bits == 0 ? "default" : "off");
-		return;
-	}
-	for (size_t i = 0; i < GSP_SIM_DETECTORS_N && off < len; i++)
-		if (bits & gsp_sim_detectors[i].bits)
-			off += (size_t)snprintf(buf + off, len - off, "%s%s",
-						off ? "," : "",
-						gsp_sim_detectors[i].name);
+	if (bits == 0)
+		snprintf(buf, len, "default");
+	else
+		gsp_detector_format(bits, buf, len);
 }
 
 static uint64_t
@@ -2104,28 +2084,21 @@ gsp_sim_parse_detector(const char *arg, uint32_t *out)
 	snprintf(buf, sizeof(buf), "%s", arg);
 	for (tok = strtok_r(buf, ",+", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",+", &save)) {
-		size_t i;
+		uint32_t bit;
 
-		if (strcmp(tok, "all") == 0) {
-			bits |= GSP_DETECT_PHI | GSP_DETECT_SWIM |
-				GSP_DETECT_INDIRECT | GSP_DETECT_LIFEGUARD;
-			continue;
-		}
 		if (strcmp(tok, "default") == 0 || strcmp(tok, "off") == 0) {
 			special = true;
 			bits |= tok[0] == 'o' ? GSP_DETECT_OFF : 0;
 			continue;
 		}
-		for (i = 0; i < GSP_SIM_DETECTORS_N; i++)
-			if (strcmp(tok, gsp_sim_detectors[i].name) == 0)
-				break;
-		if (i == GSP_SIM_DETECTORS_N) {
+		bit = gsp_detector_bit(tok, strlen(tok));
+		if (bit == 0) {
 			fprintf(stderr, "gossip-sim: unknown detector '%s' (phi, "
 				"swim, indirect, lifeguard, all, default, "
 				"off)\n", tok);
 			return -1;
 		}
-		bits |= gsp_sim_detectors[i].bits;
+		bits |= bit;
 	}
 	if (special && strchr(arg, ',') != NULL) {
 		fprintf(stderr, "gossip-sim: --detector default and off stand "
