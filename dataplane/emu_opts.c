@@ -27,7 +27,6 @@ gsp_emu_xopts(void)
 	return &gsp_emu_x;
 }
 
-
 void
 gsp_emu_detector_name(uint32_t bits, char *buf, size_t len)
 {
