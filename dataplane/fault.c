@@ -31,58 +31,6 @@
 
 #define GSP_FAULT_SPEC_MAX 2048		/* the longest spec, 64 blocks */
 
-/* ---- the delay heap ---- */
-
-static inline bool
-gsp_fq_before(const struct gsp_fault_held *a, const struct gsp_fault_held *b)
-{
-	if (a->release_ns != b->release_ns)
-		return a->release_ns < b->release_ns;
-	return (int32_t)(a->seq - b->seq) < 0;
-}
-
-static bool
-gsp_fq_push(struct gsp_fault_queue *q, const struct gsp_fault_held *e)
-{
-	uint32_t i;
-
-	if (q->n == GSP_FAULT_QUEUE_SIZE)
-		return false;
-	i = q->n++;
-	while (i > 0) {
-		uint32_t parent = (i - 1) / 2;
-
-		if (!gsp_fq_before(e, &q->h[parent]))
-			break;
-		q->h[i] = q->h[parent];
-		i = parent;
-	}
-	q->h[i] = *e;
-	return true;
-}
-
-static void
-gsp_fq_pop(struct gsp_fault_queue *q)
-{
-	struct gsp_fault_held last = q->h[--q->n];
-	uint32_t i = 0, n = q->n;
-
-	for (;;) {
-		uint32_t c = 2 * i + 1;
-
-		if (c >= n)
-			break;
-		if (c + 1 < n && gsp_fq_before(&q->h[c + 1], &q->h[c]))
-			c++;
-		if (!gsp_fq_before(&q->h[c], &last))
-			break;
-		q->h[i] = q->h[c];
-		i = c;
-	}
-	if (n > 0)
-		q->h[i] = last;
-}
-
 /* ---- the packet path ---- */
 
 static void
@@ -90,16 +38,17 @@ gsp_fault_hold(struct gsp_dp *dp, struct gsp_vnode *vn, struct rte_mbuf *m,
 	       uint32_t next_hop, uint64_t now_ns, uint64_t delay_ns)
 {
 	struct gsp_lcore_conf *lc = vn->lc;
-	struct gsp_fault_held e;
+	struct gsp_held e;
 
 	if (delay_ns == 0) {
 		gsp_frame_route(dp, vn, m, next_hop, now_ns);
 		return;
 	}
-	e = (struct gsp_fault_held){ .release_ns = now_ns + delay_ns, .m = m,
+	e = (struct gsp_held){ .due_ns = now_ns + delay_ns, .m = m,
 		.vn = vn, .seq = lc->fq != NULL ? lc->fq->seq++ : 0,
 		.next_hop = next_hop };
-	if (unlikely(lc->fq == NULL || !gsp_fq_push(lc->fq, &e))) {
+	if (unlikely(lc->fq == NULL || !gsp_held_push(lc->fq->h, &lc->fq->n,
+						      GSP_FAULT_QUEUE_SIZE, &e))) {
 		rte_pktmbuf_free(m);
 		lc->fault_ctr[GSP_FAULT_C_QUEUE_FULL]++;
 	}
@@ -143,19 +92,19 @@ gsp_fault_step(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
 	unsigned int released = 0;
 
 	/* bounded: a backlog leaves over several passes, rx in between */
-	while (q->n > 0 && q->h[0].release_ns <= now_ns &&
+	while (q->n > 0 && q->h[0].due_ns <= now_ns &&
 	       released < GSP_MAX_PKT_BURST) {
-		struct gsp_fault_held e = q->h[0];
+		struct gsp_held e = q->h[0];
 
-		gsp_fq_pop(q);
+		gsp_held_pop(q->h, &q->n);
 		released++;
 		if (unlikely(e.vn->stopped))
 			rte_pktmbuf_free(e.m);
 		else
 			gsp_frame_route(dp, e.vn, e.m, e.next_hop, now_ns);
 	}
-	if (q->n > 0 && q->h[0].release_ns < *next_ns)
-		*next_ns = q->h[0].release_ns;	/* the idle sleep wakes then */
+	if (q->n > 0 && q->h[0].due_ns < *next_ns)
+		*next_ns = q->h[0].due_ns;	/* the idle sleep wakes then */
 	if (lc->fault_dirty) {
 		for (unsigned int i = 0; i < GSP_FAULT_C_MAX; i++)
 			__atomic_store_n(&lc->fault_pub[i], lc->fault_ctr[i],

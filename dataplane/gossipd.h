@@ -99,20 +99,74 @@ struct gsp_switch_stats {
 	uint64_t runt;			/* shorter than an Ethernet header */
 };
 
-/* A frame held back by fault injection (delay, jitter, reordering). */
-struct gsp_fault_held {
-	uint64_t release_ns;
-	struct rte_mbuf *m;		/* destination MAC not set yet */
-	struct gsp_vnode *vn;
-	uint32_t seq;			/* FIFO among equal release times */
-	uint32_t next_hop;
+/* A frame held back (delay, jitter, reordering) until due_ns: by fault
+ * injection on a node's tx path, and by the emulation's switch. */
+struct gsp_held {
+	uint64_t due_ns;
+	struct rte_mbuf *m;
+	struct gsp_vnode *vn;		/* fault: the sender; switch: receiver */
+	uint32_t seq;			/* FIFO among equal due times */
+	uint32_t next_hop;		/* fault: ARP target (MAC not set yet) */
 };
 
-/* Binary min-heap on (release_ns, seq); one per lcore that injects. */
+static inline bool
+gsp_held_before(const struct gsp_held *a, const struct gsp_held *b)
+{
+	if (a->due_ns != b->due_ns)
+		return a->due_ns < b->due_ns;
+	return (int32_t)(a->seq - b->seq) < 0;
+}
+
+/* Binary min-heap on (due_ns, seq) in h[0..*n); false when full. */
+static inline bool
+gsp_held_push(struct gsp_held *h, uint32_t *n, uint32_t cap,
+	      const struct gsp_held *e)
+{
+	uint32_t i;
+
+	if (*n == cap)
+		return false;
+	i = (*n)++;
+	while (i > 0) {
+		uint32_t parent = (i - 1) / 2;
+
+		if (!gsp_held_before(e, &h[parent]))
+			break;
+		h[i] = h[parent];
+		i = parent;
+	}
+	h[i] = *e;
+	return true;
+}
+
+/* Removes h[0], the earliest. */
+static inline void
+gsp_held_pop(struct gsp_held *h, uint32_t *n)
+{
+	struct gsp_held last = h[--(*n)];
+	uint32_t i = 0;
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && gsp_held_before(&h[c + 1], &h[c]))
+			c++;
+		if (!gsp_held_before(&h[c], &last))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n > 0)
+		h[i] = last;
+}
+
+/* One per lcore that injects faults. */
 struct gsp_fault_queue {
 	uint32_t n;
 	uint32_t seq;
-	struct gsp_fault_held h[GSP_FAULT_QUEUE_SIZE];
+	struct gsp_held h[GSP_FAULT_QUEUE_SIZE];
 };
 
 /* Per-lcore state, written only by its lcore (doorbell: see vnode.c). */

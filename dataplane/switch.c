@@ -45,12 +45,6 @@
 #define GSP_SW_PORTS 65536
 #define GSP_SW_DELAY_MAX 32768		/* delayed frames per lcore */
 
-struct gsp_sw_delayed {
-	uint64_t due_ns;
-	struct rte_mbuf *m;
-	struct gsp_vnode *dst;
-};
-
 /* Written by one transmitting lcore only. */
 struct gsp_sw_lcore {
 	uint64_t fault[GSP_FAULT_C_MAX];
@@ -58,7 +52,8 @@ struct gsp_sw_lcore {
 	uint64_t late_max_ns, late_sum_ns, released;
 	uint64_t queued_max;
 	uint32_t n_delayed;
-	struct gsp_sw_delayed *heap;	/* GSP_SW_DELAY_MAX; NULL: no delays */
+	uint32_t seq;			/* FIFO among equal due times */
+	struct gsp_held *heap;		/* GSP_SW_DELAY_MAX; NULL: no delays */
 } __rte_cache_aligned;
 
 struct gsp_switch {
@@ -285,47 +280,21 @@ gsp_switch_pause(struct gsp_switch *sw, struct gsp_vnode *vn, bool on)
 		__atomic_fetch_or(bell, bit, __ATOMIC_RELEASE);
 }
 
-/* ---- delay queue: a min-heap on the due time, per lcore ---- */
+/* ---- delay queue: gsp_held's min-heap, per lcore ---- */
 
-static void
-gsp_sw_heap_push(struct gsp_sw_lcore *sl, const struct gsp_sw_delayed *d)
+static bool
+gsp_sw_hold(struct gsp_sw_lcore *sl, uint64_t due_ns, struct rte_mbuf *m,
+	    struct gsp_vnode *dst)
 {
-	uint32_t i = sl->n_delayed++;
+	struct gsp_held e = { .due_ns = due_ns, .m = m, .vn = dst,
+		.seq = sl->seq++ };
 
-	while (i > 0) {
-		uint32_t p = (i - 1) / 2;
-
-		if (sl->heap[p].due_ns <= d->due_ns)
-			break;
-		sl->heap[i] = sl->heap[p];
-		i = p;
-	}
-	sl->heap[i] = *d;
+	if (!gsp_held_push(sl->heap, &sl->n_delayed, GSP_SW_DELAY_MAX, &e))
+		return false;
 	if (sl->n_delayed > sl->queued_max)
 		__atomic_store_n(&sl->queued_max, sl->n_delayed,
 				 __ATOMIC_RELAXED);
-}
-
-static void
-gsp_sw_heap_pop(struct gsp_sw_lcore *sl)
-{
-	struct gsp_sw_delayed last = sl->heap[--sl->n_delayed];
-	uint32_t n = sl->n_delayed, i = 0;
-
-	for (;;) {
-		uint32_t c = 2 * i + 1;
-
-		if (c >= n)
-			break;
-		if (c + 1 < n && sl->heap[c + 1].due_ns < sl->heap[c].due_ns)
-			c++;
-		if (last.due_ns <= sl->heap[c].due_ns)
-			break;
-		sl->heap[i] = sl->heap[c];
-		i = c;
-	}
-	if (n > 0)
-		sl->heap[i] = last;
+	return true;
 }
 
 /* Delivers what is due; at most the queue's size per call. */
@@ -334,15 +303,15 @@ gsp_sw_release(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	       struct gsp_sw_lcore *sl, uint64_t now_ns)
 {
 	while (sl->n_delayed > 0 && sl->heap[0].due_ns <= now_ns) {
-		struct gsp_sw_delayed d = sl->heap[0];
+		struct gsp_held d = sl->heap[0];
 		uint64_t late = now_ns - d.due_ns;
 
-		gsp_sw_heap_pop(sl);
+		gsp_held_pop(sl->heap, &sl->n_delayed);
 		sl->late_sum_ns += late;
 		sl->released++;
 		if (late > sl->late_max_ns)
 			sl->late_max_ns = late;
-		gsp_switch_deliver(sw, lc, d.dst, &d.m, 1);
+		gsp_switch_deliver(sw, lc, d.vn, &d.m, 1);
 	}
 }
 
@@ -388,13 +357,9 @@ gsp_switch_fault(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	if (copies == 2)
 		rte_mbuf_refcnt_update(m, 1);
 	for (unsigned int c = 0; c < copies; c++) {
-		struct gsp_sw_delayed d = { now_ns + delay[c], m, dst };
-
 		if (delay[c] == 0)
 			now[n_now++] = m;
-		else if (sl->n_delayed < GSP_SW_DELAY_MAX)
-			gsp_sw_heap_push(sl, &d);
-		else {
+		else if (!gsp_sw_hold(sl, now_ns + delay[c], m, dst)) {
 			sl->fault[GSP_FAULT_C_QUEUE_FULL]++;
 			rte_pktmbuf_free(m);
 		}

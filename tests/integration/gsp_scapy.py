@@ -106,3 +106,25 @@ def syn(cluster_name, sender_id, digests=(), **hdr):
     fields.update(hdr)
     return Gsp(**fields) / GspSyn(digests=[
         GspDigest(id=i, generation=g, version=v) for i, g, v in digests])
+
+
+PING, PONG, PING_REQ, NACK = 6, 7, 8, 9
+CLAIM_ALIVE, CLAIM_SUSPECT, CLAIM_DEAD = 0, 1, 2
+
+
+def probe(cluster_name, sender_id, msg_type=PING, seq=1, target_id=1,
+          target_ip=0, target_port=0, claims=(), count=None,
+          n_claims=None):
+    """The bytes of a SWIM probe message (docs/PROTOCOL.md): a header, a
+    24-byte prefix, then 32-byte claims (id, generation, from,
+    incarnation, status). count/n_claims override the entry counts."""
+    body = struct.pack("<IHHQIHH", seq,
+                       len(claims) if n_claims is None else n_claims, 0,
+                       target_id, target_ip, target_port, 0)
+    for cid, gen, frm, inc, status in claims:
+        body += struct.pack("<QQQIB3x", cid, gen, frm, inc, status)
+    length = GSP_HEADER_LEN + len(body)
+    hdr = struct.pack("<IBBHHHIQ", GSP_MAGIC, GSP_VERSION, msg_type, 0,
+                      length, len(claims) if count is None else count,
+                      fnv1a32(cluster_name), sender_id)
+    return hdr + body
