@@ -18,6 +18,7 @@
 #include <ini.h>
 
 #include "gsp_config.h"
+#include "gsp_sec.h"
 #include "gsp_log.h"
 #include "gsp_util.h"
 
@@ -42,6 +43,8 @@ enum gsp_cfg_type {
 	GSP_T_DURATION,	/* uint64_t ns in min..max: 250us, 5ms, 1s */
 	GSP_T_FAULT,	/* a fault spec token: key=value for gsp_fault_parse */
 	GSP_T_FAULT_BLOCK, /* repeatable list of IP[:in|:out|:both] */
+	GSP_T_SECMODE,	/* authenticated | plaintext (bool plaintext) */
+	GSP_T_CIPHER,	/* enum gsp_cipher by name */
 };
 
 struct gsp_cfg_key {
@@ -135,13 +138,30 @@ static const struct gsp_cfg_key gsp_cfg_keys[] = {
 	{ "fault", "jitter", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
 	{ "fault", "reorder_by", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
 	{ "fault", "block", GSP_T_FAULT_BLOCK, 0, 0, 0, 0, 0, 0 },
+	{ "security", "mode", GSP_T_SECMODE, OFF(plaintext), 0, 0, 0, 0, 0 },
+	{ "security", "keyring", GSP_T_PATH, OFF(keyring_path),
+	  SZ(keyring_path), 0, 0, 0, 0 },
+	{ "security", "cipher", GSP_T_CIPHER, OFF(cipher), 0, 0, 0, 0, 0 },
+	{ "limits", "app_value_max", GSP_T_U32, OFF(app_value_max), 0, 1,
+	  GSP_APP_VALUE_MAX - 1, 0, 0 },
+	{ "limits", "app_bytes_max", GSP_T_U32, OFF(app_bytes_max), 0, 1,
+	  GSP_APP_KEYS_MAX * (GSP_APP_KEY_MAX - 1 + GSP_APP_VALUE_MAX - 1),
+	  0, 0 },
+	{ "limits", "join_rate", GSP_T_U32, OFF(join_rate), 0, 1, 1000000,
+	  0, 0 },
+	{ "limits", "join_burst", GSP_T_U32, OFF(join_burst), 0, 1, 1000000,
+	  0, 0 },
+	{ "limits", "probe_rate", GSP_T_U32, OFF(probe_rate), 0, 1, 1000000,
+	  0, 0 },
+	{ "limits", "probe_burst", GSP_T_U32, OFF(probe_burst), 0, 1, 1000000,
+	  0, 0 },
 };
 
 #define GSP_CFG_NKEYS (sizeof(gsp_cfg_keys) / sizeof(gsp_cfg_keys[0]))
 
 static const char *const gsp_cfg_sections[] = {
 	"cluster", "node", "gossip", "seeds", "app", "control", "dataplane",
-	"log", "detector", "fault",
+	"log", "detector", "fault", "security", "limits",
 };
 
 #define GSP_CFG_NSECTIONS \
@@ -895,6 +915,25 @@ gsp_cfg_set(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
 	case GSP_T_FAULT:
 	case GSP_T_FAULT_BLOCK:
 		return gsp_cfg_set_fault(c, k, value);
+	case GSP_T_SECMODE:
+		if (strcmp(value, "authenticated") != 0 &&
+		    strcmp(value, "plaintext") != 0) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be authenticated or plaintext, got \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		*(bool *)dst = strcmp(value, "plaintext") == 0;
+		return 0;
+	case GSP_T_CIPHER:
+		if (gsp_cipher_parse(value) == 0) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be aes-256-gcm or chacha20-poly1305, got \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		*(uint32_t *)dst = gsp_cipher_parse(value);
+		return 0;
 	default:
 		return gsp_cfg_set_string(c, k, value);
 	}
@@ -1096,6 +1135,12 @@ gsp_cfg_finish(struct gsp_cfg_ctx *c)
 
 	if (gsp_cfg_finish_detector(c) != 0)
 		return -1;
+	if (cfg->plaintext && cfg->keyring_path[0] != '\0') {
+		gsp_cfg_err(c, gsp_cfg_line_of2(c, "security", "mode",
+						"security", "keyring"),
+			    "[security] keyring is set but mode = plaintext: remove one");
+		return -1;
+	}
 
 	if (gsp_cfg_default_path(c, cfg->socket_path, sizeof(cfg->socket_path),
 				 "socket", "/run/gossipd/", ".sock") != 0 ||
@@ -1148,6 +1193,7 @@ gsp_config_defaults(struct gsp_config *cfg)
 	cfg->suspicion_mult = 4;
 	cfg->suspicion_max_mult = 6;
 	cfg->awareness_max = 8;
+	cfg->cipher = GSP_CIPHER_AES256GCM;
 	/* cfg->fault: all zero, no fault */
 	/* socket_path and status_path are derived once names are known */
 }

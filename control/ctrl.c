@@ -22,8 +22,10 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "gsp_ctrl.h"
+#include "gsp_keyfile.h"
 #include "gsp_log.h"
 #include "gsp_util.h"
 #include "sv_writer.h"
@@ -44,7 +46,7 @@
 #define NS_PER_S 1000000000ull
 #define NS_PER_MS 1000000ull
 
-_Static_assert(GSP_RX_ERR_MAX <= GSP_SV_DROP_REASONS,
+_Static_assert(GSP_RX_ERR_MAX <= GSP_SV_DROP_REASONS + GSP_SV_DROP_REASONS_EXT,
 	       "status view has fewer drop reasons than the core");
 _Static_assert(GSP_FAULT_C_MAX <= GSP_SV_FAULT_CTRS,
 	       "status view has fewer fault counters than the core");
@@ -98,6 +100,8 @@ struct ctrl {
 	bool staging_nomem_logged;
 
 	struct ctrl_seeds seeds;
+
+	struct gsp_keyring *kr;		/* ours to edit; NULL: plaintext */
 };
 
 static uint64_t
@@ -386,10 +390,12 @@ ctrl_core_to_unix(uint64_t t, uint64_t core_now, uint64_t unix_now)
 
 static void
 ctrl_counters_convert(const struct gsp_node_counters *nc,
-		      struct gsp_sv_counters *sc, struct gsp_sv_extra *ex)
+		      struct gsp_sv_counters *sc, struct gsp_sv_extra *ex,
+		      struct gsp_sv_security *sec)
 {
 	memset(sc, 0, sizeof(*sc));
 	memset(ex, 0, sizeof(*ex));
+	memset(sec, 0, sizeof(*sec));
 	sc->rounds = nc->rounds;
 	sc->tx_syn = nc->tx_syn;
 	sc->tx_ack = nc->tx_ack;
@@ -422,12 +428,34 @@ ctrl_counters_convert(const struct gsp_node_counters *nc,
 	sc->probes_failed = nc->probes_failed;
 	sc->suspicions = nc->suspicions;
 	sc->refutations = nc->refutations;
-	for (unsigned int i = 0; i < GSP_RX_ERR_MAX; i++)
-		sc->rx_drop[i] = nc->rx_drop[i];
+	for (unsigned int i = 0; i < GSP_RX_ERR_MAX; i++) {
+		if (i < GSP_SV_DROP_REASONS)
+			sc->rx_drop[i] = nc->rx_drop[i];
+		else
+			sec->rx_drop_ext[i - GSP_SV_DROP_REASONS] =
+				nc->rx_drop[i];
+	}
+	sec->rx_key_primary = nc->rx_key_primary;
+	sec->rx_key_other = nc->rx_key_other;
+	sec->limit_hits = nc->limit_hits;
 	ex->claims_rx = nc->claims_rx;
 	ex->declared_down = nc->declared_down;
 	ex->awareness = nc->awareness;
 	ex->incarnation = nc->incarnation;
+}
+
+static void
+ctrl_security_fill(const struct ctrl *c, struct gsp_sv_security *sec)
+{
+	if (c->kr == NULL) {
+		sec->mode = GSP_SV_PLAINTEXT;
+		sec->cipher = GSP_SV_CIPHER_NONE;
+		return;
+	}
+	sec->mode = GSP_SV_AUTHENTICATED;
+	sec->cipher = gsp_keyring_cipher(c->kr);
+	sec->primary_key_id = gsp_keyring_primary(c->kr);
+	sec->n_keys = gsp_keyring_count(c->kr);
 }
 
 static void
@@ -506,6 +534,7 @@ ctrl_publish(struct ctrl *c)
 	struct gsp_node_counters nc;
 	struct gsp_member_view mv;
 	struct gsp_fault_cfg fault;
+	struct gsp_sv_security sec;
 	struct gsp_sv_update u;
 	uint64_t core_now, unix_now;
 	uint32_t slots, n = 0;
@@ -520,11 +549,13 @@ ctrl_publish(struct ctrl *c)
 			c->have_self = true;
 		}
 		gsp_node_counters_read(node, &nc);
-		ctrl_counters_convert(&nc, &sc, &ex);
+		ctrl_counters_convert(&nc, &sc, &ex, &sec);
+		ctrl_security_fill(c, &sec);
 		gsp_dp_fault_counters(ex.fault);
 		gsp_dp_fault_get(&fault);
 		u.counters = &sc;
 		u.extra = &ex;
+		u.security = &sec;
 		u.faults = gsp_fault_active(&fault);
 		core_now = gsp_dp_now_ns();
 		unix_now = ctrl_unix_ns();
@@ -1207,6 +1238,202 @@ ctrl_cmd_fault(struct ctrl_client *cl, json_t *req)
 	return ctrl_fault_state();
 }
 
+/* ---- keyring (docs/SECURITY.md) ---- */
+
+_Static_assert(GSP_SV_CIPHER_AES256GCM == GSP_CIPHER_AES256GCM &&
+	       GSP_SV_CIPHER_CHACHA20POLY1305 == GSP_CIPHER_CHACHA20POLY1305,
+	       "status view cipher numbers");
+
+static void
+ctrl_key_hex(uint32_t id, char buf[9])
+{
+	snprintf(buf, 9, "%08x", id);
+}
+
+/* {"ok":true,"mode":..,"cipher":..,"keys":[..],..}: the state now. */
+static json_t *
+ctrl_keys_state(const struct ctrl *c)
+{
+	struct gsp_key_info info[GSP_KEYRING_MAX];
+	const struct gsp_node *node = gsp_dp_node();
+	struct gsp_node_counters nc;
+	json_t *r, *keys;
+	unsigned int n;
+	char hex[9];
+
+	if (c->kr == NULL)
+		return json_pack("{s:b,s:s}", "ok", 1, "mode", "plaintext");
+	keys = json_array();
+	n = gsp_keyring_list(c->kr, info, GSP_KEYRING_MAX);
+	for (unsigned int i = 0; i < n; i++) {
+		ctrl_key_hex(info[i].id, hex);
+		json_array_append_new(keys, json_pack("{s:s,s:b}", "id", hex,
+						      "primary", info[i].primary));
+	}
+	ctrl_key_hex(gsp_keyring_primary(c->kr), hex);
+	r = json_pack("{s:b,s:s,s:s,s:s,s:s,s:o}", "ok", 1, "mode",
+		      "authenticated", "cipher",
+		      gsp_cipher_name(gsp_keyring_cipher(c->kr)), "keyring",
+		      c->cfg->keyring_path, "primary", hex, "keys", keys);
+	if (r != NULL && node != NULL) {
+		gsp_node_counters_read(node, &nc);
+		json_object_set_new(r, "rx_key_primary",
+				    json_integer((json_int_t)nc.rx_key_primary));
+		json_object_set_new(r, "rx_key_other",
+				    json_integer((json_int_t)nc.rx_key_other));
+		json_object_set_new(r, "rx_unknown_key", json_integer(
+			(json_int_t)nc.rx_drop[GSP_RX_UNKNOWN_KEY]));
+	}
+	return r;
+}
+
+/* "1a2b3c4d" -> id; false if it is not 8 hex digits. */
+static bool
+ctrl_key_id_parse(const char *s, size_t len, uint32_t *id)
+{
+	uint32_t v = 0;
+
+	if (len != 8)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		uint32_t d;
+
+		if (ch >= '0' && ch <= '9')
+			d = (uint32_t)(ch - '0');
+		else if (ch >= 'a' && ch <= 'f')
+			d = (uint32_t)(ch - 'a' + 10);
+		else if (ch >= 'A' && ch <= 'F')
+			d = (uint32_t)(ch - 'A' + 10);
+		else
+			return false;
+		v = v << 4 | d;
+	}
+	*id = v;
+	return true;
+}
+
+/* Puts next in force on the node, then in the keyring file; takes next. */
+static json_t *
+ctrl_keys_apply(struct ctrl *c, struct gsp_keyring *next, const char *what,
+		const struct ctrl_client *cl)
+{
+	char err[GSP_CONFIG_ERR_MAX + 64];
+	char hex[9];
+	int ret = gsp_dp_keyring_set(next);
+
+	if (ret == -ETIMEDOUT) {
+		/* the lcore may still copy it: never freed (rare, small) */
+		gsp_log(LOG_WARNING, "control: keyring change (%s) not taken "
+			"by the dataplane within %d ms", what, 1000);
+		return ctrl_error("keys: the dataplane did not take the change "
+				  "within 1 s; it applies when it does");
+	}
+	if (ret != 0) {
+		gsp_keyring_destroy(next);
+		return ctrl_error("keys: %s", ctrl_dp_strerror(ret));
+	}
+	gsp_keyring_destroy(c->kr);
+	c->kr = next;
+	ctrl_key_hex(gsp_keyring_primary(next), hex);
+	gsp_log(LOG_NOTICE, "control: keyring: %s (uid %u pid %d); %u key(s), "
+		"primary %s", what, (unsigned int)cl->uid, (int)cl->pid,
+		gsp_keyring_count(next), hex);
+	if (gsp_keyfile_save(c->cfg->keyring_path, next, err,
+			     sizeof(err)) != 0) {
+		gsp_log(LOG_ERR, "control: keyring in force but not saved, a "
+			"restart would lose it: %s", err);
+		return ctrl_error("keys: %s is in force, but saving the keyring "
+				  "failed: %s", what, err);
+	}
+	return ctrl_keys_state(c);
+}
+
+static json_t *
+ctrl_cmd_keys(struct ctrl *c, struct ctrl_client *cl, json_t *req)
+{
+	uint8_t keys[GSP_KEYRING_MAX][GSP_KEY_LEN];
+	char err[GSP_CONFIG_ERR_MAX], what[64], tok[40], hex[9];
+	json_t *reply = NULL, *jop = json_object_get(req, "op");
+	struct gsp_keyring *next;
+	const char *op = "list", *arg;
+	unsigned int n;
+	uint32_t id;
+	size_t len;
+	int ret;
+
+	if (jop != NULL && !json_is_string(jop))
+		return ctrl_error("\"op\" must be a string");
+	if (jop != NULL)
+		op = json_string_value(jop);
+	if (strcmp(op, "list") == 0)
+		return ctrl_keys_state(c);
+	if (strcmp(op, "install") != 0 && strcmp(op, "use") != 0 &&
+	    strcmp(op, "remove") != 0) {
+		ctrl_safe_str(tok, sizeof(tok), op, strlen(op));
+		return ctrl_error("keys: unknown op \"%s\" (expected list, "
+				  "install, use or remove)", tok);
+	}
+	if (c->kr == NULL)
+		return ctrl_error("keys: this node runs mode = plaintext; "
+				  "authentication is chosen at start");
+	next = gsp_keyring_dup(c->kr);
+	if (next == NULL)
+		return ctrl_error("keys: out of memory");
+	if (strcmp(op, "install") == 0) {
+		arg = ctrl_req_str(req, "file", &len, &reply);
+		if (arg == NULL || strlen(arg) != len || arg[0] != '/') {
+			gsp_keyring_destroy(next);
+			return reply != NULL ? reply :
+				ctrl_error("keys install: \"file\" must be an "
+					   "absolute path");
+		}
+		/* read by the daemon: the key never crosses the socket */
+		if (gsp_keyfile_read(arg, keys, GSP_KEYRING_MAX, &n, err,
+				     sizeof(err)) != 0) {
+			gsp_keyring_destroy(next);
+			return ctrl_error("keys install: %s", err);
+		}
+		what[0] = '\0';
+		for (unsigned int i = 0; i < n; i++) {
+			ret = gsp_keyring_add(next, keys[i], &id);
+			ctrl_key_hex(id, hex);
+			if (ret != 0) {
+				sodium_memzero(keys, sizeof(keys));
+				gsp_keyring_destroy(next);
+				return ctrl_error("keys install: key %s: %s", hex,
+					ret == -EEXIST ? "installed already" :
+					"the keyring is full (8 keys): remove one");
+			}
+			snprintf(what + strlen(what), sizeof(what) - strlen(what),
+				 "%s%s", i == 0 ? "installed " : ",", hex);
+		}
+		sodium_memzero(keys, sizeof(keys));
+		return ctrl_keys_apply(c, next, what, cl);
+	}
+	arg = ctrl_req_str(req, "id", &len, &reply);
+	if (arg == NULL || !ctrl_key_id_parse(arg, len, &id)) {
+		gsp_keyring_destroy(next);
+		return reply != NULL ? reply :
+			ctrl_error("keys %s: \"id\" must be a key id of 8 hex "
+				   "digits (gossipctl keys)", op);
+	}
+	ctrl_key_hex(id, hex);
+	if (strcmp(op, "use") == 0)
+		ret = gsp_keyring_use(next, id);
+	else
+		ret = gsp_keyring_remove(next, id);
+	if (ret != 0) {
+		gsp_keyring_destroy(next);
+		return ctrl_error("keys %s %s: %s", op, hex, ret == -ENOENT ?
+				  "no such key in the keyring" :
+				  "it is the primary: use another key first");
+	}
+	snprintf(what, sizeof(what), "%s %s", strcmp(op, "use") == 0 ?
+		 "now sealing with" : "removed", hex);
+	return ctrl_keys_apply(c, next, what, cl);
+}
+
 static json_t *
 ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 		    size_t len)
@@ -1236,6 +1463,8 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 		reply = ctrl_cmd_set(cl, req);
 	} else if (strcmp(cmd, "fault") == 0 && cmdlen == 5) {
 		reply = ctrl_cmd_fault(cl, req);
+	} else if (strcmp(cmd, "keys") == 0 && cmdlen == 4) {
+		reply = ctrl_cmd_keys(c, cl, req);
 	} else if (strcmp(cmd, "leave") == 0 && cmdlen == 5) {
 		ret = gsp_dp_submit_leave();
 		if (ret != 0) {
@@ -1248,7 +1477,7 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 	} else {
 		ctrl_safe_str(safe, sizeof(safe), cmd, cmdlen);
 		reply = ctrl_error("unknown command \"%s\" (expected ping, set, "
-				   "leave or fault)", safe);
+				   "leave, fault or keys)", safe);
 	}
 out:
 	json_decref(req);
@@ -1518,6 +1747,13 @@ gsp_ctrl_run(const struct gsp_config *cfg)
 	}
 	c->cfg = cfg;
 	c->lfd = -1;
+	if (gsp_dp_keyring() != NULL) {
+		c->kr = gsp_keyring_dup(gsp_dp_keyring());
+		if (c->kr == NULL) {
+			free(c);
+			return -ENOMEM;
+		}
+	}
 
 	/* socket first: it detects a second instance before the view is hit */
 	ret = ctrl_listen(c);
@@ -1545,6 +1781,7 @@ out_sock:
 	ctrl_unlisten(c);
 	ctrl_seeds_stop(&c->seeds);
 out:
+	gsp_keyring_destroy(c->kr);
 	free(c->staging);
 	free(c);
 	return ret;

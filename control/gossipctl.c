@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "gossipd/status_view.h"
+#include "gsp_keyfile.h"
 #include "gsp_util.h"	/* header only: no link to the core */
 
 #define CTL_EXIT_OK 0
@@ -85,13 +86,21 @@ ctl_usage(FILE *f)
 "  fault block PEER[:in|:out|:both]    drop traffic with PEER (IPv4 or\n"
 "                                      member name; both directions)\n"
 "  fault unblock PEER|all              lift a block (docs/FAULTS.md)\n"
+"  keys [--json]                       keyring: mode, cipher, key ids\n"
+"  keys install FILE                   add the keys of FILE (mode 0600; read\n"
+"                                      by gossipd, never sent) to the ring\n"
+"  keys use ID                         seal with key ID from now on\n"
+"  keys remove ID                      drop key ID (not the primary)\n"
+"  keygen                              print a new random key (base64);\n"
+"                                      umask 077 before redirecting it\n"
+"                                      (docs/SECURITY.md)\n"
 "\n"
 "Options:\n"
 "  -n, --node NAME      node whose view to read (finds %s/gossipd.*.NAME)\n"
 "  -c, --cluster NAME   cluster of the node (needed when names clash)\n"
 "      --view PATH      status view file to read\n"
 "  -s, --socket PATH    control socket (default: named by the view)\n"
-"  -j, --json           JSON output (members, stats, fault)\n"
+"  -j, --json           JSON output (members, stats, fault, keys)\n"
 "  -i, --interval MS    watch refresh interval\n"
 "      --count N        watch iterations\n"
 "  -h, --help           this help\n"
@@ -802,8 +811,9 @@ static const struct ctl_counter ctl_lcore_fields[] = {
 #undef CTL_L
 
 #define CTL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-/* the last named core reason; later slots only shown when non-zero */
-#define CTL_NAMED_DROPS 11
+/* the last named core reason + 1; later slots only shown when non-zero */
+#define CTL_NAMED_DROPS 19
+#define CTL_DROPS (GSP_SV_DROP_REASONS + GSP_SV_DROP_REASONS_EXT)
 
 static uint64_t
 ctl_field(const void *base, size_t off)
@@ -815,9 +825,11 @@ ctl_field(const void *base, size_t off)
 }
 
 static bool
-ctl_show_drop(const struct gsp_sv_counters *c, unsigned int i)
+ctl_show_drop(const struct gsp_sv_header *h, unsigned int i)
 {
-	return (i > 0 && i < CTL_NAMED_DROPS) || c->rx_drop[i] != 0;
+	if (h->minor < 3 && i >= 11)	/* older writers: theirs only */
+		return gsp_sv_drop_count(h, i) != 0;
+	return (i > 0 && i < CTL_NAMED_DROPS) || gsp_sv_drop_count(h, i) != 0;
 }
 
 /* the fault counters gossipd 1.2 has; later slots only when non-zero */
@@ -843,10 +855,62 @@ ctl_faults_json(const struct gsp_sv_header *h)
 	return o;
 }
 
+static const char *
+ctl_cipher_name(uint32_t c)
+{
+	switch (c) {
+	case GSP_SV_CIPHER_AES256GCM:
+		return "aes-256-gcm";
+	case GSP_SV_CIPHER_CHACHA20POLY1305:
+		return "chacha20-poly1305";
+	default:
+		return "none";
+	}
+}
+
+/* minor 3; an older writer says nothing about it */
+static json_t *
+ctl_security_json(const struct gsp_sv_header *h)
+{
+	const struct gsp_sv_security *sec = &h->security;
+	char id[16];
+
+	if (h->minor < 3)
+		return json_null();
+	snprintf(id, sizeof(id), "%08x", sec->primary_key_id);
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "mode",
+			 sec->mode == GSP_SV_AUTHENTICATED ? "authenticated" :
+			 "plaintext", "cipher", ctl_cipher_name(sec->cipher),
+			 "primary_key", id, "keys", (json_int_t)sec->n_keys,
+			 "rx_key_primary", (json_int_t)sec->rx_key_primary,
+			 "rx_key_other", (json_int_t)sec->rx_key_other,
+			 "limit_hits", (json_int_t)sec->limit_hits);
+}
+
+static void
+ctl_security_text(const struct gsp_sv_header *h)
+{
+	const struct gsp_sv_security *sec = &h->security;
+
+	if (h->minor < 3)
+		return;
+	if (sec->mode != GSP_SV_AUTHENTICATED) {
+		printf("\nsecurity: PLAINTEXT (packets neither authenticated "
+		       "nor encrypted)\n");
+	} else {
+		printf("\nsecurity: authenticated, %s, %u key(s), primary "
+		       "%08x\n", ctl_cipher_name(sec->cipher), sec->n_keys,
+		       sec->primary_key_id);
+		printf("  %-22s %" PRIu64 "\n  %-22s %" PRIu64 "\n",
+		       "rx_key_primary", sec->rx_key_primary, "rx_key_other",
+		       sec->rx_key_other);
+	}
+	printf("  %-22s %" PRIu64 "\n", "limit_hits", sec->limit_hits);
+}
+
 static int
 ctl_stats_json(const struct gsp_sv_snapshot *s, bool alive)
 {
-	const struct gsp_sv_counters *c = &s->hdr.counters;
 	json_t *root = json_object(), *cnt = json_object();
 	json_t *drop = json_object(), *lcores = json_array(), *l;
 
@@ -864,13 +928,14 @@ ctl_stats_json(const struct gsp_sv_snapshot *s, bool alive)
 	for (size_t i = 0; i < CTL_ARRAY_SIZE(ctl_counters); i++)
 		json_object_set_new(cnt, ctl_counters[i].name, ctl_json_u64(
 			ctl_field(&s->hdr, ctl_counters[i].off)));
-	for (unsigned int i = 0; i < GSP_SV_DROP_REASONS; i++)
-		if (ctl_show_drop(c, i))
+	for (unsigned int i = 0; i < CTL_DROPS; i++)
+		if (ctl_show_drop(&s->hdr, i))
 			json_object_set_new(drop, gsp_sv_drop_reason_name(i),
-					    ctl_json_u64(c->rx_drop[i]));
+				ctl_json_u64(gsp_sv_drop_count(&s->hdr, i)));
 	json_object_set_new(cnt, "rx_drop", drop);
 	json_object_set_new(root, "counters", cnt);
 	json_object_set_new(root, "faults", ctl_faults_json(&s->hdr));
+	json_object_set_new(root, "security", ctl_security_json(&s->hdr));
 	for (uint32_t i = 0; i < s->hdr.lcore_count; i++) {
 		const struct gsp_sv_lcore *lc = &s->lcores[i];
 
@@ -908,7 +973,6 @@ ctl_fmt_uptime(uint64_t start, uint64_t now, char *buf, size_t len)
 static void
 ctl_stats_text(const struct gsp_sv_snapshot *s, uint64_t now)
 {
-	const struct gsp_sv_counters *c = &s->hdr.counters;
 	char a[CTL_NAME_MAX], b[CTL_NAME_MAX], up[48], name[40];
 	size_t w[CTL_ARRAY_SIZE(ctl_lcore_fields)];
 	char num[24];
@@ -921,14 +985,16 @@ ctl_stats_text(const struct gsp_sv_snapshot *s, uint64_t now)
 	for (size_t i = 0; i < CTL_ARRAY_SIZE(ctl_counters); i++)
 		printf("  %-22s %" PRIu64 "\n", ctl_counters[i].name,
 		       ctl_field(&s->hdr, ctl_counters[i].off));
-	for (unsigned int i = 0; i < GSP_SV_DROP_REASONS; i++) {
-		if (!ctl_show_drop(c, i))
+	for (unsigned int i = 0; i < CTL_DROPS; i++) {
+		if (!ctl_show_drop(&s->hdr, i))
 			continue;
 		snprintf(name, sizeof(name), "rx_drop.%s",
 			 gsp_sv_drop_reason_name(i));
-		printf("  %-22s %" PRIu64 "\n", name, c->rx_drop[i]);
+		printf("  %-22s %" PRIu64 "\n", name,
+		       gsp_sv_drop_count(&s->hdr, i));
 	}
 
+	ctl_security_text(&s->hdr);
 	printf("\nfault injection: %s\n", (s->hdr.flags & GSP_SV_FLAG_FAULTS) ?
 	       "ON (see gossipctl fault)" : "off");
 	for (unsigned int i = 0; i < GSP_SV_FAULT_CTRS; i++)
@@ -1272,6 +1338,71 @@ ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
 }
 
 /* ---------------------------------------------------------------------- */
+/* keys: the keyring lives in gossipd; key files are read by gossipd */
+
+static int
+ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg)
+{
+	char path[PATH_MAX], safe[256];
+	json_t *req, *reply = NULL, *keys, *k, *v;
+	size_t i;
+	int ret;
+
+	if (strcmp(op, "list") == 0) {
+		req = json_pack("{s:s,s:s}", "cmd", "keys", "op", "list");
+	} else if (strcmp(op, "install") == 0) {
+		/* gossipd may run elsewhere in the tree: an absolute path */
+		if (realpath(arg, path) == NULL) {
+			ctl_err("keys install: %s: %s", ctl_safe(safe,
+				sizeof(safe), arg), strerror(errno));
+			return CTL_EXIT_FAIL;
+		}
+		req = json_pack("{s:s,s:s,s:s}", "cmd", "keys", "op", op,
+				"file", path);
+	} else {
+		req = json_pack("{s:s,s:s,s:s}", "cmd", "keys", "op", op,
+				"id", arg);
+	}
+	ret = ctl_socket_call(o, req, &reply);
+	if (ret != CTL_EXIT_OK)
+		return ret;
+	json_object_del(reply, "ok");
+	if (o->json) {
+		ret = ctl_json_print(reply) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+		return fflush(stdout) != 0 ? CTL_EXIT_FAIL : ret;
+	}
+	v = json_object_get(reply, "mode");
+	if (json_is_string(v) && strcmp(json_string_value(v), "plaintext") == 0) {
+		printf("security: PLAINTEXT: packets are neither authenticated "
+		       "nor encrypted\n");
+		json_decref(reply);
+		return fflush(stdout) != 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+	}
+	v = json_object_get(reply, "cipher");
+	printf("security: authenticated, %s\n", json_is_string(v) ?
+	       ctl_safe(safe, sizeof(safe), json_string_value(v)) : "?");
+	v = json_object_get(reply, "keyring");
+	printf("keyring file: %s\n", json_is_string(v) ?
+	       ctl_safe(safe, sizeof(safe), json_string_value(v)) : "?");
+	keys = json_object_get(reply, "keys");
+	json_array_foreach(keys, i, k) {
+		v = json_object_get(k, "id");
+		printf("  %s%s\n", json_is_string(v) ? ctl_safe(safe, sizeof(safe),
+		       json_string_value(v)) : "?",
+		       json_is_true(json_object_get(k, "primary")) ?
+		       "  primary (seals what this node sends)" : "");
+	}
+	printf("packets opened with the primary: %" JSON_INTEGER_FORMAT
+	       ", with another key: %" JSON_INTEGER_FORMAT
+	       ", unknown key (dropped): %" JSON_INTEGER_FORMAT "\n",
+	       json_integer_value(json_object_get(reply, "rx_key_primary")),
+	       json_integer_value(json_object_get(reply, "rx_key_other")),
+	       json_integer_value(json_object_get(reply, "rx_unknown_key")));
+	json_decref(reply);
+	return fflush(stdout) != 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------------- */
 
 int
 main(int argc, char **argv)
@@ -1364,9 +1495,9 @@ main(int argc, char **argv)
 		return ctl_usage_error("--view cannot be combined with --node "
 				       "or --cluster");
 	if (o.json && strcmp(cmd, "members") != 0 && strcmp(cmd, "stats") != 0 &&
-	    strcmp(cmd, "fault") != 0)
-		return ctl_usage_error("--json applies to members, stats and "
-				       "fault only");
+	    strcmp(cmd, "fault") != 0 && strcmp(cmd, "keys") != 0)
+		return ctl_usage_error("--json applies to members, stats, "
+				       "fault and keys only");
 	if ((o.interval_set || o.count_set) && strcmp(cmd, "watch") != 0)
 		return ctl_usage_error("--interval and --count apply to watch "
 				       "only");
@@ -1406,6 +1537,36 @@ main(int argc, char **argv)
 		}
 		return ctl_cmd_fault(&o, op, nargs > 1 ? args + 1 : args,
 				     nargs > 1 ? nargs - 1 : 0);
+	} else if (strcmp(cmd, "keys") == 0) {
+		const char *op = nargs > 0 ? args[0] : "list";
+
+		if (strcmp(op, "list") == 0) {
+			if (nargs > 1)
+				return ctl_usage_error("keys list takes no "
+					"arguments (got \"%s\")", args[1]);
+		} else if (strcmp(op, "install") == 0 || strcmp(op, "use") == 0 ||
+			   strcmp(op, "remove") == 0) {
+			if (nargs != 2)
+				return ctl_usage_error("keys %s needs one %s",
+					op, strcmp(op, "install") == 0 ?
+					"FILE" : "key ID (8 hex digits)");
+		} else {
+			return ctl_usage_error("unknown keys command \"%s\" "
+				"(expected list, install, use or remove)", op);
+		}
+		return ctl_cmd_keys(&o, op, nargs > 1 ? args[1] : NULL);
+	} else if (strcmp(cmd, "keygen") == 0) {
+		char b64[GSP_KEY_B64_LEN + 1];
+
+		if (nargs != 0)
+			return ctl_usage_error("keygen takes no arguments");
+		gsp_key_generate_b64(b64);
+		if (b64[0] == '\0') {
+			ctl_err("keygen: libsodium failed to initialise");
+			return CTL_EXIT_FAIL;
+		}
+		printf("%s\n", b64);
+		return fflush(stdout) != 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 	} else {
 		return ctl_usage_error("unknown command \"%s\"", cmd);
 	}

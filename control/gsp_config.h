@@ -85,6 +85,19 @@ struct gsp_config {
 
 	/* [fault]: injected at start (testing only; docs/FAULTS.md) */
 	struct gsp_fault_cfg fault;
+
+	/* [security] (docs/SECURITY.md) */
+	bool plaintext;			/* mode: authenticated | plaintext */
+	char keyring_path[GSP_PATH_MAX];	/* keyring: required unless plaintext */
+	uint32_t cipher;		/* cipher: aes-256-gcm (enum gsp_cipher) */
+
+	/* [limits]: gsp_node_params' limits; 0 = the core's default */
+	uint32_t app_value_max;		/* app_value_max: 63 */
+	uint32_t app_bytes_max;		/* app_bytes_max: 752 */
+	uint32_t join_rate;		/* join_rate: 20 per source per second */
+	uint32_t join_burst;		/* join_burst: 40 */
+	uint32_t probe_rate;		/* probe_rate: 20 probe periods' worth */
+	uint32_t probe_burst;		/* probe_burst: 2 x probe_rate */
 };
 
 /* Defaults for every field; the file then overrides them. */

@@ -16,6 +16,7 @@
 
 #include "gsp_config.h"
 #include "gsp_core.h"
+#include "gsp_sec.h"
 #include "gossipd/status_view.h"
 
 #ifdef __cplusplus
@@ -42,6 +43,12 @@ const struct gsp_node *gsp_dp_node(void);
 void gsp_dp_fault_get(struct gsp_fault_cfg *out);
 int gsp_dp_fault_set(const struct gsp_fault_cfg *f);
 bool gsp_dp_fault_counters(uint64_t out[GSP_FAULT_C_MAX]);
+/* Authentication (docs/SECURITY.md): the keyring the node started with,
+ * NULL in plaintext mode. set: hands the control vnode a copy of kr and
+ * returns once it took it: 0, -EINVAL (plaintext, or refused), -EAGAIN,
+ * -ETIMEDOUT (kr must then be kept: the lcore may still read it). */
+const struct gsp_keyring *gsp_dp_keyring(void);
+int gsp_dp_keyring_set(const struct gsp_keyring *kr);
 /* The core's clock (monotonic ns), to turn core times into wall time. */
 uint64_t gsp_dp_now_ns(void);
 bool gsp_dp_quit_requested(void);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ring.h>
@@ -75,6 +76,39 @@ gsp_dp_submit_seeds(const struct gsp_addr *seeds, unsigned int n)
 	cmd.n_seeds = n;
 	memcpy(cmd.seeds, seeds, n * sizeof(*seeds));
 	return gsp_dp_submit(&cmd);
+}
+
+const struct gsp_keyring *
+gsp_dp_keyring(void)
+{
+	return gsp_dp.keyring;
+}
+
+int
+gsp_dp_keyring_set(const struct gsp_keyring *kr)
+{
+	const struct timespec tick = { 0, 1000000 };
+	struct gsp_cmd cmd = { .type = GSP_CMD_KEYRING,
+		.vnode = gsp_dp_ctrl_vnode() };
+	int ret;
+
+	if (gsp_dp.keyring == NULL)
+		return -EINVAL;	/* plaintext stays plaintext */
+	cmd.keyring = kr;
+	cmd.seq = ++gsp_dp.keyring_seq;
+	ret = gsp_dp_submit(&cmd);
+	if (ret != 0)
+		return ret;
+	/* kr must live until the lcore took its copy */
+	for (unsigned int ms = 0; ms < GSP_FAULT_ACK_MS; ms++) {
+		if (__atomic_load_n(&gsp_dp.keyring_ack, __ATOMIC_ACQUIRE) ==
+		    cmd.seq)
+			return gsp_dp.keyring_ret;
+		if (gsp_dp.force_quit)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	return -ETIMEDOUT;
 }
 
 bool
@@ -163,6 +197,14 @@ gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		/* acknowledged even when stopped: the control thread waits */
 		if (cmd.type == GSP_CMD_FAULT) {
 			gsp_fault_take(dp, vn, &cmd);
+			continue;
+		}
+		if (cmd.type == GSP_CMD_KEYRING) {
+			/* a copy: the control thread frees its own after */
+			dp->keyring_ret = gsp_node_set_keyring(vn->node,
+							       cmd.keyring);
+			__atomic_store_n(&dp->keyring_ack, cmd.seq,
+					 __ATOMIC_RELEASE);
 			continue;
 		}
 		if (vn->stopped)

@@ -203,6 +203,7 @@ enum gsp_cmd_type {
 	GSP_CMD_SEEDS,
 	GSP_CMD_CRASH,			/* emulation: stop the vnode dead */
 	GSP_CMD_FAULT,			/* new vnode->fault; acked by seq */
+	GSP_CMD_KEYRING,		/* copy cmd.keyring; acked by seq */
 };
 
 struct gsp_cmd {
@@ -214,7 +215,8 @@ struct gsp_cmd {
 	char value[GSP_APP_VALUE_MAX];
 	struct gsp_addr seeds[GSP_SEEDS_MAX];
 	const struct gsp_fault_cfg *fault;	/* GSP_CMD_FAULT; NULL: off */
-	uint64_t seq;				/* GSP_CMD_FAULT */
+	uint64_t seq;				/* GSP_CMD_FAULT, _KEYRING */
+	const struct gsp_keyring *keyring;	/* GSP_CMD_KEYRING */
 };
 #define GSP_CMD_F_EMU 1u		/* issued by the scenario: stamp it */
 
@@ -254,6 +256,12 @@ struct gsp_dp {
 	uint64_t tsc_start;
 	uint64_t events_dropped;
 	struct gsp_fault_ctl fault;
+	/* authentication: the keyring the vnodes started with (NULL:
+	 * plaintext); rotations reach the control vnode by command */
+	struct gsp_keyring *keyring;
+	uint64_t keyring_seq;		/* control thread: last hand-over */
+	uint64_t keyring_ack;		/* lcore: last taken (release) */
+	int keyring_ret;		/* lcore: gsp_node_set_keyring's */
 	volatile bool force_quit;
 	struct gsp_lcore_conf lconf[RTE_MAX_LCORE];
 };

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -31,6 +33,7 @@
 #include "gossipd.h"
 #include "emu.h"
 #include "gsp_ctrl.h"
+#include "gsp_keyfile.h"
 #include "gsp_util.h"
 #include "gsp_log.h"
 
@@ -311,6 +314,65 @@ gsp_setup_single(struct gsp_dp *dp, const struct gsp_config *cfg)
 	return gsp_port_init(dp, &vn->mac);
 }
 
+/*
+ * The keyring, loaded before EAL so a bad key file fails fast. An
+ * emulation without one gets an ephemeral key: its vnodes all share it.
+ */
+static int
+gsp_security_init(struct gsp_config *cfg, bool emulation)
+{
+	char err[GSP_CONFIG_ERR_MAX + 128];
+	uint8_t key[GSP_KEY_LEN];
+	uint32_t id;
+	int ret;
+
+	if (cfg->plaintext) {
+		gsp_log(LOG_WARNING, "security: PLAINTEXT MODE: gossip is "
+			"NEITHER AUTHENTICATED NOR ENCRYPTED; anyone who can "
+			"send UDP to port %u can forge members, declare live "
+			"nodes dead and read all state ([security] mode = "
+			"plaintext; docs/SECURITY.md)", cfg->addr.port);
+		return 0;
+	}
+	if (!gsp_cipher_available(cfg->cipher)) {
+		fprintf(stderr, "gossipd: [security] cipher %s is not available "
+			"on this CPU (AES-GCM needs AES-NI): set cipher = "
+			"chacha20-poly1305 on every node\n",
+			gsp_cipher_name(cfg->cipher));
+		return -1;
+	}
+	if (cfg->keyring_path[0] != '\0') {
+		if (gsp_keyfile_load(cfg->keyring_path, cfg->cipher,
+				     &gsp_dp.keyring, err, sizeof(err)) != 0) {
+			fprintf(stderr, "gossipd: [security] keyring %s\n", err);
+			return -1;
+		}
+	} else if (emulation) {
+		randombytes_buf(key, sizeof(key));
+		ret = gsp_keyring_create(cfg->cipher, &gsp_dp.keyring);
+		if (ret == 0 && gsp_keyring_add(gsp_dp.keyring, key, &id) != 0)
+			ret = -EINVAL;
+		sodium_memzero(key, sizeof(key));
+		if (ret != 0) {
+			fprintf(stderr, "gossipd: ephemeral key: %s\n",
+				strerror(-ret));
+			return -1;
+		}
+	} else {
+		fprintf(stderr, "gossipd: %s: [security] keyring is required: "
+			"a file of base64 keys, mode 0600 (gossipctl keygen "
+			"makes one; docs/SECURITY.md), or mode = plaintext to "
+			"run unauthenticated\n", cfg->path);
+		return -1;
+	}
+	gsp_log(LOG_NOTICE, "security: authenticated, %s, %u key(s), primary "
+		"%08x%s", gsp_cipher_name(cfg->cipher),
+		gsp_keyring_count(gsp_dp.keyring),
+		gsp_keyring_primary(gsp_dp.keyring),
+		cfg->keyring_path[0] == '\0' ? " (ephemeral: emulation)" : "");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -356,6 +418,8 @@ main(int argc, char **argv)
 		gsp_config_defaults(&gsp_cfg);
 		gsp_cfg.log_level = LOG_NOTICE;
 	}
+	if (gsp_security_init(&gsp_cfg, emu.nodes > 0) != 0)
+		return 1;
 	if (check_only) {
 		printf("gossipd: %s: configuration OK\n", config);
 		return 0;
@@ -454,6 +518,7 @@ out:
 	gsp_vnodes_free(&gsp_dp);
 	gsp_switch_destroy(gsp_dp.sw);
 	gsp_emu_free(&gsp_dp);
+	gsp_keyring_destroy(gsp_dp.keyring);
 	rte_eal_cleanup();
 	return ret == 0 ? 0 : 1;
 }

@@ -23,6 +23,7 @@ never hit), and only names containing the run id are deleted.
 """
 
 import argparse
+import base64
 import datetime
 import glob
 import json
@@ -693,11 +694,35 @@ class Cluster:
         run(["ip", "link", "set", vh, "master", self.bridge])
         run(["ip", "link", "set", vh, "up"])
 
+    def cluster_key(self):
+        """The cluster's shared key (base64), made once per cluster."""
+        path = self.state_dir / "cluster.key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+        return path.read_text().strip()
+
+    def _write_keyring(self, node, text):
+        """Each node gets its own keyring file (gossipd rewrites it on a
+        key rotation) holding the cluster key, unless its config chose
+        plaintext or a keyring of its own."""
+        if ini_get(text, "security", "mode") == "plaintext" or \
+                ini_get(text, "security", "keyring"):
+            return text
+        path = self.state_dir / f"{node['name']}.keyring"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(self.cluster_key() + "\n")
+        return ini_set(text, "security", "keyring", str(path))
+
     def _write_config(self, node):
         text = render_config(self.cluster, node["name"], node["address"],
                              node["seeds"], self.interval_ms,
                              [self.extra_ini, node.get("extra_ini")],
                              template=self.template)
+        text = self._write_keyring(node, text)
         Path(node["config"]).write_text(text)
         view = ini_get(text, "control", "status_view")
         sock = ini_get(text, "control", "socket")

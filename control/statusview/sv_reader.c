@@ -361,18 +361,31 @@ const char *
 gsp_sv_drop_reason_name(unsigned int reason)
 {
 	/* same names as gsp_rx_err_name() in the core, by index */
-	static const char *const names[GSP_SV_DROP_REASONS] = {
+	static const char *const names[GSP_SV_DROP_REASONS +
+					GSP_SV_DROP_REASONS_EXT] = {
 		"ok", "truncated", "bad_magic", "bad_version", "bad_length",
 		"bad_type", "wrong_cluster", "bad_count", "bad_entry", "self",
-		"nomem", "reason11", "reason12", "reason13", "reason14",
-		"reason15",
+		"nomem", "unsealed", "sealed", "unknown_key", "forged",
+		"replay", "rate_limited", "over_limit", "oversized",
+		"reason19", "reason20", "reason21", "reason22", "reason23",
 	};
 	static __thread char buf[24];
 
-	if (reason < GSP_SV_DROP_REASONS)
+	if (reason < GSP_SV_DROP_REASONS + GSP_SV_DROP_REASONS_EXT)
 		return names[reason];
 	snprintf(buf, sizeof(buf), "reason%u", reason);
 	return buf;
+}
+
+uint64_t
+gsp_sv_drop_count(const struct gsp_sv_header *h, unsigned int reason)
+{
+	if (reason < GSP_SV_DROP_REASONS)
+		return h->counters.rx_drop[reason];
+	reason -= GSP_SV_DROP_REASONS;
+	if (h->minor < 3 || reason >= GSP_SV_DROP_REASONS_EXT)
+		return 0;
+	return h->security.rx_drop_ext[reason];
 }
 
 const char *

@@ -344,6 +344,8 @@ gsp_sv_writer_publish(struct gsp_sv_writer *w, const struct gsp_sv_update *u)
 		h->counters = *u->counters;
 	if (u->extra != NULL)
 		h->extra = *u->extra;
+	if (u->security != NULL)
+		h->security = *u->security;
 	h->flags = u->faults ? h->flags | GSP_SV_FLAG_FAULTS :
 		h->flags & ~GSP_SV_FLAG_FAULTS;
 	h->self_id = u->self_id;

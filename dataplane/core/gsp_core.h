@@ -113,6 +113,17 @@ struct gsp_node_params {
 	uint32_t awareness_max;		/* Lifeguard health multiplier cap: 8 */
 	uint64_t rng_seed;
 	void *io_ctx;			/* handed back to gsp_io_* */
+	/* Authentication (docs/SECURITY.md): NULL = plaintext. The node
+	 * keeps its own copy; gsp_node_set_keyring() replaces it. */
+	const struct gsp_keyring *keyring;
+	/* Limits (docs/SECURITY.md); 0 means the default. */
+	uint32_t app_value_max;		/* value bytes per key: 63 (max) */
+	uint32_t app_bytes_max;		/* key+value bytes per member: 752 */
+	uint32_t join_rate;		/* unknown senders per source/s: 20 */
+	uint32_t join_burst;		/* 40 */
+	uint32_t probe_rate;		/* pings + ping-reqs per source/s:
+					 * 0 = 20 probe periods' worth */
+	uint32_t probe_burst;		/* 2 x probe_rate */
 };
 
 /* Drop reasons for received payloads; index into rx_drop[]. */
@@ -128,6 +139,15 @@ enum gsp_rx_err {
 	GSP_RX_BAD_ENTRY,	/* malformed member/app record */
 	GSP_RX_SELF,		/* claims to come from our own id */
 	GSP_RX_NOMEM,		/* no scratch memory for this thread */
+	/* docs/SECURITY.md */
+	GSP_RX_UNSEALED,	/* plaintext packet, this node authenticates */
+	GSP_RX_SEALED,		/* sealed packet, this node runs plaintext */
+	GSP_RX_UNKNOWN_KEY,	/* sealed with a key id not in our keyring */
+	GSP_RX_FORGED,		/* authentication tag did not verify */
+	GSP_RX_REPLAY,		/* sequence already seen or too old */
+	GSP_RX_RATE_LIMITED,	/* source over its join or probe rate */
+	GSP_RX_OVER_LIMIT,	/* app state beyond [limits] */
+	GSP_RX_OVERSIZED,	/* datagram larger than this node accepts */
 	GSP_RX_ERR_MAX,
 };
 
@@ -156,6 +176,10 @@ struct gsp_node_counters {
 	uint64_t declared_down;		/* suspicions that ran out here */
 	uint64_t awareness;		/* Lifeguard health multiplier now */
 	uint64_t incarnation;		/* ours */
+	/* authentication: packets opened with the primary key, and with
+	 * another key of the ring (rotation in progress somewhere) */
+	uint64_t rx_key_primary, rx_key_other;
+	uint64_t limit_hits;		/* refusals at a [limits] bound */
 };
 
 enum gsp_event_type {
@@ -166,6 +190,7 @@ enum gsp_event_type {
 	GSP_EV_TABLE_FULL,	/* first refusal since the table had room */
 	GSP_EV_APP_REJECTED,	/* set KEY refused: name = the key */
 	GSP_EV_NAME_CONFLICT,	/* a new id uses the name of a live member */
+	GSP_EV_LIMIT,		/* a [limits] bound first hit: name = which */
 };
 
 struct gsp_event {
@@ -178,6 +203,7 @@ struct gsp_event {
 };
 
 struct gsp_node;
+struct gsp_keyring;
 
 /* Link-time seam: every adapter defines these. */
 void gsp_io_send(void *io_ctx, const struct gsp_addr *dst,
@@ -207,6 +233,9 @@ void gsp_node_leave(struct gsp_node *node, uint64_t now_ns);
 bool gsp_node_leave_done(const struct gsp_node *node);
 void gsp_node_set_seeds(struct gsp_node *node, const struct gsp_addr *seeds,
 			unsigned int n);
+/* Replaces the node's keyring with a copy of kr (online key rotation).
+ * 0, -EINVAL (kr NULL, or the node runs plaintext), -ENOMEM. */
+int gsp_node_set_keyring(struct gsp_node *node, const struct gsp_keyring *kr);
 
 uint64_t gsp_node_id(const struct gsp_node *node);
 uint64_t gsp_node_generation(const struct gsp_node *node);

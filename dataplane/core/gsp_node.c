@@ -52,13 +52,16 @@ gsp_scratch_get(uint32_t send_cap)
 		free(s->sorted);
 		free(s->requests);
 		free(s->rx_claims);
+		free(s->rx_plain);
+		s->rx_plain = malloc(GSP_RX_ACCEPT_MAX);
 		s->rx_claims = calloc(gsp_wire_max_claims(GSP_RX_MAX),
 				      sizeof(*s->rx_claims));
 		s->rx_digests = calloc(max_digests, sizeof(*s->rx_digests));
 		s->sorted = calloc(max_digests, sizeof(*s->sorted));
 		s->requests = calloc(max_digests, sizeof(*s->requests));
 		if (s->rx_digests != NULL && s->sorted != NULL &&
-		    s->requests != NULL && s->rx_claims != NULL)
+		    s->requests != NULL && s->rx_claims != NULL &&
+		    s->rx_plain != NULL)
 			s->rx_states = calloc(gsp_wire_max_states(GSP_RX_MAX),
 					      sizeof(*s->rx_states));
 		if (s->rx_states == NULL)
@@ -119,6 +122,18 @@ gsp_count_tx(struct gsp_node *n, uint8_t type)
 	}
 }
 
+void
+gsp_node_send(struct gsp_node *n, const struct gsp_addr *dst, uint16_t len)
+{
+	if (n->kr == NULL) {
+		gsp_io_send(n->p.io_ctx, dst, n->tx, len);
+		return;
+	}
+	/* fits: body_cap leaves room for the seal */
+	len = gsp_sec_seal(n->kr, &n->sec_tx, n->tx, len, n->tx_sealed);
+	gsp_io_send(n->p.io_ctx, dst, n->tx_sealed, len);
+}
+
 static void
 gsp_out_init(struct gsp_out *o, struct gsp_node *n, uint8_t type,
 	     const struct gsp_addr *dst)
@@ -134,7 +149,7 @@ gsp_out_open(struct gsp_out *o)
 {
 	struct gsp_node *n = o->node;
 
-	gsp_wire_begin(&o->w, n->tx, n->p.max_payload, o->type,
+	gsp_wire_begin(&o->w, n->tx, n->body_cap, o->type,
 		       n->cluster_hash, n->id);
 	o->open = true;
 }
@@ -147,7 +162,7 @@ gsp_out_flush(struct gsp_out *o)
 	if (!o->open || gsp_wire_empty(&o->w))
 		return;
 	len = gsp_wire_finish(&o->w);
-	gsp_io_send(o->node->p.io_ctx, &o->dst, o->node->tx, len);
+	gsp_node_send(o->node, &o->dst, len);
 	gsp_count_tx(o->node, o->type);
 	o->open = false;
 }
@@ -338,7 +353,7 @@ gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst)
 
 	if (n->rumor_n == 0)
 		return;
-	gsp_wire_begin(&w, n->tx, n->p.max_payload, GSP_MSG_PUSH,
+	gsp_wire_begin(&w, n->tx, n->body_cap, GSP_MSG_PUSH,
 		       n->cluster_hash, n->id);
 	for (uint32_t k = n->rumor_n; k-- > 0;) {
 		struct gsp_rumor *ru =
@@ -356,7 +371,7 @@ gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst)
 	}
 	if (gsp_wire_empty(&w))
 		return;
-	gsp_io_send(n->p.io_ctx, dst, n->tx, gsp_wire_finish(&w));
+	gsp_node_send(n, dst, gsp_wire_finish(&w));
 	GSP_CTR_INC(n->ctr.tx_push);
 }
 
@@ -406,9 +421,25 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->bucket_next = calloc(n_slots, sizeof(*n->bucket_next));
 	n->rumor_of = calloc(n_slots, sizeof(*n->rumor_of));
 	n->tx = malloc(p->max_payload);
+	n->body_cap = p->max_payload;
 	if (n->fd == NULL || n->bucket_head == NULL || n->bucket_next == NULL ||
 	    n->rumor_of == NULL || n->tx == NULL)
 		goto fail;
+	if (p->keyring != NULL) {
+		*err = -EINVAL;
+		if (gsp_keyring_count(p->keyring) == 0 || p->max_payload <
+		    GSP_WIRE_MIN_PAYLOAD + GSP_SEC_OVERHEAD)
+			goto fail;
+		*err = -ENOMEM;
+		n->body_cap = p->max_payload - GSP_SEC_OVERHEAD;
+		n->kr = gsp_keyring_dup(p->keyring);
+		n->tx_sealed = malloc(p->max_payload);
+		n->replay = calloc(n_slots, sizeof(*n->replay));
+		if (n->kr == NULL || n->tx_sealed == NULL || n->replay == NULL)
+			goto fail;
+		gsp_sec_tx_init(&n->sec_tx, p->generation);
+	}
+	n->p.keyring = NULL;	/* not ours: never kept */
 	memset(n->bucket_head, 0xff, n->n_buckets * sizeof(*n->bucket_head));
 	if (gsp_scratch_get(n_slots) == NULL)
 		goto fail;
@@ -456,6 +487,9 @@ gsp_node_destroy(struct gsp_node *n)
 	free(n->bucket_next);
 	free(n->rumor_of);
 	free(n->tx);
+	gsp_keyring_destroy(n->kr);
+	free(n->tx_sealed);
+	free(n->replay);
 	free(n);
 }
 
@@ -543,7 +577,7 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 static uint64_t
 gsp_expected_interval(const struct gsp_node *n)
 {
-	uint32_t per = (n->p.max_payload - GSP_WIRE_HDR_LEN -
+	uint32_t per = (n->body_cap - GSP_WIRE_HDR_LEN -
 			GSP_WIRE_SYN_PREFIX) / GSP_WIRE_DIGEST_LEN;
 	uint64_t window = 2ull * n->p.fanout * n->p.syn_packets * per;
 	uint64_t rounds = (n->table->used + window - 1) / window;
@@ -826,39 +860,103 @@ gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
 	gsp_out_flush(&o);
 }
 
-static void gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
-			    const uint8_t *payload, uint16_t len,
-			    uint64_t now_ns);
+static int gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
+			   const uint8_t *payload, uint16_t len,
+			   uint64_t now_ns, struct gsp_scratch *s);
+
+/* The replay window of a sender: its table slot's, or a shared few for
+ * senders not (yet) in the table. */
+static struct gsp_replay *
+gsp_replay_of(struct gsp_node *n, uint64_t sender_id)
+{
+	struct gsp_replay *other = &n->replay_others[
+		gsp_id_key(sender_id) % GSP_REPLAY_OTHERS];
+	int32_t slot = gsp_table_find(n->table, sender_id);
+	struct gsp_replay *r;
+
+	if (slot < 0)
+		return other;
+	r = &n->replay[slot];
+	if (r->sender_id != sender_id && other->sender_id == sender_id) {
+		*r = *other;	/* it joined the table: keep its window */
+		other->sender_id = 0;
+	}
+	return r;
+}
 
 uint64_t
 gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 	    const uint8_t *payload, uint16_t len, uint64_t now_ns)
 {
+	struct gsp_scratch *s = gsp_scratch_get(n->table->n_slots);
+	struct gsp_sec_rx info;
+	int rc;
+
 	n->wake_ns = UINT64_MAX;
-	gsp_node_rx_msg(n, src, payload, len, now_ns);
+	if (s == NULL)
+		rc = GSP_RX_NOMEM;
+	else if (len > GSP_RX_ACCEPT_MAX)
+		rc = GSP_RX_OVERSIZED;
+	else if (n->kr == NULL)
+		rc = gsp_sec_is_sealed(payload, len) ? GSP_RX_SEALED :
+			gsp_node_rx_msg(n, src, payload, len, now_ns, s);
+	else {
+		rc = gsp_sec_open(n->kr, n->cluster_hash, payload, len,
+				  s->rx_plain, &len, &info);
+		if (rc == GSP_RX_OK && info.sender_id == n->id)
+			rc = GSP_RX_SELF;
+		if (rc == GSP_RX_OK)
+			rc = gsp_replay_check(gsp_replay_of(n, info.sender_id),
+					      &info);
+		if (rc == GSP_RX_OK)
+			rc = gsp_node_rx_msg(n, src, s->rx_plain, len, now_ns,
+					     s);
+		if (rc == GSP_RX_OK) {
+			/* after: the packet may have put it in the table */
+			gsp_replay_accept(gsp_replay_of(n, info.sender_id),
+					  &info);
+			if (info.primary)
+				GSP_CTR_INC(n->ctr.rx_key_primary);
+			else
+				GSP_CTR_INC(n->ctr.rx_key_other);
+		}
+	}
+	if (rc != GSP_RX_OK)
+		GSP_CTR_INC(n->ctr.rx_drop[rc]);
 	return n->wake_ns;
 }
 
-static void
-gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
-		const uint8_t *payload, uint16_t len, uint64_t now_ns)
+int
+gsp_node_set_keyring(struct gsp_node *n, const struct gsp_keyring *kr)
 {
-	struct gsp_scratch *s = gsp_scratch_get(n->table->n_slots);
+	struct gsp_keyring *c;
+
+	if (kr == NULL || n->kr == NULL || gsp_keyring_count(kr) == 0 ||
+	    gsp_keyring_cipher(kr) != gsp_keyring_cipher(n->kr))
+		return -EINVAL;
+	c = gsp_keyring_dup(kr);
+	if (c == NULL)
+		return -ENOMEM;
+	gsp_keyring_destroy(n->kr);
+	n->kr = c;
+	return 0;
+}
+
+/* GSP_RX_OK when the message was taken, else why not (not yet counted). */
+static int
+gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
+		const uint8_t *payload, uint16_t len, uint64_t now_ns,
+		struct gsp_scratch *s)
+{
 	struct gsp_wire_msg m;
 	int rc;
 
-	if (s == NULL) {
-		GSP_CTR_INC(n->ctr.rx_drop[GSP_RX_NOMEM]);
-		return;
-	}
 	rc = gsp_wire_decode(payload, len, n->cluster_hash, &m, s->rx_digests,
 			     s->rx_states, s->rx_claims);
 	if (rc == GSP_RX_OK && m.hdr.sender_id == n->id)
 		rc = GSP_RX_SELF;
-	if (rc != GSP_RX_OK) {
-		GSP_CTR_INC(n->ctr.rx_drop[rc]);
-		return;
-	}
+	if (rc != GSP_RX_OK)
+		return rc;
 	switch (m.hdr.type) {
 	case GSP_MSG_SYN:
 		GSP_CTR_INC(n->ctr.rx_syn);
@@ -891,6 +989,7 @@ gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
 	    m.hdr.type == GSP_MSG_PING_REQ ||
 	    (m.hdr.type == GSP_MSG_SYN && (m.hdr.flags & GSP_SYN_FLAG_FIRST))))
 		gsp_swim_heard_from(n, m.hdr.sender_id, src, now_ns);
+	return GSP_RX_OK;
 }
 
 /* ---- sending digests ---- */
@@ -924,7 +1023,7 @@ gsp_bucket_size(const struct gsp_node *n, uint32_t b)
 static uint32_t
 gsp_send_window(struct gsp_node *n, const struct gsp_addr *dst, uint32_t first)
 {
-	uint32_t per = (n->p.max_payload - GSP_WIRE_HDR_LEN -
+	uint32_t per = (n->body_cap - GSP_WIRE_HDR_LEN -
 			GSP_WIRE_SYN_PREFIX) / GSP_WIRE_DIGEST_LEN;
 	uint32_t b = first, covered = 0;
 
@@ -934,7 +1033,7 @@ gsp_send_window(struct gsp_node *n, const struct gsp_addr *dst, uint32_t first)
 		uint32_t count = 0;
 		uint64_t lo = gsp_bucket_lo(n, b), hi;
 
-		gsp_wire_begin(&w, n->tx, n->p.max_payload, GSP_MSG_SYN,
+		gsp_wire_begin(&w, n->tx, n->body_cap, GSP_MSG_SYN,
 			       n->cluster_hash, n->id);
 		if (pkt == 0)
 			gsp_put_le16(n->tx + GSP_HDR_OFF_FLAGS,
@@ -956,7 +1055,7 @@ gsp_send_window(struct gsp_node *n, const struct gsp_addr *dst, uint32_t first)
 		} while (b != 0 && covered < n->n_buckets);
 		hi = b == 0 ? UINT64_MAX : gsp_bucket_lo(n, b) - 1;
 		gsp_wire_set_range(&w, lo, hi);
-		gsp_io_send(n->p.io_ctx, dst, n->tx, gsp_wire_finish(&w));
+		gsp_node_send(n, dst, gsp_wire_finish(&w));
 		GSP_CTR_INC(n->ctr.tx_syn);
 	}
 	return b;

@@ -11,6 +11,7 @@
 
 #include "gsp_core.h"
 #include "gsp_phi.h"
+#include "gsp_sec.h"
 #include "gsp_table.h"
 #include "gsp_wire.h"
 
@@ -18,6 +19,8 @@
 #define GSP_LEAVE_FANOUT 16
 #define GSP_FANOUT_MAX 16
 #define GSP_RX_MAX 65535	/* largest UDP payload a peer can send */
+#define GSP_RX_ACCEPT_MAX 8972	/* largest we take: a 9000-byte jumbo MTU */
+#define GSP_REPLAY_OTHERS 64	/* windows of senders not in the table */
 #define GSP_RUMORS_MAX 256
 #define GSP_ALONE_SEEDS 2	/* seeds knocked on per round when alone */
 #define GSP_BUCKET_FILL 8	/* members per digest bucket at capacity */
@@ -82,8 +85,16 @@ struct gsp_node {
 	unsigned int q_next;
 	uint64_t q_until;		/* latest expiry: skip the scan after */
 
-	uint8_t *tx;
+	uint8_t *tx;			/* a datagram being built, plain */
+	uint16_t body_cap;		/* its room: max_payload - seal */
 	struct gsp_wire_state out_state;
+
+	/* authentication (gsp_sec.h); kr NULL: plaintext */
+	struct gsp_keyring *kr;
+	struct gsp_sec_tx sec_tx;
+	uint8_t *tx_sealed;
+	struct gsp_replay *replay;	/* per slot */
+	struct gsp_replay replay_others[GSP_REPLAY_OTHERS];
 
 	bool explicit_ids;		/* a member id not derived from its name */
 	uint32_t detector;		/* GSP_DETECT_* in force */
@@ -102,6 +113,7 @@ struct gsp_scratch {
 	uint32_t *send_slots;
 	uint32_t send_cap;
 	struct gsp_claim *rx_claims;
+	uint8_t *rx_plain;		/* an opened sealed datagram */
 };
 
 
@@ -129,6 +141,9 @@ void gsp_rumor_add(struct gsp_node *n, uint32_t slot);
 void gsp_publish_self(struct gsp_node *n);	/* version++ and spread */
 void gsp_update_counts(struct gsp_node *n);
 void gsp_count_tx(struct gsp_node *n, uint8_t type);
+/* Sends n->tx[0..len), sealed when the node authenticates. */
+void gsp_node_send(struct gsp_node *n, const struct gsp_addr *dst,
+		   uint16_t len);
 bool gsp_live_state(uint8_t state);
 
 /* gsp_swim.c: SWIM probes, suspicion and refutation, Lifeguard */

@@ -288,13 +288,13 @@ gsp_swim_send(struct gsp_node *n, uint8_t type, const struct gsp_addr *dst,
 {
 	struct gsp_wire_writer w;
 
-	gsp_wire_begin(&w, n->tx, n->p.max_payload, type, n->cluster_hash,
+	gsp_wire_begin(&w, n->tx, n->body_cap, type, n->cluster_hash,
 		       n->id);
 	gsp_wire_set_probe(&w, seq, target_id, target);
 	if (first != NULL)
 		gsp_wire_put_claim(&w, first);
 	gsp_swim_put_claims(n, &w);
-	gsp_io_send(n->p.io_ctx, dst, n->tx, gsp_wire_finish(&w));
+	gsp_node_send(n, dst, gsp_wire_finish(&w));
 	gsp_count_tx(n, type);
 }
 

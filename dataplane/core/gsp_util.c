@@ -93,6 +93,14 @@ gsp_rx_err_name(unsigned int err)
 		[GSP_RX_BAD_ENTRY] = "bad_entry",
 		[GSP_RX_SELF] = "self",
 		[GSP_RX_NOMEM] = "nomem",
+		[GSP_RX_UNSEALED] = "unsealed",
+		[GSP_RX_SEALED] = "sealed",
+		[GSP_RX_UNKNOWN_KEY] = "unknown_key",
+		[GSP_RX_FORGED] = "forged",
+		[GSP_RX_REPLAY] = "replay",
+		[GSP_RX_RATE_LIMITED] = "rate_limited",
+		[GSP_RX_OVER_LIMIT] = "over_limit",
+		[GSP_RX_OVERSIZED] = "oversized",
 	};
 
 	return err < GSP_RX_ERR_MAX ? names[err] : "unknown";

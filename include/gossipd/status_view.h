@@ -38,12 +38,13 @@ extern "C" {
 
 #define GSP_SV_MAGIC 0x5745495653505347ULL	/* "GSPSVIEW" */
 #define GSP_SV_MAJOR 1
-#define GSP_SV_MINOR 2
+#define GSP_SV_MINOR 3
 #define GSP_SV_HEADER_SIZE 1024
 #define GSP_SV_MEMBER_STRIDE 1024
 #define GSP_SV_LCORE_STRIDE 128
 #define GSP_SV_APP_KEYS 8
 #define GSP_SV_DROP_REASONS 16
+#define GSP_SV_DROP_REASONS_EXT 8	/* reasons 16..23 (minor 3) */
 #define GSP_SV_FAULT_CTRS 8		/* enum gsp_fault_ctr, room for one more */
 
 /* member states, as in the gossip core */
@@ -55,6 +56,14 @@ extern "C" {
 #define GSP_SV_MEMBER_SELF 0x1u		/* member flags */
 #define GSP_SV_FLAG_CLOSED 0x1u		/* header flags: writer exited */
 #define GSP_SV_FLAG_FAULTS 0x2u		/* fault injection on (minor 2) */
+
+/* gsp_sv_security.mode (minor 3) */
+#define GSP_SV_PLAINTEXT 0
+#define GSP_SV_AUTHENTICATED 1
+/* gsp_sv_security.cipher */
+#define GSP_SV_CIPHER_NONE 0
+#define GSP_SV_CIPHER_AES256GCM 1
+#define GSP_SV_CIPHER_CHACHA20POLY1305 2
 
 struct gsp_sv_counters {
 	uint64_t rounds;
@@ -84,6 +93,20 @@ struct gsp_sv_extra {
 	/* fault injection, summed over lcores, indexed as the core's enum
 	 * gsp_fault_ctr; names in gsp_sv_fault_ctr_name() */
 	uint64_t fault[GSP_SV_FAULT_CTRS];
+};
+
+/* minor 3: authentication and limits (docs/SECURITY.md), in what was
+ * reserved space of the header */
+struct gsp_sv_security {
+	uint32_t mode;			/* GSP_SV_PLAINTEXT, _AUTHENTICATED */
+	uint32_t cipher;		/* GSP_SV_CIPHER_* */
+	uint32_t primary_key_id;	/* the key that seals what we send */
+	uint32_t n_keys;		/* keys accepted */
+	uint64_t rx_key_primary;	/* packets opened with the primary */
+	uint64_t rx_key_other;		/* ... with another key of the ring */
+	uint64_t limit_hits;		/* refusals at a [limits] bound */
+	/* drop reasons GSP_SV_DROP_REASONS and up, by index - 16 */
+	uint64_t rx_drop_ext[GSP_SV_DROP_REASONS_EXT];
 };
 
 struct gsp_sv_header {
@@ -116,7 +139,8 @@ struct gsp_sv_header {
 	char cluster[32];
 	char node_name[64];
 	char control_socket[112];
-	uint8_t reserved2[176];
+	struct gsp_sv_security security;	/* minor 3 */
+	uint8_t reserved2[72];
 	struct gsp_sv_counters counters;
 	struct gsp_sv_extra extra;	/* minor 2 */
 	uint8_t reserved3[32];
@@ -176,6 +200,10 @@ GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, gossip_interval_ns) == 112, 
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, cluster) == 128, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, node_name) == 160, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, control_socket) == 224, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, security) == 336, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_security, rx_key_primary) == 16, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_security, rx_drop_ext) == 40, "sv abi");
+GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_security) == 104, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, counters) == 512, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_counters, rx_drop) == 256, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_counters, tx_ping) == 168, "sv abi");
@@ -220,6 +248,9 @@ bool gsp_sv_writer_alive(const struct gsp_sv_header *h, uint64_t now_unix_ns,
 			 uint64_t stale_ns);
 const char *gsp_sv_state_name(unsigned int state);
 const char *gsp_sv_drop_reason_name(unsigned int reason);
+/* Payloads dropped for reason (0 .. GSP_SV_DROP_REASONS +
+ * GSP_SV_DROP_REASONS_EXT - 1), from rx_drop or, minor 3, rx_drop_ext. */
+uint64_t gsp_sv_drop_count(const struct gsp_sv_header *h, unsigned int reason);
 /* "dropped", "blocked_out", ...: as gsp_fault_ctr_name() (minor 2). */
 const char *gsp_sv_fault_ctr_name(unsigned int c);
 /* Default path for a node: /dev/shm/gossipd.<cluster>.<node>. */

@@ -3,6 +3,8 @@
 "FILE:LINE: message" (docs/CONFIG.md, "Errors") and accepts a good one.
 No DPDK, no network: only the gossipd binary is needed."""
 
+import base64
+import os
 import subprocess
 
 import pytest
@@ -17,9 +19,33 @@ def gossipd():
     return str(GOSSIPD)
 
 
+KEYRING = None       # set by the keyring fixture: every config uses it
+
+
+@pytest.fixture(scope="module", autouse=True)
+def keyring(tmp_path_factory):
+    global KEYRING
+    KEYRING = write_keyring(tmp_path_factory.mktemp("keys") / "good.keyring",
+                            [key_b64()])
+    return KEYRING
+
+
+def key_b64(n=32):
+    return base64.b64encode(os.urandom(n)).decode()
+
+
+def write_keyring(path, lines, mode=0o600):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(path, mode)
+    return path
+
+
 def good_text():
-    return gsp_cluster.render_config("gspcfg", "node1", "10.77.0.1",
+    text = gsp_cluster.render_config("gspcfg", "node1", "10.77.0.1",
                                      ["10.77.0.2:7946", "10.77.0.3"], 100, None)
+    return gsp_cluster.ini_set(text, "security", "keyring", str(KEYRING))
 
 
 def check(gossipd, path):
@@ -63,6 +89,14 @@ def append(*new):
     return edit
 
 
+def append_last(*new):
+    """Appends lines; the error must name the last one."""
+    def edit(lines):
+        lines.extend(new)
+        return len(lines) - 1
+    return edit
+
+
 # (case, edit(lines) -> 0-based index of the line the error must name,
 #  words the message must contain)
 CASES = [
@@ -81,6 +115,16 @@ CASES = [
     ("colon_separator", replace_key("fanout", "fanout: 3"), []),
     ("duplicate_key", insert_after(key_is("fanout"), "fanout = 3"),
      ["fanout"]),
+    ("bad_security_mode", insert_after(lambda ln: ln == "[security]",
+                                       "mode = sometimes"),
+     ["mode", "authenticated", "plaintext"]),
+    ("bad_cipher", insert_after(lambda ln: ln == "[security]",
+                                "cipher = rot13"), ["cipher", "aes-256-gcm"]),
+    ("plaintext_with_keyring", append("mode = plaintext"),
+     ["plaintext", "keyring"]),
+    ("limit_out_of_range", append_last("", "[limits]", "app_value_max = 64"),
+     ["app_value_max"]),
+    ("bad_limit", append_last("", "[limits]", "join_rate = fast"), ["join_rate"]),
 ]
 
 
@@ -122,3 +166,59 @@ def test_good_config_passes(gossipd, tmp_path):
     path.write_text(good_text())
     r = check(gossipd, path)
     assert r.returncode == 0, f"rejected ({r.returncode}):\n{r.stderr}\n{path.read_text()}"
+
+
+# The keyring file: its errors name the file (and line), never a key.
+KEYRING_CASES = [
+    # (case, lines, mode, line the error must name or None, words)
+    ("world_readable", None, 0o644, None, ["mode 0644", "chmod 600"]),
+    ("group_readable", None, 0o640, None, ["chmod 600"]),
+    ("not_base64", ["# comment", "", "not-a-key!"], 0o600, 3, ["base64"]),
+    ("short_key", ["KEY16"], 0o600, 1, ["32 bytes"]),
+    ("two_keys_one_line", ["KEY KEY"], 0o600, 1, ["one key per line"]),
+    ("duplicate_key", ["KEYA", "KEYA"], 0o600, 2, ["same key"]),
+    ("empty", ["# only a comment"], 0o600, None, ["no key"]),
+]
+
+
+@pytest.mark.parametrize("case,lines,mode,line,words", KEYRING_CASES,
+                         ids=[c[0] for c in KEYRING_CASES])
+def test_bad_keyring_file(gossipd, tmp_path, case, lines, mode, line, words):
+    ka = key_b64()
+    subst = {"KEY16": key_b64(16), "KEYA": ka, "KEY": key_b64()}
+    body = [" ".join(subst.get(w, w) for w in ln.split(" "))
+            for ln in (lines or [key_b64()])]
+    kr = write_keyring(tmp_path / f"{case}.keyring", body, mode)
+    text = gsp_cluster.ini_set(good_text(), "security", "keyring", str(kr))
+    path = tmp_path / f"{case}.ini"
+    path.write_text(text)
+    r = check(gossipd, path)
+    assert r.returncode != 0, f"{case}: accepted"
+    want = f"{kr}:{line}:" if line else f"{kr}:"
+    assert want in r.stderr, f"{case}: expected {want!r} in:\n{r.stderr}"
+    for w in words:
+        assert w in r.stderr, f"{case}: expected {w!r} in:\n{r.stderr}"
+    for secret in body:         # a key, or a line that might be one
+        if len(secret) >= 16 and not secret.startswith("#"):
+            assert secret not in r.stderr, f"{case}: key text in the error"
+
+
+def test_missing_keyring_is_refused(gossipd, tmp_path):
+    text = gsp_cluster.ini_set(good_text(), "security", "keyring", None)
+    path = tmp_path / "nokeys.ini"
+    path.write_text(text)
+    r = check(gossipd, path)
+    assert r.returncode != 0
+    assert "keyring is required" in r.stderr and "plaintext" in r.stderr, \
+        r.stderr
+
+
+def test_plaintext_is_loud(gossipd, tmp_path):
+    text = gsp_cluster.ini_set(good_text(), "security", "keyring", None)
+    text = gsp_cluster.ini_set(text, "security", "mode", "plaintext")
+    path = tmp_path / "plain.ini"
+    path.write_text(text)
+    r = check(gossipd, path)
+    assert r.returncode == 0, r.stderr
+    assert "PLAINTEXT" in r.stderr + r.stdout and "NEITHER AUTHENTICATED" \
+        in r.stderr + r.stdout, r.stderr

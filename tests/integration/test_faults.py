@@ -228,6 +228,8 @@ def test_config_fault_starts_and_warns(make_cluster):
 def check_config(tmp_path, name, extra):
     text = gsp_cluster.render_config("gspflt", "node1", "10.77.0.1",
                                      ["10.77.0.2:7946"], 100, None)
+    # [fault]/[detector] parsing is the point here, not the keyring
+    text = gsp_cluster.ini_set(text, "security", "mode", "plaintext")
     lines = text.rstrip("\n").splitlines() + extra
     path = tmp_path / f"{name}.ini"
     path.write_text("\n".join(lines) + "\n")

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packet authentication (docs/SECURITY.md): a cluster keyring, AEAD
+ * sealing and opening of whole gossip datagrams, and a per-sender replay
+ * window. libsodium does the cryptography; this file holds no DPDK.
+ *
+ * A sealed datagram is the 24-byte gossip header in the clear (flag
+ * GSP_HDR_FLAG_SEALED, length = the whole datagram), a 24-byte security
+ * block in the clear, the body encrypted, and a 16-byte tag. Header and
+ * block are authenticated as associated data, so neither can be altered.
+ *
+ *   block +0  key_id      u32  fingerprint of the key (and cipher) used
+ *         +4  salt        u32  random per sender process }  the 96-bit
+ *         +8  seq         u64  +1 per datagram sent      }  AEAD nonce
+ *         +16 generation  u64  the sender's generation (replay window)
+ *
+ * Nonces never repeat under a key: seq starts at a random 64-bit value
+ * from the OS CSPRNG and only grows, and salt separates senders. (The
+ * core's seeded rng is not used here: a replayed seed must not replay
+ * nonces.)
+ */
+#ifndef GSP_SEC_H
+#define GSP_SEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GSP_KEY_LEN 32
+#define GSP_KEYRING_MAX 8
+#define GSP_SEC_BLOCK_LEN 24
+#define GSP_SEC_TAG_LEN 16
+#define GSP_SEC_OVERHEAD (GSP_SEC_BLOCK_LEN + GSP_SEC_TAG_LEN)
+#define GSP_HDR_FLAG_SEALED 0x8000	/* in the gossip header's flags */
+#define GSP_REPLAY_WINDOW 256		/* sequence numbers remembered */
+
+/* Security block offsets after the gossip header; pinned. */
+#define GSP_SEC_OFF_KEY_ID 0
+#define GSP_SEC_OFF_SALT 4
+#define GSP_SEC_OFF_SEQ 8
+#define GSP_SEC_OFF_GENERATION 16
+#ifndef __cplusplus
+_Static_assert(GSP_SEC_OFF_GENERATION + 8 == GSP_SEC_BLOCK_LEN,
+	       "security block");
+_Static_assert(GSP_SEC_OFF_SEQ + 8 - GSP_SEC_OFF_SALT == 12,
+	       "salt + seq form the 96-bit nonce");
+#endif
+
+enum gsp_cipher {
+	GSP_CIPHER_AES256GCM = 1,	/* needs AES-NI (libsodium's rule) */
+	GSP_CIPHER_CHACHA20POLY1305 = 2,	/* IETF, 96-bit nonce */
+};
+
+struct gsp_keyring;
+
+struct gsp_key_info {
+	uint32_t id;
+	bool primary;
+};
+
+/* "aes-256-gcm" / "chacha20-poly1305" <-> enum; 0: unknown name. */
+enum gsp_cipher gsp_cipher_parse(const char *name);
+const char *gsp_cipher_name(enum gsp_cipher c);
+/* true when this machine can run the cipher (AES-NI for AES-GCM) */
+bool gsp_cipher_available(enum gsp_cipher c);
+
+/* The public fingerprint of a key under a cipher: what key_id carries and
+ * what operators see. Never 0. */
+uint32_t gsp_key_id(enum gsp_cipher c, const uint8_t key[GSP_KEY_LEN]);
+
+/* 0, -ENOTSUP (cipher unavailable here), -EINVAL, -ENOMEM. */
+int gsp_keyring_create(enum gsp_cipher c, struct gsp_keyring **out);
+void gsp_keyring_destroy(struct gsp_keyring *kr);	/* wipes the keys */
+/* A deep copy; NULL on no memory. */
+struct gsp_keyring *gsp_keyring_dup(const struct gsp_keyring *kr);
+enum gsp_cipher gsp_keyring_cipher(const struct gsp_keyring *kr);
+/* Adds a key; the first becomes primary. 0 with *id set, -EEXIST (that
+ * id is in the ring already), -ENOSPC (GSP_KEYRING_MAX keys). */
+int gsp_keyring_add(struct gsp_keyring *kr, const uint8_t key[GSP_KEY_LEN],
+		    uint32_t *id);
+/* Seal with key id from now on. 0 or -ENOENT. */
+int gsp_keyring_use(struct gsp_keyring *kr, uint32_t id);
+/* 0, -ENOENT, -EBUSY (the primary cannot be removed). */
+int gsp_keyring_remove(struct gsp_keyring *kr, uint32_t id);
+unsigned int gsp_keyring_count(const struct gsp_keyring *kr);
+uint32_t gsp_keyring_primary(const struct gsp_keyring *kr);
+/* Up to max keys, primary first; returns how many. */
+unsigned int gsp_keyring_list(const struct gsp_keyring *kr,
+			      struct gsp_key_info *out, unsigned int max);
+/* The raw key of id, for writing the keyring file back; false if none. */
+bool gsp_keyring_key(const struct gsp_keyring *kr, uint32_t id,
+		     uint8_t key[GSP_KEY_LEN]);
+
+/* A sender's nonce state. */
+struct gsp_sec_tx {
+	uint32_t salt;
+	uint64_t seq;			/* next one to use */
+	uint64_t generation;
+};
+
+/* Random salt and starting sequence (OS CSPRNG). */
+void gsp_sec_tx_init(struct gsp_sec_tx *tx, uint64_t generation);
+
+/*
+ * Seals the plain datagram in[0..len) (a gossip header + body) into out,
+ * which must hold len + GSP_SEC_OVERHEAD bytes. Returns the sealed length,
+ * or 0 when it would not fit 65535 bytes.
+ */
+uint16_t gsp_sec_seal(const struct gsp_keyring *kr, struct gsp_sec_tx *tx,
+		      const uint8_t *in, uint16_t len, uint8_t *out);
+
+/* What an opened datagram said about its sender. */
+struct gsp_sec_rx {
+	uint64_t sender_id;
+	uint64_t generation;
+	uint64_t seq;
+	bool primary;			/* opened with the primary key */
+};
+
+/*
+ * Checks and decrypts a sealed datagram into out (len - GSP_SEC_OVERHEAD
+ * bytes): a plain gossip datagram whose header has the sealed flag
+ * cleared and its length fixed, ready for gsp_wire_decode(). Returns
+ * GSP_RX_OK with *out_len and *info set, or the enum gsp_rx_err reason:
+ * TRUNCATED, BAD_MAGIC, BAD_VERSION, BAD_LENGTH, WRONG_CLUSTER, UNSEALED,
+ * UNKNOWN_KEY, FORGED. Nothing is written to out unless the tag verifies.
+ */
+int gsp_sec_open(const struct gsp_keyring *kr, uint32_t cluster,
+		 const uint8_t *in, uint16_t len, uint8_t *out,
+		 uint16_t *out_len, struct gsp_sec_rx *info);
+
+/* true when a datagram carries the sealed flag (len >= header). */
+bool gsp_sec_is_sealed(const uint8_t *in, uint16_t len);
+
+/* Sliding replay window of one sender. */
+struct gsp_replay {
+	uint64_t sender_id;		/* 0: unused */
+	uint64_t generation;
+	uint64_t top;			/* highest sequence accepted */
+	uint64_t bits[GSP_REPLAY_WINDOW / 64];	/* bit i: top - i seen */
+};
+
+/* GSP_RX_OK or GSP_RX_REPLAY; changes nothing. An entry of another
+ * sender (or unused) accepts anything. */
+int gsp_replay_check(const struct gsp_replay *r, const struct gsp_sec_rx *rx);
+/* Records an accepted datagram (after it was processed). */
+void gsp_replay_accept(struct gsp_replay *r, const struct gsp_sec_rx *rx);
+
+#endif /* GSP_SEC_H */
