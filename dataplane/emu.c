@@ -485,15 +485,16 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	gsp_emu_detector_name(cfg->detector, det, sizeof(det));
 	gsp_log(LOG_NOTICE, "emulation: %u nodes of cluster emu on %u lcore(s), "
 		"%u seeds, %.6g ms rounds, detector %s (probes every %.6g ms), "
-		"faults %s, capacity "
+		"faults %s, %s, capacity "
 		"%u, %u mbufs; RSS %.1f MB before the nodes, %.1f MB after "
 		"(%.0f bytes per node); %zu bytes per member; control socket "
 		"%s, status view %s", n, n_lc, o->seeds, emu->interval_ns / 1e6,
 		det, cfg->probe_interval_ns / 1e6, spec,
+		dp->keyring != NULL ? "authenticated" : "PLAINTEXT",
 		emu->capacity, emu->n_mbufs, emu->rss_before / 1e6,
 		emu->rss_created / 1e6,
 		((double)emu->rss_created - (double)emu->rss_before) / n,
-		gsp_node_bytes_per_member(), cfg->socket_path,
+		gsp_node_bytes_per_member(dp->keyring != NULL), cfg->socket_path,
 		cfg->status_path);
 	return 0;
 }
@@ -1203,7 +1204,10 @@ gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,
 		emu->rss_before, emu->rss_created);
 	gsp_emu_json_num(f, "wall_s", (gsp_emu_mono_ns() - emu->wall0_ns) / 1e9,
 			 true);
-	fprintf(f, ",\"bytes_per_member\":%zu", gsp_node_bytes_per_member());
+	fprintf(f, ",\"auth\":\"%s\",\"bytes_per_member\":%zu",
+		dp->keyring != NULL ? gsp_cipher_name(
+			gsp_keyring_cipher(dp->keyring)) : "plaintext",
+		gsp_node_bytes_per_member(dp->keyring != NULL));
 	gsp_emu_json_num(f, "bytes_per_member_measured",
 			 ((double)peak - (double)emu->rss_created) / members,
 			 peak > emu->rss_created);

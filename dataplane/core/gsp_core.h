@@ -248,8 +248,9 @@ bool gsp_node_member_read(const struct gsp_node *node, uint32_t slot,
 void gsp_node_counters_read(const struct gsp_node *node,
 			    struct gsp_node_counters *out);
 
-/* Bytes of memory per member slot (table record + index entry estimate). */
-size_t gsp_node_bytes_per_member(void);
+/* Bytes of memory per member slot (table record + index entry estimate),
+ * with the replay window of an authenticating node when authenticated. */
+size_t gsp_node_bytes_per_member(bool authenticated);
 
 #ifdef __cplusplus
 }

@@ -1559,13 +1559,14 @@ gsp_node_counters_read(const struct gsp_node *n, struct gsp_node_counters *out)
 }
 
 size_t
-gsp_node_bytes_per_member(void)
+gsp_node_bytes_per_member(bool authenticated)
 {
 	/* record + name slot + index entry, detector, bucket link, rumor
 	 * mark; app state adds GSP_APP_KEYS_MAX entries for members that
 	 * publish some */
 	return gsp_table_bytes_per_member() + sizeof(struct gsp_phi) +
-		sizeof(uint32_t) + sizeof(uint16_t);
+		sizeof(uint32_t) + sizeof(uint16_t) +
+		(authenticated ? sizeof(struct gsp_replay) : 0);
 }
 
 static const struct {

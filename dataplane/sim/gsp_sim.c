@@ -1538,7 +1538,8 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		     (double)(s->now - GSP_SIM_T0) / NS_PER_S);
 	gsp_json_bool(&j, "wall_limited", s->wall_limited);
 	gsp_json_bool(&j, "memory_limited", s->mem_limited);
-	gsp_json_u64(&j, "bytes_per_member", gsp_node_bytes_per_member());
+	gsp_json_u64(&j, "bytes_per_member",
+		     gsp_node_bytes_per_member(s->c.auth));
 	gsp_json_u64(&j, "est_memory_bytes", est_bytes);
 	gsp_json_u64(&j, "peak_rss_bytes", gsp_sim_peak_rss());
 	gsp_json_num(&j, "wall_s", gsp_sim_wall_s(s));
@@ -2429,7 +2430,7 @@ static uint64_t
 gsp_sim_estimate(const struct gsp_sim_cfg *c)
 {
 	return (uint64_t)c->n_nodes * c->capacity *
-		(gsp_node_bytes_per_member() + GSP_SIM_MEMBER_SLACK) +
+		(gsp_node_bytes_per_member(c->auth) + GSP_SIM_MEMBER_SLACK) +
 		(uint64_t)c->n_nodes * GSP_SIM_NODE_OVERHEAD +
 		(uint64_t)c->max_inflight * c->max_payload +
 		2 * gsp_sim_fp_bytes(c);
@@ -2445,7 +2446,7 @@ gsp_sim_mem_check(const struct gsp_sim_cfg *c, uint64_t est)
 		"(%u nodes x %u members x (%zu+%u) B/member + %u KiB/node + "
 		"packet pool); MemAvailable %.2f GiB\n", c->n_nodes,
 		(double)est / gib, c->n_nodes, c->capacity,
-		gsp_node_bytes_per_member(), GSP_SIM_MEMBER_SLACK,
+		gsp_node_bytes_per_member(c->auth), GSP_SIM_MEMBER_SLACK,
 		GSP_SIM_NODE_OVERHEAD / 1024, (double)avail / gib);
 	if (c->no_mem_check || avail == 0 || est <= avail)
 		return 0;
