@@ -626,6 +626,30 @@ ctrl_log_event(const struct ctrl *c, const struct gsp_event *ev)
 			" (generation %" PRIu64 ") uses the name %s of a live "
 			"member; both are kept", ev->id, ev->generation, name);
 		break;
+	case GSP_EV_AUTH_DROP: {
+		struct gsp_addr a = { .ip = (uint32_t)ev->id, .port = 0 };
+		char from[32], why[160];
+
+		gsp_format_addr(&a, from, sizeof(from));
+		if (ev->old_state == GSP_RX_UNSEALED)
+			snprintf(why, sizeof(why), "they are plaintext (a node "
+				 "in mode = plaintext, or an attacker)");
+		else if (ev->old_state == GSP_RX_SEALED)
+			snprintf(why, sizeof(why), "they are sealed but this "
+				 "node runs mode = plaintext");
+		else if (ev->old_state == GSP_RX_UNKNOWN_KEY)
+			snprintf(why, sizeof(why), "sealed with key id %08"
+				 PRIx64 ", not in our keyring (a keyring behind "
+				 "a rotation? gossipctl keys)", ev->generation);
+		else
+			snprintf(why, sizeof(why), "their tag does not verify "
+				 "(forged, corrupted, or another cipher)");
+		gsp_log(LOG_WARNING, "security: dropping datagrams from %s: %s; "
+			"each is counted in rx_drop.%s, logged again in a "
+			"minute at most", from, why,
+			gsp_rx_err_name(ev->old_state));
+		break;
+	}
 	case GSP_EV_TABLE_FULL:
 		gsp_log(LOG_WARNING, "member table full (max_members %u): "
 			"refusing %s (0x%016" PRIx64 ")", c->cfg->max_members,

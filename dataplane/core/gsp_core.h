@@ -191,6 +191,9 @@ enum gsp_event_type {
 	GSP_EV_APP_REJECTED,	/* set KEY refused: name = the key */
 	GSP_EV_NAME_CONFLICT,	/* a new id uses the name of a live member */
 	GSP_EV_LIMIT,		/* a [limits] bound first hit: name = which */
+	GSP_EV_AUTH_DROP,	/* first datagram refused for this reason in
+				 * a while: old_state = the gsp_rx_err, id =
+				 * source IPv4, generation = key id seen */
 };
 
 struct gsp_event {

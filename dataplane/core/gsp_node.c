@@ -913,6 +913,26 @@ gsp_replay_of(struct gsp_node *n, uint64_t sender_id)
 	return r;
 }
 
+/* A key mismatch is a configuration error an operator must hear of, but
+ * a flood of them must not flood the log: one event per reason a minute. */
+static void
+gsp_auth_drop_event(struct gsp_node *n, int rc, const struct gsp_addr *src,
+		    const uint8_t *payload, uint16_t len, uint64_t now_ns)
+{
+	struct gsp_event ev = { .type = GSP_EV_AUTH_DROP,
+				.old_state = (uint8_t)rc, .id = src->ip };
+
+	if (n->auth_told_ns[rc] != 0 &&
+	    now_ns - n->auth_told_ns[rc] < GSP_AUTH_LOG_NS)
+		return;
+	n->auth_told_ns[rc] = now_ns;
+	if (rc == GSP_RX_UNKNOWN_KEY &&
+	    len >= GSP_WIRE_HDR_LEN + GSP_SEC_BLOCK_LEN)
+		ev.generation = gsp_get_le32(payload + GSP_WIRE_HDR_LEN +
+					     GSP_SEC_OFF_KEY_ID);
+	gsp_io_event(n->p.io_ctx, &ev);
+}
+
 uint64_t
 gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 	    const uint8_t *payload, uint16_t len, uint64_t now_ns)
@@ -950,8 +970,11 @@ gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 				GSP_CTR_INC(n->ctr.rx_key_other);
 		}
 	}
-	if (rc != GSP_RX_OK)
+	if (rc != GSP_RX_OK) {
 		GSP_CTR_INC(n->ctr.rx_drop[rc]);
+		if (rc >= GSP_RX_UNSEALED && rc <= GSP_RX_FORGED)
+			gsp_auth_drop_event(n, rc, src, payload, len, now_ns);
+	}
 	return n->wake_ns;
 }
 

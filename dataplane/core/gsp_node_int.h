@@ -21,6 +21,7 @@
 #define GSP_RX_MAX 65535	/* largest UDP payload a peer can send */
 #define GSP_RX_ACCEPT_MAX 8972	/* largest we take: a 9000-byte jumbo MTU */
 #define GSP_REPLAY_OTHERS 64	/* windows of senders not in the table */
+#define GSP_AUTH_LOG_NS (60ull * 1000000000ull) /* one line per reason */
 #define GSP_RUMORS_MAX 256
 #define GSP_ALONE_SEEDS 2	/* seeds knocked on per round when alone */
 #define GSP_BUCKET_FILL 8	/* members per digest bucket at capacity */
@@ -95,6 +96,7 @@ struct gsp_node {
 	uint8_t *tx_sealed;
 	struct gsp_replay *replay;	/* per slot */
 	struct gsp_replay replay_others[GSP_REPLAY_OTHERS];
+	uint64_t auth_told_ns[GSP_RX_ERR_MAX];	/* last event per reason */
 
 	bool explicit_ids;		/* a member id not derived from its name */
 	uint32_t detector;		/* GSP_DETECT_* in force */

@@ -63,6 +63,15 @@ def test_wrong_key_and_plaintext_cannot_join(make_cluster, tmp_path):
         return Observed(ok, d1)
     c.wait_until(refused, 20, "node1 to drop node3's and node4's packets")
 
+    # the operator hears of each kind once, not per datagram
+    other_id = f"{g.key_id(base64.b64decode(other.read_text().strip())):08x}"
+    log = c.log("node1")
+    want = [f"dropping datagrams from {c.address('node3')}: sealed with key "
+            f"id {other_id}", f"dropping datagrams from {c.address('node4')}: "
+            "they are plaintext"]
+    for w in want:
+        assert log.count(w) == 1, (w, log[-3000:])
+
     # and nobody learned anybody across the key boundary
     for o in ("node1", "node2"):
         assert sorted(c.member_map(o)) == ["node1", "node2"], o
