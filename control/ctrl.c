@@ -1041,6 +1041,19 @@ ctrl_req_str(json_t *req, const char *field, size_t *len, json_t **reply)
 	return json_string_value(v);
 }
 
+/* The optional "op" of a request (*op keeps its default when absent);
+ * false when it is not a string. */
+static bool
+ctrl_req_op(json_t *jop, const char **op)
+{
+	if (jop == NULL)
+		return true;
+	if (!json_is_string(jop))
+		return false;
+	*op = json_string_value(jop);
+	return true;
+}
+
 static const char *
 ctrl_dp_strerror(int ret)
 {
@@ -1200,10 +1213,8 @@ ctrl_cmd_fault(struct ctrl_client *cl, json_t *req)
 	size_t len = 0;
 	int ret;
 
-	if (jop != NULL && !json_is_string(jop))
+	if (!ctrl_req_op(jop, &op))
 		return ctrl_error("\"op\" must be a string");
-	if (jop != NULL)
-		op = json_string_value(jop);
 	if (strcmp(op, "show") == 0)
 		return ctrl_fault_state();
 	gsp_dp_fault_get(&f);
@@ -1386,10 +1397,8 @@ ctrl_cmd_keys(struct ctrl *c, struct ctrl_client *cl, json_t *req)
 	size_t len;
 	int ret;
 
-	if (jop != NULL && !json_is_string(jop))
+	if (!ctrl_req_op(jop, &op))
 		return ctrl_error("\"op\" must be a string");
-	if (jop != NULL)
-		op = json_string_value(jop);
 	if (strcmp(op, "list") == 0)
 		return ctrl_keys_state(c);
 	if (strcmp(op, "install") != 0 && strcmp(op, "use") != 0 &&

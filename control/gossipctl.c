@@ -1272,6 +1272,24 @@ ctl_socket_call(const struct ctl_opts *o, json_t *req, json_t **out)
 	return ret;
 }
 
+/* A request whose reply is shown: with --json printed here whole (*reply
+ * NULL after), else handed back without its "ok" for the caller's text. */
+static int
+ctl_call_reply(const struct ctl_opts *o, json_t *req, json_t **reply)
+{
+	int ret = ctl_socket_call(o, req, reply);
+
+	if (ret != CTL_EXIT_OK)
+		return ret;
+	json_object_del(*reply, "ok");
+	if (!o->json)
+		return CTL_EXIT_OK;
+	ret = ctl_json_print(*reply) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+	json_decref(*reply);
+	*reply = NULL;
+	return fflush(stdout) != 0 ? CTL_EXIT_FAIL : ret;
+}
+
 static int
 ctl_cmd_socket(const struct ctl_opts *o, json_t *req)
 {
@@ -1318,14 +1336,9 @@ ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
 	char safe[4096];
 	int ret;
 
-	ret = ctl_socket_call(o, ctl_fault_request(op, args, nargs), &reply);
-	if (ret != CTL_EXIT_OK)
+	ret = ctl_call_reply(o, ctl_fault_request(op, args, nargs), &reply);
+	if (ret != CTL_EXIT_OK || reply == NULL)
 		return ret;
-	json_object_del(reply, "ok");
-	if (o->json) {
-		ret = ctl_json_print(reply) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
-		return fflush(stdout) != 0 ? CTL_EXIT_FAIL : ret;
-	}
 	spec = json_object_get(reply, "spec");
 	cnt = json_object_get(reply, "counters");
 	printf("faults: %s\n", json_is_string(spec) ?
@@ -1363,14 +1376,9 @@ ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg)
 		req = json_pack("{s:s,s:s,s:s}", "cmd", "keys", "op", op,
 				"id", arg);
 	}
-	ret = ctl_socket_call(o, req, &reply);
-	if (ret != CTL_EXIT_OK)
+	ret = ctl_call_reply(o, req, &reply);
+	if (ret != CTL_EXIT_OK || reply == NULL)
 		return ret;
-	json_object_del(reply, "ok");
-	if (o->json) {
-		ret = ctl_json_print(reply) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
-		return fflush(stdout) != 0 ? CTL_EXIT_FAIL : ret;
-	}
 	v = json_object_get(reply, "mode");
 	if (json_is_string(v) && strcmp(json_string_value(v), "plaintext") == 0) {
 		printf("security: PLAINTEXT: packets are neither authenticated "
