@@ -899,13 +899,42 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 
 /* ---- receiving ---- */
 
-static int
-gsp_digest_cmp(const void *a, const void *b)
+/*
+ * Digests by id, in place: heapsort, because glibc's qsort allocates a
+ * merge buffer for arrays over 1 KiB (43 digests), once per packet.
+ */
+static void
+gsp_digest_sift(struct gsp_digest *d, uint32_t i, uint32_t n)
 {
-	uint64_t x = ((const struct gsp_digest *)a)->id;
-	uint64_t y = ((const struct gsp_digest *)b)->id;
+	struct gsp_digest v = d[i];
 
-	return x < y ? -1 : x > y;
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && d[c + 1].id > d[c].id)
+			c++;
+		if (d[c].id <= v.id)
+			break;
+		d[i] = d[c];
+		i = c;
+	}
+	d[i] = v;
+}
+
+static void
+gsp_digest_sort(struct gsp_digest *d, uint32_t n)
+{
+	for (uint32_t i = n / 2; i-- > 0;)
+		gsp_digest_sift(d, i, n);
+	for (uint32_t end = n; end-- > 1;) {
+		struct gsp_digest t = d[0];
+
+		d[0] = d[end];
+		d[end] = t;
+		gsp_digest_sift(d, 0, end);
+	}
 }
 
 static bool
@@ -956,7 +985,7 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 	/* members in the listed range that the sender did not list: walk
 	 * our buckets of that range (bounded by the answer budget) */
 	memcpy(s->sorted, m->digests, m->n_digests * sizeof(*s->sorted));
-	qsort(s->sorted, m->n_digests, sizeof(*s->sorted), gsp_digest_cmp);
+	gsp_digest_sort(s->sorted, m->n_digests);
 	b_lo = gsp_bucket_of(n, m->range_lo);
 	b_hi = gsp_bucket_of(n, m->range_hi);
 	if (max > s->send_cap)
@@ -999,7 +1028,7 @@ gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
 		gsp_merge(n, &m->states[i], now_ns);
 	/* answer each requested member once, and no more than a SYN packet
 	 * is answered with: a forged ACK must not make us an amplifier */
-	qsort(m->digests, m->n_digests, sizeof(m->digests[0]), gsp_digest_cmp);
+	gsp_digest_sort(m->digests, m->n_digests);
 	gsp_out_init(&o, n, GSP_MSG_ACK2, src);
 	for (uint32_t i = 0; i < m->n_digests && sent < n->p.ack_states; i++) {
 		const struct gsp_digest *d = &m->digests[i];

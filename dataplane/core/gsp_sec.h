@@ -123,7 +123,8 @@ struct gsp_sec_rx {
  * cleared and its length fixed, ready for gsp_wire_decode(). Returns
  * GSP_RX_OK with *out_len and *info set, or the enum gsp_rx_err reason:
  * TRUNCATED, BAD_MAGIC, BAD_VERSION, BAD_LENGTH, WRONG_CLUSTER, UNSEALED,
- * UNKNOWN_KEY, FORGED. Nothing is written to out unless the tag verifies.
+ * UNKNOWN_KEY, FORGED. Unless GSP_RX_OK, out holds nothing of the
+ * plaintext (libsodium zeroes what it would have decrypted).
  */
 int gsp_sec_open(const struct gsp_keyring *kr, uint32_t cluster,
 		 const uint8_t *in, uint16_t len, uint8_t *out,

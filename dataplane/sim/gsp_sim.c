@@ -24,6 +24,7 @@
 
 #include "gsp_core.h"
 #include "gsp_fault.h"
+#include "gsp_sec.h"
 #include "gsp_sim.h"
 #include "gsp_sim_heap.h"
 #include "gsp_util.h"
@@ -90,6 +91,7 @@ struct gsp_sim_stall {
 
 struct gsp_sim {
 	struct gsp_sim_cfg c;
+	struct gsp_keyring *keyring;	/* --auth; NULL: plaintext */
 	struct gsp_sim_node *nodes;
 	uint64_t *sorted_ids;		/* id -> node: bsearch, then ids_idx */
 	uint32_t *ids_idx;
@@ -789,6 +791,7 @@ gsp_sim_node_start(struct gsp_sim *s, uint32_t i, uint64_t generation,
 	p.rng_seed = gsp_sim_stream(s->c.seed, 1000 + (uint64_t)i * 65536 +
 				    generation);
 	p.io_ctx = sn;
+	p.keyring = s->keyring;
 	sn->sim = s;
 	sn->idx = i;
 	sn->fault = s->c.fault;
@@ -1402,6 +1405,8 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	gsp_json_str(&j, "fault", spec);
 	gsp_sim_detector_name(c->detector, det, sizeof(det));
 	gsp_json_str(&j, "detector", det);
+	gsp_json_str(&j, "auth", s->keyring == NULL ? "plaintext" :
+		     gsp_cipher_name(gsp_keyring_cipher(s->keyring)));
 	gsp_json_u64(&j, "detector_bits", c->detector);
 	gsp_json_num(&j, "probe_interval_ms",
 		     (double)c->probe_interval_ns / NS_PER_MS);
@@ -2062,6 +2067,8 @@ gsp_sim_usage(FILE *f)
 "                  [--duration-s 60] (fp, cpuload)\n"
 "                  [--stall-s 5] [--after-s 10] [--stall-queue 4096] (stall)\n"
 "                  [--slow-frac 0.1] [--slow-ms 50] (cpuload)\n"
+"                  [--auth] (seal every packet: AES-256-GCM, or\n"
+"                   ChaCha20-Poly1305 without AES-NI)\n"
 "                  [--no-mem-check] [--quiet]\n"
 "Runs the protocol core of N nodes on a virtual clock and a simulated\n"
 "network. Every run starts with a cold join; a list of scenarios runs them\n"
@@ -2211,7 +2218,7 @@ enum {
 	OPT_SYN_PACKETS, OPT_ACK_STATES, OPT_FAULT, OPT_DETECTOR,
 	OPT_PROBE_INTERVAL, OPT_PROBE_TIMEOUT, OPT_INDIRECT, OPT_SUSP_MULT,
 	OPT_DURATION, OPT_STALL, OPT_AFTER, OPT_SLOW_FRAC, OPT_SLOW_MS,
-	OPT_STALL_QUEUE,
+	OPT_STALL_QUEUE, OPT_AUTH,
 };
 
 static int
@@ -2240,6 +2247,7 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 		{ "ack-states", required_argument, NULL, OPT_ACK_STATES },
 		{ "fault", required_argument, NULL, OPT_FAULT },
 		{ "detector", required_argument, NULL, OPT_DETECTOR },
+		{ "auth", no_argument, NULL, OPT_AUTH },
 		{ "probe-interval-ms", required_argument, NULL,
 		  OPT_PROBE_INTERVAL },
 		{ "probe-timeout-ms", required_argument, NULL,
@@ -2315,6 +2323,9 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 			break;
 		case OPT_DETECTOR:
 			rc = gsp_sim_parse_detector(optarg, &c->detector);
+			break;
+		case OPT_AUTH:
+			c->auth = true;
 			break;
 		case OPT_PROBE_INTERVAL:
 			rc = gsp_sim_parse_ms(optarg, "--probe-interval-ms",
@@ -2477,6 +2488,22 @@ gsp_sim_mem_check(const struct gsp_sim_cfg *c, uint64_t est)
 	return -ENOMEM;
 }
 
+/* One cluster key for every node; its value does not matter. */
+static int
+gsp_sim_keyring(struct gsp_sim *s)
+{
+	enum gsp_cipher c = gsp_cipher_available(GSP_CIPHER_AES256GCM) ?
+		GSP_CIPHER_AES256GCM : GSP_CIPHER_CHACHA20POLY1305;
+	uint8_t key[GSP_KEY_LEN];
+	uint32_t id;
+
+	for (unsigned int i = 0; i < GSP_KEY_LEN; i++)
+		key[i] = (uint8_t)gsp_sim_stream(s->c.seed, 6 + i);
+	if (gsp_keyring_create(c, &s->keyring) != 0)
+		return -1;
+	return gsp_keyring_add(s->keyring, key, &id);
+}
+
 static void
 gsp_sim_free(struct gsp_sim *s)
 {
@@ -2484,6 +2511,7 @@ gsp_sim_free(struct gsp_sim *s)
 		for (uint32_t i = 0; i < s->c.n_nodes; i++)
 			gsp_node_destroy(s->nodes[i].node);
 	free(s->nodes);
+	gsp_keyring_destroy(s->keyring);
 	free(s->sorted_ids);
 	free(s->ids_idx);
 	gsp_sim_heap_free(&s->heap);
@@ -2525,6 +2553,8 @@ main(int argc, char **argv)
 	s->crashed = UINT32_MAX;
 	s->stall.node = UINT32_MAX;
 	s->curve_cap = s->c.max_rounds + 4;
+	if (s->c.auth && gsp_sim_keyring(s) != 0)
+		return -ENOMEM;
 	s->nodes = calloc(n, sizeof(*s->nodes));
 	s->curve = calloc(s->curve_cap, sizeof(*s->curve));
 	/* every node has one tick pending (plus voided ones, which a tick

@@ -82,6 +82,7 @@ struct gsp_sim_cfg {
 	double slow_ms;			/* cpuload: extra delay, uniform 0..this */
 	double max_wall_s;		/* 0 = unbounded */
 	const char *json_path;
+	bool auth;			/* seal every packet (AES-256-GCM) */
 	bool no_mem_check;
 	bool quiet;
 };

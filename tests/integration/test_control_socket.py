@@ -106,3 +106,73 @@ def test_node_survives_bad_clients(c):
     assert c.members("node1")["writer_alive"] is True
     wait_heartbeats_advance(c, NODES, members=["node1"])
     c.wait_converged(timeout=CONVERGE_S)
+
+
+NOBODY = 65534
+
+
+def connect_as(uid, path):
+    """In a child that dropped to uid: connect and read one line. Returns
+    ("refused-by-fs", errno) or ("reply", line)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            try:
+                s = connect(path)
+            except PermissionError as e:
+                os.write(w, f"fs {e.errno}".encode())
+                os._exit(0)
+            try:
+                s.sendall(b'{"cmd":"ping"}\n')
+            except BrokenPipeError:
+                pass            # refused at once: the reason is queued
+            data = b""
+            while b"\n" not in data and len(data) < 4096:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            os.write(w, b"reply " + data.split(b"\n")[0])
+        except BaseException as e:     # noqa: B036: report, never raise
+            os.write(w, f"error {e!r}".encode())
+        os._exit(0)
+    os.close(w)
+    out = b""
+    while True:
+        chunk = os.read(r, 4096)
+        if not chunk:
+            break
+        out += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    kind, _, rest = out.decode(errors="replace").partition(" ")
+    return kind, rest
+
+
+def test_other_users_are_refused(c):
+    """Another user cannot use the socket: the file mode stops them, and
+    were it loosened, gossipd itself refuses them (SO_PEERCRED)."""
+    path = c.socket_path("node1")
+    kind, rest = connect_as(NOBODY, path)
+    assert kind == "fs" and int(rest) == errno.EACCES, (kind, rest)
+    # loosen the socket and its directory, as a careless admin might
+    d = os.path.dirname(path)
+    dmode = stat.S_IMODE(os.stat(d).st_mode)
+    os.chmod(d, dmode | 0o011)
+    os.chmod(path, 0o666)
+    try:
+        kind, rest = connect_as(NOBODY, path)
+    finally:
+        os.chmod(path, 0o600)
+        os.chmod(d, dmode)
+    assert kind == "reply", (kind, rest)
+    reply = json.loads(rest)
+    assert reply["ok"] is False and "permission denied" in reply["error"], reply
+    assert "uid 65534" in reply["error"], reply
+    # root still gets in
+    assert exchange(path, b'{"cmd":"ping"}\n')["ok"] is True

@@ -1,6 +1,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Malformed frames sent to node1 are dropped and counted; the node keeps
-gossiping and its membership does not change.
+"""Malformed, forged, replayed and unauthenticated frames sent to node1 of
+an authenticated cluster are dropped and counted by reason; the node keeps
+gossiping and its membership and app state do not change.
+
+The test holds the cluster key, so it can seal (gsp_scapy.seal, AES-GCM
+from python3-cryptography) payloads that are well authenticated but
+malformed inside: those reach the decoder and hit its reasons. Outer
+header defects are refused before any decryption.
 
 Frames are written with scapy onto gv<R>k1, the host end of node1's own
 veth, so they reach node1's af_packet port as sent.  Through the bridge
@@ -16,8 +22,10 @@ the checks' order in dataplane/pkt.c and dataplane/core/gsp_wire.c (magic,
 version, length, cluster, sender, type, then the body).
 """
 
+import base64
 import json
 import random
+import struct
 import subprocess
 
 import pytest
@@ -70,31 +78,54 @@ def delta(before, after):
             if after.get(k, 0) != before.get(k, 0)}
 
 
+def app_state(c):
+    """node1's view of every member's app state: {name: {key: value}}."""
+    return {n: {a["key"]: a["value"] for a in m.get("app", [])}
+            for n, m in c.member_map("node1").items()}
+
+
 def snapshot(c):
     """node1's members: {name: (generation, state)}."""
     return {n: (m["generation"], m["state"])
             for n, m in c.member_map("node1").items()}
 
 
-def frames(iface, mac, self_id, cluster):
-    """[(class name, [frames], counters that must rise)]."""
+def frames(iface, mac, self_id, cluster, key):
+    """[(class name, [frames], counters that must rise[, prelude])]: the
+    prelude frames go first and are not counted (a replay needs an
+    original)."""
     eth = Ether(dst=mac, src=INJ_MAC)
     ip = IP(src=INJ_IP, dst="10.77.0.1", ttl=64)
     udp = UDP(sport=g.GSP_PORT, dport=g.GSP_PORT)
     sender = 0x5EED0000000000F1
+    seq = iter(range(1000, 100000))
 
-    def gossip(payload):
+    def raw(payload):
         return eth / ip / udp / Raw(bytes(payload))
 
-    good_syn = g.syn(cluster, sender)                       # 40 bytes
-    one_digest = g.syn(cluster, sender, [(0x1234, 1, 1)])   # 64 bytes
+    def gossip(payload, generation=7):
+        """Sealed with the cluster key: authentic, whatever is inside."""
+        return raw(g.seal(key, payload, next(seq), generation))
+
+    def copies(payload, generation=7):
+        """COPIES frames, each sealed anew: identical ones are replays."""
+        return [gossip(payload, generation) for _ in range(COPIES)]
+
+    def edit(b, off, fmt, value):
+        b = bytearray(b)
+        struct.pack_into(fmt, b, off, value)
+        return bytes(b)
+
+    good_syn = bytes(g.syn(cluster, sender))                # 40 bytes
+    one_digest = bytes(g.syn(cluster, sender, [(0x1234, 1, 1)]))  # 64 bytes
+    replayed = g.seal(key, good_syn, 999, generation=7)
     rng = random.Random(0x65D)
     garbage = []
     for _ in range(COPIES):
         b = bytes(rng.getrandbits(8) for _ in range(rng.randint(24, 400)))
         if b[:4] == b"GSP1":
             b = b"XXXX" + b[4:]
-        garbage.append(gossip(b))
+        garbage.append(Raw(b))
 
     def raw_ipv4(mutate, payload=b""):
         """An IPv4/UDP frame to node1 whose bytes `mutate` edits."""
@@ -103,7 +134,7 @@ def frames(iface, mac, self_id, cluster):
         return Ether(bytes(b))
 
     # checksums that are certainly wrong (not just probably)
-    built = Ether(bytes(eth / ip / udp / Raw(bytes(good_syn))))
+    built = Ether(bytes(eth / ip / udp / Raw(good_syn)))
     bad_ip_sum = (built[IP].chksum ^ 0x5555) or 1
     bad_udp_sum = (built[UDP].chksum ^ 0x5555) or 1
 
@@ -115,49 +146,72 @@ def frames(iface, mac, self_id, cluster):
 
     return [
         # ---- gossip payloads (valid Ethernet/IPv4/UDP) ----
-        ("empty payload", [gossip(b"")] * COPIES, {f"{DROP}.truncated"}),
+        ("empty payload", [raw(b"")] * COPIES, {f"{DROP}.truncated"}),
         ("shorter than the header",
-         [gossip(bytes(good_syn)[:g.GSP_HEADER_LEN - 1])] * COPIES,
+         [raw(bytes(good_syn)[:g.GSP_HEADER_LEN - 1])] * COPIES,
          {f"{DROP}.truncated"}),
-        ("random garbage", garbage, {f"{DROP}.bad_magic"}),
-        ("bad magic", [gossip(g.syn(cluster, sender, magic=0x31505348))] * COPIES,
+        ("sealed header, block cut short",
+         [raw(g.seal(key, good_syn, 1)[:g.GSP_HEADER_LEN + 20])] * COPIES,
+         {f"{DROP}.truncated"}),
+        ("random garbage", [raw(bytes(f[Raw].load)) for f in garbage],
          {f"{DROP}.bad_magic"}),
-        ("bad version", [gossip(g.syn(cluster, sender, version=g.GSP_VERSION + 1))] * COPIES,
+        ("bad magic", copies(g.syn(cluster, sender, magic=0x31505348)),
+         {f"{DROP}.bad_magic"}),
+        ("bad version", copies(g.syn(cluster, sender, version=g.GSP_VERSION + 1)),
          {f"{DROP}.bad_version"}),
-        ("bad type", [gossip(g.syn(cluster, sender, type=99))] * COPIES,
+        ("bad type", copies(g.syn(cluster, sender, type=99)),
          {f"{DROP}.bad_type"}),
-        ("length field > datagram",
-         [gossip(g.syn(cluster, sender, length=len(good_syn) + 8))] * COPIES,
-         {f"{DROP}.bad_length"}),
-        ("length field < datagram",
-         [gossip(g.syn(cluster, sender, [(0x1234, 1, 1)],
-                       length=len(one_digest) - 8))] * COPIES,
+        ("sealed length field > datagram",
+         [raw(edit(g.seal(key, good_syn, next(seq)), 8, "<H",
+                   len(good_syn) + 48))] * COPIES, {f"{DROP}.bad_length"}),
+        ("sealed length field < datagram",
+         [raw(edit(g.seal(key, one_digest, next(seq)), 8, "<H",
+                   len(one_digest) + 40 - 8))] * COPIES,
          {f"{DROP}.bad_length"}),
         ("wrong cluster hash",
-         [gossip(g.syn(cluster, sender, cluster=g.fnv1a32(cluster) ^ 1))] * COPIES,
+         copies(g.syn(cluster, sender, cluster=g.fnv1a32(cluster) ^ 1)),
          {f"{DROP}.wrong_cluster"}),
         ("count too large for the length",
-         [gossip(g.syn(cluster, sender, count=50))] * COPIES,
+         copies(g.syn(cluster, sender, count=50)),
          {f"{DROP}.bad_count"}),
-        ("sender id is node1's own", [gossip(g.syn(cluster, self_id))] * COPIES,
+        ("sender id is node1's own", copies(g.syn(cluster, self_id)),
          {f"{DROP}.self"}),
+        # ---- authentication ----
+        ("unsealed (plaintext) SYN", [raw(good_syn)] * COPIES,
+         {f"{DROP}.unsealed"}),
+        ("unknown key id",
+         [raw(g.seal(bytes(32), good_syn, next(seq)))] * COPIES,
+         {f"{DROP}.unknown_key"}),
+        ("forged: ciphertext byte flipped",
+         [raw(edit(g.seal(key, one_digest, next(seq)), 60, "<B", 0x5A ^
+                   g.seal(key, one_digest, 1)[60]))] * COPIES,
+         {f"{DROP}.forged"}),
+        ("forged: sender id changed after sealing",
+         [raw(edit(g.seal(key, good_syn, next(seq)), 16, "<Q", 0x77))]
+         * COPIES, {f"{DROP}.forged"}),
+        ("forged: sealed with another key under our key id",
+         [raw(g.seal(bytes(range(32)), good_syn, next(seq),
+                     kid=g.key_id(key)))] * COPIES, {f"{DROP}.forged"}),
+        ("replay of an accepted datagram",
+         [raw(replayed)] * COPIES, {f"{DROP}.replay"}, [raw(replayed)]),
+        ("replay from an older generation of the sender",
+         copies(good_syn, generation=6), {f"{DROP}.replay"}),
         # ---- SWIM probes ----
         ("probe: claim count disagrees with the length",
-         [gossip(g.probe(cluster, sender, target_id=self_id,
+         copies(g.probe(cluster, sender, target_id=self_id,
                          claims=[(0x77, 1, sender, 0, g.CLAIM_SUSPECT)],
-                         count=2, n_claims=2))] * COPIES,
+                         count=2, n_claims=2)),
          {f"{DROP}.bad_count"}),
         ("probe: an alive claim not from the member itself",
-         [gossip(g.probe(cluster, sender, target_id=self_id,
-                         claims=[(0x77, 1, sender, 5, g.CLAIM_ALIVE)]))]
-         * COPIES, {f"{DROP}.bad_entry"}),
+         copies(g.probe(cluster, sender, target_id=self_id,
+                         claims=[(0x77, 1, sender, 5, g.CLAIM_ALIVE)])), {f"{DROP}.bad_entry"}),
         ("probe: unknown claim status",
-         [gossip(g.probe(cluster, sender, target_id=self_id,
-                         claims=[(0x77, 1, sender, 0, 7)]))] * COPIES,
+         copies(g.probe(cluster, sender, target_id=self_id,
+                         claims=[(0x77, 1, sender, 0, 7)])),
          {f"{DROP}.bad_entry"}),
         ("PING_REQ without a target address",
-         [gossip(g.probe(cluster, sender, msg_type=g.PING_REQ,
-                         target_id=0x77))] * COPIES,
+         copies(g.probe(cluster, sender, msg_type=g.PING_REQ,
+                         target_id=0x77)),
          {f"{DROP}.bad_entry"}),
         # ---- malformed IPv4 / UDP ----
         ("IPv4 IHL < 5", [raw_ipv4(bad_ihl)] * COPIES, {"rx_parse_errors"}),
@@ -209,12 +263,17 @@ def test_arp_reply(c, target):
 
 def test_malformed_frames_are_dropped(c, target):
     iface, mac, self_id, cluster = target
+    key = base64.b64decode(c.cluster_key())
     members_before = snapshot(c)
+    app_before = app_state(c)
     assert sorted(members_before) == NODES
     first = counters(c)
     total = 0
     verdicts = {}
-    for what, pkts, expect in frames(iface, mac, self_id, cluster):
+    for what, pkts, expect, *prelude in frames(iface, mac, self_id, cluster,
+                                              key):
+        if prelude:
+            sendp(prelude[0], iface=iface)
         before = counters(c)
         sendp(pkts, iface=iface)
         total += len(pkts)
@@ -240,5 +299,6 @@ def test_malformed_frames_are_dropped(c, target):
     # membership unchanged: same names, same generations, all alive
     after = snapshot(c)
     assert after == members_before, (members_before, after)
+    assert app_state(c) == app_before
     for o in ("node2", "node3"):
         assert sorted(c.member_map(o)) == NODES

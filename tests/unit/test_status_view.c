@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "gossipd/status_view.h"
+#include "gsp_core.h"
 #include "sv_writer.h"
 
 #define NS_PER_S 1000000000ull
@@ -651,19 +652,30 @@ test_writer_alive(void **state)
 static void
 test_names(void **state)
 {
-	static const char *const drops[] = {
-		"ok", "truncated", "bad_magic", "bad_version", "bad_length",
-		"bad_type", "wrong_cluster", "bad_count", "bad_entry", "self",
-		"nomem",
-	};
+	struct gsp_sv_header h;
 	char buf[128];
 
 	(void)state;
-	for (unsigned int i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
-		assert_string_equal(gsp_sv_drop_reason_name(i), drops[i]);
-	assert_string_equal(gsp_sv_drop_reason_name(11), "reason11");
-	assert_string_equal(gsp_sv_drop_reason_name(15), "reason15");
+	/* the reader's names are the core's, by index: one ABI */
+	for (unsigned int i = 0; i < GSP_RX_ERR_MAX; i++)
+		assert_string_equal(gsp_sv_drop_reason_name(i),
+				    gsp_rx_err_name(i));
+	assert_true(GSP_RX_ERR_MAX <= GSP_SV_DROP_REASONS +
+		    GSP_SV_DROP_REASONS_EXT);
+	assert_string_equal(gsp_sv_drop_reason_name(11), "unsealed");
+	assert_string_equal(gsp_sv_drop_reason_name(18), "oversized");
+	assert_string_equal(gsp_sv_drop_reason_name(23), "reason23");
 	assert_string_equal(gsp_sv_drop_reason_name(99), "reason99");
+	/* reasons past 15 live in the minor-3 security block */
+	memset(&h, 0, sizeof(h));
+	h.minor = 3;
+	h.counters.rx_drop[15] = 5;
+	h.security.rx_drop_ext[0] = 7;
+	assert_int_equal(gsp_sv_drop_count(&h, 15), 5);
+	assert_int_equal(gsp_sv_drop_count(&h, 16), 7);
+	assert_int_equal(gsp_sv_drop_count(&h, 24), 0);
+	h.minor = 2;		/* an older writer has no such block */
+	assert_int_equal(gsp_sv_drop_count(&h, 16), 0);
 	assert_string_equal(gsp_sv_fault_ctr_name(0), "dropped");
 	assert_string_equal(gsp_sv_fault_ctr_name(6), "queue_full");
 	assert_string_equal(gsp_sv_fault_ctr_name(GSP_SV_FAULT_CTRS),
