@@ -591,6 +591,46 @@ ctrl_publish(struct ctrl *c)
 	}
 }
 
+/*
+ * GSP_EV_LIMIT: name is the [limits] key, then for the rate limits the
+ * source address. One line per first hit, not per datagram: the core
+ * reports a limit again only after it went unhit for 60 s.
+ */
+static void
+ctrl_log_limit(const struct gsp_event *ev, const char *name)
+{
+	char again[96] = "";
+	const char *src = strchr(name, ' ');
+
+	if (ev->suppressed != 0)
+		snprintf(again, sizeof(again), " (%" PRIu64 " more hits since "
+			 "the last report)", ev->suppressed);
+	src = src != NULL ? src + 1 : "?";
+	if (strncmp(name, "join_rate ", 10) == 0)
+		gsp_log(LOG_WARNING, "limit join_rate: datagrams from unknown "
+			"senders at %s over join_rate %" PRIu64 "/s are "
+			"dropped; counted in rx_drop.rate_limited and "
+			"limit_hits, logged again after 60 s without a hit%s",
+			src, ev->limit, again);
+	else if (strncmp(name, "probe_rate ", 11) == 0)
+		gsp_log(LOG_WARNING, "limit probe_rate: pings and ping-reqs "
+			"from %s over probe_rate %" PRIu64 "/s are dropped "
+			"unanswered; counted in rx_drop.rate_limited and "
+			"limit_hits, logged again after 60 s without a hit%s",
+			src, ev->limit, again);
+	else if (strcmp(name, "app_value_max") == 0 ||
+		 strcmp(name, "app_bytes_max") == 0)
+		gsp_log(LOG_WARNING, "limit %s: member 0x%016" PRIx64
+			" (generation %" PRIu64 ") publishes app state over "
+			"%s %" PRIu64 " bytes; every datagram carrying it is "
+			"dropped whole; counted in rx_drop.over_limit and "
+			"limit_hits, logged again after 60 s without a hit%s",
+			name, ev->id, ev->generation, name, ev->limit, again);
+	else
+		gsp_log(LOG_WARNING, "limit %s (%" PRIu64 ") hit%s", name,
+			ev->limit, again);
+}
+
 static void
 ctrl_log_event(const struct ctrl *c, const struct gsp_event *ev)
 {
@@ -618,8 +658,9 @@ ctrl_log_event(const struct ctrl *c, const struct gsp_event *ev)
 			name, ev->id);
 		break;
 	case GSP_EV_APP_REJECTED:
-		gsp_log(LOG_WARNING, "set %s refused by the core (too many keys "
-			"or invalid)", name);
+		gsp_log(LOG_WARNING, "set %s refused by the core (too many "
+			"keys, invalid, or over [limits] app_value_max or "
+			"app_bytes_max)", name);
 		break;
 	case GSP_EV_NAME_CONFLICT:
 		gsp_log(LOG_WARNING, "name conflict: member 0x%016" PRIx64
@@ -650,6 +691,9 @@ ctrl_log_event(const struct ctrl *c, const struct gsp_event *ev)
 			gsp_rx_err_name(ev->old_state));
 		break;
 	}
+	case GSP_EV_LIMIT:
+		ctrl_log_limit(ev, name);
+		break;
 	case GSP_EV_TABLE_FULL:
 		gsp_log(LOG_WARNING, "member table full (max_members %u): "
 			"refusing %s (0x%016" PRIx64 ")", c->cfg->max_members,
@@ -1062,6 +1106,8 @@ ctrl_dp_strerror(int ret)
 		return "dataplane command queue full, try again";
 	case -EINVAL:
 		return "rejected by the dataplane as invalid";
+	case -E2BIG:
+		return "over [limits] app_value_max or app_bytes_max";
 	default:
 		return strerror(-ret);
 	}
@@ -1088,6 +1134,46 @@ ctrl_app_table_full(const char *key)
 	return false;
 }
 
+/* The [limits] a set would exceed, checked before the core refuses it
+ * after we replied; NULL when within them. Our own record as it is now. */
+static json_t *
+ctrl_app_over_limit(const char *key, size_t vlen)
+{
+	const struct gsp_node *node = gsp_dp_node();
+	struct gsp_node_limits lim;
+	struct gsp_member_view v;
+	uint64_t self;
+	uint32_t slots;
+	size_t total;
+
+	if (node == NULL)
+		return NULL;
+	gsp_node_limits_read(node, &lim);
+	if (vlen > lim.app_value_max)
+		return ctrl_error("set %s: value of %zu bytes is over [limits] "
+				  "app_value_max %u", key, vlen,
+				  lim.app_value_max);
+	self = gsp_node_id(node);
+	slots = gsp_node_slot_count(node);
+	total = strlen(key) + vlen;
+	for (uint32_t slot = 0; slot < slots; slot++) {
+		if (!gsp_node_member_read(node, slot, &v) || v.id != self)
+			continue;
+		for (uint8_t i = 0; i < v.app_count && i < GSP_APP_KEYS_MAX; i++)
+			if (strcmp(v.app[i].key, key) != 0)
+				total += strnlen(v.app[i].key, GSP_APP_KEY_MAX) +
+					strnlen(v.app[i].value,
+						GSP_APP_VALUE_MAX);
+		break;
+	}
+	if (total > lim.app_bytes_max)
+		return ctrl_error("set %s: this node's app state would be %zu "
+				  "bytes (keys + values), over [limits] "
+				  "app_bytes_max %u", key, total,
+				  lim.app_bytes_max);
+	return NULL;
+}
+
 static json_t *
 ctrl_cmd_set(struct ctrl_client *cl, json_t *req)
 {
@@ -1112,6 +1198,9 @@ ctrl_cmd_set(struct ctrl_client *cl, json_t *req)
 	if (ctrl_app_table_full(key))
 		return ctrl_error("set %s: this node already publishes %d keys, "
 				  "the maximum", key, GSP_APP_KEYS_MAX);
+	reply = ctrl_app_over_limit(key, vlen);
+	if (reply != NULL)
+		return reply;
 	ret = gsp_dp_submit_set_app(key, value);
 	if (ret != 0)
 		return ctrl_error("set %s: %s", key, ctrl_dp_strerror(ret));

@@ -118,11 +118,16 @@ gsp_vnode_init(struct gsp_dp *dp, struct gsp_vnode *vn,
 	vn->node = gsp_node_create(&np, &err);
 	if (vn->node == NULL)
 		return err;
-	for (unsigned int i = 0; i < cfg->n_app; i++)
-		if (gsp_node_set_app(vn->node, cfg->app_keys[i],
-				     cfg->app_values[i]) != 0 && vn->idx == 0)
-			gsp_log(LOG_WARNING, "[app] %s rejected",
-				cfg->app_keys[i]);
+	for (unsigned int i = 0; i < cfg->n_app; i++) {
+		int rc = gsp_node_set_app(vn->node, cfg->app_keys[i],
+					  cfg->app_values[i]);
+
+		if (rc != 0 && vn->idx == 0)
+			gsp_log(LOG_WARNING, "[app] %s rejected: %s",
+				cfg->app_keys[i], rc == -E2BIG ?
+				"over [limits] app_value_max or app_bytes_max" :
+				rc == -ENOSPC ? "too many keys" : "invalid");
+	}
 	gsp_node_set_seeds(vn->node, p->seeds, p->n_seeds);
 	return 0;
 }

@@ -116,14 +116,29 @@ struct gsp_node_params {
 	/* Authentication (docs/SECURITY.md): NULL = plaintext. The node
 	 * keeps its own copy; gsp_node_set_keyring() replaces it. */
 	const struct gsp_keyring *keyring;
-	/* Limits (docs/SECURITY.md); 0 means the default. */
+	/* Limits (docs/CONFIG.md "Limits"); 0 means the default. */
 	uint32_t app_value_max;		/* value bytes per key: 63 (max) */
 	uint32_t app_bytes_max;		/* key+value bytes per member: 752 */
 	uint32_t join_rate;		/* unknown senders per source/s: 20 */
-	uint32_t join_burst;		/* 40 */
+	uint32_t join_burst;		/* 2 x join_rate (40) */
 	uint32_t probe_rate;		/* pings + ping-reqs per source/s:
 					 * 0 = 20 probe periods' worth */
 	uint32_t probe_burst;		/* 2 x probe_rate */
+};
+
+/* Defaults of the [limits] (gsp_node_params): see docs/CONFIG.md. */
+#define GSP_APP_BYTES_MAX (GSP_APP_KEYS_MAX * \
+	(GSP_APP_KEY_MAX - 1 + GSP_APP_VALUE_MAX - 1))	/* 752 */
+#define GSP_DEFAULT_JOIN_RATE 20
+#define GSP_DEFAULT_PROBE_PERIODS 20	/* probe_rate: periods' worth/s */
+#define GSP_DEFAULT_BURST_MULT 2	/* burst = this x rate */
+
+/* The limits a node enforces, defaults filled in. */
+struct gsp_node_limits {
+	uint32_t app_value_max;
+	uint32_t app_bytes_max;
+	uint32_t join_rate, join_burst;
+	uint32_t probe_rate, probe_burst;
 };
 
 /* Drop reasons for received payloads; index into rx_drop[]. */
@@ -196,6 +211,14 @@ enum gsp_event_type {
 				 * source IPv4, generation = key id seen */
 };
 
+/*
+ * GSP_EV_LIMIT is emitted at the first hit of a limit, then not again
+ * until the limit went unhit for 60 s (every hit counts in limit_hits):
+ * name = the [limits] key, then for the rate limits a space and the
+ * source address ("join_rate 10.0.0.9"); limit = its value in force;
+ * suppressed = hits since the previous GSP_EV_LIMIT of that key; id and
+ * generation = the sender (rates) or the member whose state was over.
+ */
 struct gsp_event {
 	uint8_t type;
 	uint8_t old_state;
@@ -203,6 +226,8 @@ struct gsp_event {
 	uint64_t id;
 	uint64_t generation;
 	char name[GSP_NAME_MAX];
+	uint64_t limit;			/* GSP_EV_LIMIT */
+	uint64_t suppressed;		/* GSP_EV_LIMIT */
 };
 
 struct gsp_node;
@@ -228,7 +253,8 @@ uint64_t gsp_node_rx(struct gsp_node *node, const struct gsp_addr *src,
 /* Runs a round when due; returns the core clock of the next deadline. */
 uint64_t gsp_node_tick(struct gsp_node *node, uint64_t now_ns);
 
-/* 0 or -EINVAL (bad key/value), -ENOSPC (too many keys). */
+/* 0 or -EINVAL (bad key/value), -ENOSPC (too many keys), -E2BIG (over
+ * app_value_max or app_bytes_max; counted in limit_hits). */
 int gsp_node_set_app(struct gsp_node *node, const char *key,
 		     const char *value);
 void gsp_node_leave(struct gsp_node *node, uint64_t now_ns);
@@ -250,6 +276,10 @@ bool gsp_node_member_read(const struct gsp_node *node, uint32_t slot,
 			  struct gsp_member_view *out);
 void gsp_node_counters_read(const struct gsp_node *node,
 			    struct gsp_node_counters *out);
+
+/* Any thread: the limits in force (fixed at creation). */
+void gsp_node_limits_read(const struct gsp_node *node,
+			  struct gsp_node_limits *out);
 
 /* Bytes of memory per member slot (table record + index entry estimate),
  * with the replay window of an authenticating node when authenticated. */

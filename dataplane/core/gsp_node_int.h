@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "gsp_core.h"
+#include "gsp_limit.h"
 #include "gsp_phi.h"
 #include "gsp_sec.h"
 #include "gsp_table.h"
@@ -30,6 +31,7 @@
 #define GSP_SWEEP_MIN 1024	/* members evaluated per round at least */
 #define GSP_SWEEP_ROUNDS 8	/* a full pass over a large table takes */
 #define GSP_PICK_TRIES 64	/* random probes for peers in a large table */
+#define GSP_DEFAULT_PROBE_INTERVAL_NS 100000000ull
 
 /* Recently forgotten members: their old state must not come back to life
  * through a peer that has not forgotten them yet. */
@@ -97,6 +99,11 @@ struct gsp_node {
 	struct gsp_replay *replay;	/* per slot */
 	struct gsp_replay replay_others[GSP_REPLAY_OTHERS];
 	uint64_t auth_told_ns[GSP_RX_ERR_MAX];	/* last event per reason */
+
+	/* [limits]: n->p holds them with the defaults filled in */
+	struct gsp_rate_table *rates;	/* per source: joins, probes */
+	struct gsp_limit_report limit_rep[GSP_LIMIT_K_MAX];
+	bool app_limited;		/* tighter than the wire allows */
 
 	bool explicit_ids;		/* a member id not derived from its name */
 	uint32_t detector;		/* GSP_DETECT_* in force */

@@ -38,7 +38,6 @@
 #define GSP_NACK_PERCENT 80		/* of the probe timeout */
 #define GSP_BUDDIES 8			/* nodes expected to probe a new suspect */
 
-#define GSP_DEFAULT_PROBE_INTERVAL_NS 100000000ull
 #define GSP_DEFAULT_INDIRECT 3
 #define GSP_DEFAULT_SUSPICION_MULT 4
 #define GSP_DEFAULT_SUSPICION_MAX_MULT 6

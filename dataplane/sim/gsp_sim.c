@@ -145,6 +145,8 @@ struct gsp_sim {
 	/* network and simulator counters */
 	uint64_t fault_ctr[GSP_FAULT_C_MAX];
 	uint64_t pkts_sent, pkts_delivered, part_drops, pool_drops;
+	/* [limits] hits of nodes since restarted (their cores are gone) */
+	uint64_t limit_hits_gone, rate_limited_gone, over_limit_gone;
 	uint64_t dead_drops, unknown_dst, oversize, heap_drops, events;
 	uint64_t core_ns;		/* monotonic time inside rx/tick */
 	bool wall_limited;
@@ -828,6 +830,21 @@ gsp_sim_node_crash(struct gsp_sim *s, uint32_t i)
 	s->n_up--;
 }
 
+/* Adds a core's [limits] hits and the datagrams they dropped. */
+static void
+gsp_sim_limits_add(const struct gsp_node *node, uint64_t *hits,
+		   uint64_t *rate_limited, uint64_t *over_limit)
+{
+	struct gsp_node_counters c;
+
+	if (node == NULL)
+		return;
+	gsp_node_counters_read(node, &c);
+	*hits += c.limit_hits;
+	*rate_limited += c.rx_drop[GSP_RX_RATE_LIMITED];
+	*over_limit += c.rx_drop[GSP_RX_OVER_LIMIT];
+}
+
 /* a new process with the same name and a higher generation */
 static int
 gsp_sim_node_restart(struct gsp_sim *s, uint32_t i)
@@ -836,6 +853,8 @@ gsp_sim_node_restart(struct gsp_sim *s, uint32_t i)
 	uint64_t gen = sn->generation + 1;
 
 	gsp_sim_node_crash(s, i);
+	gsp_sim_limits_add(sn->node, &s->limit_hits_gone,
+			   &s->rate_limited_gone, &s->over_limit_gone);
 	gsp_node_destroy(sn->node);
 	sn->node = NULL;
 	return gsp_sim_node_start(s, i, gen, s->now +
@@ -1531,6 +1550,19 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	}
 	gsp_json_u64(&j, "partition_drops", s->part_drops);
 	gsp_json_u64(&j, "pool_drops", s->pool_drops + s->heap_drops);
+	{
+		/* legitimate traffic never reaches a [limits] bound */
+		uint64_t hits = s->limit_hits_gone;
+		uint64_t rate_limited = s->rate_limited_gone;
+		uint64_t over_limit = s->over_limit_gone;
+
+		for (uint32_t i = 0; i < s->c.n_nodes; i++)
+			gsp_sim_limits_add(s->nodes[i].node, &hits,
+					   &rate_limited, &over_limit);
+		gsp_json_u64(&j, "limit_hits", hits);
+		gsp_json_u64(&j, "drop_rate_limited", rate_limited);
+		gsp_json_u64(&j, "drop_over_limit", over_limit);
+	}
 	gsp_json_u64(&j, "dead_drops", s->dead_drops);
 	gsp_json_u64(&j, "inflight_peak", s->inflight_peak);
 	gsp_json_u64(&j, "events", s->events);

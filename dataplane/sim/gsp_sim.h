@@ -29,9 +29,10 @@
  * For the RAM check only. Peak RSS measured at N = 5,000 and 10,000 fits
  * N^2 x (gsp_node_bytes_per_member() + 22) + N x 24 KiB: the per-member
  * figure misses about 22 bytes (index load factor, per-slot arrays).
+ * Each node also holds its [limits] source table (gsp_limit.h, 40 KiB).
  */
 #define GSP_SIM_MEMBER_SLACK 24u
-#define GSP_SIM_NODE_OVERHEAD (32u * 1024u)
+#define GSP_SIM_NODE_OVERHEAD ((32u + 40u) * 1024u)
 
 enum gsp_sim_scenario {
 	GSP_SIM_JOIN,

@@ -38,6 +38,10 @@ def run_sim(tmp_path, *args, expect_rc=0, records=1):
     lines = out.read_text().splitlines()
     assert len(lines) == records, lines
     recs = [json.loads(line) for line in lines]
+    for rec in recs:
+        # ordinary gossip, probes and joins never reach a [limits] bound
+        assert rec["limit_hits"] == 0, rec["limit_hits"]
+        assert rec["drop_rate_limited"] == 0 and rec["drop_over_limit"] == 0
     assert recs == [json.loads(line) for line in p.stdout.splitlines()], \
         "stdout and --json disagree"
     return recs[0] if records == 1 else recs
