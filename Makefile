@@ -12,6 +12,9 @@
 #                above, e.g. --quick): results/detect.{json,csv} + plots
 #   make bench-fp-cluster false positives of real netns clusters, 10 min,
 #                0/5/10/20% loss, SIGSTOP and CPU load: results/fp-cluster.*
+#   make bench-auth       cost of packet authentication: AEAD seal/open per
+#                size, node rx plaintext vs authenticated, emulation
+#                throughput: docs/bench/auth/ (BENCH_ARGS, e.g. --quick)
 #   make clean   stop a cluster left by scripts/cluster, remove build/ run/
 
 BUILD ?= build
@@ -24,7 +27,7 @@ DEPS := meson ninja-build pkg-config gcc g++ libdpdk-dev dpdk libnuma-dev \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo bench-converge bench-detect bench-fp-cluster clean
+.PHONY: all deps build test demo bench-converge bench-detect bench-fp-cluster bench-auth clean
 
 all: build
 
@@ -64,6 +67,9 @@ bench-detect: build
 
 bench-fp-cluster: build
 	$(PYTHON) scripts/bench-fp-cluster $(BENCH_ARGS)
+
+bench-auth: build
+	$(PYTHON) scripts/bench-auth --build $(BUILD) $(BENCH_ARGS)
 
 clean:
 	-@[ ! -f run/cluster/state.json ] || $(PYTHON) scripts/cluster down
