@@ -3,7 +3,10 @@
 #
 #   make deps    install the Debian packages the build and tests need
 #   make build   meson setup (once) + ninja
-#   make test    unit tests (meson) + integration tests (pytest), one summary
+#   make test    unit tests (meson) + integration tests (pytest), the fuzz
+#                targets (20 s each) and the ASan+UBSan build's unit and
+#                integration tests, one summary (docs/FUZZING.md)
+#   make fuzz    the fuzz targets only, FUZZ_TIME seconds each (30)
 #   make demo    5-node local cluster: converge, kill, detect, restart
 #   make bench-converge   convergence benchmark (simulator + emulation):
 #                results/converge.{json,csv} and PNG plots; pass options
@@ -15,7 +18,8 @@
 #   make bench-auth       cost of packet authentication: AEAD seal/open per
 #                size, node rx plaintext vs authenticated, emulation
 #                throughput: docs/bench/auth/ (BENCH_ARGS, e.g. --quick)
-#   make clean   stop a cluster left by scripts/cluster, remove build/ run/
+#   make clean   stop a cluster left by scripts/cluster, remove build/,
+#                build-asan/, build-fuzz/ and run/
 
 BUILD ?= build
 PYTHON := /usr/bin/python3
@@ -23,11 +27,13 @@ PYTHON := /usr/bin/python3
 DEPS := meson ninja-build pkg-config gcc g++ libdpdk-dev dpdk libnuma-dev \
 	libinih-dev libjansson-dev libc-ares-dev libsodium-dev libcmocka-dev \
 	libbenchmark-dev python3 python3-pytest python3-scapy dnsmasq-base \
-	iproute2 procps python3-matplotlib python3-cryptography
+	iproute2 procps python3-matplotlib python3-cryptography clang-14 \
+	libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo bench-converge bench-detect bench-fp-cluster bench-auth clean
+.PHONY: all deps build test fuzz demo bench-converge bench-detect \
+	bench-fp-cluster bench-auth clean
 
 all: build
 
@@ -56,6 +62,9 @@ build: deps
 test: build
 	$(PYTHON) scripts/run-tests --build $(BUILD)
 
+fuzz: deps
+	$(PYTHON) scripts/fuzz --time $(or $(FUZZ_TIME),30)
+
 demo: build
 	scripts/demo --build $(BUILD)
 
@@ -74,4 +83,4 @@ bench-auth: build
 clean:
 	-@[ ! -f run/cluster/state.json ] || $(PYTHON) scripts/cluster down
 	-@[ ! -f run/demo/state.json ] || $(PYTHON) scripts/cluster down --state run/demo
-	rm -rf $(BUILD) run
+	rm -rf $(BUILD) build-asan build-fuzz run

@@ -1908,3 +1908,44 @@ out:
 	free(c);
 	return ret;
 }
+
+#ifdef GSP_CTRL_FUZZ
+#include "gsp_ctrl_fuzz.h"
+
+/* As ctrl_client_read()/ctrl_client_service() do for a socket, with the
+ * input arriving in chunks of whatever room the buffer has. */
+unsigned int
+gsp_ctrl_fuzz_input(const struct gsp_config *cfg, const char *in, size_t len,
+		    void (*out)(const char *line, size_t len, void *arg),
+		    void *arg)
+{
+	struct ctrl c = { .cfg = cfg, .lfd = -1 };
+	struct ctrl_client *cl = calloc(1, sizeof(*cl));
+	unsigned int replies = 0;
+	size_t off = 0, n;
+
+	if (cl == NULL)
+		return 0;
+	cl->fd = -1;
+	/* each pass takes input or consumes a line (or closes) */
+	for (size_t pass = 0; pass < 2 * len + 2 && !cl->closing; pass++) {
+		n = sizeof(cl->in) - cl->in_len;
+		if (n > len - off)
+			n = len - off;
+		memcpy(cl->in + cl->in_len, in + off, n);
+		cl->in_len += n;
+		off += n;
+		if (off == len)
+			cl->eof = true;
+		ctrl_client_lines(&c, cl);
+		for (size_t i = 0; i < cl->out_len; i++)
+			if (cl->out[i] == '\n')
+				replies++;
+		if (cl->out_len > 0)
+			out(cl->out, cl->out_len, arg);
+		cl->out_len = 0;
+	}
+	free(cl);
+	return replies;
+}
+#endif

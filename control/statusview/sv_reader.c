@@ -18,7 +18,9 @@
 #include "gossipd/status_view.h"
 #include "gsp_util.h"	/* header only: no link to the core */
 
+#ifndef SV_READ_TRIES	/* tests/fuzz: fewer, not to wait on a stuck seq */
 #define SV_READ_TRIES 1000
+#endif
 #define SV_READ_SPINS 16		/* tries that only yield */
 #define SV_READ_SLEEP_NS 100000L	/* then sleep this between tries */
 

@@ -87,10 +87,12 @@ gsp_wire_read_state(const uint8_t *buf, uint16_t len, uint16_t *off,
 	st->app_count = p[GSP_STATE_OFF_APP_COUNT];
 	/* p[41..43] reserved, ignored for forward compatibility */
 	st->incarnation = gsp_get_le32(p + GSP_STATE_OFF_INCARNATION);
-	if (st->id == 0 || st->generation == 0 ||
-	    st->status > GSP_WIRE_STATUS_LEFT || name_len == 0 ||
-	    name_len >= GSP_NAME_MAX || st->app_count > GSP_APP_KEYS_MAX ||
-	    st->heartbeat > st->version)
+	/* no address: probes and gossip to it would go nowhere, and the
+	 * PING_REQs naming it would be dropped by every helper */
+	if (st->id == 0 || st->generation == 0 || st->ip == 0 ||
+	    st->port == 0 || st->status > GSP_WIRE_STATUS_LEFT ||
+	    name_len == 0 || name_len >= GSP_NAME_MAX ||
+	    st->app_count > GSP_APP_KEYS_MAX || st->heartbeat > st->version)
 		return GSP_RX_BAD_ENTRY;
 	o += GSP_WIRE_STATE_FIXED;
 	if (o + name_len > len)

@@ -539,6 +539,13 @@ test_wire_rejects(void **state)
 	memcpy(bad, buf, len);
 	bad[GSP_WIRE_HDR_LEN + GSP_WIRE_STATE_FIXED] = '\n'; /* bad name */
 	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
+	/* no address (found by tests/fuzz: PING_REQs to port 0) */
+	memcpy(bad, buf, len);
+	gsp_put_le32(bad + GSP_WIRE_HDR_LEN + 32, 0);	/* ip 0 */
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
+	memcpy(bad, buf, len);
+	gsp_put_le16(bad + GSP_WIRE_HDR_LEN + 36, 0);	/* port 0 */
+	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
 	memcpy(bad, buf, len);
 	bad[GSP_WIRE_HDR_LEN + 39] = 60;		/* name past the end */
 	gsp_put_le16(bad + GSP_HDR_OFF_LENGTH, len);
