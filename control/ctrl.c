@@ -1926,6 +1926,9 @@ gsp_ctrl_fuzz_input(const struct gsp_config *cfg, const char *in, size_t len,
 
 	if (cl == NULL)
 		return 0;
+	/* the keys command edits a copy, as gsp_ctrl_run() makes */
+	if (gsp_dp_keyring() != NULL)
+		c.kr = gsp_keyring_dup(gsp_dp_keyring());
 	cl->fd = -1;
 	/* each pass takes input or consumes a line (or closes) */
 	for (size_t pass = 0; pass < 2 * len + 2 && !cl->closing; pass++) {
@@ -1945,6 +1948,7 @@ gsp_ctrl_fuzz_input(const struct gsp_config *cfg, const char *in, size_t len,
 			out(cl->out, cl->out_len, arg);
 		cl->out_len = 0;
 	}
+	gsp_keyring_destroy(c.kr);
 	free(cl);
 	return replies;
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -122,6 +123,29 @@ gsp_dp_fault_counters(uint64_t out[GSP_FAULT_C_MAX])
 	return gsp_fault_active(&fz_fault);
 }
 
+/* An authenticated node: "keys" reaches the keyring edits; a change is
+ * "taken" at once and the file written to a scratch path. */
+static struct gsp_keyring *fz_keyring;
+
+const struct gsp_keyring *
+gsp_dp_keyring(void)
+{
+	static const uint8_t key[GSP_KEY_LEN] = { 1, 2, 3 };
+	uint32_t id;
+
+	if (fz_keyring == NULL &&
+	    (gsp_keyring_create(GSP_CIPHER_CHACHA20POLY1305, &fz_keyring) != 0 ||
+	     gsp_keyring_add(fz_keyring, key, &id) != 0))
+		fz_fail("keyring", NULL, 0);
+	return fz_keyring;
+}
+
+int
+gsp_dp_keyring_set(const struct gsp_keyring *kr)
+{
+	return gsp_keyring_count(kr) > 0 ? 0 : -EINVAL;
+}
+
 uint64_t
 gsp_dp_now_ns(void)
 {
@@ -135,6 +159,12 @@ gsp_dp_quit_requested(void)
 }
 
 /* ---- harness ---- */
+
+static void
+fz_unlink_keyring(void)
+{
+	unlink(fz_cfg.keyring_path);
+}
 
 static void
 fz_add_peer(struct gsp_wire_writer *w, uint64_t id, const char *name,
@@ -232,6 +262,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gsp_config_defaults(&fz_cfg);
 		snprintf(fz_cfg.cluster, sizeof(fz_cfg.cluster), "fuzz");
 		snprintf(fz_cfg.node_name, sizeof(fz_cfg.node_name), "node1");
+		/* where an accepted key change is saved: scratch, per process */
+		snprintf(fz_cfg.keyring_path, sizeof(fz_cfg.keyring_path),
+			 "/tmp/fuzz_control.%d.keyring", (int)getpid());
+		atexit(fz_unlink_keyring);
 		gsp_log_set_level(LOG_EMERG);	/* keep the fuzzer's output */
 	}
 	memset(&fz_fault, 0, sizeof(fz_fault));

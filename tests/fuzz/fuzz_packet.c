@@ -2,8 +2,11 @@
 /*
  * libFuzzer target: the wire decoder and the core's receive/merge path.
  *
- * Input: byte 0 is a mode. Bit 7 clear: the rest is one datagram. Bit 7
- * set: the rest is a sequence of records
+ * Input: byte 0 is a mode. Bit 6 set: the node authenticates (a fixed
+ * key); then bit 5 set: the harness seals each datagram with that key
+ * first, so the fuzzer reaches the decoder behind authentication; clear:
+ * the bytes go to gsp_sec_open() as they are. Bit 7 clear: the rest is
+ * one datagram. Bit 7 set: the rest is a sequence of records
  *	u16 len (LE) | u8 dt (x 10 ms) | u8 src | len bytes
  * so several packets reach one table, with time passing between them
  * (suspicion timers, probes). Every datagram is decoded on its own (with
@@ -20,6 +23,7 @@
 #include <string.h>
 
 #include "gsp_core.h"
+#include "gsp_sec.h"
 #include "gsp_wire.h"
 
 #define FZ_CAPACITY 256
@@ -34,6 +38,12 @@ static struct gsp_wire_state fz_states[65535 / GSP_WIRE_STATE_FIXED + 1];
 static struct gsp_claim fz_claims[65535 / GSP_WIRE_CLAIM_LEN + 1];
 static uint32_t fz_cluster;
 static unsigned long fz_sent;
+static struct gsp_keyring *fz_keyring;	/* the cluster key, made once */
+static bool fz_auth;			/* this input's node authenticates */
+static bool fz_seal;			/* and the harness seals its input */
+static struct gsp_sec_tx fz_tx;
+static uint8_t fz_sealed[65535];
+static uint8_t fz_opened[65535];
 
 static void
 fz_fail(const char *what)
@@ -97,6 +107,15 @@ gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
 	fz_sent++;
 	if (len > FZ_MAX_PAYLOAD)
 		fz_fail("sent a packet over max_payload");
+	if (fz_auth) {
+		struct gsp_sec_rx rx;
+
+		/* sealed by the node: must open with the cluster key */
+		if (gsp_sec_open(fz_keyring, fz_cluster, payload, len,
+				 fz_opened, &len, &rx) != GSP_RX_OK)
+			fz_fail("sent a packet that does not open");
+		payload = fz_opened;
+	}
 	rc = fz_decode(payload, len, fz_cluster);
 	if (rc != GSP_RX_OK) {
 		fprintf(stderr, "fuzz_packet: sent type %u, %u bytes, to "
@@ -138,6 +157,7 @@ fz_make_node(void)
 	p.leave_rounds = 1;
 	p.detector = GSP_DETECT_DEFAULT;	/* SWIM, indirect, Lifeguard */
 	p.rng_seed = 1;
+	p.keyring = fz_auth ? fz_keyring : NULL;
 	n = gsp_node_create(&p, &err);
 	if (n == NULL) {
 		fprintf(stderr, "fuzz_packet: gsp_node_create: %d\n", err);
@@ -193,6 +213,11 @@ fz_datagram(struct gsp_node *n, const uint8_t *buf, size_t size, uint8_t src,
 	uint16_t len = size > UINT16_MAX ? UINT16_MAX : (uint16_t)size;
 
 	fz_decode(buf, len, fz_cluster_of(buf, len));
+	if (fz_seal && len >= GSP_WIRE_HDR_LEN &&
+	    len <= sizeof(fz_sealed) - GSP_SEC_OVERHEAD) {
+		len = gsp_sec_seal(fz_keyring, &fz_tx, buf, len, fz_sealed);
+		buf = fz_sealed;
+	}
 	gsp_node_rx(n, &from, buf, len, now);
 }
 
@@ -208,6 +233,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	if (fz_keyring == NULL) {
+		static const uint8_t key[GSP_KEY_LEN] = { 7 };
+		uint32_t id;
+
+		if (gsp_keyring_create(GSP_CIPHER_CHACHA20POLY1305,
+				       &fz_keyring) != 0 ||
+		    gsp_keyring_add(fz_keyring, key, &id) != 0)
+			fz_fail("keyring");
+	}
+	fz_auth = data[0] & 0x40;
+	fz_seal = fz_auth && (data[0] & 0x20);
+	/* fixed, not gsp_sec_tx_init()'s random start: inputs replay */
+	fz_tx = (struct gsp_sec_tx){ .salt = 1, .seq = 1000, .generation = 5 };
 	fz_cluster = gsp_cluster_hash("fuzz");
 	n = fz_make_node();
 	if (!(data[0] & 0x80)) {
