@@ -1272,8 +1272,9 @@ ctl_socket_call(const struct ctl_opts *o, json_t *req, json_t **out)
 	return ret;
 }
 
-/* A request whose reply is shown: with --json printed here whole (*reply
- * NULL after), else handed back without its "ok" for the caller's text. */
+/* A request whose reply is shown: with --json printed here whole (and
+ * freed by ctl_json_print: *reply NULL after), else handed back without
+ * its "ok" for the caller's text. */
 static int
 ctl_call_reply(const struct ctl_opts *o, json_t *req, json_t **reply)
 {
@@ -1285,7 +1286,6 @@ ctl_call_reply(const struct ctl_opts *o, json_t *req, json_t **reply)
 	if (!o->json)
 		return CTL_EXIT_OK;
 	ret = ctl_json_print(*reply) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
-	json_decref(*reply);
 	*reply = NULL;
 	return fflush(stdout) != 0 ? CTL_EXIT_FAIL : ret;
 }

@@ -48,6 +48,11 @@ DROP = "drop"           # rx_drop reasons are named "drop.<reason>"
 def c(make_module_cluster):
     c = make_module_cluster(3)
     c.wait_converged(timeout=CONVERGE_S)
+    # app state to watch: it must survive every class unchanged
+    c.ctl("node2", "set", "role", "db", check=True)
+    c.wait_until(lambda: Observed(
+        app_state(c).get("node2", {}).get("role") == "db", app_state(c)),
+        CONVERGE_S, "node1 to see node2's role")
     return c
 
 
@@ -80,8 +85,7 @@ def delta(before, after):
 
 def app_state(c):
     """node1's view of every member's app state: {name: {key: value}}."""
-    return {n: {a["key"]: a["value"] for a in m.get("app", [])}
-            for n, m in c.member_map("node1").items()}
+    return {n: dict(m["app"]) for n, m in c.member_map("node1").items()}
 
 
 def snapshot(c):
@@ -266,6 +270,7 @@ def test_malformed_frames_are_dropped(c, target):
     key = base64.b64decode(c.cluster_key())
     members_before = snapshot(c)
     app_before = app_state(c)
+    assert app_before["node2"] == {"role": "db"}, app_before
     assert sorted(members_before) == NODES
     first = counters(c)
     total = 0
