@@ -312,3 +312,38 @@ def test_malformed_frames_are_dropped(c, target):
     assert app_state(c) == app_before
     for o in ("node2", "node3"):
         assert sorted(c.member_map(o)) == NODES
+
+
+def test_floods_from_one_source_are_rate_limited(c, target):
+    """Authentic PINGs and first contacts from one address, far over
+    [limits] probe_rate/join_rate (defaults 200/s burst 400, 20/s burst
+    40): the excess is dropped as rate_limited and logged once; nothing
+    else changes."""
+    iface, mac, self_id, cluster = target
+    key = base64.b64decode(c.cluster_key())
+    eth = Ether(dst=mac, src=INJ_MAC)
+    ip = IP(src=INJ_IP, dst="10.77.0.1", ttl=64)
+    udp = UDP(sport=g.GSP_PORT, dport=g.GSP_PORT)
+    members_before = snapshot(c)
+    before = counters(c)
+    pings = [eth / ip / udp / Raw(g.seal(key, g.probe(
+        cluster, 0x5EED0000000000A1, seq=i, target_id=self_id), 10 + i,
+        generation=3)) for i in range(1200)]
+    joins = [eth / ip / udp / Raw(g.seal(key, bytes(g.syn(
+        cluster, 0x5EED000000100000 + i)), 1, generation=3))
+        for i in range(300)]
+    sendp(pings, iface=iface)
+    sendp(joins, iface=iface)
+
+    def limited():
+        d = delta(before, counters(c))
+        return Observed(d.get(f"{DROP}.rate_limited", 0) >= 600, d)
+    c.wait_until(limited, 20, "node1 to rate-limit the floods",
+                 interval=0.1)
+    assert c.is_running("node1")
+    log = c.log("node1")
+    for kind in ("probe_rate", "join_rate"):
+        lines = [ln for ln in log.splitlines() if kind in ln and INJ_IP in ln]
+        assert len(lines) == 1, (kind, lines)
+    wait_heartbeats_advance(c, NODES, members=["node1"])
+    assert snapshot(c) == members_before
