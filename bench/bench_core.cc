@@ -8,6 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "bench_common.h"
+
 extern "C" {
 #include "gsp_core.h"
 #include "gsp_util.h"
@@ -24,44 +26,6 @@ gsp_io_event(void *, const struct gsp_event *)
 {
 }
 
-static gsp_node *
-make_node(uint32_t capacity)
-{
-	gsp_node_params p = {};
-	int err;
-
-	std::snprintf(p.cluster, sizeof(p.cluster), "bench");
-	std::snprintf(p.name, sizeof(p.name), "self");
-	p.generation = 1;
-	p.addr = { 0x0a000001, 7946 };
-	p.capacity = capacity;
-	p.gossip_interval_ns = 100000000;
-	p.fanout = 2;
-	p.phi_suspect = 5;
-	p.phi_convict = 8;
-	p.forget_ns = 3600ull * 1000000000ull;
-	p.max_payload = 1472;
-	p.leave_rounds = 1;
-	p.rng_seed = 1;
-	return gsp_node_create(&p, &err);
-}
-
-static gsp_wire_state
-state_for(uint64_t id, uint64_t version)
-{
-	gsp_wire_state st = {};
-
-	st.id = id;
-	st.generation = 1;
-	st.heartbeat = version;
-	st.version = version;
-	st.ip = 0x0a000000u + (uint32_t)id;
-	st.port = 7946;
-	std::snprintf(st.name, sizeof(st.name), "node%llu",
-		      (unsigned long long)id);
-	return st;
-}
-
 // Packs ACK2 packets carrying states [first, first+n).
 static std::vector<std::vector<uint8_t>>
 ack2_packets(uint64_t first, uint64_t n, uint64_t version)
@@ -75,7 +39,7 @@ ack2_packets(uint64_t first, uint64_t n, uint64_t version)
 		gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_ACK2,
 			       gsp_cluster_hash("bench"), 999);
 		while (id < first + n) {
-			gsp_wire_state st = state_for(id, version);
+			gsp_wire_state st = bench_state_for(id, version);
 
 			if (!gsp_wire_put_state(&w, &st))
 				break;
@@ -113,7 +77,7 @@ static void
 BM_MergeHeartbeats(benchmark::State &state)
 {
 	uint64_t n = state.range(0), version = 2;
-	gsp_node *node = make_node((uint32_t)n + 16);
+	gsp_node *node = bench_make_node((uint32_t)n + 16);
 	gsp_addr src = { 0x0a000002, 7946 };
 	uint64_t now = 1;
 
@@ -136,7 +100,7 @@ static void
 BM_HandleSyn(benchmark::State &state)
 {
 	uint64_t n = state.range(0);
-	gsp_node *node = make_node((uint32_t)n + 16);
+	gsp_node *node = bench_make_node((uint32_t)n + 16);
 	gsp_addr src = { 0x0a000002, 7946 };
 	uint8_t buf[1472];
 	gsp_wire_writer w;

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <vector>
 
+#include "bench_common.h"
+
 extern "C" {
 #include "gsp_core.h"
 #include "gsp_sec.h"
@@ -197,45 +199,6 @@ BENCHMARK(BM_ReplayCheckAccept)->Arg(0)->Arg(1);
 static const uint32_t rx_members = 1000;
 static const size_t rx_ring = 1024;	// pre-built datagrams per refill
 
-static gsp_node *
-make_node(const gsp_keyring *kr)
-{
-	gsp_node_params p = {};
-	int err;
-
-	std::snprintf(p.cluster, sizeof(p.cluster), "bench");
-	std::snprintf(p.name, sizeof(p.name), "self");
-	p.generation = 1;
-	p.addr = { 0x0a000001, 7946 };
-	p.capacity = rx_members + 16;
-	p.gossip_interval_ns = 100000000;
-	p.fanout = 2;
-	p.phi_suspect = 5;
-	p.phi_convict = 8;
-	p.forget_ns = 3600ull * 1000000000ull;
-	p.max_payload = 1472;
-	p.leave_rounds = 1;
-	p.rng_seed = 1;
-	p.keyring = kr;
-	return gsp_node_create(&p, &err);
-}
-
-static gsp_wire_state
-state_for(uint64_t id, uint64_t version)
-{
-	gsp_wire_state st = {};
-
-	st.id = id;
-	st.generation = 1;
-	st.heartbeat = version;
-	st.version = version;
-	st.ip = 0x0a000000u + (uint32_t)id;
-	st.port = 7946;
-	std::snprintf(st.name, sizeof(st.name), "node%llu",
-		      (unsigned long long)id);
-	return st;
-}
-
 // One ACK2 datagram of cap bytes at most, states of members first, first+1,
 // ... (wrapping in [100, 100 + rx_members)) at version; *next: the member
 // after the last one put.
@@ -249,7 +212,7 @@ ack2_datagram(uint16_t cap, uint64_t first, uint64_t version, uint64_t *next)
 	gsp_wire_begin(&w, buf.data(), cap, GSP_MSG_ACK2,
 		       gsp_cluster_hash("bench"), bench_sender);
 	for (uint32_t i = 0; i < rx_members; i++) {
-		gsp_wire_state st = state_for(id, version);
+		gsp_wire_state st = bench_state_for(id, version);
 
 		if (!gsp_wire_put_state(&w, &st))
 			break;
@@ -354,7 +317,7 @@ bm_node_rx(benchmark::State &state, rx_kind kind)
 		state.SkipWithError("cipher not available here");
 		return;
 	}
-	node = make_node(kr);
+	node = bench_make_node(rx_members + 16, kr);
 	gsp_sec_tx_init(&tx, 1);
 	fill_node(node, kr, &tx);
 	if (kind == RX_SYN) {

@@ -41,24 +41,7 @@ fz_fail(const char *what, const char *line, size_t len)
 	abort();
 }
 
-/* ---- the core's link-time seam: nothing leaves ---- */
-
-void
-gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
-	    uint16_t len)
-{
-	(void)io_ctx;
-	(void)dst;
-	(void)payload;
-	(void)len;
-}
-
-void
-gsp_io_event(void *io_ctx, const struct gsp_event *ev)
-{
-	(void)io_ctx;
-	(void)ev;
-}
+/* the core's io seam: gsp_io_null.c, nothing leaves */
 
 /* ---- the dataplane seam of control/gsp_ctrl.h, faked ---- */
 

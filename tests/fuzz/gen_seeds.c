@@ -23,23 +23,7 @@
 #define PKT_MAX 1472
 #define SEQ_MAX 8192
 
-/* unused: the core's seam, linked in with the encoder */
-void
-gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
-	    uint16_t len)
-{
-	(void)io_ctx;
-	(void)dst;
-	(void)payload;
-	(void)len;
-}
-
-void
-gsp_io_event(void *io_ctx, const struct gsp_event *ev)
-{
-	(void)io_ctx;
-	(void)ev;
-}
+/* the core's io seam: gsp_io_null.c, nothing leaves */
 
 static const char *out_dir;
 
