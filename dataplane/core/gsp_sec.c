@@ -308,21 +308,17 @@ gsp_sec_open(const struct gsp_keyring *kr, uint32_t cluster,
 	uint16_t flags;
 	int i, rc;
 
-	if (len < GSP_WIRE_HDR_LEN)
-		return GSP_RX_TRUNCATED;
-	if (gsp_get_le32(in + GSP_HDR_OFF_MAGIC) != GSP_WIRE_MAGIC)
-		return GSP_RX_BAD_MAGIC;
-	if (in[GSP_HDR_OFF_VERSION] != GSP_WIRE_VERSION)
-		return GSP_RX_BAD_VERSION;
+	rc = gsp_wire_check_prefix(in, len);
+	if (rc != GSP_RX_OK)
+		return rc;
 	flags = gsp_get_le16(in + GSP_HDR_OFF_FLAGS);
 	if (!(flags & GSP_HDR_FLAG_SEALED))
 		return GSP_RX_UNSEALED;
 	if (len < GSP_WIRE_HDR_LEN + GSP_SEC_OVERHEAD)
 		return GSP_RX_TRUNCATED;
-	if (gsp_get_le16(in + GSP_HDR_OFF_LENGTH) != len)
-		return GSP_RX_BAD_LENGTH;
-	if (gsp_get_le32(in + GSP_HDR_OFF_CLUSTER) != cluster)
-		return GSP_RX_WRONG_CLUSTER;
+	rc = gsp_wire_check_frame(in, len, cluster);
+	if (rc != GSP_RX_OK)
+		return rc;
 	i = gsp_keyring_find(kr, gsp_get_le32(blk + GSP_SEC_OFF_KEY_ID));
 	if (i < 0)
 		return GSP_RX_UNKNOWN_KEY;

@@ -226,6 +226,28 @@ gsp_wire_decode_probe(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
 }
 
 int
+gsp_wire_check_prefix(const uint8_t *buf, uint16_t len)
+{
+	if (len < GSP_WIRE_HDR_LEN)
+		return GSP_RX_TRUNCATED;
+	if (gsp_get_le32(buf + GSP_HDR_OFF_MAGIC) != GSP_WIRE_MAGIC)
+		return GSP_RX_BAD_MAGIC;
+	if (buf[GSP_HDR_OFF_VERSION] != GSP_WIRE_VERSION)
+		return GSP_RX_BAD_VERSION;
+	return GSP_RX_OK;
+}
+
+int
+gsp_wire_check_frame(const uint8_t *buf, uint16_t len, uint32_t cluster)
+{
+	if (gsp_get_le16(buf + GSP_HDR_OFF_LENGTH) != len)
+		return GSP_RX_BAD_LENGTH;
+	if (gsp_get_le32(buf + GSP_HDR_OFF_CLUSTER) != cluster)
+		return GSP_RX_WRONG_CLUSTER;
+	return GSP_RX_OK;
+}
+
+int
 gsp_wire_decode(const uint8_t *buf, uint16_t len, uint32_t cluster,
 		struct gsp_wire_msg *m, struct gsp_digest *digests,
 		struct gsp_wire_state *states, struct gsp_claim *claims)
@@ -239,10 +261,11 @@ gsp_wire_decode(const uint8_t *buf, uint16_t len, uint32_t cluster,
 	m->digests = digests;
 	m->states = states;
 	m->claims = claims;
-	if (len < GSP_WIRE_HDR_LEN)
-		return GSP_RX_TRUNCATED;
-	if (gsp_get_le32(buf + GSP_HDR_OFF_MAGIC) != GSP_WIRE_MAGIC)
-		return GSP_RX_BAD_MAGIC;
+	rc = gsp_wire_check_prefix(buf, len);
+	if (rc == GSP_RX_OK)
+		rc = gsp_wire_check_frame(buf, len, cluster);
+	if (rc != GSP_RX_OK)
+		return rc;
 	h->version = buf[GSP_HDR_OFF_VERSION];
 	h->type = buf[GSP_HDR_OFF_TYPE];
 	h->flags = gsp_get_le16(buf + GSP_HDR_OFF_FLAGS);
@@ -250,12 +273,6 @@ gsp_wire_decode(const uint8_t *buf, uint16_t len, uint32_t cluster,
 	h->count = gsp_get_le16(buf + GSP_HDR_OFF_COUNT);
 	h->cluster = gsp_get_le32(buf + GSP_HDR_OFF_CLUSTER);
 	h->sender_id = gsp_get_le64(buf + GSP_HDR_OFF_SENDER);
-	if (h->version != GSP_WIRE_VERSION)
-		return GSP_RX_BAD_VERSION;
-	if (h->length != len)
-		return GSP_RX_BAD_LENGTH;
-	if (h->cluster != cluster)
-		return GSP_RX_WRONG_CLUSTER;
 	if (h->sender_id == 0)
 		return GSP_RX_BAD_ENTRY;
 	max_states = gsp_wire_max_states(len);

@@ -153,6 +153,14 @@ uint32_t gsp_wire_max_digests(uint16_t max_payload);
 uint32_t gsp_wire_max_states(uint16_t max_payload);
 uint32_t gsp_wire_max_claims(uint16_t max_payload);
 
+/* The header checks every datagram gets, plain or sealed, in the order
+ * the reasons are counted: GSP_RX_OK, or TRUNCATED (shorter than a
+ * header), BAD_MAGIC, BAD_VERSION; then, once the caller knows how long
+ * the datagram must at least be, BAD_LENGTH (length field), then
+ * WRONG_CLUSTER. frame needs len >= GSP_WIRE_HDR_LEN. */
+int gsp_wire_check_prefix(const uint8_t *buf, uint16_t len);
+int gsp_wire_check_frame(const uint8_t *buf, uint16_t len, uint32_t cluster);
+
 /*
  * Decode and validate a whole message. digests/states/claims must hold
  * gsp_wire_max_digests/states/claims(len) entries. Returns GSP_RX_OK or
