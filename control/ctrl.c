@@ -1415,25 +1415,10 @@ ctrl_keys_state(const struct ctrl *c)
 static bool
 ctrl_key_id_parse(const char *s, size_t len, uint32_t *id)
 {
-	uint32_t v = 0;
-
-	if (len != 8)
+	/* strspn stops at an embedded NUL too */
+	if (len != 8 || strspn(s, "0123456789abcdefABCDEF") != len)
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-		uint32_t d;
-
-		if (ch >= '0' && ch <= '9')
-			d = (uint32_t)(ch - '0');
-		else if (ch >= 'a' && ch <= 'f')
-			d = (uint32_t)(ch - 'a' + 10);
-		else if (ch >= 'A' && ch <= 'F')
-			d = (uint32_t)(ch - 'A' + 10);
-		else
-			return false;
-		v = v << 4 | d;
-	}
-	*id = v;
+	*id = (uint32_t)strtoul(s, NULL, 16);
 	return true;
 }
 

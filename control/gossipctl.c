@@ -855,19 +855,6 @@ ctl_faults_json(const struct gsp_sv_header *h)
 	return o;
 }
 
-static const char *
-ctl_cipher_name(uint32_t c)
-{
-	switch (c) {
-	case GSP_SV_CIPHER_AES256GCM:
-		return "aes-256-gcm";
-	case GSP_SV_CIPHER_CHACHA20POLY1305:
-		return "chacha20-poly1305";
-	default:
-		return "none";
-	}
-}
-
 /* minor 3; an older writer says nothing about it */
 static json_t *
 ctl_security_json(const struct gsp_sv_header *h)
@@ -880,7 +867,7 @@ ctl_security_json(const struct gsp_sv_header *h)
 	snprintf(id, sizeof(id), "%08x", sec->primary_key_id);
 	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "mode",
 			 sec->mode == GSP_SV_AUTHENTICATED ? "authenticated" :
-			 "plaintext", "cipher", ctl_cipher_name(sec->cipher),
+			 "plaintext", "cipher", gsp_cipher_name(sec->cipher),
 			 "primary_key", id, "keys", (json_int_t)sec->n_keys,
 			 "rx_key_primary", (json_int_t)sec->rx_key_primary,
 			 "rx_key_other", (json_int_t)sec->rx_key_other,
@@ -899,7 +886,7 @@ ctl_security_text(const struct gsp_sv_header *h)
 		       "nor encrypted)\n");
 	} else {
 		printf("\nsecurity: authenticated, %s, %u key(s), primary "
-		       "%08x\n", ctl_cipher_name(sec->cipher), sec->n_keys,
+		       "%08x\n", gsp_cipher_name(sec->cipher), sec->n_keys,
 		       sec->primary_key_id);
 		printf("  %-22s %" PRIu64 "\n  %-22s %" PRIu64 "\n",
 		       "rx_key_primary", sec->rx_key_primary, "rx_key_other",
