@@ -82,13 +82,13 @@ BM_MergeHeartbeats(benchmark::State &state)
 	uint64_t now = 1;
 
 	for (auto &p : ack2_packets(100, n, 1))
-		gsp_node_rx(node, &src, p.data(), p.size(), now);
+		gsp_node_rx(node, &src, p.data(), p.size(), now, NULL);
 	for (auto _ : state) {
 		state.PauseTiming();
 		auto pkts = ack2_packets(100, n, version++);
 		state.ResumeTiming();
 		for (auto &p : pkts)
-			gsp_node_rx(node, &src, p.data(), p.size(), ++now);
+			gsp_node_rx(node, &src, p.data(), p.size(), ++now, NULL);
 	}
 	state.SetItemsProcessed(state.iterations() * n);
 	gsp_node_destroy(node);
@@ -106,7 +106,7 @@ BM_HandleSyn(benchmark::State &state)
 	gsp_wire_writer w;
 
 	for (auto &p : ack2_packets(100, n, 3))
-		gsp_node_rx(node, &src, p.data(), p.size(), 1);
+		gsp_node_rx(node, &src, p.data(), p.size(), 1, NULL);
 	// a window packet as a peer sends it: the 60 members with the
 	// lowest digest keys, range [0, key of the 60th]
 	std::vector<std::pair<uint64_t, uint64_t>> keyed;
@@ -123,7 +123,7 @@ BM_HandleSyn(benchmark::State &state)
 	}
 	uint16_t len = gsp_wire_finish(&w);
 	for (auto _ : state)
-		gsp_node_rx(node, &src, buf, len, 2);
+		gsp_node_rx(node, &src, buf, len, 2, NULL);
 	state.SetItemsProcessed(state.iterations());
 	gsp_node_destroy(node);
 }

@@ -237,10 +237,10 @@ fill_node(gsp_node *node, gsp_keyring *sender_kr, gsp_sec_tx *tx)
 			uint16_t n = gsp_sec_seal(sender_kr, tx, p.data(),
 						  (uint16_t)p.size(),
 						  sealed.data());
-			gsp_node_rx(node, &src, sealed.data(), n, 1);
+			gsp_node_rx(node, &src, sealed.data(), n, 1, NULL);
 		} else {
 			gsp_node_rx(node, &src, p.data(), (uint16_t)p.size(),
-				    1);
+				    1, NULL);
 		}
 		if (next < id)
 			break;		/* wrapped: every member was sent */
@@ -351,7 +351,7 @@ bm_node_rx(benchmark::State &state, rx_kind kind)
 			state.ResumeTiming();
 		}
 		const std::vector<uint8_t> &p = ring[k++];
-		gsp_node_rx(node, &src, p.data(), (uint16_t)p.size(), ++now);
+		gsp_node_rx(node, &src, p.data(), (uint16_t)p.size(), ++now, NULL);
 		bytes += p.size();
 	}
 	if (rx_dropped(node) != 0)

@@ -231,8 +231,8 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 		gsp_arp_learn(dp, vn, src_ip, &eth->src_addr, true, now_ns);
 	src.ip = src_ip;
 	src.port = rte_be_to_cpu_16(udp->src_port);
-	wake = gsp_node_rx(vn->node, &src, (const uint8_t *)(udp + 1),
-			   (uint16_t)(udp_len - sizeof(*udp)), now_ns);
+	gsp_node_rx(vn->node, &src, (const uint8_t *)(udp + 1),
+		    (uint16_t)(udp_len - sizeof(*udp)), now_ns, &wake);
 	/* a relayed probe or a suspicion set a timer before the next tick */
 	if (unlikely(wake < vn->next_tick_ns))
 		gsp_timer_earlier(vn->lc, vn, wake);

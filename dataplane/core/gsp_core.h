@@ -245,11 +245,15 @@ uint32_t gsp_cluster_hash(const char *cluster);
 struct gsp_node *gsp_node_create(const struct gsp_node_params *p, int *err);
 void gsp_node_destroy(struct gsp_node *node);
 
-/* Returns a deadline earlier than the last gsp_node_tick() gave that this
- * packet set (a probe it relays, a suspicion), or UINT64_MAX: call
- * gsp_node_tick() by then. */
-uint64_t gsp_node_rx(struct gsp_node *node, const struct gsp_addr *src,
-		     const uint8_t *payload, uint16_t len, uint64_t now_ns);
+/* Takes one datagram. Returns GSP_RX_OK when it was authentic (when the
+ * node authenticates), well-formed and taken, else the enum gsp_rx_err it
+ * was dropped for (counted): an adapter learns a peer's MAC address only
+ * from a datagram taken. wake_ns (may be NULL) gets a deadline earlier
+ * than the last gsp_node_tick() gave that this packet set (a probe it
+ * relays, a suspicion), or UINT64_MAX: call gsp_node_tick() by then. */
+int gsp_node_rx(struct gsp_node *node, const struct gsp_addr *src,
+		const uint8_t *payload, uint16_t len, uint64_t now_ns,
+		uint64_t *wake_ns);
 /* Runs a round when due; returns the core clock of the next deadline. */
 uint64_t gsp_node_tick(struct gsp_node *node, uint64_t now_ns);
 

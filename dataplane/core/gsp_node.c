@@ -1091,9 +1091,10 @@ gsp_auth_drop_event(struct gsp_node *n, int rc, const struct gsp_addr *src,
 	gsp_io_event(n->p.io_ctx, &ev);
 }
 
-uint64_t
+int
 gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
-	    const uint8_t *payload, uint16_t len, uint64_t now_ns)
+	    const uint8_t *payload, uint16_t len, uint64_t now_ns,
+	    uint64_t *wake_ns)
 {
 	struct gsp_scratch *s = gsp_scratch_get(n->table->n_slots);
 	struct gsp_sec_rx info;
@@ -1133,7 +1134,9 @@ gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 		if (rc >= GSP_RX_UNSEALED && rc <= GSP_RX_FORGED)
 			gsp_auth_drop_event(n, rc, src, payload, len, now_ns);
 	}
-	return n->wake_ns;
+	if (wake_ns != NULL)
+		*wake_ns = n->wake_ns;
+	return rc;
 }
 
 int

@@ -1061,7 +1061,7 @@ gsp_sim_on_deliver(struct gsp_sim *s, const struct gsp_sim_ev *ev)
 	sn->rx_pkts++;
 	sn->rx_bytes += p->len;
 	t = gsp_sim_mono_ns();
-	next = gsp_node_rx(sn->node, &src, p->data, p->len, s->now);
+	gsp_node_rx(sn->node, &src, p->data, p->len, s->now, &next);
 	s->core_ns += gsp_sim_mono_ns() - t;
 	gsp_sim_rx_deadline(s, sn, next);
 	/* only ACK, ACK2 and LEAVE carry member states */

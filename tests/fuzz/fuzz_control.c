@@ -202,7 +202,7 @@ fz_make_node(void)
 	fz_add_peer(&w, gsp_id_from_name("node2"), "node2", 0x0a000002);
 	fz_add_peer(&w, gsp_id_from_name("node3"), "node3", 0x0a000003);
 	len = gsp_wire_finish(&w);
-	gsp_node_rx(n, &src, buf, len, 1000000000ull);
+	gsp_node_rx(n, &src, buf, len, 1000000000ull, NULL);
 	return n;
 }
 

@@ -218,7 +218,7 @@ fz_datagram(struct gsp_node *n, const uint8_t *buf, size_t size, uint8_t src,
 		len = gsp_sec_seal(fz_keyring, &fz_tx, buf, len, fz_sealed);
 		buf = fz_sealed;
 	}
-	gsp_node_rx(n, &from, buf, len, now);
+	gsp_node_rx(n, &from, buf, len, now, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -171,7 +171,7 @@ sim_step(uint64_t now)
 
 		if (d != NULL && d->up)
 			gsp_node_rx(d->node, &batch[i].src, batch[i].data,
-				    batch[i].len, now);
+				    batch[i].len, now, NULL);
 		free(batch[i].data);
 	}
 	free(batch);
@@ -306,7 +306,7 @@ test_swim_detect_refute_stall(void **state)
 			       gsp_cluster_hash(CLUSTER), 0xbad);
 		gsp_wire_set_probe(&w, 1, gsp_node_id(sim[5].node), NULL);
 		assert_true(gsp_wire_put_claim(&w, &cl));
-		gsp_node_rx(sim[5].node, &src, buf, gsp_wire_finish(&w), now);
+		gsp_node_rx(sim[5].node, &src, buf, gsp_wire_finish(&w), now, NULL);
 		assert_int_equal(swim_count(5, GSP_STATE_SUSPECT), 1);
 	}
 	for (t = 0; t < 500; t++) {
@@ -604,7 +604,7 @@ feed(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now)
 	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_ACK2,
 		       gsp_cluster_hash(CLUSTER), 999);
 	assert_true(gsp_wire_put_state(&w, st));
-	gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), now);
+	gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), now, NULL);
 }
 
 static void
@@ -726,7 +726,7 @@ test_merge_rules(void **state)
 				     3 };
 		struct gsp_addr src = { 1, 1 };
 
-		gsp_node_rx(n, &src, junk, sizeof(junk), 90500 * MS);
+		gsp_node_rx(n, &src, junk, sizeof(junk), 90500 * MS, NULL);
 	}
 	{
 		struct gsp_node_counters c2;
@@ -822,7 +822,7 @@ test_ack2_answers_once(void **state)
 
 		assert_true(gsp_wire_put_digest(&w, &d));
 	}
-	gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), 2 * MS);
+	gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), 2 * MS, NULL);
 	for (unsigned int i = 0; i < net_n; i++) {
 		assert_int_equal(decode(net_q[i].data, net_q[i].len, &m),
 				 GSP_RX_OK);

@@ -299,7 +299,7 @@ rx(struct gsp_node *n, uint32_t src_ip, const uint8_t *buf, uint16_t len,
 {
 	struct gsp_addr src = { src_ip, GSP_DEFAULT_PORT };
 
-	gsp_node_rx(n, &src, buf, len, now);
+	gsp_node_rx(n, &src, buf, len, now, NULL);
 }
 
 static void

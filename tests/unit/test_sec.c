@@ -400,33 +400,33 @@ test_nodes_authenticate(void **state)
 	memcpy(first, oa.buf, oa.len);
 	first_len = oa.len;
 
-	gsp_node_rx(b, &src, first, first_len, now);
+	gsp_node_rx(b, &src, first, first_len, now, NULL);
 	assert_int_equal(ctr(b).rx_key_primary, 1);
 	assert_int_equal(ctr(b).rx_drop[GSP_RX_REPLAY], 0);
-	gsp_node_rx(b, &src, first, first_len, now);	/* once more */
+	gsp_node_rx(b, &src, first, first_len, now, NULL);	/* once more */
 	assert_int_equal(ctr(b).rx_drop[GSP_RX_REPLAY], 1);
-	gsp_node_rx(c, &src, first, first_len, now);	/* wrong key */
+	gsp_node_rx(c, &src, first, first_len, now, NULL);	/* wrong key */
 	assert_int_equal(ctr(c).rx_drop[GSP_RX_UNKNOWN_KEY], 1);
-	gsp_node_rx(d, &src, first, first_len, now);	/* plaintext node */
+	gsp_node_rx(d, &src, first, first_len, now, NULL);	/* plaintext node */
 	assert_int_equal(ctr(d).rx_drop[GSP_RX_SEALED], 1);
 	/* d's own plaintext packets are refused by the authenticated b */
 	gsp_node_set_seeds(d, &seed, 1);
 	gsp_node_tick(d, now);
 	assert_false(gsp_sec_is_sealed(od.buf, od.len));
-	gsp_node_rx(b, &src, od.buf, od.len, now);
+	gsp_node_rx(b, &src, od.buf, od.len, now, NULL);
 	assert_int_equal(ctr(b).rx_drop[GSP_RX_UNSEALED], 1);
 
 	/* rotation: a starts sealing with k2 before b knows it */
 	assert_int_equal(gsp_node_set_keyring(a, r21), 0);
 	now += 200 * MS;
 	gsp_node_tick(a, now);
-	gsp_node_rx(b, &src, oa.buf, oa.len, now);
+	gsp_node_rx(b, &src, oa.buf, oa.len, now, NULL);
 	assert_int_equal(ctr(b).rx_drop[GSP_RX_UNKNOWN_KEY], 1);
 	/* b installs k2 (still sealing with k1): it opens a's, not primary */
 	assert_int_equal(gsp_node_set_keyring(b, r12), 0);
 	now += 200 * MS;
 	gsp_node_tick(a, now);
-	gsp_node_rx(b, &src, oa.buf, oa.len, now);
+	gsp_node_rx(b, &src, oa.buf, oa.len, now, NULL);
 	assert_int_equal(ctr(b).rx_key_other, 1);
 	/* a plaintext node cannot be given keys, nor a node another cipher */
 	assert_int_equal(gsp_node_set_keyring(d, r1), -EINVAL);
@@ -450,7 +450,7 @@ test_oversized(void **state)
 	struct gsp_addr src = { 1, GSP_DEFAULT_PORT };
 
 	(void)state;
-	gsp_node_rx(n, &src, big, sizeof(big), 1);
+	gsp_node_rx(n, &src, big, sizeof(big), 1, NULL);
 	assert_int_equal(ctr(n).rx_drop[GSP_RX_OVERSIZED], 1);
 	gsp_node_destroy(n);
 }
