@@ -84,6 +84,8 @@ static const struct gsp_cfg_key gsp_cfg_keys[] = {
 	  0, 0 },
 	{ "gossip", "max_members", GSP_T_U32, OFF(max_members), 0, 2, 1048576,
 	  0, 0 },
+	{ "gossip", "max_clock_skew", GSP_T_DURATION, OFF(max_clock_skew_ns),
+	  0, 1000 * MS, 86400000 * MS, 0, 0 },
 	{ "seeds", "seed", GSP_T_SEED, 0, 0, 0, 0, 0, 0 },
 	{ "seeds", "dns", GSP_T_DNSNAME, OFF(seed_dns), SZ(seed_dns), 0, 0,
 	  0, 0 },
@@ -1189,6 +1191,7 @@ gsp_config_defaults(struct gsp_config *cfg)
 	cfg->detector = GSP_DETECT_DEFAULT;
 	cfg->probe_interval_ns = 100 * MS;
 	cfg->probe_timeout_ns = 50 * MS;
+	cfg->max_clock_skew_ns = GSP_DEFAULT_CLOCK_SKEW_NS;
 	cfg->indirect_probes = 3;
 	cfg->suspicion_mult = 4;
 	cfg->suspicion_max_mult = 6;

@@ -438,6 +438,8 @@ ctrl_counters_convert(const struct gsp_node_counters *nc,
 	sec->rx_key_primary = nc->rx_key_primary;
 	sec->rx_key_other = nc->rx_key_other;
 	sec->limit_hits = nc->limit_hits;
+	sec->implausible = nc->implausible;
+	sec->renewals = nc->renewals;
 	ex->claims_rx = nc->claims_rx;
 	ex->declared_down = nc->declared_down;
 	ex->awareness = nc->awareness;
@@ -682,6 +684,11 @@ ctrl_log_event(const struct ctrl *c, const struct gsp_event *ev)
 			snprintf(why, sizeof(why), "sealed with key id %08"
 				 PRIx64 ", not in our keyring (a keyring behind "
 				 "a rotation? gossipctl keys)", ev->generation);
+		else if (ev->old_state == GSP_RX_IMPLAUSIBLE)
+			snprintf(why, sizeof(why), "their sender generation %"
+				 PRIu64 " is 0 or a start time beyond our clock "
+				 "+ [gossip] max_clock_skew (clocks out of "
+				 "sync?)", ev->generation);
 		else
 			snprintf(why, sizeof(why), "their tag does not verify "
 				 "(forged, corrupted, or another cipher)");
@@ -693,6 +700,22 @@ ctrl_log_event(const struct ctrl *c, const struct gsp_event *ev)
 	}
 	case GSP_EV_LIMIT:
 		ctrl_log_limit(ev, name);
+		break;
+	case GSP_EV_RENEWED:
+		gsp_log(LOG_WARNING, "a peer holds a state of ours that we did "
+			"not make (generation %" PRIu64 ", version %" PRIu64
+			", or an incarnation we cannot refute): starting "
+			"generation %" PRIu64 " above it (a buggy peer, or "
+			"another process with our id %s?); counted in renewals",
+			ev->limit, ev->suppressed, ev->generation, name);
+		break;
+	case GSP_EV_IMPLAUSIBLE:
+		gsp_log(LOG_WARNING, "skipping a state or claim of member "
+			"0x%016" PRIx64 " (generation %" PRIu64 "): its %s is "
+			"one no member can have; counted in implausible, "
+			"logged again in a minute at most (%" PRIu64 " more "
+			"since the last line)", ev->id, ev->generation, name,
+			ev->suppressed);
 		break;
 	case GSP_EV_TABLE_FULL:
 		gsp_log(LOG_WARNING, "member table full (max_members %u): "

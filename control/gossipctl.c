@@ -861,17 +861,26 @@ ctl_security_json(const struct gsp_sv_header *h)
 {
 	const struct gsp_sv_security *sec = &h->security;
 	char id[16];
+	json_t *o;
 
 	if (h->minor < 3)
 		return json_null();
 	snprintf(id, sizeof(id), "%08x", sec->primary_key_id);
-	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "mode",
-			 sec->mode == GSP_SV_AUTHENTICATED ? "authenticated" :
-			 "plaintext", "cipher", gsp_cipher_name(sec->cipher),
-			 "primary_key", id, "keys", (json_int_t)sec->n_keys,
-			 "rx_key_primary", (json_int_t)sec->rx_key_primary,
-			 "rx_key_other", (json_int_t)sec->rx_key_other,
-			 "limit_hits", (json_int_t)sec->limit_hits);
+	o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "mode",
+		      sec->mode == GSP_SV_AUTHENTICATED ? "authenticated" :
+		      "plaintext", "cipher", gsp_cipher_name(sec->cipher),
+		      "primary_key", id, "keys", (json_int_t)sec->n_keys,
+		      "rx_key_primary", (json_int_t)sec->rx_key_primary,
+		      "rx_key_other", (json_int_t)sec->rx_key_other,
+		      "limit_hits", (json_int_t)sec->limit_hits);
+	if (o != NULL && h->minor >= 4) {
+		/* minor 4: what peers said that no member can have */
+		json_object_set_new(o, "implausible",
+				    json_integer((json_int_t)sec->implausible));
+		json_object_set_new(o, "renewals",
+				    json_integer((json_int_t)sec->renewals));
+	}
+	return o;
 }
 
 static void
@@ -893,6 +902,10 @@ ctl_security_text(const struct gsp_sv_header *h)
 		       sec->rx_key_other);
 	}
 	printf("  %-22s %" PRIu64 "\n", "limit_hits", sec->limit_hits);
+	if (h->minor >= 4)
+		printf("  %-22s %" PRIu64 "\n  %-22s %" PRIu64 "\n",
+		       "implausible", sec->implausible, "renewals",
+		       sec->renewals);
 }
 
 static int

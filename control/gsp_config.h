@@ -43,6 +43,7 @@ struct gsp_config {
 	uint32_t forget_s;		/* forget_after_s: 3600 */
 	uint32_t leave_rounds;		/* leave_rounds: 3 */
 	uint32_t max_members;		/* max_members: 65536 */
+	uint64_t max_clock_skew_ns;	/* max_clock_skew: 60s (1s..1d) */
 
 	/* [seeds] */
 	struct gsp_addr seeds[GSP_SEEDS_MAX];	/* seed = ip[:port], repeated */

@@ -91,6 +91,7 @@ gsp_vnode_init(struct gsp_dp *dp, struct gsp_vnode *vn,
 		.join_burst = cfg->join_burst,
 		.probe_rate = cfg->probe_rate,
 		.probe_burst = cfg->probe_burst,
+		.max_clock_skew_ns = cfg->max_clock_skew_ns,
 		.rng_seed = p->rng_seed,
 		.io_ctx = vn,
 	};

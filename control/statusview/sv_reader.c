@@ -369,7 +369,7 @@ gsp_sv_drop_reason_name(unsigned int reason)
 		"bad_type", "wrong_cluster", "bad_count", "bad_entry", "self",
 		"nomem", "unsealed", "sealed", "unknown_key", "forged",
 		"replay", "rate_limited", "over_limit", "oversized",
-		"reason19", "reason20", "reason21", "reason22", "reason23",
+		"implausible", "reason20", "reason21", "reason22", "reason23",
 	};
 	static __thread char buf[24];
 

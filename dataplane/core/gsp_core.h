@@ -124,7 +124,13 @@ struct gsp_node_params {
 	uint32_t probe_rate;		/* pings + ping-reqs per source/s:
 					 * 0 = 20 probe periods' worth */
 	uint32_t probe_burst;		/* 2 x probe_rate */
+	/* How far ahead of this node's clock a peer's generation (a start
+	 * time) may be: beyond it, implausible. 0 = GSP_DEFAULT_CLOCK_SKEW_NS
+	 * (docs/PROTOCOL.md "Numbers at their edges"). */
+	uint64_t max_clock_skew_ns;
 };
+
+#define GSP_DEFAULT_CLOCK_SKEW_NS (60ull * 1000000000ull)
 
 /* Defaults of the [limits] (gsp_node_params): see docs/CONFIG.md. */
 #define GSP_APP_BYTES_MAX (GSP_APP_KEYS_MAX * \
@@ -163,6 +169,8 @@ enum gsp_rx_err {
 	GSP_RX_RATE_LIMITED,	/* source over its join or probe rate */
 	GSP_RX_OVER_LIMIT,	/* app state beyond [limits] */
 	GSP_RX_OVERSIZED,	/* datagram larger than this node accepts */
+	GSP_RX_IMPLAUSIBLE,	/* sealed by a sender generation 0 or beyond
+				 * our clock + max_clock_skew */
 	GSP_RX_ERR_MAX,
 };
 
@@ -195,6 +203,11 @@ struct gsp_node_counters {
 	 * another key of the ring (rotation in progress somewhere) */
 	uint64_t rx_key_primary, rx_key_other;
 	uint64_t limit_hits;		/* refusals at a [limits] bound */
+	/* docs/PROTOCOL.md "Numbers at their edges" */
+	uint64_t implausible;		/* member states and claims skipped:
+					 * a number or address no member has */
+	uint64_t renewals;		/* new generations of ours: a peer held a
+					 * state of ours we did not make */
 };
 
 enum gsp_event_type {
@@ -208,7 +221,16 @@ enum gsp_event_type {
 	GSP_EV_LIMIT,		/* a [limits] bound first hit: name = which */
 	GSP_EV_AUTH_DROP,	/* first datagram refused for this reason in
 				 * a while: old_state = the gsp_rx_err, id =
-				 * source IPv4, generation = key id seen */
+				 * source IPv4, generation = key id seen (or,
+				 * for IMPLAUSIBLE, the sender's generation) */
+	GSP_EV_RENEWED,		/* we started a new generation: a peer held
+				 * a state of ours we did not make; id = ours,
+				 * generation = the new one, limit = the
+				 * generation seen, suppressed = its version */
+	GSP_EV_IMPLAUSIBLE,	/* first state or claim skipped in a while:
+				 * id, generation = the member's, name =
+				 * which number ("generation", "address"),
+				 * suppressed = skips since the last event */
 };
 
 /*

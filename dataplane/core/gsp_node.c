@@ -194,7 +194,7 @@ gsp_out_digest(struct gsp_out *o, const struct gsp_digest *d)
 
 /* Names in the arena are NUL-terminated and shorter than GSP_NAME_MAX; a
  * plain copy keeps formatting off the per-member paths. */
-static void
+void
 gsp_copy_name(char dst[GSP_NAME_MAX], const char *src)
 {
 	size_t len = strnlen(src, GSP_NAME_MAX - 1);
@@ -557,6 +557,9 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	if (n->p.ack_states == 0)
 		n->p.ack_states = GSP_DEFAULT_ACK_STATES;
 	n->id = p->id != 0 ? p->id : gsp_id_from_name(n->p.name);
+	n->generation = p->generation;
+	if (n->p.max_clock_skew_ns == 0)
+		n->p.max_clock_skew_ns = GSP_DEFAULT_CLOCK_SKEW_NS;
 	n->explicit_ids = n->id != gsp_id_from_name(n->p.name);
 	n->cluster_hash = gsp_cluster_hash(n->p.cluster);
 	n->detector = p->detector == 0 ? GSP_DETECT_DEFAULT :
@@ -588,7 +591,9 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 		n->kr = gsp_keyring_dup(p->keyring);
 		n->tx_sealed = malloc(p->max_payload);
 		n->replay = calloc(n_slots, sizeof(*n->replay));
-		if (n->kr == NULL || n->tx_sealed == NULL || n->replay == NULL)
+		n->replay_cache = calloc(1, sizeof(*n->replay_cache));
+		if (n->kr == NULL || n->tx_sealed == NULL || n->replay == NULL ||
+		    n->replay_cache == NULL)
 			goto fail;
 		gsp_sec_tx_init(&n->sec_tx, p->generation);
 	}
@@ -647,6 +652,7 @@ gsp_node_destroy(struct gsp_node *n)
 	gsp_keyring_destroy(n->kr);
 	free(n->tx_sealed);
 	free(n->replay);
+	free(n->replay_cache);
 	free(n->rates);
 	free(n);
 }
@@ -660,7 +666,7 @@ gsp_node_id(const struct gsp_node *n)
 uint64_t
 gsp_node_generation(const struct gsp_node *n)
 {
-	return n->p.generation;
+	return n->generation;
 }
 
 /* ---- merging ---- */
@@ -842,10 +848,15 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	int32_t slot;
 
 	if (st->id == n->id) {
-		/* only we write our own state */
+		/* only we write our own state: one a peer holds that we did
+		 * not make must not outrank what we say next */
+		if (gsp_generation_plausible(n, st->generation, now_ns))
+			gsp_self_state_seen(n, st, now_ns);
 		GSP_CTR_INC(n->ctr.stale);
 		return;
 	}
+	if (!gsp_state_plausible(n, st, now_ns))
+		return;
 	slot = gsp_table_find(n->table, st->id);
 	if (slot < 0) {
 		gsp_merge_new(n, st, now_ns);
@@ -1051,24 +1062,42 @@ static int gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
 			   const uint8_t *payload, uint16_t len,
 			   uint64_t now_ns, struct gsp_scratch *s);
 
-/* The replay window of a sender: its table slot's, or a shared few for
- * senders not (yet) in the table. */
+/*
+ * The replay window of a sender: its table slot's, or the cache's for a
+ * sender not in the table. A sender that joined the table takes its
+ * window along, so what it sent before it joined stays refused.
+ */
 static struct gsp_replay *
-gsp_replay_of(struct gsp_node *n, uint64_t sender_id)
+gsp_replay_for(struct gsp_node *n, uint64_t sender_id, uint64_t now_ns)
 {
-	struct gsp_replay *other = &n->replay_others[
-		gsp_id_key(sender_id) % GSP_REPLAY_OTHERS];
 	int32_t slot = gsp_table_find(n->table, sender_id);
-	struct gsp_replay *r;
+	struct gsp_replay *r, *c;
 
 	if (slot < 0)
-		return other;
+		return gsp_replay_cache_get(n->replay_cache, sender_id, now_ns);
 	r = &n->replay[slot];
-	if (r->sender_id != sender_id && other->sender_id == sender_id) {
-		*r = *other;	/* it joined the table: keep its window */
-		other->sender_id = 0;
+	if (r->sender_id != sender_id) {
+		c = gsp_replay_cache_find(n->replay_cache, sender_id, now_ns);
+		if (c != NULL) {
+			*r = *c;
+			memset(c, 0, sizeof(*c));
+		}
 	}
 	return r;
+}
+
+/* A forgotten member's window outlives its slot: its captured datagrams
+ * must stay refused once it is out of the table. */
+static void
+gsp_replay_keep(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
+{
+	struct gsp_replay *r = &n->replay[slot];
+
+	if (n->replay_cache == NULL || r->sender_id == 0 ||
+	    r->sender_id != gsp_rec(n, slot)->id)
+		return;
+	*gsp_replay_cache_get(n->replay_cache, r->sender_id, now_ns) = *r;
+	memset(r, 0, sizeof(*r));
 }
 
 /* A key mismatch is a configuration error an operator must hear of, but
@@ -1088,6 +1117,10 @@ gsp_auth_drop_event(struct gsp_node *n, int rc, const struct gsp_addr *src,
 	    len >= GSP_WIRE_HDR_LEN + GSP_SEC_BLOCK_LEN)
 		ev.generation = gsp_get_le32(payload + GSP_WIRE_HDR_LEN +
 					     GSP_SEC_OFF_KEY_ID);
+	if (rc == GSP_RX_IMPLAUSIBLE &&
+	    len >= GSP_WIRE_HDR_LEN + GSP_SEC_BLOCK_LEN)
+		ev.generation = gsp_get_le64(payload + GSP_WIRE_HDR_LEN +
+					     GSP_SEC_OFF_GENERATION);
 	gsp_io_event(n->p.io_ctx, &ev);
 }
 
@@ -1113,16 +1146,19 @@ gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 				  s->rx_plain, &len, &info);
 		if (rc == GSP_RX_OK && info.sender_id == n->id)
 			rc = GSP_RX_SELF;
+		if (rc == GSP_RX_OK &&
+		    !gsp_generation_plausible(n, info.generation, now_ns))
+			rc = GSP_RX_IMPLAUSIBLE;
+		/* recorded before it is processed: an authentic datagram
+		 * that limits or the decoder refuse cannot come again */
 		if (rc == GSP_RX_OK)
-			rc = gsp_replay_check(gsp_replay_of(n, info.sender_id),
-					      &info);
+			rc = gsp_replay_admit(gsp_replay_for(n, info.sender_id,
+							     now_ns),
+					      &info, now_ns);
 		if (rc == GSP_RX_OK)
 			rc = gsp_node_rx_msg(n, src, s->rx_plain, len, now_ns,
 					     s);
 		if (rc == GSP_RX_OK) {
-			/* after: the packet may have put it in the table */
-			gsp_replay_accept(gsp_replay_of(n, info.sender_id),
-					  &info);
 			if (info.primary)
 				GSP_CTR_INC(n->ctr.rx_key_primary);
 			else
@@ -1131,7 +1167,8 @@ gsp_node_rx(struct gsp_node *n, const struct gsp_addr *src,
 	}
 	if (rc != GSP_RX_OK) {
 		GSP_CTR_INC(n->ctr.rx_drop[rc]);
-		if (rc >= GSP_RX_UNSEALED && rc <= GSP_RX_FORGED)
+		if ((rc >= GSP_RX_UNSEALED && rc <= GSP_RX_FORGED) ||
+		    rc == GSP_RX_IMPLAUSIBLE)
 			gsp_auth_drop_event(n, rc, src, payload, len, now_ns);
 	}
 	if (wake_ns != NULL)
@@ -1328,6 +1365,8 @@ gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 	n->cnt[r->state & 3]--;
 	if (n->swim != NULL)
 		gsp_swim_reset(n, slot);
+	if (n->replay != NULL)
+		gsp_replay_keep(n, slot, now_ns);
 	gsp_bucket_del(n, slot);
 	gsp_table_remove(n->table, slot);
 }

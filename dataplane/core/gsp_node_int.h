@@ -21,7 +21,6 @@
 #define GSP_FANOUT_MAX 16
 #define GSP_RX_MAX 65535	/* largest UDP payload a peer can send */
 #define GSP_RX_ACCEPT_MAX 8972	/* largest we take: a 9000-byte jumbo MTU */
-#define GSP_REPLAY_OTHERS 64	/* windows of senders not in the table */
 #define GSP_AUTH_LOG_NS (60ull * 1000000000ull) /* one line per reason */
 #define GSP_RUMORS_MAX 256
 #define GSP_ALONE_SEEDS 2	/* seeds knocked on per round when alone */
@@ -32,6 +31,8 @@
 #define GSP_SWEEP_ROUNDS 8	/* a full pass over a large table takes */
 #define GSP_PICK_TRIES 64	/* random probes for peers in a large table */
 #define GSP_DEFAULT_PROBE_INTERVAL_NS 100000000ull
+#define GSP_RENEW_GAP_NS (60ull * 1000000000ull) /* between renewals */
+#define GSP_IMPLAUSIBLE_LOG_NS (60ull * 1000000000ull)
 
 /* Recently forgotten members: their old state must not come back to life
  * through a peer that has not forgotten them yet. */
@@ -97,7 +98,7 @@ struct gsp_node {
 	struct gsp_sec_tx sec_tx;
 	uint8_t *tx_sealed;
 	struct gsp_replay *replay;	/* per slot */
-	struct gsp_replay replay_others[GSP_REPLAY_OTHERS];
+	struct gsp_replay_cache *replay_cache;	/* senders not in the table */
 	uint64_t auth_told_ns[GSP_RX_ERR_MAX];	/* last event per reason */
 
 	/* [limits]: n->p holds them with the defaults filled in */
@@ -110,6 +111,14 @@ struct gsp_node {
 	uint32_t incarnation;		/* ours: raised to refute */
 	struct gsp_swim *swim;		/* NULL when SWIM is off */
 	uint64_t wake_ns;		/* deadline set since the last tick */
+
+	/* what a peer may say (gsp_guard.c) */
+	uint64_t generation;		/* ours now: p.generation, or renewed */
+	uint64_t clock_t0_ns;		/* core clock when p.generation held */
+	bool clock_started;
+	uint64_t renewed_ns;		/* last renewal (0: none) */
+	uint64_t implausible_told_ns;	/* last GSP_EV_IMPLAUSIBLE */
+	uint64_t implausible_untold;	/* skips since */
 };
 
 /* Scratch big enough for any datagram, per thread rather than per node:
@@ -154,6 +163,27 @@ void gsp_count_tx(struct gsp_node *n, uint8_t type);
 void gsp_node_send(struct gsp_node *n, const struct gsp_addr *dst,
 		   uint16_t len);
 bool gsp_live_state(uint8_t state);
+void gsp_copy_name(char dst[GSP_NAME_MAX], const char *src);
+
+/* gsp_guard.c: the numbers and addresses a peer may send us, and what
+ * we do when a peer holds a state of ours that we did not make */
+bool gsp_generation_plausible(struct gsp_node *n, uint64_t generation,
+			      uint64_t now_ns);
+/* true when a received member state may be merged; else counted and
+ * reported (as implausible) */
+bool gsp_state_plausible(struct gsp_node *n, const struct gsp_wire_state *st,
+			 uint64_t now_ns);
+bool gsp_addr_plausible(const struct gsp_node *n, uint32_t ip, uint16_t port);
+void gsp_implausible(struct gsp_node *n, const char *what, uint64_t id,
+		     uint64_t generation, uint64_t now_ns);
+/* A state about us that a peer holds: we take over its incarnation, or
+ * start a new generation when it outranks what we can still say. */
+void gsp_self_state_seen(struct gsp_node *n, const struct gsp_wire_state *st,
+			 uint64_t now_ns);
+/* Starts a new generation above `above`; false when one was started
+ * less than GSP_RENEW_GAP_NS ago. */
+bool gsp_self_renew(struct gsp_node *n, uint64_t above, uint64_t version,
+		    uint64_t now_ns);
 
 /* gsp_swim.c: SWIM probes, suspicion and refutation, Lifeguard */
 int gsp_swim_create(struct gsp_node *n);

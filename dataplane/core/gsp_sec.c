@@ -352,23 +352,6 @@ gsp_sec_open(const struct gsp_keyring *kr, uint32_t cluster,
 
 /* ---- replay window ---- */
 
-int
-gsp_replay_check(const struct gsp_replay *r, const struct gsp_sec_rx *rx)
-{
-	uint64_t d;
-
-	if (r->sender_id != rx->sender_id || rx->generation > r->generation)
-		return GSP_RX_OK;
-	if (rx->generation < r->generation)
-		return GSP_RX_REPLAY;		/* an earlier life of the sender */
-	if (rx->seq > r->top)
-		return GSP_RX_OK;
-	d = r->top - rx->seq;
-	if (d >= GSP_REPLAY_WINDOW)
-		return GSP_RX_REPLAY;		/* too old to tell: refuse */
-	return (r->bits[d / 64] >> (d % 64)) & 1 ? GSP_RX_REPLAY : GSP_RX_OK;
-}
-
 /* bits <<= s, as one GSP_REPLAY_WINDOW-bit number (bit i: top - i) */
 static void
 gsp_replay_shift(uint64_t *bits, uint64_t s)
@@ -394,28 +377,144 @@ gsp_replay_shift(uint64_t *bits, uint64_t s)
 	}
 }
 
-void
-gsp_replay_accept(struct gsp_replay *r, const struct gsp_sec_rx *rx)
+/* Marks seq seen when it is inside the window (top >= seq). */
+static void
+gsp_replay_mark(struct gsp_replay *r, uint64_t seq)
 {
-	uint64_t d;
+	uint64_t d = r->top - seq;
 
-	if (r->sender_id != rx->sender_id || rx->generation > r->generation) {
-		memset(r, 0, sizeof(*r));
-		r->sender_id = rx->sender_id;
-		r->generation = rx->generation;
-		r->top = rx->seq;
-		r->bits[0] = 1;
-		return;
-	}
-	if (rx->generation < r->generation)
-		return;
-	if (rx->seq > r->top) {
-		gsp_replay_shift(r->bits, rx->seq - r->top);
-		r->top = rx->seq;
-		r->bits[0] |= 1;
-		return;
-	}
-	d = r->top - rx->seq;
 	if (d < GSP_REPLAY_WINDOW)
 		r->bits[d / 64] |= 1ull << (d % 64);
+}
+
+static uint64_t
+gsp_u64_dist(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/* How far two datagrams of one sender, dt_s seconds apart, can be. */
+static uint64_t
+gsp_replay_reach(uint64_t dt_s)
+{
+	if (dt_s > (UINT64_MAX - GSP_REPLAY_STEP) / GSP_REPLAY_RATE)
+		return UINT64_MAX;
+	return GSP_REPLAY_STEP + GSP_REPLAY_RATE * dt_s;
+}
+
+/* A datagram beyond the window's reach, or of a generation it lacks. */
+static int
+gsp_replay_far(struct gsp_replay *r, const struct gsp_sec_rx *rx,
+	       uint32_t now_s)
+{
+	uint64_t seq = rx->seq;
+
+	if (r->far_generation == rx->generation) {
+		if (r->far_seq == seq)
+			return GSP_RX_REPLAY;
+		if (gsp_u64_dist(seq, r->far_seq) <=
+		    gsp_replay_reach((uint32_t)(now_s - r->far_s))) {
+			/* two datagrams of one stream: the window moves */
+			r->generation = rx->generation;
+			r->top = seq > r->far_seq ? seq : r->far_seq;
+			memset(r->bits, 0, sizeof(r->bits));
+			gsp_replay_mark(r, seq);
+			gsp_replay_mark(r, r->far_seq);
+			r->far_generation = 0;
+			r->far_seq = 0;
+			return GSP_RX_OK;
+		}
+	}
+	/* taken once and held: the newest far datagram replaces the last */
+	r->far_generation = rx->generation;
+	r->far_seq = seq;
+	r->far_s = now_s;
+	return GSP_RX_OK;
+}
+
+int
+gsp_replay_admit(struct gsp_replay *r, const struct gsp_sec_rx *rx,
+		 uint64_t now_ns)
+{
+	uint32_t now_s = (uint32_t)(now_ns / 1000000000ull);
+	uint64_t d;
+
+	if (r->sender_id != rx->sender_id) {
+		memset(r, 0, sizeof(*r));
+		r->sender_id = rx->sender_id;
+	}
+	if (r->generation == 0 || rx->generation > r->generation)
+		return gsp_replay_far(r, rx, now_s);
+	if (rx->generation < r->generation)
+		return GSP_RX_REPLAY;		/* an earlier life of the sender */
+	if (rx->seq > r->top) {
+		d = rx->seq - r->top;
+		if (d > GSP_REPLAY_STEP)
+			return gsp_replay_far(r, rx, now_s);
+		gsp_replay_shift(r->bits, d);
+		r->top = rx->seq;
+		r->bits[0] |= 1;
+		return GSP_RX_OK;
+	}
+	d = r->top - rx->seq;
+	if (d >= GSP_REPLAY_WINDOW)
+		return GSP_RX_REPLAY;		/* too old to tell: refuse */
+	if ((r->bits[d / 64] >> (d % 64)) & 1)
+		return GSP_RX_REPLAY;
+	r->bits[d / 64] |= 1ull << (d % 64);
+	return GSP_RX_OK;
+}
+
+/* ---- windows of senders outside the table ---- */
+
+static uint32_t
+gsp_replay_cache_set(uint64_t sender_id)
+{
+	/* ids may be chosen by operators: mix before taking bits */
+	return (uint32_t)((sender_id * 0x9e3779b97f4a7c15ull) >> 32) %
+		GSP_REPLAY_CACHE_SETS;
+}
+
+struct gsp_replay *
+gsp_replay_cache_find(struct gsp_replay_cache *c, uint64_t sender_id,
+		      uint64_t now_ns)
+{
+	uint32_t base = gsp_replay_cache_set(sender_id) * GSP_REPLAY_CACHE_WAYS;
+
+	if (sender_id == 0)
+		return NULL;
+	for (uint32_t w = 0; w < GSP_REPLAY_CACHE_WAYS; w++)
+		if (c->e[base + w].sender_id == sender_id) {
+			c->used_s[base + w] =
+				(uint32_t)(now_ns / 1000000000ull);
+			return &c->e[base + w];
+		}
+	return NULL;
+}
+
+struct gsp_replay *
+gsp_replay_cache_get(struct gsp_replay_cache *c, uint64_t sender_id,
+		     uint64_t now_ns)
+{
+	uint32_t base = gsp_replay_cache_set(sender_id) * GSP_REPLAY_CACHE_WAYS;
+	uint32_t now_s = (uint32_t)(now_ns / 1000000000ull);
+	struct gsp_replay *r = gsp_replay_cache_find(c, sender_id, now_ns);
+	uint32_t victim = base;
+
+	if (r != NULL)
+		return r;
+	for (uint32_t w = 0; w < GSP_REPLAY_CACHE_WAYS; w++) {
+		uint32_t i = base + w;
+
+		if (c->e[i].sender_id == 0) {
+			victim = i;
+			break;
+		}
+		if (now_s - c->used_s[i] > now_s - c->used_s[victim])
+			victim = i;
+	}
+	memset(&c->e[victim], 0, sizeof(c->e[victim]));
+	c->e[victim].sender_id = sender_id;
+	c->used_s[victim] = now_s;
+	return &c->e[victim];
 }

@@ -133,18 +133,61 @@ int gsp_sec_open(const struct gsp_keyring *kr, uint32_t cluster,
 /* true when a datagram carries the sealed flag (len >= header). */
 bool gsp_sec_is_sealed(const uint8_t *in, uint16_t len);
 
-/* Sliding replay window of one sender. */
+/*
+ * Replay window of one sender (docs/SECURITY.md "Replays"). A datagram is
+ * taken once: inside the 256-wide sliding window over the sender's
+ * sequence numbers, or as a step of at most GSP_REPLAY_STEP ahead of it.
+ * Anything else (a new generation of the sender, a jump further ahead, a
+ * sender not heard before) is a "far" datagram: taken once and
+ * remembered, but it moves the window only when a second far datagram
+ * confirms it, one within GSP_REPLAY_STEP + GSP_REPLAY_RATE per second
+ * between the two. So no single datagram, even one sealed by a buggy key
+ * holder with a sequence of 2^64-1 or a generation in the future, can
+ * push the window past the real sender's traffic.
+ */
+#define GSP_REPLAY_STEP 4096		/* ahead of the top, one datagram */
+#define GSP_REPLAY_RATE 65536		/* datagrams/s a sender can send */
+
 struct gsp_replay {
 	uint64_t sender_id;		/* 0: unused */
-	uint64_t generation;
-	uint64_t top;			/* highest sequence accepted */
+	uint64_t generation;		/* 0: no window yet */
+	uint64_t top;			/* highest sequence in the window */
 	uint64_t bits[GSP_REPLAY_WINDOW / 64];	/* bit i: top - i seen */
+	uint64_t far_generation;	/* 0: no far datagram held */
+	uint64_t far_seq;
+	uint32_t far_s;			/* core clock (s) it came at */
+	uint32_t reserved;
 };
 
-/* GSP_RX_OK or GSP_RX_REPLAY; changes nothing. An entry of another
- * sender (or unused) accepts anything. */
-int gsp_replay_check(const struct gsp_replay *r, const struct gsp_sec_rx *rx);
-/* Records an accepted datagram (after it was processed). */
-void gsp_replay_accept(struct gsp_replay *r, const struct gsp_sec_rx *rx);
+/*
+ * Admits an authentic datagram: GSP_RX_OK (it is recorded as seen, taken
+ * or not later, so it cannot come again) or GSP_RX_REPLAY. An entry of
+ * another sender (or unused) is taken over for rx's sender first.
+ */
+int gsp_replay_admit(struct gsp_replay *r, const struct gsp_sec_rx *rx,
+		     uint64_t now_ns);
+
+/*
+ * Windows of senders that are not in the member table: never met yet,
+ * or forgotten (their window moves here, so that a forgotten member's
+ * captured datagrams stay refused). Set-associative, least recently used
+ * out: a replay can get through only for a sender evicted by newer
+ * unknown senders of its set.
+ */
+#define GSP_REPLAY_CACHE_WAYS 4
+#define GSP_REPLAY_CACHE_SETS 32
+
+struct gsp_replay_cache {
+	struct gsp_replay e[GSP_REPLAY_CACHE_SETS * GSP_REPLAY_CACHE_WAYS];
+	uint32_t used_s[GSP_REPLAY_CACHE_SETS * GSP_REPLAY_CACHE_WAYS];
+};
+
+/* The entry of sender_id, or NULL. */
+struct gsp_replay *gsp_replay_cache_find(struct gsp_replay_cache *c,
+					 uint64_t sender_id, uint64_t now_ns);
+/* The entry of sender_id, made (evicting the set's least recently used)
+ * when there is none. */
+struct gsp_replay *gsp_replay_cache_get(struct gsp_replay_cache *c,
+					uint64_t sender_id, uint64_t now_ns);
 
 #endif /* GSP_SEC_H */

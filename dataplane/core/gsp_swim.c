@@ -450,20 +450,30 @@ gsp_swim_check_suspects(struct gsp_node *n, uint64_t now_ns)
 
 /* Someone says we are suspect or down: we are not. */
 static void
-gsp_swim_refute(struct gsp_node *n, const struct gsp_claim *c)
+gsp_swim_refute(struct gsp_node *n, const struct gsp_claim *c,
+		uint64_t now_ns)
 {
 	struct gsp_claim alive;
 
 	if (c->status == GSP_CLAIM_ALIVE || n->leaving ||
-	    c->generation != n->p.generation || c->incarnation < n->incarnation)
+	    c->generation != n->generation || c->incarnation < n->incarnation)
 		return;
+	if (c->incarnation == UINT32_MAX) {
+		/* no incarnation above it: a new generation outranks the
+		 * claim (and every incarnation of this one) instead */
+		if (gsp_self_renew(n, n->generation, 0, now_ns)) {
+			GSP_CTR_INC(n->ctr.refutations);
+			gsp_swim_aware(n, 1);
+		}
+		return;
+	}
 	n->incarnation = c->incarnation + 1;
 	GSP_CTR_INC(n->ctr.refutations);
 	GSP_CTR_SET(n->ctr.incarnation, n->incarnation);
 	/* Lifeguard: being suspected hints that we are the slow one */
 	gsp_swim_aware(n, 1);
 	gsp_publish_self(n);
-	alive = (struct gsp_claim){ n->id, n->p.generation, n->id,
+	alive = (struct gsp_claim){ n->id, n->generation, n->id,
 		n->incarnation, GSP_CLAIM_ALIVE };
 	gsp_swim_claim_add(n, &alive);
 }
@@ -476,7 +486,7 @@ gsp_swim_apply(struct gsp_node *n, const struct gsp_claim *c, uint64_t now_ns)
 	int32_t slot;
 
 	if (c->id == n->id) {
-		gsp_swim_refute(n, c);
+		gsp_swim_refute(n, c, now_ns);
 		return;
 	}
 	slot = gsp_table_find(n->table, c->id);
@@ -715,6 +725,11 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 		GSP_CTR_INC(n->ctr.rx_ping_req);
 		if (m->target_id == n->id || n->leaving)
 			break;
+		if (!gsp_addr_plausible(n, m->target.ip, m->target.port)) {
+			/* we would probe loopback, multicast or ourselves */
+			gsp_implausible(n, "address", m->target_id, 0, now_ns);
+			break;
+		}
 		rl = gsp_swim_relay_alloc(s);
 		if (rl == NULL)
 			break;	/* busy: the prober's other helpers remain */

@@ -101,6 +101,7 @@ gsp_rx_err_name(unsigned int err)
 		[GSP_RX_RATE_LIMITED] = "rate_limited",
 		[GSP_RX_OVER_LIMIT] = "over_limit",
 		[GSP_RX_OVERSIZED] = "oversized",
+		[GSP_RX_IMPLAUSIBLE] = "implausible",
 	};
 
 	return err < GSP_RX_ERR_MAX ? names[err] : "unknown";

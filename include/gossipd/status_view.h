@@ -38,7 +38,7 @@ extern "C" {
 
 #define GSP_SV_MAGIC 0x5745495653505347ULL	/* "GSPSVIEW" */
 #define GSP_SV_MAJOR 1
-#define GSP_SV_MINOR 3
+#define GSP_SV_MINOR 4
 #define GSP_SV_HEADER_SIZE 1024
 #define GSP_SV_MEMBER_STRIDE 1024
 #define GSP_SV_LCORE_STRIDE 128
@@ -107,6 +107,10 @@ struct gsp_sv_security {
 	uint64_t limit_hits;		/* refusals at a [limits] bound */
 	/* drop reasons GSP_SV_DROP_REASONS and up, by index - 16 */
 	uint64_t rx_drop_ext[GSP_SV_DROP_REASONS_EXT];
+	/* minor 4 (docs/PROTOCOL.md "Numbers at their edges") */
+	uint64_t implausible;		/* member states/claims skipped */
+	uint64_t renewals;		/* our new generations: a peer held a
+					 * state of ours we did not make */
 };
 
 struct gsp_sv_header {
@@ -140,7 +144,7 @@ struct gsp_sv_header {
 	char node_name[64];
 	char control_socket[112];
 	struct gsp_sv_security security;	/* minor 3 */
-	uint8_t reserved2[72];
+	uint8_t reserved2[56];
 	struct gsp_sv_counters counters;
 	struct gsp_sv_extra extra;	/* minor 2 */
 	uint8_t reserved3[32];
@@ -203,7 +207,8 @@ GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, control_socket) == 224, "sv 
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, security) == 336, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_security, rx_key_primary) == 16, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_security, rx_drop_ext) == 40, "sv abi");
-GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_security) == 104, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_security, implausible) == 104, "sv abi");
+GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_security) == 120, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, counters) == 512, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_counters, rx_drop) == 256, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_counters, tx_ping) == 168, "sv abi");

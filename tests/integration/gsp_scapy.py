@@ -167,3 +167,35 @@ def seal(key, plain, seq, generation=1, salt=0x5A17, kid=None):
     ct = AESGCM(key).encrypt(nonce, plain[GSP_HEADER_LEN:],
                              bytes(hdr) + block)
     return bytes(hdr) + block + ct
+
+
+# ---- member states (docs/PROTOCOL.md "Member state") ----
+
+PUSH = 5
+
+
+def state(member_id, generation, version, ip, name, heartbeat=None,
+          port=GSP_PORT, status=0, incarnation=0, app=()):
+    """The bytes of one member state: 48 fixed bytes (id, generation,
+    heartbeat, version, ip, port, status, name length, app count, 3
+    reserved, incarnation), the name, then per app entry version u64, key
+    length u8, value length u8, key, value. ip: "a.b.c.d"."""
+    a, b, c, d = (int(x) for x in ip.split("."))
+    ip_value = (a << 24) | (b << 16) | (c << 8) | d
+    out = struct.pack("<QQQQIHBBB3xI", member_id, generation,
+                      version if heartbeat is None else heartbeat, version,
+                      ip_value, port, status, len(name), len(app),
+                      incarnation) + name.encode()
+    for ver, key, value in app:
+        out += struct.pack("<QBB", ver, len(key), len(value))
+        out += key.encode() + value.encode()
+    return out
+
+
+def states_msg(cluster_name, sender_id, states, msg_type=PUSH):
+    """A PUSH (or ACK2) carrying the given member states (bytes)."""
+    body = b"".join(states)
+    hdr = struct.pack("<IBBHHHIQ", GSP_MAGIC, GSP_VERSION, msg_type, 0,
+                      GSP_HEADER_LEN + len(body), len(states),
+                      fnv1a32(cluster_name), sender_id)
+    return hdr + body

@@ -712,12 +712,36 @@ test_merge_rules(void **state)
 	feed(n, &st, 90300 * MS);
 	assert_true(member_of(n, 55, &v));
 
-	/* nobody else may speak for us */
+	/* nobody else may speak for us: a state of ours that we did not
+	 * make, at a higher generation, is answered by a new generation
+	 * above it that says what we say (docs/PROTOCOL.md, "Numbers at
+	 * their edges") */
 	st = sample_state(gsp_node_id(n), "self");
 	st.generation = 99;
+	st.ip = 0x0a0000ee;
 	feed(n, &st, 90400 * MS);
 	assert_true(member_of(n, gsp_node_id(n), &v));
-	assert_int_equal(v.generation, 1);
+	assert_true(v.generation > 99);
+	assert_int_equal(v.ip, 0x0a000001);
+	assert_int_equal(gsp_node_generation(n), v.generation);
+	assert_int_equal(last_event.type, GSP_EV_RENEWED);
+	gsp_node_counters_read(n, &c);
+	assert_int_equal(c.renewals, 1);
+	/* an older life of ours changes nothing; another forgery within a
+	 * minute waits (a peer cannot make us renew at its pace) */
+	st.generation = 50;
+	feed(n, &st, 90500 * MS);
+	st.generation = v.generation + 5;
+	feed(n, &st, 90600 * MS);
+	assert_true(member_of(n, gsp_node_id(n), &v));
+	assert_true(v.generation < st.generation);
+	gsp_node_counters_read(n, &c);
+	assert_int_equal(c.renewals, 1);
+	feed(n, &st, 151000 * MS);
+	assert_true(member_of(n, gsp_node_id(n), &v));
+	assert_true(v.generation > st.generation);
+	gsp_node_counters_read(n, &c);
+	assert_int_equal(c.renewals, 2);
 
 	/* a malformed packet changes nothing and is counted */
 	gsp_node_counters_read(n, &c);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -279,16 +280,21 @@ test_nonces_differ(void **state)
 	gsp_keyring_destroy(kr);
 }
 
+#define S_NS 1000000000ull
+
 static int
-replay_try(struct gsp_replay *r, uint64_t gen, uint64_t seq)
+replay_at(struct gsp_replay *r, uint64_t gen, uint64_t seq, uint64_t now_s)
 {
 	struct gsp_sec_rx rx = { .sender_id = 9, .generation = gen,
 				 .seq = seq };
-	int rc = gsp_replay_check(r, &rx);
 
-	if (rc == GSP_RX_OK)
-		gsp_replay_accept(r, &rx);
-	return rc;
+	return gsp_replay_admit(r, &rx, now_s * S_NS);
+}
+
+static int
+replay_try(struct gsp_replay *r, uint64_t gen, uint64_t seq)
+{
+	return replay_at(r, gen, seq, 100);
 }
 
 static void
@@ -299,9 +305,16 @@ test_replay_window(void **state)
 				    .seq = 1 };
 
 	(void)state;
+	/* a new sender: the first datagram is held, the second of the same
+	 * stream sets the window */
 	assert_int_equal(replay_try(&r, 5, 1000), GSP_RX_OK);
+	assert_int_equal(r.generation, 0);
 	assert_int_equal(replay_try(&r, 5, 1000), GSP_RX_REPLAY);
 	assert_int_equal(replay_try(&r, 5, 1001), GSP_RX_OK);
+	assert_int_equal(r.generation, 5);
+	assert_int_equal(r.top, 1001);
+	assert_int_equal(replay_try(&r, 5, 1000), GSP_RX_REPLAY);
+	assert_int_equal(replay_try(&r, 5, 1001), GSP_RX_REPLAY);
 	/* reordering inside the window is fine, once */
 	assert_int_equal(replay_try(&r, 5, 1100), GSP_RX_OK);
 	assert_int_equal(replay_try(&r, 5, 1050), GSP_RX_OK);
@@ -318,17 +331,125 @@ test_replay_window(void **state)
 	for (uint64_t s = 1101; s < 1101 + 3 * 64 + 7; s += 13)
 		assert_int_equal(replay_try(&r, 5, s), GSP_RX_REPLAY);
 	assert_int_equal(replay_try(&r, 5, 1102), GSP_RX_OK);
-	/* a jump beyond the window forgets all but the new top */
+	/* a step of up to GSP_REPLAY_STEP moves the window at once */
+	assert_int_equal(r.top, 1296);
+	assert_int_equal(replay_try(&r, 5, 1296 + GSP_REPLAY_STEP), GSP_RX_OK);
+	assert_int_equal(r.top, 1296 + GSP_REPLAY_STEP);
+	/* a jump further is held until a second datagram confirms it */
 	assert_int_equal(replay_try(&r, 5, 1000000), GSP_RX_OK);
-	assert_int_equal(replay_try(&r, 5, 999999), GSP_RX_OK);
+	assert_int_equal(r.top, 1296 + GSP_REPLAY_STEP);
 	assert_int_equal(replay_try(&r, 5, 1000000), GSP_RX_REPLAY);
-	/* an earlier life of the sender is a replay; a later one resets */
+	assert_int_equal(replay_try(&r, 5, 999999), GSP_RX_OK);
+	assert_int_equal(r.top, 1000000);
+	assert_int_equal(replay_try(&r, 5, 1000000), GSP_RX_REPLAY);
+	assert_int_equal(replay_try(&r, 5, 999999), GSP_RX_REPLAY);
+	/* an earlier life of the sender is a replay; a later one is held,
+	 * then confirmed */
 	assert_int_equal(replay_try(&r, 4, 5000000), GSP_RX_REPLAY);
 	assert_int_equal(replay_try(&r, 6, 3), GSP_RX_OK);
+	assert_int_equal(r.generation, 5);
+	assert_int_equal(replay_try(&r, 6, 3), GSP_RX_REPLAY);
+	assert_int_equal(replay_try(&r, 6, 4), GSP_RX_OK);
+	assert_int_equal(r.generation, 6);
 	assert_int_equal(replay_try(&r, 5, 1000001), GSP_RX_REPLAY);
 	assert_int_equal(replay_try(&r, 6, 3), GSP_RX_REPLAY);
-	/* another sender's entry accepts anything */
-	assert_int_equal(gsp_replay_check(&r, &other), GSP_RX_OK);
+	/* another sender takes the entry over */
+	assert_int_equal(gsp_replay_admit(&r, &other, 100 * S_NS), GSP_RX_OK);
+	assert_int_equal(r.sender_id, 10);
+}
+
+/*
+ * One datagram at an extreme sequence or generation, as a buggy key
+ * holder could seal, must not push the window past the real sender: its
+ * traffic goes on being taken, and replays of it stay refused.
+ */
+static void
+test_replay_extremes(void **state)
+{
+	static const uint64_t far[] = { UINT64_MAX, UINT64_MAX - 1,
+					(1ull << 63), 1000 + 2 * GSP_REPLAY_STEP };
+	static const uint64_t gens[] = { 6, UINT64_MAX };
+
+	(void)state;
+	for (size_t f = 0; f < sizeof(far) / sizeof(far[0]); f++) {
+		struct gsp_replay r = { 0 };
+		uint64_t seq = 1000;
+
+		assert_int_equal(replay_try(&r, 5, seq++), GSP_RX_OK);
+		assert_int_equal(replay_try(&r, 5, seq++), GSP_RX_OK);
+		assert_int_equal(replay_at(&r, 5, far[f], 100), GSP_RX_OK);
+		assert_int_equal(replay_at(&r, 5, far[f], 100), GSP_RX_REPLAY);
+		/* the real sender, later on, a datagram per second */
+		for (uint64_t t = 101; t < 400; t++)
+			assert_int_equal(replay_at(&r, 5, seq++, t), GSP_RX_OK);
+		assert_int_equal(replay_at(&r, 5, seq - 1, 400), GSP_RX_REPLAY);
+		assert_true(r.top < 2000);
+	}
+	for (size_t g = 0; g < sizeof(gens) / sizeof(gens[0]); g++) {
+		struct gsp_replay r = { 0 };
+		uint64_t seq = 1000;
+
+		assert_int_equal(replay_try(&r, 5, seq++), GSP_RX_OK);
+		assert_int_equal(replay_try(&r, 5, seq++), GSP_RX_OK);
+		assert_int_equal(replay_try(&r, gens[g], seq + 7), GSP_RX_OK);
+		for (int i = 0; i < 100; i++)
+			assert_int_equal(replay_try(&r, 5, seq++), GSP_RX_OK);
+		assert_int_equal(r.generation, 5);
+	}
+	/* a new sender's window cannot be set by one datagram either */
+	{
+		struct gsp_replay r = { 0 };
+
+		assert_int_equal(replay_try(&r, 5, UINT64_MAX), GSP_RX_OK);
+		assert_int_equal(replay_try(&r, 5, 77), GSP_RX_OK);
+		assert_int_equal(replay_try(&r, 5, 78), GSP_RX_OK);
+		assert_int_equal(r.top, 78);
+		assert_int_equal(replay_try(&r, 5, 77), GSP_RX_REPLAY);
+	}
+	/* two datagrams of one stream far apart in time confirm each
+	 * other: a sender that talks to us once a minute moves the window */
+	{
+		struct gsp_replay r = { 0 };
+
+		assert_int_equal(replay_at(&r, 5, 10, 100), GSP_RX_OK);
+		assert_int_equal(replay_at(&r, 5, 10 + 60 * 2000, 160),
+				 GSP_RX_OK);
+		assert_int_equal(r.top, 10 + 60 * 2000);
+		assert_int_equal(replay_at(&r, 5, 10, 161), GSP_RX_REPLAY);
+	}
+}
+
+/* Senders outside the table: a set fills, the least recently used goes;
+ * a looked-up entry is kept. */
+static void
+test_replay_cache(void **state)
+{
+	struct gsp_replay_cache *c = calloc(1, sizeof(*c));
+	struct gsp_replay *first;
+	uint64_t same_set[GSP_REPLAY_CACHE_WAYS + 1];
+	unsigned int n = 0;
+
+	(void)state;
+	assert_non_null(c);
+	first = gsp_replay_cache_get(c, 1, 1 * S_NS);
+	assert_int_equal(first->sender_id, 1);
+	assert_ptr_equal(gsp_replay_cache_find(c, 1, 2 * S_NS), first);
+	assert_null(gsp_replay_cache_find(c, 2, 2 * S_NS));
+	/* ids that land in the first one's set */
+	for (uint64_t id = 2; n < GSP_REPLAY_CACHE_WAYS; id++) {
+		struct gsp_replay *e = gsp_replay_cache_get(c, id, 3 * S_NS);
+
+		if ((size_t)(e - c->e) / GSP_REPLAY_CACHE_WAYS ==
+		    (size_t)(first - c->e) / GSP_REPLAY_CACHE_WAYS)
+			same_set[n++] = id;
+		else
+			memset(e, 0, sizeof(*e));
+	}
+	/* the set had room for 3 more; the 4th evicted the oldest (1) */
+	assert_null(gsp_replay_cache_find(c, 1, 4 * S_NS));
+	for (unsigned int i = 0; i < GSP_REPLAY_CACHE_WAYS; i++)
+		assert_non_null(gsp_replay_cache_find(c, same_set[i], 4 * S_NS));
+	free(c);
 }
 
 /* ---- nodes ---- */
@@ -465,6 +586,8 @@ main(void)
 		cmocka_unit_test(test_open_refuses),
 		cmocka_unit_test(test_nonces_differ),
 		cmocka_unit_test(test_replay_window),
+		cmocka_unit_test(test_replay_extremes),
+		cmocka_unit_test(test_replay_cache),
 		cmocka_unit_test(test_nodes_authenticate),
 		cmocka_unit_test(test_oversized),
 	};
