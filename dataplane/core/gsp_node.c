@@ -850,9 +850,13 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	if (st->id == n->id) {
 		/* only we write our own state: one a peer holds that we did
 		 * not make must not outrank what we say next */
-		if (gsp_generation_plausible(n, st->generation, now_ns))
+		if (gsp_generation_plausible(n, st->generation, now_ns)) {
 			gsp_self_state_seen(n, st, now_ns);
-		GSP_CTR_INC(n->ctr.stale);
+			GSP_CTR_INC(n->ctr.stale);
+		} else {
+			gsp_implausible(n, "generation", st->id,
+					st->generation, now_ns);
+		}
 		return;
 	}
 	if (!gsp_state_plausible(n, st, now_ns))
