@@ -1657,6 +1657,10 @@ gsp_node_tick(struct gsp_node *n, uint64_t now_ns)
 {
 	uint64_t next;
 
+	if (!n->started) {
+		/* our generation's clock runs from our first tick */
+		gsp_generation_plausible(n, n->generation, now_ns);
+	}
 	if (!n->started || now_ns >= n->next_round_ns)
 		gsp_round_tick(n, now_ns);
 	next = n->next_round_ns;
