@@ -45,6 +45,7 @@ enum gsp_cfg_type {
 	GSP_T_FAULT_BLOCK, /* repeatable list of IP[:in|:out|:both] */
 	GSP_T_SECMODE,	/* authenticated | plaintext (bool plaintext) */
 	GSP_T_CIPHER,	/* enum gsp_cipher by name */
+	GSP_T_ONSTOP,	/* leave | exit (enum gsp_on_stop) */
 };
 
 struct gsp_cfg_key {
@@ -71,6 +72,7 @@ static const struct gsp_cfg_key gsp_cfg_keys[] = {
 	{ "node", "prefix", GSP_T_U8, OFF(prefix_len), 0, 1, 32, 0, 0 },
 	{ "node", "gateway", GSP_T_GATEWAY, OFF(gateway), 0, 0, 0, 0, 0 },
 	{ "node", "mtu", GSP_T_U16, OFF(mtu), 0, 1000, 9000, 0, 0 },
+	{ "node", "on_stop", GSP_T_ONSTOP, OFF(on_stop), 0, 0, 0, 0, 0 },
 	{ "gossip", "interval_ms", GSP_T_U32, OFF(interval_ms), 0, 10, 60000,
 	  0, 0 },
 	{ "gossip", "fanout", GSP_T_U32, OFF(fanout), 0, 1, 16, 0, 0 },
@@ -936,6 +938,16 @@ gsp_cfg_set(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
 		}
 		*(uint32_t *)dst = gsp_cipher_parse(value);
 		return 0;
+	case GSP_T_ONSTOP:
+		if (strcmp(value, "leave") != 0 && strcmp(value, "exit") != 0) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be leave or exit, got \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		*(uint8_t *)dst = strcmp(value, "exit") == 0 ?
+			GSP_ON_STOP_EXIT : GSP_ON_STOP_LEAVE;
+		return 0;
 	default:
 		return gsp_cfg_set_string(c, k, value);
 	}
@@ -1170,6 +1182,7 @@ gsp_config_defaults(struct gsp_config *cfg)
 	cfg->prefix_len = 24;
 	cfg->gateway = 0;
 	cfg->mtu = 1500;
+	cfg->on_stop = GSP_ON_STOP_LEAVE;
 	cfg->interval_ms = 1000;
 	cfg->fanout = 2;
 	cfg->phi_suspect = 5.0;

@@ -21,6 +21,12 @@ extern "C" {
 #define GSP_CONFIG_ERR_MAX 512
 #define GSP_PATH_MAX 108	/* fits sockaddr_un.sun_path */
 
+/* What SIGTERM and SIGINT do ([node] on_stop; docs/CONFIG.md) */
+enum gsp_on_stop {
+	GSP_ON_STOP_LEAVE,	/* announce LEAVE, linger, exit (bounded) */
+	GSP_ON_STOP_EXIT,	/* exit at once: the others detect it down */
+};
+
 struct gsp_config {
 	char path[PATH_MAX];		/* the file that was loaded */
 
@@ -34,6 +40,7 @@ struct gsp_config {
 	uint8_t prefix_len;		/* prefix: on-link subnet, default 24 */
 	uint32_t gateway;		/* gateway: 0 = none (host order) */
 	uint16_t mtu;			/* mtu: 576..9000, default 1500 */
+	uint8_t on_stop;		/* on_stop: leave (enum gsp_on_stop) */
 
 	/* [gossip] */
 	uint32_t interval_ms;		/* interval_ms: 1000 */

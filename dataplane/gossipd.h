@@ -263,6 +263,12 @@ struct gsp_dp {
 	uint64_t keyring_ack;		/* lcore: last taken (release) */
 	int keyring_ret;		/* lcore: gsp_node_set_keyring's */
 	volatile bool force_quit;
+	/* SIGTERM/SIGINT: the handler only counts them; the main lcore's
+	 * loop acts on them (lcore_loop.c, gsp_stop_step) */
+	int stop_signals;		/* atomic */
+	int stop_signo;			/* atomic: the latest */
+	int stop_seen;			/* main lcore: signals acted on */
+	uint64_t stop_deadline_ns;	/* main lcore: the leave's bound */
 	struct gsp_lcore_conf lconf[RTE_MAX_LCORE];
 };
 

@@ -13,14 +13,20 @@
  * writer. On a multi-queue port, lcores without the port's vnode hand their
  * frames to its rx ring.
  */
+#include <signal.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_pause.h>
 
 #include "gossipd.h"
+#include "gsp_log.h"
 
 #define GSP_IDLE_CHECK_NS (1000ull * 1000)	/* lcore without timers */
+/* a stop's LEAVE gets this long to linger before the process exits anyway
+ * (docs/CONFIG.md, [node] on_stop) */
+#define GSP_STOP_LEAVE_S 5
 
 static inline uint64_t
 gsp_now_ns(void)
@@ -176,10 +182,59 @@ gsp_run_timers(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
 	return ran;
 }
 
+/*
+ * SIGTERM/SIGINT, on the main lcore (it owns the port's node). The first
+ * makes the node leave as `gossipctl leave` does: LEAVE, leave_rounds
+ * rounds, exit 0 (lcore loop: gsp_vnode_left), or exit anyway once
+ * GSP_STOP_LEAVE_S passed. A second signal, on_stop = exit and the
+ * emulation (its vnodes' leaves would only blur the scenario's record)
+ * end the loops at once.
+ */
+static void
+gsp_stop_step(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns)
+{
+	int n = __atomic_load_n(&dp->stop_signals, __ATOMIC_RELAXED);
+	const char *sig;
+	struct gsp_vnode *vn = dp->port_vnode;
+
+	if (likely(n == dp->stop_seen)) {
+		if (unlikely(dp->stop_deadline_ns != 0) &&
+		    now_ns >= dp->stop_deadline_ns) {
+			gsp_log(LOG_WARNING, "stop: the leave did not finish "
+				"within %d s: exiting without it",
+				GSP_STOP_LEAVE_S);
+			dp->stop_deadline_ns = 0;
+			dp->force_quit = true;
+		}
+		return;
+	}
+	dp->stop_seen = n;
+	sig = __atomic_load_n(&dp->stop_signo, __ATOMIC_RELAXED) == SIGINT ?
+		"SIGINT" : "SIGTERM";
+	if (n > 1 || dp->stop_deadline_ns != 0) {
+		gsp_log(LOG_NOTICE, "stop: %s again: exiting now", sig);
+		dp->force_quit = true;
+	} else if (dp->emu != NULL || vn == NULL || vn->lc != lc ||
+		   dp->cfg->on_stop == GSP_ON_STOP_EXIT) {
+		gsp_log(LOG_NOTICE, "stop: %s: exiting without a leave (%s)",
+			sig, dp->emu != NULL ? "emulation" :
+			dp->cfg->on_stop == GSP_ON_STOP_EXIT ?
+			"[node] on_stop = exit" : "no node of ours on the port");
+		dp->force_quit = true;
+	} else {
+		gsp_log(LOG_NOTICE, "stop: %s: leaving the cluster (LEAVE, "
+			"%u rounds, exit within %d s; a second signal exits "
+			"now)", sig, dp->cfg->leave_rounds, GSP_STOP_LEAVE_S);
+		dp->stop_deadline_ns = now_ns + GSP_STOP_LEAVE_S * 1000000000ull;
+		gsp_node_leave(vn->node, now_ns);
+	}
+}
+
 static int
 gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 {
 	struct rte_mbuf *pkts[GSP_MAX_PKT_BURST];
+	bool main_lc = rte_lcore_id() == rte_get_main_lcore();
 	uint64_t now_ns, next_ns;
 	unsigned int work;
 
@@ -187,6 +242,8 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 		gsp_arp_announce(dp, lc->vnodes[i]);
 	while (!dp->force_quit) {
 		now_ns = gsp_now_ns();
+		if (main_lc)
+			gsp_stop_step(dp, lc, now_ns);
 		work = gsp_poll_port(dp, lc, pkts, now_ns);
 		if (lc->n_vnodes > 0)
 			work += gsp_poll_vnodes(dp, lc, pkts, now_ns);

@@ -7,7 +7,8 @@
  *
  * Setup only: configuration, EAL, rings, the vnodes (one on the port, or N
  * behind the software switch), the control thread; then every lcore runs
- * gsp_lcore_main until a signal, a completed LEAVE or the scenario's end.
+ * gsp_lcore_main until a completed LEAVE (SIGTERM/SIGINT start one, see
+ * [node] on_stop), a second signal or the scenario's end.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -68,11 +69,12 @@ gsp_usage(FILE *f, const char *prog)
 	gsp_emu_usage(f);
 }
 
+/* Only counts: the main lcore's loop leaves or quits (gsp_stop_step). */
 static void
 gsp_signal(int sig)
 {
-	RTE_SET_USED(sig);
-	gsp_dp.force_quit = true;
+	__atomic_store_n(&gsp_dp.stop_signo, sig, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&gsp_dp.stop_signals, 1, __ATOMIC_RELEASE);
 }
 
 static void *
