@@ -18,6 +18,11 @@
 #   make bench-auth       cost of packet authentication: AEAD seal/open per
 #                size, node rx plaintext vs authenticated, emulation
 #                throughput: docs/bench/auth/ (BENCH_ARGS, e.g. --quick)
+#   make soak    chaos soak: an 8-node netns cluster under loss, SIGSTOP,
+#                partition, SIGKILL, key rotation and a junk flood at once
+#                for 10 min, then checks (docs/RELIABILITY.md); options with
+#                SOAK_ARGS, e.g. make soak SOAK_ARGS="--minutes 2";
+#                results/soak.json
 #   make clean   stop a cluster left by scripts/cluster, remove build/,
 #                build-asan/, build-fuzz/ and run/
 
@@ -33,7 +38,7 @@ DEPS := meson ninja-build pkg-config gcc g++ libdpdk-dev dpdk libnuma-dev \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test fuzz demo bench-converge bench-detect \
-	bench-fp-cluster bench-auth clean
+	bench-fp-cluster bench-auth soak clean
 
 all: build
 
@@ -80,7 +85,11 @@ bench-fp-cluster: build
 bench-auth: build
 	$(PYTHON) scripts/bench-auth --build $(BUILD) $(BENCH_ARGS)
 
+soak: build
+	$(PYTHON) scripts/soak --build $(BUILD) $(SOAK_ARGS)
+
 clean:
 	-@[ ! -f run/cluster/state.json ] || $(PYTHON) scripts/cluster down
 	-@[ ! -f run/demo/state.json ] || $(PYTHON) scripts/cluster down --state run/demo
+	-@[ ! -f run/soak/state.json ] || $(PYTHON) scripts/cluster down --state run/soak
 	rm -rf $(BUILD) build-asan build-fuzz run

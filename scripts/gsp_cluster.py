@@ -175,6 +175,30 @@ def tail(path, n=30):
     return "\n".join(lines[-n:])
 
 
+# every state change a node sees is logged (control/ctrl.c, ctrl_log_event)
+TRANSITION_RE = re.compile(
+    r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z \S+ \w+: member (\S+) "
+    r"\(0x[0-9a-f]+\) (\w+) -> (\w+)")
+
+
+def parse_log_time(text):
+    """A log line's UTC timestamp (without the Z) -> seconds since the
+    epoch."""
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def log_transitions(text, observer):
+    """[(t, observer, member, old, new)] of the state changes in a log."""
+    out = []
+    for line in text.splitlines():
+        m = TRANSITION_RE.match(line)
+        if m:
+            out.append((parse_log_time(m.group(1)), observer, m.group(2),
+                        m.group(3), m.group(4)))
+    return out
+
+
 def parse_seed(item):
     """1 -> '10.77.0.1:7946'; '10.0.0.5' -> '10.0.0.5:7946'."""
     if isinstance(item, int) or (isinstance(item, str) and item.strip().isdigit()):
@@ -511,6 +535,14 @@ class Cluster:
             return self.log_path(name).read_text(errors="replace")
         except OSError:
             return ""
+
+    def transitions(self, names=None):
+        """[(t, observer, member, old, new)] from the nodes' logs (all
+        their starts), in time order."""
+        out = []
+        for o in self.names() if names is None else names:
+            out += log_transitions(self.log(o), o)
+        return sorted(out)
 
     def config_path(self, name):
         return Path(self._node(name)["config"])
@@ -910,6 +942,18 @@ class Cluster:
         self._write_config(node)
         self.save()
         return node["address"]
+
+    def reconfigure(self, name, extra_ini):
+        """Give a stopped node other extra config (as node_extra_ini) for
+        its next start."""
+        name = node_name(node_index(name))
+        if self.is_running(name):
+            raise ClusterError(f"{name} is running: stop it before "
+                               f"reconfiguring it")
+        node = self._node(name)
+        node["extra_ini"] = extra_ini
+        self._write_config(node)
+        self.save()
 
     def add_node(self, k, seeds=None, extra_ini=None, before_start=None,
                  wait=None):

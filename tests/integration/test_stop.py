@@ -5,8 +5,8 @@ make gossipd announce LEAVE and exit 0, so the others list it "left", not
 (5 s) and a second signal cuts it short; `scripts/cluster stop` and `down`
 stop nodes that way; an emulation ends at once.
 
-One 5-node cluster, tests in file order: node4 has on_stop = exit, node5
-a leave longer than the bound (64 rounds of 250 ms)."""
+One 3-node cluster, tests in file order; node3 is stopped each time,
+restarted with another config where the test needs one."""
 
 import json
 import os
@@ -25,11 +25,22 @@ EXIT_WAIT_S = 30        # a bound of the waits; gossipd's own bound is 5 s
 TRANSITION_RE = re.compile(r" member (\S+) \(0x[0-9a-f]+\) (\w+) -> (\w+)")
 
 
+ON_STOP_EXIT = {"node": {"on_stop": "exit"}}
+# a leave of 64 rounds of 250 ms: longer than the 5 s bound
+LONG_LEAVE = {"gossip": {"leave_rounds": 64, "interval_ms": 250}}
+
+
 @pytest.fixture(scope="module")
 def c(make_module_cluster):
-    return make_module_cluster(5, node_extra_ini={
-        4: {"node": {"on_stop": "exit"}},
-        5: {"gossip": {"leave_rounds": 64, "interval_ms": 250}}})
+    return make_module_cluster(3)
+
+
+def restart(c, name, extra_ini=None):
+    """(Re)start name, with extra_ini as its config's extra keys."""
+    if c.is_running(name):
+        c.stop(name)
+    c.reconfigure(name, extra_ini)
+    c.start(name)
 
 
 def log_offsets(c, names):
@@ -90,45 +101,46 @@ def test_sigterm_leaves(c):
 
 
 def test_sigint_leaves(c):
-    if not c.is_running("node3"):
-        c.start("node3")
+    restart(c, "node3")
     check_left(c, "node3", signal.SIGINT)
 
 
 def test_on_stop_exit(c):
-    rest = [n for n in c.running() if n != "node4"]
-    rc, own, offsets = stop_with(c, "node4", signal.SIGTERM)
+    restart(c, "node3", ON_STOP_EXIT)
+    rest = [n for n in c.running() if n != "node3"]
+    rc, own, offsets = stop_with(c, "node3", signal.SIGTERM)
     assert rc == 0, own
+    wait_state_everywhere(c, rest, "node3", "down", DETECT_S)
+    seen = transitions_of(c, "node3", offsets)
+    assert not any("left" in t for v in seen.values() for t in v), seen
     assert "stop: SIGTERM: exiting without a leave ([node] on_stop = exit)" \
         in own, own
     assert "after leaving" not in own, own
-    wait_state_everywhere(c, rest, "node4", "down", DETECT_S)
-    seen = transitions_of(c, "node4", offsets)
-    assert not any("left" in t for v in seen.values() for t in v), seen
 
 
 def test_leave_is_bounded(c):
-    """node5's leave would last 64 x 250 ms: it exits after 5 s anyway,
+    """node3's leave would last 64 x 250 ms: it exits after 5 s anyway,
     after its LEAVE went out."""
-    rest = [n for n in c.running() if n != "node5"]
-    rc, own, _ = stop_with(c, "node5", signal.SIGTERM)
+    restart(c, "node3", LONG_LEAVE)
+    rest = [n for n in c.running() if n != "node3"]
+    rc, own, _ = stop_with(c, "node3", signal.SIGTERM)
     assert rc == 0, own
     assert "stop: SIGTERM: leaving the cluster (LEAVE, 64 rounds" in own, own
     assert "stop: the leave did not finish within 5 s: exiting without it" \
         in own, own
-    wait_state_everywhere(c, rest, "node5", "left", DETECT_S)
+    wait_state_everywhere(c, rest, "node3", "left", DETECT_S)
 
 
 def test_second_signal_exits_now(c):
-    c.start("node5")
+    restart(c, "node3", LONG_LEAVE)
     c.wait_converged(timeout=CONVERGE_S)
-    off = log_offsets(c, ["node5"])
-    assert c._signal_node("node5", signal.SIGTERM)
-    wait_until(lambda: "leaving the cluster" in new_log(c, "node5", off),
-               EXIT_WAIT_S, "node5 to start its leave")
-    assert c._signal_node("node5", signal.SIGINT)
-    rc = c.wait_exit("node5", timeout=EXIT_WAIT_S)
-    own = new_log(c, "node5", off)
+    off = log_offsets(c, ["node3"])
+    assert c._signal_node("node3", signal.SIGTERM)
+    wait_until(lambda: "leaving the cluster" in new_log(c, "node3", off),
+               EXIT_WAIT_S, "node3 to start its leave")
+    assert c._signal_node("node3", signal.SIGINT)
+    rc = c.wait_exit("node3", timeout=EXIT_WAIT_S)
+    own = new_log(c, "node3", off)
     assert rc == 0, own
     assert "stop: SIGINT again: exiting now" in own, own
     # the second signal ended it, not the bound
@@ -137,8 +149,7 @@ def test_second_signal_exits_now(c):
 
 def test_cluster_stop_command(c):
     """`scripts/cluster stop NODE`: SIGTERM, polled; the node leaves."""
-    if not c.is_running("node3"):
-        c.start("node3")
+    restart(c, "node3")
     c.wait_converged(timeout=CONVERGE_S)
     rest = [n for n in c.running() if n != "node3"]
     p = subprocess.run([sys.executable, str(REPO / "scripts" / "cluster"),
@@ -149,10 +160,10 @@ def test_cluster_stop_command(c):
     assert "node3: exited after SIGTERM" in p.stdout, p.stdout
     assert not c.is_running("node3")
     wait_state_everywhere(c, rest, "node3", "left", DETECT_S)
-    # node4's crash-style stop is still at hand for tests
-    c.start("node4")
+    # the crash-style stop is still at hand for tests
+    c.start("node3")
     c.wait_converged(timeout=CONVERGE_S)
-    assert c.kill("node4", signal.SIGKILL) == -signal.SIGKILL
+    assert c.kill("node3", signal.SIGKILL) == -signal.SIGKILL
 
 
 def test_down_leaves(c):
