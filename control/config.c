@@ -20,6 +20,7 @@
 #include "gsp_config.h"
 #include "gsp_sec.h"
 #include "gsp_log.h"
+#include "gsp_safe_open.h"
 #include "gsp_util.h"
 
 #define GSP_DNS_PORT 53
@@ -174,7 +175,8 @@ static const char *const gsp_cfg_sections[] = {
 struct gsp_cfg_ctx {
 	struct gsp_config *cfg;
 	const char *path;
-	FILE *f;
+	const char *text;	/* the whole file, read by gsp_file_read */
+	size_t len, pos;
 	unsigned int lineno;	/* line last handed to inih */
 	bool eof;
 	unsigned int err_line;	/* 0: no error yet */
@@ -183,6 +185,7 @@ struct gsp_cfg_ctx {
 	unsigned int key_line[GSP_CFG_NKEYS];	/* where each key was set */
 	unsigned int app_line[GSP_APP_KEYS_MAX];
 	bool seed_has_port[GSP_SEEDS_MAX];
+	unsigned int seed_line[GSP_SEEDS_MAX];
 };
 
 /* Copies at most GSP_CFG_SHOW_MAX bytes of s, non-printables as '?'. */
@@ -336,7 +339,7 @@ gsp_cfg_precheck(struct gsp_cfg_ctx *c, const char *line)
 /*
  * inih reader: one whole line per call, leading blanks removed (so an
  * indented key is a key, never a multi-line continuation). Lines longer
- * than inih's buffer, NUL bytes and read errors stop parsing.
+ * than inih's buffer and NUL bytes stop parsing.
  */
 static char *
 gsp_cfg_reader(char *str, int num, void *stream)
@@ -350,13 +353,7 @@ gsp_cfg_reader(char *str, int num, void *stream)
 		return NULL;
 	c->lineno++;
 	for (;;) {
-		ch = getc(c->f);
-		if (ch == EOF) {
-			if (ferror(c->f)) {
-				gsp_cfg_err(c, 0, "cannot read: %s",
-					    strerror(errno));
-				return NULL;
-			}
+		if (c->pos == c->len) {
 			c->eof = true;
 			if (!any) {
 				c->lineno--;
@@ -364,6 +361,7 @@ gsp_cfg_reader(char *str, int num, void *stream)
 			}
 			break;
 		}
+		ch = (unsigned char)c->text[c->pos++];
 		any = true;
 		if (ch == '\n')
 			break;
@@ -643,6 +641,7 @@ gsp_cfg_set_seed(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
 		return -1;
 	}
 	c->seed_has_port[cfg->n_seeds] = has_port;
+	c->seed_line[cfg->n_seeds] = c->lineno;
 	cfg->seeds[cfg->n_seeds++] = a;
 	return 0;
 }
@@ -1077,6 +1076,28 @@ gsp_cfg_finish_detector(struct gsp_cfg_ctx *c)
 	return 0;
 }
 
+/*
+ * A seed at our own address and port is harmless (seed resolution and
+ * the core skip it) but likely a mistake, or one list shared by every
+ * node: a warning per line, once the file is otherwise good.
+ */
+static void
+gsp_cfg_warn_self_seeds(const struct gsp_cfg_ctx *c)
+{
+	const struct gsp_config *cfg = c->cfg;
+	char a[32];
+
+	for (unsigned int i = 0; i < cfg->n_seeds; i++) {
+		if (cfg->seeds[i].ip != cfg->addr.ip ||
+		    cfg->seeds[i].port != cfg->addr.port)
+			continue;
+		gsp_format_addr(&cfg->seeds[i], a, sizeof(a));
+		gsp_log(LOG_WARNING, "%s:%u: [seeds] seed %s is this node "
+			"itself ([node] address and port); ignored", c->path,
+			c->seed_line[i], a);
+	}
+}
+
 /* Required keys, defaults that depend on others, cross-field checks. */
 static int
 gsp_cfg_finish(struct gsp_cfg_ctx *c)
@@ -1168,6 +1189,7 @@ gsp_cfg_finish(struct gsp_cfg_ctx *c)
 			    "[control] socket and status_view must differ");
 		return -1;
 	}
+	gsp_cfg_warn_self_seeds(c);
 	return 0;
 }
 
@@ -1219,6 +1241,7 @@ gsp_config_load(const char *path, struct gsp_config *cfg, char *err,
 		size_t errlen)
 {
 	struct gsp_cfg_ctx c;
+	char *text;
 	int ret;
 
 	if (err != NULL && errlen > 0)
@@ -1235,14 +1258,14 @@ gsp_config_load(const char *path, struct gsp_config *cfg, char *err,
 	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
 	c.cfg = cfg;
 
-	c.f = fopen(path, "r");
-	if (c.f == NULL) {
-		gsp_cfg_err(&c, 0, "cannot open: %s", strerror(errno));
+	/* never blocks: a FIFO or a device here is "not a regular file" */
+	if (gsp_file_read(path, 0, GSP_CONFIG_SIZE_MAX, &text, &c.len, NULL,
+			  err, errlen) != 0)
 		return -1;
-	}
+	c.text = text;
 	ret = ini_parse_stream(gsp_cfg_reader, &c, gsp_cfg_handler, &c);
-	fclose(c.f);
-	c.f = NULL;
+	free(text);
+	c.text = NULL;
 
 	/* inih's own error (a line we did not pre-check) came first */
 	if (ret > 0 && (c.err_line == 0 || (unsigned int)ret < c.err_line)) {

@@ -19,6 +19,7 @@ extern "C" {
 #endif
 
 #define GSP_CONFIG_ERR_MAX 512
+#define GSP_CONFIG_SIZE_MAX (1u << 20)	/* bytes; real ones are a few KiB */
 #define GSP_PATH_MAX 108	/* fits sockaddr_un.sun_path */
 
 /* What SIGTERM and SIGINT do ([node] on_stop; docs/CONFIG.md) */

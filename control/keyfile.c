@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,9 +16,14 @@
 #include <sodium.h>
 
 #include "gsp_keyfile.h"
+#include "gsp_safe_open.h"
 
 #define GSP_KEYFILE_LINE_MAX 256
 #define GSP_KEYFILE_LINES_MAX 1024	/* comments included */
+#define GSP_KEYFILE_SIZE_MAX (64 * 1024) /* 8 keys and room for comments */
+#define GSP_KF_BLANKS " \t\r"		/* \r: files written on Windows */
+#define GSP_KF_B64 \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 
 static void
 gsp_kf_err(char *err, size_t errlen, const char *path, unsigned int line,
@@ -39,38 +45,68 @@ gsp_kf_err(char *err, size_t errlen, const char *path, unsigned int line,
 
 /* Refuses what another user could read or replace. */
 static int
-gsp_kf_check(int fd, const char *path, char *err, size_t errlen)
+gsp_kf_check(const struct stat *st, const char *path, char *err,
+	     size_t errlen)
 {
-	struct stat st;
-
-	if (fstat(fd, &st) != 0) {
-		gsp_kf_err(err, errlen, path, 0, "%s", strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		gsp_kf_err(err, errlen, path, 0, "not a regular file");
-		return -1;
-	}
-	if (st.st_uid != geteuid()) {
+	if (st->st_uid != geteuid()) {
 		gsp_kf_err(err, errlen, path, 0,
 			   "owned by uid %u, not by uid %u that reads it: chown it",
-			   (unsigned int)st.st_uid, (unsigned int)geteuid());
+			   (unsigned int)st->st_uid, (unsigned int)geteuid());
 		return -1;
 	}
-	if (st.st_mode & 077) {
+	if (st->st_mode & 077) {
 		gsp_kf_err(err, errlen, path, 0,
 			   "mode %04o lets other users at the keys: chmod 600 %s",
-			   (unsigned int)(st.st_mode & 07777), path);
+			   (unsigned int)(st->st_mode & 07777), path);
 		return -1;
 	}
 	return 0;
 }
 
+/* Nothing but blanks, then the end or a '#' comment. */
 static bool
 gsp_kf_blank(const char *s)
 {
-	s += strspn(s, " \t\r\n");
+	s += strspn(s, GSP_KF_BLANKS);
 	return *s == '\0' || *s == '#';
+}
+
+/*
+ * One line, NUL-terminated, without its '\n': blank, a comment, or one
+ * key with nothing after it but blanks and a '#' comment. 1 and the key
+ * in key, 0 for no key, -1 with err. The line is a secret: never echoed.
+ */
+static int
+gsp_kf_parse_line(const char *line, const char *path, unsigned int lineno,
+		  uint8_t key[GSP_KEY_LEN], char *err, size_t errlen)
+{
+	const char *b64 = line + strspn(line, GSP_KF_BLANKS), *end;
+	size_t klen, len;
+
+	if (gsp_kf_blank(b64))
+		return 0;
+	klen = strspn(b64, GSP_KF_B64);
+	if (klen == 0 || sodium_base642bin(key, GSP_KEY_LEN, b64, klen, NULL,
+					   &len, &end,
+					   sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    len != GSP_KEY_LEN || end != b64 + klen) {
+		gsp_kf_err(err, errlen, path, lineno,
+			   "not a key: want base64 of exactly %d bytes (gossipctl keygen)",
+			   GSP_KEY_LEN);
+		return -1;
+	}
+	if (!gsp_kf_blank(b64 + klen)) {
+		gsp_kf_err(err, errlen, path, lineno,
+			   "one key per line, and after the key nothing but blanks or a # comment");
+		return -1;
+	}
+	if (sodium_is_zero(key, GSP_KEY_LEN)) {
+		/* what a zeroed or truncated secret store gives: no secret */
+		gsp_kf_err(err, errlen, path, lineno,
+			   "key is all zeros: not a secret (gossipctl keygen makes a random key)");
+		return -1;
+	}
+	return 1;
 }
 
 int
@@ -78,80 +114,58 @@ gsp_keyfile_read(const char *path, uint8_t keys[][GSP_KEY_LEN],
 		 unsigned int max, unsigned int *n, char *err, size_t errlen)
 {
 	char line[GSP_KEYFILE_LINE_MAX];
+	uint8_t key[GSP_KEY_LEN];
 	unsigned int lineno = 0;
-	int fd, ret = -1;
-	FILE *f;
+	struct stat st;
+	size_t len, pos = 0;
+	char *text;
+	int ret = -1, rc;
 
 	*n = 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		gsp_kf_err(err, errlen, path, 0, "cannot open: %s%s",
-			   strerror(errno), errno == ELOOP ?
-			   " (a symbolic link: name the file itself)" : "");
+	/* never blocks: a FIFO or a device is "not a regular file" */
+	if (gsp_file_read(path, GSP_FILE_NOFOLLOW, GSP_KEYFILE_SIZE_MAX, &text,
+			  &len, &st, err, errlen) != 0)
 		return -1;
-	}
-	if (gsp_kf_check(fd, path, err, errlen) != 0) {
-		close(fd);
-		return -1;
-	}
-	f = fdopen(fd, "r");
-	if (f == NULL) {
-		gsp_kf_err(err, errlen, path, 0, "%s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		uint8_t key[GSP_KEY_LEN];
-		size_t len = strlen(line), klen;
-		const char *b64, *end;
+	if (gsp_kf_check(&st, path, err, errlen) != 0)
+		goto out;
+	while (pos < len) {
+		const char *p = text + pos;
+		const char *nl = memchr(p, '\n', len - pos);
+		size_t llen = nl != NULL ? (size_t)(nl - p) : len - pos;
 
+		pos += llen + (nl != NULL);
 		if (++lineno > GSP_KEYFILE_LINES_MAX) {
 			gsp_kf_err(err, errlen, path, lineno,
 				   "more than %u lines", GSP_KEYFILE_LINES_MAX);
 			goto out;
 		}
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+		if (llen >= sizeof(line)) {
 			gsp_kf_err(err, errlen, path, lineno, "line too long");
 			goto out;
 		}
-		if (gsp_kf_blank(line))
+		if (memchr(p, '\0', llen) != NULL) {
+			gsp_kf_err(err, errlen, path, lineno, "NUL byte in line");
+			goto out;
+		}
+		memcpy(line, p, llen);
+		line[llen] = '\0';
+		rc = gsp_kf_parse_line(line, path, lineno, key, err, errlen);
+		if (rc < 0)
+			goto out;
+		if (rc == 0)
 			continue;
-		b64 = line + strspn(line, " \t");
-		klen = strcspn(b64, " \t\r\n");
-		if (!gsp_kf_blank(b64 + klen)) {
-			gsp_kf_err(err, errlen, path, lineno,
-				   "one key per line, nothing after it");
-			goto out;
-		}
-		if (sodium_base642bin(key, sizeof(key), b64, klen, NULL, &len,
-				      &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-		    len != GSP_KEY_LEN || end != b64 + klen) {
-			/* the line is a secret: never echoed */
-			gsp_kf_err(err, errlen, path, lineno,
-				   "not a key: want base64 of exactly %d bytes (gossipctl keygen)",
-				   GSP_KEY_LEN);
-			sodium_memzero(key, sizeof(key));
-			goto out;
-		}
 		for (unsigned int i = 0; i < *n; i++)
 			if (sodium_memcmp(keys[i], key, GSP_KEY_LEN) == 0) {
 				gsp_kf_err(err, errlen, path, lineno,
 					   "the same key as an earlier line");
-				sodium_memzero(key, sizeof(key));
 				goto out;
 			}
 		if (*n == max) {
 			gsp_kf_err(err, errlen, path, lineno,
 				   "more than %u keys", max);
-			sodium_memzero(key, sizeof(key));
 			goto out;
 		}
 		memcpy(keys[(*n)++], key, GSP_KEY_LEN);
-		sodium_memzero(key, sizeof(key));
-	}
-	if (ferror(f)) {
-		gsp_kf_err(err, errlen, path, 0, "read error");
-		goto out;
 	}
 	if (*n == 0) {
 		gsp_kf_err(err, errlen, path, 0, "no key in the file");
@@ -159,8 +173,10 @@ gsp_keyfile_read(const char *path, uint8_t keys[][GSP_KEY_LEN],
 	}
 	ret = 0;
 out:
+	sodium_memzero(key, sizeof(key));
 	sodium_memzero(line, sizeof(line));
-	fclose(f);
+	sodium_memzero(text, len);
+	free(text);
 	if (ret != 0) {
 		sodium_memzero(keys, (size_t)max * GSP_KEY_LEN);
 		*n = 0;
@@ -276,6 +292,12 @@ gsp_key_generate_b64(char buf[GSP_KEY_B64_LEN + 1])
 		return;
 	}
 	randombytes_buf(key, sizeof(key));
+	/* 2^-256 from a sound CSPRNG; a broken one must not make a key the
+	 * keyring reader refuses (or, worse, one that is known) */
+	if (sodium_is_zero(key, sizeof(key))) {
+		buf[0] = '\0';
+		return;
+	}
 	sodium_bin2base64(buf, GSP_KEY_B64_LEN + 1, key, sizeof(key),
 			  sodium_base64_VARIANT_ORIGINAL);
 	sodium_memzero(key, sizeof(key));

@@ -5,7 +5,10 @@ No DPDK, no network: only the gossipd binary is needed."""
 
 import base64
 import os
+import re
+import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -48,10 +51,10 @@ def good_text():
     return gsp_cluster.ini_set(text, "security", "keyring", str(KEYRING))
 
 
-def check(gossipd, path):
+def check(gossipd, path, timeout=30):
     return subprocess.run([gossipd, "--", "--config", str(path),
                            "--check-config"], capture_output=True, text=True,
-                          timeout=30, stdin=subprocess.DEVNULL)
+                          timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 def lineno(lines, pred):
@@ -176,6 +179,12 @@ KEYRING_CASES = [
     ("not_base64", ["# comment", "", "not-a-key!"], 0o600, 3, ["base64"]),
     ("short_key", ["KEY16"], 0o600, 1, ["32 bytes"]),
     ("two_keys_one_line", ["KEY KEY"], 0o600, 1, ["one key per line"]),
+    ("comma_after_key", ["KEY,KEY"], 0o600, 1, ["after the key"]),
+    ("text_after_key", ["# ok", "KEY ;old"], 0o600, 2, ["after the key"]),
+    ("nul_after_key", ["KEY\0junk"], 0o600, 1, ["NUL byte"]),
+    ("all_zero_key", ["KEYA", "ZERO"], 0o600, 2, ["all zeros"]),
+    ("all_zero_primary", ["ZERO  # primary", "KEYA"], 0o600, 1,
+     ["all zeros"]),
     ("duplicate_key", ["KEYA", "KEYA"], 0o600, 2, ["same key"]),
     ("empty", ["# only a comment"], 0o600, None, ["no key"]),
 ]
@@ -185,8 +194,9 @@ KEYRING_CASES = [
                          ids=[c[0] for c in KEYRING_CASES])
 def test_bad_keyring_file(gossipd, tmp_path, case, lines, mode, line, words):
     ka = key_b64()
-    subst = {"KEY16": key_b64(16), "KEYA": ka, "KEY": key_b64()}
-    body = [" ".join(subst.get(w, w) for w in ln.split(" "))
+    subst = {"KEY16": key_b64(16), "KEYA": ka, "KEY": key_b64(),
+             "ZERO": base64.b64encode(bytes(32)).decode()}
+    body = [re.sub("KEY16|KEYA|ZERO|KEY", lambda m: subst[m.group()], ln)
             for ln in (lines or [key_b64()])]
     kr = write_keyring(tmp_path / f"{case}.keyring", body, mode)
     text = gsp_cluster.ini_set(good_text(), "security", "keyring", str(kr))
@@ -222,3 +232,95 @@ def test_plaintext_is_loud(gossipd, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "PLAINTEXT" in r.stderr + r.stdout and "NEITHER AUTHENTICATED" \
         in r.stderr + r.stdout, r.stderr
+
+
+def test_keyring_comments_after_a_key(gossipd, tmp_path):
+    """After a key: blanks and a '#' comment, with or without a blank
+    before it (docs/SECURITY.md); CRLF line ends too."""
+    kr = write_keyring(tmp_path / "commented.keyring",
+                       ["# rotated in May", f"  {key_b64()}  # new\r",
+                        f"{key_b64()}#old"])
+    path = tmp_path / "commented.ini"
+    path.write_text(gsp_cluster.ini_set(good_text(), "security", "keyring",
+                                        str(kr)))
+    r = check(gossipd, path)
+    assert r.returncode == 0, r.stderr
+
+
+# Files never block (docs/CONFIG.md, "Files"): whatever an operator's path
+# names, --check-config answers at once; a hang fails by the timeout.
+FAST_S = 10
+
+
+@pytest.fixture
+def special_file(tmp_path):
+    """make(kind) -> (path, what gossipd must call it)."""
+    socks = []
+
+    def make(kind):
+        if kind == "fifo":
+            p = tmp_path / "file.fifo"
+            os.mkfifo(p, 0o600)
+            return p, "a FIFO"
+        if kind == "directory":
+            d = tmp_path / "dir"
+            d.mkdir(mode=0o700)
+            return d, "a directory"
+        if kind == "device":
+            return Path("/dev/zero"), "a character device"
+        p = tmp_path / "file.sock"
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        socks.append(s)
+        s.bind(str(p))
+        return p, "a socket"
+    yield make
+    for s in socks:
+        s.close()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "device", "socket"])
+def test_config_not_a_regular_file(gossipd, special_file, kind):
+    path, what = special_file(kind)
+    r = check(gossipd, path, timeout=FAST_S)
+    assert r.returncode != 0
+    assert f"{path}: not a regular file ({what})" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "socket"])
+def test_keyring_not_a_regular_file(gossipd, tmp_path, special_file, kind):
+    kr, what = special_file(kind)
+    path = tmp_path / f"{kind}.ini"
+    path.write_text(gsp_cluster.ini_set(good_text(), "security", "keyring",
+                                        str(kr)))
+    r = check(gossipd, path, timeout=FAST_S)
+    assert r.returncode != 0
+    assert f"[security] keyring {kr}: not a regular file ({what})" in \
+        r.stderr, r.stderr
+
+
+def test_config_too_large(gossipd, tmp_path):
+    """More than 1 MiB is refused, however harmless (all comments)."""
+    path = tmp_path / "large.ini"
+    text = good_text()
+    pad = ("#" * 99 + "\n") * ((1 << 20) // 100 + 1)
+    path.write_text(text + pad)
+    r = check(gossipd, path)
+    assert r.returncode != 0
+    assert f"{path}: too large (" in r.stderr, r.stderr
+
+
+def test_seed_that_is_this_node_is_a_warning(gossipd, tmp_path):
+    """A seed at the node's own address:port: the file is accepted, with
+    a warning naming its line (the template is node1 at 10.77.0.1)."""
+    lines = good_text().splitlines()
+    i = lineno(lines, key_is("seed")) + 1
+    lines.insert(i, "seed = 10.77.0.1")
+    lines.insert(i + 1, "seed = 10.77.0.1:7000")  # another port: a peer
+    path = tmp_path / "self_seed.ini"
+    path.write_text("\n".join(lines) + "\n")
+    r = check(gossipd, path)
+    assert r.returncode == 0, r.stderr
+    want = (f"{path}:{i + 1}: [seeds] seed 10.77.0.1:"
+            f"{gsp_cluster.GOSSIP_PORT} is this node itself")
+    assert want in r.stderr, r.stderr
+    assert r.stderr.count("is this node itself") == 1, r.stderr

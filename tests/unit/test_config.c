@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Config loader and static seed resolution tests. Each error test writes a
- * file into a mkdtemp directory and checks the exact "file:line: " prefix
- * plus a key phrase of the message.
+ * Config loader, keyring file and static seed resolution tests. Each
+ * error test writes a file into a mkdtemp directory and checks the exact
+ * "file:line: " prefix plus a key phrase of the message.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,13 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "gsp_config.h"
 #include "gsp_ctrl.h"
+#include "gsp_keyfile.h"
 
 static char tmp_dir[64];
 static char cfg_path[128];
@@ -315,9 +321,9 @@ test_err_open(void **state)
 	snprintf(cfg_path, sizeof(cfg_path), "%s/cfg.ini", tmp_dir);
 	assert_true(strncmp(err, want, strlen(want)) == 0);
 	assert_non_null(strstr(err, "No such file or directory"));
-	/* a directory opens but cannot be read */
+	/* a directory is refused before any read */
 	assert_int_equal(gsp_config_load(tmp_dir, &cfg, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "cannot read"));
+	assert_non_null(strstr(err, "not a regular file (a directory)"));
 }
 
 static void
@@ -735,6 +741,299 @@ test_seeds_static(void **state)
 					   sizeof(err)), 0);
 }
 
+/* A hang (the old blocking open of a FIFO) fails the test, not the run. */
+#define HANG_S 10
+
+static void
+expect_not_regular(const char *path, const char *kind)
+{
+	uint8_t keys[GSP_KEYRING_MAX][GSP_KEY_LEN];
+	struct gsp_config cfg;
+	char err[GSP_CONFIG_ERR_MAX], want[256];
+	unsigned int n;
+
+	snprintf(want, sizeof(want), "%s: not a regular file (%s)", path,
+		 kind);
+	assert_int_equal(gsp_config_load(path, &cfg, err, sizeof(err)), -1);
+	assert_string_equal(err, want);
+	assert_int_equal(gsp_keyfile_read(path, keys, GSP_KEYRING_MAX, &n, err,
+					  sizeof(err)), -1);
+	assert_string_equal(err, want);
+	assert_int_equal(n, 0);
+}
+
+/* Config and keyring paths naming a FIFO, a directory, a device or a
+ * socket: refused at once with what they are, never read or waited on. */
+static void
+test_file_not_regular(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint8_t keys[GSP_KEYRING_MAX][GSP_KEY_LEN];
+	char fifo[160], sock[sizeof(sa.sun_path)];
+	char err[GSP_CONFIG_ERR_MAX], want[256];
+	struct gsp_config cfg;
+	unsigned int n;
+	int fd;
+
+	(void)state;
+	alarm(HANG_S);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", tmp_dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	expect_not_regular(fifo, "a FIFO");
+	unlink(fifo);
+
+	expect_not_regular(tmp_dir, "a directory");
+	expect_not_regular("/dev/zero", "a character device");
+	expect_not_regular("/dev/null", "a character device");
+
+	snprintf(sock, sizeof(sock), "%s/sock", tmp_dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	expect_not_regular(sock, "a socket");
+	close(fd);
+	unlink(sock);
+
+	/* a FIFO behind a symbolic link: the config follows it, a keyring
+	 * is never read through one (it could be swapped for another file) */
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink(fifo, sock), 0);
+	assert_int_equal(gsp_config_load(sock, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: not a regular file (a FIFO)", sock);
+	assert_string_equal(err, want);
+	assert_int_equal(gsp_keyfile_read(sock, keys, GSP_KEYRING_MAX, &n, err,
+					  sizeof(err)), -1);
+	assert_non_null(strstr(err, "(a symbolic link: name the file itself)"));
+	unlink(sock);
+	unlink(fifo);
+	alarm(0);
+}
+
+static void
+write_file(const char *path, const char *text, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+/* A file of exactly size bytes: MIN_CFG, then comment lines. */
+static char *
+padded(const char *head, size_t size)
+{
+	char *t = malloc(size + 1);
+	size_t off = strlen(head);
+
+	assert_non_null(t);
+	memcpy(t, head, off);
+	while (off < size) {
+		size_t line = size - off < 100 ? size - off : 100;
+
+		memset(t + off, '#', line - 1);
+		t[off + line - 1] = '\n';
+		off += line;
+	}
+	t[size] = '\0';
+	return t;
+}
+
+static void
+test_file_too_large(void **state)
+{
+	struct gsp_config cfg;
+	char err[GSP_CONFIG_ERR_MAX] = "";
+	char *t;
+
+	(void)state;
+	t = padded(MIN_CFG, GSP_CONFIG_SIZE_MAX);
+	assert_int_equal(load(t, &cfg, err, sizeof(err)), 0);
+	free(t);
+	t = padded(MIN_CFG, GSP_CONFIG_SIZE_MAX + 1);
+	expect_err(t, 0, "too large (");
+	free(t);
+}
+
+/* The warning lines gsp_log writes to stderr while loading text. */
+static void
+load_logged(const char *text, char *log, size_t loglen)
+{
+	struct gsp_config cfg;
+	char err[GSP_CONFIG_ERR_MAX] = "", path[160];
+	int saved, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/stderr", tmp_dir);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	write_cfg(text, strlen(text));
+	n = gsp_config_load(cfg_path, &cfg, err, sizeof(err));
+	unlink(cfg_path);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	if (n != 0) {
+		print_error("unexpected error: %s\n", err);
+		fail();
+	}
+	n = pread(fd, log, loglen - 1, 0);
+	close(fd);
+	unlink(path);
+	assert_true(n >= 0);
+	log[n] = '\0';
+}
+
+/* A seed at our own address:port loads, with a warning naming its line. */
+static void
+test_self_seed_warning(void **state)
+{
+	char log[4096], want[256];
+
+	(void)state;
+	load_logged(MIN_CFG "[seeds]\nseed = 10.0.0.1\nseed = 10.0.0.5\n"
+		    "seed = 10.0.0.5:7000\n", log, sizeof(log));
+	snprintf(want, sizeof(want), "%s:8: [seeds] seed 10.0.0.5:%u is this "
+		 "node itself ([node] address and port); ignored", cfg_path,
+		 GSP_DEFAULT_PORT);
+	if (strstr(log, want) == NULL) {
+		print_error("want \"%s\" in the log:\n%s\n", want, log);
+		fail();
+	}
+	/* only that line: another port on our address is another node */
+	assert_null(strstr(strstr(log, want) + strlen(want),
+			   "is this node itself"));
+	/* the port given after [seeds] still counts */
+	load_logged("[seeds]\nseed = 10.0.0.5:7000\n" MIN_CFG "port = 7000\n",
+		    log, sizeof(log));
+	snprintf(want, sizeof(want), "%s:2: [seeds] seed 10.0.0.5:7000 is "
+		 "this node itself", cfg_path);
+	assert_non_null(strstr(log, want));
+	load_logged(MIN_CFG "[seeds]\nseed = 10.0.0.6\n", log, sizeof(log));
+	assert_null(strstr(log, "itself"));
+}
+
+static void
+b64_of(uint8_t byte, char out[GSP_KEY_B64_LEN + 1])
+{
+	uint8_t k[GSP_KEY_LEN];
+
+	memset(k, byte, sizeof(k));
+	sodium_bin2base64(out, GSP_KEY_B64_LEN + 1, k, sizeof(k),
+			  sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* gsp_keyfile_read on text; its rc, the error in err. */
+static int
+read_keys(const char *text, size_t len, mode_t mode,
+	  uint8_t keys[][GSP_KEY_LEN], unsigned int *n, char *err,
+	  size_t errlen)
+{
+	int rc;
+
+	write_file(cfg_path, text, len, mode);
+	rc = gsp_keyfile_read(cfg_path, keys, GSP_KEYRING_MAX, n, err, errlen);
+	unlink(cfg_path);
+	return rc;
+}
+
+static void
+expect_key_err(const char *text, size_t len, unsigned int line,
+	       const char *phrase)
+{
+	uint8_t keys[GSP_KEYRING_MAX][GSP_KEY_LEN];
+	char err[GSP_CONFIG_ERR_MAX] = "", prefix[256], k1[GSP_KEY_B64_LEN + 1];
+	unsigned int n = 99;
+	int rc;
+
+	rc = read_keys(text, len, 0600, keys, &n, err, sizeof(err));
+	if (line != 0)
+		snprintf(prefix, sizeof(prefix), "%s:%u: ", cfg_path, line);
+	else
+		snprintf(prefix, sizeof(prefix), "%s: ", cfg_path);
+	b64_of(0x11, k1);
+	if (rc != -1 || n != 0 || strncmp(err, prefix, strlen(prefix)) != 0 ||
+	    strstr(err, phrase) == NULL || strstr(err, k1) != NULL ||
+	    strstr(err, "AAAAAAAA") != NULL) {
+		print_error("rc %d n %u, err \"%s\"; want prefix \"%s\", phrase \"%s\", no key\n",
+			    rc, n, err, prefix, phrase);
+		fail();
+	}
+}
+
+#define AFTER "after the key nothing but blanks or a # comment"
+
+/* Keyring lines: one key, then only blanks and a '#' comment; no key of
+ * zeros; the same parser for the daemon's file and `keys install`. */
+static void
+test_keyfile_rules(void **state)
+{
+	uint8_t keys[GSP_KEYRING_MAX][GSP_KEY_LEN], want[GSP_KEY_LEN];
+	char k1[GSP_KEY_B64_LEN + 1], k2[GSP_KEY_B64_LEN + 1];
+	char z[GSP_KEY_B64_LEN + 1], t[512], err[GSP_CONFIG_ERR_MAX], *big;
+	unsigned int n;
+	int len;
+
+	(void)state;
+	b64_of(0x11, k1);
+	b64_of(0x22, k2);
+	b64_of(0x00, z);
+
+	/* comments, blank lines, CRLF, a trailing comment with or without
+	 * a blank before it */
+	len = snprintf(t, sizeof(t), "# ring\n\n  %s  # new in May\r\n"
+		       "\t%s#old\n", k1, k2);
+	assert_int_equal(read_keys(t, (size_t)len, 0600, keys, &n, err,
+				   sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	memset(want, 0x11, sizeof(want));
+	assert_memory_equal(keys[0], want, GSP_KEY_LEN);
+	memset(want, 0x22, sizeof(want));
+	assert_memory_equal(keys[1], want, GSP_KEY_LEN);
+
+	/* keygen's keys read back, none of them zero */
+	for (int i = 0; i < 8; i++) {
+		gsp_key_generate_b64(k2);
+		assert_int_equal(strlen(k2), GSP_KEY_B64_LEN);
+		len = snprintf(t, sizeof(t), "%s\n", k2);
+		assert_int_equal(read_keys(t, (size_t)len, 0600, keys, &n, err,
+					   sizeof(err)), 0);
+		assert_false(sodium_is_zero(keys[0], GSP_KEY_LEN));
+	}
+	b64_of(0x22, k2);
+
+	len = snprintf(t, sizeof(t), "%s\n%s\n", k1, z);
+	expect_key_err(t, (size_t)len, 2, "key is all zeros");
+	len = snprintf(t, sizeof(t), "%s # primary\n", z);
+	expect_key_err(t, (size_t)len, 1, "key is all zeros");
+	len = snprintf(t, sizeof(t), "%s %s\n", k1, k2);
+	expect_key_err(t, (size_t)len, 1, AFTER);
+	len = snprintf(t, sizeof(t), "%s,%s\n", k1, k2);
+	expect_key_err(t, (size_t)len, 1, AFTER);
+	len = snprintf(t, sizeof(t), "# x\n%s ;old\n", k1);
+	expect_key_err(t, (size_t)len, 2, AFTER);
+	len = snprintf(t, sizeof(t), "%s\v%s\n", k1, k2);
+	expect_key_err(t, (size_t)len, 1, AFTER);
+	/* what follows a NUL is still on the line */
+	len = snprintf(t, sizeof(t), "%s%cjunk\n", k1, '\0');
+	expect_key_err(t, (size_t)len, 1, "NUL byte");
+	expect_key_err("not-a-key!\n", 11, 1, "not a key");
+	len = snprintf(t, sizeof(t), "%s=\n", k1);
+	expect_key_err(t, (size_t)len, 1, "not a key");
+	expect_key_err("# none\n", 7, 0, "no key in the file");
+
+	/* bounded: 64 KiB of comments and a key is too much */
+	big = padded("", 64 * 1024 + 1);
+	memcpy(big, k1, strlen(k1));
+	expect_key_err(big, strlen(big), 0, "too large (");
+	free(big);
+}
+
 int
 main(void)
 {
@@ -760,6 +1059,10 @@ main(void)
 		cmocka_unit_test(test_err_fault),
 		cmocka_unit_test(test_parse_format_addr),
 		cmocka_unit_test(test_seeds_static),
+		cmocka_unit_test(test_file_not_regular),
+		cmocka_unit_test(test_file_too_large),
+		cmocka_unit_test(test_self_seed_warning),
+		cmocka_unit_test(test_keyfile_rules),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
