@@ -14,6 +14,8 @@
 
 #include "gsp_safe_open.h"
 
+#define GSP_FILE_CHUNK 4096	/* first buffer when fstat says less */
+
 static void __attribute__((format(printf, 4, 5)))
 gsp_file_err(char *err, size_t errlen, const char *path, const char *fmt,
 	     ...)
@@ -67,6 +69,26 @@ gsp_file_open_err(const char *path, unsigned int flags, int e, char *err,
 			     strerror(e));
 }
 
+/*
+ * Doubles *cap, up to max + 1 bytes, into a new buffer: realloc could
+ * leave a copy of keys behind, so the old one is zeroed first.
+ */
+static int
+gsp_file_grow(char **b, size_t n, size_t *cap, size_t max)
+{
+	size_t ncap = *cap <= (max + 1) / 2 ? *cap * 2 : max + 1;
+	char *nb = malloc(ncap + 1);
+
+	if (nb == NULL)
+		return -1;
+	memcpy(nb, *b, n);
+	explicit_bzero(*b, n);
+	free(*b);
+	*b = nb;
+	*cap = ncap;
+	return 0;
+}
+
 int
 gsp_file_read(const char *path, unsigned int flags, size_t max,
 	      char **buf, size_t *len, struct stat *st, char *err,
@@ -76,8 +98,8 @@ gsp_file_read(const char *path, unsigned int flags, size_t max,
 	 * its carrier; O_NOCTTY: a terminal never becomes ours */
 	int oflags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	struct stat fst;
-	size_t n = 0;
-	char *b;
+	size_t n = 0, cap;
+	char *b = NULL;
 	int fd, fl;
 
 	*buf = NULL;
@@ -110,15 +132,24 @@ gsp_file_read(const char *path, unsigned int flags, size_t max,
 		gsp_file_err(err, errlen, path, "fcntl: %s", strerror(errno));
 		goto fail;
 	}
-	/* one byte more than allowed tells a file that grew since fstat */
-	b = malloc(max + 2);
-	if (b == NULL) {
-		gsp_file_err(err, errlen, path, "out of memory");
-		goto fail;
-	}
-	while (n <= max) {
-		ssize_t r = read(fd, b + n, max + 1 - n);
+	/* room for the size fstat gave and one byte more, which tells a
+	 * file that grew since (or a size of 0 that /proc reports) */
+	cap = (size_t)fst.st_size + 1;
+	if (cap < GSP_FILE_CHUNK)
+		cap = GSP_FILE_CHUNK < max + 1 ? GSP_FILE_CHUNK : max + 1;
+	b = malloc(cap + 1);
+	if (b == NULL)
+		goto fail_oom;
+	for (;;) {
+		ssize_t r;
 
+		if (n == cap) {
+			if (cap > max)
+				break;		/* too large */
+			if (gsp_file_grow(&b, n, &cap, max) != 0)
+				goto fail_oom;
+		}
+		r = read(fd, b + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -142,8 +173,11 @@ gsp_file_read(const char *path, unsigned int flags, size_t max,
 	if (st != NULL)
 		*st = fst;
 	return 0;
+fail_oom:
+	gsp_file_err(err, errlen, path, "out of memory");
 fail_buf:
-	explicit_bzero(b, n);	/* it may have held keys */
+	if (b != NULL)
+		explicit_bzero(b, n);	/* it may have held keys */
 	free(b);
 fail:
 	close(fd);

@@ -855,6 +855,11 @@ test_file_too_large(void **state)
 	t = padded(MIN_CFG, GSP_CONFIG_SIZE_MAX + 1);
 	expect_err(t, 0, "too large (");
 	free(t);
+	/* a size fstat does not know (0 in /proc) is still read: line 1
+	 * ("Name:\tgossipd...") is there to be refused */
+	assert_int_equal(gsp_config_load("/proc/self/status", &cfg, err,
+					 sizeof(err)), -1);
+	assert_non_null(strstr(err, "/proc/self/status:1: syntax error"));
 }
 
 /* The warning lines gsp_log writes to stderr while loading text. */
