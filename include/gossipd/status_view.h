@@ -38,7 +38,7 @@ extern "C" {
 
 #define GSP_SV_MAGIC 0x5745495653505347ULL	/* "GSPSVIEW" */
 #define GSP_SV_MAJOR 1
-#define GSP_SV_MINOR 4
+#define GSP_SV_MINOR 5
 #define GSP_SV_HEADER_SIZE 1024
 #define GSP_SV_MEMBER_STRIDE 1024
 #define GSP_SV_LCORE_STRIDE 128
@@ -192,7 +192,9 @@ struct gsp_sv_lcore {
 	uint64_t idle_sleeps;
 	uint64_t rx_handoff;		/* passed to the protocol lcore */
 	uint64_t rx_handoff_full;	/* dropped: handoff ring full */
-	uint64_t reserved[2];
+	/* minor 5 (docs/SECURITY.md "Layer 2"), in what was reserved */
+	uint64_t rx_wrong_mac;		/* IPv4/ARP for another host's MAC */
+	uint64_t arp_ignored;		/* ARP against a confirmed MAC */
 };
 
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, seq) == 24, "sv abi");
@@ -226,6 +228,7 @@ GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, incarnation) == 960, "sv abi
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_app) == 104, "sv abi");
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_member) == GSP_SV_MEMBER_STRIDE, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_packets) == 8, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_wrong_mac) == 112, "sv abi");
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_lcore) == GSP_SV_LCORE_STRIDE, "sv abi");
 
 /* ---- reader library (libgsp_sv, no DPDK) ---- */
