@@ -722,6 +722,28 @@ ctrl_log_event(const struct ctrl *c, const struct gsp_event *ev)
 			"refusing %s (0x%016" PRIx64 ")", c->cfg->max_members,
 			name, ev->id);
 		break;
+	case GSP_EV_DP_ARP_CONFLICT: {
+		struct gsp_addr a = { .ip = (uint32_t)ev->id, .port = 0 };
+		char ip[32], mac[2][18];
+		const uint64_t v[2] = { ev->generation, ev->limit };
+
+		gsp_format_addr(&a, ip, sizeof(ip));
+		for (unsigned int k = 0; k < 2; k++)
+			snprintf(mac[k], sizeof(mac[k]), "%02x:%02x:%02x:%02x:"
+				 "%02x:%02x", (unsigned int)(v[k] >> 40) & 0xff,
+				 (unsigned int)(v[k] >> 32) & 0xff,
+				 (unsigned int)(v[k] >> 24) & 0xff,
+				 (unsigned int)(v[k] >> 16) & 0xff,
+				 (unsigned int)(v[k] >> 8) & 0xff,
+				 (unsigned int)v[k] & 0xff);
+		gsp_log(LOG_WARNING, "arp: ignoring ARP that puts %s at %s: "
+			"authenticated gossip confirmed it at %s (ARP "
+			"spoofing, or the peer moved: its next datagram "
+			"follows it); counted in arp_ignored, logged again "
+			"in a minute at most (%" PRIu64 " more since the last "
+			"line)", ip, mac[0], mac[1], ev->suppressed);
+		break;
+	}
 	default:
 		gsp_log(LOG_DEBUG, "unknown dataplane event type %u",
 			ev->type);

@@ -31,6 +31,13 @@ int gsp_dp_submit_leave(void);
 int gsp_dp_submit_seeds(const struct gsp_addr *seeds, unsigned int n);
 /* true when an event was taken from the event ring */
 bool gsp_dp_poll_event(struct gsp_event *ev);
+/* Events the dataplane raises itself, on the same ring (beyond the core's
+ * enum gsp_event_type). ARP_CONFLICT: ARP said a peer whose MAC address
+ * authenticated gossip confirmed is elsewhere, and was ignored (the first
+ * such in a minute): id = the IPv4 address, generation = the MAC ARP
+ * claimed, limit = the confirmed MAC (MACs as 48-bit values, first byte
+ * highest), suppressed = those ignored unlogged since the last event. */
+#define GSP_EV_DP_ARP_CONFLICT 0x80
 /* Fills up to max per-lcore counter records; returns how many. */
 unsigned int gsp_dp_lcore_stats(struct gsp_sv_lcore *out, unsigned int max);
 const struct gsp_node *gsp_dp_node(void);

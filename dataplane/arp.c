@@ -5,6 +5,13 @@
  * peer that is still being resolved (as a kernel's neighbour queue does),
  * so the first contact with a peer is not lost.
  *
+ * Layer-2 trust (docs/SECURITY.md "Layer 2"): a MAC address seen on an
+ * authenticated datagram the core took is confirmed and always wins; ARP,
+ * which anyone can forge, fills only entries that are not confirmed (or
+ * whose confirmation expired after arp_timeout_s) and never moves a
+ * confirmed one: such ARP is counted (arp_ignored) and logged once a
+ * minute at most, through the control thread.
+ *
  * The cache is a plain open-addressing table (linear probing, never
  * shrinks: an entry expires but keeps its bucket): only the owning lcore
  * touches it, and unlike an rte_hash it takes no memzone, so thousands of
@@ -17,13 +24,17 @@
 #include <rte_malloc.h>
 
 #include "gossipd.h"
+#include "gsp_ctrl.h"
 
 #define GSP_ARP_RETRY_DS 2			/* request spacing, 1/10 s */
 #define GSP_ARP_HOLD 64				/* frames awaiting resolution */
 #define GSP_ARP_HOLD_NS (1000ull * 1000 * 1000)	/* then dropped */
 
+#define GSP_ARP_TELL_NS (60ull * 1000 * 1000 * 1000)	/* ARP conflicts */
+
 #define GSP_ARP_VALID 1u
 #define GSP_ARP_REQUESTED 2u
+#define GSP_ARP_CONFIRMED 4u	/* the MAC came with authenticated gossip */
 
 /* 16 bytes: a vnode holds one per peer, and a process thousands of
  * vnodes. Times are coarse on purpose: expiry is counted in seconds (no
@@ -31,9 +42,11 @@
  * (a wrap only delays one request by a tenth). */
 struct gsp_arp_entry {
 	uint32_t ip;			/* 0: empty bucket */
-	uint32_t learned_s;
+	uint32_t learned_s;		/* set, or refreshed by a source it
+					 * trusts (CONFIRMED: gossip, or ARP
+					 * that agrees) */
 	struct rte_ether_addr mac;
-	uint8_t flags;
+	uint8_t flags;			/* GSP_ARP_* */
 	uint8_t requested_ds;
 };
 _Static_assert(sizeof(struct gsp_arp_entry) == 16, "ARP entry size");
@@ -262,25 +275,98 @@ gsp_arp_release(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
 	c->n_hold = keep;
 }
 
+/* Sets e's MAC, fresh from now; the frames held for it leave. */
+static void
+gsp_arp_set(struct gsp_dp *dp, struct gsp_vnode *vn, struct gsp_arp_entry *e,
+	    const struct rte_ether_addr *mac, uint8_t confirmed, uint32_t now_s)
+{
+	bool was_fresh = gsp_arp_fresh(dp, e, now_s);
+
+	e->mac = *mac;
+	e->flags = GSP_ARP_VALID | confirmed;
+	e->learned_s = now_s;
+	if (!was_fresh && vn->arp->n_hold > 0)
+		gsp_arp_release(dp, vn, e->ip, mac);
+}
+
 void
+gsp_arp_confirm(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
+		const struct rte_ether_addr *mac, uint64_t now_ns)
+{
+	uint32_t now_s = (uint32_t)(now_ns / 1000000000u);
+	struct gsp_arp_entry *e;
+
+	if (ip == 0 || ip == vn->ip || !rte_is_unicast_ether_addr(mac))
+		return;
+	e = gsp_arp_entry(vn->arp, ip, true, now_s, dp->cfg->arp_timeout_s);
+	if (e == NULL)
+		return;
+	/* plaintext gossip proves nothing: it teaches as ARP does */
+	gsp_arp_set(dp, vn, e, mac, dp->keyring != NULL ? GSP_ARP_CONFIRMED : 0,
+		    now_s);
+}
+
+static uint64_t
+gsp_arp_mac_u64(const struct rte_ether_addr *mac)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < RTE_ETHER_ADDR_LEN; i++)
+		v = v << 8 | mac->addr_bytes[i];
+	return v;
+}
+
+/* ARP that would move a confirmed entry: counted, and told to the
+ * control thread (the log) once a minute at most, never per packet. */
+static void
+gsp_arp_conflict(struct gsp_dp *dp, struct gsp_vnode *vn,
+		 const struct gsp_arp_entry *e,
+		 const struct rte_ether_addr *claimed, uint64_t now_ns)
+{
+	struct gsp_lcore_conf *lc = vn->lc;
+	struct gsp_event ev = { .type = GSP_EV_DP_ARP_CONFLICT };
+
+	GSP_LSTAT_ADD(lc, arp_ignored, 1);
+	if (vn != dp->ctrl_vnode)	/* only its events reach the log */
+		return;
+	if (lc->arp_told && now_ns - lc->arp_told_ns < GSP_ARP_TELL_NS) {
+		lc->arp_untold++;
+		return;
+	}
+	ev.id = e->ip;
+	ev.generation = gsp_arp_mac_u64(claimed);
+	ev.limit = gsp_arp_mac_u64(&e->mac);
+	ev.suppressed = lc->arp_untold;
+	lc->arp_told = true;
+	lc->arp_told_ns = now_ns;
+	lc->arp_untold = 0;
+	gsp_io_event(vn, &ev);
+}
+
+/* What ARP says: ip is at mac. create: it may take a new entry. */
+static void
 gsp_arp_learn(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
 	      const struct rte_ether_addr *mac, bool create, uint64_t now_ns)
 {
 	uint32_t now_s = (uint32_t)(now_ns / 1000000000u);
 	struct gsp_arp_entry *e;
-	bool was_fresh;
+	bool confirmed;
 
 	if (ip == 0 || ip == vn->ip || !rte_is_unicast_ether_addr(mac))
 		return;
 	e = gsp_arp_entry(vn->arp, ip, create, now_s, dp->cfg->arp_timeout_s);
 	if (e == NULL)
 		return;
-	was_fresh = gsp_arp_fresh(dp, e, now_s);
-	e->mac = *mac;
-	e->flags = GSP_ARP_VALID;
-	e->learned_s = now_s;
-	if (!was_fresh && vn->arp->n_hold > 0)
-		gsp_arp_release(dp, vn, ip, mac);
+	confirmed = (e->flags & GSP_ARP_CONFIRMED) &&
+		gsp_arp_fresh(dp, e, now_s);
+	if (!confirmed) {
+		gsp_arp_set(dp, vn, e, mac, 0, now_s);
+	} else if (rte_is_same_ether_addr(&e->mac, mac)) {
+		/* agrees: keeps the entry (and its requests) from ageing */
+		gsp_arp_set(dp, vn, e, mac, GSP_ARP_CONFIRMED, now_s);
+	} else {
+		gsp_arp_conflict(dp, vn, e, mac, now_ns);
+	}
 }
 
 void
@@ -314,7 +400,9 @@ gsp_arp_input(struct gsp_dp *dp, struct gsp_vnode *vn, const uint8_t *frame,
 			     sip);
 }
 
-/* Gratuitous ARP at start: peers learn our (possibly new) MAC at once. */
+/* Gratuitous ARP at start: peers learn our (possibly new) MAC at once,
+ * but for those that confirmed our old one: they follow our first
+ * datagram. */
 void
 gsp_arp_announce(struct gsp_dp *dp, struct gsp_vnode *vn)
 {

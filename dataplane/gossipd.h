@@ -194,6 +194,10 @@ struct gsp_lcore_conf {
 	bool fault_dirty;		/* fault_ctr moved since published */
 	uint64_t fault_ctr[GSP_FAULT_C_MAX];	/* gsp_fault_*() count here */
 	uint64_t fault_pub[GSP_FAULT_C_MAX];	/* torn-free copy for readers */
+	/* ARP conflicts (arp.c): logged once a minute at most */
+	bool arp_told;
+	uint64_t arp_told_ns;
+	uint64_t arp_untold;		/* ignored since the last event */
 	uint8_t frame[GSP_MAX_FRAME];	/* linearised multi-segment frames */
 } __rte_cache_aligned;
 
@@ -361,10 +365,10 @@ const struct rte_ether_addr *gsp_arp_resolve(struct gsp_dp *dp,
 /* Keeps a frame (dst MAC unset) until next_hop resolves. */
 void gsp_arp_hold(struct gsp_dp *dp, struct gsp_vnode *vn,
 		  struct rte_mbuf *m, uint32_t next_hop, uint64_t now_ns);
-/* create: take a new entry for ip, else only refresh an existing one */
-void gsp_arp_learn(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
-		   const struct rte_ether_addr *mac, bool create,
-		   uint64_t now_ns);
+/* ip is at mac: a datagram from there that the core took (authentic when
+ * the node authenticates). Confirms the entry, over anything ARP said. */
+void gsp_arp_confirm(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
+		     const struct rte_ether_addr *mac, uint64_t now_ns);
 void gsp_arp_input(struct gsp_dp *dp, struct gsp_vnode *vn,
 		   const uint8_t *frame, uint32_t len, uint64_t now_ns);
 void gsp_arp_announce(struct gsp_dp *dp, struct gsp_vnode *vn);

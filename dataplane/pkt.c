@@ -2,9 +2,9 @@
 /*
  * Ethernet/IPv4/UDP in and out, per vnode. Every header field is
  * bounds-checked against the frame before use; anything that is not a
- * well-formed UDP datagram to the vnode's address and port is counted and
- * dropped. Frames leave through the lcore's tx buffer to the port's tx
- * queue or, in emulation, to the software switch.
+ * well-formed UDP datagram (checksum included) to the vnode's MAC, address
+ * and port is counted and dropped. Frames leave through the lcore's tx
+ * buffer to the port's tx queue or, in emulation, to the software switch.
  */
 #include <string.h>
 
@@ -161,12 +161,21 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 	uint64_t wake;
 	struct gsp_addr src;
 	uint16_t type;
+	int rc;
 
 	if (len < sizeof(*eth)) {
 		gsp_parse_error(lc);
 		return;
 	}
 	type = rte_be_to_cpu_16(eth->ether_type);
+	/* a promiscuous port or a flooding switch shows us frames for other
+	 * hosts: none is ours; only ARP may come to everyone */
+	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &vn->mac)) &&
+	    (type == RTE_ETHER_TYPE_IPV4 || (type == RTE_ETHER_TYPE_ARP &&
+	     !rte_is_broadcast_ether_addr(&eth->dst_addr)))) {
+		GSP_LSTAT_ADD(lc, rx_wrong_mac, 1);
+		return;
+	}
 	if (type == RTE_ETHER_TYPE_ARP) {
 		gsp_arp_input(dp, vn, frame, len, now_ns);
 		return;
@@ -215,7 +224,10 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 		GSP_LSTAT_ADD(lc, rx_not_gossip, 1);
 		return;
 	}
-	if (ihl == sizeof(*ip) && udp->dgram_cksum != 0 &&
+	/* with options or without (the helper takes the L4 length from
+	 * total_length - IHL); every gossip sender sets the checksum, so a
+	 * zero one ("none", RFC 768) is refused too */
+	if (udp->dgram_cksum == 0 ||
 	    rte_ipv4_udptcp_cksum_verify(ip, udp) != 0) {
 		gsp_parse_error(lc);
 		return;
@@ -227,12 +239,16 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 		lc->fault_dirty = true;
 		return;
 	}
-	if ((src_ip & vn->netmask) == (vn->ip & vn->netmask))
-		gsp_arp_learn(dp, vn, src_ip, &eth->src_addr, true, now_ns);
 	src.ip = src_ip;
 	src.port = rte_be_to_cpu_16(udp->src_port);
-	gsp_node_rx(vn->node, &src, (const uint8_t *)(udp + 1),
-		    (uint16_t)(udp_len - sizeof(*udp)), now_ns, &wake);
+	rc = gsp_node_rx(vn->node, &src, (const uint8_t *)(udp + 1),
+			 (uint16_t)(udp_len - sizeof(*udp)), now_ns, &wake);
+	/* the MAC of a peer only from a datagram the core took (authentic):
+	 * a forged, replayed or malformed one teaches nothing. The frame is
+	 * still ours: gsp_pkt_process frees it when we return. */
+	if (rc == GSP_RX_OK &&
+	    (src_ip & vn->netmask) == (vn->ip & vn->netmask))
+		gsp_arp_confirm(dp, vn, src_ip, &eth->src_addr, now_ns);
 	/* a relayed probe or a suspicion set a timer before the next tick */
 	if (unlikely(wake < vn->next_tick_ns))
 		gsp_timer_earlier(vn->lc, vn, wake);
