@@ -230,8 +230,11 @@ gsp_arp_resolve(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t next_hop,
 	if (e == NULL)		/* cache full: nothing sensible to do */
 		return NULL;
 	fresh = gsp_arp_fresh(dp, e, now_s);
-	/* refresh before expiry so a live peer never drops out of the cache */
+	/* refresh before expiry so a live peer never drops out of the cache;
+	 * but an answer to the datagram being read waits without a request:
+	 * that datagram's MAC comes when the core took it (pkt.c) */
 	if ((!fresh || now_s - e->learned_s > dp->cfg->arp_timeout_s / 2) &&
+	    next_hop != vn->lc->rx_src_ip &&
 	    (!(e->flags & GSP_ARP_REQUESTED) ||
 	     (uint8_t)(now_ds - e->requested_ds) >= GSP_ARP_RETRY_DS)) {
 		e->requested_ds = now_ds;

@@ -198,6 +198,7 @@ struct gsp_lcore_conf {
 	bool arp_told;
 	uint64_t arp_told_ns;
 	uint64_t arp_untold;		/* ignored since the last event */
+	uint32_t rx_src_ip;		/* on our subnet, in the core now; 0 */
 	uint8_t frame[GSP_MAX_FRAME];	/* linearised multi-segment frames */
 } __rte_cache_aligned;
 

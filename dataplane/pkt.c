@@ -161,6 +161,7 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 	uint64_t wake;
 	struct gsp_addr src;
 	uint16_t type;
+	bool local;
 	int rc;
 
 	if (len < sizeof(*eth)) {
@@ -241,13 +242,16 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 	}
 	src.ip = src_ip;
 	src.port = rte_be_to_cpu_16(udp->src_port);
+	local = (src_ip & vn->netmask) == (vn->ip & vn->netmask);
+	lc->rx_src_ip = local ? src_ip : 0;
 	rc = gsp_node_rx(vn->node, &src, (const uint8_t *)(udp + 1),
 			 (uint16_t)(udp_len - sizeof(*udp)), now_ns, &wake);
+	lc->rx_src_ip = 0;
 	/* the MAC of a peer only from a datagram the core took (authentic):
 	 * a forged, replayed or malformed one teaches nothing. The frame is
-	 * still ours: gsp_pkt_process frees it when we return. */
-	if (rc == GSP_RX_OK &&
-	    (src_ip & vn->netmask) == (vn->ip & vn->netmask))
+	 * still ours: gsp_pkt_process frees it when we return. Answers the
+	 * core held for it leave now. */
+	if (rc == GSP_RX_OK && local)
 		gsp_arp_confirm(dp, vn, src_ip, &eth->src_addr, now_ns);
 	/* a relayed probe or a suspicion set a timer before the next tick */
 	if (unlikely(wake < vn->next_tick_ns))
