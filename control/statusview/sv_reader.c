@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,11 +35,16 @@ struct sv_layout {
 	uint32_t lcore_capacity;
 };
 
+/*
+ * The reader copies with pread(), never through a mapping: a file that is
+ * truncated while we copy (by accident, or by a writer that re-creates it)
+ * then gives a short read, not a SIGBUS that would kill the program that
+ * links us. A file that shrank is re-opened by path, once per read.
+ */
 struct gsp_sv_reader {
 	int fd;
-	const uint8_t *base;
-	size_t map_len;
 	struct sv_layout l;
+	char *path;
 };
 
 static void
@@ -92,62 +96,72 @@ sv_layout_check(const struct sv_layout *l, uint64_t file_size)
 	return 0;
 }
 
-static void
-sv_unmap(struct gsp_sv_reader *r)
+/* The whole buffer from off: 0, -ESTALE when the file ends before. */
+static int
+sv_pread(int fd, void *buf, size_t len, uint64_t off)
 {
-	if (r->base != NULL)
-		munmap((void *)(uintptr_t)r->base, r->map_len);
-	r->base = NULL;
-	r->map_len = 0;
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ESTALE;	/* shorter than its header says */
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
 }
 
-/*
- * (Re)maps the whole file and validates its header. Called at open and
- * again when the file size no longer matches the mapping.
- */
+/* Validates the header of the file open at fd; its layout into *l. */
 static int
-sv_map(struct gsp_sv_reader *r)
+sv_load(int fd, struct sv_layout *l)
 {
-	const struct gsp_sv_header *h;
-	struct sv_layout l;
+	struct gsp_sv_header h;
 	struct stat st;
-	void *p;
 	int ret;
 
-	if (fstat(r->fd, &st) != 0)
+	if (fstat(fd, &st) != 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size < sizeof(struct gsp_sv_header) ||
-	    (uint64_t)st.st_size > (uint64_t)SIZE_MAX / 2)
+	    (uint64_t)st.st_size < sizeof(struct gsp_sv_header))
 		return -EPROTO;
-	sv_unmap(r);
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, r->fd, 0);
-	if (p == MAP_FAILED)
+	ret = sv_pread(fd, &h, sizeof(h), 0);
+	if (ret != 0)
+		return ret == -ESTALE ? -EPROTO : ret;
+	if (h.magic != GSP_SV_MAGIC || h.major != GSP_SV_MAJOR)
+		return -EPROTO;
+	sv_layout_get(&h, l);
+	return sv_layout_check(l, (uint64_t)st.st_size);
+}
+
+static int
+sv_open_fd(const char *path, struct sv_layout *l)
+{
+	int fd, ret;
+
+	/* O_NONBLOCK: a FIFO planted at the path must not hang us */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
 		return -errno;
-	r->base = p;
-	r->map_len = (size_t)st.st_size;
-	h = (const struct gsp_sv_header *)r->base;
-	/* acquire pairs with the writer storing magic last */
-	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != GSP_SV_MAGIC ||
-	    h->major != GSP_SV_MAJOR) {
-		sv_unmap(r);
-		return -EPROTO;
-	}
-	sv_layout_get(h, &l);
-	ret = sv_layout_check(&l, r->map_len);
+	ret = sv_load(fd, l);
 	if (ret != 0) {
-		sv_unmap(r);
+		close(fd);
 		return ret;
 	}
-	r->l = l;
-	return 0;
+	return fd;
 }
 
 int
 gsp_sv_open(const char *path, struct gsp_sv_reader **out)
 {
 	struct gsp_sv_reader *r;
-	int ret;
+	int fd;
 
 	if (out == NULL)
 		return -EINVAL;
@@ -157,19 +171,18 @@ gsp_sv_open(const char *path, struct gsp_sv_reader **out)
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return -ENOMEM;
-	/* O_NONBLOCK: a FIFO planted at the path must not hang us */
-	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (r->fd < 0) {
-		ret = -errno;
+	r->path = strdup(path);
+	if (r->path == NULL) {
 		free(r);
-		return ret;
+		return -ENOMEM;
 	}
-	ret = sv_map(r);
-	if (ret != 0) {
-		close(r->fd);
+	fd = sv_open_fd(path, &r->l);
+	if (fd < 0) {
+		free(r->path);
 		free(r);
-		return ret;
+		return fd;
 	}
+	r->fd = fd;
 	*out = r;
 	return 0;
 }
@@ -179,9 +192,24 @@ gsp_sv_close(struct gsp_sv_reader *r)
 {
 	if (r == NULL)
 		return;
-	sv_unmap(r);
 	close(r->fd);
+	free(r->path);
 	free(r);
+}
+
+/* The file shrank under us: whatever is at the path now, if valid. */
+static int
+sv_reopen(struct gsp_sv_reader *r)
+{
+	struct sv_layout l;
+	int fd = sv_open_fd(r->path, &l);
+
+	if (fd < 0)
+		return fd;
+	close(r->fd);
+	r->fd = fd;
+	r->l = l;
+	return 0;
 }
 
 static void
@@ -229,39 +257,49 @@ sv_pause(unsigned int attempt)
 		nanosleep(&ts, NULL);
 }
 
-int
-gsp_sv_read(struct gsp_sv_reader *r, struct gsp_sv_snapshot *snap)
+/* Records [0, n) of stride bytes at off into out (rec bytes each). */
+static int
+sv_pread_records(int fd, void *out, uint32_t n, size_t rec, uint64_t off,
+		 uint32_t stride)
 {
-	const struct gsp_sv_header *h;
+	int ret;
+
+	if (n == 0)
+		return 0;
+	if (stride == rec)
+		return sv_pread(fd, out, (size_t)n * rec, off);
+	for (uint32_t i = 0; i < n; i++) {
+		ret = sv_pread(fd, (uint8_t *)out + (size_t)i * rec, rec,
+			       off + (uint64_t)i * stride);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int
+sv_read_once(struct gsp_sv_reader *r, struct gsp_sv_snapshot *snap)
+{
+	const uint64_t seq_off = offsetof(struct gsp_sv_header, seq);
 	struct sv_layout l;
 	uint32_t mcap = 0, lcap = 0;
 	uint32_t nm, nl;
 	uint64_t s1, s2;
-	struct stat st;
 	int ret;
-
-	if (r == NULL || snap == NULL)
-		return -EINVAL;
-	memset(snap, 0, sizeof(*snap));
-	/* a shrunk file would SIGBUS us on access, a grown one needs a remap */
-	if (fstat(r->fd, &st) != 0)
-		return -errno;
-	if ((uint64_t)st.st_size < r->map_len)
-		return -EPROTO;
-	if ((uint64_t)st.st_size > r->map_len) {
-		ret = sv_map(r);
-		if (ret != 0)
-			return ret;
-	}
-	h = (const struct gsp_sv_header *)r->base;
 
 	for (unsigned int attempt = 0; attempt < SV_READ_TRIES; attempt++) {
 		if (attempt > 0)
 			sv_pause(attempt);
-		s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+		ret = sv_pread(r->fd, &s1, sizeof(s1), seq_off);
+		if (ret != 0)
+			goto fail;
 		if (s1 & 1)
 			continue;
-		memcpy(&snap->hdr, h, sizeof(snap->hdr));
+		/* the copies below happen after the load of s1 */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		ret = sv_pread(r->fd, &snap->hdr, sizeof(snap->hdr), 0);
+		if (ret != 0)
+			goto fail;
 		nm = snap->hdr.member_count;
 		nl = snap->hdr.lcore_count;
 		/* bound the copies by the validated layout, judge later */
@@ -273,19 +311,23 @@ gsp_sv_read(struct gsp_sv_reader *r, struct gsp_sv_snapshot *snap)
 			       sizeof(*snap->members)) != 0 ||
 		    sv_reserve((void **)&snap->lcores, &lcap, nl,
 			       sizeof(*snap->lcores)) != 0) {
-			gsp_sv_snapshot_free(snap);
-			return -ENOMEM;
+			ret = -ENOMEM;
+			goto fail;
 		}
-		for (uint32_t i = 0; i < nm; i++)
-			memcpy(&snap->members[i], r->base + r->l.member_offset +
-			       (size_t)i * r->l.member_stride,
-			       sizeof(snap->members[i]));
-		for (uint32_t i = 0; i < nl; i++)
-			memcpy(&snap->lcores[i], r->base + r->l.lcore_offset +
-			       (size_t)i * r->l.lcore_stride,
-			       sizeof(snap->lcores[i]));
+		ret = sv_pread_records(r->fd, snap->members, nm,
+				       sizeof(*snap->members),
+				       r->l.member_offset, r->l.member_stride);
+		if (ret == 0)
+			ret = sv_pread_records(r->fd, snap->lcores, nl,
+					       sizeof(*snap->lcores),
+					       r->l.lcore_offset,
+					       r->l.lcore_stride);
+		if (ret != 0)
+			goto fail;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		s2 = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
+		ret = sv_pread(r->fd, &s2, sizeof(s2), seq_off);
+		if (ret != 0)
+			goto fail;
 		if (s1 != s2)
 			continue;
 
@@ -296,8 +338,8 @@ gsp_sv_read(struct gsp_sv_reader *r, struct gsp_sv_snapshot *snap)
 		    !sv_layout_equal(&l, &r->l) ||
 		    snap->hdr.member_count > r->l.member_capacity ||
 		    snap->hdr.lcore_count > r->l.lcore_capacity) {
-			gsp_sv_snapshot_free(snap);
-			return -EPROTO;
+			ret = -EPROTO;
+			goto fail;
 		}
 		sv_nul(snap->hdr.cluster, sizeof(snap->hdr.cluster));
 		sv_nul(snap->hdr.node_name, sizeof(snap->hdr.node_name));
@@ -307,8 +349,37 @@ gsp_sv_read(struct gsp_sv_reader *r, struct gsp_sv_snapshot *snap)
 			sv_fix_member(&snap->members[i]);
 		return 0;
 	}
+	ret = -EAGAIN;
+fail:
 	gsp_sv_snapshot_free(snap);
-	return -EAGAIN;
+	return ret;
+}
+
+int
+gsp_sv_read(struct gsp_sv_reader *r, struct gsp_sv_snapshot *snap)
+{
+	struct stat st;
+	int ret;
+
+	if (r == NULL || snap == NULL)
+		return -EINVAL;
+	memset(snap, 0, sizeof(*snap));
+	/* shrunk: truncated, maybe re-created at the path since */
+	if (fstat(r->fd, &st) != 0)
+		return -errno;
+	if ((uint64_t)st.st_size < r->l.total_size) {
+		ret = sv_reopen(r);
+		if (ret != 0)
+			return ret;
+	}
+	ret = sv_read_once(r, snap);
+	/* shrank while we read: once more with what the path holds now */
+	if (ret == -ESTALE) {
+		ret = sv_reopen(r);
+		if (ret == 0)
+			ret = sv_read_once(r, snap);
+	}
+	return ret;
 }
 
 void

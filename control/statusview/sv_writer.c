@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,12 +16,25 @@
 #define SV_ALLOC_STEP 64u
 /* a live writer that published within this is not replaced */
 #define SV_TAKEOVER_STALE_NS (5ull * 1000000000ull)
+/* magic, versions and sizes: written once, checked before each publish */
+#define SV_FIXED_LEN offsetof(struct gsp_sv_header, seq)
+/* what a publish rewrites of the header: everything after seq */
+#define SV_LIVE_OFF offsetof(struct gsp_sv_header, writer_pid)
 
+/*
+ * The writer never maps the file: it writes with pwrite() from its own
+ * copy of the header. Through a mapping, a store into a page that someone
+ * truncated away raises SIGBUS and kills the daemon, and no check before
+ * the copy can close the window between the check and the store. pwrite()
+ * into a truncated file cannot fault: it fails or extends the file again,
+ * and gsp_sv_writer_check() sees that at the next publish (the size, or a
+ * header start that is no longer ours) and the view is re-created. The
+ * readers that map the file see the same page cache as with a mapping.
+ */
 struct gsp_sv_writer {
 	int fd;
-	uint8_t *base;
 	size_t size;
-	struct gsp_sv_header *hdr;
+	struct gsp_sv_header hdr;	/* the file's header as last written */
 	uint32_t member_capacity;
 	uint32_t lcore_capacity;
 	uint32_t members_backed;	/* records with tmpfs pages reserved */
@@ -97,9 +109,31 @@ sv_check_takeover(const char *path, char *err, size_t errlen)
 	return ret;
 }
 
+/* The whole buffer at off, through short writes and signals. */
+static int
+sv_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pwrite(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
 /*
  * Reserves tmpfs pages for members [0, want) so that a full /dev/shm makes
- * publish return -ENOSPC instead of killing the daemon with SIGBUS.
+ * publish return -ENOSPC instead of writing into holes it cannot fill.
  */
 static uint32_t
 sv_back_members(struct gsp_sv_writer *w, uint32_t want)
@@ -119,7 +153,7 @@ sv_back_members(struct gsp_sv_writer *w, uint32_t want)
 		inc = w->member_capacity - w->members_backed;
 	/* on failure halve the step: back as many records as fit */
 	while (inc > 0 && w->members_backed < want) {
-		off = (off_t)w->hdr->member_offset +
+		off = (off_t)w->hdr.member_offset +
 			(off_t)w->members_backed * GSP_SV_MEMBER_STRIDE;
 		if (posix_fallocate(w->fd, off,
 				    (off_t)inc * GSP_SV_MEMBER_STRIDE) == 0) {
@@ -133,6 +167,81 @@ sv_back_members(struct gsp_sv_writer *w, uint32_t want)
 	return w->members_backed < want ? w->members_backed : want;
 }
 
+/* ".NAME.XXXXXX" next to path: hidden from "gossipd.*" globs. */
+static int
+sv_temp_name(const char *path, char *tmp, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (slash == NULL)
+		n = snprintf(tmp, len, ".%s.XXXXXX", path);
+	else
+		n = snprintf(tmp, len, "%.*s/.%s.XXXXXX",
+			     (int)(slash - path), path, slash + 1);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * A new file under a temporary name (tmp, PATH_MAX) with w->hdr in it, its
+ * header and lcore pages backed, magic written last. The fd, or -errno
+ * with a message in err (nothing left behind).
+ */
+static int
+sv_file_make(const struct gsp_sv_writer *w, char *tmp, char *err,
+	     size_t errlen)
+{
+	const struct gsp_sv_header *h = &w->hdr;
+	const uint8_t *raw = (const uint8_t *)h;
+	int fd, ret;
+
+	if (sv_temp_name(w->path, tmp, PATH_MAX) != 0) {
+		sv_err(err, errlen, "status view %s: path too long", w->path);
+		return -ENAMETOOLONG;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		sv_err(err, errlen, "status view: cannot create %s: %s", tmp,
+		       strerror(errno));
+		return ret;
+	}
+	/* readers need no privilege; mkostemp made it 0600 */
+	if (fchmod(fd, 0644) != 0 || ftruncate(fd, (off_t)w->size) != 0) {
+		ret = -errno;
+		sv_err(err, errlen, "status view: cannot size %s to %zu bytes: %s",
+		       tmp, w->size, strerror(errno));
+		goto fail;
+	}
+	/* header and lcores are always written: back them now */
+	ret = posix_fallocate(fd, 0, GSP_SV_HEADER_SIZE);
+	if (ret == 0 && w->lcore_capacity > 0)
+		ret = posix_fallocate(fd, (off_t)h->lcore_offset,
+				      (off_t)(w->size - h->lcore_offset));
+	if (ret != 0) {
+		sv_err(err, errlen, "status view: cannot allocate %s: %s", tmp,
+		       strerror(ret));
+		ret = -ret;
+		goto fail;
+	}
+	/* magic last: a valid magic implies valid sizes */
+	ret = sv_pwrite(fd, raw + sizeof(h->magic), sizeof(*h) -
+			sizeof(h->magic), (off_t)sizeof(h->magic));
+	if (ret == 0)
+		ret = sv_pwrite(fd, &h->magic, sizeof(h->magic), 0);
+	if (ret != 0) {
+		sv_err(err, errlen, "status view: cannot write %s: %s", tmp,
+		       strerror(-ret));
+		goto fail;
+	}
+	return fd;
+
+fail:
+	unlink(tmp);
+	close(fd);
+	return ret;
+}
+
 int
 gsp_sv_writer_create(const struct gsp_sv_writer_params *p,
 		     struct gsp_sv_writer **out, char *err, size_t errlen)
@@ -140,12 +249,10 @@ gsp_sv_writer_create(const struct gsp_sv_writer_params *p,
 	struct gsp_sv_writer *w = NULL;
 	struct gsp_sv_header *h;
 	char tmp[PATH_MAX];
-	const char *slash;
 	uint64_t member_off, lcore_off, size, now;
 	struct stat st;
-	int fd = -1;
+	int fd;
 	int ret;
-	int n;
 
 	*out = NULL;
 	if (p == NULL || p->path == NULL || p->path[0] == '\0') {
@@ -180,16 +287,8 @@ gsp_sv_writer_create(const struct gsp_sv_writer_params *p,
 		       p->path, p->member_capacity);
 		return -EFBIG;
 	}
-
-	/* temp file in the same directory, hidden from "gossipd.*" globs */
-	slash = strrchr(p->path, '/');
-	if (slash == NULL)
-		n = snprintf(tmp, sizeof(tmp), ".%s.XXXXXX", p->path);
-	else
-		n = snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX",
-			     (int)(slash - p->path), p->path, slash + 1);
-	if (n < 0 || (size_t)n >= sizeof(tmp) ||
-	    strlen(p->path) >= sizeof(w->path)) {
+	if (strlen(p->path) >= sizeof(w->path) ||
+	    sv_temp_name(p->path, tmp, sizeof(tmp)) != 0) {
 		sv_err(err, errlen, "status view %s: path too long", p->path);
 		return -ENAMETOOLONG;
 	}
@@ -204,50 +303,15 @@ gsp_sv_writer_create(const struct gsp_sv_writer_params *p,
 		return -ENOMEM;
 	}
 	w->fd = -1;
-	w->base = MAP_FAILED;
-
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		sv_err(err, errlen, "status view: cannot create %s: %s", tmp,
-		       strerror(errno));
-		goto fail_free;
-	}
-	/* readers need no privilege; mkostemp made it 0600 */
-	if (fchmod(fd, 0644) != 0 || ftruncate(fd, (off_t)size) != 0) {
-		ret = -errno;
-		sv_err(err, errlen, "status view: cannot size %s to %llu bytes: %s",
-		       tmp, (unsigned long long)size, strerror(errno));
-		goto fail_unlink;
-	}
-	/* header and lcores are always written: back them now */
-	ret = posix_fallocate(fd, 0, GSP_SV_HEADER_SIZE);
-	if (ret == 0 && p->lcore_capacity > 0)
-		ret = posix_fallocate(fd, (off_t)lcore_off,
-				      (off_t)(size - lcore_off));
-	if (ret != 0) {
-		sv_err(err, errlen, "status view: cannot allocate %s: %s", tmp,
-		       strerror(ret));
-		ret = -ret;
-		goto fail_unlink;
-	}
-	w->base = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       fd, 0);
-	if (w->base == MAP_FAILED) {
-		ret = -errno;
-		sv_err(err, errlen, "status view: cannot map %s: %s", tmp,
-		       strerror(errno));
-		goto fail_unlink;
-	}
-	w->fd = fd;
 	w->size = (size_t)size;
-	w->hdr = h = (struct gsp_sv_header *)w->base;
 	w->member_capacity = p->member_capacity;
 	w->lcore_capacity = p->lcore_capacity;
 	snprintf(w->path, sizeof(w->path), "%s", p->path);
 
-	/* everything but magic; the file is fresh so all else is zero */
+	/* the whole header; the counts and counters start at zero */
+	h = &w->hdr;
 	now = sv_unix_now_ns();
+	h->magic = GSP_SV_MAGIC;
 	h->major = GSP_SV_MAJOR;
 	h->minor = GSP_SV_MINOR;
 	h->header_size = GSP_SV_HEADER_SIZE;
@@ -270,57 +334,79 @@ gsp_sv_writer_create(const struct gsp_sv_writer_params *p,
 	sv_strfield(h->node_name, sizeof(h->node_name), p->node_name);
 	sv_strfield(h->control_socket, sizeof(h->control_socket),
 		    p->control_socket);
-	/* magic last: a valid magic implies valid sizes */
-	__atomic_store_n(&h->magic, GSP_SV_MAGIC, __ATOMIC_RELEASE);
 
+	fd = sv_file_make(w, tmp, err, errlen);
+	if (fd < 0) {
+		free(w);
+		return fd;
+	}
 	if (fstat(fd, &st) != 0 || rename(tmp, p->path) != 0) {
 		ret = -errno;
 		sv_err(err, errlen, "status view: cannot rename %s to %s: %s",
 		       tmp, p->path, strerror(errno));
-		goto fail_unmap;
+		unlink(tmp);
+		close(fd);
+		free(w);
+		return ret;
 	}
+	w->fd = fd;
 	w->dev = st.st_dev;
 	w->ino = st.st_ino;
 	*out = w;
 	return 0;
+}
 
-fail_unmap:
-	munmap(w->base, (size_t)size);
-fail_unlink:
-	unlink(tmp);
-	close(fd);
-fail_free:
-	free(w);
+/*
+ * seq in the file. The full fences order the pwrite()s around it for the
+ * readers that map the file (the kernel's copies run on this CPU in
+ * program order). Going odd changes only bit 0, so even a reader that
+ * copies seq byte by byte (pread) never sees a value that was not there.
+ */
+static int
+sv_seq_store(struct gsp_sv_writer *w)
+{
+	int ret;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ret = sv_pwrite(w->fd, &w->hdr.seq, sizeof(w->hdr.seq),
+			(off_t)offsetof(struct gsp_sv_header, seq));
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return ret;
 }
 
-static void
+static int
 sv_begin(struct gsp_sv_writer *w)
 {
-	uint64_t s = w->hdr->seq;
-
-	/* odd: readers that overlap this update will retry */
-	__atomic_store_n(&w->hdr->seq, s + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	/* odd: readers that overlap this update will retry. Already odd
+	 * after a failed publish: the next odd value, never an even one */
+	w->hdr.seq = (w->hdr.seq + 1) | 1;
+	return sv_seq_store(w);
 }
 
-static void
+static int
 sv_end(struct gsp_sv_writer *w)
 {
-	uint64_t s = w->hdr->seq;
+	w->hdr.seq++;
+	return sv_seq_store(w);
+}
 
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&w->hdr->seq, s + 1, __ATOMIC_RELEASE);
+/* Everything of the header after seq, from our copy. */
+static int
+sv_write_live_header(struct gsp_sv_writer *w)
+{
+	return sv_pwrite(w->fd, (const uint8_t *)&w->hdr + SV_LIVE_OFF,
+			 sizeof(w->hdr) - SV_LIVE_OFF, (off_t)SV_LIVE_OFF);
 }
 
 int
 gsp_sv_writer_publish(struct gsp_sv_writer *w, const struct gsp_sv_update *u)
 {
-	struct gsp_sv_header *h = w->hdr;
+	struct gsp_sv_header *h = &w->hdr;
 	uint32_t nm = u->members == NULL ? 0 : u->n_members;
 	uint32_t nl = u->lcores == NULL ? 0 : u->n_lcores;
 	uint32_t backed;
-	int ret = 0;
+	int nospace = 0;
+	int ret;
 
 	if (nm > w->member_capacity)
 		nm = w->member_capacity;
@@ -330,16 +416,18 @@ gsp_sv_writer_publish(struct gsp_sv_writer *w, const struct gsp_sv_update *u)
 	backed = sv_back_members(w, nm);
 	if (backed < nm) {
 		nm = backed;
-		ret = -ENOSPC;
+		nospace = -ENOSPC;
 	}
 
-	sv_begin(w);
-	if (nm > 0)
-		memcpy(w->base + h->member_offset, u->members,
-		       (size_t)nm * GSP_SV_MEMBER_STRIDE);
-	if (nl > 0)
-		memcpy(w->base + h->lcore_offset, u->lcores,
-		       (size_t)nl * GSP_SV_LCORE_STRIDE);
+	ret = sv_begin(w);
+	if (ret == 0 && nm > 0)
+		ret = sv_pwrite(w->fd, u->members,
+				(size_t)nm * GSP_SV_MEMBER_STRIDE,
+				(off_t)h->member_offset);
+	if (ret == 0 && nl > 0)
+		ret = sv_pwrite(w->fd, u->lcores,
+				(size_t)nl * GSP_SV_LCORE_STRIDE,
+				(off_t)h->lcore_offset);
 	if (u->counters != NULL)
 		h->counters = *u->counters;
 	if (u->extra != NULL)
@@ -353,8 +441,12 @@ gsp_sv_writer_publish(struct gsp_sv_writer *w, const struct gsp_sv_update *u)
 	h->heartbeat_unix_ns = u->now_unix_ns;
 	h->member_count = nm;
 	h->lcore_count = nl;
-	sv_end(w);
-	return ret;
+	if (ret == 0)
+		ret = sv_write_live_header(w);
+	/* a failed write leaves seq odd: better no view than a torn one */
+	if (ret == 0)
+		ret = sv_end(w);
+	return ret != 0 ? ret : nospace;
 }
 
 uint32_t
@@ -369,6 +461,134 @@ gsp_sv_writer_lcore_capacity(const struct gsp_sv_writer *w)
 	return w->lcore_capacity;
 }
 
+static bool
+sv_all_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+static void
+sv_detail(char *d, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+sv_detail(char *d, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d == NULL || len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d, len, fmt, ap);
+	va_end(ap);
+}
+
+enum gsp_sv_file
+gsp_sv_writer_check(struct gsp_sv_writer *w, char *detail, size_t detail_len)
+{
+	uint8_t head[SV_FIXED_LEN];
+	struct stat st;
+	ssize_t n;
+
+	sv_detail(detail, detail_len, "%s", "");
+	if (stat(w->path, &st) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			sv_detail(detail, detail_len, "no file at the path");
+			return GSP_SV_FILE_REMOVED;
+		}
+		return GSP_SV_FILE_OK;	/* cannot tell: keep publishing */
+	}
+	if (st.st_dev != w->dev || st.st_ino != w->ino) {
+		sv_detail(detail, detail_len, "the path names inode %llu, not "
+			  "%llu", (unsigned long long)st.st_ino,
+			  (unsigned long long)w->ino);
+		return GSP_SV_FILE_REPLACED;
+	}
+	if ((uint64_t)st.st_size < w->size) {
+		sv_detail(detail, detail_len, "%llu of %zu bytes left",
+			  (unsigned long long)st.st_size, w->size);
+		return GSP_SV_FILE_TRUNCATED;
+	}
+	n = pread(w->fd, head, sizeof(head), 0);
+	if (n == (ssize_t)sizeof(head) && memcmp(head, &w->hdr,
+						 sizeof(head)) == 0)
+		return GSP_SV_FILE_OK;
+	/* zeros: cut while we wrote, and our pwrite()s extended it again */
+	if (n < (ssize_t)sizeof(head) || sv_all_zero(head, sizeof(head))) {
+		sv_detail(detail, detail_len, "its header was zeroed");
+		return GSP_SV_FILE_TRUNCATED;
+	}
+	sv_detail(detail, detail_len, "its header is not the one gossipd "
+		  "wrote");
+	return GSP_SV_FILE_OVERWRITTEN;
+}
+
+const char *
+gsp_sv_file_name(enum gsp_sv_file f)
+{
+	switch (f) {
+	case GSP_SV_FILE_OK:
+		return "intact";
+	case GSP_SV_FILE_TRUNCATED:
+		return "truncated";
+	case GSP_SV_FILE_OVERWRITTEN:
+		return "overwritten";
+	case GSP_SV_FILE_REPLACED:
+		return "replaced";
+	case GSP_SV_FILE_REMOVED:
+		return "removed";
+	}
+	return "changed";
+}
+
+int
+gsp_sv_writer_recreate(struct gsp_sv_writer *w, const struct gsp_sv_update *u,
+		       char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	int old_fd = w->fd;
+	uint32_t old_backed = w->members_backed;
+	struct stat st;
+	int fd, ret;
+
+	/* the file at the path may be a view another live gossipd owns */
+	ret = sv_check_takeover(w->path, err, errlen);
+	if (ret != 0)
+		return ret;
+	fd = sv_file_make(w, tmp, err, errlen);
+	if (fd < 0)
+		return fd;
+	/* fill it before it becomes visible: no reader sees it empty */
+	w->fd = fd;
+	w->members_backed = 0;
+	ret = gsp_sv_writer_publish(w, u);
+	if (ret != 0 && ret != -ENOSPC) {
+		sv_err(err, errlen, "status view: cannot write %s: %s", tmp,
+		       strerror(-ret));
+		goto fail;
+	}
+	if (fstat(fd, &st) != 0 || rename(tmp, w->path) != 0) {
+		ret = -errno;
+		sv_err(err, errlen, "status view: cannot rename %s to %s: %s",
+		       tmp, w->path, strerror(errno));
+		goto fail;
+	}
+	close(old_fd);
+	w->dev = st.st_dev;
+	w->ino = st.st_ino;
+	return ret;
+
+fail:
+	unlink(tmp);
+	close(fd);
+	w->fd = old_fd;
+	w->members_backed = old_backed;
+	return ret;
+}
+
 void
 gsp_sv_writer_close(struct gsp_sv_writer *w, uint64_t now_unix_ns,
 		    bool unlink_file)
@@ -377,15 +597,18 @@ gsp_sv_writer_close(struct gsp_sv_writer *w, uint64_t now_unix_ns,
 
 	if (w == NULL)
 		return;
-	sv_begin(w);
-	w->hdr->flags |= GSP_SV_FLAG_CLOSED;
-	w->hdr->heartbeat_unix_ns = now_unix_ns;
-	sv_end(w);
+	/* a cut file is not written again: that would only refill it */
+	if (gsp_sv_writer_check(w, NULL, 0) == GSP_SV_FILE_OK &&
+	    sv_begin(w) == 0) {
+		w->hdr.flags |= GSP_SV_FLAG_CLOSED;
+		w->hdr.heartbeat_unix_ns = now_unix_ns;
+		if (sv_write_live_header(w) == 0)
+			sv_end(w);
+	}
 	/* only our own file: a restarted daemon may have replaced it */
 	if (unlink_file && stat(w->path, &st) == 0 && st.st_dev == w->dev &&
 	    st.st_ino == w->ino)
 		unlink(w->path);
-	munmap(w->base, w->size);
 	close(w->fd);
 	free(w);
 }

@@ -59,17 +59,48 @@ int gsp_sv_writer_create(const struct gsp_sv_writer_params *p,
 
 /*
  * Publishes an update. 0, or -ENOSPC when the file system could not back
- * all members (the view then holds only the first ones that fit).
+ * all members (the view then holds only the first ones that fit), or
+ * -errno when a write failed (seq is then left odd: readers never see a
+ * half-written update as consistent).
  */
 int gsp_sv_writer_publish(struct gsp_sv_writer *w,
 			  const struct gsp_sv_update *u);
+
+/* What became of the view's file since it was created. */
+enum gsp_sv_file {
+	GSP_SV_FILE_OK,
+	GSP_SV_FILE_TRUNCATED,		/* shorter, or cut and refilled */
+	GSP_SV_FILE_OVERWRITTEN,	/* its header is not what we wrote */
+	GSP_SV_FILE_REPLACED,		/* another file at the path */
+	GSP_SV_FILE_REMOVED,		/* nothing at the path */
+};
+
+/*
+ * Checks the file before a publish: one stat() of the path (compared with
+ * the file we wrote: device, inode, size) and one pread() of the header's
+ * first 24 bytes. detail (may be NULL) gets a few words for a log line.
+ */
+enum gsp_sv_file gsp_sv_writer_check(struct gsp_sv_writer *w, char *detail,
+				     size_t detail_len);
+const char *gsp_sv_file_name(enum gsp_sv_file f);
+
+/*
+ * Builds a fresh view at the path (same header, start time and seq) with
+ * the update u in it, and renames it into place; the old file is let go.
+ * Refuses (-EBUSY) when the path now holds the view of another live
+ * writer. 0, -ENOSPC as publish, or -errno with a message in err.
+ */
+int gsp_sv_writer_recreate(struct gsp_sv_writer *w,
+			   const struct gsp_sv_update *u, char *err,
+			   size_t errlen);
 
 uint32_t gsp_sv_writer_member_capacity(const struct gsp_sv_writer *w);
 uint32_t gsp_sv_writer_lcore_capacity(const struct gsp_sv_writer *w);
 
 /*
- * Marks the view CLOSED (last publish) and unmaps it; with unlink_file the
- * file is removed too, unless another writer has replaced it since.
+ * Marks the view CLOSED (last publish, when the file is still intact) and
+ * closes it; with unlink_file the file is removed too, unless another
+ * writer has replaced it since.
  */
 void gsp_sv_writer_close(struct gsp_sv_writer *w, uint64_t now_unix_ns,
 			 bool unlink_file);

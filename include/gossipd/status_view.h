@@ -245,7 +245,10 @@ struct gsp_sv_snapshot {
 /* 0 or -errno: -ENOENT, -EACCES, -EPROTO (bad magic/major/sizes). */
 int gsp_sv_open(const char *path, struct gsp_sv_reader **out);
 /* 0, or -EAGAIN when no consistent copy was had in a bounded number of
- * tries, -EPROTO when the file is malformed, -ENOMEM. */
+ * tries, -EPROTO when the file is malformed, -ENOMEM. Copies with pread(),
+ * never through a mapping: a file truncated meanwhile is an error, not a
+ * SIGBUS. A file that shrank is opened again by path (the writer
+ * re-creates a damaged view); -ESTALE if it shrank under that copy too. */
 int gsp_sv_read(struct gsp_sv_reader *r, struct gsp_sv_snapshot *snap);
 void gsp_sv_snapshot_free(struct gsp_sv_snapshot *snap);
 void gsp_sv_close(struct gsp_sv_reader *r);

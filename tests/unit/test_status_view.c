@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Status view: writer + reader round trip, rejection of malformed files
- * (written by hand) and a torn-read hunt with a concurrent writer.
+ * (written by hand), a file changed behind the writer's back (detected,
+ * re-created; neither side dies of SIGBUS) and a torn-read hunt with a
+ * concurrent writer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -626,6 +628,332 @@ test_takeover_refused(void **state)
 	gsp_sv_writer_close(w, unix_now_ns(), true);
 }
 
+/* ---- the file changed behind the writer's back ---- */
+
+#define CHG_CAP 8
+
+/* An update of three members a, b, c and rounds = k. */
+static void
+chg_update(struct gsp_sv_update *u, struct gsp_sv_member *m,
+	   struct gsp_sv_counters *c, uint64_t k)
+{
+	memset(u, 0, sizeof(*u));
+	memset(c, 0, sizeof(*c));
+	for (unsigned int i = 0; i < 3; i++) {
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].id = i + 1;
+		m[i].heartbeat = k;
+		snprintf(m[i].name, sizeof(m[i].name), "%c", 'a' + i);
+	}
+	c->rounds = k;
+	u->now_unix_ns = unix_now_ns();
+	u->self_id = 1;
+	u->counters = c;
+	u->members = m;
+	u->n_members = 3;
+}
+
+/* The view at path is whole: header as created, members, counters. */
+static void
+chg_assert_whole(const char *path, uint64_t start, uint64_t k)
+{
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+
+	assert_int_equal(gsp_sv_open(path, &r), 0);
+	assert_int_equal(gsp_sv_read(r, &s), 0);
+	assert_int_equal(s.hdr.start_unix_ns, start);
+	assert_string_equal(s.hdr.node_name, "n1");
+	assert_string_equal(s.hdr.control_socket, "/run/gossipd/c1.n1.sock");
+	assert_int_equal(s.hdr.member_capacity, CHG_CAP);
+	assert_int_equal(s.hdr.member_count, 3);
+	assert_string_equal(s.members[2].name, "c");
+	assert_int_equal(s.members[2].heartbeat, k);
+	assert_int_equal(s.hdr.counters.rounds, k);
+	assert_int_equal(s.hdr.seq % 2, 0);
+	gsp_sv_snapshot_free(&s);
+	gsp_sv_close(r);
+}
+
+static void
+chg_junk(const char *path, const char *dir, size_t len)
+{
+	char tmp[PATH_MAX * 2];
+	char *buf = malloc(len);
+	int fd;
+
+	assert_non_null(buf);
+	memset(buf, 'x', len);
+	snprintf(tmp, sizeof(tmp), "%s/junk", dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+	free(buf);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+static void
+test_check_and_recreate(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_writer_params p;
+	struct gsp_sv_writer *w;
+	struct gsp_sv_member m[3];
+	struct gsp_sv_counters c;
+	struct gsp_sv_update u;
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+	struct gsp_sv_header h;
+	char err[256], detail[96], tmp[PATH_MAX * 2];
+	uint64_t start, k = 1;
+	struct stat st;
+	ino_t ino;
+	pid_t child;
+	off_t full;
+	int fd;
+
+	params_init(&p, f->path, CHG_CAP, 2);
+	assert_int_equal(gsp_sv_writer_create(&p, &w, err, sizeof(err)), 0);
+	chg_update(&u, m, &c, k);
+	assert_int_equal(gsp_sv_writer_publish(w, &u), 0);
+	assert_int_equal(gsp_sv_writer_check(w, detail, sizeof(detail)),
+			 GSP_SV_FILE_OK);
+	assert_int_equal(gsp_sv_open(f->path, &r), 0);
+	assert_int_equal(gsp_sv_read(r, &s), 0);
+	start = s.hdr.start_unix_ns;
+	gsp_sv_snapshot_free(&s);
+	gsp_sv_close(r);
+	assert_int_equal(stat(f->path, &st), 0);
+	full = st.st_size;
+
+	/* truncated: detected by size, re-created whole at a new inode */
+	ino = st.st_ino;
+	assert_int_equal(truncate(f->path, 0), 0);
+	assert_int_equal(gsp_sv_writer_check(w, detail, sizeof(detail)),
+			 GSP_SV_FILE_TRUNCATED);
+	assert_non_null(strstr(detail, "0 of"));
+	chg_update(&u, m, &c, ++k);
+	assert_int_equal(gsp_sv_writer_recreate(w, &u, err, sizeof(err)), 0);
+	assert_int_equal(gsp_sv_writer_check(w, NULL, 0), GSP_SV_FILE_OK);
+	chg_assert_whole(f->path, start, k);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_true(st.st_ino != ino);
+	assert_int_equal(st.st_mode & 0777, 0644);
+
+	/* cut and grown back (as a publish racing the cut would): zeros */
+	assert_int_equal(truncate(f->path, 0), 0);
+	assert_int_equal(truncate(f->path, full), 0);
+	assert_int_equal(gsp_sv_writer_check(w, detail, sizeof(detail)),
+			 GSP_SV_FILE_TRUNCATED);
+	assert_int_equal(gsp_sv_writer_recreate(w, &u, err, sizeof(err)), 0);
+	chg_assert_whole(f->path, start, k);
+
+	/* overwritten in place */
+	fd = open(f->path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "JUNKJUNK", 8, 0), 8);
+	close(fd);
+	assert_int_equal(gsp_sv_writer_check(w, NULL, 0),
+			 GSP_SV_FILE_OVERWRITTEN);
+	assert_int_equal(gsp_sv_writer_recreate(w, &u, err, sizeof(err)), 0);
+
+	/* replaced by another file, then removed */
+	chg_junk(f->path, f->dir, 4096);
+	assert_int_equal(gsp_sv_writer_check(w, NULL, 0),
+			 GSP_SV_FILE_REPLACED);
+	assert_int_equal(gsp_sv_writer_recreate(w, &u, err, sizeof(err)), 0);
+	chg_assert_whole(f->path, start, k);
+	assert_int_equal(unlink(f->path), 0);
+	assert_int_equal(gsp_sv_writer_check(w, NULL, 0),
+			 GSP_SV_FILE_REMOVED);
+	assert_int_equal(gsp_sv_writer_recreate(w, &u, err, sizeof(err)), 0);
+	chg_update(&u, m, &c, ++k);
+	assert_int_equal(gsp_sv_writer_publish(w, &u), 0);
+	chg_assert_whole(f->path, start, k);
+	/* no temporary file left behind by any of it */
+	assert_int_equal(dir_entries(f->dir), 1);
+
+	/* the view of another live writer now at the path is not taken */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	hand_header(&h, 4, 2);
+	h.writer_pid = (uint32_t)child;
+	snprintf(tmp, sizeof(tmp), "%s/other", f->dir);
+	hand_write(tmp, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(rename(tmp, f->path), 0);
+	assert_int_equal(gsp_sv_writer_check(w, NULL, 0),
+			 GSP_SV_FILE_REPLACED);
+	assert_int_equal(gsp_sv_writer_recreate(w, &u, err, sizeof(err)),
+			 -EBUSY);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	assert_non_null(strstr(err, "in use"));
+	assert_int_equal(dir_entries(f->dir), 1);
+	/* once that writer is gone, it is */
+	assert_int_equal(gsp_sv_writer_recreate(w, &u, err, sizeof(err)), 0);
+	chg_assert_whole(f->path, start, k);
+	gsp_sv_writer_close(w, unix_now_ns(), true);
+	assert_int_equal(dir_entries(f->dir), 0);
+}
+
+/*
+ * Runs fn(path) in a child for about 300 ms; fails when the child dies of
+ * a signal (SIGBUS from a mapping of a truncated file).
+ */
+static void
+chg_in_child(const char *path, int (*fn)(const char *path))
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* cmocka catches SIGBUS to go on: let the child die of it */
+		signal(SIGBUS, SIG_DFL);
+		signal(SIGSEGV, SIG_DFL);
+		_exit(fn(path));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("the child died of signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+struct chg_cutter {
+	const char *path;
+	const void *image;	/* NULL: only cut */
+	size_t len;
+	volatile int stop;
+};
+
+/* Truncates the file to 0 again and again (and writes it back whole). */
+static void *
+chg_cut(void *arg)
+{
+	struct chg_cutter *k = arg;
+	int fd = open(k->path, O_WRONLY);
+
+	if (fd < 0)
+		return NULL;
+	while (!k->stop) {
+		if (ftruncate(fd, 0) != 0)
+			break;
+		if (k->image != NULL &&
+		    pwrite(fd, k->image, k->len, 0) != (ssize_t)k->len)
+			break;
+		sched_yield();
+	}
+	close(fd);
+	return NULL;
+}
+
+static int
+chg_writer_under_cuts(const char *path)
+{
+	static struct gsp_sv_member m[64];
+	struct gsp_sv_writer_params p;
+	struct gsp_sv_writer *w;
+	struct gsp_sv_update u;
+	struct chg_cutter k = { .path = path };
+	pthread_t tid;
+	uint64_t end;
+	char err[256];
+
+	params_init(&p, path, 64, 2);
+	if (gsp_sv_writer_create(&p, &w, err, sizeof(err)) != 0)
+		return 2;
+	memset(&u, 0, sizeof(u));
+	u.members = m;
+	u.n_members = 64;
+	if (pthread_create(&tid, NULL, chg_cut, &k) != 0)
+		return 3;
+	for (end = mono_ns() + 300 * 1000000ull; mono_ns() < end;) {
+		u.now_unix_ns = unix_now_ns();
+		(void)gsp_sv_writer_publish(w, &u);	/* may fail: no crash */
+	}
+	k.stop = 1;
+	pthread_join(tid, NULL);
+	gsp_sv_writer_close(w, unix_now_ns(), true);
+	return 0;
+}
+
+static void
+test_writer_survives_truncation(void **state)
+{
+	struct fixture *f = *state;
+
+	chg_in_child(f->path, chg_writer_under_cuts);
+}
+
+static int
+chg_reader_under_cuts(const char *path)
+{
+	static struct gsp_sv_member m[64];
+	struct gsp_sv_writer_params p;
+	struct gsp_sv_writer *w;
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+	struct gsp_sv_update u;
+	struct chg_cutter k = { .path = path };
+	unsigned int ok = 0;
+	pthread_t tid;
+	struct stat st;
+	uint64_t end;
+	char err[256];
+	void *image;
+	int fd;
+
+	/* a whole view of 64 members, kept as bytes to write it back */
+	params_init(&p, path, 64, 2);
+	if (gsp_sv_writer_create(&p, &w, err, sizeof(err)) != 0)
+		return 2;
+	memset(&u, 0, sizeof(u));
+	u.members = m;
+	u.n_members = 64;
+	if (gsp_sv_writer_publish(w, &u) != 0 || stat(path, &st) != 0)
+		return 3;
+	image = malloc((size_t)st.st_size);
+	fd = open(path, O_RDONLY);
+	if (image == NULL || fd < 0 ||
+	    pread(fd, image, (size_t)st.st_size, 0) != st.st_size)
+		return 4;
+	close(fd);
+	if (gsp_sv_open(path, &r) != 0)
+		return 5;
+	k.image = image;
+	k.len = (size_t)st.st_size;
+	if (pthread_create(&tid, NULL, chg_cut, &k) != 0)
+		return 6;
+	for (end = mono_ns() + 300 * 1000000ull; mono_ns() < end;) {
+		/* errors are fine (the file is often empty), a crash is not */
+		if (gsp_sv_read(r, &s) == 0) {
+			ok++;
+			gsp_sv_snapshot_free(&s);
+		}
+	}
+	k.stop = 1;
+	pthread_join(tid, NULL);
+	gsp_sv_close(r);
+	gsp_sv_writer_close(w, unix_now_ns(), true);
+	free(image);
+	return 0;
+}
+
+static void
+test_reader_survives_truncation(void **state)
+{
+	struct fixture *f = *state;
+
+	chg_in_child(f->path, chg_reader_under_cuts);
+}
+
 static void
 test_writer_alive(void **state)
 {
@@ -892,6 +1220,12 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_takeover_refused, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_check_and_recreate, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_writer_survives_truncation,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_survives_truncation,
+						setup, teardown),
 		cmocka_unit_test(test_writer_alive),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test_setup_teardown(test_concurrent_no_torn_reads,
