@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "gsp_ctrl.h"
+#include "gsp_json.h"
 #include "gsp_keyfile.h"
 #include "gsp_log.h"
 #include "gsp_util.h"
@@ -35,8 +36,16 @@
 #define CTRL_OUT_MAX 16384		/* queued replies per client */
 #define CTRL_REPLY_MAX 4096		/* one reply line, newline included */
 #define CTRL_FAULT_SPEC_MAX 2048	/* the longest spec: 64 blocks */
+/* a request line must be complete this long after its first byte (after
+ * accept for the first one): slow clients cannot keep every slot */
+#define CTRL_REQUEST_S 2
+#define CTRL_REQUEST_NS (CTRL_REQUEST_S * 1000000000ull)
+/* a connection with nothing pending is closed after this long quiet */
 #define CTRL_IDLE_NS (5ull * 1000000000ull)
+#define CTRL_ABUSE_LOG_NS (60ull * 1000000000ull)
+#define CTRL_BACKLOG 64
 #define CTRL_ACCEPTS_PER_LOOP 16
+#define CTRL_SV_RETRY_NS (1ull * 1000000000ull)
 #define CTRL_EVENTS_PER_LOOP 1024
 #define CTRL_MAX_LCORES 128
 #define CTRL_SEED_RETRY_S 2
@@ -65,6 +74,10 @@ struct ctrl_client {
 	bool closing;		/* no more requests: close once flushed */
 	bool dead;		/* close now */
 	uint64_t last_active_ns;
+	uint64_t line_since_ns;	/* the pending line's deadline runs from
+				 * here; 0: nothing pending */
+	uint64_t served_ns;	/* accept or last request answered */
+	uint64_t serial;	/* accept order: ties in eviction */
 	size_t in_len;
 	size_t out_off;
 	size_t out_len;
@@ -88,6 +101,16 @@ struct ctrl {
 	ino_t sock_ino;
 	struct ctrl_client *clients[CTRL_MAX_CLIENTS];
 	unsigned int n_clients;
+	uint64_t next_serial;
+	uint64_t deadline_closed;	/* totals since start (ping reply) */
+	uint64_t evicted;
+	uint64_t abuse_closed;		/* since the last abuse line */
+	uint64_t abuse_evicted;
+	uint64_t abuse_log_ns;		/* no abuse line before this */
+	uint64_t refused;		/* other users, since their line */
+	uid_t refused_uid;		/* the last one refused */
+	pid_t refused_pid;
+	uint64_t refused_log_ns;
 
 	struct gsp_sv_writer *sv;
 	struct gsp_sv_member *staging;	/* members built before a publish */
@@ -97,7 +120,12 @@ struct ctrl {
 	uint64_t self_id;
 	uint64_t self_generation;
 	bool sv_nospace_logged;
+	bool sv_write_err_logged;
 	bool staging_nomem_logged;
+	enum gsp_sv_file sv_lost;	/* GSP_SV_FILE_OK while intact */
+	char sv_lost_detail[96];
+	bool sv_retrying;		/* a failed re-creation was logged */
+	uint64_t sv_retry_ns;		/* next attempt, monotonic */
 
 	struct ctrl_seeds seeds;
 
@@ -525,6 +553,55 @@ ctrl_staging_room(struct ctrl *c, uint32_t i, uint32_t cap)
 	return true;
 }
 
+/*
+ * Publishes u into the view after a check that its file is still the one
+ * we made (gsp_sv_writer_check: a stat and a 24-byte pread, once per
+ * period, on this thread). A file that was truncated, overwritten,
+ * replaced or removed is re-created at its path with u in it. One log
+ * line per incident; a second one only if re-creating had to be retried.
+ */
+static int
+ctrl_view_write(struct ctrl *c, const struct gsp_sv_update *u)
+{
+	const char *path = c->cfg->status_path;
+	char err[512];
+	uint64_t now;
+	int ret;
+
+	if (c->sv_lost == GSP_SV_FILE_OK) {
+		c->sv_lost = gsp_sv_writer_check(c->sv, c->sv_lost_detail,
+						 sizeof(c->sv_lost_detail));
+		if (c->sv_lost == GSP_SV_FILE_OK)
+			return gsp_sv_writer_publish(c->sv, u);
+		c->sv_retrying = false;
+		c->sv_retry_ns = 0;
+	}
+	now = ctrl_mono_ns();
+	if (now < c->sv_retry_ns)
+		return 0;
+	ret = gsp_sv_writer_recreate(c->sv, u, err, sizeof(err));
+	if (ret != 0 && ret != -ENOSPC) {
+		if (!c->sv_retrying)
+			gsp_log(LOG_WARNING, "status view %s was %s behind "
+				"gossipd's back (%s); cannot re-create it: %s; "
+				"retrying every %llu s, gossip goes on", path,
+				gsp_sv_file_name(c->sv_lost), c->sv_lost_detail,
+				err, CTRL_SV_RETRY_NS / NS_PER_S);
+		c->sv_retrying = true;
+		c->sv_retry_ns = now + CTRL_SV_RETRY_NS;
+		return 0;
+	}
+	if (c->sv_retrying)
+		gsp_log(LOG_NOTICE, "status view %s re-created", path);
+	else
+		gsp_log(LOG_WARNING, "status view %s was %s behind gossipd's "
+			"back (%s); re-created it at the same path, gossip "
+			"goes on", path, gsp_sv_file_name(c->sv_lost),
+			c->sv_lost_detail);
+	c->sv_lost = GSP_SV_FILE_OK;
+	return ret;
+}
+
 static void
 ctrl_publish(struct ctrl *c)
 {
@@ -583,13 +660,18 @@ ctrl_publish(struct ctrl *c)
 	u.n_lcores = lcap > 0 ? gsp_dp_lcore_stats(c->lcores, lcap) : 0;
 	if (u.n_lcores > lcap)
 		u.n_lcores = lcap;
-	ret = gsp_sv_writer_publish(c->sv, &u);
+	ret = ctrl_view_write(c, &u);
 	if (ret == -ENOSPC && !c->sv_nospace_logged) {
 		gsp_log(LOG_WARNING,
 			"status view: no space left in the file system of %s, "
 			"the view lists only some of the %u members",
 			c->cfg->status_path, n);
 		c->sv_nospace_logged = true;
+	} else if (ret < 0 && ret != -ENOSPC && !c->sv_write_err_logged) {
+		/* seq is left odd: readers wait rather than see a torn view */
+		gsp_log(LOG_ERR, "status view %s: cannot write: %s (logged "
+			"once)", c->cfg->status_path, strerror(-ret));
+		c->sv_write_err_logged = true;
 	}
 }
 
@@ -925,7 +1007,7 @@ ctrl_listen(struct ctrl *c)
 		close(fd);
 		return ret;
 	}
-	if (chmod(path, 0600) != 0 || listen(fd, CTRL_MAX_CLIENTS) != 0 ||
+	if (chmod(path, 0600) != 0 || listen(fd, CTRL_BACKLOG) != 0 ||
 	    stat(path, &st) != 0) {
 		ret = -errno;
 		gsp_log(LOG_ERR, "control: cannot set up %s: %s", path,
@@ -970,12 +1052,17 @@ ctrl_close_gently(int fd)
 	close(fd);
 }
 
-/* Best effort single line to a connection we are about to drop. */
+/*
+ * Best effort single line to a connection we are about to drop; retry:
+ * its request was never read, sending it again is safe.
+ */
 static void
-ctrl_send_reject(int fd, const char *error)
+ctrl_send_reject(int fd, const char *error, bool retry)
 {
-	json_t *r = json_pack("{s:b,s:s}", "ok", 0, "error", error);
-	char *s = r != NULL ? json_dumps(r, JSON_COMPACT) : NULL;
+	json_t *r = retry ?
+		json_pack("{s:b,s:s,s:b}", "ok", 0, "error", error, "retry", 1) :
+		json_pack("{s:b,s:s}", "ok", 0, "error", error);
+	char *s = r != NULL ? gsp_json_dumps(r, JSON_COMPACT) : NULL;
 
 	if (s != NULL) {
 		/* ignoring the result: the connection is closed either way */
@@ -984,6 +1071,109 @@ ctrl_send_reject(int fd, const char *error)
 	}
 	free(s);
 	json_decref(r);
+}
+
+static void
+ctrl_client_free(struct ctrl *c, unsigned int idx)
+{
+	struct ctrl_client *cl = c->clients[idx];
+
+	if (cl->dead)
+		close(cl->fd);
+	else
+		ctrl_close_gently(cl->fd);
+	free(cl);
+	c->clients[idx] = c->clients[--c->n_clients];
+	c->clients[c->n_clients] = NULL;
+}
+
+/*
+ * Abuse of the socket is logged at most once a minute per kind, with the
+ * counts since the last line: requests past their deadline and evictions
+ * (totals in the ping reply), and connections of other users.
+ */
+static void
+ctrl_abuse_log(struct ctrl *c, uint64_t now)
+{
+	if (c->abuse_closed + c->abuse_evicted > 0 &&
+	    now >= c->abuse_log_ns) {
+		gsp_log(LOG_WARNING, "control: %" PRIu64 " connection(s) "
+			"closed for not completing a request line within %d "
+			"s, %" PRIu64 " evicted to make room for new ones (all "
+			"%d slots in use): slow or stuck clients; logged again "
+			"in a minute at most, with the counts since this line",
+			c->abuse_closed, CTRL_REQUEST_S, c->abuse_evicted,
+			CTRL_MAX_CLIENTS);
+		c->abuse_closed = 0;
+		c->abuse_evicted = 0;
+		c->abuse_log_ns = now + CTRL_ABUSE_LOG_NS;
+	}
+	if (c->refused > 0 && now >= c->refused_log_ns) {
+		gsp_log(LOG_WARNING, "control: refused %" PRIu64 " connection(s) "
+			"of other users, the last from uid %u pid %d: not root "
+			"or uid %u; logged again in a minute at most",
+			c->refused, (unsigned int)c->refused_uid,
+			(int)c->refused_pid, (unsigned int)geteuid());
+		c->refused = 0;
+		c->refused_log_ns = now + CTRL_ABUSE_LOG_NS;
+	}
+}
+
+/*
+ * Closes client idx with an error line, when nothing else is queued for
+ * it (it would land inside an unfinished reply).
+ */
+static void
+ctrl_client_drop(struct ctrl *c, unsigned int idx, const char *why,
+		 bool retry)
+{
+	struct ctrl_client *cl = c->clients[idx];
+
+	if (cl->out_len == 0 && !cl->dead)
+		ctrl_send_reject(cl->fd, why, retry);
+	ctrl_client_free(c, idx);
+}
+
+static void
+ctrl_client_expire(struct ctrl *c, unsigned int idx)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "request line not completed within %d s "
+		 "of its first byte (or of connecting)", CTRL_REQUEST_S);
+	ctrl_client_drop(c, idx, msg, false);
+	c->deadline_closed++;
+	c->abuse_closed++;
+}
+
+/*
+ * All slots taken: the client that has gone longest without a request
+ * answered (since accept or its last answer) makes room. A new client's
+ * queued request is read right after its accept (ctrl_loop), so within
+ * one pass of at most CTRL_ACCEPTS_PER_LOOP = CTRL_MAX_CLIENTS accepts a
+ * newcomer is never the one evicted.
+ */
+static void
+ctrl_evict_one(struct ctrl *c)
+{
+	char msg[160];
+	unsigned int v = 0;
+
+	for (unsigned int i = 1; i < c->n_clients; i++) {
+		const struct ctrl_client *a = c->clients[i];
+		const struct ctrl_client *b = c->clients[v];
+
+		if (a->served_ns < b->served_ns ||
+		    (a->served_ns == b->served_ns && a->serial < b->serial))
+			v = i;
+	}
+	snprintf(msg, sizeof(msg), "closed to make room: all %d control "
+		 "connections were in use and this one had gone longest "
+		 "without a request answered", CTRL_MAX_CLIENTS);
+	/* the line that is pending, if any, was not taken: "retry" */
+	ctrl_client_drop(c, v, msg, true);
+	c->evicted++;
+	c->abuse_evicted++;
 }
 
 static void
@@ -1012,24 +1202,14 @@ ctrl_accept(struct ctrl *c, uint64_t now)
 			continue;
 		}
 		if (cred.uid != 0 && cred.uid != geteuid()) {
-			gsp_log(LOG_WARNING, "control: refused connection from "
-				"uid %u pid %d: not root or uid %u",
-				(unsigned int)cred.uid, (int)cred.pid,
-				(unsigned int)geteuid());
+			c->refused++;
+			c->refused_uid = cred.uid;
+			c->refused_pid = cred.pid;
+			ctrl_abuse_log(c, now);
 			snprintf(msg, sizeof(msg), "permission denied: uid %u "
 				 "is neither root nor uid %u",
 				 (unsigned int)cred.uid, (unsigned int)geteuid());
-			ctrl_send_reject(fd, msg);
-			ctrl_close_gently(fd);
-			continue;
-		}
-		if (c->n_clients >= CTRL_MAX_CLIENTS) {
-			gsp_log(LOG_WARNING, "control: refused connection from "
-				"pid %d: %d clients connected", (int)cred.pid,
-				CTRL_MAX_CLIENTS);
-			snprintf(msg, sizeof(msg), "too many control connections "
-				 "(max %d), try again", CTRL_MAX_CLIENTS);
-			ctrl_send_reject(fd, msg);
+			ctrl_send_reject(fd, msg, false);
 			ctrl_close_gently(fd);
 			continue;
 		}
@@ -1039,28 +1219,20 @@ ctrl_accept(struct ctrl *c, uint64_t now)
 			close(fd);
 			continue;
 		}
+		/* a newcomer always gets in: an operator is never locked out */
+		if (c->n_clients >= CTRL_MAX_CLIENTS)
+			ctrl_evict_one(c);
 		cl->fd = fd;
 		cl->uid = cred.uid;
 		cl->pid = cred.pid;
 		cl->last_active_ns = now;
+		cl->line_since_ns = now;	/* the first request is due */
+		cl->served_ns = now;
+		cl->serial = c->next_serial++;
 		c->clients[c->n_clients++] = cl;
 		gsp_log(LOG_DEBUG, "control: client uid %u pid %d connected",
 			(unsigned int)cred.uid, (int)cred.pid);
 	}
-}
-
-static void
-ctrl_client_free(struct ctrl *c, unsigned int idx)
-{
-	struct ctrl_client *cl = c->clients[idx];
-
-	if (cl->dead)
-		close(cl->fd);
-	else
-		ctrl_close_gently(cl->fd);
-	free(cl);
-	c->clients[idx] = c->clients[--c->n_clients];
-	c->clients[c->n_clients] = NULL;
 }
 
 static json_t *
@@ -1274,7 +1446,7 @@ ctrl_fault_state(void)
 	cnt = json_object();
 	for (unsigned int i = 0; cnt != NULL && i < GSP_FAULT_C_MAX; i++)
 		json_object_set_new(cnt, gsp_fault_ctr_name(i),
-				    json_integer((json_int_t)ctr[i]));
+				    gsp_json_u64(ctr[i]));
 	r = json_pack("{s:b,s:s,s:b,s:o*}", "ok", 1, "spec", spec, "active",
 		      gsp_fault_active(&f), "counters", cnt);
 	return r;
@@ -1447,11 +1619,11 @@ ctrl_keys_state(const struct ctrl *c)
 	if (r != NULL && node != NULL) {
 		gsp_node_counters_read(node, &nc);
 		json_object_set_new(r, "rx_key_primary",
-				    json_integer((json_int_t)nc.rx_key_primary));
+				    gsp_json_u64(nc.rx_key_primary));
 		json_object_set_new(r, "rx_key_other",
-				    json_integer((json_int_t)nc.rx_key_other));
-		json_object_set_new(r, "rx_unknown_key", json_integer(
-			(json_int_t)nc.rx_drop[GSP_RX_UNKNOWN_KEY]));
+				    gsp_json_u64(nc.rx_key_other));
+		json_object_set_new(r, "rx_unknown_key",
+				    gsp_json_u64(nc.rx_drop[GSP_RX_UNKNOWN_KEY]));
 	}
 	return r;
 }
@@ -1597,7 +1769,7 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 	size_t cmdlen;
 	int ret;
 
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	req = gsp_json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (req == NULL)
 		return ctrl_error("invalid JSON: %s (column %d)", jerr.text,
 				  jerr.column);
@@ -1609,8 +1781,12 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 	if (cmd == NULL)
 		goto out;
 	if (strcmp(cmd, "ping") == 0 && cmdlen == 4) {
-		reply = json_pack("{s:b,s:s,s:s}", "ok", 1, "node",
-				  c->cfg->node_name, "cluster", c->cfg->cluster);
+		reply = json_pack("{s:b,s:s,s:s,s:{s:I,s:o,s:o}}", "ok", 1,
+				  "node", c->cfg->node_name, "cluster",
+				  c->cfg->cluster, "control", "clients",
+				  (json_int_t)c->n_clients, "deadline_closed",
+				  gsp_json_u64(c->deadline_closed), "evicted",
+				  gsp_json_u64(c->evicted));
 	} else if (strcmp(cmd, "set") == 0 && cmdlen == 3) {
 		reply = ctrl_cmd_set(cl, req);
 	} else if (strcmp(cmd, "fault") == 0 && cmdlen == 5) {
@@ -1641,7 +1817,7 @@ ctrl_client_queue(struct ctrl_client *cl, json_t *reply)
 {
 	static const char fallback[] =
 		"{\"ok\":false,\"error\":\"internal error building the reply\"}";
-	char *s = reply != NULL ? json_dumps(reply, JSON_COMPACT) : NULL;
+	char *s = reply != NULL ? gsp_json_dumps(reply, JSON_COMPACT) : NULL;
 	const char *line = s;
 	size_t len = s != NULL ? strlen(s) : 0;
 
@@ -1669,7 +1845,7 @@ ctrl_blank(const char *s, size_t len)
 }
 
 static void
-ctrl_client_lines(struct ctrl *c, struct ctrl_client *cl)
+ctrl_client_lines(struct ctrl *c, struct ctrl_client *cl, uint64_t now)
 {
 	char *nl;
 	size_t len, used;
@@ -1703,11 +1879,15 @@ ctrl_client_lines(struct ctrl *c, struct ctrl_client *cl)
 		if (len > 0 && cl->in[len - 1] == '\r')
 			len--;
 		/* blank lines are keep-alives, not requests */
-		if (!ctrl_blank(cl->in, len))
+		if (!ctrl_blank(cl->in, len)) {
 			ctrl_client_queue(cl, ctrl_handle_request(c, cl, cl->in,
 								  len));
+			cl->served_ns = now;
+		}
 		memmove(cl->in, cl->in + used, cl->in_len - used);
 		cl->in_len -= used;
+		/* the next line's deadline runs from its first byte */
+		cl->line_since_ns = cl->in_len > 0 ? now : 0;
 	}
 }
 
@@ -1749,20 +1929,22 @@ ctrl_client_read(struct ctrl *c, struct ctrl_client *cl, uint64_t now)
 
 	/* a zero-length recv would look like EOF */
 	if (cl->in_len >= sizeof(cl->in)) {
-		ctrl_client_lines(c, cl);
+		ctrl_client_lines(c, cl, now);
 		return;
 	}
 	r = recv(cl->fd, cl->in + cl->in_len, sizeof(cl->in) - cl->in_len, 0);
 	if (r > 0) {
 		cl->in_len += (size_t)r;
 		cl->last_active_ns = now;
+		if (cl->line_since_ns == 0)
+			cl->line_since_ns = now;
 	} else if (r == 0) {
 		cl->eof = true;
 	} else if (errno != EAGAIN && errno != EINTR) {
 		cl->dead = true;
 		return;
 	}
-	ctrl_client_lines(c, cl);
+	ctrl_client_lines(c, cl, now);
 }
 
 static short
@@ -1794,7 +1976,7 @@ ctrl_client_service(struct ctrl *c, struct ctrl_client *cl, short revents,
 		ctrl_client_flush(cl, now);
 	/* replies freed room: take the lines that were held back */
 	if (!cl->dead)
-		ctrl_client_lines(c, cl);
+		ctrl_client_lines(c, cl, now);
 	if (!cl->dead && cl->out_len > 0)
 		ctrl_client_flush(cl, now);
 }
@@ -1808,7 +1990,10 @@ ctrl_poll_timeout(const struct ctrl *c, uint64_t now, uint64_t next_pub)
 	uint64_t t;
 
 	for (unsigned int i = 0; i < c->n_clients; i++) {
-		t = c->clients[i]->last_active_ns + CTRL_IDLE_NS;
+		const struct ctrl_client *cl = c->clients[i];
+
+		t = cl->line_since_ns != 0 ? cl->line_since_ns + CTRL_REQUEST_NS :
+			cl->last_active_ns + CTRL_IDLE_NS;
 		if (t < dl)
 			dl = t;
 	}
@@ -1828,7 +2013,7 @@ ctrl_loop(struct ctrl *c)
 	struct pollfd pfd[CTRL_MAX_CLIENTS + 1];
 	struct ctrl_client *polled[CTRL_MAX_CLIENTS];
 	unsigned int np, i;
-	uint64_t now, next_pub = ctrl_mono_ns();
+	uint64_t now, serial, next_pub = ctrl_mono_ns();
 	bool poll_err_logged = false;
 	int ret;
 
@@ -1873,7 +2058,11 @@ ctrl_loop(struct ctrl *c)
 
 			if (cl->dead || (cl->closing && cl->out_len == 0)) {
 				ctrl_client_free(c, i);
-			} else if (now - cl->last_active_ns > CTRL_IDLE_NS) {
+			} else if (cl->line_since_ns != 0 &&
+				   now - cl->line_since_ns > CTRL_REQUEST_NS) {
+				ctrl_client_expire(c, i);
+			} else if (cl->line_since_ns == 0 &&
+				   now - cl->last_active_ns > CTRL_IDLE_NS) {
 				gsp_log(LOG_DEBUG, "control: dropping client "
 					"pid %d idle for 5 s", (int)cl->pid);
 				ctrl_client_free(c, i);
@@ -1881,8 +2070,17 @@ ctrl_loop(struct ctrl *c)
 				i++;
 			}
 		}
-		if (pfd[0].revents & POLLIN)
+		if (pfd[0].revents & POLLIN) {
+			serial = c->next_serial;
 			ctrl_accept(c, now);
+			/* a request that came with the connection is answered
+			 * now, before later accepts could evict its client */
+			for (i = 0; i < c->n_clients; i++)
+				if (c->clients[i]->serial >= serial)
+					ctrl_client_service(c, c->clients[i],
+							    POLLIN, now);
+		}
+		ctrl_abuse_log(c, now);
 	}
 }
 
@@ -1970,7 +2168,7 @@ gsp_ctrl_fuzz_input(const struct gsp_config *cfg, const char *in, size_t len,
 		off += n;
 		if (off == len)
 			cl->eof = true;
-		ctrl_client_lines(&c, cl);
+		ctrl_client_lines(&c, cl, 0);
 		for (size_t i = 0; i < cl->out_len; i++)
 			if (cl->out[i] == '\n')
 				replies++;

@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "gossipd/status_view.h"
+#include "gsp_json.h"
 #include "gsp_keyfile.h"
 #include "gsp_util.h"	/* header only: no link to the core */
 
@@ -38,6 +39,7 @@
 #define NS_PER_S 1000000000ull
 #define CTL_STALE_NS (2 * NS_PER_S)
 #define CTL_IO_TIMEOUT_MS 3000
+#define CTL_TRIES 4			/* a connection evicted unread */
 #define CTL_REPLY_MAX 65536
 #define CTL_MAX_VIEWS 256		/* candidate files considered */
 #define CTL_INTERVAL_MIN_MS 10
@@ -210,7 +212,7 @@ ctl_parse_long(const char *s, long min, long max, long *out)
 
 /* A specific reason for -EPROTO from gsp_sv_open(). */
 static void
-ctl_explain_bad_view(const char *path)
+ctl_explain_bad_view(const char *path, char *why, size_t len)
 {
 	struct gsp_sv_header h;
 	ssize_t n = -1;
@@ -222,46 +224,51 @@ ctl_explain_bad_view(const char *path)
 		close(fd);
 	}
 	if (n < (ssize_t)offsetof(struct gsp_sv_header, header_size))
-		ctl_err("%s: not a gossipd status view (too short or not a file)",
-			path);
+		snprintf(why, len, "not a gossipd status view (too short or "
+			 "not a file)");
 	else if (h.magic != GSP_SV_MAGIC)
-		ctl_err("%s: not a gossipd status view (bad magic)", path);
+		snprintf(why, len, "not a gossipd status view (bad magic)");
 	else if (h.major != GSP_SV_MAJOR)
-		ctl_err("%s: status view format %u.%u is not supported by this "
-			"gossipctl (it reads major version %d)", path, h.major,
-			h.minor, GSP_SV_MAJOR);
+		snprintf(why, len, "status view format %u.%u is not supported "
+			 "by this gossipctl (it reads major version %d)",
+			 h.major, h.minor, GSP_SV_MAJOR);
 	else
-		ctl_err("%s: corrupt status view (sizes or offsets do not fit "
-			"the file; truncated?)", path);
+		snprintf(why, len, "corrupt status view (sizes or offsets do "
+			 "not fit the file; truncated?)");
 }
 
 static void
-ctl_explain_open(const char *path, int ret)
+ctl_explain_open(const char *path, int ret, char *why, size_t len)
 {
 	if (ret == -ENOENT)
-		ctl_err("%s: no such status view (is gossipd running?)", path);
+		snprintf(why, len, "no such status view (is gossipd running?)");
 	else if (ret == -EPROTO)
-		ctl_explain_bad_view(path);
+		ctl_explain_bad_view(path, why, len);
 	else
-		ctl_err("%s: %s", path, strerror(-ret));
+		snprintf(why, len, "%s", strerror(-ret));
 }
 
 static void
-ctl_explain_read(const char *path, int ret)
+ctl_explain_read(int ret, char *why, size_t len)
 {
 	if (ret == -EAGAIN)
-		ctl_err("%s: no consistent snapshot after many tries (writer "
-			"too busy, or it died in the middle of an update)", path);
+		snprintf(why, len, "no consistent snapshot after many tries "
+			 "(writer too busy, or it died in the middle of an "
+			 "update)");
 	else if (ret == -EPROTO)
-		ctl_err("%s: corrupt status view (counts beyond capacity or "
-			"layout changed)", path);
+		snprintf(why, len, "corrupt status view (counts beyond "
+			 "capacity or layout changed)");
+	else if (ret == -ESTALE)
+		snprintf(why, len, "the status view was truncated while being "
+			 "read, twice (something else writes to it?)");
 	else
-		ctl_err("%s: %s", path, strerror(-ret));
+		snprintf(why, len, "%s", strerror(-ret));
 }
 
-/* Opens and snapshots a view; 0 or -errno (nothing printed). */
+/* Opens and snapshots a view; 0 or -errno, with the reason in why. */
 static int
-ctl_snapshot(const char *path, struct gsp_sv_snapshot *snap, bool quiet)
+ctl_snapshot_why(const char *path, struct gsp_sv_snapshot *snap, char *why,
+		 size_t len)
 {
 	struct gsp_sv_reader *r;
 	int ret;
@@ -269,14 +276,25 @@ ctl_snapshot(const char *path, struct gsp_sv_snapshot *snap, bool quiet)
 	memset(snap, 0, sizeof(*snap));
 	ret = gsp_sv_open(path, &r);
 	if (ret != 0) {
-		if (!quiet)
-			ctl_explain_open(path, ret);
+		ctl_explain_open(path, ret, why, len);
 		return ret;
 	}
 	ret = gsp_sv_read(r, snap);
 	gsp_sv_close(r);
+	if (ret != 0)
+		ctl_explain_read(ret, why, len);
+	return ret;
+}
+
+/* As ctl_snapshot_why(), the reason printed unless quiet. */
+static int
+ctl_snapshot(const char *path, struct gsp_sv_snapshot *snap, bool quiet)
+{
+	char why[256];
+	int ret = ctl_snapshot_why(path, snap, why, sizeof(why));
+
 	if (ret != 0 && !quiet)
-		ctl_explain_read(path, ret);
+		ctl_err("%s: %s", path, why);
 	return ret;
 }
 
@@ -549,12 +567,16 @@ ctl_print_members(FILE *f, const struct gsp_sv_snapshot *s, uint64_t now)
 	return 0;
 }
 
-/* json_integer is signed: keep huge values representable */
-static json_t *
-ctl_json_u64(uint64_t v)
+/* A counter gossipd sent, as text: "?" when it is not a u64. */
+static const char *
+ctl_u64_text(const json_t *j, char *buf, size_t len)
 {
-	return v <= (uint64_t)INT64_MAX ? json_integer((json_int_t)v) :
-		json_real((double)v);
+	uint64_t v;
+
+	if (!gsp_json_u64_value(j, &v))
+		return "?";
+	snprintf(buf, len, "%" PRIu64, v);
+	return buf;
 }
 
 static json_t *
@@ -581,8 +603,8 @@ ctl_json_print(json_t *root)
 	int ret = -1;
 
 	if (root != NULL &&
-	    json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-		       JSON_REAL_PRECISION(10)) == 0)
+	    gsp_json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+			   JSON_REAL_PRECISION(10)) == 0)
 		ret = 0;
 	if (ret == 0)
 		fputc('\n', stdout);
@@ -608,9 +630,9 @@ ctl_member_json(const struct gsp_sv_snapshot *s, const struct gsp_sv_member *m,
 	json_object_set_new(o, "name", ctl_json_str(m->name));
 	json_object_set_new(o, "id", ctl_json_hex(m->id));
 	json_object_set_new(o, "address", json_string(addr));
-	json_object_set_new(o, "generation", ctl_json_u64(m->generation));
-	json_object_set_new(o, "heartbeat", ctl_json_u64(m->heartbeat));
-	json_object_set_new(o, "version", ctl_json_u64(m->version));
+	json_object_set_new(o, "generation", gsp_json_u64(m->generation));
+	json_object_set_new(o, "heartbeat", gsp_json_u64(m->heartbeat));
+	json_object_set_new(o, "version", gsp_json_u64(m->version));
 	json_object_set_new(o, "state", json_string(gsp_sv_state_name(m->state)));
 	json_object_set_new(o, "phi", json_real(m->phi_milli / 1000.0));
 	json_object_set_new(o, "incarnation", json_integer(m->incarnation));
@@ -653,7 +675,7 @@ ctl_members_json(const struct gsp_sv_snapshot *s, uint64_t now, bool alive)
 	json_object_set_new(root, "node", ctl_json_str(s->hdr.node_name));
 	json_object_set_new(root, "self_id", ctl_json_hex(s->hdr.self_id));
 	json_object_set_new(root, "generation",
-			    ctl_json_u64(s->hdr.self_generation));
+			    gsp_json_u64(s->hdr.self_generation));
 	json_object_set_new(root, "writer_alive", json_boolean(alive));
 	for (uint32_t i = 0; i < s->hdr.member_count; i++) {
 		m = ctl_member_json(s, v[i], now);
@@ -724,7 +746,7 @@ ctl_cmd_watch(const struct ctl_opts *o)
 	struct gsp_sv_snapshot s;
 	struct sigaction sa;
 	char path[PATH_MAX];
-	char why[160];
+	char why[256];
 	bool tty = isatty(STDOUT_FILENO);
 	long interval = o->interval_set ? o->interval_ms : 1000;
 	uint64_t now, t0;
@@ -745,17 +767,17 @@ ctl_cmd_watch(const struct ctl_opts *o)
 	     i++) {
 		t0 = ctl_mono_ms();
 		/* reopened each time: a restarted gossipd has a new file */
-		ret = ctl_snapshot(path, &s, i > 0);
-		if (ret != 0 && i == 0)
+		ret = ctl_snapshot_why(path, &s, why, sizeof(why));
+		if (ret != 0 && i == 0) {
+			ctl_err("%s: %s", path, why);
 			return CTL_EXIT_FAIL;
+		}
 		if (tty)
 			fputs("\033[H\033[2J", stdout);
 		else if (i > 0)
 			fputc('\n', stdout);
 		if (ret != 0) {
-			fprintf(stdout, "%s: %s\n", path,
-				ret == -ENOENT ? "no status view (is gossipd "
-				"running?)" : strerror(-ret));
+			fprintf(stdout, "%s: %s\n", path, why);
 		} else {
 			now = ctl_unix_ns();
 			ctl_print_members(stdout, &s, now);
@@ -851,7 +873,7 @@ ctl_faults_json(const struct gsp_sv_header *h)
 	for (unsigned int i = 0; i < GSP_SV_FAULT_CTRS; i++)
 		if (i < CTL_FAULT_CTRS || h->extra.fault[i] != 0)
 			json_object_set_new(cnt, gsp_sv_fault_ctr_name(i),
-					    ctl_json_u64(h->extra.fault[i]));
+					    gsp_json_u64(h->extra.fault[i]));
 	json_object_set_new(o, "counters", cnt);
 	return o;
 }
@@ -867,19 +889,19 @@ ctl_security_json(const struct gsp_sv_header *h)
 	if (h->minor < 3)
 		return json_null();
 	snprintf(id, sizeof(id), "%08x", sec->primary_key_id);
-	o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "mode",
+	o = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o}", "mode",
 		      sec->mode == GSP_SV_AUTHENTICATED ? "authenticated" :
 		      "plaintext", "cipher", gsp_cipher_name(sec->cipher),
 		      "primary_key", id, "keys", (json_int_t)sec->n_keys,
-		      "rx_key_primary", (json_int_t)sec->rx_key_primary,
-		      "rx_key_other", (json_int_t)sec->rx_key_other,
-		      "limit_hits", (json_int_t)sec->limit_hits);
+		      "rx_key_primary", gsp_json_u64(sec->rx_key_primary),
+		      "rx_key_other", gsp_json_u64(sec->rx_key_other),
+		      "limit_hits", gsp_json_u64(sec->limit_hits));
 	if (o != NULL && h->minor >= 4) {
 		/* minor 4: what peers said that no member can have */
 		json_object_set_new(o, "implausible",
-				    json_integer((json_int_t)sec->implausible));
+				    gsp_json_u64(sec->implausible));
 		json_object_set_new(o, "renewals",
-				    json_integer((json_int_t)sec->renewals));
+				    gsp_json_u64(sec->renewals));
 	}
 	return o;
 }
@@ -927,12 +949,12 @@ ctl_stats_json(const struct gsp_sv_snapshot *s, bool alive)
 	json_object_set_new(root, "node", ctl_json_str(s->hdr.node_name));
 	json_object_set_new(root, "writer_alive", json_boolean(alive));
 	for (size_t i = 0; i < CTL_ARRAY_SIZE(ctl_counters); i++)
-		json_object_set_new(cnt, ctl_counters[i].name, ctl_json_u64(
+		json_object_set_new(cnt, ctl_counters[i].name, gsp_json_u64(
 			ctl_field(&s->hdr, ctl_counters[i].off)));
 	for (unsigned int i = 0; i < CTL_DROPS; i++)
 		if (ctl_show_drop(&s->hdr, i))
 			json_object_set_new(drop, gsp_sv_drop_reason_name(i),
-				ctl_json_u64(gsp_sv_drop_count(&s->hdr, i)));
+				gsp_json_u64(gsp_sv_drop_count(&s->hdr, i)));
 	json_object_set_new(cnt, "rx_drop", drop);
 	json_object_set_new(root, "counters", cnt);
 	json_object_set_new(root, "faults", ctl_faults_json(&s->hdr));
@@ -948,7 +970,7 @@ ctl_stats_json(const struct gsp_sv_snapshot *s, bool alive)
 		json_object_set_new(l, "queue", json_integer(lc->queue_id));
 		for (size_t j = 0; j < CTL_ARRAY_SIZE(ctl_lcore_fields); j++)
 			json_object_set_new(l, ctl_lcore_fields[j].name,
-				ctl_json_u64(ctl_field(lc,
+				gsp_json_u64(ctl_field(lc,
 					ctl_lcore_fields[j].off)));
 		json_array_append_new(lcores, l);
 	}
@@ -1116,7 +1138,7 @@ ctl_request(const char *sock, json_t *req)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, sock, strlen(sock) + 1);
-	line = json_dumps(req, JSON_COMPACT);
+	line = gsp_json_dumps(req, JSON_COMPACT);
 	buf = malloc(CTL_REPLY_MAX + 1);
 	if (line == NULL || buf == NULL) {
 		ctl_err("out of memory");
@@ -1212,7 +1234,7 @@ ctl_request(const char *sock, json_t *req)
 		nl = memchr(buf + off, '\n', (size_t)r);
 		off += (size_t)r;
 	}
-	reply = json_loadb(buf, (size_t)(nl - buf), 0, &jerr);
+	reply = gsp_json_loadb(buf, (size_t)(nl - buf), 0, &jerr);
 	if (reply == NULL || !json_is_object(reply)) {
 		ctl_err("%s: unreadable reply from gossipd: %s", sock,
 			reply == NULL ? jerr.text : "not a JSON object");
@@ -1245,7 +1267,16 @@ ctl_socket_call(const struct ctl_opts *o, json_t *req, json_t **out)
 		json_decref(req);
 		return ret;
 	}
-	reply = ctl_request(sock, req);
+	/* gossipd evicts the connection that waited longest when all its
+	 * slots are taken; "retry": our request was not read, send it again */
+	for (int i = 0; i < CTL_TRIES; i++) {
+		reply = ctl_request(sock, req);
+		if (reply == NULL ||
+		    !json_is_true(json_object_get(reply, "retry")) ||
+		    i + 1 == CTL_TRIES)
+			break;
+		json_decref(reply);
+	}
 	json_decref(req);
 	if (reply == NULL)
 		return CTL_EXIT_FAIL;
@@ -1334,7 +1365,7 @@ ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
 {
 	json_t *reply = NULL, *spec, *cnt, *v;
 	const char *key;
-	char safe[4096];
+	char safe[4096], num[24];
 	int ret;
 
 	ret = ctl_call_reply(o, ctl_fault_request(op, args, nargs), &reply);
@@ -1345,8 +1376,8 @@ ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
 	printf("faults: %s\n", json_is_string(spec) ?
 	       ctl_safe(safe, sizeof(safe), json_string_value(spec)) : "?");
 	json_object_foreach(cnt, key, v)
-		printf("  %-12s %" JSON_INTEGER_FORMAT "\n",
-		       ctl_safe(safe, 64, key), json_integer_value(v));
+		printf("  %-12s %s\n", ctl_safe(safe, 64, key),
+		       ctl_u64_text(v, num, sizeof(num)));
 	json_decref(reply);
 	return fflush(stdout) != 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }
@@ -1357,7 +1388,7 @@ ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
 static int
 ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg)
 {
-	char path[PATH_MAX], safe[256];
+	char path[PATH_MAX], safe[256], num[3][24];
 	json_t *req, *reply = NULL, *keys, *k, *v;
 	size_t i;
 	int ret;
@@ -1401,12 +1432,14 @@ ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg)
 		       json_is_true(json_object_get(k, "primary")) ?
 		       "  primary (seals what this node sends)" : "");
 	}
-	printf("packets opened with the primary: %" JSON_INTEGER_FORMAT
-	       ", with another key: %" JSON_INTEGER_FORMAT
-	       ", unknown key (dropped): %" JSON_INTEGER_FORMAT "\n",
-	       json_integer_value(json_object_get(reply, "rx_key_primary")),
-	       json_integer_value(json_object_get(reply, "rx_key_other")),
-	       json_integer_value(json_object_get(reply, "rx_unknown_key")));
+	printf("packets opened with the primary: %s, with another key: %s, "
+	       "unknown key (dropped): %s\n",
+	       ctl_u64_text(json_object_get(reply, "rx_key_primary"), num[0],
+			    sizeof(num[0])),
+	       ctl_u64_text(json_object_get(reply, "rx_key_other"), num[1],
+			    sizeof(num[1])),
+	       ctl_u64_text(json_object_get(reply, "rx_unknown_key"), num[2],
+			    sizeof(num[2])));
 	json_decref(reply);
 	return fflush(stdout) != 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }

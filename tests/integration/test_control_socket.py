@@ -6,6 +6,8 @@ import json
 import os
 import socket
 import stat
+import threading
+import time
 
 import pytest
 
@@ -176,3 +178,86 @@ def test_other_users_are_refused(c):
     assert "uid 65534" in reply["error"], reply
     # root still gets in
     assert exchange(path, b'{"cmd":"ping"}\n')["ok"] is True
+
+
+class SlowClients:
+    """n threads, each connected to a control socket and sending one byte
+    a second of a request line it never finishes; a closed connection is
+    reconnected at once. Counts connections and closes seen."""
+
+    def __init__(self, path, n):
+        self.path = str(path)
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.connects = 0
+        self.closed_by_server = 0
+        self.threads = [threading.Thread(target=self._run, daemon=True)
+                        for _ in range(n)]
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=10)
+        alive = [t for t in self.threads if t.is_alive()]
+        assert not alive, f"{len(alive)} slow-client threads did not stop"
+
+    def _count(self, attr):
+        with self.lock:
+            setattr(self, attr, getattr(self, attr) + 1)
+
+    def _run(self):
+        while not self.stop.is_set():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.settimeout(5.0)
+                s.connect(self.path)
+                self._count("connects")
+                s.setblocking(False)
+                while not self.stop.is_set():
+                    s.send(b'{')           # never a newline
+                    if self.stop.wait(1.0):
+                        break
+                    try:
+                        if s.recv(4096) is not None:
+                            self._count("closed_by_server")
+                            break       # an error line or EOF: closed
+                    except BlockingIOError:
+                        pass
+            except OSError:
+                self.stop.wait(0.05)    # refused or reset: try again
+            finally:
+                s.close()
+
+
+def test_slow_clients_cannot_lock_out_gossipctl(c):
+    """32 clients that each send a byte a second of a line they never end
+    (twice the 16 slots) and reconnect when closed: every gossipctl
+    request still gets its answer (docs/SECURITY.md, "Control socket")."""
+    path = c.socket_path("node1")
+    since = len(c.log("node1"))
+    t0 = time.monotonic()
+    with SlowClients(path, 32) as slow:
+        # the slots are taken and the clients churn
+        wait_until(lambda: slow.connects >= 48, 30,
+                   "the slow clients to connect and reconnect")
+        for _ in range(8):
+            p = c.ctl("node1", "ping")
+            assert p.returncode == 0 and p.stdout.strip() == "ok", \
+                (p.returncode, p.stdout, p.stderr)
+            f = c.ctl("node1", "fault", "--json")
+            assert f.returncode == 0, (f.returncode, f.stderr)
+            assert "dropped" in json.loads(f.stdout)["counters"], f.stdout
+    assert c.is_running("node1")
+    # counted, and the closes were the server's doing
+    r = exchange(path, b'{"cmd":"ping"}\n')
+    assert r["control"]["deadline_closed"] + r["control"]["evicted"] > 0, r
+    assert slow.closed_by_server > 0
+    # logged once a minute at most, not once per connection
+    lines = [ln for ln in c.log("node1")[since:].splitlines()
+             if "control:" in ln and "evicted to make room" in ln]
+    assert 1 <= len(lines) <= 1 + (time.monotonic() - t0) // 60, lines
