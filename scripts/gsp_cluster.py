@@ -524,6 +524,15 @@ class Cluster:
     def netns(self, name):
         return self._node(name)["netns"]
 
+    def port(self, name):
+        """(host end of the node's veth, the MAC of its port): where a test
+        writes frames that reach the node as sent, and their destination."""
+        node = self._node(name)
+        out = subprocess.run(["ip", "-n", node["netns"], "-j", "link", "show",
+                              node["veth_peer"]], capture_output=True,
+                             text=True, check=True, timeout=10).stdout
+        return node["veth_host"], json.loads(out)[0]["address"]
+
     def address(self, name):
         return self._node(name)["address"]
 

@@ -13,8 +13,6 @@ refused, a forgotten sender's captured datagrams taken again.
 
 import base64
 import itertools
-import json
-import subprocess
 import time
 
 import pytest
@@ -43,13 +41,6 @@ def c(make_module_cluster):
     return c
 
 
-def port_of(c, name):
-    """(host-side iface of the node's veth, the node's MAC)."""
-    node = c._node(name)
-    out = subprocess.run(["ip", "-n", node["netns"], "-j", "link", "show",
-                          node["veth_peer"]], capture_output=True, text=True,
-                         check=True, timeout=10).stdout
-    return node["veth_host"], json.loads(out)[0]["address"]
 
 
 def member(c, observer, name):
@@ -70,7 +61,7 @@ def drops(c, name):
 
 def send_sealed(c, to, payload, sender_gen=7, seq=None, src_ip=INJ_IP):
     """One datagram sealed with the cluster key onto node `to`'s port."""
-    iface, mac = port_of(c, to)
+    iface, mac = c.port(to)
     key = base64.b64decode(c.cluster_key())
     frame = (Ether(dst=mac, src=INJ_MAC) /
              IP(src=src_ip, dst=c.address(to).split(":")[0], ttl=64) /
@@ -181,7 +172,7 @@ def test_forgotten_senders_datagrams_stay_refused(make_cluster):
     (They used to be taken again, in order, as a new sender's.)"""
     c = make_cluster(3, extra_ini={"gossip": {"forget_after_s": 3}})
     c.wait_converged(timeout=CONVERGE_S)
-    iface, _ = port_of(c, "node1")
+    iface, _ = c.port("node1")
     captured = []
     sniff = AsyncSniffer(iface=iface, store=False, prn=captured.append,
                          filter="udp and src host 10.77.0.2 and "

@@ -12,7 +12,6 @@ sniffer on the host end of node1's veth sees every frame node1 sends.
 
 import base64
 import itertools
-import json
 import subprocess
 import threading
 import time
@@ -50,13 +49,6 @@ def tap(c):
     return c.add_tap("a")
 
 
-def port_of(c, name):
-    """(host end of the node's veth, the node's MAC)."""
-    node = c._node(name)
-    out = subprocess.run(["ip", "-n", node["netns"], "-j", "link", "show",
-                          node["veth_peer"]], capture_output=True, text=True,
-                         check=True, timeout=10).stdout
-    return node["veth_host"], json.loads(out)[0]["address"]
 
 
 def ip_of(c, name):
@@ -162,8 +154,8 @@ def test_forged_datagrams_teach_no_mac(c, tap):
     node1 learned the MAC of every frame before the core dropped it, so it
     sent to the attacker until node2's next datagram."""
     forged_mac = "02:00:00:77:00:a1"
-    veth1, mac1 = port_of(c, "node1")
-    _, mac2 = port_of(c, "node2")
+    veth1, mac1 = c.port("node1")
+    _, mac2 = c.port("node2")
     ip1, ip2 = ip_of(c, "node1"), ip_of(c, "node2")
     key = base64.b64decode(c.cluster_key())
     node2_id = self_id(c, "node2")
@@ -213,8 +205,8 @@ def test_arp_cannot_move_a_confirmed_mac(c, tap):
     sending to node2. Before, each one moved node2 until its next
     datagram."""
     spoof_mac = "02:00:00:77:00:b2"
-    veth1, mac1 = port_of(c, "node1")
-    _, mac2 = port_of(c, "node2")
+    veth1, mac1 = c.port("node1")
+    _, mac2 = c.port("node2")
     ip1, ip2 = ip_of(c, "node1"), ip_of(c, "node2")
     lies = [
         # a reply nobody asked for, to node1
@@ -254,7 +246,7 @@ def test_frames_for_another_mac_are_dropped(c):
     broadcast), and ARP unicast to another MAC, are dropped and counted in
     rx_wrong_mac; the same PING to node1's own MAC is answered. Before,
     any destination MAC was taken."""
-    veth1, mac1 = port_of(c, "node1")
+    veth1, mac1 = c.port("node1")
     key = base64.b64decode(c.cluster_key())
     sender = 0x5EED0000000000C1
     wrong = [Ether(dst=OTHER_MAC, src=INJ_MAC) / sealed_ping(c, key, "node1",
@@ -294,7 +286,7 @@ def test_udp_checksum_always_verified(c):
     checksum with or without options, are parse errors; a good checksum
     behind options is taken. Before, only IHL 5 was checked, and zero
     skipped the check."""
-    veth1, mac1 = port_of(c, "node1")
+    veth1, mac1 = c.port("node1")
     key = base64.b64decode(c.cluster_key())
     sender = 0x5EED0000000000D1
     eth = Ether(dst=mac1, src=INJ_MAC)
@@ -339,15 +331,15 @@ def test_a_peer_that_moves_is_followed(c):
     sends to the new MAC and both list each other alive."""
     new_mac = "02:00:00:77:00:d2"
     node2 = c._node("node2")
-    veth2, old_mac = port_of(c, "node2")
-    _, mac1 = port_of(c, "node1")
+    veth2, old_mac = c.port("node2")
+    _, mac1 = c.port("node1")
     gen = c.member_map("node1")["node2"]["generation"]
     before = lcore_sum(c, "node1", "arp_ignored")
     c.stop("node2")
     subprocess.run(["ip", "-n", node2["netns"], "link", "set",
                     node2["veth_peer"], "address", new_mac], check=True,
                    timeout=10)
-    assert port_of(c, "node2")[1] == new_mac != old_mac
+    assert c.port("node2")[1] == new_mac != old_mac
     out = Sniffer(veth2, lambda p: sent_by(mac1, ip_of(c, "node2"))(p) and
                   p[Ether].dst.lower() == new_mac)
     try:
@@ -356,7 +348,11 @@ def test_a_peer_that_moves_is_followed(c):
                      CONVERGE_S, "node1 to send to node2's new MAC")
     finally:
         out.stop()
-    assert lcore_sum(c, "node1", "arp_ignored") > before
+    # the view is published every 100 ms: poll the counter
+    c.wait_until(lambda: Observed(
+        lcore_sum(c, "node1", "arp_ignored") > before,
+        lcore_sum(c, "node1", "arp_ignored") - before), 10,
+        "node1 to count node2's ARP for its new MAC as ignored")
     c.wait_converged(timeout=CONVERGE_S)
     assert c.member_map("node1")["node2"]["generation"] > gen
     wait_heartbeats_advance(c, ["node2"], members=["node1"])

@@ -23,10 +23,8 @@ version, length, cluster, sender, type, then the body).
 """
 
 import base64
-import json
 import random
 import struct
-import subprocess
 
 import pytest
 
@@ -59,13 +57,9 @@ def c(make_module_cluster):
 @pytest.fixture(scope="module")
 def target(c):
     """(iface to send on, node1's MAC, node1's id, cluster name)."""
-    node = c._node("node1")
-    out = subprocess.run(["ip", "-n", node["netns"], "-j", "link", "show",
-                          node["veth_peer"]], capture_output=True, text=True,
-                         check=True, timeout=10).stdout
-    mac = json.loads(out)[0]["address"]
+    iface, mac = c.port("node1")
     self_id = int(c.members("node1")["self_id"], 16)
-    return node["veth_host"], mac, self_id, c.cluster
+    return iface, mac, self_id, c.cluster
 
 
 def counters(c):
