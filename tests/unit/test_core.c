@@ -22,6 +22,7 @@
 #include "gsp_table.h"
 #include "gsp_util.h"
 #include "gsp_wire.h"
+#include "test_member.h"
 
 #define MS 1000000ull
 #define CLUSTER "unit"
@@ -178,17 +179,6 @@ sim_step(uint64_t now)
 	for (unsigned int i = 0; i < sim_n; i++)
 		if (sim[i].up)
 			gsp_node_tick(sim[i].node, now);
-}
-
-static bool
-member_of(struct gsp_node *n, uint64_t id, struct gsp_member_view *out)
-{
-	uint32_t hw = gsp_node_slot_count(n);
-
-	for (uint32_t s = 0; s < hw; s++)
-		if (gsp_node_member_read(n, s, out) && out->id == id)
-			return true;
-	return false;
 }
 
 static unsigned int

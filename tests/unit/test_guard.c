@@ -15,6 +15,7 @@
 
 #include "gsp_core.h"
 #include "gsp_wire.h"
+#include "test_member.h"
 
 #define MS 1000000ull
 #define S (1000 * MS)
@@ -114,26 +115,6 @@ feed_probe(struct gsp_node *n, uint8_t type, uint64_t target,
 	return gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), now, NULL);
 }
 
-static bool
-self_view(struct gsp_node *n, struct gsp_member_view *v)
-{
-	for (uint32_t s = 0; s < gsp_node_slot_count(n); s++)
-		if (gsp_node_member_read(n, s, v) && v->id == gsp_node_id(n))
-			return true;
-	return false;
-}
-
-static bool
-has_member(struct gsp_node *n, uint64_t id)
-{
-	struct gsp_member_view v;
-
-	for (uint32_t s = 0; s < gsp_node_slot_count(n); s++)
-		if (gsp_node_member_read(n, s, &v) && v.id == id)
-			return true;
-	return false;
-}
-
 static uint64_t
 counter(struct gsp_node *n, size_t off)
 {
@@ -159,14 +140,14 @@ test_incarnation_edges(void **state)
 	(void)state;
 	assert_int_equal(feed_probe(n, GSP_MSG_PING, gsp_node_id(n), NULL, &c,
 				    2 * MS), GSP_RX_OK);
-	assert_true(self_view(n, &v));
+	assert_true(member_of(n, gsp_node_id(n), &v));
 	assert_int_equal(v.incarnation, UINT32_MAX);
 	assert_int_equal(v.generation, GEN0);
 	c.incarnation = UINT32_MAX;
 	c.status = GSP_CLAIM_DEAD;
 	assert_int_equal(feed_probe(n, GSP_MSG_PING, gsp_node_id(n), NULL, &c,
 				    3 * MS), GSP_RX_OK);
-	assert_true(self_view(n, &v));
+	assert_true(member_of(n, gsp_node_id(n), &v));
 	assert_true(v.generation > GEN0);
 	assert_int_equal(v.incarnation, 0);
 	assert_int_equal(v.state, GSP_STATE_ALIVE);
@@ -176,7 +157,7 @@ test_incarnation_edges(void **state)
 	c.generation = GEN0;
 	assert_int_equal(feed_probe(n, GSP_MSG_PING, gsp_node_id(n), NULL, &c,
 				    4 * MS), GSP_RX_OK);
-	assert_true(self_view(n, &v));
+	assert_true(member_of(n, gsp_node_id(n), &v));
 	assert_true(v.generation > GEN0);
 	/* an incarnation of ours that we never had, in a state a peer
 	 * holds: our refutations start above it */
@@ -186,7 +167,7 @@ test_incarnation_edges(void **state)
 
 		st.incarnation = 77;
 		feed_state(n, &st, 5 * MS);
-		assert_true(self_view(n, &v));
+		assert_true(member_of(n, gsp_node_id(n), &v));
 		assert_int_equal(v.incarnation, 77);
 	}
 	gsp_node_destroy(n);
@@ -208,19 +189,19 @@ test_generation_edges(void **state)
 	assert_int_equal(feed_state(n, &st, now), GSP_RX_BAD_ENTRY);
 	st = peer_state(0x101, 1, 0x0a000002);
 	assert_int_equal(feed_state(n, &st, now), GSP_RX_OK);
-	assert_true(has_member(n, 0x101));
+	assert_true(member_of(n, 0x101, NULL));
 	st = peer_state(0x102, clock + skew_us, 0x0a000003);
 	feed_state(n, &st, now);
-	assert_true(has_member(n, 0x102));
+	assert_true(member_of(n, 0x102, NULL));
 	st = peer_state(0x103, clock + skew_us + 1000, 0x0a000004);
 	feed_state(n, &st, now);
-	assert_false(has_member(n, 0x103));
+	assert_false(member_of(n, 0x103, NULL));
 	st = peer_state(0x104, UINT64_MAX - 1, 0x0a000005);
 	feed_state(n, &st, now);
 	st = peer_state(0x105, UINT64_MAX, 0x0a000006);
 	feed_state(n, &st, now);
-	assert_false(has_member(n, 0x104));
-	assert_false(has_member(n, 0x105));
+	assert_false(member_of(n, 0x104, NULL));
+	assert_false(member_of(n, 0x105, NULL));
 	assert_int_equal(CTR(n, implausible), 3);
 	/* and a known member cannot be moved there either */
 	st = peer_state(0x101, UINT64_MAX, 0x0a000002);
@@ -243,13 +224,13 @@ test_version_edges(void **state)
 		struct gsp_wire_state st;
 		uint64_t own_version;
 
-		assert_true(self_view(n, &v));
+		assert_true(member_of(n, gsp_node_id(n), &v));
 		own_version = v.version;
 		st = peer_state(gsp_node_id(n), GEN0, SELF_IP);
 		st.version = versions[i];
 		st.heartbeat = versions[i];
 		feed_state(n, &st, 2 * MS);
-		assert_true(self_view(n, &v));
+		assert_true(member_of(n, gsp_node_id(n), &v));
 		if (versions[i] > own_version) {
 			assert_true(v.generation > GEN0);
 			assert_int_equal(CTR(n, renewals), 1);
@@ -280,12 +261,12 @@ test_address_edges(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		st = peer_state(0x200 + i, GEN0, bad[i]);
 		assert_int_equal(feed_state(n, &st, 2 * MS), GSP_RX_OK);
-		assert_false(has_member(n, 0x200 + i));
+		assert_false(member_of(n, 0x200 + i, NULL));
 	}
 	assert_int_equal(CTR(n, implausible), 6);
 	st = peer_state(0x2ff, GEN0, 0xdfffffffu);	/* 223.255.255.255 */
 	feed_state(n, &st, 2 * MS);
-	assert_true(has_member(n, 0x2ff));
+	assert_true(member_of(n, 0x2ff, NULL));
 	/* asked to probe loopback or ourselves: nothing is sent */
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct gsp_addr t = { bad[i], GSP_DEFAULT_PORT };

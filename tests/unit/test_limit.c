@@ -19,6 +19,7 @@
 #include "gsp_core.h"
 #include "gsp_limit.h"
 #include "gsp_wire.h"
+#include "test_member.h"
 
 #define MS 1000000ull
 #define S 1000000000ull
@@ -362,17 +363,6 @@ send_states(struct gsp_node *n, uint32_t src_ip, uint64_t sender,
 	rx(n, src_ip, buf, gsp_wire_finish(&w), now);
 }
 
-static bool
-has_member(struct gsp_node *n, uint64_t id)
-{
-	struct gsp_member_view v;
-
-	for (uint32_t s = 0; s < gsp_node_slot_count(n); s++)
-		if (gsp_node_member_read(n, s, &v) && v.id == id)
-			return true;
-	return false;
-}
-
 static void
 test_defaults_and_bounds(void **state)
 {
@@ -494,7 +484,7 @@ test_first_contact_flood(void **state)
 
 	/* a known member is never a join, even from the limited source */
 	send_states(n, SRC_B, 77, &st, 1, t);
-	assert_true(has_member(n, 500));
+	assert_true(member_of(n, 500, NULL));
 	for (unsigned int i = 0; i < 200; i++)
 		send_syn(n, SRC_A, 500, t);
 	c = counters(n);
@@ -505,11 +495,11 @@ test_first_contact_flood(void **state)
 	/* refused states never reach the table */
 	st = member_state(600, "newbie", 0, 0);
 	send_states(n, SRC_A, 601, &st, 1, t);
-	assert_false(has_member(n, 600));
+	assert_false(member_of(n, 600, NULL));
 	assert_int_equal(counters(n).rx_drop[GSP_RX_RATE_LIMITED], 161);
 	/* a second later the source has 20 joins again */
 	send_states(n, SRC_A, 601, &st, 1, t + S);
-	assert_true(has_member(n, 600));
+	assert_true(member_of(n, 600, NULL));
 	gsp_node_destroy(n);
 }
 
@@ -532,8 +522,8 @@ test_app_over_limit_dropped(void **state)
 	st[1] = member_state(501, "long-value", 1, 9);
 	send_states(n, SRC_A, 500, st, 2, t);
 	c = counters(n);
-	assert_false(has_member(n, 500));
-	assert_false(has_member(n, 501));
+	assert_false(member_of(n, 500, NULL));
+	assert_false(member_of(n, 501, NULL));
 	assert_int_equal(gsp_node_slot_count(n), 1);
 	assert_int_equal(c.merged, 0);
 	assert_int_equal(c.rx_ack2, 0);
@@ -547,7 +537,7 @@ test_app_over_limit_dropped(void **state)
 	/* too many bytes in all: 4 x (2 + 8) = 40 > 30 */
 	st[2] = member_state(502, "many-keys", 4, 8);
 	send_states(n, SRC_A, 500, &st[2], 1, t);
-	assert_false(has_member(n, 502));
+	assert_false(member_of(n, 502, NULL));
 	assert_int_equal(n_limit_events, 2);
 	assert_string_equal(last_limit_event()->name, "app_bytes_max");
 	assert_int_equal(last_limit_event()->limit, 30);
@@ -562,7 +552,7 @@ test_app_over_limit_dropped(void **state)
 
 	/* within the limits: taken */
 	send_states(n, SRC_A, 500, st, 1, t);
-	assert_true(has_member(n, 500));
+	assert_true(member_of(n, 500, NULL));
 	gsp_node_destroy(n);
 }
 
