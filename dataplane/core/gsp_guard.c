@@ -24,16 +24,22 @@
 #include "gsp_node_int.h"
 #include "gsp_util.h"
 
+void
+gsp_generation_clock_start(struct gsp_node *n, uint64_t now_ns)
+{
+	if (!n->clock_started) {
+		n->clock_started = true;
+		n->clock_t0_ns = now_ns;
+	}
+}
+
 /* Our clock in generation units (microseconds since the epoch): our own
  * start time plus the core clock since. No wall clock is read, so a
  * step of the system clock cannot move the bound. */
 static uint64_t
 gsp_generation_clock(struct gsp_node *n, uint64_t now_ns)
 {
-	if (!n->clock_started) {
-		n->clock_started = true;
-		n->clock_t0_ns = now_ns;
-	}
+	gsp_generation_clock_start(n, now_ns);
 	if (now_ns < n->clock_t0_ns)
 		return n->p.generation;
 	return n->p.generation + (now_ns - n->clock_t0_ns) / 1000;
@@ -70,12 +76,11 @@ gsp_implausible(struct gsp_node *n, const char *what, uint64_t id,
 		.generation = generation };
 
 	GSP_CTR_INC(n->ctr.implausible);
-	if (n->implausible_told_ns != 0 &&
-	    now_ns - n->implausible_told_ns < GSP_IMPLAUSIBLE_LOG_NS) {
+	if (!gsp_once_per(&n->implausible_told_ns, now_ns,
+			  GSP_IMPLAUSIBLE_LOG_NS)) {
 		n->implausible_untold++;
 		return;
 	}
-	n->implausible_told_ns = now_ns != 0 ? now_ns : 1;
 	ev.suppressed = n->implausible_untold;
 	n->implausible_untold = 0;
 	snprintf(ev.name, sizeof(ev.name), "%s", what);
@@ -109,10 +114,9 @@ gsp_self_renew(struct gsp_node *n, uint64_t above, uint64_t version,
 
 	/* a peer that keeps doing it (two processes with one id) makes us
 	 * renew once a minute, not at its pace */
-	if (n->leaving || (n->renewed_ns != 0 &&
-			   now_ns - n->renewed_ns < GSP_RENEW_GAP_NS))
+	if (n->leaving || !gsp_once_per(&n->renewed_ns, now_ns,
+					GSP_RENEW_GAP_NS))
 		return false;
-	n->renewed_ns = now_ns != 0 ? now_ns : 1;
 	if (above != UINT64_MAX && gen <= above)
 		gen = above + 1;
 	if (gen <= n->generation)

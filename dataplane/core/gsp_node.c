@@ -1113,10 +1113,8 @@ gsp_auth_drop_event(struct gsp_node *n, int rc, const struct gsp_addr *src,
 	struct gsp_event ev = { .type = GSP_EV_AUTH_DROP,
 				.old_state = (uint8_t)rc, .id = src->ip };
 
-	if (n->auth_told_ns[rc] != 0 &&
-	    now_ns - n->auth_told_ns[rc] < GSP_AUTH_LOG_NS)
+	if (!gsp_once_per(&n->auth_told_ns[rc], now_ns, GSP_AUTH_LOG_NS))
 		return;
-	n->auth_told_ns[rc] = now_ns;
 	if (rc == GSP_RX_UNKNOWN_KEY &&
 	    len >= GSP_WIRE_HDR_LEN + GSP_SEC_BLOCK_LEN)
 		ev.generation = gsp_get_le32(payload + GSP_WIRE_HDR_LEN +
@@ -1657,10 +1655,8 @@ gsp_node_tick(struct gsp_node *n, uint64_t now_ns)
 {
 	uint64_t next;
 
-	if (!n->started) {
-		/* our generation's clock runs from our first tick */
-		gsp_generation_plausible(n, n->generation, now_ns);
-	}
+	if (!n->started)
+		gsp_generation_clock_start(n, now_ns);
 	if (!n->started || now_ns >= n->next_round_ns)
 		gsp_round_tick(n, now_ns);
 	next = n->next_round_ns;

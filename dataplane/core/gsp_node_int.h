@@ -143,6 +143,18 @@ gsp_rec(struct gsp_node *n, uint32_t slot)
 	return gsp_table_rec(n->table, slot);
 }
 
+/* At most once per period_ns: true (and *last_ns = now) when the last
+ * time was long enough ago, or never. Logs of floods and renewals go
+ * through it, so a peer cannot make them run at its pace. */
+static inline bool
+gsp_once_per(uint64_t *last_ns, uint64_t now_ns, uint64_t period_ns)
+{
+	if (*last_ns != 0 && now_ns - *last_ns < period_ns)
+		return false;
+	*last_ns = now_ns != 0 ? now_ns : 1;	/* 0 means never */
+	return true;
+}
+
 /* A timer set outside gsp_node_tick: the adapter must tick by then. */
 static inline void
 gsp_wake_at(struct gsp_node *n, uint64_t t)
@@ -167,6 +179,8 @@ void gsp_copy_name(char dst[GSP_NAME_MAX], const char *src);
 
 /* gsp_guard.c: the numbers and addresses a peer may send us, and what
  * we do when a peer holds a state of ours that we did not make */
+/* Starts our clock in generation units (at the first tick or datagram). */
+void gsp_generation_clock_start(struct gsp_node *n, uint64_t now_ns);
 bool gsp_generation_plausible(struct gsp_node *n, uint64_t generation,
 			      uint64_t now_ns);
 /* true when a received member state may be merged; else counted and
