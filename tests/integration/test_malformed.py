@@ -335,9 +335,17 @@ def test_floods_from_one_source_are_rate_limited(c, target):
     c.wait_until(limited, 20, "node1 to rate-limit the floods",
                  interval=0.1)
     assert c.is_running("node1")
-    log = c.log("node1")
-    for kind in ("probe_rate", "join_rate"):
-        lines = [ln for ln in log.splitlines() if kind in ln and INJ_IP in ln]
+
+    def limit_lines():
+        log = c.log("node1").splitlines()
+        return {kind: [ln for ln in log if kind in ln and INJ_IP in ln]
+                for kind in ("probe_rate", "join_rate")}
+    # the joins may still be in flight when the pings alone reach 600,
+    # and the control thread writes the lines: poll for them
+    c.wait_until(lambda: Observed(all(limit_lines().values()),
+                                  limit_lines()), 10,
+                 "node1 to log each limit", interval=0.1)
+    for kind, lines in limit_lines().items():
         assert len(lines) == 1, (kind, lines)
     wait_heartbeats_advance(c, NODES, members=["node1"])
     assert snapshot(c) == members_before
