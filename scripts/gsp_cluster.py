@@ -444,7 +444,7 @@ class Cluster:
         self.lcores = lcores
         self.mem_mb = mem_mb
         self.gossipd = str(gossipd or self.build_dir / "dataplane" / "gossipd")
-        self.gossipctl = str(gossipctl or self.build_dir / "control" / "gossipctl")
+        self.gossipctl = str(gossipctl or self.build_dir / "cli" / "gossipctl")
         self.node_seeds = dict(node_seeds or {})
         self.node_extra_ini = dict(node_extra_ini or {})
         self.ready_timeout = float(ready_timeout)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Member id -> table slot index. A link-time seam: gossipd links the
- * rte_hash implementation (dataplane/index_rte_hash.c), unit tests and the
+ * rte_hash implementation (dataplane/node/index_rte_hash.c), unit tests and the
  * simulator link the plain one (gsp_index_local.c). Only the protocol
  * thread calls these; other threads read table slots directly.
  */

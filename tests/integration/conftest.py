@@ -25,7 +25,7 @@ from gsp_cluster import Cluster, Observed, wait_until  # noqa: E402,F401
 
 BUILD_DIR = Path(os.environ.get("GSP_BUILD_DIR", REPO / "build")).resolve()
 GOSSIPD = BUILD_DIR / "dataplane" / "gossipd"
-GOSSIPCTL = BUILD_DIR / "control" / "gossipctl"
+GOSSIPCTL = BUILD_DIR / "cli" / "gossipctl"
 
 INTERVAL_MS = 100       # gossip rounds in tests
 CONVERGE_S = 30.0       # bounds of the waits (all are polls, not sleeps)

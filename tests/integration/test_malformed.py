@@ -18,7 +18,7 @@ Each class of bad frame is sent on its own and we wait until the counter
 that class must hit (a gossip rx_drop reason, or the lcores' rx_parse_errors
 or rx_not_gossip) rose by at least the number sent; at the end the sum of
 all of them must have risen by at least the total sent.  The verdicts follow
-the checks' order in dataplane/pkt.c and dataplane/core/gsp_wire.c (magic,
+the checks' order in dataplane/node/pkt.c and dataplane/core/gsp_wire.c (magic,
 version, length, cluster, sender, type, then the body).
 """
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The deterministic simulator (build/dataplane/sim/gossip-sim): a few
+"""The deterministic simulator (build/sim/gossip-sim): a few
 hundred protocol cores on a virtual clock, each run seeded and bounded.
 
 Each test runs gossip-sim as a subprocess and asserts on the JSON record it
@@ -16,7 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent.parent
 BUILD_DIR = Path(os.environ.get("GSP_BUILD_DIR", REPO / "build")).resolve()
-SIM = BUILD_DIR / "dataplane" / "sim" / "gossip-sim"
+SIM = BUILD_DIR / "sim" / "gossip-sim"
 TIMEOUT_S = 120          # each run takes seconds; this only stops a hang
 # fields that measure the machine, not the simulated cluster
 MACHINE_FIELDS = {"wall_s", "peak_rss_bytes", "cpu_us_per_node_s",
