@@ -20,8 +20,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
-import gsp_cluster  # noqa: E402
-from gsp_cluster import Cluster, Observed, wait_until  # noqa: E402,F401
+from gossipd_tools import cluster as gsp_cluster  # noqa: E402
+from gossipd_tools.cluster import Cluster, Observed, wait_until  # noqa: E402,F401
 
 BUILD_DIR = Path(os.environ.get("GSP_BUILD_DIR", REPO / "build")).resolve()
 GOSSIPD = BUILD_DIR / "dataplane" / "gossipd"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import gsp_cluster
+from gossipd_tools import cluster as gsp_cluster
 from conftest import GOSSIPD, require
 
 

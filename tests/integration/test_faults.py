@@ -12,7 +12,7 @@ import pytest
 
 from conftest import (CONVERGE_S, GOSSIPD, Observed, hold, wait_heartbeats_advance,
                       wait_until)
-import gsp_cluster
+from gossipd_tools import cluster as gsp_cluster
 
 NODES = ["node1", "node2", "node3"]
 FAULT_CTRS = ["dropped", "blocked_out", "blocked_in", "duplicated", "delayed",

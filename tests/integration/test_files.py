@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-import gsp_cluster
+from gossipd_tools import cluster as gsp_cluster
 from conftest import CONVERGE_S, Observed
 
 FAST_S = 10

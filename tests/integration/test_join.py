@@ -2,7 +2,7 @@
 """A node that knows a single seed joins a running cluster."""
 
 from conftest import CONVERGE_S
-from gsp_cluster import ini_get
+from gossipd_tools.cluster import ini_get
 
 
 def test_join_with_one_seed(make_cluster):

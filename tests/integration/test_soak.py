@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 
-import gsp_cluster
+from gossipd_tools import cluster as gsp_cluster
 from conftest import BUILD_DIR, REPO
 
 SOAK_MINUTES = "1"

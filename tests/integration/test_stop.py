@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-import gsp_cluster
+from gossipd_tools import cluster as gsp_cluster
 from conftest import (CONVERGE_S, DETECT_S, GOSSIPCTL, GOSSIPD, REPO,
                       Observed, hold, require, state_of, wait_until)
 

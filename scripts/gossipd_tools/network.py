@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Network plumbing of a local cluster: one Linux bridge per run, a netns
+per node joined to it by a veth pair, spare netns and veths for tests.
+IPv6 is off on every device made here (no router solicitations, no
+DAD traffic on the wire the tests watch)."""
+
+import json
+import os
+import subprocess
+
+from .errors import ClusterError
+from .run import run
+
+IFNAMSIZ = 15
+
+
+def sysctl(ns, key, value, check=False):
+    """sysctl -w, inside netns ns (None: the host)."""
+    cmd = ["sysctl", "-qw", f"{key}={value}"]
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    return run(cmd, check=check)
+
+
+def check_ifname(*names):
+    if max(len(n) for n in names) > IFNAMSIZ:
+        raise ClusterError(f"interface name too long: {names[0]}")
+
+
+def create_bridge(br):
+    run(["ip", "link", "add", br, "type", "bridge", "stp_state", "0",
+         "forward_delay", "0", "mcast_snooping", "0"])
+    sysctl(None, f"net.ipv6.conf.{br}.disable_ipv6", 1)
+    run(["ip", "link", "set", br, "up"])
+
+
+def create_netns(ns):
+    """A netns with lo up, where new devices start with IPv6 off."""
+    run(["ip", "netns", "add", ns])
+    sysctl(ns, "net.ipv6.conf.all.disable_ipv6", 1)
+    sysctl(ns, "net.ipv6.conf.default.disable_ipv6", 1)
+    run(["ip", "-n", ns, "link", "set", "lo", "up"])
+
+
+def create_veth(host_end, free_end, bridge, netns=None):
+    """A veth pair: host_end on the bridge, free_end in netns (None: the
+    host namespace), both up without addresses."""
+    run(["ip", "link", "add", host_end, "type", "veth", "peer", "name",
+         free_end])
+    sysctl(None, f"net.ipv6.conf.{host_end}.disable_ipv6", 1)
+    if netns:
+        run(["ip", "link", "set", free_end, "netns", netns])
+        sysctl(netns, f"net.ipv6.conf.{free_end}.disable_ipv6", 1)
+        run(["ip", "-n", netns, "link", "set", free_end, "up"])
+    else:
+        sysctl(None, f"net.ipv6.conf.{free_end}.disable_ipv6", 1)
+        run(["ip", "link", "set", free_end, "up"])
+    run(["ip", "link", "set", host_end, "master", bridge])
+    run(["ip", "link", "set", host_end, "up"])
+
+
+def delete_netns(ns, problems):
+    """Delete ns if it exists; a failure is added to problems."""
+    if not os.path.exists(f"/run/netns/{ns}"):
+        return
+    p = run(["ip", "netns", "del", ns], check=False)
+    if p.returncode != 0 and os.path.exists(f"/run/netns/{ns}"):
+        problems.append(f"netns {ns}: {p.stderr.strip()}")
+
+
+def delete_link(link, problems):
+    """Delete a link (a veth: both ends) if it exists."""
+    if not os.path.exists(f"/sys/class/net/{link}"):
+        return
+    p = run(["ip", "link", "del", link], check=False)
+    if p.returncode != 0 and os.path.exists(f"/sys/class/net/{link}"):
+        problems.append(f"link {link}: {p.stderr.strip()}")
+
+
+def link_exists(link):
+    return os.path.exists(f"/sys/class/net/{link}")
+
+
+def netns_exists(ns):
+    return os.path.exists(f"/run/netns/{ns}")
+
+
+def link_mac(ns, dev):
+    """The MAC address of a device in a netns."""
+    out = subprocess.run(["ip", "-n", ns, "-j", "link", "show", dev],
+                         capture_output=True, text=True, check=True,
+                         timeout=10).stdout
+    return json.loads(out)[0]["address"]

@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Running commands and watching processes.
+
+Processes are recognised by pid *and* start time (/proc/PID/stat), so a
+recycled pid is never taken for ours.
+"""
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import ClusterError
+
+
+def sayer(prefix, file=None):
+    """A print function for one script: say("x") prints "prefix: x"
+    (to stderr unless file is given), flushed."""
+    def say(msg):
+        print(f"{prefix}: {msg}", file=file or sys.stderr, flush=True)
+    return say
+
+
+def log_info(msg):
+    print(f"[cluster] {msg}", file=sys.stderr, flush=True)
+
+
+def run(cmd, check=True, timeout=30.0, input=None):
+    """Run a command (list), capture text output; ClusterError on failure."""
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=timeout, input=input,
+                           stdin=None if input is not None else subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        raise ClusterError(f"timed out after {timeout}s: {shlex.join(cmd)}") from e
+    except OSError as e:
+        raise ClusterError(f"cannot run {shlex.join(cmd)}: {e}") from e
+    if check and p.returncode != 0:
+        raise ClusterError(f"command failed (exit {p.returncode}): "
+                           f"{shlex.join(cmd)}: {(p.stderr or p.stdout).strip()}")
+    return p
+
+
+def proc_stat(pid):
+    """(start time in clock ticks, state letter) of a pid, or None."""
+    try:
+        data = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = data.rsplit(")", 1)[1].split()
+    return int(fields[19]), fields[0]
+
+
+def pid_alive(pid, start):
+    """True when pid runs and is the very process recorded (same start)."""
+    if not pid:
+        return False
+    st = proc_stat(pid)
+    if st is None:
+        return False
+    if start is not None and st[0] != start:
+        return False            # pid recycled: not ours
+    return st[1] not in ("Z", "X")
+
+
+def signum(sig):
+    """'KILL', 'SIGTERM', '9' or 9 -> signal.Signals."""
+    if isinstance(sig, str):
+        s = sig.upper()
+        if s.isdigit():
+            return signal.Signals(int(s))
+        return signal.Signals[s if s.startswith("SIG") else "SIG" + s]
+    return signal.Signals(int(sig))
+
+
+def tail(path, n=30):
+    """The last n lines of a file (a note when it cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        return f"<cannot read {path}: {e}>"
+    lines = data.decode("utf-8", "replace").splitlines()
+    return "\n".join(lines[-n:])
+
+
+def tail_text(text, n=6):
+    """The last n non-blank lines of a program's output, on one line."""
+    lines = [ln for ln in (text or "").splitlines() if ln.strip()]
+    return " | ".join(lines[-n:])
+
+
+def rmtree(path):
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def unlink(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except IsADirectoryError:
+        rmtree(path)
+    except OSError as e:
+        log_info(f"cannot remove {path}: {e}")
