@@ -30,6 +30,8 @@
 #include "gsp_json.h"
 #include "gsp_keyfile.h"
 #include "gsp_util.h"	/* header only: no link to the core */
+#include "gsp_fault.h"	/* header only */
+#include "sv_counters.h"	/* the list, pinned to the view: headers only */
 
 #define CTL_EXIT_OK 0
 #define CTL_EXIT_FAIL 1
@@ -804,24 +806,42 @@ struct ctl_counter {
 	size_t off;
 };
 
-/* offsets into the header: the counters and, from minor 2, extra */
-#define CTL_C(f) { #f, offsetof(struct gsp_sv_header, counters.f) }
-#define CTL_X(f) { #f, offsetof(struct gsp_sv_header, extra.f) }
+/* offsets into the header of the "counters:" section, in list order;
+ * each pinned against the list in sv_counters.h */
+#define CTL_COUNTER_MAIN(name, off) { #name, off },
+#define CTL_COUNTER_AUTH(name, off)
+#define CTL_COUNTER_SECURITY(name, off)
+#define CTL_COUNTER_ROW(name, group, kind, minor, view, off, help) \
+	CTL_COUNTER_##group(name, off)
 static const struct ctl_counter ctl_counters[] = {
-	CTL_C(rounds),
-	CTL_C(tx_syn), CTL_C(tx_ack), CTL_C(tx_ack2), CTL_C(tx_leave),
-	CTL_C(rx_syn), CTL_C(rx_ack), CTL_C(rx_ack2), CTL_C(rx_leave),
-	CTL_C(merged), CTL_C(stale), CTL_C(table_full), CTL_C(seed_contacts),
-	CTL_C(members), CTL_C(alive), CTL_C(suspect), CTL_C(down),
-	CTL_C(left), CTL_C(tx_push), CTL_C(rx_push), CTL_C(rumors),
-	CTL_C(tx_ping), CTL_C(rx_ping), CTL_C(tx_pong), CTL_C(rx_pong),
-	CTL_C(tx_ping_req), CTL_C(rx_ping_req), CTL_C(tx_nack),
-	CTL_C(rx_nack), CTL_C(probes_failed), CTL_C(suspicions),
-	CTL_C(refutations), CTL_X(claims_rx), CTL_X(declared_down),
-	CTL_X(awareness), CTL_X(incarnation),
+	GSP_COUNTERS(CTL_COUNTER_ROW)
 };
-#undef CTL_C
-#undef CTL_X
+#undef CTL_COUNTER_MAIN
+#undef CTL_COUNTER_AUTH
+#undef CTL_COUNTER_SECURITY
+
+/* the security section's counters: shown from their minor on, the AUTH
+ * ones in text only when the node authenticates */
+struct ctl_sec_counter {
+	const char *name;
+	size_t off;
+	uint16_t minor;
+	bool auth;
+};
+
+#define CTL_COUNTER_MAIN(name, off, minor)
+#define CTL_COUNTER_AUTH(name, off, minor) { #name, off, minor, true },
+#define CTL_COUNTER_SECURITY(name, off, minor) { #name, off, minor, false },
+#undef CTL_COUNTER_ROW
+#define CTL_COUNTER_ROW(name, group, kind, minor, view, off, help) \
+	CTL_COUNTER_##group(name, off, minor)
+static const struct ctl_sec_counter ctl_sec_counters[] = {
+	GSP_COUNTERS(CTL_COUNTER_ROW)
+};
+#undef CTL_COUNTER_ROW
+#undef CTL_COUNTER_MAIN
+#undef CTL_COUNTER_AUTH
+#undef CTL_COUNTER_SECURITY
 
 #define CTL_L(f) { #f, offsetof(struct gsp_sv_lcore, f) }
 static const struct ctl_counter ctl_lcore_fields[] = {
@@ -834,7 +854,8 @@ static const struct ctl_counter ctl_lcore_fields[] = {
 #undef CTL_L
 
 #define CTL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-/* the last named core reason + 1; later slots only shown when non-zero */
+/* the reasons of view minor 3 (up to oversized, 18) are always shown;
+ * later slots, implausible (minor 4) included, only when non-zero */
 #define CTL_NAMED_DROPS 19
 #define CTL_DROPS (GSP_SV_DROP_REASONS + GSP_SV_DROP_REASONS_EXT)
 
@@ -855,8 +876,8 @@ ctl_show_drop(const struct gsp_sv_header *h, unsigned int i)
 	return (i > 0 && i < CTL_NAMED_DROPS) || gsp_sv_drop_count(h, i) != 0;
 }
 
-/* the fault counters gossipd 1.2 has; later slots only when non-zero */
-#define CTL_FAULT_CTRS 7
+/* the fault counters the core names; later slots only when non-zero */
+#define CTL_FAULT_CTRS GSP_FAULT_C_MAX
 
 static json_t *
 ctl_faults_json(const struct gsp_sv_header *h)
@@ -889,20 +910,16 @@ ctl_security_json(const struct gsp_sv_header *h)
 	if (h->minor < 3)
 		return json_null();
 	snprintf(id, sizeof(id), "%08x", sec->primary_key_id);
-	o = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o}", "mode",
+	o = json_pack("{s:s,s:s,s:s,s:I}", "mode",
 		      sec->mode == GSP_SV_AUTHENTICATED ? "authenticated" :
 		      "plaintext", "cipher", gsp_cipher_name(sec->cipher),
-		      "primary_key", id, "keys", (json_int_t)sec->n_keys,
-		      "rx_key_primary", gsp_json_u64(sec->rx_key_primary),
-		      "rx_key_other", gsp_json_u64(sec->rx_key_other),
-		      "limit_hits", gsp_json_u64(sec->limit_hits));
-	if (o != NULL && h->minor >= 4) {
-		/* minor 4: what peers said that no member can have */
-		json_object_set_new(o, "implausible",
-				    gsp_json_u64(sec->implausible));
-		json_object_set_new(o, "renewals",
-				    gsp_json_u64(sec->renewals));
-	}
+		      "primary_key", id, "keys", (json_int_t)sec->n_keys);
+	for (size_t i = 0; o != NULL && i < CTL_ARRAY_SIZE(ctl_sec_counters);
+	     i++)
+		if (h->minor >= ctl_sec_counters[i].minor)
+			json_object_set_new(o, ctl_sec_counters[i].name,
+				gsp_json_u64(ctl_field(h,
+					ctl_sec_counters[i].off)));
 	return o;
 }
 
@@ -920,15 +937,15 @@ ctl_security_text(const struct gsp_sv_header *h)
 		printf("\nsecurity: authenticated, %s, %u key(s), primary "
 		       "%08x\n", gsp_cipher_name(sec->cipher), sec->n_keys,
 		       sec->primary_key_id);
-		printf("  %-22s %" PRIu64 "\n  %-22s %" PRIu64 "\n",
-		       "rx_key_primary", sec->rx_key_primary, "rx_key_other",
-		       sec->rx_key_other);
 	}
-	printf("  %-22s %" PRIu64 "\n", "limit_hits", sec->limit_hits);
-	if (h->minor >= 4)
-		printf("  %-22s %" PRIu64 "\n  %-22s %" PRIu64 "\n",
-		       "implausible", sec->implausible, "renewals",
-		       sec->renewals);
+	for (size_t i = 0; i < CTL_ARRAY_SIZE(ctl_sec_counters); i++) {
+		const struct ctl_sec_counter *sc = &ctl_sec_counters[i];
+
+		if (h->minor < sc->minor ||
+		    (sc->auth && sec->mode != GSP_SV_AUTHENTICATED))
+			continue;
+		printf("  %-22s %" PRIu64 "\n", sc->name, ctl_field(h, sc->off));
+	}
 }
 
 static int

@@ -29,6 +29,7 @@
 #include "gsp_keyfile.h"
 #include "gsp_log.h"
 #include "gsp_util.h"
+#include "sv_counters.h"
 #include "sv_writer.h"
 
 #define CTRL_MAX_CLIENTS 16
@@ -55,8 +56,6 @@
 #define NS_PER_S 1000000000ull
 #define NS_PER_MS 1000000ull
 
-_Static_assert(GSP_RX_ERR_MAX <= GSP_SV_DROP_REASONS + GSP_SV_DROP_REASONS_EXT,
-	       "status view has fewer drop reasons than the core");
 _Static_assert(GSP_FAULT_C_MAX <= GSP_SV_FAULT_CTRS,
 	       "status view has fewer fault counters than the core");
 _Static_assert(GSP_NAME_MAX <= sizeof(((struct gsp_sv_member *)0)->name),
@@ -417,64 +416,6 @@ ctrl_core_to_unix(uint64_t t, uint64_t core_now, uint64_t unix_now)
 }
 
 static void
-ctrl_counters_convert(const struct gsp_node_counters *nc,
-		      struct gsp_sv_counters *sc, struct gsp_sv_extra *ex,
-		      struct gsp_sv_security *sec)
-{
-	memset(sc, 0, sizeof(*sc));
-	memset(ex, 0, sizeof(*ex));
-	memset(sec, 0, sizeof(*sec));
-	sc->rounds = nc->rounds;
-	sc->tx_syn = nc->tx_syn;
-	sc->tx_ack = nc->tx_ack;
-	sc->tx_ack2 = nc->tx_ack2;
-	sc->tx_leave = nc->tx_leave;
-	sc->rx_syn = nc->rx_syn;
-	sc->rx_ack = nc->rx_ack;
-	sc->rx_ack2 = nc->rx_ack2;
-	sc->rx_leave = nc->rx_leave;
-	sc->merged = nc->merged;
-	sc->stale = nc->stale;
-	sc->table_full = nc->table_full;
-	sc->seed_contacts = nc->seed_contacts;
-	sc->members = nc->members;
-	sc->alive = nc->alive;
-	sc->suspect = nc->suspect;
-	sc->down = nc->down;
-	sc->left = nc->left;
-	sc->tx_push = nc->tx_push;
-	sc->rx_push = nc->rx_push;
-	sc->rumors = nc->rumors;
-	sc->tx_ping = nc->tx_ping;
-	sc->rx_ping = nc->rx_ping;
-	sc->tx_pong = nc->tx_pong;
-	sc->rx_pong = nc->rx_pong;
-	sc->tx_ping_req = nc->tx_ping_req;
-	sc->rx_ping_req = nc->rx_ping_req;
-	sc->tx_nack = nc->tx_nack;
-	sc->rx_nack = nc->rx_nack;
-	sc->probes_failed = nc->probes_failed;
-	sc->suspicions = nc->suspicions;
-	sc->refutations = nc->refutations;
-	for (unsigned int i = 0; i < GSP_RX_ERR_MAX; i++) {
-		if (i < GSP_SV_DROP_REASONS)
-			sc->rx_drop[i] = nc->rx_drop[i];
-		else
-			sec->rx_drop_ext[i - GSP_SV_DROP_REASONS] =
-				nc->rx_drop[i];
-	}
-	sec->rx_key_primary = nc->rx_key_primary;
-	sec->rx_key_other = nc->rx_key_other;
-	sec->limit_hits = nc->limit_hits;
-	sec->implausible = nc->implausible;
-	sec->renewals = nc->renewals;
-	ex->claims_rx = nc->claims_rx;
-	ex->declared_down = nc->declared_down;
-	ex->awareness = nc->awareness;
-	ex->incarnation = nc->incarnation;
-}
-
-static void
 ctrl_security_fill(const struct ctrl *c, struct gsp_sv_security *sec)
 {
 	if (c->kr == NULL) {
@@ -608,12 +549,10 @@ ctrl_publish(struct ctrl *c)
 	const struct gsp_node *node = gsp_dp_node();
 	uint32_t cap = gsp_sv_writer_member_capacity(c->sv);
 	uint32_t lcap = gsp_sv_writer_lcore_capacity(c->sv);
-	struct gsp_sv_counters sc;
-	struct gsp_sv_extra ex;
+	struct gsp_sv_header view;	/* only its counter sections */
 	struct gsp_node_counters nc;
 	struct gsp_member_view mv;
 	struct gsp_fault_cfg fault;
-	struct gsp_sv_security sec;
 	struct gsp_sv_update u;
 	uint64_t core_now, unix_now;
 	uint32_t slots, n = 0;
@@ -628,13 +567,14 @@ ctrl_publish(struct ctrl *c)
 			c->have_self = true;
 		}
 		gsp_node_counters_read(node, &nc);
-		ctrl_counters_convert(&nc, &sc, &ex, &sec);
-		ctrl_security_fill(c, &sec);
-		gsp_dp_fault_counters(ex.fault);
+		memset(&view, 0, sizeof(view));
+		gsp_sv_counters_fill(&view, &nc);
+		ctrl_security_fill(c, &view.security);
+		gsp_dp_fault_counters(view.extra.fault);
 		gsp_dp_fault_get(&fault);
-		u.counters = &sc;
-		u.extra = &ex;
-		u.security = &sec;
+		u.counters = &view.counters;
+		u.extra = &view.extra;
+		u.security = &view.security;
 		u.faults = gsp_fault_active(&fault);
 		core_now = gsp_dp_now_ns();
 		unix_now = ctrl_unix_ns();

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gossipd/status_view.h"
+#include "gsp_counters.h"	/* the lists only: no link to the core */
 #include "gsp_util.h"	/* header only: no link to the core */
 
 #ifndef SV_READ_TRIES	/* tests/fuzz: fewer, not to wait on a stuck seq */
@@ -430,21 +431,28 @@ gsp_sv_state_name(unsigned int state)
 		"unknown";
 }
 
+/* The core's drop reasons and fault counters, by the index the view
+ * stores them under; slots the core does not use are named by number. */
+#define SV_COUNT_ROW(e, name, help) + 1
+_Static_assert(0 GSP_RX_ERRS(SV_COUNT_ROW) <=
+	       GSP_SV_DROP_REASONS + GSP_SV_DROP_REASONS_EXT,
+	       "the view has fewer drop reasons than the core");
+_Static_assert(0 GSP_FAULT_CTRS(SV_COUNT_ROW) <= GSP_SV_FAULT_CTRS,
+	       "the view has fewer fault counters than the core");
+#undef SV_COUNT_ROW
+#define SV_NAME_ROW(e, name, help) #name,
+
 const char *
 gsp_sv_drop_reason_name(unsigned int reason)
 {
-	/* same names as gsp_rx_err_name() in the core, by index */
 	static const char *const names[GSP_SV_DROP_REASONS +
 					GSP_SV_DROP_REASONS_EXT] = {
-		"ok", "truncated", "bad_magic", "bad_version", "bad_length",
-		"bad_type", "wrong_cluster", "bad_count", "bad_entry", "self",
-		"nomem", "unsealed", "sealed", "unknown_key", "forged",
-		"replay", "rate_limited", "over_limit", "oversized",
-		"implausible", "reason20", "reason21", "reason22", "reason23",
+		GSP_RX_ERRS(SV_NAME_ROW)
 	};
 	static __thread char buf[24];
 
-	if (reason < GSP_SV_DROP_REASONS + GSP_SV_DROP_REASONS_EXT)
+	if (reason < GSP_SV_DROP_REASONS + GSP_SV_DROP_REASONS_EXT &&
+	    names[reason] != NULL)
 		return names[reason];
 	snprintf(buf, sizeof(buf), "reason%u", reason);
 	return buf;
@@ -464,14 +472,19 @@ gsp_sv_drop_count(const struct gsp_sv_header *h, unsigned int reason)
 const char *
 gsp_sv_fault_ctr_name(unsigned int c)
 {
-	/* same names as gsp_fault_ctr_name() in the core, by index */
 	static const char *const names[GSP_SV_FAULT_CTRS] = {
-		"dropped", "blocked_out", "blocked_in", "duplicated",
-		"delayed", "reordered", "queue_full", "fault7",
+		GSP_FAULT_CTRS(SV_NAME_ROW)
 	};
+	static __thread char buf[24];
 
-	return c < GSP_SV_FAULT_CTRS ? names[c] : "unknown";
+	if (c >= GSP_SV_FAULT_CTRS)
+		return "unknown";
+	if (names[c] != NULL)
+		return names[c];
+	snprintf(buf, sizeof(buf), "fault%u", c);
+	return buf;
 }
+#undef SV_NAME_ROW
 
 static bool
 sv_name_ok(const char *s)

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gsp_counters.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -147,67 +149,26 @@ struct gsp_node_limits {
 	uint32_t probe_rate, probe_burst;
 };
 
-/* Drop reasons for received payloads; index into rx_drop[]. */
+/* Drop reasons for received payloads (the list: gsp_counters.h); index
+ * into rx_drop[]. */
 enum gsp_rx_err {
-	GSP_RX_OK = 0,
-	GSP_RX_TRUNCATED,	/* shorter than its header or its entries */
-	GSP_RX_BAD_MAGIC,
-	GSP_RX_BAD_VERSION,
-	GSP_RX_BAD_LENGTH,	/* length field disagrees with datagram */
-	GSP_RX_BAD_TYPE,
-	GSP_RX_WRONG_CLUSTER,
-	GSP_RX_BAD_COUNT,	/* entry count impossible for the length */
-	GSP_RX_BAD_ENTRY,	/* malformed member/app record */
-	GSP_RX_SELF,		/* claims to come from our own id */
-	GSP_RX_NOMEM,		/* no scratch memory for this thread */
-	/* docs/SECURITY.md */
-	GSP_RX_UNSEALED,	/* plaintext packet, this node authenticates */
-	GSP_RX_SEALED,		/* sealed packet, this node runs plaintext */
-	GSP_RX_UNKNOWN_KEY,	/* sealed with a key id not in our keyring */
-	GSP_RX_FORGED,		/* authentication tag did not verify */
-	GSP_RX_REPLAY,		/* sequence already seen or too old */
-	GSP_RX_RATE_LIMITED,	/* source over its join or probe rate */
-	GSP_RX_OVER_LIMIT,	/* app state beyond [limits] */
-	GSP_RX_OVERSIZED,	/* datagram larger than this node accepts */
-	GSP_RX_IMPLAUSIBLE,	/* sealed by a sender generation 0 or beyond
-				 * our clock + max_clock_skew */
+#define GSP_RX_ERR_ENUM(e, name, help) GSP_RX_##e,
+	GSP_RX_ERRS(GSP_RX_ERR_ENUM)
+#undef GSP_RX_ERR_ENUM
 	GSP_RX_ERR_MAX,
 };
 
 const char *gsp_rx_err_name(unsigned int err);
 
-/* Written by the protocol thread only; read with gsp_node_counters_read. */
+/* Written by the protocol thread only; read with gsp_node_counters_read.
+ * One u64 per row of GSP_COUNTERS (gsp_counters.h, which says what each
+ * counts), then the drops by reason. All u64: readers copy it as such. */
 struct gsp_node_counters {
-	uint64_t rounds;
-	uint64_t tx_syn, tx_ack, tx_ack2, tx_leave;
-	uint64_t rx_syn, rx_ack, rx_ack2, rx_leave;
-	uint64_t tx_push, rx_push;	/* rumors of recent changes */
-	uint64_t rumors;		/* changes being spread now */
+#define GSP_COUNTER_FIELD(name, group, kind, minor, view, off, help) \
+	uint64_t name;
+	GSP_COUNTERS(GSP_COUNTER_FIELD)
+#undef GSP_COUNTER_FIELD
 	uint64_t rx_drop[GSP_RX_ERR_MAX];
-	uint64_t merged;		/* member states that were newer */
-	uint64_t stale;			/* member states that were not */
-	uint64_t table_full;		/* new members refused: capacity */
-	uint64_t seed_contacts;
-	uint64_t members, alive, suspect, down, left;
-	/* SWIM and Lifeguard */
-	uint64_t tx_ping, rx_ping, tx_pong, rx_pong;
-	uint64_t tx_ping_req, rx_ping_req, tx_nack, rx_nack;
-	uint64_t probes_failed;		/* no ack direct or indirect */
-	uint64_t suspicions;		/* members we accused ourselves */
-	uint64_t refutations;		/* accusations against us refuted */
-	uint64_t claims_rx;		/* suspect/dead/alive claims applied */
-	uint64_t declared_down;		/* suspicions that ran out here */
-	uint64_t awareness;		/* Lifeguard health multiplier now */
-	uint64_t incarnation;		/* ours */
-	/* authentication: packets opened with the primary key, and with
-	 * another key of the ring (rotation in progress somewhere) */
-	uint64_t rx_key_primary, rx_key_other;
-	uint64_t limit_hits;		/* refusals at a [limits] bound */
-	/* docs/PROTOCOL.md "Numbers at their edges" */
-	uint64_t implausible;		/* member states and claims skipped:
-					 * a number or address no member has */
-	uint64_t renewals;		/* new generations of ours: a peer held a
-					 * state of ours we did not make */
 };
 
 enum gsp_event_type {

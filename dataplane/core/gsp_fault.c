@@ -12,13 +12,9 @@
 #define GSP_FAULT_TOKENS_MAX 128	/* bound on a spec's length in tokens */
 
 static const char *const gsp_fault_ctr_names[GSP_FAULT_C_MAX] = {
-	[GSP_FAULT_C_DROPPED] = "dropped",
-	[GSP_FAULT_C_BLOCKED_OUT] = "blocked_out",
-	[GSP_FAULT_C_BLOCKED_IN] = "blocked_in",
-	[GSP_FAULT_C_DUPLICATED] = "duplicated",
-	[GSP_FAULT_C_DELAYED] = "delayed",
-	[GSP_FAULT_C_REORDERED] = "reordered",
-	[GSP_FAULT_C_QUEUE_FULL] = "queue_full",
+#define GSP_FAULT_CTR_NAME(e, name, help) [GSP_FAULT_C_##e] = #name,
+	GSP_FAULT_CTRS(GSP_FAULT_CTR_NAME)
+#undef GSP_FAULT_CTR_NAME
 };
 
 const char *

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gsp_counters.h"
+
 #define GSP_FAULT_BLOCK_MAX 64
 #define GSP_FAULT_DELAY_MAX_NS 10000000000ull	/* 10 s */
 
@@ -45,15 +47,12 @@ struct gsp_fault_cfg {
 	struct gsp_fault_block block[GSP_FAULT_BLOCK_MAX];
 };
 
-/* Why a packet was not sent as is; indexes adapters' fault counters. */
+/* Why a packet was not sent as is (the list: gsp_counters.h); indexes
+ * adapters' fault counters. */
 enum gsp_fault_ctr {
-	GSP_FAULT_C_DROPPED = 0,	/* random loss */
-	GSP_FAULT_C_BLOCKED_OUT,
-	GSP_FAULT_C_BLOCKED_IN,
-	GSP_FAULT_C_DUPLICATED,
-	GSP_FAULT_C_DELAYED,
-	GSP_FAULT_C_REORDERED,
-	GSP_FAULT_C_QUEUE_FULL,		/* delay queue overflow: dropped */
+#define GSP_FAULT_CTR_ENUM(e, name, help) GSP_FAULT_C_##e,
+	GSP_FAULT_CTRS(GSP_FAULT_CTR_ENUM)
+#undef GSP_FAULT_CTR_ENUM
 	GSP_FAULT_C_MAX,
 };
 

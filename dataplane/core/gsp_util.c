@@ -82,26 +82,9 @@ const char *
 gsp_rx_err_name(unsigned int err)
 {
 	static const char *const names[GSP_RX_ERR_MAX] = {
-		[GSP_RX_OK] = "ok",
-		[GSP_RX_TRUNCATED] = "truncated",
-		[GSP_RX_BAD_MAGIC] = "bad_magic",
-		[GSP_RX_BAD_VERSION] = "bad_version",
-		[GSP_RX_BAD_LENGTH] = "bad_length",
-		[GSP_RX_BAD_TYPE] = "bad_type",
-		[GSP_RX_WRONG_CLUSTER] = "wrong_cluster",
-		[GSP_RX_BAD_COUNT] = "bad_count",
-		[GSP_RX_BAD_ENTRY] = "bad_entry",
-		[GSP_RX_SELF] = "self",
-		[GSP_RX_NOMEM] = "nomem",
-		[GSP_RX_UNSEALED] = "unsealed",
-		[GSP_RX_SEALED] = "sealed",
-		[GSP_RX_UNKNOWN_KEY] = "unknown_key",
-		[GSP_RX_FORGED] = "forged",
-		[GSP_RX_REPLAY] = "replay",
-		[GSP_RX_RATE_LIMITED] = "rate_limited",
-		[GSP_RX_OVER_LIMIT] = "over_limit",
-		[GSP_RX_OVERSIZED] = "oversized",
-		[GSP_RX_IMPLAUSIBLE] = "implausible",
+#define GSP_RX_ERR_NAME(e, name, help) [GSP_RX_##e] = #name,
+		GSP_RX_ERRS(GSP_RX_ERR_NAME)
+#undef GSP_RX_ERR_NAME
 	};
 
 	return err < GSP_RX_ERR_MAX ? names[err] : "unknown";
