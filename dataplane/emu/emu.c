@@ -100,12 +100,23 @@ struct gsp_emu_snap {
 	uint64_t *v;			/* per vnode: GSP_EMU_SNAP_* */
 };
 
+/* What a scenario measures at each vnode (its lcore writes). */
+struct gsp_emu_probe {
+	uint64_t joined_ns;		/* first round that saw all N alive */
+	uint64_t joined_rounds;		/* its round counter then */
+	uint64_t informed_ns;		/* disseminate: origin's change seen */
+	uint64_t detect_ns;		/* detect: the victim marked down */
+	uint32_t origin_slot;		/* disseminate: origin's table slot */
+	uint32_t last_alive;
+};
+
 /*
  * What one vnode saw of the scenario's subjects (crashed or stalled
  * vnodes), and its timer. Written by its lcore only; a cache line apart
  * from its neighbours, which other lcores own.
  */
 struct gsp_emu_vs {
+	struct gsp_emu_probe probe;
 	uint64_t due_ns;		/* the deadline its last tick returned */
 	uint64_t alive_ns;		/* stall: last "alive" of the subject */
 	uint64_t suspect_ns[GSP_EMU_CRASH_MAX];	/* first suspect or down */
@@ -136,7 +147,8 @@ struct gsp_emu {
 	bool joined;			/* the scenario thread ended */
 	int status;			/* exit status once done */
 	uint32_t phase;			/* enum gsp_emu_phase */
-	bool watch_rx;			/* disseminate armed */
+	struct gsp_lcore_observer obs;	/* on every lcore; watch_rx:
+					 * disseminate armed */
 	uint64_t interval_ns;		/* gossip interval */
 	uint64_t start_ns;		/* everyone's first round from here */
 	uint64_t wall0_ns;		/* CLOCK_MONOTONIC at setup */
@@ -376,6 +388,14 @@ gsp_emu_alloc(struct gsp_emu *emu, uint32_t n)
 	return 0;
 }
 
+/* the observer's hooks, run by the lcore that owns the vnode */
+static void gsp_emu_on_tick(void *ctx, struct gsp_vnode *vn, uint64_t now_ns);
+static void gsp_emu_on_rx(void *ctx, struct gsp_vnode *vn, uint64_t now_ns);
+static void gsp_emu_on_event(void *ctx, struct gsp_vnode *vn,
+			     const struct gsp_event *ev);
+static void gsp_emu_on_cmd(void *ctx, struct gsp_vnode *vn,
+			   const struct gsp_cmd *cmd, uint64_t now_ns);
+
 int
 gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	      const struct gsp_emu_opts *o)
@@ -408,9 +428,21 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	if (o->loss > 0)
 		emu->fault.drop = o->loss;
 	dp->emu = emu;
+	dp->hosts_vnodes = true;
 	ret = gsp_emu_alloc(emu, n);
 	if (ret != 0)
 		return ret;
+	/* the scenario's probes: one observer on every lcore, before the
+	 * lcores are launched */
+	emu->obs = (struct gsp_lcore_observer){
+		.on_tick = gsp_emu_on_tick,
+		.on_rx = gsp_emu_on_rx,
+		.on_event = gsp_emu_on_event,
+		.on_cmd = gsp_emu_on_cmd,
+		.ctx = emu,
+	};
+	RTE_LCORE_FOREACH(lcore)
+		dp->lconf[lcore].observer = &emu->obs;
 	gsp_emu_ctrl_config(cfg, emu, cfg->path[0] != '\0', emu->capacity);
 	gsp_emu_detector_config(cfg, &emu->x);
 	for (uint32_t i = 0; i < o->seeds; i++)
@@ -550,12 +582,13 @@ gsp_emu_stall_begin(struct gsp_emu *emu, struct gsp_vnode *vn,
 			 __ATOMIC_RELEASE);
 }
 
-void
-gsp_emu_on_tick(struct gsp_dp *dp, struct gsp_vnode *vn, uint64_t now_ns)
+static void
+gsp_emu_on_tick(void *ctx, struct gsp_vnode *vn, uint64_t now_ns)
 {
-	struct gsp_emu *emu = dp->emu;
+	struct gsp_emu *emu = ctx;
+	struct gsp_dp *dp = emu->dp;
 	struct gsp_emu_vs *vs = &emu->vs[vn->idx];
-	struct gsp_emu_probe *pr = &vn->probe;
+	struct gsp_emu_probe *pr = &vs->probe;
 	uint32_t phase = __atomic_load_n(&emu->phase, __ATOMIC_RELAXED);
 	struct gsp_node_counters c;
 	uint32_t alive;
@@ -598,28 +631,22 @@ gsp_emu_on_tick(struct gsp_dp *dp, struct gsp_vnode *vn, uint64_t now_ns)
 	}
 }
 
-bool
-gsp_emu_watch_rx(const struct gsp_dp *dp)
+static void
+gsp_emu_on_rx(void *ctx, struct gsp_vnode *vn, uint64_t now_ns)
 {
-	return dp->emu != NULL &&
-		__atomic_load_n(&dp->emu->watch_rx, __ATOMIC_RELAXED);
-}
-
-void
-gsp_emu_on_rx(struct gsp_dp *dp, struct gsp_vnode *vn, uint64_t now_ns)
-{
-	struct gsp_emu *emu = dp->emu;
+	struct gsp_emu *emu = ctx;
+	struct gsp_emu_probe *pr = &emu->vs[vn->idx].probe;
 	struct gsp_member_view v;
 	uint64_t want;
 
-	if (vn->probe.informed_ns != 0)
+	if (pr->informed_ns != 0)
 		return;
 	want = __atomic_load_n(&emu->dis_version, __ATOMIC_ACQUIRE);
 	if (want == 0)
 		return;
-	if (gsp_node_member_read(vn->node, vn->probe.origin_slot, &v) &&
+	if (gsp_node_member_read(vn->node, pr->origin_slot, &v) &&
 	    v.id == emu->origin_id && v.version >= want)
-		__atomic_store_n(&vn->probe.informed_ns, now_ns,
+		__atomic_store_n(&pr->informed_ns, now_ns,
 				 __ATOMIC_RELEASE);
 }
 
@@ -663,11 +690,10 @@ gsp_emu_false_positive(struct gsp_emu *emu, struct gsp_vnode *vn,
 				   __ATOMIC_RELAXED);
 }
 
-void
-gsp_emu_on_event(struct gsp_dp *dp, struct gsp_vnode *vn,
-		 const struct gsp_event *ev)
+static void
+gsp_emu_on_event(void *ctx, struct gsp_vnode *vn, const struct gsp_event *ev)
 {
-	struct gsp_emu *emu = dp->emu;
+	struct gsp_emu *emu = ctx;
 	struct gsp_emu_vs *vs = &emu->vs[vn->idx];
 	uint32_t n_subj = __atomic_load_n(&emu->n_subj, __ATOMIC_ACQUIRE);
 	bool down = ev->new_state == GSP_STATE_DOWN;
@@ -709,16 +735,14 @@ gsp_emu_on_event(struct gsp_dp *dp, struct gsp_vnode *vn,
 	gsp_emu_false_positive(emu, vn, ev->id, down, now_ns);
 }
 
-void
-gsp_emu_on_cmd(struct gsp_dp *dp, struct gsp_vnode *vn,
-	       const struct gsp_cmd *cmd, uint64_t now_ns)
+static void
+gsp_emu_on_cmd(void *ctx, struct gsp_vnode *vn, const struct gsp_cmd *cmd,
+	       uint64_t now_ns)
 {
-	struct gsp_emu *emu = dp->emu;
+	struct gsp_emu *emu = ctx;
 	struct gsp_member_view v;
 	uint32_t hw;
 
-	if (emu == NULL)
-		return;
 	if (cmd->type == GSP_CMD_CRASH) {
 		for (uint32_t k = 0; k < emu->n_subj; k++)
 			if (emu->subj_idx[k] == vn->idx)
@@ -734,10 +758,11 @@ gsp_emu_on_cmd(struct gsp_dp *dp, struct gsp_vnode *vn,
 		if (gsp_node_member_read(vn->node, s, &v) &&
 		    v.id == emu->origin_id) {
 			emu->dis_t0_ns = now_ns;
-			vn->probe.informed_ns = now_ns;
+			emu->vs[vn->idx].probe.informed_ns = now_ns;
 			__atomic_store_n(&emu->dis_version, v.version,
 					 __ATOMIC_RELEASE);
-			__atomic_store_n(&emu->watch_rx, true, __ATOMIC_RELAXED);
+			__atomic_store_n(&emu->obs.watch_rx, true,
+					 __ATOMIC_RELAXED);
 			return;
 		}
 }
@@ -835,8 +860,8 @@ static struct gsp_emu_field
 gsp_emu_probe_field(const struct gsp_emu *emu, size_t off)
 {
 	return (struct gsp_emu_field){
-		(const uint8_t *)&emu->dp->vnodes[0].probe + off,
-		sizeof(struct gsp_vnode), UINT32_MAX };
+		(const uint8_t *)&emu->vs[0].probe + off,
+		sizeof(struct gsp_emu_vs), UINT32_MAX };
 }
 
 static struct gsp_emu_field
@@ -1285,16 +1310,17 @@ gsp_emu_find_origin(struct gsp_emu *emu)
 
 	for (uint32_t i = 0; i < dp->n_vnodes; i++) {
 		struct gsp_vnode *vn = &dp->vnodes[i];
+		struct gsp_emu_probe *pr = &emu->vs[i].probe;
 		uint32_t hw = gsp_node_slot_count(vn->node);
 
-		vn->probe.origin_slot = UINT32_MAX;
+		pr->origin_slot = UINT32_MAX;
 		for (uint32_t s = 0; s < hw; s++)
 			if (gsp_node_member_read(vn->node, s, &v) &&
 			    v.id == emu->origin_id) {
-				vn->probe.origin_slot = s;
+				pr->origin_slot = s;
 				break;
 			}
-		if (vn->probe.origin_slot == UINT32_MAX)
+		if (pr->origin_slot == UINT32_MAX)
 			return false;
 		if (dp->force_quit)
 			return false;
@@ -1384,7 +1410,7 @@ gsp_emu_detect(struct gsp_emu *emu, struct gsp_emu_result *r,
 	       uint64_t deadline)
 {
 	uint32_t idx[GSP_EMU_CRASH_MAX], k, n_crash = emu->x.crash;
-	struct gsp_cmd cmd = { .type = GSP_CMD_CRASH, .flags = GSP_CMD_F_EMU };
+	struct gsp_cmd cmd = { .type = GSP_CMD_CRASH, .flags = GSP_CMD_F_OBSERVE };
 
 	if (n_crash + emu->o.seeds >= emu->o.nodes) {
 		r->timeout = true;
@@ -1554,7 +1580,7 @@ gsp_emu_run(struct gsp_emu *emu)
 			offsetof(struct gsp_emu_probe, joined_ns));
 	uint64_t t_first, t_last = 0;
 	uint32_t n = o->nodes, got = 0;
-	struct gsp_cmd cmd = { .flags = GSP_CMD_F_EMU };
+	struct gsp_cmd cmd = { .flags = GSP_CMD_F_OBSERVE };
 
 	if (!gsp_emu_snap(emu, &a) || !gsp_emu_snap(emu, &b)) {
 		gsp_log(LOG_ERR, "emulation: out of memory");
@@ -1571,7 +1597,7 @@ gsp_emu_run(struct gsp_emu *emu)
 		uint64_t rmax = 0;
 
 		for (uint32_t i = 0; i < n; i++)
-			rmax = RTE_MAX(rmax, dp->vnodes[i].probe.joined_rounds);
+			rmax = RTE_MAX(rmax, emu->vs[i].probe.joined_rounds);
 		r.join_s = gsp_emu_span_s(t_last, emu->start_ns);
 		r.join_rounds = rmax;
 		gsp_log(LOG_NOTICE, "emulation: %u nodes joined in %.3f s, "

@@ -161,14 +161,16 @@ gsp_dp_quit_requested(void)
 }
 
 /* The core's event seam: the control vnode's events go to the control
- * thread, which logs them; a scenario watches every vnode's. */
+ * thread, which logs them; an lcore's observer sees every vnode's. */
 void
 gsp_io_event(void *io_ctx, const struct gsp_event *ev)
 {
 	struct gsp_vnode *vn = io_ctx;
+	struct gsp_lcore_observer *obs = vn->lc != NULL ?
+		vn->lc->observer : NULL;
 
-	if (unlikely(gsp_dp.emu != NULL))
-		gsp_emu_on_event(&gsp_dp, vn, ev);
+	if (unlikely(obs != NULL))
+		obs->on_event(obs->ctx, vn, ev);
 	if (vn != gsp_dp.ctrl_vnode)
 		return;
 	if (rte_ring_sp_enqueue_elem(gsp_dp.event_ring, (void *)(uintptr_t)ev,
@@ -230,7 +232,8 @@ gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 			gsp_arp_flush(vn);
 			break;
 		}
-		if (cmd.flags & GSP_CMD_F_EMU)
-			gsp_emu_on_cmd(dp, vn, &cmd, now_ns);
+		if ((cmd.flags & GSP_CMD_F_OBSERVE) && lc->observer != NULL)
+			lc->observer->on_cmd(lc->observer->ctx, vn, &cmd,
+					     now_ns);
 	}
 }

@@ -26,6 +26,7 @@
 #include "gsp_config.h"
 #include "gsp_core.h"
 #include "gsp_fault.h"
+#include "observer.h"
 
 #define GSP_MAX_PKT_BURST 256		/* [dataplane] burst is at most this */
 #define GSP_MEMPOOL_CACHE 256
@@ -51,16 +52,6 @@ struct gsp_vnode_stats {
 	uint64_t tx_no_arp;		/* next hop never resolved */
 };
 
-/* What a scenario measures at each vnode (emulation only; owner writes). */
-struct gsp_emu_probe {
-	uint64_t joined_ns;		/* first round that saw all N alive */
-	uint64_t joined_rounds;		/* its round counter then */
-	uint64_t informed_ns;		/* disseminate: origin's change seen */
-	uint64_t detect_ns;		/* detect: the victim marked down */
-	uint32_t origin_slot;		/* disseminate: origin's table slot */
-	uint32_t last_alive;
-};
-
 struct gsp_lcore_conf;
 struct gsp_arp_cache;
 
@@ -83,7 +74,6 @@ struct gsp_vnode {
 	uint64_t next_tick_ns;		/* timer heap key */
 	uint32_t heap_pos;		/* index in lc->timers */
 	struct gsp_vnode_stats stats;
-	struct gsp_emu_probe probe;
 } __rte_cache_aligned;
 
 /* Software switch counters, per transmitting lcore. */
@@ -199,6 +189,8 @@ struct gsp_lcore_conf {
 	uint64_t arp_told_ns;
 	uint64_t arp_untold;		/* ignored since the last event */
 	uint32_t rx_src_ip;		/* on our subnet, in the core now; 0 */
+	/* measurement hooks installed at start-up (emulation); NULL: none */
+	struct gsp_lcore_observer *observer;
 	uint8_t frame[GSP_MAX_FRAME];	/* linearised multi-segment frames */
 } __rte_cache_aligned;
 
@@ -223,7 +215,7 @@ struct gsp_cmd {
 	uint64_t seq;				/* GSP_CMD_FAULT, _KEYRING */
 	const struct gsp_keyring *keyring;	/* GSP_CMD_KEYRING */
 };
-#define GSP_CMD_F_EMU 1u		/* issued by the scenario: stamp it */
+#define GSP_CMD_F_OBSERVE 1u	/* the lcore's observer sees it applied */
 
 struct gsp_switch;
 struct gsp_emu;
@@ -247,6 +239,9 @@ struct gsp_fault_ctl {
 struct gsp_dp {
 	const struct gsp_config *cfg;
 	bool has_port;			/* false in emulation */
+	/* many vnodes in one process (emulation): a vnode's leave stops
+	 * only it, and a signal ends the process without a leave */
+	bool hosts_vnodes;
 	uint16_t port_id;
 	uint16_t nb_queues;
 	struct rte_mempool *pool;
@@ -428,12 +423,5 @@ int gsp_emu_start(struct gsp_dp *dp);
 /* Exit status of the scenario (0 done, 1 timed out or failed). */
 int gsp_emu_finish(struct gsp_dp *dp);
 void gsp_emu_free(struct gsp_dp *dp);
-void gsp_emu_on_tick(struct gsp_dp *dp, struct gsp_vnode *vn, uint64_t now_ns);
-void gsp_emu_on_rx(struct gsp_dp *dp, struct gsp_vnode *vn, uint64_t now_ns);
-void gsp_emu_on_event(struct gsp_dp *dp, struct gsp_vnode *vn,
-		      const struct gsp_event *ev);
-void gsp_emu_on_cmd(struct gsp_dp *dp, struct gsp_vnode *vn,
-		    const struct gsp_cmd *cmd, uint64_t now_ns);
-bool gsp_emu_watch_rx(const struct gsp_dp *dp);
 
 #endif /* GOSSIPD_H */

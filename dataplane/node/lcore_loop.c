@@ -99,7 +99,9 @@ gsp_poll_vnodes(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		struct rte_mbuf **pkts, uint64_t now_ns)
 {
 	uint32_t words = (lc->n_vnodes + 63) / 64;
-	bool watch = gsp_emu_watch_rx(dp);
+	struct gsp_lcore_observer *obs = lc->observer;
+	bool watch = obs != NULL &&
+		__atomic_load_n(&obs->watch_rx, __ATOMIC_RELAXED);
 	unsigned int total = 0;
 
 	for (uint32_t w = 0; w < words; w++) {
@@ -128,7 +130,7 @@ gsp_poll_vnodes(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 			for (unsigned int i = 0; i < n; i++)
 				gsp_pkt_process(dp, vn, pkts[i], now_ns);
 			if (unlikely(watch))
-				gsp_emu_on_rx(dp, vn, now_ns);
+				obs->on_rx(obs->ctx, vn, now_ns);
 			total += n;
 		}
 	}
@@ -138,8 +140,8 @@ gsp_poll_vnodes(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 static void
 gsp_vnode_left(struct gsp_dp *dp, struct gsp_vnode *vn)
 {
-	/* a process with one node exits; an emulated vnode just stops */
-	if (dp->emu == NULL) {
+	/* a process with one node exits; a hosted vnode just stops */
+	if (!dp->hosts_vnodes) {
 		dp->force_quit = true;
 		return;
 	}
@@ -169,8 +171,8 @@ gsp_run_timers(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
 			continue;
 		}
 		vn->next_tick_ns = gsp_node_tick(vn->node, now_ns);
-		if (unlikely(dp->emu != NULL))
-			gsp_emu_on_tick(dp, vn, now_ns);
+		if (unlikely(lc->observer != NULL))
+			lc->observer->on_tick(lc->observer->ctx, vn, now_ns);
 		if (unlikely(gsp_node_leave_done(vn->node)))
 			gsp_vnode_left(dp, vn);
 		gsp_timer_fix_top(lc);
@@ -186,8 +188,8 @@ gsp_run_timers(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
  * SIGTERM/SIGINT, on the main lcore (it owns the port's node). The first
  * makes the node leave as `gossipctl leave` does: LEAVE, leave_rounds
  * rounds, exit 0 (lcore loop: gsp_vnode_left), or exit anyway once
- * GSP_STOP_LEAVE_S passed. A second signal, on_stop = exit and the
- * emulation (its vnodes' leaves would only blur the scenario's record)
+ * GSP_STOP_LEAVE_S passed. A second signal, on_stop = exit and a process
+ * hosting vnodes (their leaves would only blur the scenario's record)
  * end the loops at once.
  */
 static void
@@ -214,10 +216,10 @@ gsp_stop_step(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns)
 	if (n > 1 || dp->stop_deadline_ns != 0) {
 		gsp_log(LOG_NOTICE, "stop: %s again: exiting now", sig);
 		dp->force_quit = true;
-	} else if (dp->emu != NULL || vn == NULL || vn->lc != lc ||
+	} else if (dp->hosts_vnodes || vn == NULL || vn->lc != lc ||
 		   dp->cfg->on_stop == GSP_ON_STOP_EXIT) {
 		gsp_log(LOG_NOTICE, "stop: %s: exiting without a leave (%s)",
-			sig, dp->emu != NULL ? "emulation" :
+			sig, dp->hosts_vnodes ? "emulation" :
 			dp->cfg->on_stop == GSP_ON_STOP_EXIT ?
 			"[node] on_stop = exit" : "no node of ours on the port");
 		dp->force_quit = true;
