@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One request of the control socket: parsed, dispatched by "cmd", and the
+ * small commands answered here (ping, set, leave); fault and keys have
+ * their own files.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include "ctrl_int.h"
+#include "gsp_json.h"
+#include "gsp_log.h"
+
+static bool
+ctrl_key_ok(const char *k, size_t len)
+{
+	if (len == 0 || len > GSP_APP_KEY_MAX - 1)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') ||
+		      (k[i] >= 'A' && k[i] <= 'Z') ||
+		      (k[i] >= '0' && k[i] <= '9') || k[i] == '_' ||
+		      k[i] == '.' || k[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool
+ctrl_value_ok(const char *v, size_t len)
+{
+	if (len > GSP_APP_VALUE_MAX - 1)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (v[i] < 0x20 || v[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* A new key when all GSP_APP_KEYS_MAX are taken would be refused by the
+ * core after we replied; check our own record first so the operator hears. */
+static bool
+ctrl_app_table_full(const char *key)
+{
+	const struct gsp_node *node = gsp_dp_node();
+	uint64_t self = gsp_node_id(node);
+	uint32_t slots = gsp_node_slot_count(node);
+	struct gsp_member_view v;
+
+	for (uint32_t slot = 0; slot < slots; slot++) {
+		if (!gsp_node_member_read(node, slot, &v) || v.id != self)
+			continue;
+		for (uint8_t i = 0; i < v.app_count && i < GSP_APP_KEYS_MAX; i++)
+			if (strcmp(v.app[i].key, key) == 0)
+				return false;
+		return v.app_count >= GSP_APP_KEYS_MAX;
+	}
+	return false;
+}
+
+/* The [limits] a set would exceed, checked before the core refuses it
+ * after we replied; NULL when within them. Our own record as it is now. */
+static json_t *
+ctrl_app_over_limit(const char *key, size_t vlen)
+{
+	const struct gsp_node *node = gsp_dp_node();
+	struct gsp_node_limits lim;
+	struct gsp_member_view v;
+	uint64_t self;
+	uint32_t slots;
+	size_t total;
+
+	if (node == NULL)
+		return NULL;
+	gsp_node_limits_read(node, &lim);
+	if (vlen > lim.app_value_max)
+		return ctrl_error("set %s: value of %zu bytes is over [limits] "
+				  "app_value_max %u", key, vlen,
+				  lim.app_value_max);
+	self = gsp_node_id(node);
+	slots = gsp_node_slot_count(node);
+	total = strlen(key) + vlen;
+	for (uint32_t slot = 0; slot < slots; slot++) {
+		if (!gsp_node_member_read(node, slot, &v) || v.id != self)
+			continue;
+		for (uint8_t i = 0; i < v.app_count && i < GSP_APP_KEYS_MAX; i++)
+			if (strcmp(v.app[i].key, key) != 0)
+				total += strnlen(v.app[i].key, GSP_APP_KEY_MAX) +
+					strnlen(v.app[i].value,
+						GSP_APP_VALUE_MAX);
+		break;
+	}
+	if (total > lim.app_bytes_max)
+		return ctrl_error("set %s: this node's app state would be %zu "
+				  "bytes (keys + values), over [limits] "
+				  "app_bytes_max %u", key, total,
+				  lim.app_bytes_max);
+	return NULL;
+}
+
+static json_t *
+ctrl_cmd_set(struct ctrl_client *cl, json_t *req)
+{
+	json_t *reply = NULL;
+	const char *key, *value;
+	size_t klen, vlen;
+	char safe[GSP_APP_VALUE_MAX];
+	int ret;
+
+	key = ctrl_req_str(req, "key", &klen, &reply);
+	if (key == NULL)
+		return reply;
+	value = ctrl_req_str(req, "value", &vlen, &reply);
+	if (value == NULL)
+		return reply;
+	if (!ctrl_key_ok(key, klen))
+		return ctrl_error("invalid key: must be 1 to %d characters of "
+				  "A-Z a-z 0-9 _ . -", GSP_APP_KEY_MAX - 1);
+	if (!ctrl_value_ok(value, vlen))
+		return ctrl_error("invalid value: must be at most %d printable "
+				  "ASCII characters", GSP_APP_VALUE_MAX - 1);
+	if (ctrl_app_table_full(key))
+		return ctrl_error("set %s: this node already publishes %d keys, "
+				  "the maximum", key, GSP_APP_KEYS_MAX);
+	reply = ctrl_app_over_limit(key, vlen);
+	if (reply != NULL)
+		return reply;
+	ret = gsp_dp_submit_set_app(key, value);
+	if (ret != 0)
+		return ctrl_error("set %s: %s", key, ctrl_dp_strerror(ret));
+	ctrl_safe_str(safe, sizeof(safe), value, vlen);
+	gsp_log(LOG_INFO, "control: set %s=%s (uid %u pid %d)", key, safe,
+		(unsigned int)cl->uid, (int)cl->pid);
+	return ctrl_ok();
+}
+
+json_t *
+ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
+		    size_t len)
+{
+	json_error_t jerr;
+	json_t *req, *reply = NULL;
+	const char *cmd;
+	char safe[40];
+	size_t cmdlen;
+	int ret;
+
+	req = gsp_json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (req == NULL)
+		return ctrl_error("invalid JSON: %s (column %d)", jerr.text,
+				  jerr.column);
+	if (!json_is_object(req)) {
+		reply = ctrl_error("request must be a JSON object");
+		goto out;
+	}
+	cmd = ctrl_req_str(req, "cmd", &cmdlen, &reply);
+	if (cmd == NULL)
+		goto out;
+	if (strcmp(cmd, "ping") == 0 && cmdlen == 4) {
+		reply = json_pack("{s:b,s:s,s:s,s:{s:I,s:o,s:o}}", "ok", 1,
+				  "node", c->cfg->node_name, "cluster",
+				  c->cfg->cluster, "control", "clients",
+				  (json_int_t)c->n_clients, "deadline_closed",
+				  gsp_json_u64(c->deadline_closed), "evicted",
+				  gsp_json_u64(c->evicted));
+	} else if (strcmp(cmd, "set") == 0 && cmdlen == 3) {
+		reply = ctrl_cmd_set(cl, req);
+	} else if (strcmp(cmd, "fault") == 0 && cmdlen == 5) {
+		reply = ctrl_cmd_fault(cl, req);
+	} else if (strcmp(cmd, "keys") == 0 && cmdlen == 4) {
+		reply = ctrl_cmd_keys(c, cl, req);
+	} else if (strcmp(cmd, "leave") == 0 && cmdlen == 5) {
+		ret = gsp_dp_submit_leave();
+		if (ret != 0) {
+			reply = ctrl_error("leave: %s", ctrl_dp_strerror(ret));
+		} else {
+			gsp_log(LOG_NOTICE, "control: leave requested (uid %u pid %d)",
+				(unsigned int)cl->uid, (int)cl->pid);
+			reply = ctrl_ok();
+		}
+	} else {
+		ctrl_safe_str(safe, sizeof(safe), cmd, cmdlen);
+		reply = ctrl_error("unknown command \"%s\" (expected ping, set, "
+				   "leave, fault or keys)", safe);
+	}
+out:
+	json_decref(req);
+	return reply;
+}
