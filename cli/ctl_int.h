@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Inside gossipctl: its options and the functions its files share. One
+ * file per responsibility, calls going one way:
+ *
+ *   gossipctl.c         arguments, usage, dispatch
+ *     ctl_members.c       members and watch (status view)
+ *     ctl_stats.c         stats (status view), tables from the one
+ *                         counter list (gsp_counters.h)
+ *     ctl_keys_fault.c    fault and keys (control socket)
+ *       ctl_socket.c        one request and its reply; set, leave, ping
+ *         ctl_view.c          finding, reading and checking the view
+ *           ctl_out.c           errors, safe text, JSON output, clocks
+ */
+#ifndef GSP_CTL_INT_H
+#define GSP_CTL_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "gossipd/status_view.h"
+
+#define CTL_PROG "gossipctl"
+
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_FAIL 1
+#define CTL_EXIT_USAGE 2
+#define CTL_EXIT_STALE 3
+
+#define NS_PER_S 1000000000ull
+#define CTL_NAME_MAX 64
+#define CTL_DEFAULT_DIR "/dev/shm"
+
+struct ctl_opts {
+	const char *node;
+	const char *cluster;
+	const char *view;
+	const char *socket;
+	const char *dir;		/* where views are searched */
+	bool json;
+	bool interval_set;
+	bool count_set;
+	long interval_ms;
+	long count;
+};
+
+/* ctl_out.c */
+void ctl_verr(const char *fmt, va_list ap);
+void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t ctl_unix_ns(void);
+uint64_t ctl_mono_ms(void);
+const char *ctl_safe(char *buf, size_t len, const char *s);
+const char *ctl_u64_text(const json_t *j, char *buf, size_t len);
+json_t *ctl_json_str(const char *s);
+json_t *ctl_json_hex(uint64_t v);
+int ctl_json_print(json_t *root);
+
+/* ctl_view.c */
+int ctl_find_view(const struct ctl_opts *o, char *path, size_t len);
+int ctl_snapshot(const char *path, struct gsp_sv_snapshot *snap, bool quiet);
+int ctl_snapshot_why(const char *path, struct gsp_sv_snapshot *snap, char *why,
+		     size_t len);
+bool ctl_check_alive(const struct gsp_sv_header *h, uint64_t now, char *msg,
+		     size_t len);
+
+/* ctl_socket.c */
+int ctl_call_reply(const struct ctl_opts *o, json_t *req, json_t **reply);
+int ctl_cmd_socket(const struct ctl_opts *o, json_t *req);
+
+/* the commands: an exit status each */
+int ctl_cmd_members(const struct ctl_opts *o);
+int ctl_cmd_watch(const struct ctl_opts *o);
+int ctl_cmd_stats(const struct ctl_opts *o);
+int ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
+		  int nargs);
+int ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg);
+
+#endif /* GSP_CTL_INT_H */

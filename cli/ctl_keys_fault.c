@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gossipctl fault and keys: requests to gossipd, which parses fault specs
+ * (the one parser) and holds the keyring; their replies as text.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_int.h"
+
+/* fault: specs are parsed by gossipd, the one parser (gsp_fault_parse) */
+
+static json_t *
+ctl_fault_request(const char *op, char **args, int nargs)
+{
+	json_t *req;
+	char *spec;
+	size_t len = 0, off = 0;
+
+	if (strcmp(op, "show") == 0 || strcmp(op, "clear") == 0)
+		return json_pack("{s:s,s:s}", "cmd", "fault", "op", op);
+	if (strcmp(op, "block") == 0 || strcmp(op, "unblock") == 0)
+		return json_pack("{s:s,s:s,s:s}", "cmd", "fault", "op", op,
+				 "peer", args[0]);
+	/* set: the tokens, one spec separated by blanks */
+	for (int i = 0; i < nargs; i++)
+		len += strlen(args[i]) + 1;
+	spec = malloc(len + 1);
+	if (spec == NULL)
+		return NULL;
+	spec[0] = '\0';
+	for (int i = 0; i < nargs; i++)
+		off += (size_t)snprintf(spec + off, len + 1 - off, "%s%s",
+					i > 0 ? " " : "", args[i]);
+	req = json_pack("{s:s,s:s,s:s}", "cmd", "fault", "op", "set", "spec",
+			spec);
+	free(spec);
+	return req;
+}
+
+int
+ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
+	      int nargs)
+{
+	json_t *reply = NULL, *spec, *cnt, *v;
+	const char *key;
+	char safe[4096], num[24];
+	int ret;
+
+	ret = ctl_call_reply(o, ctl_fault_request(op, args, nargs), &reply);
+	if (ret != CTL_EXIT_OK || reply == NULL)
+		return ret;
+	spec = json_object_get(reply, "spec");
+	cnt = json_object_get(reply, "counters");
+	printf("faults: %s\n", json_is_string(spec) ?
+	       ctl_safe(safe, sizeof(safe), json_string_value(spec)) : "?");
+	json_object_foreach(cnt, key, v)
+		printf("  %-12s %s\n", ctl_safe(safe, 64, key),
+		       ctl_u64_text(v, num, sizeof(num)));
+	json_decref(reply);
+	return fflush(stdout) != 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* keys: the keyring lives in gossipd; key files are read by gossipd */
+
+int
+ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg)
+{
+	char path[PATH_MAX], safe[256], num[3][24];
+	json_t *req, *reply = NULL, *keys, *k, *v;
+	size_t i;
+	int ret;
+
+	if (strcmp(op, "list") == 0) {
+		req = json_pack("{s:s,s:s}", "cmd", "keys", "op", "list");
+	} else if (strcmp(op, "install") == 0) {
+		/* gossipd may run elsewhere in the tree: an absolute path */
+		if (realpath(arg, path) == NULL) {
+			ctl_err("keys install: %s: %s", ctl_safe(safe,
+				sizeof(safe), arg), strerror(errno));
+			return CTL_EXIT_FAIL;
+		}
+		req = json_pack("{s:s,s:s,s:s}", "cmd", "keys", "op", op,
+				"file", path);
+	} else {
+		req = json_pack("{s:s,s:s,s:s}", "cmd", "keys", "op", op,
+				"id", arg);
+	}
+	ret = ctl_call_reply(o, req, &reply);
+	if (ret != CTL_EXIT_OK || reply == NULL)
+		return ret;
+	v = json_object_get(reply, "mode");
+	if (json_is_string(v) && strcmp(json_string_value(v), "plaintext") == 0) {
+		printf("security: PLAINTEXT: packets are neither authenticated "
+		       "nor encrypted\n");
+		json_decref(reply);
+		return fflush(stdout) != 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+	}
+	v = json_object_get(reply, "cipher");
+	printf("security: authenticated, %s\n", json_is_string(v) ?
+	       ctl_safe(safe, sizeof(safe), json_string_value(v)) : "?");
+	v = json_object_get(reply, "keyring");
+	printf("keyring file: %s\n", json_is_string(v) ?
+	       ctl_safe(safe, sizeof(safe), json_string_value(v)) : "?");
+	keys = json_object_get(reply, "keys");
+	json_array_foreach(keys, i, k) {
+		v = json_object_get(k, "id");
+		printf("  %s%s\n", json_is_string(v) ? ctl_safe(safe, sizeof(safe),
+		       json_string_value(v)) : "?",
+		       json_is_true(json_object_get(k, "primary")) ?
+		       "  primary (seals what this node sends)" : "");
+	}
+	printf("packets opened with the primary: %s, with another key: %s, "
+	       "unknown key (dropped): %s\n",
+	       ctl_u64_text(json_object_get(reply, "rx_key_primary"), num[0],
+			    sizeof(num[0])),
+	       ctl_u64_text(json_object_get(reply, "rx_key_other"), num[1],
+			    sizeof(num[1])),
+	       ctl_u64_text(json_object_get(reply, "rx_unknown_key"), num[2],
+			    sizeof(num[2])));
+	json_decref(reply);
+	return fflush(stdout) != 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}

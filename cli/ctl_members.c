@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gossipctl members and watch: the membership table of the status view,
+ * as a table or JSON, once or redrawn every interval.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl_int.h"
+#include "gsp_json.h"
+#include "gsp_util.h"	/* header only: no link to the core */
+
+static volatile sig_atomic_t ctl_interrupted;
+
+static int
+ctl_member_cmp(const void *a, const void *b)
+{
+	const struct gsp_sv_member *x = *(const struct gsp_sv_member *const *)a;
+	const struct gsp_sv_member *y = *(const struct gsp_sv_member *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static bool
+ctl_is_self(const struct gsp_sv_snapshot *s, const struct gsp_sv_member *m)
+{
+	return (m->flags & GSP_SV_MEMBER_SELF) ||
+		(s->hdr.self_id != 0 && m->id == s->hdr.self_id);
+}
+
+static void
+ctl_fmt_addr(uint32_t ip, uint16_t port, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u:%u", (ip >> 24) & 0xff,
+		 (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff, port);
+}
+
+static void
+ctl_fmt_ago(uint64_t t, uint64_t now, char *buf, size_t len)
+{
+	uint64_t s;
+
+	if (t == 0) {
+		snprintf(buf, len, "never");
+		return;
+	}
+	s = now > t ? (now - t) / NS_PER_S : 0;
+	snprintf(buf, len, "%" PRIu64 " second%s ago", s, s == 1 ? "" : "s");
+}
+
+/* Sorted pointers into the snapshot; NULL with an error printed. */
+static const struct gsp_sv_member **
+ctl_sorted_members(const struct gsp_sv_snapshot *s)
+{
+	const struct gsp_sv_member **v;
+	uint32_t n = s->hdr.member_count;
+
+	v = calloc(n > 0 ? n : 1, sizeof(*v));
+	if (v == NULL) {
+		ctl_err("out of memory for %u members", n);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = &s->members[i];
+	qsort(v, n, sizeof(*v), ctl_member_cmp);
+	return v;
+}
+
+enum { COL_NAME, COL_HB, COL_UPD, COL_STATE, COL_ADDR, COL_GEN, COL_PHI,
+	COL_N };
+
+#define CTL_CELL 72
+
+static int
+ctl_print_members(FILE *f, const struct gsp_sv_snapshot *s, uint64_t now)
+{
+	static const char *const titles[COL_N] = {
+		"Node Name", "Heartbeat", "Last Updated", "State", "Address",
+		"Generation", "Phi",
+	};
+	const struct gsp_sv_member **v;
+	uint32_t n = s->hdr.member_count;
+	uint64_t cnt[4] = { 0, 0, 0, 0 };
+	size_t w[COL_N];
+	char (*cells)[COL_N][CTL_CELL];
+	char c[CTL_NAME_MAX], nn[CTL_NAME_MAX], name[CTL_NAME_MAX];
+
+	v = ctl_sorted_members(s);
+	if (v == NULL)
+		return -ENOMEM;
+	cells = calloc(n > 0 ? n : 1, sizeof(*cells));
+	if (cells == NULL) {
+		free(v);
+		ctl_err("out of memory for %u members", n);
+		return -ENOMEM;
+	}
+	for (int j = 0; j < COL_N; j++)
+		w[j] = strlen(titles[j]);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct gsp_sv_member *m = v[i];
+
+		if (m->state < 4)
+			cnt[m->state]++;
+		snprintf(cells[i][COL_NAME], CTL_CELL, "%s%s",
+			 ctl_safe(name, sizeof(name), m->name),
+			 ctl_is_self(s, m) ? "*" : "");
+		snprintf(cells[i][COL_HB], CTL_CELL, "%" PRIu64, m->heartbeat);
+		ctl_fmt_ago(m->last_update_unix_ns, now, cells[i][COL_UPD],
+			    CTL_CELL);
+		snprintf(cells[i][COL_STATE], CTL_CELL, "%s",
+			 gsp_sv_state_name(m->state));
+		ctl_fmt_addr(m->ip, m->port, cells[i][COL_ADDR], CTL_CELL);
+		snprintf(cells[i][COL_GEN], CTL_CELL, "%" PRIu64,
+			 m->generation);
+		snprintf(cells[i][COL_PHI], CTL_CELL, "%.2f",
+			 m->phi_milli / 1000.0);
+		for (int j = 0; j < COL_N; j++)
+			if (strlen(cells[i][j]) > w[j])
+				w[j] = strlen(cells[i][j]);
+	}
+	fprintf(f, "cluster %s, node %s, %u member%s (%" PRIu64 " alive, %"
+		PRIu64 " suspect, %" PRIu64 " down, %" PRIu64 " left)\n",
+		ctl_safe(c, sizeof(c), s->hdr.cluster),
+		ctl_safe(nn, sizeof(nn), s->hdr.node_name), n,
+		n == 1 ? "" : "s", cnt[0], cnt[1], cnt[2], cnt[3]);
+	for (int j = 0; j + 1 < COL_N; j++)
+		fprintf(f, "%-*s  ", (int)w[j], titles[j]);
+	fprintf(f, "%s\n", titles[COL_N - 1]);
+	for (uint32_t i = 0; i < n; i++) {
+		for (int j = 0; j + 1 < COL_N; j++)
+			fprintf(f, "%-*s  ", (int)w[j], cells[i][j]);
+		fprintf(f, "%s\n", cells[i][COL_N - 1]);
+	}
+	free(cells);
+	free(v);
+	return 0;
+}
+
+static json_t *
+ctl_member_json(const struct gsp_sv_snapshot *s, const struct gsp_sv_member *m,
+		uint64_t now)
+{
+	json_t *o = json_object(), *app = json_object();
+	char addr[32];
+
+	if (o == NULL || app == NULL) {
+		json_decref(o);
+		json_decref(app);
+		return NULL;
+	}
+	ctl_fmt_addr(m->ip, m->port, addr, sizeof(addr));
+	json_object_set_new(o, "name", ctl_json_str(m->name));
+	json_object_set_new(o, "id", ctl_json_hex(m->id));
+	json_object_set_new(o, "address", json_string(addr));
+	json_object_set_new(o, "generation", gsp_json_u64(m->generation));
+	json_object_set_new(o, "heartbeat", gsp_json_u64(m->heartbeat));
+	json_object_set_new(o, "version", gsp_json_u64(m->version));
+	json_object_set_new(o, "state", json_string(gsp_sv_state_name(m->state)));
+	json_object_set_new(o, "phi", json_real(m->phi_milli / 1000.0));
+	json_object_set_new(o, "incarnation", json_integer(m->incarnation));
+	if (m->last_update_unix_ns == 0)
+		json_object_set_new(o, "last_updated_s", json_null());
+	else
+		json_object_set_new(o, "last_updated_s", json_real(
+			now > m->last_update_unix_ns ?
+			(double)(now - m->last_update_unix_ns) / 1e9 : 0.0));
+	json_object_set_new(o, "self", json_boolean(ctl_is_self(s, m)));
+	for (unsigned int i = 0; i < m->app_count && i < GSP_SV_APP_KEYS; i++) {
+		char key[sizeof(m->app[i].key)];
+
+		ctl_safe(key, sizeof(key), m->app[i].key);
+		json_object_set_new(app, key, ctl_json_str(m->app[i].value));
+	}
+	json_object_set_new(o, "app", app);
+	return o;
+}
+
+static int
+ctl_members_json(const struct gsp_sv_snapshot *s, uint64_t now, bool alive)
+{
+	const struct gsp_sv_member **v;
+	json_t *root, *arr, *m;
+
+	v = ctl_sorted_members(s);
+	if (v == NULL)
+		return -1;
+	root = json_object();
+	arr = json_array();
+	if (root == NULL || arr == NULL) {
+		json_decref(root);
+		json_decref(arr);
+		free(v);
+		ctl_err("out of memory");
+		return -1;
+	}
+	json_object_set_new(root, "cluster", ctl_json_str(s->hdr.cluster));
+	json_object_set_new(root, "node", ctl_json_str(s->hdr.node_name));
+	json_object_set_new(root, "self_id", ctl_json_hex(s->hdr.self_id));
+	json_object_set_new(root, "generation",
+			    gsp_json_u64(s->hdr.self_generation));
+	json_object_set_new(root, "writer_alive", json_boolean(alive));
+	for (uint32_t i = 0; i < s->hdr.member_count; i++) {
+		m = ctl_member_json(s, v[i], now);
+		if (m == NULL || json_array_append_new(arr, m) != 0) {
+			json_decref(arr);
+			json_decref(root);
+			free(v);
+			ctl_err("out of memory");
+			return -1;
+		}
+	}
+	json_object_set_new(root, "members", arr);
+	free(v);
+	return ctl_json_print(root);
+}
+
+int
+ctl_cmd_members(const struct ctl_opts *o)
+{
+	struct gsp_sv_snapshot s;
+	char path[PATH_MAX];
+	char why[160];
+	uint64_t now;
+	bool alive;
+	int ret;
+
+	ret = ctl_find_view(o, path, sizeof(path));
+	if (ret != 0)
+		return ret;
+	if (ctl_snapshot(path, &s, false) != 0)
+		return CTL_EXIT_FAIL;
+	now = ctl_unix_ns();
+	alive = ctl_check_alive(&s.hdr, now, why, sizeof(why));
+	if (o->json)
+		ret = ctl_members_json(&s, now, alive);
+	else
+		ret = ctl_print_members(stdout, &s, now);
+	gsp_sv_snapshot_free(&s);
+	if (fflush(stdout) != 0 || ret != 0)
+		return CTL_EXIT_FAIL;
+	if (!alive) {
+		ctl_err("warning: %s", why);
+		return CTL_EXIT_STALE;
+	}
+	return CTL_EXIT_OK;
+}
+
+static void
+ctl_on_sigint(int sig)
+{
+	(void)sig;
+	ctl_interrupted = 1;
+}
+
+/* Sleeps ms or until SIGINT. */
+static void
+ctl_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (!ctl_interrupted && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+int
+ctl_cmd_watch(const struct ctl_opts *o)
+{
+	struct gsp_sv_snapshot s;
+	struct sigaction sa;
+	char path[PATH_MAX];
+	char why[256];
+	bool tty = isatty(STDOUT_FILENO);
+	long interval = o->interval_set ? o->interval_ms : 1000;
+	uint64_t now, t0;
+	long elapsed;
+	int ret;
+
+	ret = ctl_find_view(o, path, sizeof(path));
+	if (ret != 0)
+		return ret;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ctl_on_sigint;
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: the sleep must end on ^C */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	for (long i = 0; !ctl_interrupted && (o->count == 0 || i < o->count);
+	     i++) {
+		t0 = ctl_mono_ms();
+		/* reopened each time: a restarted gossipd has a new file */
+		ret = ctl_snapshot_why(path, &s, why, sizeof(why));
+		if (ret != 0 && i == 0) {
+			ctl_err("%s: %s", path, why);
+			return CTL_EXIT_FAIL;
+		}
+		if (tty)
+			fputs("\033[H\033[2J", stdout);
+		else if (i > 0)
+			fputc('\n', stdout);
+		if (ret != 0) {
+			fprintf(stdout, "%s: %s\n", path, why);
+		} else {
+			now = ctl_unix_ns();
+			ctl_print_members(stdout, &s, now);
+			if (!ctl_check_alive(&s.hdr, now, why, sizeof(why)))
+				fprintf(stdout, "warning: %s\n", why);
+			gsp_sv_snapshot_free(&s);
+		}
+		if (fflush(stdout) != 0)
+			return CTL_EXIT_FAIL;
+		if (o->count != 0 && i + 1 >= o->count)
+			break;
+		elapsed = (long)(ctl_mono_ms() - t0);
+		if (elapsed < interval)
+			ctl_sleep_ms(interval - elapsed);
+	}
+	return CTL_EXIT_OK;
+}
