@@ -3,9 +3,10 @@
 #
 #   make deps    install the Debian packages the build and tests need
 #   make build   meson setup (once) + ninja
-#   make test    unit tests (meson) + integration tests (pytest), the fuzz
-#                targets (20 s each) and the ASan+UBSan build's unit and
-#                integration tests, one summary (docs/FUZZING.md)
+#   make test    every test once, one summary (docs/TESTING.md): the
+#                build's unit tests and timing-sensitive integration tests,
+#                then one ASan+UBSan build (build-san) for its unit tests,
+#                the other integration tests and the fuzz targets (20 s each)
 #   make fuzz    the fuzz targets only, FUZZ_TIME seconds each (30)
 #   make demo    5-node local cluster: converge, kill, detect, restart
 #   make bench-converge   convergence benchmark (simulator + emulation):
@@ -24,7 +25,7 @@
 #                SOAK_ARGS, e.g. make soak SOAK_ARGS="--minutes 2";
 #                results/soak.json
 #   make clean   stop a cluster left by scripts/cluster, remove build/,
-#                build-asan/, build-fuzz/ and run/
+#                build-san/ and run/
 
 BUILD ?= build
 PYTHON := /usr/bin/python3
@@ -92,4 +93,4 @@ clean:
 	-@[ ! -f run/cluster/state.json ] || $(PYTHON) scripts/cluster down
 	-@[ ! -f run/demo/state.json ] || $(PYTHON) scripts/cluster down --state run/demo
 	-@[ ! -f run/soak/state.json ] || $(PYTHON) scripts/cluster down --state run/soak
-	rm -rf $(BUILD) build-asan build-fuzz run
+	rm -rf $(BUILD) build-san run

@@ -21,6 +21,9 @@ ones above it):
               its log's state changes
   cluster     the Cluster facade over the four above (tests import this)
   cluster_cli scripts/cluster's command line
+  sanitizer   the one ASan+UBSan build (tests and fuzzers)
+  fuzzing     running the libFuzzer targets
+  suite       scripts/run-tests' runners: meson, pytest, fuzz targets
 """
 
 from pathlib import Path

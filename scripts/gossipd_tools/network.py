@@ -59,22 +59,26 @@ def create_veth(host_end, free_end, bridge, netns=None):
     run(["ip", "link", "set", host_end, "up"])
 
 
+def _delete(kind, name, path, cmd, problems):
+    """Run cmd when path exists; a failure that leaves it is added to
+    problems."""
+    if not os.path.exists(path):
+        return
+    p = run(cmd, check=False)
+    if p.returncode != 0 and os.path.exists(path):
+        problems.append(f"{kind} {name}: {p.stderr.strip()}")
+
+
 def delete_netns(ns, problems):
     """Delete ns if it exists; a failure is added to problems."""
-    if not os.path.exists(f"/run/netns/{ns}"):
-        return
-    p = run(["ip", "netns", "del", ns], check=False)
-    if p.returncode != 0 and os.path.exists(f"/run/netns/{ns}"):
-        problems.append(f"netns {ns}: {p.stderr.strip()}")
+    _delete("netns", ns, f"/run/netns/{ns}", ["ip", "netns", "del", ns],
+            problems)
 
 
 def delete_link(link, problems):
     """Delete a link (a veth: both ends) if it exists."""
-    if not os.path.exists(f"/sys/class/net/{link}"):
-        return
-    p = run(["ip", "link", "del", link], check=False)
-    if p.returncode != 0 and os.path.exists(f"/sys/class/net/{link}"):
-        problems.append(f"link {link}: {p.stderr.strip()}")
+    _delete("link", link, f"/sys/class/net/{link}",
+            ["ip", "link", "del", link], problems)
 
 
 def link_exists(link):
