@@ -57,6 +57,7 @@ const char *ctl_safe(char *buf, size_t len, const char *s);
 const char *ctl_u64_text(const json_t *j, char *buf, size_t len);
 json_t *ctl_json_str(const char *s);
 json_t *ctl_json_hex(uint64_t v);
+json_t *ctl_json_doc(const struct gsp_sv_header *h);
 int ctl_json_print(json_t *root);
 
 /* ctl_view.c */

@@ -193,7 +193,7 @@ ctl_members_json(const struct gsp_sv_snapshot *s, uint64_t now, bool alive)
 	v = ctl_sorted_members(s);
 	if (v == NULL)
 		return -1;
-	root = json_object();
+	root = ctl_json_doc(&s->hdr);
 	arr = json_array();
 	if (root == NULL || arr == NULL) {
 		json_decref(root);
@@ -202,8 +202,6 @@ ctl_members_json(const struct gsp_sv_snapshot *s, uint64_t now, bool alive)
 		ctl_err("out of memory");
 		return -1;
 	}
-	json_object_set_new(root, "cluster", ctl_json_str(s->hdr.cluster));
-	json_object_set_new(root, "node", ctl_json_str(s->hdr.node_name));
 	json_object_set_new(root, "self_id", ctl_json_hex(s->hdr.self_id));
 	json_object_set_new(root, "generation",
 			    gsp_json_u64(s->hdr.self_generation));

@@ -90,6 +90,19 @@ ctl_json_hex(uint64_t v)
 }
 
 /* Prints the JSON document and frees it; 0 or -1. */
+/* A JSON document about the view's node: {"cluster":..,"node":..}. */
+json_t *
+ctl_json_doc(const struct gsp_sv_header *h)
+{
+	json_t *root = json_object();
+
+	if (root != NULL) {
+		json_object_set_new(root, "cluster", ctl_json_str(h->cluster));
+		json_object_set_new(root, "node", ctl_json_str(h->node_name));
+	}
+	return root;
+}
+
 int
 ctl_json_print(json_t *root)
 {

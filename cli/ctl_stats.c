@@ -166,7 +166,7 @@ ctl_security_text(const struct gsp_sv_header *h)
 static int
 ctl_stats_json(const struct gsp_sv_snapshot *s, bool alive)
 {
-	json_t *root = json_object(), *cnt = json_object();
+	json_t *root = ctl_json_doc(&s->hdr), *cnt = json_object();
 	json_t *drop = json_object(), *lcores = json_array(), *l;
 
 	if (root == NULL || cnt == NULL || drop == NULL || lcores == NULL) {
@@ -177,8 +177,6 @@ ctl_stats_json(const struct gsp_sv_snapshot *s, bool alive)
 		ctl_err("out of memory");
 		return -1;
 	}
-	json_object_set_new(root, "cluster", ctl_json_str(s->hdr.cluster));
-	json_object_set_new(root, "node", ctl_json_str(s->hdr.node_name));
 	json_object_set_new(root, "writer_alive", json_boolean(alive));
 	for (size_t i = 0; i < CTL_ARRAY_SIZE(ctl_counters); i++)
 		json_object_set_new(cnt, ctl_counters[i].name, gsp_json_u64(
