@@ -9,7 +9,8 @@
  *                         counter list (gsp_counters.h)
  *     ctl_keys_fault.c    fault and keys (control socket)
  *       ctl_socket.c        one request and its reply; set, leave, ping
- *         ctl_view.c          finding, reading and checking the view
+ *         ctl_view.c          finding, reading and checking the view,
+ *                             showing it with a command's printer
  *           ctl_out.c           errors, safe text, JSON output, clocks
  */
 #ifndef GSP_CTL_INT_H
@@ -67,6 +68,12 @@ int ctl_snapshot_why(const char *path, struct gsp_sv_snapshot *snap, char *why,
 		     size_t len);
 bool ctl_check_alive(const struct gsp_sv_header *h, uint64_t now, char *msg,
 		     size_t len);
+/* Prints snapshot s (json: as JSON); 0, or -1 after an error line. */
+typedef int ctl_show_fn(const struct gsp_sv_snapshot *s, uint64_t now,
+			bool alive, bool json);
+/* Reads the view o names and shows it; CTL_EXIT_STALE (with a warning)
+ * when its writer is not alive. */
+int ctl_view_show(const struct ctl_opts *o, ctl_show_fn *show);
 
 /* ctl_socket.c */
 int ctl_call_reply(const struct ctl_opts *o, json_t *req, json_t **reply);

@@ -221,35 +221,18 @@ ctl_members_json(const struct gsp_sv_snapshot *s, uint64_t now, bool alive)
 	return ctl_json_print(root);
 }
 
+static int
+ctl_members_show(const struct gsp_sv_snapshot *s, uint64_t now, bool alive,
+		 bool json)
+{
+	return json ? ctl_members_json(s, now, alive) :
+		ctl_print_members(stdout, s, now);
+}
+
 int
 ctl_cmd_members(const struct ctl_opts *o)
 {
-	struct gsp_sv_snapshot s;
-	char path[PATH_MAX];
-	char why[160];
-	uint64_t now;
-	bool alive;
-	int ret;
-
-	ret = ctl_find_view(o, path, sizeof(path));
-	if (ret != 0)
-		return ret;
-	if (ctl_snapshot(path, &s, false) != 0)
-		return CTL_EXIT_FAIL;
-	now = ctl_unix_ns();
-	alive = ctl_check_alive(&s.hdr, now, why, sizeof(why));
-	if (o->json)
-		ret = ctl_members_json(&s, now, alive);
-	else
-		ret = ctl_print_members(stdout, &s, now);
-	gsp_sv_snapshot_free(&s);
-	if (fflush(stdout) != 0 || ret != 0)
-		return CTL_EXIT_FAIL;
-	if (!alive) {
-		ctl_err("warning: %s", why);
-		return CTL_EXIT_STALE;
-	}
-	return CTL_EXIT_OK;
+	return ctl_view_show(o, ctl_members_show);
 }
 
 static void

@@ -285,33 +285,18 @@ ctl_stats_text(const struct gsp_sv_snapshot *s, uint64_t now)
 	}
 }
 
+static int
+ctl_stats_show(const struct gsp_sv_snapshot *s, uint64_t now, bool alive,
+	       bool json)
+{
+	if (json)
+		return ctl_stats_json(s, alive);
+	ctl_stats_text(s, now);
+	return 0;
+}
+
 int
 ctl_cmd_stats(const struct ctl_opts *o)
 {
-	struct gsp_sv_snapshot s;
-	char path[PATH_MAX];
-	char why[160];
-	uint64_t now;
-	bool alive;
-	int ret = 0;
-
-	ret = ctl_find_view(o, path, sizeof(path));
-	if (ret != 0)
-		return ret;
-	if (ctl_snapshot(path, &s, false) != 0)
-		return CTL_EXIT_FAIL;
-	now = ctl_unix_ns();
-	alive = ctl_check_alive(&s.hdr, now, why, sizeof(why));
-	if (o->json)
-		ret = ctl_stats_json(&s, alive);
-	else
-		ctl_stats_text(&s, now);
-	gsp_sv_snapshot_free(&s);
-	if (fflush(stdout) != 0 || ret != 0)
-		return CTL_EXIT_FAIL;
-	if (!alive) {
-		ctl_err("warning: %s", why);
-		return CTL_EXIT_STALE;
-	}
-	return CTL_EXIT_OK;
+	return ctl_view_show(o, ctl_stats_show);
 }

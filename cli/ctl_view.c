@@ -247,3 +247,31 @@ ctl_check_alive(const struct gsp_sv_header *h, uint64_t now, char *msg,
 			 (double)age / 1e9);
 	return false;
 }
+
+int
+ctl_view_show(const struct ctl_opts *o, ctl_show_fn *show)
+{
+	struct gsp_sv_snapshot s;
+	char path[PATH_MAX];
+	char why[160];
+	uint64_t now;
+	bool alive;
+	int ret;
+
+	ret = ctl_find_view(o, path, sizeof(path));
+	if (ret != 0)
+		return ret;
+	if (ctl_snapshot(path, &s, false) != 0)
+		return CTL_EXIT_FAIL;
+	now = ctl_unix_ns();
+	alive = ctl_check_alive(&s.hdr, now, why, sizeof(why));
+	ret = show(&s, now, alive, o->json);
+	gsp_sv_snapshot_free(&s);
+	if (fflush(stdout) != 0 || ret != 0)
+		return CTL_EXIT_FAIL;
+	if (!alive) {
+		ctl_err("warning: %s", why);
+		return CTL_EXIT_STALE;
+	}
+	return CTL_EXIT_OK;
+}
