@@ -5,7 +5,6 @@
  * the dataplane only through gsp_dp_* (gsp_ctrl.h). This file is its loop;
  * ctrl_int.h lists the others.
  */
-
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>

@@ -4,7 +4,6 @@
  * JSON request per line, a deadline per line, bounded reply queues with
  * backpressure, eviction when every slot is taken, and the abuse log.
  */
-
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>

@@ -4,7 +4,6 @@
  * small commands answered here (ping, set, leave); fault and keys have
  * their own files.
  */
-
 #include <errno.h>
 #include <string.h>
 

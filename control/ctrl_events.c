@@ -3,7 +3,6 @@
  * The dataplane's events (gsp_dp_poll_event) as log lines: one line per
  * event, with what it means and where it is counted.
  */
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,6 @@
  * The fault command (docs/FAULTS.md): show, set, clear, block and unblock
  * through the one spec parser, peers named by address or member name.
  */
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>

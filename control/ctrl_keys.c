@@ -4,7 +4,6 @@
  * of the keyring in force; each change goes to the dataplane first, then
  * into the keyring file.
  */
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

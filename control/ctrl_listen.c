@@ -4,7 +4,6 @@
  * crashed daemon, the listening socket born 0600, and its removal (only
  * if it is still ours).
  */
-
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

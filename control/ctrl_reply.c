@@ -3,7 +3,6 @@
  * Replies and requests of the control socket: the error and ok replies,
  * the fields of a request, and text from the network made safe to log.
  */
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -4,7 +4,6 @@
  * (seeds.c), hands changed lists to the dataplane, and keeps the last good
  * list through a DNS outage.
  */
-
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

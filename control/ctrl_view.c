@@ -5,7 +5,6 @@
  * lcores' stats into one gsp_sv_writer_publish(); a view file damaged
  * behind our back is re-created.
  */
-
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
