@@ -14,3 +14,10 @@ def pyplot(say):
             f"apt-get install python3-matplotlib")
         return None
     return plt
+
+
+def save_figure(plt, fig, path):
+    """Lay out, write as PNG (110 dpi) and free a figure."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -44,6 +44,22 @@ def run(cmd, check=True, timeout=30.0, input=None):
     return p
 
 
+def output(cmd, timeout):
+    """(exit status, stdout and stderr as one text) of a program; the
+    status is "timeout" or "error" (the text then says why) when it
+    did not finish."""
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True,
+                           timeout=timeout)
+        return p.returncode, p.stdout
+    except subprocess.TimeoutExpired as e:
+        return "timeout", (e.stdout if isinstance(e.stdout, str) else
+                           (e.stdout or b"").decode(errors="replace"))
+    except OSError as e:
+        return "error", str(e)
+
+
 def proc_stat(pid):
     """(start time in clock ticks, state letter) of a pid, or None."""
     try:
