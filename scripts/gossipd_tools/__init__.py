@@ -21,6 +21,10 @@ ones above it):
               its log's state changes
   cluster     the Cluster facade over the four above (tests import this)
   cluster_cli scripts/cluster's command line
+  frames      crafted gossip datagrams and IPv4/UDP frames (sealed too)
+  soak_workers the soak's junk flood and edge-value senders
+  soak_report the soak's figures: CPU, drops, verdicts over time
+  soak        the chaos soak: schedule, writers, the run and its checks
   sanitizer   the one ASan+UBSan build (tests and fuzzers)
   fuzzing     running the libFuzzer targets
   suite       scripts/run-tests' runners: meson, pytest, fuzz targets
