@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The node's internals, shared by the files of the protocol core only
- * (gsp_node.c: gossip and merging; gsp_swim.c: probes and suspicion).
+ * The node's internals, shared by the files of the protocol core only.
  */
 #ifndef GSP_NODE_INT_H
 #define GSP_NODE_INT_H
@@ -163,19 +162,98 @@ gsp_wake_at(struct gsp_node *n, uint64_t t)
 		n->wake_ns = t;
 }
 
-/* gsp_node.c */
+/* Bucket of a digest key (gsp_id_key of a member id). */
+static inline uint32_t
+gsp_bucket_of(const struct gsp_node *n, uint64_t key)
+{
+	return n->bucket_bits == 0 ? 0 : (uint32_t)(key >> (64 - n->bucket_bits));
+}
+
+/* Lowest digest key of bucket b. */
+static inline uint64_t
+gsp_bucket_lo(const struct gsp_node *n, uint32_t b)
+{
+	return n->bucket_bits == 0 ? 0 : (uint64_t)b << (64 - n->bucket_bits);
+}
+
+/*
+ * The core's files call downwards only (none calls back up):
+ *   gsp_node.c (API) -> gsp_rx.c, gsp_round.c -> gsp_sync.c -> gsp_merge.c
+ *   -> gsp_sweep.c -> gsp_swim.c -> gsp_guard.c -> gsp_member.c
+ *   -> gsp_rumor.c -> gsp_build.c
+ * SWIM's interface to the node is gsp_swim_* below; SWIM itself uses
+ * only gsp_guard.c, gsp_member.c and gsp_build.c.
+ */
+
+/* gsp_build.c: datagrams out, events to the adapter */
 struct gsp_scratch *gsp_scratch_get(uint32_t send_cap);
-void gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r,
-		   uint8_t state, uint64_t now_ns);
-void gsp_rumor_add(struct gsp_node *n, uint32_t slot);
-void gsp_publish_self(struct gsp_node *n);	/* version++ and spread */
-void gsp_update_counts(struct gsp_node *n);
 void gsp_count_tx(struct gsp_node *n, uint8_t type);
 /* Sends n->tx[0..len), sealed when the node authenticates. */
 void gsp_node_send(struct gsp_node *n, const struct gsp_addr *dst,
 		   uint16_t len);
-bool gsp_live_state(uint8_t state);
 void gsp_copy_name(char dst[GSP_NAME_MAX], const char *src);
+void gsp_emit_event(struct gsp_node *n, uint8_t type,
+		    const struct gsp_member_rec *r, uint8_t old_state);
+void gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
+		     struct gsp_wire_state *st);
+
+/* gsp_rumor.c: recent changes, piggybacked for a few rounds */
+uint32_t gsp_log2_ceil(uint32_t v);
+void gsp_rumor_add(struct gsp_node *n, uint32_t slot);
+void gsp_rumor_expire(struct gsp_node *n);
+/* One PUSH packet of the newest live rumors. */
+void gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst);
+
+/* gsp_member.c: a member's state, counts, bucket and replay window */
+void gsp_bucket_add(struct gsp_node *n, uint32_t slot);
+void gsp_bucket_del(struct gsp_node *n, uint32_t slot);
+void gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r,
+		   uint8_t state, uint64_t now_ns);
+void gsp_update_counts(struct gsp_node *n);
+bool gsp_live_state(uint8_t state);
+void gsp_publish_self(struct gsp_node *n);	/* version++ and spread */
+struct gsp_replay *gsp_replay_for(struct gsp_node *n, uint64_t sender_id,
+				  uint64_t now_ns);
+void gsp_replay_keep(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
+
+/* gsp_limit_use.c: [limits] applied */
+int gsp_limits_init(struct gsp_node *n);
+int gsp_rx_limits(struct gsp_node *n, const struct gsp_addr *src,
+		  const struct gsp_wire_msg *m, uint64_t now_ns);
+bool gsp_printable_str(const char *s, size_t max);
+bool gsp_set_over_limit(const struct gsp_node *n,
+			const struct gsp_app_entry *app, uint8_t count,
+			const struct gsp_app_entry *replaced,
+			const char *key, const char *value);
+
+/* gsp_sweep.c: the failure detector and forgetting */
+void gsp_fd_init(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
+void gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
+void gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns);
+
+/* gsp_merge.c: the merge rule */
+void gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st,
+	       uint64_t now_ns);
+
+/* gsp_sync.c: anti-entropy (SYN, ACK, ACK2) */
+void gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
+		    const struct gsp_wire_msg *m, struct gsp_scratch *s);
+void gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
+		    const struct gsp_wire_msg *m, uint64_t now_ns);
+uint32_t gsp_send_window(struct gsp_node *n, const struct gsp_addr *dst,
+			 uint32_t first);
+
+/* gsp_round.c: rounds; peers picked for one */
+struct gsp_scan {
+	uint32_t live[GSP_LEAVE_FANOUT];
+	uint32_t n_picked;	/* entries of live[] */
+	uint32_t n_live;	/* live members known */
+	uint32_t down;		/* one random down member */
+	uint32_t n_down;	/* down members known (0: none picked) */
+};
+
+void gsp_pick_peers(struct gsp_node *n, uint32_t k, struct gsp_scan *s);
+struct gsp_addr gsp_slot_addr(struct gsp_node *n, uint32_t slot);
 
 /* gsp_guard.c: the numbers and addresses a peer may send us, and what
  * we do when a peer holds a state of ours that we did not make */

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packing entries of one message type into datagrams to one destination
+ * (gsp_build.c). Inline: the anti-entropy paths call these per entry.
+ */
+#ifndef GSP_BUILD_H
+#define GSP_BUILD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gsp_node_int.h"
+#include "gsp_wire.h"
+
+/* Packs entries of one message type into packets to one destination. */
+struct gsp_out {
+	struct gsp_node *node;
+	struct gsp_wire_writer w;
+	struct gsp_addr dst;
+	uint8_t type;
+	bool open;
+};
+
+/* Sends what the open packet holds, if anything. */
+void gsp_out_flush(struct gsp_out *o);
+/* Adds the current state of the member in slot. */
+void gsp_out_slot(struct gsp_out *o, uint32_t slot);
+
+static inline void
+gsp_out_init(struct gsp_out *o, struct gsp_node *n, uint8_t type,
+	     const struct gsp_addr *dst)
+{
+	o->node = n;
+	o->type = type;
+	o->dst = *dst;
+	o->open = false;
+}
+
+static inline void
+gsp_out_open(struct gsp_out *o)
+{
+	struct gsp_node *n = o->node;
+
+	gsp_wire_begin(&o->w, n->tx, n->body_cap, o->type,
+		       n->cluster_hash, n->id);
+	o->open = true;
+}
+
+static inline void
+gsp_out_state(struct gsp_out *o, const struct gsp_wire_state *st)
+{
+	if (!o->open)
+		gsp_out_open(o);
+	if (gsp_wire_put_state(&o->w, st))
+		return;
+	gsp_out_flush(o);
+	gsp_out_open(o);
+	/* fits: max_payload >= GSP_WIRE_MIN_PAYLOAD is checked at creation */
+	gsp_wire_put_state(&o->w, st);
+}
+
+static inline void
+gsp_out_digest(struct gsp_out *o, const struct gsp_digest *d)
+{
+	if (!o->open)
+		gsp_out_open(o);
+	if (gsp_wire_put_digest(&o->w, d))
+		return;
+	gsp_out_flush(o);
+	gsp_out_open(o);
+	gsp_wire_put_digest(&o->w, d);
+}
+
+#endif /* GSP_BUILD_H */

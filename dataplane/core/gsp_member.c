@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A member's bookkeeping in the node's side tables: its state and the
+ * counts by state, its digest bucket, its replay window, and our own
+ * state published. The lowest layer of the node: SWIM (gsp_swim.c) and
+ * the guard (gsp_guard.c) change member states through it only.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gsp_core.h"
+#include "gsp_index.h"
+#include "gsp_phi.h"
+#include "gsp_table.h"
+#include "gsp_util.h"
+#include "gsp_wire.h"
+
+#include "gsp_build.h"
+#include "gsp_node_int.h"
+
+void
+gsp_bucket_add(struct gsp_node *n, uint32_t slot)
+{
+	uint32_t b = gsp_bucket_of(n, gsp_id_key(gsp_rec(n, slot)->id));
+
+	n->bucket_next[slot] = n->bucket_head[b];
+	n->bucket_head[b] = slot;
+}
+
+void
+gsp_bucket_del(struct gsp_node *n, uint32_t slot)
+{
+	uint32_t *link = &n->bucket_head[gsp_bucket_of(n,
+			gsp_id_key(gsp_rec(n, slot)->id))];
+
+	/* bounded by the bucket's size (GSP_BUCKET_FILL at capacity) */
+	while (*link != GSP_NONE && *link != slot)
+		link = &n->bucket_next[*link];
+	if (*link == slot)
+		*link = n->bucket_next[slot];
+}
+
+void
+gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r, uint8_t state,
+	      uint64_t now_ns)
+{
+	uint8_t old = r->state;
+
+	if (old == state)
+		return;
+	n->cnt[old & 3]--;
+	n->cnt[state & 3]++;
+	r->state = state;
+	r->state_since_ns = now_ns;
+	gsp_emit_event(n, GSP_EV_STATE, r, old);
+}
+
+/*
+ * The replay window of a sender: its table slot's, or the cache's for a
+ * sender not in the table. A sender that joined the table takes its
+ * window along, so what it sent before it joined stays refused.
+ */
+struct gsp_replay *
+gsp_replay_for(struct gsp_node *n, uint64_t sender_id, uint64_t now_ns)
+{
+	int32_t slot = gsp_table_find(n->table, sender_id);
+	struct gsp_replay *r, *c;
+
+	if (slot < 0)
+		return gsp_replay_cache_get(n->replay_cache, sender_id, now_ns);
+	r = &n->replay[slot];
+	if (r->sender_id != sender_id) {
+		c = gsp_replay_cache_find(n->replay_cache, sender_id, now_ns);
+		if (c != NULL) {
+			*r = *c;
+			memset(c, 0, sizeof(*c));
+		}
+	}
+	return r;
+}
+
+/* A forgotten member's window outlives its slot: its captured datagrams
+ * must stay refused once it is out of the table. */
+void
+gsp_replay_keep(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
+{
+	struct gsp_replay *r = &n->replay[slot];
+
+	if (n->replay_cache == NULL || r->sender_id == 0 ||
+	    r->sender_id != gsp_rec(n, slot)->id)
+		return;
+	*gsp_replay_cache_get(n->replay_cache, r->sender_id, now_ns) = *r;
+	memset(r, 0, sizeof(*r));
+}
+
+void
+gsp_update_counts(struct gsp_node *n)
+{
+	GSP_CTR_SET(n->ctr.members, n->table->used);
+	GSP_CTR_SET(n->ctr.alive, n->cnt[GSP_STATE_ALIVE]);
+	GSP_CTR_SET(n->ctr.suspect, n->cnt[GSP_STATE_SUSPECT]);
+	GSP_CTR_SET(n->ctr.down, n->cnt[GSP_STATE_DOWN]);
+	GSP_CTR_SET(n->ctr.left, n->cnt[GSP_STATE_LEFT]);
+}
+
+bool
+gsp_live_state(uint8_t state)
+{
+	return state == GSP_STATE_ALIVE || state == GSP_STATE_SUSPECT;
+}
+
+void
+gsp_publish_self(struct gsp_node *n)
+{
+	struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
+
+	n->version++;
+	gsp_table_write_begin(r);
+	r->version = n->version;
+	r->incarnation = n->incarnation;
+	gsp_table_write_end(r);
+	gsp_rumor_add(n, n->self_slot);
+}

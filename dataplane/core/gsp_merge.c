@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Merging received member states: the core merge rule (higher
+ * generation wins, then higher version), new members, quarantine of
+ * forgotten ones, names reclaimed by a new id.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gsp_core.h"
+#include "gsp_index.h"
+#include "gsp_phi.h"
+#include "gsp_table.h"
+#include "gsp_util.h"
+#include "gsp_wire.h"
+
+#include "gsp_build.h"
+#include "gsp_node_int.h"
+
+static bool
+gsp_quarantined(struct gsp_node *n, const struct gsp_wire_state *st,
+		uint64_t now_ns)
+{
+	if (now_ns >= n->q_until)
+		return false;
+	for (unsigned int i = 0; i < GSP_QUARANTINE_MAX; i++) {
+		const struct gsp_quarantine *q = &n->quarantine[i];
+
+		if (q->id == st->id && q->until_ns > now_ns &&
+		    gsp_version_cmp(st->generation, st->version,
+				    q->generation, q->version) <= 0)
+			return true;
+	}
+	return false;
+}
+
+/* Copies a received state; true when more than the heartbeat changed. */
+static bool
+gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
+	       const struct gsp_wire_state *st)
+{
+	const struct gsp_app_entry *app = gsp_table_app(n->table, r, false);
+	bool news = r->ip != st->ip || r->port != st->port ||
+		r->app_count != st->app_count ||
+		strcmp(gsp_table_name(n->table, r), st->name) != 0;
+
+	for (uint8_t i = 0; !news && i < st->app_count && app != NULL; i++)
+		news = app[i].version != st->app[i].version ||
+			strcmp(app[i].key, st->app[i].key) != 0;
+	if (r->generation != st->generation)
+		r->incarnation = st->incarnation;
+	else if (st->incarnation > r->incarnation)
+		r->incarnation = st->incarnation;
+	r->generation = st->generation;
+	r->heartbeat = st->heartbeat;
+	r->version = st->version;
+	r->ip = st->ip;
+	r->port = st->port;
+	gsp_table_set_name(n->table, r, st->name);
+	gsp_table_set_app(n->table, r, st->app, st->app_count);
+	return news;
+}
+
+/*
+ * A new id with a name we already hold under another id (ids set in the
+ * config rather than derived from the name): a down or departed holder
+ * gives the name up, a live one is a conflict worth reporting. With
+ * derived ids a name is an id, and a restart is just a new generation,
+ * so the O(N) scan runs only once explicit ids were seen.
+ */
+static void
+gsp_reclaim_name(struct gsp_node *n, const struct gsp_wire_state *st,
+		 uint64_t now_ns)
+{
+	uint32_t hw = gsp_table_slot_count(n->table);
+
+	if (st->id != gsp_id_from_name(st->name))
+		n->explicit_ids = true;
+	if (!n->explicit_ids)
+		return;
+	for (uint32_t slot = 0; slot < hw; slot++) {
+		struct gsp_member_rec *r = gsp_rec(n, slot);
+		struct gsp_event ev = { .type = GSP_EV_NAME_CONFLICT };
+
+		if (r->id == 0 || r->id == st->id ||
+		    strcmp(gsp_table_name(n->table, r), st->name) != 0)
+			continue;
+		if (slot != n->self_slot && (r->state == GSP_STATE_DOWN ||
+					     r->state == GSP_STATE_LEFT)) {
+			gsp_forget(n, slot, now_ns);
+			continue;
+		}
+		ev.id = st->id;
+		ev.generation = st->generation;
+		ev.old_state = r->state;
+		ev.new_state = r->state;
+		gsp_copy_name(ev.name, st->name);
+		gsp_io_event(n->p.io_ctx, &ev);
+	}
+}
+
+static void
+gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
+	      uint64_t now_ns)
+{
+	struct gsp_member_rec *r;
+	int32_t slot;
+
+	if (gsp_quarantined(n, st, now_ns)) {
+		GSP_CTR_INC(n->ctr.stale);
+		return;
+	}
+	gsp_reclaim_name(n, st, now_ns);
+	slot = gsp_table_insert(n->table, st->id);
+	if (slot < 0) {
+		GSP_CTR_INC(n->ctr.table_full);
+		if (!n->table_full_reported) {
+			struct gsp_event ev = { .type = GSP_EV_TABLE_FULL,
+				.id = st->id, .generation = st->generation };
+
+			memcpy(ev.name, st->name, sizeof(ev.name));
+			gsp_io_event(n->p.io_ctx, &ev);
+			n->table_full_reported = true;
+		}
+		return;
+	}
+	r = gsp_rec(n, (uint32_t)slot);	/* still open for writing */
+	gsp_copy_state(n, r, st);
+	r->state = st->status == GSP_WIRE_STATUS_LEFT ? GSP_STATE_LEFT :
+		GSP_STATE_ALIVE;
+	n->cnt[r->state]++;
+	r->last_update_ns = now_ns;
+	r->state_since_ns = now_ns;
+	gsp_table_write_end(r);
+	gsp_fd_init(n, (uint32_t)slot, now_ns);
+	if (n->swim != NULL)
+		gsp_swim_reset(n, (uint32_t)slot);
+	gsp_bucket_add(n, (uint32_t)slot);
+	gsp_rumor_add(n, (uint32_t)slot);
+	GSP_CTR_INC(n->ctr.merged);
+	gsp_emit_event(n, GSP_EV_JOINED, r, r->state);
+}
+
+/* Applies one received member state: the core merge rule. */
+void
+gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
+{
+	struct gsp_member_rec *r;
+	bool restarted, refuted, hb_advanced, news;
+	uint8_t old_state;
+	int32_t slot;
+
+	if (st->id == n->id) {
+		/* only we write our own state: one a peer holds that we did
+		 * not make must not outrank what we say next */
+		if (gsp_generation_plausible(n, st->generation, now_ns)) {
+			gsp_self_state_seen(n, st, now_ns);
+			GSP_CTR_INC(n->ctr.stale);
+		} else {
+			gsp_implausible(n, "generation", st->id,
+					st->generation, now_ns);
+		}
+		return;
+	}
+	if (!gsp_state_plausible(n, st, now_ns))
+		return;
+	slot = gsp_table_find(n->table, st->id);
+	if (slot < 0) {
+		gsp_merge_new(n, st, now_ns);
+		return;
+	}
+	r = gsp_rec(n, (uint32_t)slot);
+	if (gsp_version_cmp(st->generation, st->version, r->generation,
+			    r->version) <= 0) {
+		GSP_CTR_INC(n->ctr.stale);
+		return;
+	}
+	restarted = st->generation > r->generation;
+	refuted = !restarted && st->incarnation > r->incarnation;
+	hb_advanced = restarted || st->heartbeat > r->heartbeat;
+	old_state = r->state;
+
+	gsp_table_write_begin(r);
+	news = gsp_copy_state(n, r, st) || restarted || refuted;
+	if (st->status == GSP_WIRE_STATUS_LEFT) {
+		news |= old_state != GSP_STATE_LEFT;
+		gsp_set_state(n, r, GSP_STATE_LEFT, now_ns);
+	} else if (restarted || (refuted && old_state != GSP_STATE_LEFT)) {
+		gsp_set_state(n, r, GSP_STATE_ALIVE, now_ns);
+	} else if (hb_advanced && old_state != GSP_STATE_LEFT &&
+		   n->swim == NULL) {
+		/* phi alone: a down node whose heartbeat advances is alive
+		 * again. Under SWIM only the member's own incarnation undoes
+		 * a suspicion: a newer heartbeat may predate the accusation */
+		gsp_set_state(n, r, GSP_STATE_ALIVE, now_ns);
+	}
+	if (hb_advanced) {
+		r->last_update_ns = now_ns;
+		r->phi_milli = 0;
+	}
+	gsp_table_write_end(r);
+
+	if (n->swim != NULL && restarted)
+		gsp_swim_reset(n, (uint32_t)slot);
+	else if (n->swim != NULL && refuted)
+		gsp_swim_refuted(n, (uint32_t)slot, now_ns);
+	if (restarted) {
+		gsp_fd_init(n, (uint32_t)slot, now_ns);
+		gsp_emit_event(n, GSP_EV_RESTARTED, r, old_state);
+	} else if (hb_advanced) {
+		gsp_phi_heartbeat(&n->fd[slot], now_ns);
+	}
+	if (news)
+		gsp_rumor_add(n, (uint32_t)slot);
+	GSP_CTR_INC(n->ctr.merged);
+}

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Rounds: each gossip interval our heartbeat, the detector sweep and
+ * exchanges with `fanout` peers picked at random; gsp_node_tick runs
+ * them and SWIM's timers.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gsp_core.h"
+#include "gsp_index.h"
+#include "gsp_phi.h"
+#include "gsp_table.h"
+#include "gsp_util.h"
+#include "gsp_wire.h"
+
+#include "gsp_build.h"
+#include "gsp_node_int.h"
+
+static bool
+gsp_addr_eq(const struct gsp_addr *a, const struct gsp_addr *b)
+{
+	return a->ip == b->ip && a->port == b->port;
+}
+
+static void
+gsp_scan_pick(struct gsp_node *n, uint32_t *pick, uint32_t seen, uint32_t k,
+	      uint32_t slot)
+{
+	if (seen <= k) {
+		pick[seen - 1] = slot;
+	} else {
+		uint32_t r = gsp_rand_below(&n->rng, seen);
+
+		if (r < k)
+			pick[r] = slot;
+	}
+}
+
+static bool
+gsp_pick_ok(struct gsp_node *n, uint32_t slot, bool down,
+	    const uint32_t *picked, uint32_t n_picked)
+{
+	const struct gsp_member_rec *r = gsp_rec(n, slot);
+
+	if (r->id == 0 || slot == n->self_slot)
+		return false;
+	if (down ? r->state != GSP_STATE_DOWN :
+	    r->state != GSP_STATE_ALIVE && r->state != GSP_STATE_SUSPECT)
+		return false;
+	for (uint32_t i = 0; i < n_picked; i++)
+		if (picked[i] == slot)
+			return false;
+	return true;
+}
+
+/*
+ * Up to k random live peers and one random down member: reservoir
+ * sampling over a small table, random probes into a large one (where live
+ * members are most slots, so a few probes suffice).
+ */
+void
+gsp_pick_peers(struct gsp_node *n, uint32_t k, struct gsp_scan *s)
+{
+	uint32_t hw = gsp_table_slot_count(n->table);
+	uint32_t self_live = n->leaving ? 0 : 1;
+
+	memset(s, 0, sizeof(*s));
+	s->n_live = n->cnt[GSP_STATE_ALIVE] + n->cnt[GSP_STATE_SUSPECT] -
+		self_live;
+	s->n_down = n->cnt[GSP_STATE_DOWN];
+	if (hw <= GSP_SWEEP_MIN) {
+		uint32_t seen_live = 0, seen_down = 0;
+
+		for (uint32_t slot = 0; slot < hw; slot++) {
+			if (gsp_pick_ok(n, slot, false, NULL, 0))
+				gsp_scan_pick(n, s->live, ++seen_live, k, slot);
+			else if (gsp_pick_ok(n, slot, true, NULL, 0))
+				gsp_scan_pick(n, &s->down, ++seen_down, 1, slot);
+		}
+		s->n_picked = seen_live < k ? seen_live : k;
+		if (seen_down == 0)
+			s->n_down = 0;
+		return;
+	}
+	for (uint32_t t = 0; t < GSP_PICK_TRIES && s->n_picked < k &&
+	     s->n_picked < s->n_live; t++) {
+		uint32_t slot = gsp_rand_below(&n->rng, hw);
+
+		if (gsp_pick_ok(n, slot, false, s->live, s->n_picked))
+			s->live[s->n_picked++] = slot;
+	}
+	s->down = GSP_NONE;
+	for (uint32_t t = 0; s->n_down != 0 && t < GSP_PICK_TRIES; t++) {
+		uint32_t slot = gsp_rand_below(&n->rng, hw);
+
+		if (gsp_pick_ok(n, slot, true, NULL, 0)) {
+			s->down = slot;
+			break;
+		}
+	}
+	if (s->down == GSP_NONE)
+		s->n_down = 0;
+}
+
+struct gsp_addr
+gsp_slot_addr(struct gsp_node *n, uint32_t slot)
+{
+	const struct gsp_member_rec *r = gsp_rec(n, slot);
+
+	return (struct gsp_addr){ r->ip, r->port };
+}
+
+/* A SYN window and our news to one peer; returns the next window start. */
+static uint32_t
+gsp_gossip_to(struct gsp_node *n, const struct gsp_addr *dst, uint32_t window)
+{
+	window = gsp_send_window(n, dst, window);
+	gsp_rumor_push(n, dst);
+	return window;
+}
+
+static void
+gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
+{
+	uint32_t k = n->p.fanout, chosen, window = n->syn_cursor;
+	struct gsp_addr seeds[GSP_SEEDS_MAX];
+	unsigned int n_seeds = 0;
+	bool seed_chosen = false;
+	struct gsp_scan s;
+
+	gsp_fd_sweep(n, now_ns);
+	gsp_pick_peers(n, k, &s);
+	gsp_rumor_expire(n);
+	chosen = s.n_picked;
+
+	for (unsigned int i = 0; i < n->n_seeds; i++)
+		if (!gsp_addr_eq(&n->seeds[i], &n->p.addr))
+			seeds[n_seeds++] = n->seeds[i];
+
+	/* each peer gets the next window, so a round covers fanout windows */
+	for (uint32_t i = 0; i < chosen; i++) {
+		struct gsp_addr a = gsp_slot_addr(n, s.live[i]);
+
+		for (unsigned int j = 0; j < n_seeds; j++)
+			seed_chosen |= gsp_addr_eq(&a, &seeds[j]);
+		window = gsp_gossip_to(n, &a, window);
+	}
+	/* gossip to the dead now and then, so a healed node is found */
+	if (s.n_down > 0 &&
+	    gsp_rand_below(&n->rng, s.n_live + s.n_down + 1) < s.n_down) {
+		struct gsp_addr a = gsp_slot_addr(n, s.down);
+
+		window = gsp_gossip_to(n, &a, window);
+	}
+	if (n_seeds != 0 && s.n_live == 0) {
+		/* alone: knock on a few seeds until one answers */
+		for (unsigned int j = 0; j < GSP_ALONE_SEEDS && j < n_seeds; j++) {
+			uint32_t pick = gsp_rand_below(&n->rng, n_seeds - j) + j;
+			struct gsp_addr t = seeds[pick];
+
+			seeds[pick] = seeds[j];
+			seeds[j] = t;
+			window = gsp_gossip_to(n, &seeds[j], window);
+			GSP_CTR_INC(n->ctr.seed_contacts);
+		}
+	} else if (n_seeds != 0 && !seed_chosen &&
+		   gsp_rand_below(&n->rng, s.n_live + s.n_down) < n_seeds) {
+		window = gsp_gossip_to(n, &seeds[gsp_rand_below(&n->rng,
+							      n_seeds)], window);
+		GSP_CTR_INC(n->ctr.seed_contacts);
+	}
+	n->syn_cursor = window;
+}
+
+static void
+gsp_round_tick(struct gsp_node *n, uint64_t now_ns)
+{
+	uint64_t interval = n->p.gossip_interval_ns;
+	/* We were stalled (descheduled, stopped): the silence of our peers
+	 * during our own pause is no evidence against them. */
+	if (n->started && now_ns - n->last_round_ns > 5 * interval) {
+		uint64_t stall = now_ns - n->last_round_ns - interval;
+		uint32_t hw = gsp_table_slot_count(n->table);
+
+		for (uint32_t slot = 0; slot < hw; slot++)
+			if (gsp_rec(n, slot)->id != 0)
+				gsp_phi_shift(&n->fd[slot], stall);
+	}
+	if (n->started) {
+		double late = (double)(now_ns - n->last_round_ns) / interval;
+
+		late = late < 1.0 ? 1.0 : late > 5.0 ? 5.0 : late;
+		n->lateness = 0.75 * n->lateness + 0.25 * late;
+	}
+	n->started = true;
+	n->last_round_ns = now_ns;
+	n->next_round_ns += interval;
+	if (n->next_round_ns <= now_ns)
+		n->next_round_ns = now_ns + interval;
+
+	GSP_CTR_INC(n->ctr.rounds);
+	/* Heartbeats feed phi. With SWIM alone there is nothing to feed, and
+	 * a state that does not change every round is not re-sent by every
+	 * window exchange: steady-state gossip shrinks to digests. */
+	if (!n->leaving && (n->swim == NULL || (n->detector & GSP_DETECT_PHI))) {
+		struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
+
+		n->version++;
+		n->heartbeat++;
+		gsp_table_write_begin(r);
+		r->heartbeat = n->heartbeat;
+		r->version = n->version;
+		r->last_update_ns = now_ns;
+		gsp_table_write_end(r);
+	}
+	gsp_gossip_round(n, now_ns);
+	if (n->leaving && n->leave_rounds_left > 0 &&
+	    --n->leave_rounds_left == 0)
+		n->leave_done = true;
+}
+
+uint64_t
+gsp_node_tick(struct gsp_node *n, uint64_t now_ns)
+{
+	uint64_t next;
+
+	if (!n->started)
+		gsp_generation_clock_start(n, now_ns);
+	if (!n->started || now_ns >= n->next_round_ns)
+		gsp_round_tick(n, now_ns);
+	next = n->next_round_ns;
+	if (n->swim != NULL) {
+		uint64_t t = gsp_swim_tick(n, now_ns);
+
+		if (t < next)
+			next = t;
+	}
+	return next;
+}
