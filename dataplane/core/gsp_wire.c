@@ -65,6 +65,45 @@ gsp_name_ok(const uint8_t *p, uint8_t len)
 	return true;
 }
 
+/*
+ * The fixed part of a member state, field by field: the decoder and the
+ * encoder below, side by side, so one list of offsets serves both.
+ * Returns the name's length; the reserved bytes are ignored on receive
+ * (forward compatibility) and zero on send.
+ */
+static inline uint8_t
+gsp_wire_state_fixed_get(const uint8_t *p, struct gsp_wire_state *st)
+{
+	st->id = gsp_get_le64(p + GSP_STATE_OFF_ID);
+	st->generation = gsp_get_le64(p + GSP_STATE_OFF_GENERATION);
+	st->heartbeat = gsp_get_le64(p + GSP_STATE_OFF_HEARTBEAT);
+	st->version = gsp_get_le64(p + GSP_STATE_OFF_VERSION);
+	st->ip = gsp_get_le32(p + GSP_STATE_OFF_IP);
+	st->port = gsp_get_le16(p + GSP_STATE_OFF_PORT);
+	st->status = p[GSP_STATE_OFF_STATUS];
+	st->app_count = p[GSP_STATE_OFF_APP_COUNT];
+	st->incarnation = gsp_get_le32(p + GSP_STATE_OFF_INCARNATION);
+	return p[GSP_STATE_OFF_NAME_LEN];
+}
+
+static inline void
+gsp_wire_state_fixed_put(uint8_t *p, const struct gsp_wire_state *st,
+			 uint8_t name_len)
+{
+	gsp_put_le64(p + GSP_STATE_OFF_ID, st->id);
+	gsp_put_le64(p + GSP_STATE_OFF_GENERATION, st->generation);
+	gsp_put_le64(p + GSP_STATE_OFF_HEARTBEAT, st->heartbeat);
+	gsp_put_le64(p + GSP_STATE_OFF_VERSION, st->version);
+	gsp_put_le32(p + GSP_STATE_OFF_IP, st->ip);
+	gsp_put_le16(p + GSP_STATE_OFF_PORT, st->port);
+	p[GSP_STATE_OFF_STATUS] = st->status;
+	p[GSP_STATE_OFF_APP_COUNT] = st->app_count;
+	memset(p + GSP_STATE_OFF_RESERVED, 0,
+	       GSP_STATE_OFF_INCARNATION - GSP_STATE_OFF_RESERVED);
+	gsp_put_le32(p + GSP_STATE_OFF_INCARNATION, st->incarnation);
+	p[GSP_STATE_OFF_NAME_LEN] = name_len;
+}
+
 /* Reads one member state at *off; advances *off. */
 static int
 gsp_wire_read_state(const uint8_t *buf, uint16_t len, uint16_t *off,
@@ -76,17 +115,7 @@ gsp_wire_read_state(const uint8_t *buf, uint16_t len, uint16_t *off,
 
 	if (o + GSP_WIRE_STATE_FIXED > len)
 		return GSP_RX_TRUNCATED;
-	st->id = gsp_get_le64(p);
-	st->generation = gsp_get_le64(p + 8);
-	st->heartbeat = gsp_get_le64(p + 16);
-	st->version = gsp_get_le64(p + 24);
-	st->ip = gsp_get_le32(p + 32);
-	st->port = gsp_get_le16(p + 36);
-	st->status = p[GSP_STATE_OFF_STATUS];
-	name_len = p[GSP_STATE_OFF_NAME_LEN];
-	st->app_count = p[GSP_STATE_OFF_APP_COUNT];
-	/* p[41..43] reserved, ignored for forward compatibility */
-	st->incarnation = gsp_get_le32(p + GSP_STATE_OFF_INCARNATION);
+	name_len = gsp_wire_state_fixed_get(p, st);
 	/* no address: probes and gossip to it would go nowhere, and the
 	 * PING_REQs naming it would be dropped by every helper */
 	if (st->id == 0 || st->generation == 0 || st->ip == 0 ||
@@ -108,9 +137,9 @@ gsp_wire_read_state(const uint8_t *buf, uint16_t len, uint16_t *off,
 
 		if (o + GSP_WIRE_APP_FIXED > len)
 			return GSP_RX_TRUNCATED;
-		a->version = gsp_get_le64(buf + o);
-		klen = buf[o + 8];
-		vlen = buf[o + 9];
+		a->version = gsp_get_le64(buf + o + GSP_APP_OFF_VERSION);
+		klen = buf[o + GSP_APP_OFF_KEY_LEN];
+		vlen = buf[o + GSP_APP_OFF_VALUE_LEN];
 		if (klen == 0 || klen >= GSP_APP_KEY_MAX ||
 		    vlen >= GSP_APP_VALUE_MAX || a->version > st->version)
 			return GSP_RX_BAD_ENTRY;
@@ -136,9 +165,9 @@ gsp_wire_read_state(const uint8_t *buf, uint16_t len, uint16_t *off,
 static void
 gsp_wire_read_digest(const uint8_t *p, struct gsp_digest *d)
 {
-	d->id = gsp_get_le64(p);
-	d->generation = gsp_get_le64(p + 8);
-	d->version = gsp_get_le64(p + 16);
+	d->id = gsp_get_le64(p + GSP_DIGEST_OFF_ID);
+	d->generation = gsp_get_le64(p + GSP_DIGEST_OFF_GENERATION);
+	d->version = gsp_get_le64(p + GSP_DIGEST_OFF_VERSION);
 }
 
 static int
@@ -153,8 +182,8 @@ gsp_wire_decode_syn(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
 	    body - GSP_WIRE_SYN_PREFIX)
 		return GSP_RX_BAD_COUNT;
 	p = buf + GSP_WIRE_HDR_LEN;
-	m->range_lo = gsp_get_le64(p);
-	m->range_hi = gsp_get_le64(p + 8);
+	m->range_lo = gsp_get_le64(p + GSP_SYN_OFF_RANGE_LO);
+	m->range_hi = gsp_get_le64(p + GSP_SYN_OFF_RANGE_HI);
 	if (m->range_lo > m->range_hi)
 		return GSP_RX_BAD_ENTRY;
 	p += GSP_WIRE_SYN_PREFIX;
@@ -283,8 +312,10 @@ gsp_wire_decode(const uint8_t *buf, uint16_t len, uint32_t cluster,
 	case GSP_MSG_ACK:
 		if (len < GSP_WIRE_HDR_LEN + GSP_WIRE_ACK_PREFIX)
 			return GSP_RX_TRUNCATED;
-		n_states = gsp_get_le16(buf + GSP_WIRE_HDR_LEN);
-		n_req = gsp_get_le16(buf + GSP_WIRE_HDR_LEN + 2);
+		n_states = gsp_get_le16(buf + GSP_WIRE_HDR_LEN +
+					GSP_ACK_OFF_N_STATES);
+		n_req = gsp_get_le16(buf + GSP_WIRE_HDR_LEN +
+				     GSP_ACK_OFF_N_REQUESTS);
 		if (n_states + n_req != h->count || n_states > max_states ||
 		    GSP_WIRE_HDR_LEN + GSP_WIRE_ACK_PREFIX +
 		    n_states * GSP_WIRE_STATE_FIXED +
@@ -359,8 +390,8 @@ gsp_wire_begin(struct gsp_wire_writer *w, uint8_t *buf, uint16_t cap,
 void
 gsp_wire_set_range(struct gsp_wire_writer *w, uint64_t lo, uint64_t hi)
 {
-	gsp_put_le64(w->buf + GSP_WIRE_HDR_LEN, lo);
-	gsp_put_le64(w->buf + GSP_WIRE_HDR_LEN + 8, hi);
+	gsp_put_le64(w->buf + GSP_WIRE_HDR_LEN + GSP_SYN_OFF_RANGE_LO, lo);
+	gsp_put_le64(w->buf + GSP_WIRE_HDR_LEN + GSP_SYN_OFF_RANGE_HI, hi);
 }
 
 void
@@ -387,7 +418,8 @@ gsp_wire_put_claim(struct gsp_wire_writer *w, const struct gsp_claim *c)
 	gsp_put_le64(p + GSP_CLAIM_OFF_FROM, c->from);
 	gsp_put_le32(p + GSP_CLAIM_OFF_INCARNATION, c->incarnation);
 	p[GSP_CLAIM_OFF_STATUS] = c->status;
-	p[29] = p[30] = p[31] = 0;
+	memset(p + GSP_CLAIM_OFF_RESERVED, 0,
+	       GSP_WIRE_CLAIM_LEN - GSP_CLAIM_OFF_RESERVED);
 	w->off += GSP_WIRE_CLAIM_LEN;
 	w->n_claims++;
 	return true;
@@ -413,17 +445,7 @@ gsp_wire_put_state(struct gsp_wire_writer *w, const struct gsp_wire_state *st)
 
 	if ((uint32_t)w->off + need > w->cap || w->n_digests != 0)
 		return false;
-	gsp_put_le64(p, st->id);
-	gsp_put_le64(p + 8, st->generation);
-	gsp_put_le64(p + 16, st->heartbeat);
-	gsp_put_le64(p + 24, st->version);
-	gsp_put_le32(p + 32, st->ip);
-	gsp_put_le16(p + 36, st->port);
-	p[GSP_STATE_OFF_STATUS] = st->status;
-	p[GSP_STATE_OFF_NAME_LEN] = (uint8_t)name_len;
-	p[GSP_STATE_OFF_APP_COUNT] = st->app_count;
-	p[41] = p[42] = p[43] = 0;
-	gsp_put_le32(p + GSP_STATE_OFF_INCARNATION, st->incarnation);
+	gsp_wire_state_fixed_put(p, st, (uint8_t)name_len);
 	p += GSP_WIRE_STATE_FIXED;
 	memcpy(p, st->name, name_len);
 	p += name_len;
@@ -431,9 +453,9 @@ gsp_wire_put_state(struct gsp_wire_writer *w, const struct gsp_wire_state *st)
 		size_t kl = strlen(st->app[i].key);
 		size_t vl = strlen(st->app[i].value);
 
-		gsp_put_le64(p, st->app[i].version);
-		p[8] = (uint8_t)kl;
-		p[9] = (uint8_t)vl;
+		gsp_put_le64(p + GSP_APP_OFF_VERSION, st->app[i].version);
+		p[GSP_APP_OFF_KEY_LEN] = (uint8_t)kl;
+		p[GSP_APP_OFF_VALUE_LEN] = (uint8_t)vl;
 		memcpy(p + GSP_WIRE_APP_FIXED, st->app[i].key, kl);
 		memcpy(p + GSP_WIRE_APP_FIXED + kl, st->app[i].value, vl);
 		p += GSP_WIRE_APP_FIXED + kl + vl;
@@ -450,9 +472,9 @@ gsp_wire_put_digest(struct gsp_wire_writer *w, const struct gsp_digest *d)
 
 	if ((uint32_t)w->off + GSP_WIRE_DIGEST_LEN > w->cap)
 		return false;
-	gsp_put_le64(p, d->id);
-	gsp_put_le64(p + 8, d->generation);
-	gsp_put_le64(p + 16, d->version);
+	gsp_put_le64(p + GSP_DIGEST_OFF_ID, d->id);
+	gsp_put_le64(p + GSP_DIGEST_OFF_GENERATION, d->generation);
+	gsp_put_le64(p + GSP_DIGEST_OFF_VERSION, d->version);
 	w->off += GSP_WIRE_DIGEST_LEN;
 	w->n_digests++;
 	return true;
@@ -468,8 +490,10 @@ gsp_wire_finish(struct gsp_wire_writer *w)
 		gsp_put_le16(w->buf + GSP_WIRE_HDR_LEN + GSP_PROBE_OFF_NCLAIMS,
 			     w->n_claims);
 	if (w->type == GSP_MSG_ACK) {
-		gsp_put_le16(w->buf + GSP_WIRE_HDR_LEN, w->n_states);
-		gsp_put_le16(w->buf + GSP_WIRE_HDR_LEN + 2, w->n_digests);
+		gsp_put_le16(w->buf + GSP_WIRE_HDR_LEN + GSP_ACK_OFF_N_STATES,
+			     w->n_states);
+		gsp_put_le16(w->buf + GSP_WIRE_HDR_LEN +
+			     GSP_ACK_OFF_N_REQUESTS, w->n_digests);
 	}
 	return w->off;
 }

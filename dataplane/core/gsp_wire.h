@@ -61,17 +61,56 @@ enum gsp_claim_status {
 #define GSP_CLAIM_OFF_FROM 16
 #define GSP_CLAIM_OFF_INCARNATION 24
 #define GSP_CLAIM_OFF_STATUS 28
-/* Member state offsets; pinned. */
+#define GSP_CLAIM_OFF_RESERVED 29	/* 3 bytes, zero */
+/* Member state offsets; pinned. The name, then the app entries follow. */
+#define GSP_STATE_OFF_ID 0
+#define GSP_STATE_OFF_GENERATION 8
+#define GSP_STATE_OFF_HEARTBEAT 16
+#define GSP_STATE_OFF_VERSION 24
+#define GSP_STATE_OFF_IP 32
+#define GSP_STATE_OFF_PORT 36
 #define GSP_STATE_OFF_STATUS 38
 #define GSP_STATE_OFF_NAME_LEN 39
 #define GSP_STATE_OFF_APP_COUNT 40
+#define GSP_STATE_OFF_RESERVED 41	/* 3 bytes: zero, ignored on receive */
 #define GSP_STATE_OFF_INCARNATION 44
+/* App entry offsets (after a state's name); key and value follow. */
+#define GSP_APP_OFF_VERSION 0
+#define GSP_APP_OFF_KEY_LEN 8
+#define GSP_APP_OFF_VALUE_LEN 9
+/* Digest entry offsets; pinned. */
+#define GSP_DIGEST_OFF_ID 0
+#define GSP_DIGEST_OFF_GENERATION 8
+#define GSP_DIGEST_OFF_VERSION 16
+/* SYN and ACK prefixes, after the header; pinned. */
+#define GSP_SYN_OFF_RANGE_LO 0
+#define GSP_SYN_OFF_RANGE_HI 8
+#define GSP_ACK_OFF_N_STATES 0
+#define GSP_ACK_OFF_N_REQUESTS 2
 #ifndef __cplusplus
 _Static_assert(GSP_PROBE_OFF_TARGET_PORT + 4 == GSP_WIRE_PROBE_PREFIX,
 	       "probe prefix");
 _Static_assert(GSP_CLAIM_OFF_STATUS + 4 == GSP_WIRE_CLAIM_LEN, "claim");
 _Static_assert(GSP_STATE_OFF_INCARNATION + 4 == GSP_WIRE_STATE_FIXED,
 	       "member state");
+_Static_assert(GSP_CLAIM_OFF_INCARNATION + 4 == GSP_CLAIM_OFF_STATUS &&
+	       GSP_CLAIM_OFF_STATUS + 1 == GSP_CLAIM_OFF_RESERVED, "claim");
+_Static_assert(GSP_STATE_OFF_GENERATION == GSP_STATE_OFF_ID + 8 &&
+	       GSP_STATE_OFF_HEARTBEAT == GSP_STATE_OFF_GENERATION + 8 &&
+	       GSP_STATE_OFF_VERSION == GSP_STATE_OFF_HEARTBEAT + 8 &&
+	       GSP_STATE_OFF_IP == GSP_STATE_OFF_VERSION + 8 &&
+	       GSP_STATE_OFF_PORT == GSP_STATE_OFF_IP + 4 &&
+	       GSP_STATE_OFF_STATUS == GSP_STATE_OFF_PORT + 2 &&
+	       GSP_STATE_OFF_NAME_LEN == GSP_STATE_OFF_STATUS + 1 &&
+	       GSP_STATE_OFF_APP_COUNT == GSP_STATE_OFF_NAME_LEN + 1 &&
+	       GSP_STATE_OFF_RESERVED == GSP_STATE_OFF_APP_COUNT + 1 &&
+	       GSP_STATE_OFF_INCARNATION == GSP_STATE_OFF_RESERVED + 3,
+	       "member state fields");
+_Static_assert(GSP_APP_OFF_VALUE_LEN + 1 == GSP_WIRE_APP_FIXED, "app entry");
+_Static_assert(GSP_DIGEST_OFF_VERSION + 8 == GSP_WIRE_DIGEST_LEN, "digest");
+_Static_assert(GSP_SYN_OFF_RANGE_HI + 8 == GSP_WIRE_SYN_PREFIX, "SYN prefix");
+_Static_assert(GSP_ACK_OFF_N_REQUESTS + 2 <= GSP_WIRE_ACK_PREFIX,
+	       "ACK prefix");
 #endif
 
 struct gsp_claim {
