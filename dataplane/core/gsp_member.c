@@ -5,20 +5,10 @@
  * state published. The lowest layer of the node: SWIM (gsp_swim.c) and
  * the guard (gsp_guard.c) change member states through it only.
  */
-#include <errno.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "gsp_core.h"
-#include "gsp_index.h"
-#include "gsp_phi.h"
-#include "gsp_table.h"
 #include "gsp_util.h"
-#include "gsp_wire.h"
 
-#include "gsp_build.h"
 #include "gsp_node_int.h"
 
 void

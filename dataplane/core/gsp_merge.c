@@ -4,20 +4,10 @@
  * generation wins, then higher version), new members, quarantine of
  * forgotten ones, names reclaimed by a new id.
  */
-#include <errno.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "gsp_core.h"
-#include "gsp_index.h"
-#include "gsp_phi.h"
-#include "gsp_table.h"
 #include "gsp_util.h"
-#include "gsp_wire.h"
 
-#include "gsp_build.h"
 #include "gsp_node_int.h"
 
 static bool

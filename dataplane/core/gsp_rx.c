@@ -3,20 +3,8 @@
  * Receive dispatch: opening sealed datagrams, replay and [limits]
  * checks, then each message type to its handler.
  */
-#include <errno.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "gsp_core.h"
-#include "gsp_index.h"
-#include "gsp_phi.h"
-#include "gsp_table.h"
 #include "gsp_util.h"
-#include "gsp_wire.h"
 
-#include "gsp_build.h"
 #include "gsp_node_int.h"
 
 static int gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,

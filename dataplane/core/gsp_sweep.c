@@ -4,20 +4,6 @@
  * when SWIM is off (a hint to SWIM when it is on), and forgetting old
  * down/left members.
  */
-#include <errno.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "gsp_core.h"
-#include "gsp_index.h"
-#include "gsp_phi.h"
-#include "gsp_table.h"
-#include "gsp_util.h"
-#include "gsp_wire.h"
-
-#include "gsp_build.h"
 #include "gsp_node_int.h"
 
 /*

@@ -3,18 +3,9 @@
  * Anti-entropy: SYN digests over a window of id buckets, the ACK with
  * the states a peer lacks and requests for what we lack, and ACK2.
  */
-#include <errno.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "gsp_core.h"
-#include "gsp_index.h"
-#include "gsp_phi.h"
-#include "gsp_table.h"
 #include "gsp_util.h"
-#include "gsp_wire.h"
 
 #include "gsp_build.h"
 #include "gsp_node_int.h"
