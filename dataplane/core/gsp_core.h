@@ -221,6 +221,24 @@ void gsp_io_send(void *io_ctx, const struct gsp_addr *dst,
 		 const uint8_t *payload, uint16_t len);
 void gsp_io_event(void *io_ctx, const struct gsp_event *ev);
 
+/*
+ * Optional link-time seam to seal a datagram straight into the adapter's
+ * buffer (its mbuf) instead of sealing into a second buffer that
+ * gsp_io_send then copies. gsp_io_tx_open gives room for exactly len
+ * bytes to dst, at the payload's place in the frame; false: no room
+ * (the core falls back to gsp_io_send). gsp_io_tx_commit sends it with
+ * len as opened, or frees it when len is 0. The core's weak defaults
+ * give no room, so adapters without it (simulator, tests) need nothing.
+ */
+struct gsp_io_tx {
+	uint8_t *buf;			/* len bytes of payload */
+	void *handle;			/* the adapter's, e.g. an mbuf */
+};
+bool gsp_io_tx_open(void *io_ctx, const struct gsp_addr *dst, uint16_t len,
+		    struct gsp_io_tx *tx);
+void gsp_io_tx_commit(void *io_ctx, const struct gsp_addr *dst,
+		      struct gsp_io_tx *tx, uint16_t len);
+
 uint64_t gsp_id_from_name(const char *name);
 uint32_t gsp_cluster_hash(const char *cluster);
 

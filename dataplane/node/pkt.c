@@ -53,10 +53,11 @@ gsp_tx_enqueue(struct gsp_dp *dp, struct gsp_vnode *vn, struct rte_mbuf *m)
 		gsp_tx_flush(dp, lc);
 }
 
-struct rte_mbuf *
-gsp_frame_build(struct gsp_dp *dp, struct gsp_vnode *vn,
-		const struct gsp_addr *dst, const uint8_t *payload,
-		uint16_t len)
+/* An mbuf with the Ethernet/IPv4/UDP headers for a len-byte payload to
+ * dst; the payload and the UDP checksum are the caller's. */
+static struct rte_mbuf *
+gsp_frame_alloc(struct gsp_dp *dp, struct gsp_vnode *vn,
+		const struct gsp_addr *dst, uint16_t len)
 {
 	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
@@ -67,8 +68,6 @@ gsp_frame_build(struct gsp_dp *dp, struct gsp_vnode *vn,
 	m = rte_pktmbuf_alloc(dp->pool);
 	if (unlikely(m == NULL || rte_pktmbuf_tailroom(m) < frame_len)) {
 		rte_pktmbuf_free(m);
-		GSP_LSTAT_ADD(vn->lc, tx_dropped, 1);
-		GSP_VSTAT_ADD(vn, tx_dropped, 1);
 		return NULL;
 	}
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, frame_len);
@@ -95,8 +94,42 @@ gsp_frame_build(struct gsp_dp *dp, struct gsp_vnode *vn,
 	udp->dst_port = rte_cpu_to_be_16(dst->port);
 	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + len);
 	udp->dgram_cksum = 0;
-	rte_memcpy(udp + 1, payload, len);
+	return m;
+}
+
+static uint8_t *
+gsp_frame_payload(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, uint8_t *,
+		sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
+		sizeof(struct rte_udp_hdr));
+}
+
+/* The UDP checksum, once the payload is in place. */
+static void
+gsp_frame_cksum(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+		struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+}
+
+struct rte_mbuf *
+gsp_frame_build(struct gsp_dp *dp, struct gsp_vnode *vn,
+		const struct gsp_addr *dst, const uint8_t *payload,
+		uint16_t len)
+{
+	struct rte_mbuf *m = gsp_frame_alloc(dp, vn, dst, len);
+
+	if (unlikely(m == NULL)) {
+		GSP_LSTAT_ADD(vn->lc, tx_dropped, 1);
+		GSP_VSTAT_ADD(vn, tx_dropped, 1);
+		return NULL;
+	}
+	rte_memcpy(gsp_frame_payload(m), payload, len);
+	gsp_frame_cksum(m);
 	return m;
 }
 
@@ -116,6 +149,15 @@ gsp_frame_route(struct gsp_dp *dp, struct gsp_vnode *vn, struct rte_mbuf *m,
 	}
 }
 
+static uint32_t
+gsp_next_hop(const struct gsp_vnode *vn, const struct gsp_addr *dst)
+{
+	if ((dst->ip & vn->netmask) != (vn->ip & vn->netmask) &&
+	    vn->gateway != 0)
+		return vn->gateway;
+	return dst->ip;
+}
+
 /* The core's packet seam: wrap a gossip payload in UDP/IPv4/Ethernet. */
 void
 gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
@@ -124,14 +166,11 @@ gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
 	struct gsp_vnode *vn = io_ctx;
 	struct gsp_dp *dp = &gsp_dp;
 	struct rte_mbuf *m;
-	uint32_t next_hop = dst->ip;
+	uint32_t next_hop = gsp_next_hop(vn, dst);
 	uint64_t now_ns = gsp_dp_tsc_to_ns(rte_get_tsc_cycles());
 
 	if (dst->ip == vn->ip && dst->port == vn->port)
 		return;
-	if ((dst->ip & vn->netmask) != (vn->ip & vn->netmask) &&
-	    vn->gateway != 0)
-		next_hop = vn->gateway;
 	/* faults off, the usual: this one branch is all they cost */
 	if (unlikely(vn->fault != NULL)) {
 		gsp_fault_send(dp, vn, dst, next_hop, payload, len, now_ns);
@@ -140,6 +179,42 @@ gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
 	m = gsp_frame_build(dp, vn, dst, payload, len);
 	if (likely(m != NULL))
 		gsp_frame_route(dp, vn, m, next_hop, now_ns);
+}
+
+/* The core seals a datagram straight into its mbuf (gsp_core.h). To
+ * ourselves or through faults it takes gsp_io_send, which handles both. */
+bool
+gsp_io_tx_open(void *io_ctx, const struct gsp_addr *dst, uint16_t len,
+	       struct gsp_io_tx *tx)
+{
+	struct gsp_vnode *vn = io_ctx;
+	struct rte_mbuf *m;
+
+	if (unlikely(vn->fault != NULL) ||
+	    (dst->ip == vn->ip && dst->port == vn->port))
+		return false;
+	m = gsp_frame_alloc(&gsp_dp, vn, dst, len);
+	if (unlikely(m == NULL))
+		return false;	/* gsp_io_send tries once more, or counts it */
+	tx->handle = m;
+	tx->buf = gsp_frame_payload(m);
+	return true;
+}
+
+void
+gsp_io_tx_commit(void *io_ctx, const struct gsp_addr *dst,
+		 struct gsp_io_tx *tx, uint16_t len)
+{
+	struct gsp_vnode *vn = io_ctx;
+	struct rte_mbuf *m = tx->handle;
+
+	if (unlikely(len == 0)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	gsp_frame_cksum(m);
+	gsp_frame_route(&gsp_dp, vn, m, gsp_next_hop(vn, dst),
+			gsp_dp_tsc_to_ns(rte_get_tsc_cycles()));
 }
 
 static void
