@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gsp_member.h"
 #include "gsp_node_int.h"
 #include "gsp_util.h"
 

@@ -9,6 +9,7 @@
 
 #include "gsp_util.h"
 
+#include "gsp_member.h"
 #include "gsp_node_int.h"
 
 void
@@ -31,21 +32,6 @@ gsp_bucket_del(struct gsp_node *n, uint32_t slot)
 		link = &n->bucket_next[*link];
 	if (*link == slot)
 		*link = n->bucket_next[slot];
-}
-
-void
-gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r, uint8_t state,
-	      uint64_t now_ns)
-{
-	uint8_t old = r->state;
-
-	if (old == state)
-		return;
-	n->cnt[old & 3]--;
-	n->cnt[state & 3]++;
-	r->state = state;
-	r->state_since_ns = now_ns;
-	gsp_emit_event(n, GSP_EV_STATE, r, old);
 }
 
 /*
@@ -94,12 +80,6 @@ gsp_update_counts(struct gsp_node *n)
 	GSP_CTR_SET(n->ctr.suspect, n->cnt[GSP_STATE_SUSPECT]);
 	GSP_CTR_SET(n->ctr.down, n->cnt[GSP_STATE_DOWN]);
 	GSP_CTR_SET(n->ctr.left, n->cnt[GSP_STATE_LEFT]);
-}
-
-bool
-gsp_live_state(uint8_t state)
-{
-	return state == GSP_STATE_ALIVE || state == GSP_STATE_SUSPECT;
 }
 
 void

@@ -8,6 +8,7 @@
 
 #include "gsp_util.h"
 
+#include "gsp_member.h"
 #include "gsp_node_int.h"
 
 static bool

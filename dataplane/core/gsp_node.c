@@ -34,6 +34,7 @@
 #include "gsp_util.h"
 
 #include "gsp_build.h"
+#include "gsp_member.h"
 #include "gsp_node_int.h"
 
 struct gsp_node *

@@ -179,8 +179,8 @@ gsp_bucket_lo(const struct gsp_node *n, uint32_t b)
 /*
  * The core's files call downwards only (none calls back up):
  *   gsp_node.c (API) -> gsp_rx.c, gsp_round.c -> gsp_sync.c -> gsp_merge.c
- *   -> gsp_sweep.c -> gsp_swim.c -> gsp_guard.c -> gsp_member.c
- *   -> gsp_rumor.c -> gsp_build.c
+ *   -> gsp_sweep.c -> gsp_swim.c -> gsp_guard.c -> gsp_member.c (.h)
+ *   -> gsp_rumor.c -> gsp_build.c (.h)
  * SWIM's interface to the node is gsp_swim_* below; SWIM itself uses
  * only gsp_guard.c, gsp_member.c and gsp_build.c.
  */
@@ -203,18 +203,6 @@ void gsp_rumor_add(struct gsp_node *n, uint32_t slot);
 void gsp_rumor_expire(struct gsp_node *n);
 /* One PUSH packet of the newest live rumors. */
 void gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst);
-
-/* gsp_member.c: a member's state, counts, bucket and replay window */
-void gsp_bucket_add(struct gsp_node *n, uint32_t slot);
-void gsp_bucket_del(struct gsp_node *n, uint32_t slot);
-void gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r,
-		   uint8_t state, uint64_t now_ns);
-void gsp_update_counts(struct gsp_node *n);
-bool gsp_live_state(uint8_t state);
-void gsp_publish_self(struct gsp_node *n);	/* version++ and spread */
-struct gsp_replay *gsp_replay_for(struct gsp_node *n, uint64_t sender_id,
-				  uint64_t now_ns);
-void gsp_replay_keep(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
 
 /* gsp_limit_use.c: [limits] applied */
 int gsp_limits_init(struct gsp_node *n);

@@ -5,6 +5,7 @@
  */
 #include "gsp_util.h"
 
+#include "gsp_member.h"
 #include "gsp_node_int.h"
 
 static int gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,

@@ -4,6 +4,7 @@
  * when SWIM is off (a hint to SWIM when it is on), and forgetting old
  * down/left members.
  */
+#include "gsp_member.h"
 #include "gsp_node_int.h"
 
 /*

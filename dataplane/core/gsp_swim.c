@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gsp_member.h"
 #include "gsp_node_int.h"
 #include "gsp_util.h"
 

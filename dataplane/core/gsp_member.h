@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A member's bookkeeping (gsp_member.c): the lowest layer of the node, used
+ * by SWIM, the guard and the node's own files alike.
+ */
+#ifndef GSP_MEMBER_H
+#define GSP_MEMBER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gsp_node_int.h"
+
+/* gsp_member.c: a member's state, counts, bucket and replay window */
+void gsp_bucket_add(struct gsp_node *n, uint32_t slot);
+void gsp_bucket_del(struct gsp_node *n, uint32_t slot);
+void gsp_update_counts(struct gsp_node *n);
+void gsp_publish_self(struct gsp_node *n);	/* version++ and spread */
+struct gsp_replay *gsp_replay_for(struct gsp_node *n, uint64_t sender_id,
+				  uint64_t now_ns);
+void gsp_replay_keep(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
+
+static inline bool
+gsp_live_state(uint8_t state)
+{
+	return state == GSP_STATE_ALIVE || state == GSP_STATE_SUSPECT;
+}
+
+/* Inline: every merged heartbeat calls it, nearly always for no change. */
+static inline void
+gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r, uint8_t state,
+	      uint64_t now_ns)
+{
+	uint8_t old = r->state;
+
+	if (old == state)
+		return;
+	n->cnt[old & 3]--;
+	n->cnt[state & 3]++;
+	r->state = state;
+	r->state_since_ns = now_ns;
+	gsp_emit_event(n, GSP_EV_STATE, r, old);
+}
+
+#endif /* GSP_MEMBER_H */
