@@ -23,20 +23,6 @@
 #define GSP_LSTAT_COUNT ((sizeof(struct gsp_sv_lcore) - \
 	offsetof(struct gsp_sv_lcore, rx_packets)) / sizeof(uint64_t))
 
-int
-gsp_dp_submit(const struct gsp_cmd *cmd)
-{
-	struct rte_ring *r;
-
-	if (cmd->vnode >= gsp_dp.n_vnodes)
-		return -ENODEV;
-	r = gsp_dp.vnodes[cmd->vnode].lc->cmd_ring;
-	if (r == NULL)
-		return -ENODEV;
-	return rte_ring_mp_enqueue_elem(r, (void *)(uintptr_t)cmd,
-					sizeof(*cmd)) == 0 ? 0 : -EAGAIN;
-}
-
 static uint32_t
 gsp_dp_ctrl_vnode(void)
 {

@@ -324,9 +324,12 @@ void gsp_vnodes_free(struct gsp_dp *dp);
 /* Hosts vn on lcore lc; call for every vnode before gsp_lcores_ready. */
 int gsp_vnode_place(struct gsp_dp *dp, struct gsp_vnode *vn, unsigned int lc);
 int gsp_lcores_ready(struct gsp_dp *dp);
+
+/* wake.c */
 /* Frames into vn's rx ring, doorbell rung; returns how many went in. */
 unsigned int gsp_vnode_deliver(struct gsp_vnode *vn, struct rte_mbuf **pkts,
 			       unsigned int n);
+void gsp_timers_heapify(struct gsp_lcore_conf *lc);
 void gsp_timer_fix_top(struct gsp_lcore_conf *lc);
 void gsp_timer_earlier(struct gsp_lcore_conf *lc, struct gsp_vnode *vn,
 		       uint64_t when_ns);
@@ -339,6 +342,16 @@ void gsp_port_close(struct gsp_dp *dp);
 /* pkt.c */
 void gsp_pkt_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 		     struct rte_mbuf *m, uint64_t now_ns);
+
+/* frame.c */
+/* An mbuf with the Ethernet/IPv4/UDP headers for a len-byte payload to
+ * dst (destination MAC zero); the payload and checksum are the caller's. */
+struct rte_mbuf *gsp_frame_alloc(struct gsp_dp *dp, struct gsp_vnode *vn,
+				 const struct gsp_addr *dst, uint16_t len);
+uint8_t *gsp_frame_payload(struct rte_mbuf *m);
+void gsp_frame_cksum(struct rte_mbuf *m);
+/* The gateway for off-subnet destinations, else dst itself. */
+uint32_t gsp_next_hop(const struct gsp_vnode *vn, const struct gsp_addr *dst);
 /* Ethernet/IPv4/UDP around a payload, destination MAC zero; or NULL. */
 struct rte_mbuf *gsp_frame_build(struct gsp_dp *dp, struct gsp_vnode *vn,
 				 const struct gsp_addr *dst,
@@ -346,6 +359,8 @@ struct rte_mbuf *gsp_frame_build(struct gsp_dp *dp, struct gsp_vnode *vn,
 /* Sets the next hop's MAC and queues the frame, or holds it for ARP. */
 void gsp_frame_route(struct gsp_dp *dp, struct gsp_vnode *vn,
 		     struct rte_mbuf *m, uint32_t next_hop, uint64_t now_ns);
+
+/* tx.c */
 void gsp_tx_flush(struct gsp_dp *dp, struct gsp_lcore_conf *lc);
 /* Counted as the vnode's and its lcore's; leaves at the next flush. */
 void gsp_tx_enqueue(struct gsp_dp *dp, struct gsp_vnode *vn,
@@ -398,6 +413,10 @@ void gsp_fault_take(struct gsp_dp *dp, struct gsp_vnode *vn,
 /* dp_ctrl.c */
 void gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 			     uint64_t now_ns);
+
+/* cmd.c */
+/* Puts cmd on the ring of the lcore owning cmd->vnode; 0, -ENODEV or
+ * -EAGAIN (ring full). */
 int gsp_dp_submit(const struct gsp_cmd *cmd);
 
 /* index_rte_hash.c: the core's plain index instead of rte_hash, for
