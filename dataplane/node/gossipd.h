@@ -34,7 +34,6 @@
 #define GSP_TX_DESC 1024
 #define GSP_CMD_RING_SIZE 64
 #define GSP_EVENT_RING_SIZE 1024
-#define GSP_HANDOFF_RING_SIZE 4096
 #define GSP_VNODE_RING_SIZE 1024	/* a switch port's rx ring, as a NIC's */
 #define GSP_TICKS_PER_POLL 8		/* rounds per loop pass: rx first */
 #define GSP_MAX_FRAME 9216
@@ -59,7 +58,7 @@ struct gsp_arp_cache;
 struct gsp_vnode {
 	struct gsp_node *node;
 	struct gsp_lcore_conf *lc;	/* owner */
-	struct rte_ring *rx_ring;	/* switch port or port handoff; or NULL */
+	struct rte_ring *rx_ring;	/* switch port; NULL on a real port */
 	struct gsp_arp_cache *arp;
 	uint32_t idx;			/* in gsp_dp.vnodes */
 	uint32_t lc_idx;		/* in lc->vnodes: its doorbell bit */
@@ -340,8 +339,10 @@ int gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac);
 void gsp_port_close(struct gsp_dp *dp);
 
 /* pkt.c */
-void gsp_pkt_process(struct gsp_dp *dp, struct gsp_vnode *vn,
-		     struct rte_mbuf *m, uint64_t now_ns);
+/* Processes a burst of frames for vn, then frees them in bulk. */
+void gsp_pkt_process_burst(struct gsp_dp *dp, struct gsp_vnode *vn,
+			   struct rte_mbuf **pkts, unsigned int n,
+			   uint64_t now_ns);
 
 /* frame.c */
 /* An mbuf with the Ethernet/IPv4/UDP headers for a len-byte payload to

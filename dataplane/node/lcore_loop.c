@@ -10,8 +10,8 @@
  *   round or release
  *
  * Each vnode is owned by one lcore, so every gossip core keeps a single
- * writer. On a multi-queue port, lcores without the port's vnode hand their
- * frames to its rx ring.
+ * writer. A real node's lcore polls its own port queue; bursts are freed
+ * in bulk once processed.
  */
 #include <signal.h>
 
@@ -71,25 +71,13 @@ static unsigned int
 gsp_poll_port(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	      struct rte_mbuf **pkts, uint64_t now_ns)
 {
-	struct gsp_vnode *vn = dp->port_vnode;
-	unsigned int nb_rx, in;
+	unsigned int nb_rx;
 
 	if (!lc->has_queue)
 		return 0;
 	nb_rx = rte_eth_rx_burst(dp->port_id, lc->queue_id, pkts, lc->burst);
-	if (nb_rx == 0)
-		return 0;
-	if (vn->lc == lc) {
-		for (unsigned int i = 0; i < nb_rx; i++)
-			gsp_pkt_process(dp, vn, pkts[i], now_ns);
-		return nb_rx;
-	}
-	in = gsp_vnode_deliver(vn, pkts, nb_rx);
-	GSP_LSTAT_ADD(lc, rx_handoff, in);
-	if (in < nb_rx) {
-		GSP_LSTAT_ADD(lc, rx_handoff_full, nb_rx - in);
-		rte_pktmbuf_free_bulk(&pkts[in], nb_rx - in);
-	}
+	if (nb_rx != 0)
+		gsp_pkt_process_burst(dp, dp->port_vnode, pkts, nb_rx, now_ns);
 	return nb_rx;
 }
 
@@ -127,8 +115,7 @@ gsp_poll_vnodes(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 				rte_pktmbuf_free_bulk(pkts, n);
 				continue;
 			}
-			for (unsigned int i = 0; i < n; i++)
-				gsp_pkt_process(dp, vn, pkts[i], now_ns);
+			gsp_pkt_process_burst(dp, vn, pkts, n, now_ns);
 			if (unlikely(watch))
 				obs->on_rx(obs->ctx, vn, now_ns);
 			total += n;

@@ -248,9 +248,15 @@ gsp_setup_lcores(struct gsp_dp *dp)
 		struct gsp_lcore_conf *lc = &dp->lconf[lcore];
 
 		lc->enabled = true;
-		/* in emulation no lcore has a port queue */
-		lc->has_queue = dp->has_port;
-		lc->queue_id = dp->has_port ? q++ : 0;
+		/* One gossip endpoint has one single-writer table, so one lcore
+		 * does all its work: the main lcore, which hosts the port's
+		 * vnode, polls the port's one queue pair itself (no other
+		 * lcore receives and hands frames over). In emulation no lcore
+		 * has a port queue. */
+		lc->has_queue = dp->has_port && lcore == rte_get_main_lcore();
+		lc->queue_id = 0;
+		if (lc->has_queue)
+			q++;
 		lc->burst = (uint16_t)RTE_MIN(dp->cfg->burst,
 					      (uint32_t)GSP_MAX_PKT_BURST);
 		lc->rng = dp->tsc_start ^ ((uint64_t)lcore << 32);
@@ -290,8 +296,8 @@ gsp_setup_single(struct gsp_dp *dp, const struct gsp_config *cfg)
 			gsp_realtime_us() ^ ((uint64_t)getpid() << 32),
 		.seeds = cfg->seeds,
 		.n_seeds = cfg->n_seeds,
-		/* other queues' lcores hand frames over through its ring */
-		.ring_size = dp->nb_queues > 1 ? GSP_HANDOFF_RING_SIZE : 0,
+		/* frames come from the port queue its lcore polls: no ring */
+		.ring_size = 0,
 	};
 	struct gsp_vnode *vn;
 	int ret;
