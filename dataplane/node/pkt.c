@@ -80,8 +80,8 @@ gsp_parse_error(struct gsp_lcore_conf *lc)
 	GSP_LSTAT_ADD(lc, rx_parse_errors, 1);
 }
 
-/* Parses one frame (contiguous) and hands a gossip payload to the core. */
-/* ol_flags: what the NIC verified (receive checksum offload, set in
+/* Parses one frame (contiguous) and hands a gossip payload to the core.
+ * ol_flags: what the NIC verified (receive checksum offload, set in
  * port.c from the device's capabilities); a GOOD verdict spares our own
  * check, anything else (BAD, UNKNOWN, none: a vdev) gets it. */
 static void
@@ -188,8 +188,8 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 	lc->rx_src_ip = 0;
 	/* the MAC of a peer only from a datagram the core took (authentic):
 	 * a forged, replayed or malformed one teaches nothing. The frame is
-	 * still ours: the burst is freed after it (gsp_pkt_process_burst). Answers the
-	 * core held for it leave now. */
+	 * still ours: its burst is freed after it (gsp_pkt_process_burst).
+	 * Answers the core held for it leave now. */
 	if (rc == GSP_RX_OK && local)
 		gsp_arp_confirm(dp, vn, src_ip, &eth->src_addr, now_ns);
 	/* a relayed probe or a suspicion set a timer before the next tick */
