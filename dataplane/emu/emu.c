@@ -448,9 +448,6 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	for (uint32_t i = 0; i < o->seeds; i++)
 		seeds[i] = cfg->seeds[i];
 
-	/* rte_hash would need two memzones per vnode */
-	gsp_index_use_plain(true);
-
 	/* frames in flight: a share of the rx rings, within reason */
 	mbufs = RTE_MAX((uint64_t)cfg->mbufs,
 			(uint64_t)n * GSP_EMU_MBUFS_PER_NODE + 8191);

@@ -420,9 +420,6 @@ void gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
  * -EAGAIN (ring full). */
 int gsp_dp_submit(const struct gsp_cmd *cmd);
 
-/* index_rte_hash.c: the core's plain index instead of rte_hash, for
- * processes with more nodes than DPDK has memzones; before any node. */
-void gsp_index_use_plain(bool plain);
 
 /* emu.c */
 struct gsp_emu_opts {

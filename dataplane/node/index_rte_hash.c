@@ -4,10 +4,11 @@
  * on so other lcores may look members up while the protocol lcore writes;
  * the extendable bucket table guarantees the configured capacity.
  *
- * Each rte_hash takes two memzones (its free-slot rings) and DPDK 22.11
- * has 2,560 in all, so a process hosting thousands of vnodes (emulation)
- * switches, before creating any node, to the core's plain index, linked
- * here under gsp_index_plain_* names (meson.build).
+ * Linked instead of the core's plain index (gsp_index_local.c) when
+ * gossipd is built with -Dindex=rte_hash: a link-time seam, one index per
+ * binary. Each rte_hash takes two memzones (its free-slot rings) and DPDK
+ * 22.11 has 2,560 in all, so such a build emulates about a thousand
+ * vnodes at most; the default build links the plain index.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,22 +19,6 @@
 
 #include "gossipd.h"
 #include "gsp_index.h"
-
-struct gsp_index *gsp_index_plain_create(const char *name, uint32_t capacity);
-void gsp_index_plain_destroy(struct gsp_index *ix);
-uint32_t gsp_index_plain_slots(const struct gsp_index *ix);
-int32_t gsp_index_plain_lookup(const struct gsp_index *ix, uint64_t id);
-int32_t gsp_index_plain_add(struct gsp_index *ix, uint64_t id);
-int gsp_index_plain_del(struct gsp_index *ix, uint64_t id);
-uint32_t gsp_index_plain_bytes_per_entry(void);
-
-static bool gsp_index_plain;
-
-void
-gsp_index_use_plain(bool plain)
-{
-	gsp_index_plain = plain;
-}
 
 struct gsp_index *
 gsp_index_create(const char *name, uint32_t capacity)
@@ -49,8 +34,6 @@ gsp_index_create(const char *name, uint32_t capacity)
 			RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 
-	if (gsp_index_plain)
-		return gsp_index_plain_create(name, capacity);
 	snprintf(hname, sizeof(hname), "gsp_ix_%.20s", name);
 	return (struct gsp_index *)rte_hash_create(&params);
 }
@@ -58,18 +41,12 @@ gsp_index_create(const char *name, uint32_t capacity)
 void
 gsp_index_destroy(struct gsp_index *ix)
 {
-	if (gsp_index_plain) {
-		gsp_index_plain_destroy(ix);
-		return;
-	}
 	rte_hash_free((struct rte_hash *)ix);
 }
 
 uint32_t
 gsp_index_slots(const struct gsp_index *ix)
 {
-	if (gsp_index_plain)
-		return gsp_index_plain_slots(ix);
 	return (uint32_t)rte_hash_max_key_id((const struct rte_hash *)ix) + 1;
 }
 
@@ -78,8 +55,6 @@ gsp_index_lookup(const struct gsp_index *ix, uint64_t id)
 {
 	int32_t pos;
 
-	if (gsp_index_plain)
-		return gsp_index_plain_lookup(ix, id);
 	pos = rte_hash_lookup((const struct rte_hash *)ix, &id);
 
 	return pos >= 0 ? pos : -ENOENT;
@@ -90,8 +65,6 @@ gsp_index_add(struct gsp_index *ix, uint64_t id)
 {
 	struct rte_hash *h = (struct rte_hash *)ix;
 
-	if (gsp_index_plain)
-		return gsp_index_plain_add(ix, id);
 	if (rte_hash_lookup(h, &id) >= 0)
 		return -EEXIST;
 	return rte_hash_add_key(h, &id);
@@ -103,8 +76,6 @@ gsp_index_del(struct gsp_index *ix, uint64_t id)
 	struct rte_hash *h = (struct rte_hash *)ix;
 	int32_t pos;
 
-	if (gsp_index_plain)
-		return gsp_index_plain_del(ix, id);
 	pos = rte_hash_del_key(h, &id);
 	if (pos < 0)
 		return -ENOENT;
@@ -117,8 +88,6 @@ gsp_index_del(struct gsp_index *ix, uint64_t id)
 uint32_t
 gsp_index_bytes_per_entry(void)
 {
-	if (gsp_index_plain)
-		return gsp_index_plain_bytes_per_entry();
 	/* key slot (key + pointer) and bucket share, rounded up */
 	return 64;
 }
