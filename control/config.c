@@ -74,21 +74,22 @@ static const struct gsp_cfg_key gsp_cfg_keys[] = {
 	{ "node", "gateway", GSP_T_GATEWAY, OFF(gateway), 0, 0, 0, 0, 0 },
 	{ "node", "mtu", GSP_T_U16, OFF(mtu), 0, 1000, 9000, 0, 0 },
 	{ "node", "on_stop", GSP_T_ONSTOP, OFF(on_stop), 0, 0, 0, 0, 0 },
-	{ "gossip", "interval_ms", GSP_T_U32, OFF(interval_ms), 0, 10, 60000,
-	  0, 0 },
-	{ "gossip", "fanout", GSP_T_U32, OFF(fanout), 0, 1, 16, 0, 0 },
+	{ "gossip", "interval_ms", GSP_T_U32, OFF(interval_ms), 0,
+	  GSP_MIN(INTERVAL_MS), GSP_MAX(INTERVAL_MS), 0, 0 },
+	{ "gossip", "fanout", GSP_T_U32, OFF(fanout), 0,
+	  GSP_MIN(FANOUT), GSP_MAX(FANOUT), 0, 0 },
 	{ "gossip", "phi_suspect", GSP_T_DOUBLE, OFF(phi_suspect), 0, 0, 0,
-	  0.1, 100 },
+	  GSP_MIN(PHI_SUSPECT), GSP_MAX(PHI_SUSPECT) },
 	{ "gossip", "phi_threshold", GSP_T_DOUBLE, OFF(phi_convict), 0, 0, 0,
-	  0.1, 100 },
-	{ "gossip", "forget_after_s", GSP_T_U32, OFF(forget_s), 0, 1, 604800,
-	  0, 0 },
-	{ "gossip", "leave_rounds", GSP_T_U32, OFF(leave_rounds), 0, 1, 64,
-	  0, 0 },
-	{ "gossip", "max_members", GSP_T_U32, OFF(max_members), 0, 2, 1048576,
-	  0, 0 },
-	{ "gossip", "max_clock_skew", GSP_T_DURATION, OFF(max_clock_skew_ns),
-	  0, 1000 * MS, 86400000 * MS, 0, 0 },
+	  GSP_MIN(PHI_CONVICT), GSP_MAX(PHI_CONVICT) },
+	{ "gossip", "forget_after_s", GSP_T_U32, OFF(forget_s), 0,
+	  GSP_MIN(FORGET_S), GSP_MAX(FORGET_S), 0, 0 },
+	{ "gossip", "leave_rounds", GSP_T_U32, OFF(leave_rounds), 0,
+	  GSP_MIN(LEAVE_ROUNDS), GSP_MAX(LEAVE_ROUNDS), 0, 0 },
+	{ "gossip", "max_members", GSP_T_U32, OFF(max_members), 0,
+	  GSP_MIN(MAX_MEMBERS), GSP_MAX(MAX_MEMBERS), 0, 0 },
+	{ "gossip", "max_clock_skew", GSP_T_DURATION, OFF(max_clock_skew_ns), 0,
+	  GSP_MIN(CLOCK_SKEW_NS), GSP_MAX(CLOCK_SKEW_NS), 0, 0 },
 	{ "seeds", "seed", GSP_T_SEED, 0, 0, 0, 0, 0, 0 },
 	{ "seeds", "dns", GSP_T_DNSNAME, OFF(seed_dns), SZ(seed_dns), 0, 0,
 	  0, 0 },
@@ -124,18 +125,18 @@ static const struct gsp_cfg_key gsp_cfg_keys[] = {
 	  GSP_DETECT_INDIRECT, 0, 0, 0 },
 	{ "detector", "lifeguard", GSP_T_DETECT, OFF(detector), 0,
 	  GSP_DETECT_LIFEGUARD, 0, 0, 0 },
-	{ "detector", "probe_interval", GSP_T_DURATION, OFF(probe_interval_ns),
-	  0, 1 * MS, 10000 * MS, 0, 0 },
-	{ "detector", "probe_timeout", GSP_T_DURATION, OFF(probe_timeout_ns),
-	  0, 100000, 10000 * MS, 0, 0 },
-	{ "detector", "indirect_probes", GSP_T_U32, OFF(indirect_probes), 0, 0,
-	  16, 0, 0 },
-	{ "detector", "suspicion_mult", GSP_T_U32, OFF(suspicion_mult), 0, 1,
-	  100, 0, 0 },
-	{ "detector", "suspicion_max_mult", GSP_T_U32, OFF(suspicion_max_mult),
-	  0, 1, 100, 0, 0 },
-	{ "detector", "awareness_max", GSP_T_U32, OFF(awareness_max), 0, 1,
-	  100, 0, 0 },
+	{ "detector", "probe_interval", GSP_T_DURATION, OFF(probe_interval_ns), 0,
+	  GSP_MIN(PROBE_INTERVAL_NS), GSP_MAX(PROBE_INTERVAL_NS), 0, 0 },
+	{ "detector", "probe_timeout", GSP_T_DURATION, OFF(probe_timeout_ns), 0,
+	  GSP_MIN(PROBE_TIMEOUT_NS), GSP_MAX(PROBE_TIMEOUT_NS), 0, 0 },
+	{ "detector", "indirect_probes", GSP_T_U32, OFF(indirect_probes), 0,
+	  GSP_MIN(INDIRECT_PROBES), GSP_MAX(INDIRECT_PROBES), 0, 0 },
+	{ "detector", "suspicion_mult", GSP_T_U32, OFF(suspicion_mult), 0,
+	  GSP_MIN(SUSPICION_MULT), GSP_MAX(SUSPICION_MULT), 0, 0 },
+	{ "detector", "suspicion_max_mult", GSP_T_U32, OFF(suspicion_max_mult), 0,
+	  GSP_MIN(SUSPICION_MAX_MULT), GSP_MAX(SUSPICION_MAX_MULT), 0, 0 },
+	{ "detector", "awareness_max", GSP_T_U32, OFF(awareness_max), 0,
+	  GSP_MIN(AWARENESS_MAX), GSP_MAX(AWARENESS_MAX), 0, 0 },
 	{ "fault", "drop", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
 	{ "fault", "dup", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
 	{ "fault", "reorder", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
@@ -1205,13 +1206,13 @@ gsp_config_defaults(struct gsp_config *cfg)
 	cfg->gateway = 0;
 	cfg->mtu = 1500;
 	cfg->on_stop = GSP_ON_STOP_LEAVE;
-	cfg->interval_ms = 1000;
-	cfg->fanout = 2;
-	cfg->phi_suspect = 5.0;
-	cfg->phi_convict = 8.0;
-	cfg->forget_s = 3600;
-	cfg->leave_rounds = 3;
-	cfg->max_members = 65536;
+	cfg->interval_ms = GSP_DEF(INTERVAL_MS);
+	cfg->fanout = GSP_DEF(FANOUT);
+	cfg->phi_suspect = GSP_DEF(PHI_SUSPECT);
+	cfg->phi_convict = GSP_DEF(PHI_CONVICT);
+	cfg->forget_s = GSP_DEF(FORGET_S);
+	cfg->leave_rounds = GSP_DEF(LEAVE_ROUNDS);
+	cfg->max_members = GSP_DEF(MAX_MEMBERS);
 	cfg->dns_refresh_s = 30;
 	cfg->status_interval_ms = 100;
 	cfg->port_id = 0;
@@ -1224,13 +1225,13 @@ gsp_config_defaults(struct gsp_config *cfg)
 	cfg->rng_seed = 0;
 	cfg->log_level = LOG_INFO;
 	cfg->detector = GSP_DETECT_DEFAULT;
-	cfg->probe_interval_ns = 100 * MS;
-	cfg->probe_timeout_ns = 50 * MS;
-	cfg->max_clock_skew_ns = GSP_DEFAULT_CLOCK_SKEW_NS;
-	cfg->indirect_probes = 3;
-	cfg->suspicion_mult = 4;
-	cfg->suspicion_max_mult = 6;
-	cfg->awareness_max = 8;
+	cfg->probe_interval_ns = GSP_DEF(PROBE_INTERVAL_NS);
+	cfg->probe_timeout_ns = GSP_DEF(PROBE_TIMEOUT_NS);
+	cfg->max_clock_skew_ns = GSP_DEF(CLOCK_SKEW_NS);
+	cfg->indirect_probes = GSP_DEF(INDIRECT_PROBES);
+	cfg->suspicion_mult = GSP_DEF(SUSPICION_MULT);
+	cfg->suspicion_max_mult = GSP_DEF(SUSPICION_MAX_MULT);
+	cfg->awareness_max = GSP_DEF(AWARENESS_MAX);
 	cfg->cipher = GSP_CIPHER_AES256GCM;
 	/* cfg->fault: all zero, no fault */
 	/* socket_path and status_path are derived once names are known */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "gsp_counters.h"
+#include "gsp_params.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -127,12 +128,10 @@ struct gsp_node_params {
 					 * 0 = 20 probe periods' worth */
 	uint32_t probe_burst;		/* 2 x probe_rate */
 	/* How far ahead of this node's clock a peer's generation (a start
-	 * time) may be: beyond it, implausible. 0 = GSP_DEFAULT_CLOCK_SKEW_NS
+	 * time) may be: beyond it, implausible. 0 = GSP_DEF(CLOCK_SKEW_NS)
 	 * (docs/PROTOCOL.md "Numbers at their edges"). */
 	uint64_t max_clock_skew_ns;
 };
-
-#define GSP_DEFAULT_CLOCK_SKEW_NS (60ull * 1000000000ull)
 
 /* Defaults of the [limits] (gsp_node_params): see docs/CONFIG.md. */
 #define GSP_APP_BYTES_MAX (GSP_APP_KEYS_MAX * \

@@ -24,7 +24,7 @@ gsp_limits_init(struct gsp_node *n)
 {
 	struct gsp_node_params *p = &n->p;
 	uint64_t probe_ns = p->probe_interval_ns != 0 ? p->probe_interval_ns :
-		GSP_DEFAULT_PROBE_INTERVAL_NS;
+		GSP_DEF(PROBE_INTERVAL_NS);
 	uint32_t rate[GSP_LIMIT_CLASSES], burst[GSP_LIMIT_CLASSES];
 
 	if (p->app_value_max == 0)

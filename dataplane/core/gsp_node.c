@@ -60,13 +60,13 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->p.cluster[GSP_CLUSTER_MAX - 1] = '\0';
 	n->p.name[GSP_NAME_MAX - 1] = '\0';
 	if (n->p.syn_packets == 0)
-		n->p.syn_packets = GSP_DEFAULT_SYN_PACKETS;
+		n->p.syn_packets = GSP_DEF(SYN_PACKETS);
 	if (n->p.ack_states == 0)
-		n->p.ack_states = GSP_DEFAULT_ACK_STATES;
+		n->p.ack_states = GSP_DEF(ACK_STATES);
 	n->id = p->id != 0 ? p->id : gsp_id_from_name(n->p.name);
 	n->generation = p->generation;
 	if (n->p.max_clock_skew_ns == 0)
-		n->p.max_clock_skew_ns = GSP_DEFAULT_CLOCK_SKEW_NS;
+		n->p.max_clock_skew_ns = GSP_DEF(CLOCK_SKEW_NS);
 	n->explicit_ids = n->id != gsp_id_from_name(n->p.name);
 	n->cluster_hash = gsp_cluster_hash(n->p.cluster);
 	n->detector = p->detector == 0 ? GSP_DETECT_DEFAULT :

@@ -24,12 +24,9 @@
 #define GSP_RUMORS_MAX 256
 #define GSP_ALONE_SEEDS 2	/* seeds knocked on per round when alone */
 #define GSP_BUCKET_FILL 8	/* members per digest bucket at capacity */
-#define GSP_DEFAULT_SYN_PACKETS 4
-#define GSP_DEFAULT_ACK_STATES 256
 #define GSP_SWEEP_MIN 1024	/* members evaluated per round at least */
 #define GSP_SWEEP_ROUNDS 8	/* a full pass over a large table takes */
 #define GSP_PICK_TRIES 64	/* random probes for peers in a large table */
-#define GSP_DEFAULT_PROBE_INTERVAL_NS 100000000ull
 #define GSP_RENEW_GAP_NS (60ull * 1000000000ull) /* between renewals */
 #define GSP_IMPLAUSIBLE_LOG_NS (60ull * 1000000000ull)
 

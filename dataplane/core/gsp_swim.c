@@ -39,11 +39,6 @@
 #define GSP_NACK_PERCENT 80		/* of the probe timeout */
 #define GSP_BUDDIES 8			/* nodes expected to probe a new suspect */
 
-#define GSP_DEFAULT_INDIRECT 3
-#define GSP_DEFAULT_SUSPICION_MULT 4
-#define GSP_DEFAULT_SUSPICION_MAX_MULT 6
-#define GSP_DEFAULT_AWARENESS_MAX 8
-
 /* Per member, protocol thread only. */
 struct gsp_swim_slot {
 	uint64_t suspect_ns;	/* suspicion start; when down: last told */
@@ -120,17 +115,17 @@ gsp_swim_create(struct gsp_node *n)
 	struct gsp_swim *s;
 
 	if (p->probe_interval_ns == 0)
-		p->probe_interval_ns = GSP_DEFAULT_PROBE_INTERVAL_NS;
+		p->probe_interval_ns = GSP_DEF(PROBE_INTERVAL_NS);
 	if (p->probe_timeout_ns == 0)
 		p->probe_timeout_ns = p->probe_interval_ns / 2;
 	if (p->indirect_probes == 0)
-		p->indirect_probes = GSP_DEFAULT_INDIRECT;
+		p->indirect_probes = GSP_DEF(INDIRECT_PROBES);
 	if (p->suspicion_mult == 0)
-		p->suspicion_mult = GSP_DEFAULT_SUSPICION_MULT;
+		p->suspicion_mult = GSP_DEF(SUSPICION_MULT);
 	if (p->suspicion_max_mult == 0)
-		p->suspicion_max_mult = GSP_DEFAULT_SUSPICION_MAX_MULT;
+		p->suspicion_max_mult = GSP_DEF(SUSPICION_MAX_MULT);
 	if (p->awareness_max == 0)
-		p->awareness_max = GSP_DEFAULT_AWARENESS_MAX;
+		p->awareness_max = GSP_DEF(AWARENESS_MAX);
 	if (p->probe_timeout_ns >= p->probe_interval_ns ||
 	    p->indirect_probes > GSP_FANOUT_MAX)
 		return -EINVAL;

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gossipd_tools import cluster as gsp_cluster
-from conftest import GOSSIPD, require
+from conftest import GOSSIPD, REPO, require
 
 
 @pytest.fixture(scope="module")
@@ -324,3 +324,77 @@ def test_seed_that_is_this_node_is_a_warning(gossipd, tmp_path):
             f"{gsp_cluster.GOSSIP_PORT} is this node itself")
     assert want in r.stderr, r.stderr
     assert r.stderr.count("is this node itself") == 1, r.stderr
+
+
+# dataplane/core/gsp_params.h row -> its key in docs/CONFIG.md and unit;
+# rows that are no config key (simulator options) map to None
+PARAM_KEYS = {
+    "INTERVAL_MS": ("gossip", "interval_ms", "int"),
+    "FANOUT": ("gossip", "fanout", "int"),
+    "PHI_SUSPECT": ("gossip", "phi_suspect", "num"),
+    "PHI_CONVICT": ("gossip", "phi_threshold", "num"),
+    "FORGET_S": ("gossip", "forget_after_s", "int"),
+    "LEAVE_ROUNDS": ("gossip", "leave_rounds", "int"),
+    "MAX_MEMBERS": ("gossip", "max_members", "int"),
+    "CLOCK_SKEW_NS": ("gossip", "max_clock_skew", "ns"),
+    "SYN_PACKETS": None,
+    "ACK_STATES": None,
+    "PROBE_INTERVAL_NS": ("detector", "probe_interval", "ns"),
+    "PROBE_TIMEOUT_NS": ("detector", "probe_timeout", "ns"),
+    "INDIRECT_PROBES": ("detector", "indirect_probes", "int"),
+    "SUSPICION_MULT": ("detector", "suspicion_mult", "int"),
+    "SUSPICION_MAX_MULT": ("detector", "suspicion_max_mult", "int"),
+    "AWARENESS_MAX": ("detector", "awareness_max", "int"),
+}
+
+
+def param_rows():
+    """{NAME: (default, min, max)} from gsp_params.h, evaluated."""
+    text = (REPO / "dataplane" / "core" / "gsp_params.h").read_text()
+    text = text.replace("\\\n", " ")
+    rows = {}
+    for m in re.finditer(r"#define GSP_PARAM_([A-Z_]+)\s+\(([^)]*)\)", text):
+        name, body = m.group(1), m.group(2)
+        if name.endswith("_") or "," not in body:   # helpers, units
+            continue
+        body = re.sub(r"(\d)(ull|u)\b", r"\1", body)
+        body = body.replace("GSP_PARAM_MS", "1000000")
+        body = body.replace("GSP_PARAM_S", "1000000000")
+        rows[name] = tuple(eval(v) for v in body.split(","))
+    return rows
+
+
+def doc_value(v, unit):
+    if unit == "num":
+        return f"{v:g}"
+    if unit == "int":
+        return str(v)
+    for suffix, ns in (("d", 86400 * 10**9), ("s", 10**9), ("ms", 10**6),
+                       ("us", 10**3)):
+        if v % ns == 0:
+            return f"{v // ns}{suffix}"
+    return f"{v}ns"
+
+
+def test_documented_defaults_are_the_tables():
+    """Every default and range in docs/CONFIG.md is the one the config,
+    the core and the simulator use (one row in gsp_params.h)."""
+    doc = (REPO / "docs" / "CONFIG.md").read_text()
+    cells = {}
+    for line in doc.splitlines():
+        parts = [p.strip() for p in line.strip().strip("|").split("|")]
+        if len(parts) >= 5 and parts[1].startswith("`"):
+            cells[(parts[0], parts[1].strip("`"))] = parts
+    rows = param_rows()
+    assert set(rows) == set(PARAM_KEYS), set(rows) ^ set(PARAM_KEYS)
+    for name, (default, lo, hi) in rows.items():
+        key = PARAM_KEYS[name]
+        if key is None:
+            continue
+        section, k, unit = key
+        assert (section, k) in cells, f"[{section}] {k} not in CONFIG.md"
+        row = cells[(section, k)]
+        if name != "PROBE_TIMEOUT_NS":      # documented as half the interval
+            assert row[3] == f"`{doc_value(default, unit)}`", (name, row[3])
+        want = f"{doc_value(lo, unit)}..{doc_value(hi, unit)}"
+        assert row[4].startswith(want), (name, row[4], want)

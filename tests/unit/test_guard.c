@@ -179,7 +179,7 @@ static void
 test_generation_edges(void **state)
 {
 	struct gsp_node *n = swim_node();
-	uint64_t skew_us = GSP_DEFAULT_CLOCK_SKEW_NS / 1000;
+	uint64_t skew_us = GSP_DEF(CLOCK_SKEW_NS) / 1000;
 	/* at 10 s our clock reads GEN0 + ~10 s */
 	uint64_t now = 10 * S, clock = GEN0 + (now - 1 * MS) / 1000;
 	struct gsp_wire_state st;
