@@ -22,9 +22,8 @@
 #include "gsp_log.h"
 #include "gsp_safe_open.h"
 #include "gsp_util.h"
+#include "config_int.h"
 
-#define GSP_DNS_PORT 53
-#define GSP_CFG_SHOW_MAX 64	/* bytes of a bad value quoted in errors */
 
 enum gsp_cfg_type {
 	GSP_T_NAME,	/* char[], [A-Za-z0-9_.-], size from the table */
@@ -61,7 +60,6 @@ struct gsp_cfg_key {
 
 #define OFF(f) offsetof(struct gsp_config, f)
 #define SZ(f) sizeof(((struct gsp_config *)0)->f)
-#define MS 1000000ull
 
 /* Keys, in the order docs/CONFIG.md lists them. [app] is free-form. */
 static const struct gsp_cfg_key gsp_cfg_keys[] = {
@@ -164,6 +162,7 @@ static const struct gsp_cfg_key gsp_cfg_keys[] = {
 };
 
 #define GSP_CFG_NKEYS (sizeof(gsp_cfg_keys) / sizeof(gsp_cfg_keys[0]))
+_Static_assert(GSP_CFG_NKEYS <= GSP_CFG_KEYS_MAX, "raise GSP_CFG_KEYS_MAX");
 
 static const char *const gsp_cfg_sections[] = {
 	"cluster", "node", "gossip", "seeds", "app", "control", "dataplane",
@@ -173,40 +172,6 @@ static const char *const gsp_cfg_sections[] = {
 #define GSP_CFG_NSECTIONS \
 	(sizeof(gsp_cfg_sections) / sizeof(gsp_cfg_sections[0]))
 
-struct gsp_cfg_ctx {
-	struct gsp_config *cfg;
-	const char *path;
-	const char *text;	/* the whole file, read by gsp_file_read */
-	size_t len, pos;
-	unsigned int lineno;	/* line last handed to inih */
-	bool eof;
-	unsigned int err_line;	/* 0: no error yet */
-	char *err;
-	size_t errlen;
-	unsigned int key_line[GSP_CFG_NKEYS];	/* where each key was set */
-	unsigned int app_line[GSP_APP_KEYS_MAX];
-	bool seed_has_port[GSP_SEEDS_MAX];
-	unsigned int seed_line[GSP_SEEDS_MAX];
-};
-
-/* Copies at most GSP_CFG_SHOW_MAX bytes of s, non-printables as '?'. */
-static const char *
-gsp_cfg_show(const char *s, char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 4 < len && i < GSP_CFG_SHOW_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		buf[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (s[i] != '\0' && i + 4 <= len) {
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return buf;
-}
 
 static void
 gsp_cfg_vset_err(struct gsp_cfg_ctx *c, unsigned int line, const char *fmt,
@@ -227,7 +192,7 @@ gsp_cfg_vset_err(struct gsp_cfg_ctx *c, unsigned int line, const char *fmt,
 		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
 }
 
-static void __attribute__((format(printf, 3, 4)))
+void
 gsp_cfg_err(struct gsp_cfg_ctx *c, unsigned int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -384,153 +349,6 @@ gsp_cfg_reader(char *str, int num, void *stream)
 	if (!gsp_cfg_precheck(c, str))
 		return NULL;
 	return str;
-}
-
-static int
-gsp_cfg_parse_u64(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	const char *digits = s;
-	char *end;
-	int base = 10;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		digits = s + 2;
-		if (!isxdigit((unsigned char)*digits))
-			return -1;
-	} else if (!isdigit((unsigned char)*digits)) {
-		/* strtoull would take "-1", " 1" and "+1" */
-		return -1;
-	}
-	errno = 0;
-	v = strtoull(digits, &end, base);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
-gsp_cfg_parse_ip(const char *s, uint32_t *out)
-{
-	struct in_addr in;
-
-	/* inet_pton takes exactly a.b.c.d, no octal or short forms */
-	if (inet_pton(AF_INET, s, &in) != 1)
-		return -1;
-	*out = ntohl(in.s_addr);
-	return 0;
-}
-
-/* 0, -1 bad address, -2 bad port. */
-static int
-gsp_cfg_parse_endpoint(const char *s, uint16_t default_port,
-		       struct gsp_addr *out, bool *has_port)
-{
-	char ip[INET_ADDRSTRLEN];
-	const char *colon;
-	uint64_t port = default_port;
-	size_t n;
-
-	colon = strchr(s, ':');
-	n = colon != NULL ? (size_t)(colon - s) : strlen(s);
-	if (n >= sizeof(ip))
-		return -1;
-	memcpy(ip, s, n);
-	ip[n] = '\0';
-	if (gsp_cfg_parse_ip(ip, &out->ip) != 0)
-		return -1;
-	if (colon != NULL &&
-	    gsp_parse_u64(colon + 1, 1, 65535, &port) != 0)
-		return -2;
-	out->port = (uint16_t)port;
-	if (has_port != NULL)
-		*has_port = colon != NULL;
-	return 0;
-}
-
-int
-gsp_parse_addr(const char *s, uint16_t default_port, struct gsp_addr *out)
-{
-	struct gsp_addr a;
-
-	if (s == NULL || out == NULL)
-		return -1;
-	if (gsp_cfg_parse_endpoint(s, default_port, &a, NULL) != 0)
-		return -1;
-	*out = a;
-	return 0;
-}
-
-/* "a.b.c.d:port", or "a.b.c.d" when port is 0. */
-void
-gsp_format_addr(const struct gsp_addr *a, char *buf, size_t len)
-{
-	if (buf == NULL || len == 0)
-		return;
-	if (a == NULL) {
-		snprintf(buf, len, "?");
-		return;
-	}
-	if (a->port != 0)
-		snprintf(buf, len, "%u.%u.%u.%u:%u", a->ip >> 24,
-			 (a->ip >> 16) & 0xff, (a->ip >> 8) & 0xff, a->ip & 0xff,
-			 a->port);
-	else
-		snprintf(buf, len, "%u.%u.%u.%u", a->ip >> 24,
-			 (a->ip >> 16) & 0xff, (a->ip >> 8) & 0xff,
-			 a->ip & 0xff);
-}
-
-/* Unicast: not 0.0.0.0, not multicast or class E, not broadcast. */
-static bool
-gsp_cfg_ip_unicast(uint32_t ip)
-{
-	return ip != 0 && (ip >> 28) < 0xe;
-}
-
-/* "" when ok, else why not. */
-static const char *
-gsp_cfg_check_name(const char *s, size_t size)
-{
-	size_t n = strnlen(s, size);
-
-	if (n == 0)
-		return "must not be empty";
-	if (n >= size)
-		return "too long";
-	for (size_t i = 0; i < n; i++)
-		if (!gsp_name_char_ok(s[i]))
-			return "bad character";
-	return "";
-}
-
-/* DNS name: labels of [A-Za-z0-9_-], 1..63 bytes, 253 bytes in all. */
-static bool
-gsp_cfg_dns_name_ok(const char *s)
-{
-	size_t n = strnlen(s, 254);
-	size_t label = 0;
-
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if (ch == '.') {
-			/* a trailing dot (rooted name) is fine */
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)ch) && ch != '_' && ch != '-')
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return true;
 }
 
 static int
@@ -696,42 +514,6 @@ gsp_cfg_set_app(struct gsp_cfg_ctx *c, const char *name, const char *value)
 	memcpy(cfg->app_values[cfg->n_app], value, n + 1);
 	c->app_line[cfg->n_app] = c->lineno;
 	cfg->n_app++;
-	return 0;
-}
-
-/* "5ms", "250us", "1.5s": exact, the way gsp_fault_format() writes. */
-static const char *
-gsp_cfg_show_ns(uint64_t ns, char *buf, size_t len)
-{
-	if (ns % MS == 0)
-		snprintf(buf, len, "%llums", (unsigned long long)(ns / MS));
-	else
-		snprintf(buf, len, "%lluus", (unsigned long long)(ns / 1000));
-	return buf;
-}
-
-/* Separators would let one value smuggle in more fault tokens. */
-static bool
-gsp_cfg_one_token(const char *v)
-{
-	return strpbrk(v, " \t,") == NULL;
-}
-
-/* One duration syntax in every file and command: the fault parser's
- * (250us, 5ms, 1s, a bare number is ms, at most 10 s). */
-static int
-gsp_cfg_parse_duration(const char *v, uint64_t *ns)
-{
-	struct gsp_fault_cfg tmp;
-	char spec[GSP_CFG_SHOW_MAX + 8];
-
-	if (!gsp_cfg_one_token(v) ||
-	    (size_t)snprintf(spec, sizeof(spec), "delay=%s", v) >= sizeof(spec))
-		return -1;
-	memset(&tmp, 0, sizeof(tmp));
-	if (gsp_fault_parse(&tmp, spec, NULL, 0) != 0)
-		return -1;
-	*ns = tmp.delay_ns;
 	return 0;
 }
 
@@ -1000,7 +782,7 @@ gsp_cfg_handler(void *user, const char *section, const char *name,
 	return 1;
 }
 
-static unsigned int
+unsigned int
 gsp_cfg_line_of(const struct gsp_cfg_ctx *c, const char *section,
 		const char *name)
 {
@@ -1008,189 +790,6 @@ gsp_cfg_line_of(const struct gsp_cfg_ctx *c, const char *section,
 		if (strcmp(gsp_cfg_keys[i].section, section) == 0 &&
 		    strcmp(gsp_cfg_keys[i].name, name) == 0)
 			return c->key_line[i];
-	return 0;
-}
-
-/* The later of the lines that set either key: where to point the user. */
-static unsigned int
-gsp_cfg_line_of2(const struct gsp_cfg_ctx *c, const char *s1, const char *n1,
-		 const char *s2, const char *n2)
-{
-	unsigned int a = gsp_cfg_line_of(c, s1, n1);
-	unsigned int b = gsp_cfg_line_of(c, s2, n2);
-
-	return a > b ? a : b;
-}
-
-static int
-gsp_cfg_default_path(struct gsp_cfg_ctx *c, char *dst, size_t size,
-		     const char *fmt_key, const char *prefix,
-		     const char *suffix)
-{
-	const struct gsp_config *cfg = c->cfg;
-	int n;
-
-	if (dst[0] != '\0')
-		return 0;
-	n = snprintf(dst, size, "%s%s.%s%s", prefix, cfg->cluster,
-		     cfg->node_name, suffix);
-	if (n < 0 || (size_t)n >= size) {
-		dst[0] = '\0';
-		gsp_cfg_err(c, 0,
-			    "[control] %s: the default path %s<cluster>.<node>%s would be %d bytes (max %zu); set it explicitly",
-			    fmt_key, prefix, suffix, n, size - 1);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-gsp_cfg_finish_detector(struct gsp_cfg_ctx *c)
-{
-	struct gsp_config *cfg = c->cfg;
-	char a[24], b[24];
-	unsigned int line;
-
-	if (!(cfg->detector & (GSP_DETECT_PHI | GSP_DETECT_SWIM))) {
-		line = gsp_cfg_line_of2(c, "detector", "phi", "detector",
-					"swim");
-		gsp_cfg_err(c, line,
-			    "[detector] phi and swim are both off: no failure detection at all (turn one on)");
-		return -1;
-	}
-	if (gsp_cfg_line_of(c, "detector", "probe_timeout") == 0)
-		cfg->probe_timeout_ns = cfg->probe_interval_ns / 2;
-	if (cfg->probe_timeout_ns >= cfg->probe_interval_ns) {
-		line = gsp_cfg_line_of2(c, "detector", "probe_timeout",
-					"detector", "probe_interval");
-		gsp_cfg_err(c, line,
-			    "[detector] probe_timeout (%s) must be below probe_interval (%s)",
-			    gsp_cfg_show_ns(cfg->probe_timeout_ns, a, sizeof(a)),
-			    gsp_cfg_show_ns(cfg->probe_interval_ns, b,
-					    sizeof(b)));
-		return -1;
-	}
-	/* the core reads indirect_probes 0 as "the default": say it with
-	 * the mechanism bit instead */
-	if (cfg->indirect_probes == 0)
-		cfg->detector &= ~(uint32_t)GSP_DETECT_INDIRECT;
-	return 0;
-}
-
-/*
- * A seed at our own address and port is harmless (seed resolution and
- * the core skip it) but likely a mistake, or one list shared by every
- * node: a warning per line, once the file is otherwise good.
- */
-static void
-gsp_cfg_warn_self_seeds(const struct gsp_cfg_ctx *c)
-{
-	const struct gsp_config *cfg = c->cfg;
-	char a[32];
-
-	for (unsigned int i = 0; i < cfg->n_seeds; i++) {
-		if (cfg->seeds[i].ip != cfg->addr.ip ||
-		    cfg->seeds[i].port != cfg->addr.port)
-			continue;
-		gsp_format_addr(&cfg->seeds[i], a, sizeof(a));
-		gsp_log(LOG_WARNING, "%s:%u: [seeds] seed %s is this node "
-			"itself ([node] address and port); ignored", c->path,
-			c->seed_line[i], a);
-	}
-}
-
-/* Required keys, defaults that depend on others, cross-field checks. */
-static int
-gsp_cfg_finish(struct gsp_cfg_ctx *c)
-{
-	struct gsp_config *cfg = c->cfg;
-	unsigned int line;
-
-	if (cfg->cluster[0] == '\0') {
-		gsp_cfg_err(c, 0, "[cluster] name is required");
-		return -1;
-	}
-	if (cfg->node_name[0] == '\0') {
-		gsp_cfg_err(c, 0, "[node] name is required");
-		return -1;
-	}
-	if (gsp_cfg_line_of(c, "node", "address") == 0) {
-		gsp_cfg_err(c, 0, "[node] address is required");
-		return -1;
-	}
-
-	for (unsigned int i = 0; i < cfg->n_seeds; i++)
-		if (!c->seed_has_port[i])
-			cfg->seeds[i].port = cfg->addr.port;
-
-	if (!(cfg->phi_suspect < cfg->phi_convict)) {
-		line = gsp_cfg_line_of2(c, "gossip", "phi_suspect", "gossip",
-					"phi_threshold");
-		gsp_cfg_err(c, line,
-			    "[gossip] phi_suspect (%g) must be below phi_threshold (%g)",
-			    cfg->phi_suspect, cfg->phi_convict);
-		return -1;
-	}
-	if ((uint64_t)cfg->forget_s * 1000 < (uint64_t)cfg->interval_ms * 10) {
-		line = gsp_cfg_line_of2(c, "gossip", "forget_after_s",
-					"gossip", "interval_ms");
-		gsp_cfg_err(c, line,
-			    "[gossip] forget_after_s (%u) must be at least 10 gossip intervals (interval_ms %u)",
-			    cfg->forget_s, cfg->interval_ms);
-		return -1;
-	}
-	if (cfg->gateway != 0) {
-		uint32_t mask = cfg->prefix_len >= 32 ? UINT32_MAX :
-			~(UINT32_MAX >> cfg->prefix_len);
-
-		line = gsp_cfg_line_of2(c, "node", "gateway", "node",
-					"prefix");
-		if (cfg->gateway == cfg->addr.ip) {
-			gsp_cfg_err(c, line,
-				    "[node] gateway must differ from [node] address");
-			return -1;
-		}
-		if ((cfg->gateway & mask) != (cfg->addr.ip & mask)) {
-			char gw[32], ad[32];
-			struct gsp_addr g = { .ip = cfg->gateway, .port = 0 };
-			struct gsp_addr a = { .ip = cfg->addr.ip, .port = 0 };
-
-			gsp_format_addr(&g, gw, sizeof(gw));
-			gsp_format_addr(&a, ad, sizeof(ad));
-			gsp_cfg_err(c, line,
-				    "[node] gateway %s is not on-link for %s/%u",
-				    gw, ad, cfg->prefix_len);
-			return -1;
-		}
-	}
-	if (cfg->dns_server[0] != '\0' && cfg->seed_dns[0] == '\0') {
-		gsp_cfg_err(c, gsp_cfg_line_of(c, "seeds", "dns_server"),
-			    "[seeds] dns_server is set but [seeds] dns is not");
-		return -1;
-	}
-
-	if (gsp_cfg_finish_detector(c) != 0)
-		return -1;
-	if (cfg->plaintext && cfg->keyring_path[0] != '\0') {
-		gsp_cfg_err(c, gsp_cfg_line_of2(c, "security", "mode",
-						"security", "keyring"),
-			    "[security] keyring is set but mode = plaintext: remove one");
-		return -1;
-	}
-
-	if (gsp_cfg_default_path(c, cfg->socket_path, sizeof(cfg->socket_path),
-				 "socket", "/run/gossipd/", ".sock") != 0 ||
-	    gsp_cfg_default_path(c, cfg->status_path, sizeof(cfg->status_path),
-				 "status_view", "/dev/shm/gossipd.", "") != 0)
-		return -1;
-	if (strcmp(cfg->socket_path, cfg->status_path) == 0) {
-		line = gsp_cfg_line_of2(c, "control", "socket", "control",
-					"status_view");
-		gsp_cfg_err(c, line,
-			    "[control] socket and status_view must differ");
-		return -1;
-	}
-	gsp_cfg_warn_self_seeds(c);
 	return 0;
 }
 

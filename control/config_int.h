@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The config loader's own files: config.c (reading and the key table),
+ * config_values.c (value parsers), config_check.c (cross-key checks).
+ */
+#ifndef GSP_CONFIG_INT_H
+#define GSP_CONFIG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gsp_config.h"
+
+#define GSP_DNS_PORT 53
+#define GSP_CFG_SHOW_MAX 64	/* bytes of a bad value quoted in errors */
+#define GSP_CFG_KEYS_MAX 96	/* rows of config.c's key table */
+#define GSP_CFG_MS 1000000ull
+
+struct gsp_cfg_ctx {
+	struct gsp_config *cfg;
+	const char *path;
+	const char *text;	/* the whole file, read by gsp_file_read */
+	size_t len, pos;
+	unsigned int lineno;	/* line last handed to inih */
+	bool eof;
+	unsigned int err_line;	/* 0: no error yet */
+	char *err;
+	size_t errlen;
+	unsigned int key_line[GSP_CFG_KEYS_MAX];	/* where each key was set */
+	unsigned int app_line[GSP_APP_KEYS_MAX];
+	bool seed_has_port[GSP_SEEDS_MAX];
+	unsigned int seed_line[GSP_SEEDS_MAX];
+};
+
+/* config.c */
+void gsp_cfg_err(struct gsp_cfg_ctx *c, unsigned int line, const char *fmt,
+		 ...) __attribute__((format(printf, 3, 4)));
+unsigned int gsp_cfg_line_of(const struct gsp_cfg_ctx *c,
+			     const char *section, const char *name);
+
+/* config_values.c */
+const char *gsp_cfg_show(const char *s, char *buf, size_t len);
+int gsp_cfg_parse_u64(const char *s, uint64_t *out);
+int gsp_cfg_parse_ip(const char *s, uint32_t *out);
+int gsp_cfg_parse_endpoint(const char *s, uint16_t default_port,
+			   struct gsp_addr *out, bool *has_port);
+bool gsp_cfg_ip_unicast(uint32_t ip);
+const char *gsp_cfg_check_name(const char *s, size_t size);
+bool gsp_cfg_dns_name_ok(const char *s);
+const char *gsp_cfg_show_ns(uint64_t ns, char *buf, size_t len);
+bool gsp_cfg_one_token(const char *v);
+int gsp_cfg_parse_duration(const char *v, uint64_t *ns);
+
+/* config_check.c: required keys, derived defaults, cross-key checks */
+int gsp_cfg_finish(struct gsp_cfg_ctx *c);
+
+#endif /* GSP_CONFIG_INT_H */
