@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SWIM's verdicts: timeouts scaled by Lifeguard's awareness, claims
+ * (suspect, alive, dead) spread by piggybacking on probe messages, and
+ * suspicion: accusers, confirmations, refutation, expiry.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gsp_member.h"
+#include "gsp_swim_int.h"
+#include "gsp_util.h"
+
+/* ---- timeouts ---- */
+
+uint64_t
+gsp_swim_scaled(const struct gsp_node *n, uint64_t base)
+{
+	return gsp_swim_lifeguard(n) ? base * (1 + n->swim->awareness) : base;
+}
+
+uint32_t
+gsp_swim_live(const struct gsp_node *n)
+{
+	return n->cnt[GSP_STATE_ALIVE] + n->cnt[GSP_STATE_SUSPECT];
+}
+
+/*
+ * How long a suspicion with `confirm` independent confirmations lasts:
+ * mult x log10(N) probe periods (SWIM); with Lifeguard it starts at
+ * max_mult times that and shrinks with log(confirmations) towards it.
+ */
+uint64_t
+gsp_swim_suspicion_ns(const struct gsp_node *n, uint32_t confirm)
+{
+	double lg = log10((double)gsp_swim_live(n));
+	double min = n->p.suspicion_mult * (lg < 1.0 ? 1.0 : lg) *
+		(double)n->p.probe_interval_ns;
+	double max = min * n->p.suspicion_max_mult;
+	uint32_t k = n->p.suspicion_mult > 2 ? n->p.suspicion_mult - 2 : 1;
+	double t;
+
+	if (!gsp_swim_lifeguard(n) || gsp_swim_live(n) < k + 2)
+		return (uint64_t)min;
+	t = max - (max - min) * log((double)confirm + 1.0) / log(k + 1.0);
+	return (uint64_t)(t < min ? min : t);
+}
+
+void
+gsp_swim_aware(struct gsp_node *n, int delta)
+{
+	struct gsp_swim *s = n->swim;
+	int64_t a = (int64_t)s->awareness + delta;
+
+	if (!gsp_swim_lifeguard(n))
+		return;
+	if (a < 0)
+		a = 0;
+	if (a > (int64_t)n->p.awareness_max)
+		a = n->p.awareness_max;
+	s->awareness = (uint32_t)a;
+	GSP_CTR_SET(n->ctr.awareness, s->awareness);
+}
+
+/* ---- claims: spread by piggybacking on probe messages ---- */
+
+uint32_t
+gsp_swim_retransmits(const struct gsp_node *n)
+{
+	return GSP_RETRANSMIT_MULT *
+		(uint32_t)ceil(log10((double)gsp_swim_live(n) + 1.0));
+}
+
+void
+gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c)
+{
+	struct gsp_swim *s = n->swim;
+	uint32_t limit = gsp_swim_retransmits(n);
+
+	/* the newest claim about a member supersedes older ones */
+	for (uint32_t k = 0; k < s->claim_n; k++) {
+		struct gsp_claim_ent *e =
+			&s->claims[(s->claim_head + k) % GSP_CLAIMS_MAX];
+
+		if (e->c.id == c->id)
+			e->sent = limit;
+	}
+	if (s->claim_n == GSP_CLAIMS_MAX) {
+		/* full: the oldest gives way; anti-entropy and the
+		 * suspects' own timers still carry the verdict */
+		s->claim_head = (s->claim_head + 1) % GSP_CLAIMS_MAX;
+		s->claim_n--;
+	}
+	s->claims[(s->claim_head + s->claim_n) % GSP_CLAIMS_MAX] =
+		(struct gsp_claim_ent){ *c, 0 };
+	s->claim_n++;
+}
+
+/*
+ * Fills a message with claims not yet sent often enough, newest first and
+ * refutations and verdicts before suspicions: under heavy loss the space
+ * is short, and an "alive" that arrives late lets a healthy member die.
+ */
+void
+gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w)
+{
+	struct gsp_swim *s = n->swim;
+	uint32_t limit = gsp_swim_retransmits(n), put = 0;
+	bool full = false;
+
+	for (int pass = 0; pass < 2 && !full; pass++) {
+		for (uint32_t k = s->claim_n; k-- > 0 && !full;) {
+			struct gsp_claim_ent *e =
+				&s->claims[(s->claim_head + k) % GSP_CLAIMS_MAX];
+
+			if (e->sent >= limit ||
+			    (e->c.status == GSP_CLAIM_SUSPECT) != (pass == 1))
+				continue;
+			if (put == GSP_CLAIMS_PER_MSG ||
+			    !gsp_wire_put_claim(w, &e->c)) {
+				full = true;
+				break;
+			}
+			e->sent++;
+			put++;
+		}
+	}
+	while (s->claim_n != 0 && s->claims[s->claim_head].sent >= limit) {
+		s->claim_head = (s->claim_head + 1) % GSP_CLAIMS_MAX;
+		s->claim_n--;
+	}
+}
+
+void
+gsp_swim_send(struct gsp_node *n, uint8_t type, const struct gsp_addr *dst,
+	      uint32_t seq, uint64_t target_id, const struct gsp_addr *target,
+	      const struct gsp_claim *first)
+{
+	struct gsp_wire_writer w;
+
+	gsp_wire_begin(&w, n->tx, n->body_cap, type, n->cluster_hash,
+		       n->id);
+	gsp_wire_set_probe(&w, seq, target_id, target);
+	if (first != NULL)
+		gsp_wire_put_claim(&w, first);
+	gsp_swim_put_claims(n, &w);
+	gsp_node_send(n, dst, gsp_wire_finish(&w));
+	gsp_count_tx(n, type);
+}
+
+/* ---- suspicion ---- */
+
+void
+gsp_swim_unsuspect(struct gsp_node *n, uint32_t slot)
+{
+	struct gsp_swim *s = n->swim;
+	struct gsp_swim_slot *ss = &s->slot[slot];
+	uint32_t last;
+
+	if (ss->suspect_ns == 0 || ss->by_claim)
+		return;
+	last = s->suspects[--s->n_suspects];
+	s->suspects[ss->pos] = last;
+	s->slot[last].pos = ss->pos;
+	ss->suspect_ns = 0;
+	ss->accusers = 0;
+	ss->confirm = 0;
+}
+
+void
+gsp_swim_reset(struct gsp_node *n, uint32_t slot)
+{
+	gsp_swim_unsuspect(n, slot);
+	memset(&n->swim->slot[slot], 0, sizeof(n->swim->slot[slot]));
+}
+
+void
+gsp_swim_refuted(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
+{
+	struct gsp_member_rec *r = gsp_rec(n, slot);
+
+	gsp_swim_reset(n, slot);
+	if (r->state == GSP_STATE_SUSPECT || r->state == GSP_STATE_DOWN) {
+		gsp_table_write_begin(r);
+		gsp_set_state(n, r, GSP_STATE_ALIVE, now_ns);
+		gsp_table_write_end(r);
+	}
+}
+
+bool
+gsp_swim_down_by_claim(const struct gsp_node *n, uint32_t slot)
+{
+	return n->swim != NULL && n->swim->slot[slot].by_claim;
+}
+
+uint16_t
+gsp_swim_accuser_bit(uint64_t from)
+{
+	return (uint16_t)(1u << (gsp_id_key(from) & 15));
+}
+
+/* A suspicion of `slot` at incarnation inc by `from`; true when news. */
+bool
+gsp_swim_suspect(struct gsp_node *n, uint32_t slot, uint32_t inc,
+		 uint64_t from, uint64_t now_ns)
+{
+	struct gsp_swim *s = n->swim;
+	struct gsp_swim_slot *ss = &s->slot[slot];
+	struct gsp_member_rec *r = gsp_rec(n, slot);
+	uint16_t bit = gsp_swim_accuser_bit(from);
+	uint64_t end;
+
+	if (!gsp_live_state(r->state) || inc < r->incarnation)
+		return false;
+	if (r->state == GSP_STATE_SUSPECT && ss->suspect_ns != 0 &&
+	    inc == r->incarnation) {
+		/* Lifeguard: an independent confirmation shortens it */
+		if (ss->accusers & bit)
+			return false;
+		ss->accusers |= bit;
+		if (ss->confirm < UINT8_MAX)
+			ss->confirm++;
+	} else {
+		gsp_swim_unsuspect(n, slot);
+		gsp_table_write_begin(r);
+		r->incarnation = inc;
+		gsp_set_state(n, r, GSP_STATE_SUSPECT, now_ns);
+		gsp_table_write_end(r);
+		ss->suspect_ns = now_ns;
+		ss->accusers = bit;
+		ss->confirm = 0;
+		ss->pos = s->n_suspects;
+		s->suspects[s->n_suspects++] = slot;
+		/* Lifeguard's buddy system: a few of those who hear of it
+		 * probe the suspect at once, carrying the suspicion, so a
+		 * live one hears it and refutes long before the timeout,
+		 * and a dead one collects independent confirmations */
+		if (from != n->id &&
+		    gsp_rand_below(&n->rng, gsp_swim_live(n)) < GSP_BUDDIES)
+			gsp_swim_hint(n, slot);
+	}
+	end = ss->suspect_ns + gsp_swim_suspicion_ns(n, ss->confirm);
+	if (end < s->next_suspect_ns)
+		s->next_suspect_ns = end;
+	gsp_wake_at(n, end);
+	return true;
+}
+
+/* A verdict of down at incarnation inc; true when news. */
+bool
+gsp_swim_dead(struct gsp_node *n, uint32_t slot, uint32_t inc, uint64_t now_ns)
+{
+	struct gsp_member_rec *r = gsp_rec(n, slot);
+	struct gsp_swim_slot *ss = &n->swim->slot[slot];
+
+	if (!gsp_live_state(r->state) || inc < r->incarnation)
+		return false;
+	gsp_swim_unsuspect(n, slot);
+	ss->by_claim = 1;
+	ss->suspect_ns = 0;
+	gsp_table_write_begin(r);
+	r->incarnation = inc;
+	gsp_set_state(n, r, GSP_STATE_DOWN, now_ns);
+	gsp_table_write_end(r);
+	return true;
+}
+
+void
+gsp_swim_check_suspects(struct gsp_node *n, uint64_t now_ns)
+{
+	struct gsp_swim *s = n->swim;
+	uint64_t next = UINT64_MAX;
+
+	for (uint32_t i = 0; i < s->n_suspects;) {
+		uint32_t slot = s->suspects[i];
+		struct gsp_swim_slot *ss = &s->slot[slot];
+		struct gsp_member_rec *r = gsp_rec(n, slot);
+		uint64_t end = ss->suspect_ns +
+			gsp_swim_suspicion_ns(n, ss->confirm);
+
+		if (now_ns < end) {
+			if (end < next)
+				next = end;
+			i++;
+			continue;
+		}
+		/* runs out: down, and everyone is told; either way the
+		 * slot leaves the list and i is refilled */
+		if (gsp_swim_dead(n, slot, r->incarnation, now_ns)) {
+			struct gsp_claim c = { r->id, r->generation, n->id,
+				r->incarnation, GSP_CLAIM_DEAD };
+
+			GSP_CTR_INC(n->ctr.declared_down);
+			gsp_swim_claim_add(n, &c);
+		} else {
+			gsp_swim_unsuspect(n, slot);
+		}
+	}
+	s->next_suspect_ns = next;
+}
+
+/* Someone says we are suspect or down: we are not. */
+void
+gsp_swim_refute(struct gsp_node *n, const struct gsp_claim *c,
+		uint64_t now_ns)
+{
+	struct gsp_claim alive;
+
+	if (c->status == GSP_CLAIM_ALIVE || n->leaving ||
+	    c->generation != n->generation || c->incarnation < n->incarnation)
+		return;
+	if (c->incarnation == UINT32_MAX) {
+		/* no incarnation above it: a new generation outranks the
+		 * claim (and every incarnation of this one) instead */
+		if (gsp_self_renew(n, n->generation, 0, now_ns)) {
+			GSP_CTR_INC(n->ctr.refutations);
+			gsp_swim_aware(n, 1);
+		}
+		return;
+	}
+	n->incarnation = c->incarnation + 1;
+	GSP_CTR_INC(n->ctr.refutations);
+	GSP_CTR_SET(n->ctr.incarnation, n->incarnation);
+	/* Lifeguard: being suspected hints that we are the slow one */
+	gsp_swim_aware(n, 1);
+	gsp_publish_self(n);
+	alive = (struct gsp_claim){ n->id, n->generation, n->id,
+		n->incarnation, GSP_CLAIM_ALIVE };
+	gsp_swim_claim_add(n, &alive);
+}
+
+void
+gsp_swim_apply(struct gsp_node *n, const struct gsp_claim *c, uint64_t now_ns)
+{
+	struct gsp_member_rec *r;
+	bool news = false;
+	int32_t slot;
+
+	if (c->id == n->id) {
+		gsp_swim_refute(n, c, now_ns);
+		return;
+	}
+	slot = gsp_table_find(n->table, c->id);
+	if (slot < 0)
+		return;		/* unknown: its state comes by gossip */
+	r = gsp_rec(n, (uint32_t)slot);
+	/* other generations: an old life's news, or one we lack yet */
+	if (r->generation != c->generation || r->state == GSP_STATE_LEFT)
+		return;
+	switch (c->status) {
+	case GSP_CLAIM_ALIVE:
+		if (c->incarnation > r->incarnation) {
+			gsp_table_write_begin(r);
+			r->incarnation = c->incarnation;
+			gsp_table_write_end(r);
+			gsp_swim_refuted(n, (uint32_t)slot, now_ns);
+			news = true;
+		}
+		break;
+	case GSP_CLAIM_SUSPECT:
+		news = gsp_swim_suspect(n, (uint32_t)slot, c->incarnation,
+					c->from, now_ns);
+		break;
+	default:
+		news = gsp_swim_dead(n, (uint32_t)slot, c->incarnation, now_ns);
+		break;
+	}
+	if (news) {
+		GSP_CTR_INC(n->ctr.claims_rx);
+		gsp_swim_claim_add(n, c);
+	}
+}
+
+/* ---- hints: members to probe next (phi, new suspects) ---- */
+
+void
+gsp_swim_hint(struct gsp_node *n, uint32_t slot)
+{
+	struct gsp_swim *s = n->swim;
+
+	if (s->n_hints == GSP_HINTS_MAX)
+		return;
+	for (uint32_t i = 0; i < s->n_hints; i++)
+		if (s->hints[i] == slot)
+			return;
+	s->hints[s->n_hints++] = slot;
+}

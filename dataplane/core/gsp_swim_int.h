@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SWIM's state, shared by its two files: gsp_swim.c (probing, receiving,
+ * timers: the interface the node calls) and gsp_swim_claim.c (timeouts,
+ * claims piggybacked on probes, suspicion), which gsp_swim.c calls and
+ * which calls nothing back.
+ */
+#ifndef GSP_SWIM_INT_H
+#define GSP_SWIM_INT_H
+
+#include "gsp_node_int.h"
+
+#define GSP_CLAIMS_MAX 256		/* claims being spread at once */
+#define GSP_CLAIMS_PER_MSG 64		/* piggybacked per probe message */
+#define GSP_RELAYS_MAX 64		/* PING_REQs served at once */
+#define GSP_HINTS_MAX 16		/* members phi asks us to probe next */
+#define GSP_PROBE_TRIES 256		/* slots looked at to pick a target */
+#define GSP_RETRANSMIT_MULT 4		/* claim sends x ceil(log10(N+1)) */
+#define GSP_STALL_PERIODS 5		/* a tick this late: we were stalled */
+#define GSP_NACK_PERCENT 80		/* of the probe timeout */
+#define GSP_BUDDIES 8			/* nodes expected to probe a new suspect */
+
+/* Per member, protocol thread only. */
+struct gsp_swim_slot {
+	uint64_t suspect_ns;	/* suspicion start; when down: last told */
+	uint32_t pos;		/* index in suspects[] */
+	uint16_t accusers;	/* one bit per accuser id: distinct count */
+	uint8_t confirm;	/* independent accusers after the first */
+	uint8_t by_claim;	/* down by a SWIM verdict */
+};
+
+struct gsp_claim_ent {
+	struct gsp_claim c;
+	uint32_t sent;
+};
+
+/* A PING_REQ we serve: ping target, pass its PONG back, or NACK. */
+struct gsp_relay {
+	struct gsp_addr req;
+	uint64_t target;
+	uint64_t nack_ns;
+	uint64_t expire_ns;
+	uint32_t req_seq;
+	uint32_t seq;
+	bool active;
+	bool nacked;
+};
+
+struct gsp_swim {
+	struct gsp_swim_slot *slot;	/* per table slot */
+	uint32_t *suspects;		/* slots under suspicion */
+	uint32_t n_suspects;
+	uint64_t next_suspect_ns;	/* no suspicion ends before this */
+
+	struct gsp_claim_ent claims[GSP_CLAIMS_MAX];	/* ring, oldest first */
+	uint32_t claim_head, claim_n;
+
+	struct gsp_relay relays[GSP_RELAYS_MAX];
+	uint32_t n_relays;
+
+	uint32_t hints[GSP_HINTS_MAX];
+	uint32_t n_hints;
+
+	/* the probe of this period */
+	uint64_t probe_id;
+	uint32_t probe_slot;
+	uint32_t probe_seq;
+	uint64_t probe_timeout_ns;	/* when helpers are asked */
+	uint64_t probe_end_ns;		/* end of the period: verdict */
+	bool probing;
+	bool acked;
+	bool indirect_sent;
+	uint32_t nacks;
+	uint32_t expected_nacks;
+
+	uint32_t seq;
+	uint32_t awareness;		/* Lifeguard health multiplier */
+	uint64_t last_tick_ns;
+	bool started;
+
+	/* round-robin in random order: slot = (a * i + b) mod span */
+	uint64_t perm_a, perm_b;
+	uint32_t perm_span, perm_i;
+};
+
+static inline bool
+gsp_swim_lifeguard(const struct gsp_node *n)
+{
+	return (n->detector & GSP_DETECT_LIFEGUARD) != 0;
+}
+
+/* gsp_swim_claim.c */
+uint64_t gsp_swim_scaled(const struct gsp_node *n, uint64_t base);
+uint32_t gsp_swim_live(const struct gsp_node *n);
+uint64_t gsp_swim_suspicion_ns(const struct gsp_node *n, uint32_t confirm);
+void gsp_swim_aware(struct gsp_node *n, int delta);
+uint32_t gsp_swim_retransmits(const struct gsp_node *n);
+void gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c);
+void gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w);
+void gsp_swim_send(struct gsp_node *n, uint8_t type, const struct gsp_addr *dst,
+		   uint32_t seq, uint64_t target_id,
+		   const struct gsp_addr *target,
+		   const struct gsp_claim *first);
+void gsp_swim_unsuspect(struct gsp_node *n, uint32_t slot);
+uint16_t gsp_swim_accuser_bit(uint64_t from);
+bool gsp_swim_suspect(struct gsp_node *n, uint32_t slot, uint32_t inc,
+		      uint64_t from, uint64_t now_ns);
+bool gsp_swim_dead(struct gsp_node *n, uint32_t slot, uint32_t inc,
+		   uint64_t now_ns);
+void gsp_swim_check_suspects(struct gsp_node *n, uint64_t now_ns);
+void gsp_swim_refute(struct gsp_node *n, const struct gsp_claim *c,
+		     uint64_t now_ns);
+void gsp_swim_apply(struct gsp_node *n, const struct gsp_claim *c,
+		    uint64_t now_ns);
+
+#endif /* GSP_SWIM_INT_H */
