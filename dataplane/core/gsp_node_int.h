@@ -177,8 +177,8 @@ gsp_bucket_lo(const struct gsp_node *n, uint32_t b)
  * The core's files call downwards only: each may call those after it,
  * none calls one before it.
  *   gsp_node.c (API), gsp_rx.c, gsp_round.c, gsp_sync.c, gsp_merge.c,
- *   gsp_sweep.c, gsp_swim.c, gsp_guard.c, gsp_limit_use.c,
- *   gsp_member.c (.h), gsp_rumor.c, gsp_build.c (.h)
+ *   gsp_sweep.c, gsp_swim.c, gsp_swim_claim.c, gsp_guard.c,
+ *   gsp_limit_use.c, gsp_member.c (.h), gsp_rumor.c, gsp_build.c (.h)
  * SWIM's interface to the node is gsp_swim_* below; SWIM itself uses
  * only gsp_guard.c, gsp_member.c and gsp_build.c.
  */
