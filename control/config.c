@@ -24,146 +24,6 @@
 #include "gsp_util.h"
 #include "config_int.h"
 
-
-enum gsp_cfg_type {
-	GSP_T_NAME,	/* char[], [A-Za-z0-9_.-], size from the table */
-	GSP_T_U8,
-	GSP_T_U16,
-	GSP_T_U32,
-	GSP_T_U64,	/* decimal or 0x hex, full range */
-	GSP_T_DOUBLE,
-	GSP_T_ADDR,	/* unicast IPv4 (uint32_t) */
-	GSP_T_GATEWAY,	/* IPv4, 0.0.0.0 = none */
-	GSP_T_PATH,	/* char[GSP_PATH_MAX] */
-	GSP_T_LEVEL,
-	GSP_T_SEED,	/* repeatable */
-	GSP_T_DNSNAME,
-	GSP_T_DNSSERVER,
-	GSP_T_DETECT,	/* on/off of the GSP_DETECT_* bit in min */
-	GSP_T_DURATION,	/* uint64_t ns in min..max: 250us, 5ms, 1s */
-	GSP_T_FAULT,	/* a fault spec token: key=value for gsp_fault_parse */
-	GSP_T_FAULT_BLOCK, /* repeatable list of IP[:in|:out|:both] */
-	GSP_T_SECMODE,	/* authenticated | plaintext (bool plaintext) */
-	GSP_T_CIPHER,	/* enum gsp_cipher by name */
-	GSP_T_ONSTOP,	/* leave | exit (enum gsp_on_stop) */
-};
-
-struct gsp_cfg_key {
-	const char *section;
-	const char *name;
-	enum gsp_cfg_type type;
-	size_t off;		/* into struct gsp_config */
-	size_t size;		/* for strings */
-	uint64_t min, max;	/* integers */
-	double dmin, dmax;	/* doubles */
-};
-
-#define OFF(f) offsetof(struct gsp_config, f)
-#define SZ(f) sizeof(((struct gsp_config *)0)->f)
-
-/* Keys, in the order docs/CONFIG.md lists them. [app] is free-form. */
-static const struct gsp_cfg_key gsp_cfg_keys[] = {
-	{ "cluster", "name", GSP_T_NAME, OFF(cluster), SZ(cluster), 0, 0, 0, 0 },
-	{ "node", "name", GSP_T_NAME, OFF(node_name), SZ(node_name), 0, 0, 0, 0 },
-	{ "node", "id", GSP_T_U64, OFF(node_id), 0, 0, UINT64_MAX, 0, 0 },
-	{ "node", "address", GSP_T_ADDR, OFF(addr.ip), 0, 0, 0, 0, 0 },
-	{ "node", "port", GSP_T_U16, OFF(addr.port), 0, 1, 65535, 0, 0 },
-	{ "node", "prefix", GSP_T_U8, OFF(prefix_len), 0, 1, 32, 0, 0 },
-	{ "node", "gateway", GSP_T_GATEWAY, OFF(gateway), 0, 0, 0, 0, 0 },
-	{ "node", "mtu", GSP_T_U16, OFF(mtu), 0, 1000, 9000, 0, 0 },
-	{ "node", "on_stop", GSP_T_ONSTOP, OFF(on_stop), 0, 0, 0, 0, 0 },
-	{ "gossip", "interval_ms", GSP_T_U32, OFF(interval_ms), 0,
-	  GSP_MIN(INTERVAL_MS), GSP_MAX(INTERVAL_MS), 0, 0 },
-	{ "gossip", "fanout", GSP_T_U32, OFF(fanout), 0,
-	  GSP_MIN(FANOUT), GSP_MAX(FANOUT), 0, 0 },
-	{ "gossip", "phi_suspect", GSP_T_DOUBLE, OFF(phi_suspect), 0, 0, 0,
-	  GSP_MIN(PHI_SUSPECT), GSP_MAX(PHI_SUSPECT) },
-	{ "gossip", "phi_threshold", GSP_T_DOUBLE, OFF(phi_convict), 0, 0, 0,
-	  GSP_MIN(PHI_CONVICT), GSP_MAX(PHI_CONVICT) },
-	{ "gossip", "forget_after_s", GSP_T_U32, OFF(forget_s), 0,
-	  GSP_MIN(FORGET_S), GSP_MAX(FORGET_S), 0, 0 },
-	{ "gossip", "leave_rounds", GSP_T_U32, OFF(leave_rounds), 0,
-	  GSP_MIN(LEAVE_ROUNDS), GSP_MAX(LEAVE_ROUNDS), 0, 0 },
-	{ "gossip", "max_members", GSP_T_U32, OFF(max_members), 0,
-	  GSP_MIN(MAX_MEMBERS), GSP_MAX(MAX_MEMBERS), 0, 0 },
-	{ "gossip", "max_clock_skew", GSP_T_DURATION, OFF(max_clock_skew_ns), 0,
-	  GSP_MIN(CLOCK_SKEW_NS), GSP_MAX(CLOCK_SKEW_NS), 0, 0 },
-	{ "seeds", "seed", GSP_T_SEED, 0, 0, 0, 0, 0, 0 },
-	{ "seeds", "dns", GSP_T_DNSNAME, OFF(seed_dns), SZ(seed_dns), 0, 0,
-	  0, 0 },
-	{ "seeds", "dns_server", GSP_T_DNSSERVER, OFF(dns_server),
-	  SZ(dns_server), 0, 0, 0, 0 },
-	{ "seeds", "dns_refresh_s", GSP_T_U32, OFF(dns_refresh_s), 0, 1, 86400,
-	  0, 0 },
-	{ "control", "socket", GSP_T_PATH, OFF(socket_path), SZ(socket_path),
-	  0, 0, 0, 0 },
-	{ "control", "status_view", GSP_T_PATH, OFF(status_path),
-	  SZ(status_path), 0, 0, 0, 0 },
-	{ "control", "status_interval_ms", GSP_T_U32, OFF(status_interval_ms),
-	  0, 10, 1000, 0, 0 },
-	{ "dataplane", "port", GSP_T_U16, OFF(port_id), 0, 0, 1023, 0, 0 },
-	{ "dataplane", "burst", GSP_T_U32, OFF(burst), 0, 1, 256, 0, 0 },
-	{ "dataplane", "mbufs", GSP_T_U32, OFF(mbufs), 0, 511, 1048575, 0, 0 },
-	{ "dataplane", "idle_spin", GSP_T_U32, OFF(idle_spin), 0, 0, 1000000,
-	  0, 0 },
-	{ "dataplane", "idle_pause", GSP_T_U32, OFF(idle_pause), 0, 0, 1000000,
-	  0, 0 },
-	{ "dataplane", "idle_sleep_us", GSP_T_U32, OFF(idle_sleep_us), 0, 0,
-	  100000, 0, 0 },
-	{ "dataplane", "arp_timeout_s", GSP_T_U32, OFF(arp_timeout_s), 0, 1,
-	  86400, 0, 0 },
-	{ "dataplane", "rng_seed", GSP_T_U64, OFF(rng_seed), 0, 0, UINT64_MAX,
-	  0, 0 },
-	{ "log", "level", GSP_T_LEVEL, OFF(log_level), 0, 0, 0, 0, 0 },
-	{ "detector", "phi", GSP_T_DETECT, OFF(detector), 0, GSP_DETECT_PHI,
-	  0, 0, 0 },
-	{ "detector", "swim", GSP_T_DETECT, OFF(detector), 0, GSP_DETECT_SWIM,
-	  0, 0, 0 },
-	{ "detector", "indirect", GSP_T_DETECT, OFF(detector), 0,
-	  GSP_DETECT_INDIRECT, 0, 0, 0 },
-	{ "detector", "lifeguard", GSP_T_DETECT, OFF(detector), 0,
-	  GSP_DETECT_LIFEGUARD, 0, 0, 0 },
-	{ "detector", "probe_interval", GSP_T_DURATION, OFF(probe_interval_ns), 0,
-	  GSP_MIN(PROBE_INTERVAL_NS), GSP_MAX(PROBE_INTERVAL_NS), 0, 0 },
-	{ "detector", "probe_timeout", GSP_T_DURATION, OFF(probe_timeout_ns), 0,
-	  GSP_MIN(PROBE_TIMEOUT_NS), GSP_MAX(PROBE_TIMEOUT_NS), 0, 0 },
-	{ "detector", "indirect_probes", GSP_T_U32, OFF(indirect_probes), 0,
-	  GSP_MIN(INDIRECT_PROBES), GSP_MAX(INDIRECT_PROBES), 0, 0 },
-	{ "detector", "suspicion_mult", GSP_T_U32, OFF(suspicion_mult), 0,
-	  GSP_MIN(SUSPICION_MULT), GSP_MAX(SUSPICION_MULT), 0, 0 },
-	{ "detector", "suspicion_max_mult", GSP_T_U32, OFF(suspicion_max_mult), 0,
-	  GSP_MIN(SUSPICION_MAX_MULT), GSP_MAX(SUSPICION_MAX_MULT), 0, 0 },
-	{ "detector", "awareness_max", GSP_T_U32, OFF(awareness_max), 0,
-	  GSP_MIN(AWARENESS_MAX), GSP_MAX(AWARENESS_MAX), 0, 0 },
-	{ "fault", "drop", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
-	{ "fault", "dup", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
-	{ "fault", "reorder", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
-	{ "fault", "delay", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
-	{ "fault", "jitter", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
-	{ "fault", "reorder_by", GSP_T_FAULT, 0, 0, 0, 0, 0, 0 },
-	{ "fault", "block", GSP_T_FAULT_BLOCK, 0, 0, 0, 0, 0, 0 },
-	{ "security", "mode", GSP_T_SECMODE, OFF(plaintext), 0, 0, 0, 0, 0 },
-	{ "security", "keyring", GSP_T_PATH, OFF(keyring_path),
-	  SZ(keyring_path), 0, 0, 0, 0 },
-	{ "security", "cipher", GSP_T_CIPHER, OFF(cipher), 0, 0, 0, 0, 0 },
-	{ "limits", "app_value_max", GSP_T_U32, OFF(app_value_max), 0, 1,
-	  GSP_APP_VALUE_MAX - 1, 0, 0 },
-	{ "limits", "app_bytes_max", GSP_T_U32, OFF(app_bytes_max), 0, 1,
-	  GSP_APP_KEYS_MAX * (GSP_APP_KEY_MAX - 1 + GSP_APP_VALUE_MAX - 1),
-	  0, 0 },
-	{ "limits", "join_rate", GSP_T_U32, OFF(join_rate), 0, 1, 1000000,
-	  0, 0 },
-	{ "limits", "join_burst", GSP_T_U32, OFF(join_burst), 0, 1, 1000000,
-	  0, 0 },
-	{ "limits", "probe_rate", GSP_T_U32, OFF(probe_rate), 0, 1, 1000000,
-	  0, 0 },
-	{ "limits", "probe_burst", GSP_T_U32, OFF(probe_burst), 0, 1, 1000000,
-	  0, 0 },
-};
-
-#define GSP_CFG_NKEYS (sizeof(gsp_cfg_keys) / sizeof(gsp_cfg_keys[0]))
-_Static_assert(GSP_CFG_NKEYS <= GSP_CFG_KEYS_MAX, "raise GSP_CFG_KEYS_MAX");
-
 static const char *const gsp_cfg_sections[] = {
 	"cluster", "node", "gossip", "seeds", "app", "control", "dataplane",
 	"log", "detector", "fault", "security", "limits",
@@ -171,36 +31,6 @@ static const char *const gsp_cfg_sections[] = {
 
 #define GSP_CFG_NSECTIONS \
 	(sizeof(gsp_cfg_sections) / sizeof(gsp_cfg_sections[0]))
-
-
-static void
-gsp_cfg_vset_err(struct gsp_cfg_ctx *c, unsigned int line, const char *fmt,
-		 va_list ap)
-{
-	int n;
-
-	if (c->err_line != 0)
-		return;		/* only the first error is reported */
-	c->err_line = line == 0 ? (unsigned int)-1 : line;
-	if (c->err == NULL || c->errlen == 0)
-		return;
-	if (line != 0)
-		n = snprintf(c->err, c->errlen, "%s:%u: ", c->path, line);
-	else
-		n = snprintf(c->err, c->errlen, "%s: ", c->path);
-	if (n >= 0 && (size_t)n < c->errlen)
-		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
-}
-
-void
-gsp_cfg_err(struct gsp_cfg_ctx *c, unsigned int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	gsp_cfg_vset_err(c, line, fmt, ap);
-	va_end(ap);
-}
 
 /* Error about the key on the current line: "file:line: [s] k: msg". */
 static void __attribute__((format(printf, 4, 5)))
@@ -760,11 +590,11 @@ gsp_cfg_handler(void *user, const char *section, const char *name,
 	if (strcmp(section, "app") == 0)
 		return gsp_cfg_set_app(c, name, value) == 0;
 
-	for (i = 0; i < GSP_CFG_NKEYS; i++)
+	for (i = 0; i < gsp_cfg_nkeys; i++)
 		if (strcmp(gsp_cfg_keys[i].section, section) == 0 &&
 		    strcmp(gsp_cfg_keys[i].name, name) == 0)
 			break;
-	if (i == GSP_CFG_NKEYS) {
+	if (i == gsp_cfg_nkeys) {
 		gsp_cfg_key_err(c, section, name, "unknown key");
 		return 0;
 	}
@@ -780,17 +610,6 @@ gsp_cfg_handler(void *user, const char *section, const char *name,
 	if (c->key_line[i] == 0)
 		c->key_line[i] = c->lineno;
 	return 1;
-}
-
-unsigned int
-gsp_cfg_line_of(const struct gsp_cfg_ctx *c, const char *section,
-		const char *name)
-{
-	for (size_t i = 0; i < GSP_CFG_NKEYS; i++)
-		if (strcmp(gsp_cfg_keys[i].section, section) == 0 &&
-		    strcmp(gsp_cfg_keys[i].name, name) == 0)
-			return c->key_line[i];
-	return 0;
 }
 
 void

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The config loader's own files: config.c (reading and the key table),
- * config_values.c (value parsers), config_check.c (cross-key checks).
+ * The config loader's own files, each calling only those after it:
+ * config.c (reading lines, setting values), config_check.c (cross-key
+ * checks), config_keys.c (the key table, lines, errors), config_values.c
+ * (value parsers).
  */
 #ifndef GSP_CONFIG_INT_H
 #define GSP_CONFIG_INT_H
@@ -14,8 +16,44 @@
 
 #define GSP_DNS_PORT 53
 #define GSP_CFG_SHOW_MAX 64	/* bytes of a bad value quoted in errors */
-#define GSP_CFG_KEYS_MAX 96	/* rows of config.c's key table */
+#define GSP_CFG_KEYS_MAX 96	/* rows of the key table (config_keys.c) */
 #define GSP_CFG_MS 1000000ull
+
+enum gsp_cfg_type {
+	GSP_T_NAME,	/* char[], [A-Za-z0-9_.-], size from the table */
+	GSP_T_U8,
+	GSP_T_U16,
+	GSP_T_U32,
+	GSP_T_U64,	/* decimal or 0x hex, full range */
+	GSP_T_DOUBLE,
+	GSP_T_ADDR,	/* unicast IPv4 (uint32_t) */
+	GSP_T_GATEWAY,	/* IPv4, 0.0.0.0 = none */
+	GSP_T_PATH,	/* char[GSP_PATH_MAX] */
+	GSP_T_LEVEL,
+	GSP_T_SEED,	/* repeatable */
+	GSP_T_DNSNAME,
+	GSP_T_DNSSERVER,
+	GSP_T_DETECT,	/* on/off of the GSP_DETECT_* bit in min */
+	GSP_T_DURATION,	/* uint64_t ns in min..max: 250us, 5ms, 1s */
+	GSP_T_FAULT,	/* a fault spec token: key=value for gsp_fault_parse */
+	GSP_T_FAULT_BLOCK, /* repeatable list of IP[:in|:out|:both] */
+	GSP_T_SECMODE,	/* authenticated | plaintext (bool plaintext) */
+	GSP_T_CIPHER,	/* enum gsp_cipher by name */
+	GSP_T_ONSTOP,	/* leave | exit (enum gsp_on_stop) */
+};
+
+struct gsp_cfg_key {
+	const char *section;
+	const char *name;
+	enum gsp_cfg_type type;
+	size_t off;		/* into struct gsp_config */
+	size_t size;		/* for strings */
+	uint64_t min, max;	/* integers */
+	double dmin, dmax;	/* doubles */
+};
+
+extern const struct gsp_cfg_key gsp_cfg_keys[];
+extern const size_t gsp_cfg_nkeys;
 
 struct gsp_cfg_ctx {
 	struct gsp_config *cfg;
@@ -33,7 +71,7 @@ struct gsp_cfg_ctx {
 	unsigned int seed_line[GSP_SEEDS_MAX];
 };
 
-/* config.c */
+/* config_keys.c */
 void gsp_cfg_err(struct gsp_cfg_ctx *c, unsigned int line, const char *fmt,
 		 ...) __attribute__((format(printf, 3, 4)));
 unsigned int gsp_cfg_line_of(const struct gsp_cfg_ctx *c,
