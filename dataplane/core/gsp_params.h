@@ -5,7 +5,7 @@
  * core (what 0 in struct gsp_node_params means) and the simulator. A row
  * is (default, min, max), in the unit its name ends with; read one with
  * GSP_DEF(NAME), GSP_MIN(NAME), GSP_MAX(NAME). docs/CONFIG.md lists the
- * same values, and tests/unit/test_config.c checks they agree.
+ * same values, and tests/integration/test_config_errors.py checks they agree.
  */
 #ifndef GSP_PARAMS_H
 #define GSP_PARAMS_H
