@@ -51,10 +51,8 @@ gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac)
 	if (dp->nb_queues > info.max_rx_queues ||
 	    dp->nb_queues > info.max_tx_queues) {
 		gsp_log(LOG_ERR, "port %u (%s) has %u rx / %u tx queues; "
-			"%u worker lcores need one pair each (for "
-			"net_af_packet add qpairs=%u)", port, info.driver_name,
-			info.max_rx_queues, info.max_tx_queues, dp->nb_queues,
-			dp->nb_queues);
+			"the node needs %u pair", port, info.driver_name,
+			info.max_rx_queues, info.max_tx_queues, dp->nb_queues);
 		return -EINVAL;
 	}
 	ret = gsp_pool_create(dp, dp->cfg->mbufs,
@@ -67,13 +65,7 @@ gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac)
 	/* the NIC checks what it can; pkt.c skips a check only on GOOD */
 	conf.rxmode.offloads |= info.rx_offload_capa &
 		(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
-	/* several queues: spread by flow, as far as the device can hash */
-	if (dp->nb_queues > 1 && (info.flow_type_rss_offloads &
-	    (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP)) != 0) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
-	}
+	/* one queue pair (main.c): no RSS to configure */
 	ret = rte_eth_dev_configure(port, dp->nb_queues, dp->nb_queues, &conf);
 	if (ret != 0) {
 		gsp_log(LOG_ERR, "port %u configure: %s", port, strerror(-ret));
@@ -108,11 +100,10 @@ gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac)
 	}
 	gsp_log(LOG_INFO, "port %u (%s) up: mac " RTE_ETHER_ADDR_PRT_FMT
 		", %u queue pair(s), %u rx / %u tx descriptors, rx checksum "
-		"offload %s, RSS %s", port, info.driver_name,
+		"offload %s", port, info.driver_name,
 		RTE_ETHER_ADDR_BYTES(mac), dp->nb_queues, nb_rxd, nb_txd,
 		conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM ?
-		"on" : "off",
-		conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? "on" : "off");
+		"on" : "off");
 	return 0;
 }
 
