@@ -24,6 +24,9 @@
 
 #include "gsp_core.h"
 #include "gsp_fault.h"
+#include "gsp_fp.h"
+#include "gsp_harness.h"
+#include "gsp_record.h"
 #include "gsp_sec.h"
 #include "gsp_sim.h"
 #include "gsp_sim_heap.h"
@@ -37,6 +40,7 @@
 #define GSP_SIM_EXIT_MEM 3		/* refused: would not fit in RAM */
 #define GSP_SIM_PROGRESS_S 30.0		/* wall seconds between progress lines */
 #define GSP_SIM_MEM_RESERVE (256ull << 20) /* stop when less is available */
+#define GSP_SIM_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define GSP_SIM_MEM_CHECK_S 0.2	/* wall seconds between MemAvailable reads */
 
 enum gsp_sim_want {
@@ -59,22 +63,6 @@ enum gsp_sim_curve {
 	GSP_SIM_CURVE_DETECTED,
 };
 
-/*
- * Accusations of live members: every transition to SUSPECT or DOWN at an
- * observer, the distinct (observer, member) pairs, and how long pairs
- * stayed accused (pairs accused now, integrated over time: O(1) a change).
- */
-struct gsp_sim_fp {
-	uint8_t *seen;			/* bit per pair: accused at least once */
-	uint8_t *open;			/* bit per pair: accused now */
-	uint64_t bits;
-	uint64_t pairs;
-	uint64_t suspect, down;		/* transitions to each state */
-	uint64_t n_open, open_peak;
-	uint64_t t_last;
-	double pair_s;			/* pairs accused x seconds */
-};
-
 /* stall: one node paused (SIGSTOP), then resumed */
 struct gsp_sim_stall {
 	uint32_t node;			/* ~0: none */
@@ -93,8 +81,8 @@ struct gsp_sim {
 	struct gsp_sim_cfg c;
 	struct gsp_keyring *keyring;	/* --auth; NULL: plaintext */
 	struct gsp_sim_node *nodes;
-	uint64_t *sorted_ids;		/* id -> node: bsearch, then ids_idx */
-	uint32_t *ids_idx;
+	struct gsp_ids ids;		/* member id -> node */
+	struct gsp_harness_host host;	/* this simulator, to the harness */
 	struct gsp_sim_heap heap;
 
 	/* packet buffer pool: grows by chunks up to max_inflight */
@@ -120,7 +108,7 @@ struct gsp_sim {
 	uint64_t phase_t0;
 	uint32_t sample_epoch;
 	enum gsp_sim_curve curve_kind;
-	struct gsp_sim_point *curve;
+	struct gsp_curve_point *curve;
 	uint32_t curve_n, curve_cap;
 	uint8_t *sizes_seen;		/* join: bitmap of reported alive counts */
 	bool partitioned;
@@ -132,11 +120,11 @@ struct gsp_sim {
 	uint64_t first_detect_t, first_suspect_t;
 
 	/* accusations of live members by live nodes (not the stalled one) */
-	struct gsp_sim_fp fp;
+	struct gsp_fp fp;
 	bool fp_active;
 	uint64_t fp_about_slow, fp_by_slow;	/* cpuload: of fp's transitions */
 	/* the stalled node's own accusations after it resumed */
-	struct gsp_sim_fp fp_self;
+	struct gsp_fp fp_self;
 	struct gsp_sim_stall stall;
 	uint32_t n_slow;
 	uint64_t held_events, held_ns;	/* cpuload: delays actually applied */
@@ -245,13 +233,6 @@ gsp_sim_mem_available(void)
 	return kb * 1024;
 }
 
-/* one bit per (observer, member) pair: N^2 bits, 1/1500 of the tables */
-static size_t
-gsp_sim_fp_bytes(const struct gsp_sim_cfg *c)
-{
-	return (size_t)((uint64_t)c->n_nodes * c->n_nodes / 8 + 1);
-}
-
 static double
 gsp_sim_rel_s(const struct gsp_sim *s, uint64_t t)
 {
@@ -284,62 +265,30 @@ gsp_sim_log(const struct gsp_sim *s, const char *fmt, ...)
 
 /* --------------------------- node id lookup --------------------------- */
 
-static int
-gsp_sim_u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* node index of a member id, or ~0 */
 static uint32_t
 gsp_sim_node_of(const struct gsp_sim *s, uint64_t id)
 {
-	uint32_t lo = 0, hi = s->c.n_nodes;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (s->sorted_ids[mid] == id)
-			return s->ids_idx[mid];
-		if (s->sorted_ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return UINT32_MAX;
+	return gsp_ids_node(&s->ids, id);
 }
 
-/* ids are FNV-1a of the names, as in gossipd; sort (id, index) pairs */
+/* ids are FNV-1a of the names, as in gossipd */
 static int
 gsp_sim_build_ids(struct gsp_sim *s)
 {
 	uint32_t n = s->c.n_nodes;
-	uint64_t *pairs = malloc(sizeof(*pairs) * 2 * n);
+	uint64_t *ids = malloc(sizeof(*ids) * n);
+	int ret;
 
-	s->sorted_ids = malloc(sizeof(*s->sorted_ids) * n);
-	s->ids_idx = malloc(sizeof(*s->ids_idx) * n);
-	if (pairs == NULL || s->sorted_ids == NULL || s->ids_idx == NULL) {
-		free(pairs);
+	if (ids == NULL)
 		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		pairs[2 * i] = s->nodes[i].id;
-		pairs[2 * i + 1] = i;
-	}
-	qsort(pairs, n, 2 * sizeof(*pairs), gsp_sim_u64_cmp);
-	for (uint32_t i = 0; i < n; i++) {
-		s->sorted_ids[i] = pairs[2 * i];
-		s->ids_idx[i] = (uint32_t)pairs[2 * i + 1];
-		if (i > 0 && s->sorted_ids[i] == s->sorted_ids[i - 1]) {
-			fprintf(stderr, "gossip-sim: node id collision\n");
-			free(pairs);
-			return -EEXIST;
-		}
-	}
-	free(pairs);
-	return 0;
+	for (uint32_t i = 0; i < n; i++)
+		ids[i] = s->nodes[i].id;
+	ret = gsp_ids_build(&s->ids, ids, n);
+	if (ret == -EEXIST)
+		fprintf(stderr, "gossip-sim: node id collision\n");
+	free(ids);
+	return ret;
 }
 
 /* ---------------------------- packet pool ----------------------------- */
@@ -456,88 +405,6 @@ gsp_io_send(void *io_ctx, const struct gsp_addr *dst, const uint8_t *payload,
 
 static void gsp_sim_check_stop(struct gsp_sim *s);
 
-static int
-gsp_sim_fp_init(struct gsp_sim_fp *f, uint64_t bits)
-{
-	f->bits = bits;
-	f->seen = calloc(bits / 8 + 1, 1);
-	f->open = calloc(bits / 8 + 1, 1);
-	return f->seen != NULL && f->open != NULL ? 0 : -ENOMEM;
-}
-
-static void
-gsp_sim_fp_free(struct gsp_sim_fp *f)
-{
-	free(f->seen);
-	free(f->open);
-	f->seen = f->open = NULL;
-}
-
-/* counts from now on: pairs accused before are no longer tracked */
-static void
-gsp_sim_fp_reset(struct gsp_sim_fp *f, uint64_t now)
-{
-	if (f->seen == NULL)
-		return;
-	memset(f->seen, 0, f->bits / 8 + 1);
-	memset(f->open, 0, f->bits / 8 + 1);
-	*f = (struct gsp_sim_fp){ .seen = f->seen, .open = f->open,
-				  .bits = f->bits, .t_last = now };
-}
-
-/* brings the accused-time integral up to now */
-static void
-gsp_sim_fp_close(struct gsp_sim_fp *f, uint64_t now)
-{
-	if (now > f->t_last)
-		f->pair_s += (double)f->n_open * (double)(now - f->t_last) /
-			NS_PER_S;
-	f->t_last = now;
-}
-
-static bool
-gsp_sim_bad(uint8_t state)
-{
-	return state == GSP_STATE_SUSPECT || state == GSP_STATE_DOWN;
-}
-
-/*
- * A member's state changed at an observer from `was` to `now_state`
- * (was_bad/is_bad: suspect or down); bit = the pair. True when it was a
- * transition to SUSPECT or DOWN, i.e. an accusation counted.
- */
-static bool
-gsp_sim_fp_change(struct gsp_sim_fp *f, uint64_t bit, uint64_t now,
-		  bool was_bad, uint8_t new_state, bool is_bad)
-{
-	uint8_t mask = (uint8_t)(1u << (bit % 8));
-	bool counted = false;
-
-	if (f->seen == NULL || bit >= f->bits)
-		return false;
-	gsp_sim_fp_close(f, now);
-	if (is_bad && (!was_bad || new_state == GSP_STATE_DOWN)) {
-		counted = true;
-		if (new_state == GSP_STATE_DOWN)
-			f->down++;
-		else
-			f->suspect++;
-		if (!(f->seen[bit / 8] & mask)) {
-			f->seen[bit / 8] |= mask;
-			f->pairs++;
-		}
-	}
-	if (is_bad && !(f->open[bit / 8] & mask)) {
-		f->open[bit / 8] |= mask;
-		if (++f->n_open > f->open_peak)
-			f->open_peak = f->n_open;
-	} else if (!is_bad && (f->open[bit / 8] & mask)) {
-		f->open[bit / 8] &= (uint8_t)~mask;
-		f->n_open--;
-	}
-	return counted;
-}
-
 /* the stalled node as others see it: suspect/down times, alive again */
 static void
 gsp_sim_stall_seen(struct gsp_sim *s, bool was_bad, uint8_t new_state,
@@ -572,28 +439,9 @@ gsp_io_event(void *io_ctx, const struct gsp_event *ev)
 	if (sn == NULL)
 		return;
 	s = sn->sim;
-	/* a member first learned accused counts as accused; a forgotten one
-	 * is no longer accused here */
-	switch (ev->type) {
-	case GSP_EV_STATE:
-		was_bad = gsp_sim_bad(ev->old_state);
-		was_down = ev->old_state == GSP_STATE_DOWN;
-		is_bad = gsp_sim_bad(ev->new_state);
-		break;
-	case GSP_EV_JOINED:
-		was_bad = was_down = false;
-		is_bad = gsp_sim_bad(ev->new_state);
-		break;
-	case GSP_EV_FORGOTTEN:
-		was_bad = gsp_sim_bad(ev->old_state);
-		was_down = ev->old_state == GSP_STATE_DOWN;
-		is_bad = false;
-		break;
-	default:
+	if (!gsp_fp_change_of(ev, &was_bad, &is_bad))
 		return;
-	}
-	if (was_bad == is_bad && ev->old_state == ev->new_state)
-		return;
+	was_down = ev->old_state == GSP_STATE_DOWN && ev->type != GSP_EV_JOINED;
 	m = gsp_sim_node_of(s, ev->id);
 	if (m == UINT32_MAX || m == sn->idx)
 		return;
@@ -618,15 +466,13 @@ gsp_io_event(void *io_ctx, const struct gsp_event *ev)
 		return;
 	if (sn->idx == s->stall.node) {
 		if (s->stall.resumed)
-			gsp_sim_fp_change(&s->fp_self, m, s->now, was_bad,
-					  ev->new_state, is_bad);
+			gsp_fp_event(&s->fp_self, 0, m, ev, s->now);
 		return;
 	}
 	/* across a partition, down is due */
-	if (s->c.scenario == GSP_SIM_PARTITION && s->nodes[m].side != sn->side)
+	if (s->c.scenario == GSP_SCN_PARTITION && s->nodes[m].side != sn->side)
 		return;
-	if (gsp_sim_fp_change(&s->fp, (uint64_t)sn->idx * s->c.n_nodes + m,
-			      s->now, was_bad, ev->new_state, is_bad)) {
+	if (gsp_fp_event(&s->fp, sn->idx, m, ev, s->now)) {
 		s->fp_about_slow += s->nodes[m].slow;
 		s->fp_by_slow += sn->slow;
 	}
@@ -689,7 +535,7 @@ static void
 gsp_sim_curve_add(struct gsp_sim *s, uint64_t t, double frac)
 {
 	if (s->curve_n < s->curve_cap)
-		s->curve[s->curve_n++] = (struct gsp_sim_point){
+		s->curve[s->curve_n++] = (struct gsp_curve_point){
 			gsp_sim_rel_s(s, t), frac };
 }
 
@@ -1162,47 +1008,33 @@ gsp_sim_run(struct gsp_sim *s, uint64_t t_end)
 
 /* -------------------------------- JSON -------------------------------- */
 
+/* the record under construction (harness/gsp_record.h) */
 struct gsp_json {
-	FILE *f;
-	bool first;
+	json_t *o;
 };
-
-static void
-gsp_json_key(struct gsp_json *j, const char *k)
-{
-	fprintf(j->f, "%s\"%s\": ", j->first ? "" : ", ", k);
-	j->first = false;
-}
 
 static void
 gsp_json_str(struct gsp_json *j, const char *k, const char *v)
 {
-	gsp_json_key(j, k);
-	fprintf(j->f, "\"%s\"", v);
+	gsp_record_str(j->o, k, v);
 }
 
 static void
 gsp_json_u64(struct gsp_json *j, const char *k, uint64_t v)
 {
-	gsp_json_key(j, k);
-	fprintf(j->f, "%" PRIu64, v);
+	gsp_record_u64(j->o, k, v);
 }
 
 static void
 gsp_json_bool(struct gsp_json *j, const char *k, bool v)
 {
-	gsp_json_key(j, k);
-	fputs(v ? "true" : "false", j->f);
+	gsp_record_bool(j->o, k, v);
 }
 
 static void
 gsp_json_num(struct gsp_json *j, const char *k, double v)
 {
-	gsp_json_key(j, k);
-	if (isfinite(v))
-		fprintf(j->f, "%.9g", v);
-	else
-		fputs("null", j->f);
+	gsp_record_num(j->o, k, v);
 }
 
 /* a time in seconds relative to a start, or null when never reached */
@@ -1226,12 +1058,7 @@ gsp_json_rounds(struct gsp_json *j, const struct gsp_sim *s, const char *k,
 static void
 gsp_json_curve(struct gsp_json *j, const char *k, const struct gsp_sim *s)
 {
-	gsp_json_key(j, k);
-	fputc('[', j->f);
-	for (uint32_t i = 0; i < s->curve_n; i++)
-		fprintf(j->f, "%s[%.6g, %.6g]", i ? ", " : "",
-			s->curve[i].t_s, s->curve[i].frac);
-	fputc(']', j->f);
+	gsp_record_curve(j->o, k, s->curve, s->curve_n);
 }
 
 /* ------------------------------ results ------------------------------- */
@@ -1240,7 +1067,7 @@ struct gsp_sim_result {
 	bool join_ok;
 	uint64_t join_t;		/* absolute */
 	uint32_t distinct_sizes;
-	uint64_t join_fp_pairs, join_fp_events;
+	struct gsp_fp_sum join_fp;	/* accusations during the join */
 	bool ok;			/* the scenario's goal was reached */
 	uint64_t t_start, t_end;	/* the scenario's measured interval */
 	/* detect */
@@ -1255,14 +1082,12 @@ struct gsp_sim_result {
 	bool split_ok;
 	uint64_t split_dt;
 	/* steady */
-	double sim_s;
-	double tx_pkts_mean, tx_pkts_max, tx_bytes_mean, tx_bytes_max;
-	double rx_pkts_mean, rx_pkts_max, rx_bytes_mean, rx_bytes_max;
-	double cpu_us_per_node_s, core_us_per_node_s;
+	struct gsp_traffic traffic;
+	double core_us_per_node_s;
 	double syn_per_node_round, ack_per_node_round, ack2_per_node_round;
 	double merged_per_node_round;
 	/* detector counters over the scenario (SWIM and Lifeguard) */
-	uint64_t det[8];
+	struct gsp_node_counters det;
 	uint64_t awareness_max;
 	/* stall (times absolute, 0: never) */
 	uint32_t stalled;
@@ -1271,62 +1096,23 @@ struct gsp_sim_result {
 	uint32_t n_slow;
 };
 
-/* the core's detector counters summed over nodes, named as in JSON */
-static const struct {
-	const char *name;
-	size_t off;
-} gsp_sim_det_ctrs[] = {
-	{ "tx_ping", offsetof(struct gsp_node_counters, tx_ping) },
-	{ "tx_ping_req", offsetof(struct gsp_node_counters, tx_ping_req) },
-	{ "tx_nack", offsetof(struct gsp_node_counters, tx_nack) },
-	{ "probes_failed", offsetof(struct gsp_node_counters, probes_failed) },
-	{ "suspicions", offsetof(struct gsp_node_counters, suspicions) },
-	{ "refutations", offsetof(struct gsp_node_counters, refutations) },
-	{ "claims_rx", offsetof(struct gsp_node_counters, claims_rx) },
-	{ "declared_down", offsetof(struct gsp_node_counters, declared_down) },
-};
-#define GSP_SIM_DET_N (sizeof(gsp_sim_det_ctrs) / sizeof(gsp_sim_det_ctrs[0]))
-
-/* det[] = the sums now; returns the highest awareness now */
+/* The core's counters summed over the nodes now (harness); returns the
+ * highest awareness now. */
 static uint64_t
-gsp_sim_det_sum(const struct gsp_sim *s, uint64_t det[GSP_SIM_DET_N])
+gsp_sim_det_sum(const struct gsp_sim *s, struct gsp_node_counters *sum)
 {
 	struct gsp_node_counters c;
 	uint64_t aw = 0;
 
-	memset(det, 0, GSP_SIM_DET_N * sizeof(det[0]));
+	gsp_harness_counters_sum(&s->host, sum);
 	for (uint32_t i = 0; i < s->c.n_nodes; i++) {
 		gsp_node_counters_read(s->nodes[i].node, &c);
-		for (size_t k = 0; k < GSP_SIM_DET_N; k++)
-			det[k] += *(const uint64_t *)((const char *)&c +
-						      gsp_sim_det_ctrs[k].off);
 		if (c.awareness > aw)
 			aw = c.awareness;
 	}
 	return aw;
 }
 
-static const char *const gsp_sim_scenario_names[] = {
-	[GSP_SIM_JOIN] = "join",
-	[GSP_SIM_DISSEMINATE] = "disseminate",
-	[GSP_SIM_DETECT] = "detect",
-	[GSP_SIM_STEADY] = "steady",
-	[GSP_SIM_PARTITION] = "partition",
-	[GSP_SIM_FP] = "fp",
-	[GSP_SIM_STALL] = "stall",
-	[GSP_SIM_CPULOAD] = "cpuload",
-};
-
-
-/* "phi,swim,...", "default" (0) or "off" */
-static void
-gsp_sim_detector_name(uint32_t bits, char *buf, size_t len)
-{
-	if (bits == 0)
-		snprintf(buf, len, "default");
-	else
-		gsp_detector_format(bits, buf, len);
-}
 
 static uint64_t
 gsp_sim_fnv(uint64_t h, uint64_t v)
@@ -1382,20 +1168,15 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		   uint64_t est_bytes)
 {
 	const struct gsp_sim_cfg *c = &s->c;
-	struct gsp_json j = { .first = true };
+	struct gsp_json j;
 	uint64_t dt = r->t_end - r->t_start;
-	char *buf = NULL, hex[24], spec[1024], det[64], key[48];
-	size_t len = 0;
-	FILE *out;
+	char hex[24], spec[1024], key[48];
+	struct gsp_fp_sum fs;
+	int ret;
 
-	gsp_sim_fp_close(&s->fp, s->now);
-	gsp_sim_fp_close(&s->fp_self, s->now);
-	j.f = open_memstream(&buf, &len);
-	if (j.f == NULL)
-		return -errno;
-	fputc('{', j.f);
-	gsp_json_str(&j, "mode", "sim");
-	gsp_json_str(&j, "scenario", gsp_sim_scenario_names[c->scenario]);
+	j.o = gsp_record_new("sim", gsp_scn_name(c->scenario));
+	if (j.o == NULL)
+		return -ENOMEM;
 	gsp_json_u64(&j, "nodes", c->n_nodes);
 	gsp_json_u64(&j, "seed", c->seed);
 	gsp_json_u64(&j, "interval_ms", c->interval_ms);
@@ -1403,11 +1184,9 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	if (gsp_fault_format(&c->fault, spec, sizeof(spec)) != 0)
 		snprintf(spec, sizeof(spec), "?");
 	gsp_json_str(&j, "fault", spec);
-	gsp_sim_detector_name(c->detector, det, sizeof(det));
-	gsp_json_str(&j, "detector", det);
+	gsp_record_detector(j.o, c->detector);
 	gsp_json_str(&j, "auth", s->keyring == NULL ? "plaintext" :
 		     gsp_cipher_name(gsp_keyring_cipher(s->keyring)));
-	gsp_json_u64(&j, "detector_bits", c->detector);
 	gsp_json_num(&j, "probe_interval_ms",
 		     (double)c->probe_interval_ns / NS_PER_MS);
 	gsp_json_num(&j, "probe_timeout_ms",
@@ -1424,27 +1203,27 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	gsp_json_u64(&j, "syn_packets", c->syn_packets);
 	gsp_json_u64(&j, "ack_states", c->ack_states);
 	gsp_json_bool(&j, "converged", r->join_ok);
-	gsp_json_time(&j, "join_time_s", r->join_ok, r->join_t, GSP_SIM_T0);
+	gsp_json_time(&j, "join_s", r->join_ok, r->join_t, GSP_SIM_T0);
 	gsp_json_rounds(&j, s, "join_rounds", r->join_ok,
 			r->join_t - GSP_SIM_T0);
-	gsp_json_u64(&j, "join_false_positives", r->join_fp_pairs);
+	gsp_record_fp_pairs(j.o, "join_false_positives", &r->join_fp);
 	gsp_json_bool(&j, "ok", r->ok);
 	gsp_json_time(&j, "time_s", r->ok, r->t_end, r->t_start);
 	gsp_json_rounds(&j, s, "rounds", r->ok, dt);
 
 	switch (c->scenario) {
-	case GSP_SIM_JOIN:
+	case GSP_SCN_JOIN:
 		gsp_json_u64(&j, "distinct_sizes", r->distinct_sizes);
 		gsp_json_curve(&j, "informed_curve", s);
 		break;
-	case GSP_SIM_DISSEMINATE:
+	case GSP_SCN_DISSEMINATE:
 		gsp_json_u64(&j, "origin", r->origin);
 		gsp_json_num(&j, "bound_rounds",
 			     log((double)c->n_nodes) / log(3.0) +
 			     log(log((double)c->n_nodes)));
 		gsp_json_curve(&j, "informed_curve", s);
 		break;
-	case GSP_SIM_DETECT:
+	case GSP_SCN_DETECT:
 		gsp_json_u64(&j, "crashed", r->crashed);
 		gsp_json_time(&j, "first_suspect_s", r->first_suspect_t != 0,
 			      r->first_suspect_t, r->t_start);
@@ -1454,27 +1233,18 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		gsp_json_time(&j, "rejoin_s", r->rejoin_ok, r->rejoin_dt, 0);
 		gsp_json_curve(&j, "informed_curve", s);
 		break;
-	case GSP_SIM_STEADY:
+	case GSP_SCN_STEADY:
 		gsp_json_u64(&j, "measure_rounds", c->measure_rounds);
-		gsp_json_num(&j, "sim_s", r->sim_s);
-		gsp_json_num(&j, "tx_pkts_per_s_mean", r->tx_pkts_mean);
-		gsp_json_num(&j, "tx_pkts_per_s_max", r->tx_pkts_max);
-		gsp_json_num(&j, "tx_bytes_per_s_mean", r->tx_bytes_mean);
-		gsp_json_num(&j, "tx_bytes_per_s_max", r->tx_bytes_max);
-		gsp_json_num(&j, "rx_pkts_per_s_mean", r->rx_pkts_mean);
-		gsp_json_num(&j, "rx_pkts_per_s_max", r->rx_pkts_max);
-		gsp_json_num(&j, "rx_bytes_per_s_mean", r->rx_bytes_mean);
-		gsp_json_num(&j, "rx_bytes_per_s_max", r->rx_bytes_max);
+		gsp_record_traffic(j.o, &r->traffic);
 		gsp_json_num(&j, "syn_per_node_round", r->syn_per_node_round);
 		gsp_json_num(&j, "ack_per_node_round", r->ack_per_node_round);
 		gsp_json_num(&j, "ack2_per_node_round", r->ack2_per_node_round);
 		gsp_json_num(&j, "merged_per_node_round",
 			     r->merged_per_node_round);
-		gsp_json_num(&j, "cpu_us_per_node_s", r->cpu_us_per_node_s);
 		gsp_json_num(&j, "core_wall_us_per_node_s",
 			     r->core_us_per_node_s);
 		break;
-	case GSP_SIM_PARTITION:
+	case GSP_SCN_PARTITION:
 		gsp_json_num(&j, "partition_s", c->partition_s);
 		gsp_json_bool(&j, "split_detected", r->split_ok);
 		gsp_json_time(&j, "split_detect_s", r->split_ok, r->split_dt, 0);
@@ -1482,10 +1252,10 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		gsp_json_rounds(&j, s, "heal_rounds", r->ok, dt);
 		gsp_json_curve(&j, "informed_curve", s);
 		break;
-	case GSP_SIM_FP:
+	case GSP_SCN_FP:
 		gsp_json_num(&j, "duration_s", c->duration_s);
 		break;
-	case GSP_SIM_STALL: {
+	case GSP_SCN_STALL: {
 		const struct gsp_sim_stall *st = &r->stall;
 
 		gsp_json_u64(&j, "stalled", r->stalled);
@@ -1509,13 +1279,11 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		gsp_json_time(&j, "alive_again_s", st->alive_t != 0,
 			      st->alive_t, st->t_resume);
 		/* the key figure: accusations by the resumed node itself */
-		gsp_json_u64(&j, "resumed_suspect", s->fp_self.suspect);
-		gsp_json_u64(&j, "resumed_down", s->fp_self.down);
-		gsp_json_u64(&j, "resumed_members", s->fp_self.pairs);
-		gsp_json_num(&j, "resumed_accused_s", s->fp_self.pair_s);
+		gsp_fp_sum(&s->fp_self, s->now, &fs);
+		gsp_record_resumed(j.o, &fs);
 		break;
 	}
-	case GSP_SIM_CPULOAD:
+	case GSP_SCN_CPULOAD:
 		gsp_json_num(&j, "duration_s", c->duration_s);
 		gsp_json_num(&j, "slow_frac", c->slow_frac);
 		gsp_json_num(&j, "slow_ms", c->slow_ms);
@@ -1530,16 +1298,10 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	default:
 		break;
 	}
-	/* accusations of live members (see struct gsp_sim_fp) */
-	gsp_json_u64(&j, "false_positives", s->fp.pairs);
-	gsp_json_u64(&j, "false_positive_events", s->fp.suspect + s->fp.down);
-	gsp_json_u64(&j, "fp_suspect", s->fp.suspect);
-	gsp_json_u64(&j, "fp_down", s->fp.down);
-	gsp_json_num(&j, "false_suspicion_pair_s", s->fp.pair_s);
-	gsp_json_u64(&j, "fp_open_peak", s->fp.open_peak);
-	gsp_json_u64(&j, "fp_open_end", s->fp.n_open);
-	for (size_t k = 0; k < GSP_SIM_DET_N; k++)
-		gsp_json_u64(&j, gsp_sim_det_ctrs[k].name, r->det[k]);
+	/* accusations of live members (harness/gsp_fp.h) */
+	gsp_fp_sum(&s->fp, s->now, &fs);
+	gsp_record_fp(j.o, &fs);
+	gsp_record_detector_counters(j.o, &r->det);
 	gsp_json_u64(&j, "awareness_max_end", r->awareness_max);
 	gsp_json_u64(&j, "packets_sent", s->pkts_sent);
 	gsp_json_u64(&j, "packets_delivered", s->pkts_delivered);
@@ -1577,30 +1339,11 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	gsp_json_num(&j, "wall_s", gsp_sim_wall_s(s));
 	snprintf(hex, sizeof(hex), "%016" PRIx64, gsp_sim_digest(s, r));
 	gsp_json_str(&j, "digest", hex);
-	fputs("}\n", j.f);
-	if (fclose(j.f) != 0) {
-		free(buf);
-		return -EIO;
-	}
-	fwrite(buf, 1, len, stdout);
-	fflush(stdout);
-	if (c->json_path != NULL) {
-		out = fopen(c->json_path, "a");
-		if (out == NULL) {
-			fprintf(stderr, "gossip-sim: %s: %s\n", c->json_path,
-				strerror(errno));
-			free(buf);
-			return -errno;
-		}
-		/* one write per record: concurrent appenders do not interleave */
-		fwrite(buf, 1, len, out);
-		if (fclose(out) != 0) {
-			free(buf);
-			return -EIO;
-		}
-	}
-	free(buf);
-	return 0;
+	ret = gsp_record_write(j.o, c->json_path, true);
+	if (ret != 0 && c->json_path != NULL)
+		fprintf(stderr, "gossip-sim: %s: %s\n", c->json_path,
+			strerror(-ret));
+	return ret;
 }
 
 /* ----------------------------- scenarios ------------------------------ */
@@ -1630,15 +1373,14 @@ gsp_sim_join(struct gsp_sim *s, struct gsp_sim_result *r)
 		free(s->sizes_seen);
 		s->sizes_seen = NULL;
 	}
-	r->join_fp_pairs = s->fp.pairs;
-	r->join_fp_events = s->fp.suspect + s->fp.down;
-	r->awareness_max = gsp_sim_det_sum(s, r->det);
+	gsp_fp_sum(&s->fp, s->now, &r->join_fp);
+	r->awareness_max = gsp_sim_det_sum(s, &r->det);
 	gsp_sim_log(s, "join: %s, %.3f s, %u rounds, %u distinct sizes, "
 		    "%" PRIu64 " join false positives, wall %.1f s",
 		    r->join_ok ? "converged" : "NOT converged",
 		    r->join_ok ? (double)(r->join_t - GSP_SIM_T0) / NS_PER_S :
 		    NAN, r->join_ok ? gsp_sim_rounds(s, r->join_t - GSP_SIM_T0) :
-		    0, r->distinct_sizes, r->join_fp_pairs, gsp_sim_wall_s(s));
+		    0, r->distinct_sizes, r->join_fp.pairs, gsp_sim_wall_s(s));
 	s->want = GSP_SIM_WANT_NONE;
 	r->ok = r->join_ok;
 	r->t_start = GSP_SIM_T0;
@@ -1651,8 +1393,8 @@ gsp_sim_settle(struct gsp_sim *s)
 {
 	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
 	gsp_sim_run(s, s->now + (uint64_t)s->c.settle_rounds * s->interval_ns);
-	gsp_sim_fp_reset(&s->fp, s->now);
-	gsp_sim_fp_reset(&s->fp_self, s->now);
+	gsp_fp_reset(&s->fp, s->now);
+	gsp_fp_reset(&s->fp_self, s->now);
 	s->fp_about_slow = s->fp_by_slow = 0;
 }
 
@@ -1692,6 +1434,7 @@ static void
 gsp_sim_detect(struct gsp_sim *s, struct gsp_sim_result *r)
 {
 	uint32_t n = s->c.n_nodes, non_seeds = n - s->c.n_seeds;
+	struct gsp_fp_sum fs;
 	uint64_t t;
 
 	r->crashed = s->c.n_seeds +
@@ -1705,6 +1448,7 @@ gsp_sim_detect(struct gsp_sim *s, struct gsp_sim_result *r)
 	r->first_detected = s->n_detected > 0;
 	r->first_detect_t = s->first_detect_t;
 	r->first_suspect_t = s->first_suspect_t;
+	gsp_fp_sum(&s->fp, s->now, &fs);
 	gsp_sim_log(s, "detect: node %u crashed; first suspect after %.3f s, "
 		    "first down after %.3f s, %u/%u after %.3f s; %" PRIu64
 		    " false positives", r->crashed, r->first_suspect_t != 0 ?
@@ -1712,7 +1456,7 @@ gsp_sim_detect(struct gsp_sim *s, struct gsp_sim_result *r)
 		    r->first_detected ?
 		    (double)(r->first_detect_t - r->t_start) / NS_PER_S : NAN,
 		    s->n_detected, s->n_up,
-		    (double)(r->t_end - r->t_start) / NS_PER_S, s->fp.pairs);
+		    (double)(r->t_end - r->t_start) / NS_PER_S, fs.pairs);
 	if (!r->ok || s->wall_limited)
 		return;
 	/* restart it: a higher generation is alive again everywhere */
@@ -1737,10 +1481,10 @@ gsp_sim_steady(struct gsp_sim *s, struct gsp_sim_result *r)
 {
 	uint32_t n = s->c.n_nodes;
 	uint64_t (*snap)[4] = calloc(n, sizeof(*snap));
-	uint64_t syn0 = 0, ack0 = 0, ack20 = 0, mrg0 = 0;
-	uint64_t syn1 = 0, ack1 = 0, ack21 = 0, mrg1 = 0, core0;
-	struct gsp_node_counters c;
-	double cpu0, cpu1, rounds;
+	struct gsp_node_counters c0, c1;
+	struct gsp_traffic *t = &r->traffic;
+	uint64_t core0;
+	double cpu0, rounds;
 
 	if (snap == NULL)
 		return;
@@ -1751,63 +1495,57 @@ gsp_sim_steady(struct gsp_sim *s, struct gsp_sim_result *r)
 		snap[i][1] = sn->tx_bytes;
 		snap[i][2] = sn->rx_pkts;
 		snap[i][3] = sn->rx_bytes;
-		gsp_node_counters_read(sn->node, &c);
-		syn0 += c.tx_syn;
-		ack0 += c.tx_ack;
-		ack20 += c.tx_ack2;
-		mrg0 += c.merged;
 	}
+	gsp_harness_counters_sum(&s->host, &c0);
 	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
 	r->t_start = s->now;
 	core0 = s->core_ns;
 	cpu0 = gsp_sim_cpu_s();
 	gsp_sim_run(s, s->now + (uint64_t)s->c.measure_rounds * s->interval_ns);
-	cpu1 = gsp_sim_cpu_s();
+	t->cpu_s = gsp_sim_cpu_s() - cpu0;
 	r->t_end = s->now;
 	r->ok = !s->wall_limited;
-	r->sim_s = (double)(r->t_end - r->t_start) / NS_PER_S;
+	t->window_s = (double)(r->t_end - r->t_start) / NS_PER_S;
+	t->nodes = n;
 	for (uint32_t i = 0; i < n; i++) {
 		struct gsp_sim_node *sn = &s->nodes[i];
-		double v[4] = {
-			gsp_sim_per_s(sn->tx_pkts - snap[i][0], r->sim_s),
-			gsp_sim_per_s(sn->tx_bytes - snap[i][1], r->sim_s),
-			gsp_sim_per_s(sn->rx_pkts - snap[i][2], r->sim_s),
-			gsp_sim_per_s(sn->rx_bytes - snap[i][3], r->sim_s),
+		uint64_t v[4] = {
+			sn->tx_pkts - snap[i][0], sn->tx_bytes - snap[i][1],
+			sn->rx_pkts - snap[i][2], sn->rx_bytes - snap[i][3],
 		};
 
-		r->tx_pkts_mean += v[0] / n;
-		r->tx_bytes_mean += v[1] / n;
-		r->rx_pkts_mean += v[2] / n;
-		r->rx_bytes_mean += v[3] / n;
-		r->tx_pkts_max = fmax(r->tx_pkts_max, v[0]);
-		r->tx_bytes_max = fmax(r->tx_bytes_max, v[1]);
-		r->rx_pkts_max = fmax(r->rx_pkts_max, v[2]);
-		r->rx_bytes_max = fmax(r->rx_bytes_max, v[3]);
-		gsp_node_counters_read(sn->node, &c);
-		syn1 += c.tx_syn;
-		ack1 += c.tx_ack;
-		ack21 += c.tx_ack2;
-		mrg1 += c.merged;
+		t->tx_pkts += v[0];
+		t->tx_bytes += v[1];
+		t->rx_pkts += v[2];
+		t->rx_bytes += v[3];
+		t->tx_pkts_max = GSP_SIM_MAX(t->tx_pkts_max, v[0]);
+		t->tx_bytes_max = GSP_SIM_MAX(t->tx_bytes_max, v[1]);
+		t->rx_pkts_max = GSP_SIM_MAX(t->rx_pkts_max, v[2]);
+		t->rx_bytes_max = GSP_SIM_MAX(t->rx_bytes_max, v[3]);
 	}
-	rounds = (double)n * r->sim_s * NS_PER_S / (double)s->interval_ns;
+	gsp_harness_counters_sum(&s->host, &c1);
+	gsp_harness_counters_sub(&c1, &c0);
+	rounds = (double)n * t->window_s * NS_PER_S / (double)s->interval_ns;
 	if (rounds > 0) {
-		r->syn_per_node_round = (double)(syn1 - syn0) / rounds;
-		r->ack_per_node_round = (double)(ack1 - ack0) / rounds;
-		r->ack2_per_node_round = (double)(ack21 - ack20) / rounds;
-		r->merged_per_node_round = (double)(mrg1 - mrg0) / rounds;
+		r->syn_per_node_round = (double)c1.tx_syn / rounds;
+		r->ack_per_node_round = (double)c1.tx_ack / rounds;
+		r->ack2_per_node_round = (double)c1.tx_ack2 / rounds;
+		r->merged_per_node_round = (double)c1.merged / rounds;
 	}
-	if (r->sim_s > 0) {
-		r->cpu_us_per_node_s = (cpu1 - cpu0) * 1e6 / n / r->sim_s;
+	if (t->window_s > 0)
 		r->core_us_per_node_s = (double)(s->core_ns - core0) / 1e3 /
-			n / r->sim_s;
-	}
+			n / t->window_s;
 	free(snap);
 	gsp_sim_log(s, "steady: %.1f s simulated; per node: tx %.1f pkt/s "
 		    "%.0f B/s (max %.0f), rx %.1f pkt/s %.0f B/s; "
-		    "%.1f SYN/round; cpu %.1f us/node/s",
-		    r->sim_s, r->tx_pkts_mean, r->tx_bytes_mean,
-		    r->tx_bytes_max, r->rx_pkts_mean, r->rx_bytes_mean,
-		    r->syn_per_node_round, r->cpu_us_per_node_s);
+		    "%.1f SYN/round; cpu %.1f us/node/s", t->window_s,
+		    gsp_sim_per_s(t->tx_pkts, t->window_s) / n,
+		    gsp_sim_per_s(t->tx_bytes, t->window_s) / n,
+		    gsp_sim_per_s(t->tx_bytes_max, t->window_s),
+		    gsp_sim_per_s(t->rx_pkts, t->window_s) / n,
+		    gsp_sim_per_s(t->rx_bytes, t->window_s) / n,
+		    r->syn_per_node_round,
+		    gsp_sim_per_s((uint64_t)(t->cpu_s * 1e6), t->window_s) / n);
 }
 
 static void
@@ -1869,11 +1607,14 @@ gsp_sim_partition(struct gsp_sim *s, struct gsp_sim_result *r)
 static void
 gsp_sim_fp_log(const struct gsp_sim *s, const char *what)
 {
+	struct gsp_fp_sum fs;
+
+	gsp_fp_sum(&s->fp, s->now, &fs);
 	gsp_sim_log(s, "%s: %" PRIu64 " live members accused (%" PRIu64
 		    " to suspect, %" PRIu64 " to down) over %" PRIu64
 		    " pairs, %.3f pair-seconds accused", what,
-		    s->fp.suspect + s->fp.down, s->fp.suspect, s->fp.down,
-		    s->fp.pairs, s->fp.pair_s);
+		    fs.suspect + fs.down, fs.suspect, fs.down, fs.pairs,
+		    fs.pair_s);
 }
 
 /* a steady cluster, no crash: every accusation is a false positive */
@@ -1908,7 +1649,7 @@ gsp_sim_views_of(const struct gsp_sim *s, uint32_t x, uint32_t *bad,
 			if (!gsp_node_member_read(sn->node, slot, &v) ||
 			    v.id != s->nodes[x].id)
 				continue;
-			*bad += gsp_sim_bad(v.state);
+			*bad += gsp_fp_bad(v.state);
 			*down += v.state == GSP_STATE_DOWN;
 			break;
 		}
@@ -1919,6 +1660,7 @@ static void
 gsp_sim_stall_run(struct gsp_sim *s, struct gsp_sim_result *r)
 {
 	uint32_t unused;
+	struct gsp_fp_sum fs;
 	struct gsp_sim_stall *st = &s->stall;
 	uint32_t x;
 
@@ -1955,12 +1697,13 @@ gsp_sim_stall_run(struct gsp_sim *s, struct gsp_sim_result *r)
 	gsp_sim_run(s, s->now + (uint64_t)(s->c.after_s * NS_PER_S));
 	r->ok = st->alive_t != 0 && !s->wall_limited;
 	gsp_sim_views_of(s, x, &st->views_bad_end, &unused);
+	gsp_fp_sum(&s->fp_self, s->now, &fs);
 	gsp_sim_log(s, "stall: node %u %s after %.3f s; it accused %" PRIu64
 		    " live members (%" PRIu64 " suspect, %" PRIu64 " down)",
 		    x, st->alive_t ? "alive everywhere" :
 		    "NOT alive everywhere", st->alive_t ?
 		    (double)(st->alive_t - st->t_resume) / NS_PER_S : NAN,
-		    s->fp_self.pairs, s->fp_self.suspect, s->fp_self.down);
+		    fs.pairs, fs.suspect, fs.down);
 	gsp_sim_fp_log(s, "stall: others");
 out:
 	r->t_end = s->now;
@@ -2012,38 +1755,38 @@ gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
 static void
 gsp_sim_scenario_run(struct gsp_sim *s, struct gsp_sim_result *r)
 {
-	uint64_t det0[GSP_SIM_DET_N];
+	struct gsp_node_counters det0;
 
-	gsp_sim_det_sum(s, det0);
+	gsp_sim_det_sum(s, &det0);
 	switch (s->c.scenario) {
-	case GSP_SIM_FP:
+	case GSP_SCN_FP:
 		gsp_sim_fp_run(s, r);
 		break;
-	case GSP_SIM_STALL:
+	case GSP_SCN_STALL:
 		gsp_sim_stall_run(s, r);
 		break;
-	case GSP_SIM_CPULOAD:
+	case GSP_SCN_CPULOAD:
 		gsp_sim_cpuload(s, r);
 		break;
-	case GSP_SIM_DISSEMINATE:
+	case GSP_SCN_DISSEMINATE:
 		gsp_sim_disseminate(s, r);
 		break;
-	case GSP_SIM_DETECT:
+	case GSP_SCN_DETECT:
 		gsp_sim_detect(s, r);
 		break;
-	case GSP_SIM_STEADY:
+	case GSP_SCN_STEADY:
 		gsp_sim_steady(s, r);
 		break;
-	case GSP_SIM_PARTITION:
+	case GSP_SCN_PARTITION:
 		gsp_sim_partition(s, r);
 		break;
 	default:
 		break;
 	}
 	/* over the scenario only (detect: its rejoin too) */
-	r->awareness_max = gsp_sim_det_sum(s, r->det);
-	for (size_t k = 0; k < GSP_SIM_DET_N; k++)
-		r->det[k] -= det0[k];
+	r->awareness_max = gsp_sim_det_sum(s, &r->det);
+	for (size_t k = 0; k < sizeof(det0) / sizeof(uint64_t); k++)
+		((uint64_t *)&r->det)[k] -= ((const uint64_t *)&det0)[k];
 }
 
 /* ------------------------------- setup -------------------------------- */
@@ -2113,50 +1856,12 @@ gsp_sim_parse_f(const char *arg, const char *name, double lo, double hi,
 static int
 gsp_sim_parse_detector(const char *arg, uint32_t *out)
 {
-	char buf[128], *save = NULL, *tok;
-	uint32_t bits = 0;
-	bool special = false;
+	const char *why;
 
-	if (strlen(arg) >= sizeof(buf)) {
-		fprintf(stderr, "gossip-sim: --detector list too long\n");
+	if (gsp_detector_parse(arg, out, &why) != 0) {
+		fprintf(stderr, "gossip-sim: --detector '%s': %s\n", arg, why);
 		return -1;
 	}
-	snprintf(buf, sizeof(buf), "%s", arg);
-	for (tok = strtok_r(buf, ",+", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",+", &save)) {
-		uint32_t bit;
-
-		if (strcmp(tok, "default") == 0 || strcmp(tok, "off") == 0) {
-			special = true;
-			bits |= tok[0] == 'o' ? GSP_DETECT_OFF : 0;
-			continue;
-		}
-		bit = gsp_detector_bit(tok, strlen(tok));
-		if (bit == 0) {
-			fprintf(stderr, "gossip-sim: unknown detector '%s' (phi, "
-				"swim, indirect, lifeguard, all, default, "
-				"off)\n", tok);
-			return -1;
-		}
-		bits |= bit;
-	}
-	if (special && strchr(arg, ',') != NULL) {
-		fprintf(stderr, "gossip-sim: --detector default and off stand "
-			"alone\n");
-		return -1;
-	}
-	/* indirect probes and Lifeguard refine SWIM's probing */
-	if ((bits & (GSP_DETECT_INDIRECT | GSP_DETECT_LIFEGUARD)) &&
-	    !(bits & GSP_DETECT_SWIM)) {
-		fprintf(stderr, "gossip-sim: --detector indirect and lifeguard "
-			"need swim\n");
-		return -1;
-	}
-	if (!special && bits == 0) {
-		fprintf(stderr, "gossip-sim: --detector needs a name\n");
-		return -1;
-	}
-	*out = bits;
 	return 0;
 }
 
@@ -2177,7 +1882,6 @@ static int
 gsp_sim_parse_scenarios(const char *arg, struct gsp_sim_cfg *c)
 {
 	char buf[128], *save = NULL, *tok;
-	uint32_t u;
 
 	if (strlen(arg) >= sizeof(buf)) {
 		fprintf(stderr, "gossip-sim: --scenario list too long\n");
@@ -2188,12 +1892,14 @@ gsp_sim_parse_scenarios(const char *arg, struct gsp_sim_cfg *c)
 	c->scenario_mask = 0;
 	for (tok = strtok_r(buf, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save)) {
-		for (u = 0; u < GSP_SIM_N_SCENARIOS; u++)
-			if (strcmp(tok, gsp_sim_scenario_names[u]) == 0)
-				break;
-		if (u == GSP_SIM_N_SCENARIOS) {
-			fprintf(stderr, "gossip-sim: unknown scenario '%s'\n",
-				tok);
+		int u = gsp_scn_parse(tok, GSP_SIM_SCENARIOS);
+
+		if (u < 0) {
+			char list[160];
+
+			gsp_scn_list(GSP_SIM_SCENARIOS, list, sizeof(list));
+			fprintf(stderr, "gossip-sim: unknown scenario '%s' (%s)\n",
+				tok, list);
 			return -1;
 		}
 		if (c->scenario_mask & (1u << u)) {
@@ -2202,7 +1908,7 @@ gsp_sim_parse_scenarios(const char *arg, struct gsp_sim_cfg *c)
 			return -1;
 		}
 		c->scenario_mask |= 1u << u;
-		c->scenarios[c->n_scenarios++] = (enum gsp_sim_scenario)u;
+		c->scenarios[c->n_scenarios++] = (enum gsp_scn)u;
 	}
 	if (c->n_scenarios == 0) {
 		fprintf(stderr, "gossip-sim: --scenario needs a name\n");
@@ -2450,8 +2156,8 @@ gsp_sim_parse(int argc, char **argv, struct gsp_sim_cfg *c)
 		c->capacity = c->n_nodes;
 	if (c->n_seeds > c->n_nodes)
 		c->n_seeds = c->n_nodes;
-	if ((c->scenario_mask & (1u << GSP_SIM_DETECT |
-				 1u << GSP_SIM_STALL)) &&
+	if ((c->scenario_mask & (1u << GSP_SCN_DETECT |
+				 1u << GSP_SCN_STALL)) &&
 	    c->n_nodes <= c->n_seeds) {
 		fprintf(stderr, "gossip-sim: detect and stall need more nodes "
 			"than seeds\n");
@@ -2468,7 +2174,8 @@ gsp_sim_estimate(const struct gsp_sim_cfg *c)
 		(gsp_node_bytes_per_member(c->auth) + GSP_SIM_MEMBER_SLACK) +
 		(uint64_t)c->n_nodes * GSP_SIM_NODE_OVERHEAD +
 		(uint64_t)c->max_inflight * c->max_payload +
-		2 * gsp_sim_fp_bytes(c);
+		gsp_fp_bytes(c->n_nodes, c->n_nodes) +
+		gsp_fp_bytes(1, c->n_nodes);
 }
 
 static int
@@ -2516,8 +2223,7 @@ gsp_sim_free(struct gsp_sim *s)
 			gsp_node_destroy(s->nodes[i].node);
 	free(s->nodes);
 	gsp_keyring_destroy(s->keyring);
-	free(s->sorted_ids);
-	free(s->ids_idx);
+	gsp_ids_free(&s->ids);
 	gsp_sim_heap_free(&s->heap);
 	for (uint32_t i = 0; i < s->n_chunks; i++)
 		free(s->chunks[i]);
@@ -2525,9 +2231,28 @@ gsp_sim_free(struct gsp_sim *s)
 	free(s->pkts);
 	free(s->free_pkts);
 	free(s->curve);
-	gsp_sim_fp_free(&s->fp);
-	gsp_sim_fp_free(&s->fp_self);
+	gsp_fp_free(&s->fp);
+	gsp_fp_free(&s->fp_self);
 	free(s->sizes_seen);
+}
+
+/* this simulator, as the harness sees a host */
+static uint64_t
+gsp_sim_host_now(void *ctx)
+{
+	return ((const struct gsp_sim *)ctx)->now;
+}
+
+static uint32_t
+gsp_sim_host_n(void *ctx)
+{
+	return ((const struct gsp_sim *)ctx)->c.n_nodes;
+}
+
+static void
+gsp_sim_host_counters(void *ctx, uint32_t i, struct gsp_node_counters *c)
+{
+	gsp_node_counters_read(((const struct gsp_sim *)ctx)->nodes[i].node, c);
 }
 
 int
@@ -2556,6 +2281,9 @@ main(int argc, char **argv)
 	s->rng_slow = gsp_sim_stream(s->c.seed, 5);
 	s->crashed = UINT32_MAX;
 	s->stall.node = UINT32_MAX;
+	s->host = (struct gsp_harness_host){ .ctx = s,
+		.now_ns = gsp_sim_host_now, .n_nodes = gsp_sim_host_n,
+		.counters = gsp_sim_host_counters };
 	s->curve_cap = s->c.max_rounds + 4;
 	if (s->c.auth && gsp_sim_keyring(s) != 0)
 		return -ENOMEM;
@@ -2565,8 +2293,8 @@ main(int argc, char **argv)
 	 * moved forward leaves: it gives way when the heap is full), every
 	 * packet one delivery, and a phase at most one sample */
 	if (s->nodes == NULL || s->curve == NULL ||
-	    gsp_sim_fp_init(&s->fp, (uint64_t)n * n) != 0 ||
-	    gsp_sim_fp_init(&s->fp_self, n) != 0 ||
+	    gsp_fp_init(&s->fp, n, n) != 0 ||
+	    gsp_fp_init(&s->fp_self, 1, n) != 0 ||
 	    gsp_sim_heap_init(&s->heap, 2 * n + s->c.max_inflight + 16) != 0 ||
 	    gsp_sim_pool_init(s) != 0) {
 		fprintf(stderr, "gossip-sim: out of memory\n");
@@ -2584,25 +2312,25 @@ main(int argc, char **argv)
 		    n, (double)gsp_sim_peak_rss() / (1024.0 * 1024.0),
 		    gsp_sim_wall_s(s));
 
-	s->c.scenario = GSP_SIM_JOIN;
+	s->c.scenario = GSP_SCN_JOIN;
 	gsp_sim_join(s, &jr);
 	rc = 0;
-	if (s->c.scenario_mask & (1u << GSP_SIM_JOIN))
+	if (s->c.scenario_mask & (1u << GSP_SCN_JOIN))
 		rc |= gsp_sim_write_json(s, &jr, est);
 	for (uint32_t k = 0; k < s->c.n_scenarios; k++) {
-		enum gsp_sim_scenario sc = s->c.scenarios[k];
+		enum gsp_scn sc = s->c.scenarios[k];
 
-		if (sc == GSP_SIM_JOIN)
+		if (sc == GSP_SCN_JOIN)
 			continue;
 		/* the join part is shared; a step that cannot run says so */
 		r = (struct gsp_sim_result){
 			.join_ok = jr.join_ok, .join_t = jr.join_t,
-			.join_fp_pairs = jr.join_fp_pairs,
+			.join_fp = jr.join_fp,
 		};
 		s->c.scenario = sc;
 		/* fp and cpuload count accusations, not convergence: they
 		 * also run after a join that never converged (it says so) */
-		if ((jr.join_ok || sc == GSP_SIM_FP || sc == GSP_SIM_CPULOAD) &&
+		if ((jr.join_ok || sc == GSP_SCN_FP || sc == GSP_SCN_CPULOAD) &&
 		    !s->wall_limited) {
 			gsp_sim_settle(s);
 			gsp_sim_scenario_run(s, &r);

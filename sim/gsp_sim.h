@@ -14,6 +14,7 @@
 
 #include "gsp_core.h"
 #include "gsp_fault.h"
+#include "gsp_harness.h"
 #include "gsp_sim_heap.h"
 
 #define GSP_SIM_IP_BASE 0x0a000001u	/* node i is 10.0.0.1 + i */
@@ -34,21 +35,12 @@
 #define GSP_SIM_MEMBER_SLACK 24u
 #define GSP_SIM_NODE_OVERHEAD ((32u + 40u) * 1024u)
 
-enum gsp_sim_scenario {
-	GSP_SIM_JOIN,
-	GSP_SIM_DISSEMINATE,
-	GSP_SIM_DETECT,
-	GSP_SIM_STEADY,
-	GSP_SIM_PARTITION,
-	GSP_SIM_FP,			/* long steady run: false positives */
-	GSP_SIM_STALL,			/* one node paused, then resumed */
-	GSP_SIM_CPULOAD,		/* some nodes process events late */
-	GSP_SIM_N_SCENARIOS,
-};
+/* the scenarios the simulator runs: all (enum gsp_scn) */
+#define GSP_SIM_SCENARIOS ((1u << GSP_SCN_MAX) - 1)
 
 struct gsp_sim_cfg {
-	enum gsp_sim_scenario scenario;	/* the one running now */
-	enum gsp_sim_scenario scenarios[GSP_SIM_N_SCENARIOS];
+	enum gsp_scn scenario;	/* the one running now */
+	enum gsp_scn scenarios[GSP_SCN_MAX];
 	uint32_t n_scenarios;
 	uint32_t scenario_mask;
 	uint32_t n_nodes;
@@ -115,11 +107,6 @@ struct gsp_sim_pkt {
 	uint8_t *data;
 	uint32_t src;
 	uint16_t len;
-};
-
-struct gsp_sim_point {
-	double t_s;
-	double frac;
 };
 
 #endif /* GSP_SIM_H */

@@ -87,6 +87,10 @@ struct gsp_member_view {
 uint32_t gsp_detector_bit(const char *name, size_t len);
 /* The names of the bits set, comma-separated ("off" for GSP_DETECT_OFF). */
 void gsp_detector_format(uint32_t bits, char *buf, size_t len);
+/* A detector list ("swim,indirect", "phi+swim", "all") or "default" (0:
+ * the core's set) or "off", alone; 0, or -1 with *why saying what is
+ * wrong. The simulator and the emulation parse --detector with it. */
+int gsp_detector_parse(const char *s, uint32_t *bits, const char **why);
 
 struct gsp_node_params {
 	char cluster[GSP_CLUSTER_MAX];

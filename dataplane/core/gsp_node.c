@@ -359,3 +359,44 @@ gsp_detector_format(uint32_t bits, char *buf, size_t len)
 		off += (size_t)n;
 	}
 }
+
+int
+gsp_detector_parse(const char *s, uint32_t *bits, const char **why)
+{
+	const char *p = s;
+	uint32_t out = 0;
+
+	if (strcmp(s, "default") == 0 || strcmp(s, "off") == 0) {
+		*bits = s[0] == 'o' ? GSP_DETECT_OFF : 0;
+		return 0;
+	}
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",+");
+		uint32_t bit = gsp_detector_bit(p, len);
+
+		if (bit == 0) {
+			*why = len == 0 ? "an empty name in the list" :
+				"unknown name (phi, swim, indirect, lifeguard, "
+				"all; or default or off alone)";
+			return -1;
+		}
+		out |= bit;
+		p += len;
+		if (*p != '\0' && *++p == '\0') {
+			*why = "an empty name in the list";
+			return -1;
+		}
+	}
+	if (out == 0) {
+		*why = "needs a name";
+		return -1;
+	}
+	/* indirect probes and Lifeguard refine SWIM's probing */
+	if ((out & (GSP_DETECT_INDIRECT | GSP_DETECT_LIFEGUARD)) &&
+	    !(out & GSP_DETECT_SWIM)) {
+		*why = "indirect and lifeguard need swim";
+		return -1;
+	}
+	*bits = out;
+	return 0;
+}

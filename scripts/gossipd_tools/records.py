@@ -10,6 +10,38 @@ from .run import tail_text
 
 SIM_EXIT_MEM = 3        # gossip-sim: would not fit in RAM
 
+# Names records had before the simulator and the emulation shared one
+# record (harness/gsp_record.h): records kept from then read as today's.
+OLD_NAMES = {
+    "join_time_s": "join_s", "sim_s": "window_s",
+    "tx_pkts_per_s_mean": "tx_pps_mean", "tx_pkts_per_s_max": "tx_pps_max",
+    "rx_pkts_per_s_mean": "rx_pps_mean", "rx_pkts_per_s_max": "rx_pps_max",
+    "tx_bytes_per_s_mean": "tx_Bps_mean", "tx_bytes_per_s_max": "tx_Bps_max",
+    "rx_bytes_per_s_mean": "rx_Bps_mean", "rx_bytes_per_s_max": "rx_Bps_max",
+}
+OLD_FP = {"fp_suspect": "suspect_transitions",
+          "fp_down": "down_transitions",
+          "false_suspicion_pair_s": "pair_s", "fp_open_peak": "open_peak",
+          "fp_open_end": "open_end"}
+OLD_STALL = {"resumed_suspected": "resumed_suspect",
+             "resumed_downed": "resumed_down"}
+
+
+def upgrade(r):
+    """An older record under today's names (in place; returns it)."""
+    for old, new in OLD_NAMES.items():
+        if old in r and new not in r:
+            r[new] = r.pop(old)
+    if any(k in r for k in OLD_FP) and not isinstance(r.get("fp"), dict):
+        r["fp"] = {new: r.pop(old) for old, new in OLD_FP.items()
+                   if old in r}
+    st = r.get("stall")
+    if isinstance(st, dict):
+        for old, new in OLD_STALL.items():
+            if old in st and new not in st:
+                st[new] = st.pop(old)
+    return r
+
 
 def read_records(path, say=None):
     """Every record of a JSON-lines file (none when it does not exist);
@@ -22,7 +54,7 @@ def read_records(path, say=None):
         if not line:
             continue
         try:
-            recs.append(json.loads(line))
+            recs.append(upgrade(json.loads(line)))
         except ValueError:
             if say:
                 say(f"{path}: unparsable line ignored: {line[:80]}")
@@ -64,3 +96,16 @@ def emu_supported(gossipd):
     if "--emulate" not in p.stdout:
         return False, "gossipd has no --emulate option (gossipd -- --help)"
     return True, ""
+
+
+def fp_flat(r):
+    """The record's false-positive block as flat table columns
+    (fp_suspect, fp_down: transitions; fp_suspect_pairs, fp_down_pairs,
+    fp_pair_s, fp_open_peak), the same for both modes."""
+    fp = r.get("fp") or {}
+    return {"fp_suspect": fp.get("suspect_transitions"),
+            "fp_down": fp.get("down_transitions"),
+            "fp_suspect_pairs": fp.get("suspect_pairs"),
+            "fp_down_pairs": fp.get("down_pairs"),
+            "fp_pair_s": fp.get("pair_s"),
+            "fp_open_peak": fp.get("open_peak")}

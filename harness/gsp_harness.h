@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The scenario harness: what the simulator (virtual clock, sim/) and the
+ * emulation (lcores, dataplane/emu/) measure the same way: the scenarios'
+ * names, the member-id index, the accounting of false positives
+ * (gsp_fp.h), the informed curves and the JSON record (gsp_record.h).
+ *
+ * A host is described by a table of function pointers: a cold path,
+ * called per scenario step and per record, never per packet. Each host
+ * keeps its own driver of the scenarios, because one runs them in
+ * virtual time event by event and the other sleeps while lcores run.
+ */
+#ifndef GSP_HARNESS_H
+#define GSP_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gsp_core.h"
+
+/* A runtime that hosts n nodes of one cluster. Node i is 0..n-1. */
+struct gsp_harness_host {
+	void *ctx;
+	uint64_t (*now_ns)(void *ctx);
+	uint32_t (*n_nodes)(void *ctx);
+	/* node i's core counters; the emulation's may still be moving */
+	void (*counters)(void *ctx, uint32_t i, struct gsp_node_counters *c);
+};
+
+/* Sums every counter of the core over the host's nodes. */
+void gsp_harness_counters_sum(const struct gsp_harness_host *h,
+			      struct gsp_node_counters *sum);
+/* a -= b, counter by counter: what happened between two sums */
+void gsp_harness_counters_sub(struct gsp_node_counters *a,
+			      const struct gsp_node_counters *b);
+
+/* The scenarios, one list for both hosts; each host runs a subset. */
+enum gsp_scn {
+	GSP_SCN_JOIN,
+	GSP_SCN_DISSEMINATE,
+	GSP_SCN_DETECT,
+	GSP_SCN_STEADY,
+	GSP_SCN_PARTITION,
+	GSP_SCN_FP,			/* long steady run: false positives */
+	GSP_SCN_STALL,			/* one node paused, then resumed */
+	GSP_SCN_CPULOAD,		/* some nodes process events late */
+	GSP_SCN_MAX,
+};
+
+const char *gsp_scn_name(enum gsp_scn s);
+/* the scenario of this name among the host's (bit per enum gsp_scn);
+ * -1 when unknown there */
+int gsp_scn_parse(const char *name, uint32_t host_mask);
+/* "join, disseminate, ..." of the host's scenarios, for messages */
+void gsp_scn_list(uint32_t host_mask, char *buf, size_t len);
+
+/* Push-pull's dissemination bound in rounds, log3 N + ln ln N. */
+double gsp_scn_bound_rounds(uint32_t n);
+
+/* The member-id index: an event names a member by id, a scenario wants
+ * its node. Sorted ids, binary search. */
+struct gsp_ids {
+	uint64_t *id;
+	uint32_t *node;			/* node of id[k] */
+	uint32_t n;
+};
+
+/* Builds the index of n ids (ids[i]: node i's); 0, -ENOMEM, or -EEXIST
+ * when two nodes share an id. */
+int gsp_ids_build(struct gsp_ids *x, const uint64_t *ids, uint32_t n);
+void gsp_ids_free(struct gsp_ids *x);
+/* The node with this member id, or UINT32_MAX. */
+uint32_t gsp_ids_node(const struct gsp_ids *x, uint64_t id);
+
+/* The detector set in force, one name for both hosts: 0 is the core's
+ * default set, named by its members ("phi,swim,indirect,lifeguard"). */
+uint32_t gsp_harness_detector_bits(uint32_t bits);
+void gsp_harness_detector_name(uint32_t bits, char *buf, size_t len);
+
+/* Per-node arrival times (0: never) of a scenario's goal. */
+struct gsp_times {
+	uint32_t count;			/* nodes that got there */
+	uint64_t min_ns, max_ns;	/* 0 when count is 0 */
+};
+/* Over n values at base + i * stride (u64, read atomically: lcores may
+ * still write them), skipping node `skip` (UINT32_MAX: none). */
+void gsp_times_scan(struct gsp_times *t, const void *base, size_t stride,
+		    uint32_t n, uint32_t skip);
+
+#endif /* GSP_HARNESS_H */
