@@ -45,8 +45,6 @@ struct gsp_emu_xopts {
 int gsp_emu_take_args(int *argc, char **argv);
 void gsp_emu_usage(FILE *f);
 const struct gsp_emu_xopts *gsp_emu_xopts(void);
-/* "phi,swim,..." for the bits; 0 is the core's default set. */
-void gsp_emu_detector_name(uint32_t bits, char *buf, size_t len);
 
 /* switch.c */
 int gsp_switch_set_fault(struct gsp_switch *sw, const struct gsp_fault_cfg *f);

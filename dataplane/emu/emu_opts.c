@@ -27,39 +27,6 @@ gsp_emu_xopts(void)
 	return &gsp_emu_x;
 }
 
-void
-gsp_emu_detector_name(uint32_t bits, char *buf, size_t len)
-{
-	gsp_detector_format(bits == 0 ? GSP_DETECT_DEFAULT : bits, buf, len);
-}
-
-/* "phi", "swim,indirect", "all", ... -> bits; 0, or -1. */
-static int
-gsp_emu_parse_detector(const char *s, uint32_t *out)
-{
-	uint32_t bits = 0;
-	const char *p = s;
-
-	while (*p != '\0') {
-		size_t len = strcspn(p, ",+");
-
-		uint32_t bit = gsp_detector_bit(p, len);
-
-		if (bit == 0)
-			return -1;
-		bits |= bit;
-		p += len;
-		if (*p != '\0')
-			p++;
-	}
-	/* indirect probes and Lifeguard refine SWIM's probing */
-	if (bits == 0 || ((bits & (GSP_DETECT_INDIRECT |
-	    GSP_DETECT_LIFEGUARD)) && !(bits & GSP_DETECT_SWIM)))
-		return -1;
-	*out = bits;
-	return 0;
-}
-
 enum gsp_emu_xkind { X_MS, X_U32, X_SECONDS, X_FAULT, X_DETECTOR };
 
 static const struct {
@@ -118,15 +85,16 @@ gsp_emu_xset(size_t k, const char *v)
 		}
 		gsp_emu_x.fault_set = true;
 		return 0;
-	case X_DETECTOR:
-		if (gsp_emu_parse_detector(v, field) != 0) {
-			fprintf(stderr, "gossipd: --detector %s: expected a "
-				"comma-separated list of phi, swim, indirect, "
-				"lifeguard (indirect and lifeguard need swim), "
-				"or all\n", v);
+	case X_DETECTOR: {
+		const char *why;
+
+		if (gsp_detector_parse(v, field, &why) != 0) {
+			fprintf(stderr, "gossipd: --detector '%s': %s\n", v,
+				why);
 			return -1;
 		}
 		return 0;
+	}
 	case X_U32:
 		if (gsp_parse_u64(v, (uint64_t)lo, (uint64_t)hi, &u) != 0) {
 			fprintf(stderr, "gossipd: --%s %s: expected an integer "

@@ -136,7 +136,7 @@ def test_stall_and_resume(paths, tmp_path):
     assert s["down_by"] >= 1 and 0 < s["first_down_s"] < 2.0, s
     assert st["alive_again_s"] is not None, st
     # reported, not judged here (the core's unit tests judge them)
-    assert st["resumed_suspected"] >= 0 and st["resumed_downed"] >= 0, st
+    assert st["resumed_suspect"] >= 0 and st["resumed_down"] >= 0, st
 
 
 def test_switch_faults(paths, tmp_path):
