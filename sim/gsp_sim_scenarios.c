@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The simulator's scenarios (harness/gsp_harness.h names them): join,
+ * disseminate, detect, steady, partition, fp, stall, cpuload.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gsp_sim_int.h"
+
+/* ----------------------------- scenarios ------------------------------ */
+
+static uint64_t
+gsp_sim_phase_end(const struct gsp_sim *s)
+{
+	return s->now + (uint64_t)s->c.max_rounds * s->interval_ns;
+}
+
+void
+gsp_sim_join(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	uint32_t n = s->c.n_nodes;
+
+	s->sizes_seen = calloc(n / 8 + 1, 1);
+	s->want = GSP_SIM_WANT_ALL_ALIVE;
+	s->fp_active = true;
+	s->now = GSP_SIM_T0;
+	gsp_sim_phase(s, GSP_SIM_STOP_OK, GSP_SIM_CURVE_OK);
+	r->join_ok = gsp_sim_run(s, gsp_sim_phase_end(s));
+	r->join_t = s->stop_t;
+	if (s->sizes_seen != NULL) {
+		for (uint32_t i = 0; i <= n; i++)
+			r->distinct_sizes +=
+				(s->sizes_seen[i / 8] >> (i % 8)) & 1;
+		free(s->sizes_seen);
+		s->sizes_seen = NULL;
+	}
+	gsp_fp_sum(&s->fp, s->now, &r->join_fp);
+	r->awareness_max = gsp_sim_det_sum(s, &r->det);
+	gsp_sim_log(s, "join: %s, %.3f s, %u rounds, %u distinct sizes, "
+		    "%" PRIu64 " join false positives, wall %.1f s",
+		    r->join_ok ? "converged" : "NOT converged",
+		    r->join_ok ? (double)(r->join_t - GSP_SIM_T0) / NS_PER_S :
+		    NAN, r->join_ok ? gsp_sim_rounds(s, r->join_t - GSP_SIM_T0) :
+		    0, r->distinct_sizes, r->join_fp.pairs, gsp_sim_wall_s(s));
+	s->want = GSP_SIM_WANT_NONE;
+	r->ok = r->join_ok;
+	r->t_start = GSP_SIM_T0;
+	r->t_end = r->join_ok ? r->join_t : s->now;
+}
+
+/* after the join: counts from here on */
+void
+gsp_sim_settle(struct gsp_sim *s)
+{
+	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	gsp_sim_run(s, s->now + (uint64_t)s->c.settle_rounds * s->interval_ns);
+	gsp_fp_reset(&s->fp, s->now);
+	gsp_fp_reset(&s->fp_self, s->now);
+	s->fp_about_slow = s->fp_by_slow = 0;
+}
+
+static void
+gsp_sim_disseminate(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	struct gsp_sim_node *o;
+	int rc;
+
+	r->origin = (uint32_t)gsp_sim_rand_below(&s->rng_scn, s->c.n_nodes);
+	o = &s->nodes[r->origin];
+	s->origin_id = o->id;
+	rc = gsp_node_set_app(o->node, GSP_SIM_APP_KEY, GSP_SIM_APP_VALUE);
+	if (rc != 0) {
+		fprintf(stderr, "gossip-sim: set_app: %s\n", strerror(-rc));
+		return;
+	}
+	s->track_app = true;
+	o->informed = true;
+	s->n_informed = 1;
+	gsp_sim_phase(s, GSP_SIM_STOP_INFORMED, GSP_SIM_CURVE_INFORMED);
+	r->t_start = s->now;
+	gsp_sim_check_stop(s);
+	r->ok = s->stop || gsp_sim_run(s, gsp_sim_phase_end(s));
+	r->t_end = r->ok ? s->stop_t : s->now;
+	s->track_app = false;
+	gsp_sim_log(s, "disseminate: %s %u/%u nodes after %.3f s (%u rounds; "
+		    "bound %.2f)", r->ok ? "reached" : "NOT reached",
+		    s->n_informed, s->n_up,
+		    (double)(r->t_end - r->t_start) / NS_PER_S,
+		    gsp_sim_rounds(s, r->t_end - r->t_start),
+		    log((double)s->c.n_nodes) / log(3.0) +
+		    log(log((double)s->c.n_nodes)));
+}
+
+static void
+gsp_sim_detect(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	uint32_t n = s->c.n_nodes, non_seeds = n - s->c.n_seeds;
+	struct gsp_fp_sum fs;
+	uint64_t t;
+
+	r->crashed = s->c.n_seeds +
+		(uint32_t)gsp_sim_rand_below(&s->rng_scn, non_seeds);
+	s->crashed = r->crashed;
+	gsp_sim_node_crash(s, r->crashed);
+	gsp_sim_phase(s, GSP_SIM_STOP_DETECTED, GSP_SIM_CURVE_DETECTED);
+	r->t_start = s->now;
+	r->ok = gsp_sim_run(s, gsp_sim_phase_end(s));
+	r->t_end = r->ok ? s->stop_t : s->now;
+	r->first_detected = s->n_detected > 0;
+	r->first_detect_t = s->first_detect_t;
+	r->first_suspect_t = s->first_suspect_t;
+	gsp_fp_sum(&s->fp, s->now, &fs);
+	gsp_sim_log(s, "detect: node %u crashed; first suspect after %.3f s, "
+		    "first down after %.3f s, %u/%u after %.3f s; %" PRIu64
+		    " false positives", r->crashed, r->first_suspect_t != 0 ?
+		    (double)(r->first_suspect_t - r->t_start) / NS_PER_S : NAN,
+		    r->first_detected ?
+		    (double)(r->first_detect_t - r->t_start) / NS_PER_S : NAN,
+		    s->n_detected, s->n_up,
+		    (double)(r->t_end - r->t_start) / NS_PER_S, fs.pairs);
+	if (!r->ok || s->wall_limited)
+		return;
+	/* restart it: a higher generation is alive again everywhere */
+	s->crashed = UINT32_MAX;
+	if (gsp_sim_node_restart(s, r->crashed) != 0)
+		return;
+	t = s->now;
+	gsp_sim_set_want(s, GSP_SIM_WANT_ALL_ALIVE);
+	s->stop = false;
+	s->stop_on = GSP_SIM_STOP_OK;
+	s->curve_kind = GSP_SIM_CURVE_NONE;
+	r->rejoin_ok = gsp_sim_run(s, gsp_sim_phase_end(s));
+	r->rejoin_dt = (r->rejoin_ok ? s->stop_t : s->now) - t;
+	s->want = GSP_SIM_WANT_NONE;
+	gsp_sim_log(s, "detect: restarted node %u %s after %.3f s", r->crashed,
+		    r->rejoin_ok ? "alive everywhere" : "NOT alive everywhere",
+		    (double)r->rejoin_dt / NS_PER_S);
+}
+
+static void
+gsp_sim_steady(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	uint32_t n = s->c.n_nodes;
+	uint64_t (*snap)[4] = calloc(n, sizeof(*snap));
+	struct gsp_node_counters c0, c1;
+	struct gsp_traffic *t = &r->traffic;
+	uint64_t core0;
+	double cpu0, rounds;
+
+	if (snap == NULL)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		struct gsp_sim_node *sn = &s->nodes[i];
+
+		snap[i][0] = sn->tx_pkts;
+		snap[i][1] = sn->tx_bytes;
+		snap[i][2] = sn->rx_pkts;
+		snap[i][3] = sn->rx_bytes;
+	}
+	gsp_harness_counters_sum(&s->host, &c0);
+	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	r->t_start = s->now;
+	core0 = s->core_ns;
+	cpu0 = gsp_sim_cpu_s();
+	gsp_sim_run(s, s->now + (uint64_t)s->c.measure_rounds * s->interval_ns);
+	t->cpu_s = gsp_sim_cpu_s() - cpu0;
+	r->t_end = s->now;
+	r->ok = !s->wall_limited;
+	t->window_s = (double)(r->t_end - r->t_start) / NS_PER_S;
+	t->nodes = n;
+	for (uint32_t i = 0; i < n; i++) {
+		struct gsp_sim_node *sn = &s->nodes[i];
+		uint64_t v[4] = {
+			sn->tx_pkts - snap[i][0], sn->tx_bytes - snap[i][1],
+			sn->rx_pkts - snap[i][2], sn->rx_bytes - snap[i][3],
+		};
+
+		t->tx_pkts += v[0];
+		t->tx_bytes += v[1];
+		t->rx_pkts += v[2];
+		t->rx_bytes += v[3];
+		t->tx_pkts_max = GSP_SIM_MAX(t->tx_pkts_max, v[0]);
+		t->tx_bytes_max = GSP_SIM_MAX(t->tx_bytes_max, v[1]);
+		t->rx_pkts_max = GSP_SIM_MAX(t->rx_pkts_max, v[2]);
+		t->rx_bytes_max = GSP_SIM_MAX(t->rx_bytes_max, v[3]);
+	}
+	gsp_harness_counters_sum(&s->host, &c1);
+	gsp_harness_counters_sub(&c1, &c0);
+	rounds = (double)n * t->window_s * NS_PER_S / (double)s->interval_ns;
+	if (rounds > 0) {
+		r->syn_per_node_round = (double)c1.tx_syn / rounds;
+		r->ack_per_node_round = (double)c1.tx_ack / rounds;
+		r->ack2_per_node_round = (double)c1.tx_ack2 / rounds;
+		r->merged_per_node_round = (double)c1.merged / rounds;
+	}
+	if (t->window_s > 0)
+		r->core_us_per_node_s = (double)(s->core_ns - core0) / 1e3 /
+			n / t->window_s;
+	free(snap);
+	gsp_sim_log(s, "steady: %.1f s simulated; per node: tx %.1f pkt/s "
+		    "%.0f B/s (max %.0f), rx %.1f pkt/s %.0f B/s; "
+		    "%.1f SYN/round; cpu %.1f us/node/s", t->window_s,
+		    gsp_sim_per_s(t->tx_pkts, t->window_s) / n,
+		    gsp_sim_per_s(t->tx_bytes, t->window_s) / n,
+		    gsp_sim_per_s(t->tx_bytes_max, t->window_s),
+		    gsp_sim_per_s(t->rx_pkts, t->window_s) / n,
+		    gsp_sim_per_s(t->rx_bytes, t->window_s) / n,
+		    r->syn_per_node_round,
+		    gsp_sim_per_s((uint64_t)(t->cpu_s * 1e6), t->window_s) / n);
+}
+
+static void
+gsp_sim_partition(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	uint32_t n = s->c.n_nodes;
+	uint32_t *perm = malloc(sizeof(*perm) * n);
+	uint64_t t_split;
+
+	if (perm == NULL)
+		return;
+	/* a random half on each side (Fisher-Yates) */
+	for (uint32_t i = 0; i < n; i++)
+		perm[i] = i;
+	for (uint32_t i = n - 1; i > 0; i--) {
+		uint32_t k = (uint32_t)gsp_sim_rand_below(&s->rng_scn, i + 1);
+		uint32_t tmp = perm[i];
+
+		perm[i] = perm[k];
+		perm[k] = tmp;
+	}
+	s->side_size[0] = s->side_size[1] = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t side = i < n / 2 ? 0 : 1;
+
+		s->nodes[perm[i]].side = side;
+		s->side_size[side]++;
+	}
+	free(perm);
+
+	s->partitioned = true;
+	t_split = s->now;
+	gsp_sim_set_want(s, GSP_SIM_WANT_SPLIT);
+	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	gsp_sim_run(s, s->now + (uint64_t)(s->c.partition_s * NS_PER_S));
+	r->split_ok = s->split_t != 0;
+	r->split_dt = r->split_ok ? s->split_t - t_split : 0;
+	gsp_sim_log(s, "partition: sides %u/%u %s after %.3f s", s->side_size[0],
+		    s->side_size[1], r->split_ok ? "marked each other down" :
+		    "did NOT mark each other down",
+		    (double)r->split_dt / NS_PER_S);
+	if (s->wall_limited)
+		return;
+
+	s->partitioned = false;
+	gsp_sim_set_want(s, GSP_SIM_WANT_ALL_ALIVE);
+	gsp_sim_phase(s, GSP_SIM_STOP_OK, GSP_SIM_CURVE_OK);
+	r->t_start = s->now;
+	gsp_sim_check_stop(s);
+	r->ok = s->stop || gsp_sim_run(s, gsp_sim_phase_end(s));
+	r->t_end = r->ok ? s->stop_t : s->now;
+	s->want = GSP_SIM_WANT_NONE;
+	gsp_sim_log(s, "partition: healed %s after %.3f s (%u rounds)",
+		    r->ok ? "into one view" : "NOT into one view",
+		    (double)(r->t_end - r->t_start) / NS_PER_S,
+		    gsp_sim_rounds(s, r->t_end - r->t_start));
+}
+
+static void
+gsp_sim_fp_log(const struct gsp_sim *s, const char *what)
+{
+	struct gsp_fp_sum fs;
+
+	gsp_fp_sum(&s->fp, s->now, &fs);
+	gsp_sim_log(s, "%s: %" PRIu64 " live members accused (%" PRIu64
+		    " to suspect, %" PRIu64 " to down) over %" PRIu64
+		    " pairs, %.3f pair-seconds accused", what,
+		    fs.suspect + fs.down, fs.suspect, fs.down, fs.pairs,
+		    fs.pair_s);
+}
+
+/* a steady cluster, no crash: every accusation is a false positive */
+static void
+gsp_sim_fp_run(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	r->t_start = s->now;
+	gsp_sim_run(s, s->now + (uint64_t)(s->c.duration_s * NS_PER_S));
+	r->t_end = s->now;
+	r->ok = !s->wall_limited;
+	gsp_sim_fp_log(s, "fp");
+}
+
+/* how many running nodes list node x as suspect or down, and as down:
+ * read from their tables (O(N x table); the events keep it current) */
+static void
+gsp_sim_views_of(const struct gsp_sim *s, uint32_t x, uint32_t *bad,
+		 uint32_t *down)
+{
+	struct gsp_member_view v;
+
+	*bad = *down = 0;
+	for (uint32_t i = 0; i < s->c.n_nodes; i++) {
+		const struct gsp_sim_node *sn = &s->nodes[i];
+		uint32_t hw;
+
+		if (i == x || !sn->up)
+			continue;
+		hw = gsp_node_slot_count(sn->node);
+		for (uint32_t slot = 0; slot < hw; slot++) {
+			if (!gsp_node_member_read(sn->node, slot, &v) ||
+			    v.id != s->nodes[x].id)
+				continue;
+			*bad += gsp_fp_bad(v.state);
+			*down += v.state == GSP_STATE_DOWN;
+			break;
+		}
+	}
+}
+
+static void
+gsp_sim_stall_run(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	uint32_t unused;
+	struct gsp_fp_sum fs;
+	struct gsp_sim_stall *st = &s->stall;
+	uint32_t x;
+
+	st->q = calloc(s->c.stall_queue + 1, sizeof(*st->q));
+	if (st->q == NULL)
+		return;
+	x = s->c.n_seeds +
+		(uint32_t)gsp_sim_rand_below(&s->rng_scn,
+					     s->c.n_nodes - s->c.n_seeds);
+	r->stalled = x;
+	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	r->t_start = s->now;
+	*st = (struct gsp_sim_stall){ .node = x, .q = st->q,
+				      .t_pause = s->now };
+	/* a lossy network may have it suspected already */
+	gsp_sim_views_of(s, x, &st->n_bad, &st->n_down);
+	gsp_sim_node_pause(s, x);
+	gsp_sim_run(s, s->now + (uint64_t)(s->c.stall_s * NS_PER_S));
+	if (s->wall_limited)
+		goto out;
+	st->t_resume = s->now;
+	st->resumed = true;
+	st->down_at_resume = st->n_down;
+	if (st->n_bad == 0)
+		st->alive_t = s->now;
+	gsp_sim_log(s, "stall: node %u paused %.3f s: first suspect after "
+		    "%.3f s, first down after %.3f s, %u/%u had it down; %"
+		    PRIu64 " packets held, %" PRIu64 " dropped", x,
+		    s->c.stall_s, st->suspect_t ? (double)(st->suspect_t -
+		    st->t_pause) / NS_PER_S : NAN, st->down_t ?
+		    (double)(st->down_t - st->t_pause) / NS_PER_S : NAN,
+		    st->n_down, s->n_up - 1, st->held, st->dropped);
+	gsp_sim_node_resume(s, x);
+	gsp_sim_run(s, s->now + (uint64_t)(s->c.after_s * NS_PER_S));
+	r->ok = st->alive_t != 0 && !s->wall_limited;
+	gsp_sim_views_of(s, x, &st->views_bad_end, &unused);
+	gsp_fp_sum(&s->fp_self, s->now, &fs);
+	gsp_sim_log(s, "stall: node %u %s after %.3f s; it accused %" PRIu64
+		    " live members (%" PRIu64 " suspect, %" PRIu64 " down)",
+		    x, st->alive_t ? "alive everywhere" :
+		    "NOT alive everywhere", st->alive_t ?
+		    (double)(st->alive_t - st->t_resume) / NS_PER_S : NAN,
+		    fs.pairs, fs.suspect, fs.down);
+	gsp_sim_fp_log(s, "stall: others");
+out:
+	r->t_end = s->now;
+	r->stall = *st;
+	r->stall.q = NULL;
+	free(st->q);
+	/* the node runs normally again: later scenarios track no stall */
+	*st = (struct gsp_sim_stall){ .node = UINT32_MAX };
+}
+
+static void
+gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	uint32_t n = s->c.n_nodes;
+	uint32_t k = (uint32_t)(s->c.slow_frac * n + 0.5);
+	uint32_t *perm = malloc(sizeof(*perm) * n);
+
+	if (perm == NULL)
+		return;
+	/* k random nodes (partial Fisher-Yates) */
+	for (uint32_t i = 0; i < n; i++)
+		perm[i] = i;
+	for (uint32_t i = 0; i < k && i < n; i++) {
+		uint32_t j = i + (uint32_t)gsp_sim_rand_below(&s->rng_scn,
+							      n - i);
+		uint32_t tmp = perm[i];
+
+		perm[i] = perm[j];
+		perm[j] = tmp;
+		s->nodes[perm[i]].slow = true;
+	}
+	r->n_slow = s->n_slow = k;
+	s->held_events = s->held_ns = 0;
+	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	r->t_start = s->now;
+	gsp_sim_run(s, s->now + (uint64_t)(s->c.duration_s * NS_PER_S));
+	r->t_end = s->now;
+	r->ok = !s->wall_limited;
+	for (uint32_t i = 0; i < k && i < n; i++)
+		s->nodes[perm[i]].slow = false;
+	s->n_slow = 0;
+	free(perm);
+	gsp_sim_fp_log(s, "cpuload");
+	gsp_sim_log(s, "cpuload: %u slow nodes (+0..%g ms per event): %"
+		    PRIu64 " accusations of them, %" PRIu64 " by them", k,
+		    s->c.slow_ms, s->fp_about_slow, s->fp_by_slow);
+}
+
+void
+gsp_sim_scenario_run(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	struct gsp_node_counters det0;
+
+	gsp_sim_det_sum(s, &det0);
+	switch (s->c.scenario) {
+	case GSP_SCN_FP:
+		gsp_sim_fp_run(s, r);
+		break;
+	case GSP_SCN_STALL:
+		gsp_sim_stall_run(s, r);
+		break;
+	case GSP_SCN_CPULOAD:
+		gsp_sim_cpuload(s, r);
+		break;
+	case GSP_SCN_DISSEMINATE:
+		gsp_sim_disseminate(s, r);
+		break;
+	case GSP_SCN_DETECT:
+		gsp_sim_detect(s, r);
+		break;
+	case GSP_SCN_STEADY:
+		gsp_sim_steady(s, r);
+		break;
+	case GSP_SCN_PARTITION:
+		gsp_sim_partition(s, r);
+		break;
+	default:
+		break;
+	}
+	/* over the scenario only (detect: its rejoin too) */
+	r->awareness_max = gsp_sim_det_sum(s, &r->det);
+	for (size_t k = 0; k < sizeof(det0) / sizeof(uint64_t); k++)
+		((uint64_t *)&r->det)[k] -= ((const uint64_t *)&det0)[k];
+}
