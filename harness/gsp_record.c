@@ -93,17 +93,15 @@ gsp_record_u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void
-gsp_record_curve_times(json_t *r, const char *key, uint64_t *t, uint32_t n,
-		       uint64_t t0_ns, uint32_t of, uint32_t max_points)
+json_t *
+gsp_record_curve_array(uint64_t *t, uint32_t n, uint64_t t0_ns, uint32_t of,
+		       uint32_t max_points)
 {
 	json_t *a = json_array();
 	uint32_t got = 0, step;
 
-	if (a == NULL || of == 0) {
-		json_object_set_new(r, key, a);
-		return;
-	}
+	if (a == NULL || of == 0)
+		return a;
 	for (uint32_t i = 0; i < n; i++)
 		if (t[i] != 0)
 			t[got++] = t[i] < t0_ns ? 0 : t[i] - t0_ns;
@@ -116,7 +114,15 @@ gsp_record_curve_times(json_t *r, const char *key, uint64_t *t, uint32_t n,
 		if ((k + 1) % step == 0 || k + 1 == got)
 			json_array_append_new(a, gsp_record_point(t[k] / 1e9,
 					      (double)(k + 1) / of));
-	json_object_set_new(r, key, a);
+	return a;
+}
+
+void
+gsp_record_curve_times(json_t *r, const char *key, uint64_t *t, uint32_t n,
+		       uint64_t t0_ns, uint32_t of, uint32_t max_points)
+{
+	json_object_set_new(r, key, gsp_record_curve_array(t, n, t0_ns, of,
+							    max_points));
 }
 
 /* the core's detector counters, named as in the records */

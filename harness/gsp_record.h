@@ -36,6 +36,10 @@ struct gsp_curve_point {
 };
 void gsp_record_curve(json_t *r, const char *key,
 		      const struct gsp_curve_point *p, uint32_t n);
+/* [[t_s, fraction], ...] from per-node times in ns (as below), or NULL
+ * without memory. */
+json_t *gsp_record_curve_array(uint64_t *t, uint32_t n, uint64_t t0_ns,
+			       uint32_t of, uint32_t max_points);
 /* The same from per-node times in ns (0: never; t0 and before: at 0):
  * [0, 0], then the sorted times as fractions of `of`, thinned to at most
  * max_points. Sorts t in place. */

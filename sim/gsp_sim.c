@@ -37,8 +37,7 @@ gsp_sim_estimate(const struct gsp_sim_cfg *c)
 		(gsp_node_bytes_per_member(c->auth) + GSP_SIM_MEMBER_SLACK) +
 		(uint64_t)c->n_nodes * GSP_SIM_NODE_OVERHEAD +
 		(uint64_t)c->max_inflight * c->max_payload +
-		gsp_fp_bytes(c->n_nodes, c->n_nodes) +
-		gsp_fp_bytes(1, c->n_nodes);
+		gsp_watch_bytes(c->n_nodes);
 }
 
 static int
@@ -86,17 +85,13 @@ gsp_sim_free(struct gsp_sim *s)
 			gsp_node_destroy(s->nodes[i].node);
 	free(s->nodes);
 	gsp_keyring_destroy(s->keyring);
-	gsp_ids_free(&s->ids);
+	gsp_watch_free(&s->w);
 	gsp_sim_heap_free(&s->heap);
 	for (uint32_t i = 0; i < s->n_chunks; i++)
 		free(s->chunks[i]);
 	free(s->chunks);
 	free(s->pkts);
 	free(s->free_pkts);
-	free(s->curve);
-	gsp_fp_free(&s->fp);
-	gsp_fp_free(&s->fp_self);
-	free(s->sizes_seen);
 }
 
 /* this simulator, as the harness sees a host */
@@ -142,22 +137,17 @@ main(int argc, char **argv)
 	s->rng_scn = gsp_sim_stream(s->c.seed, 3);
 	s->rng_fault = gsp_sim_stream(s->c.seed, 4);
 	s->rng_slow = gsp_sim_stream(s->c.seed, 5);
-	s->crashed = UINT32_MAX;
 	s->stall.node = UINT32_MAX;
 	s->host = (struct gsp_harness_host){ .ctx = s,
 		.now_ns = gsp_sim_host_now, .n_nodes = gsp_sim_host_n,
 		.counters = gsp_sim_host_counters };
-	s->curve_cap = s->c.max_rounds + 4;
 	if (s->c.auth && gsp_sim_keyring(s) != 0)
 		return -ENOMEM;
 	s->nodes = calloc(n, sizeof(*s->nodes));
-	s->curve = calloc(s->curve_cap, sizeof(*s->curve));
 	/* every node has one tick pending (plus voided ones, which a tick
-	 * moved forward leaves: it gives way when the heap is full), every
-	 * packet one delivery, and a phase at most one sample */
-	if (s->nodes == NULL || s->curve == NULL ||
-	    gsp_fp_init(&s->fp, n, n) != 0 ||
-	    gsp_fp_init(&s->fp_self, 1, n) != 0 ||
+	 * moved forward leaves: it gives way when the heap is full) and
+	 * every packet one delivery */
+	if (s->nodes == NULL ||
 	    gsp_sim_heap_init(&s->heap, 2 * n + s->c.max_inflight + 16) != 0 ||
 	    gsp_sim_pool_init(s) != 0) {
 		fprintf(stderr, "gossip-sim: out of memory\n");
@@ -169,7 +159,7 @@ main(int argc, char **argv)
 				       gsp_sim_rand_below(&s->rng_sched,
 							  s->interval_ns)) != 0)
 			goto out;
-	if (gsp_sim_build_ids(s) != 0)
+	if (gsp_sim_watch_init(s) != 0)
 		goto out;
 	gsp_sim_log(s, "%u nodes up, %.1f MiB RSS after creation, wall %.2f s",
 		    n, (double)gsp_sim_peak_rss() / (1024.0 * 1024.0),
@@ -201,6 +191,7 @@ main(int argc, char **argv)
 		if (r.t_end < r.t_start)
 			r.t_end = r.t_start;
 		rc |= gsp_sim_write_json(s, &r, est);
+		json_decref(r.curve);
 	}
 	if (s->wall_limited)
 		gsp_sim_log(s, "stopped early (%s) at simulated %.3f s",
@@ -212,6 +203,7 @@ main(int argc, char **argv)
 			    s->pool_drops + s->heap_drops, s->c.max_inflight);
 	rc = rc == 0 ? 0 : 1;
 out:
+	json_decref(jr.curve);
 	gsp_sim_free(s);
 	return rc;
 }

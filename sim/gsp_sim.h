@@ -90,16 +90,12 @@ struct gsp_sim_node {
 	uint32_t epoch;			/* token of the pending tick: a crash, a
 					 * pause or an earlier one voids it */
 	uint64_t tick_at;		/* when the pending tick is due */
-	uint32_t app_slot;		/* origin's slot in this table, or ~0 */
 	uint8_t side;			/* partition side */
 	bool up;
 	bool paused;			/* stall: no rounds, packets held */
 	bool slow;			/* cpuload: events run late */
 	uint64_t slow_last;		/* cpuload: last held event's time */
 	struct gsp_fault_cfg fault;	/* on its sends (and blocks on receive) */
-	bool ok;			/* meets the phase's target view */
-	bool informed;			/* holds the disseminated value */
-	bool detected;			/* marked the crashed node down */
 	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes;
 };
 

@@ -14,7 +14,6 @@
 enum gsp_sim_ev_kind {
 	GSP_SIM_EV_TICK = 1,	/* node round deadline; arg = node epoch */
 	GSP_SIM_EV_DELIVER,	/* packet arrival; arg = pool slot */
-	GSP_SIM_EV_SAMPLE,	/* per-round sample of the active phase */
 };
 #define GSP_SIM_EV_HELD 0x100u	/* kind flag: already delayed by cpuload */
 

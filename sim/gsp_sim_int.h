@@ -21,6 +21,7 @@
 #include "gsp_record.h"
 #include "gsp_sim.h"
 #include "gsp_sim_heap.h"
+#include "gsp_watch.h"
 #include "gsp_util.h"
 #include "gsp_wire.h"
 
@@ -33,26 +34,6 @@
 #define GSP_SIM_MEM_RESERVE (256ull << 20) /* stop when less is available */
 #define GSP_SIM_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define GSP_SIM_MEM_CHECK_S 0.2	/* wall seconds between MemAvailable reads */
-
-enum gsp_sim_want {
-	GSP_SIM_WANT_NONE,
-	GSP_SIM_WANT_ALL_ALIVE,		/* every node listed, none down */
-	GSP_SIM_WANT_SPLIT,		/* own side alive, other side down */
-};
-
-enum gsp_sim_stop {
-	GSP_SIM_STOP_NONE,
-	GSP_SIM_STOP_OK,		/* every up node meets the want */
-	GSP_SIM_STOP_INFORMED,
-	GSP_SIM_STOP_DETECTED,
-};
-
-enum gsp_sim_curve {
-	GSP_SIM_CURVE_NONE,
-	GSP_SIM_CURVE_OK,
-	GSP_SIM_CURVE_INFORMED,
-	GSP_SIM_CURVE_DETECTED,
-};
 
 /* stall: one node paused (SIGSTOP), then resumed */
 struct gsp_sim_stall {
@@ -72,7 +53,6 @@ struct gsp_sim {
 	struct gsp_sim_cfg c;
 	struct gsp_keyring *keyring;	/* --auth; NULL: plaintext */
 	struct gsp_sim_node *nodes;
-	struct gsp_ids ids;		/* member id -> node */
 	struct gsp_harness_host host;	/* this simulator, to the harness */
 	struct gsp_sim_heap heap;
 
@@ -90,32 +70,14 @@ struct gsp_sim {
 	uint64_t rng_net, rng_sched, rng_scn, rng_fault, rng_slow;
 	uint32_t n_up;
 
-	/* the running phase */
-	enum gsp_sim_want want;
-	enum gsp_sim_stop stop_on;
+	/* the running phase: what the harness watches, and its stop */
+	struct gsp_watch w;
+	bool stop_on_goal;
 	bool stop;
 	uint64_t stop_t;
-	uint32_t n_ok, n_informed, n_detected;
 	uint64_t phase_t0;
-	uint32_t sample_epoch;
-	enum gsp_sim_curve curve_kind;
-	struct gsp_curve_point *curve;
-	uint32_t curve_n, curve_cap;
-	uint8_t *sizes_seen;		/* join: bitmap of reported alive counts */
-	bool partitioned;
-	uint32_t side_size[2];
-	uint64_t split_t;		/* first time both sides saw the split */
-	bool track_app;
-	uint64_t origin_id;
-	uint32_t crashed;		/* ~0: none */
-	uint64_t first_detect_t, first_suspect_t;
-
-	/* accusations of live members by live nodes (not the stalled one) */
-	struct gsp_fp fp;
-	bool fp_active;
-	uint64_t fp_about_slow, fp_by_slow;	/* cpuload: of fp's transitions */
-	/* the stalled node's own accusations after it resumed */
-	struct gsp_fp fp_self;
+	bool partitioned;		/* the network drops across sides */
+	uint64_t fp_about_slow, fp_by_slow;	/* cpuload: accusations */
 	struct gsp_sim_stall stall;
 	uint32_t n_slow;
 	uint64_t held_events, held_ns;	/* cpuload: delays actually applied */
@@ -168,6 +130,8 @@ struct gsp_sim_result {
 	struct gsp_sim_stall stall;
 	/* cpuload */
 	uint32_t n_slow;
+	/* when the nodes met the goal; NULL: none (json, the caller frees) */
+	json_t *curve;
 };
 
 /* gsp_sim_util.c */
@@ -184,22 +148,14 @@ void gsp_sim_log(const struct gsp_sim *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* gsp_sim_net.c */
-uint32_t gsp_sim_node_of(const struct gsp_sim *s, uint64_t id);
-int gsp_sim_build_ids(struct gsp_sim *s);
 int gsp_sim_pool_init(struct gsp_sim *s);
 void gsp_sim_pool_put(struct gsp_sim *s, uint32_t slot);
 
 /* gsp_sim_watch.c */
-bool gsp_sim_meets(const struct gsp_sim *s, const struct gsp_sim_node *sn,
-	const struct gsp_node_counters *c);
-void gsp_sim_set_ok(struct gsp_sim *s, struct gsp_sim_node *sn, bool ok);
-void gsp_sim_set_want(struct gsp_sim *s, enum gsp_sim_want want);
-void gsp_sim_curve_add(struct gsp_sim *s, uint64_t t, double frac);
-double gsp_sim_curve_frac(const struct gsp_sim *s);
-void gsp_sim_phase(struct gsp_sim *s, enum gsp_sim_stop stop_on,
-	enum gsp_sim_curve curve);
+int gsp_sim_watch_init(struct gsp_sim *s);
+void gsp_sim_phase(struct gsp_sim *s, enum gsp_goal goal, bool stop);
 void gsp_sim_check_stop(struct gsp_sim *s);
-void gsp_sim_check_informed(struct gsp_sim *s, struct gsp_sim_node *sn);
+bool gsp_sim_watches_rounds(const struct gsp_sim *s);
 
 /* gsp_sim_run.c */
 int gsp_sim_node_start(struct gsp_sim *s, uint32_t i, uint64_t generation,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The simulated network: member id to node, the packet pool, and the
+ * The simulated network: the packet pool, and the
  * core's send seam (gsp_io_send): latency, jitter, the shared fault
  * module, partitions and held packets of paused nodes.
  */
@@ -10,34 +10,6 @@
 #include <string.h>
 
 #include "gsp_sim_int.h"
-
-/* --------------------------- node id lookup --------------------------- */
-
-/* node index of a member id, or ~0 */
-uint32_t
-gsp_sim_node_of(const struct gsp_sim *s, uint64_t id)
-{
-	return gsp_ids_node(&s->ids, id);
-}
-
-/* ids are FNV-1a of the names, as in gossipd */
-int
-gsp_sim_build_ids(struct gsp_sim *s)
-{
-	uint32_t n = s->c.n_nodes;
-	uint64_t *ids = malloc(sizeof(*ids) * n);
-	int ret;
-
-	if (ids == NULL)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++)
-		ids[i] = s->nodes[i].id;
-	ret = gsp_ids_build(&s->ids, ids, n);
-	if (ret == -EEXIST)
-		fprintf(stderr, "gossip-sim: node id collision\n");
-	free(ids);
-	return ret;
-}
 
 /* ---------------------------- packet pool ----------------------------- */
 

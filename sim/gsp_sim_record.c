@@ -65,10 +65,12 @@ gsp_json_rounds(struct gsp_json *j, const struct gsp_sim *s, const char *k,
 		gsp_json_num(j, k, NAN);
 }
 
+/* when the nodes met the scenario's goal (harness/gsp_watch.h) */
 static void
-gsp_json_curve(struct gsp_json *j, const char *k, const struct gsp_sim *s)
+gsp_json_curve(struct gsp_json *j, const char *k,
+	       const struct gsp_sim_result *r)
 {
-	gsp_record_curve(j->o, k, s->curve, s->curve_n);
+	json_object_set(j->o, k, r->curve != NULL ? r->curve : json_null());
 }
 
 /* The core's counters summed over the nodes now (harness); returns the
@@ -188,14 +190,14 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	switch (c->scenario) {
 	case GSP_SCN_JOIN:
 		gsp_json_u64(&j, "distinct_sizes", r->distinct_sizes);
-		gsp_json_curve(&j, "informed_curve", s);
+		gsp_json_curve(&j, "informed_curve", r);
 		break;
 	case GSP_SCN_DISSEMINATE:
 		gsp_json_u64(&j, "origin", r->origin);
 		gsp_json_num(&j, "bound_rounds",
 			     log((double)c->n_nodes) / log(3.0) +
 			     log(log((double)c->n_nodes)));
-		gsp_json_curve(&j, "informed_curve", s);
+		gsp_json_curve(&j, "informed_curve", r);
 		break;
 	case GSP_SCN_DETECT:
 		gsp_json_u64(&j, "crashed", r->crashed);
@@ -205,7 +207,7 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 			      r->first_detect_t, r->t_start);
 		gsp_json_time(&j, "all_detect_s", r->ok, r->t_end, r->t_start);
 		gsp_json_time(&j, "rejoin_s", r->rejoin_ok, r->rejoin_dt, 0);
-		gsp_json_curve(&j, "informed_curve", s);
+		gsp_json_curve(&j, "informed_curve", r);
 		break;
 	case GSP_SCN_STEADY:
 		gsp_json_u64(&j, "measure_rounds", c->measure_rounds);
@@ -224,7 +226,7 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		gsp_json_time(&j, "split_detect_s", r->split_ok, r->split_dt, 0);
 		gsp_json_time(&j, "heal_time_s", r->ok, r->t_end, r->t_start);
 		gsp_json_rounds(&j, s, "heal_rounds", r->ok, dt);
-		gsp_json_curve(&j, "informed_curve", s);
+		gsp_json_curve(&j, "informed_curve", r);
 		break;
 	case GSP_SCN_FP:
 		gsp_json_num(&j, "duration_s", c->duration_s);
@@ -253,7 +255,7 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		gsp_json_time(&j, "alive_again_s", st->alive_t != 0,
 			      st->alive_t, st->t_resume);
 		/* the key figure: accusations by the resumed node itself */
-		gsp_fp_sum(&s->fp_self, s->now, &fs);
+		gsp_fp_sum(&s->w.fp_resumed, s->now, &fs);
 		gsp_record_resumed(j.o, &fs);
 		break;
 	}
@@ -273,7 +275,8 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		break;
 	}
 	/* accusations of live members (harness/gsp_fp.h) */
-	gsp_fp_sum(&s->fp, s->now, &fs);
+	gsp_fp_sum(c->scenario == GSP_SCN_JOIN ? &s->w.fp_join : &s->w.fp,
+		   s->now, &fs);
 	gsp_record_fp(j.o, &fs);
 	gsp_record_detector_counters(j.o, &r->det);
 	gsp_json_u64(&j, "awareness_max_end", r->awareness_max);

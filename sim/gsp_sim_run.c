@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The event loop on the virtual clock (ticks, deliveries, samples) and
+ * The event loop on the virtual clock (ticks, deliveries) and
  * the nodes' lives: start, crash, restart, pause, resume.
  */
 #include <errno.h>
@@ -63,9 +63,9 @@ gsp_sim_node_start(struct gsp_sim *s, uint32_t i, uint64_t generation,
 					      GSP_SIM_PORT };
 	gsp_node_set_seeds(sn->node, seeds, s->c.n_seeds);
 	sn->up = true;
-	sn->ok = false;
-	sn->app_slot = UINT32_MAX;
 	s->n_up++;
+	if (s->w.node != NULL)	/* a restart; at the cold start, all are */
+		gsp_watch_set_up(&s->w, i, true);
 	sn->tick_at = first_tick;
 	gsp_sim_heap_push(&s->heap, first_tick, GSP_SIM_EV_TICK, i, sn->epoch);
 	return 0;
@@ -81,7 +81,7 @@ gsp_sim_node_crash(struct gsp_sim *s, uint32_t i)
 		return;
 	sn->up = false;
 	sn->epoch++;
-	gsp_sim_set_ok(s, sn, false);
+	gsp_watch_set_up(&s->w, i, false);
 	s->n_up--;
 }
 
@@ -214,18 +214,11 @@ gsp_sim_on_tick(struct gsp_sim *s, const struct gsp_sim_ev *ev)
 	if (!gsp_sim_heap_push(&s->heap, next, GSP_SIM_EV_TICK, ev->node,
 			       sn->epoch))
 		s->heap_drops++;
-	if (s->want == GSP_SIM_WANT_NONE && s->sizes_seen == NULL)
+	if (!gsp_sim_watches_rounds(s))
 		return;
 	gsp_node_counters_read(sn->node, &c);
-	if (s->sizes_seen != NULL && c.alive <= s->c.n_nodes)
-		s->sizes_seen[c.alive / 8] |= (uint8_t)(1u << (c.alive % 8));
-	if (s->want != GSP_SIM_WANT_NONE) {
-		gsp_sim_set_ok(s, sn, gsp_sim_meets(s, sn, &c));
-		if (s->want == GSP_SIM_WANT_SPLIT && s->split_t == 0 &&
-		    s->n_ok >= s->n_up)
-			s->split_t = s->now;
-		gsp_sim_check_stop(s);
-	}
+	gsp_watch_round(&s->w, ev->node, s->now, &c);
+	gsp_sim_check_stop(s);
 }
 
 /*
@@ -282,20 +275,12 @@ gsp_sim_on_deliver(struct gsp_sim *s, const struct gsp_sim_ev *ev)
 	s->core_ns += gsp_sim_mono_ns() - t;
 	gsp_sim_rx_deadline(s, sn, next);
 	/* only ACK, ACK2 and LEAVE carry member states */
-	if (s->track_app && !sn->informed && p->len > GSP_HDR_OFF_TYPE &&
-	    p->data[GSP_HDR_OFF_TYPE] != GSP_MSG_SYN)
-		gsp_sim_check_informed(s, sn);
+	if (s->w.goal == GSP_GOAL_INFORMED && p->len > GSP_HDR_OFF_TYPE &&
+	    p->data[GSP_HDR_OFF_TYPE] != GSP_MSG_SYN) {
+		gsp_watch_informed(&s->w, ev->node, s->now, sn->node);
+		gsp_sim_check_stop(s);
+	}
 	gsp_sim_pool_put(s, ev->arg);
-}
-
-static void
-gsp_sim_on_sample(struct gsp_sim *s, const struct gsp_sim_ev *ev)
-{
-	if (ev->arg != s->sample_epoch || s->curve_kind == GSP_SIM_CURVE_NONE)
-		return;
-	gsp_sim_curve_add(s, s->now, gsp_sim_curve_frac(s));
-	gsp_sim_heap_push(&s->heap, s->now + s->interval_ns, GSP_SIM_EV_SAMPLE,
-			  0, s->sample_epoch);
 }
 
 /* progress now and then on long runs; true when the wall bound is hit */
@@ -308,11 +293,11 @@ gsp_sim_wall_check(struct gsp_sim *s)
 		s->next_progress_s = w + GSP_SIM_PROGRESS_S;
 		if (w >= GSP_SIM_PROGRESS_S)
 			gsp_sim_log(s, "... wall %.0f s: simulated %.2f s, "
-				    "%" PRIu64 " events, %u/%u ok, %u informed, "
-				    "%u detected, %u in flight", w,
+				    "%" PRIu64 " events, %u/%u meet the "
+				    "phase's goal, %u in flight", w,
 				    (double)(s->now - GSP_SIM_T0) / NS_PER_S,
-				    s->events, s->n_ok, s->n_up, s->n_informed,
-				    s->n_detected, s->inflight);
+				    s->events, gsp_watch_ok(&s->w),
+				    gsp_watch_up(&s->w), s->inflight);
 	}
 	if (s->c.max_wall_s > 0 && w > s->c.max_wall_s) {
 		s->wall_limited = true;
@@ -354,7 +339,7 @@ gsp_sim_run(struct gsp_sim *s, uint64_t t_end)
 		gsp_sim_heap_pop(&s->heap, &ev);
 		s->now = ev.t;
 		s->events++;
-		if (ev.kind != GSP_SIM_EV_SAMPLE && !(ev.kind & GSP_SIM_EV_HELD) &&
+		if (!(ev.kind & GSP_SIM_EV_HELD) &&
 		    s->nodes[ev.node].slow && gsp_sim_hold(s, &ev))
 			continue;
 		switch (ev.kind & ~GSP_SIM_EV_HELD) {
@@ -363,9 +348,6 @@ gsp_sim_run(struct gsp_sim *s, uint64_t t_end)
 			break;
 		case GSP_SIM_EV_DELIVER:
 			gsp_sim_on_deliver(s, &ev);
-			break;
-		case GSP_SIM_EV_SAMPLE:
-			gsp_sim_on_sample(s, &ev);
 			break;
 		default:
 			break;

@@ -19,27 +19,16 @@ gsp_sim_phase_end(const struct gsp_sim *s)
 {
 	return s->now + (uint64_t)s->c.max_rounds * s->interval_ns;
 }
-
 void
 gsp_sim_join(struct gsp_sim *s, struct gsp_sim_result *r)
 {
-	uint32_t n = s->c.n_nodes;
-
-	s->sizes_seen = calloc(n / 8 + 1, 1);
-	s->want = GSP_SIM_WANT_ALL_ALIVE;
-	s->fp_active = true;
 	s->now = GSP_SIM_T0;
-	gsp_sim_phase(s, GSP_SIM_STOP_OK, GSP_SIM_CURVE_OK);
+	gsp_sim_phase(s, GSP_GOAL_LISTED, true);
 	r->join_ok = gsp_sim_run(s, gsp_sim_phase_end(s));
 	r->join_t = s->stop_t;
-	if (s->sizes_seen != NULL) {
-		for (uint32_t i = 0; i <= n; i++)
-			r->distinct_sizes +=
-				(s->sizes_seen[i / 8] >> (i % 8)) & 1;
-		free(s->sizes_seen);
-		s->sizes_seen = NULL;
-	}
-	gsp_fp_sum(&s->fp, s->now, &r->join_fp);
+	r->distinct_sizes = gsp_watch_distinct_sizes(&s->w);
+	r->curve = gsp_watch_curve(&s->w, GSP_SIM_T0, s->c.n_nodes);
+	gsp_fp_sum(&s->w.fp_join, s->now, &r->join_fp);
 	r->awareness_max = gsp_sim_det_sum(s, &r->det);
 	gsp_sim_log(s, "join: %s, %.3f s, %u rounds, %u distinct sizes, "
 		    "%" PRIu64 " join false positives, wall %.1f s",
@@ -47,23 +36,22 @@ gsp_sim_join(struct gsp_sim *s, struct gsp_sim_result *r)
 		    r->join_ok ? (double)(r->join_t - GSP_SIM_T0) / NS_PER_S :
 		    NAN, r->join_ok ? gsp_sim_rounds(s, r->join_t - GSP_SIM_T0) :
 		    0, r->distinct_sizes, r->join_fp.pairs, gsp_sim_wall_s(s));
-	s->want = GSP_SIM_WANT_NONE;
+	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 	r->ok = r->join_ok;
 	r->t_start = GSP_SIM_T0;
 	r->t_end = r->join_ok ? r->join_t : s->now;
 }
 
-/* after the join: counts from here on */
 void
 gsp_sim_settle(struct gsp_sim *s)
 {
-	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 	gsp_sim_run(s, s->now + (uint64_t)s->c.settle_rounds * s->interval_ns);
-	gsp_fp_reset(&s->fp, s->now);
-	gsp_fp_reset(&s->fp_self, s->now);
+	/* the scenario's accusations from here */
+	gsp_watch_window(&s->w, s->now, true);
+	gsp_fp_reset(&s->w.fp_resumed, s->now);
 	s->fp_about_slow = s->fp_by_slow = 0;
 }
-
 static void
 gsp_sim_disseminate(struct gsp_sim *s, struct gsp_sim_result *r)
 {
@@ -72,71 +60,70 @@ gsp_sim_disseminate(struct gsp_sim *s, struct gsp_sim_result *r)
 
 	r->origin = (uint32_t)gsp_sim_rand_below(&s->rng_scn, s->c.n_nodes);
 	o = &s->nodes[r->origin];
-	s->origin_id = o->id;
 	rc = gsp_node_set_app(o->node, GSP_SIM_APP_KEY, GSP_SIM_APP_VALUE);
 	if (rc != 0) {
 		fprintf(stderr, "gossip-sim: set_app: %s\n", strerror(-rc));
 		return;
 	}
-	s->track_app = true;
-	o->informed = true;
-	s->n_informed = 1;
-	gsp_sim_phase(s, GSP_SIM_STOP_INFORMED, GSP_SIM_CURVE_INFORMED);
+	gsp_watch_app(&s->w, o->id, GSP_SIM_APP_KEY, GSP_SIM_APP_VALUE);
+	gsp_sim_phase(s, GSP_GOAL_INFORMED, true);
 	r->t_start = s->now;
+	/* the origin holds it at once */
+	gsp_watch_informed(&s->w, r->origin, s->now, o->node);
 	gsp_sim_check_stop(s);
 	r->ok = s->stop || gsp_sim_run(s, gsp_sim_phase_end(s));
 	r->t_end = r->ok ? s->stop_t : s->now;
-	s->track_app = false;
+	r->curve = gsp_watch_curve(&s->w, r->t_start, gsp_watch_up(&s->w));
 	gsp_sim_log(s, "disseminate: %s %u/%u nodes after %.3f s (%u rounds; "
 		    "bound %.2f)", r->ok ? "reached" : "NOT reached",
-		    s->n_informed, s->n_up,
+		    gsp_watch_ok(&s->w), gsp_watch_up(&s->w),
 		    (double)(r->t_end - r->t_start) / NS_PER_S,
 		    gsp_sim_rounds(s, r->t_end - r->t_start),
-		    log((double)s->c.n_nodes) / log(3.0) +
-		    log(log((double)s->c.n_nodes)));
+		    gsp_scn_bound_rounds(s->c.n_nodes));
+	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 }
-
 static void
 gsp_sim_detect(struct gsp_sim *s, struct gsp_sim_result *r)
 {
 	uint32_t n = s->c.n_nodes, non_seeds = n - s->c.n_seeds;
+	struct gsp_watch_det d;
 	struct gsp_fp_sum fs;
 	uint64_t t;
 
 	r->crashed = s->c.n_seeds +
 		(uint32_t)gsp_sim_rand_below(&s->rng_scn, non_seeds);
-	s->crashed = r->crashed;
+	gsp_watch_subjects(&s->w, &r->crashed, 1);
 	gsp_sim_node_crash(s, r->crashed);
-	gsp_sim_phase(s, GSP_SIM_STOP_DETECTED, GSP_SIM_CURVE_DETECTED);
+	gsp_watch_subject_down(&s->w, 0, s->now);
+	gsp_sim_phase(s, GSP_GOAL_DETECTED, true);
 	r->t_start = s->now;
 	r->ok = gsp_sim_run(s, gsp_sim_phase_end(s));
 	r->t_end = r->ok ? s->stop_t : s->now;
-	r->first_detected = s->n_detected > 0;
-	r->first_detect_t = s->first_detect_t;
-	r->first_suspect_t = s->first_suspect_t;
-	gsp_fp_sum(&s->fp, s->now, &fs);
+	gsp_watch_detection(&s->w, 0, &d);
+	r->first_detected = d.down_by > 0;
+	r->first_detect_t = d.first_down_ns;
+	r->first_suspect_t = d.first_suspect_ns;
+	r->curve = gsp_watch_curve(&s->w, r->t_start, gsp_watch_up(&s->w));
+	gsp_fp_sum(&s->w.fp, s->now, &fs);
 	gsp_sim_log(s, "detect: node %u crashed; first suspect after %.3f s, "
 		    "first down after %.3f s, %u/%u after %.3f s; %" PRIu64
 		    " false positives", r->crashed, r->first_suspect_t != 0 ?
 		    (double)(r->first_suspect_t - r->t_start) / NS_PER_S : NAN,
 		    r->first_detected ?
 		    (double)(r->first_detect_t - r->t_start) / NS_PER_S : NAN,
-		    s->n_detected, s->n_up,
+		    gsp_watch_ok(&s->w), gsp_watch_up(&s->w),
 		    (double)(r->t_end - r->t_start) / NS_PER_S, fs.pairs);
 	if (!r->ok || s->wall_limited)
 		return;
 	/* restart it: a higher generation is alive again everywhere */
-	s->crashed = UINT32_MAX;
+	gsp_watch_subjects(&s->w, NULL, 0);
 	if (gsp_sim_node_restart(s, r->crashed) != 0)
 		return;
 	t = s->now;
-	gsp_sim_set_want(s, GSP_SIM_WANT_ALL_ALIVE);
-	s->stop = false;
-	s->stop_on = GSP_SIM_STOP_OK;
-	s->curve_kind = GSP_SIM_CURVE_NONE;
-	r->rejoin_ok = gsp_sim_run(s, gsp_sim_phase_end(s));
+	gsp_sim_phase(s, GSP_GOAL_LISTED, true);
+	r->rejoin_ok = s->stop || gsp_sim_run(s, gsp_sim_phase_end(s));
 	r->rejoin_dt = (r->rejoin_ok ? s->stop_t : s->now) - t;
-	s->want = GSP_SIM_WANT_NONE;
+	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 	gsp_sim_log(s, "detect: restarted node %u %s after %.3f s", r->crashed,
 		    r->rejoin_ok ? "alive everywhere" : "NOT alive everywhere",
 		    (double)r->rejoin_dt / NS_PER_S);
@@ -163,7 +150,7 @@ gsp_sim_steady(struct gsp_sim *s, struct gsp_sim_result *r)
 		snap[i][3] = sn->rx_bytes;
 	}
 	gsp_harness_counters_sum(&s->host, &c0);
-	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 	r->t_start = s->now;
 	core0 = s->core_ns;
 	cpu0 = gsp_sim_cpu_s();
@@ -219,10 +206,14 @@ gsp_sim_partition(struct gsp_sim *s, struct gsp_sim_result *r)
 {
 	uint32_t n = s->c.n_nodes;
 	uint32_t *perm = malloc(sizeof(*perm) * n);
+	uint8_t *side = malloc(n ? n : 1);
 	uint64_t t_split;
 
-	if (perm == NULL)
+	if (perm == NULL || side == NULL) {
+		free(perm);
+		free(side);
 		return;
+	}
 	/* a random half on each side (Fisher-Yates) */
 	for (uint32_t i = 0; i < n; i++)
 		perm[i] = i;
@@ -233,41 +224,42 @@ gsp_sim_partition(struct gsp_sim *s, struct gsp_sim_result *r)
 		perm[i] = perm[k];
 		perm[k] = tmp;
 	}
-	s->side_size[0] = s->side_size[1] = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		uint8_t side = i < n / 2 ? 0 : 1;
-
-		s->nodes[perm[i]].side = side;
-		s->side_size[side]++;
+		s->nodes[perm[i]].side = i < n / 2 ? 0 : 1;
+		side[perm[i]] = s->nodes[perm[i]].side;
 	}
 	free(perm);
 
 	s->partitioned = true;
+	gsp_watch_sides(&s->w, side);
+	free(side);
 	t_split = s->now;
-	gsp_sim_set_want(s, GSP_SIM_WANT_SPLIT);
-	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	gsp_sim_phase(s, GSP_GOAL_SPLIT, false);
 	gsp_sim_run(s, s->now + (uint64_t)(s->c.partition_s * NS_PER_S));
-	r->split_ok = s->split_t != 0;
-	r->split_dt = r->split_ok ? s->split_t - t_split : 0;
-	gsp_sim_log(s, "partition: sides %u/%u %s after %.3f s", s->side_size[0],
-		    s->side_size[1], r->split_ok ? "marked each other down" :
+	r->split_ok = gsp_watch_done(&s->w);
+	r->split_dt = r->split_ok ? s->w.done_ns - t_split : 0;
+	gsp_sim_log(s, "partition: sides %u/%u %s after %.3f s",
+		    s->w.side_size[0], s->w.side_size[1], r->split_ok ?
+		    "marked each other down" :
 		    "did NOT mark each other down",
 		    (double)r->split_dt / NS_PER_S);
 	if (s->wall_limited)
-		return;
+		goto out;
 
 	s->partitioned = false;
-	gsp_sim_set_want(s, GSP_SIM_WANT_ALL_ALIVE);
-	gsp_sim_phase(s, GSP_SIM_STOP_OK, GSP_SIM_CURVE_OK);
+	gsp_sim_phase(s, GSP_GOAL_LISTED, true);
 	r->t_start = s->now;
-	gsp_sim_check_stop(s);
 	r->ok = s->stop || gsp_sim_run(s, gsp_sim_phase_end(s));
 	r->t_end = r->ok ? s->stop_t : s->now;
-	s->want = GSP_SIM_WANT_NONE;
+	r->curve = gsp_watch_curve(&s->w, r->t_start, s->c.n_nodes);
+	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 	gsp_sim_log(s, "partition: healed %s after %.3f s (%u rounds)",
 		    r->ok ? "into one view" : "NOT into one view",
 		    (double)(r->t_end - r->t_start) / NS_PER_S,
 		    gsp_sim_rounds(s, r->t_end - r->t_start));
+out:
+	s->partitioned = false;
+	gsp_watch_sides(&s->w, NULL);
 }
 
 static void
@@ -275,7 +267,7 @@ gsp_sim_fp_log(const struct gsp_sim *s, const char *what)
 {
 	struct gsp_fp_sum fs;
 
-	gsp_fp_sum(&s->fp, s->now, &fs);
+	gsp_fp_sum(&s->w.fp, s->now, &fs);
 	gsp_sim_log(s, "%s: %" PRIu64 " live members accused (%" PRIu64
 		    " to suspect, %" PRIu64 " to down) over %" PRIu64
 		    " pairs, %.3f pair-seconds accused", what,
@@ -287,7 +279,7 @@ gsp_sim_fp_log(const struct gsp_sim *s, const char *what)
 static void
 gsp_sim_fp_run(struct gsp_sim *s, struct gsp_sim_result *r)
 {
-	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 	r->t_start = s->now;
 	gsp_sim_run(s, s->now + (uint64_t)(s->c.duration_s * NS_PER_S));
 	r->t_end = s->now;
@@ -322,13 +314,36 @@ gsp_sim_views_of(const struct gsp_sim *s, uint32_t x, uint32_t *bad,
 	}
 }
 
+/* what each running node lists for subject x now: a lossy network may
+ * have it accused already (the watch follows from there) */
+static void
+gsp_sim_subject_views(struct gsp_sim *s, uint32_t x)
+{
+	struct gsp_member_view v;
+
+	for (uint32_t i = 0; i < s->c.n_nodes; i++) {
+		const struct gsp_sim_node *sn = &s->nodes[i];
+		uint32_t hw;
+
+		if (i == x || !sn->up)
+			continue;
+		hw = gsp_node_slot_count(sn->node);
+		for (uint32_t slot = 0; slot < hw; slot++)
+			if (gsp_node_member_read(sn->node, slot, &v) &&
+			    v.id == s->nodes[x].id) {
+				gsp_watch_subject_view(&s->w, i, 0, v.state);
+				break;
+			}
+	}
+}
+
 static void
 gsp_sim_stall_run(struct gsp_sim *s, struct gsp_sim_result *r)
 {
-	uint32_t unused;
-	struct gsp_fp_sum fs;
 	struct gsp_sim_stall *st = &s->stall;
-	uint32_t x;
+	struct gsp_watch_det d;
+	struct gsp_fp_sum fs;
+	uint32_t x, unused;
 
 	st->q = calloc(s->c.stall_queue + 1, sizeof(*st->q));
 	if (st->q == NULL)
@@ -337,33 +352,41 @@ gsp_sim_stall_run(struct gsp_sim *s, struct gsp_sim_result *r)
 		(uint32_t)gsp_sim_rand_below(&s->rng_scn,
 					     s->c.n_nodes - s->c.n_seeds);
 	r->stalled = x;
-	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 	r->t_start = s->now;
 	*st = (struct gsp_sim_stall){ .node = x, .q = st->q,
 				      .t_pause = s->now };
-	/* a lossy network may have it suspected already */
-	gsp_sim_views_of(s, x, &st->n_bad, &st->n_down);
+	gsp_watch_subjects(&s->w, &x, 1);
+	gsp_sim_subject_views(s, x);
+	gsp_watch_subject_down(&s->w, 0, s->now);
 	gsp_sim_node_pause(s, x);
 	gsp_sim_run(s, s->now + (uint64_t)(s->c.stall_s * NS_PER_S));
 	if (s->wall_limited)
 		goto out;
 	st->t_resume = s->now;
 	st->resumed = true;
-	st->down_at_resume = st->n_down;
-	if (st->n_bad == 0)
-		st->alive_t = s->now;
+	st->down_at_resume = s->w.n_down[0];
+	gsp_watch_resumed(&s->w, s->now);
+	gsp_watch_detection(&s->w, 0, &d);
 	gsp_sim_log(s, "stall: node %u paused %.3f s: first suspect after "
 		    "%.3f s, first down after %.3f s, %u/%u had it down; %"
 		    PRIu64 " packets held, %" PRIu64 " dropped", x,
-		    s->c.stall_s, st->suspect_t ? (double)(st->suspect_t -
-		    st->t_pause) / NS_PER_S : NAN, st->down_t ?
-		    (double)(st->down_t - st->t_pause) / NS_PER_S : NAN,
-		    st->n_down, s->n_up - 1, st->held, st->dropped);
+		    s->c.stall_s, d.first_suspect_s >= 0 ? d.first_suspect_s :
+		    NAN, d.first_down_s >= 0 ? d.first_down_s : NAN,
+		    st->down_at_resume, s->n_up - 1, st->held, st->dropped);
 	gsp_sim_node_resume(s, x);
 	gsp_sim_run(s, s->now + (uint64_t)(s->c.after_s * NS_PER_S));
+	/* as others saw it (the harness's watch) */
+	gsp_watch_detection(&s->w, 0, &d);
+	st->suspect_t = d.first_suspect_ns;
+	st->down_t = d.first_down_ns;
+	st->down_all_t = s->w.down_all_ns[0];
+	st->alive_t = s->w.alive_again_ns;
+	st->n_bad = s->w.n_bad[0];
+	st->n_down = s->w.n_down[0];
 	r->ok = st->alive_t != 0 && !s->wall_limited;
 	gsp_sim_views_of(s, x, &st->views_bad_end, &unused);
-	gsp_fp_sum(&s->fp_self, s->now, &fs);
+	gsp_fp_sum(&s->w.fp_resumed, s->now, &fs);
 	gsp_sim_log(s, "stall: node %u %s after %.3f s; it accused %" PRIu64
 		    " live members (%" PRIu64 " suspect, %" PRIu64 " down)",
 		    x, st->alive_t ? "alive everywhere" :
@@ -378,6 +401,7 @@ out:
 	free(st->q);
 	/* the node runs normally again: later scenarios track no stall */
 	*st = (struct gsp_sim_stall){ .node = UINT32_MAX };
+	gsp_watch_subjects(&s->w, NULL, 0);
 }
 
 static void
@@ -403,7 +427,7 @@ gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
 	}
 	r->n_slow = s->n_slow = k;
 	s->held_events = s->held_ns = 0;
-	gsp_sim_phase(s, GSP_SIM_STOP_NONE, GSP_SIM_CURVE_NONE);
+	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 	r->t_start = s->now;
 	gsp_sim_run(s, s->now + (uint64_t)(s->c.duration_s * NS_PER_S));
 	r->t_end = s->now;
