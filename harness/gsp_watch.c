@@ -268,6 +268,15 @@ gsp_watch_window(struct gsp_watch *w, uint64_t now, bool reset)
 	__atomic_store_n(&w->in_window, true, __ATOMIC_RELEASE);
 }
 
+bool
+gsp_watch_wants_rounds(const struct gsp_watch *w)
+{
+	uint32_t goal = __atomic_load_n(&w->goal, __ATOMIC_RELAXED);
+
+	return goal == GSP_GOAL_LISTED || goal == GSP_GOAL_SPLIT ||
+		!__atomic_load_n(&w->in_window, __ATOMIC_RELAXED);
+}
+
 void
 gsp_watch_round(struct gsp_watch *w, uint32_t i, uint64_t now,
 		const struct gsp_node_counters *c)

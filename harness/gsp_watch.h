@@ -132,6 +132,10 @@ void gsp_watch_app(struct gsp_watch *w, uint64_t origin_id, const char *key,
  * forgets the window's (one thread only: the simulator). */
 void gsp_watch_window(struct gsp_watch *w, uint64_t now, bool reset);
 
+/* Whether gsp_watch_round needs a node's counters after its rounds now
+ * (a goal counted from them, or the join's sizes): none in a window. */
+bool gsp_watch_wants_rounds(const struct gsp_watch *w);
+
 /* ---- hooks, by the thread that runs node i ---- */
 /* After a round; its counters as the round left them. */
 void gsp_watch_round(struct gsp_watch *w, uint32_t i, uint64_t now,

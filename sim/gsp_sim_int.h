@@ -155,7 +155,6 @@ void gsp_sim_pool_put(struct gsp_sim *s, uint32_t slot);
 int gsp_sim_watch_init(struct gsp_sim *s);
 void gsp_sim_phase(struct gsp_sim *s, enum gsp_goal goal, bool stop);
 void gsp_sim_check_stop(struct gsp_sim *s);
-bool gsp_sim_watches_rounds(const struct gsp_sim *s);
 
 /* gsp_sim_run.c */
 int gsp_sim_node_start(struct gsp_sim *s, uint32_t i, uint64_t generation,

@@ -214,7 +214,7 @@ gsp_sim_on_tick(struct gsp_sim *s, const struct gsp_sim_ev *ev)
 	if (!gsp_sim_heap_push(&s->heap, next, GSP_SIM_EV_TICK, ev->node,
 			       sn->epoch))
 		s->heap_drops++;
-	if (!gsp_sim_watches_rounds(s))
+	if (!gsp_watch_wants_rounds(&s->w))
 		return;
 	gsp_node_counters_read(sn->node, &c);
 	gsp_watch_round(&s->w, ev->node, s->now, &c);

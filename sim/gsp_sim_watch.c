@@ -76,11 +76,3 @@ gsp_sim_check_stop(struct gsp_sim *s)
 	s->stop = true;
 	s->stop_t = s->w.done_ns;
 }
-
-/* the rounds a phase's goal needs counters for: none in a quiet window */
-bool
-gsp_sim_watches_rounds(const struct gsp_sim *s)
-{
-	return s->w.goal == GSP_GOAL_LISTED || s->w.goal == GSP_GOAL_SPLIT ||
-		!s->w.in_window;
-}

@@ -130,15 +130,11 @@ gsp_emu_detector_config(struct gsp_config *cfg, const struct gsp_emu_xopts *x)
 static int
 gsp_emu_alloc(struct gsp_emu *emu, uint32_t n)
 {
-	emu->sizes = calloc((n + 64) / 64, sizeof(uint64_t));
 	emu->vs = rte_zmalloc("gsp_emu_vs", sizeof(*emu->vs) * n,
 			      RTE_CACHE_LINE_SIZE);
 	emu->lat = rte_zmalloc("gsp_emu_lat", sizeof(*emu->lat) *
 			       RTE_MAX_LCORE, RTE_CACHE_LINE_SIZE);
-	if (emu->sizes == NULL || emu->vs == NULL || emu->lat == NULL ||
-	    gsp_fp_init(&emu->fp_join, n, n) != 0 ||
-	    gsp_fp_init(&emu->fp, n, n) != 0 ||
-	    gsp_fp_init(&emu->fp_resumed, 1, n) != 0)
+	if (emu->vs == NULL || emu->lat == NULL)
 		return -ENOMEM;
 	return 0;
 }
@@ -193,6 +189,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	emu->x = *gsp_emu_xopts();
 	emu->dp = dp;
 	emu->stall_idx = UINT32_MAX;
+	emu->origin = UINT32_MAX;
 	emu->wall0_ns = gsp_emu_mono_ns();
 	emu->capacity = RTE_MIN(cfg->max_members, n + GSP_EMU_SLACK);
 	if (emu->x.gossip_interval_ms > 0)
@@ -288,13 +285,15 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 		 * relative until gsp_emu_start adds the start time */
 		vn->next_tick_ns = gsp_rand(&rng) % emu->interval_ns;
 	}
-	ret = gsp_ids_build(&emu->ids, ids, n);
+	ret = gsp_watch_init(&emu->w, &emu->host, ids);
 	free(ids);
 	if (ret != 0) {
 		gsp_log(LOG_ERR, "emulation: %s", ret == -EEXIST ?
 			"two vnodes share a member id" : "out of memory");
 		return ret;
 	}
+	/* the join: every vnode lists all N */
+	gsp_watch_phase(&emu->w, GSP_GOAL_LISTED, 0);
 	dp->ctrl_vnode = &dp->vnodes[0];
 	ret = gsp_lcores_ready(dp);
 	if (ret != 0)
@@ -332,7 +331,7 @@ gsp_emu_stall_begin(struct gsp_emu *emu, struct gsp_vnode *vn,
 	vs->due_ns = vn->next_tick_ns;
 	emu->stall_rx0 = __atomic_load_n(&vn->stats.rx_packets,
 					 __ATOMIC_RELAXED);
-	__atomic_store_n(&emu->subj_t0[0], now_ns, __ATOMIC_RELEASE);
+	gsp_watch_subject_down(&emu->w, 0, now_ns);
 	__atomic_store_n(&emu->stall_state, GSP_STALL_STOPPED,
 			 __ATOMIC_RELEASE);
 }
@@ -343,10 +342,8 @@ gsp_emu_on_tick(void *ctx, struct gsp_vnode *vn, uint64_t now_ns)
 	struct gsp_emu *emu = ctx;
 	struct gsp_dp *dp = emu->dp;
 	struct gsp_emu_vs *vs = &emu->vs[vn->idx];
-	struct gsp_emu_probe *pr = &vs->probe;
 	uint32_t phase = __atomic_load_n(&emu->phase, __ATOMIC_RELAXED);
 	struct gsp_node_counters c;
-	uint32_t alive;
 
 	/* delayed frames of this lcore that are due (faults) */
 	gsp_switch_poll(dp, vn->lc, now_ns);
@@ -371,104 +368,26 @@ gsp_emu_on_tick(void *ctx, struct gsp_vnode *vn, uint64_t now_ns)
 	    __atomic_load_n(&emu->stall_state, __ATOMIC_ACQUIRE) ==
 	    GSP_STALL_REQUESTED)
 		gsp_emu_stall_begin(emu, vn, now_ns);
-	if (phase != GSP_PHASE_JOIN)
+	if (!gsp_watch_wants_rounds(&emu->w))
 		return;
 	gsp_node_counters_read(vn->node, &c);
-	alive = (uint32_t)RTE_MIN(c.alive, (uint64_t)emu->o.nodes);
-	if (alive != pr->last_alive) {
-		pr->last_alive = alive;
-		__atomic_fetch_or(&emu->sizes[alive / 64], 1ull << (alive % 64),
-				  __ATOMIC_RELAXED);
-	}
-	if (alive == emu->o.nodes && pr->joined_ns == 0) {
-		__atomic_store_n(&pr->joined_rounds, c.rounds, __ATOMIC_RELAXED);
-		__atomic_store_n(&pr->joined_ns, now_ns, __ATOMIC_RELEASE);
-	}
+	gsp_watch_round(&emu->w, vn->idx, now_ns, &c);
 }
 
 static void
 gsp_emu_on_rx(void *ctx, struct gsp_vnode *vn, uint64_t now_ns)
 {
 	struct gsp_emu *emu = ctx;
-	struct gsp_emu_probe *pr = &emu->vs[vn->idx].probe;
-	struct gsp_member_view v;
-	uint64_t want;
 
-	if (pr->informed_ns != 0)
-		return;
-	want = __atomic_load_n(&emu->dis_version, __ATOMIC_ACQUIRE);
-	if (want == 0)
-		return;
-	if (gsp_node_member_read(vn->node, pr->origin_slot, &v) &&
-	    v.id == emu->origin_id && v.version >= want)
-		__atomic_store_n(&pr->informed_ns, now_ns,
-				 __ATOMIC_RELEASE);
-}
-
-/*
- * A member that is no subject (or not yet one) changed at vn: accusing it
- * is a false positive, counted as the simulator counts them. The stalled
- * vnode's own verdicts count apart, once it runs again.
- */
-static void
-gsp_emu_false_positive(struct gsp_emu *emu, struct gsp_vnode *vn,
-		       const struct gsp_event *ev, uint64_t now_ns)
-{
-	uint32_t m = gsp_ids_node(&emu->ids, ev->id);
-	uint64_t t1;
-
-	if (m == UINT32_MAX || m == vn->idx)
-		return;
-	if (vn->idx == emu->stall_idx) {
-		t1 = __atomic_load_n(&emu->stall_t1, __ATOMIC_ACQUIRE);
-		if (t1 != 0 && now_ns >= t1)
-			gsp_fp_event(&emu->fp_resumed, 0, m, ev, now_ns);
-		return;
-	}
-	gsp_fp_event(__atomic_load_n(&emu->phase, __ATOMIC_RELAXED) ==
-		     GSP_PHASE_JOIN ? &emu->fp_join : &emu->fp, vn->idx, m, ev,
-		     now_ns);
+	gsp_watch_informed(&emu->w, vn->idx, now_ns, vn->node);
 }
 
 static void
 gsp_emu_on_event(void *ctx, struct gsp_vnode *vn, const struct gsp_event *ev)
 {
 	struct gsp_emu *emu = ctx;
-	struct gsp_emu_vs *vs = &emu->vs[vn->idx];
-	uint32_t n_subj = __atomic_load_n(&emu->n_subj, __ATOMIC_ACQUIRE);
-	bool down = ev->new_state == GSP_STATE_DOWN;
-	bool was_bad, is_bad;
-	uint64_t now_ns, t1;
-	uint32_t k;
 
-	if (!gsp_fp_change_of(ev, &was_bad, &is_bad))
-		return;
-	now_ns = gsp_emu_now_ns();
-	for (k = 0; k < n_subj; k++)
-		if (emu->subj_id[k] == ev->id)
-			break;
-	if (k < n_subj && ev->type == GSP_EV_STATE &&
-	    ev->new_state == GSP_STATE_ALIVE) {
-		__atomic_store_n(&vs->state[k], GSP_STATE_ALIVE,
-				 __ATOMIC_RELEASE);
-		__atomic_store_n(&vs->alive_ns, now_ns, __ATOMIC_RELEASE);
-	}
-	/* a subject counts once it is down for real; before, it was live */
-	if (k == n_subj ||
-	    __atomic_load_n(&emu->subj_t0[k], __ATOMIC_ACQUIRE) == 0) {
-		gsp_emu_false_positive(emu, vn, ev, now_ns);
-		return;
-	}
-	if (!is_bad)
-		return;
-	if (vs->suspect_ns[k] == 0)
-		__atomic_store_n(&vs->suspect_ns[k], now_ns, __ATOMIC_RELEASE);
-	if (down && vs->down_ns[k] == 0)
-		__atomic_store_n(&vs->down_ns[k], now_ns, __ATOMIC_RELEASE);
-	__atomic_store_n(&vs->state[k], ev->new_state, __ATOMIC_RELEASE);
-	t1 = __atomic_load_n(&emu->stall_t1, __ATOMIC_ACQUIRE);
-	if (emu->subj_idx[k] == emu->stall_idx && t1 != 0)
-		__atomic_fetch_add(&emu->late_marks, 1, __ATOMIC_RELAXED);
+	gsp_watch_event(&emu->w, vn->idx, ev, gsp_emu_now_ns());
 }
 
 static void
@@ -476,31 +395,22 @@ gsp_emu_on_cmd(void *ctx, struct gsp_vnode *vn, const struct gsp_cmd *cmd,
 	       uint64_t now_ns)
 {
 	struct gsp_emu *emu = ctx;
-	struct gsp_member_view v;
-	uint32_t hw;
+	uint32_t n_subj;
 
 	if (cmd->type == GSP_CMD_CRASH) {
-		for (uint32_t k = 0; k < emu->n_subj; k++)
-			if (emu->subj_idx[k] == vn->idx)
-				__atomic_store_n(&emu->subj_t0[k], now_ns,
-						 __ATOMIC_RELEASE);
+		n_subj = __atomic_load_n(&emu->w.n_subj, __ATOMIC_ACQUIRE);
+		for (uint32_t k = 0; k < n_subj; k++)
+			if (emu->w.subj[k] == vn->idx)
+				gsp_watch_subject_down(&emu->w, k, now_ns);
 		return;
 	}
-	if (cmd->type != GSP_CMD_SET_APP)
+	if (cmd->type != GSP_CMD_SET_APP || vn->idx != emu->origin)
 		return;
-	/* the version that carries the change: seeing it means informed */
-	hw = gsp_node_slot_count(vn->node);
-	for (uint32_t s = 0; s < hw; s++)
-		if (gsp_node_member_read(vn->node, s, &v) &&
-		    v.id == emu->origin_id) {
-			emu->dis_t0_ns = now_ns;
-			emu->vs[vn->idx].probe.informed_ns = now_ns;
-			__atomic_store_n(&emu->dis_version, v.version,
-					 __ATOMIC_RELEASE);
-			__atomic_store_n(&emu->obs.watch_rx, true,
-					 __ATOMIC_RELAXED);
-			return;
-		}
+	/* the change is made: the origin holds it, the others look for it
+	 * after each rx burst */
+	gsp_watch_informed(&emu->w, vn->idx, now_ns, vn->node);
+	__atomic_store_n(&emu->dis_t0_ns, now_ns, __ATOMIC_RELEASE);
+	__atomic_store_n(&emu->obs.watch_rx, true, __ATOMIC_RELAXED);
 }
 
 static void *
@@ -563,13 +473,9 @@ gsp_emu_free(struct gsp_dp *dp)
 
 	if (emu == NULL)
 		return;
-	free(emu->sizes);
 	rte_free(emu->vs);
 	rte_free(emu->lat);
-	gsp_ids_free(&emu->ids);
-	gsp_fp_free(&emu->fp_join);
-	gsp_fp_free(&emu->fp);
-	gsp_fp_free(&emu->fp_resumed);
+	gsp_watch_free(&emu->w);
 	free(emu);
 	dp->emu = NULL;
 }

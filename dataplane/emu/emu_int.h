@@ -21,13 +21,13 @@
 #include "emu.h"
 #include "gsp_fp.h"
 #include "gsp_harness.h"
+#include "gsp_watch.h"
 
 #define GSP_EMU_NET 0x0a630000u		/* 10.99.0.0/16 */
 #define GSP_EMU_PREFIX 16
 #define GSP_EMU_SLACK 16		/* table room beyond N members */
 #define GSP_EMU_START_NS (50ull * 1000 * 1000)
 #define GSP_EMU_POLL_US 5000
-#define GSP_EMU_CURVE_MAX 200		/* points in informed_curve */
 #define GSP_EMU_MBUFS_PER_NODE 32
 #define GSP_EMU_MBUFS_MAX 1048575u
 #define GSP_EMU_APP_KEY "emu"
@@ -73,28 +73,13 @@ struct gsp_emu_snap {
 	uint64_t *v;			/* per vnode: GSP_EMU_SNAP_* */
 };
 
-/* What a scenario measures at each vnode (its lcore writes). */
-struct gsp_emu_probe {
-	uint64_t joined_ns;		/* first round that saw all N alive */
-	uint64_t joined_rounds;		/* its round counter then */
-	uint64_t informed_ns;		/* disseminate: origin's change seen */
-	uint64_t detect_ns;		/* detect: the victim marked down */
-	uint32_t origin_slot;		/* disseminate: origin's table slot */
-	uint32_t last_alive;
-};
-
 /*
- * What one vnode saw of the scenario's subjects (crashed or stalled
- * vnodes), and its timer. Written by its lcore only; a cache line apart
- * from its neighbours, which other lcores own.
+ * A vnode's timer, as the lateness measure needs it. Written by its lcore
+ * only; a cache line apart from its neighbours, which other lcores own.
+ * What a scenario watches at each vnode is the harness's (gsp_watch.h).
  */
 struct gsp_emu_vs {
-	struct gsp_emu_probe probe;
 	uint64_t due_ns;		/* the deadline its last tick returned */
-	uint64_t alive_ns;		/* stall: last "alive" of the subject */
-	uint64_t suspect_ns[GSP_EMU_CRASH_MAX];	/* first suspect or down */
-	uint64_t down_ns[GSP_EMU_CRASH_MAX];	/* first down */
-	uint8_t state[GSP_EMU_CRASH_MAX];	/* its latest view of each */
 } __rte_cache_aligned;
 
 /* Timer lateness of one lcore's vnodes, measured window only. */
@@ -120,7 +105,6 @@ struct gsp_emu {
 	uint64_t interval_ns;		/* gossip interval */
 	uint64_t start_ns;		/* everyone's first round from here */
 	uint64_t wall0_ns;		/* CLOCK_MONOTONIC at setup */
-	uint64_t *sizes;		/* bitmap: alive counts reported */
 	uint32_t capacity;
 	uint32_t n_lcores;
 	uint32_t n_mbufs;
@@ -128,48 +112,21 @@ struct gsp_emu {
 	struct gsp_fault_cfg fault;	/* in the switch: --fault + --loss */
 	struct gsp_emu_vs *vs;		/* per vnode */
 	struct gsp_emu_lat *lat;	/* per lcore id */
-	struct gsp_ids ids;		/* member id -> vnode */
 	struct gsp_harness_host host;	/* this emulation, to the harness */
+	/* what the scenario watches at every vnode: goals, subjects,
+	 * accusations (harness/gsp_watch.h); the lcores' hooks write it */
+	struct gsp_watch w;
 	/* disseminate */
 	uint32_t origin;
-	uint64_t origin_id;
-	uint64_t dis_version;		/* release: armed */
-	uint64_t dis_t0_ns;
-	/* subjects: crashed (detect) or stalled vnodes */
-	uint32_t n_subj;		/* release, after the arrays */
-	uint32_t subj_idx[GSP_EMU_CRASH_MAX];
-	uint64_t subj_id[GSP_EMU_CRASH_MAX];
-	uint64_t subj_t0[GSP_EMU_CRASH_MAX];	/* crashed/stopped at; 0: up */
-	/* stall */
+	uint64_t dis_t0_ns;		/* the change made (release) */
+	/* stall: subject 0 of the watch */
 	uint32_t stall_idx;		/* UINT32_MAX: none */
 	uint32_t stall_state;		/* enum gsp_emu_stall_state */
 	uint64_t stall_ns;
-	uint64_t stall_t1;		/* resumed at (release) */
 	uint64_t stall_rx0;		/* its rx_packets when it stopped */
-	uint64_t late_marks;		/* of the subject after it resumed */
-	/* live members accused (harness/gsp_fp.h): during the join, after
-	 * it, and by the stalled vnode itself once it resumed */
-	struct gsp_fp fp_join, fp, fp_resumed;
 };
 
-/*
- * A per-vnode u64 field, wherever it lives: at base + i * stride. The
- * same walk serves the probes in the vnodes and struct gsp_emu_vs.
- */
-struct gsp_emu_field {
-	const uint8_t *base;
-	size_t stride;
-	uint32_t skip;			/* a vnode not counted, or UINT32_MAX */
-};
 
-/* How one subject was detected, in seconds from its crash or stop. */
-struct gsp_emu_det {
-	uint32_t idx;
-	uint32_t observers;
-	uint32_t suspected_by, down_by;
-	double first_suspect_s, all_suspect_s;
-	double first_down_s, all_down_s;	/* -1: not (all) */
-};
 
 struct gsp_emu_result {
 	bool timeout;
@@ -177,12 +134,11 @@ struct gsp_emu_result {
 	double rounds;
 	double join_s;
 	uint64_t join_rounds;
-	bool curve;
-	struct gsp_emu_field curve_f;
-	uint64_t curve_t0;
-	uint32_t curve_of;
+	json_t *curve;			/* when the vnodes met the goal */
+	uint32_t distinct_sizes;	/* alive counts seen in the join */
+	struct gsp_fp_sum join_fp;	/* accusations during the join */
 	uint32_t n_det;
-	struct gsp_emu_det det[GSP_EMU_CRASH_MAX];
+	struct gsp_watch_det det[GSP_EMU_CRASH_MAX];
 	/* stall */
 	double stall_alive_s;		/* resume -> alive everywhere */
 	uint64_t stall_rx_queued;	/* in its ring when it resumed */
@@ -241,27 +197,8 @@ gsp_emu_lat_edge(unsigned int b)
 	return (double)((uint64_t)(GSP_EMU_LAT_SUB + sub + 1) << (o - 3));
 }
 
-static inline uint64_t
-gsp_emu_field_get(const struct gsp_emu_field *f, uint32_t i)
-{
-	return __atomic_load_n((const uint64_t *)(const void *)
-			       (f->base + i * f->stride), __ATOMIC_ACQUIRE);
-}
 
-static inline struct gsp_emu_field
-gsp_emu_probe_field(const struct gsp_emu *emu, size_t off)
-{
-	return (struct gsp_emu_field){
-		(const uint8_t *)&emu->vs[0].probe + off,
-		sizeof(struct gsp_emu_vs), UINT32_MAX };
-}
 
-static inline struct gsp_emu_field
-gsp_emu_vs_field(const uint64_t *first, uint32_t skip)
-{
-	return (struct gsp_emu_field){ (const uint8_t *)first,
-		sizeof(struct gsp_emu_vs), skip };
-}
 
 /* emu_scenarios.c: the scenario thread's body */
 void gsp_emu_run(struct gsp_emu *emu);
@@ -271,8 +208,6 @@ void gsp_emu_run(struct gsp_emu *emu);
 uint64_t gsp_emu_proc_kb(const char *key);
 /* CPU time of the process (user + system), in microseconds */
 uint64_t gsp_emu_cpu_us(void);
-/* alive counts the vnodes reported during the join */
-uint32_t gsp_emu_distinct_sizes(const struct gsp_emu *emu);
 /* Writes the scenario's record (--json FILE, else stdout); a and b: the
  * window's snapshots. */
 void gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,

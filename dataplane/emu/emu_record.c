@@ -50,33 +50,6 @@ gsp_emu_cpu_us(void)
 		(uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
-/* "informed_curve" from the per-vnode times of the field (0: never) */
-static void
-gsp_emu_curve(json_t *rec, const struct gsp_emu *emu,
-	      const struct gsp_emu_field *fld, uint64_t t0_ns, uint32_t of)
-{
-	uint64_t *t = calloc(emu->o.nodes ? emu->o.nodes : 1, sizeof(*t));
-
-	if (t == NULL)
-		return;
-	for (uint32_t i = 0; i < emu->o.nodes; i++)
-		t[i] = i == fld->skip ? 0 : gsp_emu_field_get(fld, i);
-	gsp_record_curve_times(rec, "informed_curve", t, emu->o.nodes, t0_ns,
-			       of, GSP_EMU_CURVE_MAX);
-	free(t);
-}
-
-uint32_t
-gsp_emu_distinct_sizes(const struct gsp_emu *emu)
-{
-	uint32_t n = 0;
-
-	for (uint32_t w = 0; w < (emu->o.nodes + 64) / 64; w++)
-		n += (uint32_t)__builtin_popcountll(
-			__atomic_load_n(&emu->sizes[w], __ATOMIC_RELAXED));
-	return n;
-}
-
 /* The vnodes' tick lateness over the window, merged over the lcores. */
 static void
 gsp_emu_write_timing(json_t *rec, const struct gsp_emu *emu, double dt,
@@ -132,7 +105,7 @@ gsp_emu_write_timing(json_t *rec, const struct gsp_emu *emu, double dt,
 }
 
 static json_t *
-gsp_emu_det_json(const struct gsp_emu_det *d)
+gsp_emu_det_json(const struct gsp_watch_det *d)
 {
 	json_t *o = json_object();
 	char name[24];
@@ -163,7 +136,7 @@ gsp_emu_write_detection(json_t *rec, const struct gsp_emu *emu,
 	json_t *subjects = json_array();
 
 	for (uint32_t k = 0; k < r->n_det; k++) {
-		const struct gsp_emu_det *d = &r->det[k];
+		const struct gsp_watch_det *d = &r->det[k];
 
 		if (d->first_suspect_s >= 0 && (first_sus < 0 ||
 		    d->first_suspect_s < first_sus))
@@ -234,14 +207,14 @@ gsp_emu_write_stall(json_t *rec, const struct gsp_emu *emu,
 	char name[24];
 
 	gsp_switch_fstats(emu->dp->sw, &fs);
-	gsp_fp_sum(&emu->fp_resumed, now_ns, &res);
+	gsp_fp_sum(&emu->w.fp_resumed, now_ns, &res);
 	snprintf(name, sizeof(name), "node%u", emu->stall_idx + 1);
 	gsp_record_str(o, "node", name);
 	gsp_record_num(o, "stall_s", emu->stall_ns / 1e9);
 	gsp_record_num_if(o, "alive_again_s", r->stall_alive_s,
 			  r->stall_alive_s >= 0);
 	gsp_record_resumed(o, &res);
-	gsp_record_u64(o, "late_marks", emu->late_marks);
+	gsp_record_u64(o, "late_marks", emu->w.late_marks);
 	gsp_record_u64(o, "rx_queued", r->stall_rx_queued);
 	gsp_record_u64(o, "rx_dropped", fs.paused_dropped);
 	gsp_record_u64(o, "rx_while_stopped", r->stall_rx_leak);
@@ -350,19 +323,16 @@ gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,
 	gsp_record_num_if(rec, "join_s", r->join_s, r->join_s >= 0);
 	gsp_record_num_if(rec, "join_rounds", (double)r->join_rounds,
 			  r->join_s >= 0);
-	gsp_record_u64(rec, "distinct_sizes", gsp_emu_distinct_sizes(emu));
-	if (r->curve)
-		gsp_emu_curve(rec, emu, &r->curve_f, r->curve_t0, r->curve_of);
-	else
-		json_object_set_new(rec, "informed_curve", json_array());
+	gsp_record_u64(rec, "distinct_sizes", r->distinct_sizes);
+	json_object_set(rec, "informed_curve", r->curve != NULL ? r->curve :
+			json_array());
 	gsp_record_num_if(rec, "bound_rounds", gsp_scn_bound_rounds(o->nodes),
 			  o->scenario == GSP_SCN_DISSEMINATE);
 	gsp_emu_write_detection(rec, emu, r);
 	/* live members accused after the join, and during it */
-	gsp_fp_sum(&emu->fp, now_ns, &fs);
+	gsp_fp_sum(&emu->w.fp, now_ns, &fs);
 	gsp_record_fp(rec, &fs);
-	gsp_fp_sum(&emu->fp_join, now_ns, &fs);
-	gsp_record_fp_pairs(rec, "join_false_positives", &fs);
+	gsp_record_fp_pairs(rec, "join_false_positives", &r->join_fp);
 	if (o->scenario == GSP_SCN_STALL)
 		gsp_emu_write_stall(rec, emu, r, now_ns);
 	gsp_emu_write_timing(rec, emu, dt, a, b);
