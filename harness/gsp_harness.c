@@ -80,6 +80,15 @@ gsp_ids_node(const struct gsp_ids *x, uint64_t id)
 	return UINT32_MAX;
 }
 
+uint64_t
+gsp_ids_id_of(const struct gsp_ids *x, uint32_t i)
+{
+	for (uint32_t k = 0; k < x->n; k++)
+		if (x->node[k] == i)
+			return x->id[k];
+	return 0;
+}
+
 void
 gsp_harness_counters_sub(struct gsp_node_counters *a,
 			 const struct gsp_node_counters *b)

@@ -19,13 +19,45 @@
 
 #include "gsp_core.h"
 
-/* A runtime that hosts n nodes of one cluster. Node i is 0..n-1. */
+/* Whom a scenario picks (gsp_harness_host.pick). */
+enum gsp_pick {
+	GSP_PICK_ORIGIN,		/* disseminate: the node that changes */
+	GSP_PICK_CRASH,			/* detect: the k-th to crash */
+	GSP_PICK_STALL,			/* stall: the node that stops */
+};
+
+/*
+ * A runtime that hosts n nodes of one cluster. Node i is 0..n-1. The
+ * operations that change a node say so to the watch (gsp_watch.h) when
+ * the change took effect, which in the emulation is on the node's lcore:
+ * the crash or stop (gsp_watch_subject_down), the app-state change
+ * (gsp_watch_informed at its node), the resume (gsp_watch_resumed).
+ */
 struct gsp_harness_host {
 	void *ctx;
 	uint64_t (*now_ns)(void *ctx);
 	uint32_t (*n_nodes)(void *ctx);
 	/* node i's core counters; the emulation's may still be moving */
 	void (*counters)(void *ctx, uint32_t i, struct gsp_node_counters *c);
+	/* the k-th node picked for a purpose (enum gsp_pick), by the run's
+	 * seed; distinct for distinct k */
+	uint32_t (*pick)(void *ctx, enum gsp_pick what, uint32_t k);
+	/* KEY=VALUE at node i, applied when this returns; *t_ns: when */
+	int (*set_app)(void *ctx, uint32_t i, const char *key,
+		       const char *value, uint64_t *t_ns);
+	/* node i stops for good (a crash: no leave) */
+	int (*crash)(void *ctx, uint32_t i);
+	/* node i stops (frames wait for it, no timer runs) or runs again;
+	 * stopped when this returns; resumed_early_ns: how long before the
+	 * end of a stop it must be told, so that its overdue timer runs
+	 * after the frames that waited, as a resumed process's would */
+	int (*pause)(void *ctx, uint32_t i, bool on);
+	uint64_t resume_early_ns;
+	/* let the cluster run until deadline_ns, or until the watch's goal
+	 * is met when stop is set; true when it was */
+	bool (*run)(void *ctx, uint64_t deadline_ns, bool stop);
+	/* the host gave up (a wall-clock or memory limit, a quit) */
+	bool (*halted)(void *ctx);
 };
 
 /* Sums every counter of the core over the host's nodes. */
@@ -72,6 +104,8 @@ int gsp_ids_build(struct gsp_ids *x, const uint64_t *ids, uint32_t n);
 void gsp_ids_free(struct gsp_ids *x);
 /* The node with this member id, or UINT32_MAX. */
 uint32_t gsp_ids_node(const struct gsp_ids *x, uint64_t id);
+/* Node i's member id (a scan: once per scenario), or 0. */
+uint64_t gsp_ids_id_of(const struct gsp_ids *x, uint32_t i);
 
 /* The detector set in force, one name for both hosts: 0 is the core's
  * default set, named by its members ("phi,swim,indirect,lifeguard"). */

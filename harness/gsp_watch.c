@@ -234,6 +234,17 @@ gsp_watch_subject_down(struct gsp_watch *w, uint32_t k, uint64_t now)
 		__atomic_store_n(&w->subj_t0[k], now, __ATOMIC_RELEASE);
 }
 
+uint32_t
+gsp_watch_subject_of(const struct gsp_watch *w, uint32_t i)
+{
+	uint32_t n_subj = __atomic_load_n(&w->n_subj, __ATOMIC_ACQUIRE);
+
+	for (uint32_t k = 0; k < n_subj; k++)
+		if (w->subj[k] == i)
+			return k;
+	return GSP_WATCH_NONE;
+}
+
 void
 gsp_watch_resumed(struct gsp_watch *w, uint64_t now)
 {

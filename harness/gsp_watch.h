@@ -116,6 +116,8 @@ void gsp_watch_sides(struct gsp_watch *w, const uint8_t *side);
  * count as up again (none: no subject). */
 void gsp_watch_subjects(struct gsp_watch *w, const uint32_t *idx, uint32_t n);
 void gsp_watch_subject_down(struct gsp_watch *w, uint32_t k, uint64_t now);
+/* The subject number of node i, or UINT32_MAX. */
+uint32_t gsp_watch_subject_of(const struct gsp_watch *w, uint32_t i);
 /* What observer i listed for subject k when it was declared (a lossy
  * network may have it accused already), where the host can read it. */
 void gsp_watch_subject_view(struct gsp_watch *w, uint32_t i, uint32_t k,

@@ -94,25 +94,6 @@ gsp_sim_free(struct gsp_sim *s)
 	free(s->free_pkts);
 }
 
-/* this simulator, as the harness sees a host */
-static uint64_t
-gsp_sim_host_now(void *ctx)
-{
-	return ((const struct gsp_sim *)ctx)->now;
-}
-
-static uint32_t
-gsp_sim_host_n(void *ctx)
-{
-	return ((const struct gsp_sim *)ctx)->c.n_nodes;
-}
-
-static void
-gsp_sim_host_counters(void *ctx, uint32_t i, struct gsp_node_counters *c)
-{
-	gsp_node_counters_read(((const struct gsp_sim *)ctx)->nodes[i].node, c);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -138,9 +119,7 @@ main(int argc, char **argv)
 	s->rng_fault = gsp_sim_stream(s->c.seed, 4);
 	s->rng_slow = gsp_sim_stream(s->c.seed, 5);
 	s->stall.node = UINT32_MAX;
-	s->host = (struct gsp_harness_host){ .ctx = s,
-		.now_ns = gsp_sim_host_now, .n_nodes = gsp_sim_host_n,
-		.counters = gsp_sim_host_counters };
+	gsp_sim_host_init(s);
 	if (s->c.auth && gsp_sim_keyring(s) != 0)
 		return -ENOMEM;
 	s->nodes = calloc(n, sizeof(*s->nodes));

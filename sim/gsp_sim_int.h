@@ -19,6 +19,7 @@
 #include "gsp_fp.h"
 #include "gsp_harness.h"
 #include "gsp_record.h"
+#include "gsp_scenario.h"
 #include "gsp_sim.h"
 #include "gsp_sim_heap.h"
 #include "gsp_watch.h"
@@ -54,6 +55,7 @@ struct gsp_sim {
 	struct gsp_keyring *keyring;	/* --auth; NULL: plaintext */
 	struct gsp_sim_node *nodes;
 	struct gsp_harness_host host;	/* this simulator, to the harness */
+	struct gsp_harness h;		/* host + watch, for the scenarios */
 	struct gsp_sim_heap heap;
 
 	/* packet buffer pool: grows by chunks up to max_inflight */
@@ -150,6 +152,9 @@ void gsp_sim_log(const struct gsp_sim *s, const char *fmt, ...)
 /* gsp_sim_net.c */
 int gsp_sim_pool_init(struct gsp_sim *s);
 void gsp_sim_pool_put(struct gsp_sim *s, uint32_t slot);
+
+/* gsp_sim_host.c */
+void gsp_sim_host_init(struct gsp_sim *s);
 
 /* gsp_sim_watch.c */
 int gsp_sim_watch_init(struct gsp_sim *s);

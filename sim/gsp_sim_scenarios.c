@@ -22,13 +22,15 @@ gsp_sim_phase_end(const struct gsp_sim *s)
 void
 gsp_sim_join(struct gsp_sim *s, struct gsp_sim_result *r)
 {
+	struct gsp_scn_result sr = { 0 };
+
 	s->now = GSP_SIM_T0;
-	gsp_sim_phase(s, GSP_GOAL_LISTED, true);
-	r->join_ok = gsp_sim_run(s, gsp_sim_phase_end(s));
-	r->join_t = s->stop_t;
-	r->distinct_sizes = gsp_watch_distinct_sizes(&s->w);
-	r->curve = gsp_watch_curve(&s->w, GSP_SIM_T0, s->c.n_nodes);
-	gsp_fp_sum(&s->w.fp_join, s->now, &r->join_fp);
+	gsp_scn_join(&s->h, GSP_SIM_T0, gsp_sim_phase_end(s), &sr);
+	r->join_ok = sr.ok;
+	r->join_t = sr.ok ? sr.t_end : 0;
+	r->distinct_sizes = sr.distinct_sizes;
+	r->curve = sr.curve;
+	r->join_fp = sr.join_fp;
 	r->awareness_max = gsp_sim_det_sum(s, &r->det);
 	gsp_sim_log(s, "join: %s, %.3f s, %u rounds, %u distinct sizes, "
 		    "%" PRIu64 " join false positives, wall %.1f s",
@@ -55,55 +57,39 @@ gsp_sim_settle(struct gsp_sim *s)
 static void
 gsp_sim_disseminate(struct gsp_sim *s, struct gsp_sim_result *r)
 {
-	struct gsp_sim_node *o;
-	int rc;
+	struct gsp_scn_result sr = { 0 };
 
-	r->origin = (uint32_t)gsp_sim_rand_below(&s->rng_scn, s->c.n_nodes);
-	o = &s->nodes[r->origin];
-	rc = gsp_node_set_app(o->node, GSP_SIM_APP_KEY, GSP_SIM_APP_VALUE);
-	if (rc != 0) {
-		fprintf(stderr, "gossip-sim: set_app: %s\n", strerror(-rc));
-		return;
-	}
-	gsp_watch_app(&s->w, o->id, GSP_SIM_APP_KEY, GSP_SIM_APP_VALUE);
-	gsp_sim_phase(s, GSP_GOAL_INFORMED, true);
-	r->t_start = s->now;
-	/* the origin holds it at once */
-	gsp_watch_informed(&s->w, r->origin, s->now, o->node);
-	gsp_sim_check_stop(s);
-	r->ok = s->stop || gsp_sim_run(s, gsp_sim_phase_end(s));
-	r->t_end = r->ok ? s->stop_t : s->now;
-	r->curve = gsp_watch_curve(&s->w, r->t_start, gsp_watch_up(&s->w));
+	gsp_scn_disseminate(&s->h, GSP_SIM_APP_KEY, GSP_SIM_APP_VALUE,
+			    gsp_sim_phase_end(s), &sr);
+	r->origin = sr.origin;
+	r->ok = sr.ok;
+	r->t_start = sr.t_start;
+	r->t_end = sr.t_end;
+	r->curve = sr.curve;
 	gsp_sim_log(s, "disseminate: %s %u/%u nodes after %.3f s (%u rounds; "
 		    "bound %.2f)", r->ok ? "reached" : "NOT reached",
 		    gsp_watch_ok(&s->w), gsp_watch_up(&s->w),
 		    (double)(r->t_end - r->t_start) / NS_PER_S,
 		    gsp_sim_rounds(s, r->t_end - r->t_start),
 		    gsp_scn_bound_rounds(s->c.n_nodes));
-	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 }
 static void
 gsp_sim_detect(struct gsp_sim *s, struct gsp_sim_result *r)
 {
-	uint32_t n = s->c.n_nodes, non_seeds = n - s->c.n_seeds;
-	struct gsp_watch_det d;
+	struct gsp_scn_result sr = { 0 };
 	struct gsp_fp_sum fs;
 	uint64_t t;
 
-	r->crashed = s->c.n_seeds +
-		(uint32_t)gsp_sim_rand_below(&s->rng_scn, non_seeds);
-	gsp_watch_subjects(&s->w, &r->crashed, 1);
-	gsp_sim_node_crash(s, r->crashed);
-	gsp_watch_subject_down(&s->w, 0, s->now);
-	gsp_sim_phase(s, GSP_GOAL_DETECTED, true);
-	r->t_start = s->now;
-	r->ok = gsp_sim_run(s, gsp_sim_phase_end(s));
-	r->t_end = r->ok ? s->stop_t : s->now;
-	gsp_watch_detection(&s->w, 0, &d);
-	r->first_detected = d.down_by > 0;
-	r->first_detect_t = d.first_down_ns;
-	r->first_suspect_t = d.first_suspect_ns;
-	r->curve = gsp_watch_curve(&s->w, r->t_start, gsp_watch_up(&s->w));
+	gsp_scn_detect(&s->h, 1, s->now + (uint64_t)s->c.max_rounds *
+		       s->interval_ns, &sr);
+	r->crashed = sr.det[0].idx;
+	r->ok = sr.ok;
+	r->t_start = sr.t_start;
+	r->t_end = sr.t_end;
+	r->curve = sr.curve;
+	r->first_detected = sr.det[0].down_by > 0;
+	r->first_detect_t = sr.det[0].first_down_ns;
+	r->first_suspect_t = sr.det[0].first_suspect_ns;
 	gsp_fp_sum(&s->w.fp, s->now, &fs);
 	gsp_sim_log(s, "detect: node %u crashed; first suspect after %.3f s, "
 		    "first down after %.3f s, %u/%u after %.3f s; %" PRIu64
@@ -111,11 +97,12 @@ gsp_sim_detect(struct gsp_sim *s, struct gsp_sim_result *r)
 		    (double)(r->first_suspect_t - r->t_start) / NS_PER_S : NAN,
 		    r->first_detected ?
 		    (double)(r->first_detect_t - r->t_start) / NS_PER_S : NAN,
-		    gsp_watch_ok(&s->w), gsp_watch_up(&s->w),
+		    sr.det[0].down_by, sr.det[0].observers,
 		    (double)(r->t_end - r->t_start) / NS_PER_S, fs.pairs);
 	if (!r->ok || s->wall_limited)
 		return;
-	/* restart it: a higher generation is alive again everywhere */
+	/* the simulator's own epilogue: restarted, a higher generation is
+	 * alive again everywhere */
 	gsp_watch_subjects(&s->w, NULL, 0);
 	if (gsp_sim_node_restart(s, r->crashed) != 0)
 		return;
@@ -134,6 +121,7 @@ gsp_sim_steady(struct gsp_sim *s, struct gsp_sim_result *r)
 {
 	uint32_t n = s->c.n_nodes;
 	uint64_t (*snap)[4] = calloc(n, sizeof(*snap));
+	struct gsp_scn_result sr = { 0 };
 	struct gsp_node_counters c0, c1;
 	struct gsp_traffic *t = &r->traffic;
 	uint64_t core0;
@@ -151,13 +139,14 @@ gsp_sim_steady(struct gsp_sim *s, struct gsp_sim_result *r)
 	}
 	gsp_harness_counters_sum(&s->host, &c0);
 	gsp_sim_phase(s, GSP_GOAL_NONE, false);
-	r->t_start = s->now;
 	core0 = s->core_ns;
 	cpu0 = gsp_sim_cpu_s();
-	gsp_sim_run(s, s->now + (uint64_t)s->c.measure_rounds * s->interval_ns);
+	gsp_scn_window(&s->h, (uint64_t)s->c.measure_rounds * s->interval_ns,
+		       &sr);
 	t->cpu_s = gsp_sim_cpu_s() - cpu0;
-	r->t_end = s->now;
-	r->ok = !s->wall_limited;
+	r->t_start = sr.t_start;
+	r->t_end = sr.t_end;
+	r->ok = sr.ok;
 	t->window_s = (double)(r->t_end - r->t_start) / NS_PER_S;
 	t->nodes = n;
 	for (uint32_t i = 0; i < n; i++) {
@@ -275,15 +264,16 @@ gsp_sim_fp_log(const struct gsp_sim *s, const char *what)
 		    fs.pair_s);
 }
 
-/* a steady cluster, no crash: every accusation is a false positive */
 static void
 gsp_sim_fp_run(struct gsp_sim *s, struct gsp_sim_result *r)
 {
+	struct gsp_scn_result sr = { 0 };
+
 	gsp_sim_phase(s, GSP_GOAL_NONE, false);
-	r->t_start = s->now;
-	gsp_sim_run(s, s->now + (uint64_t)(s->c.duration_s * NS_PER_S));
-	r->t_end = s->now;
-	r->ok = !s->wall_limited;
+	gsp_scn_window(&s->h, (uint64_t)(s->c.duration_s * NS_PER_S), &sr);
+	r->t_start = sr.t_start;
+	r->t_end = sr.t_end;
+	r->ok = sr.ok;
 	gsp_sim_fp_log(s, "fp");
 }
 
@@ -314,88 +304,44 @@ gsp_sim_views_of(const struct gsp_sim *s, uint32_t x, uint32_t *bad,
 	}
 }
 
-/* what each running node lists for subject x now: a lossy network may
- * have it accused already (the watch follows from there) */
-static void
-gsp_sim_subject_views(struct gsp_sim *s, uint32_t x)
-{
-	struct gsp_member_view v;
-
-	for (uint32_t i = 0; i < s->c.n_nodes; i++) {
-		const struct gsp_sim_node *sn = &s->nodes[i];
-		uint32_t hw;
-
-		if (i == x || !sn->up)
-			continue;
-		hw = gsp_node_slot_count(sn->node);
-		for (uint32_t slot = 0; slot < hw; slot++)
-			if (gsp_node_member_read(sn->node, slot, &v) &&
-			    v.id == s->nodes[x].id) {
-				gsp_watch_subject_view(&s->w, i, 0, v.state);
-				break;
-			}
-	}
-}
-
 static void
 gsp_sim_stall_run(struct gsp_sim *s, struct gsp_sim_result *r)
 {
 	struct gsp_sim_stall *st = &s->stall;
-	struct gsp_watch_det d;
-	struct gsp_fp_sum fs;
-	uint32_t x, unused;
+	struct gsp_scn_result sr = { 0 };
+	const struct gsp_watch_det *d = &sr.det[0];
+	uint32_t unused;
 
-	st->q = calloc(s->c.stall_queue + 1, sizeof(*st->q));
-	if (st->q == NULL)
-		return;
-	x = s->c.n_seeds +
-		(uint32_t)gsp_sim_rand_below(&s->rng_scn,
-					     s->c.n_nodes - s->c.n_seeds);
-	r->stalled = x;
 	gsp_sim_phase(s, GSP_GOAL_NONE, false);
-	r->t_start = s->now;
-	*st = (struct gsp_sim_stall){ .node = x, .q = st->q,
-				      .t_pause = s->now };
-	gsp_watch_subjects(&s->w, &x, 1);
-	gsp_sim_subject_views(s, x);
-	gsp_watch_subject_down(&s->w, 0, s->now);
-	gsp_sim_node_pause(s, x);
-	gsp_sim_run(s, s->now + (uint64_t)(s->c.stall_s * NS_PER_S));
-	if (s->wall_limited)
-		goto out;
-	st->t_resume = s->now;
-	st->resumed = true;
-	st->down_at_resume = s->w.n_down[0];
-	gsp_watch_resumed(&s->w, s->now);
-	gsp_watch_detection(&s->w, 0, &d);
-	gsp_sim_log(s, "stall: node %u paused %.3f s: first suspect after "
-		    "%.3f s, first down after %.3f s, %u/%u had it down; %"
-		    PRIu64 " packets held, %" PRIu64 " dropped", x,
-		    s->c.stall_s, d.first_suspect_s >= 0 ? d.first_suspect_s :
-		    NAN, d.first_down_s >= 0 ? d.first_down_s : NAN,
-		    st->down_at_resume, s->n_up - 1, st->held, st->dropped);
-	gsp_sim_node_resume(s, x);
-	gsp_sim_run(s, s->now + (uint64_t)(s->c.after_s * NS_PER_S));
+	gsp_scn_stall(&s->h, (uint64_t)(s->c.stall_s * NS_PER_S),
+		      (uint64_t)(s->c.after_s * NS_PER_S), &sr);
+	r->stalled = sr.stalled;
+	r->t_start = sr.t_start;
+	r->t_end = sr.t_end;
 	/* as others saw it (the harness's watch) */
-	gsp_watch_detection(&s->w, 0, &d);
-	st->suspect_t = d.first_suspect_ns;
-	st->down_t = d.first_down_ns;
+	st->down_at_resume = sr.down_at_resume;
+	st->suspect_t = d->first_suspect_ns;
+	st->down_t = d->first_down_ns;
 	st->down_all_t = s->w.down_all_ns[0];
-	st->alive_t = s->w.alive_again_ns;
+	st->alive_t = sr.alive_again_t;
 	st->n_bad = s->w.n_bad[0];
 	st->n_down = s->w.n_down[0];
-	r->ok = st->alive_t != 0 && !s->wall_limited;
-	gsp_sim_views_of(s, x, &st->views_bad_end, &unused);
-	gsp_fp_sum(&s->w.fp_resumed, s->now, &fs);
-	gsp_sim_log(s, "stall: node %u %s after %.3f s; it accused %" PRIu64
-		    " live members (%" PRIu64 " suspect, %" PRIu64 " down)",
-		    x, st->alive_t ? "alive everywhere" :
+	r->ok = sr.ok;
+	if (st->resumed)
+		gsp_sim_views_of(s, sr.stalled, &st->views_bad_end, &unused);
+	gsp_sim_log(s, "stall: node %u paused %.3f s: first suspect after "
+		    "%.3f s, first down after %.3f s, %u/%u had it down at the "
+		    "resume; %" PRIu64 " packets held, %" PRIu64 " dropped; %s "
+		    "after %.3f s; it accused %" PRIu64 " live members (%"
+		    PRIu64 " suspect, %" PRIu64 " down)", sr.stalled,
+		    s->c.stall_s, d->first_suspect_s >= 0 ?
+		    d->first_suspect_s : NAN, d->first_down_s >= 0 ?
+		    d->first_down_s : NAN, st->down_at_resume, s->n_up - 1,
+		    st->held, st->dropped, st->alive_t ? "alive everywhere" :
 		    "NOT alive everywhere", st->alive_t ?
 		    (double)(st->alive_t - st->t_resume) / NS_PER_S : NAN,
-		    fs.pairs, fs.suspect, fs.down);
+		    sr.resumed.pairs, sr.resumed.suspect, sr.resumed.down);
 	gsp_sim_fp_log(s, "stall: others");
-out:
-	r->t_end = s->now;
 	r->stall = *st;
 	r->stall.q = NULL;
 	free(st->q);
@@ -410,6 +356,7 @@ gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
 	uint32_t n = s->c.n_nodes;
 	uint32_t k = (uint32_t)(s->c.slow_frac * n + 0.5);
 	uint32_t *perm = malloc(sizeof(*perm) * n);
+	struct gsp_scn_result sr = { 0 };
 
 	if (perm == NULL)
 		return;
@@ -428,10 +375,10 @@ gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
 	r->n_slow = s->n_slow = k;
 	s->held_events = s->held_ns = 0;
 	gsp_sim_phase(s, GSP_GOAL_NONE, false);
-	r->t_start = s->now;
-	gsp_sim_run(s, s->now + (uint64_t)(s->c.duration_s * NS_PER_S));
-	r->t_end = s->now;
-	r->ok = !s->wall_limited;
+	gsp_scn_window(&s->h, (uint64_t)(s->c.duration_s * NS_PER_S), &sr);
+	r->t_start = sr.t_start;
+	r->t_end = sr.t_end;
+	r->ok = sr.ok;
 	for (uint32_t i = 0; i < k && i < n; i++)
 		s->nodes[perm[i]].slow = false;
 	s->n_slow = 0;

@@ -139,28 +139,6 @@ gsp_emu_alloc(struct gsp_emu *emu, uint32_t n)
 	return 0;
 }
 
-/* this emulation, as the harness sees a host */
-static uint64_t
-gsp_emu_host_now(void *ctx)
-{
-	RTE_SET_USED(ctx);
-	return gsp_emu_now_ns();
-}
-
-static uint32_t
-gsp_emu_host_n(void *ctx)
-{
-	return ((const struct gsp_emu *)ctx)->o.nodes;
-}
-
-/* a vnode's counters as its lcore left them (they may still move) */
-static void
-gsp_emu_host_counters(void *ctx, uint32_t i, struct gsp_node_counters *c)
-{
-	gsp_node_counters_read(((const struct gsp_emu *)ctx)->dp->vnodes[i].node,
-			       c);
-}
-
 /* the observer's hooks, run by the lcore that owns the vnode */
 static void gsp_emu_on_tick(void *ctx, struct gsp_vnode *vn, uint64_t now_ns);
 static void gsp_emu_on_rx(void *ctx, struct gsp_vnode *vn, uint64_t now_ns);
@@ -206,9 +184,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	ret = gsp_emu_alloc(emu, n);
 	if (ret != 0)
 		return ret;
-	emu->host = (struct gsp_harness_host){ .ctx = emu,
-		.now_ns = gsp_emu_host_now, .n_nodes = gsp_emu_host_n,
-		.counters = gsp_emu_host_counters };
+	gsp_emu_host_init(emu);
 	/* the scenario's probes: one observer on every lcore, before the
 	 * lcores are launched */
 	emu->obs = (struct gsp_lcore_observer){
@@ -433,6 +409,7 @@ gsp_emu_start(struct gsp_dp *dp)
 	/* everyone starts together, shortly after the lcores are launched;
 	 * the same shift for all keeps each lcore's timer heap valid */
 	emu->start_ns = gsp_emu_now_ns() + GSP_EMU_START_NS;
+	emu->deadline_ns = emu->start_ns + (uint64_t)(emu->o.max_s * 1e9);
 	for (uint32_t i = 0; i < dp->n_vnodes; i++) {
 		dp->vnodes[i].next_tick_ns += emu->start_ns;
 		emu->vs[i].due_ns = dp->vnodes[i].next_tick_ns;

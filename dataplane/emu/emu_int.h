@@ -21,6 +21,7 @@
 #include "emu.h"
 #include "gsp_fp.h"
 #include "gsp_harness.h"
+#include "gsp_scenario.h"
 #include "gsp_watch.h"
 
 #define GSP_EMU_NET 0x0a630000u		/* 10.99.0.0/16 */
@@ -113,6 +114,8 @@ struct gsp_emu {
 	struct gsp_emu_vs *vs;		/* per vnode */
 	struct gsp_emu_lat *lat;	/* per lcore id */
 	struct gsp_harness_host host;	/* this emulation, to the harness */
+	struct gsp_harness h;		/* host + watch, for the scenarios */
+	uint64_t deadline_ns;		/* start + --max-seconds */
 	/* what the scenario watches at every vnode: goals, subjects,
 	 * accusations (harness/gsp_watch.h); the lcores' hooks write it */
 	struct gsp_watch w;
@@ -124,6 +127,8 @@ struct gsp_emu {
 	uint32_t stall_state;		/* enum gsp_emu_stall_state */
 	uint64_t stall_ns;
 	uint64_t stall_rx0;		/* its rx_packets when it stopped */
+	uint64_t stall_rx_queued;	/* in its ring when it resumed */
+	uint64_t stall_rx_leak;		/* frames it took while stopped */
 };
 
 
@@ -143,6 +148,7 @@ struct gsp_emu_result {
 	double stall_alive_s;		/* resume -> alive everywhere */
 	uint64_t stall_rx_queued;	/* in its ring when it resumed */
 	uint64_t stall_rx_leak;		/* frames it took while stopped */
+	struct gsp_fp_sum resumed;	/* its own accusations after */
 	const char *why;		/* timeout reason */
 };
 
@@ -199,6 +205,15 @@ gsp_emu_lat_edge(unsigned int b)
 
 
 
+
+/* emu_host.c: the emulation as a host of the harness, and the scenario
+ * thread's waits and snapshots */
+void gsp_emu_host_init(struct gsp_emu *emu);
+bool gsp_emu_snap(struct gsp_emu *emu, struct gsp_emu_snap *s);
+/* true when quitting or past the deadline (after one short sleep) */
+bool gsp_emu_wait(struct gsp_emu *emu, uint64_t deadline_ns);
+/* sleeps until t_ns (or a quit); false when quitting */
+bool gsp_emu_sleep_until(struct gsp_emu *emu, uint64_t t_ns);
 
 /* emu_scenarios.c: the scenario thread's body */
 void gsp_emu_run(struct gsp_emu *emu);

@@ -199,7 +199,7 @@ gsp_emu_write_switch(json_t *rec, const struct gsp_dp *dp)
 
 static void
 gsp_emu_write_stall(json_t *rec, const struct gsp_emu *emu,
-		    const struct gsp_emu_result *r, uint64_t now_ns)
+		    const struct gsp_emu_result *r)
 {
 	json_t *o = json_object();
 	struct gsp_switch_fstats fs;
@@ -207,7 +207,7 @@ gsp_emu_write_stall(json_t *rec, const struct gsp_emu *emu,
 	char name[24];
 
 	gsp_switch_fstats(emu->dp->sw, &fs);
-	gsp_fp_sum(&emu->w.fp_resumed, now_ns, &res);
+	res = r->resumed;
 	snprintf(name, sizeof(name), "node%u", emu->stall_idx + 1);
 	gsp_record_str(o, "node", name);
 	gsp_record_num(o, "stall_s", emu->stall_ns / 1e9);
@@ -334,7 +334,7 @@ gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,
 	gsp_record_fp(rec, &fs);
 	gsp_record_fp_pairs(rec, "join_false_positives", &r->join_fp);
 	if (o->scenario == GSP_SCN_STALL)
-		gsp_emu_write_stall(rec, emu, r, now_ns);
+		gsp_emu_write_stall(rec, emu, r);
 	gsp_emu_write_timing(rec, emu, dt, a, b);
 	gsp_record_u64(rec, "peak_rss_bytes", peak);
 	gsp_record_u64(rec, "rss_before_bytes", emu->rss_before);
