@@ -12,6 +12,7 @@
 #include "gsp_counters.h"
 #include "gsp_harness.h"
 #include "gsp_record.h"
+#include "gsp_watch.h"
 
 json_t *
 gsp_record_new(const char *mode, const char *scenario)
@@ -238,6 +239,58 @@ gsp_record_traffic(json_t *r, const struct gsp_traffic *t)
 	gsp_record_num_if(r, "rx_Bps_mean", t->rx_bytes * per, ok);
 	gsp_record_num_if(r, "rx_Bps_max", t->rx_bytes_max / dt, ok);
 	gsp_record_num_if(r, "cpu_us_per_node_s", t->cpu_s * 1e6 * per, ok);
+}
+
+static json_t *
+gsp_record_subject(const struct gsp_watch_det *d)
+{
+	json_t *o = json_object();
+	char name[24];
+
+	snprintf(name, sizeof(name), "node%u", d->idx + 1);
+	gsp_record_str(o, "node", name);
+	gsp_record_u64(o, "observers", d->observers);
+	gsp_record_u64(o, "suspected_by", d->suspected_by);
+	gsp_record_u64(o, "down_by", d->down_by);
+	gsp_record_num_if(o, "first_suspect_s", d->first_suspect_s,
+			  d->first_suspect_s >= 0);
+	gsp_record_num_if(o, "all_suspect_s", d->all_suspect_s,
+			  d->all_suspect_s >= 0);
+	gsp_record_num_if(o, "first_down_s", d->first_down_s,
+			  d->first_down_s >= 0);
+	gsp_record_num_if(o, "all_down_s", d->all_down_s, d->all_down_s >= 0);
+	return o;
+}
+
+void
+gsp_record_detection(json_t *rec, const struct gsp_watch_det *det,
+		     uint32_t n)
+{
+	double first_sus = -1, all_sus = -1, first_down = -1, all_down = -1;
+	bool all_ok = n > 0;
+	json_t *subjects = json_array();
+
+	for (uint32_t k = 0; k < n; k++) {
+		const struct gsp_watch_det *d = &det[k];
+
+		if (d->first_suspect_s >= 0 && (first_sus < 0 ||
+		    d->first_suspect_s < first_sus))
+			first_sus = d->first_suspect_s;
+		if (d->first_down_s >= 0 && (first_down < 0 ||
+		    d->first_down_s < first_down))
+			first_down = d->first_down_s;
+		all_sus = (d->all_suspect_s > all_sus ? d->all_suspect_s : all_sus);
+		all_down = (d->all_down_s > all_down ? d->all_down_s : all_down);
+		if (d->all_down_s < 0)
+			all_ok = false;
+		json_array_append_new(subjects, gsp_record_subject(d));
+	}
+	gsp_record_num_if(rec, "first_suspect_s", first_sus, first_sus >= 0);
+	gsp_record_num_if(rec, "all_suspect_s", all_sus,
+			  all_sus >= 0 && n > 0);
+	gsp_record_num_if(rec, "first_detect_s", first_down, first_down >= 0);
+	gsp_record_num_if(rec, "all_detect_s", all_down, all_ok);
+	json_object_set_new(rec, "subjects", subjects);
 }
 
 int

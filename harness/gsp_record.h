@@ -70,6 +70,15 @@ void gsp_record_fp_pairs(json_t *r, const char *key,
  * resumed_accused_s (member x seconds) */
 void gsp_record_resumed(json_t *r, const struct gsp_fp_sum *s);
 
+/* The subjects of a detect or stall as their observers saw them:
+ * "subjects": [{node, observers, suspected_by, down_by, first_suspect_s,
+ * all_suspect_s, first_down_s, all_down_s}], and over all of them the
+ * first of the firsts and the last of the alls: first_suspect_s,
+ * all_suspect_s, first_detect_s, all_detect_s (null: not reached). */
+struct gsp_watch_det;
+void gsp_record_detection(json_t *r, const struct gsp_watch_det *det,
+			  uint32_t n);
+
 /* Traffic and CPU per node over a window, the same fields for both. */
 struct gsp_traffic {
 	double window_s;		/* virtual (sim) or wall (emu) */

@@ -110,8 +110,7 @@ struct gsp_sim_result {
 	uint64_t t_start, t_end;	/* the scenario's measured interval */
 	/* detect */
 	uint32_t crashed;
-	bool first_detected;
-	uint64_t first_detect_t, first_suspect_t;	/* 0: never */
+	struct gsp_watch_det subject;	/* the crashed node, as seen */
 	bool rejoin_ok;
 	uint64_t rejoin_dt;
 	/* disseminate */

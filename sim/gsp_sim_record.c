@@ -15,6 +15,7 @@
 #include "gsp_record.h"
 #include "gsp_sec.h"
 #include "gsp_sim_int.h"
+#include "gsp_watch.h"
 
 /* -------------------------------- JSON -------------------------------- */
 
@@ -147,6 +148,7 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	struct gsp_json j;
 	uint64_t dt = r->t_end - r->t_start;
 	char hex[24], spec[1024], key[48];
+	struct gsp_node_counters all;
 	struct gsp_fp_sum fs;
 	int ret;
 
@@ -201,11 +203,7 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		break;
 	case GSP_SCN_DETECT:
 		gsp_json_u64(&j, "crashed", r->crashed);
-		gsp_json_time(&j, "first_suspect_s", r->first_suspect_t != 0,
-			      r->first_suspect_t, r->t_start);
-		gsp_json_time(&j, "first_detect_s", r->first_detected,
-			      r->first_detect_t, r->t_start);
-		gsp_json_time(&j, "all_detect_s", r->ok, r->t_end, r->t_start);
+		gsp_record_detection(j.o, &r->subject, 1);
 		gsp_json_time(&j, "rejoin_s", r->rejoin_ok, r->rejoin_dt, 0);
 		gsp_json_curve(&j, "informed_curve", r);
 		break;
@@ -279,6 +277,9 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		   s->now, &fs);
 	gsp_record_fp(j.o, &fs);
 	gsp_record_detector_counters(j.o, &r->det);
+	/* the cores' own counters, whole run, all nodes (as the emulation) */
+	gsp_harness_counters_sum(&s->host, &all);
+	gsp_record_core(j.o, "core", &all);
 	gsp_json_u64(&j, "awareness_max_end", r->awareness_max);
 	gsp_json_u64(&j, "packets_sent", s->pkts_sent);
 	gsp_json_u64(&j, "packets_delivered", s->pkts_delivered);

@@ -87,17 +87,15 @@ gsp_sim_detect(struct gsp_sim *s, struct gsp_sim_result *r)
 	r->t_start = sr.t_start;
 	r->t_end = sr.t_end;
 	r->curve = sr.curve;
-	r->first_detected = sr.det[0].down_by > 0;
-	r->first_detect_t = sr.det[0].first_down_ns;
-	r->first_suspect_t = sr.det[0].first_suspect_ns;
+	r->subject = sr.det[0];
 	gsp_fp_sum(&s->w.fp, s->now, &fs);
 	gsp_sim_log(s, "detect: node %u crashed; first suspect after %.3f s, "
 		    "first down after %.3f s, %u/%u after %.3f s; %" PRIu64
-		    " false positives", r->crashed, r->first_suspect_t != 0 ?
-		    (double)(r->first_suspect_t - r->t_start) / NS_PER_S : NAN,
-		    r->first_detected ?
-		    (double)(r->first_detect_t - r->t_start) / NS_PER_S : NAN,
-		    sr.det[0].down_by, sr.det[0].observers,
+		    " false positives", r->crashed,
+		    r->subject.first_suspect_s >= 0 ?
+		    r->subject.first_suspect_s : NAN,
+		    r->subject.first_down_s >= 0 ? r->subject.first_down_s :
+		    NAN, sr.det[0].down_by, sr.det[0].observers,
 		    (double)(r->t_end - r->t_start) / NS_PER_S, fs.pairs);
 	if (!r->ok || s->wall_limited)
 		return;

@@ -104,62 +104,6 @@ gsp_emu_write_timing(json_t *rec, const struct gsp_emu *emu, double dt,
 	free(h);
 }
 
-static json_t *
-gsp_emu_det_json(const struct gsp_watch_det *d)
-{
-	json_t *o = json_object();
-	char name[24];
-
-	snprintf(name, sizeof(name), "node%u", d->idx + 1);
-	gsp_record_str(o, "node", name);
-	gsp_record_u64(o, "observers", d->observers);
-	gsp_record_u64(o, "suspected_by", d->suspected_by);
-	gsp_record_u64(o, "down_by", d->down_by);
-	gsp_record_num_if(o, "first_suspect_s", d->first_suspect_s,
-			  d->first_suspect_s >= 0);
-	gsp_record_num_if(o, "all_suspect_s", d->all_suspect_s,
-			  d->all_suspect_s >= 0);
-	gsp_record_num_if(o, "first_down_s", d->first_down_s,
-			  d->first_down_s >= 0);
-	gsp_record_num_if(o, "all_down_s", d->all_down_s, d->all_down_s >= 0);
-	return o;
-}
-
-/* The subjects' detection: each, and over all of them the first of the
- * firsts and the last of the alls. */
-static void
-gsp_emu_write_detection(json_t *rec, const struct gsp_emu *emu,
-			const struct gsp_emu_result *r)
-{
-	double first_sus = -1, all_sus = -1, first_down = -1, all_down = -1;
-	bool all_ok = r->n_det > 0;
-	json_t *subjects = json_array();
-
-	for (uint32_t k = 0; k < r->n_det; k++) {
-		const struct gsp_watch_det *d = &r->det[k];
-
-		if (d->first_suspect_s >= 0 && (first_sus < 0 ||
-		    d->first_suspect_s < first_sus))
-			first_sus = d->first_suspect_s;
-		if (d->first_down_s >= 0 && (first_down < 0 ||
-		    d->first_down_s < first_down))
-			first_down = d->first_down_s;
-		all_sus = RTE_MAX(all_sus, d->all_suspect_s);
-		all_down = RTE_MAX(all_down, d->all_down_s);
-		if (d->all_down_s < 0)
-			all_ok = false;
-		json_array_append_new(subjects, gsp_emu_det_json(d));
-	}
-	gsp_record_u64(rec, "crashed", emu->o.scenario == GSP_SCN_DETECT ?
-		       r->n_det : 0);
-	gsp_record_num_if(rec, "first_suspect_s", first_sus, first_sus >= 0);
-	gsp_record_num_if(rec, "all_suspect_s", all_sus,
-			  all_sus >= 0 && r->n_det > 0);
-	gsp_record_num_if(rec, "first_detect_s", first_down, first_down >= 0);
-	gsp_record_num_if(rec, "all_detect_s", all_down, all_ok);
-	json_object_set_new(rec, "subjects", subjects);
-}
-
 /* The switch's counters, summed over the lcores, and its faults. */
 static void
 gsp_emu_write_switch(json_t *rec, const struct gsp_dp *dp)
@@ -328,7 +272,9 @@ gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,
 			json_array());
 	gsp_record_num_if(rec, "bound_rounds", gsp_scn_bound_rounds(o->nodes),
 			  o->scenario == GSP_SCN_DISSEMINATE);
-	gsp_emu_write_detection(rec, emu, r);
+	gsp_record_u64(rec, "crashed", o->scenario == GSP_SCN_DETECT ?
+		       r->n_det : 0);
+	gsp_record_detection(rec, r->det, r->n_det);
 	/* live members accused after the join, and during it */
 	gsp_fp_sum(&emu->w.fp, now_ns, &fs);
 	gsp_record_fp(rec, &fs);
