@@ -78,22 +78,11 @@ gsp_sim_host_crash(void *ctx, uint32_t i)
 static void
 gsp_sim_subject_views(struct gsp_sim *s, uint32_t x, uint32_t k)
 {
-	struct gsp_member_view v;
+	uint8_t state;
 
-	for (uint32_t i = 0; i < s->c.n_nodes; i++) {
-		const struct gsp_sim_node *sn = &s->nodes[i];
-		uint32_t hw;
-
-		if (i == x || !sn->up)
-			continue;
-		hw = gsp_node_slot_count(sn->node);
-		for (uint32_t slot = 0; slot < hw; slot++)
-			if (gsp_node_member_read(sn->node, slot, &v) &&
-			    v.id == s->nodes[x].id) {
-				gsp_watch_subject_view(&s->w, i, k, v.state);
-				break;
-			}
-	}
+	for (uint32_t i = 0; i < s->c.n_nodes; i++)
+		if (gsp_sim_lists(s, i, x, &state))
+			gsp_watch_subject_view(&s->w, i, k, state);
 }
 
 /* a stop holds the packets sent to it, as a NIC ring would */

@@ -170,6 +170,8 @@ int gsp_sim_node_restart(struct gsp_sim *s, uint32_t i);
 void gsp_sim_node_pause(struct gsp_sim *s, uint32_t i);
 void gsp_sim_node_resume(struct gsp_sim *s, uint32_t i);
 bool gsp_sim_run(struct gsp_sim *s, uint64_t t_end);
+bool gsp_sim_lists(const struct gsp_sim *s, uint32_t i, uint32_t x,
+	uint8_t *state);
 
 /* gsp_sim_record.c */
 uint64_t gsp_sim_det_sum(const struct gsp_sim *s,

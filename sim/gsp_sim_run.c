@@ -358,3 +358,25 @@ gsp_sim_run(struct gsp_sim *s, uint64_t t_end)
 	}
 	return true;
 }
+
+/* The state running node i lists for node x (i itself, a stopped node
+ * or one that does not list x: false). A table scan: scenario steps
+ * only. */
+bool
+gsp_sim_lists(const struct gsp_sim *s, uint32_t i, uint32_t x, uint8_t *state)
+{
+	const struct gsp_sim_node *sn = &s->nodes[i];
+	struct gsp_member_view v;
+	uint32_t hw;
+
+	if (i == x || !sn->up)
+		return false;
+	hw = gsp_node_slot_count(sn->node);
+	for (uint32_t slot = 0; slot < hw; slot++)
+		if (gsp_node_member_read(sn->node, slot, &v) &&
+		    v.id == s->nodes[x].id) {
+			*state = v.state;
+			return true;
+		}
+	return false;
+}

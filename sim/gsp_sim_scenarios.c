@@ -281,25 +281,14 @@ static void
 gsp_sim_views_of(const struct gsp_sim *s, uint32_t x, uint32_t *bad,
 		 uint32_t *down)
 {
-	struct gsp_member_view v;
+	uint8_t state;
 
 	*bad = *down = 0;
-	for (uint32_t i = 0; i < s->c.n_nodes; i++) {
-		const struct gsp_sim_node *sn = &s->nodes[i];
-		uint32_t hw;
-
-		if (i == x || !sn->up)
-			continue;
-		hw = gsp_node_slot_count(sn->node);
-		for (uint32_t slot = 0; slot < hw; slot++) {
-			if (!gsp_node_member_read(sn->node, slot, &v) ||
-			    v.id != s->nodes[x].id)
-				continue;
-			*bad += gsp_fp_bad(v.state);
-			*down += v.state == GSP_STATE_DOWN;
-			break;
+	for (uint32_t i = 0; i < s->c.n_nodes; i++)
+		if (gsp_sim_lists(s, i, x, &state)) {
+			*bad += gsp_fp_bad(state);
+			*down += state == GSP_STATE_DOWN;
 		}
-	}
 }
 
 static void
