@@ -50,7 +50,7 @@ gsp_portq_switch_rx(struct gsp_lcore_conf *lc, struct gsp_portq_pass *p,
 		w = p->word++;
 		if (__atomic_load_n(&lc->doorbell[w], __ATOMIC_RELAXED) == 0)
 			continue;
-		/* clear, then dequeue: a frame enqueued meanwhile rings again */
+		/* clear, then dequeue: a frame queued meanwhile rings again */
 		p->bits = __atomic_exchange_n(&lc->doorbell[w], 0,
 					      __ATOMIC_ACQUIRE);
 	}
