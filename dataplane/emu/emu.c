@@ -316,13 +316,10 @@ static void
 gsp_emu_on_tick(void *ctx, struct gsp_vnode *vn, uint64_t now_ns)
 {
 	struct gsp_emu *emu = ctx;
-	struct gsp_dp *dp = emu->dp;
 	struct gsp_emu_vs *vs = &emu->vs[vn->idx];
 	uint32_t phase = __atomic_load_n(&emu->phase, __ATOMIC_RELAXED);
 	struct gsp_node_counters c;
 
-	/* delayed frames of this lcore that are due (faults) */
-	gsp_switch_poll(dp, vn->lc, now_ns);
 	if (phase == GSP_PHASE_MEASURE) {
 		struct gsp_emu_lat *l = &emu->lat[rte_lcore_id()];
 		uint64_t late = now_ns - vs->due_ns;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Emulation mode beyond gossipd.h (docs/EMULATION.md): the options that
- * only the emulation takes, the hook that writes them into every vnode's
- * core parameters, and the switch's fault injection and port pause.
+ * only the emulation takes and the hook that writes them into every
+ * vnode's core parameters. The switch it builds on is the node's
+ * (port_switch.h).
  */
 #ifndef GSP_EMU_H
 #define GSP_EMU_H
@@ -13,11 +14,7 @@
 
 #include "gsp_core.h"
 #include "gsp_fault.h"
-
-struct gsp_dp;
-struct gsp_lcore_conf;
-struct gsp_switch;
-struct gsp_vnode;
+#include "port_switch.h"
 
 /* Emulation options parsed by emu_opts.c (main.c parses the older ones
  * into struct gsp_emu_opts). Zero means "the default" throughout. */
@@ -45,26 +42,5 @@ struct gsp_emu_xopts {
 int gsp_emu_take_args(int *argc, char **argv);
 void gsp_emu_usage(FILE *f);
 const struct gsp_emu_xopts *gsp_emu_xopts(void);
-
-/* switch.c */
-int gsp_switch_set_fault(struct gsp_switch *sw, const struct gsp_fault_cfg *f);
-/* Releases delayed frames that are due, from this lcore's delay queue. */
-void gsp_switch_poll(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
-		     uint64_t now_ns);
-/* A paused port queues frames in the vnode's ring without waking its
- * lcore (a stopped process); unpausing wakes it. */
-void gsp_switch_pause(struct gsp_switch *sw, struct gsp_vnode *vn, bool on);
-
-/* Fault and pause counters, summed over the lcores. */
-struct gsp_switch_fstats {
-	uint64_t fault[GSP_FAULT_C_MAX];
-	uint64_t paused_dropped;	/* a paused port's full ring */
-	uint64_t delay_late_max_ns;	/* worst release after the due time */
-	uint64_t delay_late_sum_ns;
-	uint64_t delay_released;
-	uint64_t delay_queued_max;	/* high-water mark of one queue */
-};
-void gsp_switch_fstats(const struct gsp_switch *sw,
-		       struct gsp_switch_fstats *out);
 
 #endif /* GSP_EMU_H */

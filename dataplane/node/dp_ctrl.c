@@ -118,7 +118,8 @@ gsp_dp_lcore_stats(struct gsp_sv_lcore *out, unsigned int max)
 			continue;
 		/* port 65535: the lcore has no port queue (emulation) */
 		out[n] = (struct gsp_sv_lcore){ .lcore_id = lcore,
-			.port_id = lc->has_queue ? gsp_dp.port_id : UINT16_MAX,
+			.port_id = lc->port_kind == GSP_PORT_ETHDEV ?
+				gsp_dp.port_id : UINT16_MAX,
 			.queue_id = lc->queue_id };
 		dst = &out[n].rx_packets;
 		for (size_t i = 0; i < GSP_LSTAT_COUNT; i++)

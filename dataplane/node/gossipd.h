@@ -158,10 +158,17 @@ struct gsp_fault_queue {
 	struct gsp_held h[GSP_FAULT_QUEUE_SIZE];
 };
 
+/* The kind of port behind an lcore (portq.h); fixed before it runs. */
+enum gsp_port_kind {
+	GSP_PORT_NONE = 0,		/* no vnode here, or no port */
+	GSP_PORT_ETHDEV,		/* a queue pair of dp->port_id */
+	GSP_PORT_SWITCH,		/* dp->sw: its vnodes' rx rings */
+};
+
 /* Per-lcore state, written only by its lcore (doorbell: see vnode.c). */
 struct gsp_lcore_conf {
 	bool enabled;
-	bool has_queue;			/* polls a port rx/tx queue pair */
+	uint8_t port_kind;		/* enum gsp_port_kind */
 	uint16_t queue_id;
 	uint16_t burst;			/* rx burst, per queue and per vnode */
 	uint16_t tx_len;
@@ -249,7 +256,7 @@ struct gsp_dp {
 	uint32_t n_vnodes;
 	struct gsp_vnode *port_vnode;	/* bound to the port, or NULL */
 	struct gsp_vnode *ctrl_vnode;	/* served by the control thread */
-	struct gsp_switch *sw;		/* emulation */
+	struct gsp_switch *sw;		/* the switch port (emulation) */
 	struct gsp_emu *emu;		/* emulation scenario */
 	uint64_t tsc_hz;
 	uint64_t tsc_start;
@@ -387,12 +394,7 @@ void gsp_arp_announce(struct gsp_dp *dp, struct gsp_vnode *vn);
 /* Frees held frames (a stopped vnode). */
 void gsp_arp_flush(struct gsp_vnode *vn);
 
-/* switch.c */
-struct gsp_switch *gsp_switch_create(double loss, int socket);
-void gsp_switch_destroy(struct gsp_switch *sw);
-int gsp_switch_attach(struct gsp_switch *sw, struct gsp_vnode *vn);
-void gsp_switch_tx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
-		   struct rte_mbuf **pkts, uint16_t n);
+/* port_switch.c: port_switch.h; the port seam: portq.h */
 
 /* fault.c */
 /* Queue and start-up faults ([fault]) for the control vnode. */

@@ -3,25 +3,26 @@
  * The per-lcore polling loop, the same for one node on a port and for
  * thousands of emulated vnodes:
  *
- *   port rx burst (if this lcore has a queue) -> the vnodes whose doorbell
- *   rang: bounded rx burst each -> commands -> rounds of the vnodes whose
- *   timer is due (heap, bounded) -> frames held back by fault injection
- *   that are due (bounded) -> tx flush -> idle backoff until the next
- *   round or release
+ *   rx bursts of the lcore's port (portq.h: its ethdev queue, or the
+ *   switch's rings of its vnodes whose doorbell rang, bounded per vnode)
+ *   -> commands -> rounds of the vnodes whose timer is due (heap, bounded)
+ *   -> frames held back by fault injection that are due (bounded) -> the
+ *   port's due work (the switch's delayed frames) -> tx flush -> idle
+ *   backoff until the next round or release
  *
  * Each vnode is owned by one lcore, so every gossip core keeps a single
- * writer. A real node's lcore polls its own port queue; bursts are freed
- * in bulk once processed.
+ * writer. The loop speaks to its port only through portq.h; bursts are
+ * freed in bulk once processed.
  */
 #include <signal.h>
 
 #include <rte_cycles.h>
-#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_pause.h>
 
 #include "gossipd.h"
 #include "gsp_log.h"
+#include "portq.h"
 
 #define GSP_IDLE_CHECK_NS (1000ull * 1000)	/* lcore without timers */
 /* a stop's LEAVE gets this long to linger before the process exits anyway
@@ -67,59 +68,28 @@ gsp_idle_reset(struct gsp_lcore_conf *lc)
 	lc->sleep_us = 0;
 }
 
+/* The port's rx bursts of this pass, each for one vnode. */
 static unsigned int
-gsp_poll_port(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
-	      struct rte_mbuf **pkts, uint64_t now_ns)
+gsp_poll_rx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+	    struct rte_mbuf **pkts, uint64_t now_ns)
 {
-	unsigned int nb_rx;
-
-	if (!lc->has_queue)
-		return 0;
-	nb_rx = rte_eth_rx_burst(dp->port_id, lc->queue_id, pkts, lc->burst);
-	if (nb_rx != 0)
-		gsp_pkt_process_burst(dp, dp->port_vnode, pkts, nb_rx, now_ns);
-	return nb_rx;
-}
-
-/* The rx rings whose doorbell rang: at most one burst per vnode. */
-static unsigned int
-gsp_poll_vnodes(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
-		struct rte_mbuf **pkts, uint64_t now_ns)
-{
-	uint32_t words = (lc->n_vnodes + 63) / 64;
 	struct gsp_lcore_observer *obs = lc->observer;
 	bool watch = obs != NULL &&
 		__atomic_load_n(&obs->watch_rx, __ATOMIC_RELAXED);
-	unsigned int total = 0;
+	struct gsp_portq_pass pass = { 0 };
+	unsigned int total = 0, n;
+	struct gsp_vnode *vn;
 
-	for (uint32_t w = 0; w < words; w++) {
-		uint64_t bits;
-
-		if (__atomic_load_n(&lc->doorbell[w], __ATOMIC_RELAXED) == 0)
+	while ((vn = gsp_portq_rx(dp, lc, &pass, pkts, &n)) != NULL) {
+		if (unlikely(vn->stopped)) {
+			/* a crashed host: frames die on its port */
+			rte_pktmbuf_free_bulk(pkts, n);
 			continue;
-		/* clear, then dequeue: a frame enqueued meanwhile rings again */
-		bits = __atomic_exchange_n(&lc->doorbell[w], 0, __ATOMIC_ACQUIRE);
-		while (bits != 0) {
-			unsigned int b = (unsigned int)__builtin_ctzll(bits);
-			struct gsp_vnode *vn = lc->vnodes[w * 64 + b];
-			unsigned int n, left;
-
-			bits &= bits - 1;
-			n = rte_ring_sc_dequeue_burst(vn->rx_ring,
-					(void **)pkts, lc->burst, &left);
-			if (left > 0)	/* more than one burst: next pass */
-				__atomic_fetch_or(&lc->doorbell[w], 1ull << b,
-						  __ATOMIC_RELAXED);
-			if (unlikely(vn->stopped)) {
-				/* a crashed host: frames die on its port */
-				rte_pktmbuf_free_bulk(pkts, n);
-				continue;
-			}
-			gsp_pkt_process_burst(dp, vn, pkts, n, now_ns);
-			if (unlikely(watch))
-				obs->on_rx(obs->ctx, vn, now_ns);
-			total += n;
 		}
+		gsp_pkt_process_burst(dp, vn, pkts, n, now_ns);
+		if (unlikely(watch))
+			obs->on_rx(obs->ctx, vn, now_ns);
+		total += n;
 	}
 	return total;
 }
@@ -233,9 +203,7 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 		now_ns = gsp_now_ns();
 		if (main_lc)
 			gsp_stop_step(dp, lc, now_ns);
-		work = gsp_poll_port(dp, lc, pkts, now_ns);
-		if (lc->n_vnodes > 0)
-			work += gsp_poll_vnodes(dp, lc, pkts, now_ns);
+		work = gsp_poll_rx(dp, lc, pkts, now_ns);
 		if (lc->cmd_ring != NULL)
 			gsp_dp_process_commands(dp, lc, now_ns);
 		work += gsp_run_timers(dp, lc, now_ns, &next_ns);
@@ -244,6 +212,7 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 		if (unlikely(lc->fq != NULL) &&
 		    (lc->fq->n != 0 || lc->fault_dirty))
 			work += gsp_fault_step(dp, lc, gsp_now_ns(), &next_ns);
+		work += gsp_portq_due(dp, lc, &next_ns);
 		gsp_tx_flush(dp, lc);
 
 		if (work == 0)

@@ -33,6 +33,7 @@
 
 #include "gossipd.h"
 #include "emu.h"
+#include "port_switch.h"
 #include "gsp_ctrl.h"
 #include "gsp_keyfile.h"
 #include "gsp_util.h"
@@ -253,9 +254,10 @@ gsp_setup_lcores(struct gsp_dp *dp)
 		 * vnode, polls the port's one queue pair itself (no other
 		 * lcore receives and hands frames over). In emulation no lcore
 		 * has a port queue. */
-		lc->has_queue = dp->has_port && lcore == rte_get_main_lcore();
+		if (dp->has_port && lcore == rte_get_main_lcore())
+			lc->port_kind = GSP_PORT_ETHDEV;
 		lc->queue_id = 0;
-		if (lc->has_queue)
+		if (lc->port_kind == GSP_PORT_ETHDEV)
 			q++;
 		lc->burst = (uint16_t)RTE_MIN(dp->cfg->burst,
 					      (uint32_t)GSP_MAX_PKT_BURST);

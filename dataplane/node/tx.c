@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The lcore's tx buffer: frames queue here and leave in one burst, to the
- * port's tx queue or, in emulation, to the software switch. Calls nothing
- * back in the node, so every sender may use it.
+ * The lcore's tx buffer: frames queue here and leave in one burst through
+ * the port seam (portq.h): an ethdev tx queue or the software switch.
+ * Calls nothing back in the node, so every sender may use it.
  */
 #include <string.h>
 
 #include <rte_byteorder.h>
-#include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
 
 #include "gossipd.h"
+#include "portq.h"
 
 void
 gsp_tx_flush(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
@@ -20,13 +20,8 @@ gsp_tx_flush(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 
 	if (lc->tx_len == 0)
 		return;
-	if (dp->sw != NULL) {
-		gsp_switch_tx(dp, lc, lc->tx_buf, lc->tx_len);
-		lc->tx_len = 0;
-		return;
-	}
-	sent = rte_eth_tx_burst(dp->port_id, lc->queue_id, lc->tx_buf,
-				lc->tx_len);
+	sent = gsp_portq_tx(dp, lc, lc->tx_buf, lc->tx_len);
+	/* whatever the kind, what the port refused is dropped here */
 	if (unlikely(sent < lc->tx_len)) {
 		GSP_LSTAT_ADD(lc, tx_dropped, lc->tx_len - sent);
 		rte_pktmbuf_free_bulk(&lc->tx_buf[sent], lc->tx_len - sent);

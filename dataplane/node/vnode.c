@@ -202,6 +202,9 @@ gsp_lcores_ready(struct gsp_dp *dp)
 
 		if (!lc->enabled || lc->n_vnodes == 0)
 			continue;
+		/* the vnodes' rx rings are the switch's ports (emulation) */
+		if (dp->sw != NULL)
+			lc->port_kind = GSP_PORT_SWITCH;
 		lc->vnodes = rte_zmalloc_socket("gsp_lc_vnodes",
 				sizeof(*lc->vnodes) * lc->n_vnodes, 0,
 				(int)rte_lcore_to_socket_id(lcore));

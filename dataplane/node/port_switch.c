@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The in-process software switch of emulation mode (docs/EMULATION.md).
+ * The in-process software switch (docs/EMULATION.md): a kind of port of
+ * the node, behind the same seam as an ethdev queue (portq.h). The
+ * emulation creates it and attaches its vnodes.
  *
  * Every vnode is a switch port: its rx ring. A transmitting lcore flushes
  * its tx buffer here; each frame goes, by destination MAC, into the
@@ -25,10 +27,17 @@
  * the destination vnode's address for drop/dup/delay and block, and the
  * source's for block. A delayed frame waits in the transmitting lcore's
  * delay queue (a min-heap on its due time, bounded: a full queue drops and
- * counts) and is delivered by that lcore's next flush or vnode round.
+ * counts) and is delivered by that lcore's next flush or by its loop's
+ * due-work step (gsp_switch_due, every pass).
  *
  * A paused port (the stall scenario: a stopped process) still queues
  * frames in the vnode's ring, up to its size, but does not wake its lcore.
+ *
+ * Uplink (issue 12, not built): an ethdev queue of the switch's own. In
+ * gsp_switch_port, unicast to a MAC not on the switch would go out of it
+ * instead of unknown_dropped; its rx bursts, polled by the same lcores
+ * (portq.h, gsp_portq_rx), would be switched to the vnodes' rings by
+ * gsp_switch_deliver, faults included.
  */
 #include <string.h>
 
@@ -39,7 +48,7 @@
 #include <rte_malloc.h>
 
 #include "gossipd.h"
-#include "emu.h"
+#include "port_switch.h"
 #include "gsp_util.h"
 
 #define GSP_SW_PORTS 65536
@@ -241,7 +250,9 @@ gsp_switch_port(const struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	return dst;
 }
 
-static void
+/* Into dst's rx ring; returns how many went in. The rest are refused, as
+ * a NIC's full ring drops: the caller counts tx_dropped and frees them. */
+static unsigned int
 gsp_switch_deliver(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 		   struct gsp_vnode *dst, struct rte_mbuf **pkts, unsigned int n)
 {
@@ -257,12 +268,8 @@ gsp_switch_deliver(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 		sw->lc[rte_lcore_id()].paused_dropped += n - in;
 	}
 	lc->sw.forwarded += in;
-	if (unlikely(in < n)) {
-		/* a full rx ring drops, as a NIC's does */
-		lc->sw.ring_full += n - in;
-		GSP_LSTAT_ADD(lc, tx_dropped, n - in);
-		rte_pktmbuf_free_bulk(&pkts[in], n - in);
-	}
+	lc->sw.ring_full += n - in;
+	return in;
 }
 
 void
@@ -297,11 +304,14 @@ gsp_sw_hold(struct gsp_sw_lcore *sl, uint64_t due_ns, struct rte_mbuf *m,
 	return true;
 }
 
-/* Delivers what is due; at most the queue's size per call. */
-static void
+/* Delivers what is due; at most the queue's size per call. A refused
+ * frame is no tx burst's: it is counted and freed here. */
+static unsigned int
 gsp_sw_release(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	       struct gsp_sw_lcore *sl, uint64_t now_ns)
 {
+	unsigned int n = 0;
+
 	while (sl->n_delayed > 0 && sl->heap[0].due_ns <= now_ns) {
 		struct gsp_held d = sl->heap[0];
 		uint64_t late = now_ns - d.due_ns;
@@ -311,21 +321,33 @@ gsp_sw_release(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 		sl->released++;
 		if (late > sl->late_max_ns)
 			sl->late_max_ns = late;
-		gsp_switch_deliver(sw, lc, d.vn, &d.m, 1);
+		if (gsp_switch_deliver(sw, lc, d.vn, &d.m, 1) == 0) {
+			GSP_LSTAT_ADD(lc, tx_dropped, 1);
+			rte_pktmbuf_free(d.m);
+		}
+		n++;
 	}
+	return n;
 }
 
-void
-gsp_switch_poll(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns)
+unsigned int
+gsp_switch_due(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
+	       uint64_t *next_ns)
 {
-	struct gsp_switch *sw = dp->sw;
 	struct gsp_sw_lcore *sl;
+	unsigned int n;
 
-	if (sw == NULL || !sw->delays)
-		return;
+	if (!sw->delays)
+		return 0;
 	sl = &sw->lc[rte_lcore_id()];
-	if (sl->n_delayed > 0)
-		gsp_sw_release(sw, lc, sl, now_ns);
+	if (sl->n_delayed == 0)
+		return 0;
+	n = gsp_sw_release(sw, lc, sl,
+			   gsp_dp_tsc_to_ns(rte_get_tsc_cycles()));
+	/* the idle backoff wakes for the next release */
+	if (sl->n_delayed > 0 && sl->heap[0].due_ns < *next_ns)
+		*next_ns = sl->heap[0].due_ns;
+	return n;
 }
 
 /*
@@ -367,16 +389,28 @@ gsp_switch_fault(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	return n_now;
 }
 
-void
-gsp_switch_tx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+/* Moves a run's refused frames to the refused list. */
+static void
+gsp_switch_run(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
+	       struct gsp_vnode *dst, struct rte_mbuf **run, unsigned int n,
+	       struct rte_mbuf **refused, unsigned int *n_refused)
+{
+	unsigned int in = gsp_switch_deliver(sw, lc, dst, run, n);
+
+	for (unsigned int i = in; i < n; i++)
+		refused[(*n_refused)++] = run[i];
+}
+
+uint16_t
+gsp_switch_tx(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	      struct rte_mbuf **pkts, uint16_t n)
 {
-	struct gsp_switch *sw = dp->sw;
 	/* duplicates may double a burst */
 	struct rte_mbuf *run[2 * GSP_MAX_PKT_BURST];
+	struct rte_mbuf *refused[2 * GSP_MAX_PKT_BURST];
 	struct gsp_sw_lcore *sl = NULL;
 	struct gsp_vnode *cur = NULL;
-	unsigned int n_run = 0;
+	unsigned int n_run = 0, n_refused = 0, back;
 	uint64_t now_ns = 0;
 
 	if (unlikely(sw->fault_on)) {
@@ -400,7 +434,8 @@ gsp_switch_tx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		if (n_go == 0)
 			continue;
 		if (dst != cur && n_run > 0) {
-			gsp_switch_deliver(sw, lc, cur, run, n_run);
+			gsp_switch_run(sw, lc, cur, run, n_run, refused,
+				       &n_refused);
 			n_run = 0;
 		}
 		cur = dst;
@@ -408,5 +443,16 @@ gsp_switch_tx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 			run[n_run++] = go[c];
 	}
 	if (n_run > 0)
-		gsp_switch_deliver(sw, lc, cur, run, n_run);
+		gsp_switch_run(sw, lc, cur, run, n_run, refused, &n_refused);
+	if (likely(n_refused == 0))
+		return n;
+	/* pkts[] is all read: the refused go back at its end. Only
+	 * duplicates can refuse more than n: the excess is counted here. */
+	back = RTE_MIN(n_refused, (unsigned int)n);
+	if (unlikely(n_refused > back)) {
+		GSP_LSTAT_ADD(lc, tx_dropped, n_refused - back);
+		rte_pktmbuf_free_bulk(&refused[back], n_refused - back);
+	}
+	memcpy(&pkts[n - back], refused, back * sizeof(*refused));
+	return (uint16_t)(n - back);
 }

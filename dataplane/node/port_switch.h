@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The software switch, a kind of port (portq.h): in-process, its ports
+ * are the vnodes' rx rings. The node owns and drives it (tx burst, due
+ * work); the emulation creates it, attaches the vnodes, sets its faults
+ * and pauses ports.
+ */
+#ifndef GSP_PORT_SWITCH_H
+#define GSP_PORT_SWITCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "gsp_fault.h"
+
+struct gsp_lcore_conf;
+struct gsp_switch;
+struct gsp_vnode;
+
+struct gsp_switch *gsp_switch_create(double loss, int socket);
+void gsp_switch_destroy(struct gsp_switch *sw);
+int gsp_switch_attach(struct gsp_switch *sw, struct gsp_vnode *vn);
+/* Before the lcores run: the delay queues are not locked. */
+int gsp_switch_set_fault(struct gsp_switch *sw, const struct gsp_fault_cfg *f);
+/* A paused port queues frames in the vnode's ring without waking its
+ * lcore (a stopped process); unpausing wakes it. */
+void gsp_switch_pause(struct gsp_switch *sw, struct gsp_vnode *vn, bool on);
+
+/* The port seam's calls (portq.h), on the transmitting lcore. */
+/* Forwards a burst; returns how many the switch took (forwarded, held
+ * or consumed). pkts[ret..n) are refused by full rx rings: the caller
+ * counts and frees them, as for an ethdev's tx burst. */
+uint16_t gsp_switch_tx(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
+		       struct rte_mbuf **pkts, uint16_t n);
+/* Delivers this lcore's delayed frames that are due and lowers *next_ns
+ * to the next release; returns frames released. */
+unsigned int gsp_switch_due(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
+			    uint64_t *next_ns);
+
+/* Fault and pause counters, summed over the lcores. */
+struct gsp_switch_fstats {
+	uint64_t fault[GSP_FAULT_C_MAX];
+	uint64_t paused_dropped;	/* a paused port's full ring */
+	uint64_t delay_late_max_ns;	/* worst release after the due time */
+	uint64_t delay_late_sum_ns;
+	uint64_t delay_released;
+	uint64_t delay_queued_max;	/* high-water mark of one queue */
+};
+void gsp_switch_fstats(const struct gsp_switch *sw,
+		       struct gsp_switch_fstats *out);
+
+#endif /* GSP_PORT_SWITCH_H */
