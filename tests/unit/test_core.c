@@ -29,6 +29,13 @@
 
 /* ---------------- in-memory network: the core's I/O seam ---------------- */
 
+/*
+ * Not the simulator's network (sim/): these tests step every node in
+ * lockstep (deliver what is queued, then tick) and read or drop the
+ * queued datagrams themselves, white-box; the simulator's scenarios,
+ * which measure through the shared harness, run in tests/sim/.
+ */
+
 #define NET_MAX_NODES 2048
 #define NET_QUEUE_MAX 200000
 
