@@ -638,7 +638,7 @@ gsp_config_defaults(struct gsp_config *cfg)
 	cfg->mbufs = 4095;
 	cfg->idle_spin = 64;
 	cfg->idle_pause = 256;
-	cfg->idle_sleep_us = 1000;
+	cfg->idle_sleep_us = GSP_IDLE_SLEEP_AUTO;
 	cfg->arp_timeout_s = 300;
 	cfg->rng_seed = 0;
 	cfg->log_level = LOG_INFO;

@@ -28,6 +28,9 @@ enum gsp_on_stop {
 	GSP_ON_STOP_EXIT,	/* exit at once: the others detect it down */
 };
 
+/* [dataplane] idle_sleep_us not set: derived from the detector's timeout */
+#define GSP_IDLE_SLEEP_AUTO UINT32_MAX
+
 struct gsp_config {
 	char path[PATH_MAX];		/* the file that was loaded */
 
@@ -76,7 +79,9 @@ struct gsp_config {
 	uint32_t mbufs;			/* mbufs: 4095 */
 	uint32_t idle_spin;		/* idle_spin: empty polls before pause, 64 */
 	uint32_t idle_pause;		/* idle_pause: empty polls before sleep, 256 */
-	uint32_t idle_sleep_us;		/* idle_sleep_us: max sleep, 1000 */
+	/* idle_sleep_us: the longest idle sleep; 0 polls without sleeping;
+	 * GSP_IDLE_SLEEP_AUTO (not set) is a tenth of the probe timeout */
+	uint32_t idle_sleep_us;
 	uint32_t arp_timeout_s;		/* arp_timeout_s: 300 */
 	uint64_t rng_seed;		/* rng_seed: 0 = from the clock */
 

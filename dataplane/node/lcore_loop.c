@@ -35,11 +35,43 @@ gsp_now_ns(void)
 	return gsp_dp_tsc_to_ns(rte_get_tsc_cycles());
 }
 
-/* Spin, then pause, then sleep with a doubling period: several nodes can
- * share two cores while a busy node still polls flat out. */
+#define GSP_IDLE_SLEEP_MIN_US 100	/* derived cap: bounds */
+#define GSP_IDLE_SLEEP_MAX_US 100000
+#define GSP_IDLE_SLEEP_STEPS 64		/* first sleep: the cap / this */
+
+/*
+ * The longest idle sleep: what is configured, or (not set) a tenth of
+ * the time within which a peer expects our answer (the probe timeout
+ * with SWIM, else the gossip interval). Without rx interrupts a frame
+ * that arrives during a sleep waits for its end: a tenth keeps that well
+ * inside the timeout while an idle node wakes ~10x less than at 1 ms.
+ */
+static uint32_t
+gsp_idle_cap_us(const struct gsp_config *cfg)
+{
+	uint64_t t_ns, cap_us;
+
+	if (cfg->idle_sleep_us != GSP_IDLE_SLEEP_AUTO)
+		return cfg->idle_sleep_us;
+	if (cfg->detector & GSP_DETECT_SWIM)
+		t_ns = cfg->probe_timeout_ns != 0 ? cfg->probe_timeout_ns :
+			cfg->probe_interval_ns / 2;
+	else
+		t_ns = (uint64_t)cfg->interval_ms * 1000000u;
+	cap_us = t_ns / 10000;		/* a tenth, in microseconds */
+	if (cap_us < GSP_IDLE_SLEEP_MIN_US)
+		cap_us = GSP_IDLE_SLEEP_MIN_US;
+	if (cap_us > GSP_IDLE_SLEEP_MAX_US)
+		cap_us = GSP_IDLE_SLEEP_MAX_US;
+	return (uint32_t)cap_us;
+}
+
+/* Spin, then pause, then sleep with a doubling period up to the cap,
+ * never past the next timer: several nodes can share two cores while a
+ * busy node still polls flat out; a cap of 0 polls without sleeping. */
 static void
 gsp_idle(const struct gsp_dp *dp, struct gsp_lcore_conf *lc,
-	 uint64_t until_ns, uint64_t now_ns)
+	 uint32_t cap_us, uint64_t until_ns, uint64_t now_ns)
 {
 	const struct gsp_config *cfg = dp->cfg;
 	uint64_t max_us;
@@ -47,13 +79,15 @@ gsp_idle(const struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	lc->idle_polls++;
 	if (lc->idle_polls < cfg->idle_spin)
 		return;
-	if (lc->idle_polls < cfg->idle_spin + cfg->idle_pause) {
+	if (cap_us == 0 ||
+	    lc->idle_polls < cfg->idle_spin + cfg->idle_pause) {
 		rte_pause();
 		return;
 	}
-	lc->sleep_us = lc->sleep_us == 0 ? 1 : lc->sleep_us * 2;
-	if (lc->sleep_us > cfg->idle_sleep_us)
-		lc->sleep_us = cfg->idle_sleep_us;
+	lc->sleep_us = lc->sleep_us == 0 ?
+		RTE_MAX(1u, cap_us / GSP_IDLE_SLEEP_STEPS) : lc->sleep_us * 2;
+	if (lc->sleep_us > cap_us)
+		lc->sleep_us = cap_us;
 	max_us = until_ns > now_ns ? (until_ns - now_ns) / 1000 : 0;
 	if (max_us == 0)
 		return;
@@ -194,6 +228,7 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 {
 	struct rte_mbuf *pkts[GSP_MAX_PKT_BURST];
 	bool main_lc = rte_lcore_id() == rte_get_main_lcore();
+	uint32_t idle_cap_us = gsp_idle_cap_us(dp->cfg);
 	uint64_t now_ns, next_ns;
 	unsigned int work;
 
@@ -216,7 +251,7 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 		gsp_tx_flush(dp, lc);
 
 		if (work == 0)
-			gsp_idle(dp, lc, next_ns, now_ns);
+			gsp_idle(dp, lc, idle_cap_us, next_ns, now_ns);
 		else
 			gsp_idle_reset(lc);
 	}

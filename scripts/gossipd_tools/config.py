@@ -187,9 +187,6 @@ forget_after_s = 600
 
 [control]
 status_interval_ms = 100
-
-[dataplane]
-idle_sleep_us = 1000
 """
 
 

@@ -252,7 +252,7 @@ check_defaults(const struct gsp_config *cfg)
 	assert_int_equal(cfg->mbufs, 4095);
 	assert_int_equal(cfg->idle_spin, 64);
 	assert_int_equal(cfg->idle_pause, 256);
-	assert_int_equal(cfg->idle_sleep_us, 1000);
+	assert_int_equal(cfg->idle_sleep_us, GSP_IDLE_SLEEP_AUTO);
 	assert_int_equal(cfg->arp_timeout_s, 300);
 	assert_int_equal(cfg->rng_seed, 0);
 	assert_int_equal(cfg->log_level, LOG_INFO);
