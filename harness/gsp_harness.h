@@ -58,6 +58,10 @@ struct gsp_harness_host {
 	bool (*run)(void *ctx, uint64_t deadline_ns, bool stop);
 	/* the host gave up (a wall-clock or memory limit, a quit) */
 	bool (*halted)(void *ctx);
+	/* returns once no hook into the watch that began before the call
+	 * still runs (the emulation's lcores: RCU quiescent states); NULL
+	 * where the hooks run on the caller's thread (the simulator) */
+	void (*quiesce)(void *ctx);
 };
 
 /* Sums every counter of the core over the host's nodes. */

@@ -19,6 +19,13 @@ gsp_watch_load(const uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
+static void
+gsp_watch_quiesce(const struct gsp_watch *w)
+{
+	if (w->host->quiesce != NULL)
+		w->host->quiesce(w->host->ctx);
+}
+
 int
 gsp_watch_init(struct gsp_watch *w, const struct gsp_harness_host *host,
 	       const uint64_t *ids)
@@ -127,7 +134,9 @@ gsp_watch_phase(struct gsp_watch *w, enum gsp_goal goal, uint64_t now)
 {
 	struct gsp_node_counters c;
 
+	/* no hook may still work for the old goal while counts are reset */
 	__atomic_store_n(&w->goal, GSP_GOAL_NONE, __ATOMIC_RELEASE);
+	gsp_watch_quiesce(w);
 	w->n_ok = 0;
 	w->done_ns = 0;
 	w->phase_ns = now;
@@ -204,6 +213,7 @@ gsp_watch_subjects(struct gsp_watch *w, const uint32_t *idx, uint32_t n)
 
 	/* the previous ones count again; the host says which are down */
 	__atomic_store_n(&w->n_subj, 0, __ATOMIC_RELEASE);
+	gsp_watch_quiesce(w);
 	for (uint32_t k = 0; k < old; k++)
 		gsp_watch_set_up(w, w->subj[k], true);
 	if (n > GSP_WATCH_SUBJECTS_MAX)

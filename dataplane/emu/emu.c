@@ -30,6 +30,7 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "emu_int.h"
 #include "gsp_util.h"
@@ -134,7 +135,13 @@ gsp_emu_alloc(struct gsp_emu *emu, uint32_t n)
 			      RTE_CACHE_LINE_SIZE);
 	emu->lat = rte_zmalloc("gsp_emu_lat", sizeof(*emu->lat) *
 			       RTE_MAX_LCORE, RTE_CACHE_LINE_SIZE);
-	if (emu->vs == NULL || emu->lat == NULL)
+	/* the lcores' quiescent states: the scenario thread changes what
+	 * the hooks watch only once none still works for the old goal */
+	emu->qsbr = rte_zmalloc("gsp_emu_qsbr",
+				rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE),
+				RTE_CACHE_LINE_SIZE);
+	if (emu->vs == NULL || emu->lat == NULL || emu->qsbr == NULL ||
+	    rte_rcu_qsbr_init(emu->qsbr, RTE_MAX_LCORE) != 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -193,6 +200,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 		.on_event = gsp_emu_on_event,
 		.on_cmd = gsp_emu_on_cmd,
 		.ctx = emu,
+		.qsbr = emu->qsbr,
 	};
 	RTE_LCORE_FOREACH(lcore)
 		dp->lconf[lcore].observer = &emu->obs;
@@ -449,6 +457,7 @@ gsp_emu_free(struct gsp_dp *dp)
 		return;
 	rte_free(emu->vs);
 	rte_free(emu->lat);
+	rte_free(emu->qsbr);
 	gsp_watch_free(&emu->w);
 	free(emu);
 	dp->emu = NULL;

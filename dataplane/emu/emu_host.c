@@ -14,6 +14,7 @@
 
 #include <rte_cycles.h>
 #include <rte_lcore.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "emu_int.h"
@@ -223,6 +224,19 @@ gsp_emu_host_run(void *ctx, uint64_t deadline_ns, bool stop)
 	return true;
 }
 
+/* every lcore passed a quiescent state since the call (a sleeping one
+ * within its idle cap); the scenario thread sleeps meanwhile */
+static void
+gsp_emu_host_quiesce(void *ctx)
+{
+	struct gsp_emu *emu = ctx;
+	uint64_t token = rte_rcu_qsbr_start(emu->qsbr);
+
+	while (!rte_rcu_qsbr_check(emu->qsbr, token, false) &&
+	       !emu->dp->force_quit)
+		rte_delay_us_sleep(GSP_EMU_QUIESCE_POLL_US);
+}
+
 static bool
 gsp_emu_host_halted(void *ctx)
 {
@@ -244,6 +258,7 @@ gsp_emu_host_init(struct gsp_emu *emu)
 		.resume_early_ns = GSP_EMU_RESUME_LEAD_NS,
 		.run = gsp_emu_host_run,
 		.halted = gsp_emu_host_halted,
+		.quiesce = gsp_emu_host_quiesce,
 	};
 	emu->h = (struct gsp_harness){ .host = &emu->host, .w = &emu->w };
 }

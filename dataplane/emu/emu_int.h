@@ -29,6 +29,7 @@
 #define GSP_EMU_SLACK 16		/* table room beyond N members */
 #define GSP_EMU_START_NS (50ull * 1000 * 1000)
 #define GSP_EMU_POLL_US 5000
+#define GSP_EMU_QUIESCE_POLL_US 100
 #define GSP_EMU_MBUFS_PER_NODE 32
 #define GSP_EMU_MBUFS_MAX 1048575u
 #define GSP_EMU_APP_KEY "emu"
@@ -92,6 +93,8 @@ struct gsp_emu_lat {
 	uint64_t hist[GSP_EMU_LAT_BUCKETS];	/* by microseconds, log-linear */
 } __rte_cache_aligned;
 
+struct rte_rcu_qsbr;
+
 struct gsp_emu {
 	struct gsp_emu_opts o;
 	struct gsp_emu_xopts x;
@@ -115,6 +118,7 @@ struct gsp_emu {
 	struct gsp_emu_lat *lat;	/* per lcore id */
 	struct gsp_harness_host host;	/* this emulation, to the harness */
 	struct gsp_harness h;		/* host + watch, for the scenarios */
+	struct rte_rcu_qsbr *qsbr;	/* the lcores' quiescent states */
 	uint64_t deadline_ns;		/* start + --max-seconds */
 	/* what the scenario watches at every vnode: goals, subjects,
 	 * accusations (harness/gsp_watch.h); the lcores' hooks write it */

@@ -19,6 +19,7 @@
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_pause.h>
+#include <rte_rcu_qsbr.h>
 
 #include "gossipd.h"
 #include "gsp_log.h"
@@ -229,9 +230,16 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 	struct rte_mbuf *pkts[GSP_MAX_PKT_BURST];
 	bool main_lc = rte_lcore_id() == rte_get_main_lcore();
 	uint32_t idle_cap_us = gsp_idle_cap_us(dp->cfg);
+	struct rte_rcu_qsbr *qsbr = lc->observer != NULL ?
+		lc->observer->qsbr : NULL;
+	unsigned int self = rte_lcore_id();
 	uint64_t now_ns, next_ns;
 	unsigned int work;
 
+	if (qsbr != NULL) {
+		rte_rcu_qsbr_thread_register(qsbr, self);
+		rte_rcu_qsbr_thread_online(qsbr, self);
+	}
 	for (uint32_t i = 0; i < lc->n_vnodes; i++)
 		gsp_arp_announce(dp, lc->vnodes[i]);
 	while (!dp->force_quit) {
@@ -249,6 +257,9 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 			work += gsp_fault_step(dp, lc, gsp_now_ns(), &next_ns);
 		work += gsp_portq_due(dp, lc, &next_ns);
 		gsp_tx_flush(dp, lc);
+		/* no observer hook runs between passes */
+		if (qsbr != NULL)
+			rte_rcu_qsbr_quiescent(qsbr, self);
 
 		if (work == 0)
 			gsp_idle(dp, lc, idle_cap_us, next_ns, now_ns);
@@ -256,6 +267,10 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 			gsp_idle_reset(lc);
 	}
 	gsp_tx_flush(dp, lc);
+	if (qsbr != NULL) {
+		rte_rcu_qsbr_thread_offline(qsbr, self);
+		rte_rcu_qsbr_thread_unregister(qsbr, self);
+	}
 	return 0;
 }
 

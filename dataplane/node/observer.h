@@ -17,6 +17,7 @@
 struct gsp_cmd;
 struct gsp_event;
 struct gsp_vnode;
+struct rte_rcu_qsbr;
 
 struct gsp_lcore_observer {
 	/* after the vnode's round; vn->next_tick_ns holds the next one */
@@ -31,6 +32,10 @@ struct gsp_lcore_observer {
 		       const struct gsp_cmd *cmd, uint64_t now_ns);
 	void *ctx;
 	bool watch_rx;			/* atomic: the observer wants on_rx */
+	/* the lcore reports a quiescent state after every loop pass (no
+	 * hook running), so the observer's owner can wait until no hook
+	 * that started before a change still runs; NULL: none */
+	struct rte_rcu_qsbr *qsbr;
 };
 
 #endif /* GSP_OBSERVER_H */
