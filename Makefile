@@ -19,6 +19,10 @@
 #   make bench-auth       cost of packet authentication: AEAD seal/open per
 #                size, node rx plaintext vs authenticated, emulation
 #                throughput: docs/bench/auth/ (BENCH_ARGS, e.g. --quick)
+#   make bench-vs-serf    HashiCorp Serf and gossipd side by side, 32 real
+#                processes each in netns: idle CPU and bytes per node, time
+#                until every survivor marks a SIGKILLed one down (installs
+#                the Debian package serf when missing; BENCH_ARGS as above)
 #   make soak    chaos soak: an 8-node netns cluster under loss, SIGSTOP,
 #                partition, SIGKILL, key rotation and a junk flood at once
 #                for 10 min, then checks (docs/RELIABILITY.md); options with
@@ -39,7 +43,7 @@ DEPS := meson ninja-build pkg-config gcc g++ libdpdk-dev dpdk libnuma-dev \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test fuzz demo bench-converge bench-detect \
-	bench-fp-cluster bench-auth soak clean
+	bench-fp-cluster bench-auth bench-vs-serf soak clean
 
 all: build
 
@@ -85,6 +89,13 @@ bench-fp-cluster: build
 
 bench-auth: build
 	$(PYTHON) scripts/bench-auth --build $(BUILD) $(BENCH_ARGS)
+
+# serf is the benchmark's peer, not a dependency of the build or tests
+bench-vs-serf: build
+	@command -v serf >/dev/null || { $(SUDO) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y \
+		--no-install-recommends serf; }
+	$(PYTHON) scripts/bench-vs-serf --build $(BUILD) $(BENCH_ARGS)
 
 soak: build
 	$(PYTHON) scripts/soak --build $(BUILD) $(SOAK_ARGS)
