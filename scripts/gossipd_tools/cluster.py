@@ -13,7 +13,7 @@ Per run, with a random 6-hex-digit run id R:
   bridge        gb<R>                      (up, no address)
   node k        netns gsp<R>n<k>, veth gv<R>k<k> (host, on the bridge)
                                       <-> gp<R>k<k> (inside the netns)
-  address       10.77.0.<k>:7946
+  address       10.77.<k / 256>.<k % 256>:7946 (one /16: up to 65,534 nodes)
   cluster name  gsp<R>
 The state directory holds state.json (everything needed to tear the run down
 again from another process), node<k>.ini and node<k>.log.
@@ -34,8 +34,8 @@ from pathlib import Path
 from . import REPO, config, ctl, network, procs
 from .config import (DEFAULT_INTERVAL_MS, DEFAULT_SEEDS, GOSSIP_PORT,
                      SUBNET, TEMPLATE, fault_ini, ini_apply, ini_get, ini_set,
-                     node_index, node_name, parse_seed, parse_seed_list,
-                     render_config, with_keyring)
+                     node_address, node_index, node_name, parse_seed,
+                     parse_seed_list, render_config, with_keyring)
 from .ctl import CTL_TIMEOUT, log_transitions
 from .errors import ClusterError, NodeDied
 from .procs import (DEFAULT_LCORES, HUGE_MEM_MB, HUGE_PAGES_PER_NODE,
@@ -303,15 +303,14 @@ class Cluster:
         raise ClusterError("cannot find an unused run id")
 
     def _node_seeds(self, k, seeds):
-        own = f"{SUBNET}{k}:{GOSSIP_PORT}"
+        own = f"{node_address(k)}:{GOSSIP_PORT}"
         seeds = self.seeds if seeds is None else seeds
         return [s for s in (parse_seed(x) for x in seeds) if s != own]
 
     def _create_node(self, k, seeds=None, extra_ini=None, huge=None):
         """Record node k, create its netns/veth and write its config."""
         k = int(k)
-        if not 1 <= k <= 254:
-            raise ClusterError(f"node number out of range 1..254: {k}")
+        address = node_address(k)      # checks the range
         name = node_name(k)
         if name in self.state["nodes"]:
             raise ClusterError(f"{name} already exists")
@@ -326,7 +325,7 @@ class Cluster:
             "netns": f"gsp{r}n{k}",
             "veth_host": vh,
             "veth_peer": vp,
-            "address": f"{SUBNET}{k}",
+            "address": address,
             "port": GOSSIP_PORT,
             "file_prefix": f"gsp{r}n{k}",
             "seeds": self._node_seeds(k, seeds),
@@ -475,7 +474,7 @@ class Cluster:
         if self.is_running(name):
             raise ClusterError(f"{name} is running: stop it before moving it")
         node = self._node(name)
-        node["address"] = f"{SUBNET}{int(host)}"
+        node["address"] = node_address(int(host))
         self._write_config(node)
         self.save()
         return node["address"]

@@ -13,7 +13,11 @@ from . import REPO
 from .errors import ClusterError
 
 TEMPLATE = REPO / "configs" / "demo.ini.in"
-SUBNET = "10.77.0."
+# Node k is 10.77.<k / 256>.<k % 256> on one /16 (the template's prefix),
+# so a cluster may have up to NODES_MAX nodes, not one /24's 254.
+SUBNET = "10.77."
+PREFIX_LEN = 16
+NODES_MAX = 65534
 GOSSIP_PORT = 7946
 DEFAULT_INTERVAL_MS = 200
 DEFAULT_SEEDS = (1, 2)
@@ -22,13 +26,18 @@ _SECTION_RE = re.compile(r"^\s*\[([^\]]*)\]\s*(?:[;#].*)?$")
 _KEY_RE = re.compile(r"^\s*([^=:;#\s\[][^=:]*?)\s*[=:]")
 
 
+def node_address(k):
+    """Node k's IPv4 address: 1 -> '10.77.0.1', 300 -> '10.77.1.44'."""
+    k = int(k)
+    if not 1 <= k <= NODES_MAX:
+        raise ClusterError(f"node number out of range 1..{NODES_MAX}: {k}")
+    return f"{SUBNET}{k >> 8}.{k & 0xff}"
+
+
 def parse_seed(item):
     """1 -> '10.77.0.1:7946'; '10.0.0.5' -> '10.0.0.5:7946'."""
     if isinstance(item, int) or (isinstance(item, str) and item.strip().isdigit()):
-        k = int(item)
-        if not 1 <= k <= 254:
-            raise ClusterError(f"seed node number out of range: {k}")
-        return f"{SUBNET}{k}:{GOSSIP_PORT}"
+        return f"{node_address(item)}:{GOSSIP_PORT}"
     s = str(item).strip()
     return s if ":" in s else f"{s}:{GOSSIP_PORT}"
 

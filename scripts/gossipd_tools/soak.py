@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import REPO
 from . import cluster as launcher
+from .config import PREFIX_LEN
 from .cluster import (SUBNET, ClusterError, Observed, node_name, tail,
                       wait_until)
 from .frames import key_id
@@ -30,7 +31,7 @@ LOSS = 0.1
 STOP_S = 5.0
 WRITE_KEYS = ("w0", "w1")
 CTL_TIMEOUT = 8.0               # gossipctl gives up after 3 s itself
-FLOOD_ADDR = SUBNET + "250"
+FLOOD_ADDR = SUBNET + "255.250"  # on the nodes' /16, far from any node
 SANITIZER_RE = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:|"
                           r"UndefinedBehaviorSanitizer")
 
@@ -577,7 +578,7 @@ class Soak:
         self.flood_ns = self.c.add_netns("f")
         self.flood_if = self.c.add_tap("f", netns=self.flood_ns)
         launcher.run(["ip", "-n", self.flood_ns, "addr", "add",
-                         f"{FLOOD_ADDR}/24", "dev", self.flood_if])
+                         f"{FLOOD_ADDR}/{PREFIX_LEN}", "dev", self.flood_if])
 
     def run(self):
         a = self.a

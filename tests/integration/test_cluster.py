@@ -122,3 +122,15 @@ def test_leave(c):
     # the failure detector must not turn a member that left into a dead one
     hold(left_everywhere, 3.0, "node5 staying left (not down) everywhere")
     c.wait_converged(observers=rest, expected=rest, timeout=CONVERGE_S)
+
+
+def test_node_past_one_slash_24(make_cluster):
+    """The launcher puts a cluster on one /16: node 300 (10.77.1.44) joins
+    nodes 1 and 2 (10.77.0.x) and every view lists it there."""
+    c = make_cluster(2)
+    c.add_node(300)
+    names = ["node1", "node2", "node300"]
+    views = c.wait_converged(timeout=CONVERGE_S)
+    assert sorted(views) == names
+    for o in names:
+        assert c.member_map(o)["node300"]["address"] == "10.77.1.44:7946"
