@@ -33,7 +33,7 @@ from pathlib import Path
 
 from . import REPO, config, ctl, network, procs
 from .config import (DEFAULT_INTERVAL_MS, DEFAULT_SEEDS, GOSSIP_PORT,
-                     SUBNET, TEMPLATE, fault_ini, ini_apply, ini_get, ini_set,
+                     NET, TEMPLATE, fault_ini, ini_apply, ini_get, ini_set,
                      node_address, node_index, node_name, parse_seed,
                      parse_seed_list, render_config, with_keyring)
 from .ctl import CTL_TIMEOUT, log_transitions
@@ -48,7 +48,7 @@ from .timing import POLL, Observed, wait_until
 __all__ = ["Cluster", "ClusterError", "NodeDied", "Observed", "wait_until",
            "teardown_state_dir", "run", "tail", "ini_get", "ini_set",
            "ini_apply", "render_config", "fault_ini", "parse_seed_list",
-           "node_name", "node_index", "hugepages_usable", "SUBNET",
+           "node_name", "node_index", "hugepages_usable", "NET", "node_address",
            "GOSSIP_PORT", "STATE_FILE", "HUGE_PAGES_PER_NODE", "HUGE_MEM_MB",
            "NO_HUGE_MEM_MB", "DEFAULT_INTERVAL_MS", "DEFAULT_LCORES",
            "DEFAULT_STATE_DIR", "DEFAULT_BUILD_DIR", "READY_TIMEOUT",

@@ -15,7 +15,7 @@ from .errors import ClusterError
 TEMPLATE = REPO / "configs" / "demo.ini.in"
 # Node k is 10.77.<k / 256>.<k % 256> on one /16 (the template's prefix),
 # so a cluster may have up to NODES_MAX nodes, not one /24's 254.
-SUBNET = "10.77."
+NET = "10.77"
 PREFIX_LEN = 16
 NODES_MAX = 65534
 GOSSIP_PORT = 7946
@@ -31,7 +31,7 @@ def node_address(k):
     k = int(k)
     if not 1 <= k <= NODES_MAX:
         raise ClusterError(f"node number out of range 1..{NODES_MAX}: {k}")
-    return f"{SUBNET}{k >> 8}.{k & 0xff}"
+    return f"{NET}.{k >> 8}.{k & 0xff}"
 
 
 def parse_seed(item):

@@ -18,7 +18,7 @@ from pathlib import Path
 from . import REPO
 from . import cluster as launcher
 from .config import PREFIX_LEN
-from .cluster import (SUBNET, ClusterError, Observed, node_name, tail,
+from .cluster import (NET, ClusterError, Observed, node_name, tail,
                       wait_until)
 from .frames import key_id
 from .run import sayer
@@ -31,7 +31,7 @@ LOSS = 0.1
 STOP_S = 5.0
 WRITE_KEYS = ("w0", "w1")
 CTL_TIMEOUT = 8.0               # gossipctl gives up after 3 s itself
-FLOOD_ADDR = SUBNET + "255.250"  # on the nodes' /16, far from any node
+FLOOD_ADDR = f"{NET}.255.250"  # on the nodes' /16, far from any node
 SANITIZER_RE = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:|"
                           r"UndefinedBehaviorSanitizer")
 

@@ -62,9 +62,9 @@ def test_keyring_fifo_refuses_start(cluster, tmp_path):
 
 def test_seed_that_is_this_node_is_a_warning(cluster):
     c = cluster
-    own = f"{gsp_cluster.SUBNET}3:{gsp_cluster.GOSSIP_PORT}"
+    own = f"{gsp_cluster.node_address(3)}:{gsp_cluster.GOSSIP_PORT}"
     name = c.add_node(3, extra_ini={"seeds": {"seed": [
-        f"{gsp_cluster.SUBNET}1", own]}})
+        gsp_cluster.node_address(1), own]}})
     c.wait_converged(observers=["node1", name], expected=["node1", name],
                      timeout=CONVERGE_S)
     lines = open(c.config_path(name)).read().splitlines()
