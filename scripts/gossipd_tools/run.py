@@ -70,6 +70,17 @@ def proc_stat(pid):
     return int(fields[19]), fields[0]
 
 
+def proc_cpu_s(pid):
+    """User + system CPU seconds of a process, all its threads, or None
+    when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1]
+        f = fields.split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def pid_alive(pid, start):
     """True when pid runs and is the very process recorded (same start)."""
     if not pid:
