@@ -107,10 +107,16 @@ gsp_harness_counters_sum(const struct gsp_harness_host *h,
 	memset(sum, 0, sizeof(*sum));
 	for (uint32_t i = 0; i < n; i++) {
 		h->counters(h->ctx, i, &c);
-		/* every counter of the core is a u64: sum them all */
-		for (size_t k = 0; k < sizeof(c) / sizeof(uint64_t); k++)
-			((uint64_t *)sum)[k] += ((const uint64_t *)&c)[k];
+		gsp_harness_counters_add(sum, &c);
 	}
+}
+
+void
+gsp_harness_counters_add(struct gsp_node_counters *sum,
+			 const struct gsp_node_counters *c)
+{
+	for (size_t k = 0; k < sizeof(*c) / sizeof(uint64_t); k++)
+		((uint64_t *)sum)[k] += ((const uint64_t *)c)[k];
 }
 
 uint32_t

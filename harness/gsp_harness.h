@@ -67,6 +67,9 @@ struct gsp_harness_host {
 /* Sums every counter of the core over the host's nodes. */
 void gsp_harness_counters_sum(const struct gsp_harness_host *h,
 			      struct gsp_node_counters *sum);
+/* sum += c, counter by counter (every counter of the core is a u64) */
+void gsp_harness_counters_add(struct gsp_node_counters *sum,
+			      const struct gsp_node_counters *c);
 /* a -= b, counter by counter: what happened between two sums */
 void gsp_harness_counters_sub(struct gsp_node_counters *a,
 			      const struct gsp_node_counters *b);
@@ -115,6 +118,14 @@ uint64_t gsp_ids_id_of(const struct gsp_ids *x, uint32_t i);
  * default set, named by its members ("phi,swim,indirect,lifeguard"). */
 uint32_t gsp_harness_detector_bits(uint32_t bits);
 void gsp_harness_detector_name(uint32_t bits, char *buf, size_t len);
+
+/* Seconds from t0 to t in ns, or -1 (null in a record) when either is 0
+ * or t is not after t0: a clock difference is never allowed to wrap. */
+static inline double
+gsp_span_s(uint64_t t, uint64_t t0)
+{
+	return t == 0 || t0 == 0 || t < t0 ? -1 : (double)(t - t0) / 1e9;
+}
 
 /* Per-node arrival times (0: never) of a scenario's goal. */
 struct gsp_times {

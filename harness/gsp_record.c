@@ -75,17 +75,6 @@ gsp_record_point(double t_s, double frac)
 	return json_pack("[ff]", t_s, frac);
 }
 
-void
-gsp_record_curve(json_t *r, const char *key, const struct gsp_curve_point *p,
-		 uint32_t n)
-{
-	json_t *a = json_array();
-
-	for (uint32_t i = 0; a != NULL && i < n; i++)
-		json_array_append_new(a, gsp_record_point(p[i].t_s, p[i].frac));
-	json_object_set_new(r, key, a);
-}
-
 static int
 gsp_record_u64_cmp(const void *a, const void *b)
 {
@@ -116,14 +105,6 @@ gsp_record_curve_array(uint64_t *t, uint32_t n, uint64_t t0_ns, uint32_t of,
 			json_array_append_new(a, gsp_record_point(t[k] / 1e9,
 					      (double)(k + 1) / of));
 	return a;
-}
-
-void
-gsp_record_curve_times(json_t *r, const char *key, uint64_t *t, uint32_t n,
-		       uint64_t t0_ns, uint32_t of, uint32_t max_points)
-{
-	json_object_set_new(r, key, gsp_record_curve_array(t, n, t0_ns, of,
-							    max_points));
 }
 
 /* the core's detector counters, named as in the records */

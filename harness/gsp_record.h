@@ -29,23 +29,12 @@ void gsp_record_num_if(json_t *r, const char *key, double v, bool ok);
  * "detector_bits"; 0 is the core's default set */
 void gsp_record_detector(json_t *r, uint32_t bits);
 
-/* "informed_curve": [[t_s, fraction], ...] */
-struct gsp_curve_point {
-	double t_s;
-	double frac;
-};
-void gsp_record_curve(json_t *r, const char *key,
-		      const struct gsp_curve_point *p, uint32_t n);
-/* [[t_s, fraction], ...] from per-node times in ns (as below), or NULL
- * without memory. */
+/* An informed curve, [[t_s, fraction], ...], from per-node times in ns
+ * (0: never; t0 and before: at 0): [0, 0], then the sorted times as
+ * fractions of `of`, thinned to at most max_points. Sorts t in place;
+ * NULL without memory. */
 json_t *gsp_record_curve_array(uint64_t *t, uint32_t n, uint64_t t0_ns,
 			       uint32_t of, uint32_t max_points);
-/* The same from per-node times in ns (0: never; t0 and before: at 0):
- * [0, 0], then the sorted times as fractions of `of`, thinned to at most
- * max_points. Sorts t in place. */
-void gsp_record_curve_times(json_t *r, const char *key, uint64_t *t,
-			    uint32_t n, uint64_t t0_ns, uint32_t of,
-			    uint32_t max_points);
 
 /* The core's detector counters (probes, suspicions, ...) by name, at
  * the record's top level: over the scenario. */

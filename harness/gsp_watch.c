@@ -490,12 +490,6 @@ gsp_watch_distinct_sizes(const struct gsp_watch *w)
 	return n;
 }
 
-static double
-gsp_watch_span_s(uint64_t t, uint64_t t0)
-{
-	return t == 0 || t0 == 0 || t < t0 ? -1 : (double)(t - t0) / 1e9;
-}
-
 void
 gsp_watch_detection(const struct gsp_watch *w, uint32_t k,
 		    struct gsp_watch_det *d)
@@ -513,10 +507,10 @@ gsp_watch_detection(const struct gsp_watch *w, uint32_t k,
 	d->down_by = t.count;
 	d->first_suspect_ns = s.min_ns;
 	d->first_down_ns = t.min_ns;
-	d->first_suspect_s = gsp_watch_span_s(s.min_ns, t0);
-	d->first_down_s = gsp_watch_span_s(t.min_ns, t0);
+	d->first_suspect_s = gsp_span_s(s.min_ns, t0);
+	d->first_down_s = gsp_span_s(t.min_ns, t0);
 	d->all_suspect_s = s.count >= d->observers ?
-		gsp_watch_span_s(s.max_ns, t0) : -1;
+		gsp_span_s(s.max_ns, t0) : -1;
 	d->all_down_s = t.count >= d->observers ?
-		gsp_watch_span_s(t.max_ns, t0) : -1;
+		gsp_span_s(t.max_ns, t0) : -1;
 }

@@ -77,7 +77,6 @@ struct gsp_sim {
 	bool stop_on_goal;
 	bool stop;
 	uint64_t stop_t;
-	uint64_t phase_t0;
 	bool partitioned;		/* the network drops across sides */
 	uint64_t fp_about_slow, fp_by_slow;	/* cpuload: accusations */
 	struct gsp_sim_stall stall;
@@ -143,7 +142,6 @@ uint64_t gsp_sim_mono_ns(void);
 double gsp_sim_cpu_s(void);
 uint64_t gsp_sim_peak_rss(void);
 uint64_t gsp_sim_mem_available(void);
-double gsp_sim_rel_s(const struct gsp_sim *s, uint64_t t);
 uint32_t gsp_sim_rounds(const struct gsp_sim *s, uint64_t dt);
 void gsp_sim_log(const struct gsp_sim *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -82,9 +82,10 @@ gsp_sim_det_sum(const struct gsp_sim *s, struct gsp_node_counters *sum)
 	struct gsp_node_counters c;
 	uint64_t aw = 0;
 
-	gsp_harness_counters_sum(&s->host, sum);
+	memset(sum, 0, sizeof(*sum));
 	for (uint32_t i = 0; i < s->c.n_nodes; i++) {
 		gsp_node_counters_read(s->nodes[i].node, &c);
+		gsp_harness_counters_add(sum, &c);
 		if (c.awareness > aw)
 			aw = c.awareness;
 	}

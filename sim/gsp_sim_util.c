@@ -103,12 +103,6 @@ gsp_sim_mem_available(void)
 	return kb * 1024;
 }
 
-double
-gsp_sim_rel_s(const struct gsp_sim *s, uint64_t t)
-{
-	return (double)(t - s->phase_t0) / (double)NS_PER_S;
-}
-
 uint32_t
 gsp_sim_rounds(const struct gsp_sim *s, uint64_t dt)
 {

@@ -63,7 +63,6 @@ gsp_sim_phase(struct gsp_sim *s, enum gsp_goal goal, bool stop)
 	s->stop_on_goal = stop;
 	s->stop = false;
 	s->stop_t = 0;
-	s->phase_t0 = s->now;
 	gsp_watch_phase(&s->w, goal, s->now);
 	gsp_sim_check_stop(s);
 }

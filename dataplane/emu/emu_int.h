@@ -95,6 +95,10 @@ struct gsp_emu_lat {
 
 struct rte_rcu_qsbr;
 
+/* every crashed vnode is a subject of the harness's watch */
+_Static_assert(GSP_EMU_CRASH_MAX <= GSP_WATCH_SUBJECTS_MAX,
+	       "--crash beyond the subjects the watch tracks");
+
 struct gsp_emu {
 	struct gsp_emu_opts o;
 	struct gsp_emu_xopts x;
@@ -147,7 +151,7 @@ struct gsp_emu_result {
 	uint32_t distinct_sizes;	/* alive counts seen in the join */
 	struct gsp_fp_sum join_fp;	/* accusations during the join */
 	uint32_t n_det;
-	struct gsp_watch_det det[GSP_EMU_CRASH_MAX];
+	struct gsp_watch_det det[GSP_WATCH_SUBJECTS_MAX];
 	/* stall */
 	double stall_alive_s;		/* resume -> alive everywhere */
 	uint64_t stall_rx_queued;	/* in its ring when it resumed */
@@ -163,16 +167,6 @@ gsp_emu_mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Seconds from t0 to t, or -1 (null in the record) when t is not after
- * t0: a clock difference is never allowed to wrap. */
-static inline double
-gsp_emu_span_s(uint64_t t, uint64_t t0)
-{
-	if (t == 0 || t0 == 0 || t < t0)
-		return -1;
-	return (double)(t - t0) / 1e9;
 }
 
 static inline uint64_t

@@ -78,7 +78,7 @@ gsp_emu_stall(struct gsp_emu *emu, struct gsp_emu_result *r)
 	}
 	back = RTE_MAX(sr.alive_again_t, sr.t_resume);
 	r->stall_alive_s = (back - sr.t_resume) / 1e9;
-	r->time_s = gsp_emu_span_s(back, sr.t_pause);
+	r->time_s = gsp_span_s(back, sr.t_pause);
 	r->rounds = ceil(r->time_s * 1e9 / emu->interval_ns);
 	gsp_log(LOG_NOTICE, "emulation: node%u marked down by %u of %u "
 		"(first %.3f s, all %.3f s after it stopped); alive again "
@@ -101,7 +101,7 @@ gsp_emu_window(struct gsp_emu *emu, struct gsp_emu_result *r)
 		r->why = "window past --max-seconds";
 	}
 	gsp_scn_window(&emu->h, len, &sr);
-	r->time_s = gsp_emu_span_s(sr.t_end, sr.t_start);
+	r->time_s = gsp_span_s(sr.t_end, sr.t_start);
 	r->rounds = 0;	/* counted from the snapshots */
 	gsp_fp_sum(&emu->w.fp, sr.t_end, &fs);
 	gsp_log(LOG_NOTICE, "emulation: %s measured over %.1f s: %" PRIu64
@@ -125,7 +125,7 @@ gsp_emu_disseminate(struct gsp_emu *emu, struct gsp_emu_result *r)
 			"nodes before the deadline", gsp_watch_ok(&emu->w), n);
 		return;
 	}
-	r->time_s = gsp_emu_span_s(sr.t_end, sr.t_start);
+	r->time_s = gsp_span_s(sr.t_end, sr.t_start);
 	r->rounds = ceil(r->time_s * 1e9 / emu->interval_ns);
 	gsp_log(LOG_NOTICE, "emulation: an app-state change reached "
 		"all %u nodes in %.3f s (%.0f rounds; bound %.1f)", n,
@@ -158,7 +158,7 @@ gsp_emu_run(struct gsp_emu *emu)
 	r.distinct_sizes = jr.distinct_sizes;
 	r.join_fp = jr.join_fp;
 	if (jr.ok) {
-		r.join_s = gsp_emu_span_s(jr.t_end, emu->start_ns);
+		r.join_s = gsp_span_s(jr.t_end, emu->start_ns);
 		r.join_rounds = jr.join_rounds;
 		gsp_log(LOG_NOTICE, "emulation: %u nodes joined in %.3f s, "
 			"%" PRIu64 " rounds, %u distinct cluster sizes seen",
@@ -169,14 +169,14 @@ gsp_emu_run(struct gsp_emu *emu)
 		gsp_log(LOG_ERR, "emulation: join %s after %.1f s: %u of %u "
 			"nodes list all %u", dp->force_quit ?
 			"interrupted" : "timed out",
-			RTE_MAX(0.0, gsp_emu_span_s(gsp_emu_now_ns(),
+			RTE_MAX(0.0, gsp_span_s(gsp_emu_now_ns(),
 						    emu->start_ns)),
 			gsp_watch_ok(&emu->w), n, n);
 	}
 	if (o->scenario == GSP_SCN_JOIN || r.timeout) {
 		r.curve = jr.curve;
 		jr.curve = NULL;
-		r.time_s = r.timeout ? gsp_emu_span_s(gsp_emu_now_ns(),
+		r.time_s = r.timeout ? gsp_span_s(gsp_emu_now_ns(),
 						      emu->start_ns) : r.join_s;
 		r.rounds = r.timeout ? -1 : (double)r.join_rounds;
 		__atomic_store_n(&emu->phase, GSP_PHASE_MEASURE,
@@ -208,7 +208,7 @@ gsp_emu_run(struct gsp_emu *emu)
 	}
 	gsp_emu_snap(emu, &b);
 	if (r.timeout && r.time_s < 0)
-		r.time_s = gsp_emu_span_s(gsp_emu_now_ns(), emu->start_ns);
+		r.time_s = gsp_span_s(gsp_emu_now_ns(), emu->start_ns);
 out:
 	if (dp->force_quit && !r.timeout && o->scenario != GSP_SCN_STEADY &&
 	    o->scenario != GSP_SCN_FP && o->scenario != GSP_SCN_STALL) {
