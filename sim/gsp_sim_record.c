@@ -102,6 +102,20 @@ gsp_sim_fnv(uint64_t h, uint64_t v)
 	return h;
 }
 
+/* Every node's running range hashes and view digest against its table
+ * (gsp_node_view_check): a change that misses them shows here. */
+static bool
+gsp_sim_view_check(const struct gsp_sim *s)
+{
+	for (uint32_t i = 0; i < s->c.n_nodes; i++)
+		if (!gsp_node_view_check(s->nodes[i].node)) {
+			fprintf(stderr, "gossip-sim: node %u: range hashes "
+				"disagree with its table\n", i);
+			return false;
+		}
+	return true;
+}
+
 /* FNV-1a over the final counters of every node and the network totals */
 static uint64_t
 gsp_sim_digest(const struct gsp_sim *s, const struct gsp_sim_result *r)
@@ -316,6 +330,7 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	gsp_json_u64(&j, "est_memory_bytes", est_bytes);
 	gsp_json_u64(&j, "peak_rss_bytes", gsp_sim_peak_rss());
 	gsp_json_num(&j, "wall_s", gsp_sim_wall_s(s));
+	gsp_json_bool(&j, "view_hashes_ok", gsp_sim_view_check(s));
 	snprintf(hex, sizeof(hex), "%016" PRIx64, gsp_sim_digest(s, r));
 	gsp_json_str(&j, "digest", hex);
 	ret = gsp_record_write(j.o, c->json_path, true);

@@ -178,8 +178,12 @@ gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 
 	st->id = r->id;
 	st->generation = r->generation;
-	st->heartbeat = r->heartbeat;
+	/* heartbeats advance without a new version (probes carry them):
+	 * a state says only as much as its version allows, which every
+	 * version's decoder accepts */
+	st->heartbeat = r->heartbeat < r->version ? r->heartbeat : r->version;
 	st->version = r->version;
+	st->wire = n->proto >= 3 ? r->wire : 0;
 	st->ip = r->ip;
 	st->port = r->port;
 	st->status = r->state == GSP_STATE_LEFT ? GSP_WIRE_STATUS_LEFT :

@@ -135,6 +135,9 @@ struct gsp_node_params {
 	 * time) may be: beyond it, implausible. 0 = GSP_DEF(CLOCK_SKEW_NS)
 	 * (docs/PROTOCOL.md "Numbers at their edges"). */
 	uint64_t max_clock_skew_ns;
+	/* Highest wire version spoken: 0 = the newest (3); 2 = only 2, as
+	 * a node of the previous release (docs/PROTOCOL.md "Versions"). */
+	uint8_t wire_version;
 };
 
 /* Defaults of the [limits] (gsp_node_params): see docs/CONFIG.md. */
@@ -284,6 +287,9 @@ bool gsp_node_member_read(const struct gsp_node *node, uint32_t slot,
 			  struct gsp_member_view *out);
 void gsp_node_counters_read(const struct gsp_node *node,
 			    struct gsp_node_counters *out);
+/* Protocol thread: recomputes the range hashes and view digest from the
+ * table; true when the running ones agree (tests, the simulator). */
+bool gsp_node_view_check(const struct gsp_node *node);
 
 /* Any thread: the limits in force (fixed at creation). */
 void gsp_node_limits_read(const struct gsp_node *node,

@@ -92,6 +92,18 @@
 	  "Lifeguard health multiplier now") \
 	X(incarnation, MAIN, GAUGE, 2, extra.incarnation, 920, \
 	  "ours, raised to refute") \
+	X(tx_sum, MAIN, COUNT, 6, view.tx_sum, 456, \
+	  "range-hash summaries sent (wire version 3)") \
+	X(rx_sum, MAIN, COUNT, 6, view.rx_sum, 464, \
+	  "range-hash summaries taken") \
+	X(syncs, MAIN, COUNT, 6, view.syncs, 472, \
+	  "syncs started: a peer's probe showed another view") \
+	X(view_digest, MAIN, GAUGE, 6, view.digest, 480, \
+	  "digest of our membership view (members, versions, who is down)") \
+	X(view_peers, MAIN, GAUGE, 6, view.peers, 488, \
+	  "live peers that told us their view") \
+	X(view_agree, MAIN, GAUGE, 6, view.agree, 496, \
+	  "of those, peers whose last view told is ours") \
 	X(rx_key_primary, AUTH, COUNT, 3, security.rx_key_primary, 352, \
 	  "packets opened with the primary key") \
 	X(rx_key_other, AUTH, COUNT, 3, security.rx_key_other, 360, \

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "gsp_member.h"
+#include "gsp_params.h"
 #include "gsp_node_int.h"
 #include "gsp_util.h"
 
@@ -56,6 +57,21 @@ gsp_generation_plausible(struct gsp_node *n, uint64_t generation,
 	if (generation == 0)
 		return false;
 	return generation <= now || generation - now <= skew;
+}
+
+/* A heartbeat counts a member's rounds, at most one per the shortest
+ * gossip interval a config allows since its generation (a start time)
+ * began: more is a number no member can have made, and taking it would
+ * freeze the member's heartbeat for us for good. */
+bool
+gsp_heartbeat_plausible(struct gsp_node *n, uint64_t generation,
+			uint64_t heartbeat, uint64_t now_ns)
+{
+	uint64_t now = gsp_generation_clock(n, now_ns) +
+		n->p.max_clock_skew_ns / 1000;
+	uint64_t per_us = GSP_MIN(INTERVAL_MS) * 1000ull;
+
+	return now >= generation && heartbeat <= (now - generation) / per_us + 1;
 }
 
 bool
@@ -127,6 +143,7 @@ gsp_self_renew(struct gsp_node *n, uint64_t above, uint64_t version,
 	n->heartbeat = 0;
 	n->version = 0;
 	app = gsp_table_app(n->table, r, false);
+	gsp_sync_toggle(n, n->self_slot);
 	gsp_table_write_begin(r);
 	r->generation = gen;
 	r->heartbeat = 0;
@@ -136,6 +153,7 @@ gsp_self_renew(struct gsp_node *n, uint64_t above, uint64_t version,
 		app[i].version = ++n->version;
 	r->version = n->version;
 	gsp_table_write_end(r);
+	gsp_sync_toggle(n, n->self_slot);
 	/* peers' replay windows follow the new generation */
 	n->sec_tx.generation = gen;
 	GSP_CTR_INC(n->ctr.renewals);

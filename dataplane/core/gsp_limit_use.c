@@ -119,7 +119,9 @@ gsp_rx_limits(struct gsp_node *n, const struct gsp_addr *src,
 {
 	uint64_t sender = m->hdr.sender_id;
 
-	if (m->hdr.type == GSP_MSG_PING || m->hdr.type == GSP_MSG_PING_REQ) {
+	/* a SUM costs its receiver work and answers as a probe does */
+	if (m->hdr.type == GSP_MSG_PING || m->hdr.type == GSP_MSG_PING_REQ ||
+	    m->hdr.type == GSP_MSG_SUM) {
 		if (!gsp_rate_take(n->rates, src->ip, GSP_LIMIT_PROBE, 0,
 				   now_ns)) {
 			gsp_limit_hit(n, GSP_LIMIT_K_PROBE_RATE,

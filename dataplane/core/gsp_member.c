@@ -34,6 +34,39 @@ gsp_bucket_del(struct gsp_node *n, uint32_t slot)
 		*link = n->bucket_next[slot];
 }
 
+void
+gsp_sync_toggle(struct gsp_node *n, uint32_t slot)
+{
+	const struct gsp_member_rec *r = gsp_rec(n, slot);
+	uint64_t h = gsp_sync_hash(r);
+
+	n->bucket_hash[gsp_bucket_of(n, gsp_id_key(r->id))] ^= h;
+	n->sync_root ^= h;
+}
+
+bool
+gsp_view_verify(const struct gsp_node *n)
+{
+	uint64_t root = 0, down = 0;
+
+	for (uint32_t b = 0; b < n->n_buckets; b++) {
+		uint64_t h = 0;
+
+		for (uint32_t s = n->bucket_head[b]; s != GSP_NONE;
+		     s = n->bucket_next[s]) {
+			const struct gsp_member_rec *r =
+				gsp_table_rec(n->table, s);
+
+			h ^= gsp_sync_hash(r);
+			down ^= gsp_down_mark(r->id, r->state);
+		}
+		if (h != n->bucket_hash[b])
+			return false;
+		root ^= h;
+	}
+	return root == n->sync_root && down == n->down_hash;
+}
+
 /*
  * The replay window of a sender: its table slot's, or the cache's for a
  * sender not in the table. A sender that joined the table takes its
@@ -88,9 +121,11 @@ gsp_publish_self(struct gsp_node *n)
 	struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
 
 	n->version++;
+	gsp_sync_toggle(n, n->self_slot);
 	gsp_table_write_begin(r);
 	r->version = n->version;
 	r->incarnation = n->incarnation;
 	gsp_table_write_end(r);
+	gsp_sync_toggle(n, n->self_slot);
 	gsp_rumor_add(n, n->self_slot);
 }

@@ -10,10 +10,18 @@
 #include <stdint.h>
 
 #include "gsp_node_int.h"
+#include "gsp_util.h"
 
 /* gsp_member.c: a member's state, counts, bucket and replay window */
 void gsp_bucket_add(struct gsp_node *n, uint32_t slot);
 void gsp_bucket_del(struct gsp_node *n, uint32_t slot);
+/* Adds or removes (XOR: the same call) a member's (id, generation,
+ * version) from its bucket's hash and the sync root: call it before and
+ * after any change of those, and once on insert and on removal. */
+void gsp_sync_toggle(struct gsp_node *n, uint32_t slot);
+/* Recomputes every hash from the table: true when the running ones
+ * agree (tests, the simulator's final check). */
+bool gsp_view_verify(const struct gsp_node *n);
 void gsp_update_counts(struct gsp_node *n);
 void gsp_publish_self(struct gsp_node *n);	/* version++ and spread */
 struct gsp_replay *gsp_replay_for(struct gsp_node *n, uint64_t sender_id,
@@ -24,6 +32,26 @@ static inline bool
 gsp_live_state(uint8_t state)
 {
 	return state == GSP_STATE_ALIVE || state == GSP_STATE_SUSPECT;
+}
+
+/* A member's (id, generation, version) as anti-entropy hashes it. */
+static inline uint64_t
+gsp_sync_hash(const struct gsp_member_rec *r)
+{
+	return gsp_id_key(r->id ^ gsp_id_key(r->generation ^
+					     gsp_id_key(r->version)));
+}
+
+/* A member's part of the view digest beyond its state: who is down or
+ * left (suspect counts as alive: it is a question, not a verdict). */
+static inline uint64_t
+gsp_down_mark(uint64_t id, uint8_t state)
+{
+	if (state == GSP_STATE_DOWN)
+		return gsp_id_key(id ^ 0x646f776e00000000ull);
+	if (state == GSP_STATE_LEFT)
+		return gsp_id_key(id ^ 0x6c65667400000000ull);
+	return 0;
 }
 
 /* Inline: every merged heartbeat calls it, nearly always for no change. */
@@ -37,6 +65,7 @@ gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r, uint8_t state,
 		return;
 	n->cnt[old & 3]--;
 	n->cnt[state & 3]++;
+	n->down_hash ^= gsp_down_mark(r->id, old) ^ gsp_down_mark(r->id, state);
 	r->state = state;
 	r->state_since_ns = now_ns;
 	gsp_emit_event(n, GSP_EV_STATE, r, old);

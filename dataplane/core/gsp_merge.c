@@ -45,8 +45,13 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 		r->incarnation = st->incarnation;
 	else if (st->incarnation > r->incarnation)
 		r->incarnation = st->incarnation;
+	/* states carry min(heartbeat, version) (docs/PROTOCOL.md): within a
+	 * generation the highest heard, from them or the member's probes */
+	if (r->generation != st->generation || st->heartbeat > r->heartbeat)
+		r->heartbeat = st->heartbeat;
+	if (r->generation != st->generation || st->wire > r->wire)
+		r->wire = st->wire;
 	r->generation = st->generation;
-	r->heartbeat = st->heartbeat;
 	r->version = st->version;
 	r->ip = st->ip;
 	r->port = st->port;
@@ -123,6 +128,7 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 	r->state = st->status == GSP_WIRE_STATUS_LEFT ? GSP_STATE_LEFT :
 		GSP_STATE_ALIVE;
 	n->cnt[r->state]++;
+	n->down_hash ^= gsp_down_mark(r->id, r->state);
 	r->last_update_ns = now_ns;
 	r->state_since_ns = now_ns;
 	gsp_table_write_end(r);
@@ -130,6 +136,8 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 	if (n->swim != NULL)
 		gsp_swim_reset(n, (uint32_t)slot);
 	gsp_bucket_add(n, (uint32_t)slot);
+	gsp_sync_toggle(n, (uint32_t)slot);
+	n->peer_view[slot] = 0;
 	gsp_rumor_add(n, (uint32_t)slot);
 	GSP_CTR_INC(n->ctr.merged);
 	gsp_emit_event(n, GSP_EV_JOINED, r, r->state);
@@ -174,6 +182,7 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	hb_advanced = restarted || st->heartbeat > r->heartbeat;
 	old_state = r->state;
 
+	gsp_sync_toggle(n, (uint32_t)slot);
 	gsp_table_write_begin(r);
 	news = gsp_copy_state(n, r, st) || restarted || refuted;
 	if (st->status == GSP_WIRE_STATUS_LEFT) {
@@ -193,6 +202,7 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 		r->phi_milli = 0;
 	}
 	gsp_table_write_end(r);
+	gsp_sync_toggle(n, (uint32_t)slot);
 
 	if (n->swim != NULL && restarted)
 		gsp_swim_reset(n, (uint32_t)slot);

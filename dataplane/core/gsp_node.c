@@ -73,6 +73,9 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 		(p->detector & GSP_DETECT_OFF) ? 0 : p->detector;
 	n->rng = p->rng_seed ^ n->id;
 	n->lateness = 1.0;
+	n->proto = p->wire_version == 0 || p->wire_version > GSP_WIRE_VERSION ?
+		GSP_WIRE_VERSION : p->wire_version < GSP_WIRE_VERSION_MIN ?
+		GSP_WIRE_VERSION_MIN : p->wire_version;
 	n->table = gsp_table_create(n->p.name, p->capacity);
 	if (n->table == NULL)
 		goto fail;
@@ -83,10 +86,13 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->bucket_head = malloc(n->n_buckets * sizeof(*n->bucket_head));
 	n->bucket_next = calloc(n_slots, sizeof(*n->bucket_next));
 	n->rumor_of = calloc(n_slots, sizeof(*n->rumor_of));
+	n->bucket_hash = calloc(n->n_buckets, sizeof(*n->bucket_hash));
+	n->peer_view = calloc(n_slots, sizeof(*n->peer_view));
 	n->tx = malloc(p->max_payload);
 	n->body_cap = p->max_payload;
 	if (n->fd == NULL || n->bucket_head == NULL || n->bucket_next == NULL ||
-	    n->rumor_of == NULL || n->tx == NULL)
+	    n->rumor_of == NULL || n->tx == NULL || n->bucket_hash == NULL ||
+	    n->peer_view == NULL)
 		goto fail;
 	if (p->keyring != NULL) {
 		*err = -EINVAL;
@@ -124,10 +130,12 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	r->ip = p->addr.ip;
 	r->port = p->addr.port;
 	r->state = GSP_STATE_ALIVE;
+	r->wire = n->proto >= 3 ? n->proto : 0;
 	n->cnt[GSP_STATE_ALIVE]++;
 	gsp_table_set_name(n->table, r, n->p.name);
 	gsp_table_write_end(r);
 	gsp_bucket_add(n, n->self_slot);
+	gsp_sync_toggle(n, n->self_slot);
 	gsp_rumor_add(n, n->self_slot);	/* our own join is news */
 	if (n->detector & GSP_DETECT_SWIM) {
 		int rc = gsp_swim_create(n);
@@ -155,6 +163,8 @@ gsp_node_destroy(struct gsp_node *n)
 	free(n->bucket_head);
 	free(n->bucket_next);
 	free(n->rumor_of);
+	free(n->bucket_hash);
+	free(n->peer_view);
 	free(n->tx);
 	gsp_keyring_destroy(n->kr);
 	free(n->tx_sealed);
@@ -217,6 +227,7 @@ gsp_node_set_app(struct gsp_node *n, const char *key, const char *value)
 	}
 
 	n->version++;
+	gsp_sync_toggle(n, n->self_slot);
 	gsp_table_write_begin(r);
 	if (a == NULL) {
 		a = &app[r->app_count++];
@@ -226,6 +237,7 @@ gsp_node_set_app(struct gsp_node *n, const char *key, const char *value)
 	a->version = n->version;
 	r->version = n->version;
 	gsp_table_write_end(r);
+	gsp_sync_toggle(n, n->self_slot);
 	gsp_rumor_add(n, n->self_slot);
 	return 0;
 }
@@ -243,10 +255,12 @@ gsp_node_leave(struct gsp_node *n, uint64_t now_ns)
 	n->leaving = true;
 	n->leave_rounds_left = n->p.leave_rounds > 0 ? n->p.leave_rounds : 1;
 	n->version++;
+	gsp_sync_toggle(n, n->self_slot);
 	gsp_table_write_begin(r);
 	r->version = n->version;
 	gsp_set_state(n, r, GSP_STATE_LEFT, now_ns);
 	gsp_table_write_end(r);
+	gsp_sync_toggle(n, n->self_slot);
 	gsp_rumor_add(n, n->self_slot);
 
 	gsp_pick_peers(n, GSP_LEAVE_FANOUT, &s);
@@ -299,6 +313,12 @@ gsp_node_counters_read(const struct gsp_node *n, struct gsp_node_counters *out)
 
 	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+bool
+gsp_node_view_check(const struct gsp_node *n)
+{
+	return gsp_view_verify(n);
 }
 
 size_t

@@ -27,6 +27,7 @@
 #define GSP_SWEEP_MIN 1024	/* members evaluated per round at least */
 #define GSP_SWEEP_ROUNDS 8	/* a full pass over a large table takes */
 #define GSP_PICK_TRIES 64	/* random probes for peers in a large table */
+#define GSP_FLUX_ROUNDS 3	/* rounds of syncs after our view moved */
 #define GSP_RENEW_GAP_NS (60ull * 1000000000ull) /* between renewals */
 #define GSP_IMPLAUSIBLE_LOG_NS (60ull * 1000000000ull)
 
@@ -76,6 +77,19 @@ struct gsp_node {
 	uint32_t *bucket_head;
 	uint32_t *bucket_next;		/* per slot */
 	uint32_t syn_cursor;		/* first bucket of the next window */
+
+	/* what anti-entropy compares (gsp_member.c): per bucket the XOR of
+	 * its members' (id, generation, version) hashes, and their XOR */
+	uint64_t *bucket_hash;
+	uint64_t sync_root;
+	uint64_t down_hash;		/* XOR of the down and left marks */
+	uint32_t *peer_view;		/* per slot: the view it last told */
+	uint64_t sync_next_ns;		/* no sync starts before this */
+	uint8_t proto;			/* highest wire version we speak */
+	uint32_t legacy_live, legacy_acc; /* live members speaking v2 */
+	uint32_t view_peers_acc, view_agree_acc;
+	uint64_t round_root;		/* sync root at the last round */
+	uint32_t flux_rounds;		/* rounds left to sync with targets */
 
 	struct gsp_rumor rumors[GSP_RUMORS_MAX];	/* ring, oldest first */
 	uint32_t rumor_head, rumor_n;
@@ -173,6 +187,22 @@ gsp_bucket_lo(const struct gsp_node *n, uint32_t b)
 	return n->bucket_bits == 0 ? 0 : (uint64_t)b << (64 - n->bucket_bits);
 }
 
+/* The digest of a node's membership view: its sync root (what it holds
+ * of each member) with who it holds down or left. */
+static inline uint64_t
+gsp_view_digest(const struct gsp_node *n)
+{
+	return n->sync_root ^ n->down_hash;
+}
+
+/* The wire version to speak to a member: the lower of ours and its. */
+static inline uint8_t
+gsp_wire_for(const struct gsp_node *n, const struct gsp_member_rec *r)
+{
+	return r != NULL && r->wire >= 3 && n->proto >= 3 ? 3 :
+		GSP_WIRE_VERSION_MIN;
+}
+
 /*
  * The core's files call downwards only: each may call those after it,
  * none calls one before it.
@@ -221,13 +251,23 @@ void gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns);
 void gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st,
 	       uint64_t now_ns);
 
-/* gsp_sync.c: anti-entropy (SYN, ACK, ACK2) */
+/* gsp_sync.c: anti-entropy (SYN, ACK, ACK2, SUM) */
 void gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 		    const struct gsp_wire_msg *m, struct gsp_scratch *s);
 void gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
 		    const struct gsp_wire_msg *m, uint64_t now_ns);
 uint32_t gsp_send_window(struct gsp_node *n, const struct gsp_addr *dst,
 			 uint32_t first);
+/* Range hashes (v3): a sync starts with a SUM of the top buckets and
+ * goes down only where hashes differ. */
+void gsp_sync_start(struct gsp_node *n, const struct gsp_addr *dst);
+void gsp_handle_sum(struct gsp_node *n, const struct gsp_addr *src,
+		    const struct gsp_wire_msg *m);
+void gsp_sum_from_stranger(struct gsp_node *n, const struct gsp_addr *src,
+			   uint64_t sender_id);
+/* A v3 probe message's view block: the sender's heartbeat and view. */
+void gsp_view_heard(struct gsp_node *n, const struct gsp_addr *src,
+		    const struct gsp_wire_msg *m, uint64_t now_ns);
 
 /* gsp_round.c: rounds; peers picked for one */
 struct gsp_scan {
@@ -252,6 +292,8 @@ bool gsp_generation_plausible(struct gsp_node *n, uint64_t generation,
 bool gsp_state_plausible(struct gsp_node *n, const struct gsp_wire_state *st,
 			 uint64_t now_ns);
 bool gsp_addr_plausible(const struct gsp_node *n, uint32_t ip, uint16_t port);
+bool gsp_heartbeat_plausible(struct gsp_node *n, uint64_t generation,
+			     uint64_t heartbeat, uint64_t now_ns);
 void gsp_implausible(struct gsp_node *n, const char *what, uint64_t id,
 		     uint64_t generation, uint64_t now_ns);
 /* A state about us that a peer holds: we take over its incarnation, or
@@ -277,6 +319,10 @@ void gsp_swim_refuted(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
 /* A packet came from a member we hold down by claim: tell it so. */
 void gsp_swim_heard_from(struct gsp_node *n, uint64_t sender,
 			 const struct gsp_addr *src, uint64_t now_ns);
+/* A PING that tells a member we hold it down (so that, alive, it
+ * refutes and answers with its view). */
+void gsp_swim_tell_down(struct gsp_node *n, uint32_t slot,
+			const struct gsp_addr *dst);
 /* phi finds a member late: probe it soon. */
 void gsp_swim_hint(struct gsp_node *n, uint32_t slot);
 /* true when a down state came from a SWIM claim (heartbeats don't undo) */

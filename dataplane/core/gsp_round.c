@@ -8,6 +8,7 @@
 
 #include "gsp_util.h"
 
+#include "gsp_member.h"
 #include "gsp_node_int.h"
 
 static bool
@@ -113,14 +114,44 @@ gsp_gossip_to(struct gsp_node *n, const struct gsp_addr *dst, uint32_t window)
 	return window;
 }
 
+/*
+ * With SWIM and wire version 3 (and no live peer on version 2), a peer
+ * that is in step with us gets our news and nothing else: probes carry
+ * sync roots, and a differing one starts a sync (gsp_view_heard). For a
+ * few rounds after our own view moved (a join, a change learned), our
+ * round's targets get a sync as well, so news spreads by push and pull
+ * as fast as full digests did, at the cost of the differences only.
+ */
+static bool
+gsp_hash_sync(const struct gsp_node *n)
+{
+	return n->swim != NULL && n->proto >= 3 && n->legacy_live == 0;
+}
+
+static void
+gsp_hash_gossip_to(struct gsp_node *n, const struct gsp_addr *dst, bool flux)
+{
+	gsp_rumor_push(n, dst);
+	if (flux)
+		gsp_sync_start(n, dst);
+}
+
 static void
 gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 {
 	uint32_t k = n->p.fanout, chosen, window = n->syn_cursor;
 	struct gsp_addr seeds[GSP_SEEDS_MAX];
 	unsigned int n_seeds = 0;
-	bool seed_chosen = false;
+	bool seed_chosen = false, hashes = gsp_hash_sync(n), flux;
 	struct gsp_scan s;
+
+	if (n->sync_root != n->round_root) {
+		n->round_root = n->sync_root;
+		n->flux_rounds = GSP_FLUX_ROUNDS;
+	}
+	flux = n->flux_rounds > 0;
+	if (flux)
+		n->flux_rounds--;
 
 	gsp_fd_sweep(n, now_ns);
 	gsp_pick_peers(n, k, &s);
@@ -131,20 +162,28 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 		if (!gsp_addr_eq(&n->seeds[i], &n->p.addr))
 			seeds[n_seeds++] = n->seeds[i];
 
-	/* each peer gets the next window, so a round covers fanout windows */
+	/* each peer gets the next window, so a round covers fanout windows
+	 * (or, syncing by hashes, our news, and a sync while in flux) */
 	for (uint32_t i = 0; i < chosen; i++) {
 		struct gsp_addr a = gsp_slot_addr(n, s.live[i]);
 
 		for (unsigned int j = 0; j < n_seeds; j++)
 			seed_chosen |= gsp_addr_eq(&a, &seeds[j]);
-		window = gsp_gossip_to(n, &a, window);
+		if (hashes)
+			gsp_hash_gossip_to(n, &a, flux);
+		else
+			window = gsp_gossip_to(n, &a, window);
 	}
-	/* gossip to the dead now and then, so a healed node is found */
+	/* gossip to the dead now and then, so a healed node is found: one
+	 * that speaks 3 is told it is down, and refutes if it lives */
 	if (s.n_down > 0 &&
 	    gsp_rand_below(&n->rng, s.n_live + s.n_down + 1) < s.n_down) {
 		struct gsp_addr a = gsp_slot_addr(n, s.down);
 
-		window = gsp_gossip_to(n, &a, window);
+		if (hashes && gsp_rec(n, s.down)->wire >= 3)
+			gsp_swim_tell_down(n, s.down, &a);
+		else
+			window = gsp_gossip_to(n, &a, window);
 	}
 	if (n_seeds != 0 && s.n_live == 0) {
 		/* alone: knock on a few seeds until one answers */
@@ -159,8 +198,12 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 		}
 	} else if (n_seeds != 0 && !seed_chosen &&
 		   gsp_rand_below(&n->rng, s.n_live + s.n_down) < n_seeds) {
-		window = gsp_gossip_to(n, &seeds[gsp_rand_below(&n->rng,
-							      n_seeds)], window);
+		struct gsp_addr *a = &seeds[gsp_rand_below(&n->rng, n_seeds)];
+
+		if (hashes)
+			gsp_hash_gossip_to(n, a, true);
+		else
+			window = gsp_gossip_to(n, a, window);
 		GSP_CTR_INC(n->ctr.seed_contacts);
 	}
 	n->syn_cursor = window;
@@ -193,19 +236,30 @@ gsp_round_tick(struct gsp_node *n, uint64_t now_ns)
 		n->next_round_ns = now_ns + interval;
 
 	GSP_CTR_INC(n->ctr.rounds);
-	/* Heartbeats feed phi. With SWIM alone there is nothing to feed, and
-	 * a state that does not change every round is not re-sent by every
-	 * window exchange: steady-state gossip shrinks to digests. */
-	if (!n->leaving && (n->swim == NULL || (n->detector & GSP_DETECT_PHI))) {
+	/* Our heartbeat counts our rounds. It makes a new version (a state
+	 * every peer must fetch again) only where gossiped heartbeats are a
+	 * detector's input: phi without SWIM, or a live peer that speaks
+	 * version 2 (its phi reads them). Otherwise our probes carry it
+	 * (docs/PROTOCOL.md "Heartbeats"), and a state changes only when
+	 * something real does. */
+	if (!n->leaving) {
 		struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
+		bool publish = n->swim == NULL || n->proto < 3 ||
+			n->legacy_live > 0;
 
-		n->version++;
 		n->heartbeat++;
+		if (publish) {
+			n->version++;
+			gsp_sync_toggle(n, n->self_slot);
+		}
 		gsp_table_write_begin(r);
 		r->heartbeat = n->heartbeat;
-		r->version = n->version;
+		if (publish)
+			r->version = n->version;
 		r->last_update_ns = now_ns;
 		gsp_table_write_end(r);
+		if (publish)
+			gsp_sync_toggle(n, n->self_slot);
 	}
 	gsp_gossip_round(n, now_ns);
 	if (n->leaving && n->leave_rounds_left > 0 &&

@@ -99,6 +99,10 @@ gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
 			     s->rx_states, s->rx_claims);
 	if (rc == GSP_RX_OK && m.hdr.sender_id == n->id)
 		rc = GSP_RX_SELF;
+	/* a node that speaks only 2 (a rolling upgrade's old release, or
+	 * one configured so) drops 3 as that release does */
+	if (rc == GSP_RX_OK && m.hdr.version > n->proto)
+		rc = GSP_RX_BAD_VERSION;
 	if (rc == GSP_RX_OK)
 		rc = gsp_rx_limits(n, src, &m, now_ns);
 	if (rc != GSP_RX_OK)
@@ -125,12 +129,23 @@ gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
 		GSP_CTR_INC(n->ctr.rx_leave);
 		gsp_merge(n, &m.states[0], now_ns);
 		break;
+	case GSP_MSG_SUM:
+		GSP_CTR_INC(n->ctr.rx_sum);
+		/* a member's sync only: a stranger's SUM would make us list
+		 * our table to it; it is asked for its state instead */
+		if (gsp_table_find(n->table, m.hdr.sender_id) >= 0)
+			gsp_handle_sum(n, src, &m);
+		else
+			gsp_sum_from_stranger(n, src, m.hdr.sender_id);
+		break;
 	default:
 		/* probes: answered only when SWIM is on here */
 		if (n->swim != NULL)
 			gsp_swim_rx(n, src, &m, now_ns);
 		break;
 	}
+	if (m.has_view)
+		gsp_view_heard(n, src, &m, now_ns);
 	if (n->swim != NULL && (m.hdr.type == GSP_MSG_PING ||
 	    m.hdr.type == GSP_MSG_PING_REQ ||
 	    (m.hdr.type == GSP_MSG_SYN && (m.hdr.flags & GSP_SYN_FLAG_FIRST))))

@@ -11,7 +11,8 @@
  * The heartbeat interval to expect of a member before any was seen: one
  * round while our digest fits the window, and the rounds a window takes to
  * come round again when it does not (each round we start fanout exchanges
- * and answer about as many, each covering a window). Doubled: a detector
+ * and answer about as many, each covering a window); with SWIM and wire
+ * version 3, half a probe cycle through the table. Doubled: a detector
  * that starts too eager convicts members whose news is merely slow; it
  * adapts to the real intervals within a few samples.
  */
@@ -22,8 +23,15 @@ gsp_expected_interval(const struct gsp_node *n)
 			GSP_WIRE_SYN_PREFIX) / GSP_WIRE_DIGEST_LEN;
 	uint64_t window = 2ull * n->p.fanout * n->p.syn_packets * per;
 	uint64_t rounds = (n->table->used + window - 1) / window;
+	uint64_t cycle;
 
-	return 2 * (rounds > 1 ? rounds : 1) * n->p.gossip_interval_ns;
+	if (n->swim == NULL || n->proto < 3)
+		return 2 * (rounds > 1 ? rounds : 1) * n->p.gossip_interval_ns;
+	/* v3 with SWIM: heartbeats come with probes, and a member and we
+	 * probe each other once per cycle through our tables */
+	cycle = (uint64_t)n->table->used * n->p.probe_interval_ns / 2;
+	return 2 * (cycle > n->p.probe_interval_ns ? cycle :
+		    n->p.probe_interval_ns);
 }
 
 void
@@ -54,12 +62,30 @@ gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 		n->rumor_of[slot] = 0;
 	}
 	n->cnt[r->state & 3]--;
+	n->down_hash ^= gsp_down_mark(r->id, r->state);
+	gsp_sync_toggle(n, slot);
+	n->peer_view[slot] = 0;
 	if (n->swim != NULL)
 		gsp_swim_reset(n, slot);
 	if (n->replay != NULL)
 		gsp_replay_keep(n, slot, now_ns);
 	gsp_bucket_del(n, slot);
 	gsp_table_remove(n->table, slot);
+}
+
+/* A whole pass over the table: what it counted is now true of all of it
+ * (the live members that speak only version 2, those whose last view
+ * told was ours). */
+static void
+gsp_sweep_pass_done(struct gsp_node *n)
+{
+	n->sweep_cursor = 0;
+	n->legacy_live = n->legacy_acc;
+	GSP_CTR_SET(n->ctr.view_peers, n->view_peers_acc);
+	GSP_CTR_SET(n->ctr.view_agree, n->view_agree_acc);
+	n->legacy_acc = 0;
+	n->view_peers_acc = 0;
+	n->view_agree_acc = 0;
 }
 
 /*
@@ -79,6 +105,7 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 	 * own patience instead of accusing its peers) */
 	uint64_t floor_ns = (uint64_t)(gsp_expected_interval(n) / 2 *
 				       n->lateness);
+	uint32_t view_tag = (uint32_t)(gsp_view_digest(n) >> 32) | 1;
 
 	if (budget < GSP_SWEEP_MIN)
 		budget = GSP_SWEEP_MIN;
@@ -91,12 +118,17 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 		uint8_t next;
 
 		if (n->sweep_cursor >= hw)
-			n->sweep_cursor = 0;
+			gsp_sweep_pass_done(n);
 		if (slot >= hw)
 			slot = 0;
 		r = gsp_rec(n, slot);
 		if (r->id == 0 || slot == n->self_slot)
 			continue;
+		if (gsp_live_state(r->state)) {
+			n->legacy_acc += r->wire < 3;
+			n->view_peers_acc += n->peer_view[slot] != 0;
+			n->view_agree_acc += n->peer_view[slot] == view_tag;
+		}
 		if ((r->state == GSP_STATE_DOWN || r->state == GSP_STATE_LEFT) &&
 		    now_ns - r->state_since_ns >= n->p.forget_ns) {
 			gsp_forget(n, slot, now_ns);
@@ -125,4 +157,5 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 		gsp_table_write_end(r);
 	}
 	gsp_update_counts(n);
+	GSP_CTR_SET(n->ctr.view_digest, gsp_view_digest(n));
 }

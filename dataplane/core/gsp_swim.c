@@ -155,7 +155,8 @@ gsp_swim_probe_start(struct gsp_node *n, uint64_t now_ns)
 	/* a suspect is told so with the probe itself */
 	c = (struct gsp_claim){ r->id, r->generation, n->id, r->incarnation,
 		GSP_CLAIM_SUSPECT };
-	gsp_swim_send(n, GSP_MSG_PING, &a, s->probe_seq, s->probe_id, NULL,
+	gsp_swim_send(n, GSP_MSG_PING, gsp_wire_for(n, r), &a, s->probe_seq,
+		      s->probe_id, NULL,
 		      r->state == GSP_STATE_SUSPECT ? &c : NULL);
 }
 
@@ -173,8 +174,8 @@ gsp_swim_probe_indirect(struct gsp_node *n)
 		return;
 	/* and once more directly: a lost ping or pong is the likeliest
 	 * cause, and costs one packet to rule out */
-	gsp_swim_send(n, GSP_MSG_PING, &target, s->probe_seq, s->probe_id,
-		      NULL, NULL);
+	gsp_swim_send(n, GSP_MSG_PING, gsp_wire_for(n, gsp_rec(n, s->probe_slot)),
+		      &target, s->probe_seq, s->probe_id, NULL, NULL);
 	for (uint32_t t = 0; t < 4 * k + 8 && n_picked < k; t++) {
 		uint32_t slot = gsp_rand_below(&n->rng, hw);
 		bool dup = slot == s->probe_slot;
@@ -189,8 +190,9 @@ gsp_swim_probe_indirect(struct gsp_node *n)
 	for (uint32_t i = 0; i < n_picked; i++) {
 		struct gsp_addr a = gsp_swim_addr(n, picked[i]);
 
-		gsp_swim_send(n, GSP_MSG_PING_REQ, &a, s->probe_seq,
-			      s->probe_id, &target, NULL);
+		gsp_swim_send(n, GSP_MSG_PING_REQ,
+			      gsp_wire_for(n, gsp_rec(n, picked[i])), &a,
+			      s->probe_seq, s->probe_id, &target, NULL);
 	}
 	if (gsp_swim_lifeguard(n))
 		s->expected_nacks = n_picked;
@@ -248,6 +250,7 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 {
 	struct gsp_swim *s = n->swim;
 	struct gsp_relay *rl;
+	int32_t slot;
 
 	for (uint32_t i = 0; i < m->n_claims; i++)
 		gsp_swim_apply(n, &m->claims[i], now_ns);
@@ -256,8 +259,8 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 		GSP_CTR_INC(n->ctr.rx_ping);
 		/* meant for whoever had this address before: stay silent */
 		if (m->target_id == n->id)
-			gsp_swim_send(n, GSP_MSG_PONG, src, m->seq, n->id,
-				      NULL, NULL);
+			gsp_swim_send(n, GSP_MSG_PONG, m->hdr.version, src,
+				      m->seq, n->id, NULL, NULL);
 		break;
 	case GSP_MSG_PONG:
 		GSP_CTR_INC(n->ctr.rx_pong);
@@ -271,9 +274,9 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 			rl = &s->relays[i];
 			if (rl->active && rl->seq == m->seq &&
 			    rl->target == m->target_id) {
-				gsp_swim_send(n, GSP_MSG_PONG, &rl->req,
-					      rl->req_seq, rl->target, NULL,
-					      NULL);
+				gsp_swim_send(n, GSP_MSG_PONG, rl->version,
+					      &rl->req, rl->req_seq,
+					      rl->target, NULL, NULL);
 				gsp_swim_relay_free(s, rl);
 				break;
 			}
@@ -299,10 +302,13 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 			.expire_ns = now_ns + n->p.probe_interval_ns,
 			.req_seq = m->seq,
 			.seq = ++s->seq,
+			.version = m->hdr.version,
 			.active = true,
 		};
-		gsp_swim_send(n, GSP_MSG_PING, &m->target, rl->seq,
-			      rl->target, NULL, NULL);
+		slot = gsp_table_find(n->table, rl->target);
+		gsp_swim_send(n, GSP_MSG_PING, gsp_wire_for(n, slot < 0 ? NULL :
+			      gsp_rec(n, (uint32_t)slot)), &m->target,
+			      rl->seq, rl->target, NULL, NULL);
 		gsp_wake_at(n, rl->nack_ns);
 		break;
 	case GSP_MSG_NACK:
@@ -322,7 +328,6 @@ gsp_swim_heard_from(struct gsp_node *n, uint64_t sender,
 	int32_t slot = gsp_table_find(n->table, sender);
 	struct gsp_swim_slot *ss;
 	struct gsp_member_rec *r;
-	struct gsp_claim c;
 
 	if (slot < 0)
 		return;
@@ -335,9 +340,19 @@ gsp_swim_heard_from(struct gsp_node *n, uint64_t sender,
 	/* a member we hold down is talking: tell it, so that it refutes
 	 * (after a partition heals, or a stall ends) */
 	ss->suspect_ns = now_ns;
-	c = (struct gsp_claim){ r->id, r->generation, n->id, r->incarnation,
+	gsp_swim_tell_down(n, (uint32_t)slot, src);
+}
+
+void
+gsp_swim_tell_down(struct gsp_node *n, uint32_t slot,
+		   const struct gsp_addr *dst)
+{
+	const struct gsp_member_rec *r = gsp_rec(n, slot);
+	struct gsp_claim c = { r->id, r->generation, n->id, r->incarnation,
 		GSP_CLAIM_DEAD };
-	gsp_swim_send(n, GSP_MSG_PING, src, ++s->seq, r->id, NULL, &c);
+
+	gsp_swim_send(n, GSP_MSG_PING, gsp_wire_for(n, r), dst,
+		      ++n->swim->seq, r->id, NULL, &c);
 }
 
 /* ---- timers ---- */
@@ -408,9 +423,9 @@ gsp_swim_tick(struct gsp_node *n, uint64_t now_ns)
 		if (!rl->nacked && now_ns >= rl->nack_ns) {
 			rl->nacked = true;
 			if (gsp_swim_lifeguard(n))
-				gsp_swim_send(n, GSP_MSG_NACK, &rl->req,
-					      rl->req_seq, rl->target, NULL,
-					      NULL);
+				gsp_swim_send(n, GSP_MSG_NACK, rl->version,
+					      &rl->req, rl->req_seq,
+					      rl->target, NULL, NULL);
 		}
 		if (!rl->nacked && rl->nack_ns < next)
 			next = rl->nack_ns;

@@ -134,15 +134,18 @@ gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w)
 }
 
 void
-gsp_swim_send(struct gsp_node *n, uint8_t type, const struct gsp_addr *dst,
-	      uint32_t seq, uint64_t target_id, const struct gsp_addr *target,
-	      const struct gsp_claim *first)
+gsp_swim_send(struct gsp_node *n, uint8_t type, uint8_t version,
+	      const struct gsp_addr *dst, uint32_t seq, uint64_t target_id,
+	      const struct gsp_addr *target, const struct gsp_claim *first)
 {
 	struct gsp_wire_writer w;
 
-	gsp_wire_begin(&w, n->tx, n->body_cap, type, n->cluster_hash,
-		       n->id);
+	gsp_wire_begin_v(&w, n->tx, n->body_cap, type, version,
+			 n->cluster_hash, n->id);
 	gsp_wire_set_probe(&w, seq, target_id, target);
+	/* v3: what we hold, so the receiver sees whether we agree, and our
+	 * heartbeat, fresh from the source */
+	gsp_wire_set_view(&w, n->sync_root, gsp_view_digest(n), n->heartbeat);
 	if (first != NULL)
 		gsp_wire_put_claim(&w, first);
 	gsp_swim_put_claims(n, &w);

@@ -42,6 +42,7 @@ struct gsp_relay {
 	uint64_t expire_ns;
 	uint32_t req_seq;
 	uint32_t seq;
+	uint8_t version;	/* the requester's: our PONG or NACK's */
 	bool active;
 	bool nacked;
 };
@@ -97,9 +98,10 @@ void gsp_swim_aware(struct gsp_node *n, int delta);
 uint32_t gsp_swim_retransmits(const struct gsp_node *n);
 void gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c);
 void gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w);
-void gsp_swim_send(struct gsp_node *n, uint8_t type, const struct gsp_addr *dst,
-		   uint32_t seq, uint64_t target_id,
-		   const struct gsp_addr *target,
+/* version: what the receiver speaks (gsp_wire_for, or its request's) */
+void gsp_swim_send(struct gsp_node *n, uint8_t type, uint8_t version,
+		   const struct gsp_addr *dst, uint32_t seq,
+		   uint64_t target_id, const struct gsp_addr *target,
 		   const struct gsp_claim *first);
 void gsp_swim_unsuspect(struct gsp_node *n, uint32_t slot);
 uint16_t gsp_swim_accuser_bit(uint64_t from);

@@ -8,6 +8,7 @@
 #include "gsp_util.h"
 
 #include "gsp_build.h"
+#include "gsp_member.h"
 #include "gsp_node_int.h"
 
 /*
@@ -223,4 +224,241 @@ gsp_send_window(struct gsp_node *n, const struct gsp_addr *dst, uint32_t first)
 		GSP_CTR_INC(n->ctr.tx_syn);
 	}
 	return b;
+}
+
+/* ---- range hashes (wire version 3) ---- */
+
+/* Members of one sync answered from a SUM at most: a SUM's differing
+ * buckets beyond these wait for the next sync. */
+#define GSP_SYNC_DIFF_MAX 8
+/* A differing range this small (at the responder) is listed, not
+ * descended into: one SYN packet settles it. */
+#define GSP_SYNC_LEAF 24
+
+static uint64_t
+gsp_level_lo(uint8_t level, uint64_t b)
+{
+	return level == 0 ? 0 : b << (64 - level);
+}
+
+static uint64_t
+gsp_level_hi(uint8_t level, uint64_t b)
+{
+	return level == 0 ? UINT64_MAX : ((b + 1) << (64 - level)) - 1;
+}
+
+/*
+ * Our hash and member count over the key range [lo, hi], where the range
+ * is a bucket at some level: whole buckets of ours are summed from their
+ * running hashes (counted by walking them only when asked), a range
+ * inside one of our buckets is walked.
+ */
+static uint64_t
+gsp_range_hash(const struct gsp_node *n, uint64_t lo, uint64_t hi,
+	       uint32_t *count)
+{
+	uint32_t b_lo = gsp_bucket_of(n, lo), b_hi = gsp_bucket_of(n, hi);
+	bool whole = gsp_bucket_lo(n, b_lo) == lo &&
+		(b_hi == n->n_buckets - 1 ? hi == UINT64_MAX :
+		 gsp_bucket_lo(n, b_hi + 1) - 1 == hi);
+	uint64_t h = 0;
+	uint32_t c = 0;
+
+	for (uint32_t b = b_lo; b <= b_hi; b++) {
+		if (whole && count == NULL) {
+			h ^= n->bucket_hash[b];
+			continue;
+		}
+		for (uint32_t s = n->bucket_head[b]; s != GSP_NONE;
+		     s = n->bucket_next[s]) {
+			const struct gsp_member_rec *r =
+				gsp_table_rec(n->table, s);
+			uint64_t key = gsp_id_key(r->id);
+
+			if (key < lo || key > hi)
+				continue;
+			c++;
+			if (!whole)
+				h ^= gsp_sync_hash(r);
+		}
+		if (whole)
+			h ^= n->bucket_hash[b];
+	}
+	if (count != NULL)
+		*count = c;
+	return h;
+}
+
+/* SUM of the 16 children of bucket b at `level` (the 16 top buckets for
+ * level 0): the first step of a sync, and each step down. 16, not more:
+ * a step costs 128 bytes of hashes, and it takes three steps down to
+ * single members at 10,000. */
+static void
+gsp_send_sum(struct gsp_node *n, const struct gsp_addr *dst, uint8_t level,
+	     uint64_t b)
+{
+	uint8_t child = level + GSP_SUM_LEVEL_STEP;
+	uint64_t first = b << GSP_SUM_LEVEL_STEP;
+	struct gsp_wire_writer w;
+
+	gsp_wire_begin_v(&w, n->tx, n->body_cap, GSP_MSG_SUM, 3,
+			 n->cluster_hash, n->id);
+	gsp_wire_set_sum(&w, child, (uint32_t)first, n->table->used);
+	for (uint32_t i = 0; i < (1u << GSP_SUM_LEVEL_STEP); i++)
+		gsp_wire_put_hash(&w, gsp_range_hash(n,
+				  gsp_level_lo(child, first + i),
+				  gsp_level_hi(child, first + i), NULL));
+	gsp_node_send(n, dst, gsp_wire_finish(&w));
+	GSP_CTR_INC(n->ctr.tx_sum);
+}
+
+/*
+ * SYN packets listing every member we hold with a key in [lo, hi], at
+ * most max_pkts of them. Each packet covers whole buckets of ours (or
+ * the part of one that [lo, hi] is), so its range stays an interval
+ * whose members it lists: the receiver answers as to any SYN (not the
+ * first of a window: no PUSH back).
+ */
+static void
+gsp_send_range(struct gsp_node *n, const struct gsp_addr *dst, uint64_t lo,
+	       uint64_t hi, uint32_t max_pkts)
+{
+	uint32_t per = (n->body_cap - GSP_WIRE_HDR_LEN -
+			GSP_WIRE_SYN_PREFIX) / GSP_WIRE_DIGEST_LEN;
+	uint64_t b = gsp_bucket_of(n, lo), b_end = gsp_bucket_of(n, hi);
+
+	for (uint32_t pkt = 0; pkt < max_pkts && b <= b_end; pkt++) {
+		uint64_t plo = pkt == 0 ? lo : gsp_bucket_lo(n, (uint32_t)b);
+		struct gsp_wire_writer w;
+		uint32_t count = 0;
+
+		gsp_wire_begin(&w, n->tx, n->body_cap, GSP_MSG_SYN,
+			       n->cluster_hash, n->id);
+		do {
+			uint32_t size = 0;
+			uint32_t s;
+
+			for (s = n->bucket_head[b]; s != GSP_NONE;
+			     s = n->bucket_next[s]) {
+				uint64_t key = gsp_id_key(gsp_rec(n, s)->id);
+
+				size += key >= lo && key <= hi;
+			}
+			if (count != 0 && count + size > per)
+				break;
+			/* a bucket over a packet (hostile ids): truncated,
+			 * the receiver sends what it did not see listed */
+			for (s = n->bucket_head[b]; s != GSP_NONE &&
+			     count < per; s = n->bucket_next[s]) {
+				uint64_t key = gsp_id_key(gsp_rec(n, s)->id);
+
+				if (key < lo || key > hi)
+					continue;
+				gsp_syn_add_slot(n, &w, s);
+				count++;
+			}
+			b++;
+		} while (b <= b_end);
+		gsp_wire_set_range(&w, plo, b > b_end ? hi :
+				   gsp_bucket_lo(n, (uint32_t)b) - 1);
+		gsp_node_send(n, dst, gsp_wire_finish(&w));
+		GSP_CTR_INC(n->ctr.tx_syn);
+	}
+}
+
+void
+gsp_sync_start(struct gsp_node *n, const struct gsp_addr *dst)
+{
+	GSP_CTR_INC(n->ctr.syncs);
+	gsp_send_sum(n, dst, 0, 0);
+}
+
+/* A SUM from a sender we do not hold: list its own key's range, empty,
+ * so that it answers with its state (what a SYN's range holds and the
+ * SYN does not list) and is known for the next sync. One small packet:
+ * a stranger cannot make us send our table. */
+void
+gsp_sum_from_stranger(struct gsp_node *n, const struct gsp_addr *src,
+		      uint64_t sender_id)
+{
+	uint64_t key = gsp_id_key(sender_id);
+
+	gsp_send_range(n, src, key, key, 1);
+}
+
+/*
+ * A SUM: for each bucket whose hash differs from ours, go one level
+ * down (SUM of its children) while our side of it is large, or list it
+ * (SYN) once it is small, at the deepest level, or when the sender is
+ * far behind (a newcomer: it needs the members, not their hashes). At
+ * most GSP_SYNC_DIFF_MAX buckets per SUM: the work a SUM can cause is
+ * bounded, and what is left is found by the next sync.
+ */
+void
+gsp_handle_sum(struct gsp_node *n, const struct gsp_addr *src,
+	       const struct gsp_wire_msg *m)
+{
+	bool behind = (uint64_t)m->sum_members * 2 < n->table->used;
+	uint32_t answered = 0;
+
+	for (uint32_t i = 0; i < m->n_digests &&
+	     answered < GSP_SYNC_DIFF_MAX; i++) {
+		uint64_t b = (uint64_t)m->sum_first + i;
+		uint64_t lo = gsp_level_lo(m->sum_level, b);
+		uint64_t hi = gsp_level_hi(m->sum_level, b);
+		uint32_t count;
+		uint64_t mine = gsp_range_hash(n, lo, hi, &count);
+
+		if (mine == gsp_get_le64(m->sum_hashes + 8 * i))
+			continue;
+		answered++;
+		if (count <= GSP_SYNC_LEAF || behind || m->sum_level +
+		    GSP_SUM_LEVEL_STEP > GSP_SUM_LEVEL_MAX)
+			gsp_send_range(n, src, lo, hi, n->p.syn_packets);
+		else
+			gsp_send_sum(n, src, m->sum_level, b);
+	}
+}
+
+/*
+ * A v3 probe message from a member: its view block. Its heartbeat, heard
+ * from the member itself, is the freshest there is: it feeds the
+ * Heartbeat column and phi. Its view digest says whether we agree. And a
+ * PONG whose sync root differs from ours starts a sync with its sender,
+ * at most one per gossip interval: views that agree cost nothing more
+ * than the probes already carry.
+ */
+void
+gsp_view_heard(struct gsp_node *n, const struct gsp_addr *src,
+	       const struct gsp_wire_msg *m, uint64_t now_ns)
+{
+	int32_t slot = gsp_table_find(n->table, m->hdr.sender_id);
+	struct gsp_member_rec *r;
+	bool hb;
+
+	if (slot < 0)
+		return;
+	r = gsp_rec(n, (uint32_t)slot);
+	hb = m->heartbeat > r->heartbeat &&
+		gsp_heartbeat_plausible(n, r->generation, m->heartbeat, now_ns);
+	if (hb || r->wire < 3) {
+		gsp_table_write_begin(r);
+		if (r->wire < 3)
+			r->wire = 3;
+		if (hb) {
+			r->heartbeat = m->heartbeat;
+			r->last_update_ns = now_ns;
+			r->phi_milli = 0;
+		}
+		gsp_table_write_end(r);
+		if (hb)
+			gsp_phi_heartbeat(&n->fd[slot], now_ns);
+	}
+	n->peer_view[slot] = (uint32_t)(m->view >> 32) | 1;
+	if (m->hdr.type == GSP_MSG_PONG && m->sync_root != n->sync_root &&
+	    now_ns >= n->sync_next_ns && r->ip == src->ip &&
+	    r->port == src->port) {
+		n->sync_next_ns = now_ns + n->p.gossip_interval_ns;
+		gsp_sync_start(n, src);
+	}
 }

@@ -44,6 +44,7 @@ struct gsp_member_rec {
 	uint32_t phi_milli;
 	uint32_t name_off;		/* name arena offset, or GSP_NONE */
 	uint8_t name_class;
+	uint8_t wire;			/* highest wire version it speaks */
 	uint32_t incarnation;		/* SWIM refutation counter */
 };
 

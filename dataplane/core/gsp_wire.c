@@ -5,9 +5,11 @@
 #include "gsp_wire.h"
 
 static uint16_t
-gsp_wire_body_off(uint8_t type)
+gsp_wire_body_off(uint8_t type, uint8_t version)
 {
 	switch (type) {
+	case GSP_MSG_SUM:
+		return GSP_WIRE_HDR_LEN + GSP_WIRE_SUM_PREFIX;
 	case GSP_MSG_SYN:
 		return GSP_WIRE_HDR_LEN + GSP_WIRE_SYN_PREFIX;
 	case GSP_MSG_ACK:
@@ -16,7 +18,8 @@ gsp_wire_body_off(uint8_t type)
 	case GSP_MSG_PONG:
 	case GSP_MSG_PING_REQ:
 	case GSP_MSG_NACK:
-		return GSP_WIRE_HDR_LEN + GSP_WIRE_PROBE_PREFIX;
+		return GSP_WIRE_HDR_LEN + GSP_WIRE_PROBE_PREFIX +
+			(version >= 3 ? GSP_WIRE_PROBE_VIEW : 0);
 	default:
 		return GSP_WIRE_HDR_LEN;
 	}
@@ -69,7 +72,8 @@ gsp_name_ok(const uint8_t *p, uint8_t len)
  * The fixed part of a member state, field by field: the decoder and the
  * encoder below, side by side, so one list of offsets serves both.
  * Returns the name's length; the reserved bytes are ignored on receive
- * (forward compatibility) and zero on send.
+ * (forward compatibility) and zero on send. The wire byte was reserved
+ * in version 2: a v2 node ignores it and forwards it as 0.
  */
 static inline uint8_t
 gsp_wire_state_fixed_get(const uint8_t *p, struct gsp_wire_state *st)
@@ -82,6 +86,7 @@ gsp_wire_state_fixed_get(const uint8_t *p, struct gsp_wire_state *st)
 	st->port = gsp_get_le16(p + GSP_STATE_OFF_PORT);
 	st->status = p[GSP_STATE_OFF_STATUS];
 	st->app_count = p[GSP_STATE_OFF_APP_COUNT];
+	st->wire = p[GSP_STATE_OFF_WIRE];
 	st->incarnation = gsp_get_le32(p + GSP_STATE_OFF_INCARNATION);
 	return p[GSP_STATE_OFF_NAME_LEN];
 }
@@ -98,6 +103,7 @@ gsp_wire_state_fixed_put(uint8_t *p, const struct gsp_wire_state *st,
 	gsp_put_le16(p + GSP_STATE_OFF_PORT, st->port);
 	p[GSP_STATE_OFF_STATUS] = st->status;
 	p[GSP_STATE_OFF_APP_COUNT] = st->app_count;
+	p[GSP_STATE_OFF_WIRE] = st->wire;
 	memset(p + GSP_STATE_OFF_RESERVED, 0,
 	       GSP_STATE_OFF_INCARNATION - GSP_STATE_OFF_RESERVED);
 	gsp_put_le32(p + GSP_STATE_OFF_INCARNATION, st->incarnation);
@@ -220,22 +226,31 @@ static int
 gsp_wire_decode_probe(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
 {
 	const uint8_t *p = buf + GSP_WIRE_HDR_LEN;
+	uint32_t pre = GSP_WIRE_PROBE_PREFIX;
 	uint32_t n;
 
-	if (len < GSP_WIRE_HDR_LEN + GSP_WIRE_PROBE_PREFIX)
+	if (m->hdr.version >= 3)
+		pre += GSP_WIRE_PROBE_VIEW;
+	if (len < GSP_WIRE_HDR_LEN + pre)
 		return GSP_RX_TRUNCATED;
 	m->seq = gsp_get_le32(p + GSP_PROBE_OFF_SEQ);
 	n = gsp_get_le16(p + GSP_PROBE_OFF_NCLAIMS);
 	m->target_id = gsp_get_le64(p + GSP_PROBE_OFF_TARGET);
 	m->target.ip = gsp_get_le32(p + GSP_PROBE_OFF_TARGET_IP);
 	m->target.port = gsp_get_le16(p + GSP_PROBE_OFF_TARGET_PORT);
-	if (n != m->hdr.count || GSP_WIRE_HDR_LEN + GSP_WIRE_PROBE_PREFIX +
+	if (n != m->hdr.count || GSP_WIRE_HDR_LEN + pre +
 	    n * GSP_WIRE_CLAIM_LEN != len)
 		return GSP_RX_BAD_COUNT;
+	if (m->hdr.version >= 3) {
+		m->has_view = true;
+		m->sync_root = gsp_get_le64(p + GSP_PROBE_OFF_SYNC_ROOT);
+		m->view = gsp_get_le64(p + GSP_PROBE_OFF_VIEW);
+		m->heartbeat = gsp_get_le64(p + GSP_PROBE_OFF_HEARTBEAT);
+	}
 	if (m->target_id == 0 || (m->hdr.type == GSP_MSG_PING_REQ &&
 	    (m->target.ip == 0 || m->target.port == 0)))
 		return GSP_RX_BAD_ENTRY;
-	p += GSP_WIRE_PROBE_PREFIX;
+	p += pre;
 	for (uint32_t i = 0; i < n; i++, p += GSP_WIRE_CLAIM_LEN) {
 		struct gsp_claim *c = &m->claims[i];
 
@@ -254,6 +269,33 @@ gsp_wire_decode_probe(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
 	return GSP_RX_OK;
 }
 
+/*
+ * SUM: the sender's hashes of `count` consecutive buckets at a level
+ * (2^level buckets over the key space). A level beyond
+ * GSP_SUM_LEVEL_MAX, buckets past the end, or no hash at all: bad.
+ */
+static int
+gsp_wire_decode_sum(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
+{
+	const uint8_t *p = buf + GSP_WIRE_HDR_LEN;
+	uint32_t n = m->hdr.count;
+
+	if (len < GSP_WIRE_HDR_LEN + GSP_WIRE_SUM_PREFIX)
+		return GSP_RX_TRUNCATED;
+	if (n == 0 || n > GSP_WIRE_SUM_HASHES ||
+	    GSP_WIRE_HDR_LEN + GSP_WIRE_SUM_PREFIX + 8 * n != len)
+		return GSP_RX_BAD_COUNT;
+	m->sum_level = p[GSP_SUM_OFF_LEVEL];
+	m->sum_first = gsp_get_le32(p + GSP_SUM_OFF_FIRST);
+	m->sum_members = gsp_get_le32(p + GSP_SUM_OFF_MEMBERS);
+	if (m->sum_level > GSP_SUM_LEVEL_MAX ||
+	    (uint64_t)m->sum_first + n > (1ull << m->sum_level))
+		return GSP_RX_BAD_ENTRY;
+	m->sum_hashes = p + GSP_WIRE_SUM_PREFIX;
+	m->n_digests = n;
+	return GSP_RX_OK;
+}
+
 int
 gsp_wire_check_prefix(const uint8_t *buf, uint16_t len)
 {
@@ -261,7 +303,8 @@ gsp_wire_check_prefix(const uint8_t *buf, uint16_t len)
 		return GSP_RX_TRUNCATED;
 	if (gsp_get_le32(buf + GSP_HDR_OFF_MAGIC) != GSP_WIRE_MAGIC)
 		return GSP_RX_BAD_MAGIC;
-	if (buf[GSP_HDR_OFF_VERSION] != GSP_WIRE_VERSION)
+	if (buf[GSP_HDR_OFF_VERSION] < GSP_WIRE_VERSION_MIN ||
+	    buf[GSP_HDR_OFF_VERSION] > GSP_WIRE_VERSION)
 		return GSP_RX_BAD_VERSION;
 	return GSP_RX_OK;
 }
@@ -363,6 +406,10 @@ gsp_wire_decode(const uint8_t *buf, uint16_t len, uint32_t cluster,
 	case GSP_MSG_PING_REQ:
 	case GSP_MSG_NACK:
 		return gsp_wire_decode_probe(buf, len, m);
+	case GSP_MSG_SUM:
+		if (h->version < 3)
+			return GSP_RX_BAD_TYPE;
+		return gsp_wire_decode_sum(buf, len, m);
 	default:
 		return GSP_RX_BAD_TYPE;
 	}
@@ -372,16 +419,27 @@ void
 gsp_wire_begin(struct gsp_wire_writer *w, uint8_t *buf, uint16_t cap,
 	       uint8_t type, uint32_t cluster, uint64_t sender_id)
 {
+	/* layouts unchanged since version 2 go as 2: any peer reads them */
+	gsp_wire_begin_v(w, buf, cap, type, GSP_WIRE_VERSION_MIN, cluster,
+			 sender_id);
+}
+
+void
+gsp_wire_begin_v(struct gsp_wire_writer *w, uint8_t *buf, uint16_t cap,
+		 uint8_t type, uint8_t version, uint32_t cluster,
+		 uint64_t sender_id)
+{
 	w->buf = buf;
 	w->cap = cap;
 	w->type = type;
 	w->n_states = 0;
 	w->n_digests = 0;
 	w->n_claims = 0;
-	w->off = gsp_wire_body_off(type);
+	w->version = version;
+	w->off = gsp_wire_body_off(type, version);
 	memset(buf, 0, w->off);
 	gsp_put_le32(buf + GSP_HDR_OFF_MAGIC, GSP_WIRE_MAGIC);
-	buf[GSP_HDR_OFF_VERSION] = GSP_WIRE_VERSION;
+	buf[GSP_HDR_OFF_VERSION] = version;
 	buf[GSP_HDR_OFF_TYPE] = type;
 	gsp_put_le32(buf + GSP_HDR_OFF_CLUSTER, cluster);
 	gsp_put_le64(buf + GSP_HDR_OFF_SENDER, sender_id);
@@ -404,6 +462,42 @@ gsp_wire_set_probe(struct gsp_wire_writer *w, uint32_t seq, uint64_t target_id,
 	gsp_put_le64(p + GSP_PROBE_OFF_TARGET, target_id);
 	gsp_put_le32(p + GSP_PROBE_OFF_TARGET_IP, target ? target->ip : 0);
 	gsp_put_le16(p + GSP_PROBE_OFF_TARGET_PORT, target ? target->port : 0);
+}
+
+void
+gsp_wire_set_view(struct gsp_wire_writer *w, uint64_t sync_root, uint64_t view,
+		  uint64_t heartbeat)
+{
+	uint8_t *p = w->buf + GSP_WIRE_HDR_LEN;
+
+	if (w->version < 3)
+		return;
+	gsp_put_le64(p + GSP_PROBE_OFF_SYNC_ROOT, sync_root);
+	gsp_put_le64(p + GSP_PROBE_OFF_VIEW, view);
+	gsp_put_le64(p + GSP_PROBE_OFF_HEARTBEAT, heartbeat);
+}
+
+void
+gsp_wire_set_sum(struct gsp_wire_writer *w, uint8_t level, uint32_t first,
+		 uint32_t members)
+{
+	uint8_t *p = w->buf + GSP_WIRE_HDR_LEN;
+
+	p[GSP_SUM_OFF_LEVEL] = level;
+	gsp_put_le32(p + GSP_SUM_OFF_FIRST, first);
+	gsp_put_le32(p + GSP_SUM_OFF_MEMBERS, members);
+}
+
+bool
+gsp_wire_put_hash(struct gsp_wire_writer *w, uint64_t h)
+{
+	if ((uint32_t)w->off + 8 > w->cap ||
+	    w->n_digests >= GSP_WIRE_SUM_HASHES)
+		return false;
+	gsp_put_le64(w->buf + w->off, h);
+	w->off += 8;
+	w->n_digests++;
+	return true;
 }
 
 bool

@@ -14,13 +14,25 @@
 #include "gsp_core.h"
 
 #define GSP_WIRE_MAGIC 0x31505347u	/* "GSP1" */
-#define GSP_WIRE_VERSION 2	/* 2: incarnation, SWIM probes */
+/* 2: incarnation, SWIM probes. 3: probes carry the sender's view
+ * (sync root, view digest, heartbeat), SUM range hashes; a member state's
+ * first reserved byte says the highest version its member speaks. A v3
+ * node accepts 2 and speaks it to members not known to speak 3, so a
+ * rolling upgrade does not split the cluster; messages whose layout 3
+ * did not change (SYN, ACK, ACK2, LEAVE, PUSH) go out as 2 to anyone. */
+#define GSP_WIRE_VERSION 3
+#define GSP_WIRE_VERSION_MIN 2	/* the oldest we accept and speak */
 #define GSP_WIRE_HDR_LEN 24
 #define GSP_WIRE_DIGEST_LEN 24
 #define GSP_WIRE_SYN_PREFIX 16		/* range_lo, range_hi */
 #define GSP_WIRE_ACK_PREFIX 8		/* n_states, n_requests, reserved */
 #define GSP_WIRE_STATE_FIXED 48
 #define GSP_WIRE_PROBE_PREFIX 24	/* seq, n_claims, target id/ip/port */
+#define GSP_WIRE_PROBE_VIEW 24		/* v3: sync root, view, heartbeat */
+#define GSP_WIRE_SUM_PREFIX 12		/* level, first, members */
+#define GSP_WIRE_SUM_HASHES 64		/* at most, per SUM */
+#define GSP_SUM_LEVEL_STEP 4		/* bits a step adds: 16 children */
+#define GSP_SUM_LEVEL_MAX 30
 #define GSP_WIRE_CLAIM_LEN 32
 #define GSP_WIRE_APP_FIXED 10
 #define GSP_WIRE_STATE_MAX (GSP_WIRE_STATE_FIXED + GSP_NAME_MAX - 1 + \
@@ -40,6 +52,8 @@ enum gsp_msg_type {
 	GSP_MSG_PONG = 7,	/* yes: answer to a PING, or relayed */
 	GSP_MSG_PING_REQ = 8,	/* please probe target for me */
 	GSP_MSG_NACK = 9,	/* helper got no answer from target (Lifeguard) */
+	/* v3: hashes of the sender's members over key ranges */
+	GSP_MSG_SUM = 10,
 };
 
 /* What a claim says about a member (SWIM's alive/suspect/dead). */
@@ -55,6 +69,15 @@ enum gsp_claim_status {
 #define GSP_PROBE_OFF_TARGET 8
 #define GSP_PROBE_OFF_TARGET_IP 16
 #define GSP_PROBE_OFF_TARGET_PORT 20
+/* v3 view block, after the prefix */
+#define GSP_PROBE_OFF_SYNC_ROOT 24
+#define GSP_PROBE_OFF_VIEW 32
+#define GSP_PROBE_OFF_HEARTBEAT 40
+/* SUM prefix, after the header; the hashes follow */
+#define GSP_SUM_OFF_LEVEL 0
+#define GSP_SUM_OFF_RESERVED 1		/* 3 bytes, zero */
+#define GSP_SUM_OFF_FIRST 4
+#define GSP_SUM_OFF_MEMBERS 8
 /* Claim entry offsets; pinned. */
 #define GSP_CLAIM_OFF_ID 0
 #define GSP_CLAIM_OFF_GENERATION 8
@@ -72,7 +95,8 @@ enum gsp_claim_status {
 #define GSP_STATE_OFF_STATUS 38
 #define GSP_STATE_OFF_NAME_LEN 39
 #define GSP_STATE_OFF_APP_COUNT 40
-#define GSP_STATE_OFF_RESERVED 41	/* 3 bytes: zero, ignored on receive */
+#define GSP_STATE_OFF_WIRE 41		/* v3: highest version spoken */
+#define GSP_STATE_OFF_RESERVED 42	/* 2 bytes: zero, ignored on receive */
 #define GSP_STATE_OFF_INCARNATION 44
 /* App entry offsets (after a state's name); key and value follow. */
 #define GSP_APP_OFF_VERSION 0
@@ -90,6 +114,10 @@ enum gsp_claim_status {
 #ifndef __cplusplus
 _Static_assert(GSP_PROBE_OFF_TARGET_PORT + 4 == GSP_WIRE_PROBE_PREFIX,
 	       "probe prefix");
+_Static_assert(GSP_PROBE_OFF_SYNC_ROOT == GSP_WIRE_PROBE_PREFIX &&
+	       GSP_PROBE_OFF_HEARTBEAT + 8 == GSP_WIRE_PROBE_PREFIX +
+	       GSP_WIRE_PROBE_VIEW, "probe view block");
+_Static_assert(GSP_SUM_OFF_MEMBERS + 4 == GSP_WIRE_SUM_PREFIX, "SUM prefix");
 _Static_assert(GSP_CLAIM_OFF_STATUS + 4 == GSP_WIRE_CLAIM_LEN, "claim");
 _Static_assert(GSP_STATE_OFF_INCARNATION + 4 == GSP_WIRE_STATE_FIXED,
 	       "member state");
@@ -103,8 +131,9 @@ _Static_assert(GSP_STATE_OFF_GENERATION == GSP_STATE_OFF_ID + 8 &&
 	       GSP_STATE_OFF_STATUS == GSP_STATE_OFF_PORT + 2 &&
 	       GSP_STATE_OFF_NAME_LEN == GSP_STATE_OFF_STATUS + 1 &&
 	       GSP_STATE_OFF_APP_COUNT == GSP_STATE_OFF_NAME_LEN + 1 &&
-	       GSP_STATE_OFF_RESERVED == GSP_STATE_OFF_APP_COUNT + 1 &&
-	       GSP_STATE_OFF_INCARNATION == GSP_STATE_OFF_RESERVED + 3,
+	       GSP_STATE_OFF_WIRE == GSP_STATE_OFF_APP_COUNT + 1 &&
+	       GSP_STATE_OFF_RESERVED == GSP_STATE_OFF_WIRE + 1 &&
+	       GSP_STATE_OFF_INCARNATION == GSP_STATE_OFF_RESERVED + 2,
 	       "member state fields");
 _Static_assert(GSP_APP_OFF_VALUE_LEN + 1 == GSP_WIRE_APP_FIXED, "app entry");
 _Static_assert(GSP_DIGEST_OFF_VERSION + 8 == GSP_WIRE_DIGEST_LEN, "digest");
@@ -167,6 +196,7 @@ struct gsp_wire_state {
 	uint16_t port;
 	uint8_t status;
 	uint8_t app_count;
+	uint8_t wire;		/* highest wire version; 0: unknown (v2) */
 	uint32_t incarnation;
 	char name[GSP_NAME_MAX];
 	struct gsp_app_entry app[GSP_APP_KEYS_MAX];
@@ -185,6 +215,11 @@ struct gsp_wire_msg {
 	struct gsp_addr target;			/* PING_REQ */
 	struct gsp_claim *claims;
 	uint32_t n_claims;
+	bool has_view;				/* v3 probes */
+	uint64_t sync_root, view, heartbeat;
+	uint8_t sum_level;			/* SUM */
+	uint32_t sum_first, sum_members;
+	const uint8_t *sum_hashes;		/* n_digests of them, LE */
 };
 
 /* Largest entry counts a payload of max_payload bytes can carry. */
@@ -218,10 +253,16 @@ struct gsp_wire_writer {
 	uint16_t n_digests;
 	uint16_t n_claims;
 	uint8_t type;
+	uint8_t version;
 };
 
+/* Starts a message of the version its layout needs: probes and SUM
+ * take gsp_wire_begin_v with the version the receiver speaks. */
 void gsp_wire_begin(struct gsp_wire_writer *w, uint8_t *buf, uint16_t cap,
 		    uint8_t type, uint32_t cluster, uint64_t sender_id);
+void gsp_wire_begin_v(struct gsp_wire_writer *w, uint8_t *buf, uint16_t cap,
+		      uint8_t type, uint8_t version, uint32_t cluster,
+		      uint64_t sender_id);
 void gsp_wire_set_range(struct gsp_wire_writer *w, uint64_t lo, uint64_t hi);
 uint16_t gsp_wire_state_len(const struct gsp_wire_state *st);
 /* false when the entry does not fit; the writer is then unchanged */
@@ -232,7 +273,15 @@ bool gsp_wire_put_digest(struct gsp_wire_writer *w,
 /* Probe messages: the prefix, then claims while they fit. */
 void gsp_wire_set_probe(struct gsp_wire_writer *w, uint32_t seq,
 			uint64_t target_id, const struct gsp_addr *target);
+/* v3 probes only: the sender's view block. */
+void gsp_wire_set_view(struct gsp_wire_writer *w, uint64_t sync_root,
+		       uint64_t view, uint64_t heartbeat);
 bool gsp_wire_put_claim(struct gsp_wire_writer *w, const struct gsp_claim *c);
+/* SUM: level and first bucket, then hashes while they fit (at most
+ * GSP_WIRE_SUM_HASHES). */
+void gsp_wire_set_sum(struct gsp_wire_writer *w, uint8_t level,
+		      uint32_t first, uint32_t members);
+bool gsp_wire_put_hash(struct gsp_wire_writer *w, uint64_t h);
 /* For ACK: states must all be put before the first request digest. */
 uint16_t gsp_wire_finish(struct gsp_wire_writer *w);
 bool gsp_wire_empty(const struct gsp_wire_writer *w);

@@ -38,7 +38,7 @@ extern "C" {
 
 #define GSP_SV_MAGIC 0x5745495653505347ULL	/* "GSPSVIEW" */
 #define GSP_SV_MAJOR 1
-#define GSP_SV_MINOR 5
+#define GSP_SV_MINOR 6
 #define GSP_SV_HEADER_SIZE 1024
 #define GSP_SV_MEMBER_STRIDE 1024
 #define GSP_SV_LCORE_STRIDE 128
@@ -113,6 +113,17 @@ struct gsp_sv_security {
 					 * state of ours we did not make */
 };
 
+/* minor 6: anti-entropy by range hashes and view agreement
+ * (docs/PROTOCOL.md "Range hashes"), in what was reserved */
+struct gsp_sv_view {
+	uint64_t tx_sum;		/* range-hash summaries sent */
+	uint64_t rx_sum;		/* ... taken */
+	uint64_t syncs;			/* started: a probe showed another view */
+	uint64_t digest;		/* of our membership view */
+	uint64_t peers;			/* live peers that told us theirs */
+	uint64_t agree;			/* of those, whose last view is ours */
+};
+
 struct gsp_sv_header {
 	uint64_t magic;
 	uint16_t major;
@@ -144,7 +155,8 @@ struct gsp_sv_header {
 	char node_name[64];
 	char control_socket[112];
 	struct gsp_sv_security security;	/* minor 3 */
-	uint8_t reserved2[56];
+	struct gsp_sv_view view;		/* minor 6 */
+	uint8_t reserved2[8];
 	struct gsp_sv_counters counters;
 	struct gsp_sv_extra extra;	/* minor 2 */
 	uint8_t reserved3[32];
@@ -211,6 +223,7 @@ GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_security, rx_key_primary) == 16, "sv
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_security, rx_drop_ext) == 40, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_security, implausible) == 104, "sv abi");
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_security) == 120, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, view) == 456, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, counters) == 512, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_counters, rx_drop) == 256, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_counters, tx_ping) == 168, "sv abi");
