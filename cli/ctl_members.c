@@ -132,6 +132,13 @@ ctl_print_members(FILE *f, const struct gsp_sv_snapshot *s, uint64_t now)
 		ctl_safe(c, sizeof(c), s->hdr.cluster),
 		ctl_safe(nn, sizeof(nn), s->hdr.node_name), n,
 		n == 1 ? "" : "s", cnt[0], cnt[1], cnt[2], cnt[3]);
+	/* minor 6: how many live peers last told us the view we hold */
+	if (s->hdr.minor >= 6 && s->hdr.view.peers > 0)
+		fprintf(f, "view %016" PRIx64 ": %" PRIu64 " of %" PRIu64
+			" peers agree (%.0f%%)\n", s->hdr.view.digest,
+			s->hdr.view.agree, s->hdr.view.peers,
+			100.0 * (double)s->hdr.view.agree /
+			(double)s->hdr.view.peers);
 	for (int j = 0; j + 1 < COL_N; j++)
 		fprintf(f, "%-*s  ", (int)w[j], titles[j]);
 	fprintf(f, "%s\n", titles[COL_N - 1]);
@@ -206,6 +213,19 @@ ctl_members_json(const struct gsp_sv_snapshot *s, uint64_t now, bool alive)
 	json_object_set_new(root, "generation",
 			    gsp_json_u64(s->hdr.self_generation));
 	json_object_set_new(root, "writer_alive", json_boolean(alive));
+	if (s->hdr.minor >= 6) {
+		json_t *vw = json_object();
+
+		if (vw != NULL) {
+			json_object_set_new(vw, "digest",
+					    ctl_json_hex(s->hdr.view.digest));
+			json_object_set_new(vw, "peers",
+					    gsp_json_u64(s->hdr.view.peers));
+			json_object_set_new(vw, "agree",
+					    gsp_json_u64(s->hdr.view.agree));
+			json_object_set_new(root, "view", vw);
+		}
+	}
 	for (uint32_t i = 0; i < s->hdr.member_count; i++) {
 		m = ctl_member_json(s, v[i], now);
 		if (m == NULL || json_array_append_new(arr, m) != 0) {

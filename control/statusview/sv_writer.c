@@ -434,6 +434,8 @@ gsp_sv_writer_publish(struct gsp_sv_writer *w, const struct gsp_sv_update *u)
 		h->extra = *u->extra;
 	if (u->security != NULL)
 		h->security = *u->security;
+	if (u->view != NULL)
+		h->view = *u->view;
 	h->flags = u->faults ? h->flags | GSP_SV_FLAG_FAULTS :
 		h->flags & ~GSP_SV_FLAG_FAULTS;
 	h->self_id = u->self_id;

@@ -42,6 +42,7 @@ struct gsp_sv_update {
 	const struct gsp_sv_counters *counters;	/* NULL: keep the old ones */
 	const struct gsp_sv_extra *extra;	/* NULL: keep the old ones */
 	const struct gsp_sv_security *security;	/* NULL: keep the old */
+	const struct gsp_sv_view *view;		/* NULL: keep the old */
 	bool faults;			/* GSP_SV_FLAG_FAULTS */
 	const struct gsp_sv_member *members;
 	uint32_t n_members;		/* clamped to the capacity */

@@ -31,12 +31,13 @@ from scapy.packet import Packet, bind_layers
 
 GSP_PORT = 7946
 GSP_MAGIC = 0x31505347
-GSP_VERSION = 2
+GSP_VERSION = 3          # the newest wire version
+GSP_VERSION_MIN = 2      # the oldest accepted (and spoken to old peers)
 GSP_HEADER_LEN = 24
 GSP_DIGEST_LEN = 24
 GSP_SYN_FIXED = 16
 GSP_TYPES = {1: "SYN", 2: "ACK", 3: "ACK2", 4: "LEAVE", 5: "PUSH",
-             6: "PING", 7: "PONG", 8: "PING_REQ", 9: "NACK"}
+             6: "PING", 7: "PONG", 8: "PING_REQ", 9: "NACK", 10: "SUM"}
 SYN, ACK, ACK2, LEAVE = 1, 2, 3, 4
 
 
@@ -115,18 +116,38 @@ CLAIM_ALIVE, CLAIM_SUSPECT, CLAIM_DEAD = 0, 1, 2
 
 def probe(cluster_name, sender_id, msg_type=PING, seq=1, target_id=1,
           target_ip=0, target_port=0, claims=(), count=None,
-          n_claims=None):
+          n_claims=None, version=GSP_VERSION_MIN, view=None):
     """The bytes of a SWIM probe message (docs/PROTOCOL.md): a header, a
-    24-byte prefix, then 32-byte claims (id, generation, from,
-    incarnation, status). count/n_claims override the entry counts."""
+    24-byte prefix, in version 3 a 24-byte view block (sync_root, view,
+    heartbeat: `view`, zeros if None), then 32-byte claims (id,
+    generation, from, incarnation, status). count/n_claims override the
+    entry counts."""
     body = struct.pack("<IHHQIHH", seq,
                        len(claims) if n_claims is None else n_claims, 0,
                        target_id, target_ip, target_port, 0)
+    if version >= 3:
+        body += struct.pack("<QQQ", *(view or (0, 0, 0)))
     for cid, gen, frm, inc, status in claims:
         body += struct.pack("<QQQIB3x", cid, gen, frm, inc, status)
     length = GSP_HEADER_LEN + len(body)
-    hdr = struct.pack("<IBBHHHIQ", GSP_MAGIC, GSP_VERSION, msg_type, 0,
+    hdr = struct.pack("<IBBHHHIQ", GSP_MAGIC, version, msg_type, 0,
                       length, len(claims) if count is None else count,
+                      fnv1a32(cluster_name), sender_id)
+    return hdr + body
+
+
+SUM = 10
+
+
+def sum_msg(cluster_name, sender_id, level=4, first=0, hashes=(0,) * 16,
+            members=1, count=None, version=GSP_VERSION):
+    """The bytes of a SUM (version 3): the sender's range hashes of
+    `len(hashes)` buckets from `first` at `level` (docs/PROTOCOL.md)."""
+    body = struct.pack("<B3xII", level, first, members)
+    body += b"".join(struct.pack("<Q", h) for h in hashes)
+    hdr = struct.pack("<IBBHHHIQ", GSP_MAGIC, version, SUM, 0,
+                      GSP_HEADER_LEN + len(body),
+                      len(hashes) if count is None else count,
                       fnv1a32(cluster_name), sender_id)
     return hdr + body
 
@@ -195,7 +216,7 @@ def state(member_id, generation, version, ip, name, heartbeat=None,
 def states_msg(cluster_name, sender_id, states, msg_type=PUSH):
     """A PUSH (or ACK2) carrying the given member states (bytes)."""
     body = b"".join(states)
-    hdr = struct.pack("<IBBHHHIQ", GSP_MAGIC, GSP_VERSION, msg_type, 0,
+    hdr = struct.pack("<IBBHHHIQ", GSP_MAGIC, GSP_VERSION_MIN, msg_type, 0,
                       GSP_HEADER_LEN + len(body), len(states),
                       fnv1a32(cluster_name), sender_id)
     return hdr + body

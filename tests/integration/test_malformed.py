@@ -64,9 +64,10 @@ def target(c):
 
 def counters(c):
     """Flat {counter: value}: drop.<reason>, rx_parse_errors, rx_not_gossip
-    (summed over lcores)."""
+    (summed over lcores), rx_sum (range hashes taken)."""
     s = c.stats("node1")
     out = {f"{DROP}.{k}": v for k, v in s["counters"]["rx_drop"].items()}
+    out["rx_sum"] = s["counters"]["rx_sum"]
     for key in ("rx_parse_errors", "rx_not_gossip"):
         out[key] = sum(lc.get(key, 0) for lc in s["lcores"])
     return out
@@ -161,7 +162,11 @@ def frames(iface, mac, self_id, cluster, key):
          {f"{DROP}.bad_magic"}),
         ("bad magic", copies(g.syn(cluster, sender, magic=0x31505348)),
          {f"{DROP}.bad_magic"}),
-        ("bad version", copies(g.syn(cluster, sender, version=g.GSP_VERSION + 1)),
+        ("bad version: newer than ours",
+         copies(g.syn(cluster, sender, version=g.GSP_VERSION + 1)),
+         {f"{DROP}.bad_version"}),
+        ("bad version: older than the oldest we speak",
+         copies(g.syn(cluster, sender, version=g.GSP_VERSION_MIN - 1)),
          {f"{DROP}.bad_version"}),
         ("bad type", copies(g.syn(cluster, sender, type=99)),
          {f"{DROP}.bad_type"}),
@@ -212,6 +217,29 @@ def frames(iface, mac, self_id, cluster, key):
          copies(g.probe(cluster, sender, target_id=self_id,
                          claims=[(0x77, 1, sender, 0, 7)])),
          {f"{DROP}.bad_entry"}),
+        ("probe v3: view block cut short",
+         copies(g.probe(cluster, sender, target_id=self_id,
+                         version=3)[:-8]),
+         {f"{DROP}.truncated"}),
+        # ---- range hashes (v3) ----
+        ("SUM in a version-2 header",
+         copies(g.sum_msg(cluster, sender, version=2)), {f"{DROP}.bad_type"}),
+        ("SUM with no hash", copies(g.sum_msg(cluster, sender, hashes=())),
+         {f"{DROP}.bad_count"}),
+        ("SUM with 65 hashes",
+         copies(g.sum_msg(cluster, sender, level=8, hashes=(0,) * 65)),
+         {f"{DROP}.bad_count"}),
+        ("SUM count disagrees with the length",
+         copies(g.sum_msg(cluster, sender, count=15)), {f"{DROP}.bad_count"}),
+        ("SUM level past the deepest (31)",
+         copies(g.sum_msg(cluster, sender, level=31)), {f"{DROP}.bad_entry"}),
+        ("SUM buckets past the end of the level",
+         copies(g.sum_msg(cluster, sender, level=4, first=1)),
+         {f"{DROP}.bad_entry"}),
+        ("SUM at the last bucket of level 30 with 2^32-1 members: taken",
+         copies(g.sum_msg(cluster, sender, level=30, first=(1 << 30) - 1,
+                          hashes=(2**64 - 1,), members=2**32 - 1)),
+         {"rx_sum"}),
         ("PING_REQ without a target address",
          copies(g.probe(cluster, sender, msg_type=g.PING_REQ,
                          target_id=0x77)),

@@ -225,15 +225,12 @@ def test_emulation_stops_at_once(tmp_path):
                                 stdin=subprocess.DEVNULL, cwd=tmp_path)
     try:
         def joined():
-            q = subprocess.run([str(GOSSIPCTL), "--view", view, "members",
-                                "--json"], capture_output=True, text=True,
-                               timeout=10)
+            # the scenario's own verdict: every vnode lists all 20 (node1
+            # alone listing them may come a round before the last one)
             if proc.poll() is not None:
                 raise gsp_cluster.NodeDied(log.read_text())
-            return q.returncode == 0 and sum(
-                m["state"] == "alive"
-                for m in json.loads(q.stdout)["members"]) == 20
-        wait_until(joined, 30, "the emulation's node1 to list 20 alive")
+            return "20 nodes joined in" in log.read_text()
+        wait_until(joined, 30, "the emulation's 20 nodes to join")
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=EXIT_WAIT_S)
     finally:
