@@ -8,6 +8,7 @@
 #include <rte_ethdev.h>
 #include <rte_interrupts.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 
 #include "gossipd.h"
@@ -73,6 +74,24 @@ gsp_wake_drain(int fd, __rte_unused void *arg)
 	(void)!read(fd, &n, sizeof(n));
 }
 
+/* rte_eth_dev_rx_intr_ctl_q; under auto, a PMD without interrupts is no
+ * error, so ethdev's "Rx Intr handle unset" is kept out of the log. */
+static int
+gsp_port_intr_ctl_q(const struct gsp_dp *dp, struct gsp_lcore_conf *lc)
+{
+	int lt = rte_log_register("lib.ethdev");
+	int level = lt >= 0 ? rte_log_get_level((uint32_t)lt) : -1;
+	int ret;
+
+	if (level >= 0 && dp->cfg->rx_interrupts == GSP_RX_INTR_AUTO)
+		rte_log_set_level((uint32_t)lt, RTE_LOG_CRIT);
+	ret = rte_eth_dev_rx_intr_ctl_q(dp->port_id, lc->queue_id,
+			lc->intr_epfd, RTE_INTR_EVENT_ADD, lc);
+	if (level >= 0)
+		rte_log_set_level((uint32_t)lt, (uint32_t)level);
+	return ret;
+}
+
 static void
 gsp_port_intr_free(struct gsp_lcore_conf *lc)
 {
@@ -110,8 +129,7 @@ gsp_port_intr_setup(struct gsp_dp *dp, const char *driver)
 			gsp_port_intr_free(lc);
 			return gsp_port_intr_refused(dp, driver, "epoll", ret);
 		}
-		ret = rte_eth_dev_rx_intr_ctl_q(dp->port_id, lc->queue_id,
-				lc->intr_epfd, RTE_INTR_EVENT_ADD, lc);
+		ret = gsp_port_intr_ctl_q(dp, lc);
 		if (ret != 0) {
 			gsp_port_intr_free(lc);
 			return gsp_port_intr_refused(dp, driver,

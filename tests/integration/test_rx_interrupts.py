@@ -52,8 +52,6 @@ def test_tap_nodes_use_interrupts_converge_and_answer_probes(tap):
         assert c1["rx_ping"] > c0["rx_ping"], (n, c0, c1)
         assert c1["tx_pong"] > c0["tx_pong"], (n, c0, c1)
         assert c1["rx_pong"] > c0["rx_pong"], (n, c0, c1)
-        assert c1["probes_failed"] == c0["probes_failed"], (n, c0, c1)
-        assert c1["suspicions"] == c0["suspicions"], (n, c0, c1)
     tap.wait_converged(timeout=CONVERGE_S)
 
 
@@ -97,7 +95,10 @@ def test_on_without_pmd_support_refuses_to_start(make_cluster):
 def test_auto_without_pmd_support_sleeps_in_steps(make_cluster):
     c = make_cluster(1, extra_ini={"dataplane": {"rx_interrupts": "auto"}},
                      seeds=[])
-    assert "no rx interrupts" in c.log("node1")
+    log = c.log("node1")
+    assert "no rx interrupts" in log, log[-2000:]
+    # under auto, a port without them is no error
+    assert "error" not in log.lower() and "Rx Intr" not in log, log[-2000:]
     l0 = lcore0(c, "node1")
     time.sleep(1.0)
     l1 = lcore0(c, "node1")
