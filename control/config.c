@@ -560,6 +560,20 @@ gsp_cfg_set(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
 		*(uint8_t *)dst = strcmp(value, "exit") == 0 ?
 			GSP_ON_STOP_EXIT : GSP_ON_STOP_LEAVE;
 		return 0;
+	case GSP_T_RXINTR:
+		if (strcmp(value, "auto") == 0)
+			*(uint8_t *)dst = GSP_RX_INTR_AUTO;
+		else if (strcmp(value, "on") == 0)
+			*(uint8_t *)dst = GSP_RX_INTR_ON;
+		else if (strcmp(value, "off") == 0)
+			*(uint8_t *)dst = GSP_RX_INTR_OFF;
+		else {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"must be auto, on or off, got \"%s\"",
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
+		return 0;
 	default:
 		return gsp_cfg_set_string(c, k, value);
 	}
@@ -639,6 +653,7 @@ gsp_config_defaults(struct gsp_config *cfg)
 	cfg->idle_spin = 64;
 	cfg->idle_pause = 256;
 	cfg->idle_sleep_us = GSP_IDLE_SLEEP_AUTO;
+	cfg->rx_interrupts = GSP_RX_INTR_AUTO;
 	cfg->arp_timeout_s = 300;
 	cfg->rng_seed = 0;
 	cfg->log_level = LOG_INFO;

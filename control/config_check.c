@@ -195,6 +195,17 @@ gsp_cfg_finish(struct gsp_cfg_ctx *c)
 			    "[control] socket and status_view must differ");
 		return -1;
 	}
+	if (cfg->rx_interrupts == GSP_RX_INTR_ON && cfg->idle_sleep_us == 0) {
+		line = gsp_cfg_line_of2(c, "dataplane", "rx_interrupts",
+					"dataplane", "idle_sleep_us");
+		gsp_cfg_err(c, line,
+			    "[dataplane] rx_interrupts = on waits for frames, idle_sleep_us = 0 never waits (busy polling): remove one");
+		return -1;
+	}
+	/* only the port knows, at start-up, whether it has them: its error
+	 * points here */
+	cfg->rx_interrupts_line = gsp_cfg_line_of(c, "dataplane",
+						  "rx_interrupts");
 	gsp_cfg_warn_self_seeds(c);
 	return 0;
 }

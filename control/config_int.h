@@ -40,6 +40,7 @@ enum gsp_cfg_type {
 	GSP_T_SECMODE,	/* authenticated | plaintext (bool plaintext) */
 	GSP_T_CIPHER,	/* enum gsp_cipher by name */
 	GSP_T_ONSTOP,	/* leave | exit (enum gsp_on_stop) */
+	GSP_T_RXINTR,	/* auto | on | off (enum gsp_rx_intr) */
 };
 
 struct gsp_cfg_key {

@@ -67,6 +67,8 @@ const struct gsp_cfg_key gsp_cfg_keys[] = {
 	  0, 0 },
 	{ "dataplane", "idle_sleep_us", GSP_T_U32, OFF(idle_sleep_us), 0, 0,
 	  100000, 0, 0 },
+	{ "dataplane", "rx_interrupts", GSP_T_RXINTR, OFF(rx_interrupts), 0,
+	  0, 0, 0, 0 },
 	{ "dataplane", "arp_timeout_s", GSP_T_U32, OFF(arp_timeout_s), 0, 1,
 	  86400, 0, 0 },
 	{ "dataplane", "rng_seed", GSP_T_U64, OFF(rng_seed), 0, 0, UINT64_MAX,

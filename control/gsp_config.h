@@ -28,6 +28,13 @@ enum gsp_on_stop {
 	GSP_ON_STOP_EXIT,	/* exit at once: the others detect it down */
 };
 
+/* [dataplane] rx_interrupts: how an idle lcore waits for frames */
+enum gsp_rx_intr {
+	GSP_RX_INTR_AUTO,	/* the port's rx interrupts when it has them */
+	GSP_RX_INTR_ON,		/* them, or the node does not start */
+	GSP_RX_INTR_OFF,	/* bounded sleeps only */
+};
+
 /* [dataplane] idle_sleep_us not set: derived from the detector's timeout */
 #define GSP_IDLE_SLEEP_AUTO UINT32_MAX
 
@@ -82,6 +89,8 @@ struct gsp_config {
 	/* idle_sleep_us: the longest idle sleep; 0 polls without sleeping;
 	 * GSP_IDLE_SLEEP_AUTO (not set) is a tenth of the probe timeout */
 	uint32_t idle_sleep_us;
+	uint8_t rx_interrupts;		/* rx_interrupts: auto (enum gsp_rx_intr) */
+	uint32_t rx_interrupts_line;	/* its line, for the port's error; 0 */
 	uint32_t arp_timeout_s;		/* arp_timeout_s: 300 */
 	uint64_t rng_seed;		/* rng_seed: 0 = from the clock */
 

@@ -82,7 +82,7 @@ sv_layout_check(const struct sv_layout *l, uint64_t file_size)
 
 	if (l->header_size < sizeof(struct gsp_sv_header) ||
 	    l->member_stride < sizeof(struct gsp_sv_member) ||
-	    l->lcore_stride < sizeof(struct gsp_sv_lcore))
+	    l->lcore_stride < GSP_SV_LCORE_STRIDE_1_0)
 		return -EPROTO;
 	if (l->total_size > file_size)
 		return -EPROTO;		/* truncated */
@@ -263,14 +263,18 @@ static int
 sv_pread_records(int fd, void *out, uint32_t n, size_t rec, uint64_t off,
 		 uint32_t stride)
 {
+	size_t take = stride < rec ? stride : rec;
 	int ret;
 
 	if (n == 0)
 		return 0;
 	if (stride == rec)
 		return sv_pread(fd, out, (size_t)n * rec, off);
+	/* an older writer's shorter records: what it lacks reads as 0 */
+	if (take < rec)
+		memset(out, 0, (size_t)n * rec);
 	for (uint32_t i = 0; i < n; i++) {
-		ret = sv_pread(fd, (uint8_t *)out + (size_t)i * rec, rec,
+		ret = sv_pread(fd, (uint8_t *)out + (size_t)i * rec, take,
 			       off + (uint64_t)i * stride);
 		if (ret != 0)
 			return ret;

@@ -19,8 +19,8 @@
 #include "gossipd.h"
 #include "gsp_ctrl.h"
 
-/* the u64 counters of struct gsp_sv_lcore: rx_packets to its end */
-#define GSP_LSTAT_COUNT ((sizeof(struct gsp_sv_lcore) - \
+/* the u64 counters of struct gsp_sv_lcore: rx_packets up to reserved */
+#define GSP_LSTAT_COUNT ((offsetof(struct gsp_sv_lcore, reserved) - \
 	offsetof(struct gsp_sv_lcore, rx_packets)) / sizeof(uint64_t))
 
 static uint32_t

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <rte_common.h>
+#include <rte_epoll.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -184,6 +185,13 @@ struct gsp_lcore_conf {
 	struct gsp_switch_stats sw;
 	struct rte_mbuf *tx_buf[GSP_MAX_PKT_BURST];
 	struct gsp_sv_lcore stats;	/* read by the control thread */
+	/* rx interrupts (port.c): the queue's event and wake_fd in
+	 * intr_epfd, where an idle lcore waits; false: bounded sleeps */
+	bool rx_intr;
+	bool rx_intr_arm;		/* the PMD arms the queue per wait */
+	int intr_epfd;
+	int wake_fd;			/* eventfd: commands, signals */
+	struct rte_epoll_event wake_ev;
 	/* fault injection: the queue exists on the control vnode's lcore */
 	struct gsp_fault_queue *fq;
 	uint64_t fault_rng;
@@ -339,6 +347,10 @@ void gsp_timers_heapify(struct gsp_lcore_conf *lc);
 void gsp_timer_fix_top(struct gsp_lcore_conf *lc);
 void gsp_timer_earlier(struct gsp_lcore_conf *lc, struct gsp_vnode *vn,
 		       uint64_t when_ns);
+
+/* Wakes lc from its rx-interrupt wait (commands, signals, quit);
+ * async-signal-safe, a no-op for an lcore that never waits there. */
+void gsp_lcore_wake(struct gsp_lcore_conf *lc);
 
 /* port.c */
 int gsp_pool_create(struct gsp_dp *dp, uint32_t n_mbufs, int socket);

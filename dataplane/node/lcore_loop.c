@@ -8,7 +8,9 @@
  *   -> commands -> rounds of the vnodes whose timer is due (heap, bounded)
  *   -> frames held back by fault injection that are due (bounded) -> the
  *   port's due work (the switch's delayed frames) -> tx flush -> idle
- *   backoff until the next round or release
+ *   backoff until the next round or release: spin, pause, then wait for
+ *   the queue's rx interrupt where the port has them, else sleep in
+ *   bounded steps
  *
  * Each vnode is owned by one lcore, so every gossip core keeps a single
  * writer. The loop speaks to its port only through portq.h; bursts are
@@ -17,6 +19,8 @@
 #include <signal.h>
 
 #include <rte_cycles.h>
+#include <rte_epoll.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
@@ -39,6 +43,7 @@ gsp_now_ns(void)
 #define GSP_IDLE_SLEEP_MIN_US 100	/* derived cap: bounds */
 #define GSP_IDLE_SLEEP_MAX_US 100000
 #define GSP_IDLE_SLEEP_STEPS 64		/* first sleep: the cap / this */
+#define GSP_INTR_WAIT_MAX_MS 1000	/* a belt: the next timer is sooner */
 
 /*
  * The longest idle sleep: what is configured, or (not set) a tenth of
@@ -65,35 +70,6 @@ gsp_idle_cap_us(const struct gsp_config *cfg)
 	if (cap_us > GSP_IDLE_SLEEP_MAX_US)
 		cap_us = GSP_IDLE_SLEEP_MAX_US;
 	return (uint32_t)cap_us;
-}
-
-/* Spin, then pause, then sleep with a doubling period up to the cap,
- * never past the next timer: several nodes can share two cores while a
- * busy node still polls flat out; a cap of 0 polls without sleeping. */
-static void
-gsp_idle(const struct gsp_dp *dp, struct gsp_lcore_conf *lc,
-	 uint32_t cap_us, uint64_t until_ns, uint64_t now_ns)
-{
-	const struct gsp_config *cfg = dp->cfg;
-	uint64_t max_us;
-
-	lc->idle_polls++;
-	if (lc->idle_polls < cfg->idle_spin)
-		return;
-	if (cap_us == 0 ||
-	    lc->idle_polls < cfg->idle_spin + cfg->idle_pause) {
-		rte_pause();
-		return;
-	}
-	lc->sleep_us = lc->sleep_us == 0 ?
-		RTE_MAX(1u, cap_us / GSP_IDLE_SLEEP_STEPS) : lc->sleep_us * 2;
-	if (lc->sleep_us > cap_us)
-		lc->sleep_us = cap_us;
-	max_us = until_ns > now_ns ? (until_ns - now_ns) / 1000 : 0;
-	if (max_us == 0)
-		return;
-	GSP_LSTAT_ADD(lc, idle_sleeps, 1);
-	rte_delay_us_sleep(lc->sleep_us < max_us ? lc->sleep_us : max_us);
 }
 
 static void
@@ -127,6 +103,82 @@ gsp_poll_rx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		total += n;
 	}
 	return total;
+}
+
+/*
+ * Waits in the kernel for a frame on the lcore's queue, a wake-up
+ * (command, signal) or the next timer, whichever comes first. As
+ * l3fwd-power: arm the queue's interrupt, look once more (a frame that
+ * came before the arming raised none), wait, disarm. False when the timer
+ * is under a millisecond away (epoll's unit): the bounded sleep takes it.
+ */
+static bool
+gsp_intr_wait(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+	      struct rte_mbuf **pkts, uint64_t until_ns, uint64_t now_ns)
+{
+	struct rte_epoll_event ev[2];
+	uint64_t wait_ms;
+	int n;
+
+	wait_ms = until_ns > now_ns ? (until_ns - now_ns) / 1000000 : 0;
+	if (wait_ms == 0)
+		return false;
+	if (wait_ms > GSP_INTR_WAIT_MAX_MS)
+		wait_ms = GSP_INTR_WAIT_MAX_MS;
+	if (lc->rx_intr_arm)
+		rte_eth_dev_rx_intr_enable(dp->port_id, lc->queue_id);
+	if (gsp_poll_rx(dp, lc, pkts, gsp_now_ns()) != 0) {
+		if (lc->rx_intr_arm)
+			rte_eth_dev_rx_intr_disable(dp->port_id, lc->queue_id);
+		gsp_tx_flush(dp, lc);
+		return true;
+	}
+	GSP_LSTAT_ADD(lc, rx_intr_waits, 1);
+	n = rte_epoll_wait_interruptible(lc->intr_epfd, ev, RTE_DIM(ev),
+					 (int)wait_ms);
+	for (int i = 0; i < n; i++)
+		if (ev[i].epdata.data == lc) {	/* the queue, not wake_fd */
+			GSP_LSTAT_ADD(lc, rx_intr_wakeups, 1);
+			break;
+		}
+	if (lc->rx_intr_arm)
+		rte_eth_dev_rx_intr_disable(dp->port_id, lc->queue_id);
+	return true;
+}
+
+/* Spin, then pause, then wait for an rx interrupt or sleep with a
+ * doubling period up to the cap, never past the next timer: several
+ * nodes can share two cores while a busy node still polls flat out; a
+ * cap of 0 polls without sleeping. */
+static void
+gsp_idle(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
+	 struct rte_mbuf **pkts, uint32_t cap_us, uint64_t until_ns,
+	 uint64_t now_ns)
+{
+	const struct gsp_config *cfg = dp->cfg;
+	uint64_t max_us;
+
+	lc->idle_polls++;
+	if (lc->idle_polls < cfg->idle_spin)
+		return;
+	if (cap_us == 0 ||
+	    lc->idle_polls < cfg->idle_spin + cfg->idle_pause) {
+		rte_pause();
+		return;
+	}
+	if (lc->rx_intr && gsp_intr_wait(dp, lc, pkts, until_ns, now_ns)) {
+		gsp_idle_reset(lc);	/* awake: poll hard again */
+		return;
+	}
+	lc->sleep_us = lc->sleep_us == 0 ?
+		RTE_MAX(1u, cap_us / GSP_IDLE_SLEEP_STEPS) : lc->sleep_us * 2;
+	if (lc->sleep_us > cap_us)
+		lc->sleep_us = cap_us;
+	max_us = until_ns > now_ns ? (until_ns - now_ns) / 1000 : 0;
+	if (max_us == 0)
+		return;
+	GSP_LSTAT_ADD(lc, idle_sleeps, 1);
+	rte_delay_us_sleep(lc->sleep_us < max_us ? lc->sleep_us : max_us);
 }
 
 static void
@@ -262,7 +314,7 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 			rte_rcu_qsbr_quiescent(qsbr, self);
 
 		if (work == 0)
-			gsp_idle(dp, lc, idle_cap_us, next_ns, now_ns);
+			gsp_idle(dp, lc, pkts, idle_cap_us, next_ns, now_ns);
 		else
 			gsp_idle_reset(lc);
 	}

@@ -70,20 +70,26 @@ gsp_usage(FILE *f, const char *prog)
 	gsp_emu_usage(f);
 }
 
-/* Only counts: the main lcore's loop leaves or quits (gsp_stop_step). */
+/* Only counts, and wakes the port's lcore from an rx-interrupt wait: the
+ * main lcore's loop leaves or quits (gsp_stop_step). */
 static void
 gsp_signal(int sig)
 {
 	__atomic_store_n(&gsp_dp.stop_signo, sig, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&gsp_dp.stop_signals, 1, __ATOMIC_RELEASE);
+	if (gsp_dp.port_vnode != NULL)
+		gsp_lcore_wake(gsp_dp.port_vnode->lc);
 }
 
 static void *
 gsp_ctrl_thread(void *arg)
 {
 	gsp_ctrl_status = gsp_ctrl_run(arg);
-	if (gsp_ctrl_status != 0)
+	if (gsp_ctrl_status != 0) {
 		gsp_dp.force_quit = true;
+		if (gsp_dp.port_vnode != NULL)
+			gsp_lcore_wake(gsp_dp.port_vnode->lc);
+	}
 	return NULL;
 }
 

@@ -2,9 +2,12 @@
 /*
  * What wakes a vnode on its lcore: its timer, a min-heap on next_tick_ns
  * per lcore, and its doorbell, a bit per vnode rung when frames enter its
- * rx ring. Calls nothing else in the node, so rx, tx and the switch may
- * all use it.
+ * rx ring; and what wakes an lcore that waits for rx interrupts: its
+ * wake eventfd. Calls nothing else in the node, so rx, tx and the switch
+ * may all use it.
  */
+#include <unistd.h>
+
 #include <rte_ring.h>
 
 #include "gossipd.h"
@@ -78,4 +81,14 @@ gsp_vnode_deliver(struct gsp_vnode *vn, struct rte_mbuf **pkts,
 		__atomic_fetch_or(&vn->lc->doorbell[vn->lc_idx / 64],
 				  1ull << (vn->lc_idx % 64), __ATOMIC_RELEASE);
 	return in;
+}
+
+void
+gsp_lcore_wake(struct gsp_lcore_conf *lc)
+{
+	uint64_t one = 1;
+
+	/* non-blocking: a counter that is full already wakes it */
+	if (__atomic_load_n(&lc->rx_intr, __ATOMIC_ACQUIRE))
+		(void)!write(lc->wake_fd, &one, sizeof(one));
 }

@@ -41,7 +41,8 @@ extern "C" {
 #define GSP_SV_MINOR 6
 #define GSP_SV_HEADER_SIZE 1024
 #define GSP_SV_MEMBER_STRIDE 1024
-#define GSP_SV_LCORE_STRIDE 128
+#define GSP_SV_LCORE_STRIDE 192
+#define GSP_SV_LCORE_STRIDE_1_0 128	/* writers before minor 6 */
 #define GSP_SV_APP_KEYS 8
 #define GSP_SV_DROP_REASONS 16
 #define GSP_SV_DROP_REASONS_EXT 8	/* reasons 16..23 (minor 3) */
@@ -207,6 +208,11 @@ struct gsp_sv_lcore {
 	/* minor 5 (docs/SECURITY.md "Layer 2"), in what was reserved */
 	uint64_t rx_wrong_mac;		/* IPv4/ARP for another host's MAC */
 	uint64_t arp_ignored;		/* ARP against a confirmed MAC */
+	/* minor 6: the record grew to 192 bytes (older writers: 128, read
+	 * as zero) */
+	uint64_t rx_intr_waits;		/* idle waits for an rx interrupt */
+	uint64_t rx_intr_wakeups;	/* of them, ended by the queue's */
+	uint8_t reserved[48];
 };
 
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, seq) == 24, "sv abi");
@@ -242,6 +248,7 @@ GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_app) == 104, "sv abi");
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_member) == GSP_SV_MEMBER_STRIDE, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_packets) == 8, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_wrong_mac) == 112, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_intr_waits) == 128, "sv abi");
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_lcore) == GSP_SV_LCORE_STRIDE, "sv abi");
 
 /* ---- reader library (libgsp_sv, no DPDK) ---- */

@@ -58,6 +58,7 @@ DEFAULT_STATE_DIR = REPO / "run" / "cluster"
 DEFAULT_BUILD_DIR = REPO / "build"
 READY_TIMEOUT = 20.0            # per node
 STATE_FILE = "state.json"
+PMDS = ("af_packet", "tap")     # a node's port (procs.node_vdev)
 
 
 class Cluster:
@@ -69,7 +70,9 @@ class Cluster:
     extra_ini applies to every node: {section: {key: value}} (value None
     deletes a key, a list gives repeated keys), or raw text appended.
     seeds: node numbers and/or "ip[:port]" strings; a node never lists its
-    own address.  Per node, add_node()/node_extra_ini/node_seeds override.
+    own address.  pmd: "af_packet" (the veth end, the default) or "tap"
+    (net_tap, which has rx interrupts; its TAP is bridged to the veth
+    inside the netns).  Per node, add_node()/node_extra_ini/node_seeds override.
     """
 
     def __init__(self, n=3, interval_ms=DEFAULT_INTERVAL_MS, build_dir=None,
@@ -77,7 +80,8 @@ class Cluster:
                  no_huge=False, lcores=DEFAULT_LCORES, mem_mb=None,
                  gossipd=None, gossipctl=None, node_seeds=None,
                  node_extra_ini=None, ready_timeout=READY_TIMEOUT,
-                 placeholder=False, wait_ready=True, template=TEMPLATE):
+                 placeholder=False, wait_ready=True, template=TEMPLATE,
+                 pmd="af_packet"):
         self.n = int(n)
         self.interval_ms = int(interval_ms)
         self.build_dir = Path(build_dir or DEFAULT_BUILD_DIR).resolve()
@@ -95,6 +99,9 @@ class Cluster:
         self.placeholder = bool(placeholder)
         self.wait_ready_on_start = bool(wait_ready)
         self.template = str(template)
+        if pmd not in PMDS:
+            raise ClusterError(f"pmd {pmd!r}: want one of {', '.join(PMDS)}")
+        self.pmd = pmd
         self.run_id = None
         self.state = None
         self.procs = procs.Processes()
@@ -124,7 +131,8 @@ class Cluster:
                 mem_mb=st.get("mem_mb"), gossipd=st.get("gossipd"),
                 gossipctl=st.get("gossipctl"), placeholder=st.get("placeholder", False),
                 wait_ready=st.get("wait_ready", True),
-                template=st.get("template", str(TEMPLATE)))
+                template=st.get("template", str(TEMPLATE)),
+                pmd=st.get("pmd", "af_packet"))
         c.run_id = st.get("run_id")
         c.state = st
         return c
@@ -244,6 +252,7 @@ class Cluster:
             "lcores": self.lcores,
             "placeholder": self.placeholder,
             "wait_ready": self.wait_ready_on_start,
+            "pmd": self.pmd,
             "nodes": {},
             "extra_netns": [],
             "extra_links": [],
@@ -325,6 +334,8 @@ class Cluster:
             "netns": f"gsp{r}n{k}",
             "veth_host": vh,
             "veth_peer": vp,
+            "pmd": self.pmd,
+            "tap": f"gt{r}k{k}",
             "address": address,
             "port": GOSSIP_PORT,
             "file_prefix": f"gsp{r}n{k}",
@@ -345,6 +356,8 @@ class Cluster:
         self.save()
         network.create_netns(node["netns"])
         network.create_veth(vh, vp, self.bridge, node["netns"])
+        if self.pmd == "tap":
+            network.netns_bridge(node["netns"], vp)
         self._write_config(node)
         self.save()
         return node
@@ -382,6 +395,10 @@ class Cluster:
         node.update(pid=p.pid, pid_start=start, status="running",
                     returncode=None, started=time.time())
         self.save()
+        if node.get("pmd") == "tap":
+            # a node that dies first says why in wait_ready
+            network.attach_tap(node["netns"], node["tap"],
+                               lambda: self.is_running(name))
         return p
 
     def wait_ready(self, name, timeout=None):

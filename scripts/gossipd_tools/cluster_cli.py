@@ -39,7 +39,7 @@ def _cmd_up(a):
                 lcores=a.lcores, mem_mb=a.mem_mb, gossipd=a.gossipd,
                 gossipctl=a.gossipctl, extra_ini=extra or None,
                 placeholder=a.placeholder, wait_ready=not a.no_wait,
-                ready_timeout=a.ready_timeout)
+                ready_timeout=a.ready_timeout, pmd=a.pmd)
     t0 = time.monotonic()
     c.up()
     mem = "hugepages" if any(c._node(n)["huge"] for n in c.names()) else "no hugepages"
@@ -152,6 +152,10 @@ def build_parser():
                     help=f"EAL -m (default {HUGE_MEM_MB} with hugepages, "
                     f"{NO_HUGE_MEM_MB} without)")
     up.add_argument("--lcores", default=DEFAULT_LCORES)
+    up.add_argument("--pmd", choices=("af_packet", "tap"), default="af_packet",
+                    help="each node's port: af_packet on its veth, or "
+                    "net_tap bridged to it (rx interrupts; default "
+                    "%(default)s)")
     up.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
                     help="extra config for every node (repeatable)")
     up.add_argument("--fault", action="append", metavar="SPEC",

@@ -7,11 +7,13 @@ DAD traffic on the wire the tests watch)."""
 import json
 import os
 import subprocess
+import time
 
 from .errors import ClusterError
 from .run import run
 
 IFNAMSIZ = 15
+TAP_BRIDGE = "gsptap"           # inside a node's netns (pmd "tap")
 
 
 def sysctl(ns, key, value, check=False):
@@ -57,6 +59,36 @@ def create_veth(host_end, free_end, bridge, netns=None):
         run(["ip", "link", "set", free_end, "up"])
     run(["ip", "link", "set", host_end, "master", bridge])
     run(["ip", "link", "set", host_end, "up"])
+
+
+def netns_bridge(ns, port):
+    """A bridge inside netns ns (TAP_BRIDGE) with port on it: a node's
+    TAP device joins its veth there (attach_tap). No IPv6 in the netns,
+    so the TAP the PMD creates later sends nothing of its own."""
+    sysctl(ns, "net.ipv6.conf.default.disable_ipv6", 1)
+    run(["ip", "-n", ns, "link", "add", TAP_BRIDGE, "type", "bridge"])
+    run(["ip", "-n", ns, "link", "set", port, "master", TAP_BRIDGE])
+    run(["ip", "-n", ns, "link", "set", TAP_BRIDGE, "up"])
+
+
+def attach_tap(ns, tap, alive, timeout=10.0):
+    """Once net_tap started tap in ns (up: the port started), put it on
+    the netns's bridge. Its kernel side carries the PMD's MAC, which a
+    bridge keeps for itself (a port's own address is local): it gets
+    another, after the PMD set its own. False when alive() turns false
+    or the port never comes up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        p = run(["ip", "-n", ns, "-j", "link", "show", tap], check=False)
+        if p.returncode == 0 and "UP" in json.loads(p.stdout)[0]["flags"]:
+            break
+        if not alive() or time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    mac = "02:" + ":".join(f"{b:02x}" for b in os.urandom(5))
+    run(["ip", "-n", ns, "link", "set", tap, "address", mac])
+    run(["ip", "-n", ns, "link", "set", tap, "master", TAP_BRIDGE])
+    return True
 
 
 def _delete(kind, name, path, cmd, problems):

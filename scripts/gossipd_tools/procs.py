@@ -50,9 +50,18 @@ def hugepages_usable(nodes):
     return free >= HUGE_PAGES_PER_NODE * max(1, nodes)
 
 
+def node_vdev(node):
+    """The node's port: af_packet on its veth end, or (pmd "tap") a TAP
+    device net_tap creates in its netns, which the cluster then bridges
+    to the veth (network.attach_tap): net_tap has rx interrupts."""
+    if node.get("pmd") == "tap":
+        return f"net_tap0,iface={node['tap']}"
+    return f"net_af_packet0,iface={node['veth_peer']},qpairs=1"
+
+
 def node_cmd(node, gossipd, lcores, mem_mb=None, placeholder=False):
-    """gossipd's command line for a node (in its netns, on its veth end
-    through af_packet); placeholder: `sleep infinity` instead."""
+    """gossipd's command line for a node (in its netns, on its port:
+    node_vdev); placeholder: `sleep infinity` instead."""
     ns = node["netns"]
     if placeholder:
         return ["ip", "netns", "exec", ns, "sleep", "infinity"]
@@ -64,7 +73,7 @@ def node_cmd(node, gossipd, lcores, mem_mb=None, placeholder=False):
             "--lcores", lcores,
             "--file-prefix", node["file_prefix"],
             "--no-pci", "--no-telemetry",
-            "--vdev", f"net_af_packet0,iface={node['veth_peer']},qpairs=1",
+            "--vdev", node_vdev(node),
             *mem, "--", "--config", node["config"]]
 
 

@@ -128,6 +128,12 @@ CASES = [
     ("limit_out_of_range", append_last("", "[limits]", "app_value_max = 64"),
      ["app_value_max"]),
     ("bad_limit", append_last("", "[limits]", "join_rate = fast"), ["join_rate"]),
+    ("bad_rx_interrupts", append_last("", "[dataplane]",
+                                      "rx_interrupts = maybe"),
+     ["rx_interrupts", "auto", "on", "off"]),
+    ("rx_interrupts_on_busy_poll",
+     append_last("", "[dataplane]", "rx_interrupts = on", "idle_sleep_us = 0"),
+     ["rx_interrupts", "idle_sleep_us"]),
 ]
 
 

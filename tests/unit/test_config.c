@@ -173,6 +173,7 @@ test_full(void **state)
 		"idle_spin = 10\n"
 		"idle_pause = 20\n"
 		"idle_sleep_us = 500\n"
+		"rx_interrupts = off\n"
 		"arp_timeout_s = 60\n"
 		"rng_seed = 12345678901234567890\n"
 		"[log]\n"
@@ -218,6 +219,7 @@ test_full(void **state)
 	assert_int_equal(cfg.idle_spin, 10);
 	assert_int_equal(cfg.idle_pause, 20);
 	assert_int_equal(cfg.idle_sleep_us, 500);
+	assert_int_equal(cfg.rx_interrupts, GSP_RX_INTR_OFF);
 	assert_int_equal(cfg.arp_timeout_s, 60);
 	assert_true(cfg.rng_seed == 12345678901234567890ULL);
 	assert_int_equal(cfg.log_level, LOG_DEBUG);
@@ -253,6 +255,7 @@ check_defaults(const struct gsp_config *cfg)
 	assert_int_equal(cfg->idle_spin, 64);
 	assert_int_equal(cfg->idle_pause, 256);
 	assert_int_equal(cfg->idle_sleep_us, GSP_IDLE_SLEEP_AUTO);
+	assert_int_equal(cfg->rx_interrupts, GSP_RX_INTR_AUTO);
 	assert_int_equal(cfg->arp_timeout_s, 300);
 	assert_int_equal(cfg->rng_seed, 0);
 	assert_int_equal(cfg->log_level, LOG_INFO);

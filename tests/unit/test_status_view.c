@@ -424,6 +424,41 @@ test_hand_valid(void **state)
 	assert_int_equal(s.hdr.member_count, 2);
 	gsp_sv_snapshot_free(&s);
 	gsp_sv_close(r);
+
+	/* an older minor's 128-byte lcore records: what they lack reads 0 */
+	{
+		struct gsp_sv_lcore old = { .lcore_id = 7, .rx_packets = 5,
+			.arp_ignored = 9, .rx_intr_waits = 123 };
+		int fd;
+
+		hand_header(&h, 4, 2);
+		h.minor = 5;
+		h.lcore_stride = GSP_SV_LCORE_STRIDE_1_0;
+		h.total_size = h.lcore_offset + 2 * GSP_SV_LCORE_STRIDE_1_0;
+		h.lcore_count = 2;
+		hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+		fd = open(f->path, O_RDWR);
+		assert_true(fd >= 0);
+		/* the second record follows 128 bytes on, over the first's
+		 * minor-6 fields, which must not be read */
+		assert_int_equal(pwrite(fd, &old, sizeof(old),
+					(off_t)h.lcore_offset), sizeof(old));
+		old.lcore_id = 8;
+		old.rx_intr_waits = 0;
+		assert_int_equal(pwrite(fd, &old, GSP_SV_LCORE_STRIDE_1_0,
+				(off_t)h.lcore_offset + GSP_SV_LCORE_STRIDE_1_0),
+				GSP_SV_LCORE_STRIDE_1_0);
+		close(fd);
+		assert_int_equal(gsp_sv_open(f->path, &r), 0);
+		assert_int_equal(gsp_sv_read(r, &s), 0);
+		assert_int_equal(s.hdr.lcore_count, 2);
+		assert_int_equal(s.lcores[0].lcore_id, 7);
+		assert_int_equal(s.lcores[0].arp_ignored, 9);
+		assert_int_equal(s.lcores[0].rx_intr_waits, 0);
+		assert_int_equal(s.lcores[1].lcore_id, 8);
+		gsp_sv_snapshot_free(&s);
+		gsp_sv_close(r);
+	}
 }
 
 static void
