@@ -661,6 +661,7 @@ gsp_config_defaults(struct gsp_config *cfg)
 	cfg->probe_interval_ns = GSP_DEF(PROBE_INTERVAL_NS);
 	cfg->probe_timeout_ns = GSP_DEF(PROBE_TIMEOUT_NS);
 	cfg->max_clock_skew_ns = GSP_DEF(CLOCK_SKEW_NS);
+	cfg->wire_version = GSP_DEF(WIRE_VERSION);
 	cfg->indirect_probes = GSP_DEF(INDIRECT_PROBES);
 	cfg->suspicion_mult = GSP_DEF(SUSPICION_MULT);
 	cfg->suspicion_max_mult = GSP_DEF(SUSPICION_MAX_MULT);

@@ -45,6 +45,8 @@ const struct gsp_cfg_key gsp_cfg_keys[] = {
 	  GSP_MIN(MAX_MEMBERS), GSP_MAX(MAX_MEMBERS), 0, 0 },
 	{ "gossip", "max_clock_skew", GSP_T_DURATION, OFF(max_clock_skew_ns), 0,
 	  GSP_MIN(CLOCK_SKEW_NS), GSP_MAX(CLOCK_SKEW_NS), 0, 0 },
+	{ "gossip", "wire_version", GSP_T_U8, OFF(wire_version), 0,
+	  GSP_MIN(WIRE_VERSION), GSP_MAX(WIRE_VERSION), 0, 0 },
 	{ "seeds", "seed", GSP_T_SEED, 0, 0, 0, 0, 0, 0 },
 	{ "seeds", "dns", GSP_T_DNSNAME, OFF(seed_dns), SZ(seed_dns), 0, 0,
 	  0, 0 },

@@ -128,12 +128,34 @@ gsp_hash_sync(const struct gsp_node *n)
 	return n->swim != NULL && n->proto >= 3 && n->legacy_live == 0;
 }
 
-static void
-gsp_hash_gossip_to(struct gsp_node *n, const struct gsp_addr *dst, bool flux)
+/* A member at dst, NULL when none: linear, for the rare seed contact
+ * (about `seeds` slots looked at per round, amortized). */
+static const struct gsp_member_rec *
+gsp_member_at(struct gsp_node *n, const struct gsp_addr *dst)
 {
+	uint32_t hw = gsp_table_slot_count(n->table);
+
+	for (uint32_t slot = 0; slot < hw; slot++) {
+		const struct gsp_member_rec *r = gsp_rec(n, slot);
+
+		if (r->id != 0 && r->ip == dst->ip && r->port == dst->port)
+			return r;
+	}
+	return NULL;
+}
+
+/* News, and a sync (a SUM: version 3 only) when our view moved and the
+ * peer is known to speak 3; otherwise a window of digests, as before. */
+static uint32_t
+gsp_hash_gossip_to(struct gsp_node *n, const struct gsp_addr *dst,
+		   const struct gsp_member_rec *r, bool flux, uint32_t window)
+{
+	if (r == NULL || r->wire < 3)
+		return gsp_gossip_to(n, dst, window);
 	gsp_rumor_push(n, dst);
 	if (flux)
 		gsp_sync_start(n, dst);
+	return window;
 }
 
 static void
@@ -170,7 +192,8 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 		for (unsigned int j = 0; j < n_seeds; j++)
 			seed_chosen |= gsp_addr_eq(&a, &seeds[j]);
 		if (hashes)
-			gsp_hash_gossip_to(n, &a, flux);
+			window = gsp_hash_gossip_to(n, &a, gsp_rec(n, s.live[i]),
+						    flux, window);
 		else
 			window = gsp_gossip_to(n, &a, window);
 	}
@@ -201,7 +224,8 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 		struct gsp_addr *a = &seeds[gsp_rand_below(&n->rng, n_seeds)];
 
 		if (hashes)
-			gsp_hash_gossip_to(n, a, true);
+			window = gsp_hash_gossip_to(n, a, gsp_member_at(n, a),
+						    true, window);
 		else
 			window = gsp_gossip_to(n, a, window);
 		GSP_CTR_INC(n->ctr.seed_contacts);

@@ -92,6 +92,7 @@ gsp_vnode_init(struct gsp_dp *dp, struct gsp_vnode *vn,
 		.probe_rate = cfg->probe_rate,
 		.probe_burst = cfg->probe_burst,
 		.max_clock_skew_ns = cfg->max_clock_skew_ns,
+		.wire_version = cfg->wire_version,
 		.rng_seed = p->rng_seed,
 		.io_ctx = vn,
 	};

@@ -343,6 +343,7 @@ PARAM_KEYS = {
     "LEAVE_ROUNDS": ("gossip", "leave_rounds", "int"),
     "MAX_MEMBERS": ("gossip", "max_members", "int"),
     "CLOCK_SKEW_NS": ("gossip", "max_clock_skew", "ns"),
+    "WIRE_VERSION": ("gossip", "wire_version", "int"),
     "SYN_PACKETS": None,
     "ACK_STATES": None,
     "PROBE_INTERVAL_NS": ("detector", "probe_interval", "ns"),
