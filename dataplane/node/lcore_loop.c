@@ -42,7 +42,7 @@ gsp_now_ns(void)
 
 #define GSP_IDLE_SLEEP_MIN_US 100	/* derived cap: bounds */
 #define GSP_IDLE_SLEEP_MAX_US 100000
-#define GSP_IDLE_SLEEP_STEPS 64		/* first sleep: the cap / this */
+#define GSP_IDLE_SLEEP_STEPS 8		/* first sleep: the cap / this */
 #define GSP_INTR_WAIT_MAX_MS 1000	/* a belt: the next timer is sooner */
 
 /*
@@ -286,7 +286,7 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 		lc->observer->qsbr : NULL;
 	unsigned int self = rte_lcore_id();
 	uint64_t now_ns, next_ns;
-	unsigned int work;
+	unsigned int work, rx;
 
 	if (qsbr != NULL) {
 		rte_rcu_qsbr_thread_register(qsbr, self);
@@ -298,7 +298,8 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 		now_ns = gsp_now_ns();
 		if (main_lc)
 			gsp_stop_step(dp, lc, now_ns);
-		work = gsp_poll_rx(dp, lc, pkts, now_ns);
+		rx = gsp_poll_rx(dp, lc, pkts, now_ns);
+		work = rx;
 		if (lc->cmd_ring != NULL)
 			gsp_dp_process_commands(dp, lc, now_ns);
 		work += gsp_run_timers(dp, lc, now_ns, &next_ns);
@@ -313,9 +314,14 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 		if (qsbr != NULL)
 			rte_rcu_qsbr_quiescent(qsbr, self);
 
+		/* Frames come in bursts (a sync is four exchanges): after
+		 * one, poll hard again. A node's own timers bring no frame
+		 * it must read at once (a PONG is looked for at the probe
+		 * timeout), so after them a lone node sleeps on as it was:
+		 * every restart of the ramp is several more wake-ups. */
 		if (work == 0)
 			gsp_idle(dp, lc, pkts, idle_cap_us, next_ns, now_ns);
-		else
+		else if (rx != 0 || dp->hosts_vnodes)
 			gsp_idle_reset(lc);
 	}
 	gsp_tx_flush(dp, lc);
