@@ -88,6 +88,17 @@ def attach_tap(ns, tap, alive, timeout=10.0):
     mac = "02:" + ":".join(f"{b:02x}" for b in os.urandom(5))
     run(["ip", "-n", ns, "link", "set", tap, "address", mac])
     run(["ip", "-n", ns, "link", "set", tap, "master", TAP_BRIDGE])
+    # the PMD may still be setting its MAC on the kernel side while the
+    # port starts: were it to win, the bridge would take the node's own
+    # MAC as local and never forward a unicast frame to it (the node
+    # would hear broadcasts only: ARP requests, never their replies)
+    settle = time.monotonic() + 1.0
+    while time.monotonic() < settle:
+        p = run(["ip", "-n", ns, "-j", "link", "show", tap], check=False)
+        if p.returncode == 0 and json.loads(p.stdout)[0].get(
+                "address", mac).lower() != mac:
+            run(["ip", "-n", ns, "link", "set", tap, "address", mac])
+        time.sleep(0.05)
     return True
 
 
