@@ -30,8 +30,8 @@ gsp_uplink_open(uint16_t port_id, unsigned int owner,
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t nb_rxd = GSP_RX_DESC, nb_txd = GSP_TX_DESC;
-	int socket = rte_eth_dev_socket_id(port_id);
 	struct gsp_uplink *up;
+	int socket;
 	int ret;
 
 	if (!rte_eth_dev_is_valid_port(port_id)) {
@@ -42,6 +42,8 @@ gsp_uplink_open(uint16_t port_id, unsigned int owner,
 			rte_eth_dev_count_avail());
 		return NULL;
 	}
+	/* DPDK 22.11 reads the device before it checks the id: not before */
+	socket = rte_eth_dev_socket_id(port_id);
 	if (socket < 0)
 		socket = (int)rte_socket_id();
 	up = rte_zmalloc_socket("gsp_uplink", sizeof(*up), RTE_CACHE_LINE_SIZE,
