@@ -597,16 +597,23 @@ gsp_switch_uplink_rx(struct gsp_switch *sw, struct gsp_lcore_conf *lc)
 {
 	struct rte_mbuf *pkts[GSP_MAX_PKT_BURST];
 	struct rte_mbuf *refused[2 * GSP_MAX_PKT_BURST];
-	unsigned int n, n_refused;
+	unsigned int n, n_refused, total = 0;
 
-	n = gsp_uplink_rx(sw->up, pkts, lc->burst);
-	if (n == 0)
-		return 0;
-	lc->sw.uplink_in += n;
-	n_refused = gsp_switch_forward(sw, lc, pkts, (uint16_t)n, true,
-				       refused);
-	/* full rings: counted in ring_full, dropped as a NIC's rx would */
-	if (unlikely(n_refused > 0))
-		rte_pktmbuf_free_bulk(refused, n_refused);
-	return n;
+	/* the uplink carries the share of many vnodes: several bursts a
+	 * pass, bounded, until one comes back short */
+	for (unsigned int b = 0; b < GSP_UPLINK_RX_BURSTS; b++) {
+		n = gsp_uplink_rx(sw->up, pkts, lc->burst);
+		if (n == 0)
+			break;
+		total += n;
+		lc->sw.uplink_in += n;
+		n_refused = gsp_switch_forward(sw, lc, pkts, (uint16_t)n, true,
+					       refused);
+		/* full rings: counted in ring_full, dropped as a NIC's rx */
+		if (unlikely(n_refused > 0))
+			rte_pktmbuf_free_bulk(refused, n_refused);
+		if (n < lc->burst)
+			break;
+	}
+	return total;
 }

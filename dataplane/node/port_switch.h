@@ -41,8 +41,9 @@ int gsp_switch_set_uplink(struct gsp_switch *sw, struct gsp_uplink *up,
  * counts and frees them, as for an ethdev's tx burst. */
 uint16_t gsp_switch_tx(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 		       struct rte_mbuf **pkts, uint16_t n);
-/* The uplink's owner: one rx burst of it switched to the vnodes' rings
- * (lc->burst at most); returns the frames received. */
+/* The uplink's owner: its rx bursts of this pass (GSP_UPLINK_RX_BURSTS
+ * of lc->burst at most) switched to the vnodes' rings; returns the frames
+ * received. */
 unsigned int gsp_switch_uplink_rx(struct gsp_switch *sw,
 				  struct gsp_lcore_conf *lc);
 /* Delivers this lcore's delayed frames (and, on the uplink's owner,

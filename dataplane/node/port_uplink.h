@@ -19,6 +19,7 @@
 
 #define GSP_UPLINK_RING 4096		/* frames handed to the owner */
 #define GSP_UPLINK_DRAIN_MAX 1024	/* frames sent per pass from it */
+#define GSP_UPLINK_RX_BURSTS 8		/* rx bursts per pass, at most */
 #define GSP_UPLINK_MBUFS 8192		/* pool share: descriptors, ring */
 
 struct gsp_uplink;
