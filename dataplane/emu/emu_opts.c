@@ -161,8 +161,8 @@ gsp_emu_take_args(int *argc, char **argv)
 		}
 		if (gsp_emu_xtab[k].kind == X_FLAG) {
 			if (a[2 + len] == '=') {
-				fprintf(stderr, "gossipd: --%s takes no value\n",
-					gsp_emu_xtab[k].name);
+				fprintf(stderr, "gossipd: --%s takes no "
+					"value\n", gsp_emu_xtab[k].name);
 				return -1;
 			}
 			v = "";

@@ -74,7 +74,8 @@ gsp_emu_stall(struct gsp_emu *emu, struct gsp_emu_result *r)
 		r->timeout = true;
 		r->why = sr.why;
 		gsp_log(LOG_ERR, "emulation: node%u not listed alive again by "
-			"every node before the end", emu->base + sr.stalled + 1);
+			"every node before the end",
+			emu->base + sr.stalled + 1);
 		return;
 	}
 	back = RTE_MAX(sr.alive_again_t, sr.t_resume);

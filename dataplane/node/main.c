@@ -434,8 +434,8 @@ main(int argc, char **argv)
 	    gsp_cfg.keyring_path[0] == '\0') {
 		fprintf(stderr, "gossipd: --uplink: the processes of one "
 			"cluster must share a key: --config FILE with "
-			"[security] keyring = a file of the same key (gossipctl "
-			"keygen), or mode = plaintext\n");
+			"[security] keyring = a file of the same key "
+			"(gossipctl keygen), or mode = plaintext\n");
 		return 2;
 	}
 	if (gsp_security_init(&gsp_cfg, emu.nodes > 0) != 0)

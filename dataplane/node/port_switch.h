@@ -46,9 +46,9 @@ uint16_t gsp_switch_tx(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
  * received. */
 unsigned int gsp_switch_uplink_rx(struct gsp_switch *sw,
 				  struct gsp_lcore_conf *lc);
-/* Delivers this lcore's delayed frames (and, on the uplink's owner,
- * sends what other lcores handed to the uplink) that are due and lowers *next_ns
- * to the next release; returns frames released. */
+/* Delivers this lcore's delayed frames that are due (and, on the
+ * uplink's owner, sends what other lcores handed to the uplink) and
+ * lowers *next_ns to the next release; returns frames released. */
 unsigned int gsp_switch_due(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 			    uint64_t *next_ns);
 
