@@ -35,9 +35,9 @@ struct gsp_portq_pass {
 
 /* The switch's rx side: the rx rings whose doorbell rang, one burst each
  * per pass; a ring with more rings its bell again for the next pass. The
- * uplink's owner first takes one burst of the uplink and switches it to
- * these rings (gsp_portq_rx), so its own vnodes' share is read in the
- * same pass. */
+ * uplink's owner first takes its bursts of the uplink (bounded,
+ * gsp_switch_uplink_rx) and switches them to these rings, so its own
+ * vnodes' share is read in the same pass. */
 static inline struct gsp_vnode *
 gsp_portq_switch_rx(struct gsp_lcore_conf *lc, struct gsp_portq_pass *p,
 		    struct rte_mbuf **pkts, unsigned int *n)
