@@ -37,6 +37,10 @@ struct gsp_harness_host {
 	void *ctx;
 	uint64_t (*now_ns)(void *ctx);
 	uint32_t (*n_nodes)(void *ctx);
+	/* members a node lists once joined, when the host runs part of a
+	 * larger cluster (its other nodes in other processes); NULL: the
+	 * host's n_nodes */
+	uint32_t (*n_members)(void *ctx);
 	/* node i's core counters; the emulation's may still be moving */
 	void (*counters)(void *ctx, uint32_t i, struct gsp_node_counters *c);
 	/* the k-th node picked for a purpose (enum gsp_pick), by the run's

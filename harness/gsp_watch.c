@@ -36,8 +36,11 @@ gsp_watch_init(struct gsp_watch *w, const struct gsp_harness_host *host,
 	memset(w, 0, sizeof(*w));
 	w->host = host;
 	w->n = n;
+	w->members = host->n_members != NULL ? host->n_members(host->ctx) : n;
+	if (w->members < n)
+		w->members = n;
 	w->node = aligned_alloc(64, sizeof(*w->node) * (n ? n : 1));
-	w->sizes = calloc(n / 64 + 1, sizeof(uint64_t));
+	w->sizes = calloc(w->members / 64 + 1, sizeof(uint64_t));
 	if (w->node == NULL || w->sizes == NULL)
 		goto nomem;
 	memset(w->node, 0, sizeof(*w->node) * n);
@@ -92,7 +95,7 @@ gsp_watch_meets(const struct gsp_watch *w, uint32_t i,
 	case GSP_GOAL_LISTED:
 		/* a suspect is still a member (SWIM lists it until its
 		 * suspicion runs out, and under loss most are refuted) */
-		return c->alive + c->suspect == w->n;
+		return c->alive + c->suspect == w->members;
 	case GSP_GOAL_SPLIT:
 		own = w->side_size[w->node[i].side];
 		return c->alive + c->suspect == own && c->down == w->n - own;
@@ -304,7 +307,8 @@ gsp_watch_round(struct gsp_watch *w, uint32_t i, uint64_t now,
 {
 	uint32_t goal = __atomic_load_n(&w->goal, __ATOMIC_ACQUIRE);
 	struct gsp_watch_node *wn = &w->node[i];
-	uint32_t listed = c->alive <= w->n ? (uint32_t)c->alive : w->n;
+	uint32_t listed = c->alive <= w->members ? (uint32_t)c->alive :
+		w->members;
 
 	if (!__atomic_load_n(&w->in_window, __ATOMIC_RELAXED) &&
 	    listed != wn->last_listed) {
@@ -484,7 +488,7 @@ gsp_watch_distinct_sizes(const struct gsp_watch *w)
 {
 	uint32_t n = 0;
 
-	for (uint32_t k = 0; k < w->n / 64 + 1; k++)
+	for (uint32_t k = 0; k < w->members / 64 + 1; k++)
 		n += (uint32_t)__builtin_popcountll(
 			__atomic_load_n(&w->sizes[k], __ATOMIC_RELAXED));
 	return n;

@@ -57,6 +57,7 @@ struct gsp_watch_node {
 struct gsp_watch {
 	const struct gsp_harness_host *host;
 	uint32_t n;
+	uint32_t members;		/* the join's goal: the cluster */
 	struct gsp_watch_node *node;
 	struct gsp_ids ids;		/* member id -> node */
 	uint32_t goal;			/* enum gsp_goal (atomic) */

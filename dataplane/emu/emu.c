@@ -5,9 +5,14 @@
  * which their lcores measure them, and the scenario thread's life
  * (emu_scenarios.c runs the scenario, emu_record.c writes its record).
  *
- * Identities: vnode i (0-based) is node<i+1> at 10.99.0.0 + i + 1, MAC
- * 02:00:0a:63:xx:yy (xx.yy the address's low 16 bits), cluster "emu"; the
- * first S are the seeds and every vnode knows only their addresses.
+ * Identities: vnode k (0-based, over the whole cluster) is node<k+1> at
+ * 10.99.0.0 + k + 1, MAC 02:00 + its address (02:00:0a:63:xx:yy up to
+ * 65,534 vnodes), cluster "emu"; the first S are the seeds and every
+ * vnode knows only their addresses. This process hosts k = base ..
+ * base + N - 1 (--vnode-base); with --uplink the rest of the cluster
+ * (--cluster-size) is reached through the switch's uplink, so the
+ * identities of all processes derive from the same rule and never
+ * collide.
  *
  * Measurements are taken where they happen, by the lcore that owns the
  * vnode (after its round, after its rx burst, on its core's events), into
@@ -33,6 +38,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "emu_int.h"
+#include "port_uplink.h"
 #include "gsp_util.h"
 #include "gsp_ctrl.h"
 #include "gsp_log.h"
@@ -80,10 +86,11 @@ gsp_emu_ctrl_config(struct gsp_config *cfg, const struct gsp_emu *emu,
 	char tag[48];
 
 	snprintf(cfg->cluster, sizeof(cfg->cluster), "emu");
-	snprintf(cfg->node_name, sizeof(cfg->node_name), "node1");
+	snprintf(cfg->node_name, sizeof(cfg->node_name), "node%u",
+		 emu->base + 1);
 	cfg->node_id = 0;
-	cfg->addr.ip = gsp_emu_ip(0);
-	cfg->prefix_len = GSP_EMU_PREFIX;
+	cfg->addr.ip = gsp_emu_ip(emu->base);
+	cfg->prefix_len = emu->prefix;
 	cfg->gateway = 0;
 	cfg->interval_ms = (uint32_t)((emu->interval_ns + 999999) / 1000000);
 	cfg->max_members = capacity;
@@ -97,9 +104,9 @@ gsp_emu_ctrl_config(struct gsp_config *cfg, const struct gsp_emu *emu,
 		/* one per process: emulations side by side must not share */
 		gsp_emu_tag(tag, sizeof(tag));
 		snprintf(cfg->socket_path, sizeof(cfg->socket_path),
-			 "/run/gossipd/emu.%s.node1.sock", tag);
+			 "/run/gossipd/emu.%s.node%u.sock", tag, emu->base + 1);
 		snprintf(cfg->status_path, sizeof(cfg->status_path),
-			 "/dev/shm/gossipd.emu.%s.node1", tag);
+			 "/dev/shm/gossipd.emu.%s.node%u", tag, emu->base + 1);
 	}
 }
 
@@ -146,6 +153,28 @@ gsp_emu_alloc(struct gsp_emu *emu, uint32_t n)
 	return 0;
 }
 
+/* The switch's uplink to the other processes' vnodes (--uplink), polled
+ * by the main lcore, which hosts node<base+1> and the control thread's
+ * seam already. */
+static int
+gsp_emu_uplink(struct gsp_dp *dp, const struct gsp_config *cfg,
+	       const struct gsp_emu *emu)
+{
+	unsigned int owner = rte_get_main_lcore();
+	struct gsp_uplink *up;
+
+	up = gsp_uplink_open(cfg->port_id, owner, dp->pool);
+	if (up == NULL)
+		return -ENODEV;
+	if (gsp_switch_set_uplink(dp->sw, up, gsp_emu_ip(0),
+				  emu->cluster) != 0) {
+		gsp_uplink_close(up);
+		return -EINVAL;
+	}
+	dp->lconf[owner].uplink = true;
+	return 0;
+}
+
 /* the observer's hooks, run by the lcore that owns the vnode */
 static void gsp_emu_on_tick(void *ctx, struct gsp_vnode *vn, uint64_t now_ns);
 static void gsp_emu_on_rx(void *ctx, struct gsp_vnode *vn, uint64_t now_ns);
@@ -176,7 +205,22 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	emu->stall_idx = UINT32_MAX;
 	emu->origin = UINT32_MAX;
 	emu->wall0_ns = gsp_emu_mono_ns();
-	emu->capacity = RTE_MIN(cfg->max_members, n + GSP_EMU_SLACK);
+	emu->base = emu->x.vnode_base;
+	emu->cluster = gsp_emu_cluster_size(n);
+	emu->local_seeds = emu->base < o->seeds ?
+		RTE_MIN(o->seeds - emu->base, n) : 0;
+	emu->prefix = emu->cluster <= GSP_MAX_VNODES ? GSP_EMU_PREFIX :
+		GSP_EMU_PREFIX_WIDE;
+	if (cfg->max_members < emu->cluster) {
+		gsp_log(LOG_ERR, "emulation: a cluster of %u vnodes needs "
+			"[gossip] max_members >= %u (it is %u): set it in "
+			"--config", emu->cluster, emu->cluster,
+			cfg->max_members);
+		free(emu);
+		return -EINVAL;
+	}
+	emu->capacity = RTE_MIN(cfg->max_members,
+				emu->cluster + GSP_EMU_SLACK);
 	if (emu->x.gossip_interval_ms > 0)
 		emu->o.interval_ms = emu->x.gossip_interval_ms;
 	emu->interval_ns = (uint64_t)emu->o.interval_ms * 1000000u;
@@ -211,7 +255,8 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 
 	/* frames in flight: a share of the rx rings, within reason */
 	mbufs = RTE_MAX((uint64_t)cfg->mbufs,
-			(uint64_t)n * GSP_EMU_MBUFS_PER_NODE + 8191);
+			(uint64_t)n * GSP_EMU_MBUFS_PER_NODE + 8191 +
+			(emu->x.uplink ? GSP_UPLINK_MBUFS : 0));
 	emu->n_mbufs = (uint32_t)RTE_MIN(mbufs, (uint64_t)GSP_EMU_MBUFS_MAX);
 	ret = gsp_pool_create(dp, emu->n_mbufs, (int)rte_socket_id());
 	if (ret != 0)
@@ -221,6 +266,11 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	dp->sw = gsp_switch_create(0, (int)rte_socket_id());
 	if (dp->sw == NULL || gsp_switch_set_fault(dp->sw, &emu->fault) != 0)
 		return -ENOMEM;
+	if (emu->x.uplink) {
+		ret = gsp_emu_uplink(dp, cfg, emu);
+		if (ret != 0)
+			return ret;
+	}
 	ret = gsp_vnodes_alloc(dp, n);
 	if (ret != 0)
 		return ret;
@@ -234,12 +284,12 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	for (uint32_t i = 0; i < n; i++) {
 		struct gsp_vnode *vn = &dp->vnodes[i];
 		char name[GSP_NAME_MAX];
-		uint32_t ip = gsp_emu_ip(i);
+		uint32_t ip = gsp_emu_ip(emu->base + i);
 		struct gsp_vnode_params p = {
 			.name = name,
 			.generation = gen0 + i,
 			.ip = ip,
-			.netmask = ~0u << (32 - GSP_EMU_PREFIX),
+			.netmask = ~0u << (32 - emu->prefix),
 			.port = cfg->addr.port,
 			.capacity = emu->capacity,
 			.interval_ms = emu->o.interval_ms,
@@ -249,8 +299,11 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			.ring_size = GSP_VNODE_RING_SIZE,
 		};
 
-		snprintf(name, sizeof(name), "node%u", i + 1);
-		vn->mac = (struct rte_ether_addr){ { 0x02, 0x00, 0x0a, 0x63,
+		snprintf(name, sizeof(name), "node%u", emu->base + i + 1);
+		/* derivable from the address: the switches of other
+		 * processes know it without asking (port_switch.c) */
+		vn->mac = (struct rte_ether_addr){ { 0x02, 0x00,
+			(uint8_t)(ip >> 24), (uint8_t)(ip >> 16),
 			(uint8_t)(ip >> 8), (uint8_t)ip } };
 		ret = gsp_vnode_init(dp, vn, &p);
 		if (ret == 0)
@@ -260,7 +313,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			ret = gsp_vnode_place(dp, vn, lcores[i % n_lc]);
 		if (ret != 0) {
 			gsp_log(LOG_ERR, "emulation: cannot create %s (%u of "
-				"%u): %s", name, i + 1, n, strerror(-ret));
+				"%u here): %s", name, i + 1, n, strerror(-ret));
 			free(ids);
 			return ret;
 		}
@@ -276,7 +329,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			"two vnodes share a member id" : "out of memory");
 		return ret;
 	}
-	/* the join: every vnode lists all N */
+	/* the join: every vnode lists all N of the cluster */
 	gsp_watch_phase(&emu->w, GSP_GOAL_LISTED, 0);
 	dp->ctrl_vnode = &dp->vnodes[0];
 	ret = gsp_lcores_ready(dp);
@@ -285,12 +338,15 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	emu->rss_created = gsp_emu_proc_kb("VmRSS");
 	gsp_fault_format(&emu->fault, spec, sizeof(spec));
 	gsp_harness_detector_name(cfg->detector, det, sizeof(det));
-	gsp_log(LOG_NOTICE, "emulation: %u nodes of cluster emu on %u lcore(s), "
+	gsp_log(LOG_NOTICE, "emulation: %u nodes (node%u..node%u) of cluster "
+		"emu (%u nodes%s) on %u lcore(s), "
 		"%u seeds, %.6g ms rounds, detector %s (probes every %.6g ms), "
 		"faults %s, %s, capacity "
 		"%u, %u mbufs; RSS %.1f MB before the nodes, %.1f MB after "
 		"(%.0f bytes per node); %zu bytes per member; control socket "
-		"%s, status view %s", n, n_lc, o->seeds, emu->interval_ns / 1e6,
+		"%s, status view %s", n, emu->base + 1, emu->base + n,
+		emu->cluster, emu->x.uplink ? ", the others over the uplink" :
+		"", n_lc, o->seeds, emu->interval_ns / 1e6,
 		det, cfg->probe_interval_ns / 1e6, spec,
 		dp->keyring != NULL ? "authenticated" : "PLAINTEXT",
 		emu->capacity, emu->n_mbufs, emu->rss_before / 1e6,

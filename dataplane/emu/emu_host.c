@@ -97,7 +97,7 @@ static uint32_t
 gsp_emu_pick(const struct gsp_emu *emu, uint64_t salt, uint32_t k)
 {
 	uint64_t s = emu->o.seed ^ salt;
-	uint32_t n = emu->o.nodes, seeds = emu->o.seeds, first;
+	uint32_t n = emu->o.nodes, seeds = emu->local_seeds, first;
 
 	if (n <= seeds)
 		return n - 1;
@@ -117,6 +117,13 @@ static uint32_t
 gsp_emu_host_n(void *ctx)
 {
 	return ((const struct gsp_emu *)ctx)->o.nodes;
+}
+
+/* a join lists the whole cluster, this process's vnodes and the others */
+static uint32_t
+gsp_emu_host_members(void *ctx)
+{
+	return ((const struct gsp_emu *)ctx)->cluster;
 }
 
 /* a vnode's counters as its lcore left them (they may still move) */
@@ -203,7 +210,7 @@ gsp_emu_host_pause(void *ctx, uint32_t i, bool on)
 			 __ATOMIC_RELEASE);
 	gsp_switch_pause(emu->dp->sw, vn, false);
 	gsp_log(LOG_NOTICE, "emulation: node%u stopped for %.3f s; %" PRIu64
-		" frames waiting in its ring", i + 1,
+		" frames waiting in its ring", emu->base + i + 1,
 		(t1 - emu->w.subj_t0[0]) / 1e9, emu->stall_rx_queued);
 	return 0;
 }
@@ -250,6 +257,7 @@ gsp_emu_host_init(struct gsp_emu *emu)
 		.ctx = emu,
 		.now_ns = gsp_emu_host_now,
 		.n_nodes = gsp_emu_host_n,
+		.n_members = gsp_emu_host_members,
 		.counters = gsp_emu_host_counters,
 		.pick = gsp_emu_host_pick,
 		.set_app = gsp_emu_host_set_app,

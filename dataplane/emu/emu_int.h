@@ -26,6 +26,7 @@
 
 #define GSP_EMU_NET 0x0a630000u		/* 10.99.0.0/16 */
 #define GSP_EMU_PREFIX 16
+#define GSP_EMU_PREFIX_WIDE 12		/* 10.96.0.0/12: larger clusters */
 #define GSP_EMU_SLACK 16		/* table room beyond N members */
 #define GSP_EMU_START_NS (50ull * 1000 * 1000)
 #define GSP_EMU_POLL_US 5000
@@ -114,6 +115,10 @@ struct gsp_emu {
 	uint64_t start_ns;		/* everyone's first round from here */
 	uint64_t wall0_ns;		/* CLOCK_MONOTONIC at setup */
 	uint32_t capacity;
+	uint32_t base;			/* global index of vnodes[0] */
+	uint32_t cluster;		/* vnodes of all processes */
+	uint32_t local_seeds;		/* vnodes here that are seeds */
+	uint32_t prefix;		/* the cluster's subnet */
 	uint32_t n_lcores;
 	uint32_t n_mbufs;
 	uint64_t rss_before, rss_created;

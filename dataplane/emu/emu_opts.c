@@ -5,6 +5,7 @@
  * out of the arguments after "--" before main.c's parser runs, so that
  * parser keeps only the options every mode shares.
  */
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ gsp_emu_xopts(void)
 	return &gsp_emu_x;
 }
 
-enum gsp_emu_xkind { X_MS, X_U32, X_SECONDS, X_FAULT, X_DETECTOR };
+enum gsp_emu_xkind { X_MS, X_U32, X_SECONDS, X_FAULT, X_DETECTOR, X_FLAG };
 
 static const struct {
 	const char *name;
@@ -48,6 +49,9 @@ static const struct {
 	X("stall-s", X_SECONDS, stall_s, 0.01, 3600),
 	X("settle-s", X_SECONDS, settle_s, 0, 3600),
 	X("duration-s", X_SECONDS, duration_s, 0.1, 86400),
+	X("vnode-base", X_U32, vnode_base, 0, GSP_EMU_CLUSTER_MAX - 1),
+	X("cluster-size", X_U32, cluster_size, 1, GSP_EMU_CLUSTER_MAX),
+	X("uplink", X_FLAG, uplink, 0, 0),
 #undef X
 };
 
@@ -95,6 +99,9 @@ gsp_emu_xset(size_t k, const char *v)
 		}
 		return 0;
 	}
+	case X_FLAG:
+		*(uint32_t *)field = 1;
+		return 0;
 	case X_U32:
 		if (gsp_parse_u64(v, (uint64_t)lo, (uint64_t)hi, &u) != 0) {
 			fprintf(stderr, "gossipd: --%s %s: expected an integer "
@@ -152,10 +159,18 @@ gsp_emu_take_args(int *argc, char **argv)
 			argv[out++] = argv[i];	/* main.c's */
 			continue;
 		}
-		if (a[2 + len] == '=')
+		if (gsp_emu_xtab[k].kind == X_FLAG) {
+			if (a[2 + len] == '=') {
+				fprintf(stderr, "gossipd: --%s takes no "
+					"value\n", gsp_emu_xtab[k].name);
+				return -1;
+			}
+			v = "";
+		} else if (a[2 + len] == '=') {
 			v = a + 3 + len;
-		else if (i + 1 < *argc)
+		} else if (i + 1 < *argc) {
 			v = argv[++i];
+		}
 		if (v == NULL) {
 			fprintf(stderr, "gossipd: %s needs a value\n", a);
 			return -1;
@@ -186,6 +201,47 @@ gsp_emu_take_args(int *argc, char **argv)
 	return 0;
 }
 
+uint32_t
+gsp_emu_cluster_size(uint32_t nodes)
+{
+	if (gsp_emu_x.cluster_size != 0)
+		return gsp_emu_x.cluster_size;
+	return gsp_emu_x.vnode_base + nodes;
+}
+
+int
+gsp_emu_check_opts(uint32_t nodes, uint32_t seeds)
+{
+	uint64_t end = (uint64_t)gsp_emu_x.vnode_base + nodes;
+	uint32_t cluster = gsp_emu_cluster_size(nodes);
+
+	if (end > GSP_EMU_CLUSTER_MAX) {
+		fprintf(stderr, "gossipd: --vnode-base %u + --emulate %u "
+			"passes the last vnode of a cluster (%u)\n",
+			gsp_emu_x.vnode_base, nodes, GSP_EMU_CLUSTER_MAX);
+		return -1;
+	}
+	if (end > cluster) {
+		fprintf(stderr, "gossipd: --vnode-base %u + --emulate %u = "
+			"%" PRIu64 " vnodes: more than --cluster-size %u\n",
+			gsp_emu_x.vnode_base, nodes, end, cluster);
+		return -1;
+	}
+	if (cluster > nodes && !gsp_emu_x.uplink) {
+		fprintf(stderr, "gossipd: --cluster-size %u with %u vnodes "
+			"here: the other %u live in other processes, reached "
+			"through --uplink (and a port: --vdev before --)\n",
+			cluster, nodes, cluster - nodes);
+		return -1;
+	}
+	if (seeds > cluster) {
+		fprintf(stderr, "gossipd: --seeds %u is more than the %u "
+			"vnodes of the cluster\n", seeds, cluster);
+		return -1;
+	}
+	return 0;
+}
+
 void
 gsp_emu_usage(FILE *f)
 {
@@ -205,5 +261,12 @@ gsp_emu_usage(FILE *f)
 		"  --crash K          detect: crash K vnodes at once (1)\n"
 		"  --stall-s S        stall: the vnode stops for S seconds (5)\n"
 		"  --settle-s S       stall: watched after it is alive again (2)\n"
-		"  --duration-s S     fp, steady: measured window (= --duration)\n");
+		"  --duration-s S     fp, steady: measured window (= --duration)\n"
+		"One cluster over several processes (docs/EMULATION.md):\n"
+		"  --uplink           join the switch to the other processes'\n"
+		"                     through the ethdev port ([dataplane] port,\n"
+		"                     0: the first --vdev, e.g. net_memif)\n"
+		"  --vnode-base K     this process hosts node<K+1>..node<K+N> (0)\n"
+		"  --cluster-size C   vnodes of all processes (K + N); the join's\n"
+		"                     goal, and the seeds are node1..node<S>\n");
 }

@@ -15,6 +15,7 @@
 #include <rte_lcore.h>
 
 #include "emu_int.h"
+#include "port_uplink.h"
 #include "gsp_fp.h"
 #include "gsp_log.h"
 #include "gsp_record.h"
@@ -104,6 +105,29 @@ gsp_emu_write_timing(json_t *rec, const struct gsp_emu *emu, double dt,
 	free(h);
 }
 
+/* The uplink's counters (--uplink), null without one. */
+static void
+gsp_emu_write_uplink(json_t *sw_o, const struct gsp_dp *dp,
+		     const struct gsp_switch_stats *sw)
+{
+	struct gsp_uplink_stats us;
+	json_t *o;
+
+	if (!gsp_switch_uplink_stats(dp->sw, &us)) {
+		json_object_set_new(sw_o, "uplink", json_null());
+		return;
+	}
+	o = json_object();
+	gsp_record_u64(o, "out", sw->uplink_out);
+	gsp_record_u64(o, "out_dropped", sw->uplink_out_dropped);
+	gsp_record_u64(o, "tx", us.tx);
+	gsp_record_u64(o, "tx_refused", us.tx_refused);
+	gsp_record_u64(o, "in", sw->uplink_in);
+	gsp_record_u64(o, "in_unknown", sw->uplink_in_unknown);
+	gsp_record_u64(o, "in_flood", sw->uplink_in_flood);
+	json_object_set_new(sw_o, "uplink", o);
+}
+
 /* The switch's counters, summed over the lcores, and its faults. */
 static void
 gsp_emu_write_switch(json_t *rec, const struct gsp_dp *dp)
@@ -130,6 +154,7 @@ gsp_emu_write_switch(json_t *rec, const struct gsp_dp *dp)
 	gsp_record_u64(o, "unknown_dropped", sw.unknown_dropped);
 	gsp_record_u64(o, "ring_full", sw.ring_full);
 	gsp_record_u64(o, "lost", fs.fault[GSP_FAULT_C_DROPPED]);
+	gsp_emu_write_uplink(o, dp, &sw);
 	for (unsigned int k = 0; k < GSP_FAULT_C_MAX; k++)
 		gsp_record_u64(fo, gsp_fault_ctr_name(k), fs.fault[k]);
 	gsp_record_u64(fo, "delay_queued_max", fs.delay_queued_max);
@@ -152,7 +177,7 @@ gsp_emu_write_stall(json_t *rec, const struct gsp_emu *emu,
 
 	gsp_switch_fstats(emu->dp->sw, &fs);
 	res = r->resumed;
-	snprintf(name, sizeof(name), "node%u", emu->stall_idx + 1);
+	snprintf(name, sizeof(name), "node%u", emu->base + emu->stall_idx + 1);
 	gsp_record_str(o, "node", name);
 	gsp_record_num(o, "stall_s", emu->stall_ns / 1e9);
 	gsp_record_num_if(o, "alive_again_s", r->stall_alive_s,
@@ -216,7 +241,7 @@ gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,
 	double dt = b->t_ns > a->t_ns ? (b->t_ns - a->t_ns) / 1e9 : 0;
 	uint64_t tx_dropped = 0, tx_no_arp = 0, now_ns = gsp_emu_now_ns();
 	uint64_t peak = gsp_emu_proc_kb("VmHWM");
-	uint64_t members = (uint64_t)o->nodes * o->nodes;
+	uint64_t members = (uint64_t)o->nodes * emu->cluster;
 	struct gsp_node_counters sum_c;
 	struct gsp_fp_sum fs;
 	double window_rounds;
@@ -239,6 +264,8 @@ gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,
 	gsp_harness_counters_sum(&emu->host, &sum_c);
 	gsp_fault_format(&emu->fault, spec, sizeof(spec));
 	gsp_record_u64(rec, "nodes", o->nodes);
+	gsp_record_u64(rec, "vnode_base", emu->base);
+	gsp_record_u64(rec, "cluster_size", emu->cluster);
 	gsp_record_u64(rec, "seed", o->seed);
 	gsp_record_num(rec, "interval_ms", emu->interval_ns / 1e6);
 	gsp_record_num(rec, "loss", emu->fault.drop);

@@ -37,7 +37,7 @@ gsp_emu_detect(struct gsp_emu *emu, struct gsp_emu_result *r)
 		r->why = sr.why;
 		gsp_log(LOG_ERR, "emulation: %u of %u nodes marked node%u down "
 			"before the deadline", r->det[0].down_by,
-			r->det[0].observers, r->det[0].idx + 1);
+			r->det[0].observers, emu->base + r->det[0].idx + 1);
 		return;
 	}
 	r->time_s = 0;
@@ -46,7 +46,8 @@ gsp_emu_detect(struct gsp_emu *emu, struct gsp_emu_result *r)
 	r->rounds = ceil(r->time_s * 1e9 / emu->interval_ns);
 	gsp_log(LOG_NOTICE, "emulation: %u node(s) crashed (node%u first); "
 		"first marked down after %.3f s, by all %u others after %.3f s "
-		"(suspect: %.3f s, %.3f s)", n_crash, r->det[0].idx + 1,
+		"(suspect: %.3f s, %.3f s)", n_crash,
+		emu->base + r->det[0].idx + 1,
 		r->det[0].first_down_s, r->det[0].observers, r->time_s,
 		r->det[0].first_suspect_s, r->det[0].all_suspect_s);
 }
@@ -73,7 +74,8 @@ gsp_emu_stall(struct gsp_emu *emu, struct gsp_emu_result *r)
 		r->timeout = true;
 		r->why = sr.why;
 		gsp_log(LOG_ERR, "emulation: node%u not listed alive again by "
-			"every node before the end", sr.stalled + 1);
+			"every node before the end",
+			emu->base + sr.stalled + 1);
 		return;
 	}
 	back = RTE_MAX(sr.alive_again_t, sr.t_resume);
@@ -83,7 +85,8 @@ gsp_emu_stall(struct gsp_emu *emu, struct gsp_emu_result *r)
 	gsp_log(LOG_NOTICE, "emulation: node%u marked down by %u of %u "
 		"(first %.3f s, all %.3f s after it stopped); alive again "
 		"everywhere %.3f s after it resumed; it then marked %" PRIu64
-		" live nodes suspect, %" PRIu64 " down", sr.stalled + 1,
+		" live nodes suspect, %" PRIu64 " down",
+		emu->base + sr.stalled + 1,
 		r->det[0].down_by, r->det[0].observers, r->det[0].first_down_s,
 		r->det[0].all_down_s, r->stall_alive_s, sr.resumed.suspect,
 		sr.resumed.down);
@@ -160,9 +163,10 @@ gsp_emu_run(struct gsp_emu *emu)
 	if (jr.ok) {
 		r.join_s = gsp_span_s(jr.t_end, emu->start_ns);
 		r.join_rounds = jr.join_rounds;
-		gsp_log(LOG_NOTICE, "emulation: %u nodes joined in %.3f s, "
-			"%" PRIu64 " rounds, %u distinct cluster sizes seen",
-			n, r.join_s, jr.join_rounds, jr.distinct_sizes);
+		gsp_log(LOG_NOTICE, "emulation: %u nodes joined in %.3f s "
+			"(each lists all %u), %" PRIu64 " rounds, %u distinct "
+			"cluster sizes seen", n, r.join_s, emu->cluster,
+			jr.join_rounds, jr.distinct_sizes);
 	} else {
 		r.timeout = true;
 		r.why = jr.why;
@@ -171,7 +175,7 @@ gsp_emu_run(struct gsp_emu *emu)
 			"interrupted" : "timed out",
 			RTE_MAX(0.0, gsp_span_s(gsp_emu_now_ns(),
 						    emu->start_ns)),
-			gsp_watch_ok(&emu->w), n, n);
+			gsp_watch_ok(&emu->w), n, emu->cluster);
 	}
 	if (o->scenario == GSP_SCN_JOIN || r.timeout) {
 		r.curve = jr.curve;

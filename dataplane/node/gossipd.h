@@ -87,6 +87,12 @@ struct gsp_switch_stats {
 	uint64_t ring_full;		/* destination rx ring full */
 	uint64_t lost;			/* --loss */
 	uint64_t runt;			/* shorter than an Ethernet header */
+	/* the uplink (port_uplink.h): to and from other processes */
+	uint64_t uplink_out;		/* handed to the uplink */
+	uint64_t uplink_out_dropped;	/* its ring or device queue full */
+	uint64_t uplink_in;		/* received on it */
+	uint64_t uplink_in_unknown;	/* for a MAC not on this switch */
+	uint64_t uplink_in_flood;	/* broadcast, multicast or runt */
 };
 
 /* A frame held back (delay, jitter, reordering) until due_ns: by fault
@@ -170,6 +176,7 @@ enum gsp_port_kind {
 struct gsp_lcore_conf {
 	bool enabled;
 	uint8_t port_kind;		/* enum gsp_port_kind */
+	bool uplink;			/* polls the switch's uplink first */
 	uint16_t queue_id;
 	uint16_t burst;			/* rx burst, per queue and per vnode */
 	uint16_t tx_len;

@@ -102,7 +102,8 @@ gsp_poll_rx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 			obs->on_rx(obs->ctx, vn, now_ns);
 		total += n;
 	}
-	return total;
+	/* switched to other lcores' vnodes, maybe: work all the same */
+	return total + pass.uplink;
 }
 
 /*

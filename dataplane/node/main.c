@@ -144,6 +144,7 @@ gsp_parse_app_args(int argc, char **argv, const char **config,
 	};
 	const char *emu_only = NULL;
 	bool seeds_set = false;
+	uint32_t cluster;
 	char *end;
 	int opt, rc = 0;
 
@@ -224,13 +225,12 @@ gsp_parse_app_args(int argc, char **argv, const char **config,
 		fprintf(stderr, "gossipd: --%s needs --emulate N\n", emu_only);
 		return -1;
 	}
-	if (!seeds_set && emu->seeds > emu->nodes && emu->nodes > 0)
-		emu->seeds = emu->nodes;
-	if (emu->nodes > 0 && emu->seeds > emu->nodes) {
-		fprintf(stderr, "gossipd: --seeds %u is more than the %u "
-			"nodes\n", emu->seeds, emu->nodes);
+	/* the seeds are the cluster's first vnodes, in whichever process */
+	cluster = gsp_emu_cluster_size(emu->nodes);
+	if (!seeds_set && emu->seeds > cluster && emu->nodes > 0)
+		emu->seeds = cluster;
+	if (emu->nodes > 0 && gsp_emu_check_opts(emu->nodes, emu->seeds) != 0)
 		return -1;
-	}
 	if (emu->nodes > 0 && emu->nodes < 2 &&
 	    emu->scenario != 0) {
 		fprintf(stderr, "gossipd: --scenario needs at least 2 nodes\n");
@@ -433,6 +433,16 @@ main(int argc, char **argv)
 		/* emulation without a file: defaults, quieter log */
 		gsp_config_defaults(&gsp_cfg);
 		gsp_cfg.log_level = LOG_NOTICE;
+	}
+	/* an ephemeral key is each process's own: its vnodes could not
+	 * open the others' datagrams */
+	if (emu.nodes > 0 && gsp_emu_xopts()->uplink && !gsp_cfg.plaintext &&
+	    gsp_cfg.keyring_path[0] == '\0') {
+		fprintf(stderr, "gossipd: --uplink: the processes of one "
+			"cluster must share a key: --config FILE with "
+			"[security] keyring = a file of the same key "
+			"(gossipctl keygen), or mode = plaintext\n");
+		return 2;
 	}
 	if (gsp_security_init(&gsp_cfg, emu.nodes > 0) != 0)
 		return 1;

@@ -33,11 +33,16 @@
  * A paused port (the stall scenario: a stopped process) still queues
  * frames in the vnode's ring, up to its size, but does not wake its lcore.
  *
- * Uplink (issue 12, not built): an ethdev queue of the switch's own. In
- * gsp_switch_port, unicast to a MAC not on the switch would go out of it
- * instead of unknown_dropped; its rx bursts, polled by the same lcores
- * (portq.h, gsp_portq_rx), would be switched to the vnodes' rings by
- * gsp_switch_deliver, faults included.
+ * Uplink (port_uplink.h): an ethdev queue pair of the switch's own, to
+ * the switches of other processes whose vnodes belong to the same
+ * cluster. The cluster's addresses are a known range and every vnode's
+ * MAC is 02:00 + its address, so the switch knows every binding without
+ * learning: it answers ARP for any address of the range (no ARP crosses
+ * the uplink), and unicast to a cluster MAC that is not on this switch
+ * goes out of the uplink. The uplink's owner lcore takes a burst from it
+ * first in each pass (portq.h) and switches it to the vnodes' rings,
+ * faults included (a frame crossing is faulted once: where it is
+ * delivered). Nothing received is sent back out: no loops.
  */
 #include <string.h>
 
@@ -49,6 +54,7 @@
 
 #include "gossipd.h"
 #include "port_switch.h"
+#include "port_uplink.h"
 #include "gsp_util.h"
 
 #define GSP_SW_PORTS 65536
@@ -72,7 +78,14 @@ struct gsp_switch {
 	uint8_t paused[GSP_SW_PORTS];	/* by port; any thread writes */
 	struct gsp_sw_lcore lc[RTE_MAX_LCORE];
 	struct gsp_vnode *port[GSP_SW_PORTS];
+	struct gsp_uplink *up;		/* NULL: none */
+	uint32_t up_first_ip;		/* the cluster: up_first_ip .. */
+	uint32_t up_n_ips;		/* ... + up_n_ips - 1 */
 };
+
+/* The uplink, as a port: what gsp_switch_port returns for it. */
+static struct gsp_vnode gsp_sw_uplink_port;
+#define GSP_SW_UPLINK (&gsp_sw_uplink_port)
 
 struct gsp_switch *
 gsp_switch_create(double loss, int socket)
@@ -127,6 +140,7 @@ gsp_switch_destroy(struct gsp_switch *sw)
 			rte_pktmbuf_free(sl->heap[i].m);
 		rte_free(sl->heap);
 	}
+	gsp_uplink_close(sw->up);
 	rte_free(sw);
 }
 
@@ -185,6 +199,48 @@ gsp_switch_by_ip(const struct gsp_switch *sw, uint32_t ip)
 	return vn != NULL && vn->ip == ip ? vn : NULL;
 }
 
+bool
+gsp_switch_uplink_stats(const struct gsp_switch *sw,
+			struct gsp_uplink_stats *out)
+{
+	if (sw->up == NULL)
+		return false;
+	gsp_uplink_stats(sw->up, out);
+	return true;
+}
+
+int
+gsp_switch_set_uplink(struct gsp_switch *sw, struct gsp_uplink *up,
+		      uint32_t first_ip, uint32_t n_ips)
+{
+	if (sw->up != NULL || up == NULL || n_ips == 0)
+		return -EINVAL;
+	sw->up = up;
+	sw->up_first_ip = first_ip;
+	sw->up_n_ips = n_ips;
+	return 0;
+}
+
+/* An address of the cluster beyond the uplink: its MAC is derived. */
+static bool
+gsp_switch_remote_ip(const struct gsp_switch *sw, uint32_t ip)
+{
+	return sw->up != NULL && ip - sw->up_first_ip < sw->up_n_ips;
+}
+
+/* A cluster MAC (02:00 + address) that is not on this switch. */
+static bool
+gsp_switch_remote_mac(const struct gsp_switch *sw,
+		      const struct rte_ether_addr *a)
+{
+	const uint8_t *b = a->addr_bytes;
+
+	return b[0] == 0x02 && b[1] == 0x00 &&
+		gsp_switch_remote_ip(sw, (uint32_t)b[2] << 24 |
+				     (uint32_t)b[3] << 16 |
+				     (uint32_t)b[4] << 8 | b[5]);
+}
+
 /* ARP suppression: the request becomes the target's reply, in place. */
 static struct gsp_vnode *
 gsp_switch_arp(const struct gsp_switch *sw, struct gsp_lcore_conf *lc,
@@ -194,6 +250,7 @@ gsp_switch_arp(const struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
 	struct rte_arp_ipv4 *a = &arp->arp_data;
 	struct gsp_vnode *target, *asker;
+	struct rte_ether_addr tmac;
 	uint32_t sip, tip;
 
 	if (rte_pktmbuf_data_len(m) < sizeof(*eth) + sizeof(*arp) ||
@@ -209,16 +266,23 @@ gsp_switch_arp(const struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	}
 	target = gsp_switch_by_ip(sw, tip);
 	asker = gsp_switch_by_mac(sw, &eth->src_addr);
-	if (target == NULL || asker == NULL) {
+	if (target != NULL)
+		tmac = target->mac;
+	else if (gsp_switch_remote_ip(sw, tip))	/* beyond the uplink */
+		tmac = (struct rte_ether_addr){ { 0x02, 0x00,
+			(uint8_t)(tip >> 24), (uint8_t)(tip >> 16),
+			(uint8_t)(tip >> 8), (uint8_t)tip } };
+	if ((target == NULL && !gsp_switch_remote_ip(sw, tip)) ||
+	    asker == NULL) {
 		lc->sw.arp_unknown++;
 		return NULL;
 	}
 	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
-	rte_ether_addr_copy(&target->mac, &eth->src_addr);
+	rte_ether_addr_copy(&tmac, &eth->src_addr);
 	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
 	rte_ether_addr_copy(&a->arp_sha, &a->arp_tha);
 	a->arp_tip = a->arp_sip;
-	rte_ether_addr_copy(&target->mac, &a->arp_sha);
+	rte_ether_addr_copy(&tmac, &a->arp_sha);
 	a->arp_sip = rte_cpu_to_be_32(tip);
 	lc->sw.arp_suppressed++;
 	return asker;
@@ -244,9 +308,37 @@ gsp_switch_port(const struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 			dst = NULL, lc->sw.flood_dropped++;
 	} else {
 		dst = gsp_switch_by_mac(sw, &eth->dst_addr);
-		if (dst == NULL)
+		if (dst == NULL && gsp_switch_remote_mac(sw, &eth->dst_addr))
+			dst = GSP_SW_UPLINK;
+		else if (dst == NULL)
 			lc->sw.unknown_dropped++;
 	}
+	return dst;
+}
+
+/* The port of a frame received on the uplink: unicast to a vnode here
+ * only; the rest is dropped and counted, never sent back out. */
+static struct gsp_vnode *
+gsp_switch_port_in(const struct gsp_switch *sw, struct gsp_lcore_conf *lc,
+		   struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth;
+	struct gsp_vnode *dst;
+
+	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*eth))) {
+		lc->sw.uplink_in_flood++;
+		return NULL;
+	}
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	/* peers' switches answer ARP themselves: a broadcast here is
+	 * someone else's (the kernel of a veth, a NIC's neighbours) */
+	if (unlikely(!rte_is_unicast_ether_addr(&eth->dst_addr))) {
+		lc->sw.uplink_in_flood++;
+		return NULL;
+	}
+	dst = gsp_switch_by_mac(sw, &eth->dst_addr);
+	if (dst == NULL)
+		lc->sw.uplink_in_unknown++;
 	return dst;
 }
 
@@ -335,15 +427,18 @@ gsp_switch_due(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	       uint64_t *next_ns)
 {
 	struct gsp_sw_lcore *sl;
-	unsigned int n;
+	unsigned int n = 0;
 
+	/* what the other lcores handed to the uplink leaves here */
+	if (lc->uplink)
+		n += gsp_uplink_drain(sw->up);
 	if (!sw->delays)
-		return 0;
+		return n;
 	sl = &sw->lc[rte_lcore_id()];
 	if (sl->n_delayed == 0)
-		return 0;
-	n = gsp_sw_release(sw, lc, sl,
-			   gsp_dp_tsc_to_ns(rte_get_tsc_cycles()));
+		return n;
+	n += gsp_sw_release(sw, lc, sl,
+			    gsp_dp_tsc_to_ns(rte_get_tsc_cycles()));
 	/* the idle backoff wakes for the next release */
 	if (sl->n_delayed > 0 && sl->heap[0].due_ns < *next_ns)
 		*next_ns = sl->heap[0].due_ns;
@@ -401,16 +496,36 @@ gsp_switch_run(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 		refused[(*n_refused)++] = run[i];
 }
 
-uint16_t
-gsp_switch_tx(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
-	      struct rte_mbuf **pkts, uint16_t n)
+/* Frames to the uplink; the refused join the refused list. */
+static void
+gsp_switch_out(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
+	       struct rte_mbuf **out, unsigned int n,
+	       struct rte_mbuf **refused, unsigned int *n_refused)
+{
+	unsigned int in = gsp_uplink_send(sw->up, out, n);
+
+	lc->sw.uplink_out += in;
+	lc->sw.uplink_out_dropped += n - in;
+	for (unsigned int i = in; i < n; i++)
+		refused[(*n_refused)++] = out[i];
+}
+
+/*
+ * Switches pkts[0..n) (from this lcore's vnodes, or from the uplink with
+ * from_up): into the vnodes' rings in runs, to the uplink (not what came
+ * from it). Returns how many were refused, in refused[].
+ */
+static unsigned int
+gsp_switch_forward(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
+		   struct rte_mbuf **pkts, uint16_t n, bool from_up,
+		   struct rte_mbuf **refused)
 {
 	/* duplicates may double a burst */
 	struct rte_mbuf *run[2 * GSP_MAX_PKT_BURST];
-	struct rte_mbuf *refused[2 * GSP_MAX_PKT_BURST];
+	struct rte_mbuf *out[GSP_MAX_PKT_BURST];
 	struct gsp_sw_lcore *sl = NULL;
 	struct gsp_vnode *cur = NULL;
-	unsigned int n_run = 0, n_refused = 0, back;
+	unsigned int n_run = 0, n_refused = 0, n_out = 0;
 	uint64_t now_ns = 0;
 
 	if (unlikely(sw->fault_on)) {
@@ -420,12 +535,19 @@ gsp_switch_tx(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 			gsp_sw_release(sw, lc, sl, now_ns);
 	}
 	for (uint16_t i = 0; i < n; i++) {
-		struct gsp_vnode *dst = gsp_switch_port(sw, lc, pkts[i]);
+		struct gsp_vnode *dst = from_up ?
+			gsp_switch_port_in(sw, lc, pkts[i]) :
+			gsp_switch_port(sw, lc, pkts[i]);
 		struct rte_mbuf *go[2] = { pkts[i] };
 		unsigned int n_go = 1;
 
 		if (dst == NULL) {
 			rte_pktmbuf_free(pkts[i]);
+			continue;
+		}
+		/* faulted where it is delivered, in the other process */
+		if (dst == GSP_SW_UPLINK) {
+			out[n_out++] = pkts[i];
 			continue;
 		}
 		if (unlikely(sl != NULL))
@@ -444,6 +566,19 @@ gsp_switch_tx(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	}
 	if (n_run > 0)
 		gsp_switch_run(sw, lc, cur, run, n_run, refused, &n_refused);
+	if (n_out > 0)
+		gsp_switch_out(sw, lc, out, n_out, refused, &n_refused);
+	return n_refused;
+}
+
+uint16_t
+gsp_switch_tx(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
+	      struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *refused[2 * GSP_MAX_PKT_BURST];
+	unsigned int n_refused, back;
+
+	n_refused = gsp_switch_forward(sw, lc, pkts, n, false, refused);
 	if (likely(n_refused == 0))
 		return n;
 	/* pkts[] is all read: the refused go back at its end. Only
@@ -455,4 +590,30 @@ gsp_switch_tx(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	}
 	memcpy(&pkts[n - back], refused, back * sizeof(*refused));
 	return (uint16_t)(n - back);
+}
+
+unsigned int
+gsp_switch_uplink_rx(struct gsp_switch *sw, struct gsp_lcore_conf *lc)
+{
+	struct rte_mbuf *pkts[GSP_MAX_PKT_BURST];
+	struct rte_mbuf *refused[2 * GSP_MAX_PKT_BURST];
+	unsigned int n, n_refused, total = 0;
+
+	/* the uplink carries the share of many vnodes: several bursts a
+	 * pass, bounded, until one comes back short */
+	for (unsigned int b = 0; b < GSP_UPLINK_RX_BURSTS; b++) {
+		n = gsp_uplink_rx(sw->up, pkts, lc->burst);
+		if (n == 0)
+			break;
+		total += n;
+		lc->sw.uplink_in += n;
+		n_refused = gsp_switch_forward(sw, lc, pkts, (uint16_t)n, true,
+					       refused);
+		/* full rings: counted in ring_full, dropped as a NIC's rx */
+		if (unlikely(n_refused > 0))
+			rte_pktmbuf_free_bulk(refused, n_refused);
+		if (n < lc->burst)
+			break;
+	}
+	return total;
 }

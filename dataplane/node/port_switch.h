@@ -17,6 +17,7 @@
 
 struct gsp_lcore_conf;
 struct gsp_switch;
+struct gsp_uplink;
 struct gsp_vnode;
 
 struct gsp_switch *gsp_switch_create(double loss, int socket);
@@ -27,6 +28,12 @@ int gsp_switch_set_fault(struct gsp_switch *sw, const struct gsp_fault_cfg *f);
 /* A paused port queues frames in the vnode's ring without waking its
  * lcore (a stopped process); unpausing wakes it. */
 void gsp_switch_pause(struct gsp_switch *sw, struct gsp_vnode *vn, bool on);
+/* Before the lcores run: the switch takes up (closes it when destroyed)
+ * and sends out of it unicast to the cluster's vnodes it does not host:
+ * addresses first_ip .. first_ip + n_ips - 1, MAC 02:00 + address. The
+ * uplink's owner lcore must have lc->uplink set. */
+int gsp_switch_set_uplink(struct gsp_switch *sw, struct gsp_uplink *up,
+			  uint32_t first_ip, uint32_t n_ips);
 
 /* The port seam's calls (portq.h), on the transmitting lcore. */
 /* Forwards a burst; returns how many the switch took (forwarded, held
@@ -34,8 +41,14 @@ void gsp_switch_pause(struct gsp_switch *sw, struct gsp_vnode *vn, bool on);
  * counts and frees them, as for an ethdev's tx burst. */
 uint16_t gsp_switch_tx(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 		       struct rte_mbuf **pkts, uint16_t n);
-/* Delivers this lcore's delayed frames that are due and lowers *next_ns
- * to the next release; returns frames released. */
+/* The uplink's owner: its rx bursts of this pass (GSP_UPLINK_RX_BURSTS
+ * of lc->burst at most) switched to the vnodes' rings; returns the frames
+ * received. */
+unsigned int gsp_switch_uplink_rx(struct gsp_switch *sw,
+				  struct gsp_lcore_conf *lc);
+/* Delivers this lcore's delayed frames that are due (and, on the
+ * uplink's owner, sends what other lcores handed to the uplink) and
+ * lowers *next_ns to the next release; returns frames released. */
 unsigned int gsp_switch_due(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 			    uint64_t *next_ns);
 
@@ -50,5 +63,9 @@ struct gsp_switch_fstats {
 };
 void gsp_switch_fstats(const struct gsp_switch *sw,
 		       struct gsp_switch_fstats *out);
+struct gsp_uplink_stats;
+/* The uplink's device counters; false when the switch has none. */
+bool gsp_switch_uplink_stats(const struct gsp_switch *sw,
+			     struct gsp_uplink_stats *out);
 
 #endif /* GSP_PORT_SWITCH_H */

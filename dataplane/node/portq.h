@@ -29,12 +29,15 @@ struct gsp_portq_pass {
 	uint32_t word;			/* switch: next doorbell word */
 	uint64_t bits;			/* switch: rung bits of word - 1 */
 	bool polled;			/* ethdev: the burst was taken */
+	bool uplink_polled;		/* switch: its uplink's burst taken */
+	unsigned int uplink;		/* switch: frames from the uplink */
 };
 
 /* The switch's rx side: the rx rings whose doorbell rang, one burst each
- * per pass; a ring with more rings its bell again for the next pass.
- * (Issue 12: a switch with an uplink would first take a burst of the
- * uplink's queue and switch it to these rings.) */
+ * per pass; a ring with more rings its bell again for the next pass. The
+ * uplink's owner first takes its bursts of the uplink (bounded,
+ * gsp_switch_uplink_rx) and switches them to these rings, so its own
+ * vnodes' share is read in the same pass. */
 static inline struct gsp_vnode *
 gsp_portq_switch_rx(struct gsp_lcore_conf *lc, struct gsp_portq_pass *p,
 		    struct rte_mbuf **pkts, unsigned int *n)
@@ -81,6 +84,10 @@ gsp_portq_rx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 				      lc->burst);
 		return *n != 0 ? dp->port_vnode : NULL;
 	case GSP_PORT_SWITCH:
+		if (unlikely(lc->uplink) && !p->uplink_polled) {
+			p->uplink_polled = true;
+			p->uplink = gsp_switch_uplink_rx(dp->sw, lc);
+		}
 		return gsp_portq_switch_rx(lc, p, pkts, n);
 	default:
 		return NULL;
