@@ -325,10 +325,11 @@ size_t
 gsp_node_bytes_per_member(bool authenticated)
 {
 	/* record + name slot + index entry, detector, bucket link, rumor
-	 * mark; app state adds GSP_APP_KEYS_MAX entries for members that
-	 * publish some */
+	 * mark, the view a peer told, its share of a bucket's hash; app
+	 * state adds GSP_APP_KEYS_MAX entries for members that publish some */
 	return gsp_table_bytes_per_member() + sizeof(struct gsp_phi) +
-		sizeof(uint32_t) + sizeof(uint16_t) +
+		sizeof(uint32_t) + sizeof(uint16_t) + sizeof(uint32_t) +
+		sizeof(uint64_t) / GSP_BUCKET_FILL +
 		(authenticated ? sizeof(struct gsp_replay) : 0);
 }
 
