@@ -401,7 +401,7 @@ gsp_handle_sum(struct gsp_node *n, const struct gsp_addr *src,
 	bool behind = (uint64_t)m->sum_members * 2 < n->table->used;
 	uint32_t answered = 0;
 
-	for (uint32_t i = 0; i < m->n_digests &&
+	for (uint32_t i = 0; i < m->n_hashes &&
 	     answered < GSP_SYNC_DIFF_MAX; i++) {
 		uint64_t b = (uint64_t)m->sum_first + i;
 		uint64_t lo = gsp_level_lo(m->sum_level, b);

@@ -292,7 +292,7 @@ gsp_wire_decode_sum(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
 	    (uint64_t)m->sum_first + n > (1ull << m->sum_level))
 		return GSP_RX_BAD_ENTRY;
 	m->sum_hashes = p + GSP_WIRE_SUM_PREFIX;
-	m->n_digests = n;
+	m->n_hashes = n;
 	return GSP_RX_OK;
 }
 

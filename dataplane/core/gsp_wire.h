@@ -219,7 +219,8 @@ struct gsp_wire_msg {
 	uint64_t sync_root, view, heartbeat;
 	uint8_t sum_level;			/* SUM */
 	uint32_t sum_first, sum_members;
-	const uint8_t *sum_hashes;		/* n_digests of them, LE */
+	const uint8_t *sum_hashes;		/* n_hashes of them, LE */
+	uint32_t n_hashes;
 };
 
 /* Largest entry counts a payload of max_payload bytes can carry. */

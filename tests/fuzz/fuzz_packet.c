@@ -63,7 +63,10 @@ fz_check_msg(const struct gsp_wire_msg *m, uint16_t len)
 {
 	if (m->n_states > gsp_wire_max_states(len) ||
 	    m->n_digests > gsp_wire_max_digests(len) ||
-	    m->n_claims > gsp_wire_max_claims(len))
+	    m->n_claims > gsp_wire_max_claims(len) ||
+	    m->n_hashes > GSP_WIRE_SUM_HASHES ||
+	    (m->n_hashes != 0 && GSP_WIRE_HDR_LEN + GSP_WIRE_SUM_PREFIX +
+	     8u * m->n_hashes != len))
 		fz_fail("decoded more entries than the length allows");
 	for (uint32_t i = 0; i < m->n_states; i++) {
 		const struct gsp_wire_state *st = &m->states[i];
