@@ -168,60 +168,79 @@ gsp_syn_add_slot(struct gsp_node *n, struct gsp_wire_writer *w, uint32_t slot)
 	gsp_wire_put_digest(w, &d);
 }
 
-static uint32_t
-gsp_bucket_size(const struct gsp_node *n, uint32_t b)
+/*
+ * One SYN packet listing every member we hold with a key in [lo, hi],
+ * whole buckets from *b on while they fit, never past bucket `last`; *b
+ * is left at the first bucket not covered. Its range is the interval
+ * those buckets (cut to [lo, hi]) cover, so the receiver knows that what
+ * it holds inside and is not listed, we lack. A bucket too big for one
+ * packet (only with hostile ids) is sent alone, truncated: the receiver
+ * then sends the unlisted members, which is harmless.
+ */
+static void
+gsp_syn_packet(struct gsp_node *n, const struct gsp_addr *dst, uint32_t *b,
+	       uint32_t last, uint64_t lo, uint64_t hi, uint16_t flags)
 {
-	uint32_t c = 0;
+	uint32_t per = (n->body_cap - GSP_WIRE_HDR_LEN -
+			GSP_WIRE_SYN_PREFIX) / GSP_WIRE_DIGEST_LEN;
+	uint64_t plo = gsp_bucket_lo(n, *b), phi;
+	struct gsp_wire_writer w;
+	uint32_t count = 0;
 
-	for (uint32_t s = n->bucket_head[b]; s != GSP_NONE; s = n->bucket_next[s])
-		c++;
-	return c;
+	gsp_wire_begin(&w, n->tx, n->body_cap, GSP_MSG_SYN, n->cluster_hash,
+		       n->id);
+	if (flags != 0)
+		gsp_put_le16(n->tx + GSP_HDR_OFF_FLAGS, flags);
+	do {
+		uint32_t size = 0;
+		uint32_t s;
+
+		for (s = n->bucket_head[*b]; s != GSP_NONE;
+		     s = n->bucket_next[s]) {
+			uint64_t key = gsp_id_key(gsp_rec(n, s)->id);
+
+			size += key >= lo && key <= hi;
+		}
+		if (count != 0 && count + size > per)
+			break;
+		for (s = n->bucket_head[*b]; s != GSP_NONE && count < per;
+		     s = n->bucket_next[s]) {
+			uint64_t key = gsp_id_key(gsp_rec(n, s)->id);
+
+			if (key < lo || key > hi)
+				continue;
+			gsp_syn_add_slot(n, &w, s);
+			count++;
+		}
+		(*b)++;
+	} while (*b <= last);
+	phi = *b >= n->n_buckets ? UINT64_MAX : gsp_bucket_lo(n, *b) - 1;
+	gsp_wire_set_range(&w, plo > lo ? plo : lo, phi < hi ? phi : hi);
+	gsp_node_send(n, dst, gsp_wire_finish(&w));
+	GSP_CTR_INC(n->ctr.tx_syn);
 }
 
 /*
  * Sends a window of at most syn_packets digest packets starting at bucket
- * `first`; returns the bucket where the next window starts. Each packet
- * covers whole buckets, i.e. an id range, and lists every member we know
- * in it. A bucket too big for one packet (only with hostile ids) is sent
- * alone, truncated: its range still ends at the bucket's end.
+ * `first`; returns the bucket where the next window starts. A packet
+ * never crosses the end of the id space, so its range stays one
+ * interval; the window wraps around to bucket 0 in its next packet.
  */
 uint32_t
 gsp_send_window(struct gsp_node *n, const struct gsp_addr *dst, uint32_t first)
 {
-	uint32_t per = (n->body_cap - GSP_WIRE_HDR_LEN -
-			GSP_WIRE_SYN_PREFIX) / GSP_WIRE_DIGEST_LEN;
 	uint32_t b = first, covered = 0;
 
 	for (uint32_t pkt = 0; pkt < n->p.syn_packets &&
 	     covered < n->n_buckets; pkt++) {
-		struct gsp_wire_writer w;
-		uint32_t count = 0;
-		uint64_t lo = gsp_bucket_lo(n, b), hi;
+		uint32_t next = b, last = b + (n->n_buckets - covered) - 1;
 
-		gsp_wire_begin(&w, n->tx, n->body_cap, GSP_MSG_SYN,
-			       n->cluster_hash, n->id);
-		if (pkt == 0)
-			gsp_put_le16(n->tx + GSP_HDR_OFF_FLAGS,
-				     GSP_SYN_FLAG_FIRST);
-		/* whole buckets, and never across the end of the id space,
-		 * so the packet's range stays one interval */
-		do {
-			uint32_t size = gsp_bucket_size(n, b);
-
-			if (count != 0 && count + size > per)
-				break;
-			for (uint32_t s = n->bucket_head[b];
-			     s != GSP_NONE && count < per; s = n->bucket_next[s]) {
-				gsp_syn_add_slot(n, &w, s);
-				count++;
-			}
-			b = (b + 1) & (n->n_buckets - 1);
-			covered++;
-		} while (b != 0 && covered < n->n_buckets);
-		hi = b == 0 ? UINT64_MAX : gsp_bucket_lo(n, b) - 1;
-		gsp_wire_set_range(&w, lo, hi);
-		gsp_node_send(n, dst, gsp_wire_finish(&w));
-		GSP_CTR_INC(n->ctr.tx_syn);
+		if (last > n->n_buckets - 1)
+			last = n->n_buckets - 1;
+		gsp_syn_packet(n, dst, &next, last, 0, UINT64_MAX,
+			       pkt == 0 ? GSP_SYN_FLAG_FIRST : 0);
+		covered += next - b;
+		b = next & (n->n_buckets - 1);
 	}
 	return b;
 }
@@ -312,58 +331,17 @@ gsp_send_sum(struct gsp_node *n, const struct gsp_addr *dst, uint8_t level,
 	GSP_CTR_INC(n->ctr.tx_sum);
 }
 
-/*
- * SYN packets listing every member we hold with a key in [lo, hi], at
- * most max_pkts of them. Each packet covers whole buckets of ours (or
- * the part of one that [lo, hi] is), so its range stays an interval
- * whose members it lists: the receiver answers as to any SYN (not the
- * first of a window: no PUSH back).
- */
+/* SYN packets listing every member we hold with a key in [lo, hi] (a
+ * bucket at some level), at most max_pkts of them: the receiver answers
+ * as to any SYN (not the first of a window: no PUSH back). */
 static void
 gsp_send_range(struct gsp_node *n, const struct gsp_addr *dst, uint64_t lo,
 	       uint64_t hi, uint32_t max_pkts)
 {
-	uint32_t per = (n->body_cap - GSP_WIRE_HDR_LEN -
-			GSP_WIRE_SYN_PREFIX) / GSP_WIRE_DIGEST_LEN;
-	uint64_t b = gsp_bucket_of(n, lo), b_end = gsp_bucket_of(n, hi);
+	uint32_t b = gsp_bucket_of(n, lo), last = gsp_bucket_of(n, hi);
 
-	for (uint32_t pkt = 0; pkt < max_pkts && b <= b_end; pkt++) {
-		uint64_t plo = pkt == 0 ? lo : gsp_bucket_lo(n, (uint32_t)b);
-		struct gsp_wire_writer w;
-		uint32_t count = 0;
-
-		gsp_wire_begin(&w, n->tx, n->body_cap, GSP_MSG_SYN,
-			       n->cluster_hash, n->id);
-		do {
-			uint32_t size = 0;
-			uint32_t s;
-
-			for (s = n->bucket_head[b]; s != GSP_NONE;
-			     s = n->bucket_next[s]) {
-				uint64_t key = gsp_id_key(gsp_rec(n, s)->id);
-
-				size += key >= lo && key <= hi;
-			}
-			if (count != 0 && count + size > per)
-				break;
-			/* a bucket over a packet (hostile ids): truncated,
-			 * the receiver sends what it did not see listed */
-			for (s = n->bucket_head[b]; s != GSP_NONE &&
-			     count < per; s = n->bucket_next[s]) {
-				uint64_t key = gsp_id_key(gsp_rec(n, s)->id);
-
-				if (key < lo || key > hi)
-					continue;
-				gsp_syn_add_slot(n, &w, s);
-				count++;
-			}
-			b++;
-		} while (b <= b_end);
-		gsp_wire_set_range(&w, plo, b > b_end ? hi :
-				   gsp_bucket_lo(n, (uint32_t)b) - 1);
-		gsp_node_send(n, dst, gsp_wire_finish(&w));
-		GSP_CTR_INC(n->ctr.tx_syn);
-	}
+	for (uint32_t pkt = 0; pkt < max_pkts && b <= last; pkt++)
+		gsp_syn_packet(n, dst, &b, last, lo, hi, 0);
 }
 
 void
