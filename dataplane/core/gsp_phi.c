@@ -4,35 +4,33 @@
 
 #include "gsp_phi.h"
 
-static uint16_t
-gsp_phi_ms(uint64_t ns)
+static uint32_t
+gsp_phi_us(uint64_t ns)
 {
-	uint64_t ms = (ns + 500000) / 1000000;
+	uint64_t us = (ns + 500) / 1000;
 
-	return ms > UINT16_MAX ? UINT16_MAX : (uint16_t)ms;
+	return us > GSP_PHI_SAMPLE_MAX_US ? GSP_PHI_SAMPLE_MAX_US : (uint32_t)us;
 }
 
 static void
-gsp_phi_add(struct gsp_phi *fd, uint16_t ms)
+gsp_phi_add(struct gsp_phi *fd, uint32_t us)
 {
-	if (fd->n == GSP_PHI_WINDOW)
-		fd->sum_ms -= fd->interval_ms[fd->next];
-	else
+	int64_t delta = (int64_t)us - (int64_t)fd->mean_us;
+
+	if (fd->n < GSP_PHI_WINDOW)
 		fd->n++;
-	fd->interval_ms[fd->next] = ms;
-	fd->sum_ms += ms;
-	fd->next = (uint8_t)((fd->next + 1) % GSP_PHI_WINDOW);
+	/* rounded to nearest, so a constant interval is the mean exactly */
+	delta = delta >= 0 ? (delta + fd->n / 2) / fd->n :
+		-((-delta + fd->n / 2) / fd->n);
+	fd->mean_us = (uint32_t)((int64_t)fd->mean_us + delta);
 }
 
 void
-gsp_phi_init(struct gsp_phi *fd, uint64_t now_ns, uint64_t initial_ns,
-	     uint64_t min_mean_ns)
+gsp_phi_init(struct gsp_phi *fd, uint64_t now_ns, uint64_t initial_ns)
 {
 	memset(fd, 0, sizeof(*fd));
 	fd->last_ns = now_ns;
-	fd->min_mean_us = min_mean_ns / 1000 > UINT32_MAX ? UINT32_MAX :
-		(uint32_t)(min_mean_ns / 1000);
-	gsp_phi_add(fd, gsp_phi_ms(initial_ns));
+	gsp_phi_add(fd, gsp_phi_us(initial_ns));
 }
 
 void
@@ -40,38 +38,28 @@ gsp_phi_heartbeat(struct gsp_phi *fd, uint64_t now_ns)
 {
 	if (now_ns < fd->last_ns)
 		return;
-	gsp_phi_add(fd, gsp_phi_ms(now_ns - fd->last_ns));
+	gsp_phi_add(fd, gsp_phi_us(now_ns - fd->last_ns));
 	fd->last_ns = now_ns;
 }
 
 double
-gsp_phi_mean_ns(const struct gsp_phi *fd)
+gsp_phi_mean_ns(const struct gsp_phi *fd, uint64_t floor_ns)
 {
-	double mean_us = fd->n != 0 ? 1000.0 * fd->sum_ms / fd->n : 0.0;
-
-	if (mean_us < fd->min_mean_us)
-		mean_us = fd->min_mean_us;
-	if (mean_us < 1000.0)	/* the resolution of the window */
-		mean_us = 1000.0;
-	return mean_us * 1000.0;
-}
-
-double
-gsp_phi_value_floor(const struct gsp_phi *fd, uint64_t now_ns,
-		    uint64_t floor_ns)
-{
-	double elapsed = now_ns > fd->last_ns ? (double)(now_ns - fd->last_ns) : 0.0;
-	double mean = gsp_phi_mean_ns(fd);
+	double mean = 1000.0 * fd->mean_us;
 
 	if (mean < (double)floor_ns)
 		mean = (double)floor_ns;
-	return elapsed / (mean * M_LN10);
+	if (mean < 1e6)		/* no member beats faster than 1 ms */
+		mean = 1e6;
+	return mean;
 }
 
 double
-gsp_phi_value(const struct gsp_phi *fd, uint64_t now_ns)
+gsp_phi_value(const struct gsp_phi *fd, uint64_t now_ns, uint64_t floor_ns)
 {
-	return gsp_phi_value_floor(fd, now_ns, 0);
+	double elapsed = now_ns > fd->last_ns ? (double)(now_ns - fd->last_ns) : 0.0;
+
+	return elapsed / (gsp_phi_mean_ns(fd, floor_ns) * M_LN10);
 }
 
 void

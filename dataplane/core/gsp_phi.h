@@ -4,8 +4,12 @@
  * inter-arrival model Cassandra uses:
  *   phi(t) = (t - last_arrival) / (mean_interval * ln 10)
  * i.e. -log10 of the probability that a heartbeat is still to come.
- * The last GSP_PHI_WINDOW intervals are kept in milliseconds (saturating
- * at 65 s): 56 bytes per member, since every node keeps one per member.
+ * The mean is the running average of the first GSP_PHI_WINDOW intervals,
+ * then an exponentially weighted one with weight 1/GSP_PHI_WINDOW: the
+ * same memory as a sliding window of that many samples in 16 bytes per
+ * member instead of a ring of them, since every node keeps one per
+ * member. Intervals saturate at 65 s, as a stall must not make the mean
+ * forget its history at once.
  */
 #ifndef GSP_PHI_H
 #define GSP_PHI_H
@@ -13,26 +17,25 @@
 #include <stdint.h>
 
 #define GSP_PHI_WINDOW 16
+#define GSP_PHI_SAMPLE_MAX_US 65535000u
 
 struct gsp_phi {
 	uint64_t last_ns;		/* last heartbeat arrival */
-	uint32_t sum_ms;		/* sum of the window */
-	uint32_t min_mean_us;		/* floor on the mean: damp bursts */
-	uint8_t n;			/* samples in the window */
-	uint8_t next;			/* ring index of the next sample */
-	uint16_t interval_ms[GSP_PHI_WINDOW];
+	uint32_t mean_us;		/* mean inter-arrival interval */
+	uint32_t n;			/* samples so far, up to the window */
 };
 
+_Static_assert(sizeof(struct gsp_phi) == 16, "phi state per member");
+
 /* Starts with one sample of initial_ns (the expected interval). */
-void gsp_phi_init(struct gsp_phi *fd, uint64_t now_ns, uint64_t initial_ns,
-		  uint64_t min_mean_ns);
+void gsp_phi_init(struct gsp_phi *fd, uint64_t now_ns, uint64_t initial_ns);
 void gsp_phi_heartbeat(struct gsp_phi *fd, uint64_t now_ns);
-double gsp_phi_mean_ns(const struct gsp_phi *fd);
-double gsp_phi_value(const struct gsp_phi *fd, uint64_t now_ns);
-/* The same with the mean floored at floor_ns as well (the caller's
- * current lower bound on a member's heartbeat interval). */
-double gsp_phi_value_floor(const struct gsp_phi *fd, uint64_t now_ns,
-			   uint64_t floor_ns);
+/* The mean, floored at floor_ns (the caller's lower bound on a member's
+ * heartbeat interval: bursts must not make a peer look dead at once)
+ * and at 1 ms. */
+double gsp_phi_mean_ns(const struct gsp_phi *fd, uint64_t floor_ns);
+double gsp_phi_value(const struct gsp_phi *fd, uint64_t now_ns,
+		     uint64_t floor_ns);
 /* Moves the last arrival forward: time the local node itself was stalled
  * must not count against its peers. */
 void gsp_phi_shift(struct gsp_phi *fd, uint64_t delta_ns);

@@ -37,8 +37,7 @@ gsp_expected_interval(const struct gsp_node *n)
 void
 gsp_fd_init(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 {
-	gsp_phi_init(&n->fd[slot], now_ns, gsp_expected_interval(n),
-		     n->p.gossip_interval_ns / 2);
+	gsp_phi_init(&n->fd[slot], now_ns, gsp_expected_interval(n));
 }
 
 void
@@ -107,6 +106,9 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 				       n->lateness);
 	uint32_t view_tag = (uint32_t)(gsp_view_digest(n) >> 32) | 1;
 
+	/* nor faster than half a round: bursts of arrivals */
+	if (floor_ns < n->p.gossip_interval_ns / 2)
+		floor_ns = n->p.gossip_interval_ns / 2;
 	if (budget < GSP_SWEEP_MIN)
 		budget = GSP_SWEEP_MIN;
 	if (budget > hw)
@@ -136,7 +138,7 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 		}
 		if (r->state == GSP_STATE_LEFT)
 			continue;
-		phi = gsp_phi_value_floor(&n->fd[slot], now_ns, floor_ns);
+		phi = gsp_phi_value(&n->fd[slot], now_ns, floor_ns);
 		next = r->state;
 		if (n->swim != NULL) {
 			/* phi only points: a SWIM probe gives the verdict */

@@ -865,29 +865,39 @@ test_phi_values(void **state)
 
 	(void)state;
 	/* one sample of 1 s: phi(t) = t / (1 s * ln 10) */
-	gsp_phi_init(&fd, 0, 1000 * MS, 0);
-	assert_true(fabs(gsp_phi_value(&fd, 0)) < 1e-9);
-	assert_true(fabs(gsp_phi_value(&fd, 1000 * MS) - 0.4342945) < 1e-6);
+	gsp_phi_init(&fd, 0, 1000 * MS);
+	assert_true(fabs(gsp_phi_value(&fd, 0, 0)) < 1e-9);
+	assert_true(fabs(gsp_phi_value(&fd, 1000 * MS, 0) - 0.4342945) < 1e-6);
 	/* intervals 1 s (initial), 1 s, 2 s, 4 s: mean 2 s */
 	gsp_phi_heartbeat(&fd, 1000 * MS);
 	gsp_phi_heartbeat(&fd, 3000 * MS);
 	gsp_phi_heartbeat(&fd, 7000 * MS);
-	assert_true(fabs(gsp_phi_mean_ns(&fd) - 2000.0 * MS) < 1.0);
+	assert_true(fabs(gsp_phi_mean_ns(&fd, 0) - 2000.0 * MS) < 1.0);
 	/* 3 s after the last arrival: 3 / (2 ln 10) = 0.6514417 */
-	assert_true(fabs(gsp_phi_value(&fd, 10000 * MS) - 0.6514417) < 1e-6);
+	assert_true(fabs(gsp_phi_value(&fd, 10000 * MS, 0) - 0.6514417) < 1e-6);
 	/* the threshold 8 is crossed at 8 * ln 10 * 2 s = 36.84 s */
-	assert_true(gsp_phi_value(&fd, 7000 * MS + 36800 * MS) < 8.0);
-	assert_true(gsp_phi_value(&fd, 7000 * MS + 36900 * MS) > 8.0);
-	/* the window slides: after 40 intervals of 100 ms the mean is 100 ms */
-	for (int i = 1; i <= 40; i++)
+	assert_true(gsp_phi_value(&fd, 7000 * MS + 36800 * MS, 0) < 8.0);
+	assert_true(gsp_phi_value(&fd, 7000 * MS + 36900 * MS, 0) > 8.0);
+	/* the mean follows the arrivals: after 12 intervals of 100 ms the
+	 * window is full, (4 * 2 s + 12 * 100 ms) / 16 = 575 ms */
+	for (int i = 1; i <= 12; i++)
 		gsp_phi_heartbeat(&fd, 7000 * MS + i * 100 * MS);
-	assert_true(fabs(gsp_phi_mean_ns(&fd) - 100.0 * MS) < 1.0);
+	assert_true(fabs(gsp_phi_mean_ns(&fd, 0) - 575.0 * MS) < 1000.0);
+	/* then each weighs 1/16: within 1 % of 100 ms after 100 more */
+	for (int i = 13; i <= 112; i++)
+		gsp_phi_heartbeat(&fd, 7000 * MS + i * 100 * MS);
+	assert_true(fabs(gsp_phi_mean_ns(&fd, 0) - 100.0 * MS) < 1.0 * MS);
+	/* a stall of 10 minutes counts as 65.535 s, once */
+	gsp_phi_init(&fd, 0, 100 * MS);
+	gsp_phi_heartbeat(&fd, 600000 * MS);
+	assert_true(fabs(gsp_phi_mean_ns(&fd, 0) - 32817.5 * MS) < 1.0 * MS);
 	/* the floor keeps bursts from making a peer look dead at once */
-	gsp_phi_init(&fd, 0, 1 * MS, 50 * MS);
-	assert_true(fabs(gsp_phi_mean_ns(&fd) - 50.0 * MS) < 1.0);
+	gsp_phi_init(&fd, 0, 1 * MS);
+	assert_true(fabs(gsp_phi_mean_ns(&fd, 50 * MS) - 50.0 * MS) < 1.0);
+	assert_true(fabs(gsp_phi_mean_ns(&fd, 0) - 1.0 * MS) < 1.0);
 	/* a stall of our own is forgiven */
 	gsp_phi_shift(&fd, 500 * MS);
-	assert_true(gsp_phi_value(&fd, 500 * MS) < 1e-9);
+	assert_true(gsp_phi_value(&fd, 500 * MS, 0) < 1e-9);
 }
 
 /* ------------------------- table concurrency -------------------------- */
