@@ -36,6 +36,7 @@
 #include "gsp_build.h"
 #include "gsp_member.h"
 #include "gsp_node_int.h"
+#include "gsp_swim_int.h"
 
 struct gsp_node *
 gsp_node_create(const struct gsp_node_params *p, int *err)
@@ -325,11 +326,13 @@ size_t
 gsp_node_bytes_per_member(bool authenticated)
 {
 	/* record + name slot + index entry, detector, bucket link, rumor
-	 * mark, the view a peer told, its share of a bucket's hash; app
-	 * state adds GSP_APP_KEYS_MAX entries for members that publish some */
+	 * mark, the view a peer told, its share of a bucket's hash, SWIM's
+	 * suspicion slot and list entry; app state adds GSP_APP_KEYS_MAX
+	 * entries for members that publish some */
 	return gsp_table_bytes_per_member() + sizeof(struct gsp_phi) +
 		sizeof(uint32_t) + sizeof(uint16_t) + sizeof(uint32_t) +
 		sizeof(uint64_t) / GSP_BUCKET_FILL +
+		sizeof(struct gsp_swim_slot) + sizeof(uint32_t) +
 		(authenticated ? sizeof(struct gsp_replay) : 0);
 }
 
