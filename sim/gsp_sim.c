@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "gsp_record.h"
+#include "gsp_names.h"
 #include "gsp_sec.h"
 #include "gsp_sim_int.h"
 
@@ -34,7 +35,9 @@ static uint64_t
 gsp_sim_estimate(const struct gsp_sim_cfg *c)
 {
 	return (uint64_t)c->n_nodes * c->capacity *
-		(gsp_node_bytes_per_member(c->auth) + GSP_SIM_MEMBER_SLACK) +
+		(gsp_node_bytes_per_member(c->auth, true) +
+		 GSP_SIM_MEMBER_SLACK) +
+		(uint64_t)c->capacity * gsp_names_bytes_per_name() +
 		(uint64_t)c->n_nodes * GSP_SIM_NODE_OVERHEAD +
 		(uint64_t)c->max_inflight * c->max_payload +
 		gsp_watch_bytes(c->n_nodes);
@@ -50,7 +53,7 @@ gsp_sim_mem_check(const struct gsp_sim_cfg *c, uint64_t est)
 		"(%u nodes x %u members x (%zu+%u) B/member + %u KiB/node + "
 		"packet pool); MemAvailable %.2f GiB\n", c->n_nodes,
 		(double)est / gib, c->n_nodes, c->capacity,
-		gsp_node_bytes_per_member(c->auth), GSP_SIM_MEMBER_SLACK,
+		gsp_node_bytes_per_member(c->auth, true), GSP_SIM_MEMBER_SLACK,
 		GSP_SIM_NODE_OVERHEAD / 1024, (double)avail / gib);
 	if (c->no_mem_check || avail == 0 || est <= avail)
 		return 0;
@@ -84,6 +87,7 @@ gsp_sim_free(struct gsp_sim *s)
 		for (uint32_t i = 0; i < s->c.n_nodes; i++)
 			gsp_node_destroy(s->nodes[i].node);
 	free(s->nodes);
+	gsp_names_destroy(s->names);
 	gsp_keyring_destroy(s->keyring);
 	gsp_watch_free(&s->w);
 	gsp_sim_heap_free(&s->heap);
@@ -123,10 +127,11 @@ main(int argc, char **argv)
 	if (s->c.auth && gsp_sim_keyring(s) != 0)
 		return -ENOMEM;
 	s->nodes = calloc(n, sizeof(*s->nodes));
+	s->names = gsp_names_create(s->c.capacity * 2);
 	/* every node has one tick pending (plus voided ones, which a tick
 	 * moved forward leaves: it gives way when the heap is full) and
 	 * every packet one delivery */
-	if (s->nodes == NULL ||
+	if (s->nodes == NULL || s->names == NULL ||
 	    gsp_sim_heap_init(&s->heap, 2 * n + s->c.max_inflight + 16) != 0 ||
 	    gsp_sim_pool_init(s) != 0) {
 		fprintf(stderr, "gossip-sim: out of memory\n");

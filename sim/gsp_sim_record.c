@@ -326,7 +326,7 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	gsp_json_bool(&j, "wall_limited", s->wall_limited);
 	gsp_json_bool(&j, "memory_limited", s->mem_limited);
 	gsp_json_u64(&j, "bytes_per_member",
-		     gsp_node_bytes_per_member(s->c.auth));
+		     gsp_node_bytes_per_member(s->c.auth, true));
 	gsp_json_u64(&j, "est_memory_bytes", est_bytes);
 	gsp_json_u64(&j, "peak_rss_bytes", gsp_sim_peak_rss());
 	gsp_json_num(&j, "wall_s", gsp_sim_wall_s(s));

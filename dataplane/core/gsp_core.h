@@ -92,6 +92,8 @@ void gsp_detector_format(uint32_t bits, char *buf, size_t len);
  * wrong. The simulator and the emulation parse --detector with it. */
 int gsp_detector_parse(const char *s, uint32_t *bits, const char **why);
 
+struct gsp_names;
+
 struct gsp_node_params {
 	char cluster[GSP_CLUSTER_MAX];
 	char name[GSP_NAME_MAX];
@@ -123,6 +125,9 @@ struct gsp_node_params {
 	/* Authentication (docs/SECURITY.md): NULL = plaintext. The node
 	 * keeps its own copy; gsp_node_set_keyring() replaces it. */
 	const struct gsp_keyring *keyring;
+	/* A name pool shared with the other nodes this thread runs (the
+	 * simulator, an emulation lcore); NULL: the node has its own. */
+	struct gsp_names *names;
 	/* Limits (docs/CONFIG.md "Limits"); 0 means the default. */
 	uint32_t app_value_max;		/* value bytes per key: 63 (max) */
 	uint32_t app_bytes_max;		/* key+value bytes per member: 752 */
@@ -297,7 +302,7 @@ void gsp_node_limits_read(const struct gsp_node *node,
 
 /* Bytes of memory per member slot (table record + index entry estimate),
  * with the replay window of an authenticating node when authenticated. */
-size_t gsp_node_bytes_per_member(bool authenticated);
+size_t gsp_node_bytes_per_member(bool authenticated, bool shared_names);
 
 #ifdef __cplusplus
 }

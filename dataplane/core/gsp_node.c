@@ -77,7 +77,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->proto = p->wire_version == 0 || p->wire_version > GSP_WIRE_VERSION ?
 		GSP_WIRE_VERSION : p->wire_version < GSP_WIRE_VERSION_MIN ?
 		GSP_WIRE_VERSION_MIN : p->wire_version;
-	n->table = gsp_table_create(n->p.name, p->capacity);
+	n->table = gsp_table_create(n->p.name, p->capacity, p->names);
 	if (n->table == NULL)
 		goto fail;
 	n_slots = n->table->n_slots;
@@ -112,6 +112,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 		gsp_sec_tx_init(&n->sec_tx, p->generation);
 	}
 	n->p.keyring = NULL;	/* not ours: never kept */
+	n->p.names = NULL;	/* the table holds it */
 	*err = gsp_limits_init(n);
 	if (*err != 0)
 		goto fail;
@@ -323,13 +324,13 @@ gsp_node_view_check(const struct gsp_node *n)
 }
 
 size_t
-gsp_node_bytes_per_member(bool authenticated)
+gsp_node_bytes_per_member(bool authenticated, bool shared_names)
 {
 	/* record + name slot + index entry, detector, bucket link, rumor
 	 * mark, the view a peer told, its share of a bucket's hash, SWIM's
 	 * suspicion slot and list entry; app state adds GSP_APP_KEYS_MAX
 	 * entries for members that publish some */
-	return gsp_table_bytes_per_member() + sizeof(struct gsp_phi) +
+	return gsp_table_bytes_per_member(shared_names) + sizeof(struct gsp_phi) +
 		sizeof(uint32_t) + sizeof(uint16_t) + sizeof(uint32_t) +
 		sizeof(uint64_t) / GSP_BUCKET_FILL +
 		sizeof(struct gsp_swim_slot) + sizeof(uint32_t) +

@@ -9,10 +9,8 @@
 
 #define GSP_TABLE_READ_TRIES (1u << 20)
 
-static const uint8_t gsp_name_class_size[GSP_NAME_CLASSES] = { 16, 32, 64 };
-
 struct gsp_table *
-gsp_table_create(const char *name, uint32_t capacity)
+gsp_table_create(const char *name, uint32_t capacity, struct gsp_names *names)
 {
 	struct gsp_table *t = calloc(1, sizeof(*t));
 
@@ -26,18 +24,15 @@ gsp_table_create(const char *name, uint32_t capacity)
 	/* calloc of large sizes maps zero pages lazily: only used records,
 	 * names and app blocks take memory */
 	t->recs = calloc(t->n_slots, sizeof(*t->recs));
-	/* twice the worst case, so fragmentation between size classes can
-	 * never exhaust it */
-	t->names_size = (uint32_t)((uint64_t)t->n_slots * 64 * 2 <
-				   UINT32_MAX - 64 ?
-				   (uint64_t)t->n_slots * 64 * 2 : UINT32_MAX - 64);
-	t->names = calloc(t->names_size + GSP_NAME_MAX, 1);	/* + read slack */
+	if (names != NULL)
+		gsp_names_hold(names);
+	else
+		names = gsp_names_create(t->n_slots);
+	t->names = names;
 	t->apps = calloc((size_t)t->n_slots * GSP_APP_KEYS_MAX,
 			 sizeof(*t->apps));
 	if (t->recs == NULL || t->names == NULL || t->apps == NULL)
 		goto fail;
-	for (int c = 0; c < GSP_NAME_CLASSES; c++)
-		t->name_free[c] = GSP_NONE;
 	t->app_free = GSP_NONE;
 	return t;
 fail:
@@ -53,7 +48,7 @@ gsp_table_destroy(struct gsp_table *t)
 	if (t->index != NULL)
 		gsp_index_destroy(t->index);
 	free(t->recs);
-	free(t->names);
+	gsp_names_destroy(t->names);
 	free(t->apps);
 	free(t);
 }
@@ -67,12 +62,7 @@ gsp_table_find(const struct gsp_table *t, uint64_t id)
 static void
 gsp_name_free(struct gsp_table *t, struct gsp_member_rec *r)
 {
-	if (r->name_off == GSP_NONE)
-		return;
-	/* the free list runs through the freed slots themselves */
-	memcpy(t->names + r->name_off, &t->name_free[r->name_class],
-	       sizeof(uint32_t));
-	t->name_free[r->name_class] = r->name_off;
+	gsp_names_put(t->names, r->name_off);
 	r->name_off = GSP_NONE;
 }
 
@@ -80,38 +70,25 @@ int
 gsp_table_set_name(struct gsp_table *t, struct gsp_member_rec *r,
 		   const char *name)
 {
-	size_t len = strnlen(name, GSP_NAME_MAX - 1);
-	uint8_t c = 0;
-	uint32_t off;
+	int64_t off;
 
-	while (len + 1 > gsp_name_class_size[c])
-		c++;
-	if (r->name_off != GSP_NONE && r->name_class != c)
-		gsp_name_free(t, r);
-	if (r->name_off == GSP_NONE) {
-		if (t->name_free[c] != GSP_NONE) {
-			off = t->name_free[c];
-			memcpy(&t->name_free[c], t->names + off,
-			       sizeof(uint32_t));
-		} else if (t->names_top + gsp_name_class_size[c] <=
-			   t->names_size) {
-			off = t->names_top;
-			t->names_top += gsp_name_class_size[c];
-		} else {
-			return -ENOSPC;
-		}
-		r->name_off = off;
-		r->name_class = c;
-	}
-	memcpy(t->names + r->name_off, name, len);
-	t->names[r->name_off + len] = '\0';
+	if (r->name_off != GSP_NONE &&
+	    strncmp(gsp_names_at(t->names, r->name_off), name,
+		    GSP_NAME_MAX - 1) == 0)
+		return 0;
+	/* taken before the old one is let go: the same slot may be both */
+	off = gsp_names_get(t->names, name);
+	if (off < 0)
+		return (int)off;
+	gsp_name_free(t, r);
+	r->name_off = (uint32_t)off;
 	return 0;
 }
 
 const char *
 gsp_table_name(const struct gsp_table *t, const struct gsp_member_rec *r)
 {
-	return r->name_off == GSP_NONE ? "" : t->names + r->name_off;
+	return gsp_names_at(t->names, r->name_off);
 }
 
 struct gsp_app_entry *
@@ -231,8 +208,7 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 	out->name[0] = '\0';
 	/* offsets may be garbage in a torn copy: bound them, the sequence
 	 * check then throws the copy away */
-	if (c.name_off != GSP_NONE && c.name_off < t->names_size)
-		memcpy(out->name, t->names + c.name_off, GSP_NAME_MAX);
+	memcpy(out->name, gsp_names_at(t->names, c.name_off), GSP_NAME_MAX);
 	out->name[GSP_NAME_MAX - 1] = '\0';
 	n = c.app_count <= GSP_APP_KEYS_MAX ? c.app_count : 0;
 	out->app_count = 0;
@@ -282,7 +258,8 @@ gsp_table_read(const struct gsp_table *t, uint32_t slot,
 }
 
 size_t
-gsp_table_bytes_per_member(void)
+gsp_table_bytes_per_member(bool shared_names)
 {
-	return sizeof(struct gsp_member_rec) + 16 + gsp_index_bytes_per_entry();
+	return sizeof(struct gsp_member_rec) + gsp_index_bytes_per_entry() +
+		(shared_names ? 0 : gsp_names_bytes_per_name());
 }

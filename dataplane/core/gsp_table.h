@@ -11,8 +11,9 @@
  * reused, so readers need no RCU grace period.
  *
  * Records are compact (80 bytes): a node holds one per member of the
- * cluster, and a simulator holds N of those tables. Names live in a
- * per-table arena of 16/32/64-byte slots and app state in blocks of
+ * cluster, and a simulator holds N of those tables. Names are interned
+ * in a pool that the tables written by one thread share (gsp_names.h),
+ * and app state lives in blocks of
  * GSP_APP_KEYS_MAX entries taken only by members that publish some; both
  * are reserved virtually up front and backed by pages as they are used.
  * The id -> slot index is the gsp_index seam (rte_hash in gossipd).
@@ -24,9 +25,9 @@
 #include <stdint.h>
 
 #include "gsp_core.h"
+#include "gsp_names.h"
 
 #define GSP_NONE UINT32_MAX
-#define GSP_NAME_CLASSES 3	/* 16, 32, 64-byte name slots */
 
 struct gsp_member_rec {
 	uint32_t seq;
@@ -42,8 +43,8 @@ struct gsp_member_rec {
 	uint8_t state;
 	uint8_t app_count;
 	uint32_t phi_milli;
-	uint32_t name_off;		/* name arena offset, or GSP_NONE */
-	uint8_t name_class;
+	uint32_t name_off;		/* in the name pool, or GSP_NONE */
+	uint8_t reserved;
 	uint8_t wire;			/* highest wire version it speaks */
 	uint32_t incarnation;		/* SWIM refutation counter */
 };
@@ -57,16 +58,16 @@ struct gsp_table {
 	uint32_t n_slots;	/* records allocated (index slot range) */
 	uint32_t high_water;	/* slots below this may be in use */
 	uint32_t used;
-	char *names;		/* name arena */
-	uint32_t names_size;
-	uint32_t names_top;
-	uint32_t name_free[GSP_NAME_CLASSES];
+	struct gsp_names *names;	/* maybe shared with other tables */
 	struct gsp_app_entry *apps;	/* n_slots blocks of GSP_APP_KEYS_MAX */
 	uint32_t apps_top;
 	uint32_t app_free;
 };
 
-struct gsp_table *gsp_table_create(const char *name, uint32_t capacity);
+/* names: a pool shared with the other tables this thread writes, or NULL
+ * for one of its own. */
+struct gsp_table *gsp_table_create(const char *name, uint32_t capacity,
+				   struct gsp_names *names);
 void gsp_table_destroy(struct gsp_table *t);
 
 /* Writer side (protocol thread only). */
@@ -111,7 +112,8 @@ uint32_t gsp_table_slot_count(const struct gsp_table *t);
 /* false when the slot is free */
 bool gsp_table_read(const struct gsp_table *t, uint32_t slot,
 		    struct gsp_member_view *out);
-/* Bytes per member slot: record, name slot (16), index entry. */
-size_t gsp_table_bytes_per_member(void);
+/* Bytes per member slot: record, index entry, and a name slot unless
+ * the names are shared. */
+size_t gsp_table_bytes_per_member(bool shared_names);
 
 #endif /* GSP_TABLE_H */

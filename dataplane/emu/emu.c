@@ -41,6 +41,7 @@
 #include "port_uplink.h"
 #include "gsp_util.h"
 #include "gsp_ctrl.h"
+#include "gsp_names.h"
 #include "gsp_log.h"
 
 int
@@ -183,11 +184,19 @@ static void gsp_emu_on_event(void *ctx, struct gsp_vnode *vn,
 static void gsp_emu_on_cmd(void *ctx, struct gsp_vnode *vn,
 			   const struct gsp_cmd *cmd, uint64_t now_ns);
 
+static void
+gsp_emu_names_drop(struct gsp_names **names, unsigned int n)
+{
+	for (unsigned int k = 0; k < n; k++)
+		gsp_names_destroy(names[k]);
+}
+
 int
 gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	      const struct gsp_emu_opts *o)
 {
 	uint32_t n = o->nodes, lcores[RTE_MAX_LCORE], n_lc = 0;
+	struct gsp_names *names[RTE_MAX_LCORE];
 	struct gsp_addr seeds[GSP_SEEDS_MAX];
 	uint64_t gen0 = gsp_realtime_us(), rng = o->seed;
 	char spec[256], det[64];
@@ -278,9 +287,20 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 		if (dp->lconf[lcore].enabled)
 			lcores[n_lc++] = lcore;
 	emu->n_lcores = n_lc;
+	/* names are the same in every vnode's table: held once per lcore
+	 * (the one thread that writes those tables) */
+	for (unsigned int k = 0; k < n_lc; k++) {
+		names[k] = gsp_names_create(emu->capacity * 2);
+		if (names[k] == NULL) {
+			gsp_emu_names_drop(names, k);
+			return -ENOMEM;
+		}
+	}
 	ids = malloc(sizeof(*ids) * n);
-	if (ids == NULL)
+	if (ids == NULL) {
+		gsp_emu_names_drop(names, n_lc);
 		return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct gsp_vnode *vn = &dp->vnodes[i];
 		char name[GSP_NAME_MAX];
@@ -297,6 +317,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			.seeds = seeds,
 			.n_seeds = o->seeds,
 			.ring_size = GSP_VNODE_RING_SIZE,
+			.names = names[i % n_lc],
 		};
 
 		snprintf(name, sizeof(name), "node%u", emu->base + i + 1);
@@ -315,6 +336,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			gsp_log(LOG_ERR, "emulation: cannot create %s (%u of "
 				"%u here): %s", name, i + 1, n, strerror(-ret));
 			free(ids);
+			gsp_emu_names_drop(names, n_lc);
 			return ret;
 		}
 		ids[i] = gsp_node_id(vn->node);
@@ -322,6 +344,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 		 * relative until gsp_emu_start adds the start time */
 		vn->next_tick_ns = gsp_rand(&rng) % emu->interval_ns;
 	}
+	gsp_emu_names_drop(names, n_lc);	/* the tables hold them */
 	ret = gsp_watch_init(&emu->w, &emu->host, ids);
 	free(ids);
 	if (ret != 0) {
@@ -352,8 +375,8 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 		emu->capacity, emu->n_mbufs, emu->rss_before / 1e6,
 		emu->rss_created / 1e6,
 		((double)emu->rss_created - (double)emu->rss_before) / n,
-		gsp_node_bytes_per_member(dp->keyring != NULL), cfg->socket_path,
-		cfg->status_path);
+		gsp_node_bytes_per_member(dp->keyring != NULL, true),
+		cfg->socket_path, cfg->status_path);
 	return 0;
 }
 

@@ -317,7 +317,7 @@ gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,
 	gsp_record_str(rec, "auth", dp->keyring != NULL ? gsp_cipher_name(
 		       gsp_keyring_cipher(dp->keyring)) : "plaintext");
 	gsp_record_u64(rec, "bytes_per_member",
-		       gsp_node_bytes_per_member(dp->keyring != NULL));
+		       gsp_node_bytes_per_member(dp->keyring != NULL, true));
 	gsp_record_num_if(rec, "bytes_per_member_measured",
 			  ((double)peak - (double)emu->rss_created) / members,
 			  peak > emu->rss_created);

@@ -337,6 +337,7 @@ struct gsp_vnode_params {
 	const struct gsp_addr *seeds;
 	unsigned int n_seeds;
 	unsigned int ring_size;		/* rx ring slots, power of 2; 0: none */
+	struct gsp_names *names;	/* shared by its lcore's vnodes; NULL */
 };
 int gsp_vnodes_alloc(struct gsp_dp *dp, uint32_t n);
 int gsp_vnode_init(struct gsp_dp *dp, struct gsp_vnode *vn,

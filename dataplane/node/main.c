@@ -519,7 +519,9 @@ main(int argc, char **argv)
 			gsp_node_id(gsp_dp.vnodes[0].node),
 			gsp_node_generation(gsp_dp.vnodes[0].node),
 			gsp_cfg.cluster, addr, gsp_dp.nb_queues,
-			gsp_node_bytes_per_member(gsp_dp.keyring != NULL), gsp_cfg.max_members);
+			gsp_node_bytes_per_member(gsp_dp.keyring != NULL,
+						  false),
+			gsp_cfg.max_members);
 	}
 
 	rte_eal_mp_remote_launch(gsp_lcore_main, NULL, CALL_MAIN);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "gsp_core.h"
+#include "gsp_names.h"
 #include "gsp_phi.h"
 #include "gsp_table.h"
 #include "gsp_util.h"
@@ -900,6 +901,89 @@ test_phi_values(void **state)
 	assert_true(gsp_phi_value(&fd, 500 * MS, 0) < 1e-9);
 }
 
+/* Tables written by one thread share one copy of each name. */
+static void
+test_names_shared(void **state)
+{
+	struct gsp_names *pool = gsp_names_create(4);
+	struct gsp_table *a, *b;
+	struct gsp_member_rec *ra, *rb, *rc;
+	struct gsp_member_view v;
+	char longname[GSP_NAME_MAX + 8];
+	uint32_t off;
+
+	(void)state;
+	assert_non_null(pool);
+	a = gsp_table_create("a", 8, pool);
+	b = gsp_table_create("b", 8, pool);
+	assert_non_null(a);
+	assert_non_null(b);
+	gsp_names_destroy(pool);	/* the tables hold it now */
+	ra = gsp_table_rec(a, (uint32_t)gsp_table_insert(a, 7));
+	rb = gsp_table_rec(b, (uint32_t)gsp_table_insert(b, 7));
+	assert_int_equal(gsp_table_set_name(a, ra, "node7"), 0);
+	assert_int_equal(gsp_table_set_name(b, rb, "node7"), 0);
+	gsp_table_write_end(ra);
+	gsp_table_write_end(rb);
+	/* one slot for both */
+	assert_int_equal(ra->name_off, rb->name_off);
+	assert_string_equal(gsp_table_name(b, rb), "node7");
+	/* a renames its member: b keeps the old name */
+	off = ra->name_off;
+	gsp_table_write_begin(ra);
+	assert_int_equal(gsp_table_set_name(a, ra, "node7-renamed"), 0);
+	gsp_table_write_end(ra);
+	assert_int_not_equal(ra->name_off, off);
+	assert_string_equal(gsp_table_name(b, rb), "node7");
+	assert_true(gsp_table_read(a, (uint32_t)gsp_table_find(a, 7), &v));
+	assert_string_equal(v.name, "node7-renamed");
+	/* the last holder lets go: the slot is reused for the next name */
+	gsp_table_remove(b, (uint32_t)gsp_table_find(b, 7));
+	rc = gsp_table_rec(b, (uint32_t)gsp_table_insert(b, 8));
+	assert_int_equal(gsp_table_set_name(b, rc, "node8"), 0);
+	gsp_table_write_end(rc);
+	assert_int_equal(rc->name_off, off);
+	/* names are cut at GSP_NAME_MAX - 1 bytes and still shared */
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	rb = gsp_table_rec(b, (uint32_t)gsp_table_insert(b, 9));
+	assert_int_equal(gsp_table_set_name(b, rb, longname), 0);
+	gsp_table_write_end(rb);
+	assert_int_equal(strlen(gsp_table_name(b, rb)), GSP_NAME_MAX - 1);
+	gsp_table_destroy(a);
+	gsp_table_destroy(b);
+}
+
+/* A pool never grows past its size: a full one refuses the name. */
+static void
+test_names_full(void **state)
+{
+	struct gsp_names *pool = gsp_names_create(1);	/* 128 bytes */
+	char name[GSP_NAME_MAX];
+	int64_t off;
+	int taken = 0;
+
+	(void)state;
+	assert_non_null(pool);
+	for (int i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "member-%02d", i);
+		off = gsp_names_get(pool, name);
+		if (off == -ENOSPC)
+			break;
+		assert_true(off >= 0);
+		taken++;
+	}
+	assert_int_equal(taken, 8);		/* 128 / 16 */
+	assert_int_equal(gsp_names_get(pool, "member-99"), -ENOSPC);
+	/* a name it holds is still found, and one let go makes room */
+	assert_int_equal(gsp_names_get(pool, "member-03"), 48);
+	gsp_names_put(pool, 48);
+	gsp_names_put(pool, 48);
+	assert_int_equal(gsp_names_get(pool, "member-99"), 48);
+	assert_string_equal(gsp_names_at(pool, 48), "member-99");
+	gsp_names_destroy(pool);
+}
+
 /* ------------------------- table concurrency -------------------------- */
 
 struct hammer {
@@ -949,7 +1033,7 @@ hammer_writer(void *arg)
 static void
 test_table_concurrency(void **state)
 {
-	struct hammer h = { .t = gsp_table_create("hammer", 64) };
+	struct hammer h = { .t = gsp_table_create("hammer", 64, NULL) };
 	struct gsp_member_view v;
 	uint64_t reads = 0;
 	pthread_t tid;
@@ -1189,6 +1273,8 @@ main(void)
 		cmocka_unit_test(test_ack2_answers_once),
 		cmocka_unit_test(test_phi_values),
 		cmocka_unit_test(test_table_concurrency),
+		cmocka_unit_test(test_names_shared),
+		cmocka_unit_test(test_names_full),
 		cmocka_unit_test(test_cluster_lifecycle),
 		cmocka_unit_test(test_cluster_split_digests),
 		cmocka_unit_test(test_cluster_deterministic),
