@@ -8,6 +8,7 @@
 #ifndef GSP_INDEX_H
 #define GSP_INDEX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct gsp_index;
@@ -16,6 +17,9 @@ struct gsp_index;
 struct gsp_index *gsp_index_create(const char *name, uint32_t capacity);
 void gsp_index_destroy(struct gsp_index *ix);
 uint32_t gsp_index_slots(const struct gsp_index *ix);
+/* Where slot s's id lives (a uint64_t at base + s * stride): an index
+ * may keep slots only and read ids there. Set before the first add. */
+void gsp_index_set_keys(struct gsp_index *ix, const void *base, size_t stride);
 /* slot, or -ENOENT */
 int32_t gsp_index_lookup(const struct gsp_index *ix, uint64_t id);
 /* new slot, or -ENOSPC / -EEXIST */

@@ -33,6 +33,7 @@ gsp_table_create(const char *name, uint32_t capacity, struct gsp_names *names)
 			 sizeof(*t->apps));
 	if (t->recs == NULL || t->names == NULL || t->apps == NULL)
 		goto fail;
+	gsp_index_set_keys(t->index, &t->recs[0].id, sizeof(*t->recs));
 	t->app_free = GSP_NONE;
 	return t;
 fail:
@@ -146,14 +147,14 @@ gsp_table_insert(struct gsp_table *t, uint64_t id)
 	slot = gsp_index_add(t->index, id);
 	if (slot < 0)
 		return slot;
-	if ((uint32_t)slot >= t->n_slots) {
+	if ((uint32_t)slot >= t->n_slots) {	/* rte_hash: it holds the key */
 		gsp_index_del(t->index, id);
 		return -ENOSPC;
 	}
 	r = &t->recs[slot];
 	gsp_table_write_begin(r);
 	memset((uint8_t *)r + sizeof(r->seq), 0, sizeof(*r) - sizeof(r->seq));
-	r->id = id;
+	r->id = id;	/* the index reads it from here */
 	r->app_block = GSP_NONE;
 	r->name_off = GSP_NONE;
 	/* left open: the caller fills the record and ends the write, so no

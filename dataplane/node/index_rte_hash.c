@@ -44,6 +44,15 @@ gsp_index_destroy(struct gsp_index *ix)
 	rte_hash_free((struct rte_hash *)ix);
 }
 
+void
+gsp_index_set_keys(struct gsp_index *ix, const void *base, size_t stride)
+{
+	/* rte_hash keeps its own copy of every key */
+	(void)ix;
+	(void)base;
+	(void)stride;
+}
+
 uint32_t
 gsp_index_slots(const struct gsp_index *ix)
 {

@@ -901,6 +901,49 @@ test_phi_values(void **state)
 	assert_true(gsp_phi_value(&fd, 500 * MS, 0) < 1e-9);
 }
 
+/* The index keeps every id findable through inserts and removals that
+ * shift probe chains, and refuses what does not fit. */
+static void
+test_index_churn(void **state)
+{
+	struct gsp_table *t = gsp_table_create("churn", 64, NULL);
+	uint64_t held[64], rng = 42;
+	uint32_t n = 0;
+
+	(void)state;
+	assert_non_null(t);
+	for (int op = 0; op < 20000; op++) {
+		/* few distinct ids, so the same ones come and go */
+		uint64_t id = 1 + gsp_rand_below(&rng, 200);
+		int32_t slot = gsp_table_find(t, id);
+		uint32_t k;
+
+		for (k = 0; k < n && held[k] != id; k++)
+			;
+		assert_int_equal(slot >= 0, k < n);
+		if (slot >= 0) {
+			assert_int_equal(gsp_table_rec(t, (uint32_t)slot)->id, id);
+			gsp_table_remove(t, (uint32_t)slot);
+			held[k] = held[--n];
+		} else {
+			slot = gsp_table_insert(t, id);
+			if (n == 64) {
+				assert_int_equal(slot, -ENOSPC);
+				continue;
+			}
+			assert_true(slot >= 0);
+			gsp_table_write_end(gsp_table_rec(t, (uint32_t)slot));
+			held[n++] = id;
+			/* a full table says so before it looks */
+			assert_int_equal(gsp_table_insert(t, id),
+					 n < 64 ? -EEXIST : -ENOSPC);
+		}
+	}
+	for (uint32_t k = 0; k < n; k++)
+		assert_true(gsp_table_find(t, held[k]) >= 0);
+	gsp_table_destroy(t);
+}
+
 /* Tables written by one thread share one copy of each name. */
 static void
 test_names_shared(void **state)
@@ -1273,6 +1316,7 @@ main(void)
 		cmocka_unit_test(test_ack2_answers_once),
 		cmocka_unit_test(test_phi_values),
 		cmocka_unit_test(test_table_concurrency),
+		cmocka_unit_test(test_index_churn),
 		cmocka_unit_test(test_names_shared),
 		cmocka_unit_test(test_names_full),
 		cmocka_unit_test(test_cluster_lifecycle),
