@@ -318,6 +318,9 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			.n_seeds = o->seeds,
 			.ring_size = GSP_VNODE_RING_SIZE,
 			.names = names[i % n_lc],
+			/* the switch gives cluster addresses their MACs
+			 * (port_switch.c): ARP is for what lies beyond */
+			.arp_entries = 64,
 		};
 
 		snprintf(name, sizeof(name), "node%u", emu->base + i + 1);

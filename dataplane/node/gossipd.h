@@ -339,6 +339,7 @@ struct gsp_vnode_params {
 	unsigned int n_seeds;
 	unsigned int ring_size;		/* rx ring slots, power of 2; 0: none */
 	struct gsp_names *names;	/* shared by its lcore's vnodes; NULL */
+	uint32_t arp_entries;		/* 0: one per possible peer */
 };
 int gsp_vnodes_alloc(struct gsp_dp *dp, uint32_t n);
 int gsp_vnode_init(struct gsp_dp *dp, struct gsp_vnode *vn,

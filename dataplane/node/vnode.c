@@ -107,7 +107,8 @@ gsp_vnode_init(struct gsp_dp *dp, struct gsp_vnode *vn,
 	snprintf(np.cluster, sizeof(np.cluster), "%s", cfg->cluster);
 	snprintf(np.name, sizeof(np.name), "%s", p->name);
 	/* one ARP entry per possible peer on the segment, within reason */
-	arp_entries = RTE_MIN(p->capacity, 65536u);
+	arp_entries = p->arp_entries != 0 ? p->arp_entries :
+		RTE_MIN(p->capacity, 65536u);
 	if (arp_entries < 64)
 		arp_entries = 64;
 	vn->arp = gsp_arp_create(arp_entries, (int)rte_socket_id());
