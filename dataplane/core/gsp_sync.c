@@ -377,10 +377,16 @@ gsp_handle_sum(struct gsp_node *n, const struct gsp_addr *src,
 	       const struct gsp_wire_msg *m)
 {
 	bool behind = (uint64_t)m->sum_members * 2 < n->table->used;
-	uint32_t answered = 0;
+	uint32_t answered = 0, start;
 
-	for (uint32_t i = 0; i < m->n_hashes &&
-	     answered < GSP_SYNC_DIFF_MAX; i++) {
+	if (m->n_hashes == 0)
+		return;
+	/* from a random bucket on: the syncs a node runs with several peers
+	 * at once settle different ranges, not the same first ones */
+	start = gsp_rand_below(&n->rng, m->n_hashes);
+	for (uint32_t k = 0; k < m->n_hashes &&
+	     answered < GSP_SYNC_DIFF_MAX; k++) {
+		uint32_t i = (start + k) % m->n_hashes;
 		uint64_t b = (uint64_t)m->sum_first + i;
 		uint64_t lo = gsp_level_lo(m->sum_level, b);
 		uint64_t hi = gsp_level_hi(m->sum_level, b);
