@@ -81,7 +81,7 @@ class Cluster:
                  gossipd=None, gossipctl=None, node_seeds=None,
                  node_extra_ini=None, ready_timeout=READY_TIMEOUT,
                  placeholder=False, wait_ready=True, template=TEMPLATE,
-                 pmd="af_packet"):
+                 pmd="af_packet", start_batch=0):
         self.n = int(n)
         self.interval_ms = int(interval_ms)
         self.build_dir = Path(build_dir or DEFAULT_BUILD_DIR).resolve()
@@ -102,6 +102,12 @@ class Cluster:
         if pmd not in PMDS:
             raise ClusterError(f"pmd {pmd!r}: want one of {', '.join(PMDS)}")
         self.pmd = pmd
+        # 0: launch every node, then wait for each; K: launch K, wait
+        # until they are ready, then the next K (EAL inits are CPU-bound:
+        # hundreds at once starve the nodes already running)
+        self.start_batch = int(start_batch)
+        if self.start_batch < 0:
+            raise ClusterError(f"start batch {start_batch}: want 0 or more")
         self.run_id = None
         self.state = None
         self.procs = procs.Processes()
@@ -267,11 +273,14 @@ class Cluster:
             for k in range(1, self.n + 1):
                 self._create_node(k, self.node_seeds.get(k),
                                   self.node_extra_ini.get(k), huge=huge)
-            for k in range(1, self.n + 1):
-                self._launch(node_name(k))
-            if self.wait_ready_on_start:
-                for k in range(1, self.n + 1):
-                    self.wait_ready(node_name(k))
+            batch = self.start_batch or self.n
+            for first in range(1, self.n + 1, batch):
+                ks = range(first, min(first + batch, self.n + 1))
+                for k in ks:
+                    self._launch(node_name(k))
+                if self.wait_ready_on_start or self.start_batch:
+                    for k in ks:
+                        self.wait_ready(node_name(k))
             self.state["status"] = "up"
             self.save()
         except BaseException:

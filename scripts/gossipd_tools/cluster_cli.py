@@ -39,7 +39,8 @@ def _cmd_up(a):
                 lcores=a.lcores, mem_mb=a.mem_mb, gossipd=a.gossipd,
                 gossipctl=a.gossipctl, extra_ini=extra or None,
                 placeholder=a.placeholder, wait_ready=not a.no_wait,
-                ready_timeout=a.ready_timeout, pmd=a.pmd)
+                ready_timeout=a.ready_timeout, pmd=a.pmd,
+                start_batch=a.start_batch)
     t0 = time.monotonic()
     c.up()
     mem = "hugepages" if any(c._node(n)["huge"] for n in c.names()) else "no hugepages"
@@ -156,6 +157,11 @@ def build_parser():
                     help="each node's port: af_packet on its veth, or "
                     "net_tap bridged to it (rx interrupts; default "
                     "%(default)s)")
+    up.add_argument("--start-batch", type=int, default=0, metavar="K",
+                    help="launch K nodes, wait until they are ready, then "
+                    "the next K (default 0: all at once; on a small host "
+                    "hundreds of EAL inits at once starve the nodes "
+                    "already running)")
     up.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
                     help="extra config for every node (repeatable)")
     up.add_argument("--fault", action="append", metavar="SPEC",
