@@ -19,19 +19,22 @@ gsp_bucket_add(struct gsp_node *n, uint32_t slot)
 
 	n->bucket_next[slot] = n->bucket_head[b];
 	n->bucket_head[b] = slot;
+	n->bucket_count[b]++;
 }
 
 void
 gsp_bucket_del(struct gsp_node *n, uint32_t slot)
 {
-	uint32_t *link = &n->bucket_head[gsp_bucket_of(n,
-			gsp_id_key(gsp_rec(n, slot)->id))];
+	uint32_t b = gsp_bucket_of(n, gsp_id_key(gsp_rec(n, slot)->id));
+	uint32_t *link = &n->bucket_head[b];
 
 	/* bounded by the bucket's size (GSP_BUCKET_FILL at capacity) */
 	while (*link != GSP_NONE && *link != slot)
 		link = &n->bucket_next[*link];
-	if (*link == slot)
+	if (*link == slot) {
 		*link = n->bucket_next[slot];
+		n->bucket_count[b]--;
+	}
 }
 
 void
@@ -51,6 +54,7 @@ gsp_view_verify(const struct gsp_node *n)
 
 	for (uint32_t b = 0; b < n->n_buckets; b++) {
 		uint64_t h = 0;
+		uint32_t c = 0;
 
 		for (uint32_t s = n->bucket_head[b]; s != GSP_NONE;
 		     s = n->bucket_next[s]) {
@@ -59,8 +63,9 @@ gsp_view_verify(const struct gsp_node *n)
 
 			h ^= gsp_sync_hash(r);
 			down ^= gsp_down_mark(r->id, r->state);
+			c++;
 		}
-		if (h != n->bucket_hash[b])
+		if (h != n->bucket_hash[b] || c != n->bucket_count[b])
 			return false;
 		root ^= h;
 	}

@@ -88,11 +88,13 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->bucket_next = calloc(n_slots, sizeof(*n->bucket_next));
 	n->rumor_of = calloc(n_slots, sizeof(*n->rumor_of));
 	n->bucket_hash = calloc(n->n_buckets, sizeof(*n->bucket_hash));
+	n->bucket_count = calloc(n->n_buckets, sizeof(*n->bucket_count));
 	n->peer_view = calloc(n_slots, sizeof(*n->peer_view));
 	n->tx = malloc(p->max_payload);
 	n->body_cap = p->max_payload;
 	if (n->fd == NULL || n->bucket_head == NULL || n->bucket_next == NULL ||
 	    n->rumor_of == NULL || n->tx == NULL || n->bucket_hash == NULL ||
+	    n->bucket_count == NULL ||
 	    n->peer_view == NULL)
 		goto fail;
 	if (p->keyring != NULL) {
@@ -166,6 +168,7 @@ gsp_node_destroy(struct gsp_node *n)
 	free(n->bucket_next);
 	free(n->rumor_of);
 	free(n->bucket_hash);
+	free(n->bucket_count);
 	free(n->peer_view);
 	free(n->tx);
 	gsp_keyring_destroy(n->kr);

@@ -81,6 +81,7 @@ struct gsp_node {
 	/* what anti-entropy compares (gsp_member.c): per bucket the XOR of
 	 * its members' (id, generation, version) hashes, and their XOR */
 	uint64_t *bucket_hash;
+	uint32_t *bucket_count;		/* members per bucket */
 	uint64_t sync_root;
 	uint64_t down_hash;		/* XOR of the down and left marks */
 	uint32_t *peer_view;		/* per slot: the view it last told */

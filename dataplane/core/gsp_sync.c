@@ -269,8 +269,8 @@ gsp_level_hi(uint8_t level, uint64_t b)
 /*
  * Our hash and member count over the key range [lo, hi], where the range
  * is a bucket at some level: whole buckets of ours are summed from their
- * running hashes (counted by walking them only when asked), a range
- * inside one of our buckets is walked.
+ * running hashes and counts, a range inside one of our buckets is walked
+ * (a bucket holds about GSP_BUCKET_FILL members).
  */
 static uint64_t
 gsp_range_hash(const struct gsp_node *n, uint64_t lo, uint64_t hi,
@@ -283,25 +283,24 @@ gsp_range_hash(const struct gsp_node *n, uint64_t lo, uint64_t hi,
 	uint64_t h = 0;
 	uint32_t c = 0;
 
-	for (uint32_t b = b_lo; b <= b_hi; b++) {
-		if (whole && count == NULL) {
+	if (whole) {
+		for (uint32_t b = b_lo; b <= b_hi; b++) {
 			h ^= n->bucket_hash[b];
-			continue;
+			c += n->bucket_count[b];
 		}
-		for (uint32_t s = n->bucket_head[b]; s != GSP_NONE;
-		     s = n->bucket_next[s]) {
-			const struct gsp_member_rec *r =
-				gsp_table_rec(n->table, s);
-			uint64_t key = gsp_id_key(r->id);
+	} else {
+		for (uint32_t b = b_lo; b <= b_hi; b++)
+			for (uint32_t s = n->bucket_head[b]; s != GSP_NONE;
+			     s = n->bucket_next[s]) {
+				const struct gsp_member_rec *r =
+					gsp_table_rec(n->table, s);
+				uint64_t key = gsp_id_key(r->id);
 
-			if (key < lo || key > hi)
-				continue;
-			c++;
-			if (!whole)
+				if (key < lo || key > hi)
+					continue;
+				c++;
 				h ^= gsp_sync_hash(r);
-		}
-		if (whole)
-			h ^= n->bucket_hash[b];
+			}
 	}
 	if (count != NULL)
 		*count = c;
