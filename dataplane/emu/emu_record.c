@@ -148,6 +148,7 @@ gsp_emu_write_switch(json_t *rec, const struct gsp_dp *dp)
 	gsp_switch_fstats(dp->sw, &fs);
 	gsp_record_u64(o, "forwarded", sw.forwarded);
 	gsp_record_u64(o, "arp_suppressed", sw.arp_suppressed);
+	gsp_record_u64(o, "arp_derived", sw.arp_derived);
 	gsp_record_u64(o, "garp_absorbed", sw.garp_absorbed);
 	gsp_record_u64(o, "arp_unknown", sw.arp_unknown);
 	gsp_record_u64(o, "flood_dropped", sw.flood_dropped);

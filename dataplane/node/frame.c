@@ -11,6 +11,7 @@
 #include <rte_udp.h>
 
 #include "gossipd.h"
+#include "port_switch.h"
 
 #define GSP_IP_TTL 64
 
@@ -99,7 +100,18 @@ gsp_frame_route(struct gsp_dp *dp, struct gsp_vnode *vn, struct rte_mbuf *m,
 		uint32_t next_hop, uint64_t now_ns)
 {
 	const struct rte_ether_addr *dmac;
+	struct rte_ether_addr derived;
 
+	/* behind the emulation's switch, a cluster address's MAC is what the
+	 * switch would answer ARP with: no request, no held frame, no cache
+	 * entry (a vnode would otherwise ARP for each new probe target) */
+	if (dp->sw != NULL && gsp_switch_resolve(dp->sw, next_hop, &derived)) {
+		rte_ether_addr_copy(&derived, &rte_pktmbuf_mtod(m,
+				struct rte_ether_hdr *)->dst_addr);
+		vn->lc->sw.arp_derived++;
+		gsp_tx_enqueue(dp, vn, m);
+		return;
+	}
 	dmac = gsp_arp_resolve(dp, vn, next_hop, now_ns);
 	if (dmac != NULL) {
 		rte_ether_addr_copy(dmac, &rte_pktmbuf_mtod(m,

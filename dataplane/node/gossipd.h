@@ -80,6 +80,7 @@ struct gsp_vnode {
 struct gsp_switch_stats {
 	uint64_t forwarded;
 	uint64_t arp_suppressed;	/* requests the switch answered */
+	uint64_t arp_derived;		/* frames addressed without ARP */
 	uint64_t garp_absorbed;		/* gratuitous ARP: nothing to learn */
 	uint64_t arp_unknown;		/* request for an address nobody has */
 	uint64_t flood_dropped;		/* other broadcast/multicast */

@@ -241,6 +241,23 @@ gsp_switch_remote_mac(const struct gsp_switch *sw,
 				     (uint32_t)b[4] << 8 | b[5]);
 }
 
+bool
+gsp_switch_resolve(const struct gsp_switch *sw, uint32_t ip,
+		   struct rte_ether_addr *mac)
+{
+	const struct gsp_vnode *vn = gsp_switch_by_ip(sw, ip);
+
+	if (vn != NULL)
+		*mac = vn->mac;
+	else if (gsp_switch_remote_ip(sw, ip))	/* beyond the uplink */
+		*mac = (struct rte_ether_addr){ { 0x02, 0x00,
+			(uint8_t)(ip >> 24), (uint8_t)(ip >> 16),
+			(uint8_t)(ip >> 8), (uint8_t)ip } };
+	else
+		return false;
+	return true;
+}
+
 /* ARP suppression: the request becomes the target's reply, in place. */
 static struct gsp_vnode *
 gsp_switch_arp(const struct gsp_switch *sw, struct gsp_lcore_conf *lc,
@@ -249,7 +266,7 @@ gsp_switch_arp(const struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
 	struct rte_arp_ipv4 *a = &arp->arp_data;
-	struct gsp_vnode *target, *asker;
+	struct gsp_vnode *asker;
 	struct rte_ether_addr tmac;
 	uint32_t sip, tip;
 
@@ -264,16 +281,8 @@ gsp_switch_arp(const struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 		lc->sw.garp_absorbed++;
 		return NULL;
 	}
-	target = gsp_switch_by_ip(sw, tip);
 	asker = gsp_switch_by_mac(sw, &eth->src_addr);
-	if (target != NULL)
-		tmac = target->mac;
-	else if (gsp_switch_remote_ip(sw, tip))	/* beyond the uplink */
-		tmac = (struct rte_ether_addr){ { 0x02, 0x00,
-			(uint8_t)(tip >> 24), (uint8_t)(tip >> 16),
-			(uint8_t)(tip >> 8), (uint8_t)tip } };
-	if ((target == NULL && !gsp_switch_remote_ip(sw, tip)) ||
-	    asker == NULL) {
+	if (!gsp_switch_resolve(sw, tip, &tmac) || asker == NULL) {
 		lc->sw.arp_unknown++;
 		return NULL;
 	}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 
 #include "gsp_fault.h"
@@ -34,6 +35,13 @@ void gsp_switch_pause(struct gsp_switch *sw, struct gsp_vnode *vn, bool on);
  * uplink's owner lcore must have lc->uplink set. */
 int gsp_switch_set_uplink(struct gsp_switch *sw, struct gsp_uplink *up,
 			  uint32_t first_ip, uint32_t n_ips);
+
+/* The MAC the switch answers ARP for ip with: its vnode's, or 02:00 +
+ * ip for the cluster's range beyond the uplink; false for any other
+ * address. A vnode behind the switch takes it from here without a
+ * request: the answer is the same, and needs no frame. */
+bool gsp_switch_resolve(const struct gsp_switch *sw, uint32_t ip,
+			struct rte_ether_addr *mac);
 
 /* The port seam's calls (portq.h), on the transmitting lcore. */
 /* Forwards a burst; returns how many the switch took (forwarded, held
