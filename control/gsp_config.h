@@ -62,7 +62,7 @@ struct gsp_config {
 	uint32_t leave_rounds;		/* leave_rounds: 3 */
 	uint32_t max_members;		/* max_members: 65536 */
 	uint64_t max_clock_skew_ns;	/* max_clock_skew: 60s (1s..1d) */
-	uint8_t wire_version;		/* wire_version: 3 (2..3) */
+	uint8_t wire_version;		/* wire_version: 4 (2..4) */
 
 	/* [seeds] */
 	struct gsp_addr seeds[GSP_SEEDS_MAX];	/* seed = ip[:port], repeated */

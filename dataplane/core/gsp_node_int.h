@@ -200,8 +200,9 @@ gsp_view_digest(const struct gsp_node *n)
 static inline uint8_t
 gsp_wire_for(const struct gsp_node *n, const struct gsp_member_rec *r)
 {
-	return r != NULL && r->wire >= 3 && n->proto >= 3 ? 3 :
-		GSP_WIRE_VERSION_MIN;
+	if (r == NULL || r->wire < 3 || n->proto < 3)
+		return GSP_WIRE_VERSION_MIN;
+	return r->wire < n->proto ? r->wire : n->proto;
 }
 
 /*

@@ -424,10 +424,10 @@ gsp_view_heard(struct gsp_node *n, const struct gsp_addr *src,
 	r = gsp_rec(n, (uint32_t)slot);
 	hb = m->heartbeat > r->heartbeat &&
 		gsp_heartbeat_plausible(n, r->generation, m->heartbeat, now_ns);
-	if (hb || r->wire < 3) {
+	if (hb || r->wire < m->hdr.version) {
 		gsp_table_write_begin(r);
-		if (r->wire < 3)
-			r->wire = 3;
+		if (r->wire < m->hdr.version)	/* it speaks what it sent */
+			r->wire = m->hdr.version;
 		if (hb) {
 			r->heartbeat = m->heartbeat;
 			r->last_update_ns = now_ns;

@@ -18,6 +18,10 @@ gsp_wire_body_off(uint8_t type, uint8_t version)
 	case GSP_MSG_PONG:
 	case GSP_MSG_PING_REQ:
 	case GSP_MSG_NACK:
+		if (version >= 4)
+			return GSP_WIRE_HDR_LEN + GSP_WIRE_PROBE4 +
+				(type == GSP_MSG_PING_REQ ?
+				 GSP_WIRE_PROBE4_ADDR : 0);
 		return GSP_WIRE_HDR_LEN + GSP_WIRE_PROBE_PREFIX +
 			(version >= 3 ? GSP_WIRE_PROBE_VIEW : 0);
 	default:
@@ -222,13 +226,48 @@ gsp_wire_decode_states(const uint8_t *buf, uint16_t len, uint16_t off,
 	return GSP_RX_OK;
 }
 
+/* v4: the prefix without n_claims (the header's count says it), without
+ * an address but in PING_REQ, and the view as its 32-bit tag. */
+static int
+gsp_wire_decode_probe4(const uint8_t *buf, uint16_t len,
+		       struct gsp_wire_msg *m, uint32_t *pre)
+{
+	const uint8_t *p = buf + GSP_WIRE_HDR_LEN;
+
+	*pre = gsp_wire_body_off(m->hdr.type, m->hdr.version) -
+		GSP_WIRE_HDR_LEN;
+	if (len < GSP_WIRE_HDR_LEN + *pre)
+		return GSP_RX_TRUNCATED;
+	m->target_id = gsp_get_le64(p + GSP_PROBE4_OFF_TARGET);
+	m->sync_root = gsp_get_le64(p + GSP_PROBE4_OFF_SYNC_ROOT);
+	m->heartbeat = gsp_get_le64(p + GSP_PROBE4_OFF_HEARTBEAT);
+	m->seq = gsp_get_le32(p + GSP_PROBE4_OFF_SEQ);
+	m->view = (uint64_t)gsp_get_le32(p + GSP_PROBE4_OFF_VIEW_TAG) << 32;
+	m->has_view = true;
+	if (m->hdr.type == GSP_MSG_PING_REQ) {
+		m->target.ip = gsp_get_le32(p + GSP_PROBE4_OFF_TARGET_IP);
+		m->target.port = gsp_get_le16(p + GSP_PROBE4_OFF_TARGET_PORT);
+	}
+	if (GSP_WIRE_HDR_LEN + *pre +
+	    (uint32_t)m->hdr.count * GSP_WIRE_CLAIM_LEN != len)
+		return GSP_RX_BAD_COUNT;
+	return GSP_RX_OK;
+}
+
 static int
 gsp_wire_decode_probe(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
 {
 	const uint8_t *p = buf + GSP_WIRE_HDR_LEN;
 	uint32_t pre = GSP_WIRE_PROBE_PREFIX;
-	uint32_t n;
+	uint32_t n = m->hdr.count;
+	int rc;
 
+	if (m->hdr.version >= 4) {
+		rc = gsp_wire_decode_probe4(buf, len, m, &pre);
+		if (rc != GSP_RX_OK)
+			return rc;
+		goto claims;
+	}
 	if (m->hdr.version >= 3)
 		pre += GSP_WIRE_PROBE_VIEW;
 	if (len < GSP_WIRE_HDR_LEN + pre)
@@ -247,6 +286,7 @@ gsp_wire_decode_probe(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m)
 		m->view = gsp_get_le64(p + GSP_PROBE_OFF_VIEW);
 		m->heartbeat = gsp_get_le64(p + GSP_PROBE_OFF_HEARTBEAT);
 	}
+claims:
 	if (m->target_id == 0 || (m->hdr.type == GSP_MSG_PING_REQ &&
 	    (m->target.ip == 0 || m->target.port == 0)))
 		return GSP_RX_BAD_ENTRY;
@@ -458,6 +498,17 @@ gsp_wire_set_probe(struct gsp_wire_writer *w, uint32_t seq, uint64_t target_id,
 {
 	uint8_t *p = w->buf + GSP_WIRE_HDR_LEN;
 
+	if (w->version >= 4) {
+		gsp_put_le64(p + GSP_PROBE4_OFF_TARGET, target_id);
+		gsp_put_le32(p + GSP_PROBE4_OFF_SEQ, seq);
+		if (w->type != GSP_MSG_PING_REQ)
+			return;		/* no room for an address */
+		gsp_put_le32(p + GSP_PROBE4_OFF_TARGET_IP,
+			     target ? target->ip : 0);
+		gsp_put_le16(p + GSP_PROBE4_OFF_TARGET_PORT,
+			     target ? target->port : 0);
+		return;
+	}
 	gsp_put_le32(p + GSP_PROBE_OFF_SEQ, seq);
 	gsp_put_le64(p + GSP_PROBE_OFF_TARGET, target_id);
 	gsp_put_le32(p + GSP_PROBE_OFF_TARGET_IP, target ? target->ip : 0);
@@ -472,6 +523,13 @@ gsp_wire_set_view(struct gsp_wire_writer *w, uint64_t sync_root, uint64_t view,
 
 	if (w->version < 3)
 		return;
+	if (w->version >= 4) {
+		gsp_put_le64(p + GSP_PROBE4_OFF_SYNC_ROOT, sync_root);
+		gsp_put_le64(p + GSP_PROBE4_OFF_HEARTBEAT, heartbeat);
+		gsp_put_le32(p + GSP_PROBE4_OFF_VIEW_TAG,
+			     (uint32_t)(view >> 32));
+		return;
+	}
 	gsp_put_le64(p + GSP_PROBE_OFF_SYNC_ROOT, sync_root);
 	gsp_put_le64(p + GSP_PROBE_OFF_VIEW, view);
 	gsp_put_le64(p + GSP_PROBE_OFF_HEARTBEAT, heartbeat);
@@ -580,7 +638,7 @@ gsp_wire_finish(struct gsp_wire_writer *w)
 	gsp_put_le16(w->buf + GSP_HDR_OFF_LENGTH, w->off);
 	gsp_put_le16(w->buf + GSP_HDR_OFF_COUNT,
 		     w->n_states + w->n_digests + w->n_claims);
-	if (w->n_claims != 0)
+	if (w->n_claims != 0 && w->version < 4)	/* v4 has no n_claims */
 		gsp_put_le16(w->buf + GSP_WIRE_HDR_LEN + GSP_PROBE_OFF_NCLAIMS,
 			     w->n_claims);
 	if (w->type == GSP_MSG_ACK) {

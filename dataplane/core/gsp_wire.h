@@ -19,8 +19,11 @@
  * first reserved byte says the highest version its member speaks. A v3
  * node accepts 2 and speaks it to members not known to speak 3, so a
  * rolling upgrade does not split the cluster; messages whose layout 3
- * did not change (SYN, ACK, ACK2, LEAVE, PUSH) go out as 2 to anyone. */
-#define GSP_WIRE_VERSION 3
+ * did not change (SYN, ACK, ACK2, LEAVE, PUSH) go out as 2 to anyone.
+ * 4: the same probes in 32 bytes instead of 48 (no n_claims, no empty
+ * address, the view as the 32-bit tag receivers compare), spoken only to
+ * members known to speak 4; SUM stays 3. */
+#define GSP_WIRE_VERSION 4
 #define GSP_WIRE_VERSION_MIN 2	/* the oldest we accept and speak */
 #define GSP_WIRE_HDR_LEN 24
 #define GSP_WIRE_DIGEST_LEN 24
@@ -29,6 +32,8 @@
 #define GSP_WIRE_STATE_FIXED 48
 #define GSP_WIRE_PROBE_PREFIX 24	/* seq, n_claims, target id/ip/port */
 #define GSP_WIRE_PROBE_VIEW 24		/* v3: sync root, view, heartbeat */
+#define GSP_WIRE_PROBE4 32		/* v4: the whole prefix, view included */
+#define GSP_WIRE_PROBE4_ADDR 8		/* v4 PING_REQ: target ip, port */
 #define GSP_WIRE_SUM_PREFIX 12		/* level, first, members */
 #define GSP_WIRE_SUM_HASHES 64		/* at most, per SUM */
 #define GSP_SUM_LEVEL_STEP 4		/* bits a step adds: 16 children */
@@ -73,6 +78,14 @@ enum gsp_claim_status {
 #define GSP_PROBE_OFF_SYNC_ROOT 24
 #define GSP_PROBE_OFF_VIEW 32
 #define GSP_PROBE_OFF_HEARTBEAT 40
+/* v4 probe prefix, after the header: 8-byte fields aligned */
+#define GSP_PROBE4_OFF_TARGET 0
+#define GSP_PROBE4_OFF_SYNC_ROOT 8
+#define GSP_PROBE4_OFF_HEARTBEAT 16
+#define GSP_PROBE4_OFF_SEQ 24
+#define GSP_PROBE4_OFF_VIEW_TAG 28	/* the view digest's top 32 bits */
+#define GSP_PROBE4_OFF_TARGET_IP 32	/* PING_REQ only */
+#define GSP_PROBE4_OFF_TARGET_PORT 36	/* then 2 bytes reserved */
 /* SUM prefix, after the header; the hashes follow */
 #define GSP_SUM_OFF_LEVEL 0
 #define GSP_SUM_OFF_RESERVED 1		/* 3 bytes, zero */
@@ -117,6 +130,9 @@ _Static_assert(GSP_PROBE_OFF_TARGET_PORT + 4 == GSP_WIRE_PROBE_PREFIX,
 _Static_assert(GSP_PROBE_OFF_SYNC_ROOT == GSP_WIRE_PROBE_PREFIX &&
 	       GSP_PROBE_OFF_HEARTBEAT + 8 == GSP_WIRE_PROBE_PREFIX +
 	       GSP_WIRE_PROBE_VIEW, "probe view block");
+_Static_assert(GSP_PROBE4_OFF_VIEW_TAG + 4 == GSP_WIRE_PROBE4 &&
+	       GSP_PROBE4_OFF_TARGET_PORT + 4 == GSP_WIRE_PROBE4 +
+	       GSP_WIRE_PROBE4_ADDR, "v4 probe prefix");
 _Static_assert(GSP_SUM_OFF_MEMBERS + 4 == GSP_WIRE_SUM_PREFIX, "SUM prefix");
 _Static_assert(GSP_CLAIM_OFF_STATUS + 4 == GSP_WIRE_CLAIM_LEN, "claim");
 _Static_assert(GSP_STATE_OFF_INCARNATION + 4 == GSP_WIRE_STATE_FIXED,
@@ -215,7 +231,7 @@ struct gsp_wire_msg {
 	struct gsp_addr target;			/* PING_REQ */
 	struct gsp_claim *claims;
 	uint32_t n_claims;
-	bool has_view;				/* v3 probes */
+	bool has_view;				/* v3, v4 probes */
 	uint64_t sync_root, view, heartbeat;
 	uint8_t sum_level;			/* SUM */
 	uint32_t sum_first, sum_members;
@@ -274,7 +290,8 @@ bool gsp_wire_put_digest(struct gsp_wire_writer *w,
 /* Probe messages: the prefix, then claims while they fit. */
 void gsp_wire_set_probe(struct gsp_wire_writer *w, uint32_t seq,
 			uint64_t target_id, const struct gsp_addr *target);
-/* v3 probes only: the sender's view block. */
+/* v3, v4 probes only: the sender's view block (v4 keeps the view's top
+ * 32 bits, all a receiver compares). */
 void gsp_wire_set_view(struct gsp_wire_writer *w, uint64_t sync_root,
 		       uint64_t view, uint64_t heartbeat);
 bool gsp_wire_put_claim(struct gsp_wire_writer *w, const struct gsp_claim *c);

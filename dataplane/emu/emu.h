@@ -30,7 +30,9 @@ struct gsp_emu_xopts {
 	uint32_t suspicion_max_mult;	/* --suspicion-max-mult */
 	uint32_t crash;			/* detect: vnodes crashed (1) */
 	double stall_s;			/* stall: length of the stop (5) */
-	double settle_s;		/* stall: watched after recovery (2) */
+	double settle_s;		/* stall: watched after recovery (2);
+					 * steady: before the window (0);
+					 * < 0: that default */
 	double duration_s;		/* --duration-s: fp/steady window */
 	/* one cluster over several processes (docs/EMULATION.md) */
 	uint32_t vnode_base;		/* --vnode-base: first vnode index */

@@ -19,7 +19,7 @@
 static struct gsp_emu_xopts gsp_emu_x = {
 	.crash = 1,
 	.stall_s = 5,
-	.settle_s = 2,
+	.settle_s = -1,		/* the scenario's: stall 2, steady 0 */
 };
 
 const struct gsp_emu_xopts *
@@ -260,7 +260,8 @@ gsp_emu_usage(FILE *f)
 		"  --suspicion-max-mult M   Lifeguard: max / min suspicion timeout\n"
 		"  --crash K          detect: crash K vnodes at once (1)\n"
 		"  --stall-s S        stall: the vnode stops for S seconds (5)\n"
-		"  --settle-s S       stall: watched after it is alive again (2)\n"
+		"  --settle-s S       stall: watched after it is alive again (2);\n"
+		"                     steady: quiet before the window (0)\n"
 		"  --duration-s S     fp, steady: measured window (= --duration)\n"
 		"One cluster over several processes (docs/EMULATION.md):\n"
 		"  --uplink           join the switch to the other processes'\n"

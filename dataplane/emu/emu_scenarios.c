@@ -60,7 +60,8 @@ gsp_emu_stall(struct gsp_emu *emu, struct gsp_emu_result *r)
 
 	emu->stall_ns = (uint64_t)(emu->x.stall_s * 1e9);
 	gsp_scn_stall(&emu->h, emu->stall_ns,
-		      (uint64_t)(emu->x.settle_s * 1e9), &sr);
+		      (uint64_t)((emu->x.settle_s < 0 ? 2 : emu->x.settle_s) *
+				 1e9), &sr);
 	r->n_det = 1;
 	r->det[0] = sr.det[0];
 	r->stall_rx_queued = emu->stall_rx_queued;
@@ -192,6 +193,14 @@ gsp_emu_run(struct gsp_emu *emu)
 	gsp_watch_phase(&emu->w, GSP_GOAL_NONE, gsp_emu_now_ns());
 	gsp_watch_window(&emu->w, gsp_emu_now_ns(), false);
 	__atomic_store_n(&emu->phase, GSP_PHASE_MEASURE, __ATOMIC_RELEASE);
+	/* idle traffic without the join's tail (the simulator's
+	 * --settle-rounds); accusations still count from the join */
+	if (o->scenario == GSP_SCN_STEADY && emu->x.settle_s > 0) {
+		struct gsp_scn_result quiet = { 0 };
+
+		gsp_scn_window(&emu->h, (uint64_t)(emu->x.settle_s * 1e9),
+			       &quiet);
+	}
 	gsp_emu_snap(emu, &a);
 	switch (o->scenario) {
 	case GSP_SCN_DISSEMINATE:

@@ -80,9 +80,10 @@ claim_of(const char *name, const char *from, uint8_t status)
 	return c;
 }
 
-/* One message from "node2"; returns its length. */
+/* One message from "node2", probes in wire version `version`; returns
+ * its length. */
 static uint16_t
-make_msg(uint8_t *buf, uint8_t type)
+make_msg_v(uint8_t *buf, uint8_t type, uint8_t version)
 {
 	struct gsp_wire_writer w;
 	struct gsp_wire_state st = state_of("node2", 3, true);
@@ -92,8 +93,12 @@ make_msg(uint8_t *buf, uint8_t type)
 	struct gsp_addr target = { 0x0a000003, 7946 };
 	struct gsp_claim c;
 
-	gsp_wire_begin(&w, buf, PKT_MAX, type, gsp_cluster_hash("fuzz"),
-		       st.id);
+	if (type >= GSP_MSG_PING && type <= GSP_MSG_NACK)
+		gsp_wire_begin_v(&w, buf, PKT_MAX, type, version,
+				 gsp_cluster_hash("fuzz"), st.id);
+	else
+		gsp_wire_begin(&w, buf, PKT_MAX, type,
+			       gsp_cluster_hash("fuzz"), st.id);
 	switch (type) {
 	case GSP_MSG_SYN:
 		gsp_wire_set_range(&w, 0, UINT64_MAX);
@@ -117,6 +122,7 @@ make_msg(uint8_t *buf, uint8_t type)
 		gsp_wire_set_probe(&w, 77, type == GSP_MSG_PING ?
 				   gsp_id_from_name("self") :
 				   gsp_id_from_name("node3"), &target);
+		gsp_wire_set_view(&w, 0x1234, 0x5678ull << 32, 40);
 		c = claim_of("node3", "node2", GSP_CLAIM_SUSPECT);
 		gsp_wire_put_claim(&w, &c);
 		c = claim_of("node2", "node2", GSP_CLAIM_ALIVE);
@@ -124,6 +130,12 @@ make_msg(uint8_t *buf, uint8_t type)
 		break;
 	}
 	return gsp_wire_finish(&w);
+}
+
+static uint16_t
+make_msg(uint8_t *buf, uint8_t type)
+{
+	return make_msg_v(buf, type, GSP_WIRE_VERSION_MIN);
 }
 
 static size_t
@@ -162,6 +174,12 @@ gen_packets(void)
 		buf[0] = 0;	/* one datagram */
 		snprintf(name, sizeof(name), "%s.bin", names[t]);
 		put_file(name, buf, 1 + (size_t)make_msg(buf + 1, t));
+	}
+	/* probes in the newest layout (wire version 4) */
+	for (uint8_t t = GSP_MSG_PING; t <= GSP_MSG_NACK; t++) {
+		buf[0] = 0;
+		snprintf(name, sizeof(name), "%s-v4.bin", names[t]);
+		put_file(name, buf, 1 + (size_t)make_msg_v(buf + 1, t, 4));
 	}
 	/* learn node2 and node3, hear a suspicion, time passes, refute */
 	seq[0] = 0x80;

@@ -31,7 +31,7 @@ from scapy.packet import Packet, bind_layers
 
 GSP_PORT = 7946
 GSP_MAGIC = 0x31505347
-GSP_VERSION = 3          # the newest wire version
+GSP_VERSION = 4          # the newest wire version
 GSP_VERSION_MIN = 2      # the oldest accepted (and spoken to old peers)
 GSP_HEADER_LEN = 24
 GSP_DIGEST_LEN = 24
@@ -120,12 +120,20 @@ def probe(cluster_name, sender_id, msg_type=PING, seq=1, target_id=1,
     """The bytes of a SWIM probe message (docs/PROTOCOL.md): a header, a
     24-byte prefix, in version 3 a 24-byte view block (sync_root, view,
     heartbeat: `view`, zeros if None), then 32-byte claims (id,
-    generation, from, incarnation, status). count/n_claims override the
-    entry counts."""
-    body = struct.pack("<IHHQIHH", seq,
-                       len(claims) if n_claims is None else n_claims, 0,
-                       target_id, target_ip, target_port, 0)
-    if version >= 3:
+    generation, from, incarnation, status). Version 4: target id,
+    sync_root, heartbeat, seq, the view's top 32 bits, then (PING_REQ
+    only) the target's address. count/n_claims override the entry
+    counts (v4 has no n_claims)."""
+    if version >= 4:
+        root, view_d, hb = view or (0, 0, 0)
+        body = struct.pack("<QQQII", target_id, root, hb, seq, view_d >> 32)
+        if msg_type == PING_REQ:
+            body += struct.pack("<IHH", target_ip, target_port, 0)
+    else:
+        body = struct.pack("<IHHQIHH", seq,
+                           len(claims) if n_claims is None else n_claims, 0,
+                           target_id, target_ip, target_port, 0)
+    if 3 <= version < 4:
         body += struct.pack("<QQQ", *(view or (0, 0, 0)))
     for cid, gen, frm, inc, status in claims:
         body += struct.pack("<QQQIB3x", cid, gen, frm, inc, status)
@@ -140,8 +148,8 @@ SUM = 10
 
 
 def sum_msg(cluster_name, sender_id, level=4, first=0, hashes=(0,) * 16,
-            members=1, count=None, version=GSP_VERSION):
-    """The bytes of a SUM (version 3): the sender's range hashes of
+            members=1, count=None, version=3):
+    """The bytes of a SUM (version 3, also read in a version-4 header): the sender's range hashes of
     `len(hashes)` buckets from `first` at `level` (docs/PROTOCOL.md)."""
     body = struct.pack("<B3xII", level, first, members)
     body += b"".join(struct.pack("<Q", h) for h in hashes)

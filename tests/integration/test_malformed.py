@@ -64,10 +64,11 @@ def target(c):
 
 def counters(c):
     """Flat {counter: value}: drop.<reason>, rx_parse_errors, rx_not_gossip
-    (summed over lcores), rx_sum (range hashes taken)."""
+    (summed over lcores), rx_sum, rx_nack, rx_ping_req (taken)."""
     s = c.stats("node1")
     out = {f"{DROP}.{k}": v for k, v in s["counters"]["rx_drop"].items()}
-    out["rx_sum"] = s["counters"]["rx_sum"]
+    for key in ("rx_sum", "rx_nack", "rx_ping_req"):
+        out[key] = s["counters"][key]
     for key in ("rx_parse_errors", "rx_not_gossip"):
         out[key] = sum(lc.get(key, 0) for lc in s["lcores"])
     return out
@@ -221,6 +222,43 @@ def frames(iface, mac, self_id, cluster, key):
          copies(g.probe(cluster, sender, target_id=self_id,
                          version=3)[:-8]),
          {f"{DROP}.truncated"}),
+        ("probe v4: claim count disagrees with the length",
+         copies(g.probe(cluster, sender, target_id=self_id, version=4,
+                         claims=[(0x77, 1, sender, 0, g.CLAIM_SUSPECT)],
+                         count=2)),
+         {f"{DROP}.bad_count"}),
+        ("probe v4: prefix cut short",
+         copies(g.probe(cluster, sender, target_id=self_id,
+                         version=4)[:-1]),
+         {f"{DROP}.truncated"}),
+        ("probe v4: PING_REQ cut before its target address",
+         copies(g.probe(cluster, sender, msg_type=g.PING_REQ,
+                         target_id=0x77, target_ip=0x0a4d0002,
+                         target_port=g.GSP_PORT, version=4)[:-8]),
+         {f"{DROP}.truncated"}),
+        ("probe v4: PING_REQ without a target address",
+         copies(g.probe(cluster, sender, msg_type=g.PING_REQ,
+                         target_id=0x77, version=4)),
+         {f"{DROP}.bad_entry"}),
+        ("probe v4: target id 0",
+         copies(g.probe(cluster, sender, target_id=0, version=4)),
+         {f"{DROP}.bad_entry"}),
+        ("probe v4: a v3 probe's length in a v4 header",
+         copies(g.probe(cluster, sender, target_id=self_id, version=3)[:4] +
+                b"\x04" + g.probe(cluster, sender, target_id=self_id,
+                                  version=3)[5:]),
+         {f"{DROP}.bad_count"}),
+        # taken: messages a quiet cluster does not send itself
+        ("probe v4: NACK with every field at its largest: taken",
+         copies(g.probe(cluster, sender, msg_type=g.NACK, version=4,
+                         target_id=2**64 - 1, seq=2**32 - 1,
+                         view=(2**64 - 1, 2**64 - 1, 2**64 - 1))),
+         {"rx_nack"}),
+        ("probe v4: PING_REQ for node1 itself at the largest port: taken",
+         copies(g.probe(cluster, sender, msg_type=g.PING_REQ, version=4,
+                         target_id=self_id, target_ip=0x0a4d0001,
+                         target_port=0xffff, seq=2**32 - 1)),
+         {"rx_ping_req"}),
         # ---- range hashes (v3) ----
         ("SUM in a version-2 header",
          copies(g.sum_msg(cluster, sender, version=2)), {f"{DROP}.bad_type"}),

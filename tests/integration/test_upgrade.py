@@ -1,22 +1,24 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""A rolling upgrade from wire version 2 to 3 (docs/PROTOCOL.md "Versions
-and rolling upgrades"): a 4-node cluster of nodes that speak 2 only, as
-the previous release does ([gossip] wire_version = 2), is upgraded one
-node at a time, each stopped (LEAVE) and started again speaking 3.
+"""A rolling upgrade from wire version 2, and from 3, to 4 (docs/PROTOCOL.md
+"Versions and rolling upgrades"): a 4-node cluster of nodes that speak
+the old version only, as the earlier releases do ([gossip] wire_version
+= 2 or 3), is upgraded one node at a time, each stopped (LEAVE) and
+started again speaking 4.
 
 At every step the running nodes converge, app state spreads both ways
 between old and new nodes, and a SIGKILLed old node is marked down by a
 new one; no node is ever marked down except the one killed, and the old
-nodes never drop a datagram as bad_version: new nodes speak 2 to them.
-Once all speak 3 they sync by range hashes, and each one's status view
-says that every peer holds the same view."""
+nodes never drop a datagram as bad_version: new nodes speak the old
+version to them. Once all are new they sync by range hashes, and each
+one's status view says that every peer holds the same view."""
 
 import signal
+
+import pytest
 
 from conftest import CONVERGE_S, DETECT_S, Observed, state_of
 
 ALL = ["node1", "node2", "node3", "node4"]
-OLD = {"gossip": {"wire_version": 2}}
 
 
 def _drops(c, name, reason):
@@ -36,11 +38,14 @@ def _app_reaches(c, writer, key, value, observers):
                  interval=0.1)
 
 
-def test_rolling_upgrade_2_to_3(make_cluster):
-    c = make_cluster(4, extra_ini=OLD)
+@pytest.mark.parametrize("old_version", [2, 3])
+def test_rolling_upgrade(make_cluster, old_version):
+    old_ini = {"gossip": {"wire_version": old_version}}
+    c = make_cluster(4, extra_ini=old_ini)
     c.wait_converged(timeout=CONVERGE_S)
-    for o in ALL:
-        assert c.stats(o)["counters"]["tx_sum"] == 0
+    if old_version == 2:    # no range hashes before 3
+        for o in ALL:
+            assert c.stats(o)["counters"]["tx_sum"] == 0
 
     new = []
     for step, name in enumerate(ALL, start=1):
@@ -54,14 +59,15 @@ def test_rolling_upgrade_2_to_3(make_cluster):
         _app_reaches(c, name, "step", str(step), ALL)
         if old:
             _app_reaches(c, old[0], "seen", str(step), ALL)
-        # new nodes spoke 2 to the old ones: not one datagram refused
+        # new nodes spoke the old version to the old ones: not one
+        # datagram refused
         for o in old:
             assert _drops(c, o, "bad_version") == 0, (o, c.stats(o))
 
     # a mixed cluster once more, to watch a failure across versions:
-    # node4 back to 2, killed, and detected by the new nodes
+    # node4 back to the old version, killed, and detected by the new ones
     c.stop("node4")
-    c.reconfigure("node4", OLD)
+    c.reconfigure("node4", old_ini)
     c.start("node4")
     c.wait_converged(timeout=CONVERGE_S)
     c.kill("node4", signal.SIGKILL)
@@ -70,14 +76,15 @@ def test_rolling_upgrade_2_to_3(make_cluster):
     def down():
         st = state_of(c, survivors, "node4")
         return Observed(all(s and s[0] == "down" for s in st.values()), st)
-    c.wait_until(down, DETECT_S, "node4 (version 2) down on version 3 nodes",
+    c.wait_until(down, DETECT_S,
+                 f"node4 (version {old_version}) down on version 4 nodes",
                  interval=0.1)
 
     # only node4 was ever marked down, and only after its kill
     downs = [t for t in c.transitions() if t[4] == "down"]
     assert downs and all(t[2] == "node4" for t in downs), downs
 
-    # all three speak 3: their views agree, by digest, as each one shows
+    # all three speak 4: their views agree, by digest, as each one shows
     def agree():
         v = {o: c.members(o).get("view", {}) for o in survivors}
         ok = all(x.get("peers") == 2 and x.get("agree") == 2 and
