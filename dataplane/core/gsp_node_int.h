@@ -26,6 +26,7 @@
 #define GSP_BUCKET_FILL 8	/* members per digest bucket at capacity */
 #define GSP_SWEEP_MIN 1024	/* members evaluated per round at least */
 #define GSP_SWEEP_ROUNDS 8	/* a full pass over a large table takes */
+#define GSP_SWEEP_PASS_MAX_NS (8ull * 1000000000ull)	/* at most, SWIM v3 */
 #define GSP_PICK_TRIES 64	/* random probes for peers in a large table */
 #define GSP_FLUX_ROUNDS 3	/* rounds of syncs after our view moved */
 #define GSP_RENEW_GAP_NS (60ull * 1000000000ull) /* between renewals */

@@ -88,16 +88,45 @@ gsp_sweep_pass_done(struct gsp_node *n)
 }
 
 /*
- * The failure detector: evaluates phi and forgets old down/left members.
- * A small table is swept whole every round; a large one in slices, the
- * whole of it every GSP_SWEEP_ROUNDS rounds, so a round costs O(1) per
- * member at most and a node with 10,000 members stays cheap.
+ * Members the sweep evaluates this round. With phi deciding (SWIM off, or
+ * version 2), a small table is swept whole every round and a large one
+ * every GSP_SWEEP_ROUNDS rounds. Under SWIM with version 3 phi only
+ * points, and a member's heartbeat comes once per probe cycle through our
+ * table: a pass per sixteenth of that is as prompt for phi, and at
+ * thousands of members it was most of an idle node's work (each round
+ * evaluated 1,024 members at least). The pass still ends within
+ * GSP_SWEEP_PASS_MAX_NS, which bounds how stale the view agreement and
+ * the count of version-2 members can be.
+ */
+static uint32_t
+gsp_sweep_budget(const struct gsp_node *n, uint32_t hw)
+{
+	uint64_t round = n->p.gossip_interval_ns;
+	uint64_t pass = GSP_SWEEP_ROUNDS * round;
+	uint64_t budget;
+
+	if (n->swim == NULL || n->proto < 3) {
+		budget = hw / GSP_SWEEP_ROUNDS;
+		return budget < GSP_SWEEP_MIN ? GSP_SWEEP_MIN : (uint32_t)budget;
+	}
+	if (gsp_expected_interval(n) / 16 > pass)
+		pass = gsp_expected_interval(n) / 16;
+	if (pass > GSP_SWEEP_PASS_MAX_NS && GSP_SWEEP_PASS_MAX_NS > round)
+		pass = GSP_SWEEP_PASS_MAX_NS;
+	budget = ((uint64_t)hw * round + pass - 1) / pass;
+	return budget < 1 ? 1 : (uint32_t)budget;
+}
+
+/*
+ * The failure detector: evaluates phi and forgets old down/left members,
+ * a slice of the table per round (gsp_sweep_budget), so a round costs
+ * O(1) per member at most and a node with 10,000 members stays cheap.
  */
 void
 gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 {
 	uint32_t hw = gsp_table_slot_count(n->table);
-	uint32_t budget = hw / GSP_SWEEP_ROUNDS;
+	uint32_t budget = gsp_sweep_budget(n, hw);
 	/* no member's heartbeat can be expected faster than our windows
 	 * come round to it, nor faster than our own late rounds let us see
 	 * it (local health, as Lifeguard: an overloaded node stretches its
@@ -109,8 +138,6 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 	/* nor faster than half a round: bursts of arrivals */
 	if (floor_ns < n->p.gossip_interval_ns / 2)
 		floor_ns = n->p.gossip_interval_ns / 2;
-	if (budget < GSP_SWEEP_MIN)
-		budget = GSP_SWEEP_MIN;
 	if (budget > hw)
 		budget = hw;
 	for (uint32_t i = 0; i < budget; i++) {
