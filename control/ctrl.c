@@ -53,7 +53,7 @@ ctrl_loop(struct ctrl *c)
 	while (!gsp_dp_quit_requested()) {
 		now = ctrl_mono_ns();
 		if (now >= next_pub) {
-			ctrl_publish(c);
+			ctrl_publish_if_changed(c, now);
 			next_pub += interval;
 			if (next_pub <= now)
 				next_pub = now + interval;

@@ -104,6 +104,9 @@ struct ctrl {
 	char sv_lost_detail[96];
 	bool sv_retrying;		/* a failed re-creation was logged */
 	uint64_t sv_retry_ns;		/* next attempt, monotonic */
+	uint64_t sv_token;		/* ctrl_view_token() at the last publish */
+	uint64_t sv_full_ns;		/* last publish, monotonic */
+	bool sv_dirty;			/* a request was served: publish */
 
 	struct ctrl_seeds seeds;
 
@@ -163,6 +166,7 @@ void ctrl_client_service(struct ctrl *c, struct ctrl_client *cl,
 /* ctrl_view.c */
 int ctrl_view_open(struct ctrl *c);
 void ctrl_publish(struct ctrl *c);
+void ctrl_publish_if_changed(struct ctrl *c, uint64_t now);
 
 /* ctrl_events.c */
 void ctrl_drain_events(struct ctrl *c);
