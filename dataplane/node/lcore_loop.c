@@ -111,7 +111,7 @@ gsp_poll_rx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
  * (command, signal) or the next timer, whichever comes first. As
  * l3fwd-power: arm the queue's interrupt, look once more (a frame that
  * came before the arming raised none), wait, disarm. False when the timer
- * is under a millisecond away (epoll's unit): the bounded sleep takes it.
+ * is due: nothing to wait for.
  */
 static bool
 gsp_intr_wait(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
@@ -121,7 +121,10 @@ gsp_intr_wait(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	uint64_t wait_ms;
 	int n;
 
-	wait_ms = until_ns > now_ns ? (until_ns - now_ns) / 1000000 : 0;
+	/* rounded up: a timer a fraction of a millisecond late costs less
+	 * than waking early and then once more for the rest */
+	wait_ms = until_ns > now_ns ? (until_ns - now_ns + 999999) / 1000000 :
+		0;
 	if (wait_ms == 0)
 		return false;
 	if (wait_ms > GSP_INTR_WAIT_MAX_MS)
@@ -224,6 +227,20 @@ gsp_run_timers(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
 		ran++;
 		/* a round scans the whole table: time moves on */
 		now_ns = gsp_now_ns();
+	}
+	/* an answer may have cleared the top's timer since (an ack before
+	 * its probe's timeout): sleep to what is left, not to nothing */
+	for (unsigned int i = 0; i < GSP_TICKS_PER_POLL; i++) {
+		struct gsp_vnode *vn = lc->timers[0];
+		uint64_t t;
+
+		if (vn->stopped)
+			break;
+		t = gsp_node_next_deadline(vn->node);
+		if (t <= vn->next_tick_ns)
+			break;
+		vn->next_tick_ns = t;
+		gsp_timer_fix_top(lc);
 	}
 	*next_ns = lc->timers[0]->next_tick_ns;
 	return ran;
