@@ -199,6 +199,10 @@ struct gsp_lcore_conf {
 	int intr_epfd;
 	int wake_fd;			/* eventfd: commands, signals */
 	struct rte_epoll_event wake_ev;
+	/* net_af_packet (doorbell.c): a packet socket in intr_epfd */
+	bool rx_bell;
+	int rx_bell_fd;
+	struct rte_epoll_event rx_bell_ev;
 	/* fault injection: the queue exists on the control vnode's lcore */
 	struct gsp_fault_queue *fq;
 	uint64_t fault_rng;
@@ -363,6 +367,10 @@ void gsp_lcore_wake(struct gsp_lcore_conf *lc);
 int gsp_pool_create(struct gsp_dp *dp, uint32_t n_mbufs, int socket);
 int gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac);
 void gsp_port_close(struct gsp_dp *dp);
+void gsp_port_intr_free(struct gsp_lcore_conf *lc);
+void gsp_doorbell_setup(struct gsp_dp *dp);
+void gsp_doorbell_drain(const struct gsp_lcore_conf *lc);
+void gsp_doorbell_free(struct gsp_lcore_conf *lc);
 
 /* pkt.c */
 /* Processes a burst of frames for vn, then frees them in bulk. */

@@ -131,6 +131,8 @@ gsp_intr_wait(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		wait_ms = GSP_INTR_WAIT_MAX_MS;
 	if (lc->rx_intr_arm)
 		rte_eth_dev_rx_intr_enable(dp->port_id, lc->queue_id);
+	else if (lc->rx_bell)
+		gsp_doorbell_drain(lc);
 	if (gsp_poll_rx(dp, lc, pkts, gsp_now_ns()) != 0) {
 		if (lc->rx_intr_arm)
 			rte_eth_dev_rx_intr_disable(dp->port_id, lc->queue_id);
