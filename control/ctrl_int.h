@@ -43,6 +43,10 @@
 
 #define NS_PER_S 1000000000ull
 #define NS_PER_MS 1000000ull
+/* a view whose membership did not change is still rewritten this often:
+ * heartbeats, phi, counters and the header's heartbeat_unix_ns move on
+ * (gossipctl calls a writer silent for 2 s dead) */
+#define CTRL_SV_IDLE_NS (1ull * NS_PER_S)
 
 struct ctrl_client {
 	int fd;

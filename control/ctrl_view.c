@@ -15,10 +15,6 @@
 #include "sv_counters.h"
 
 #define CTRL_SV_RETRY_NS (1ull * 1000000000ull)
-/* a view whose membership did not change is still rewritten this often:
- * heartbeats, phi, counters and the header's heartbeat_unix_ns move on
- * (gossipctl calls a writer silent for 2 s dead) */
-#define CTRL_SV_IDLE_NS (1ull * 1000000000ull)
 
 _Static_assert(GSP_FAULT_C_MAX <= GSP_SV_FAULT_CTRS,
 	       "status view has fewer fault counters than the core");
@@ -169,31 +165,6 @@ ctrl_view_write(struct ctrl *c, const struct gsp_sv_update *u)
 	return ret;
 }
 
-/*
- * What a reader must see within one period, folded into a u64: who is
- * in the table and in which state, every version (the view digest hashes
- * each member's id, generation and version: joins, app state, refutes)
- * and the view agreement. Heartbeats, phi and traffic counters move all
- * the time even in a quiet cluster; they are left out and refreshed
- * every CTRL_SV_IDLE_NS instead of every period.
- */
-static uint64_t
-ctrl_view_token(const struct gsp_node_counters *nc)
-{
-	const uint64_t v[] = {
-		nc->members, nc->alive, nc->suspect, nc->down, nc->left,
-		nc->merged, nc->suspicions, nc->refutations,
-		nc->declared_down, nc->incarnation, nc->awareness,
-		nc->view_digest, nc->view_peers, nc->view_agree,
-		nc->tx_leave, nc->rx_leave, nc->table_full, nc->rumors,
-	};
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		h = (h ^ v[i]) * 0x100000001b3ull + (h >> 29);
-	return h;
-}
-
 /* The period's publish, skipped while the membership stands still and
  * the last one is under CTRL_SV_IDLE_NS old: an idle node's control
  * thread then only reads the counters (docs/STATUS_VIEW.md "Freshness"). */
@@ -206,7 +177,7 @@ ctrl_publish_if_changed(struct ctrl *c, uint64_t now)
 	if (node != NULL && !c->sv_dirty && c->sv_lost == GSP_SV_FILE_OK &&
 	    now - c->sv_full_ns < CTRL_SV_IDLE_NS) {
 		gsp_node_counters_read(node, &nc);
-		if (ctrl_view_token(&nc) == c->sv_token)
+		if (gsp_view_token(&nc) == c->sv_token)
 			return;
 	}
 	ctrl_publish(c);
@@ -238,7 +209,7 @@ ctrl_publish(struct ctrl *c)
 			c->have_self = true;
 		}
 		gsp_node_counters_read(node, &nc);
-		c->sv_token = ctrl_view_token(&nc);
+		c->sv_token = gsp_view_token(&nc);
 		memset(&view, 0, sizeof(view));
 		gsp_sv_counters_fill(&view, &nc);
 		ctrl_security_fill(c, &view.security);

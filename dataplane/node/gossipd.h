@@ -280,6 +280,14 @@ struct gsp_dp {
 	uint64_t tsc_hz;
 	uint64_t tsc_start;
 	uint64_t events_dropped;
+	/* the status view's doorbell (dp_ctrl.c): view_fd is written once
+	 * per gsp_dp_view_ack() at most (view_poked); the rest belongs to
+	 * the control vnode's lcore */
+	int view_fd;
+	bool view_poked;
+	bool view_due;
+	uint64_t view_token;
+	uint64_t view_check_ns;
 	struct gsp_fault_ctl fault;
 	/* authentication: the keyring the vnodes started with (NULL:
 	 * plaintext); rotations reach the control vnode by command */
@@ -441,6 +449,7 @@ void gsp_fault_take(struct gsp_dp *dp, struct gsp_vnode *vn,
 		    const struct gsp_cmd *cmd);
 
 /* dp_ctrl.c */
+void gsp_view_watch(struct gsp_dp *dp, unsigned int work, uint64_t now_ns);
 void gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 			     uint64_t now_ns);
 

@@ -330,6 +330,9 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 			work += gsp_fault_step(dp, lc, gsp_now_ns(), &next_ns);
 		work += gsp_portq_due(dp, lc, &next_ns);
 		gsp_tx_flush(dp, lc);
+		if (unlikely(dp->ctrl_vnode != NULL) &&
+		    dp->ctrl_vnode->lc == lc)
+			gsp_view_watch(dp, work, now_ns);
 		/* no observer hook runs between passes */
 		if (qsbr != NULL)
 			rte_rcu_qsbr_quiescent(qsbr, self);
