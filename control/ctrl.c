@@ -37,26 +37,44 @@ ctrl_poll_timeout(const struct ctrl *c, uint64_t now, uint64_t next_pub)
 	return t > 1000 ? 1000 : (int)t;
 }
 
+/* One period after the last publish, or now if that has passed. */
+static uint64_t
+ctrl_next_publish(const struct ctrl *c, uint64_t now, uint64_t period)
+{
+	uint64_t t = c->sv_full_ns + period;
+
+	return t > now ? t : now;
+}
+
 static void
 ctrl_loop(struct ctrl *c)
 {
 	uint64_t interval = (uint64_t)(c->cfg->status_interval_ms > 0 ?
 				       c->cfg->status_interval_ms : 100) *
 		NS_PER_MS;
-	struct pollfd pfd[CTRL_MAX_CLIENTS + 1];
+	struct pollfd pfd[CTRL_MAX_CLIENTS + 2];
 	struct ctrl_client *polled[CTRL_MAX_CLIENTS];
-	unsigned int np, i;
+	uint64_t idle = interval > CTRL_SV_IDLE_NS ? interval : CTRL_SV_IDLE_NS;
+	int view_fd = gsp_dp_view_fd();
+	unsigned int np, nv, i;
 	uint64_t now, serial, next_pub = ctrl_mono_ns();
-	bool poll_err_logged = false;
+	bool poll_err_logged = false, bell = false;
 	int ret;
 
 	while (!gsp_dp_quit_requested()) {
 		now = ctrl_mono_ns();
 		if (now >= next_pub) {
-			ctrl_publish(c);
-			next_pub += interval;
-			if (next_pub <= now)
-				next_pub = now + interval;
+			ctrl_publish_if_changed(c, now);
+			if (view_fd >= 0) {
+				/* idle: until the dataplane's doorbell rings
+				 * (docs/STATUS_VIEW.md "Freshness") */
+				next_pub = ctrl_next_publish(c, now, idle);
+				bell = true;
+			} else {
+				next_pub += interval;
+				if (next_pub <= now)
+					next_pub = now + interval;
+			}
 		}
 		ctrl_drain_events(c);
 
@@ -71,7 +89,16 @@ ctrl_loop(struct ctrl *c)
 			pfd[np].revents = 0;
 			np++;
 		}
-		ret = poll(pfd, np, ctrl_poll_timeout(c, now, next_pub));
+		/* the view's doorbell, while no publish is due already: a
+		 * changing cluster wakes us once per period, not per change */
+		nv = np;
+		if (bell) {
+			pfd[nv].fd = view_fd;
+			pfd[nv].events = POLLIN;
+			pfd[nv].revents = 0;
+			nv++;
+		}
+		ret = poll(pfd, nv, ctrl_poll_timeout(c, now, next_pub));
 		if (ret < 0) {
 			if (errno != EINTR && !poll_err_logged) {
 				gsp_log(LOG_ERR, "control: poll: %s",
@@ -81,6 +108,11 @@ ctrl_loop(struct ctrl *c)
 			continue;
 		}
 		now = ctrl_mono_ns();
+		if (bell && pfd[np].revents != 0) {
+			gsp_dp_view_ack();
+			bell = false;
+			next_pub = ctrl_next_publish(c, now, interval);
+		}
 		for (i = 0; i + 1 < np; i++)
 			if (pfd[i + 1].revents != 0)
 				ctrl_client_service(c, polled[i],
@@ -112,6 +144,11 @@ ctrl_loop(struct ctrl *c)
 				if (c->clients[i]->serial >= serial)
 					ctrl_client_service(c, c->clients[i],
 							    POLLIN, now);
+		}
+		if (c->sv_dirty && bell) {
+			/* a request changed something: show it this period */
+			bell = false;
+			next_pub = ctrl_next_publish(c, now, interval);
 		}
 		ctrl_abuse_log(c, now);
 	}

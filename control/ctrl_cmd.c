@@ -144,6 +144,7 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 	size_t cmdlen;
 	int ret;
 
+	c->sv_dirty = true;	/* the view shows what it changed at once */
 	req = gsp_json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (req == NULL)
 		return ctrl_error("invalid JSON: %s (column %d)", jerr.text,

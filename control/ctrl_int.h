@@ -43,6 +43,10 @@
 
 #define NS_PER_S 1000000000ull
 #define NS_PER_MS 1000000ull
+/* a view whose membership did not change is still rewritten this often:
+ * heartbeats, phi, counters and the header's heartbeat_unix_ns move on
+ * (gossipctl calls a writer silent for 2 s dead) */
+#define CTRL_SV_IDLE_NS (1ull * NS_PER_S)
 
 struct ctrl_client {
 	int fd;
@@ -104,6 +108,9 @@ struct ctrl {
 	char sv_lost_detail[96];
 	bool sv_retrying;		/* a failed re-creation was logged */
 	uint64_t sv_retry_ns;		/* next attempt, monotonic */
+	uint64_t sv_token;		/* ctrl_view_token() at the last publish */
+	uint64_t sv_full_ns;		/* last publish, monotonic */
+	bool sv_dirty;			/* a request was served: publish */
 
 	struct ctrl_seeds seeds;
 
@@ -163,6 +170,7 @@ void ctrl_client_service(struct ctrl *c, struct ctrl_client *cl,
 /* ctrl_view.c */
 int ctrl_view_open(struct ctrl *c);
 void ctrl_publish(struct ctrl *c);
+void ctrl_publish_if_changed(struct ctrl *c, uint64_t now);
 
 /* ctrl_events.c */
 void ctrl_drain_events(struct ctrl *c);

@@ -165,6 +165,24 @@ ctrl_view_write(struct ctrl *c, const struct gsp_sv_update *u)
 	return ret;
 }
 
+/* The period's publish, skipped while the membership stands still and
+ * the last one is under CTRL_SV_IDLE_NS old: an idle node's control
+ * thread then only reads the counters (docs/STATUS_VIEW.md "Freshness"). */
+void
+ctrl_publish_if_changed(struct ctrl *c, uint64_t now)
+{
+	const struct gsp_node *node = gsp_dp_node();
+	struct gsp_node_counters nc;
+
+	if (node != NULL && !c->sv_dirty && c->sv_lost == GSP_SV_FILE_OK &&
+	    now - c->sv_full_ns < CTRL_SV_IDLE_NS) {
+		gsp_node_counters_read(node, &nc);
+		if (gsp_view_token(&nc) == c->sv_token)
+			return;
+	}
+	ctrl_publish(c);
+}
+
 void
 ctrl_publish(struct ctrl *c)
 {
@@ -181,6 +199,8 @@ ctrl_publish(struct ctrl *c)
 	int ret;
 
 	memset(&u, 0, sizeof(u));
+	c->sv_dirty = false;
+	c->sv_full_ns = ctrl_mono_ns();
 	if (lcap > CTRL_MAX_LCORES)
 		lcap = CTRL_MAX_LCORES;
 	if (node != NULL) {
@@ -189,6 +209,7 @@ ctrl_publish(struct ctrl *c)
 			c->have_self = true;
 		}
 		gsp_node_counters_read(node, &nc);
+		c->sv_token = gsp_view_token(&nc);
 		memset(&view, 0, sizeof(view));
 		gsp_sv_counters_fill(&view, &nc);
 		ctrl_security_fill(c, &view.security);

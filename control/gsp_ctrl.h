@@ -23,7 +23,38 @@
 extern "C" {
 #endif
 
+/*
+ * What a status-view reader must see within one period, folded into a
+ * u64 from the core's counters: who is in the table and in which state,
+ * every version (the view digest hashes each member's id, generation
+ * and version: joins, app state, refutes) and the view's agreement.
+ * Heartbeats, phi and traffic counters, which move all the time in a
+ * quiet cluster, are left out (docs/STATUS_VIEW.md "Freshness").
+ */
+static inline uint64_t
+gsp_view_token(const struct gsp_node_counters *nc)
+{
+	const uint64_t v[] = {
+		nc->members, nc->alive, nc->suspect, nc->down, nc->left,
+		nc->merged, nc->suspicions, nc->refutations,
+		nc->declared_down, nc->incarnation, nc->awareness,
+		nc->view_digest, nc->view_peers, nc->view_agree,
+		nc->tx_leave, nc->rx_leave, nc->table_full, nc->rumors,
+	};
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		h = (h ^ v[i]) * 0x100000001b3ull + (h >> 29);
+	return h;
+}
+
 /* ---- implemented by the dataplane ---- */
+
+/* An eventfd that becomes readable when the control vnode's view token
+ * moved or it raised an event, or -1 (then poll every period). */
+int gsp_dp_view_fd(void);
+/* Empties it; the next change makes it readable again. */
+void gsp_dp_view_ack(void);
 
 /* 0, or -EAGAIN (command ring full), -EINVAL. */
 int gsp_dp_submit_set_app(const char *key, const char *value);

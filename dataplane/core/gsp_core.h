@@ -268,6 +268,10 @@ int gsp_node_rx(struct gsp_node *node, const struct gsp_addr *src,
 		uint64_t *wake_ns);
 /* Runs a round when due; returns the core clock of the next deadline. */
 uint64_t gsp_node_tick(struct gsp_node *node, uint64_t now_ns);
+/* The deadline gsp_node_tick() would return now, without running
+ * anything: later than it gave when an answer cleared a timer since
+ * (an ack before its probe's timeout). */
+uint64_t gsp_node_next_deadline(const struct gsp_node *node);
 
 /* 0 or -EINVAL (bad key/value), -ENOSPC (too many keys), -E2BIG (over
  * app_value_max or app_bytes_max; counted in limit_hits). */

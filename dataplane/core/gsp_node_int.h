@@ -315,6 +315,7 @@ void gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 		 const struct gsp_wire_msg *m, uint64_t now_ns);
 /* Runs what is due; returns the next deadline (UINT64_MAX: none). */
 uint64_t gsp_swim_tick(struct gsp_node *n, uint64_t now_ns);
+uint64_t gsp_swim_next(const struct gsp_node *n);
 /* A slot got a new occupant or generation: its SWIM state starts over. */
 void gsp_swim_reset(struct gsp_node *n, uint32_t slot);
 /* A member's incarnation grew (its own news): suspicion is over. */

@@ -291,6 +291,24 @@ gsp_round_tick(struct gsp_node *n, uint64_t now_ns)
 		n->leave_done = true;
 }
 
+/* The next deadline as the last tick or rx left it; reads only. An
+ * adapter that asks after frames came wakes for nothing less often. */
+uint64_t
+gsp_node_next_deadline(const struct gsp_node *n)
+{
+	uint64_t next = n->next_round_ns;
+
+	if (!n->started)
+		return 0;
+	if (n->swim != NULL) {
+		uint64_t t = gsp_swim_next(n);
+
+		if (t < next)
+			next = t;
+	}
+	return next;
+}
+
 uint64_t
 gsp_node_tick(struct gsp_node *n, uint64_t now_ns)
 {

@@ -374,11 +374,30 @@ gsp_swim_stalled(struct gsp_node *n, uint64_t stall_ns)
 	gsp_swim_aware(n, 1);
 }
 
+/*
+ * The end of a probe period that starts now. Where it falls just after
+ * a round (rounds keep a fixed grid, probes restart from when they ran),
+ * it moves onto that round, at most an eighth earlier: a late tick does
+ * not part the two timers for good, and an idle node wakes once per
+ * period, not twice.
+ */
+static uint64_t
+gsp_swim_period_end(const struct gsp_node *n, uint64_t now_ns)
+{
+	uint64_t p = gsp_swim_scaled(n, n->p.probe_interval_ns);
+	uint64_t end = now_ns + p, gi = n->p.gossip_interval_ns;
+	uint64_t g = n->next_round_ns;
+
+	if (g > end || g <= now_ns)
+		return end;
+	g += (end - g) / gi * gi;	/* the last round at or before end */
+	return end - g <= p / 8 ? g : end;
+}
+
 uint64_t
 gsp_swim_tick(struct gsp_node *n, uint64_t now_ns)
 {
 	struct gsp_swim *s = n->swim;
-	uint64_t next;
 
 	if (!s->started) {
 		/* start at a random point of the period: nodes started
@@ -387,6 +406,9 @@ gsp_swim_tick(struct gsp_node *n, uint64_t now_ns)
 		s->last_tick_ns = now_ns;
 		s->probe_end_ns = now_ns +
 			gsp_rand(&n->rng) % n->p.probe_interval_ns;
+		/* rounds follow the probes' phase: one wake-up does both */
+		if (s->probe_end_ns < n->next_round_ns)
+			n->next_round_ns = s->probe_end_ns;
 	}
 	if (now_ns - s->last_tick_ns >
 	    GSP_STALL_PERIODS * gsp_swim_scaled(n, n->p.probe_interval_ns))
@@ -403,13 +425,8 @@ gsp_swim_tick(struct gsp_node *n, uint64_t now_ns)
 			s->probing = false;
 		else
 			gsp_swim_probe_start(n, now_ns);
-		s->probe_end_ns = now_ns +
-			gsp_swim_scaled(n, n->p.probe_interval_ns);
+		s->probe_end_ns = gsp_swim_period_end(n, now_ns);
 	}
-	next = s->probe_end_ns;
-	if (s->probing && !s->acked && !s->indirect_sent &&
-	    s->probe_timeout_ns < next)
-		next = s->probe_timeout_ns;
 
 	for (uint32_t i = 0; i < GSP_RELAYS_MAX && s->n_relays != 0; i++) {
 		struct gsp_relay *rl = &s->relays[i];
@@ -427,15 +444,38 @@ gsp_swim_tick(struct gsp_node *n, uint64_t now_ns)
 					      &rl->req, rl->req_seq,
 					      rl->target, NULL, NULL);
 		}
+	}
+	if (now_ns >= s->next_suspect_ns)
+		gsp_swim_check_suspects(n, now_ns);
+	gsp_update_counts(n);
+	return gsp_swim_next(n);
+}
+
+/* The earliest SWIM timer still pending; reads only. An ack that came
+ * since the last tick has cleared the probe timeout: no wake-up for it. */
+uint64_t
+gsp_swim_next(const struct gsp_node *n)
+{
+	const struct gsp_swim *s = n->swim;
+	uint64_t next;
+
+	if (!s->started)
+		return 0;
+	next = s->probe_end_ns;
+	if (s->probing && !s->acked && !s->indirect_sent &&
+	    s->probe_timeout_ns < next)
+		next = s->probe_timeout_ns;
+	for (uint32_t i = 0; i < GSP_RELAYS_MAX && s->n_relays != 0; i++) {
+		const struct gsp_relay *rl = &s->relays[i];
+
+		if (!rl->active)
+			continue;
 		if (!rl->nacked && rl->nack_ns < next)
 			next = rl->nack_ns;
 		if (rl->expire_ns < next)
 			next = rl->expire_ns;
 	}
-	if (now_ns >= s->next_suspect_ns)
-		gsp_swim_check_suspects(n, now_ns);
 	if (s->next_suspect_ns < next)
 		next = s->next_suspect_ns;
-	gsp_update_counts(n);
 	return next;
 }

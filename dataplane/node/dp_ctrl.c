@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
 #include <rte_cycles.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -147,6 +149,62 @@ gsp_dp_quit_requested(void)
 	return gsp_dp.force_quit;
 }
 
+#define GSP_VIEW_CHECK_NS (10ull * 1000 * 1000)	/* busy: this often */
+
+/* Rings the status view's doorbell, once until the control thread
+ * answers: a handful of writes per period at most, none per packet. */
+static void
+gsp_view_poke(struct gsp_dp *dp)
+{
+	uint64_t one = 1;
+
+	if (dp->view_fd >= 0 &&
+	    !__atomic_exchange_n(&dp->view_poked, true, __ATOMIC_ACQ_REL))
+		(void)!write(dp->view_fd, &one, sizeof(one));
+}
+
+/*
+ * After each pass of the control vnode's lcore: once the work of a burst
+ * is done (or every GSP_VIEW_CHECK_NS while it lasts), whether the view
+ * token moved. An idle control thread sleeps until it does, or a second.
+ */
+void
+gsp_view_watch(struct gsp_dp *dp, unsigned int work, uint64_t now_ns)
+{
+	struct gsp_node_counters nc;
+	uint64_t t;
+
+	if (work != 0)
+		dp->view_due = true;
+	if (!dp->view_due ||
+	    (work != 0 && now_ns - dp->view_check_ns < GSP_VIEW_CHECK_NS))
+		return;
+	dp->view_due = false;
+	dp->view_check_ns = now_ns;
+	gsp_node_counters_read(dp->ctrl_vnode->node, &nc);
+	t = gsp_view_token(&nc);
+	if (t == dp->view_token)
+		return;
+	dp->view_token = t;
+	gsp_view_poke(dp);
+}
+
+int
+gsp_dp_view_fd(void)
+{
+	return gsp_dp.view_fd;
+}
+
+void
+gsp_dp_view_ack(void)
+{
+	uint64_t n;
+
+	/* cleared first: a change after this rings again */
+	__atomic_store_n(&gsp_dp.view_poked, false, __ATOMIC_RELEASE);
+	(void)!read(gsp_dp.view_fd, &n, sizeof(n));
+}
+
 /* The core's event seam: the control vnode's events go to the control
  * thread, which logs them; an lcore's observer sees every vnode's. */
 void
@@ -163,6 +221,7 @@ gsp_io_event(void *io_ctx, const struct gsp_event *ev)
 	if (rte_ring_sp_enqueue_elem(gsp_dp.event_ring, (void *)(uintptr_t)ev,
 				     sizeof(*ev)) != 0)
 		__atomic_fetch_add(&gsp_dp.events_dropped, 1, __ATOMIC_RELAXED);
+	gsp_view_poke(&gsp_dp);		/* logged now, not in a second */
 }
 
 void

@@ -200,6 +200,10 @@ struct gsp_lcore_conf {
 	int intr_epfd;
 	int wake_fd;			/* eventfd: commands, signals */
 	struct rte_epoll_event wake_ev;
+	/* net_af_packet (doorbell.c): a packet socket in intr_epfd */
+	bool rx_bell;
+	int rx_bell_fd;
+	struct rte_epoll_event rx_bell_ev;
 	/* fault injection: the queue exists on the control vnode's lcore */
 	struct gsp_fault_queue *fq;
 	uint64_t fault_rng;
@@ -277,6 +281,14 @@ struct gsp_dp {
 	uint64_t tsc_hz;
 	uint64_t tsc_start;
 	uint64_t events_dropped;
+	/* the status view's doorbell (dp_ctrl.c): view_fd is written once
+	 * per gsp_dp_view_ack() at most (view_poked); the rest belongs to
+	 * the control vnode's lcore */
+	int view_fd;
+	bool view_poked;
+	bool view_due;
+	uint64_t view_token;
+	uint64_t view_check_ns;
 	struct gsp_fault_ctl fault;
 	/* authentication: the keyring the vnodes started with (NULL:
 	 * plaintext); rotations reach the control vnode by command */
@@ -366,6 +378,10 @@ void gsp_lcore_wake(struct gsp_lcore_conf *lc);
 int gsp_pool_create(struct gsp_dp *dp, uint32_t n_mbufs, int socket);
 int gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac);
 void gsp_port_close(struct gsp_dp *dp);
+void gsp_port_intr_free(struct gsp_lcore_conf *lc);
+void gsp_doorbell_setup(struct gsp_dp *dp);
+void gsp_doorbell_drain(const struct gsp_lcore_conf *lc);
+void gsp_doorbell_free(struct gsp_lcore_conf *lc);
 
 /* pkt.c */
 /* Processes a burst of frames for vn, then frees them in bulk. */
@@ -436,6 +452,7 @@ void gsp_fault_take(struct gsp_dp *dp, struct gsp_vnode *vn,
 		    const struct gsp_cmd *cmd);
 
 /* dp_ctrl.c */
+void gsp_view_watch(struct gsp_dp *dp, unsigned int work, uint64_t now_ns);
 void gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 			     uint64_t now_ns);
 

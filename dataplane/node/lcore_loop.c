@@ -111,7 +111,7 @@ gsp_poll_rx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
  * (command, signal) or the next timer, whichever comes first. As
  * l3fwd-power: arm the queue's interrupt, look once more (a frame that
  * came before the arming raised none), wait, disarm. False when the timer
- * is under a millisecond away (epoll's unit): the bounded sleep takes it.
+ * is due: nothing to wait for.
  */
 static bool
 gsp_intr_wait(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
@@ -121,13 +121,18 @@ gsp_intr_wait(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	uint64_t wait_ms;
 	int n;
 
-	wait_ms = until_ns > now_ns ? (until_ns - now_ns) / 1000000 : 0;
+	/* rounded up: a timer a fraction of a millisecond late costs less
+	 * than waking early and then once more for the rest */
+	wait_ms = until_ns > now_ns ? (until_ns - now_ns + 999999) / 1000000 :
+		0;
 	if (wait_ms == 0)
 		return false;
 	if (wait_ms > GSP_INTR_WAIT_MAX_MS)
 		wait_ms = GSP_INTR_WAIT_MAX_MS;
 	if (lc->rx_intr_arm)
 		rte_eth_dev_rx_intr_enable(dp->port_id, lc->queue_id);
+	else if (lc->rx_bell)
+		gsp_doorbell_drain(lc);
 	if (gsp_poll_rx(dp, lc, pkts, gsp_now_ns()) != 0) {
 		if (lc->rx_intr_arm)
 			rte_eth_dev_rx_intr_disable(dp->port_id, lc->queue_id);
@@ -225,6 +230,20 @@ gsp_run_timers(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
 		/* a round scans the whole table: time moves on */
 		now_ns = gsp_now_ns();
 	}
+	/* an answer may have cleared the top's timer since (an ack before
+	 * its probe's timeout): sleep to what is left, not to nothing */
+	for (unsigned int i = 0; i < GSP_TICKS_PER_POLL; i++) {
+		struct gsp_vnode *vn = lc->timers[0];
+		uint64_t t;
+
+		if (vn->stopped)
+			break;
+		t = gsp_node_next_deadline(vn->node);
+		if (t <= vn->next_tick_ns)
+			break;
+		vn->next_tick_ns = t;
+		gsp_timer_fix_top(lc);
+	}
 	*next_ns = lc->timers[0]->next_tick_ns;
 	return ran;
 }
@@ -311,6 +330,9 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 			work += gsp_fault_step(dp, lc, gsp_now_ns(), &next_ns);
 		work += gsp_portq_due(dp, lc, &next_ns);
 		gsp_tx_flush(dp, lc);
+		if (unlikely(dp->ctrl_vnode != NULL) &&
+		    dp->ctrl_vnode->lc == lc)
+			gsp_view_watch(dp, work, now_ns);
 		/* no observer hook runs between passes */
 		if (qsbr != NULL)
 			rte_rcu_qsbr_quiescent(qsbr, self);

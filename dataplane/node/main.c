@@ -23,6 +23,8 @@
 
 #include <sodium.h>
 
+#include <sys/eventfd.h>
+
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -39,7 +41,7 @@
 #include "gsp_util.h"
 #include "gsp_log.h"
 
-struct gsp_dp gsp_dp;
+struct gsp_dp gsp_dp = { .view_fd = -1 };
 
 static struct gsp_config gsp_cfg;
 static int gsp_ctrl_status;
@@ -282,6 +284,8 @@ gsp_setup_lcores(struct gsp_dp *dp)
 			(int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (dp->event_ring == NULL)
 		return -ENOMEM;
+	/* none: the control thread looks every period instead */
+	dp->view_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	return 0;
 }
 

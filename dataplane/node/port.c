@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Port setup on any ethdev: a NIC or a vdev (net_af_packet, net_memif...). */
 #include <errno.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -42,6 +43,15 @@ gsp_port_want_intr(const struct gsp_config *cfg)
 {
 	return cfg->rx_interrupts != GSP_RX_INTR_OFF &&
 		cfg->idle_sleep_us != 0;
+}
+
+/* Under auto, net_af_packet (no queue interrupts) gets a doorbell
+ * socket instead (doorbell.c); on asks for the PMD's own. */
+static bool
+gsp_port_bell_ok(const struct gsp_dp *dp, const char *driver)
+{
+	return dp->cfg->rx_interrupts == GSP_RX_INTR_AUTO &&
+		strcmp(driver, "net_af_packet") == 0;
 }
 
 /* rx_interrupts = on and the port has none: the node does not start. */
@@ -92,7 +102,7 @@ gsp_port_intr_ctl_q(const struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 	return ret;
 }
 
-static void
+void
 gsp_port_intr_free(struct gsp_lcore_conf *lc)
 {
 	__atomic_store_n(&lc->rx_intr, false, __ATOMIC_RELEASE);
@@ -130,6 +140,11 @@ gsp_port_intr_setup(struct gsp_dp *dp, const char *driver)
 			return gsp_port_intr_refused(dp, driver, "epoll", ret);
 		}
 		ret = gsp_port_intr_ctl_q(dp, lc);
+		if (ret != 0 && gsp_port_bell_ok(dp, driver)) {
+			gsp_port_intr_free(lc);
+			gsp_doorbell_setup(dp);
+			return 0;
+		}
 		if (ret != 0) {
 			gsp_port_intr_free(lc);
 			return gsp_port_intr_refused(dp, driver,
@@ -251,6 +266,9 @@ gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac)
 			rte_eth_dev_stop(port);
 			return ret;
 		}
+	} else if (gsp_port_want_intr(dp->cfg) &&
+		   gsp_port_bell_ok(dp, info.driver_name)) {
+		gsp_doorbell_setup(dp);
 	}
 	gsp_log(LOG_INFO, "port %u (%s) up: mac " RTE_ETHER_ADDR_PRT_FMT
 		", %u queue pair(s), %u rx / %u tx descriptors, rx checksum "
@@ -267,7 +285,10 @@ gsp_port_close(struct gsp_dp *dp)
 	unsigned int lcore;
 
 	RTE_LCORE_FOREACH(lcore)
-		if (dp->lconf[lcore].rx_intr) {
+		if (dp->lconf[lcore].rx_bell) {
+			gsp_doorbell_free(&dp->lconf[lcore]);
+			gsp_port_intr_free(&dp->lconf[lcore]);
+		} else if (dp->lconf[lcore].rx_intr) {
 			rte_eth_dev_rx_intr_ctl_q(dp->port_id,
 				dp->lconf[lcore].queue_id,
 				dp->lconf[lcore].intr_epfd,

@@ -3,8 +3,9 @@
 them (net_tap), `[dataplane] rx_interrupts = on` makes an idle node wait
 in the kernel for a frame or its next timer, and the nodes still join,
 answer probes, take commands and leave on SIGTERM; on a port without them
-(net_af_packet) `on` refuses to start, naming the file and line, and
-`auto` falls back to bounded sleeps.
+(net_af_packet) `on` refuses to start, naming the file and line, `auto`
+waits on a doorbell packet socket instead, and `off` sleeps in bounded
+steps.
 
 Real gossipd processes in their own netns (tap: net_tap's TAP bridged to
 the node's veth inside its netns, scripts/gossipd_tools/network.py);
@@ -92,15 +93,47 @@ def test_on_without_pmd_support_refuses_to_start(make_cluster):
     assert c.returncode("node1") not in (0, None)
 
 
-def test_auto_without_pmd_support_sleeps_in_steps(make_cluster):
-    c = make_cluster(1, extra_ini={"dataplane": {"rx_interrupts": "auto"}},
+def test_auto_on_af_packet_waits_on_a_doorbell(make_cluster):
+    """net_af_packet has no queue interrupts: under auto an idle lcore
+    waits on a doorbell packet socket instead, and frames end its waits;
+    the nodes still answer probes and take commands."""
+    c = make_cluster(2, extra_ini={"dataplane": {"rx_interrupts": "auto"}})
+    c.wait_converged(timeout=CONVERGE_S)
+    for n in c.names():
+        log = c.log(n)
+        assert "doorbell packet socket" in log, log[-2000:]
+        # under auto, a port without queue interrupts is no error
+        assert "error" not in log.lower() and "Rx Intr" not in log, \
+            log[-2000:]
+    before = {n: (lcore0(c, n), c.stats(n)["counters"]) for n in c.names()}
+    time.sleep(QUIET_S)
+    for n in c.names():
+        l0, c0 = before[n]
+        l1 = lcore0(c, n)
+        c1 = c.stats(n)["counters"]
+        waits = l1["rx_intr_waits"] - l0["rx_intr_waits"]
+        woken = l1["rx_intr_wakeups"] - l0["rx_intr_wakeups"]
+        assert waits > 0 and woken > 0, (n, l0, l1)
+        assert woken <= waits + 1, (n, l0, l1)
+        assert c1["rx_pong"] > c0["rx_pong"], (n, c0, c1)
+        assert c1["tx_pong"] > c0["tx_pong"], (n, c0, c1)
+    r = c.ctl("node1", "set", "bell", "yes")
+    assert r.returncode == 0, f"gossipctl set failed: {r.stderr}"
+
+    def spread():
+        app = c.member_map("node2").get("node1", {}).get("app", {})
+        return Observed(app.get("bell") == "yes", app)
+    wait_until(spread, timeout=CONVERGE_S, what="node1's bell at node2")
+
+
+def test_off_sleeps_in_steps(make_cluster):
+    c = make_cluster(1, extra_ini={"dataplane": {"rx_interrupts": "off"}},
                      seeds=[])
     log = c.log("node1")
-    assert "no rx interrupts" in log, log[-2000:]
-    # under auto, a port without them is no error
-    assert "error" not in log.lower() and "Rx Intr" not in log, log[-2000:]
+    assert "doorbell" not in log and "rx interrupts on" not in log, \
+        log[-2000:]
     l0 = lcore0(c, "node1")
-    time.sleep(1.0)
+    time.sleep(QUIET_S)
     l1 = lcore0(c, "node1")
     assert l1["idle_sleeps"] > l0["idle_sleeps"]
     assert l1["rx_intr_waits"] == 0

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1142,6 +1143,86 @@ run_until_converged(unsigned int n, uint64_t *now, unsigned int max_rounds)
 	return 0;
 }
 
+/*
+ * A quiet SWIM pair driven as the lcore drives a node: woken at the
+ * deadline its last tick gave, frames 1 ms after they were sent, and
+ * after frames the deadline read again (gsp_node_next_deadline). Each
+ * probe period must cost one timer wake-up (round and probe together,
+ * no wake-up for a probe timeout whose ack came): three before.
+ */
+static void
+test_swim_timers_one_wake_per_period(void **state)
+{
+	const unsigned int periods = 50;
+	uint64_t now = 1000 * MS, end, sent_at = 0, deadline[2];
+	unsigned int wakes[2] = { 0, 0 };
+	struct gsp_node_counters c0, c1;
+
+	(void)state;
+	swim_start_all(2, 100);
+	assert_true(run_until_converged(2, &now, 50) > 0);
+	for (unsigned int r = 0; r < 20; r++)	/* the join's news is over */
+		for (int sub = 0; sub < 10; sub++) {
+			now += 10 * MS;
+			sim_step(now);
+		}
+	for (unsigned int i = 0; i < 2; i++) {
+		deadline[i] = gsp_node_tick(sim[i].node, now);
+		assert_int_equal(gsp_node_next_deadline(sim[i].node),
+				 deadline[i]);
+	}
+	gsp_node_counters_read(sim[0].node, &c0);
+	end = now + periods * 100 * MS;
+	while (now < end) {
+		uint64_t t = deadline[0] < deadline[1] ? deadline[0] :
+			deadline[1];
+
+		if (net_n > 0 && sent_at == 0)
+			sent_at = now;
+		if (net_n > 0 && sent_at + MS < t)
+			t = sent_at + MS;
+		assert_true(t >= now);
+		now = t;
+		if (net_n > 0 && now >= sent_at + MS) {
+			unsigned int n = net_n;
+			struct net_pkt *batch = malloc(sizeof(*batch) * n);
+
+			memcpy(batch, net_q, sizeof(*batch) * n);
+			net_n = 0;
+			sent_at = 0;
+			for (unsigned int k = 0; k < n; k++) {
+				struct sim_node *d = sim_by_addr(&batch[k].dst);
+				unsigned int i = (unsigned int)(d - sim);
+
+				gsp_node_rx(d->node, &batch[k].src,
+					    batch[k].data, batch[k].len, now,
+					    NULL);
+				free(batch[k].data);
+				deadline[i] = gsp_node_next_deadline(d->node);
+			}
+			free(batch);
+		}
+		for (unsigned int i = 0; i < 2; i++)
+			if (now >= deadline[i]) {
+				wakes[i]++;
+				deadline[i] = gsp_node_tick(sim[i].node, now);
+			}
+	}
+	gsp_node_counters_read(sim[0].node, &c1);
+	print_message("# quiet SWIM pair, %u probe periods: %u and %u timer "
+		      "wake-ups, %" PRIu64 " rounds, %" PRIu64 " pings\n",
+		      periods, wakes[0], wakes[1], c1.rounds - c0.rounds,
+		      c1.tx_ping - c0.tx_ping);
+	/* rounds and probes still run every period */
+	assert_true(c1.rounds - c0.rounds >= periods - 1);
+	assert_true(c1.tx_ping - c0.tx_ping >= periods - 1);
+	assert_true(c1.rx_pong - c0.rx_pong >= periods - 2);
+	for (unsigned int i = 0; i < 2; i++)
+		assert_true(wakes[i] <= periods + 2);
+	assert_int_equal(swim_count(0, GSP_STATE_ALIVE), 2);
+	net_reset();
+}
+
 static void
 test_cluster_lifecycle(void **state)
 {
@@ -1323,6 +1404,7 @@ main(void)
 		cmocka_unit_test(test_cluster_split_digests),
 		cmocka_unit_test(test_cluster_deterministic),
 		cmocka_unit_test(test_swim_detect_refute_stall),
+		cmocka_unit_test(test_swim_timers_one_wake_per_period),
 		cmocka_unit_test(test_name_reclaim),
 		cmocka_unit_test(test_cluster_bounded_traffic),
 	};
