@@ -652,6 +652,7 @@ gsp_config_defaults(struct gsp_config *cfg)
 	cfg->mbufs = 4095;
 	cfg->idle_spin = 64;
 	cfg->idle_pause = 256;
+	cfg->idle_spin_us = 20;
 	cfg->idle_sleep_us = GSP_IDLE_SLEEP_AUTO;
 	cfg->rx_interrupts = GSP_RX_INTR_AUTO;
 	cfg->arp_timeout_s = 300;

@@ -67,6 +67,8 @@ const struct gsp_cfg_key gsp_cfg_keys[] = {
 	  0, 0 },
 	{ "dataplane", "idle_pause", GSP_T_U32, OFF(idle_pause), 0, 0, 1000000,
 	  0, 0 },
+	{ "dataplane", "idle_spin_us", GSP_T_U32, OFF(idle_spin_us), 0, 0,
+	  100000, 0, 0 },
 	{ "dataplane", "idle_sleep_us", GSP_T_U32, OFF(idle_sleep_us), 0, 0,
 	  100000, 0, 0 },
 	{ "dataplane", "rx_interrupts", GSP_T_RXINTR, OFF(rx_interrupts), 0,

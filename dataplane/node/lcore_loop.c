@@ -162,13 +162,21 @@ gsp_idle(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	 uint64_t now_ns)
 {
 	const struct gsp_config *cfg = dp->cfg;
+	bool spun;
 	uint64_t max_us;
 
-	lc->idle_polls++;
-	if (lc->idle_polls < cfg->idle_spin)
+	if (lc->idle_polls++ == 0)
+		lc->idle_since_ns = now_ns;
+	/* Where a frame wakes us, polling on only saves a wake-up if the
+	 * frame comes within microseconds; on a PMD whose empty poll is a
+	 * syscall (net_tap, the doorbell's af_packet) 320 polls cost more
+	 * than the wake-up they might save. So spin by time there. */
+	spun = lc->rx_intr && cap_us != 0 &&
+		now_ns - lc->idle_since_ns >= cfg->idle_spin_us * 1000ull;
+	if (!spun && lc->idle_polls < cfg->idle_spin)
 		return;
-	if (cap_us == 0 ||
-	    lc->idle_polls < cfg->idle_spin + cfg->idle_pause) {
+	if (cap_us == 0 || (!spun &&
+	    lc->idle_polls < cfg->idle_spin + cfg->idle_pause)) {
 		rte_pause();
 		return;
 	}

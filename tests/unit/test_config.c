@@ -172,6 +172,7 @@ test_full(void **state)
 		"mbufs = 8191\n"
 		"idle_spin = 10\n"
 		"idle_pause = 20\n"
+		"idle_spin_us = 7\n"
 		"idle_sleep_us = 500\n"
 		"rx_interrupts = off\n"
 		"arp_timeout_s = 60\n"
@@ -218,6 +219,7 @@ test_full(void **state)
 	assert_int_equal(cfg.mbufs, 8191);
 	assert_int_equal(cfg.idle_spin, 10);
 	assert_int_equal(cfg.idle_pause, 20);
+	assert_int_equal(cfg.idle_spin_us, 7);
 	assert_int_equal(cfg.idle_sleep_us, 500);
 	assert_int_equal(cfg.rx_interrupts, GSP_RX_INTR_OFF);
 	assert_int_equal(cfg.arp_timeout_s, 60);
@@ -254,6 +256,7 @@ check_defaults(const struct gsp_config *cfg)
 	assert_int_equal(cfg->mbufs, 4095);
 	assert_int_equal(cfg->idle_spin, 64);
 	assert_int_equal(cfg->idle_pause, 256);
+	assert_int_equal(cfg->idle_spin_us, 20);
 	assert_int_equal(cfg->idle_sleep_us, GSP_IDLE_SLEEP_AUTO);
 	assert_int_equal(cfg->rx_interrupts, GSP_RX_INTR_AUTO);
 	assert_int_equal(cfg->arp_timeout_s, 300);
