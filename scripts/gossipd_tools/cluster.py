@@ -406,8 +406,9 @@ class Cluster:
         self.save()
         if node.get("pmd") == "tap":
             # a node that dies first says why in wait_ready
-            network.attach_tap(node["netns"], node["tap"],
-                               lambda: self.is_running(name))
+            node["tap_mac"] = network.attach_tap(
+                node["netns"], node["tap"], lambda: self.is_running(name))
+            self.save()
         return p
 
     def wait_ready(self, name, timeout=None):
@@ -425,12 +426,31 @@ class Cluster:
                 raise NodeDied(self._died_msg(name, "before becoming ready"))
             seen = ctl.view_ready(self.gossipctl, node["view"])
             if seen.ok:
+                if node.get("pmd") == "tap":
+                    self._tap_settled(name)
                 return seen.value
             if time.monotonic() >= deadline:
                 raise ClusterError(
                     f"{name} not ready after {timeout:g}s ({seen.value}); "
                     f"last 30 lines of {node['log']}:\n{tail(node['log'])}")
             time.sleep(POLL)
+
+    def _tap_settled(self, name):
+        """Once the node is ready its port has started: put a tap that
+        _launch could not attach (its port took longer than attach_tap's
+        wait, as on a host starting hundreds of nodes) on the bridge now,
+        and give back the kernel side's MAC if the PMD set its own late.
+        Either left alone, the node hears nothing, or broadcasts only."""
+        node = self._node(name)
+        if node.get("tap_mac"):
+            network.keep_tap_mac(node["netns"], node["tap"], node["tap_mac"])
+            return
+        node["tap_mac"] = network.attach_tap(
+            node["netns"], node["tap"], lambda: self.is_running(name))
+        self.save()
+        if not node["tap_mac"]:
+            raise ClusterError(f"{name}: its tap {node['tap']} never came "
+                               f"up in {node['netns']}")
 
     def _died_msg(self, name, when):
         node = self._node(name)

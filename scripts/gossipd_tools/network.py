@@ -75,15 +75,15 @@ def attach_tap(ns, tap, alive, timeout=10.0):
     """Once net_tap started tap in ns (up: the port started), put it on
     the netns's bridge. Its kernel side carries the PMD's MAC, which a
     bridge keeps for itself (a port's own address is local): it gets
-    another, after the PMD set its own. False when alive() turns false
-    or the port never comes up."""
+    another, after the PMD set its own. The MAC it gave, or None when
+    alive() turns false or the port never comes up."""
     deadline = time.monotonic() + timeout
     while True:
         p = run(["ip", "-n", ns, "-j", "link", "show", tap], check=False)
         if p.returncode == 0 and "UP" in json.loads(p.stdout)[0]["flags"]:
             break
         if not alive() or time.monotonic() >= deadline:
-            return False
+            return None
         time.sleep(0.02)
     mac = "02:" + ":".join(f"{b:02x}" for b in os.urandom(5))
     run(["ip", "-n", ns, "link", "set", tap, "address", mac])
@@ -99,6 +99,20 @@ def attach_tap(ns, tap, alive, timeout=10.0):
                 "address", mac).lower() != mac:
             run(["ip", "-n", ns, "link", "set", tap, "address", mac])
         time.sleep(0.05)
+    return mac
+
+
+def keep_tap_mac(ns, tap, mac):
+    """Gives tap's kernel side mac again if the PMD set its own after
+    attach_tap's watch (on a loaded host it can come seconds later; the
+    node would then hear broadcasts only). Call once the node is ready:
+    its port has started, so the PMD sets no MAC after this. True when it
+    had to."""
+    p = run(["ip", "-n", ns, "-j", "link", "show", tap], check=False)
+    if p.returncode != 0 or json.loads(p.stdout)[0].get(
+            "address", mac).lower() == mac:
+        return False
+    run(["ip", "-n", ns, "link", "set", tap, "address", mac])
     return True
 
 
