@@ -141,6 +141,17 @@ gsp_dp_quit_requested(void)
 	return true;
 }
 
+int
+gsp_dp_view_fd(void)
+{
+	return -1;	/* no dataplane to ring: poll every period */
+}
+
+void
+gsp_dp_view_ack(void)
+{
+}
+
 /* ---- harness ---- */
 
 static void
