@@ -121,10 +121,11 @@ gsp_doorbell_free(struct gsp_lcore_conf *lc)
 /*
  * [dataplane] rx_interrupts = auto on net_af_packet with one queue pair:
  * each lcore of the port gets the doorbell, its wake eventfd and an
- * epoll set, and lc->rx_intr (rx_intr_arm false: nothing to arm). Any
- * failure leaves bounded sleeps, with a line that says why.
+ * epoll set, and lc->rx_intr (rx_intr_arm false: nothing to arm).
+ * 0, or why not: the caller (port.c) then frees what was set up and
+ * leaves bounded sleeps.
  */
-void
+int
 gsp_doorbell_setup(struct gsp_dp *dp)
 {
 	char iface[IF_NAMESIZE];
@@ -177,16 +178,5 @@ gsp_doorbell_setup(struct gsp_dp *dp)
 			"lcore %u waits for a frame (a doorbell packet socket) "
 			"or its next timer", dp->port_id, iface, lcore);
 	}
-	if (ret == 0)
-		return;
-	RTE_LCORE_FOREACH(lcore) {
-		struct gsp_lcore_conf *lc = &dp->lconf[lcore];
-
-		if (lc->port_kind != GSP_PORT_ETHDEV)
-			continue;
-		gsp_doorbell_free(lc);
-		gsp_port_intr_free(lc);
-	}
-	gsp_log(LOG_INFO, "port %u (net_af_packet): no doorbell (%s); an idle "
-		"lcore sleeps in bounded steps", dp->port_id, strerror(-ret));
+	return ret;
 }

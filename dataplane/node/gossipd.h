@@ -380,7 +380,7 @@ int gsp_pool_create(struct gsp_dp *dp, uint32_t n_mbufs, int socket);
 int gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac);
 void gsp_port_close(struct gsp_dp *dp);
 void gsp_port_intr_free(struct gsp_lcore_conf *lc);
-void gsp_doorbell_setup(struct gsp_dp *dp);
+int gsp_doorbell_setup(struct gsp_dp *dp);
 void gsp_doorbell_drain(const struct gsp_lcore_conf *lc);
 void gsp_doorbell_free(struct gsp_lcore_conf *lc);
 

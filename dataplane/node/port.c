@@ -114,6 +114,28 @@ gsp_port_intr_free(struct gsp_lcore_conf *lc)
 	lc->intr_epfd = -1;
 }
 
+/* The doorbell on net_af_packet (doorbell.c), or bounded sleeps with a
+ * line that says why not. */
+static void
+gsp_port_bell(struct gsp_dp *dp)
+{
+	unsigned int lcore;
+	int ret = gsp_doorbell_setup(dp);
+
+	if (ret == 0)
+		return;
+	RTE_LCORE_FOREACH(lcore) {
+		struct gsp_lcore_conf *lc = &dp->lconf[lcore];
+
+		if (lc->port_kind != GSP_PORT_ETHDEV)
+			continue;
+		gsp_doorbell_free(lc);
+		gsp_port_intr_free(lc);
+	}
+	gsp_log(LOG_INFO, "port %u (net_af_packet): no doorbell (%s); an idle "
+		"lcore sleeps in bounded steps", dp->port_id, strerror(-ret));
+}
+
 /*
  * The queue's interrupt and a wake eventfd into one epoll instance per
  * lcore that polls the port (l3fwd-power registers per thread; an epoll
@@ -142,7 +164,7 @@ gsp_port_intr_setup(struct gsp_dp *dp, const char *driver)
 		ret = gsp_port_intr_ctl_q(dp, lc);
 		if (ret != 0 && gsp_port_bell_ok(dp, driver)) {
 			gsp_port_intr_free(lc);
-			gsp_doorbell_setup(dp);
+			gsp_port_bell(dp);
 			return 0;
 		}
 		if (ret != 0) {
@@ -268,7 +290,7 @@ gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac)
 		}
 	} else if (gsp_port_want_intr(dp->cfg) &&
 		   gsp_port_bell_ok(dp, info.driver_name)) {
-		gsp_doorbell_setup(dp);
+		gsp_port_bell(dp);
 	}
 	gsp_log(LOG_INFO, "port %u (%s) up: mac " RTE_ETHER_ADDR_PRT_FMT
 		", %u queue pair(s), %u rx / %u tx descriptors, rx checksum "
