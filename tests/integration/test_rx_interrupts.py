@@ -53,6 +53,18 @@ def assert_frames_end_waits(c):
         assert c1["rx_pong"] > c0["rx_pong"], (n, c0, c1)
 
 
+def assert_set_spreads(c, key):
+    """gossipctl set on node1 (taken by an lcore that may be waiting in
+    the kernel) reaches node2."""
+    r = c.ctl("node1", "set", key, "yes")
+    assert r.returncode == 0, f"gossipctl set failed: {r.stderr}"
+
+    def spread():
+        app = c.member_map("node2").get("node1", {}).get("app", {})
+        return Observed(app.get(key) == "yes", app)
+    wait_until(spread, timeout=CONVERGE_S, what=f"node1's {key} at node2")
+
+
 def test_tap_nodes_use_interrupts_converge_and_answer_probes(tap):
     for n in tap.names():
         assert "rx interrupts on lcore 0" in tap.log(n), tap.log(n)[-2000:]
@@ -63,13 +75,7 @@ def test_tap_nodes_use_interrupts_converge_and_answer_probes(tap):
 def test_tap_command_is_taken_while_waiting(tap):
     """gossipctl set reaches an lcore asleep in epoll (its wake eventfd)
     and spreads."""
-    r = tap.ctl("node1", "set", "rxintr", "yes")
-    assert r.returncode == 0, f"gossipctl set failed: {r.stderr}"
-
-    def spread():
-        app = tap.member_map("node2").get("node1", {}).get("app", {})
-        return Observed(app.get("rxintr") == "yes", app)
-    wait_until(spread, timeout=CONVERGE_S, what="node1's rxintr at node2")
+    assert_set_spreads(tap, "rxintr")
 
 
 def test_tap_sigterm_leaves_promptly(tap):
@@ -110,13 +116,7 @@ def test_auto_on_af_packet_waits_on_a_doorbell(make_cluster):
         assert "error" not in log.lower() and "Rx Intr" not in log, \
             log[-2000:]
     assert_frames_end_waits(c)
-    r = c.ctl("node1", "set", "bell", "yes")
-    assert r.returncode == 0, f"gossipctl set failed: {r.stderr}"
-
-    def spread():
-        app = c.member_map("node2").get("node1", {}).get("app", {})
-        return Observed(app.get("bell") == "yes", app)
-    wait_until(spread, timeout=CONVERGE_S, what="node1's bell at node2")
+    assert_set_spreads(c, "bell")
 
 
 def test_off_sleeps_in_steps(make_cluster):
