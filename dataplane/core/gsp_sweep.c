@@ -103,14 +103,15 @@ gsp_sweep_budget(const struct gsp_node *n, uint32_t hw)
 {
 	uint64_t round = n->p.gossip_interval_ns;
 	uint64_t pass = GSP_SWEEP_ROUNDS * round;
-	uint64_t budget;
+	uint64_t budget, sixteenth;
 
 	if (n->swim == NULL || n->proto < 3) {
 		budget = hw / GSP_SWEEP_ROUNDS;
 		return budget < GSP_SWEEP_MIN ? GSP_SWEEP_MIN : (uint32_t)budget;
 	}
-	if (gsp_expected_interval(n) / 16 > pass)
-		pass = gsp_expected_interval(n) / 16;
+	sixteenth = gsp_expected_interval(n) / 16;
+	if (sixteenth > pass)
+		pass = sixteenth;
 	if (pass > GSP_SWEEP_PASS_MAX_NS && GSP_SWEEP_PASS_MAX_NS > round)
 		pass = GSP_SWEEP_PASS_MAX_NS;
 	budget = ((uint64_t)hw * round + pass - 1) / pass;
