@@ -50,7 +50,7 @@ DROP_REASONS = (
 _DROP_MINOR = (0,) * 11 + (3,) * 8 + (99,) * 5
 FAULT_COUNTERS = ("dropped", "blocked_out", "blocked_in", "duplicated",
                   "delayed", "reordered", "queue_full", "fault7")
-CIPHERS = ("none", "aes256gcm", "chacha20poly1305")
+CIPHERS = ("none", "aes-256-gcm", "chacha20-poly1305")   # gsp_cipher_name()
 
 # (name, header offset, the minor that added it), as gossipctl stats'
 # "counters": the MAIN rows of dataplane/core/gsp_counters.h
@@ -283,7 +283,7 @@ class Snapshot:
             "<IIII", self.raw_header, 336)
         s = {"mode": "authenticated" if mode == 1 else "plaintext",
              "cipher": CIPHERS[cipher] if cipher < len(CIPHERS) else
-             f"cipher{cipher}",
+             "none",
              "primary_key": f"{primary:08x}", "keys": n_keys}
         for n, off, minor in SECURITY_COUNTERS:
             if self.minor >= minor:

@@ -93,6 +93,7 @@ def test_counters_move_and_match_stats(c):
     assert "wrong_cluster" in a.counters["rx_drop"]
     assert set(a.faults["counters"]) == set(g["faults"]["counters"])
     assert a.security["mode"] == g["security"]["mode"]
+    assert a.security["cipher"] == g["security"]["cipher"]
     assert a.security["primary_key"] == g["security"]["primary_key"]
     assert set(a.security) == set(g["security"])
     assert len(a.lcores) == len(g["lcores"]) >= 1
@@ -132,6 +133,9 @@ def test_control_commands_and_errors(c):
         k.request("set", key="k")
     f = k.fault()
     assert f["active"] is False and "dropped" in f["counters"]
+    with pytest.raises(gossipd.ControlError,
+                       match=r"drop: '2' is not a probability in \[0, 1\]"):
+        k.fault_set("drop=2")
     with pytest.raises(gossipd.ControlError, match="unknown member"):
         k.block("no-such-node")
     ks = k.keys()
