@@ -9,4 +9,8 @@ from .statusview import (CorruptView, NotAStatusView,  # noqa: F401
                          UnsupportedVersion, WriterGone, find_view,
                          list_views, read)
 
+__all__ = ["Control", "ControlError", "ControlTimeout", "ControlUnavailable",
+           "CorruptView", "NotAStatusView", "Snapshot", "StatusView",
+           "StatusViewError", "TornRead", "UnsupportedVersion",
+           "WriterGone", "find_view", "list_views", "read"]
 __version__ = "1.0"

@@ -166,6 +166,63 @@ class Control:
                                      f"gossipd: not a JSON object")
         return reply
 
+    def stream(self, cmd, idle_timeout=None, max_line=REPLY_MAX, **fields):
+        """For a command that keeps pushing lines (a subscription such as
+        an event monitor): sends the request on one connection and yields
+        each reply line as a dict until gossipd closes it. A first reply
+        with "ok": false raises ControlError. idle_timeout (seconds, None:
+        forever) bounds the wait for each line: ControlTimeout. The
+        generator's close() closes the connection."""
+        req = {"cmd": cmd}
+        req.update({k: v for k, v in fields.items() if v is not None})
+        line = _dumps(req).encode()
+        if len(line) > LINE_MAX:
+            raise ValueError(f"{cmd}: request of {len(line)} bytes is over "
+                             f"the {LINE_MAX}-byte line limit")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM |
+                          socket.SOCK_CLOEXEC)
+        try:
+            s.settimeout(self.timeout)
+            try:
+                s.connect(self.path)
+                s.sendall(line + b"\n")
+            except OSError as e:
+                raise ControlUnavailable(f"{self.path}: {e.strerror or e}") \
+                    from None
+            s.settimeout(idle_timeout)
+            buf, first = b"", True
+            while True:
+                while b"\n" not in buf:
+                    if len(buf) > max_line:
+                        raise ControlUnavailable(f"{self.path}: line longer "
+                                                 f"than {max_line} bytes")
+                    try:
+                        chunk = s.recv(65536)
+                    except socket.timeout:
+                        raise ControlTimeout(f"{self.path}: nothing from "
+                                             f"gossipd for {idle_timeout:g} "
+                                             f"s") from None
+                    except OSError as e:
+                        raise ControlUnavailable(f"{self.path}: "
+                                                 f"{e.strerror}") from None
+                    if not chunk:
+                        return
+                    buf += chunk
+                raw, buf = buf.split(b"\n", 1)
+                if not raw.strip():
+                    continue
+                try:
+                    msg = json.loads(raw)
+                except ValueError as e:
+                    raise ControlUnavailable(f"{self.path}: unreadable line "
+                                             f"from gossipd: {e}") from None
+                if first and isinstance(msg, dict) and msg.get("ok") is False:
+                    raise ControlError(cmd, msg)
+                first = False
+                yield msg
+        finally:
+            s.close()
+
     # -- commands: one small method each -------------------------------
 
     def ping(self):

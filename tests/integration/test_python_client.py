@@ -180,6 +180,35 @@ def test_control_socket_unavailable_and_timeout(tmp_path):
         gossipd.Control(path).ping()
 
 
+def test_stream_reads_pushed_lines(tmp_path):
+    """stream(): the generic reader for commands that push lines (a
+    monitor), against a socket that answers like one."""
+    path = tmp_path / "push.sock"
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    got = []
+
+    def serve():
+        conn, _ = srv.accept()
+        with conn:
+            got.append(conn.recv(4096))
+            conn.sendall(b'{"ok":true}\n{"event":"joined","name":"a"}\n'
+                         b'\n{"event":"left","name":"a",'
+                         b'"n":18446744073709551615}\n')
+    try:
+        srv.bind(str(path))
+        srv.listen(1)
+        t = threading.Thread(target=serve)
+        t.start()
+        lines = list(gossipd.Control(path).stream("monitor", idle_timeout=5,
+                                                  filter=None))
+        t.join()
+    finally:
+        srv.close()
+    assert got == [b'{"cmd":"monitor"}\n']
+    assert [m.get("event") for m in lines] == [None, "joined", "left"]
+    assert lines[2]["n"] == 2**64 - 1
+
+
 def test_find_view_like_gossipctl(c, tmp_path):
     assert sv.find_view("node1", c.cluster) == str(c.view_path("node1"))
     # names with dots are matched by header, not by file name
@@ -216,25 +245,39 @@ def test_reads_interleave_with_the_writer(c):
 
 # ---- crafted copies of a real view ------------------------------------
 
-def _copy(c, tmp_path, name="v"):
+def _copy(c, tmp_path, name="v", view=None):
+    """A sparse copy of node1's view: its header and records at their
+    offsets, holes elsewhere (the view is 64 MiB, mostly never written)."""
+    total, regions = view or view_regions(c)
     p = tmp_path / name
-    p.write_bytes(snap_bytes(c))
+    with open(p, "wb") as f:
+        f.truncate(total)
+        for off, b in regions:
+            f.seek(off)
+            f.write(b)
     return p
 
 
-def snap_bytes(c):
-    """A consistent byte copy of node1's view (seq even and unchanged)."""
-    raw = c.view_path("node1").read_bytes()
-    for _ in range(100):
-        s1 = struct.unpack_from("<Q", raw, 24)[0]
-        if s1 % 2 == 0:
-            raw2 = c.view_path("node1").read_bytes()
-            if struct.unpack_from("<Q", raw2, 24)[0] == s1 and raw2 == raw:
-                return raw
-            raw = raw2
-        else:
-            raw = c.view_path("node1").read_bytes()
-    raise AssertionError("no consistent byte copy of node1's view")
+def view_regions(c):
+    """(total_size, [(offset, bytes)]) of node1's view: header, member
+    records, lcore records, one consistent copy (seq even, unchanged)."""
+    fd = os.open(c.view_path("node1"), os.O_RDONLY)
+    try:
+        for _ in range(1000):
+            s1 = struct.unpack("<Q", os.pread(fd, 8, 24))[0]
+            hdr = os.pread(fd, 1024, 0)
+            total = struct.unpack_from("<Q", hdr, 16)[0]
+            moff, ms, _, mn, loff, ls, _, ln = struct.unpack_from(
+                "<8I", hdr, 72)
+            m = os.pread(fd, mn * ms, moff)
+            lc = os.pread(fd, ln * ls, loff)
+            if s1 % 2 == 0 and \
+                    struct.unpack("<Q", os.pread(fd, 8, 24))[0] == s1:
+                return total, [(0, hdr), (moff, m), (loff, lc)]
+            time.sleep(0.001)
+    finally:
+        os.close(fd)
+    raise AssertionError("no consistent copy of node1's view")
 
 
 def _poke(path, off, fmt, value):
@@ -282,23 +325,23 @@ def test_torn_read_retried_then_bounded(c, tmp_path):
 def test_larger_header_and_strides_are_accepted(c, tmp_path):
     """A later minor may grow header_size and the strides: the reader
     locates records through offsets and strides only."""
-    raw = snap_bytes(c)
-    (tmp_path / "orig").write_bytes(raw)
-    h = sv.read(tmp_path / "orig")
+    view = view_regions(c)
+    h = sv.read(_copy(c, tmp_path, "orig", view))
+    _, ((_, hdr), (_, mraw), (_, lraw)) = view
     hs, ms, ls = 2048, 1536, 256
     mcap, lcap = h.member_count + 1, max(h.lcore_count, 1)
     moff = hs
     loff = moff + mcap * ms
     total = loff + lcap * ls
     out = bytearray(total)
-    out[:1024] = raw[:1024]
+    out[:1024] = hdr
     for i in range(h.member_count):
-        src = h.member_offset + i * h.member_stride
-        out[moff + i * ms:moff + i * ms + 1024] = raw[src:src + 1024]
+        src = i * h.member_stride
+        out[moff + i * ms:moff + i * ms + 1024] = mraw[src:src + 1024]
     for i in range(h.lcore_count):
-        src = h.lcore_offset + i * h.lcore_stride
+        src = i * h.lcore_stride
         n = min(h.lcore_stride, ls)
-        out[loff + i * ls:loff + i * ls + n] = raw[src:src + n]
+        out[loff + i * ls:loff + i * ls + n] = lraw[src:src + n]
     struct.pack_into("<I", out, 12, hs)
     struct.pack_into("<Q", out, 16, total)
     struct.pack_into("<IIII", out, 72, moff, ms, mcap, h.member_count)
@@ -327,7 +370,7 @@ def test_bad_files_are_refused_by_name(c, tmp_path):
     with pytest.raises(sv.StatusViewError, match="no such status view"):
         sv.read(tmp_path / "missing")
     cut = tmp_path / "cut"
-    cut.write_bytes(snap_bytes(c)[:4096])
+    cut.write_bytes(view_regions(c)[1][0][1].ljust(4096, b"\0"))
     with pytest.raises(sv.CorruptView, match="truncated"):
         sv.read(cut)
     newer = _copy(c, tmp_path, "newer")
