@@ -413,3 +413,26 @@ def test_big_integers_exact(c, tmp_path):
     assert s.counters["rounds"] == big
     assert s.counters["rx_drop"]["wrong_cluster"] == big - 1
     assert json.loads(json.dumps(s.counters))["rounds"] == big
+
+
+def test_meson_installs_the_package(tmp_path):
+    """`meson install` puts the package into Debian's python3 path
+    (dist-packages under the prefix), importable from there."""
+    from conftest import BUILD_DIR
+    dest = tmp_path / "root"
+    p = subprocess.run(["meson", "install", "-C", str(BUILD_DIR),
+                        "--no-rebuild", "--destdir", str(dest)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    found = sorted(dest.rglob("gossipd/statusview.py"))
+    assert len(found) == 1, found
+    pkg = found[0].parent
+    assert sorted(f.name for f in pkg.glob("*.py")) == [
+        "__init__.py", "control.py", "statusview.py"]
+    assert pkg.parent.name == "dist-packages"
+    out = subprocess.run(
+        ["/usr/bin/python3", "-c", "import gossipd, gossipd.statusview as s;"
+         " print(gossipd.__file__, s.MAGIC)"],
+        env={"PYTHONPATH": str(pkg.parent), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=30, check=True).stdout
+    assert out.startswith(str(pkg)) and str(sv.MAGIC) in out
