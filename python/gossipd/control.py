@@ -235,8 +235,9 @@ class Control:
         self.request("set", key=key, value=value)
 
     def leave(self):
-        """Announces a graceful leave to the cluster; gossipd goes on
-        running (stop it afterwards)."""
+        """Announces a graceful leave to the cluster: the node gossips
+        its LEAVE for [gossip] leave_rounds rounds, then exits (status 0,
+        within 5 s)."""
         self.request("leave")
 
     def fault(self, op="show", spec=None, peer=None):
