@@ -23,7 +23,7 @@ from conftest import BUILD_DIR, GOSSIPCTL, GOSSIPD, REPO
 
 K8S = REPO / "deploy" / "k8s"
 DAEMONSETS = ["daemonset.yaml", "daemonset-multus.yaml"]
-EXPORTER_FLAGS = {"--view", "--listen"}     # docs/METRICS.md (H1)
+EXPORTER_FLAGS = {"--view", "--listen"}     # docs/METRICS.md
 
 
 def docs(name):

@@ -436,3 +436,17 @@ def test_meson_installs_the_package(tmp_path):
         env={"PYTHONPATH": str(pkg.parent), "PATH": "/usr/bin:/bin"},
         capture_output=True, text=True, timeout=30, check=True).stdout
     assert out.startswith(str(pkg)) and str(sv.MAGIC) in out
+
+
+def test_leave_through_the_client(c):
+    """Last in the module: node3 leaves through the client; the others
+    list it left and its process exits 0."""
+    assert ctl(c, "node3").leave() is None
+    c.wait_until(lambda: snap(c, "node1").member("node3").state == "left",
+                 FAST_S, "node1 to list node3 left")
+    c.wait_until(lambda: not c.is_running("node3"), FAST_S,
+                 "node3 to exit after its leave")
+    proc = c.process("node3")
+    assert proc is None or proc.returncode == 0
+    with pytest.raises(gossipd.ControlUnavailable):
+        ctl(c, "node3").ping()
