@@ -17,7 +17,7 @@ def test_join_at_runtime(make_cluster):
     assert [m["name"] for m in c.members("node3")["members"]] == ["node3"]
 
     # one address that answers (port implied), one where nobody listens
-    r = c.ctl("node3", "join", "--wait", "1500", c.address("node1"),
+    r = c.ctl("node3", "join", "--wait", "3000", c.address("node1"),
               "10.77.0.99:7946")
     assert r.returncode == 0, (r.stdout, r.stderr)
     lines = r.stdout.splitlines()
