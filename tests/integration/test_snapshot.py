@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import CONVERGE_S
+from conftest import CONVERGE_S, hold
 from gossipd_tools.cluster import ini_get, ini_set
 
 EVERYONE = ["node1", "node2", "node3"]
@@ -90,3 +90,13 @@ def test_bad_snapshot_warns_and_starts(make_cluster, tmp_path, content, msg):
     # and a good one replaces it once the node runs
     c.wait_until(lambda: (read_snap(snap) or {}).get("version") == 1, 10,
                  "a fresh snapshot")
+
+
+def test_unwritable_snapshot_warns_once(make_cluster, tmp_path):
+    snap = tmp_path / "no-such-dir" / "node1.snap"
+    c = make_cluster(1, node_extra_ini={1: {"node": {"snapshot": str(snap)}}})
+    what = f"snapshot: cannot write it: {snap}.tmp: No such file or directory"
+    c.wait_until(lambda: what in c.log("node1"), 10, "the write warning")
+    c.ctl("node1", "set", "k", "v", check=True)   # a change: tried again
+    hold(lambda: c.log("node1").count(what) == 1 and c.is_running("node1"),
+         2.5, "one warning, the node running")
