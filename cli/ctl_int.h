@@ -35,6 +35,15 @@
 #define NS_PER_S 1000000000ull
 #define CTL_NAME_MAX 64
 #define CTL_DEFAULT_DIR "/dev/shm"
+#define CTL_APP_FILTERS_MAX 16		/* --app given at most this often */
+
+/* members/watch filters (ctl_members.c); an empty filter matches all */
+struct ctl_filter {
+	unsigned int states;		/* bit per GSP_SV_* state; 0: all */
+	const char *name_glob;		/* fnmatch(3); NULL: all */
+	unsigned int n_app;
+	const char *app_arg[CTL_APP_FILTERS_MAX];	/* KEY=GLOB as given */
+};
 
 struct ctl_opts {
 	const char *node;
@@ -47,6 +56,9 @@ struct ctl_opts {
 	bool count_set;
 	long interval_ms;
 	long count;
+	struct ctl_filter filter;
+	long join_wait_ms;		/* join: how long to wait for answers */
+	bool join_wait_set;
 };
 
 /* ctl_out.c */
@@ -79,6 +91,13 @@ int ctl_view_show(const struct ctl_opts *o, ctl_show_fn *show);
 int ctl_call_reply(const struct ctl_opts *o, json_t *req, json_t **reply);
 int ctl_cmd_socket(const struct ctl_opts *o, json_t *req);
 
+/* ctl_members.c: parse --state / --app into f; false after an error */
+bool ctl_filter_states(struct ctl_filter *f, const char *arg, char *err,
+		       size_t len);
+bool ctl_filter_app(struct ctl_filter *f, const char *arg, char *err,
+		    size_t len);
+bool ctl_filter_active(const struct ctl_filter *f);
+
 /* the commands: an exit status each */
 int ctl_cmd_members(const struct ctl_opts *o);
 int ctl_cmd_watch(const struct ctl_opts *o);
@@ -86,5 +105,6 @@ int ctl_cmd_stats(const struct ctl_opts *o);
 int ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
 		  int nargs);
 int ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg);
+int ctl_cmd_join(const struct ctl_opts *o, char **addrs, int n);
 
 #endif /* GSP_CTL_INT_H */

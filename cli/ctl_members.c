@@ -4,6 +4,7 @@
  * as a table or JSON, once or redrawn every interval.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -17,6 +18,141 @@
 #include "gsp_util.h"	/* header only: no link to the core */
 
 static volatile sig_atomic_t ctl_interrupted;
+/* the filter of this run: ctl_show_fn has no room for it */
+static const struct ctl_filter *ctl_cur_filter;
+
+/* The app column on a terminal: wider cells are cut with "..."; piped
+ * output and --json carry the whole state. */
+#define CTL_APP_TTY_MAX 40
+
+bool
+ctl_filter_active(const struct ctl_filter *f)
+{
+	return f != NULL && (f->states != 0 || f->name_glob != NULL ||
+			     f->n_app != 0);
+}
+
+bool
+ctl_filter_states(struct ctl_filter *f, const char *arg, char *err,
+		  size_t len)
+{
+	const char *p = arg, *e;
+	size_t n;
+
+	if (*arg == '\0') {
+		snprintf(err, len, "--state: empty (expected alive, suspect, "
+			 "down or left, comma-separated)");
+		return false;
+	}
+	for (;;) {
+		unsigned int st;
+
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		for (st = 0; st < 4; st++)
+			if (strlen(gsp_sv_state_name(st)) == n &&
+			    strncmp(gsp_sv_state_name(st), p, n) == 0)
+				break;
+		if (st == 4) {
+			snprintf(err, len, "--state: \"%.*s\" is not a state "
+				 "(expected alive, suspect, down or left, "
+				 "comma-separated)", (int)(n > 40 ? 40 : n), p);
+			return false;
+		}
+		f->states |= 1u << st;
+		if (e == NULL)
+			return true;
+		p = e + 1;
+	}
+}
+
+bool
+ctl_filter_app(struct ctl_filter *f, const char *arg, char *err, size_t len)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg) {
+		snprintf(err, len, "--app: \"%.60s\" is not KEY=VALUE (VALUE "
+			 "may be a glob, e.g. role=web*)", arg);
+		return false;
+	}
+	if (f->n_app >= CTL_APP_FILTERS_MAX) {
+		snprintf(err, len, "--app: at most %d filters",
+			 CTL_APP_FILTERS_MAX);
+		return false;
+	}
+	f->app_arg[f->n_app++] = arg;
+	return true;
+}
+
+/* One --app KEY=GLOB against m: its KEY exists and its value matches. */
+static bool
+ctl_app_match(const struct gsp_sv_member *m, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t klen = (size_t)(eq - arg);
+
+	for (unsigned int i = 0; i < m->app_count && i < GSP_SV_APP_KEYS; i++) {
+		const char *k = m->app[i].key;
+
+		if (strnlen(k, sizeof(m->app[i].key)) == klen &&
+		    strncmp(k, arg, klen) == 0) {
+			char v[sizeof(m->app[i].value) + 1];
+
+			snprintf(v, sizeof(v), "%.*s",
+				 (int)sizeof(m->app[i].value), m->app[i].value);
+			return fnmatch(eq + 1, v, 0) == 0;
+		}
+	}
+	return false;
+}
+
+static bool
+ctl_member_match(const struct ctl_filter *f, const struct gsp_sv_member *m)
+{
+	char name[sizeof(m->name) + 1];
+
+	if (f == NULL)
+		return true;
+	if (f->states != 0 && (m->state >= 4 || !(f->states & (1u << m->state))))
+		return false;
+	if (f->name_glob != NULL) {
+		snprintf(name, sizeof(name), "%.*s", (int)sizeof(m->name),
+			 m->name);
+		if (fnmatch(f->name_glob, name, 0) != 0)
+			return false;
+	}
+	for (unsigned int i = 0; i < f->n_app; i++)
+		if (!ctl_app_match(m, f->app_arg[i]))
+			return false;
+	return true;
+}
+
+/* "k1=v1,k2=v2" into buf (cut with "..." at max when max > 0). */
+static void
+ctl_fmt_app(const struct gsp_sv_member *m, char *buf, size_t len, size_t max)
+{
+	char k[sizeof(m->app[0].key)], v[sizeof(m->app[0].value)];
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < m->app_count && i < GSP_SV_APP_KEYS; i++) {
+		int w = snprintf(buf + off, len - off, "%s%s=%s",
+				 i > 0 ? "," : "",
+				 ctl_safe(k, sizeof(k), m->app[i].key),
+				 ctl_safe(v, sizeof(v), m->app[i].value));
+
+		if (w < 0 || (size_t)w >= len - off) {
+			off = len - 1;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (max > 3 && off > max)
+		snprintf(buf + max - 3, len - (max - 3), "...");
+	if (buf[0] == '\0')
+		snprintf(buf, len, "-");
+}
 
 static int
 ctl_member_cmp(const void *a, const void *b)
@@ -57,12 +193,13 @@ ctl_fmt_ago(uint64_t t, uint64_t now, char *buf, size_t len)
 	snprintf(buf, len, "%" PRIu64 " second%s ago", s, s == 1 ? "" : "s");
 }
 
-/* Sorted pointers into the snapshot; NULL with an error printed. */
+/* Sorted pointers to the members the filter keeps, their number in
+ * *kept; NULL with an error printed. */
 static const struct gsp_sv_member **
-ctl_sorted_members(const struct gsp_sv_snapshot *s)
+ctl_sorted_members(const struct gsp_sv_snapshot *s, uint32_t *kept)
 {
 	const struct gsp_sv_member **v;
-	uint32_t n = s->hdr.member_count;
+	uint32_t n = s->hdr.member_count, k = 0;
 
 	v = calloc(n > 0 ? n : 1, sizeof(*v));
 	if (v == NULL) {
@@ -70,13 +207,15 @@ ctl_sorted_members(const struct gsp_sv_snapshot *s)
 		return NULL;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		v[i] = &s->members[i];
-	qsort(v, n, sizeof(*v), ctl_member_cmp);
+		if (ctl_member_match(ctl_cur_filter, &s->members[i]))
+			v[k++] = &s->members[i];
+	qsort(v, k, sizeof(*v), ctl_member_cmp);
+	*kept = k;
 	return v;
 }
 
 enum { COL_NAME, COL_HB, COL_UPD, COL_STATE, COL_ADDR, COL_GEN, COL_PHI,
-	COL_N };
+	COL_APP, COL_N };
 
 #define CTL_CELL 72
 
@@ -85,31 +224,41 @@ ctl_print_members(FILE *f, const struct gsp_sv_snapshot *s, uint64_t now)
 {
 	static const char *const titles[COL_N] = {
 		"Node Name", "Heartbeat", "Last Updated", "State", "Address",
-		"Generation", "Phi",
+		"Generation", "Phi", "App",
 	};
+	/* every key=value (ctl_safe cuts each to its field's size) */
+	enum { APP_CELL = GSP_SV_APP_KEYS *
+		(sizeof(((struct gsp_sv_app *)0)->key) +
+		 sizeof(((struct gsp_sv_app *)0)->value) + 2) };
 	const struct gsp_sv_member **v;
-	uint32_t n = s->hdr.member_count;
+	uint32_t n = s->hdr.member_count, k = 0;
 	uint64_t cnt[4] = { 0, 0, 0, 0 };
 	size_t w[COL_N];
 	char (*cells)[COL_N][CTL_CELL];
+	char (*app)[APP_CELL];
 	char c[CTL_NAME_MAX], nn[CTL_NAME_MAX], name[CTL_NAME_MAX];
+	size_t app_max = isatty(fileno(f)) ? CTL_APP_TTY_MAX : 0;
 
-	v = ctl_sorted_members(s);
+	v = ctl_sorted_members(s, &k);
 	if (v == NULL)
 		return -ENOMEM;
-	cells = calloc(n > 0 ? n : 1, sizeof(*cells));
-	if (cells == NULL) {
+	cells = calloc(k > 0 ? k : 1, sizeof(*cells));
+	app = calloc(k > 0 ? k : 1, sizeof(*app));
+	if (cells == NULL || app == NULL) {
+		free(cells);
+		free(app);
 		free(v);
 		ctl_err("out of memory for %u members", n);
 		return -ENOMEM;
 	}
+	for (uint32_t i = 0; i < n; i++)
+		if (s->members[i].state < 4)
+			cnt[s->members[i].state]++;
 	for (int j = 0; j < COL_N; j++)
 		w[j] = strlen(titles[j]);
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < k; i++) {
 		const struct gsp_sv_member *m = v[i];
 
-		if (m->state < 4)
-			cnt[m->state]++;
 		snprintf(cells[i][COL_NAME], CTL_CELL, "%s%s",
 			 ctl_safe(name, sizeof(name), m->name),
 			 ctl_is_self(s, m) ? "*" : "");
@@ -123,7 +272,8 @@ ctl_print_members(FILE *f, const struct gsp_sv_snapshot *s, uint64_t now)
 			 m->generation);
 		snprintf(cells[i][COL_PHI], CTL_CELL, "%.2f",
 			 m->phi_milli / 1000.0);
-		for (int j = 0; j < COL_N; j++)
+		ctl_fmt_app(m, app[i], APP_CELL, app_max);
+		for (int j = 0; j < COL_APP; j++)
 			if (strlen(cells[i][j]) > w[j])
 				w[j] = strlen(cells[i][j]);
 	}
@@ -132,6 +282,9 @@ ctl_print_members(FILE *f, const struct gsp_sv_snapshot *s, uint64_t now)
 		ctl_safe(c, sizeof(c), s->hdr.cluster),
 		ctl_safe(nn, sizeof(nn), s->hdr.node_name), n,
 		n == 1 ? "" : "s", cnt[0], cnt[1], cnt[2], cnt[3]);
+	if (ctl_filter_active(ctl_cur_filter))
+		fprintf(f, "filter: %u of %u member%s shown\n", k, n,
+			n == 1 ? "" : "s");
 	/* minor 6: how many live peers last told us the view we hold */
 	if (s->hdr.minor >= 6 && s->hdr.view.peers > 0)
 		fprintf(f, "view %016" PRIx64 ": %" PRIu64 " of %" PRIu64
@@ -142,11 +295,12 @@ ctl_print_members(FILE *f, const struct gsp_sv_snapshot *s, uint64_t now)
 	for (int j = 0; j + 1 < COL_N; j++)
 		fprintf(f, "%-*s  ", (int)w[j], titles[j]);
 	fprintf(f, "%s\n", titles[COL_N - 1]);
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < k; i++) {
 		for (int j = 0; j + 1 < COL_N; j++)
 			fprintf(f, "%-*s  ", (int)w[j], cells[i][j]);
-		fprintf(f, "%s\n", cells[i][COL_N - 1]);
+		fprintf(f, "%s\n", app[i]);
 	}
+	free(app);
 	free(cells);
 	free(v);
 	return 0;
@@ -196,8 +350,9 @@ ctl_members_json(const struct gsp_sv_snapshot *s, uint64_t now, bool alive)
 {
 	const struct gsp_sv_member **v;
 	json_t *root, *arr, *m;
+	uint32_t k = 0;
 
-	v = ctl_sorted_members(s);
+	v = ctl_sorted_members(s, &k);
 	if (v == NULL)
 		return -1;
 	root = ctl_json_doc(&s->hdr);
@@ -226,7 +381,10 @@ ctl_members_json(const struct gsp_sv_snapshot *s, uint64_t now, bool alive)
 			json_object_set_new(root, "view", vw);
 		}
 	}
-	for (uint32_t i = 0; i < s->hdr.member_count; i++) {
+	if (ctl_filter_active(ctl_cur_filter))
+		json_object_set_new(root, "member_count_total",
+				    json_integer(s->hdr.member_count));
+	for (uint32_t i = 0; i < k; i++) {
 		m = ctl_member_json(s, v[i], now);
 		if (m == NULL || json_array_append_new(arr, m) != 0) {
 			json_decref(arr);
@@ -252,6 +410,7 @@ ctl_members_show(const struct gsp_sv_snapshot *s, uint64_t now, bool alive,
 int
 ctl_cmd_members(const struct ctl_opts *o)
 {
+	ctl_cur_filter = &o->filter;
 	return ctl_view_show(o, ctl_members_show);
 }
 
@@ -288,6 +447,7 @@ ctl_cmd_watch(const struct ctl_opts *o)
 	ret = ctl_find_view(o, path, sizeof(path));
 	if (ret != 0)
 		return ret;
+	ctl_cur_filter = &o->filter;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = ctl_on_sigint;
 	sigemptyset(&sa.sa_mask);

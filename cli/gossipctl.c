@@ -28,7 +28,10 @@ ctl_usage(FILE *f)
 "                 COMMAND [ARGS]\n"
 "\n"
 "Commands:\n"
-"  members [--json]                    membership table of the node\n"
+"  members [--json] [FILTERS]          membership table of the node, with\n"
+"                                      each member's app state (App)\n"
+"  join [--wait MS] ADDR[:PORT]...     contact ADDR(s) as seeds; waits up to\n"
+"                                      MS (5000) ms for each to be a member\n"
 "  watch [--interval MS] [--count N]   redraw the table every MS (1000) ms,\n"
 "                                      N times (0: until interrupted)\n"
 "  stats [--json]                      protocol and per-lcore counters\n"
@@ -60,6 +63,13 @@ ctl_usage(FILE *f)
 "  -s, --socket PATH    control socket (default: named by the view)\n"
 "  -j, --json           JSON output (members, stats, fault, keys)\n"
 "  -i, --interval MS    watch refresh interval\n"
+"      --state S[,S]    members/watch: only these states (alive, suspect,\n"
+"                       down, left)\n"
+"      --name GLOB      members/watch: only names matching GLOB (fnmatch)\n"
+"      --app KEY=GLOB   members/watch: only members whose app key KEY\n"
+"                       matches GLOB; repeatable, all must match\n"
+"      --wait MS        join: how long to wait for the addresses (0: send\n"
+"                       only)\n"
 "      --count N        watch iterations\n"
 "  -h, --help           this help\n"
 "\n"
@@ -115,7 +125,8 @@ ctl_parse_long(const char *s, long min, long max, long *out)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_VIEW = 256, OPT_COUNT };
+	enum { OPT_VIEW = 256, OPT_COUNT, OPT_STATE, OPT_NAME, OPT_APP,
+		OPT_WAIT };
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, 'n' },
 		{ "cluster", required_argument, NULL, 'c' },
@@ -124,10 +135,15 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "app", required_argument, NULL, OPT_APP },
+		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl_opts o;
+	char ferr[160];
 	const char *cmd;
 	char **args;
 	int nargs;
@@ -180,6 +196,29 @@ main(int argc, char **argv)
 					"non-negative number", optarg);
 			o.count_set = true;
 			break;
+		case OPT_STATE:
+			if (!ctl_filter_states(&o.filter, optarg, ferr,
+					       sizeof(ferr)))
+				return ctl_usage_error("%s", ferr);
+			break;
+		case OPT_NAME:
+			if (optarg[0] == '\0')
+				return ctl_usage_error("--name: empty glob");
+			o.filter.name_glob = optarg;
+			break;
+		case OPT_APP:
+			if (!ctl_filter_app(&o.filter, optarg, ferr,
+					    sizeof(ferr)))
+				return ctl_usage_error("%s", ferr);
+			break;
+		case OPT_WAIT:
+			if (!ctl_parse_long(optarg, 0, CTL_INTERVAL_MAX_MS,
+					    &o.join_wait_ms))
+				return ctl_usage_error("--wait: \"%s\" is not "
+					"a number of milliseconds in 0..%d",
+					optarg, CTL_INTERVAL_MAX_MS);
+			o.join_wait_set = true;
+			break;
 		case 'h':
 			ctl_usage(stdout);
 			return CTL_EXIT_OK;
@@ -209,6 +248,12 @@ main(int argc, char **argv)
 	if ((o.interval_set || o.count_set) && strcmp(cmd, "watch") != 0)
 		return ctl_usage_error("--interval and --count apply to watch "
 				       "only");
+	if (ctl_filter_active(&o.filter) && strcmp(cmd, "members") != 0 &&
+	    strcmp(cmd, "watch") != 0)
+		return ctl_usage_error("--state, --name and --app apply to "
+				       "members and watch only");
+	if (o.join_wait_set && strcmp(cmd, "join") != 0)
+		return ctl_usage_error("--wait applies to join only");
 
 	if (strcmp(cmd, "members") == 0 || strcmp(cmd, "watch") == 0 ||
 	    strcmp(cmd, "stats") == 0 || strcmp(cmd, "leave") == 0 ||
@@ -216,6 +261,11 @@ main(int argc, char **argv)
 		if (nargs != 0)
 			return ctl_usage_error("%s takes no arguments (got "
 					       "\"%s\")", cmd, args[0]);
+	} else if (strcmp(cmd, "join") == 0) {
+		if (nargs < 1)
+			return ctl_usage_error("join needs one or more "
+					       "ADDR[:PORT] (IPv4)");
+		return ctl_cmd_join(&o, args, nargs);
 	} else if (strcmp(cmd, "set") == 0) {
 		if (nargs != 2)
 			return ctl_usage_error("set needs KEY and VALUE (got %d "

@@ -29,6 +29,8 @@ const struct gsp_cfg_key gsp_cfg_keys[] = {
 	{ "node", "gateway", GSP_T_GATEWAY, OFF(gateway), 0, 0, 0, 0, 0 },
 	{ "node", "mtu", GSP_T_U16, OFF(mtu), 0, 1000, 9000, 0, 0 },
 	{ "node", "on_stop", GSP_T_ONSTOP, OFF(on_stop), 0, 0, 0, 0, 0 },
+	{ "node", "snapshot", GSP_T_PATH, OFF(snapshot_path),
+	  SZ(snapshot_path), 0, 0, 0, 0 },
 	{ "gossip", "interval_ms", GSP_T_U32, OFF(interval_ms), 0,
 	  GSP_MIN(INTERVAL_MS), GSP_MAX(INTERVAL_MS), 0, 0 },
 	{ "gossip", "fanout", GSP_T_U32, OFF(fanout), 0,

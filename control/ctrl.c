@@ -12,6 +12,7 @@
 
 #include "ctrl_int.h"
 #include "gsp_log.h"
+#include "gsp_snapshot.h"
 
 /* a connection with nothing pending is closed after this long quiet */
 #define CTRL_IDLE_NS (5ull * 1000000000ull)
@@ -63,6 +64,7 @@ ctrl_loop(struct ctrl *c)
 
 	while (!gsp_dp_quit_requested()) {
 		now = ctrl_mono_ns();
+		gsp_snap_tick(c->cfg, now, false);
 		if (now >= next_pub) {
 			ctrl_publish_if_changed(c, now);
 			if (view_fd >= 0) {
@@ -185,6 +187,14 @@ gsp_ctrl_run(const struct gsp_config *cfg)
 	ret = ctrl_seeds_start(&c->seeds, cfg);
 	if (ret != 0)
 		goto out_view;
+	{
+		/* the snapshot's peers: contacted as seeds, as a join's */
+		struct gsp_addr peers[GSP_SNAP_PEERS_MAX];
+		unsigned int n = gsp_snap_peers(peers, GSP_SNAP_PEERS_MAX);
+
+		if (n > 0)
+			ctrl_seeds_join(&c->seeds, peers, n);
+	}
 	gsp_log(LOG_INFO, "control: socket %s, status view %s every %u ms",
 		cfg->socket_path, cfg->status_path, cfg->status_interval_ms);
 
@@ -192,6 +202,7 @@ gsp_ctrl_run(const struct gsp_config *cfg)
 
 	ctrl_drain_events(c);
 	ctrl_publish(c);
+	gsp_snap_tick(cfg, ctrl_mono_ns(), true);
 	ret = 0;
 out_view:
 	gsp_sv_writer_close(c->sv, ctrl_unix_ns(), false);

@@ -133,6 +133,58 @@ ctrl_cmd_set(struct ctrl_client *cl, json_t *req)
 	return ctrl_ok();
 }
 
+/* {"cmd":"join","addrs":["IPv4[:port]",...]}: the addresses become seeds
+ * (contacted as the configured ones are) until gossipd stops; the reply
+ * lists them with their port, {"ok":true,"addrs":["a.b.c.d:p",...]}.
+ * Whether they answer is for the client to watch in the status view:
+ * this thread serves other clients meanwhile. */
+static json_t *
+ctrl_cmd_join(struct ctrl *c, struct ctrl_client *cl, json_t *req)
+{
+	json_t *arr = json_object_get(req, "addrs"), *v, *out;
+	struct gsp_addr a[GSP_SEEDS_MAX];
+	char safe[64], text[24];
+	size_t i, n;
+	int ret;
+
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return ctrl_error("join: \"addrs\" must be a non-empty array "
+				  "of \"IPv4[:port]\" strings");
+	n = json_array_size(arr);
+	if (n > GSP_SEEDS_MAX)
+		return ctrl_error("join: %zu addresses, at most %d", n,
+				  GSP_SEEDS_MAX);
+	json_array_foreach(arr, i, v) {
+		const char *t = json_string_value(v);
+
+		if (t == NULL)
+			return ctrl_error("join: addrs[%zu] is not a string", i);
+		ctrl_safe_str(safe, sizeof(safe), t, strlen(t));
+		if (gsp_parse_addr(t, c->cfg->addr.port, &a[i]) != 0)
+			return ctrl_error("join: \"%s\" is not IPv4[:port] "
+				"(hostnames are not resolved here: put them "
+				"in [seeds] or resolve them first)", safe);
+		if (a[i].ip == 0 || (a[i].ip >> 28) >= 0xe)
+			return ctrl_error("join: \"%s\" is not a unicast "
+					  "address", safe);
+		if (a[i].ip == c->cfg->addr.ip && a[i].port == c->cfg->addr.port)
+			return ctrl_error("join: \"%s\" is this node's own "
+					  "address", safe);
+	}
+	ret = ctrl_seeds_join(&c->seeds, a, (unsigned int)n);
+	if (ret != 0)
+		return ctrl_error("join: the join list is full (%d addresses; "
+				  "restart gossipd to clear it)", GSP_SEEDS_MAX);
+	out = json_array();
+	for (i = 0; i < n; i++) {
+		gsp_format_addr(&a[i], text, sizeof(text));
+		json_array_append_new(out, json_string(text));
+		gsp_log(LOG_NOTICE, "control: join %s (uid %u pid %d)", text,
+			(unsigned int)cl->uid, (int)cl->pid);
+	}
+	return json_pack("{s:b,s:o}", "ok", 1, "addrs", out);
+}
+
 json_t *
 ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 		    size_t len)
@@ -169,6 +221,8 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 		reply = ctrl_cmd_fault(cl, req);
 	} else if (strcmp(cmd, "keys") == 0 && cmdlen == 4) {
 		reply = ctrl_cmd_keys(c, cl, req);
+	} else if (strcmp(cmd, "join") == 0 && cmdlen == 4) {
+		reply = ctrl_cmd_join(c, cl, req);
 	} else if (strcmp(cmd, "leave") == 0 && cmdlen == 5) {
 		ret = gsp_dp_submit_leave();
 		if (ret != 0) {
@@ -181,7 +235,7 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 	} else {
 		ctrl_safe_str(safe, sizeof(safe), cmd, cmdlen);
 		reply = ctrl_error("unknown command \"%s\" (expected ping, set, "
-				   "leave, fault or keys)", safe);
+				   "leave, join, fault or keys)", safe);
 	}
 out:
 	json_decref(req);

@@ -74,6 +74,11 @@ struct ctrl_seeds {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;
+	/* under lock: addresses of "join" requests, contacted as seeds
+	 * along with the configured ones; kick: hand the list over now */
+	struct gsp_addr extra[GSP_SEEDS_MAX];
+	unsigned int n_extra;
+	bool kick;
 };
 
 struct ctrl {
@@ -178,5 +183,9 @@ void ctrl_drain_events(struct ctrl *c);
 /* ctrl_seeds.c */
 int ctrl_seeds_start(struct ctrl_seeds *s, const struct gsp_config *cfg);
 void ctrl_seeds_stop(struct ctrl_seeds *s);
+/* Adds a to the join list (a no-op when there); 0, or -ENOSPC when the
+ * list is full. Wakes the thread to hand the list to the dataplane. */
+int ctrl_seeds_join(struct ctrl_seeds *s, const struct gsp_addr *a,
+		    unsigned int n);
 
 #endif /* GSP_CTRL_INT_H */

@@ -52,6 +52,7 @@ struct gsp_config {
 	uint32_t gateway;		/* gateway: 0 = none (host order) */
 	uint16_t mtu;			/* mtu: 576..9000, default 1500 */
 	uint8_t on_stop;		/* on_stop: leave (enum gsp_on_stop) */
+	char snapshot_path[256];	/* snapshot: "" = off (snapshot.c) */
 
 	/* [gossip] */
 	uint32_t interval_ms;		/* interval_ms: 1000 */

@@ -40,6 +40,7 @@
 #include "gsp_keyfile.h"
 #include "gsp_util.h"
 #include "gsp_log.h"
+#include "gsp_snapshot.h"
 
 struct gsp_dp gsp_dp = { .view_fd = -1 };
 
@@ -458,6 +459,12 @@ main(int argc, char **argv)
 	if (emu.nodes > 0 && emu.interval_ms == 0)
 		emu.interval_ms = 100;
 	gsp_log_set_level(gsp_cfg.log_level);
+	/* the emulation's vnodes are not one node: no snapshot there */
+	if (emu.nodes > 0 && gsp_cfg.snapshot_path[0] != '\0') {
+		gsp_log(LOG_WARNING, "snapshot: ignored by the emulation");
+		gsp_cfg.snapshot_path[0] = '\0';
+	}
+	gsp_snap_restore(&gsp_cfg);
 
 	ret = rte_eal_init(eal_argc, argv);
 	if (ret < 0) {
