@@ -45,6 +45,7 @@ struct ctl_opts {
 	bool json;
 	bool interval_set;
 	bool count_set;
+	bool force;		/* keys use/remove: even if it cuts members off */
 	long interval_ms;
 	long count;
 };

@@ -44,11 +44,16 @@ ctl_usage(FILE *f)
 "  fault block PEER[:in|:out|:both]    drop traffic with PEER (IPv4 or\n"
 "                                      member name; both directions)\n"
 "  fault unblock PEER|all              lift a block (docs/FAULTS.md)\n"
-"  keys [--json]                       keyring: mode, cipher, key ids\n"
+"  keys [--json]                       keyring: mode, cipher, key ids, and\n"
+"                                      which members seal with / have each\n"
 "  keys install FILE                   add the keys of FILE (mode 0600; read\n"
 "                                      by gossipd, never sent) to the ring\n"
-"  keys use ID                         seal with key ID from now on\n"
-"  keys remove ID                      drop key ID (not the primary)\n"
+"  keys use ID [--force]               seal with key ID from now on; refused\n"
+"                                      while a live member lacks it, unless\n"
+"                                      --force\n"
+"  keys remove ID [--force]            drop key ID (not the primary); refused\n"
+"                                      while a live member seals with it,\n"
+"                                      unless --force\n"
 "  keygen                              print a new random key (base64);\n"
 "                                      umask 077 before redirecting it\n"
 "                                      (docs/SECURITY.md)\n"
@@ -115,7 +120,7 @@ ctl_parse_long(const char *s, long min, long max, long *out)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_VIEW = 256, OPT_COUNT };
+	enum { OPT_VIEW = 256, OPT_COUNT, OPT_FORCE };
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, 'n' },
 		{ "cluster", required_argument, NULL, 'c' },
@@ -124,6 +129,7 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -180,6 +186,9 @@ main(int argc, char **argv)
 					"non-negative number", optarg);
 			o.count_set = true;
 			break;
+		case OPT_FORCE:
+			o.force = true;
+			break;
 		case 'h':
 			ctl_usage(stdout);
 			return CTL_EXIT_OK;
@@ -206,6 +215,11 @@ main(int argc, char **argv)
 	    strcmp(cmd, "fault") != 0 && strcmp(cmd, "keys") != 0)
 		return ctl_usage_error("--json applies to members, stats, "
 				       "fault and keys only");
+	if (o.force && !(strcmp(cmd, "keys") == 0 && nargs > 0 &&
+			 (strcmp(args[0], "remove") == 0 ||
+			  strcmp(args[0], "use") == 0)))
+		return ctl_usage_error("--force applies to keys use and keys "
+				       "remove only");
 	if ((o.interval_set || o.count_set) && strcmp(cmd, "watch") != 0)
 		return ctl_usage_error("--interval and --count apply to watch "
 				       "only");

@@ -305,6 +305,12 @@ gsp_cfg_set_app(struct gsp_cfg_ctx *c, const char *name, const char *value)
 	const char *why;
 	size_t n;
 
+	if (strncmp(name, GSP_APP_RESERVED_PREFIX,
+		    strlen(GSP_APP_RESERVED_PREFIX)) == 0) {
+		gsp_cfg_key_err(c, "app", name, "keys starting with \"%s\" "
+				"are reserved for gossipd", GSP_APP_RESERVED_PREFIX);
+		return -1;
+	}
 	why = gsp_cfg_check_name(name, GSP_APP_KEY_MAX);
 	if (*why != '\0') {
 		gsp_cfg_key_err(c, "app", name,

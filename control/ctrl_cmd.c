@@ -118,6 +118,11 @@ ctrl_cmd_set(struct ctrl_client *cl, json_t *req)
 	if (!ctrl_value_ok(value, vlen))
 		return ctrl_error("invalid value: must be at most %d printable "
 				  "ASCII characters", GSP_APP_VALUE_MAX - 1);
+	if (strncmp(key, GSP_APP_RESERVED_PREFIX,
+		    strlen(GSP_APP_RESERVED_PREFIX)) == 0)
+		return ctrl_error("set %s: keys starting with \"%s\" are "
+				  "reserved for gossipd (gsp.keys: its keyring)",
+				  key, GSP_APP_RESERVED_PREFIX);
 	if (ctrl_app_table_full(key))
 		return ctrl_error("set %s: this node already publishes %d keys, "
 				  "the maximum", key, GSP_APP_KEYS_MAX);
