@@ -87,5 +87,7 @@ int ctl_cmd_stats(const struct ctl_opts *o);
 int ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
 		  int nargs);
 int ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg);
+/* ctl_force_leave.c */
+int ctl_cmd_force_leave(const struct ctl_opts *o, const char *name);
 
 #endif /* GSP_CTL_INT_H */

@@ -54,6 +54,8 @@ ctl_usage(FILE *f)
 "  keys remove ID [--force]            drop key ID (not the primary); refused\n"
 "                                      while a live member seals with it,\n"
 "                                      unless --force\n"
+"  force-leave NAME                     move failed (down) member NAME to left,\n"
+"                                      on every node (Serf's force-leave)\n"
 "  keygen                              print a new random key (base64);\n"
 "                                      umask 077 before redirecting it\n"
 "                                      (docs/SECURITY.md)\n"
@@ -230,6 +232,14 @@ main(int argc, char **argv)
 		if (nargs != 0)
 			return ctl_usage_error("%s takes no arguments (got "
 					       "\"%s\")", cmd, args[0]);
+	} else if (strcmp(cmd, "force-leave") == 0) {
+		if (nargs != 1)
+			return ctl_usage_error("force-leave needs one member "
+					       "NAME");
+		if (!ctl_name_ok(args[0]))
+			return ctl_usage_error("force-leave: \"%s\" is not a "
+				"member name ([A-Za-z0-9_.-], 1..63)", args[0]);
+		return ctl_cmd_force_leave(&o, args[0]);
 	} else if (strcmp(cmd, "set") == 0) {
 		if (nargs != 2)
 			return ctl_usage_error("set needs KEY and VALUE (got %d "

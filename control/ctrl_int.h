@@ -154,6 +154,10 @@ json_t *ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl,
 json_t *ctrl_cmd_fault(struct ctrl_client *cl, json_t *req);
 json_t *ctrl_cmd_keys(struct ctrl *c, struct ctrl_client *cl, json_t *req);
 
+/* ctrl_force_leave.c */
+json_t *ctrl_cmd_force_leave(struct ctrl *c, struct ctrl_client *cl,
+			     json_t *req);
+
 /* ctrl_keys_cluster.c: the keyring each member publishes (gsp.keys) */
 void ctrl_keys_publish(struct ctrl *c);
 json_t *ctrl_keys_cluster(const struct ctrl *c);

@@ -3,7 +3,8 @@
  * The keyring as the cluster sees it. Each node publishes its own keyring
  * state in the reserved app key "gsp.keys" (its primary id, then the other
  * installed ids: "1a2b3c4d,5e6f7a8b"; a trailing "+" when more were
- * installed than fit the value), whenever it changes. `gossipctl keys`
+ * installed than fit a value's 63 bytes), whenever it changes; [limits]
+ * do not apply to it. `gossipctl keys`
  * reads every member's from the member table. `keys remove` refuses a key
  * a live member still seals with (its primary): this node could no longer
  * open that member's datagrams. A member that only has it installed is
@@ -27,16 +28,12 @@ ctrl_keys_publish(struct ctrl *c)
 	uint32_t ids[GSP_KEYRING_MAX];
 	struct gsp_key_info info[GSP_KEYRING_MAX];
 	const struct gsp_node *node = gsp_dp_node();
-	struct gsp_node_limits lim;
 	size_t cap = sizeof(val) - 1, len;
 	unsigned int n, k = 0;
 	int ret;
 
 	if (c->kr == NULL || node == NULL)
 		return;
-	gsp_node_limits_read(node, &lim);
-	if (lim.app_value_max < cap)
-		cap = lim.app_value_max;
 	n = gsp_keyring_list(c->kr, info, GSP_KEYRING_MAX);
 	for (unsigned int i = 0; i < n; i++)
 		if (!info[i].primary)
@@ -55,12 +52,6 @@ ctrl_keys_publish(struct ctrl *c)
 		len += 9;
 	}
 	val[len] = '\0';
-	if (len > cap) {
-		gsp_log(LOG_WARNING, "control: keyring not published to the "
-			"cluster: [limits] app_value_max %u is below 8",
-			lim.app_value_max);
-		return;
-	}
 	ret = gsp_dp_submit_set_app(GSP_APP_KEYRING_KEY, val);
 	if (ret != 0)
 		gsp_log(LOG_WARNING, "control: keyring not published to the "

@@ -14,10 +14,6 @@
 #include "gsp_core.h"
 #include "gsp_fault.h"
 
-/* App keys gossipd itself publishes; users may not set them. */
-#define GSP_APP_RESERVED_PREFIX "gsp."
-#define GSP_APP_KEYRING_KEY "gsp.keys"	/* control/ctrl_keys_cluster.c */
-
 #ifdef __cplusplus
 extern "C" {
 #endif
