@@ -73,19 +73,23 @@ ctl_name_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* "node1, node2" of a JSON array of names, sorted, or "-". */
+/* "node1, node2 and 3 more" of obj's field (names, sorted) and
+ * field_count, or "-". */
 static const char *
-ctl_names(const json_t *a, char *buf, size_t len)
+ctl_names(const json_t *obj, const char *field, char *buf, size_t len)
 {
-	char safe[CTL_NAME_MAX];
+	const json_t *a = json_object_get(obj, field), *v;
+	char safe[CTL_NAME_MAX], cf[40];
 	const char **s;
 	size_t i, n = 0, off = 0;
-	const json_t *v;
+	json_int_t count;
 
+	snprintf(cf, sizeof(cf), "%s_count", field);
+	count = json_integer_value(json_object_get(obj, cf));
 	snprintf(buf, len, "-");
-	if (json_array_size(a) == 0)
+	if (json_array_size(a) == 0 && count <= 0)
 		return buf;
-	s = calloc(json_array_size(a), sizeof(*s));
+	s = calloc(json_array_size(a) + 1, sizeof(*s));
 	if (s == NULL)
 		return buf;
 	json_array_foreach(a, i, v)
@@ -97,18 +101,21 @@ ctl_names(const json_t *a, char *buf, size_t len)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s",
 					i > 0 ? ", " : "",
 					ctl_safe(safe, sizeof(safe), s[i]));
+	if (count > (json_int_t)n && off < len)
+		snprintf(buf + off, len - off, "%s%lld %s", n > 0 ?
+			 " and " : "", (long long)(count - (json_int_t)n),
+			 n > 0 ? "more" : "members");
 	free(s);
 	return buf;
 }
 
-/* The keys as the cluster sees them: what each member published. */
+/* The keys as the cluster sees them: what each live member published. */
 static void
 ctl_keys_cluster_print(const json_t *reply)
 {
-	const json_t *cl = json_object_get(reply, "cluster");
-	const json_t *mem = json_object_get(reply, "members"), *k, *v;
+	const json_t *cl = json_object_get(reply, "cluster"), *k, *v;
 	char names[1024], safe[CTL_NAME_MAX];
-	size_t i, unknown = 0;
+	size_t i;
 
 	if (!json_is_array(cl))
 		return;
@@ -117,34 +124,19 @@ ctl_keys_cluster_print(const json_t *reply)
 		v = json_object_get(k, "id");
 		printf("  %s\n", json_is_string(v) ? ctl_safe(safe, sizeof(safe),
 		       json_string_value(v)) : "?");
-		printf("    primary on:   %s\n", ctl_names(json_object_get(k,
-		       "primary_on"), names, sizeof(names)));
-		printf("    installed on: %s\n", ctl_names(json_object_get(k,
-		       "installed_on"), names, sizeof(names)));
-		printf("    missing on:   %s\n", ctl_names(json_object_get(k,
-		       "missing_on"), names, sizeof(names)));
+		printf("    primary on:   %s\n",
+		       ctl_names(k, "primary_on", names, sizeof(names)));
+		printf("    installed on: %s\n",
+		       ctl_names(k, "installed_on", names, sizeof(names)));
+		printf("    missing on:   %s\n",
+		       ctl_names(k, "missing_on", names, sizeof(names)));
 	}
-	names[0] = '\0';
-	json_array_foreach(mem, i, k) {
-		const json_t *st = json_object_get(k, "state");
-
-		if (!json_is_null(json_object_get(k, "primary")) ||
-		    !json_is_string(st) ||
-		    (strcmp(json_string_value(st), "alive") != 0 &&
-		     strcmp(json_string_value(st), "suspect") != 0))
-			continue;
-		v = json_object_get(k, "name");
-		if (json_is_string(v) && strlen(names) + CTL_NAME_MAX + 2 <
-		    sizeof(names))
-			snprintf(names + strlen(names), sizeof(names) -
-				 strlen(names), "%s%s", unknown > 0 ? ", " : "",
-				 ctl_safe(safe, sizeof(safe),
-					  json_string_value(v)));
-		unknown++;
-	}
-	if (unknown > 0)
-		printf("  publishing no keyring (older gossipd, or not gossiped "
-		       "yet): %s\n", names);
+	if (json_integer_value(json_object_get(reply, "more_keys")) > 0)
+		printf("  (and more key ids than a keyring holds: not listed)\n");
+	if (json_integer_value(json_object_get(reply, "unpublished_count")) > 0)
+		printf("  publishing no keyring (older gossipd, or not heard "
+		       "yet): %s\n", ctl_names(reply, "unpublished", names,
+						 sizeof(names)));
 }
 
 int

@@ -160,7 +160,7 @@ json_t *ctrl_cmd_force_leave(struct ctrl *c, struct ctrl_client *cl,
 
 /* ctrl_keys_cluster.c: the keyring each member publishes (gsp.keys) */
 void ctrl_keys_publish(struct ctrl *c);
-json_t *ctrl_keys_cluster(const struct ctrl *c);
+json_t *ctrl_keys_cluster(const struct ctrl *c, unsigned int max_names);
 unsigned int ctrl_keys_at_risk(uint32_t id, bool use, char *buf,
 			       size_t len);
 

@@ -60,8 +60,24 @@ ctrl_keys_state(const struct ctrl *c)
 		json_object_set_new(r, "rx_unknown_key",
 				    gsp_json_u64(nc.rx_drop[GSP_RX_UNKNOWN_KEY]));
 	}
-	if (r != NULL)
-		json_object_update_new(r, ctrl_keys_cluster(c));
+	/* as many names per list as fit one reply line */
+	for (unsigned int max = 8; r != NULL; max /= 2) {
+		json_t *t = json_deep_copy(r);
+		char *s;
+		size_t len;
+
+		if (t == NULL)
+			break;
+		json_object_update_new(t, ctrl_keys_cluster(c, max));
+		s = gsp_json_dumps(t, JSON_COMPACT);
+		len = s != NULL ? strlen(s) : SIZE_MAX;
+		free(s);
+		if (len < CTRL_REPLY_MAX - 1 || max == 0) {
+			json_decref(r);
+			return t;
+		}
+		json_decref(t);
+	}
 	return r;
 }
 

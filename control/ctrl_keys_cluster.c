@@ -98,95 +98,135 @@ ctrl_keys_live(const struct gsp_member_view *v)
 	return v->state == GSP_STATE_ALIVE || v->state == GSP_STATE_SUSPECT;
 }
 
-static void
-ctrl_keys_add_name(json_t *obj, const char *field, const char *name)
-{
-	json_t *a = json_object_get(obj, field);
+/* How many members in a list, and the first few names in name order:
+ * a reply line is bounded (CTRL_REPLY_MAX), a cluster is not. */
+struct ctrl_names {
+	unsigned int count, kept;
+	char name[CTRL_KEYS_NAMES_MAX][GSP_NAME_MAX];
+};
 
-	if (a == NULL) {
-		a = json_array();
-		json_object_set_new(obj, field, a);
-	}
-	json_array_append_new(a, json_string(name));
+static void
+ctrl_names_add(struct ctrl_names *l, const char *name, unsigned int max)
+{
+	unsigned int j;
+
+	l->count++;
+	for (j = l->kept; j > 0 && strcmp(l->name[j - 1], name) > 0; j--)
+		if (j < max)
+			memcpy(l->name[j], l->name[j - 1], GSP_NAME_MAX);
+	if (j >= max)
+		return;
+	snprintf(l->name[j], GSP_NAME_MAX, "%s", name);
+	if (l->kept < max)
+		l->kept++;
 }
 
+static void
+ctrl_names_put(json_t *obj, const char *field, const struct ctrl_names *l)
+{
+	char count[32];
+	json_t *a = json_array();
+
+	for (unsigned int i = 0; i < l->kept; i++)
+		json_array_append_new(a, json_string(l->name[i]));
+	json_object_set_new(obj, field, a);
+	snprintf(count, sizeof(count), "%s_count", field);
+	json_object_set_new(obj, count, json_integer(l->count));
+}
+
+/* One key id and who seals with it, has it, lacks it. */
+struct ctrl_key_use {
+	uint32_t id;
+	struct ctrl_names primary, installed, missing;
+};
+
 /*
- * "members": each member's state and published keyring (null: publishes
- * none, an older gossipd or plaintext); "cluster": per key id, the
- * members sealing with it (primary_on), having it (installed_on) and the
- * live members that lack it (missing_on).
+ * "cluster": per key id any live member publishes (at most
+ * GSP_KEYRING_MAX ids, the rest counted in "more_keys"), the live
+ * members that seal with it (primary_on), have it otherwise
+ * (installed_on) and publish a keyring without it (missing_on), each
+ * with its count and at most max names; "unpublished": the live members
+ * that publish no keyring (an older gossipd, or not heard yet).
  */
 json_t *
-ctrl_keys_cluster(const struct ctrl *c)
+ctrl_keys_cluster(const struct ctrl *c, unsigned int max)
 {
 	const struct gsp_node *node = gsp_dp_node();
+	struct ctrl_key_use *u;
+	struct ctrl_names *none;
 	struct gsp_member_view v;
 	uint32_t ids[GSP_KEYRING_MAX], primary = 0, slots;
-	json_t *members = json_array(), *by_key = json_object(), *m, *k;
-	json_t *r, *list;
-	const char *id;
-	unsigned int n;
+	unsigned int n, n_keys = 0, more_keys = 0;
+	json_t *list, *k, *r;
 	bool more;
 	char hex[9];
 
 	(void)c;
-	if (node == NULL)
-		return json_pack("{s:o,s:o}", "members", members, "cluster",
-				 json_array());
-	slots = gsp_node_slot_count(node);
-	for (uint32_t slot = 0; slot < slots; slot++) {
-		if (!gsp_node_member_read(node, slot, &v))
-			continue;
-		m = json_pack("{s:s,s:s}", "name", v.name, "state",
-			      gsp_state_name(v.state));
-		if (!ctrl_keys_of(&v, &primary, ids, &n, &more)) {
-			json_object_set_new(m, "primary", json_null());
-			json_array_append_new(members, m);
-			continue;
-		}
-		snprintf(hex, sizeof(hex), "%08x", primary);
-		json_object_set_new(m, "primary", json_string(hex));
-		list = json_array();
-		for (unsigned int i = 0; i < n; i++) {
-			snprintf(hex, sizeof(hex), "%08x", ids[i]);
-			json_array_append_new(list, json_string(hex));
-			k = json_object_get(by_key, hex);
-			if (k == NULL) {
-				k = json_pack("{s:s}", "id", hex);
-				json_object_set_new(by_key, hex, k);
-			}
-			if (!ctrl_keys_live(&v))
-				continue;
-			ctrl_keys_add_name(k, i == 0 ? "primary_on" :
-					   "installed_on", v.name);
-		}
-		json_object_set_new(m, "installed", list);
-		json_object_set_new(m, "more", json_boolean(more));
-		json_array_append_new(members, m);
+	if (max > CTRL_KEYS_NAMES_MAX)
+		max = CTRL_KEYS_NAMES_MAX;
+	u = calloc(GSP_KEYRING_MAX, sizeof(*u));
+	none = calloc(1, sizeof(*none));
+	if (u == NULL || none == NULL || node == NULL) {
+		free(u);
+		free(none);
+		return json_pack("{s:[],s:{s:[],s:i}}", "cluster",
+				 "unpublished", "unpublished", "unpublished_count",
+				 0);
 	}
-	/* the live members that publish a keyring without a key; one pass
-	 * per key, each bounded by the table */
-	json_object_foreach(by_key, id, k) {
-		for (uint32_t slot = 0; slot < slots; slot++) {
+	slots = gsp_node_slot_count(node);
+	/* the ids first, so that "missing" can be told in the second pass */
+	for (uint32_t slot = 0; slot < slots; slot++) {
+		if (!gsp_node_member_read(node, slot, &v) ||
+		    !ctrl_keys_live(&v))
+			continue;
+		if (!ctrl_keys_of(&v, &primary, ids, &n, &more)) {
+			ctrl_names_add(none, v.name, max);
+			continue;
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			unsigned int j;
+
+			for (j = 0; j < n_keys && u[j].id != ids[i]; j++)
+				;
+			if (j == n_keys) {
+				if (n_keys == GSP_KEYRING_MAX) {
+					more_keys++;
+					continue;
+				}
+				u[n_keys++].id = ids[i];
+			}
+			ctrl_names_add(i == 0 ? &u[j].primary :
+				       &u[j].installed, v.name, max);
+		}
+	}
+	for (uint32_t slot = 0; slot < slots && n_keys > 0; slot++) {
+		if (!gsp_node_member_read(node, slot, &v) ||
+		    !ctrl_keys_live(&v) ||
+		    !ctrl_keys_of(&v, &primary, ids, &n, &more) || more)
+			continue;
+		for (unsigned int j = 0; j < n_keys; j++) {
 			bool has = false;
 
-			if (!gsp_node_member_read(node, slot, &v) ||
-			    !ctrl_keys_live(&v) ||
-			    !ctrl_keys_of(&v, &primary, ids, &n, &more) || more)
-				continue;
-			for (unsigned int i = 0; i < n; i++) {
-				snprintf(hex, sizeof(hex), "%08x", ids[i]);
-				has |= strcmp(hex, id) == 0;
-			}
+			for (unsigned int i = 0; i < n; i++)
+				has |= ids[i] == u[j].id;
 			if (!has)
-				ctrl_keys_add_name(k, "missing_on", v.name);
+				ctrl_names_add(&u[j].missing, v.name, max);
 		}
 	}
 	list = json_array();
-	json_object_foreach(by_key, id, k)
-		json_array_append(list, k);
-	json_decref(by_key);
-	r = json_pack("{s:o,s:o}", "members", members, "cluster", list);
+	for (unsigned int j = 0; j < n_keys; j++) {
+		snprintf(hex, sizeof(hex), "%08x", u[j].id);
+		k = json_pack("{s:s}", "id", hex);
+		ctrl_names_put(k, "primary_on", &u[j].primary);
+		ctrl_names_put(k, "installed_on", &u[j].installed);
+		ctrl_names_put(k, "missing_on", &u[j].missing);
+		json_array_append_new(list, k);
+	}
+	r = json_pack("{s:o,s:i}", "cluster", list, "more_keys", more_keys);
+	if (r != NULL)
+		ctrl_names_put(r, "unpublished", none);
+	free(u);
+	free(none);
 	return r;
 }
 
