@@ -628,6 +628,10 @@ test_durations(void **state)
 	expect_err(MIN_CFG "[gossip]\nforget_after = 1500ms\n", 7,
 		   "not a whole number of seconds");
 
+	/* gossipd's own app keys */
+	expect_err(MIN_CFG "[app]\ngsp.keys = 00000000\n", 7,
+		   "[app] gsp.keys: keys starting with \"gsp.\" are reserved for gossipd");
+
 	/* old names: bare numbers in the unit of the name, and a warning */
 	load_logged(MIN_CFG "[gossip]\ninterval_ms = 250\n", log, sizeof(log));
 	if (strstr(log, "cfg.ini:7: [gossip] interval_ms is deprecated: "
