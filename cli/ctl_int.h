@@ -54,6 +54,7 @@ struct ctl_opts {
 	bool json;
 	bool interval_set;
 	bool count_set;
+	bool force;		/* keys use/remove: even if it cuts members off */
 	long interval_ms;
 	long count;
 	struct ctl_filter filter;
@@ -106,5 +107,7 @@ int ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
 		  int nargs);
 int ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg);
 int ctl_cmd_join(const struct ctl_opts *o, char **addrs, int n);
+/* ctl_force_leave.c */
+int ctl_cmd_force_leave(const struct ctl_opts *o, const char *name);
 
 #endif /* GSP_CTL_INT_H */

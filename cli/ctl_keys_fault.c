@@ -67,6 +67,78 @@ ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
 /* ---------------------------------------------------------------------- */
 /* keys: the keyring lives in gossipd; key files are read by gossipd */
 
+static int
+ctl_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "node1, node2 and 3 more" of obj's field (names, sorted) and
+ * field_count, or "-". */
+static const char *
+ctl_names(const json_t *obj, const char *field, char *buf, size_t len)
+{
+	const json_t *a = json_object_get(obj, field), *v;
+	char safe[CTL_NAME_MAX], cf[40];
+	const char **s;
+	size_t i, n = 0, off = 0;
+	json_int_t count;
+
+	snprintf(cf, sizeof(cf), "%s_count", field);
+	count = json_integer_value(json_object_get(obj, cf));
+	snprintf(buf, len, "-");
+	if (json_array_size(a) == 0 && count <= 0)
+		return buf;
+	s = calloc(json_array_size(a) + 1, sizeof(*s));
+	if (s == NULL)
+		return buf;
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			s[n++] = json_string_value(v);
+	qsort(s, n, sizeof(*s), ctl_name_cmp);
+	buf[0] = '\0';
+	for (i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+					i > 0 ? ", " : "",
+					ctl_safe(safe, sizeof(safe), s[i]));
+	if (count > (json_int_t)n && off < len)
+		snprintf(buf + off, len - off, "%s%lld %s", n > 0 ?
+			 " and " : "", (long long)(count - (json_int_t)n),
+			 n > 0 ? "more" : "members");
+	free(s);
+	return buf;
+}
+
+/* The keys as the cluster sees them: what each live member published. */
+static void
+ctl_keys_cluster_print(const json_t *reply)
+{
+	const json_t *cl = json_object_get(reply, "cluster"), *k, *v;
+	char names[1024], safe[CTL_NAME_MAX];
+	size_t i;
+
+	if (!json_is_array(cl))
+		return;
+	printf("in the cluster (live members, as each publishes its keyring):\n");
+	json_array_foreach(cl, i, k) {
+		v = json_object_get(k, "id");
+		printf("  %s\n", json_is_string(v) ? ctl_safe(safe, sizeof(safe),
+		       json_string_value(v)) : "?");
+		printf("    primary on:   %s\n",
+		       ctl_names(k, "primary_on", names, sizeof(names)));
+		printf("    installed on: %s\n",
+		       ctl_names(k, "installed_on", names, sizeof(names)));
+		printf("    missing on:   %s\n",
+		       ctl_names(k, "missing_on", names, sizeof(names)));
+	}
+	if (json_integer_value(json_object_get(reply, "more_keys")) > 0)
+		printf("  (and more key ids than a keyring holds: not listed)\n");
+	if (json_integer_value(json_object_get(reply, "unpublished_count")) > 0)
+		printf("  publishing no keyring (older gossipd, or not heard "
+		       "yet): %s\n", ctl_names(reply, "unpublished", names,
+						 sizeof(names)));
+}
+
 int
 ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg)
 {
@@ -87,8 +159,8 @@ ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg)
 		req = json_pack("{s:s,s:s,s:s}", "cmd", "keys", "op", op,
 				"file", path);
 	} else {
-		req = json_pack("{s:s,s:s,s:s}", "cmd", "keys", "op", op,
-				"id", arg);
+		req = json_pack("{s:s,s:s,s:s,s:b}", "cmd", "keys", "op", op,
+				"id", arg, "force", o->force);
 	}
 	ret = ctl_call_reply(o, req, &reply);
 	if (ret != CTL_EXIT_OK || reply == NULL)
@@ -114,6 +186,7 @@ ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg)
 		       json_is_true(json_object_get(k, "primary")) ?
 		       "  primary (seals what this node sends)" : "");
 	}
+	ctl_keys_cluster_print(reply);
 	printf("packets opened with the primary: %s, with another key: %s, "
 	       "unknown key (dropped): %s\n",
 	       ctl_u64_text(json_object_get(reply, "rx_key_primary"), num[0],

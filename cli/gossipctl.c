@@ -47,11 +47,18 @@ ctl_usage(FILE *f)
 "  fault block PEER[:in|:out|:both]    drop traffic with PEER (IPv4 or\n"
 "                                      member name; both directions)\n"
 "  fault unblock PEER|all              lift a block (docs/FAULTS.md)\n"
-"  keys [--json]                       keyring: mode, cipher, key ids\n"
+"  keys [--json]                       keyring: mode, cipher, key ids, and\n"
+"                                      which members seal with / have each\n"
 "  keys install FILE                   add the keys of FILE (mode 0600; read\n"
 "                                      by gossipd, never sent) to the ring\n"
-"  keys use ID                         seal with key ID from now on\n"
-"  keys remove ID                      drop key ID (not the primary)\n"
+"  keys use ID [--force]               seal with key ID from now on; refused\n"
+"                                      while a live member lacks it, unless\n"
+"                                      --force\n"
+"  keys remove ID [--force]            drop key ID (not the primary); refused\n"
+"                                      while a live member seals with it,\n"
+"                                      unless --force\n"
+"  force-leave NAME                     move failed (down) member NAME to left,\n"
+"                                      on every node (Serf's force-leave)\n"
 "  keygen                              print a new random key (base64);\n"
 "                                      umask 077 before redirecting it\n"
 "                                      (docs/SECURITY.md)\n"
@@ -126,7 +133,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_VIEW = 256, OPT_COUNT, OPT_STATE, OPT_NAME, OPT_APP,
-		OPT_WAIT };
+		OPT_WAIT, OPT_FORCE };
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, 'n' },
 		{ "cluster", required_argument, NULL, 'c' },
@@ -139,6 +146,7 @@ main(int argc, char **argv)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "app", required_argument, NULL, OPT_APP },
 		{ "wait", required_argument, NULL, OPT_WAIT },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -219,6 +227,9 @@ main(int argc, char **argv)
 					optarg, CTL_INTERVAL_MAX_MS);
 			o.join_wait_set = true;
 			break;
+		case OPT_FORCE:
+			o.force = true;
+			break;
 		case 'h':
 			ctl_usage(stdout);
 			return CTL_EXIT_OK;
@@ -245,6 +256,11 @@ main(int argc, char **argv)
 	    strcmp(cmd, "fault") != 0 && strcmp(cmd, "keys") != 0)
 		return ctl_usage_error("--json applies to members, stats, "
 				       "fault and keys only");
+	if (o.force && !(strcmp(cmd, "keys") == 0 && nargs > 0 &&
+			 (strcmp(args[0], "remove") == 0 ||
+			  strcmp(args[0], "use") == 0)))
+		return ctl_usage_error("--force applies to keys use and keys "
+				       "remove only");
 	if ((o.interval_set || o.count_set) && strcmp(cmd, "watch") != 0)
 		return ctl_usage_error("--interval and --count apply to watch "
 				       "only");
@@ -266,6 +282,14 @@ main(int argc, char **argv)
 			return ctl_usage_error("join needs one or more "
 					       "ADDR[:PORT] (IPv4)");
 		return ctl_cmd_join(&o, args, nargs);
+	} else if (strcmp(cmd, "force-leave") == 0) {
+		if (nargs != 1)
+			return ctl_usage_error("force-leave needs one member "
+					       "NAME");
+		if (!ctl_name_ok(args[0]))
+			return ctl_usage_error("force-leave: \"%s\" is not a "
+				"member name ([A-Za-z0-9_.-], 1..63)", args[0]);
+		return ctl_cmd_force_leave(&o, args[0]);
 	} else if (strcmp(cmd, "set") == 0) {
 		if (nargs != 2)
 			return ctl_usage_error("set needs KEY and VALUE (got %d "

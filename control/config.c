@@ -24,6 +24,8 @@
 #include "gsp_util.h"
 #include "config_int.h"
 
+#define GSP_CFG_UNITS "ns, us, ms, s, m, h or d"
+
 static const char *const gsp_cfg_sections[] = {
 	"cluster", "node", "gossip", "seeds", "app", "control", "dataplane",
 	"log", "detector", "fault", "security", "limits",
@@ -303,6 +305,12 @@ gsp_cfg_set_app(struct gsp_cfg_ctx *c, const char *name, const char *value)
 	const char *why;
 	size_t n;
 
+	if (strncmp(name, GSP_APP_RESERVED_PREFIX,
+		    strlen(GSP_APP_RESERVED_PREFIX)) == 0) {
+		gsp_cfg_key_err(c, "app", name, "keys starting with \"%s\" "
+				"are reserved for gossipd", GSP_APP_RESERVED_PREFIX);
+		return -1;
+	}
 	why = gsp_cfg_check_name(name, GSP_APP_KEY_MAX);
 	if (*why != '\0') {
 		gsp_cfg_key_err(c, "app", name,
@@ -394,6 +402,21 @@ gsp_cfg_set_fault(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
 					gsp_cfg_show(value, show, sizeof(show)));
 			return -1;
 		}
+		/* gossipctl fault set takes delay=5 as 5 ms; a file does
+		 * not guess */
+		if (strcmp(value, "0") != 0 &&
+		    (strcmp(k->name, "delay") == 0 ||
+		     strcmp(k->name, "jitter") == 0 ||
+		     strcmp(k->name, "reorder_by") == 0) &&
+		    gsp_cfg_parse_duration(value, UINT64_MAX, &(uint64_t){ 0 })
+		    == GSP_DUR_NO_UNIT) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"\"%s\" needs a unit: " GSP_CFG_UNITS
+					" (e.g. %sms)",
+					gsp_cfg_show(value, show, sizeof(show)),
+					gsp_cfg_show(value, show, sizeof(show)));
+			return -1;
+		}
 		snprintf(spec, sizeof(spec), "%s=%s", k->name, value);
 		if (strlen(value) > GSP_CFG_SHOW_MAX ||
 		    gsp_fault_parse(&c->cfg->fault, spec, perr,
@@ -431,6 +454,92 @@ gsp_cfg_set_fault(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
 		}
 		p += n;
 	}
+}
+
+/*
+ * A duration names its unit: "100ms", "1.5s", "5m", "1h". A bare number
+ * would be a guess (ms? s?), so only "0" may go without one. Stored as ns
+ * (GSP_T_DURATION) or as a whole number of the field's unit (GSP_T_DUR32).
+ */
+static int
+gsp_cfg_set_duration(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
+		     const char *value)
+{
+	char show[GSP_CFG_SHOW_MAX + 4], lo[24], hi[24];
+	uint64_t unit = k->type == GSP_T_DUR32 ? k->unit : 1;
+	uint64_t min_ns = k->min * unit, max_ns = k->max * unit, ns = 0;
+	int rc;
+
+	rc = strcmp(value, "0") == 0 ? 0 :
+		gsp_cfg_parse_duration(value, max_ns, &ns);
+	if (rc == GSP_DUR_NO_UNIT) {
+		gsp_cfg_key_err(c, k->section, k->name,
+				"\"%s\" needs a unit: " GSP_CFG_UNITS
+				" (e.g. %sms, %ss)",
+				gsp_cfg_show(value, show, sizeof(show)),
+				gsp_cfg_show(value, lo, sizeof(lo)),
+				gsp_cfg_show(value, hi, sizeof(hi)));
+		return -1;
+	}
+	if (rc != 0 || ns < min_ns || ns > max_ns) {
+		gsp_cfg_key_err(c, k->section, k->name,
+				"must be a duration in %s..%s (a number and a unit: "
+				GSP_CFG_UNITS "), got \"%s\"",
+				gsp_cfg_show_ns(min_ns, lo, sizeof(lo)),
+				gsp_cfg_show_ns(max_ns, hi, sizeof(hi)),
+				gsp_cfg_show(value, show, sizeof(show)));
+		return -1;
+	}
+	if (k->type == GSP_T_DURATION) {
+		*(uint64_t *)((char *)c->cfg + k->off) = ns;
+		return 0;
+	}
+	if (ns % unit != 0) {
+		gsp_cfg_key_err(c, k->section, k->name,
+				"\"%s\" is not a whole number of %s",
+				gsp_cfg_show(value, show, sizeof(show)),
+				unit == 1000ull ? "microseconds" :
+				unit == 1000000ull ? "milliseconds" : "seconds");
+		return -1;
+	}
+	*(uint32_t *)((char *)c->cfg + k->off) = (uint32_t)(ns / unit);
+	return 0;
+}
+
+/*
+ * An old key's unit is in its name (interval_ms = 100 is no guess): it
+ * still works, with a warning naming the key that replaced it. Setting
+ * both is an error: which one would win is not obvious.
+ */
+static int
+gsp_cfg_check_renamed(struct gsp_cfg_ctx *c, size_t i, const char *value)
+{
+	const struct gsp_cfg_key *k = &gsp_cfg_keys[i];
+	char show[GSP_CFG_SHOW_MAX + 4];
+
+	for (size_t j = 0; j < gsp_cfg_nkeys; j++) {
+		const struct gsp_cfg_key *o = &gsp_cfg_keys[j];
+
+		if (j == i || c->key_line[j] == 0 ||
+		    strcmp(o->section, k->section) != 0)
+			continue;
+		if ((k->renamed != NULL && strcmp(k->renamed, o->name) == 0) ||
+		    (o->renamed != NULL && strcmp(o->renamed, k->name) == 0)) {
+			gsp_cfg_key_err(c, k->section, k->name,
+					"also set as %s on line %u: remove one",
+					o->name, c->key_line[j]);
+			return -1;
+		}
+	}
+	if (k->renamed != NULL) {
+		const char *u = strrchr(k->name, '_') + 1;
+
+		gsp_log(LOG_WARNING, "%s:%u: [%s] %s is deprecated: write "
+			"%s = %s%s (a number and its unit)", c->path, c->lineno,
+			k->section, k->name, k->renamed,
+			gsp_cfg_show(value, show, sizeof(show)), u);
+	}
+	return 0;
 }
 
 static int
@@ -515,19 +624,8 @@ gsp_cfg_set(struct gsp_cfg_ctx *c, const struct gsp_cfg_key *k,
 	case GSP_T_DETECT:
 		return gsp_cfg_set_bool(c, k, value);
 	case GSP_T_DURATION:
-		if (gsp_cfg_parse_duration(value, &u) != 0 || u < k->min ||
-		    u > k->max) {
-			char lo[24], hi[24];
-
-			gsp_cfg_key_err(c, k->section, k->name,
-					"must be a duration in %s..%s (e.g. 250us, 5ms, 1s; a bare number is ms), got \"%s\"",
-					gsp_cfg_show_ns(k->min, lo, sizeof(lo)),
-					gsp_cfg_show_ns(k->max, hi, sizeof(hi)),
-					gsp_cfg_show(value, show, sizeof(show)));
-			return -1;
-		}
-		*(uint64_t *)dst = u;
-		return 0;
+	case GSP_T_DUR32:
+		return gsp_cfg_set_duration(c, k, value);
 	case GSP_T_FAULT:
 	case GSP_T_FAULT_BLOCK:
 		return gsp_cfg_set_fault(c, k, value);
@@ -619,7 +717,8 @@ gsp_cfg_handler(void *user, const char *section, const char *name,
 				c->key_line[i]);
 		return 0;
 	}
-	if (gsp_cfg_set(c, &gsp_cfg_keys[i], value) != 0)
+	if (gsp_cfg_check_renamed(c, i, value) != 0 ||
+	    gsp_cfg_set(c, &gsp_cfg_keys[i], value) != 0)
 		return 0;
 	if (c->key_line[i] == 0)
 		c->key_line[i] = c->lineno;

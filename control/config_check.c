@@ -137,10 +137,10 @@ gsp_cfg_finish(struct gsp_cfg_ctx *c)
 		return -1;
 	}
 	if ((uint64_t)cfg->forget_s * 1000 < (uint64_t)cfg->interval_ms * 10) {
-		line = gsp_cfg_line_of2(c, "gossip", "forget_after_s",
-					"gossip", "interval_ms");
+		line = gsp_cfg_line_of2(c, "gossip", "forget_after",
+					"gossip", "interval");
 		gsp_cfg_err(c, line,
-			    "[gossip] forget_after_s (%u) must be at least 10 gossip intervals (interval_ms %u)",
+			    "[gossip] forget_after (%us) must be at least 10 gossip intervals (interval %ums)",
 			    cfg->forget_s, cfg->interval_ms);
 		return -1;
 	}
@@ -197,9 +197,9 @@ gsp_cfg_finish(struct gsp_cfg_ctx *c)
 	}
 	if (cfg->rx_interrupts == GSP_RX_INTR_ON && cfg->idle_sleep_us == 0) {
 		line = gsp_cfg_line_of2(c, "dataplane", "rx_interrupts",
-					"dataplane", "idle_sleep_us");
+					"dataplane", "idle_sleep");
 		gsp_cfg_err(c, line,
-			    "[dataplane] rx_interrupts = on waits for frames, idle_sleep_us = 0 never waits (busy polling): remove one");
+			    "[dataplane] rx_interrupts = on waits for frames, idle_sleep = 0 never waits (busy polling): remove one");
 		return -1;
 	}
 	/* only the port knows, at start-up, whether it has them: its error

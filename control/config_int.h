@@ -35,6 +35,7 @@ enum gsp_cfg_type {
 	GSP_T_DNSSERVER,
 	GSP_T_DETECT,	/* on/off of the GSP_DETECT_* bit in min */
 	GSP_T_DURATION,	/* uint64_t ns in min..max: 250us, 5ms, 1s */
+	GSP_T_DUR32,	/* uint32_t in units of .unit ns, min..max of them */
 	GSP_T_FAULT,	/* a fault spec token: key=value for gsp_fault_parse */
 	GSP_T_FAULT_BLOCK, /* repeatable list of IP[:in|:out|:both] */
 	GSP_T_SECMODE,	/* authenticated | plaintext (bool plaintext) */
@@ -51,6 +52,8 @@ struct gsp_cfg_key {
 	size_t size;		/* for strings */
 	uint64_t min, max;	/* integers */
 	double dmin, dmax;	/* doubles */
+	uint64_t unit;		/* GSP_T_DUR32: ns per stored unit */
+	const char *renamed;	/* old name: the key that replaces it */
 };
 
 extern const struct gsp_cfg_key gsp_cfg_keys[];
@@ -89,7 +92,7 @@ const char *gsp_cfg_check_name(const char *s, size_t size);
 bool gsp_cfg_dns_name_ok(const char *s);
 const char *gsp_cfg_show_ns(uint64_t ns, char *buf, size_t len);
 bool gsp_cfg_one_token(const char *v);
-int gsp_cfg_parse_duration(const char *v, uint64_t *ns);
+int gsp_cfg_parse_duration(const char *v, uint64_t max_ns, uint64_t *ns);
 
 /* config_check.c: required keys, derived defaults, cross-key checks */
 int gsp_cfg_finish(struct gsp_cfg_ctx *c);

@@ -17,6 +17,9 @@
 
 #define OFF(f) offsetof(struct gsp_config, f)
 #define SZ(f) sizeof(((struct gsp_config *)0)->f)
+#define US 1000ull
+#define MS 1000000ull
+#define S 1000000000ull
 
 /* Keys, in the order docs/CONFIG.md lists them. [app] is free-form. */
 const struct gsp_cfg_key gsp_cfg_keys[] = {
@@ -31,16 +34,22 @@ const struct gsp_cfg_key gsp_cfg_keys[] = {
 	{ "node", "on_stop", GSP_T_ONSTOP, OFF(on_stop), 0, 0, 0, 0, 0 },
 	{ "node", "snapshot", GSP_T_PATH, OFF(snapshot_path),
 	  SZ(snapshot_path), 0, 0, 0, 0 },
+	{ "gossip", "interval", GSP_T_DUR32, OFF(interval_ms), 0,
+	  GSP_MIN(INTERVAL_MS), GSP_MAX(INTERVAL_MS), 0, 0, .unit = MS },
 	{ "gossip", "interval_ms", GSP_T_U32, OFF(interval_ms), 0,
-	  GSP_MIN(INTERVAL_MS), GSP_MAX(INTERVAL_MS), 0, 0 },
+	  GSP_MIN(INTERVAL_MS), GSP_MAX(INTERVAL_MS), 0, 0,
+	  .renamed = "interval" },
 	{ "gossip", "fanout", GSP_T_U32, OFF(fanout), 0,
 	  GSP_MIN(FANOUT), GSP_MAX(FANOUT), 0, 0 },
 	{ "gossip", "phi_suspect", GSP_T_DOUBLE, OFF(phi_suspect), 0, 0, 0,
 	  GSP_MIN(PHI_SUSPECT), GSP_MAX(PHI_SUSPECT) },
 	{ "gossip", "phi_threshold", GSP_T_DOUBLE, OFF(phi_convict), 0, 0, 0,
 	  GSP_MIN(PHI_CONVICT), GSP_MAX(PHI_CONVICT) },
+	{ "gossip", "forget_after", GSP_T_DUR32, OFF(forget_s), 0,
+	  GSP_MIN(FORGET_S), GSP_MAX(FORGET_S), 0, 0, .unit = S },
 	{ "gossip", "forget_after_s", GSP_T_U32, OFF(forget_s), 0,
-	  GSP_MIN(FORGET_S), GSP_MAX(FORGET_S), 0, 0 },
+	  GSP_MIN(FORGET_S), GSP_MAX(FORGET_S), 0, 0,
+	  .renamed = "forget_after" },
 	{ "gossip", "leave_rounds", GSP_T_U32, OFF(leave_rounds), 0,
 	  GSP_MIN(LEAVE_ROUNDS), GSP_MAX(LEAVE_ROUNDS), 0, 0 },
 	{ "gossip", "max_members", GSP_T_U32, OFF(max_members), 0,
@@ -54,14 +63,20 @@ const struct gsp_cfg_key gsp_cfg_keys[] = {
 	  0, 0 },
 	{ "seeds", "dns_server", GSP_T_DNSSERVER, OFF(dns_server),
 	  SZ(dns_server), 0, 0, 0, 0 },
+	{ "seeds", "dns_refresh", GSP_T_DUR32, OFF(dns_refresh_s), 0, 1, 86400,
+	  0, 0, .unit = S },
 	{ "seeds", "dns_refresh_s", GSP_T_U32, OFF(dns_refresh_s), 0, 1, 86400,
-	  0, 0 },
+	  0, 0,
+	  .renamed = "dns_refresh" },
 	{ "control", "socket", GSP_T_PATH, OFF(socket_path), SZ(socket_path),
 	  0, 0, 0, 0 },
 	{ "control", "status_view", GSP_T_PATH, OFF(status_path),
 	  SZ(status_path), 0, 0, 0, 0 },
+	{ "control", "status_interval", GSP_T_DUR32, OFF(status_interval_ms),
+	  0, 10, 1000, 0, 0, .unit = MS },
 	{ "control", "status_interval_ms", GSP_T_U32, OFF(status_interval_ms),
-	  0, 10, 1000, 0, 0 },
+	  0, 10, 1000, 0, 0,
+	  .renamed = "status_interval" },
 	{ "dataplane", "port", GSP_T_U16, OFF(port_id), 0, 0, 1023, 0, 0 },
 	{ "dataplane", "burst", GSP_T_U32, OFF(burst), 0, 1, 256, 0, 0 },
 	{ "dataplane", "mbufs", GSP_T_U32, OFF(mbufs), 0, 511, 1048575, 0, 0 },
@@ -69,14 +84,23 @@ const struct gsp_cfg_key gsp_cfg_keys[] = {
 	  0, 0 },
 	{ "dataplane", "idle_pause", GSP_T_U32, OFF(idle_pause), 0, 0, 1000000,
 	  0, 0 },
+	{ "dataplane", "idle_spin_time", GSP_T_DUR32, OFF(idle_spin_us), 0, 0,
+	  100000, 0, 0, .unit = US },
 	{ "dataplane", "idle_spin_us", GSP_T_U32, OFF(idle_spin_us), 0, 0,
-	  100000, 0, 0 },
+	  100000, 0, 0,
+	  .renamed = "idle_spin_time" },
+	{ "dataplane", "idle_sleep", GSP_T_DUR32, OFF(idle_sleep_us), 0, 0,
+	  100000, 0, 0, .unit = US },
 	{ "dataplane", "idle_sleep_us", GSP_T_U32, OFF(idle_sleep_us), 0, 0,
-	  100000, 0, 0 },
+	  100000, 0, 0,
+	  .renamed = "idle_sleep" },
 	{ "dataplane", "rx_interrupts", GSP_T_RXINTR, OFF(rx_interrupts), 0,
 	  0, 0, 0, 0 },
+	{ "dataplane", "arp_timeout", GSP_T_DUR32, OFF(arp_timeout_s), 0, 1,
+	  86400, 0, 0, .unit = S },
 	{ "dataplane", "arp_timeout_s", GSP_T_U32, OFF(arp_timeout_s), 0, 1,
-	  86400, 0, 0 },
+	  86400, 0, 0,
+	  .renamed = "arp_timeout" },
 	{ "dataplane", "rng_seed", GSP_T_U64, OFF(rng_seed), 0, 0, UINT64_MAX,
 	  0, 0 },
 	{ "log", "level", GSP_T_LEVEL, OFF(log_level), 0, 0, 0, 0, 0 },
@@ -163,9 +187,13 @@ unsigned int
 gsp_cfg_line_of(const struct gsp_cfg_ctx *c, const char *section,
 		const char *name)
 {
+	/* a renamed key may have been set under its old name */
 	for (size_t i = 0; i < gsp_cfg_nkeys; i++)
 		if (strcmp(gsp_cfg_keys[i].section, section) == 0 &&
-		    strcmp(gsp_cfg_keys[i].name, name) == 0)
+		    c->key_line[i] != 0 &&
+		    (strcmp(gsp_cfg_keys[i].name, name) == 0 ||
+		     (gsp_cfg_keys[i].renamed != NULL &&
+		      strcmp(gsp_cfg_keys[i].renamed, name) == 0)))
 			return c->key_line[i];
 	return 0;
 }

@@ -181,14 +181,24 @@ gsp_cfg_dns_name_ok(const char *s)
 	return true;
 }
 
-/* "5ms", "250us", "1.5s": exact, the way gsp_fault_format() writes. */
+/* "5ms", "250us", "10s", "1h": exact, in the largest unit that is. */
 const char *
 gsp_cfg_show_ns(uint64_t ns, char *buf, size_t len)
 {
-	if (ns % GSP_CFG_MS == 0)
-		snprintf(buf, len, "%llums", (unsigned long long)(ns / GSP_CFG_MS));
-	else
-		snprintf(buf, len, "%lluus", (unsigned long long)(ns / 1000));
+	static const struct { const char *sfx; uint64_t ns; } units[] = {
+		{ "d", 86400000000000ull }, { "h", 3600000000000ull },
+		{ "m", 60000000000ull }, { "s", 1000000000ull },
+		{ "ms", 1000000ull }, { "us", 1000ull },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ns != 0 && ns % units[i].ns == 0) {
+			snprintf(buf, len, "%llu%s",
+				 (unsigned long long)(ns / units[i].ns),
+				 units[i].sfx);
+			return buf;
+		}
+	snprintf(buf, len, ns == 0 ? "0s" : "%lluns", (unsigned long long)ns);
 	return buf;
 }
 
@@ -199,20 +209,12 @@ gsp_cfg_one_token(const char *v)
 	return strpbrk(v, " \t,") == NULL;
 }
 
-/* One duration syntax in every file and command: the fault parser's
- * (250us, 5ms, 1s, a bare number is ms, at most 10 s). */
+/* One duration syntax in every file and command (gsp_duration_parse),
+ * but a file's value always names its unit: GSP_DUR_* on error. */
 int
-gsp_cfg_parse_duration(const char *v, uint64_t *ns)
+gsp_cfg_parse_duration(const char *v, uint64_t max_ns, uint64_t *ns)
 {
-	struct gsp_fault_cfg tmp;
-	char spec[GSP_CFG_SHOW_MAX + 8];
-
-	if (!gsp_cfg_one_token(v) ||
-	    (size_t)snprintf(spec, sizeof(spec), "delay=%s", v) >= sizeof(spec))
-		return -1;
-	memset(&tmp, 0, sizeof(tmp));
-	if (gsp_fault_parse(&tmp, spec, NULL, 0) != 0)
-		return -1;
-	*ns = tmp.delay_ns;
-	return 0;
+	if (!gsp_cfg_one_token(v) || strlen(v) > GSP_CFG_SHOW_MAX)
+		return GSP_DUR_BAD;
+	return gsp_duration_parse(v, 0, max_ns, ns);
 }

@@ -197,6 +197,8 @@ gsp_ctrl_run(const struct gsp_config *cfg)
 	}
 	gsp_log(LOG_INFO, "control: socket %s, status view %s every %u ms",
 		cfg->socket_path, cfg->status_path, cfg->status_interval_ms);
+	/* what this node seals with, for gossipctl keys on the others */
+	ctrl_keys_publish(c);
 
 	ctrl_loop(c);
 

@@ -83,7 +83,8 @@ ctrl_app_over_limit(const char *key, size_t vlen)
 		if (!gsp_node_member_read(node, slot, &v) || v.id != self)
 			continue;
 		for (uint8_t i = 0; i < v.app_count && i < GSP_APP_KEYS_MAX; i++)
-			if (strcmp(v.app[i].key, key) != 0)
+			if (strcmp(v.app[i].key, key) != 0 &&
+			    strcmp(v.app[i].key, GSP_APP_KEYRING_KEY) != 0)
 				total += strnlen(v.app[i].key, GSP_APP_KEY_MAX) +
 					strnlen(v.app[i].value,
 						GSP_APP_VALUE_MAX);
@@ -118,6 +119,11 @@ ctrl_cmd_set(struct ctrl_client *cl, json_t *req)
 	if (!ctrl_value_ok(value, vlen))
 		return ctrl_error("invalid value: must be at most %d printable "
 				  "ASCII characters", GSP_APP_VALUE_MAX - 1);
+	if (strncmp(key, GSP_APP_RESERVED_PREFIX,
+		    strlen(GSP_APP_RESERVED_PREFIX)) == 0)
+		return ctrl_error("set %s: keys starting with \"%s\" are "
+				  "reserved for gossipd (gsp.keys: its keyring)",
+				  key, GSP_APP_RESERVED_PREFIX);
 	if (ctrl_app_table_full(key))
 		return ctrl_error("set %s: this node already publishes %d keys, "
 				  "the maximum", key, GSP_APP_KEYS_MAX);
@@ -223,6 +229,8 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 		reply = ctrl_cmd_keys(c, cl, req);
 	} else if (strcmp(cmd, "join") == 0 && cmdlen == 4) {
 		reply = ctrl_cmd_join(c, cl, req);
+	} else if (strcmp(cmd, "force-leave") == 0 && cmdlen == 11) {
+		reply = ctrl_cmd_force_leave(c, cl, req);
 	} else if (strcmp(cmd, "leave") == 0 && cmdlen == 5) {
 		ret = gsp_dp_submit_leave();
 		if (ret != 0) {
@@ -235,7 +243,8 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 	} else {
 		ctrl_safe_str(safe, sizeof(safe), cmd, cmdlen);
 		reply = ctrl_error("unknown command \"%s\" (expected ping, set, "
-				   "leave, join, fault or keys)", safe);
+				   "leave, join, force-leave, fault or keys)",
+				   safe);
 	}
 out:
 	json_decref(req);

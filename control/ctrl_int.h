@@ -10,6 +10,7 @@
  *       ctrl_cmd.c      one request: parse, dispatch; ping, set, leave
  *         ctrl_fault.c    the fault command
  *         ctrl_keys.c     the keys command
+ *         ctrl_keys_cluster.c  the keyring each member publishes
  *           ctrl_reply.c    reply and request helpers
  *     ctrl_view.c     the status view: members and counters, publish
  *     ctrl_events.c   the dataplane's events, as log lines
@@ -157,6 +158,16 @@ json_t *ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl,
 			    const char *line, size_t len);
 json_t *ctrl_cmd_fault(struct ctrl_client *cl, json_t *req);
 json_t *ctrl_cmd_keys(struct ctrl *c, struct ctrl_client *cl, json_t *req);
+
+/* ctrl_force_leave.c */
+json_t *ctrl_cmd_force_leave(struct ctrl *c, struct ctrl_client *cl,
+			     json_t *req);
+
+/* ctrl_keys_cluster.c: the keyring each member publishes (gsp.keys) */
+void ctrl_keys_publish(struct ctrl *c);
+json_t *ctrl_keys_cluster(const struct ctrl *c, unsigned int max_names);
+unsigned int ctrl_keys_at_risk(uint32_t id, bool use, char *buf,
+			       size_t len);
 
 /* ctrl_listen.c */
 int ctrl_listen(struct ctrl *c);

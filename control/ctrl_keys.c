@@ -60,7 +60,37 @@ ctrl_keys_state(const struct ctrl *c)
 		json_object_set_new(r, "rx_unknown_key",
 				    gsp_json_u64(nc.rx_drop[GSP_RX_UNKNOWN_KEY]));
 	}
+	/* as many names per list as fit one reply line */
+	for (unsigned int max = 8; r != NULL; max /= 2) {
+		json_t *t = json_deep_copy(r);
+		char *s;
+		size_t len;
+
+		if (t == NULL)
+			break;
+		json_object_update_new(t, ctrl_keys_cluster(c, max));
+		s = gsp_json_dumps(t, JSON_COMPACT);
+		len = s != NULL ? strlen(s) : SIZE_MAX;
+		free(s);
+		if (len < CTRL_REPLY_MAX - 1 || max == 0) {
+			json_decref(r);
+			return t;
+		}
+		json_decref(t);
+	}
 	return r;
+}
+
+static bool
+ctrl_keyring_has(const struct gsp_keyring *kr, uint32_t id)
+{
+	struct gsp_key_info info[GSP_KEYRING_MAX];
+	unsigned int n = gsp_keyring_list(kr, info, GSP_KEYRING_MAX);
+
+	for (unsigned int i = 0; i < n; i++)
+		if (info[i].id == id)
+			return true;
+	return false;
 }
 
 /* "1a2b3c4d" -> id; false if it is not 8 hex digits. */
@@ -96,6 +126,7 @@ ctrl_keys_apply(struct ctrl *c, struct gsp_keyring *next, const char *what,
 	}
 	gsp_keyring_destroy(c->kr);
 	c->kr = next;
+	ctrl_keys_publish(c);
 	ctrl_key_hex(gsp_keyring_primary(next), hex);
 	gsp_log(LOG_NOTICE, "control: keyring: %s (uid %u pid %d); %u key(s), "
 		"primary %s", what, (unsigned int)cl->uid, (int)cl->pid,
@@ -178,6 +209,31 @@ ctrl_cmd_keys(struct ctrl *c, struct ctrl_client *cl, json_t *req)
 				   "digits (gossipctl keys)", op);
 	}
 	ctrl_key_hex(id, hex);
+	jop = json_object_get(req, "force");
+	if (jop != NULL && !json_is_boolean(jop)) {
+		gsp_keyring_destroy(next);
+		return ctrl_error("\"force\" must be true or false");
+	}
+	/* (this node's own primary: the keyring's refusal says it better) */
+	if (!json_is_true(jop) && ctrl_keyring_has(next, id) &&
+	    gsp_keyring_primary(next) != id) {
+		bool use = strcmp(op, "use") == 0;
+		char names[512];
+		unsigned int risk;
+
+		/* the datagrams a live member could no longer exchange */
+		risk = ctrl_keys_at_risk(id, use, names, sizeof(names));
+		if (risk > 0) {
+			gsp_keyring_destroy(next);
+			return ctrl_error("keys %s %s: %u live member%s %s: %s. "
+				"%s would be cut off: %s first, or %s with "
+				"--force", op, hex, risk, risk == 1 ? "" : "s",
+				use ? "lack it" : "may still send under it",
+				names, risk == 1 ? "It" : "They",
+				use ? "keys install the key's file there" :
+				"keys use the new key there", op);
+		}
+	}
 	if (strcmp(op, "use") == 0)
 		ret = gsp_keyring_use(next, id);
 	else

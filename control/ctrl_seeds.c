@@ -289,7 +289,7 @@ ctrl_seeds_main(void *arg)
 	char last_err[CTRL_ERR_MAX] = "";
 	char msg[CTRL_ERR_MAX];
 	time_t now = ctrl_seeds_mono_s(), next_resolve = now;
-	/* the alone warning: once per dns_refresh_s, the first one after
+	/* the alone warning: once per dns_refresh, the first one after
 	 * a full interval (time to join) */
 	time_t warn_at = now + refresh_s;
 	int ret;

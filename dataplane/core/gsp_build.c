@@ -186,8 +186,11 @@ gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 	st->wire = n->proto >= 3 ? r->wire : 0;
 	st->ip = r->ip;
 	st->port = r->port;
-	st->status = r->state == GSP_STATE_LEFT ? GSP_WIRE_STATUS_LEFT :
-		GSP_WIRE_STATUS_NORMAL;
+	/* LEFT in a state is the member's own word; one an operator moved
+	 * there (force-leave) is told by claims, which it can refute */
+	st->status = r->state == GSP_STATE_LEFT &&
+		!gsp_swim_force_left(n, (uint32_t)(r - n->table->recs)) ?
+		GSP_WIRE_STATUS_LEFT : GSP_WIRE_STATUS_NORMAL;
 	st->app_count = app != NULL ? r->app_count : 0;
 	st->incarnation = r->incarnation;
 	gsp_copy_name(st->name, gsp_table_name(n->table, r));

@@ -278,6 +278,24 @@ uint64_t gsp_node_next_deadline(const struct gsp_node *node);
 int gsp_node_set_app(struct gsp_node *node, const char *key,
 		     const char *value);
 void gsp_node_leave(struct gsp_node *node, uint64_t now_ns);
+/*
+ * gossipctl force-leave: moves a failed (down) member to left here and
+ * tells the cluster (a DEAD claim flagged LEFT), so it is no longer
+ * treated as failed and is forgotten after forget_ns. Its own refutation
+ * or a restart brings it back. 0 (also when it is left already),
+ * -ENOENT (no such member), -EBUSY (alive or suspect: it can speak for
+ * itself), -EINVAL (this node), -ENOTSUP (SWIM off: claims carry it).
+ */
+int gsp_node_force_leave(struct gsp_node *node, uint64_t id,
+			 uint64_t now_ns);
+
+/* App keys starting with the prefix are gossipd's own: users may not set
+ * them (control socket, [app]). "gsp.keys", the node's keyring state
+ * (control/ctrl_keys_cluster.c, at most 8 + 63 bytes), is outside
+ * [limits]: a node with tighter limits must not drop every datagram
+ * that carries a publishing member's state. */
+#define GSP_APP_RESERVED_PREFIX "gsp."
+#define GSP_APP_KEYRING_KEY "gsp.keys"
 /* true once a LEAVE was announced and its linger rounds are over */
 bool gsp_node_leave_done(const struct gsp_node *node);
 void gsp_node_set_seeds(struct gsp_node *node, const struct gsp_addr *seeds,

@@ -103,37 +103,68 @@ gsp_fault_in(const struct gsp_fault_cfg *f, uint32_t src_ip, uint64_t *ctr)
 	return true;
 }
 
-/* "250us", "5ms", "1s", bare number = ms; at most 10 s. */
-static int
-gsp_fault_parse_duration(const char *s, uint64_t *ns)
+int
+gsp_duration_parse(const char *s, uint64_t bare_mul, uint64_t max_ns,
+		   uint64_t *ns)
 {
+	/* two-letter units first: "5ms" must not read as 5m + "s" */
 	static const struct { const char *sfx; uint64_t mul; } units[] = {
-		{ "us", 1000ull }, { "ms", 1000000ull }, { "s", 1000000000ull },
+		{ "ns", 1ull }, { "us", 1000ull }, { "ms", 1000000ull },
+		{ "s", 1000000000ull }, { "m", 60000000000ull },
+		{ "h", 3600000000000ull }, { "d", 86400000000000ull },
 	};
 	char num[32];
-	size_t len = strlen(s);
-	uint64_t mul = 1000000ull;
-	double v;
+	size_t len, dots = 0;
+	uint64_t mul = 0;
+	double v, t;
 
+	if (s == NULL || ns == NULL)
+		return GSP_DUR_BAD;
+	len = strlen(s);
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		size_t sl = strlen(units[i].sfx);
 
-		if (len > sl && strcmp(s + len - sl, units[i].sfx) == 0 &&
-		    (s[len - sl - 1] >= '0' && s[len - sl - 1] <= '9')) {
+		if (len > sl && strcmp(s + len - sl, units[i].sfx) == 0) {
 			len -= sl;
 			mul = units[i].mul;
 			break;
 		}
 	}
 	if (len == 0 || len >= sizeof(num))
-		return -1;
+		return GSP_DUR_BAD;
+	/* digits and one dot: strtod alone would take 1e3, 0x10, inf */
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '.')
+			dots++;
+		else if (s[i] < '0' || s[i] > '9')
+			return GSP_DUR_BAD;
+	}
+	if (dots > 1 || (dots == 1 && len == 1))
+		return GSP_DUR_BAD;
+	if (mul == 0) {
+		if (bare_mul == 0)
+			return GSP_DUR_NO_UNIT;
+		mul = bare_mul;
+	}
 	memcpy(num, s, len);
 	num[len] = '\0';
-	if (gsp_parse_double(num, 0, 1e12, &v) < 0 ||
-	    v * (double)mul > (double)GSP_FAULT_DELAY_MAX_NS)
-		return -1;
-	*ns = (uint64_t)(v * (double)mul + 0.5);
+	if (gsp_parse_double(num, 0, 1e18, &v) < 0)
+		return GSP_DUR_BAD;
+	t = v * (double)mul;
+	if (t > (double)max_ns)
+		return GSP_DUR_RANGE;
+	*ns = (uint64_t)(t + 0.5);
+	if (*ns > max_ns)	/* rounding at the very top */
+		*ns = max_ns;
 	return 0;
+}
+
+/* The fault spec's durations: a bare number is ms (gossipctl fault set
+ * has always taken one); at most 10 s. */
+static int
+gsp_fault_parse_duration(const char *s, uint64_t *ns)
+{
+	return gsp_duration_parse(s, 1000000ull, GSP_FAULT_DELAY_MAX_NS, ns);
 }
 
 static int

@@ -74,6 +74,19 @@ unsigned int gsp_fault_out(const struct gsp_fault_cfg *f, uint32_t dst_ip,
 bool gsp_fault_in(const struct gsp_fault_cfg *f, uint32_t src_ip,
 		  uint64_t *ctr);
 
+/*
+ * One duration syntax for every file and command: a decimal number with a
+ * unit, ns us ms s m h d ("250us", "1.5s", "5m", "1h"). A bare number is
+ * bare_mul ns each, or GSP_DUR_NO_UNIT when bare_mul is 0. 0 or a
+ * negative GSP_DUR_*: junk (sign, exponent, unknown unit), no unit,
+ * above max_ns.
+ */
+#define GSP_DUR_BAD (-1)
+#define GSP_DUR_NO_UNIT (-2)
+#define GSP_DUR_RANGE (-3)
+int gsp_duration_parse(const char *s, uint64_t bare_mul, uint64_t max_ns,
+		       uint64_t *ns);
+
 /* Applies a spec onto *f; on error *f is unchanged and err says why. */
 int gsp_fault_parse(struct gsp_fault_cfg *f, const char *spec, char *err,
 		    size_t err_len);

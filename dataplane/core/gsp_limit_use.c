@@ -100,6 +100,9 @@ gsp_app_over_limit(const struct gsp_node *n, const struct gsp_app_entry *app,
 	for (uint8_t i = 0; i < count && i < GSP_APP_KEYS_MAX; i++) {
 		size_t vlen = strnlen(app[i].value, GSP_APP_VALUE_MAX);
 
+		if (strncmp(app[i].key, GSP_APP_KEYRING_KEY,
+			    GSP_APP_KEY_MAX) == 0)
+			continue;
 		if (vlen > n->p.app_value_max)
 			return GSP_LIMIT_K_APP_VALUE;
 		total += (uint32_t)(strnlen(app[i].key, GSP_APP_KEY_MAX) + vlen);

@@ -188,7 +188,8 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	if (st->status == GSP_WIRE_STATUS_LEFT) {
 		news |= old_state != GSP_STATE_LEFT;
 		gsp_set_state(n, r, GSP_STATE_LEFT, now_ns);
-	} else if (restarted || (refuted && old_state != GSP_STATE_LEFT)) {
+	} else if (restarted || (refuted && (old_state != GSP_STATE_LEFT ||
+			gsp_swim_force_left(n, (uint32_t)slot)))) {
 		gsp_set_state(n, r, GSP_STATE_ALIVE, now_ns);
 	} else if (hb_advanced && old_state != GSP_STATE_LEFT &&
 		   n->swim == NULL) {

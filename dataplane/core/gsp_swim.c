@@ -333,7 +333,9 @@ gsp_swim_heard_from(struct gsp_node *n, uint64_t sender,
 		return;
 	ss = &s->slot[slot];
 	r = gsp_rec(n, (uint32_t)slot);
-	if (r->state != GSP_STATE_DOWN || !ss->by_claim ||
+	if ((r->state != GSP_STATE_DOWN &&
+	     !(r->state == GSP_STATE_LEFT && ss->force_left)) ||
+	    !ss->by_claim ||
 	    (ss->suspect_ns != 0 &&
 	     now_ns - ss->suspect_ns < n->p.probe_interval_ns))
 		return;

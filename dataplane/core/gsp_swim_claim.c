@@ -183,9 +183,11 @@ void
 gsp_swim_refuted(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 {
 	struct gsp_member_rec *r = gsp_rec(n, slot);
+	bool forced = n->swim->slot[slot].force_left;
 
 	gsp_swim_reset(n, slot);
-	if (r->state == GSP_STATE_SUSPECT || r->state == GSP_STATE_DOWN) {
+	if (r->state == GSP_STATE_SUSPECT || r->state == GSP_STATE_DOWN ||
+	    (r->state == GSP_STATE_LEFT && forced)) {
 		gsp_table_write_begin(r);
 		gsp_set_state(n, r, GSP_STATE_ALIVE, now_ns);
 		gsp_table_write_end(r);
@@ -196,6 +198,12 @@ bool
 gsp_swim_down_by_claim(const struct gsp_node *n, uint32_t slot)
 {
 	return n->swim != NULL && n->swim->slot[slot].by_claim;
+}
+
+bool
+gsp_swim_force_left(const struct gsp_node *n, uint32_t slot)
+{
+	return n->swim != NULL && n->swim->slot[slot].force_left;
 }
 
 uint16_t
@@ -266,6 +274,32 @@ gsp_swim_dead(struct gsp_node *n, uint32_t slot, uint32_t inc, uint64_t now_ns)
 	gsp_table_write_begin(r);
 	r->incarnation = inc;
 	gsp_set_state(n, r, GSP_STATE_DOWN, now_ns);
+	gsp_table_write_end(r);
+	return true;
+}
+
+/*
+ * Moved to left at incarnation inc by an operator (force-leave), from
+ * down, or from alive or suspect when the news of its failure has not
+ * reached us yet; true when news. Unlike a member's own leave, its
+ * refutation (a higher incarnation) or a restart brings it back.
+ */
+bool
+gsp_swim_left(struct gsp_node *n, uint32_t slot, uint32_t inc,
+	      uint64_t now_ns)
+{
+	struct gsp_member_rec *r = gsp_rec(n, slot);
+	struct gsp_swim_slot *ss = &n->swim->slot[slot];
+
+	if (r->state == GSP_STATE_LEFT || inc < r->incarnation)
+		return false;
+	gsp_swim_unsuspect(n, slot);
+	ss->by_claim = 1;
+	ss->force_left = 1;
+	ss->suspect_ns = 0;
+	gsp_table_write_begin(r);
+	r->incarnation = inc;
+	gsp_set_state(n, r, GSP_STATE_LEFT, now_ns);
 	gsp_table_write_end(r);
 	return true;
 }
@@ -349,8 +383,12 @@ gsp_swim_apply(struct gsp_node *n, const struct gsp_claim *c, uint64_t now_ns)
 	if (slot < 0)
 		return;		/* unknown: its state comes by gossip */
 	r = gsp_rec(n, (uint32_t)slot);
-	/* other generations: an old life's news, or one we lack yet */
-	if (r->generation != c->generation || r->state == GSP_STATE_LEFT)
+	/* other generations: an old life's news, or one we lack yet; a
+	 * member that left itself stays so, one moved there hears its own
+	 * refutation */
+	if (r->generation != c->generation ||
+	    (r->state == GSP_STATE_LEFT &&
+	     !n->swim->slot[slot].force_left))
 		return;
 	switch (c->status) {
 	case GSP_CLAIM_ALIVE:
@@ -367,13 +405,45 @@ gsp_swim_apply(struct gsp_node *n, const struct gsp_claim *c, uint64_t now_ns)
 					c->from, now_ns);
 		break;
 	default:
-		news = gsp_swim_dead(n, (uint32_t)slot, c->incarnation, now_ns);
+		news = (c->flags & GSP_CLAIM_FLAG_LEFT) ?
+			gsp_swim_left(n, (uint32_t)slot, c->incarnation,
+				      now_ns) :
+			gsp_swim_dead(n, (uint32_t)slot, c->incarnation,
+				      now_ns);
 		break;
 	}
 	if (news) {
 		GSP_CTR_INC(n->ctr.claims_rx);
 		gsp_swim_claim_add(n, c);
 	}
+}
+
+int
+gsp_node_force_leave(struct gsp_node *n, uint64_t id, uint64_t now_ns)
+{
+	struct gsp_member_rec *r;
+	struct gsp_claim c;
+	int32_t slot;
+
+	if (n == NULL || id == 0)
+		return -ENOENT;
+	if (id == n->id)
+		return -EINVAL;
+	if (n->swim == NULL)
+		return -ENOTSUP;
+	slot = gsp_table_find(n->table, id);
+	if (slot < 0)
+		return -ENOENT;
+	r = gsp_rec(n, (uint32_t)slot);
+	if (r->state == GSP_STATE_LEFT)
+		return 0;
+	if (r->state != GSP_STATE_DOWN)
+		return -EBUSY;
+	c = (struct gsp_claim){ r->id, r->generation, n->id, r->incarnation,
+		GSP_CLAIM_DEAD, GSP_CLAIM_FLAG_LEFT };
+	if (gsp_swim_left(n, (uint32_t)slot, r->incarnation, now_ns))
+		gsp_swim_claim_add(n, &c);
+	return 0;
 }
 
 /* ---- hints: members to probe next (phi, new suspects) ---- */

@@ -26,7 +26,9 @@ struct gsp_swim_slot {
 	uint32_t pos;		/* index in suspects[] */
 	uint16_t accusers;	/* one bit per accuser id: distinct count */
 	uint8_t confirm;	/* independent accusers after the first */
-	uint8_t by_claim;	/* down by a SWIM verdict */
+	uint8_t by_claim : 1;	/* down by a SWIM verdict */
+	uint8_t force_left : 1;	/* left by gossipctl force-leave: its own
+				 * refutation may bring it back */
 };
 
 struct gsp_claim_ent {
@@ -107,6 +109,8 @@ void gsp_swim_unsuspect(struct gsp_node *n, uint32_t slot);
 uint16_t gsp_swim_accuser_bit(uint64_t from);
 bool gsp_swim_suspect(struct gsp_node *n, uint32_t slot, uint32_t inc,
 		      uint64_t from, uint64_t now_ns);
+bool gsp_swim_left(struct gsp_node *n, uint32_t slot, uint32_t inc,
+		   uint64_t now_ns);
 bool gsp_swim_dead(struct gsp_node *n, uint32_t slot, uint32_t inc,
 		   uint64_t now_ns);
 void gsp_swim_check_suspects(struct gsp_node *n, uint64_t now_ns);

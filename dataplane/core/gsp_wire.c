@@ -299,10 +299,15 @@ claims:
 		c->from = gsp_get_le64(p + GSP_CLAIM_OFF_FROM);
 		c->incarnation = gsp_get_le32(p + GSP_CLAIM_OFF_INCARNATION);
 		c->status = p[GSP_CLAIM_OFF_STATUS];
-		/* an alive claim comes from the member itself only */
+		/* unknown flags are a later version's: ignored, as older
+		 * decoders ignore this byte */
+		c->flags = p[GSP_CLAIM_OFF_FLAGS] & GSP_CLAIM_FLAG_LEFT;
+		/* an alive claim comes from the member itself only; only a
+		 * dead member can be moved to left */
 		if (c->id == 0 || c->generation == 0 || c->from == 0 ||
 		    c->status > GSP_CLAIM_DEAD ||
-		    (c->status == GSP_CLAIM_ALIVE && c->from != c->id))
+		    (c->status == GSP_CLAIM_ALIVE && c->from != c->id) ||
+		    (c->flags != 0 && c->status != GSP_CLAIM_DEAD))
 			return GSP_RX_BAD_ENTRY;
 	}
 	m->n_claims = n;
@@ -570,6 +575,7 @@ gsp_wire_put_claim(struct gsp_wire_writer *w, const struct gsp_claim *c)
 	gsp_put_le64(p + GSP_CLAIM_OFF_FROM, c->from);
 	gsp_put_le32(p + GSP_CLAIM_OFF_INCARNATION, c->incarnation);
 	p[GSP_CLAIM_OFF_STATUS] = c->status;
+	p[GSP_CLAIM_OFF_FLAGS] = c->flags;
 	memset(p + GSP_CLAIM_OFF_RESERVED, 0,
 	       GSP_WIRE_CLAIM_LEN - GSP_CLAIM_OFF_RESERVED);
 	w->off += GSP_WIRE_CLAIM_LEN;

@@ -67,6 +67,11 @@ enum gsp_claim_status {
 	GSP_CLAIM_SUSPECT = 1,	/* from = the accuser */
 	GSP_CLAIM_DEAD = 2,	/* from = who declared it */
 };
+/* Claim flags (the byte after the status; older decoders ignore it, as
+ * the reserved byte it was). LEFT, on a DEAD claim only: an operator
+ * moved the failed member to left (gossipctl force-leave); an older node
+ * reads it as the DEAD it also is. */
+#define GSP_CLAIM_FLAG_LEFT 0x01
 
 /* Probe message prefix offsets, after the header; pinned. */
 #define GSP_PROBE_OFF_SEQ 0
@@ -97,7 +102,8 @@ enum gsp_claim_status {
 #define GSP_CLAIM_OFF_FROM 16
 #define GSP_CLAIM_OFF_INCARNATION 24
 #define GSP_CLAIM_OFF_STATUS 28
-#define GSP_CLAIM_OFF_RESERVED 29	/* 3 bytes, zero */
+#define GSP_CLAIM_OFF_FLAGS 29		/* GSP_CLAIM_FLAG_*; was reserved */
+#define GSP_CLAIM_OFF_RESERVED 30	/* 2 bytes, zero */
 /* Member state offsets; pinned. The name, then the app entries follow. */
 #define GSP_STATE_OFF_ID 0
 #define GSP_STATE_OFF_GENERATION 8
@@ -138,7 +144,8 @@ _Static_assert(GSP_CLAIM_OFF_STATUS + 4 == GSP_WIRE_CLAIM_LEN, "claim");
 _Static_assert(GSP_STATE_OFF_INCARNATION + 4 == GSP_WIRE_STATE_FIXED,
 	       "member state");
 _Static_assert(GSP_CLAIM_OFF_INCARNATION + 4 == GSP_CLAIM_OFF_STATUS &&
-	       GSP_CLAIM_OFF_STATUS + 1 == GSP_CLAIM_OFF_RESERVED, "claim");
+	       GSP_CLAIM_OFF_STATUS + 1 == GSP_CLAIM_OFF_FLAGS &&
+	       GSP_CLAIM_OFF_FLAGS + 1 == GSP_CLAIM_OFF_RESERVED, "claim");
 _Static_assert(GSP_STATE_OFF_GENERATION == GSP_STATE_OFF_ID + 8 &&
 	       GSP_STATE_OFF_HEARTBEAT == GSP_STATE_OFF_GENERATION + 8 &&
 	       GSP_STATE_OFF_VERSION == GSP_STATE_OFF_HEARTBEAT + 8 &&
@@ -164,6 +171,7 @@ struct gsp_claim {
 	uint64_t from;
 	uint32_t incarnation;
 	uint8_t status;		/* enum gsp_claim_status */
+	uint8_t flags;		/* GSP_CLAIM_FLAG_* */
 };
 
 /* SYN header flags */

@@ -54,6 +54,16 @@ gsp_dp_submit_leave(void)
 }
 
 int
+gsp_dp_submit_force_leave(uint64_t id)
+{
+	/* the member id rides in seq: no field of its own in every cmd */
+	struct gsp_cmd cmd = { .type = GSP_CMD_FORCE_LEAVE,
+		.vnode = gsp_dp_ctrl_vnode(), .seq = id };
+
+	return gsp_dp_submit(&cmd);
+}
+
+int
 gsp_dp_submit_seeds(const struct gsp_addr *seeds, unsigned int n)
 {
 	struct gsp_cmd cmd = { .type = GSP_CMD_SEEDS,
@@ -269,6 +279,11 @@ gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 			break;
 		case GSP_CMD_LEAVE:
 			gsp_node_leave(vn->node, now_ns);
+			break;
+		case GSP_CMD_FORCE_LEAVE:
+			/* checked by the control thread; state may have
+			 * moved since (refuted, restarted): then nothing */
+			(void)gsp_node_force_leave(vn->node, cmd.seq, now_ns);
 			break;
 		case GSP_CMD_SEEDS:
 			gsp_node_set_seeds(vn->node, cmd.seeds, cmd.n_seeds);

@@ -228,6 +228,7 @@ enum gsp_cmd_type {
 	GSP_CMD_CRASH,			/* emulation: stop the vnode dead */
 	GSP_CMD_FAULT,			/* new vnode->fault; acked by seq */
 	GSP_CMD_KEYRING,		/* copy cmd.keyring; acked by seq */
+	GSP_CMD_FORCE_LEAVE,		/* member cmd.seq: down -> left */
 };
 
 struct gsp_cmd {
@@ -239,7 +240,7 @@ struct gsp_cmd {
 	char value[GSP_APP_VALUE_MAX];
 	struct gsp_addr seeds[GSP_SEEDS_MAX];
 	const struct gsp_fault_cfg *fault;	/* GSP_CMD_FAULT; NULL: off */
-	uint64_t seq;				/* GSP_CMD_FAULT, _KEYRING */
+	uint64_t seq;			/* GSP_CMD_FAULT, _KEYRING; _FORCE_LEAVE: id */
 	const struct gsp_keyring *keyring;	/* GSP_CMD_KEYRING */
 };
 #define GSP_CMD_F_OBSERVE 1u	/* the lcore's observer sees it applied */

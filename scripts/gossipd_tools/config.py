@@ -186,16 +186,16 @@ address = @ADDRESS@
 port = @PORT@
 
 [gossip]
-interval_ms = @INTERVAL_MS@
+interval = @INTERVAL_MS@ms
 fanout = 2
 phi_threshold = 8
-forget_after_s = 600
+forget_after = 10m
 
 [seeds]
 @SEEDS@
 
 [control]
-status_interval_ms = 100
+status_interval = 100ms
 """
 
 
@@ -216,7 +216,10 @@ def render_config(cluster, name, address, seeds, interval_ms, extra,
     if left:
         raise ClusterError(f"{template}: unknown placeholders {', '.join(left)}")
     # the launcher's own choices win over whatever the template says
-    text = ini_set(text, "gossip", "interval_ms", interval_ms)
+    # (an old template's interval_ms would clash with interval: gossipd
+    # refuses both)
+    text = ini_set(text, "gossip", "interval_ms", None)
+    text = ini_set(text, "gossip", "interval", f"{int(interval_ms)}ms")
     return ini_apply(text, extra)
 
 

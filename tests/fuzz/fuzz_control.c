@@ -58,6 +58,12 @@ gsp_dp_submit_leave(void)
 }
 
 int
+gsp_dp_submit_force_leave(uint64_t id)
+{
+	return gsp_node_force_leave(fz_node, id, 1);
+}
+
+int
 gsp_dp_submit_seeds(const struct gsp_addr *seeds, unsigned int n)
 {
 	(void)seeds;

@@ -112,6 +112,7 @@ def syn(cluster_name, sender_id, digests=(), **hdr):
 
 PING, PONG, PING_REQ, NACK = 6, 7, 8, 9
 CLAIM_ALIVE, CLAIM_SUSPECT, CLAIM_DEAD = 0, 1, 2
+CLAIM_FLAG_LEFT = 0x01      # on a DEAD claim: force-left
 
 
 def probe(cluster_name, sender_id, msg_type=PING, seq=1, target_id=1,
@@ -120,7 +121,7 @@ def probe(cluster_name, sender_id, msg_type=PING, seq=1, target_id=1,
     """The bytes of a SWIM probe message (docs/PROTOCOL.md): a header, a
     24-byte prefix, in version 3 a 24-byte view block (sync_root, view,
     heartbeat: `view`, zeros if None), then 32-byte claims (id,
-    generation, from, incarnation, status). Version 4: target id,
+    generation, from, incarnation, status[, flags]). Version 4: target id,
     sync_root, heartbeat, seq, the view's top 32 bits, then (PING_REQ
     only) the target's address. count/n_claims override the entry
     counts (v4 has no n_claims)."""
@@ -135,8 +136,9 @@ def probe(cluster_name, sender_id, msg_type=PING, seq=1, target_id=1,
                            target_id, target_ip, target_port, 0)
     if 3 <= version < 4:
         body += struct.pack("<QQQ", *(view or (0, 0, 0)))
-    for cid, gen, frm, inc, status in claims:
-        body += struct.pack("<QQQIB3x", cid, gen, frm, inc, status)
+    for cid, gen, frm, inc, status, *flags in claims:
+        body += struct.pack("<QQQIBB2x", cid, gen, frm, inc, status,
+                            flags[0] if flags else 0)
     length = GSP_HEADER_LEN + len(body)
     hdr = struct.pack("<IBBHHHIQ", GSP_MAGIC, version, msg_type, 0,
                       length, len(claims) if count is None else count,

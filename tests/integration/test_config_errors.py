@@ -132,8 +132,18 @@ CASES = [
                                       "rx_interrupts = maybe"),
      ["rx_interrupts", "auto", "on", "off"]),
     ("rx_interrupts_on_busy_poll",
-     append_last("", "[dataplane]", "rx_interrupts = on", "idle_sleep_us = 0"),
-     ["rx_interrupts", "idle_sleep_us"]),
+     append_last("", "[dataplane]", "rx_interrupts = on", "idle_sleep = 0"),
+     ["rx_interrupts", "idle_sleep"]),
+    # a time names its unit; the old name and the new one together clash
+    ("duration_without_unit", append_last("", "[dataplane]",
+                                          "arp_timeout = 300"),
+     ["arp_timeout", "\"300\" needs a unit", "ms, s, m, h"]),
+    ("duration_junk_unit", append_last("", "[dataplane]",
+                                       "arp_timeout = 5min"),
+     ["arp_timeout", "1s..1d", "5min"]),
+    ("old_and_new_name", append_last("", "[dataplane]", "arp_timeout = 5m",
+                                     "arp_timeout_s = 300"),
+     ["arp_timeout_s", "also set as arp_timeout", "remove one"]),
 ]
 
 
@@ -175,6 +185,21 @@ def test_good_config_passes(gossipd, tmp_path):
     path.write_text(good_text())
     r = check(gossipd, path)
     assert r.returncode == 0, f"rejected ({r.returncode}):\n{r.stderr}\n{path.read_text()}"
+
+
+def test_old_time_keys_work_with_a_warning(gossipd, tmp_path):
+    """interval_ms = 100 is no guess (the unit is in the name): still
+    accepted, with a warning naming the file, line and the new key."""
+    text = gsp_cluster.ini_set(good_text(), "gossip", "interval", None)
+    text = gsp_cluster.ini_set(text, "gossip", "interval_ms", 100)
+    path = tmp_path / "old.ini"
+    path.write_text(text)
+    r = check(gossipd, path)
+    assert r.returncode == 0, r.stderr
+    i = lineno(text.splitlines(), key_is("interval_ms")) + 1
+    want = (f"{path}:{i}: [gossip] interval_ms is deprecated: write "
+            "interval = 100ms")
+    assert want in r.stderr, r.stderr
 
 
 # The keyring file: its errors name the file (and line), never a key.
@@ -335,11 +360,11 @@ def test_seed_that_is_this_node_is_a_warning(gossipd, tmp_path):
 # dataplane/core/gsp_params.h row -> its key in docs/CONFIG.md and unit;
 # rows that are no config key (simulator options) map to None
 PARAM_KEYS = {
-    "INTERVAL_MS": ("gossip", "interval_ms", "int"),
+    "INTERVAL_MS": ("gossip", "interval", "ms"),
     "FANOUT": ("gossip", "fanout", "int"),
     "PHI_SUSPECT": ("gossip", "phi_suspect", "num"),
     "PHI_CONVICT": ("gossip", "phi_threshold", "num"),
-    "FORGET_S": ("gossip", "forget_after_s", "int"),
+    "FORGET_S": ("gossip", "forget_after", "s"),
     "LEAVE_ROUNDS": ("gossip", "leave_rounds", "int"),
     "MAX_MEMBERS": ("gossip", "max_members", "int"),
     "CLOCK_SKEW_NS": ("gossip", "max_clock_skew", "ns"),
@@ -376,7 +401,10 @@ def doc_value(v, unit):
         return f"{v:g}"
     if unit == "int":
         return str(v)
-    for suffix, ns in (("d", 86400 * 10**9), ("s", 10**9), ("ms", 10**6),
+    if unit in ("ms", "s"):     # a field in ms or s, written with a unit
+        v *= 10**6 if unit == "ms" else 10**9
+    for suffix, ns in (("d", 86400 * 10**9), ("h", 3600 * 10**9),
+                       ("m", 60 * 10**9), ("s", 10**9), ("ms", 10**6),
                        ("us", 10**3)):
         if v % ns == 0:
             return f"{v // ns}{suffix}"

@@ -170,7 +170,7 @@ def test_forgotten_senders_datagrams_stay_refused(make_cluster):
     """Datagrams captured from node2 to node1 and replayed after node1
     forgot node2 are refused: node2's window outlives its table slot.
     (They used to be taken again, in order, as a new sender's.)"""
-    c = make_cluster(3, extra_ini={"gossip": {"forget_after_s": 3}})
+    c = make_cluster(3, extra_ini={"gossip": {"forget_after": "3s"}})
     c.wait_converged(timeout=CONVERGE_S)
     iface, _ = c.port("node1")
     captured = []

@@ -4,13 +4,13 @@ alone (no seed configured, or no seed answering)."""
 
 from conftest import CONVERGE_S, hold
 
-ALONE_INI = {"seeds": {"dns_refresh_s": 1}}
+ALONE_INI = {"seeds": {"dns_refresh": "1s"}}
 
 
 def test_join_at_runtime(make_cluster):
     c = make_cluster(2)
     c.wait_converged(timeout=CONVERGE_S)
-    # node3 knows no seed: alone, and says so once per dns_refresh_s
+    # node3 knows no seed: alone, and says so once per dns_refresh
     c.add_node(3, seeds=[], extra_ini=ALONE_INI)
     c.wait_until(lambda: c.log("node3").count("no seed configured") >= 2,
                  10, "two alone warnings in node3's log")

@@ -80,8 +80,11 @@ def delta(before, after):
 
 
 def app_state(c):
-    """node1's view of every member's app state: {name: {key: value}}."""
-    return {n: dict(m["app"]) for n, m in c.member_map("node1").items()}
+    """node1's view of every member's app state: {name: {key: value}},
+    without gossipd's own gsp.* keys (the keyring each node publishes)."""
+    return {n: {k: v for k, v in m["app"].items()
+                if not k.startswith("gsp.")}
+            for n, m in c.member_map("node1").items()}
 
 
 def snapshot(c):
@@ -217,6 +220,16 @@ def frames(iface, mac, self_id, cluster, key):
         ("probe: unknown claim status",
          copies(g.probe(cluster, sender, target_id=self_id,
                          claims=[(0x77, 1, sender, 0, 7)])),
+         {f"{DROP}.bad_entry"}),
+        ("probe: LEFT flag on a suspect claim (only the dead move to left)",
+         copies(g.probe(cluster, sender, target_id=self_id,
+                         claims=[(0x77, 1, sender, 0, g.CLAIM_SUSPECT,
+                                  g.CLAIM_FLAG_LEFT)])),
+         {f"{DROP}.bad_entry"}),
+        ("probe v4: LEFT flag on an alive claim",
+         copies(g.probe(cluster, sender, target_id=self_id, version=4,
+                         claims=[(0x77, 1, 0x77, 3, g.CLAIM_ALIVE,
+                                  g.CLAIM_FLAG_LEFT | 0x80)])),
          {f"{DROP}.bad_entry"}),
         ("probe v3: view block cut short",
          copies(g.probe(cluster, sender, target_id=self_id,

@@ -107,7 +107,14 @@ def test_online_rotation_without_false_positives(make_cluster, tmp_path):
     p = c.ctl("node1", "keys", "install", newfile)
     assert p.returncode != 0 and "installed already" in p.stderr, p.stderr
     # 2. use the new key everywhere, one node at a time: the others open
-    #    its packets with their second key
+    #    its packets with their second key (each node refuses a key a live
+    #    member lacks, so first every node must hear that all have it)
+    def have_new(n):
+        k = {e["id"]: e for e in keys_of(c, n)["cluster"]}.get(new_id, {})
+        return Observed(sorted(k.get("installed_on", []) +
+                               k.get("primary_on", [])) == NODES, k)
+    for n in NODES:
+        c.wait_until(lambda: have_new(n), 20, f"{n} to see the key on all")
     for n in NODES:
         c.ctl(n, "keys", "use", new_id, check=True)
         assert keys_of(c, n)["primary"] == new_id

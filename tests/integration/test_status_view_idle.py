@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The status view of a quiet node (docs/STATUS_VIEW.md, "Freshness"): it
-is rewritten about once a second, not every status_interval_ms, yet it
+is rewritten about once a second, not every status_interval, yet it
 stays alive for gossipctl, and a change of membership still reaches it
 (the dataplane rings the control thread)."""
 

@@ -27,7 +27,7 @@ TRANSITION_RE = re.compile(r" member (\S+) \(0x[0-9a-f]+\) (\w+) -> (\w+)")
 
 ON_STOP_EXIT = {"node": {"on_stop": "exit"}}
 # a leave of 64 rounds of 250 ms: longer than the 5 s bound
-LONG_LEAVE = {"gossip": {"leave_rounds": 64, "interval_ms": 250}}
+LONG_LEAVE = {"gossip": {"leave_rounds": 64, "interval": "250ms"}}
 
 
 @pytest.fixture(scope="module")

@@ -145,11 +145,11 @@ test_full(void **state)
 		"gateway = 192.168.0.1\n"
 		"mtu = 9000\n"
 		"[gossip]\n"
-		"interval_ms = 250\n"
+		"interval = 250ms\n"
 		"fanout = 3\n"
 		"phi_suspect = 4.5\n"
 		"phi_threshold = 9.25\n"
-		"forget_after_s = 120\n"
+		"forget_after = 2m\n"
 		"leave_rounds = 5\n"
 		"max_members = 1024\n"
 		"[seeds]\n"
@@ -157,7 +157,7 @@ test_full(void **state)
 		"seed = 192.168.10.2:9000\n"
 		"dns = _gossip._udp.example.com\n"
 		"dns_server = 127.0.0.1:5353\n"
-		"dns_refresh_s = 60\n"
+		"dns_refresh = 1m\n"
 		"[app]\n"
 		"role = web\n"
 		"dc.zone-1 = eu west ; comment\n"
@@ -165,17 +165,17 @@ test_full(void **state)
 		"[control]\n"
 		"socket = /tmp/g.sock\n"
 		"status_view = /dev/shm/g.view\n"
-		"status_interval_ms = 50\n"
+		"status_interval = 0.05s\n"
 		"[dataplane]\n"
 		"  port = 1\n"
 		"\tburst = 64\n"
 		"mbufs = 8191\n"
 		"idle_spin = 10\n"
 		"idle_pause = 20\n"
-		"idle_spin_us = 7\n"
-		"idle_sleep_us = 500\n"
+		"idle_spin_time = 7us\n"
+		"idle_sleep = 500us\n"
 		"rx_interrupts = off\n"
-		"arp_timeout_s = 60\n"
+		"arp_timeout = 60s\n"
 		"rng_seed = 12345678901234567890\n"
 		"[log]\n"
 		"level = debug\n", &cfg);
@@ -506,6 +506,9 @@ test_err_cross(void **state)
 	expect_err(MIN_CFG "gateway = 10.0.0.5\n", 6, "must differ");
 	expect_err(MIN_CFG "[seeds]\ndns_server = 127.0.0.1\n", 7,
 		   "dns_server is set but [seeds] dns is not");
+	expect_err(MIN_CFG "[gossip]\ninterval = 2s\nforget_after = 19s\n",
+		   8, "[gossip] forget_after (19s) must be at least 10 gossip intervals (interval 2000ms)");
+	/* the line is found under the old names too */
 	expect_err(MIN_CFG "[gossip]\ninterval_ms = 2000\nforget_after_s = 19\n",
 		   8, "at least 10 gossip intervals");
 	expect_err(MIN_CFG "[control]\nsocket = /tmp/x\nstatus_view = /tmp/x\n",
@@ -542,10 +545,10 @@ test_detector(void **state)
 	assert_int_equal(cfg.suspicion_max_mult, 10);
 	assert_int_equal(cfg.awareness_max, 4);
 
-	/* the timeout follows the interval unless set; bare numbers are ms */
+	/* the timeout follows the interval unless set */
 	expect_ok(MIN_CFG "[detector]\nprobe_interval = 1s\n", &cfg);
 	assert_int_equal(cfg.probe_timeout_ns, 500000000);
-	expect_ok(MIN_CFG "[detector]\nprobe_interval = 30\nswim = 0\n", &cfg);
+	expect_ok(MIN_CFG "[detector]\nprobe_interval = 30ms\nswim = 0\n", &cfg);
 	assert_int_equal(cfg.probe_interval_ns, 30000000);
 	assert_int_equal(cfg.probe_timeout_ns, 15000000);
 	assert_int_equal(cfg.detector, GSP_DETECT_DEFAULT & ~GSP_DETECT_SWIM);
@@ -557,6 +560,98 @@ test_detector(void **state)
 	expect_ok(MIN_CFG "[detector]\nswim = off\nindirect = off\n"
 		  "lifeguard = off\n", &cfg);
 	assert_int_equal(cfg.detector, GSP_DETECT_PHI);
+}
+
+static void load_logged(const char *text, char *log, size_t loglen);
+
+/* Durations at their edges: every time key names its unit; the old
+ * names (unit in the name) still work, with a warning; not both. */
+static void
+test_durations(void **state)
+{
+	struct gsp_config cfg;
+	char log[4096];
+
+	(void)state;
+	expect_ok(MIN_CFG "[gossip]\ninterval = 10ms\nforget_after = 1h\n",
+		  &cfg);
+	assert_int_equal(cfg.interval_ms, 10);
+	assert_int_equal(cfg.forget_s, 3600);
+	/* the maxima, in other units than the field's */
+	expect_ok(MIN_CFG "[gossip]\ninterval = 1m\nforget_after = 7d\n"
+		  "[seeds]\ndns_refresh = 24h\n"
+		  "[dataplane]\nidle_sleep = 0.1s\narp_timeout = 1d\n", &cfg);
+	assert_int_equal(cfg.interval_ms, 60000);
+	assert_int_equal(cfg.forget_s, 604800);
+	assert_int_equal(cfg.dns_refresh_s, 86400);
+	assert_int_equal(cfg.idle_sleep_us, 100000);
+	assert_int_equal(cfg.arp_timeout_s, 86400);
+	/* 0 is 0 in every unit: no guess */
+	expect_ok(MIN_CFG "[dataplane]\nidle_sleep = 0\nidle_spin_time = 0us\n",
+		  &cfg);
+	assert_int_equal(cfg.idle_sleep_us, 0);
+	assert_int_equal(cfg.idle_spin_us, 0);
+	expect_ok(MIN_CFG "[gossip]\nmax_clock_skew = 1d\n", &cfg);
+	assert_true(cfg.max_clock_skew_ns == 86400ull * 1000000000ull);
+
+	expect_err(MIN_CFG "[gossip]\ninterval = 100\n", 7,
+		   "[gossip] interval: \"100\" needs a unit: ns, us, ms, s, m, h or d (e.g. 100ms, 100s)");
+	expect_err(MIN_CFG "[gossip]\ninterval = 0\n", 7,
+		   "[gossip] interval: must be a duration in 10ms..1m (a number and a unit: ns, us, ms, s, m, h or d), got \"0\"");
+	expect_err(MIN_CFG "[gossip]\ninterval = 9ms\n", 7, "got \"9ms\"");
+	expect_err(MIN_CFG "[gossip]\ninterval = 60001ms\n", 7,
+		   "10ms..1m");
+	expect_err(MIN_CFG "[gossip]\nforget_after = 8d\n", 7,
+		   "[gossip] forget_after: must be a duration in 1s..7d");
+	/* overflow of the number and of number x unit */
+	expect_err(MIN_CFG "[gossip]\nforget_after = 99999999999999999999999d\n",
+		   7, "must be a duration");
+	expect_err(MIN_CFG "[gossip]\nmax_clock_skew = 999999999999999h\n",
+		   7, "[gossip] max_clock_skew: must be a duration in 1s..1d");
+	/* junk suffix, missing number, sign, exponent, space, two dots */
+	expect_err(MIN_CFG "[gossip]\ninterval = 100msec\n", 7,
+		   "got \"100msec\"");
+	expect_err(MIN_CFG "[gossip]\ninterval = 1w\n", 7, "got \"1w\"");
+	expect_err(MIN_CFG "[gossip]\ninterval = ms\n", 7, "got \"ms\"");
+	expect_err(MIN_CFG "[gossip]\ninterval = .ms\n", 7, "got \".ms\"");
+	expect_err(MIN_CFG "[gossip]\ninterval = -100ms\n", 7,
+		   "got \"-100ms\"");
+	expect_err(MIN_CFG "[gossip]\ninterval = 1e3ms\n", 7, "got \"1e3ms\"");
+	expect_err(MIN_CFG "[gossip]\ninterval = 100 ms\n", 7,
+		   "got \"100 ms\"");
+	expect_err(MIN_CFG "[gossip]\ninterval = 1.2.3s\n", 7,
+		   "got \"1.2.3s\"");
+	expect_err(MIN_CFG "[gossip]\ninterval =\n", 7, "got \"\"");
+	/* the field holds whole ms, s, us */
+	expect_err(MIN_CFG "[gossip]\ninterval = 100.5ms\n", 7,
+		   "[gossip] interval: \"100.5ms\" is not a whole number of milliseconds");
+	expect_err(MIN_CFG "[gossip]\nforget_after = 1500ms\n", 7,
+		   "not a whole number of seconds");
+
+	/* gossipd's own app keys */
+	expect_err(MIN_CFG "[app]\ngsp.keys = 00000000\n", 7,
+		   "[app] gsp.keys: keys starting with \"gsp.\" are reserved for gossipd");
+
+	/* old names: bare numbers in the unit of the name, and a warning */
+	load_logged(MIN_CFG "[gossip]\ninterval_ms = 250\n", log, sizeof(log));
+	if (strstr(log, "cfg.ini:7: [gossip] interval_ms is deprecated: "
+		   "write interval = 250ms (a number and its unit)") == NULL) {
+		print_error("no deprecation warning in:\n%s\n", log);
+		fail();
+	}
+	expect_ok(MIN_CFG "[gossip]\ninterval_ms = 250\n"
+		  "[dataplane]\narp_timeout_s = 7\nidle_sleep_us = 3\n", &cfg);
+	assert_int_equal(cfg.interval_ms, 250);
+	assert_int_equal(cfg.arp_timeout_s, 7);
+	assert_int_equal(cfg.idle_sleep_us, 3);
+	expect_err(MIN_CFG "[gossip]\ninterval_ms = 250ms\n", 7,
+		   "[gossip] interval_ms: must be an integer");
+	/* both names: which would win? */
+	expect_err(MIN_CFG "[gossip]\ninterval_ms = 250\ninterval = 1s\n", 8,
+		   "[gossip] interval: also set as interval_ms on line 7: remove one");
+	expect_err(MIN_CFG "[control]\nstatus_interval = 50ms\n"
+		   "status_interval_ms = 50\n", 8,
+		   "[control] status_interval_ms: also set as status_interval on line 7");
 }
 
 static void
@@ -573,15 +668,18 @@ test_err_detector(void **state)
 	expect_err(MIN_CFG "[detector]\nswim = off\nlifeguard = off\n"
 		   "phi = off\n", 9, "phi and swim are both off");
 	expect_err(MIN_CFG "[detector]\nprobe_interval = fast\n", 7,
-		   "[detector] probe_interval: must be a duration in 1ms..10000ms (e.g. 250us, 5ms, 1s; a bare number is ms), got \"fast\"");
+		   "[detector] probe_interval: must be a duration in 1ms..10s (a number and a unit: ns, us, ms, s, m, h or d), got \"fast\"");
 	expect_err(MIN_CFG "[detector]\nprobe_interval = 0\n", 7,
-		   "must be a duration in 1ms..10000ms");
+		   "must be a duration in 1ms..10s");
+	/* a bare number was ms: no more guessing */
+	expect_err(MIN_CFG "[detector]\nprobe_interval = 30\n", 7,
+		   "[detector] probe_interval: \"30\" needs a unit: ns, us, ms, s, m, h or d (e.g. 30ms, 30s)");
 	expect_err(MIN_CFG "[detector]\nprobe_interval = 11s\n", 7,
 		   "got \"11s\"");
 	expect_err(MIN_CFG "[detector]\nprobe_interval = 5ms delay=1\n", 7,
 		   "got \"5ms delay=1\"");
 	expect_err(MIN_CFG "[detector]\nprobe_timeout = 50us\n", 7,
-		   "[detector] probe_timeout: must be a duration in 100us..10000ms");
+		   "[detector] probe_timeout: must be a duration in 100us..10s");
 	expect_err(MIN_CFG "[detector]\nprobe_timeout = 100ms\n", 7,
 		   "[detector] probe_timeout (100ms) must be below probe_interval (100ms)");
 	expect_err(MIN_CFG "[detector]\nprobe_timeout = 80ms\n"
@@ -612,7 +710,7 @@ test_fault_section(void **state)
 		  "reorder = 0.2\n"
 		  "delay = 20ms\n"
 		  "jitter = 500us\n"
-		  "reorder_by = 5\n"
+		  "reorder_by = 5ms\n"
 		  "block = 10.0.0.2 10.0.0.3:in,10.0.0.4:out\n"
 		  "block = 10.0.0.9:both\n", &cfg);
 	assert_true(gsp_fault_active(&cfg.fault));
@@ -643,6 +741,8 @@ test_err_fault(void **state)
 		   "[fault] drop: must be one value");
 	expect_err(MIN_CFG "[fault]\njitter = 20m\n", 7,
 		   "[fault] jitter: '20m' is not a duration of at most 10s");
+	expect_err(MIN_CFG "[fault]\ndelay = 20\n", 7,
+		   "[fault] delay: \"20\" needs a unit: ns, us, ms, s, m, h or d (e.g. 20ms)");
 	expect_err(MIN_CFG "[fault]\nreorder_by = 11s\n", 7,
 		   "[fault] reorder_by: '11s' is not a duration");
 	expect_err(MIN_CFG "[fault]\nblock = 10.0.0.2 node3\n", 7,
@@ -1073,6 +1173,7 @@ main(void)
 		cmocka_unit_test(test_file_not_regular),
 		cmocka_unit_test(test_file_too_large),
 		cmocka_unit_test(test_self_seed_warning),
+		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_keyfile_rules),
 	};
 

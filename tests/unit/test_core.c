@@ -345,6 +345,39 @@ test_swim_detect_refute_stall(void **state)
 		}
 		assert_true(declared >= 1);
 	}
+
+	/* force-leave: only a down member, never ourselves; then left
+	 * everywhere by one node's claim */
+	assert_int_equal(gsp_node_force_leave(sim[0].node,
+			 gsp_node_id(sim[1].node), now), -EBUSY);
+	assert_int_equal(gsp_node_force_leave(sim[0].node,
+			 gsp_node_id(sim[0].node), now), -EINVAL);
+	assert_int_equal(gsp_node_force_leave(sim[0].node, 0x77, now),
+			 -ENOENT);
+	assert_int_equal(gsp_node_force_leave(sim[0].node,
+			 gsp_node_id(sim[6].node), now), 0);
+	for (t = 0, all = false; t < 1000 && !all; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		all = true;
+		for (unsigned int i = 0; i < n; i++)
+			if (i != 6)
+				all &= swim_count(i, GSP_STATE_LEFT) == 1 &&
+					swim_count(i, GSP_STATE_DOWN) == 0;
+	}
+	assert_true(all);
+	/* left already: nothing to do, still 0 */
+	assert_int_equal(gsp_node_force_leave(sim[3].node,
+			 gsp_node_id(sim[6].node), now), 0);
+	/* it was only cut off: back, same generation, it refutes the
+	 * operator's word and is alive everywhere */
+	sim[6].up = true;
+	for (t = 0, all = false; t < 2000 && !all; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		all = all_see_alive(n);
+	}
+	assert_true(all);
 	net_reset();
 }
 
