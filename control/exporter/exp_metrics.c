@@ -196,8 +196,8 @@ f_drops(struct exp_ctx *c)
 	     r < GSP_SV_DROP_REASONS + GSP_SV_DROP_REASONS_EXT; r++) {
 		const char *n = gsp_sv_drop_reason_name(r);
 
-		/* unnamed slots are reserved room: not series */
-		if (strncmp(n, "reason", 6) == 0)
+		/* reason 0 is "ok"; unnamed slots are reserved room */
+		if (r == 0 || strncmp(n, "reason", 6) == 0)
 			continue;
 		exp_sample(c, "reason", n, gsp_sv_drop_count(&c->v->s.hdr, r));
 	}

@@ -206,3 +206,62 @@ scrape_configs:
     finally:
         stop(prom)
         stop(exporter)
+
+
+DPDK_TELEMETRY = shutil.which("dpdk-telemetry.py") or "/usr/bin/dpdk-telemetry.py"
+
+
+def telemetry(prefix, *cmds):
+    """dpdk-telemetry.py's JSON answers to cmds, one per line of stdin."""
+    r = subprocess.run([DPDK_TELEMETRY, "-f", prefix],
+                       input="".join(c + "\n" for c in cmds),
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(line) for line in r.stdout.splitlines()
+            if line.startswith("{")]
+
+
+def test_rte_telemetry_commands(c):
+    """node1 restarted with telemetry on: dpdk-telemetry.py lists and
+    answers /gossipd/info, /gossipd/stats and /gossipd/members."""
+    name = c.names()[0]
+    node = c._node(name)
+    if c.is_running(name):
+        c.stop(name)
+    node["telemetry"] = True
+    try:
+        c.start(name)
+        c.wait_converged(timeout=30)
+        prefix = node["file_prefix"]
+        sock = f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2"
+        wait_until(lambda: os.path.exists(sock), 10, "telemetry socket")
+        alive = [n for n in c.names() if c.is_running(n)]
+
+        def answers():
+            return telemetry(prefix, "/", "/gossipd/info", "/gossipd/stats",
+                             "/gossipd/members", "/gossipd/members,1",
+                             "/gossipd/members,x")
+        wait_until(lambda: answers()[2]["/gossipd/stats"]["alive"] ==
+                   len(alive), 30, "telemetry: every running node alive")
+        cmds, info, stats, members, paged, bad = answers()
+        print(info, stats, members, sep="\n")
+        assert {"/gossipd/info", "/gossipd/stats",
+                "/gossipd/members"} <= set(cmds["/"])
+        assert info["/gossipd/info"]["node"] == name
+        assert info["/gossipd/info"]["cluster"] == c.cluster
+        s = stats["/gossipd/stats"]
+        assert s["rounds"] > 0 and s["rx_packets"] > 0
+        assert s["drop_forged"] == 0 and "drop_ok" not in s
+        m = members["/gossipd/members"]
+        # a node killed by an earlier test is still listed, down
+        assert m["count"] == 3 and m["shown"] == 3
+        assert set(m["members"]) == set(c.names())
+        assert all(m["members"][n] == "alive" for n in alive)
+        assert all(m["members"][n] == "down" for n in c.names()
+                   if n not in alive)
+        # DPDK names the answer by the command without its parameters
+        p = paged["/gossipd/members"]
+        assert p["offset"] == 1 and p["shown"] == 2
+        assert bad["/gossipd/members"] is None      # a bad offset
+    finally:
+        node["telemetry"] = False
