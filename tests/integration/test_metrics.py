@@ -63,10 +63,14 @@ def raw(port, data):
             out += b
 
 
-def start_exporter(c, port):
+def start_exporter(c, port, by_node=False):
     argv = [str(EXPORTER), "--listen", f"127.0.0.1:{port}"]
     for n in c.names():
-        argv += ["--view", str(c.view_path(n))]
+        argv += (["--node", n] if by_node else
+                 ["--view", str(c.view_path(n))])
+    if by_node:
+        argv += ["--cluster", c.cluster,
+                 "--dir", os.path.dirname(c.view_path(n))]
     p = subprocess.Popen(argv, stderr=subprocess.PIPE)
     wait_until(lambda: p.poll() is not None or _listening(port), 10,
                "exporter listening")
@@ -91,9 +95,20 @@ def c(make_module_cluster):
 
 def test_exporter_bad_requests_and_formats(c):
     port = free_port()
-    p = start_exporter(c, port)
+    p = start_exporter(c, port, by_node=True)
     try:
+        # the view's counts follow the table within a publish interval
+        wait_until(lambda: all(
+            f'gossipd_members{{cluster="{c.cluster}",node="{n}",'
+            f'state="alive"}} 3' in http_get(port, "/metrics")[2]
+            for n in c.names()), 10, "alive 3 on every node")
         code, ctype, body = http_get(port, "/metrics")
+        # a fixed number of series per node, none per member
+        per_node = [ln for ln in body.splitlines()
+                    if f'node="{c.names()[0]}"' in ln]
+        print(f"{len(body.splitlines())} lines, {len(per_node)} series "
+              "per node")
+        assert 50 < len(per_node) < 150
         assert code == 200 and ctype.startswith("text/plain; version=0.0.4")
         assert "# TYPE gossipd_rx_packets_total counter" in body
         for n in c.names():
