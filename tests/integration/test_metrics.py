@@ -8,6 +8,7 @@ Everything started here is stopped by pid in a finally."""
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -134,7 +135,17 @@ def test_exporter_bad_requests_and_formats(c):
         big = b"GET /metrics HTTP/1.1\r\nX: "
         assert raw(port, big + b"a" * (8192 - len(big))).startswith(
             "HTTP/1.1 431 ")
-        # an unfinished request is cut at the deadline, others go on
+        # random bytes ending a request: an answer each, no crash
+        rng = random.Random(13)
+        for _ in range(50):
+            junk = bytes(rng.randrange(256) for _ in range(rng.randrange(
+                1, 300)))
+            assert raw(port, junk + b"\r\n\r\n").startswith("HTTP/1.1 4")
+        # a request not finished within 5 s is answered 408 and closed
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
+            s.sendall(b"GET /metr")
+            assert s.recv(4096).startswith(b"HTTP/1.1 408 ")
+        # connections beyond 16 are refused, others go on
         idle = [socket.create_connection(("127.0.0.1", port))
                 for _ in range(20)]
         try:
