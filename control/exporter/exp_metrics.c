@@ -389,11 +389,19 @@ exp_render(struct exp_target *t, size_t n, bool om, struct exp_buf *b)
 	for (size_t f = 0; f < sizeof(exp_fams) / sizeof(exp_fams[0]); f++) {
 		const struct exp_fam *fam = &exp_fams[f];
 		const char *sfx = fam->counter && !om ? "_total" : "";
+		size_t nl = strlen(fam->name);
+		/* OpenMetrics reserves _info for its info type: the family
+		 * is named without it there; Prometheus text has no info */
+		bool info = om && nl > 5 &&
+			strcmp(fam->name + nl - 5, "_info") == 0;
 
 		c.f = fam;
-		exp_printf(b, "# HELP %s%s %s.\n", fam->name, sfx, fam->help);
-		exp_printf(b, "# TYPE %s%s %s\n", fam->name, sfx,
-			   fam->counter ? "counter" : "gauge");
+		if (info)
+			nl -= 5;
+		exp_printf(b, "# HELP %.*s%s %s.\n", (int)nl, fam->name, sfx,
+			   fam->help);
+		exp_printf(b, "# TYPE %.*s%s %s\n", (int)nl, fam->name, sfx,
+			   info ? "info" : fam->counter ? "counter" : "gauge");
 		for (size_t i = 0; i < n; i++) {
 			c.v = &snaps[i];
 			/* a dead view still says up 0 and its errors;

@@ -122,6 +122,7 @@ def test_exporter_bad_requests_and_formats(c):
         assert ctype.startswith("application/openmetrics-text")
         assert "# TYPE gossipd_rx_packets counter" in body
         assert body.endswith("# EOF\n")
+        assert "# TYPE gossipd_view_digest info" in body
         assert http_get(port, "/nope")[0] == 404
         assert raw(port, b"POST /metrics HTTP/1.1\r\n\r\n").startswith(
             "HTTP/1.1 405 ")
