@@ -38,7 +38,7 @@ DEPS := meson ninja-build pkg-config gcc g++ libdpdk-dev dpdk libnuma-dev \
 	libinih-dev libjansson-dev libc-ares-dev libsodium-dev libcmocka-dev \
 	libbenchmark-dev python3 python3-pytest python3-scapy python3-yaml dnsmasq-base \
 	iproute2 procps python3-matplotlib python3-cryptography clang-14 \
-	libclang-rt-14-dev
+	libclang-rt-14-dev prometheus dpdk-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -41,6 +41,7 @@
 #include "gsp_util.h"
 #include "gsp_log.h"
 #include "gsp_snapshot.h"
+#include "gsp_telemetry.h"
 
 struct gsp_dp gsp_dp = { .view_fd = -1 };
 
@@ -474,6 +475,8 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, gsp_signal);
 	signal(SIGTERM, gsp_signal);
+	if (emu.nodes == 0)
+		gsp_telemetry_register(gsp_cfg.status_path);
 
 	gsp_dp.cfg = &gsp_cfg;
 	gsp_dp.has_port = emu.nodes == 0;

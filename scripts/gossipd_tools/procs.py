@@ -72,7 +72,10 @@ def node_cmd(node, gossipd, lcores, mem_mb=None, placeholder=False):
     return ["ip", "netns", "exec", ns, gossipd,
             "--lcores", lcores,
             "--file-prefix", node["file_prefix"],
-            "--no-pci", "--no-telemetry",
+            "--no-pci",
+            # telemetry only where a test asks (node["telemetry"]): a
+            # socket and a thread per node otherwise unused
+            *([] if node.get("telemetry") else ["--no-telemetry"]),
             "--vdev", node_vdev(node),
             *mem, "--", "--config", node["config"]]
 
