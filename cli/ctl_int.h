@@ -60,6 +60,7 @@ struct ctl_opts {
 	struct ctl_filter filter;
 	long join_wait_ms;		/* join: how long to wait for answers */
 	bool join_wait_set;
+	const char *types;		/* monitor --type */
 };
 
 /* ctl_out.c */
@@ -107,6 +108,12 @@ int ctl_cmd_fault(const struct ctl_opts *o, const char *op, char **args,
 		  int nargs);
 int ctl_cmd_keys(const struct ctl_opts *o, const char *op, const char *arg);
 int ctl_cmd_join(const struct ctl_opts *o, char **addrs, int n);
+/* ctl_socket.c: the control socket's path (--socket, else the view's) */
+int ctl_socket_path(const struct ctl_opts *o, char *buf, size_t len);
+/* ctl_monitor.c */
+int ctl_cmd_monitor(const struct ctl_opts *o, const char *types);
+int ctl_cmd_event(const struct ctl_opts *o, const char *name,
+		  const char *payload);
 /* ctl_force_leave.c */
 int ctl_cmd_force_leave(const struct ctl_opts *o, const char *name);
 

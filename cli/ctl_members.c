@@ -128,6 +128,13 @@ ctl_member_match(const struct ctl_filter *f, const struct gsp_sv_member *m)
 	return true;
 }
 
+/* Keys gossipd writes itself ("gsp.keys", "gsp.event"): shown apart. */
+static bool
+ctl_app_reserved(const char *key)
+{
+	return strncmp(key, "gsp.", 4) == 0;
+}
+
 /* "k1=v1,k2=v2" into buf (cut with "..." at max when max > 0). */
 static void
 ctl_fmt_app(const struct gsp_sv_member *m, char *buf, size_t len, size_t max)
@@ -137,10 +144,14 @@ ctl_fmt_app(const struct gsp_sv_member *m, char *buf, size_t len, size_t max)
 
 	buf[0] = '\0';
 	for (unsigned int i = 0; i < m->app_count && i < GSP_SV_APP_KEYS; i++) {
-		int w = snprintf(buf + off, len - off, "%s%s=%s",
-				 i > 0 ? "," : "",
-				 ctl_safe(k, sizeof(k), m->app[i].key),
-				 ctl_safe(v, sizeof(v), m->app[i].value));
+		int w;
+
+		if (ctl_app_reserved(m->app[i].key))
+			continue;
+		w = snprintf(buf + off, len - off, "%s%s=%s",
+			     off > 0 ? "," : "",
+			     ctl_safe(k, sizeof(k), m->app[i].key),
+			     ctl_safe(v, sizeof(v), m->app[i].value));
 
 		if (w < 0 || (size_t)w >= len - off) {
 			off = len - 1;
@@ -311,11 +322,13 @@ ctl_member_json(const struct gsp_sv_snapshot *s, const struct gsp_sv_member *m,
 		uint64_t now)
 {
 	json_t *o = json_object(), *app = json_object();
+	json_t *reserved = json_object();
 	char addr[32];
 
-	if (o == NULL || app == NULL) {
+	if (o == NULL || app == NULL || reserved == NULL) {
 		json_decref(o);
 		json_decref(app);
+		json_decref(reserved);
 		return NULL;
 	}
 	ctl_fmt_addr(m->ip, m->port, addr, sizeof(addr));
@@ -339,9 +352,11 @@ ctl_member_json(const struct gsp_sv_snapshot *s, const struct gsp_sv_member *m,
 		char key[sizeof(m->app[i].key)];
 
 		ctl_safe(key, sizeof(key), m->app[i].key);
-		json_object_set_new(app, key, ctl_json_str(m->app[i].value));
+		json_object_set_new(ctl_app_reserved(key) ? reserved : app, key,
+				    ctl_json_str(m->app[i].value));
 	}
 	json_object_set_new(o, "app", app);
+	json_object_set_new(o, "reserved", reserved);
 	return o;
 }
 

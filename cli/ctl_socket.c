@@ -21,7 +21,7 @@
 #define CTL_TRIES 4			/* a connection evicted unread */
 #define CTL_REPLY_MAX 65536
 
-static int
+int
 ctl_socket_path(const struct ctl_opts *o, char *buf, size_t len)
 {
 	struct gsp_sv_snapshot s;

@@ -57,6 +57,14 @@ ctl_usage(FILE *f)
 "  keys remove ID [--force]            drop key ID (not the primary); refused\n"
 "                                      while a live member seals with it,\n"
 "                                      unless --force\n"
+"  monitor [--type T[,T]] [--count N]  stream membership events as JSON\n"
+"                                      lines (member-join, member-suspect,\n"
+"                                      member-down, member-alive,\n"
+"                                      member-leave, member-restart,\n"
+"                                      member-reap, member-update, key,\n"
+"                                      user; docs/EVENTS.md)\n"
+"  event NAME [PAYLOAD]                send a user event to every live\n"
+"                                      node's monitors and handler\n"
 "  force-leave NAME                     move failed (down) member NAME to left,\n"
 "                                      on every node (Serf's force-leave)\n"
 "  keygen                              print a new random key (base64);\n"
@@ -77,7 +85,7 @@ ctl_usage(FILE *f)
 "                       matches GLOB; repeatable, all must match\n"
 "      --wait MS        join: how long to wait for the addresses (0: send\n"
 "                       only)\n"
-"      --count N        watch iterations\n"
+"      --count N        watch iterations; monitor: events (0: endless)\n"
 "  -h, --help           this help\n"
 "\n"
 "Environment: GOSSIPCTL_VIEW_DIR replaces %s as the directory searched.\n"
@@ -133,7 +141,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_VIEW = 256, OPT_COUNT, OPT_STATE, OPT_NAME, OPT_APP,
-		OPT_WAIT, OPT_FORCE };
+		OPT_WAIT, OPT_FORCE, OPT_TYPE };
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, 'n' },
 		{ "cluster", required_argument, NULL, 'c' },
@@ -147,6 +155,7 @@ main(int argc, char **argv)
 		{ "app", required_argument, NULL, OPT_APP },
 		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "type", required_argument, NULL, OPT_TYPE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -230,6 +239,9 @@ main(int argc, char **argv)
 		case OPT_FORCE:
 			o.force = true;
 			break;
+		case OPT_TYPE:
+			o.types = optarg;
+			break;
 		case 'h':
 			ctl_usage(stdout);
 			return CTL_EXIT_OK;
@@ -261,9 +273,14 @@ main(int argc, char **argv)
 			  strcmp(args[0], "use") == 0)))
 		return ctl_usage_error("--force applies to keys use and keys "
 				       "remove only");
-	if ((o.interval_set || o.count_set) && strcmp(cmd, "watch") != 0)
-		return ctl_usage_error("--interval and --count apply to watch "
+	if (o.interval_set && strcmp(cmd, "watch") != 0)
+		return ctl_usage_error("--interval applies to watch only");
+	if (o.count_set && strcmp(cmd, "watch") != 0 &&
+	    strcmp(cmd, "monitor") != 0)
+		return ctl_usage_error("--count applies to watch and monitor "
 				       "only");
+	if (o.types != NULL && strcmp(cmd, "monitor") != 0)
+		return ctl_usage_error("--type applies to monitor only");
 	if (ctl_filter_active(&o.filter) && strcmp(cmd, "members") != 0 &&
 	    strcmp(cmd, "watch") != 0)
 		return ctl_usage_error("--state, --name and --app apply to "
@@ -282,6 +299,16 @@ main(int argc, char **argv)
 			return ctl_usage_error("join needs one or more "
 					       "ADDR[:PORT] (IPv4)");
 		return ctl_cmd_join(&o, args, nargs);
+	} else if (strcmp(cmd, "monitor") == 0) {
+		if (nargs != 0)
+			return ctl_usage_error("monitor takes no arguments (got "
+					       "\"%s\")", args[0]);
+		return ctl_cmd_monitor(&o, o.types);
+	} else if (strcmp(cmd, "event") == 0) {
+		if (nargs < 1 || nargs > 2)
+			return ctl_usage_error("event needs NAME and at most "
+					       "one PAYLOAD (quote it)");
+		return ctl_cmd_event(&o, args[0], nargs == 2 ? args[1] : NULL);
 	} else if (strcmp(cmd, "force-leave") == 0) {
 		if (nargs != 1)
 			return ctl_usage_error("force-leave needs one member "

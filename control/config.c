@@ -28,7 +28,7 @@
 
 static const char *const gsp_cfg_sections[] = {
 	"cluster", "node", "gossip", "seeds", "app", "control", "dataplane",
-	"log", "detector", "fault", "security", "limits",
+	"log", "detector", "fault", "security", "limits", "events",
 };
 
 #define GSP_CFG_NSECTIONS \
@@ -746,6 +746,8 @@ gsp_config_defaults(struct gsp_config *cfg)
 	cfg->max_members = GSP_DEF(MAX_MEMBERS);
 	cfg->dns_refresh_s = 30;
 	cfg->status_interval_ms = 100;
+	cfg->event_handler_timeout_ms = 30000;
+	cfg->event_handler_queue = 1024;
 	cfg->port_id = 0;
 	cfg->burst = 32;
 	cfg->mbufs = 4095;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gsp_config.h"
 #include "gsp_log.h"
@@ -167,6 +168,16 @@ gsp_cfg_finish(struct gsp_cfg_ctx *c)
 				    gw, ad, cfg->prefix_len);
 			return -1;
 		}
+	}
+	if (cfg->event_handler[0] != '\0' &&
+	    (cfg->event_handler[0] != '/' ||
+	     access(cfg->event_handler, X_OK) != 0)) {
+		gsp_cfg_err(c, gsp_cfg_line_of(c, "events", "handler"),
+			    "[events] handler %s: %s", cfg->event_handler,
+			    cfg->event_handler[0] != '/' ?
+			    "must be an absolute path" :
+			    "is not an executable file");
+		return -1;
 	}
 	if (cfg->dns_server[0] != '\0' && cfg->seed_dns[0] == '\0') {
 		gsp_cfg_err(c, gsp_cfg_line_of(c, "seeds", "dns_server"),

@@ -26,6 +26,8 @@ ctrl_poll_timeout(const struct ctrl *c, uint64_t now, uint64_t next_pub)
 	for (unsigned int i = 0; i < c->n_clients; i++) {
 		const struct ctrl_client *cl = c->clients[i];
 
+		if (cl->line_since_ns == 0 && cl->monitor)
+			continue;	/* a monitor waits for events */
 		t = cl->line_since_ns != 0 ? cl->line_since_ns + CTRL_REQUEST_NS :
 			cl->last_active_ns + CTRL_IDLE_NS;
 		if (t < dl)
@@ -128,7 +130,7 @@ ctrl_loop(struct ctrl *c)
 			} else if (cl->line_since_ns != 0 &&
 				   now - cl->line_since_ns > CTRL_REQUEST_NS) {
 				ctrl_client_expire(c, i);
-			} else if (cl->line_since_ns == 0 &&
+			} else if (cl->line_since_ns == 0 && !cl->monitor &&
 				   now - cl->last_active_ns > CTRL_IDLE_NS) {
 				gsp_log(LOG_DEBUG, "control: dropping client "
 					"pid %d idle for 5 s", (int)cl->pid);
@@ -169,6 +171,7 @@ gsp_ctrl_run(const struct gsp_config *cfg)
 	}
 	c->cfg = cfg;
 	c->lfd = -1;
+	c->start_unix_ns = ctrl_unix_ns();
 	if (gsp_dp_keyring() != NULL) {
 		c->kr = gsp_keyring_dup(gsp_dp_keyring());
 		if (c->kr == NULL) {
@@ -184,6 +187,12 @@ gsp_ctrl_run(const struct gsp_config *cfg)
 	ret = ctrl_view_open(c);
 	if (ret != 0)
 		goto out_sock;
+	ret = ctrl_handlers_start(c);
+	if (ret != 0) {
+		gsp_log(LOG_ERR, "events: cannot start the handler thread: %s",
+			strerror(-ret));
+		goto out_view;
+	}
 	ret = ctrl_seeds_start(&c->seeds, cfg);
 	if (ret != 0)
 		goto out_view;
@@ -213,8 +222,10 @@ out_sock:
 		ctrl_client_free(c, c->n_clients - 1);
 	ctrl_unlisten(c);
 	ctrl_seeds_stop(&c->seeds);
+	ctrl_handlers_stop(c);
 out:
 	gsp_keyring_destroy(c->kr);
+	free(c->seen);
 	free(c->staging);
 	free(c);
 	return ret;

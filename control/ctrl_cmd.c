@@ -227,6 +227,10 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 		reply = ctrl_cmd_fault(cl, req);
 	} else if (strcmp(cmd, "keys") == 0 && cmdlen == 4) {
 		reply = ctrl_cmd_keys(c, cl, req);
+	} else if (strcmp(cmd, "monitor") == 0 && cmdlen == 7) {
+		reply = ctrl_cmd_monitor(c, cl, req);
+	} else if (strcmp(cmd, "event") == 0 && cmdlen == 5) {
+		reply = ctrl_cmd_event(c, req);
 	} else if (strcmp(cmd, "join") == 0 && cmdlen == 4) {
 		reply = ctrl_cmd_join(c, cl, req);
 	} else if (strcmp(cmd, "force-leave") == 0 && cmdlen == 11) {
@@ -243,7 +247,8 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 	} else {
 		ctrl_safe_str(safe, sizeof(safe), cmd, cmdlen);
 		reply = ctrl_error("unknown command \"%s\" (expected ping, set, "
-				   "leave, join, force-leave, fault or keys)",
+				   "leave, join, force-leave, monitor, event, fault "
+				   "or keys)",
 				   safe);
 	}
 out:

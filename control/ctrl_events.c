@@ -79,6 +79,8 @@ ctrl_log_event(const struct ctrl *c, const struct gsp_event *ev)
 		gsp_log(LOG_INFO, "member %s (0x%016" PRIx64 ") forgotten",
 			name, ev->id);
 		break;
+	case GSP_EV_APP:
+		break;		/* for monitors and handlers only */
 	case GSP_EV_APP_REJECTED:
 		gsp_log(LOG_WARNING, "set %s refused by the core (too many "
 			"keys, invalid, or over [limits] app_value_max or "
@@ -181,5 +183,6 @@ ctrl_drain_events(struct ctrl *c)
 		if (!gsp_dp_poll_event(&ev))
 			break;
 		ctrl_log_event(c, &ev);
+		ctrl_monitor_core_event(c, &ev);
 	}
 }

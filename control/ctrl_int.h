@@ -32,6 +32,34 @@
 #include "sv_writer.h"
 
 #define CTRL_MAX_CLIENTS 16
+#define CTRL_MAX_MONITORS 8	/* of the clients: room for requests stays */
+
+/* The operator's events (ctrl_monitor.c, docs/EVENTS.md). */
+enum ctrl_evt {
+	CTRL_EVT_JOIN,
+	CTRL_EVT_SUSPECT,
+	CTRL_EVT_DOWN,
+	CTRL_EVT_ALIVE,
+	CTRL_EVT_LEAVE,
+	CTRL_EVT_RESTART,
+	CTRL_EVT_REAP,
+	CTRL_EVT_UPDATE,
+	CTRL_EVT_KEY,
+	CTRL_EVT_USER,
+	CTRL_EVT_MAX
+};
+
+/* A member the event stream has seen: user events once, app changes. */
+struct ctrl_seen {
+	uint64_t id;
+	uint64_t generation;
+	uint64_t app_hash;	/* app state but the user-event key */
+	uint32_t event_seq;	/* last user event delivered */
+	bool used;
+	bool gone;		/* forgotten: the slot may be taken again */
+};
+
+struct ctrl_handlers;
 #define CTRL_LINE_MAX 4096		/* request bytes, newline excluded */
 #define CTRL_OUT_MAX 16384		/* queued replies per client */
 #define CTRL_REPLY_MAX 4096		/* one reply line, newline included */
@@ -56,6 +84,9 @@ struct ctrl_client {
 	bool eof;		/* peer sent everything it will send */
 	bool closing;		/* no more requests: close once flushed */
 	bool dead;		/* close now */
+	bool monitor;		/* gets the event stream; never idle */
+	uint32_t mon_types;	/* 1 << enum ctrl_evt */
+	uint64_t mon_dropped;	/* events its full queue could not take */
 	uint64_t last_active_ns;
 	uint64_t line_since_ns;	/* the pending line's deadline runs from
 				 * here; 0: nothing pending */
@@ -121,6 +152,15 @@ struct ctrl {
 	struct ctrl_seeds seeds;
 
 	struct gsp_keyring *kr;		/* ours to edit; NULL: plaintext */
+
+	/* events (ctrl_monitor.c, ctrl_handlers.c) */
+	uint64_t start_unix_ns;
+	struct ctrl_seen *seen;
+	uint32_t seen_cap;
+	bool seen_full_logged;
+	uint32_t user_seq;		/* our last user event */
+	uint64_t events_emitted;
+	struct ctrl_handlers *handlers;
 };
 
 static inline uint64_t
@@ -190,6 +230,24 @@ void ctrl_publish_if_changed(struct ctrl *c, uint64_t now);
 
 /* ctrl_events.c */
 void ctrl_drain_events(struct ctrl *c);
+
+/* ctrl_monitor.c */
+const char *ctrl_evt_name(unsigned int type);
+bool ctrl_evt_mask(const char *name, size_t len, uint32_t *mask);
+void ctrl_event_emit(struct ctrl *c, unsigned int type, json_t *ev);
+void ctrl_monitor_core_event(struct ctrl *c, const struct gsp_event *ev);
+void ctrl_monitor_key_event(struct ctrl *c, const char *change,
+			    uint32_t primary, unsigned int n_keys);
+bool ctrl_user_event_parse(const char *v, uint32_t *seq, uint64_t *sec,
+			   char *name, size_t name_len, const char **payload);
+json_t *ctrl_cmd_monitor(struct ctrl *c, struct ctrl_client *cl, json_t *req);
+json_t *ctrl_cmd_event(struct ctrl *c, json_t *req);
+
+/* ctrl_handlers.c */
+int ctrl_handlers_start(struct ctrl *c);
+void ctrl_handlers_stop(struct ctrl *c);
+void ctrl_handlers_push(struct ctrl *c, unsigned int type, const char *line,
+			size_t len);
 
 /* ctrl_seeds.c */
 int ctrl_seeds_start(struct ctrl_seeds *s, const struct gsp_config *cfg);

@@ -128,6 +128,8 @@ ctrl_keys_apply(struct ctrl *c, struct gsp_keyring *next, const char *what,
 	c->kr = next;
 	ctrl_keys_publish(c);
 	ctrl_key_hex(gsp_keyring_primary(next), hex);
+	ctrl_monitor_key_event(c, what, gsp_keyring_primary(next),
+			       gsp_keyring_count(next));
 	gsp_log(LOG_NOTICE, "control: keyring: %s (uid %u pid %d); %u key(s), "
 		"primary %s", what, (unsigned int)cl->uid, (int)cl->pid,
 		gsp_keyring_count(next), hex);

@@ -77,6 +77,11 @@ struct gsp_config {
 	char app_values[GSP_APP_KEYS_MAX][GSP_APP_VALUE_MAX];
 	unsigned int n_app;
 
+	/* [events] (docs/EVENTS.md) */
+	char event_handler[GSP_PATH_MAX];	/* handler: "" = none */
+	uint32_t event_handler_timeout_ms;	/* handler_timeout: 30s */
+	uint32_t event_handler_queue;		/* handler_queue: 1024 */
+
 	/* [control] */
 	char socket_path[GSP_PATH_MAX];	/* socket: /run/gossipd/<c>.<n>.sock */
 	char status_path[GSP_PATH_MAX];	/* status_view: /dev/shm/gossipd.<c>.<n> */

@@ -164,6 +164,7 @@ gsp_emit_event(struct gsp_node *n, uint8_t type, const struct gsp_member_rec *r,
 		.new_state = r->state,
 		.id = r->id,
 		.generation = r->generation,
+		.slot = (uint32_t)(r - n->table->recs),
 	};
 
 	gsp_copy_name(ev.name, gsp_table_name(n->table, r));

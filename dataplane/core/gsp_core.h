@@ -203,6 +203,9 @@ enum gsp_event_type {
 				 * id, generation = the member's, name =
 				 * which number ("generation", "address"),
 				 * suppressed = skips since the last event */
+	GSP_EV_APP,		/* a known member's app state changed (a
+				 * join carries it already); slot = its
+				 * record, for gsp_node_member_read() */
 };
 
 /*
@@ -217,6 +220,8 @@ struct gsp_event {
 	uint8_t type;
 	uint8_t old_state;
 	uint8_t new_state;
+	uint32_t slot;			/* the member's record, where there is
+					 * one (in the padding before id) */
 	uint64_t id;
 	uint64_t generation;
 	char name[GSP_NAME_MAX];
@@ -296,6 +301,8 @@ int gsp_node_force_leave(struct gsp_node *node, uint64_t id,
  * that carries a publishing member's state. */
 #define GSP_APP_RESERVED_PREFIX "gsp."
 #define GSP_APP_KEYRING_KEY "gsp.keys"
+/* the node's last user event (docs/EVENTS.md), exempt from [limits] too */
+#define GSP_APP_EVENT_KEY "gsp.event"
 /* true once a LEAVE was announced and its linger rounds are over */
 bool gsp_node_leave_done(const struct gsp_node *node);
 void gsp_node_set_seeds(struct gsp_node *node, const struct gsp_addr *seeds,

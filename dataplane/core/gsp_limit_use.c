@@ -101,6 +101,8 @@ gsp_app_over_limit(const struct gsp_node *n, const struct gsp_app_entry *app,
 		size_t vlen = strnlen(app[i].value, GSP_APP_VALUE_MAX);
 
 		if (strncmp(app[i].key, GSP_APP_KEYRING_KEY,
+			    GSP_APP_KEY_MAX) == 0 ||
+		    strncmp(app[i].key, GSP_APP_EVENT_KEY,
 			    GSP_APP_KEY_MAX) == 0)
 			continue;
 		if (vlen > n->p.app_value_max)

@@ -34,13 +34,16 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 	       const struct gsp_wire_state *st)
 {
 	const struct gsp_app_entry *app = gsp_table_app(n->table, r, false);
+	bool app_news = r->app_count != st->app_count;
+	/* a new record (generation 0) or a restart has its own event */
+	bool same_generation = r->generation == st->generation;
 	bool news = r->ip != st->ip || r->port != st->port ||
-		r->app_count != st->app_count ||
 		strcmp(gsp_table_name(n->table, r), st->name) != 0;
 
-	for (uint8_t i = 0; !news && i < st->app_count && app != NULL; i++)
-		news = app[i].version != st->app[i].version ||
+	for (uint8_t i = 0; !app_news && i < st->app_count && app != NULL; i++)
+		app_news = app[i].version != st->app[i].version ||
 			strcmp(app[i].key, st->app[i].key) != 0;
+	news = news || app_news;
 	if (r->generation != st->generation)
 		r->incarnation = st->incarnation;
 	else if (st->incarnation > r->incarnation)
@@ -57,6 +60,8 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 	r->port = st->port;
 	gsp_table_set_name(n->table, r, st->name);
 	gsp_table_set_app(n->table, r, st->app, st->app_count);
+	if (app_news && same_generation)
+		gsp_emit_event(n, GSP_EV_APP, r, r->state);
 	return news;
 }
 

@@ -244,6 +244,7 @@ gsp_node_set_app(struct gsp_node *n, const char *key, const char *value)
 	gsp_table_write_end(r);
 	gsp_sync_toggle(n, n->self_slot);
 	gsp_rumor_add(n, n->self_slot);
+	gsp_emit_event(n, GSP_EV_APP, r, r->state);
 	return 0;
 }
 

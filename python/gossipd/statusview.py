@@ -145,13 +145,19 @@ def _u64(buf, off):
     return struct.unpack_from("<Q", buf, off)[0]
 
 
+# app keys gossipd writes itself (gossipctl set refuses them)
+RESERVED_PREFIX = "gsp."
+
 class Member:
-    """One member record. app: {key: value}, app_versions: {key: version}."""
+    """One member record. app: {key: value}, app_versions: {key: version};
+    keys under the reserved prefix "gsp." (the member's keyring, its last
+    user event: docs/EVENTS.md) are in reserved, not app, as gossipctl
+    shows them."""
 
     __slots__ = ("id", "generation", "heartbeat", "version",
                  "last_update_unix_ns", "state_since_unix_ns", "ip",
                  "port", "state", "phi", "phi_milli", "flags", "name",
-                 "app", "app_versions", "incarnation")
+                 "app", "app_versions", "reserved", "incarnation")
 
     def __init__(self, rec, minor):
         (self.id, self.generation, self.heartbeat, self.version,
@@ -165,8 +171,12 @@ class Member:
         self.name = _cstr(name)
         self.app = {}
         self.app_versions = {}
+        self.reserved = {}
         for i in range(min(app_count, _APP_KEYS)):
             ver, k, v = _APP.unpack_from(rec, 128 + i * _APP.size)
+            if _cstr(k).startswith(RESERVED_PREFIX):
+                self.reserved[_cstr(k)] = _cstr(v)
+                continue
             self.app[_cstr(k)] = _cstr(v)
             self.app_versions[_cstr(k)] = ver
         self.incarnation = struct.unpack_from("<I", rec, 960)[0] \
