@@ -16,6 +16,8 @@
 #include "ctl_int.h"
 #include "gsp_keyfile.h"
 #include "gsp_util.h"	/* header only: no link to the core */
+#include "gsp_version.h"
+#include "gossipd/status_view.h"
 
 #define CTL_INTERVAL_MIN_MS 10
 #define CTL_INTERVAL_MAX_MS 3600000
@@ -62,6 +64,7 @@ ctl_usage(FILE *f)
 "  -i, --interval MS    watch refresh interval\n"
 "      --count N        watch iterations\n"
 "  -h, --help           this help\n"
+"  -V, --version        print gossipctl's version\n"
 "\n"
 "Environment: GOSSIPCTL_VIEW_DIR replaces %s as the directory searched.\n"
 "\n"
@@ -125,6 +128,7 @@ main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl_opts o;
@@ -139,7 +143,7 @@ main(int argc, char **argv)
 		o.dir = CTL_DEFAULT_DIR;
 	opterr = 0;
 	/* options may come before or after the command */
-	while ((opt = getopt_long(argc, argv, ":n:c:s:ji:h", longopts,
+	while ((opt = getopt_long(argc, argv, ":n:c:s:ji:hV", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'n':
@@ -182,6 +186,10 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			ctl_usage(stdout);
+			return CTL_EXIT_OK;
+		case 'V':
+			printf("gossipctl %s (status view %u.%u)\n",
+			       GSP_VERSION, GSP_SV_MAJOR, GSP_SV_MINOR);
 			return CTL_EXIT_OK;
 		case ':':
 			return ctl_usage_error("option %s needs an argument",
