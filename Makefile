@@ -39,7 +39,7 @@ DEPS := meson ninja-build pkg-config gcc g++ libdpdk-dev dpdk libnuma-dev \
 	libinih-dev libjansson-dev libc-ares-dev libsodium-dev libcmocka-dev \
 	libbenchmark-dev python3 python3-pytest python3-scapy dnsmasq-base \
 	iproute2 procps kmod python3-matplotlib python3-cryptography clang-14 \
-	libclang-rt-14-dev libsystemd-dev dpkg-dev systemd debootstrap
+	libclang-rt-14-dev libsystemd-dev dpkg-dev systemd debootstrap man-db
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

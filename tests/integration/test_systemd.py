@@ -137,6 +137,10 @@ def test_systemd_analyze_verify(tmp_path):
     if shutil.which("systemd-analyze") is None:
         pytest.fail("systemd-analyze is missing (apt-get install systemd: "
                     "make deps)", pytrace=False)
+    if shutil.which("man") is None:
+        pytest.fail("man is missing (apt-get install man-db: make deps); "
+                    "systemd-analyze verify runs it on Documentation=",
+                    pytrace=False)
     dest = staged_install(tmp_path)
     units = list(dest.rglob("gossipd@.service"))
     assert len(units) == 1, units
