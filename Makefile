@@ -28,6 +28,7 @@
 #                for 10 min, then checks (docs/RELIABILITY.md); options with
 #                SOAK_ARGS, e.g. make soak SOAK_ARGS="--minutes 2";
 #                results/soak.json
+#   make deb     a Debian package of gossipd in dist/ (scripts/make-deb)
 #   make clean   stop a cluster left by scripts/cluster, remove build/,
 #                build-san/ and run/
 
@@ -36,14 +37,15 @@ PYTHON := /usr/bin/python3
 
 DEPS := meson ninja-build pkg-config gcc g++ libdpdk-dev dpdk libnuma-dev \
 	libinih-dev libjansson-dev libc-ares-dev libsodium-dev libcmocka-dev \
-	libbenchmark-dev python3 python3-pytest python3-scapy python3-yaml dnsmasq-base \
-	iproute2 procps python3-matplotlib python3-cryptography clang-14 \
-	libclang-rt-14-dev prometheus dpdk-dev
+	libbenchmark-dev python3 python3-pytest python3-scapy python3-yaml \
+	dnsmasq-base iproute2 procps kmod python3-matplotlib \
+	python3-cryptography clang-14 libclang-rt-14-dev prometheus dpdk-dev \
+	libsystemd-dev dpkg-dev systemd debootstrap man-db
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test fuzz demo bench-converge bench-detect \
-	bench-fp-cluster bench-auth bench-vs-serf soak clean
+	bench-fp-cluster bench-auth bench-vs-serf soak clean deb
 
 all: build
 
@@ -104,4 +106,8 @@ clean:
 	-@[ ! -f run/cluster/state.json ] || $(PYTHON) scripts/cluster down
 	-@[ ! -f run/demo/state.json ] || $(PYTHON) scripts/cluster down --state run/demo
 	-@[ ! -f run/soak/state.json ] || $(PYTHON) scripts/cluster down --state run/soak
-	rm -rf $(BUILD) build-san run
+	rm -rf $(BUILD) build-san build-deb run dist
+
+# deb: dist/gossipd_VERSION-1_ARCH.deb (scripts/make-deb; docs/PACKAGING.md)
+deb: deps
+	scripts/make-deb

@@ -16,6 +16,8 @@
 #include "ctl_int.h"
 #include "gsp_keyfile.h"
 #include "gsp_util.h"	/* header only: no link to the core */
+#include "gsp_version.h"
+#include "gossipd/status_view.h"
 
 #define CTL_INTERVAL_MIN_MS 10
 #define CTL_INTERVAL_MAX_MS 3600000
@@ -87,6 +89,7 @@ ctl_usage(FILE *f)
 "                       only)\n"
 "      --count N        watch iterations; monitor: events (0: endless)\n"
 "  -h, --help           this help\n"
+"  -V, --version        print gossipctl's version\n"
 "\n"
 "Environment: GOSSIPCTL_VIEW_DIR replaces %s as the directory searched.\n"
 "\n"
@@ -157,6 +160,7 @@ main(int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "type", required_argument, NULL, OPT_TYPE },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl_opts o;
@@ -172,7 +176,7 @@ main(int argc, char **argv)
 		o.dir = CTL_DEFAULT_DIR;
 	opterr = 0;
 	/* options may come before or after the command */
-	while ((opt = getopt_long(argc, argv, ":n:c:s:ji:h", longopts,
+	while ((opt = getopt_long(argc, argv, ":n:c:s:ji:hV", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'n':
@@ -244,6 +248,10 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			ctl_usage(stdout);
+			return CTL_EXIT_OK;
+		case 'V':
+			printf("gossipctl %s (status view %u.%u)\n",
+			       GSP_VERSION, GSP_SV_MAJOR, GSP_SV_MINOR);
 			return CTL_EXIT_OK;
 		case ':':
 			return ctl_usage_error("option %s needs an argument",

@@ -7,12 +7,14 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctrl_int.h"
 #include "gsp_log.h"
 #include "gsp_snapshot.h"
+#include "gsp_notify.h"
 
 /* a connection with nothing pending is closed after this long quiet */
 #define CTRL_IDLE_NS (5ull * 1000000000ull)
@@ -208,6 +210,15 @@ gsp_ctrl_run(const struct gsp_config *cfg)
 		cfg->socket_path, cfg->status_path, cfg->status_interval_ms);
 	/* what this node seals with, for gossipctl keys on the others */
 	ctrl_keys_publish(c);
+	/* the port came up before this thread started: the node serves */
+	{
+		char st[300];
+
+		snprintf(st, sizeof(st), "node %s of cluster %s serving, "
+			 "control socket %s", cfg->node_name, cfg->cluster,
+			 cfg->socket_path);
+		gsp_notify_ready(st);
+	}
 
 	ctrl_loop(c);
 

@@ -484,4 +484,7 @@ int gsp_emu_start(struct gsp_dp *dp);
 int gsp_emu_finish(struct gsp_dp *dp);
 void gsp_emu_free(struct gsp_dp *dp);
 
+/* rte_log's lines through gsp_log_line (log_dpdk.c); before EAL init */
+int gsp_log_dpdk_init(void);
+
 #endif /* GOSSIPD_H */

@@ -27,6 +27,7 @@
 
 #include "gossipd.h"
 #include "gsp_log.h"
+#include "gsp_notify.h"
 #include "portq.h"
 
 #define GSP_IDLE_CHECK_NS (1000ull * 1000)	/* lcore without timers */
@@ -285,6 +286,10 @@ gsp_stop_step(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns)
 	dp->stop_seen = n;
 	sig = __atomic_load_n(&dp->stop_signo, __ATOMIC_RELAXED) == SIGINT ?
 		"SIGINT" : "SIGTERM";
+	/* once per signal, off the packet path: systemd sees the stop */
+	gsp_notify_stopping(dp->cfg->on_stop == GSP_ON_STOP_EXIT ||
+			    dp->hosts_vnodes ? "stopping" :
+			    "stopping: leaving the cluster");
 	if (n > 1 || dp->stop_deadline_ns != 0) {
 		gsp_log(LOG_NOTICE, "stop: %s again: exiting now", sig);
 		dp->force_quit = true;

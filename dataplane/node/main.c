@@ -32,6 +32,7 @@
 #include <rte_lcore.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_version.h>
 
 #include "gossipd.h"
 #include "emu.h"
@@ -42,6 +43,8 @@
 #include "gsp_log.h"
 #include "gsp_snapshot.h"
 #include "gsp_telemetry.h"
+#include "gsp_notify.h"
+#include "gsp_version.h"
 
 struct gsp_dp gsp_dp = { .view_fd = -1 };
 
@@ -57,6 +60,7 @@ gsp_usage(FILE *f, const char *prog)
 		"  --config FILE      node configuration (docs/CONFIG.md)\n"
 		"  --check-config     validate FILE and exit (no EAL needed)\n"
 		"  --help             this text\n"
+		"  --version          print the version and DPDK's, and exit\n"
 		"EAL options name the port, e.g. --vdev "
 		"net_af_packet0,iface=eth1 or a PCI NIC; see README.md.\n"
 		"Many nodes in one process (docs/EMULATION.md), no port:\n"
@@ -407,6 +411,12 @@ main(int argc, char **argv)
 	bool ctrl_started = false, port_up = false;
 	pthread_t ctrl_tid;
 
+	/* --version anywhere, before EAL: no hugepages, no port needed */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("gossipd %s (%s)\n", GSP_VERSION, rte_version());
+			return 0;
+		}
 	/* EAL options before "--", ours after, as DPDK's examples do; ours
 	 * are parsed first so a bad config fails fast and without EAL. */
 	for (int i = 1; i < argc; i++)
@@ -466,6 +476,9 @@ main(int argc, char **argv)
 		gsp_cfg.snapshot_path[0] = '\0';
 	}
 	gsp_snap_restore(&gsp_cfg);
+	if (gsp_log_dpdk_init() != 0)
+		gsp_log(LOG_WARNING, "DPDK's log lines keep DPDK's format: "
+			"cannot open a log stream");
 
 	ret = rte_eal_init(eal_argc, argv);
 	if (ret < 0) {
@@ -540,6 +553,9 @@ main(int argc, char **argv)
 
 	rte_eal_mp_remote_launch(gsp_lcore_main, NULL, CALL_MAIN);
 	rte_eal_mp_wait_lcore();
+	/* stopped by gossipctl leave or an error, not by a signal */
+	if (gsp_dp.stop_signals == 0)
+		gsp_notify_stopping("stopping");
 	if (emu.nodes == 0)
 		gsp_log(LOG_NOTICE, "node %s stopped%s", gsp_cfg.node_name,
 			gsp_node_leave_done(gsp_dp.vnodes[0].node) ?
