@@ -89,8 +89,16 @@ ctrl_event_emit(struct ctrl *c, unsigned int type, json_t *ev)
 	char *line;
 	size_t len;
 
-	if (ev == NULL)
+	bool wanted = c->handlers != NULL;
+
+	for (unsigned int i = 0; !wanted && i < c->n_clients; i++)
+		wanted = c->clients[i]->monitor &&
+			(c->clients[i]->mon_types & (1u << type));
+	/* nobody listens: no JSON to build (a 10,000-member join) */
+	if (ev == NULL || !wanted) {
+		json_decref(ev);
 		return;
+	}
 	json_object_set_new(ev, "time_unix_ns",
 			    json_integer((json_int_t)ctrl_unix_ns()));
 	if (json_object_set_new(ev, "event",
@@ -179,10 +187,12 @@ ctrl_member_json(const struct gsp_member_view *m, const char *name)
 	struct gsp_addr a = { .ip = m->ip, .port = m->port };
 	char addr[32], id[24];
 	json_t *o = json_object(), *app = json_object();
+	json_t *reserved = json_object();
 
-	if (o == NULL || app == NULL) {
+	if (o == NULL || app == NULL || reserved == NULL) {
 		json_decref(o);
 		json_decref(app);
+		json_decref(reserved);
 		return NULL;
 	}
 	gsp_format_addr(&a, addr, sizeof(addr));
@@ -201,9 +211,13 @@ ctrl_member_json(const struct gsp_member_view *m, const char *name)
 		ctrl_safe_str(k, sizeof(k), m->app[i].key, sizeof(m->app[i].key));
 		ctrl_safe_str(v, sizeof(v), m->app[i].value,
 			      sizeof(m->app[i].value));
-		json_object_set_new(app, k, json_string(v));
+		/* gossipd's own keys apart, as gossipctl members shows them */
+		json_object_set_new(strncmp(k, GSP_APP_RESERVED_PREFIX,
+					    strlen(GSP_APP_RESERVED_PREFIX)) == 0 ?
+				    reserved : app, k, json_string(v));
 	}
 	json_object_set_new(o, "app", app);
+	json_object_set_new(o, "reserved", reserved);
 	return o;
 }
 

@@ -327,10 +327,15 @@ gsp_snap_build(const struct gsp_config *cfg)
 			continue;
 		if (v.id == self) {
 			have_self = true;
+			/* gossipd's own keys (keyring, last user event) are
+			 * made anew by the next run, never restored */
 			for (uint8_t i = 0; i < v.app_count &&
 			     i < GSP_APP_KEYS_MAX; i++)
-				json_object_set_new(app, v.app[i].key,
-						    json_string(v.app[i].value));
+				if (strncmp(v.app[i].key,
+					    GSP_APP_RESERVED_PREFIX,
+					    strlen(GSP_APP_RESERVED_PREFIX)) != 0)
+					json_object_set_new(app, v.app[i].key,
+						json_string(v.app[i].value));
 		} else if (v.state == GSP_STATE_ALIVE &&
 			   json_array_size(peers) < GSP_SNAP_PEERS_MAX) {
 			a.ip = v.ip;
