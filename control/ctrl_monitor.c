@@ -125,15 +125,6 @@ ctrl_event_emit(struct ctrl *c, unsigned int type, json_t *ev)
 
 /* --- members seen: user events once, app changes without them ---------- */
 
-static uint64_t
-ctrl_seen_hash(uint64_t id)
-{
-	id ^= id >> 33;
-	id *= 0xff51afd7ed558ccdull;
-	id ^= id >> 33;
-	return id;
-}
-
 /* The entry of id, made if absent; NULL when the table is full. */
 static struct ctrl_seen *
 ctrl_seen_get(struct ctrl *c, uint64_t id, bool *fresh)
@@ -154,7 +145,7 @@ ctrl_seen_get(struct ctrl *c, uint64_t id, bool *fresh)
 		c->seen_cap = cap;
 	}
 	mask = c->seen_cap - 1;
-	i = (uint32_t)ctrl_seen_hash(id) & mask;
+	i = (uint32_t)gsp_id_key(id) & mask;	/* ids may be 1, 2, 3... */
 	for (uint32_t n = 0; n < c->seen_cap; n++, i = (i + 1) & mask) {
 		struct ctrl_seen *e = &c->seen[i];
 

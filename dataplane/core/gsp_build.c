@@ -11,6 +11,7 @@
 
 #include "gsp_build.h"
 #include "gsp_node_int.h"
+#include "gsp_swim_int.h"
 
 static __thread struct gsp_scratch gsp_tls;
 

@@ -10,6 +10,7 @@
 
 #include "gsp_member.h"
 #include "gsp_node_int.h"
+#include "gsp_swim_int.h"
 
 static bool
 gsp_quarantined(struct gsp_node *n, const struct gsp_wire_state *st,

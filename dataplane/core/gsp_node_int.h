@@ -331,6 +331,5 @@ void gsp_swim_tell_down(struct gsp_node *n, uint32_t slot,
 void gsp_swim_hint(struct gsp_node *n, uint32_t slot);
 /* true when a down state came from a SWIM claim (heartbeats don't undo) */
 bool gsp_swim_down_by_claim(const struct gsp_node *n, uint32_t slot);
-bool gsp_swim_force_left(const struct gsp_node *n, uint32_t slot);
 
 #endif /* GSP_NODE_INT_H */

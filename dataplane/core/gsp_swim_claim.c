@@ -200,12 +200,6 @@ gsp_swim_down_by_claim(const struct gsp_node *n, uint32_t slot)
 	return n->swim != NULL && n->swim->slot[slot].by_claim;
 }
 
-bool
-gsp_swim_force_left(const struct gsp_node *n, uint32_t slot)
-{
-	return n->swim != NULL && n->swim->slot[slot].force_left;
-}
-
 uint16_t
 gsp_swim_accuser_bit(uint64_t from)
 {

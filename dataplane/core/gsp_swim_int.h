@@ -92,6 +92,14 @@ gsp_swim_lifeguard(const struct gsp_node *n)
 	return (n->detector & GSP_DETECT_LIFEGUARD) != 0;
 }
 
+/* LEFT by an operator's force-leave, not by the member's own LEAVE: its
+ * state is gossiped as it was (read where states are built and merged) */
+static inline bool
+gsp_swim_force_left(const struct gsp_node *n, uint32_t slot)
+{
+	return n->swim != NULL && n->swim->slot[slot].force_left;
+}
+
 /* gsp_swim_claim.c */
 uint64_t gsp_swim_scaled(const struct gsp_node *n, uint64_t base);
 uint32_t gsp_swim_live(const struct gsp_node *n);
