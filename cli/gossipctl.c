@@ -38,6 +38,7 @@ ctl_usage(FILE *f)
 "                                      N times (0: until interrupted)\n"
 "  stats [--json]                      protocol and per-lcore counters\n"
 "  set KEY VALUE                       set an application state key\n"
+"  delete KEY                          remove one of this node's app keys\n"
 "  leave                               announce a graceful leave\n"
 "  ping                                check that gossipd answers\n"
 "  fault [--json]                      injected faults and their counters\n"
@@ -307,6 +308,11 @@ main(int argc, char **argv)
 			return ctl_usage_error("join needs one or more "
 					       "ADDR[:PORT] (IPv4)");
 		return ctl_cmd_join(&o, args, nargs);
+	} else if (strcmp(cmd, "delete") == 0) {
+		if (nargs != 1)
+			return ctl_usage_error("delete needs one KEY");
+		return ctl_cmd_socket(&o, json_pack("{s:s,s:s}", "cmd",
+			"delete", "key", args[0]));
 	} else if (strcmp(cmd, "monitor") == 0) {
 		if (nargs != 0)
 			return ctl_usage_error("monitor takes no arguments (got "

@@ -36,25 +36,42 @@ ctrl_value_ok(const char *v, size_t len)
 	return true;
 }
 
+/* Our own record as it is now; false when the node has none yet. */
+static bool
+ctrl_self_read(struct gsp_member_view *v)
+{
+	const struct gsp_node *node = gsp_dp_node();
+	uint64_t self;
+	uint32_t slots;
+
+	if (node == NULL)
+		return false;
+	self = gsp_node_id(node);
+	slots = gsp_node_slot_count(node);
+	for (uint32_t slot = 0; slot < slots; slot++)
+		if (gsp_node_member_read(node, slot, v) && v->id == self)
+			return true;
+	return false;
+}
+
+static bool
+ctrl_app_has(const struct gsp_member_view *v, const char *key)
+{
+	for (uint8_t i = 0; i < v->app_count && i < GSP_APP_KEYS_MAX; i++)
+		if (strcmp(v->app[i].key, key) == 0)
+			return true;
+	return false;
+}
+
 /* A new key when all GSP_APP_KEYS_MAX are taken would be refused by the
  * core after we replied; check our own record first so the operator hears. */
 static bool
 ctrl_app_table_full(const char *key)
 {
-	const struct gsp_node *node = gsp_dp_node();
-	uint64_t self = gsp_node_id(node);
-	uint32_t slots = gsp_node_slot_count(node);
 	struct gsp_member_view v;
 
-	for (uint32_t slot = 0; slot < slots; slot++) {
-		if (!gsp_node_member_read(node, slot, &v) || v.id != self)
-			continue;
-		for (uint8_t i = 0; i < v.app_count && i < GSP_APP_KEYS_MAX; i++)
-			if (strcmp(v.app[i].key, key) == 0)
-				return false;
-		return v.app_count >= GSP_APP_KEYS_MAX;
-	}
-	return false;
+	return ctrl_self_read(&v) && !ctrl_app_has(&v, key) &&
+		v.app_count >= GSP_APP_KEYS_MAX;
 }
 
 /* The [limits] a set would exceed, checked before the core refuses it
@@ -65,8 +82,6 @@ ctrl_app_over_limit(const char *key, size_t vlen)
 	const struct gsp_node *node = gsp_dp_node();
 	struct gsp_node_limits lim;
 	struct gsp_member_view v;
-	uint64_t self;
-	uint32_t slots;
 	size_t total;
 
 	if (node == NULL)
@@ -76,20 +91,15 @@ ctrl_app_over_limit(const char *key, size_t vlen)
 		return ctrl_error("set %s: value of %zu bytes is over [limits] "
 				  "app_value_max %u", key, vlen,
 				  lim.app_value_max);
-	self = gsp_node_id(node);
-	slots = gsp_node_slot_count(node);
 	total = strlen(key) + vlen;
-	for (uint32_t slot = 0; slot < slots; slot++) {
-		if (!gsp_node_member_read(node, slot, &v) || v.id != self)
-			continue;
+	if (ctrl_self_read(&v))
 		for (uint8_t i = 0; i < v.app_count && i < GSP_APP_KEYS_MAX; i++)
 			if (strcmp(v.app[i].key, key) != 0 &&
-			    strcmp(v.app[i].key, GSP_APP_KEYRING_KEY) != 0)
+			    strncmp(v.app[i].key, GSP_APP_RESERVED_PREFIX,
+				    strlen(GSP_APP_RESERVED_PREFIX)) != 0)
 				total += strnlen(v.app[i].key, GSP_APP_KEY_MAX) +
 					strnlen(v.app[i].value,
 						GSP_APP_VALUE_MAX);
-		break;
-	}
 	if (total > lim.app_bytes_max)
 		return ctrl_error("set %s: this node's app state would be %zu "
 				  "bytes (keys + values), over [limits] "
@@ -135,6 +145,38 @@ ctrl_cmd_set(struct ctrl_client *cl, json_t *req)
 		return ctrl_error("set %s: %s", key, ctrl_dp_strerror(ret));
 	ctrl_safe_str(safe, sizeof(safe), value, vlen);
 	gsp_log(LOG_INFO, "control: set %s=%s (uid %u pid %d)", key, safe,
+		(unsigned int)cl->uid, (int)cl->pid);
+	return ctrl_ok();
+}
+
+/* {"cmd":"delete","key":K}: one of our app keys, gone from the cluster */
+static json_t *
+ctrl_cmd_delete(struct ctrl_client *cl, json_t *req)
+{
+	struct gsp_member_view v;
+	json_t *reply = NULL;
+	const char *key;
+	size_t klen;
+	int ret;
+
+	key = ctrl_req_str(req, "key", &klen, &reply);
+	if (key == NULL)
+		return reply;
+	if (!ctrl_key_ok(key, klen))
+		return ctrl_error("invalid key: must be 1 to %d characters of "
+				  "A-Z a-z 0-9 _ . -", GSP_APP_KEY_MAX - 1);
+	if (strncmp(key, GSP_APP_RESERVED_PREFIX,
+		    strlen(GSP_APP_RESERVED_PREFIX)) == 0)
+		return ctrl_error("delete %s: keys starting with \"%s\" are "
+				  "reserved for gossipd", key,
+				  GSP_APP_RESERVED_PREFIX);
+	if (!ctrl_self_read(&v) || !ctrl_app_has(&v, key))
+		return ctrl_error("delete %s: this node publishes no such key",
+				  key);
+	ret = gsp_dp_submit_del_app(key);
+	if (ret != 0)
+		return ctrl_error("delete %s: %s", key, ctrl_dp_strerror(ret));
+	gsp_log(LOG_INFO, "control: delete %s (uid %u pid %d)", key,
 		(unsigned int)cl->uid, (int)cl->pid);
 	return ctrl_ok();
 }
@@ -227,6 +269,8 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 		reply = ctrl_cmd_fault(cl, req);
 	} else if (strcmp(cmd, "keys") == 0 && cmdlen == 4) {
 		reply = ctrl_cmd_keys(c, cl, req);
+	} else if (strcmp(cmd, "delete") == 0 && cmdlen == 6) {
+		reply = ctrl_cmd_delete(cl, req);
 	} else if (strcmp(cmd, "monitor") == 0 && cmdlen == 7) {
 		reply = ctrl_cmd_monitor(c, cl, req);
 	} else if (strcmp(cmd, "event") == 0 && cmdlen == 5) {
@@ -247,8 +291,8 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 	} else {
 		ctrl_safe_str(safe, sizeof(safe), cmd, cmdlen);
 		reply = ctrl_error("unknown command \"%s\" (expected ping, set, "
-				   "leave, join, force-leave, monitor, event, fault "
-				   "or keys)",
+				   "delete, leave, join, force-leave, monitor, "
+				   "event, fault or keys)",
 				   safe);
 	}
 out:

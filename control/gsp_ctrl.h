@@ -58,6 +58,7 @@ void gsp_dp_view_ack(void);
 
 /* 0, or -EAGAIN (command ring full), -EINVAL. */
 int gsp_dp_submit_set_app(const char *key, const char *value);
+int gsp_dp_submit_del_app(const char *key);
 int gsp_dp_submit_leave(void);
 int gsp_dp_submit_force_leave(uint64_t id);
 int gsp_dp_submit_seeds(const struct gsp_addr *seeds, unsigned int n);

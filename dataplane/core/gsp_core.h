@@ -282,6 +282,9 @@ uint64_t gsp_node_next_deadline(const struct gsp_node *node);
  * app_value_max or app_bytes_max; counted in limit_hits). */
 int gsp_node_set_app(struct gsp_node *node, const char *key,
 		     const char *value);
+/* Removes one of our app keys: a new version of our state without it,
+ * which replaces the whole app state wherever it arrives. 0 or -ENOENT. */
+int gsp_node_del_app(struct gsp_node *node, const char *key);
 void gsp_node_leave(struct gsp_node *node, uint64_t now_ns);
 /*
  * gossipctl force-leave: moves a failed (down) member to left here and

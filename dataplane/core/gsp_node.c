@@ -248,6 +248,36 @@ gsp_node_set_app(struct gsp_node *n, const char *key, const char *value)
 	return 0;
 }
 
+int
+gsp_node_del_app(struct gsp_node *n, const char *key)
+{
+	struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
+	struct gsp_app_entry *app = gsp_table_app(n->table, r, false);
+	uint8_t i, count = r->app_count;
+
+	for (i = 0; app != NULL && i < count; i++)
+		if (strncmp(app[i].key, key, GSP_APP_KEY_MAX) == 0)
+			break;
+	if (app == NULL || i == count)
+		return -ENOENT;
+
+	n->version++;
+	gsp_sync_toggle(n, n->self_slot);
+	gsp_table_write_begin(r);
+	if (count == 1) {
+		gsp_table_set_app(n->table, r, app, 0);
+	} else {
+		memmove(&app[i], &app[i + 1], (count - i - 1) * sizeof(*app));
+		r->app_count = count - 1;
+	}
+	r->version = n->version;
+	gsp_table_write_end(r);
+	gsp_sync_toggle(n, n->self_slot);
+	gsp_rumor_add(n, n->self_slot);
+	gsp_emit_event(n, GSP_EV_APP, r, r->state);
+	return 0;
+}
+
 void
 gsp_node_leave(struct gsp_node *n, uint64_t now_ns)
 {

@@ -45,6 +45,18 @@ gsp_dp_submit_set_app(const char *key, const char *value)
 }
 
 int
+gsp_dp_submit_del_app(const char *key)
+{
+	struct gsp_cmd cmd = { .type = GSP_CMD_DEL_APP,
+		.vnode = gsp_dp_ctrl_vnode() };
+
+	if (strlen(key) >= sizeof(cmd.key))
+		return -EINVAL;
+	strcpy(cmd.key, key);
+	return gsp_dp_submit(&cmd);
+}
+
+int
 gsp_dp_submit_leave(void)
 {
 	struct gsp_cmd cmd = { .type = GSP_CMD_LEAVE,
@@ -276,6 +288,10 @@ gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 				snprintf(ev.name, sizeof(ev.name), "%s", cmd.key);
 				gsp_io_event(vn, &ev);
 			}
+			break;
+		case GSP_CMD_DEL_APP:
+			/* checked by the control thread: absent is nothing */
+			(void)gsp_node_del_app(vn->node, cmd.key);
 			break;
 		case GSP_CMD_LEAVE:
 			gsp_node_leave(vn->node, now_ns);

@@ -229,6 +229,7 @@ enum gsp_cmd_type {
 	GSP_CMD_FAULT,			/* new vnode->fault; acked by seq */
 	GSP_CMD_KEYRING,		/* copy cmd.keyring; acked by seq */
 	GSP_CMD_FORCE_LEAVE,		/* member cmd.seq: down -> left */
+	GSP_CMD_DEL_APP,		/* remove app key cmd.key */
 };
 
 struct gsp_cmd {

@@ -234,6 +234,21 @@ class Control:
         """Publishes app state key=value from this node."""
         self.request("set", key=key, value=value)
 
+    def delete(self, key):
+        """Removes one of this node's app keys from the cluster."""
+        self.request("delete", key=key)
+
+    def event(self, name, payload=None):
+        """Sends a user event to every live node (docs/EVENTS.md); this
+        node's sequence number of it."""
+        return self.request("event", name=name, payload=payload)["seq"]
+
+    def monitor(self, types=None, idle_timeout=None):
+        """Yields the node's events as dicts (docs/EVENTS.md), the
+        first being the subscription's reply."""
+        yield from self.stream("monitor", types=types,
+                               idle_timeout=idle_timeout)
+
     def leave(self):
         """Announces a graceful leave to the cluster: the node gossips
         its LEAVE for [gossip] leave_rounds rounds, then exits (status 0,

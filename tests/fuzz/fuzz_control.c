@@ -52,6 +52,13 @@ gsp_dp_submit_set_app(const char *key, const char *value)
 }
 
 int
+gsp_dp_submit_del_app(const char *key)
+{
+	(void)key;
+	return 0;
+}
+
+int
 gsp_dp_submit_leave(void)
 {
 	return 0;

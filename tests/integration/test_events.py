@@ -90,6 +90,21 @@ def test_monitor_handler_and_user_events(make_cluster, tmp_path):
         assert upd["app"]["role"] == "db", upd
         assert not mons["node3"].of("member-update", name="node3")
 
+        # deleting it: gone from every view, and an update without it
+        c.ctl("node1", "set", "zone", "a", check=True)
+        c.ctl("node1", "delete", "role", check=True)
+        c.wait_until(lambda: all(
+            c.member_map(n)["node1"]["app"] == {"zone": "a"}
+            for n in ("node2", "node3")), CONVERGE_S,
+            "node1's app state {zone: a} at node2 and node3")
+        c.wait_until(lambda: mons["node3"].of("member-update", name="node1")
+                     [-1]["app"] == {"zone": "a"}, CONVERGE_S,
+                     "member-update without role at node3")
+        p = c.ctl("node1", "delete", "role")
+        assert p.returncode == 1 and "no such key" in p.stderr, p.stderr
+        p = c.ctl("node1", "delete", "gsp.keys")
+        assert p.returncode == 1 and "reserved" in p.stderr, p.stderr
+
         # a crash: suspect then down at the survivors, with the member
         c.kill("node3")
         c.wait_until(lambda: mons["node1"].of("member-down", name="node3")

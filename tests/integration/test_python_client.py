@@ -450,3 +450,28 @@ def test_leave_through_the_client(c):
     assert proc is None or proc.returncode == 0
     with pytest.raises(gossipd.ControlUnavailable):
         ctl(c, "node3").ping()
+
+
+def test_monitor_event_and_delete_through_the_client(c):
+    """monitor() yields the subscription's reply, then pushed events;
+    event() returns the sequence number; delete() removes a key."""
+    mon = ctl(c, "node1").monitor(types=["user", "member-update"],
+                                  idle_timeout=10)
+    try:
+        first = next(mon)
+        assert first["ok"] and first["monitor"] == ["member-update", "user"]
+        seq = ctl(c, "node2").event("py-ev", "hello")
+        assert seq >= 1
+        ev = next(e for e in mon if e["event"] == "user")
+        assert (ev["name"], ev["payload"], ev["from"], ev["seq"]) == \
+            ("py-ev", "hello", "node2", seq)
+        ctl(c, "node2").set("py_tmp", "1")
+        ev = next(e for e in mon if e["event"] == "member-update" and
+                  e["name"] == "node2" and "py_tmp" in e["app"])
+        ctl(c, "node2").delete("py_tmp")
+        ev = next(e for e in mon if e["event"] == "member-update" and
+                  e["name"] == "node2" and "py_tmp" not in e["app"])
+        with pytest.raises(gossipd.ControlError, match="no such key"):
+            ctl(c, "node2").delete("py_tmp")
+    finally:
+        mon.close()
