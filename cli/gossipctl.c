@@ -84,6 +84,7 @@ ctl_usage(FILE *f)
 "      --state S[,S]    members/watch: only these states (alive, suspect,\n"
 "                       down, left)\n"
 "      --name GLOB      members/watch: only names matching GLOB (fnmatch)\n"
+"      --type T[,T]     monitor: only these event types\n"
 "      --app KEY=GLOB   members/watch: only members whose app key KEY\n"
 "                       matches GLOB; repeatable, all must match\n"
 "      --wait MS        join: how long to wait for the addresses (0: send\n"
