@@ -173,6 +173,32 @@ ctrl_log_event(const struct ctrl *c, const struct gsp_event *ev)
 	}
 }
 
+/* Events lost before they reached us: said in the log and, before their
+ * next event, to every monitor. */
+static void
+ctrl_events_lost(struct ctrl *c)
+{
+	uint64_t total = gsp_dp_events_dropped(), now;
+	uint64_t lost = total - c->events_lost_seen;
+
+	if (lost == 0)
+		return;
+	c->events_lost_seen = total;
+	for (unsigned int i = 0; i < c->n_clients; i++)
+		if (c->clients[i]->monitor)
+			c->clients[i]->mon_dropped += lost;
+	c->events_lost_unlogged += lost;
+	now = ctrl_mono_ns();
+	if (now < c->events_lost_log_ns)
+		return;
+	gsp_log(LOG_WARNING, "events: the dataplane's event ring was full: "
+		"%" PRIu64 " member event(s) lost for the log, monitors and "
+		"the handler (gossipctl members still shows every state); "
+		"logged again in 10 s at most", c->events_lost_unlogged);
+	c->events_lost_unlogged = 0;
+	c->events_lost_log_ns = now + 10 * NS_PER_S;
+}
+
 void
 ctrl_drain_events(struct ctrl *c)
 {
@@ -185,4 +211,5 @@ ctrl_drain_events(struct ctrl *c)
 		ctrl_log_event(c, &ev);
 		ctrl_monitor_core_event(c, &ev);
 	}
+	ctrl_events_lost(c);
 }

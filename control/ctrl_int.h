@@ -160,6 +160,9 @@ struct ctrl {
 	bool seen_full_logged;
 	uint32_t user_seq;		/* our last user event */
 	uint64_t events_emitted;
+	uint64_t events_lost_seen;	/* gsp_dp_events_dropped() last read */
+	uint64_t events_lost_unlogged;
+	uint64_t events_lost_log_ns;
 	struct ctrl_handlers *handlers;
 };
 

@@ -64,6 +64,8 @@ int gsp_dp_submit_force_leave(uint64_t id);
 int gsp_dp_submit_seeds(const struct gsp_addr *seeds, unsigned int n);
 /* true when an event was taken from the event ring */
 bool gsp_dp_poll_event(struct gsp_event *ev);
+/* Events the dataplane could not hand over (its ring was full), in all. */
+uint64_t gsp_dp_events_dropped(void);
 /* Events the dataplane raises itself, on the same ring (beyond the core's
  * enum gsp_event_type). ARP_CONFLICT: ARP said a peer whose MAC address
  * authenticated gossip confirmed is elsewhere, and was ignored (the first

@@ -128,6 +128,12 @@ gsp_dp_poll_event(struct gsp_event *ev)
 					sizeof(*ev)) == 0;
 }
 
+uint64_t
+gsp_dp_events_dropped(void)
+{
+	return __atomic_load_n(&gsp_dp.events_dropped, __ATOMIC_RELAXED);
+}
+
 unsigned int
 gsp_dp_lcore_stats(struct gsp_sv_lcore *out, unsigned int max)
 {

@@ -58,6 +58,12 @@ gsp_dp_submit_del_app(const char *key)
 	return 0;
 }
 
+uint64_t
+gsp_dp_events_dropped(void)
+{
+	return 0;
+}
+
 int
 gsp_dp_submit_leave(void)
 {
