@@ -268,8 +268,14 @@ def test_rte_telemetry_commands(c):
             return telemetry(prefix, "/", "/gossipd/info", "/gossipd/stats",
                              "/gossipd/members", "/gossipd/members,1",
                              "/gossipd/members,x")
-        wait_until(lambda: answers()[2]["/gossipd/stats"]["alive"] ==
-                   len(alive), 30, "telemetry: every running node alive")
+        # a restarted node learns a killed one from states (alive), then
+        # suspects it and only later holds it down: wait for both
+        def settled():
+            st = answers()[2]["/gossipd/stats"]
+            return st["alive"] == len(alive) and \
+                st["down"] == len(c.names()) - len(alive)
+        wait_until(settled, 30, "telemetry: every running node alive, "
+                   "the killed one down")
         cmds, info, stats, members, paged, bad = answers()
         print(info, stats, members, sep="\n")
         assert {"/gossipd/info", "/gossipd/stats",
