@@ -23,6 +23,7 @@ TIMEOUT_S = 3.0          # gossipctl's deadline for one reply
 TRIES = 4                # connections evicted unread, sent again
 
 
+
 class ControlError(Exception):
     """gossipd answered {"ok": false, "error": ...}; .reply is the whole
     reply, .error its message."""
@@ -45,6 +46,17 @@ class ControlTimeout(ControlUnavailable):
 
 def _dumps(req):
     return json.dumps(req, separators=(",", ":"), ensure_ascii=True)
+
+
+def _request_line(cmd, fields):
+    """The request as one line of JSON; fields that are None left out."""
+    req = {"cmd": cmd}
+    req.update({k: v for k, v in fields.items() if v is not None})
+    line = _dumps(req).encode()
+    if len(line) > LINE_MAX:
+        raise ValueError(f"{cmd}: request of {len(line)} bytes is over the "
+                         f"control socket's {LINE_MAX}-byte line limit")
+    return line
 
 
 class Control:
@@ -79,13 +91,7 @@ class Control:
         "ok": true). Raises ControlError when gossipd refuses it,
         ControlUnavailable / ControlTimeout when it cannot be asked.
         Fields whose value is None are left out."""
-        req = {"cmd": cmd}
-        req.update({k: v for k, v in fields.items() if v is not None})
-        line = _dumps(req).encode()
-        if len(line) > LINE_MAX:
-            raise ValueError(f"{cmd}: request of {len(line)} bytes is over "
-                             f"the control socket's {LINE_MAX}-byte line "
-                             f"limit")
+        line = _request_line(cmd, fields)
         for i in range(self.tries):
             reply = self._exchange(line)
             # evicted before gossipd read our line: safe to send again
@@ -95,31 +101,38 @@ class Control:
             raise ControlError(cmd, reply)
         return reply
 
-    def _exchange(self, line):
-        deadline = time.monotonic() + self.timeout
+    def _connect(self):
+        """A connected socket, or the reason there is none."""
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM |
                           socket.SOCK_CLOEXEC)
+        s.settimeout(self.timeout)
         try:
-            s.settimeout(self.timeout)
-            try:
-                s.connect(self.path)
-            except FileNotFoundError:
-                raise ControlUnavailable(f"{self.path}: no control socket "
-                                         f"(is gossipd running?)") from None
-            except ConnectionRefusedError:
-                raise ControlUnavailable(f"{self.path}: connection refused "
-                                         f"(gossipd is not running; a "
-                                         f"stale socket)") from None
-            except PermissionError:
-                raise ControlUnavailable(f"{self.path}: permission denied "
-                                         f"(the socket is 0600: run as root "
-                                         f"or gossipd's user)") from None
-            except socket.timeout:
-                raise ControlTimeout(f"{self.path}: connect timed out") \
-                    from None
-            except OSError as e:
-                raise ControlUnavailable(f"{self.path}: {e.strerror}") \
-                    from None
+            s.connect(self.path)
+        except OSError as e:
+            s.close()
+            raise self._connect_error(e) from None
+        return s
+
+    def _connect_error(self, e):
+        if isinstance(e, FileNotFoundError):
+            return ControlUnavailable(f"{self.path}: no control socket "
+                                      f"(is gossipd running?)")
+        if isinstance(e, ConnectionRefusedError):
+            return ControlUnavailable(f"{self.path}: connection refused "
+                                      f"(gossipd is not running; a stale "
+                                      f"socket)")
+        if isinstance(e, PermissionError):
+            return ControlUnavailable(f"{self.path}: permission denied (the "
+                                      f"socket is 0600: run as root or "
+                                      f"gossipd's user)")
+        if isinstance(e, socket.timeout):
+            return ControlTimeout(f"{self.path}: connect timed out")
+        return ControlUnavailable(f"{self.path}: {e.strerror or e}")
+
+    def _exchange(self, line):
+        deadline = time.monotonic() + self.timeout
+        s = self._connect()
+        try:
             send_err = None
             try:
                 s.sendall(line + b"\n")
@@ -173,18 +186,10 @@ class Control:
         with "ok": false raises ControlError. idle_timeout (seconds, None:
         forever) bounds the wait for each line: ControlTimeout. The
         generator's close() closes the connection."""
-        req = {"cmd": cmd}
-        req.update({k: v for k, v in fields.items() if v is not None})
-        line = _dumps(req).encode()
-        if len(line) > LINE_MAX:
-            raise ValueError(f"{cmd}: request of {len(line)} bytes is over "
-                             f"the {LINE_MAX}-byte line limit")
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM |
-                          socket.SOCK_CLOEXEC)
+        line = _request_line(cmd, fields)
+        s = self._connect()
         try:
-            s.settimeout(self.timeout)
             try:
-                s.connect(self.path)
                 s.sendall(line + b"\n")
             except OSError as e:
                 raise ControlUnavailable(f"{self.path}: {e.strerror or e}") \
