@@ -159,7 +159,6 @@ struct ctrl {
 	uint32_t seen_cap;
 	bool seen_full_logged;
 	uint32_t user_seq;		/* our last user event */
-	uint64_t events_emitted;
 	uint64_t events_lost_seen;	/* gsp_dp_events_dropped() last read */
 	uint64_t events_lost_unlogged;
 	uint64_t events_lost_log_ns;
@@ -235,14 +234,10 @@ void ctrl_publish_if_changed(struct ctrl *c, uint64_t now);
 void ctrl_drain_events(struct ctrl *c);
 
 /* ctrl_monitor.c */
-const char *ctrl_evt_name(unsigned int type);
-bool ctrl_evt_mask(const char *name, size_t len, uint32_t *mask);
 void ctrl_event_emit(struct ctrl *c, unsigned int type, json_t *ev);
 void ctrl_monitor_core_event(struct ctrl *c, const struct gsp_event *ev);
 void ctrl_monitor_key_event(struct ctrl *c, const char *change,
 			    uint32_t primary, unsigned int n_keys);
-bool ctrl_user_event_parse(const char *v, uint32_t *seq, uint64_t *sec,
-			   char *name, size_t name_len, const char **payload);
 json_t *ctrl_cmd_monitor(struct ctrl *c, struct ctrl_client *cl, json_t *req);
 json_t *ctrl_cmd_event(struct ctrl *c, json_t *req);
 

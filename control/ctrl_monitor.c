@@ -35,14 +35,14 @@ static const char *const ctrl_evt_names[CTRL_EVT_MAX] = {
 	[CTRL_EVT_USER] = "user",
 };
 
-const char *
+static const char *
 ctrl_evt_name(unsigned int type)
 {
 	return type < CTRL_EVT_MAX ? ctrl_evt_names[type] : "?";
 }
 
 /* Bitmask of the types named in "a,b" or a JSON array; false: unknown. */
-bool
+static bool
 ctrl_evt_mask(const char *name, size_t len, uint32_t *mask)
 {
 	for (unsigned int t = 0; t < CTRL_EVT_MAX; t++)
@@ -111,7 +111,6 @@ ctrl_event_emit(struct ctrl *c, unsigned int type, json_t *ev)
 	if (line == NULL)
 		return;
 	len = strlen(line);
-	c->events_emitted++;
 	for (unsigned int i = 0; i < c->n_clients; i++) {
 		struct ctrl_client *cl = c->clients[i];
 
@@ -125,60 +124,73 @@ ctrl_event_emit(struct ctrl *c, unsigned int type, json_t *ev)
 
 /* --- members seen: user events once, app changes without them ---------- */
 
-/* The entry of id, made if absent; NULL when the table is full. */
+/* The entry of id; made if absent when create (fresh then true); NULL
+ * when absent and not made, or the table is full. */
 static struct ctrl_seen *
-ctrl_seen_get(struct ctrl *c, uint64_t id, bool *fresh)
+ctrl_seen_get(struct ctrl *c, uint64_t id, bool create, bool *fresh)
 {
-	struct ctrl_seen *tomb = NULL;
+	struct ctrl_seen *e, *room = NULL;
 	uint32_t mask, i;
 
 	*fresh = false;
-	if (c->seen == NULL) {
+	if (c->seen == NULL && create) {
 		uint32_t cap = 64;
 
 		/* twice the table, so probes stay short; at most 2^22 */
 		while (cap < 2u * c->cfg->max_members && cap < (1u << 22))
 			cap <<= 1;
 		c->seen = calloc(cap, sizeof(*c->seen));
-		if (c->seen == NULL)
-			return NULL;
-		c->seen_cap = cap;
+		if (c->seen != NULL)
+			c->seen_cap = cap;
 	}
+	if (c->seen == NULL)
+		return NULL;
 	mask = c->seen_cap - 1;
 	i = (uint32_t)gsp_id_key(id) & mask;	/* ids may be 1, 2, 3... */
 	for (uint32_t n = 0; n < c->seen_cap; n++, i = (i + 1) & mask) {
-		struct ctrl_seen *e = &c->seen[i];
-
+		e = &c->seen[i];
 		if (e->used && !e->gone && e->id == id)
 			return e;
-		if (e->used && e->gone && tomb == NULL)
-			tomb = e;
-		if (!e->used) {
-			if (tomb != NULL)
-				e = tomb;
-			memset(e, 0, sizeof(*e));
-			e->used = true;
-			e->id = id;
-			*fresh = true;
-			return e;
-		}
+		if (room == NULL && (!e->used || e->gone))
+			room = e;	/* the first free or forgotten entry */
+		if (!e->used)
+			break;		/* id is not further on */
 	}
-	if (tomb != NULL) {
-		memset(tomb, 0, sizeof(*tomb));
-		tomb->used = true;
-		tomb->id = id;
-		*fresh = true;
-	}
-	return tomb;
+	if (!create || room == NULL)
+		return NULL;
+	memset(room, 0, sizeof(*room));
+	room->used = true;
+	room->id = id;
+	*fresh = true;
+	return room;
+}
+
+/* What every member event says: name, id, generation, state. */
+static json_t *
+ctrl_member_brief(const char *name, uint64_t id, uint64_t generation,
+		  uint8_t state)
+{
+	json_t *o = json_object();
+	char hex[24];
+
+	if (o == NULL)
+		return NULL;
+	snprintf(hex, sizeof(hex), "0x%016" PRIx64, id);
+	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, "id", json_string(hex));
+	json_object_set_new(o, "generation",
+			    json_integer((json_int_t)generation));
+	json_object_set_new(o, "state", json_string(gsp_sv_state_name(state)));
+	return o;
 }
 
 static json_t *
 ctrl_member_json(const struct gsp_member_view *m, const char *name)
 {
 	struct gsp_addr a = { .ip = m->ip, .port = m->port };
-	char addr[32], id[24];
-	json_t *o = json_object(), *app = json_object();
-	json_t *reserved = json_object();
+	char addr[32];
+	json_t *o = ctrl_member_brief(name, m->id, m->generation, m->state);
+	json_t *app = json_object(), *reserved = json_object();
 
 	if (o == NULL || app == NULL || reserved == NULL) {
 		json_decref(o);
@@ -187,14 +199,7 @@ ctrl_member_json(const struct gsp_member_view *m, const char *name)
 		return NULL;
 	}
 	gsp_format_addr(&a, addr, sizeof(addr));
-	snprintf(id, sizeof(id), "0x%016" PRIx64, m->id);
-	json_object_set_new(o, "name", json_string(name));
-	json_object_set_new(o, "id", json_string(id));
 	json_object_set_new(o, "address", json_string(addr));
-	json_object_set_new(o, "generation",
-			    json_integer((json_int_t)m->generation));
-	json_object_set_new(o, "state",
-			    json_string(gsp_sv_state_name(m->state)));
 	json_object_set_new(o, "incarnation", json_integer(m->incarnation));
 	for (uint8_t i = 0; i < m->app_count && i < GSP_APP_KEYS_MAX; i++) {
 		char k[GSP_APP_KEY_MAX], v[GSP_APP_VALUE_MAX];
@@ -242,7 +247,7 @@ ctrl_app_hash(const struct gsp_member_view *m)
 }
 
 /* "SEQ UNIXSEC NAME[ PAYLOAD]"; false when it is not one. */
-bool
+static bool
 ctrl_user_event_parse(const char *v, uint32_t *seq, uint64_t *sec,
 		      char *name, size_t name_len, const char **payload)
 {
@@ -328,7 +333,7 @@ ctrl_member_seen(struct ctrl *c, const struct gsp_member_view *m,
 		 const char *name, bool update)
 {
 	bool fresh;
-	struct ctrl_seen *e = ctrl_seen_get(c, m->id, &fresh);
+	struct ctrl_seen *e = ctrl_seen_get(c, m->id, true, &fresh);
 	uint64_t h;
 
 	if (e == NULL) {
@@ -370,6 +375,7 @@ ctrl_monitor_core_event(struct ctrl *c, const struct gsp_event *ev)
 	struct gsp_member_view m;
 	char name[GSP_NAME_MAX];
 	unsigned int type;
+	json_t *o;
 	bool have;
 
 	switch (ev->type) {
@@ -407,38 +413,19 @@ ctrl_monitor_core_event(struct ctrl *c, const struct gsp_event *ev)
 	}
 	if (type == CTRL_EVT_REAP) {
 		bool fresh;
-		struct ctrl_seen *e = ctrl_seen_get(c, ev->id, &fresh);
-		json_t *o = json_object();
-		char id[24];
+		struct ctrl_seen *e = ctrl_seen_get(c, ev->id, false, &fresh);
 
 		if (e != NULL)
 			e->gone = true;
-		if (o == NULL)
-			return;
-		snprintf(id, sizeof(id), "0x%016" PRIx64, ev->id);
-		json_object_set_new(o, "name", json_string(name));
-		json_object_set_new(o, "id", json_string(id));
-		json_object_set_new(o, "generation",
-				    json_integer((json_int_t)ev->generation));
-		ctrl_event_emit(c, type, o);
-		return;
 	}
-	if (!have) {
-		/* the record moved on already: what the event says */
-		memset(&m, 0, sizeof(m));
-		m.id = ev->id;
-		m.generation = ev->generation;
-		m.state = ev->new_state;
-	}
-	{
-		json_t *o = ctrl_member_json(&m, name);
-
-		if (o != NULL && type != CTRL_EVT_JOIN &&
-		    type != CTRL_EVT_RESTART)
-			json_object_set_new(o, "previous", json_string(
-				gsp_sv_state_name(ev->old_state)));
-		ctrl_event_emit(c, type, o);
-	}
+	/* reaped, or the record moved on already: what the event says */
+	o = have ? ctrl_member_json(&m, name) :
+		ctrl_member_brief(name, ev->id, ev->generation, ev->new_state);
+	if (o != NULL && type != CTRL_EVT_JOIN && type != CTRL_EVT_RESTART &&
+	    type != CTRL_EVT_REAP)
+		json_object_set_new(o, "previous",
+				    json_string(gsp_sv_state_name(ev->old_state)));
+	ctrl_event_emit(c, type, o);
 	if (have && (type == CTRL_EVT_JOIN || type == CTRL_EVT_RESTART))
 		ctrl_member_seen(c, &m, name, false);
 }
