@@ -23,8 +23,6 @@
 #include "ctrl_int.h"
 #include "gsp_log.h"
 
-extern char **environ;
-
 #define CTRL_HANDLER_ENV 16
 #define CTRL_HANDLER_ENV_LEN 320
 #define CTRL_HANDLER_POLL_NS (10 * NS_PER_MS)
@@ -42,7 +40,13 @@ struct ctrl_handlers {
 	uint64_t drop_log_ns;
 	uint64_t failed;		/* since the last line about it */
 	uint64_t fail_log_ns;
-	uint64_t ran;
+	/* the handler's environment: PATH, node and cluster fixed at start,
+	 * then each event's variables */
+	char env[CTRL_HANDLER_ENV][CTRL_HANDLER_ENV_LEN];
+	char *envp[CTRL_HANDLER_ENV + 1];
+	unsigned int n_fixed;
+	/* the handler starts with no signal blocked and SIGPIPE default */
+	posix_spawnattr_t attr;
 };
 
 /* Control thread: queues one event line (copied). */
@@ -82,26 +86,49 @@ ctrl_handlers_push(struct ctrl *c, unsigned int type, const char *line,
 	pthread_mutex_unlock(&h->lock);
 }
 
+/* Appends NAME=value to the environment after the fixed entries. */
 static void
-ctrl_handler_env_add(char env[][CTRL_HANDLER_ENV_LEN], char **envp,
-		     unsigned int *n, const char *name, json_t *v)
+ctrl_handler_env_put(struct ctrl_handlers *h, unsigned int *n,
+		     const char *name, const char *value)
+{
+	if (*n >= CTRL_HANDLER_ENV)
+		return;
+	snprintf(h->env[*n], CTRL_HANDLER_ENV_LEN, "%s=%s", name, value);
+	h->envp[*n] = h->env[*n];
+	(*n)++;
+	h->envp[*n] = NULL;
+}
+
+/* The event's field as a variable, when the event has it. */
+static void
+ctrl_handler_env_field(struct ctrl_handlers *h, unsigned int *n,
+		       const char *name, json_t *v)
 {
 	char num[32];
-	const char *s = json_string_value(v);
 
-	if (*n + 1 >= CTRL_HANDLER_ENV)
-		return;
-	if (s == NULL && json_is_integer(v)) {
+	if (json_is_integer(v)) {
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
 			 json_integer_value(v));
-		s = num;
+		ctrl_handler_env_put(h, n, name, num);
+	} else if (json_is_string(v)) {
+		ctrl_handler_env_put(h, n, name, json_string_value(v));
 	}
-	if (s == NULL)
+}
+
+/* One line per 10 s at most about handlers that failed, with the count. */
+static void
+ctrl_handler_failed(struct ctrl_handlers *h, const char *why)
+{
+	uint64_t now = ctrl_mono_ns();
+
+	h->failed++;
+	if (now < h->fail_log_ns)
 		return;
-	snprintf(env[*n], CTRL_HANDLER_ENV_LEN, "%s=%s", name, s);
-	envp[*n] = env[*n];
-	(*n)++;
-	envp[*n] = NULL;
+	gsp_log(LOG_WARNING, "events: handler %s %s (%" PRIu64 " failure(s) "
+		"since the last line; logged again in 10 s at most)",
+		h->cfg->event_handler, why, h->failed);
+	h->fail_log_ns = now + CTRL_HANDLER_LOG_NS;
+	h->failed = 0;
 }
 
 /* Waits for pid, bounded; kills it past the timeout. Its exit status. */
@@ -132,104 +159,82 @@ ctrl_handler_wait(struct ctrl_handlers *h, pid_t pid, bool *killed)
 	}
 }
 
+/* GOSSIPD_* variable of each event field a handler may want; "name" is
+ * the member's, or the user event's when the event has "from". */
+static const struct {
+	const char *var;
+	const char *field;
+} ctrl_handler_vars[] = {
+	{ "GOSSIPD_EVENT", "event" },
+	{ "GOSSIPD_MEMBER_ID", "id" },
+	{ "GOSSIPD_MEMBER_ADDRESS", "address" },
+	{ "GOSSIPD_MEMBER_STATE", "state" },
+	{ "GOSSIPD_MEMBER_GENERATION", "generation" },
+	{ "GOSSIPD_USER_FROM", "from" },
+	{ "GOSSIPD_USER_SEQ", "seq" },
+};
+
 static void
 ctrl_handler_run(struct ctrl_handlers *h, const char *line)
 {
-	static char env[CTRL_HANDLER_ENV][CTRL_HANDLER_ENV_LEN];
-	char *envp[CTRL_HANDLER_ENV + 1] = { NULL };
 	char *argv[2] = { (char *)h->cfg->event_handler, NULL };
 	posix_spawn_file_actions_t fa;
-	unsigned int n = 0;
+	unsigned int n = h->n_fixed;
 	json_t *ev = json_loads(line, 0, NULL);
+	char why[96];
 	bool killed;
 	int pfd[2], status, err;
 	pid_t pid;
 
-	/* what a handler may need that is not in the event: PATH */
-	for (char **e = environ; e != NULL && *e != NULL; e++)
-		if (strncmp(*e, "PATH=", 5) == 0 && n + 1 < CTRL_HANDLER_ENV) {
-			snprintf(env[n], CTRL_HANDLER_ENV_LEN, "%s", *e);
-			envp[n] = env[n];
-			envp[++n] = NULL;
-		}
-	ctrl_handler_env_add(env, envp, &n, "GOSSIPD_EVENT",
-			     json_object_get(ev, "event"));
-	{
-		json_t *s = json_string(h->cfg->node_name);
-		json_t *cl = json_string(h->cfg->cluster);
-
-		ctrl_handler_env_add(env, envp, &n, "GOSSIPD_NODE", s);
-		ctrl_handler_env_add(env, envp, &n, "GOSSIPD_CLUSTER", cl);
-		json_decref(s);
-		json_decref(cl);
-	}
-	if (json_object_get(ev, "from") != NULL) {
-		ctrl_handler_env_add(env, envp, &n, "GOSSIPD_USER_EVENT",
-				     json_object_get(ev, "name"));
-		ctrl_handler_env_add(env, envp, &n, "GOSSIPD_USER_FROM",
-				     json_object_get(ev, "from"));
-		ctrl_handler_env_add(env, envp, &n, "GOSSIPD_USER_SEQ",
-				     json_object_get(ev, "seq"));
-	} else {
-		ctrl_handler_env_add(env, envp, &n, "GOSSIPD_MEMBER_NAME",
-				     json_object_get(ev, "name"));
-	}
-	ctrl_handler_env_add(env, envp, &n, "GOSSIPD_MEMBER_ID",
-			     json_object_get(ev, "id"));
-	ctrl_handler_env_add(env, envp, &n, "GOSSIPD_MEMBER_ADDRESS",
-			     json_object_get(ev, "address"));
-	ctrl_handler_env_add(env, envp, &n, "GOSSIPD_MEMBER_STATE",
-			     json_object_get(ev, "state"));
-	ctrl_handler_env_add(env, envp, &n, "GOSSIPD_MEMBER_GENERATION",
-			     json_object_get(ev, "generation"));
+	for (size_t i = 0; i < sizeof(ctrl_handler_vars) /
+	     sizeof(ctrl_handler_vars[0]); i++)
+		ctrl_handler_env_field(h, &n, ctrl_handler_vars[i].var,
+			json_object_get(ev, ctrl_handler_vars[i].field));
+	ctrl_handler_env_field(h, &n, json_object_get(ev, "from") != NULL ?
+			       "GOSSIPD_USER_EVENT" : "GOSSIPD_MEMBER_NAME",
+			       json_object_get(ev, "name"));
 	json_decref(ev);
 
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pfd[0], STDIN_FILENO);
-	err = posix_spawn(&pid, h->cfg->event_handler, &fa, NULL, argv, envp);
+	err = posix_spawn(&pid, h->cfg->event_handler, &fa, &h->attr, argv,
+			  h->envp);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[0]);
 	if (err != 0) {
 		close(pfd[1]);
-		h->failed++;
-		if (ctrl_mono_ns() >= h->fail_log_ns) {
-			gsp_log(LOG_WARNING, "events: handler %s: %s (logged "
-				"again in 10 s at most)", h->cfg->event_handler,
-				strerror(err));
-			h->fail_log_ns = ctrl_mono_ns() + CTRL_HANDLER_LOG_NS;
-			h->failed = 0;
-		}
+		snprintf(why, sizeof(why), "cannot run: %s", strerror(err));
+		ctrl_handler_failed(h, why);
 		return;
 	}
-	/* a line is far below the pipe's buffer: never blocks */
-	signal(SIGPIPE, SIG_IGN);
-	(void)!write(pfd[1], line, strlen(line));
-	(void)!write(pfd[1], "\n", 1);
+	/* a line is far below the pipe's buffer: never blocks; a handler
+	 * that exited without reading leaves a SIGPIPE, blocked in this
+	 * thread, to take back */
+	if (write(pfd[1], line, strlen(line)) < 0 ||
+	    write(pfd[1], "\n", 1) < 0) {
+		if (errno == EPIPE) {
+			struct timespec zero = { 0, 0 };
+			sigset_t pipe_set;
+
+			sigemptyset(&pipe_set);
+			sigaddset(&pipe_set, SIGPIPE);
+			(void)sigtimedwait(&pipe_set, NULL, &zero);
+		}
+	}
 	close(pfd[1]);
 	status = ctrl_handler_wait(h, pid, &killed);
-	h->ran++;
-	if (killed || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		h->failed++;
-		if (ctrl_mono_ns() >= h->fail_log_ns) {
-			if (killed)
-				gsp_log(LOG_WARNING, "events: handler %s killed "
-					"after [events] handler_timeout %u ms "
-					"(%" PRIu64 " failure(s) since the last "
-					"line)", h->cfg->event_handler,
-					h->cfg->event_handler_timeout_ms,
-					h->failed);
-			else
-				gsp_log(LOG_WARNING, "events: handler %s exited "
-					"with status %d (%" PRIu64 " failure(s) "
-					"since the last line)",
-					h->cfg->event_handler,
-					WIFEXITED(status) ? WEXITSTATUS(status) :
-					128 + WTERMSIG(status), h->failed);
-			h->fail_log_ns = ctrl_mono_ns() + CTRL_HANDLER_LOG_NS;
-			h->failed = 0;
-		}
+	if (killed) {
+		snprintf(why, sizeof(why), "killed after [events] "
+			 "handler_timeout %u ms",
+			 h->cfg->event_handler_timeout_ms);
+		ctrl_handler_failed(h, why);
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(why, sizeof(why), "exited with status %d",
+			 WIFEXITED(status) ? WEXITSTATUS(status) :
+			 128 + WTERMSIG(status));
+		ctrl_handler_failed(h, why);
 	}
 }
 
@@ -237,8 +242,14 @@ static void *
 ctrl_handlers_main(void *arg)
 {
 	struct ctrl_handlers *h = arg;
+	sigset_t pipe_set;
 	char *line;
 
+	/* a handler that exits unread raises SIGPIPE here, not in the
+	 * whole process (ctrl_handler_run takes it back) */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
 	pthread_mutex_lock(&h->lock);
 	while (!h->stop) {
 		if (h->len == 0) {
@@ -255,6 +266,39 @@ ctrl_handlers_main(void *arg)
 	}
 	pthread_mutex_unlock(&h->lock);
 	return NULL;
+}
+
+/* What every run has: PATH (the handler's own lookups), node, cluster. */
+static void
+ctrl_handlers_env_fixed(struct ctrl_handlers *h)
+{
+	const char *path = getenv("PATH");
+	unsigned int n = 0;
+
+	if (path != NULL)
+		ctrl_handler_env_put(h, &n, "PATH", path);
+	ctrl_handler_env_put(h, &n, "GOSSIPD_NODE", h->cfg->node_name);
+	ctrl_handler_env_put(h, &n, "GOSSIPD_CLUSTER", h->cfg->cluster);
+	h->n_fixed = n;
+}
+
+/* The handler starts with no signal blocked and SIGPIPE at its default,
+ * whatever this process does with them. */
+static int
+ctrl_handlers_attr(struct ctrl_handlers *h)
+{
+	sigset_t none, pipe_set;
+
+	if (posix_spawnattr_init(&h->attr) != 0)
+		return -1;
+	sigemptyset(&none);
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	posix_spawnattr_setsigmask(&h->attr, &none);
+	posix_spawnattr_setsigdefault(&h->attr, &pipe_set);
+	posix_spawnattr_setflags(&h->attr, POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	return 0;
 }
 
 int
@@ -274,9 +318,16 @@ ctrl_handlers_start(struct ctrl *c)
 		free(h);
 		return -ENOMEM;
 	}
+	ctrl_handlers_env_fixed(h);
+	if (ctrl_handlers_attr(h) != 0) {
+		free(h->queue);
+		free(h);
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
 	if (pthread_create(&h->tid, NULL, ctrl_handlers_main, h) != 0) {
+		posix_spawnattr_destroy(&h->attr);
 		free(h->queue);
 		free(h);
 		return -EAGAIN;
@@ -310,6 +361,7 @@ ctrl_handlers_stop(struct ctrl *c)
 		h->head = (h->head + 1) % h->cap;
 		h->len--;
 	}
+	posix_spawnattr_destroy(&h->attr);
 	free(h->queue);
 	free(h);
 	c->handlers = NULL;
