@@ -130,6 +130,12 @@ ctl_cmd_monitor(const struct ctl_opts *o, const char *types)
 					close(fd);
 					goto out;
 				}
+				/* stdout carries events only: the operator
+				 * (and a script) learns here that none before
+				 * this line will come */
+				fprintf(stderr, "gossipctl: monitoring %s: %zu "
+					"event type(s)\n", sock, json_array_size(
+					json_object_get(rep, "monitor")));
 				json_decref(rep);
 			} else {
 				fwrite(buf + off, 1, n + 1, stdout);

@@ -28,14 +28,24 @@ class Monitor:
             stderr=subprocess.PIPE, text=True)
         self.events = []
         self.lock = threading.Lock()
+        self.subscribed = threading.Event()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+        self.err_reader = threading.Thread(target=self._read_err,
+                                           daemon=True)
+        self.err_reader.start()
 
     def _read(self):
         for line in self.proc.stdout:
             ev = json.loads(line)
             with self.lock:
                 self.events.append(ev)
+
+    def _read_err(self):
+        # gossipctl says on stderr when the node has taken the request
+        for line in self.proc.stderr:
+            if line.startswith("gossipctl: monitoring "):
+                self.subscribed.set()
 
     def of(self, kind, **match):
         with self.lock:
@@ -47,6 +57,7 @@ class Monitor:
             self.proc.kill()
         self.proc.wait(timeout=5)
         self.reader.join(timeout=5)
+        self.err_reader.join(timeout=5)
 
 
 def handler_lines(path):
@@ -68,8 +79,10 @@ def test_monitor_handler_and_user_events(make_cluster, tmp_path):
     mons = {n: Monitor(c, n) for n in ("node1", "node2", "node3")}
     only_user = Monitor(c, "node1", "--type", "user")
     try:
-        # each monitor is subscribed once its first event arrives: a user
-        # event from node3 is the first thing all of them see
+        # an event before a monitor subscribed is not its: wait for all
+        c.wait_until(lambda: all(m.subscribed.is_set() for m in
+                                 list(mons.values()) + [only_user]),
+                     CONVERGE_S, "every monitor subscribed")
         c.ctl("node3", "event", "deploy", "v1.2 rollout", check=True)
         c.wait_until(lambda: all(m.of("user", name="deploy")
                                  for m in mons.values()), CONVERGE_S,
@@ -169,6 +182,8 @@ def test_event_and_monitor_errors(make_cluster):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     try:
+        line = m.stderr.readline()
+        assert line.startswith("gossipctl: monitoring "), line
         # quiet for longer than the idle close (5 s): it must stay open
         try:
             m.wait(timeout=6.5)
