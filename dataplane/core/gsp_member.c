@@ -120,8 +120,8 @@ gsp_update_counts(struct gsp_node *n)
 	GSP_CTR_SET(n->ctr.left, n->cnt[GSP_STATE_LEFT]);
 }
 
-void
-gsp_publish_self(struct gsp_node *n)
+struct gsp_member_rec *
+gsp_self_change_begin(struct gsp_node *n)
 {
 	struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
 
@@ -129,8 +129,22 @@ gsp_publish_self(struct gsp_node *n)
 	gsp_sync_toggle(n, n->self_slot);
 	gsp_table_write_begin(r);
 	r->version = n->version;
-	r->incarnation = n->incarnation;
+	return r;
+}
+
+void
+gsp_self_change_end(struct gsp_node *n, struct gsp_member_rec *r)
+{
 	gsp_table_write_end(r);
 	gsp_sync_toggle(n, n->self_slot);
 	gsp_rumor_add(n, n->self_slot);
+}
+
+void
+gsp_publish_self(struct gsp_node *n)
+{
+	struct gsp_member_rec *r = gsp_self_change_begin(n);
+
+	r->incarnation = n->incarnation;
+	gsp_self_change_end(n, r);
 }

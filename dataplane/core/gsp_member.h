@@ -24,6 +24,11 @@ void gsp_sync_toggle(struct gsp_node *n, uint32_t slot);
 bool gsp_view_verify(const struct gsp_node *n);
 void gsp_update_counts(struct gsp_node *n);
 void gsp_publish_self(struct gsp_node *n);	/* version++ and spread */
+/* A change of our own record: begin opens its write section with the
+ * next version (and returns it), end closes it, updates the range hashes
+ * and spreads it as a rumor. */
+struct gsp_member_rec *gsp_self_change_begin(struct gsp_node *n);
+void gsp_self_change_end(struct gsp_node *n, struct gsp_member_rec *r);
 struct gsp_replay *gsp_replay_for(struct gsp_node *n, uint64_t sender_id,
 				  uint64_t now_ns);
 void gsp_replay_keep(struct gsp_node *n, uint32_t slot, uint64_t now_ns);

@@ -231,19 +231,14 @@ gsp_node_set_app(struct gsp_node *n, const char *key, const char *value)
 		return -E2BIG;
 	}
 
-	n->version++;
-	gsp_sync_toggle(n, n->self_slot);
-	gsp_table_write_begin(r);
+	gsp_self_change_begin(n);
 	if (a == NULL) {
 		a = &app[r->app_count++];
 		memcpy(a->key, key, klen + 1);
 	}
 	snprintf(a->value, sizeof(a->value), "%s", value);
 	a->version = n->version;
-	r->version = n->version;
-	gsp_table_write_end(r);
-	gsp_sync_toggle(n, n->self_slot);
-	gsp_rumor_add(n, n->self_slot);
+	gsp_self_change_end(n, r);
 	gsp_emit_event(n, GSP_EV_APP, r, r->state);
 	return 0;
 }
@@ -261,19 +256,14 @@ gsp_node_del_app(struct gsp_node *n, const char *key)
 	if (app == NULL || i == count)
 		return -ENOENT;
 
-	n->version++;
-	gsp_sync_toggle(n, n->self_slot);
-	gsp_table_write_begin(r);
+	gsp_self_change_begin(n);
 	if (count == 1) {
 		gsp_table_set_app(n->table, r, app, 0);
 	} else {
 		memmove(&app[i], &app[i + 1], (count - i - 1) * sizeof(*app));
 		r->app_count = count - 1;
 	}
-	r->version = n->version;
-	gsp_table_write_end(r);
-	gsp_sync_toggle(n, n->self_slot);
-	gsp_rumor_add(n, n->self_slot);
+	gsp_self_change_end(n, r);
 	gsp_emit_event(n, GSP_EV_APP, r, r->state);
 	return 0;
 }
@@ -290,14 +280,9 @@ gsp_node_leave(struct gsp_node *n, uint64_t now_ns)
 		return;
 	n->leaving = true;
 	n->leave_rounds_left = n->p.leave_rounds > 0 ? n->p.leave_rounds : 1;
-	n->version++;
-	gsp_sync_toggle(n, n->self_slot);
-	gsp_table_write_begin(r);
-	r->version = n->version;
+	gsp_self_change_begin(n);
 	gsp_set_state(n, r, GSP_STATE_LEFT, now_ns);
-	gsp_table_write_end(r);
-	gsp_sync_toggle(n, n->self_slot);
-	gsp_rumor_add(n, n->self_slot);
+	gsp_self_change_end(n, r);
 
 	gsp_pick_peers(n, GSP_LEAVE_FANOUT, &s);
 	k = s.n_picked;
