@@ -144,7 +144,7 @@ const struct gsp_cfg_key gsp_cfg_keys[] = {
 	{ "limits", "app_value_max", GSP_T_U32, OFF(app_value_max), 0, 1,
 	  GSP_APP_VALUE_MAX - 1, 0, 0 },
 	{ "limits", "app_bytes_max", GSP_T_U32, OFF(app_bytes_max), 0, 1,
-	  GSP_APP_KEYS_MAX * (GSP_APP_KEY_MAX - 1 + GSP_APP_VALUE_MAX - 1),
+	  GSP_APP_BYTES_MAX,
 	  0, 0 },
 	{ "limits", "join_rate", GSP_T_U32, OFF(join_rate), 0, 1, 1000000,
 	  0, 0 },

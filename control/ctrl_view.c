@@ -20,10 +20,6 @@ _Static_assert(GSP_FAULT_C_MAX <= GSP_SV_FAULT_CTRS,
 	       "status view has fewer fault counters than the core");
 _Static_assert(GSP_NAME_MAX <= sizeof(((struct gsp_sv_member *)0)->name),
 	       "member name does not fit the status view");
-_Static_assert(GSP_APP_KEYS_MAX <= GSP_SV_APP_KEYS &&
-	       GSP_APP_KEY_MAX <= sizeof(((struct gsp_sv_app *)0)->key) &&
-	       GSP_APP_VALUE_MAX <= sizeof(((struct gsp_sv_app *)0)->value),
-	       "application state does not fit the status view");
 
 static uint64_t
 ctrl_core_to_unix(uint64_t t, uint64_t core_now, uint64_t unix_now)
@@ -75,15 +71,15 @@ ctrl_member_convert(const struct gsp_member_view *mv, uint64_t self_id,
 	m->flags = mv->id == self_id ? GSP_SV_MEMBER_SELF : 0;
 	memcpy(m->name, mv->name, sizeof(mv->name));
 	m->name[sizeof(m->name) - 1] = '\0';
-	if (n > GSP_APP_KEYS_MAX)
-		n = GSP_APP_KEYS_MAX;
+	if (n > GSP_SV_APP_KEYS)	/* STOPGAP: status view minor 7 */
+		n = GSP_SV_APP_KEYS;
 	m->app_count = (uint8_t)n;
 	for (unsigned int i = 0; i < n; i++) {
 		m->app[i].version = mv->app[i].version;
-		memcpy(m->app[i].key, mv->app[i].key, sizeof(mv->app[i].key));
+		memcpy(m->app[i].key, mv->app[i].key, sizeof(m->app[i].key));
 		m->app[i].key[sizeof(m->app[i].key) - 1] = '\0';
 		memcpy(m->app[i].value, mv->app[i].value,
-		       sizeof(mv->app[i].value));
+		       sizeof(m->app[i].value));
 		m->app[i].value[sizeof(m->app[i].value) - 1] = '\0';
 	}
 }

@@ -28,9 +28,9 @@ extern "C" {
 
 #define GSP_CLUSTER_MAX 32	/* bytes incl. NUL */
 #define GSP_NAME_MAX 64		/* bytes incl. NUL */
-#define GSP_APP_KEYS_MAX 8	/* application state keys per member */
+#define GSP_APP_KEYS_MAX 16	/* application state keys per member */
 #define GSP_APP_KEY_MAX 32	/* bytes incl. NUL */
-#define GSP_APP_VALUE_MAX 64	/* bytes incl. NUL */
+#define GSP_APP_VALUE_MAX 256	/* bytes incl. NUL: the wire's u8 length */
 #define GSP_SEEDS_MAX 64
 #define GSP_DEFAULT_PORT 7946
 
@@ -146,8 +146,11 @@ struct gsp_node_params {
 };
 
 /* Defaults of the [limits] (gsp_node_params): see docs/CONFIG.md. */
-#define GSP_APP_BYTES_MAX (GSP_APP_KEYS_MAX * \
-	(GSP_APP_KEY_MAX - 1 + GSP_APP_VALUE_MAX - 1))	/* 752 */
+/* Key and value bytes per member, every key counted (gossipd's own gsp.*
+ * too): the default is also the most, so that a member's whole state
+ * fits one 1500-byte packet (GSP_WIRE_STATE_MAX) and its status-view
+ * record (GSP_SV_APP_DATA). memberlist allows 512 bytes of metadata. */
+#define GSP_APP_BYTES_MAX 1024
 #define GSP_DEFAULT_JOIN_RATE 20
 #define GSP_DEFAULT_PROBE_PERIODS 20	/* probe_rate: periods' worth/s */
 #define GSP_DEFAULT_BURST_MULT 2	/* burst = this x rate */

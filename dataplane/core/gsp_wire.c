@@ -150,8 +150,9 @@ gsp_wire_read_state(const uint8_t *buf, uint16_t len, uint16_t *off,
 		a->version = gsp_get_le64(buf + o + GSP_APP_OFF_VERSION);
 		klen = buf[o + GSP_APP_OFF_KEY_LEN];
 		vlen = buf[o + GSP_APP_OFF_VALUE_LEN];
+		/* vlen: any u8 fits GSP_APP_VALUE_MAX */
 		if (klen == 0 || klen >= GSP_APP_KEY_MAX ||
-		    vlen >= GSP_APP_VALUE_MAX || a->version > st->version)
+		    a->version > st->version)
 			return GSP_RX_BAD_ENTRY;
 		o += GSP_WIRE_APP_FIXED;
 		if (o + klen + vlen > len)

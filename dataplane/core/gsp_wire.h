@@ -159,6 +159,8 @@ _Static_assert(GSP_STATE_OFF_GENERATION == GSP_STATE_OFF_ID + 8 &&
 	       GSP_STATE_OFF_INCARNATION == GSP_STATE_OFF_RESERVED + 2,
 	       "member state fields");
 _Static_assert(GSP_APP_OFF_VALUE_LEN + 1 == GSP_WIRE_APP_FIXED, "app entry");
+_Static_assert(GSP_APP_VALUE_MAX - 1 == UINT8_MAX &&
+	       GSP_APP_KEY_MAX - 1 <= UINT8_MAX, "app lengths are one byte");
 _Static_assert(GSP_DIGEST_OFF_VERSION + 8 == GSP_WIRE_DIGEST_LEN, "digest");
 _Static_assert(GSP_SYN_OFF_RANGE_HI + 8 == GSP_WIRE_SYN_PREFIX, "SYN prefix");
 _Static_assert(GSP_ACK_OFF_N_REQUESTS + 2 <= GSP_WIRE_ACK_PREFIX,
