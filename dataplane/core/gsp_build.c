@@ -176,7 +176,7 @@ void
 gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 		struct gsp_wire_state *st)
 {
-	const struct gsp_app_entry *app = gsp_table_app(n->table, r, false);
+	const struct gsp_app_entry *app = gsp_table_app(n->table, r);
 
 	st->id = r->id;
 	st->generation = r->generation;

@@ -142,7 +142,7 @@ gsp_self_renew(struct gsp_node *n, uint64_t above, uint64_t version,
 	n->incarnation = 0;
 	n->heartbeat = 0;
 	n->version = 0;
-	app = gsp_table_app(n->table, r, false);
+	app = gsp_table_app(n->table, r);
 	gsp_sync_toggle(n, n->self_slot);
 	gsp_table_write_begin(r);
 	r->generation = gen;

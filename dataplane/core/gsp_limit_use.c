@@ -90,8 +90,12 @@ gsp_limit_hit(struct gsp_node *n, unsigned int kind, uint64_t limit,
 	gsp_io_event(n->p.io_ctx, &ev);
 }
 
-/* The limit (GSP_LIMIT_K_APP_*) an app state exceeds, or -1. */
-static int
+/* The limit (GSP_LIMIT_K_APP_*) an app state exceeds, or -1. Checked on
+ * our own state as peers check it, so that they never drop it. Every
+ * key counts toward app_bytes_max, gossipd's own gsp.* too: the bound
+ * is what makes a whole state fit one packet. app_value_max does not
+ * apply to those: their length is gossipd's, not the operator's. */
+int
 gsp_app_over_limit(const struct gsp_node *n, const struct gsp_app_entry *app,
 		   uint8_t count)
 {
@@ -100,14 +104,11 @@ gsp_app_over_limit(const struct gsp_node *n, const struct gsp_app_entry *app,
 	for (uint8_t i = 0; i < count && i < GSP_APP_KEYS_MAX; i++) {
 		size_t vlen = strnlen(app[i].value, GSP_APP_VALUE_MAX);
 
-		if (strncmp(app[i].key, GSP_APP_KEYRING_KEY,
-			    GSP_APP_KEY_MAX) == 0 ||
-		    strncmp(app[i].key, GSP_APP_EVENT_KEY,
-			    GSP_APP_KEY_MAX) == 0)
-			continue;
-		if (vlen > n->p.app_value_max)
-			return GSP_LIMIT_K_APP_VALUE;
 		total += (uint32_t)(strnlen(app[i].key, GSP_APP_KEY_MAX) + vlen);
+		if (strncmp(app[i].key, GSP_APP_RESERVED_PREFIX,
+			    sizeof(GSP_APP_RESERVED_PREFIX) - 1) != 0 &&
+		    vlen > n->p.app_value_max)
+			return GSP_LIMIT_K_APP_VALUE;
 	}
 	return total > n->p.app_bytes_max ? GSP_LIMIT_K_APP_BYTES : -1;
 }
@@ -179,25 +180,4 @@ gsp_printable_str(const char *s, size_t max)
 		if (i >= max || s[i] < 0x20 || s[i] > 0x7e)
 			return false;
 	return i < max;
-}
-
-/* Our app state with key set to value would exceed a [limits] bound:
- * checked as peers will check it, so that they never drop our state. */
-bool
-gsp_set_over_limit(const struct gsp_node *n, const struct gsp_app_entry *app,
-		   uint8_t count, const struct gsp_app_entry *replaced,
-		   const char *key, const char *value)
-{
-	struct gsp_app_entry next[GSP_APP_KEYS_MAX];
-	uint8_t i = 0;
-
-	for (uint8_t k = 0; k < count && i < GSP_APP_KEYS_MAX; k++)
-		if (&app[k] != replaced)
-			next[i++] = app[k];
-	if (i < GSP_APP_KEYS_MAX) {
-		snprintf(next[i].key, sizeof(next[i].key), "%s", key);
-		snprintf(next[i].value, sizeof(next[i].value), "%s", value);
-		i++;
-	}
-	return gsp_app_over_limit(n, next, i) >= 0;
 }

@@ -34,7 +34,7 @@ static bool
 gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 	       const struct gsp_wire_state *st)
 {
-	const struct gsp_app_entry *app = gsp_table_app(n->table, r, false);
+	const struct gsp_app_entry *app = gsp_table_app(n->table, r);
 	bool app_news = r->app_count != st->app_count;
 	/* a new record (generation 0) or a restart has its own event */
 	bool same_generation = r->generation == st->generation;
@@ -172,6 +172,11 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	}
 	if (!gsp_state_plausible(n, st, now_ns))
 		return;
+	/* the pool its app state needs, made before anything changes */
+	if (!gsp_table_app_ready(n->table, st->app_count)) {
+		GSP_CTR_INC(n->ctr.table_full);
+		return;
+	}
 	slot = gsp_table_find(n->table, st->id);
 	if (slot < 0) {
 		gsp_merge_new(n, st, now_ns);

@@ -49,7 +49,8 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	*err = -EINVAL;
 	if (p->capacity < 2 || p->gossip_interval_ns == 0 || p->fanout == 0 ||
 	    p->fanout > GSP_FANOUT_MAX || p->generation == 0 ||
-	    p->max_payload < GSP_WIRE_MIN_PAYLOAD || p->name[0] == '\0' ||
+	    p->max_payload < GSP_WIRE_PAYLOAD_FOR(gsp_app_bytes_max(p)) ||
+	    p->name[0] == '\0' ||
 	    p->cluster[0] == '\0' || !(p->phi_suspect > 0) ||
 	    !(p->phi_convict > p->phi_suspect))
 		return NULL;
@@ -100,7 +101,8 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	if (p->keyring != NULL) {
 		*err = -EINVAL;
 		if (gsp_keyring_count(p->keyring) == 0 || p->max_payload <
-		    GSP_WIRE_MIN_PAYLOAD + GSP_SEC_OVERHEAD)
+		    GSP_WIRE_PAYLOAD_FOR(gsp_app_bytes_max(p)) +
+		    GSP_SEC_OVERHEAD)
 			goto fail;
 		*err = -ENOMEM;
 		n->body_cap = p->max_payload - GSP_SEC_OVERHEAD;
@@ -207,65 +209,80 @@ gsp_node_set_keyring(struct gsp_node *n, const struct gsp_keyring *kr)
 	return 0;
 }
 
-int
-gsp_node_set_app(struct gsp_node *n, const char *key, const char *value)
+/* Our record's app state becomes next[0..count): one new version. */
+static int
+gsp_self_set_app(struct gsp_node *n, const struct gsp_app_entry *next,
+		 uint8_t count)
 {
-	struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
-	size_t klen = strnlen(key, GSP_APP_KEY_MAX);
-	struct gsp_app_entry *app, *a = NULL;
+	struct gsp_member_rec *r;
 
-	if (klen == 0 || klen >= GSP_APP_KEY_MAX ||
-	    !gsp_printable_str(value, GSP_APP_VALUE_MAX))
-		return -EINVAL;
-	for (size_t i = 0; i < klen; i++)
-		if (!gsp_name_char_ok(key[i]))
-			return -EINVAL;
-	app = gsp_table_app(n->table, r, true);
-	for (uint8_t i = 0; i < r->app_count; i++)
-		if (strcmp(app[i].key, key) == 0)
-			a = &app[i];
-	if (a == NULL && r->app_count >= GSP_APP_KEYS_MAX)
-		return -ENOSPC;
-	if (gsp_set_over_limit(n, app, r->app_count, a, key, value)) {
-		GSP_CTR_INC(n->ctr.limit_hits);
-		return -E2BIG;
-	}
-
-	gsp_self_change_begin(n);
-	if (a == NULL) {
-		a = &app[r->app_count++];
-		memcpy(a->key, key, klen + 1);
-	}
-	snprintf(a->value, sizeof(a->value), "%s", value);
-	a->version = n->version;
+	if (!gsp_table_app_ready(n->table, count))
+		return -ENOMEM;
+	r = gsp_self_change_begin(n);
+	gsp_table_set_app(n->table, r, next, count);
 	gsp_self_change_end(n, r);
 	gsp_emit_event(n, GSP_EV_APP, r, r->state);
 	return 0;
 }
 
 int
+gsp_node_set_app(struct gsp_node *n, const char *key, const char *value)
+{
+	struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
+	const struct gsp_app_entry *app = gsp_table_app(n->table, r);
+	size_t klen = strnlen(key, GSP_APP_KEY_MAX);
+	struct gsp_app_entry next[GSP_APP_KEYS_MAX];
+	uint8_t count = app != NULL ? r->app_count : 0;
+	uint8_t i;
+
+	if (klen == 0 || klen >= GSP_APP_KEY_MAX ||
+	    !gsp_printable_str(value, GSP_APP_VALUE_MAX))
+		return -EINVAL;
+	for (size_t k = 0; k < klen; k++)
+		if (!gsp_name_char_ok(key[k]))
+			return -EINVAL;
+	for (i = 0; i < count; i++)
+		if (strcmp(app[i].key, key) == 0)
+			break;
+	if (i == GSP_APP_KEYS_MAX)
+		return -ENOSPC;
+	if (count != 0)
+		memcpy(next, app, count * sizeof(*app));
+	if (i == count) {
+		memcpy(next[i].key, key, klen + 1);
+		count++;
+	}
+	snprintf(next[i].value, sizeof(next[i].value), "%s", value);
+	/* the version the change below gives our record */
+	next[i].version = n->version + 1;
+	/* a node on 4 or older (wire_version) keeps to 4's bounds */
+	if (gsp_app_over_limit(n, next, count) >= 0 || (n->proto < 5 &&
+	    (count > GSP_WIRE4_APP_KEYS ||
+	     strlen(next[i].value) > GSP_WIRE4_APP_VALUE))) {
+		GSP_CTR_INC(n->ctr.limit_hits);
+		return -E2BIG;
+	}
+	return gsp_self_set_app(n, next, count);
+}
+
+int
 gsp_node_del_app(struct gsp_node *n, const char *key)
 {
 	struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
-	struct gsp_app_entry *app = gsp_table_app(n->table, r, false);
-	uint8_t i, count = r->app_count;
+	const struct gsp_app_entry *app = gsp_table_app(n->table, r);
+	struct gsp_app_entry next[GSP_APP_KEYS_MAX];
+	uint8_t count = app != NULL ? r->app_count : 0;
+	uint8_t i, kept = 0;
 
-	for (i = 0; app != NULL && i < count; i++)
+	for (i = 0; i < count; i++)
 		if (strncmp(app[i].key, key, GSP_APP_KEY_MAX) == 0)
 			break;
-	if (app == NULL || i == count)
+	if (i == count)
 		return -ENOENT;
-
-	gsp_self_change_begin(n);
-	if (count == 1) {
-		gsp_table_set_app(n->table, r, app, 0);
-	} else {
-		memmove(&app[i], &app[i + 1], (count - i - 1) * sizeof(*app));
-		r->app_count = count - 1;
-	}
-	gsp_self_change_end(n, r);
-	gsp_emit_event(n, GSP_EV_APP, r, r->state);
-	return 0;
+	for (uint8_t k = 0; k < count; k++)
+		if (k != i)
+			next[kept++] = app[k];
+	return gsp_self_set_app(n, next, kept);
 }
 
 void
@@ -274,7 +291,9 @@ gsp_node_leave(struct gsp_node *n, uint64_t now_ns)
 	struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
 	struct gsp_wire_state st;
 	struct gsp_scan s;
+	uint8_t app_count;
 	uint32_t k;
+	bool wide;
 
 	if (n->leaving)
 		return;
@@ -287,11 +306,17 @@ gsp_node_leave(struct gsp_node *n, uint64_t now_ns)
 	gsp_pick_peers(n, GSP_LEAVE_FANOUT, &s);
 	k = s.n_picked;
 	gsp_rec_to_wire(n, r, &st);
+	wide = gsp_wire_state_wide(&st);
+	app_count = st.app_count;
 	for (uint32_t i = 0; i < k; i++) {
 		struct gsp_addr a = gsp_slot_addr(n, s.live[i]);
+		uint8_t wire = gsp_wire_for(n, gsp_rec(n, s.live[i]));
 		struct gsp_out o;
 
-		gsp_out_init(&o, n, GSP_MSG_LEAVE, &a);
+		/* a member on v4 still learns that we left, without the app
+		 * state it could not take: we are gone */
+		st.app_count = wire < 5 && wide ? 0 : app_count;
+		gsp_out_init(&o, n, GSP_MSG_LEAVE, &a, wire);
 		gsp_out_state(&o, &st);
 		gsp_out_flush(&o);
 	}

@@ -197,6 +197,13 @@ gsp_view_digest(const struct gsp_node *n)
 	return n->sync_root ^ n->down_hash;
 }
 
+/* [limits] app_bytes_max, 0 meaning the default (as gsp_limits_init) */
+static inline uint32_t
+gsp_app_bytes_max(const struct gsp_node_params *p)
+{
+	return p->app_bytes_max != 0 ? p->app_bytes_max : GSP_APP_BYTES_MAX;
+}
+
 /* The wire version to speak to a member: the lower of ours and its. */
 static inline uint8_t
 gsp_wire_for(const struct gsp_node *n, const struct gsp_member_rec *r)
@@ -204,6 +211,16 @@ gsp_wire_for(const struct gsp_node *n, const struct gsp_member_rec *r)
 	if (r == NULL || r->wire < 3 || n->proto < 3)
 		return GSP_WIRE_VERSION_MIN;
 	return r->wire < n->proto ? r->wire : n->proto;
+}
+
+/* gsp_wire_for the member with this id (a message's sender), unknown
+ * ones as the oldest. */
+static inline uint8_t
+gsp_wire_for_id(const struct gsp_node *n, uint64_t id)
+{
+	int32_t slot = gsp_table_find(n->table, id);
+
+	return gsp_wire_for(n, slot < 0 ? NULL : &n->table->recs[slot]);
 }
 
 /*
@@ -233,17 +250,17 @@ uint32_t gsp_log2_ceil(uint32_t v);
 void gsp_rumor_add(struct gsp_node *n, uint32_t slot);
 void gsp_rumor_expire(struct gsp_node *n);
 /* One PUSH packet of the newest live rumors. */
-void gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst);
+void gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst,
+		    uint8_t dst_wire);
 
 /* gsp_limit_use.c: [limits] applied */
 int gsp_limits_init(struct gsp_node *n);
 int gsp_rx_limits(struct gsp_node *n, const struct gsp_addr *src,
 		  const struct gsp_wire_msg *m, uint64_t now_ns);
 bool gsp_printable_str(const char *s, size_t max);
-bool gsp_set_over_limit(const struct gsp_node *n,
-			const struct gsp_app_entry *app, uint8_t count,
-			const struct gsp_app_entry *replaced,
-			const char *key, const char *value);
+/* The GSP_LIMIT_K_APP_* limit app[0..count) exceeds, or -1. */
+int gsp_app_over_limit(const struct gsp_node *n,
+		       const struct gsp_app_entry *app, uint8_t count);
 
 /* gsp_sweep.c: the failure detector and forgetting */
 void gsp_fd_init(struct gsp_node *n, uint32_t slot, uint64_t now_ns);

@@ -107,10 +107,11 @@ gsp_slot_addr(struct gsp_node *n, uint32_t slot)
 
 /* A SYN window and our news to one peer; returns the next window start. */
 static uint32_t
-gsp_gossip_to(struct gsp_node *n, const struct gsp_addr *dst, uint32_t window)
+gsp_gossip_to(struct gsp_node *n, const struct gsp_addr *dst,
+	      const struct gsp_member_rec *r, uint32_t window)
 {
 	window = gsp_send_window(n, dst, window);
-	gsp_rumor_push(n, dst);
+	gsp_rumor_push(n, dst, gsp_wire_for(n, r));
 	return window;
 }
 
@@ -151,8 +152,8 @@ gsp_hash_gossip_to(struct gsp_node *n, const struct gsp_addr *dst,
 		   const struct gsp_member_rec *r, bool flux, uint32_t window)
 {
 	if (r == NULL || r->wire < 3)
-		return gsp_gossip_to(n, dst, window);
-	gsp_rumor_push(n, dst);
+		return gsp_gossip_to(n, dst, r, window);
+	gsp_rumor_push(n, dst, gsp_wire_for(n, r));
 	if (flux)
 		gsp_sync_start(n, dst);
 	return window;
@@ -195,7 +196,8 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 			window = gsp_hash_gossip_to(n, &a, gsp_rec(n, s.live[i]),
 						    flux, window);
 		else
-			window = gsp_gossip_to(n, &a, window);
+			window = gsp_gossip_to(n, &a, gsp_rec(n, s.live[i]),
+					       window);
 	}
 	/* gossip to the dead now and then, so a healed node is found: one
 	 * that speaks 3 is told it is down, and refutes if it lives */
@@ -206,7 +208,8 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 		if (hashes && gsp_rec(n, s.down)->wire >= 3)
 			gsp_swim_tell_down(n, s.down, &a);
 		else
-			window = gsp_gossip_to(n, &a, window);
+			window = gsp_gossip_to(n, &a, gsp_rec(n, s.down),
+					       window);
 	}
 	if (n_seeds != 0 && s.n_live == 0) {
 		/* alone: knock on a few seeds until one answers */
@@ -216,7 +219,7 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 
 			seeds[pick] = seeds[j];
 			seeds[j] = t;
-			window = gsp_gossip_to(n, &seeds[j], window);
+			window = gsp_gossip_to(n, &seeds[j], NULL, window);
 			GSP_CTR_INC(n->ctr.seed_contacts);
 		}
 	} else if (n_seeds != 0 && !seed_chosen &&
@@ -227,7 +230,7 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 			window = gsp_hash_gossip_to(n, a, gsp_member_at(n, a),
 						    true, window);
 		else
-			window = gsp_gossip_to(n, a, window);
+			window = gsp_gossip_to(n, a, NULL, window);
 		GSP_CTR_INC(n->ctr.seed_contacts);
 	}
 	n->syn_cursor = window;

@@ -64,9 +64,11 @@ gsp_rumor_expire(struct gsp_node *n)
 	GSP_CTR_SET(n->ctr.rumors, n->rumor_n);
 }
 
-/* One PUSH packet of the newest live rumors. */
+/* One PUSH packet of the newest live rumors it can take (dst_wire:
+ * gsp_wire_for the member at dst). */
 void
-gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst)
+gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst,
+	       uint8_t dst_wire)
 {
 	struct gsp_wire_writer w;
 
@@ -85,6 +87,8 @@ gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst)
 		if (r->id != ru->id)
 			continue;
 		gsp_rec_to_wire(n, r, &n->out_state);
+		if (dst_wire < 5 && gsp_wire_state_wide(&n->out_state))
+			continue;	/* as gsp_out_state */
 		if (!gsp_wire_put_state(&w, &n->out_state))
 			break;
 	}

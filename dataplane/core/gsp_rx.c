@@ -103,6 +103,12 @@ gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
 	 * one configured so) drops 3 as that release does */
 	if (rc == GSP_RX_OK && m.hdr.version > n->proto)
 		rc = GSP_RX_BAD_VERSION;
+	/* and one on 4 or older drops a state beyond 4's app bounds with
+	 * its whole message, as its decoder does */
+	for (uint32_t i = 0; rc == GSP_RX_OK && n->proto < 5 &&
+	     i < m.n_states; i++)
+		if (gsp_wire_state_wide(&m.states[i]))
+			rc = GSP_RX_BAD_ENTRY;
 	if (rc == GSP_RX_OK)
 		rc = gsp_rx_limits(n, src, &m, now_ns);
 	if (rc != GSP_RX_OK)

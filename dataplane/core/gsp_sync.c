@@ -72,6 +72,7 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 	       const struct gsp_wire_msg *m, struct gsp_scratch *s)
 {
 	uint32_t n_send = 0, n_req = 0, b_lo, b_hi, max = n->p.ack_states;
+	uint8_t dst_wire = gsp_wire_for_id(n, m->hdr.sender_id);
 	struct gsp_out o;
 
 	for (uint32_t i = 0; i < m->n_digests; i++) {
@@ -115,7 +116,7 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 		}
 	}
 	if (n_send != 0 || n_req != 0) {
-		gsp_out_init(&o, n, GSP_MSG_ACK, src);
+		gsp_out_init(&o, n, GSP_MSG_ACK, src, dst_wire);
 		for (uint32_t i = 0; i < n_send; i++)
 			gsp_out_slot(&o, s->send_slots[i]);
 		for (uint32_t i = 0; i < n_req; i++)
@@ -125,7 +126,7 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 	/* the pull half of the epidemic: the first packet of a window
 	 * carries our news back */
 	if (m->hdr.flags & GSP_SYN_FLAG_FIRST)
-		gsp_rumor_push(n, src);
+		gsp_rumor_push(n, src, dst_wire);
 }
 
 void
@@ -141,7 +142,8 @@ gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
 	/* answer each requested member once, and no more than a SYN packet
 	 * is answered with: a forged ACK must not make us an amplifier */
 	gsp_digest_sort(m->digests, m->n_digests);
-	gsp_out_init(&o, n, GSP_MSG_ACK2, src);
+	gsp_out_init(&o, n, GSP_MSG_ACK2, src,
+		     gsp_wire_for_id(n, m->hdr.sender_id));
 	for (uint32_t i = 0; i < m->n_digests && sent < n->p.ack_states; i++) {
 		const struct gsp_digest *d = &m->digests[i];
 		int32_t slot = gsp_table_find(n->table, d->id);

@@ -29,12 +29,11 @@ gsp_table_create(const char *name, uint32_t capacity, struct gsp_names *names)
 	else
 		names = gsp_names_create(t->n_slots);
 	t->names = names;
-	t->apps = calloc((size_t)t->n_slots * GSP_APP_KEYS_MAX,
-			 sizeof(*t->apps));
-	if (t->recs == NULL || t->names == NULL || t->apps == NULL)
+	if (t->recs == NULL || t->names == NULL)
 		goto fail;
 	gsp_index_set_keys(t->index, &t->recs[0].id, sizeof(*t->recs));
-	t->app_free = GSP_NONE;
+	for (unsigned int c = 0; c < GSP_APP_CLASSES; c++)
+		t->app_free[c] = GSP_NONE;
 	return t;
 fail:
 	gsp_table_destroy(t);
@@ -50,7 +49,8 @@ gsp_table_destroy(struct gsp_table *t)
 		gsp_index_destroy(t->index);
 	free(t->recs);
 	gsp_names_destroy(t->names);
-	free(t->apps);
+	for (unsigned int c = 0; c < GSP_APP_CLASSES; c++)
+		free(t->apps[c]);
 	free(t);
 }
 
@@ -92,47 +92,108 @@ gsp_table_name(const struct gsp_table *t, const struct gsp_member_rec *r)
 	return gsp_names_at(t->names, r->name_off);
 }
 
+static inline struct gsp_app_entry *
+gsp_app_block(const struct gsp_table *t, unsigned int c, uint32_t b)
+{
+	return &t->apps[c][(size_t)b << c];
+}
+
 struct gsp_app_entry *
-gsp_table_app(struct gsp_table *t, struct gsp_member_rec *r, bool alloc)
+gsp_table_app(struct gsp_table *t, const struct gsp_member_rec *r)
+{
+	if (r->app_block == GSP_NONE)
+		return NULL;
+	return gsp_app_block(t, r->app_class, r->app_block);
+}
+
+/* The smallest class whose blocks hold n entries (n >= 1). */
+static unsigned int
+gsp_app_class_of(uint8_t n)
+{
+	unsigned int c = 0;
+
+	while ((1u << c) < n)
+		c++;
+	return c;
+}
+
+bool
+gsp_table_app_ready(struct gsp_table *t, uint8_t n)
+{
+	unsigned int c;
+	struct gsp_app_entry *p;
+
+	if (n == 0)
+		return true;
+	if (n > GSP_APP_KEYS_MAX)
+		return false;
+	c = gsp_app_class_of(n);
+	if (t->apps[c] != NULL)
+		return true;
+	/* made once and kept: readers may hold its address */
+	p = calloc((size_t)t->n_slots << c, sizeof(*p));
+	if (p == NULL)
+		return false;
+	__atomic_store_n(&t->apps[c], p, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* A free block of class c, whose pool exists: every record holds at most
+ * one block of a class, so there is always one. */
+static uint32_t
+gsp_app_alloc(struct gsp_table *t, unsigned int c)
 {
 	uint32_t b;
 
-	if (r->app_block != GSP_NONE)
-		return &t->apps[(size_t)r->app_block * GSP_APP_KEYS_MAX];
-	if (!alloc)
-		return NULL;
-	if (t->app_free != GSP_NONE) {
-		b = t->app_free;
-		memcpy(&t->app_free, &t->apps[(size_t)b * GSP_APP_KEYS_MAX],
+	if (t->app_free[c] != GSP_NONE) {
+		b = t->app_free[c];
+		memcpy(&t->app_free[c], gsp_app_block(t, c, b),
 		       sizeof(uint32_t));
-	} else {
-		b = t->apps_top++;	/* < n_slots: one block per record */
+		return b;
 	}
-	r->app_block = b;
-	return &t->apps[(size_t)b * GSP_APP_KEYS_MAX];
+	return t->apps_top[c]++;	/* < n_slots: one block per record */
 }
 
 static void
 gsp_app_free(struct gsp_table *t, struct gsp_member_rec *r)
 {
+	unsigned int c = r->app_class;
+
 	if (r->app_block == GSP_NONE)
 		return;
-	memcpy(&t->apps[(size_t)r->app_block * GSP_APP_KEYS_MAX], &t->app_free,
+	memcpy(gsp_app_block(t, c, r->app_block), &t->app_free[c],
 	       sizeof(uint32_t));
-	t->app_free = r->app_block;
+	t->app_free[c] = r->app_block;
 	r->app_block = GSP_NONE;
 	r->app_count = 0;
+	r->app_class = 0;
 }
 
 void
 gsp_table_set_app(struct gsp_table *t, struct gsp_member_rec *r,
 		  const struct gsp_app_entry *app, uint8_t n)
 {
+	unsigned int c;
+	uint32_t b;
+
 	if (n == 0) {
 		gsp_app_free(t, r);
 		return;
 	}
-	memcpy(gsp_table_app(t, r, true), app, n * sizeof(*app));
+	c = gsp_app_class_of(n);
+	if (r->app_block != GSP_NONE && r->app_class == c) {
+		memmove(gsp_app_block(t, c, r->app_block), app,
+			n * sizeof(*app));
+		r->app_count = n;
+		return;
+	}
+	/* another size: copy into a block that fits, then let the old one
+	 * go (app may point into it) */
+	b = gsp_app_alloc(t, c);
+	memcpy(gsp_app_block(t, c, b), app, n * sizeof(*app));
+	gsp_app_free(t, r);
+	r->app_block = b;
+	r->app_class = (uint8_t)c;
 	r->app_count = n;
 }
 
@@ -211,12 +272,20 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 	 * check then throws the copy away */
 	memcpy(out->name, gsp_names_at(t->names, c.name_off), GSP_NAME_MAX);
 	out->name[GSP_NAME_MAX - 1] = '\0';
-	n = c.app_count <= GSP_APP_KEYS_MAX ? c.app_count : 0;
+	n = c.app_count;
 	out->app_count = 0;
-	if (n != 0 && c.app_block < t->n_slots) {
-		memcpy(out->app, &t->apps[(size_t)c.app_block * GSP_APP_KEYS_MAX],
-		       n * sizeof(out->app[0]));
-		out->app_count = n;
+	if (n != 0 && c.app_class < GSP_APP_CLASSES &&
+	    n <= (1u << c.app_class) && c.app_block < t->n_slots) {
+		const struct gsp_app_entry *pool =
+			__atomic_load_n(&t->apps[c.app_class],
+					__ATOMIC_ACQUIRE);
+
+		if (pool != NULL) {
+			memcpy(out->app,
+			       &pool[(size_t)c.app_block << c.app_class],
+			       n * sizeof(out->app[0]));
+			out->app_count = n;
+		}
 	}
 	return c.id != 0;
 }

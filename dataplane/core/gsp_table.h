@@ -13,9 +13,10 @@
  * Records are compact (80 bytes): a node holds one per member of the
  * cluster, and a simulator holds N of those tables. Names are interned
  * in a pool that the tables written by one thread share (gsp_names.h),
- * and app state lives in blocks of
- * GSP_APP_KEYS_MAX entries taken only by members that publish some; both
- * are reserved virtually up front and backed by pages as they are used.
+ * and app state lives in blocks of 1, 2, 4, 8 or 16 entries (a class
+ * each, its pool made on first use) taken only by members that publish
+ * some: a member with one key holds one entry, not GSP_APP_KEYS_MAX.
+ * Pools are reserved virtually and backed by pages as they are used.
  * The id -> slot index is the gsp_index seam (rte_hash in gossipd).
  */
 #ifndef GSP_TABLE_H
@@ -28,6 +29,9 @@
 #include "gsp_names.h"
 
 #define GSP_NONE UINT32_MAX
+#define GSP_APP_CLASSES 5	/* blocks of 1, 2, 4, 8, 16 entries */
+_Static_assert((1u << (GSP_APP_CLASSES - 1)) == GSP_APP_KEYS_MAX,
+	       "the largest app block holds every key");
 
 struct gsp_member_rec {
 	uint32_t seq;
@@ -44,7 +48,7 @@ struct gsp_member_rec {
 	uint8_t app_count;
 	uint32_t phi_milli;
 	uint32_t name_off;		/* in the name pool, or GSP_NONE */
-	uint8_t reserved;
+	uint8_t app_class;		/* block of 1 << app_class entries */
 	uint8_t wire;			/* highest wire version it speaks */
 	uint32_t incarnation;		/* SWIM refutation counter */
 };
@@ -59,9 +63,10 @@ struct gsp_table {
 	uint32_t high_water;	/* slots below this may be in use */
 	uint32_t used;
 	struct gsp_names *names;	/* maybe shared with other tables */
-	struct gsp_app_entry *apps;	/* n_slots blocks of GSP_APP_KEYS_MAX */
-	uint32_t apps_top;
-	uint32_t app_free;
+	/* per class: n_slots blocks of 1 << class entries, or NULL */
+	struct gsp_app_entry *apps[GSP_APP_CLASSES];
+	uint32_t apps_top[GSP_APP_CLASSES];
+	uint32_t app_free[GSP_APP_CLASSES];
 };
 
 /* names: a pool shared with the other tables this thread writes, or NULL
@@ -101,9 +106,16 @@ int gsp_table_set_name(struct gsp_table *t, struct gsp_member_rec *r,
 		       const char *name);
 const char *gsp_table_name(const struct gsp_table *t,
 			   const struct gsp_member_rec *r);
-/* The record's app entries; allocates its block when asked to. */
+/* The record's app_count entries, or NULL when it has none. Writer
+ * side; change them in place only between write_begin and write_end. */
 struct gsp_app_entry *gsp_table_app(struct gsp_table *t,
-				    struct gsp_member_rec *r, bool alloc);
+				    const struct gsp_member_rec *r);
+/* The pool for n entries exists (made on first use); false when memory
+ * is short. Asked before a record changes, so set_app cannot fail. */
+bool gsp_table_app_ready(struct gsp_table *t, uint8_t n);
+/* Between write_begin and write_end, once gsp_table_app_ready(n): the
+ * record's app state becomes app[0..n) (which may point into its current
+ * block). */
 void gsp_table_set_app(struct gsp_table *t, struct gsp_member_rec *r,
 		       const struct gsp_app_entry *app, uint8_t n);
 

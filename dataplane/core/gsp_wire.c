@@ -120,7 +120,7 @@ gsp_wire_read_state(const uint8_t *buf, uint16_t len, uint16_t *off,
 		    struct gsp_wire_state *st)
 {
 	const uint8_t *p = buf + *off;
-	uint32_t o = *off;
+	uint32_t o = *off, app_bytes = 0;
 	uint8_t name_len;
 
 	if (o + GSP_WIRE_STATE_FIXED > len)
@@ -165,6 +165,10 @@ gsp_wire_read_state(const uint8_t *buf, uint16_t len, uint16_t *off,
 		memcpy(a->value, buf + o + klen, vlen);
 		a->value[vlen] = '\0';
 		o += klen + vlen;
+		app_bytes += klen + vlen;
+		/* more than any member may hold: no node makes such a state */
+		if (app_bytes > GSP_APP_BYTES_MAX)
+			return GSP_RX_BAD_ENTRY;
 		for (uint8_t j = 0; j < i; j++)
 			if (strcmp(st->app[j].key, a->key) == 0)
 				return GSP_RX_BAD_ENTRY;
@@ -593,6 +597,18 @@ gsp_wire_state_len(const struct gsp_wire_state *st)
 		n += GSP_WIRE_APP_FIXED + strlen(st->app[i].key) +
 			strlen(st->app[i].value);
 	return n;
+}
+
+bool
+gsp_wire_state_wide(const struct gsp_wire_state *st)
+{
+	if (st->app_count > GSP_WIRE4_APP_KEYS)
+		return true;
+	for (uint8_t i = 0; i < st->app_count; i++)
+		if (strnlen(st->app[i].value, GSP_WIRE4_APP_VALUE + 1) >
+		    GSP_WIRE4_APP_VALUE)
+			return true;
+	return false;
 }
 
 bool

@@ -22,8 +22,13 @@
  * did not change (SYN, ACK, ACK2, LEAVE, PUSH) go out as 2 to anyone.
  * 4: the same probes in 32 bytes instead of 48 (no n_claims, no empty
  * address, the view as the 32-bit tag receivers compare), spoken only to
- * members known to speak 4; SUM stays 3. */
-#define GSP_WIRE_VERSION 4
+ * members known to speak 4; SUM stays 3.
+ * 5: member states with up to 16 app keys and 255-byte values (4: 8 and
+ * 63), their key and value bytes at most 1024. The layout is 4's; a
+ * state beyond 4's bounds, which a v4 decoder drops with its whole
+ * message, goes only to members known to speak 5. Probes go out as 5 to
+ * them, in 4's layout. */
+#define GSP_WIRE_VERSION 5
 #define GSP_WIRE_VERSION_MIN 2	/* the oldest we accept and speak */
 #define GSP_WIRE_HDR_LEN 24
 #define GSP_WIRE_DIGEST_LEN 24
@@ -40,11 +45,17 @@
 #define GSP_SUM_LEVEL_MAX 30
 #define GSP_WIRE_CLAIM_LEN 32
 #define GSP_WIRE_APP_FIXED 10
-#define GSP_WIRE_STATE_MAX (GSP_WIRE_STATE_FIXED + GSP_NAME_MAX - 1 + \
-	GSP_APP_KEYS_MAX * (GSP_WIRE_APP_FIXED + GSP_APP_KEY_MAX - 1 + \
-			    GSP_APP_VALUE_MAX - 1))
-#define GSP_WIRE_MIN_PAYLOAD (GSP_WIRE_HDR_LEN + GSP_WIRE_ACK_PREFIX + \
-	GSP_WIRE_STATE_MAX)
+/* v4's app bounds: a state within them goes to any member */
+#define GSP_WIRE4_APP_KEYS 8
+#define GSP_WIRE4_APP_VALUE 63
+/* The largest member state a node holding app_bytes_max key and value
+ * bytes per member sends, in one message: what its packets must fit. */
+#define GSP_WIRE_STATE_LEN(app_bytes) (GSP_WIRE_STATE_FIXED + \
+	GSP_NAME_MAX - 1 + GSP_APP_KEYS_MAX * GSP_WIRE_APP_FIXED + (app_bytes))
+#define GSP_WIRE_PAYLOAD_FOR(app_bytes) (GSP_WIRE_HDR_LEN + \
+	GSP_WIRE_ACK_PREFIX + GSP_WIRE_STATE_LEN(app_bytes))
+#define GSP_WIRE_STATE_MAX GSP_WIRE_STATE_LEN(GSP_APP_BYTES_MAX)	/* 1295 */
+#define GSP_WIRE_MIN_PAYLOAD GSP_WIRE_PAYLOAD_FOR(GSP_APP_BYTES_MAX)	/* 1327 */
 
 enum gsp_msg_type {
 	GSP_MSG_SYN = 1,	/* digest of a range of members */
@@ -292,6 +303,8 @@ void gsp_wire_begin_v(struct gsp_wire_writer *w, uint8_t *buf, uint16_t cap,
 		      uint64_t sender_id);
 void gsp_wire_set_range(struct gsp_wire_writer *w, uint64_t lo, uint64_t hi);
 uint16_t gsp_wire_state_len(const struct gsp_wire_state *st);
+/* Beyond v4's app bounds: only for members that speak 5. */
+bool gsp_wire_state_wide(const struct gsp_wire_state *st);
 /* false when the entry does not fit; the writer is then unchanged */
 bool gsp_wire_put_state(struct gsp_wire_writer *w,
 			const struct gsp_wire_state *st);

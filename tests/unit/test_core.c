@@ -566,7 +566,7 @@ test_wire_rejects(void **state)
 	bad[GSP_WIRE_HDR_LEN + 39] = 0;			/* empty name */
 	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
 	memcpy(bad, buf, len);
-	bad[GSP_WIRE_HDR_LEN + 40] = 9;			/* > 8 app keys */
+	bad[GSP_WIRE_HDR_LEN + 40] = 17;		/* > 16 app keys */
 	assert_int_equal(decode(bad, len, &m), GSP_RX_BAD_ENTRY);
 	memcpy(bad, buf, len);
 	bad[GSP_WIRE_HDR_LEN + GSP_WIRE_STATE_FIXED] = '\n'; /* bad name */
@@ -851,6 +851,114 @@ test_app_state_limits(void **state)
 	gsp_node_destroy(n);
 }
 
+/* The states an ACK from sender asking for member id gets back. */
+static unsigned int
+ack2_states_for(struct gsp_node *n, uint64_t sender, uint64_t id,
+		uint64_t now, uint8_t *app_count)
+{
+	struct gsp_addr src = { 0x0a000009, 7946 };
+	struct gsp_digest d = { id, 1, 0 };
+	struct gsp_wire_writer w;
+	struct gsp_wire_msg m;
+	unsigned int states = 0;
+	uint8_t buf[1500];
+
+	net_n = 0;
+	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_ACK,
+		       gsp_cluster_hash(CLUSTER), sender);
+	assert_true(gsp_wire_put_digest(&w, &d));
+	gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), now, NULL);
+	for (unsigned int i = 0; i < net_n; i++) {
+		assert_int_equal(decode(net_q[i].data, net_q[i].len, &m),
+				 GSP_RX_OK);
+		if (m.hdr.type == GSP_MSG_ACK2 && m.n_states != 0) {
+			*app_count = m.states[0].app_count;
+			states += m.n_states;
+		}
+		free(net_q[i].data);
+	}
+	net_n = 0;
+	return states;
+}
+
+/* Wire 5: 16 keys, 255-byte values, 1024 bytes; a state beyond v4's
+ * bounds goes to members that speak 5 and not to those on 4, and a node
+ * on 4 drops a message carrying one, as a v4 decoder does. */
+static void
+test_app_state_wide(void **state)
+{
+	struct gsp_node_params p = test_params("self", 0x0a000001, 1, &sim[0]);
+	struct gsp_wire_state old = sample_state(55, "old");
+	struct gsp_wire_state cur = sample_state(66, "new");
+	struct gsp_member_view v;
+	char key[16], value[GSP_APP_VALUE_MAX];
+	struct gsp_node *n;
+	uint8_t count = 0;
+	int err;
+
+	(void)state;
+	sim[0].addr = p.addr;
+	n = gsp_node_create(&p, &err);
+	assert_non_null(n);
+	old.wire = 4;
+	cur.wire = 5;
+	feed(n, &old, 1 * MS);
+	feed(n, &cur, 1 * MS);
+	/* within v4's bounds: both get it */
+	assert_int_equal(gsp_node_set_app(n, "k0", "v"), 0);
+	assert_int_equal(ack2_states_for(n, 55, gsp_node_id(n), 2 * MS,
+					 &count), 1);
+	assert_int_equal(ack2_states_for(n, 66, gsp_node_id(n), 2 * MS,
+					 &count), 1);
+	/* a 255-byte value: only the member on 5 */
+	memset(value, 'x', GSP_APP_VALUE_MAX - 1);
+	value[GSP_APP_VALUE_MAX - 1] = '\0';
+	assert_int_equal(gsp_node_set_app(n, "big", value), 0);
+	assert_int_equal(ack2_states_for(n, 55, gsp_node_id(n), 3 * MS,
+					 &count), 0);
+	assert_int_equal(ack2_states_for(n, 66, gsp_node_id(n), 3 * MS,
+					 &count), 1);
+	assert_int_equal(count, 2);
+	assert_int_equal(gsp_node_del_app(n, "big"), 0);
+	/* 16 keys */
+	for (int i = 1; i < GSP_APP_KEYS_MAX; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(gsp_node_set_app(n, key, "v"), 0);
+	}
+	assert_true(member_of(n, gsp_node_id(n), &v));
+	assert_int_equal(v.app_count, 16);
+	assert_int_equal(ack2_states_for(n, 55, gsp_node_id(n), 4 * MS,
+					 &count), 0);
+	assert_int_equal(ack2_states_for(n, 66, gsp_node_id(n), 4 * MS,
+					 &count), 1);
+	assert_int_equal(count, 16);
+	/* 1024 key and value bytes at most: 38 key bytes and 16 one-byte
+	 * values make 54; three values of 255 make 816, a fourth 1070 */
+	for (int i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(gsp_node_set_app(n, key, value), 0);
+	}
+	assert_int_equal(gsp_node_set_app(n, "k3", value), -E2BIG);
+	gsp_node_destroy(n);
+
+	/* a node on 4 keeps to 4's bounds, and drops what it cannot read */
+	p.wire_version = 4;
+	n = gsp_node_create(&p, &err);
+	assert_non_null(n);
+	assert_int_equal(gsp_node_set_app(n, "big", value), -E2BIG);
+	cur.app_count = 9;
+	for (int i = 2; i < 9; i++) {
+		cur.app[i] = (struct gsp_app_entry){ .version = 12 };
+		snprintf(cur.app[i].key, sizeof(cur.app[i].key), "k%d", i);
+	}
+	feed(n, &cur, 1 * MS);
+	assert_false(member_of(n, 66, &v));
+	cur.app_count = 8;
+	feed(n, &cur, 1 * MS);
+	assert_true(member_of(n, 66, &v));
+	gsp_node_destroy(n);
+}
+
 /* A forged ACK asking 60 times for one member gets it once. */
 static void
 test_ack2_answers_once(void **state)
@@ -1092,6 +1200,8 @@ hammer_writer(void *arg)
 				app[i].value[GSP_APP_VALUE_MAX - 1] = '\0';
 				app[i].version = k;
 			}
+			/* n_app moves the record between block sizes */
+			assert_true(gsp_table_app_ready(h->t, n_app));
 			gsp_table_write_begin(r);
 			r->generation = k;
 			r->heartbeat = k;
@@ -1147,6 +1257,8 @@ test_table_concurrency(void **state)
 				assert_int_equal((uint8_t)v.app[i].key[0],
 						 (uint8_t)(k & 0x7f));
 				assert_int_equal((uint8_t)v.app[i].value[62],
+						 (uint8_t)(k & 0x7f));
+				assert_int_equal((uint8_t)v.app[i].value[254],
 						 (uint8_t)(k & 0x7f));
 			}
 		}
@@ -1427,6 +1539,7 @@ main(void)
 		cmocka_unit_test(test_wire_fuzz_bytes),
 		cmocka_unit_test(test_merge_rules),
 		cmocka_unit_test(test_app_state_limits),
+		cmocka_unit_test(test_app_state_wide),
 		cmocka_unit_test(test_ack2_answers_once),
 		cmocka_unit_test(test_phi_values),
 		cmocka_unit_test(test_table_concurrency),

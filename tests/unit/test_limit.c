@@ -374,8 +374,8 @@ test_defaults_and_bounds(void **state)
 	(void)state;
 	n = node_with(&p);
 	gsp_node_limits_read(n, &l);
-	assert_int_equal(l.app_value_max, 63);
-	assert_int_equal(l.app_bytes_max, 752);
+	assert_int_equal(l.app_value_max, 255);
+	assert_int_equal(l.app_bytes_max, 1024);
 	assert_int_equal(l.join_rate, 20);
 	assert_int_equal(l.join_burst, 40);
 	assert_int_equal(l.probe_rate, 200);	/* 20 x 100 ms periods */
