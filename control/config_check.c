@@ -14,7 +14,9 @@
 
 #include "gsp_config.h"
 #include "gsp_log.h"
+#include "gsp_sec.h"
 #include "gsp_util.h"
+#include "gsp_wire.h"
 #include "config_int.h"
 
 /* The later of the lines that set either key: where to point the user. */
@@ -106,6 +108,42 @@ gsp_cfg_warn_self_seeds(const struct gsp_cfg_ctx *c)
 }
 
 /* Required keys, defaults that depend on others, cross-field checks. */
+/* [app] within [limits] app_bytes_max, and a whole member state within
+ * one packet of [node] mtu: the core would refuse either at start. */
+static int
+gsp_cfg_finish_app(struct gsp_cfg_ctx *c)
+{
+	struct gsp_config *cfg = c->cfg;
+	uint32_t bytes_max = cfg->app_bytes_max != 0 ? cfg->app_bytes_max :
+		GSP_APP_BYTES_MAX;
+	uint32_t need = GSP_WIRE_PAYLOAD_FOR(bytes_max) + 28 +
+		(cfg->plaintext ? 0 : GSP_SEC_OVERHEAD);
+	uint32_t total = 0;
+
+	for (unsigned int i = 0; i < cfg->n_app; i++) {
+		total += (uint32_t)(strlen(cfg->app_keys[i]) +
+				    strlen(cfg->app_values[i]));
+		if (total > bytes_max) {
+			gsp_cfg_err(c, c->app_line[i],
+				    "[app] %s: the keys and values so far take "
+				    "%u bytes, over [limits] app_bytes_max %u",
+				    cfg->app_keys[i], total, bytes_max);
+			return -1;
+		}
+	}
+	if (cfg->mtu != 0 && cfg->mtu < need) {
+		gsp_cfg_err(c, gsp_cfg_line_of2(c, "node", "mtu", "limits",
+						"app_bytes_max"),
+			    "[node] mtu %u is too small for a member state of "
+			    "[limits] app_bytes_max %u: it needs mtu %u or more%s;"
+			    " raise mtu or lower app_bytes_max",
+			    cfg->mtu, bytes_max, need, cfg->plaintext ? "" :
+			    " (sealed)");
+		return -1;
+	}
+	return 0;
+}
+
 int
 gsp_cfg_finish(struct gsp_cfg_ctx *c)
 {
@@ -186,6 +224,8 @@ gsp_cfg_finish(struct gsp_cfg_ctx *c)
 	}
 
 	if (gsp_cfg_finish_detector(c) != 0)
+		return -1;
+	if (gsp_cfg_finish_app(c) != 0)
 		return -1;
 	if (cfg->plaintext && cfg->keyring_path[0] != '\0') {
 		gsp_cfg_err(c, gsp_cfg_line_of2(c, "security", "mode",

@@ -82,7 +82,7 @@ ctrl_app_over_limit(const char *key, size_t vlen)
 	const struct gsp_node *node = gsp_dp_node();
 	struct gsp_node_limits lim;
 	struct gsp_member_view v;
-	size_t total;
+	size_t total, reserved = 0;
 
 	if (node == NULL)
 		return NULL;
@@ -93,17 +93,25 @@ ctrl_app_over_limit(const char *key, size_t vlen)
 				  lim.app_value_max);
 	total = strlen(key) + vlen;
 	if (ctrl_self_read(&v))
-		for (uint8_t i = 0; i < v.app_count && i < GSP_APP_KEYS_MAX; i++)
-			if (strcmp(v.app[i].key, key) != 0 &&
-			    strncmp(v.app[i].key, GSP_APP_RESERVED_PREFIX,
-				    strlen(GSP_APP_RESERVED_PREFIX)) != 0)
-				total += strnlen(v.app[i].key, GSP_APP_KEY_MAX) +
-					strnlen(v.app[i].value,
-						GSP_APP_VALUE_MAX);
+		for (uint8_t i = 0; i < v.app_count && i < GSP_APP_KEYS_MAX; i++) {
+			size_t n;
+
+			if (strcmp(v.app[i].key, key) == 0)
+				continue;
+			n = strnlen(v.app[i].key, GSP_APP_KEY_MAX) +
+				strnlen(v.app[i].value, GSP_APP_VALUE_MAX);
+			total += n;
+			if (strncmp(v.app[i].key, GSP_APP_RESERVED_PREFIX,
+				    strlen(GSP_APP_RESERVED_PREFIX)) == 0)
+				reserved += n;
+		}
+	/* gossipd's own keys count too: the bound keeps a state in one
+	 * packet */
 	if (total > lim.app_bytes_max)
 		return ctrl_error("set %s: this node's app state would be %zu "
-				  "bytes (keys + values), over [limits] "
-				  "app_bytes_max %u", key, total,
+				  "bytes (keys + values, %zu of them gossipd's "
+				  "own gsp.* keys), over [limits] app_bytes_max "
+				  "%u", key, total, reserved,
 				  lim.app_bytes_max);
 	return NULL;
 }

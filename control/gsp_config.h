@@ -125,8 +125,8 @@ struct gsp_config {
 	uint32_t cipher;		/* cipher: aes-256-gcm (enum gsp_cipher) */
 
 	/* [limits]: gsp_node_params' limits; 0 = the core's default */
-	uint32_t app_value_max;		/* app_value_max: 63 */
-	uint32_t app_bytes_max;		/* app_bytes_max: 752 */
+	uint32_t app_value_max;		/* app_value_max: 255 */
+	uint32_t app_bytes_max;		/* app_bytes_max: 1024 */
 	uint32_t join_rate;		/* join_rate: 20 per source per second */
 	uint32_t join_burst;		/* join_burst: 40 */
 	uint32_t probe_rate;		/* probe_rate: 20 probe periods' worth */

@@ -466,6 +466,20 @@ test_err_app(void **state)
 		   "value must be printable");
 	expect_err(MIN_CFG "[app]\nk = 1\nk = 2\n", 8,
 		   "[app] k: duplicate key (first set on line 7)");
+	/* over app_bytes_max at the key that crosses it; an mtu too small
+	 * for a whole state at the limit, with both numbers */
+	expect_err(MIN_CFG "[limits]\napp_bytes_max = 10\n[app]\na = 1234\n"
+		   "b = 12345\n", 10, "[app] b: the keys and values so far "
+		   "take 11 bytes, over [limits] app_bytes_max 10");
+	expect_err(MIN_CFG "mtu = 1300\n[security]\nmode = plaintext\n", 6,
+		   "[node] mtu 1300 is too small for a member state of "
+		   "[limits] app_bytes_max 1024: it needs mtu 1355 or more");
+	{
+		struct gsp_config cfg;
+
+		expect_ok(MIN_CFG "mtu = 1300\n[security]\nmode = plaintext\n"
+			  "[limits]\napp_bytes_max = 900\n", &cfg);
+	}
 	expect_err(MIN_CFG "[app]\na=1\nb=2\nc=3\nd=4\ne=5\nf=6\ng=7\nh=8\ni=9\n"
 		   "j=1\nk=1\nl=1\nm=1\nn=1\no=1\np=1\nq=1\n",
 		   23, "[app] q: too many keys (max 16)");
