@@ -24,7 +24,7 @@
 #define GSP_PARAM_CLOCK_SKEW_NS \
 	(60 * GSP_PARAM_S, 1 * GSP_PARAM_S, 86400 * GSP_PARAM_S)
 /* highest wire version spoken: 2 behaves as the previous release */
-#define GSP_PARAM_WIRE_VERSION			(4, 2, 4)
+#define GSP_PARAM_WIRE_VERSION			(5, 2, 5)
 /* anti-entropy: digest packets per SYN window, states per ACK */
 #define GSP_PARAM_SYN_PACKETS			(4, 1, 65535)
 #define GSP_PARAM_ACK_STATES			(256, 1, 1u << 20)
