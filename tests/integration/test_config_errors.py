@@ -125,7 +125,7 @@ CASES = [
                                 "cipher = rot13"), ["cipher", "aes-256-gcm"]),
     ("plaintext_with_keyring", append("mode = plaintext"),
      ["plaintext", "keyring"]),
-    ("limit_out_of_range", append_last("", "[limits]", "app_value_max = 64"),
+    ("limit_out_of_range", append_last("", "[limits]", "app_value_max = 256"),
      ["app_value_max"]),
     ("bad_limit", append_last("", "[limits]", "join_rate = fast"), ["join_rate"]),
     ("bad_rx_interrupts", append_last("", "[dataplane]",

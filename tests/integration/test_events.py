@@ -166,7 +166,7 @@ def test_event_and_monitor_errors(make_cluster):
     c = make_cluster(1)
     p = c.ctl("node1", "event", "bad name!")
     assert p.returncode == 1 and "name must be" in p.stderr, p.stderr
-    p = c.ctl("node1", "event", "big", "x" * 60)
+    p = c.ctl("node1", "event", "big", "x" * 300)
     assert p.returncode == 1 and "at most" in p.stderr, p.stderr
     p = c.ctl("node1", "event", "ctl", "caf\u00e9")
     assert p.returncode == 1 and "printable ASCII" in p.stderr, p.stderr

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""A rolling upgrade from wire version 2, and from 3, to 4 (docs/PROTOCOL.md
+"""A rolling upgrade from wire version 2, and from 3, to 5 (docs/PROTOCOL.md
 "Versions and rolling upgrades"): a 4-node cluster of nodes that speak
 the old version only, as the earlier releases do ([gossip] wire_version
 = 2 or 3), is upgraded one node at a time, each stopped (LEAVE) and
-started again speaking 4.
+started again speaking 5 (from 4 to 5: test_app_wide.py).
 
 At every step the running nodes converge, app state spreads both ways
 between old and new nodes, and a SIGKILLed old node is marked down by a
