@@ -14,6 +14,13 @@
 #include "gsp_swim_int.h"
 
 static __thread struct gsp_scratch gsp_tls;
+static __thread struct gsp_wire_state gsp_tls_out;
+
+struct gsp_wire_state *
+gsp_out_scratch(void)
+{
+	return &gsp_tls_out;
+}
 
 /* NULL when memory is short: the caller drops the packet (counted). */
 struct gsp_scratch *
@@ -205,6 +212,6 @@ gsp_out_slot(struct gsp_out *o, uint32_t slot)
 {
 	struct gsp_node *n = o->node;
 
-	gsp_rec_to_wire(n, gsp_rec(n, slot), &n->out_state);
-	gsp_out_state(o, &n->out_state);
+	gsp_rec_to_wire(n, gsp_rec(n, slot), &gsp_tls_out);
+	gsp_out_state(o, &gsp_tls_out);
 }

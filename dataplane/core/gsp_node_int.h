@@ -103,7 +103,6 @@ struct gsp_node {
 
 	uint8_t *tx;			/* a datagram being built, plain */
 	uint16_t body_cap;		/* its room: max_payload - seal */
-	struct gsp_wire_state out_state;
 
 	/* authentication (gsp_sec.h); kr NULL: plaintext */
 	struct gsp_keyring *kr;
@@ -250,6 +249,10 @@ uint32_t gsp_log2_ceil(uint32_t v);
 void gsp_rumor_add(struct gsp_node *n, uint32_t slot);
 void gsp_rumor_expire(struct gsp_node *n);
 /* One PUSH packet of the newest live rumors. */
+/* The thread's scratch state for building one outgoing member state: a
+ * state is up to 4.8 KB, one per thread rather than one per node (the
+ * simulator runs thousands of nodes on a thread). */
+struct gsp_wire_state *gsp_out_scratch(void);
 void gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst,
 		    uint8_t dst_wire);
 

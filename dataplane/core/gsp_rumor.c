@@ -70,6 +70,7 @@ void
 gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst,
 	       uint8_t dst_wire)
 {
+	struct gsp_wire_state *st = gsp_out_scratch();
 	struct gsp_wire_writer w;
 
 	if (n->rumor_n == 0)
@@ -86,10 +87,10 @@ gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst,
 		r = gsp_rec(n, ru->slot);
 		if (r->id != ru->id)
 			continue;
-		gsp_rec_to_wire(n, r, &n->out_state);
-		if (dst_wire < 5 && gsp_wire_state_wide(&n->out_state))
+		gsp_rec_to_wire(n, r, st);
+		if (dst_wire < 5 && gsp_wire_state_wide(st))
 			continue;	/* as gsp_out_state */
-		if (!gsp_wire_put_state(&w, &n->out_state))
+		if (!gsp_wire_put_state(&w, st))
 			break;
 	}
 	if (gsp_wire_empty(&w))
