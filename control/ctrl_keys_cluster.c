@@ -3,8 +3,9 @@
  * The keyring as the cluster sees it. Each node publishes its own keyring
  * state in the reserved app key "gsp.keys" (its primary id, then the other
  * installed ids: "1a2b3c4d,5e6f7a8b"; a trailing "+" when more were
- * installed than fit a value's 63 bytes), whenever it changes; [limits]
- * do not apply to it. `gossipctl keys`
+ * installed than fit 63 bytes, so that the state stays one a node of wire
+ * version 4 reads), whenever it changes; [limits] app_value_max does not
+ * apply to it, app_bytes_max does. `gossipctl keys`
  * reads every member's from the member table. `keys remove` refuses a key
  * a live member still seals with (its primary): this node could no longer
  * open that member's datagrams. A member that only has it installed is
@@ -18,13 +19,14 @@
 
 #include "ctrl_int.h"
 #include "gsp_log.h"
+#include "gsp_wire.h"
 
 #define CTRL_KEYS_NAMES_MAX 8	/* members named in one refusal */
 
 void
 ctrl_keys_publish(struct ctrl *c)
 {
-	char val[GSP_APP_VALUE_MAX], hex[10];
+	char val[GSP_WIRE4_APP_VALUE + 1], hex[10];
 	uint32_t ids[GSP_KEYRING_MAX];
 	struct gsp_key_info info[GSP_KEYRING_MAX];
 	const struct gsp_node *node = gsp_dp_node();
