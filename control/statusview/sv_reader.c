@@ -266,7 +266,7 @@ sv_app_ext_legacy(struct gsp_sv_member *m)
 	for (unsigned int i = 0; i < m->app_count; i++) {
 		const struct gsp_sv_app *a = &m->app[i];
 
-		/* an empty key is no entry: skip it as gossipctl did */
+		/* an empty key cannot be packed: it is left out */
 		(void)sv_app_pack(&m->app_ext, a->version, a->key,
 				  strlen(a->key), a->value, strlen(a->value));
 	}
