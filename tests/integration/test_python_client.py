@@ -461,6 +461,13 @@ def test_whole_app_state_past_eight_keys(c, tmp_path):
              if m["name"] == "node1"][0]
         assert g["app"] == me.app
         assert all(me.app_versions[k] > 0 for k in WIDE)
+        # the 10th key filters, the long value shows whole when piped
+        r = c.ctl("node1", "members", "--app", "py_w09=v9")
+        assert r.returncode == 0, r.stderr
+        row = [ln for ln in r.stdout.splitlines()
+               if ln.startswith("node1*")]
+        assert len(row) == 1 and "py_w00=" + "x" * 255 in row[0] and \
+            "py_w09=v9" in row[0]
 
         view = view_regions(c)
         full = {m.name: m for m in sv.read(_copy(c, tmp_path, "v7",
