@@ -89,21 +89,15 @@ ctl_filter_app(struct ctl_filter *f, const char *arg, char *err, size_t len)
 static bool
 ctl_app_match(const struct gsp_sv_member *m, const char *arg)
 {
+	struct gsp_sv_app_entry a[GSP_SV_APP_EXT_KEYS];
 	const char *eq = strchr(arg, '=');
 	size_t klen = (size_t)(eq - arg);
+	unsigned int n = gsp_sv_member_apps(m, a, GSP_SV_APP_EXT_KEYS);
 
-	for (unsigned int i = 0; i < m->app_count && i < GSP_SV_APP_KEYS; i++) {
-		const char *k = m->app[i].key;
-
-		if (strnlen(k, sizeof(m->app[i].key)) == klen &&
-		    strncmp(k, arg, klen) == 0) {
-			char v[sizeof(m->app[i].value) + 1];
-
-			snprintf(v, sizeof(v), "%.*s",
-				 (int)sizeof(m->app[i].value), m->app[i].value);
-			return fnmatch(eq + 1, v, 0) == 0;
-		}
-	}
+	for (unsigned int i = 0; i < n; i++)
+		if (strlen(a[i].key) == klen &&
+		    strncmp(a[i].key, arg, klen) == 0)
+			return fnmatch(eq + 1, a[i].value, 0) == 0;
 	return false;
 }
 
@@ -139,19 +133,21 @@ ctl_app_reserved(const char *key)
 static void
 ctl_fmt_app(const struct gsp_sv_member *m, char *buf, size_t len, size_t max)
 {
-	char k[sizeof(m->app[0].key)], v[sizeof(m->app[0].value)];
+	struct gsp_sv_app_entry a[GSP_SV_APP_EXT_KEYS];
+	char k[GSP_SV_APP_KEY_MAX], v[GSP_SV_APP_VALUE_MAX];
+	unsigned int n = gsp_sv_member_apps(m, a, GSP_SV_APP_EXT_KEYS);
 	size_t off = 0;
 
 	buf[0] = '\0';
-	for (unsigned int i = 0; i < m->app_count && i < GSP_SV_APP_KEYS; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		int w;
 
-		if (ctl_app_reserved(m->app[i].key))
+		if (ctl_app_reserved(a[i].key))
 			continue;
 		w = snprintf(buf + off, len - off, "%s%s=%s",
 			     off > 0 ? "," : "",
-			     ctl_safe(k, sizeof(k), m->app[i].key),
-			     ctl_safe(v, sizeof(v), m->app[i].value));
+			     ctl_safe(k, sizeof(k), a[i].key),
+			     ctl_safe(v, sizeof(v), a[i].value));
 
 		if (w < 0 || (size_t)w >= len - off) {
 			off = len - 1;
@@ -237,10 +233,9 @@ ctl_print_members(FILE *f, const struct gsp_sv_snapshot *s, uint64_t now)
 		"Node Name", "Heartbeat", "Last Updated", "State", "Address",
 		"Generation", "Phi", "App",
 	};
-	/* every key=value (ctl_safe cuts each to its field's size) */
-	enum { APP_CELL = GSP_SV_APP_KEYS *
-		(sizeof(((struct gsp_sv_app *)0)->key) +
-		 sizeof(((struct gsp_sv_app *)0)->value) + 2) };
+	/* every key=value: each entry's "=" and "," take less than its
+	 * 10-byte header in app_ext, so the whole state fits its data */
+	enum { APP_CELL = GSP_SV_APP_DATA + 1 };
 	const struct gsp_sv_member **v;
 	uint32_t n = s->hdr.member_count, k = 0;
 	uint64_t cnt[4] = { 0, 0, 0, 0 };
@@ -323,6 +318,8 @@ ctl_member_json(const struct gsp_sv_snapshot *s, const struct gsp_sv_member *m,
 {
 	json_t *o = json_object(), *app = json_object();
 	json_t *reserved = json_object();
+	struct gsp_sv_app_entry a[GSP_SV_APP_EXT_KEYS];
+	unsigned int n_app;
 	char addr[32];
 
 	if (o == NULL || app == NULL || reserved == NULL) {
@@ -348,12 +345,13 @@ ctl_member_json(const struct gsp_sv_snapshot *s, const struct gsp_sv_member *m,
 			now > m->last_update_unix_ns ?
 			(double)(now - m->last_update_unix_ns) / 1e9 : 0.0));
 	json_object_set_new(o, "self", json_boolean(ctl_is_self(s, m)));
-	for (unsigned int i = 0; i < m->app_count && i < GSP_SV_APP_KEYS; i++) {
-		char key[sizeof(m->app[i].key)];
+	n_app = gsp_sv_member_apps(m, a, GSP_SV_APP_EXT_KEYS);
+	for (unsigned int i = 0; i < n_app; i++) {
+		char key[GSP_SV_APP_KEY_MAX];
 
-		ctl_safe(key, sizeof(key), m->app[i].key);
+		ctl_safe(key, sizeof(key), a[i].key);
 		json_object_set_new(ctl_app_reserved(key) ? reserved : app, key,
-				    ctl_json_str(m->app[i].value));
+				    ctl_json_str(a[i].value));
 	}
 	json_object_set_new(o, "app", app);
 	json_object_set_new(o, "reserved", reserved);

@@ -20,6 +20,14 @@ _Static_assert(GSP_FAULT_C_MAX <= GSP_SV_FAULT_CTRS,
 	       "status view has fewer fault counters than the core");
 _Static_assert(GSP_NAME_MAX <= sizeof(((struct gsp_sv_member *)0)->name),
 	       "member name does not fit the status view");
+/* a member's whole app state fits its record's app_ext (minor 7) */
+_Static_assert(GSP_APP_KEYS_MAX <= GSP_SV_APP_EXT_KEYS,
+	       "status view has fewer app entries than the core");
+_Static_assert(GSP_APP_KEYS_MAX * GSP_SV_APP_ENTRY_HDR + GSP_APP_BYTES_MAX <=
+	       GSP_SV_APP_DATA, "app state does not fit the status view");
+_Static_assert(GSP_APP_KEY_MAX <= GSP_SV_APP_KEY_MAX &&
+	       GSP_APP_VALUE_MAX <= GSP_SV_APP_VALUE_MAX,
+	       "app key or value does not fit the status view's u8 lengths");
 
 static uint64_t
 ctrl_core_to_unix(uint64_t t, uint64_t core_now, uint64_t unix_now)
@@ -71,16 +79,18 @@ ctrl_member_convert(const struct gsp_member_view *mv, uint64_t self_id,
 	m->flags = mv->id == self_id ? GSP_SV_MEMBER_SELF : 0;
 	memcpy(m->name, mv->name, sizeof(mv->name));
 	m->name[sizeof(m->name) - 1] = '\0';
-	if (n > GSP_SV_APP_KEYS)	/* STOPGAP: status view minor 7 */
-		n = GSP_SV_APP_KEYS;
-	m->app_count = (uint8_t)n;
+	if (n > GSP_APP_KEYS_MAX)
+		n = GSP_APP_KEYS_MAX;
+	/* all of it into app_ext; the first 8, values cut to 63 bytes, into
+	 * the legacy app[] for readers of minor 6 and older */
 	for (unsigned int i = 0; i < n; i++) {
-		m->app[i].version = mv->app[i].version;
-		memcpy(m->app[i].key, mv->app[i].key, sizeof(m->app[i].key));
-		m->app[i].key[sizeof(m->app[i].key) - 1] = '\0';
-		memcpy(m->app[i].value, mv->app[i].value,
-		       sizeof(m->app[i].value));
-		m->app[i].value[sizeof(m->app[i].value) - 1] = '\0';
+		const struct gsp_app_entry *a = &mv->app[i];
+
+		/* the asserts above make -ENOSPC impossible for state the
+		 * core holds; a key it never has (empty) is no entry */
+		(void)gsp_sv_member_app_add(m, a->version, a->key,
+				strnlen(a->key, sizeof(a->key) - 1), a->value,
+				strnlen(a->value, sizeof(a->value) - 1));
 	}
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gossipd/status_view.h"
+#include "sv_app.h"
 #include "gsp_counters.h"	/* the lists only: no link to the core */
 #include "gsp_util.h"	/* header only: no link to the core */
 
@@ -27,6 +28,7 @@
 /* Layout fields, validated once; they never change for a file. */
 struct sv_layout {
 	uint64_t total_size;
+	uint16_t minor;			/* minor 7 on: app_ext in each record */
 	uint32_t header_size;
 	uint32_t member_offset;
 	uint32_t member_stride;
@@ -52,6 +54,7 @@ static void
 sv_layout_get(const struct gsp_sv_header *h, struct sv_layout *l)
 {
 	l->total_size = h->total_size;
+	l->minor = h->minor;
 	l->header_size = h->header_size;
 	l->member_offset = h->member_offset;
 	l->member_stride = h->member_stride;
@@ -64,7 +67,7 @@ sv_layout_get(const struct gsp_sv_header *h, struct sv_layout *l)
 static bool
 sv_layout_equal(const struct sv_layout *a, const struct sv_layout *b)
 {
-	return a->total_size == b->total_size &&
+	return a->total_size == b->total_size && a->minor == b->minor &&
 		a->header_size == b->header_size &&
 		a->member_offset == b->member_offset &&
 		a->member_stride == b->member_stride &&
@@ -81,8 +84,11 @@ sv_layout_check(const struct sv_layout *l, uint64_t file_size)
 	uint64_t mend, lend;
 
 	if (l->header_size < sizeof(struct gsp_sv_header) ||
-	    l->member_stride < sizeof(struct gsp_sv_member) ||
+	    l->member_stride < GSP_SV_MEMBER_STRIDE_1_0 ||
 	    l->lcore_stride < GSP_SV_LCORE_STRIDE_1_0)
+		return -EPROTO;
+	/* from minor 7 every record carries app_ext */
+	if (l->minor >= 7 && l->member_stride < sizeof(struct gsp_sv_member))
 		return -EPROTO;
 	if (l->total_size > file_size)
 		return -EPROTO;		/* truncated */
@@ -219,8 +225,56 @@ sv_nul(char *s, size_t len)
 	s[len - 1] = '\0';
 }
 
+/*
+ * app_ext of a minor-7 record: count entries that fill exactly `bytes`,
+ * each with a key of 1..31 and a value of 0..255 bytes, no NUL in them.
+ * Packed entries cannot be clamped like fixed slots: once one length is
+ * wrong every later entry is misread, so a bad ext is a corrupt file.
+ */
+static bool
+sv_app_ext_ok(const struct gsp_sv_app_ext *x)
+{
+	uint32_t off = 0;
+
+	if (x->count > GSP_SV_APP_EXT_KEYS || x->bytes > GSP_SV_APP_DATA)
+		return false;
+	for (unsigned int i = 0; i < x->count; i++) {
+		const uint8_t *p = x->data + off;
+		uint32_t klen, vlen;
+
+		if (x->bytes - off < GSP_SV_APP_ENTRY_HDR)
+			return false;
+		klen = p[8];
+		vlen = p[9];
+		if (klen == 0 || klen >= GSP_SV_APP_KEY_MAX ||
+		    vlen >= GSP_SV_APP_VALUE_MAX ||
+		    x->bytes - off - GSP_SV_APP_ENTRY_HDR < klen + vlen)
+			return false;
+		if (memchr(p + GSP_SV_APP_ENTRY_HDR, '\0', klen + vlen) != NULL)
+			return false;
+		off += GSP_SV_APP_ENTRY_HDR + klen + vlen;
+	}
+	return off == x->bytes;
+}
+
+/* An older writer's record: app_ext from its legacy slots, so that
+ * consumers read app state in one place whatever the writer. */
 static void
-sv_fix_member(struct gsp_sv_member *m)
+sv_app_ext_legacy(struct gsp_sv_member *m)
+{
+	memset(&m->app_ext, 0, sizeof(m->app_ext));
+	for (unsigned int i = 0; i < m->app_count; i++) {
+		const struct gsp_sv_app *a = &m->app[i];
+
+		/* an empty key cannot be packed: it is left out */
+		(void)sv_app_pack(&m->app_ext, a->version, a->key,
+				  strlen(a->key), a->value, strlen(a->value));
+	}
+}
+
+/* Terminates strings, clamps the legacy slots; -EPROTO for a bad ext. */
+static int
+sv_fix_member(struct gsp_sv_member *m, uint16_t minor)
 {
 	sv_nul(m->name, sizeof(m->name));
 	if (m->app_count > GSP_SV_APP_KEYS)
@@ -229,6 +283,11 @@ sv_fix_member(struct gsp_sv_member *m)
 		sv_nul(m->app[i].key, sizeof(m->app[i].key));
 		sv_nul(m->app[i].value, sizeof(m->app[i].value));
 	}
+	if (minor < 7) {
+		sv_app_ext_legacy(m);
+		return 0;
+	}
+	return sv_app_ext_ok(&m->app_ext) ? 0 : -EPROTO;
 }
 
 /* Grows *buf to hold n records; buffers never exceed a validated capacity. */
@@ -350,8 +409,11 @@ sv_read_once(struct gsp_sv_reader *r, struct gsp_sv_snapshot *snap)
 		sv_nul(snap->hdr.node_name, sizeof(snap->hdr.node_name));
 		sv_nul(snap->hdr.control_socket,
 		       sizeof(snap->hdr.control_socket));
-		for (uint32_t i = 0; i < nm; i++)
-			sv_fix_member(&snap->members[i]);
+		for (uint32_t i = 0; i < nm; i++) {
+			ret = sv_fix_member(&snap->members[i], r->l.minor);
+			if (ret != 0)
+				goto fail;
+		}
 		return 0;
 	}
 	ret = -EAGAIN;
@@ -489,6 +551,39 @@ gsp_sv_fault_ctr_name(unsigned int c)
 	return buf;
 }
 #undef SV_NAME_ROW
+
+unsigned int
+gsp_sv_member_apps(const struct gsp_sv_member *m,
+		   struct gsp_sv_app_entry *out, unsigned int max)
+{
+	const struct gsp_sv_app_ext *x;
+	uint32_t off = 0;
+	unsigned int n = 0;
+
+	if (m == NULL || out == NULL)
+		return 0;
+	x = &m->app_ext;
+	/* a record not from gsp_sv_read() may hold anything: stop at the
+	 * first entry that does not fit */
+	while (n < max && n < x->count && n < GSP_SV_APP_EXT_KEYS &&
+	       off + GSP_SV_APP_ENTRY_HDR <= x->bytes &&
+	       x->bytes <= GSP_SV_APP_DATA) {
+		const uint8_t *p = x->data + off;
+		uint32_t klen = p[8], vlen = p[9];
+
+		if (klen >= GSP_SV_APP_KEY_MAX || vlen >= GSP_SV_APP_VALUE_MAX ||
+		    off + GSP_SV_APP_ENTRY_HDR + klen + vlen > x->bytes)
+			break;
+		memcpy(&out[n].version, p, sizeof(out[n].version));
+		memcpy(out[n].key, p + GSP_SV_APP_ENTRY_HDR, klen);
+		out[n].key[klen] = '\0';
+		memcpy(out[n].value, p + GSP_SV_APP_ENTRY_HDR + klen, vlen);
+		out[n].value[vlen] = '\0';
+		off += GSP_SV_APP_ENTRY_HDR + klen + vlen;
+		n++;
+	}
+	return n;
+}
 
 static bool
 sv_name_ok(const char *s)

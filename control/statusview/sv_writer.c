@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sv_app.h"
 #include "sv_writer.h"
 
 /* grow the backed member area by at least this many records at a time */
@@ -613,4 +614,30 @@ gsp_sv_writer_close(struct gsp_sv_writer *w, uint64_t now_unix_ns,
 		unlink(w->path);
 	close(w->fd);
 	free(w);
+}
+
+int
+gsp_sv_member_app_add(struct gsp_sv_member *m, uint64_t version,
+		      const char *key, size_t klen, const char *value,
+		      size_t vlen)
+{
+	struct gsp_sv_app *a;
+	size_t lk, lv;
+
+	if (klen == 0 || klen >= GSP_SV_APP_KEY_MAX ||
+	    vlen >= GSP_SV_APP_VALUE_MAX)
+		return -EINVAL;
+	if (!sv_app_pack(&m->app_ext, version, key, klen, value, vlen))
+		return -ENOSPC;
+	if (m->app_count >= GSP_SV_APP_KEYS)
+		return 0;
+	/* the legacy slot: what an old reader can hold, NUL-terminated */
+	a = &m->app[m->app_count++];
+	lk = klen < sizeof(a->key) - 1 ? klen : sizeof(a->key) - 1;
+	lv = vlen < sizeof(a->value) - 1 ? vlen : sizeof(a->value) - 1;
+	memset(a, 0, sizeof(*a));
+	a->version = version;
+	memcpy(a->key, key, lk);
+	memcpy(a->value, value, lv);
+	return 0;
 }

@@ -95,6 +95,17 @@ int gsp_sv_writer_recreate(struct gsp_sv_writer *w,
 			   const struct gsp_sv_update *u, char *err,
 			   size_t errlen);
 
+/*
+ * Appends one app entry to a member record being built: to app_ext (all
+ * of the member's state, minor 7) and, while it has a free slot, to the
+ * legacy app[] for readers of minor 6 and older, the value cut to 63
+ * bytes there. 0; -EINVAL for an empty or long (>= 32) key or a long
+ * (>= 256) value; -ENOSPC when app_ext is full (nothing added).
+ */
+int gsp_sv_member_app_add(struct gsp_sv_member *m, uint64_t version,
+			  const char *key, size_t klen, const char *value,
+			  size_t vlen);
+
 uint32_t gsp_sv_writer_member_capacity(const struct gsp_sv_writer *w);
 uint32_t gsp_sv_writer_lcore_capacity(const struct gsp_sv_writer *w);
 

@@ -38,12 +38,18 @@ extern "C" {
 
 #define GSP_SV_MAGIC 0x5745495653505347ULL	/* "GSPSVIEW" */
 #define GSP_SV_MAJOR 1
-#define GSP_SV_MINOR 6
+#define GSP_SV_MINOR 7
 #define GSP_SV_HEADER_SIZE 1024
-#define GSP_SV_MEMBER_STRIDE 1024
+#define GSP_SV_MEMBER_STRIDE 2304
+#define GSP_SV_MEMBER_STRIDE_1_0 1024	/* writers before minor 7 */
 #define GSP_SV_LCORE_STRIDE 192
 #define GSP_SV_LCORE_STRIDE_1_0 128	/* writers before minor 6 */
-#define GSP_SV_APP_KEYS 8
+#define GSP_SV_APP_KEYS 8		/* legacy app[] slots */
+#define GSP_SV_APP_EXT_KEYS 16		/* entries in app_ext (minor 7) */
+#define GSP_SV_APP_DATA 1272		/* bytes of app_ext.data */
+#define GSP_SV_APP_ENTRY_HDR 10		/* u64 version, u8 klen, u8 vlen */
+#define GSP_SV_APP_KEY_MAX 32		/* key bytes incl. NUL */
+#define GSP_SV_APP_VALUE_MAX 256	/* value bytes incl. NUL */
 #define GSP_SV_DROP_REASONS 16
 #define GSP_SV_DROP_REASONS_EXT 8	/* reasons 16..23 (minor 3) */
 #define GSP_SV_FAULT_CTRS 8		/* enum gsp_fault_ctr, room for one more */
@@ -169,6 +175,20 @@ struct gsp_sv_app {
 	char value[64];
 };
 
+/*
+ * minor 7: a member's whole application state, entries packed back to
+ * back as on the wire: u64 version (LE), u8 key_len, u8 value_len, the
+ * key's bytes, the value's bytes (no NUL). key_len is 1..31, value_len
+ * 0..255, and the count entries fill exactly `bytes` bytes of data.
+ * Unpack with gsp_sv_member_apps().
+ */
+struct gsp_sv_app_ext {
+	uint8_t count;			/* entries, <= GSP_SV_APP_EXT_KEYS */
+	uint8_t reserved[3];
+	uint32_t bytes;			/* of data used, <= GSP_SV_APP_DATA */
+	uint8_t data[GSP_SV_APP_DATA];
+};
+
 struct gsp_sv_member {
 	uint64_t id;
 	uint64_t generation;
@@ -183,9 +203,21 @@ struct gsp_sv_member {
 	uint32_t phi_milli;
 	uint32_t flags;
 	char name[64];
+	/* the first 8 entries of app_ext, values cut to 63 bytes: for
+	 * readers of minor 6 and older; read app_ext instead */
 	struct gsp_sv_app app[GSP_SV_APP_KEYS];
 	uint32_t incarnation;		/* SWIM, raised to refute (minor 2) */
 	uint8_t reserved[60];
+	/* minor 7: the record grew to 2304 bytes (older writers: 1024;
+	 * libgsp_sv fills app_ext from app[] for them) */
+	struct gsp_sv_app_ext app_ext;
+};
+
+/* One entry unpacked from app_ext, NUL-terminated. */
+struct gsp_sv_app_entry {
+	uint64_t version;
+	char key[GSP_SV_APP_KEY_MAX];
+	char value[GSP_SV_APP_VALUE_MAX];
 };
 
 struct gsp_sv_lcore {
@@ -245,6 +277,15 @@ GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, name) == 64, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, app) == 128, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, incarnation) == 960, "sv abi");
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_app) == 104, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_member, app_ext) == GSP_SV_MEMBER_STRIDE_1_0, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_app_ext, bytes) == 4, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_app_ext, data) == 8, "sv abi");
+GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_app_ext) == 1280, "sv abi");
+/* 16 entries of the longest key and value would not fit data: gossipd
+ * holds at most 1024 key + value bytes per member (its ctrl_view.c
+ * checks that 16 headers and those bytes fit) */
+GSP_SV_STATIC_ASSERT(GSP_SV_APP_KEY_MAX - 1 <= UINT8_MAX &&
+		     GSP_SV_APP_VALUE_MAX - 1 <= UINT8_MAX, "sv abi");
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_member) == GSP_SV_MEMBER_STRIDE, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_packets) == 8, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_wrong_mac) == 112, "sv abi");
@@ -284,6 +325,11 @@ const char *gsp_sv_drop_reason_name(unsigned int reason);
 uint64_t gsp_sv_drop_count(const struct gsp_sv_header *h, unsigned int reason);
 /* "dropped", "blocked_out", ...: as gsp_fault_ctr_name() (minor 2). */
 const char *gsp_sv_fault_ctr_name(unsigned int c);
+/* Unpacks m->app_ext (libgsp_sv fills it for writers of every minor)
+ * into out: the number of entries stored, at most max. Stops early at an
+ * entry that does not fit, though gsp_sv_read() has refused those. */
+unsigned int gsp_sv_member_apps(const struct gsp_sv_member *m,
+				struct gsp_sv_app_entry *out, unsigned int max);
 /* Default path for a node: /dev/shm/gossipd.<cluster>.<node>. */
 int gsp_sv_default_path(char *buf, size_t len, const char *cluster,
 			const char *node);

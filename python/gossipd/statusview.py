@@ -26,7 +26,8 @@ __all__ = [
 MAGIC = 0x5745495653505347          # "GSPSVIEW"
 MAJOR = 1
 HEADER_MIN = 1024
-MEMBER_MIN = 1024
+MEMBER_MIN = 1024                   # minor 0..6
+MEMBER_MIN_7 = 2304                 # minor 7: app_ext at 1024
 LCORE_MIN = 128
 STALE_NS = 2_000_000_000            # gossipctl's "writer is dead" bound
 DEFAULT_DIR = "/dev/shm"
@@ -89,6 +90,14 @@ _SEQ_OFF = 24
 _MEMBER = struct.Struct("<QQQQQQIHBBII64s")     # 128 bytes
 _APP = struct.Struct("<Q32s64s")                # 104 bytes
 _APP_KEYS = 8
+# minor 7: app_ext at 1024, u8 count, 3 reserved, u32 bytes, data[1272]
+# of entries packed as the wire's: u64 version, u8 klen, u8 vlen, key,
+# value
+_APP_EXT_OFF = 1024
+_APP_EXT = struct.Struct("<B3xI")
+_APP_EXT_KEYS = 16
+_APP_DATA = 1272
+_APP_ENTRY = struct.Struct("<QBB")              # 10 bytes
 _LCORE_HEAD = struct.Struct("<IHH")
 
 # seqcount retries: like libgsp_sv, 1000 tries with a short pause
@@ -145,6 +154,31 @@ def _u64(buf, off):
     return struct.unpack_from("<Q", buf, off)[0]
 
 
+def _app_ext(rec):
+    """[(version, key, value)] of a minor-7 record's app_ext; None when it
+    is malformed (libgsp_sv refuses such a view: -EPROTO)."""
+    count, used = _APP_EXT.unpack_from(rec, _APP_EXT_OFF)
+    if count > _APP_EXT_KEYS or used > _APP_DATA:
+        return None
+    data = rec[_APP_EXT_OFF + _APP_EXT.size:
+               _APP_EXT_OFF + _APP_EXT.size + used]
+    out, off = [], 0
+    for _ in range(count):
+        if used - off < _APP_ENTRY.size:
+            return None
+        ver, klen, vlen = _APP_ENTRY.unpack_from(data, off)
+        off += _APP_ENTRY.size
+        if not 0 < klen < 32 or vlen > 255 or used - off < klen + vlen:
+            return None
+        k, v = data[off:off + klen], data[off + klen:off + klen + vlen]
+        if b"\0" in k or b"\0" in v:
+            return None
+        out.append((ver, k.decode("utf-8", "replace"),
+                    v.decode("utf-8", "replace")))
+        off += klen + vlen
+    return out if off == used else None
+
+
 # app keys gossipd writes itself (gossipctl set refuses them)
 RESERVED_PREFIX = "gsp."
 
@@ -152,7 +186,8 @@ class Member:
     """One member record. app: {key: value}, app_versions: {key: version};
     keys under the reserved prefix "gsp." (the member's keyring, its last
     user event: docs/EVENTS.md) are in reserved, not app, as gossipctl
-    shows them."""
+    shows them. From a minor-7 writer: the whole state (app_ext, 16 keys,
+    255-byte values); from an older one: its 8 slots, 63-byte values."""
 
     __slots__ = ("id", "generation", "heartbeat", "version",
                  "last_update_unix_ns", "state_since_unix_ns", "ip",
@@ -172,13 +207,18 @@ class Member:
         self.app = {}
         self.app_versions = {}
         self.reserved = {}
-        for i in range(min(app_count, _APP_KEYS)):
-            ver, k, v = _APP.unpack_from(rec, 128 + i * _APP.size)
-            if _cstr(k).startswith(RESERVED_PREFIX):
-                self.reserved[_cstr(k)] = _cstr(v)
+        entries = _app_ext(rec) if minor >= 7 else [
+            (ver, _cstr(k), _cstr(v)) for ver, k, v in
+            (_APP.unpack_from(rec, 128 + i * _APP.size)
+             for i in range(min(app_count, _APP_KEYS)))]
+        if entries is None:
+            raise _BadRecord(self.name)
+        for ver, k, v in entries:
+            if k.startswith(RESERVED_PREFIX):
+                self.reserved[k] = v
                 continue
-            self.app[_cstr(k)] = _cstr(v)
-            self.app_versions[_cstr(k)] = ver
+            self.app[k] = v
+            self.app_versions[k] = ver
         self.incarnation = struct.unpack_from("<I", rec, 960)[0] \
             if minor >= 2 else 0
 
@@ -408,6 +448,7 @@ class StatusView:
         moff, mstride, mcap = f[12], f[13], f[14]
         loff, lstride, lcap = f[16], f[17], f[18]
         if (hsize < HEADER_MIN or mstride < MEMBER_MIN or
+                (minor >= 7 and mstride < MEMBER_MIN_7) or
                 lstride < LCORE_MIN or total > size or
                 moff < hsize or loff < hsize or
                 moff + mcap * mstride > total or
@@ -497,8 +538,15 @@ class StatusView:
                 raise CorruptView(self.path, "counts beyond capacity in a "
                                   "consistent copy: corrupt status view")
             minor = f[2]
-            members = [Member(mraw[i * mstride:i * mstride + MEMBER_MIN],
-                              minor) for i in range(mn)]
+            rec = MEMBER_MIN_7 if minor >= 7 else MEMBER_MIN
+            try:
+                members = [Member(mraw[i * mstride:i * mstride + rec],
+                                  minor) for i in range(mn)]
+            except _BadRecord as e:
+                raise CorruptView(self.path, f"member record {e}: "
+                                  f"malformed app state (app_ext) in a "
+                                  f"consistent copy: corrupt status "
+                                  f"view") from None
             lcores = [Lcore(lraw[i * lstride:i * lstride +
                                  min(lstride, 192)]) for i in range(ln)]
             return Snapshot(self.path, hdr, members, lcores)
@@ -516,6 +564,10 @@ class StatusView:
 
 class _Short(Exception):
     pass
+
+
+class _BadRecord(Exception):
+    """A member record that cannot be read (its name in args)."""
 
 
 def _pid_alive(pid):

@@ -10,8 +10,9 @@
  * would spend the fuzzing budget waiting.
  *
  * Oracles besides the sanitizers: errors are negative errno values from
- * the documented set; a snapshot has counts within its capacities and
- * terminated strings.
+ * the documented set; a snapshot has counts within its capacities,
+ * terminated strings, and app_ext that unpacks whole (minor 7: checked;
+ * older writers: filled from the legacy slots).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -61,6 +62,28 @@ fz_write(const uint8_t *data, size_t size)
 	}
 }
 
+/* Every entry of app_ext comes out, each key 1..31 bytes, no more. */
+static void
+fz_check_apps(const struct gsp_sv_member *m, uint32_t i)
+{
+	struct gsp_sv_app_entry a[GSP_SV_APP_EXT_KEYS];
+	unsigned int n;
+
+	if (m->app_ext.count > GSP_SV_APP_EXT_KEYS ||
+	    m->app_ext.bytes > GSP_SV_APP_DATA)
+		fz_fail("member app_ext bounds", (int)i);
+	n = gsp_sv_member_apps(m, a, GSP_SV_APP_EXT_KEYS);
+	if (n != m->app_ext.count)
+		fz_fail("member app_ext does not unpack whole", (int)i);
+	for (unsigned int k = 0; k < n; k++) {
+		size_t kl = strnlen(a[k].key, sizeof(a[k].key));
+
+		if (kl == 0 || kl >= sizeof(a[k].key) ||
+		    !fz_terminated(a[k].value, sizeof(a[k].value)))
+			fz_fail("member app_ext entry", (int)i);
+	}
+}
+
 static void
 fz_check(const struct gsp_sv_snapshot *s)
 {
@@ -84,6 +107,7 @@ fz_check(const struct gsp_sv_snapshot *s)
 			    !fz_terminated(m->app[k].value,
 					   sizeof(m->app[k].value)))
 				fz_fail("member app entry", (int)i);
+		fz_check_apps(m, i);
 		/* names are for display: they must be callable on anything */
 		(void)gsp_sv_state_name(m->state);
 	}

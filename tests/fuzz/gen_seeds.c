@@ -236,9 +236,19 @@ gen_status_view(void)
 		snprintf(m[i].name, sizeof(m[i].name), "node%d", i + 1);
 	}
 	m[0].flags = GSP_SV_MEMBER_SELF;
-	m[1].app_count = 1;
-	snprintf(m[1].app[0].key, sizeof(m[1].app[0].key), "role");
-	snprintf(m[1].app[0].value, sizeof(m[1].app[0].value), "db");
+	/* minor 7: more keys than the 8 legacy slots, one 255-byte value */
+	for (unsigned int k = 0; k < 10; k++) {
+		char key[16], val[GSP_SV_APP_VALUE_MAX];
+		size_t vlen = k == 0 ? 255 : 2 + k;
+
+		snprintf(key, sizeof(key), k == 0 ? "role" : "k%u", k);
+		memset(val, 'a' + (int)k, vlen);
+		if (gsp_sv_member_app_add(&m[1], 1 + k, key, strlen(key), val,
+					  vlen) != 0) {
+			fprintf(stderr, "gen_seeds: app entry %u\n", k);
+			exit(1);
+		}
+	}
 	memset(l, 0, sizeof(l));
 	l[0].lcore_id = 1;
 	l[0].rx_packets = 11;

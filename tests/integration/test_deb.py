@@ -121,7 +121,7 @@ def test_deb_installs_and_runs_in_a_clean_root(clean_root, tmp_path):
     t_install = time.monotonic() - t0 - t_build
 
     for f in ("usr/bin/gossipd", "usr/bin/gossipctl",
-              "usr/lib/x86_64-linux-gnu/libgsp_sv.so.1",
+              "usr/lib/x86_64-linux-gnu/libgsp_sv.so.2",
               "usr/lib/x86_64-linux-gnu/pkgconfig/gsp_sv.pc",
               "usr/include/gossipd/status_view.h",
               "usr/share/man/man8/gossipd.8.gz",

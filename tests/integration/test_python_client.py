@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 
-from conftest import CONVERGE_S, REPO, wait_heartbeats_advance
+from conftest import CONVERGE_S, GOSSIPCTL, REPO, wait_heartbeats_advance
 
 sys.path.insert(0, str(REPO / "python"))
 import gossipd  # noqa: E402
@@ -328,16 +328,17 @@ def test_larger_header_and_strides_are_accepted(c, tmp_path):
     view = view_regions(c)
     h = sv.read(_copy(c, tmp_path, "orig", view))
     _, ((_, hdr), (_, mraw), (_, lraw)) = view
-    hs, ms, ls = 2048, 1536, 256
+    hs, ms, ls = 2048, 2560, 256
     mcap, lcap = h.member_count + 1, max(h.lcore_count, 1)
     moff = hs
     loff = moff + mcap * ms
     total = loff + lcap * ls
     out = bytearray(total)
     out[:1024] = hdr
+    n = min(h.member_stride, ms)
     for i in range(h.member_count):
         src = i * h.member_stride
-        out[moff + i * ms:moff + i * ms + 1024] = mraw[src:src + 1024]
+        out[moff + i * ms:moff + i * ms + n] = mraw[src:src + n]
     for i in range(h.lcore_count):
         src = i * h.lcore_stride
         n = min(h.lcore_stride, ls)
@@ -413,6 +414,109 @@ def test_big_integers_exact(c, tmp_path):
     assert s.counters["rounds"] == big
     assert s.counters["rx_drop"]["wrong_cluster"] == big - 1
     assert json.loads(json.dumps(s.counters))["rounds"] == big
+
+
+# ---- the whole app state (status view minor 7) ---------------------------
+
+WIDE_LONG = "py_w00"
+# 10 keys, one value of 255 bytes: past the 8 slots of 63 bytes that
+# views before minor 7 held; within app_bytes_max (1024) with py_role
+WIDE = {f"py_w{i:02d}": ("x" * 255 if i == 0 else chr(97 + i) * 40
+                         if i < 3 else f"v{i}") for i in range(10)}
+
+
+def _as_minor6(view):
+    """A view rewritten as a minor-6 writer made it: 1024-byte records
+    (the legacy slots only), minor 6."""
+    total, ((_, hdr), (moff, mraw), (loff, lraw)) = view
+    h = bytearray(hdr)
+    moff, ms, mcap, mn, loff, ls, lcap, ln = struct.unpack_from(
+        "<8I", h, 72)
+    loff6 = moff + mcap * 1024
+    total6 = loff6 + lcap * ls
+    struct.pack_into("<H", h, 10, 6)
+    struct.pack_into("<Q", h, 16, total6)
+    struct.pack_into("<II", h, 72, moff, 1024)
+    struct.pack_into("<I", h, 88, loff6)
+    recs = b"".join(mraw[i * ms:i * ms + 1024] for i in range(mn))
+    return total6, [(0, bytes(h)), (moff, recs), (loff6, lraw)]
+
+
+def test_whole_app_state_past_eight_keys(c, tmp_path):
+    """node1's 10 keys, one 255 bytes long, come whole out of the view
+    through the client and gossipctl; a minor-6 view of the same state
+    holds the first 8, values cut to 63 bytes, for its old readers."""
+    cl = ctl(c, "node1")
+    for k, v in WIDE.items():
+        assert cl.set(k, v) is None
+    try:
+        c.wait_until(lambda: all(
+            snap(c, "node1").member("node1").app.get(k) == v
+            for k, v in WIDE.items()), FAST_S, "node1's 10 keys in its view")
+        s = snap(c, "node1")
+        assert s.minor >= 7 and s.member_stride >= 2304
+        me = s.member("node1")
+        assert len(me.app) > 8 and len(me.app[WIDE_LONG]) == 255
+        g = [m for m in c.members("node1")["members"]
+             if m["name"] == "node1"][0]
+        assert g["app"] == me.app
+        assert all(me.app_versions[k] > 0 for k in WIDE)
+        # the 10th key filters, the long value shows whole when piped
+        r = c.ctl("node1", "members", "--app", "py_w09=v9")
+        assert r.returncode == 0, r.stderr
+        row = [ln for ln in r.stdout.splitlines()
+               if ln.startswith("node1*")]
+        assert len(row) == 1 and "py_w00=" + "x" * 255 in row[0] and \
+            "py_w09=v9" in row[0]
+
+        view = view_regions(c)
+        full = {m.name: m for m in sv.read(_copy(c, tmp_path, "v7",
+                                                   view)).members}
+        old = _copy(c, tmp_path, "v6", _as_minor6(view))
+        o = sv.read(old)
+        assert o.minor == 6 and o.member_stride == 1024
+        for m in o.members:
+            f = full[m.name]
+            both = {**m.app, **m.reserved}
+            assert len(both) == min(8, len(f.app) + len(f.reserved))
+            for k, v in m.app.items():
+                assert v == f.app[k][:63]
+        # gossipctl (libgsp_sv) fills app_ext from those slots alike
+        r = subprocess.run([str(GOSSIPCTL), "members", "--view", str(old),
+                            "--json"], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode in (0, 3), r.stderr
+        j = {m["name"]: m for m in json.loads(r.stdout)["members"]}
+        assert j["node1"]["app"] == o.member("node1").app
+    finally:
+        for k in WIDE:
+            cl.delete(k)
+
+
+def test_malformed_app_state_is_refused(c, tmp_path):
+    """A minor-7 record whose app_ext does not add up is a corrupt view,
+    for the client as for libgsp_sv (gossipctl)."""
+    view = view_regions(c)
+    _, ((_, hdr), (moff, _), _) = view
+    ms = struct.unpack_from("<I", hdr, 76)[0]
+    ok = sv.read(_copy(c, tmp_path, "ok", view))
+    assert ok.minor >= 7
+    for name, off, fmt, value in (
+            ("count", 1024, "<B", 17),          # more than 16 entries
+            ("bytes", 1028, "<I", 1273),        # more than data holds
+            ("sum", 1028, "<I", 3),             # entries past bytes
+            ("klen", 1024 + 8 + 8, "<B", 0)):   # an empty key
+        p = _copy(c, tmp_path, name, view)
+        if name == "klen":
+            _poke(p, moff + 1024, "<B", 1)      # at least one entry
+            _poke(p, moff + 1028, "<I", 10)
+        _poke(p, moff + off, fmt, value)
+        with pytest.raises(sv.CorruptView, match="app_ext"):
+            sv.read(p)
+        r = subprocess.run([str(GOSSIPCTL), "members", "--view", str(p)],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode not in (0, 3), (name, r.stdout)
+    assert ms >= 2304
 
 
 def test_meson_installs_the_package(tmp_path):

@@ -413,8 +413,8 @@ test_hand_valid(void **state)
 	h.minor = GSP_SV_MINOR + 3;
 	h.header_size = 2048;
 	h.member_offset = 2048;
-	h.member_stride = 2048;
-	h.lcore_offset = 2048 + 4 * 2048;
+	h.member_stride = 4096;
+	h.lcore_offset = 2048 + 4 * 4096;
 	h.lcore_stride = 256;
 	h.total_size = h.lcore_offset + 2 * 256;
 	h.member_count = 2;
@@ -523,6 +523,19 @@ test_reject_bad_sizes(void **state)
 
 	hand_header(&h, 4, 2);
 	h.member_stride = sizeof(struct gsp_sv_member) - 1;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+
+	/* minor 7 records carry app_ext: the old stride is too short */
+	hand_header(&h, 4, 2);
+	h.member_stride = GSP_SV_MEMBER_STRIDE_1_0;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	assert_int_equal(hand_open(f->path), -EPROTO);
+
+	/* ... and no minor has records shorter than 1.0's */
+	hand_header(&h, 4, 2);
+	h.minor = 6;
+	h.member_stride = GSP_SV_MEMBER_STRIDE_1_0 - 1;
 	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
 	assert_int_equal(hand_open(f->path), -EPROTO);
 
@@ -989,6 +1002,253 @@ test_reader_survives_truncation(void **state)
 	chg_in_child(f->path, chg_reader_under_cuts);
 }
 
+/* ---- app state (minor 7: app_ext) ---- */
+
+/* Entry i of the app state test_app_ext_round_trip writes: 16 keys,
+ * three of them with 255-byte values, key + value bytes exactly the
+ * core's GSP_APP_BYTES_MAX. */
+static void
+app_fill(unsigned int i, char *key, size_t klen, char *val, size_t vlen)
+{
+	size_t n = i < 3 ? 255 : i == 3 ? 15 : 14;
+
+	/* a 31-byte key once, the longest the format holds */
+	if (i == 15)
+		snprintf(key, klen, "k15-%027u", 0u);
+	else
+		snprintf(key, klen, "k%02u", i);
+	assert_true(n < vlen);
+	for (size_t k = 0; k < n; k++)
+		val[k] = (char)('a' + (i + k) % 26);
+	val[n] = '\0';
+}
+
+static void
+test_app_ext_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_app_entry out[GSP_SV_APP_EXT_KEYS + 1];
+	struct gsp_sv_writer_params p;
+	struct gsp_sv_writer *w;
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+	struct gsp_sv_member m[2];
+	struct gsp_sv_update u;
+	char key[GSP_SV_APP_KEY_MAX], val[GSP_SV_APP_VALUE_MAX];
+	char err[256] = "";
+	size_t total = 0;
+
+	memset(m, 0, sizeof(m));
+	for (unsigned int i = 0; i < 2; i++) {
+		m[i].id = 200 + i;
+		snprintf(m[i].name, sizeof(m[i].name), "node%u", i);
+	}
+	for (unsigned int i = 0; i < GSP_SV_APP_EXT_KEYS; i++) {
+		app_fill(i, key, sizeof(key), val, sizeof(val));
+		total += strlen(key) + strlen(val);
+		assert_int_equal(gsp_sv_member_app_add(&m[0], 1000 + i, key,
+				 strlen(key), val, strlen(val)), 0);
+	}
+	assert_int_equal(total, 1024);	/* the core's GSP_APP_BYTES_MAX */
+	assert_int_equal(m[0].app_ext.count, GSP_SV_APP_EXT_KEYS);
+	assert_int_equal(m[0].app_ext.bytes,
+			 GSP_SV_APP_EXT_KEYS * GSP_SV_APP_ENTRY_HDR + 1024);
+	/* a 17th entry, a long key or value: refused, nothing changed */
+	assert_int_equal(gsp_sv_member_app_add(&m[0], 1, "x", 1, "", 0),
+			 -ENOSPC);
+	memset(val, 'v', sizeof(val));
+	assert_int_equal(gsp_sv_member_app_add(&m[1], 1, "k", 1, val,
+					       GSP_SV_APP_VALUE_MAX), -EINVAL);
+	assert_int_equal(gsp_sv_member_app_add(&m[1], 1, val,
+					       GSP_SV_APP_KEY_MAX, "", 0),
+			 -EINVAL);
+	assert_int_equal(gsp_sv_member_app_add(&m[1], 1, "", 0, "v", 1),
+			 -EINVAL);
+	assert_int_equal(m[1].app_ext.count, 0);
+	assert_int_equal(m[1].app_count, 0);
+	/* the other member: one key, an empty value */
+	assert_int_equal(gsp_sv_member_app_add(&m[1], 5, "empty", 5, "", 0),
+			 0);
+
+	params_init(&p, f->path, 4, 1);
+	assert_int_equal(gsp_sv_writer_create(&p, &w, err, sizeof(err)), 0);
+	memset(&u, 0, sizeof(u));
+	u.now_unix_ns = unix_now_ns();
+	u.members = m;
+	u.n_members = 2;
+	assert_int_equal(gsp_sv_writer_publish(w, &u), 0);
+
+	assert_int_equal(gsp_sv_open(f->path, &r), 0);
+	assert_int_equal(gsp_sv_read(r, &s), 0);
+	assert_int_equal(s.hdr.minor, 7);
+	assert_int_equal(s.hdr.member_stride, 2304);
+	assert_int_equal(s.hdr.member_count, 2);
+	/* every entry back intact, in order */
+	assert_int_equal(gsp_sv_member_apps(&s.members[0], out,
+					    GSP_SV_APP_EXT_KEYS + 1),
+			 GSP_SV_APP_EXT_KEYS);
+	for (unsigned int i = 0; i < GSP_SV_APP_EXT_KEYS; i++) {
+		app_fill(i, key, sizeof(key), val, sizeof(val));
+		assert_int_equal(out[i].version, 1000 + i);
+		assert_string_equal(out[i].key, key);
+		assert_string_equal(out[i].value, val);
+	}
+	assert_int_equal(strlen(out[0].value), 255);
+	assert_int_equal(strlen(out[15].key), 31);
+	/* the legacy slots: the first 8, values cut to 63 bytes */
+	assert_int_equal(s.members[0].app_count, GSP_SV_APP_KEYS);
+	for (unsigned int i = 0; i < GSP_SV_APP_KEYS; i++) {
+		app_fill(i, key, sizeof(key), val, sizeof(val));
+		val[63] = '\0';
+		assert_int_equal(s.members[0].app[i].version, 1000 + i);
+		assert_string_equal(s.members[0].app[i].key, key);
+		assert_string_equal(s.members[0].app[i].value, val);
+	}
+	/* max bounds what is unpacked */
+	assert_int_equal(gsp_sv_member_apps(&s.members[0], out, 3), 3);
+	assert_int_equal(gsp_sv_member_apps(&s.members[1], out, 4), 1);
+	assert_string_equal(out[0].key, "empty");
+	assert_string_equal(out[0].value, "");
+	assert_int_equal(out[0].version, 5);
+	gsp_sv_snapshot_free(&s);
+	gsp_sv_close(r);
+	gsp_sv_writer_close(w, unix_now_ns(), false);
+}
+
+/* Member record i of a hand-written file, its first len bytes. */
+static void
+hand_member(const char *path, const struct gsp_sv_header *h, uint32_t i,
+	    const struct gsp_sv_member *m, size_t len)
+{
+	int fd = open(path, O_RDWR);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, m, len, (off_t)h->member_offset +
+				(off_t)i * h->member_stride), (ssize_t)len);
+	close(fd);
+}
+
+/* A minor-6 writer (1024-byte records): app_ext comes from app[]. */
+static void
+test_read_minor6_records(void **state)
+{
+	struct fixture *f = *state;
+	struct gsp_sv_app_entry out[GSP_SV_APP_EXT_KEYS];
+	struct gsp_sv_header h;
+	struct gsp_sv_member m;
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+
+	hand_header(&h, 4, 2);
+	h.minor = 6;
+	h.member_stride = GSP_SV_MEMBER_STRIDE_1_0;
+	h.lcore_offset = h.member_offset + 4 * GSP_SV_MEMBER_STRIDE_1_0;
+	h.total_size = h.lcore_offset + 2 * GSP_SV_LCORE_STRIDE;
+	h.member_count = 2;
+	hand_write(f->path, &h, sizeof(h), (off_t)h.total_size);
+	memset(&m, 0, sizeof(m));
+	m.id = 1;
+	m.incarnation = 77;
+	snprintf(m.name, sizeof(m.name), "old0");
+	m.app_count = 2;
+	m.app[0].version = 3;
+	snprintf(m.app[0].key, sizeof(m.app[0].key), "role");
+	snprintf(m.app[0].value, sizeof(m.app[0].value), "db");
+	m.app[1].version = 4;
+	/* unterminated: the reader cuts both to their field */
+	memset(m.app[1].key, 'k', sizeof(m.app[1].key));
+	memset(m.app[1].value, 'v', sizeof(m.app[1].value));
+	hand_member(f->path, &h, 0, &m, GSP_SV_MEMBER_STRIDE_1_0);
+	/* the next record starts 1024 bytes on: its bytes must not be
+	 * taken for record 0's app_ext */
+	memset(&m, 0xee, sizeof(m));
+	m.id = 2;
+	m.app_count = 0;
+	snprintf(m.name, sizeof(m.name), "old1");
+	hand_member(f->path, &h, 1, &m, GSP_SV_MEMBER_STRIDE_1_0);
+
+	assert_int_equal(gsp_sv_open(f->path, &r), 0);
+	assert_int_equal(gsp_sv_read(r, &s), 0);
+	assert_int_equal(s.hdr.member_count, 2);
+	assert_int_equal(s.members[0].incarnation, 77);
+	assert_string_equal(s.members[0].name, "old0");
+	assert_int_equal(s.members[0].app_ext.count, 2);
+	assert_int_equal(gsp_sv_member_apps(&s.members[0], out,
+					    GSP_SV_APP_EXT_KEYS), 2);
+	assert_int_equal(out[0].version, 3);
+	assert_string_equal(out[0].key, "role");
+	assert_string_equal(out[0].value, "db");
+	assert_int_equal(out[1].version, 4);
+	assert_int_equal(strlen(out[1].key), 31);
+	assert_int_equal(strlen(out[1].value), 63);
+	assert_string_equal(s.members[1].name, "old1");
+	assert_int_equal(gsp_sv_member_apps(&s.members[1], out,
+					    GSP_SV_APP_EXT_KEYS), 0);
+	assert_int_equal(s.members[1].app_ext.bytes, 0);
+	gsp_sv_snapshot_free(&s);
+	gsp_sv_close(r);
+}
+
+/* One member whose app_ext is bent by bend(); what gsp_sv_read says. */
+static int
+ext_read(const char *path, void (*bend)(struct gsp_sv_app_ext *x))
+{
+	struct gsp_sv_header h;
+	struct gsp_sv_member m;
+	struct gsp_sv_reader *r;
+	struct gsp_sv_snapshot s;
+	int ret;
+
+	hand_header(&h, 2, 1);
+	h.member_count = 1;
+	hand_write(path, &h, sizeof(h), (off_t)h.total_size);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.name, sizeof(m.name), "bent");
+	assert_int_equal(gsp_sv_member_app_add(&m, 1, "role", 4, "db", 2), 0);
+	assert_int_equal(gsp_sv_member_app_add(&m, 2, "zone", 4, "eu", 2), 0);
+	if (bend != NULL)
+		bend(&m.app_ext);
+	hand_member(path, &h, 0, &m, sizeof(m));
+	assert_int_equal(gsp_sv_open(path, &r), 0);
+	ret = gsp_sv_read(r, &s);
+	if (ret == 0)
+		gsp_sv_snapshot_free(&s);
+	else
+		assert_null(s.members);
+	gsp_sv_close(r);
+	return ret;
+}
+
+static void bend_count_17(struct gsp_sv_app_ext *x) { x->count = 17; }
+static void bend_count_3(struct gsp_sv_app_ext *x) { x->count = 3; }
+static void bend_count_1(struct gsp_sv_app_ext *x) { x->count = 1; }
+static void bend_bytes_big(struct gsp_sv_app_ext *x) { x->bytes = GSP_SV_APP_DATA + 1; }
+static void bend_bytes_more(struct gsp_sv_app_ext *x) { x->bytes += 1; }
+static void bend_bytes_less(struct gsp_sv_app_ext *x) { x->bytes -= 1; }
+static void bend_klen_0(struct gsp_sv_app_ext *x) { x->data[8] = 0; }
+static void bend_klen_32(struct gsp_sv_app_ext *x) { x->data[8] = 32; }
+static void bend_vlen_long(struct gsp_sv_app_ext *x) { x->data[16 + 9] = 255; }
+static void bend_nul_key(struct gsp_sv_app_ext *x) { x->data[11] = '\0'; }
+
+static void
+test_reject_bad_app_ext(void **state)
+{
+	struct fixture *f = *state;
+	void (*const bad[])(struct gsp_sv_app_ext *) = {
+		bend_count_17, bend_count_3, bend_count_1, bend_bytes_big,
+		bend_bytes_more, bend_bytes_less, bend_klen_0, bend_klen_32,
+		bend_vlen_long, bend_nul_key,
+	};
+
+	/* the control case: as the writer packs it */
+	assert_int_equal(ext_read(f->path, NULL), 0);
+	/* a malformed ext is a corrupt file, as counts beyond capacity */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		print_message("bend %zu\n", i);
+		assert_int_equal(ext_read(f->path, bad[i]), -EPROTO);
+	}
+}
+
 static void
 test_writer_alive(void **state)
 {
@@ -1261,6 +1521,12 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_survives_truncation,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_ext_round_trip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_read_minor6_records, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reject_bad_app_ext, setup,
+						teardown),
 		cmocka_unit_test(test_writer_alive),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test_setup_teardown(test_concurrent_no_torn_reads,
