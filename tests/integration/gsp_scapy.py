@@ -31,7 +31,7 @@ from scapy.packet import Packet, bind_layers
 
 GSP_PORT = 7946
 GSP_MAGIC = 0x31505347
-GSP_VERSION = 4          # the newest wire version
+GSP_VERSION = 5          # the newest wire version
 GSP_VERSION_MIN = 2      # the oldest accepted (and spoken to old peers)
 GSP_HEADER_LEN = 24
 GSP_DIGEST_LEN = 24
