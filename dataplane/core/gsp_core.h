@@ -129,8 +129,8 @@ struct gsp_node_params {
 	 * simulator, an emulation lcore); NULL: the node has its own. */
 	struct gsp_names *names;
 	/* Limits (docs/CONFIG.md "Limits"); 0 means the default. */
-	uint32_t app_value_max;		/* value bytes per key: 63 (max) */
-	uint32_t app_bytes_max;		/* key+value bytes per member: 752 */
+	uint32_t app_value_max;		/* value bytes per key: 255 (max) */
+	uint32_t app_bytes_max;		/* key+value bytes per member: 1024 (max) */
 	uint32_t join_rate;		/* unknown senders per source/s: 20 */
 	uint32_t join_burst;		/* 2 x join_rate (40) */
 	uint32_t probe_rate;		/* pings + ping-reqs per source/s:
@@ -140,7 +140,7 @@ struct gsp_node_params {
 	 * time) may be: beyond it, implausible. 0 = GSP_DEF(CLOCK_SKEW_NS)
 	 * (docs/PROTOCOL.md "Numbers at their edges"). */
 	uint64_t max_clock_skew_ns;
-	/* Highest wire version spoken: 0 = the newest (3); 2 = only 2, as
+	/* Highest wire version spoken: 0 = the newest (5); 4 = only up to 4, as
 	 * a node of the previous release (docs/PROTOCOL.md "Versions"). */
 	uint8_t wire_version;
 };
