@@ -3,10 +3,15 @@
  * gossipctl join: asks gossipd to contact addresses as it contacts its
  * seeds (control-socket "join"), then waits, bounded, in the status view
  * for a member at each address: the wait is ours, so gossipd's control
- * thread never blocks on it.
+ * thread never blocks on it. A HOST[:PORT] is resolved here (IPv4, as
+ * Serf's join does), for the same reason: gossipd's control thread never
+ * waits on a resolver.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <netdb.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +22,7 @@
 #define CTL_JOIN_WAIT_MS 5000
 #define CTL_JOIN_POLL_MS 100
 #define CTL_JOIN_MAX 64		/* GSP_SEEDS_MAX: more never fits */
+#define CTL_JOIN_PER_NAME 8	/* addresses taken from one hostname */
 
 struct ctl_join_addr {
 	char text[24];
@@ -72,6 +78,77 @@ ctl_join_sleep(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Appends arg to arr as gossipd takes it: an IPv4 literal (with or
+ * without its port) as given, for gossipd to check; a HOST[:PORT] as the
+ * IPv4 addresses it resolves to, up to CTL_JOIN_PER_NAME, each with the
+ * port. CTL_EXIT_OK, or an exit status after saying why.
+ */
+static int
+ctl_join_expand(const char *arg, json_t *arr)
+{
+	struct addrinfo hints = { .ai_family = AF_INET,
+				  .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *res, *ai;
+	char host[256], out[32], ip[INET_ADDRSTRLEN];
+	const char *colon = strrchr(arg, ':');
+	size_t hlen = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+	struct in_addr lit;
+	unsigned int taken = 0;
+	long port = 0;
+	int rc;
+
+	if (hlen == 0 || hlen >= sizeof(host)) {
+		ctl_err("join: \"%s\" is not IPv4[:port] or HOST[:port]", arg);
+		return CTL_EXIT_FAIL;
+	}
+	memcpy(host, arg, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, &lit) == 1 || strspn(host,
+	    "0123456789.") == hlen) {
+		json_array_append_new(arr, json_string(arg));
+		return CTL_EXIT_OK;	/* gossipd checks the rest */
+	}
+	if (colon != NULL) {
+		char *end;
+
+		port = strtol(colon + 1, &end, 10);
+		if (*end != '\0' || colon[1] == '\0' || port < 1 ||
+		    port > 65535) {
+			ctl_err("join: \"%s\": the port must be 1..65535", arg);
+			return CTL_EXIT_FAIL;
+		}
+	}
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0) {
+		ctl_err("join: cannot resolve \"%s\": %s", host,
+			rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return CTL_EXIT_FAIL;
+	}
+	for (ai = res; ai != NULL && taken < CTL_JOIN_PER_NAME;
+	     ai = ai->ai_next) {
+		const struct sockaddr_in *sin =
+			(const struct sockaddr_in *)ai->ai_addr;
+		bool dup = false;
+		size_t i;
+		json_t *v;
+
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+		if (port != 0)
+			snprintf(out, sizeof(out), "%s:%ld", ip, port);
+		else
+			snprintf(out, sizeof(out), "%s", ip);
+		json_array_foreach(arr, i, v)
+			dup |= strcmp(json_string_value(v), out) == 0;
+		if (dup)
+			continue;
+		json_array_append_new(arr, json_string(out));
+		taken++;
+	}
+	freeaddrinfo(res);
+	return CTL_EXIT_OK;
+}
+
 int
 ctl_cmd_join(const struct ctl_opts *o, char **addrs, int nargs)
 {
@@ -89,8 +166,21 @@ ctl_cmd_join(const struct ctl_opts *o, char **addrs, int nargs)
 		return CTL_EXIT_USAGE;
 	}
 	arr = json_array();
-	for (int k = 0; arr != NULL && k < nargs; k++)
-		json_array_append_new(arr, json_string(addrs[k]));
+	if (arr == NULL)
+		return CTL_EXIT_FAIL;
+	for (int k = 0; k < nargs; k++) {
+		ret = ctl_join_expand(addrs[k], arr);
+		if (ret != CTL_EXIT_OK) {
+			json_decref(arr);
+			return ret;
+		}
+	}
+	if (json_array_size(arr) > CTL_JOIN_MAX) {
+		ctl_err("join: the names resolve to %zu addresses, at most %d "
+			"at once", json_array_size(arr), CTL_JOIN_MAX);
+		json_decref(arr);
+		return CTL_EXIT_FAIL;
+	}
 	req = json_pack("{s:s,s:o}", "cmd", "join", "addrs", arr);
 	ret = ctl_call_reply(o, req, &reply);
 	if (ret != CTL_EXIT_OK || reply == NULL)

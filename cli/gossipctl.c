@@ -32,8 +32,10 @@ ctl_usage(FILE *f)
 "Commands:\n"
 "  members [--json] [FILTERS]          membership table of the node, with\n"
 "                                      each member's app state (App)\n"
-"  join [--wait MS] ADDR[:PORT]...     contact ADDR(s) as seeds; waits up to\n"
-"                                      MS (5000) ms for each to be a member\n"
+"  join [--wait MS] ADDR|HOST[:PORT]...\n"
+"                                      contact them as seeds (HOST resolved\n"
+"                                      here); waits up to MS (5000) ms for\n"
+"                                      each to be a member\n"
 "  watch [--interval MS] [--count N]   redraw the table every MS (1000) ms,\n"
 "                                      N times (0: until interrupted)\n"
 "  stats [--json]                      protocol and per-lcore counters\n"
@@ -307,7 +309,8 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "join") == 0) {
 		if (nargs < 1)
 			return ctl_usage_error("join needs one or more "
-					       "ADDR[:PORT] (IPv4)");
+					       "ADDR[:PORT] (IPv4) or "
+					       "HOST[:PORT]");
 		return ctl_cmd_join(&o, args, nargs);
 	} else if (strcmp(cmd, "delete") == 0) {
 		if (nargs != 1)

@@ -218,8 +218,8 @@ ctrl_cmd_join(struct ctrl *c, struct ctrl_client *cl, json_t *req)
 		ctrl_safe_str(safe, sizeof(safe), t, strlen(t));
 		if (gsp_parse_addr(t, c->cfg->addr.port, &a[i]) != 0)
 			return ctrl_error("join: \"%s\" is not IPv4[:port] "
-				"(hostnames are not resolved here: put them "
-				"in [seeds] or resolve them first)", safe);
+				"(the control socket takes addresses: "
+				"gossipctl join resolves hostnames)", safe);
 		if (a[i].ip == 0 || (a[i].ip >> 28) >= 0xe)
 			return ctrl_error("join: \"%s\" is not a unicast "
 					  "address", safe);

@@ -2,7 +2,14 @@
 """gossipctl join ADDR at runtime, and the warning a node logs while it is
 alone (no seed configured, or no seed answering)."""
 
-from conftest import CONVERGE_S, hold
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import CONVERGE_S, hold, wait_until
 
 ALONE_INI = {"seeds": {"dns_refresh": "1s"}}
 
@@ -45,8 +52,7 @@ def test_join_nobody_answers_and_bad_input(make_cluster):
     r = c.ctl("node1", "join", "--wait", "300", "10.77.0.97")
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert r.stdout.startswith("joined 0 of 1 address"), r.stdout
-    for addr, msg in (("seed.example", "is not IPv4[:port]"),
-                      ("10.77.0.1:99999", "is not IPv4[:port]"),
+    for addr, msg in (("10.77.0.1:99999", "is not IPv4[:port]"),
                       ("224.0.0.1", "not a unicast address"),
                       (c.address("node1"), "this node's own address")):
         r = c.ctl("node1", "join", addr)
@@ -63,3 +69,65 @@ def test_join_nobody_answers_and_bad_input(make_cluster):
     # the join list became seeds: the next warning counts them all
     c.wait_until(lambda: "none of the 3 seed addresses answered"
                  in c.log("node1"), 10, "the warning over 4 seeds")
+
+
+def test_join_by_hostname(make_cluster):
+    """gossipctl resolves HOST[:PORT] itself (gossipd's control thread never
+    waits on a resolver), through the system resolver: here a real dnsmasq
+    in a spare netns whose /etc/netns resolv.conf points at it."""
+    dnsmasq = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+    if not os.access(dnsmasq, os.X_OK):
+        pytest.fail("dnsmasq is not installed (apt-get install dnsmasq-base)",
+                    pytrace=False)
+    c = make_cluster(2)
+    c.wait_converged(timeout=CONVERGE_S)
+    c.add_node(3, seeds=[])
+    ns = c.add_netns("r")
+    etc = Path("/etc/netns") / ns
+    etc.mkdir(parents=True, exist_ok=True)
+    dns = None
+    try:
+        (etc / "resolv.conf").write_text("nameserver 127.0.0.1\n"
+                                         "options timeout:1 attempts:1\n")
+        dns = c.spawn_in_netns(ns, [
+            dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--no-resolv",
+            "--no-hosts", "--listen-address=127.0.0.1", "--bind-interfaces",
+            "--user=root", f"--pid-file={c.state_dir}/dnsmasq-join.pid",
+            "--local=/gsp.test/",
+            f"--host-record=node1.gsp.test,{c.address('node1')}",
+            f"--host-record=node2.gsp.test,{c.address('node2')}"],
+            label="dnsmasq")
+
+        def ctl_in_ns(*args):
+            return subprocess.run(["ip", "netns", "exec", ns,
+                                   *c.ctl_argv("node3", *args)],
+                                  capture_output=True, text=True, timeout=30)
+        wait_until(lambda: dns.poll() is None and ctl_in_ns(
+            "join", "--wait", "0", "node1.gsp.test").returncode == 0, 10,
+            "dnsmasq to answer gossipctl's lookup")
+        r = ctl_in_ns("join", "--wait", "5000", "node1.gsp.test",
+                      "node2.gsp.test:7946")
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        lines = r.stdout.splitlines()
+        assert lines[0] == "joined 2 of 2 addresses", r.stdout
+        for k in (1, 2):
+            assert any(ln.split()[:2] == [f"{c.address(f'node{k}')}:7946",
+                                          f"node{k}"] for ln in lines), \
+                r.stdout
+        # a name the server says does not exist, a bad port: exit 1,
+        # nothing sent
+        r = ctl_in_ns("join", "nope.gsp.test")
+        assert r.returncode == 1 and \
+            'cannot resolve "nope.gsp.test"' in r.stderr, r.stderr
+        r = ctl_in_ns("join", "node1.gsp.test:0")
+        assert r.returncode == 1 and "port must be 1..65535" in r.stderr, \
+            r.stderr
+    finally:
+        if dns is not None and dns.poll() is None:
+            dns.terminate()
+            try:
+                dns.wait(5)
+            except subprocess.TimeoutExpired:
+                dns.kill()
+                dns.wait(5)
+        shutil.rmtree(etc, ignore_errors=True)

@@ -1244,8 +1244,10 @@ test_reject_bad_app_ext(void **state)
 	assert_int_equal(ext_read(f->path, NULL), 0);
 	/* a malformed ext is a corrupt file, as counts beyond capacity */
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		print_message("bend %zu\n", i);
-		assert_int_equal(ext_read(f->path, bad[i]), -EPROTO);
+		int rc = ext_read(f->path, bad[i]);
+
+		if (rc != -EPROTO)
+			fail_msg("bend %zu read as %d, not -EPROTO", i, rc);
 	}
 }
 
