@@ -6,6 +6,7 @@
  * ctrl_int.h lists the others.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 
 /* a connection with nothing pending is closed after this long quiet */
 #define CTRL_IDLE_NS (5ull * 1000000000ull)
+
+static void ctrl_watchdog_tick(struct ctrl *c, uint64_t now);
 
 static int
 ctrl_poll_timeout(const struct ctrl *c, uint64_t now, uint64_t next_pub)
@@ -35,6 +38,8 @@ ctrl_poll_timeout(const struct ctrl *c, uint64_t now, uint64_t next_pub)
 		if (t < dl)
 			dl = t;
 	}
+	if (c->wd.period_ns != 0 && c->wd.next_ns < dl)
+		dl = c->wd.next_ns;
 	if (dl <= now)
 		return 0;
 	t = (dl - now + NS_PER_MS - 1) / NS_PER_MS;
@@ -68,6 +73,7 @@ ctrl_loop(struct ctrl *c)
 
 	while (!gsp_dp_quit_requested()) {
 		now = ctrl_mono_ns();
+		ctrl_watchdog_tick(c, now);
 		gsp_snap_tick(c->cfg, now, false);
 		if (now >= next_pub) {
 			ctrl_publish_if_changed(c, now);
@@ -160,6 +166,31 @@ ctrl_loop(struct ctrl *c)
 	}
 }
 
+/* WATCHDOG=1 while the protocol lcore's rounds advance (gsp_notify.h) */
+static void
+ctrl_watchdog_tick(struct ctrl *c, uint64_t now)
+{
+	const struct gsp_node *node = gsp_dp_node();
+	struct gsp_node_counters nc;
+	bool was_stalled = c->wd.stalled;
+	int due;
+
+	if (c->wd.period_ns == 0 || node == NULL)
+		return;
+	gsp_node_counters_read(node, &nc);
+	due = gsp_watchdog_due(&c->wd, nc.rounds, now);
+	if (due > 0)
+		gsp_notify_watchdog();
+	if (due < 0 && !was_stalled)
+		gsp_log(LOG_ERR, "watchdog: no gossip round for %" PRIu64
+			" ms: the dataplane is stuck; WATCHDOG=1 withheld, "
+			"systemd restarts the node",
+			(uint64_t)((now - c->wd.progress_ns) / NS_PER_MS));
+	else if (due > 0 && was_stalled)
+		gsp_log(LOG_NOTICE, "watchdog: gossip rounds run again; "
+			"WATCHDOG=1 sent again");
+}
+
 int
 gsp_ctrl_run(const struct gsp_config *cfg)
 {
@@ -219,6 +250,13 @@ gsp_ctrl_run(const struct gsp_config *cfg)
 			 cfg->socket_path);
 		gsp_notify_ready(st);
 	}
+	gsp_watchdog_init(&c->wd, gsp_notify_watchdog_ns(),
+			  (uint64_t)cfg->interval_ms * NS_PER_MS, ctrl_mono_ns());
+	if (c->wd.period_ns != 0)
+		gsp_log(LOG_INFO, "watchdog: WATCHDOG=1 every %" PRIu64 " ms "
+			"while gossip rounds run (stuck after %" PRIu64 " ms "
+			"without one)", (uint64_t)(c->wd.period_ns / 2 / NS_PER_MS),
+			(uint64_t)(c->wd.stall_ns / NS_PER_MS));
 
 	ctrl_loop(c);
 

@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "gsp_ctrl.h"
+#include "gsp_notify.h"
 #include "sv_writer.h"
 
 #define CTRL_MAX_CLIENTS 16
@@ -163,6 +164,8 @@ struct ctrl {
 	uint64_t events_lost_unlogged;
 	uint64_t events_lost_log_ns;
 	struct ctrl_handlers *handlers;
+
+	struct gsp_watchdog wd;		/* systemd's (gsp_notify.h) */
 };
 
 static inline uint64_t

@@ -199,3 +199,26 @@ def test_event_and_monitor_errors(make_cluster):
         if m.poll() is None:
             m.kill()
             m.wait()
+
+
+def test_leave_then_reap(make_cluster):
+    """A member that left is forgotten after forget_after: member-leave,
+    then member-reap with its last state, and it is gone from the table."""
+    c = make_cluster(2, extra_ini={
+        "gossip": {"interval": "100ms", "forget_after": "1s"}})
+    c.wait_converged(timeout=CONVERGE_S)
+    m = Monitor(c, "node1", "--type", "member-leave,member-reap")
+    try:
+        c.wait_until(m.subscribed.is_set, CONVERGE_S, "the monitor")
+        c.stop("node2")         # SIGTERM: LEAVE
+        c.wait_until(lambda: m.of("member-reap", name="node2"), CONVERGE_S,
+                     "member-reap of node2 at node1")
+        leave = m.of("member-leave", name="node2")
+        reap = m.of("member-reap", name="node2")
+        assert len(leave) == 1 and len(reap) == 1, m.events
+        assert reap[0]["state"] == "left", reap
+        assert reap[0]["id"] == leave[0]["id"], (leave, reap)
+        assert m.events.index(leave[0]) < m.events.index(reap[0])
+        assert "node2" not in c.member_map("node1")
+    finally:
+        m.stop()

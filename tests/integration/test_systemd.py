@@ -3,7 +3,9 @@
 
 - sd_notify: gossipd started with NOTIFY_SOCKET naming a datagram socket
   this test binds sends READY=1 once the node serves (its control socket
-  answers then) and STOPPING=1 when SIGTERM starts its leave;
+  answers then), WATCHDOG=1 every half WATCHDOG_USEC while its gossip
+  rounds run (the stalled case: tests/unit/test_config.c), and
+  STOPPING=1 when SIGTERM starts its leave;
 - logs: DPDK's rte_log lines and gossipd's own share one format; with
   JOURNAL_STREAM naming the node's stderr each line starts with its
   syslog priority "<N>" (journald's), and without it (or with it naming
@@ -63,6 +65,8 @@ def notify_sock(tmp_path):
 def test_notify_ready_then_stopping(make_cluster, notify_sock, monkeypatch):
     sock, path = notify_sock
     monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+    monkeypatch.setenv("WATCHDOG_USEC", "1000000")     # WatchdogSec=1s
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
     c = make_cluster(1, up=False, wait_ready=False)
     c.up()
     name = c.names()[0]
@@ -73,6 +77,26 @@ def test_notify_ready_then_stopping(make_cluster, notify_sock, monkeypatch):
     assert ping.returncode == 0, ping.stdout + ping.stderr
     assert any(l.startswith("STATUS=node ") for l in got[-1].split("\n")), got
     assert not any("STOPPING=1" in g for g in got), got
+    # the watchdog: petted every 0.5 s while the node runs (4 in 2 s,
+    # give or take what was queued before and the window's edges)
+    for _ in range(20):             # what came before: not this window's
+        sock.settimeout(0)
+        try:
+            sock.recv(4096)
+        except BlockingIOError:
+            break
+    window = []
+    end = time.monotonic() + 2.0
+    while time.monotonic() < end:
+        sock.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            window.append(sock.recv(4096).decode())
+        except socket.timeout:
+            pass
+    pets = sum("WATCHDOG=1" in g.split("\n") for g in window)
+    assert 3 <= pets <= 5, window
+    assert "watchdog: WATCHDOG=1 every 500 ms while gossip rounds run" \
+        in c.log(name)
     rc = c.kill(name, signal.SIGTERM, timeout=STOP_S)
     assert rc == 0
     got = recv_until(sock, "STOPPING=1", 1.0, lambda: True)

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "gsp_config.h"
+#include "gsp_notify.h"
 #include "gsp_ctrl.h"
 #include "gsp_keyfile.h"
 
@@ -483,6 +484,44 @@ test_err_app(void **state)
 	expect_err(MIN_CFG "[app]\na=1\nb=2\nc=3\nd=4\ne=5\nf=6\ng=7\nh=8\ni=9\n"
 		   "j=1\nk=1\nl=1\nm=1\nn=1\no=1\np=1\nq=1\n",
 		   23, "[app] q: too many keys (max 16)");
+}
+
+/* systemd's watchdog: petted every half period while rounds advance,
+ * withheld once none ran for the longer of the period and 3 intervals,
+ * petted again when they resume (gsp_notify.h). */
+static void
+test_watchdog_pets_while_rounds_advance(void **state)
+{
+	const uint64_t s = 1000000000ull;
+	struct gsp_watchdog w;
+	uint64_t t = 100 * s, rounds = 1;
+
+	(void)state;
+	gsp_watchdog_init(&w, 10 * s, 1 * s, t);
+	assert_int_equal(w.stall_ns, 10 * s);
+	assert_int_equal(gsp_watchdog_due(&w, rounds, t), 1);
+	assert_int_equal(gsp_watchdog_due(&w, rounds, t + 1), 0);
+	/* rounds advance: a pet every 5 s */
+	for (int i = 1; i <= 6; i++) {
+		t += s;
+		rounds++;
+		assert_int_equal(gsp_watchdog_due(&w, rounds, t),
+				 i % 5 == 0 ? 1 : 0);
+	}
+	/* stuck: still petted up to 10 s after the last round, then not */
+	assert_int_equal(gsp_watchdog_due(&w, rounds, t + 4 * s), 1);
+	assert_int_equal(gsp_watchdog_due(&w, rounds, t + 9 * s), 1);
+	assert_int_equal(gsp_watchdog_due(&w, rounds, t + 14 * s), -1);
+	assert_true(w.stalled);
+	assert_int_equal(gsp_watchdog_due(&w, rounds, t + 15 * s), 0);
+	/* resumed */
+	assert_int_equal(gsp_watchdog_due(&w, rounds + 1, t + 19 * s), 1);
+	assert_false(w.stalled);
+	/* a long interval stretches the stall bound; 0: off */
+	gsp_watchdog_init(&w, 10 * s, 60 * s, t);
+	assert_int_equal(w.stall_ns, 180 * s);
+	gsp_watchdog_init(&w, 0, 1 * s, t);
+	assert_int_equal(gsp_watchdog_due(&w, 1, t + 100 * s), 0);
 }
 
 static void
@@ -1182,6 +1221,7 @@ main(void)
 		cmocka_unit_test(test_err_name),
 		cmocka_unit_test(test_err_app),
 		cmocka_unit_test(test_err_too_many_seeds),
+		cmocka_unit_test(test_watchdog_pets_while_rounds_advance),
 		cmocka_unit_test(test_err_required),
 		cmocka_unit_test(test_err_cross),
 		cmocka_unit_test(test_detector),
