@@ -10,6 +10,7 @@ GSP_BUILD_DIR overrides the meson build dir (default <repo>/build).
 
 import os
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -129,6 +130,28 @@ def pytest_runtest_makereport(item, call):
 
 
 # ---- helpers shared by the tests --------------------------------------------
+
+def dnsmasq_or_fail():
+    """The path of Debian's dnsmasq; the test fails, saying how to get it,
+    when it is missing."""
+    dnsmasq = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+    if not os.access(dnsmasq, os.X_OK):
+        pytest.fail("dnsmasq is not installed (apt-get install dnsmasq-base)",
+                    pytrace=False)
+    return dnsmasq
+
+
+def stop_helper(p, timeout=5):
+    """Stops a helper process the test started (SIGTERM, then SIGKILL)."""
+    if p is None or p.poll() is not None:
+        return
+    p.terminate()
+    try:
+        p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(timeout)
+
 
 def hold(predicate, duration, what, interval=0.1):
     """Assert that predicate() keeps holding for `duration` seconds (for

@@ -2,13 +2,10 @@
 """A node without static seeds finds the cluster through a DNS SRV record
 served by dnsmasq inside its own network namespace."""
 
-import os
-import shutil
 import subprocess
 
-import pytest
-
-from conftest import CONVERGE_S, Observed, wait_until
+from conftest import (CONVERGE_S, Observed, dnsmasq_or_fail, stop_helper,
+                      wait_until)
 
 SRV_NAME = "_gossip._udp.gsp.test"
 DNS_PORT = 5353
@@ -43,10 +40,7 @@ def srv_answer(netns):
 
 
 def test_dns_seeded_join(make_cluster):
-    dnsmasq = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
-    if not os.access(dnsmasq, os.X_OK):
-        pytest.fail("dnsmasq is not installed (apt-get install dnsmasq-base)",
-                    pytrace=False)
+    dnsmasq = dnsmasq_or_fail()
     c = make_cluster(2)
     c.wait_converged(timeout=CONVERGE_S)
     procs = []
@@ -75,10 +69,4 @@ def test_dns_seeded_join(make_cluster):
                          timeout=CONVERGE_S)
     finally:
         for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(5)
+            stop_helper(p)

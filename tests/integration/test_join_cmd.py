@@ -2,14 +2,12 @@
 """gossipctl join ADDR at runtime, and the warning a node logs while it is
 alone (no seed configured, or no seed answering)."""
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from conftest import CONVERGE_S, hold, wait_until
+from conftest import (CONVERGE_S, dnsmasq_or_fail, hold, stop_helper,
+                      wait_until)
 
 ALONE_INI = {"seeds": {"dns_refresh": "1s"}}
 
@@ -75,10 +73,7 @@ def test_join_by_hostname(make_cluster):
     """gossipctl resolves HOST[:PORT] itself (gossipd's control thread never
     waits on a resolver), through the system resolver: here a real dnsmasq
     in a spare netns whose /etc/netns resolv.conf points at it."""
-    dnsmasq = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
-    if not os.access(dnsmasq, os.X_OK):
-        pytest.fail("dnsmasq is not installed (apt-get install dnsmasq-base)",
-                    pytrace=False)
+    dnsmasq = dnsmasq_or_fail()
     c = make_cluster(2)
     c.wait_converged(timeout=CONVERGE_S)
     c.add_node(3, seeds=[])
@@ -123,11 +118,5 @@ def test_join_by_hostname(make_cluster):
         assert r.returncode == 1 and "port must be 1..65535" in r.stderr, \
             r.stderr
     finally:
-        if dns is not None and dns.poll() is None:
-            dns.terminate()
-            try:
-                dns.wait(5)
-            except subprocess.TimeoutExpired:
-                dns.kill()
-                dns.wait(5)
+        stop_helper(dns)
         shutil.rmtree(etc, ignore_errors=True)

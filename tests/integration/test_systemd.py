@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from conftest import BUILD_DIR, GOSSIPCTL, REPO
+from conftest import BUILD_DIR, GOSSIPCTL
 
 READY_S = 30.0
 STOP_S = 30.0
