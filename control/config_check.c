@@ -108,8 +108,10 @@ gsp_cfg_warn_self_seeds(const struct gsp_cfg_ctx *c)
 }
 
 /* Required keys, defaults that depend on others, cross-field checks. */
-/* [app] within [limits] app_bytes_max, and a whole member state within
- * one packet of [node] mtu: the core would refuse either at start. */
+/* [app] within [limits] app_bytes_max (a sealed node holds room for its
+ * keyring, gsp.keys, as ctrl_app_check does), within wire version 4's
+ * bounds on a node that speaks only 4, and a whole member state within
+ * one packet of [node] mtu: the core would refuse any of them at start. */
 static int
 gsp_cfg_finish_app(struct gsp_cfg_ctx *c)
 {
@@ -118,16 +120,32 @@ gsp_cfg_finish_app(struct gsp_cfg_ctx *c)
 		GSP_APP_BYTES_MAX;
 	uint32_t need = GSP_WIRE_PAYLOAD_FOR(bytes_max) + 28 +
 		(cfg->plaintext ? 0 : GSP_SEC_OVERHEAD);
-	uint32_t total = 0;
+	uint32_t held = cfg->plaintext ? 0 : GSP_APP_KEYRING_ROOM;
+	bool v4 = cfg->wire_version != 0 && cfg->wire_version < 5;
+	unsigned int keys = cfg->plaintext ? 0 : 1;
+	uint32_t total = held;
 
 	for (unsigned int i = 0; i < cfg->n_app; i++) {
-		total += (uint32_t)(strlen(cfg->app_keys[i]) +
-				    strlen(cfg->app_values[i]));
+		size_t vlen = strlen(cfg->app_values[i]);
+
+		total += (uint32_t)(strlen(cfg->app_keys[i]) + vlen);
 		if (total > bytes_max) {
 			gsp_cfg_err(c, c->app_line[i],
 				    "[app] %s: the keys and values so far take "
-				    "%u bytes, over [limits] app_bytes_max %u",
-				    cfg->app_keys[i], total, bytes_max);
+				    "%u bytes (%u of them held for gossipd's "
+				    "keyring, gsp.keys), over [limits] "
+				    "app_bytes_max %u", cfg->app_keys[i], total,
+				    held, bytes_max);
+			return -1;
+		}
+		if (v4 && (++keys > GSP_WIRE4_APP_KEYS ||
+			   vlen > GSP_WIRE4_APP_VALUE)) {
+			gsp_cfg_err(c, c->app_line[i],
+				    "[app] %s: [gossip] wire_version %u allows "
+				    "%d keys (gossipd's gsp.keys among them) "
+				    "of at most %d bytes", cfg->app_keys[i],
+				    cfg->wire_version, GSP_WIRE4_APP_KEYS,
+				    GSP_WIRE4_APP_VALUE);
 			return -1;
 		}
 	}

@@ -10,6 +10,7 @@
 #include "ctrl_int.h"
 #include "gsp_json.h"
 #include "gsp_log.h"
+#include "gsp_wire.h"
 
 static bool
 ctrl_key_ok(const char *k, size_t len)
@@ -63,61 +64,91 @@ ctrl_app_has(const struct gsp_member_view *v, const char *key)
 	return false;
 }
 
-/* A new key when all GSP_APP_KEYS_MAX are taken would be refused by the
- * core after we replied; check our own record first so the operator hears. */
-static bool
-ctrl_app_table_full(const char *key)
+/* The bounds of our own app state as peers will read it: a node that
+ * speaks wire version 4 or older ([gossip] wire_version) keeps to 4's. */
+void
+ctrl_app_bounds(const struct ctrl *c, unsigned int *keys, size_t *value)
 {
-	struct gsp_member_view v;
+	bool v4 = c->cfg->wire_version != 0 && c->cfg->wire_version < 5;
 
-	return ctrl_self_read(&v) && !ctrl_app_has(&v, key) &&
-		v.app_count >= GSP_APP_KEYS_MAX;
+	*keys = v4 ? GSP_WIRE4_APP_KEYS : GSP_APP_KEYS_MAX;
+	*value = v4 ? GSP_WIRE4_APP_VALUE : GSP_APP_VALUE_MAX - 1;
 }
 
-/* The [limits] a set would exceed, checked before the core refuses it
- * after we replied; NULL when within them. Our own record as it is now. */
-static json_t *
-ctrl_app_over_limit(const char *key, size_t vlen)
+/*
+ * What the core would refuse after we replied, checked on our own record
+ * first so the operator hears it: key (a user's, or gsp.event) set to a
+ * value of vlen bytes. Every key counts toward app_bytes_max, and a
+ * sealed node holds GSP_APP_KEYRING_ROOM of it for gsp.keys, which grows
+ * when keys are installed: a set never leaves the keyring without room.
+ * NULL when within the bounds.
+ */
+json_t *
+ctrl_app_check(const struct ctrl *c, const char *cmd, const char *key,
+	       size_t vlen)
 {
 	const struct gsp_node *node = gsp_dp_node();
+	bool user = strncmp(key, GSP_APP_RESERVED_PREFIX,
+			    strlen(GSP_APP_RESERVED_PREFIX)) != 0;
+	size_t total, held = 0, value_max;
+	unsigned int keys = 1, keys_max;
 	struct gsp_node_limits lim;
 	struct gsp_member_view v;
-	size_t total, reserved = 0;
+	bool has_keyring = false;
 
 	if (node == NULL)
 		return NULL;
 	gsp_node_limits_read(node, &lim);
-	if (vlen > lim.app_value_max)
-		return ctrl_error("set %s: value of %zu bytes is over [limits] "
-				  "app_value_max %u", key, vlen,
+	ctrl_app_bounds(c, &keys_max, &value_max);
+	if (user && vlen > lim.app_value_max)
+		return ctrl_error("%s %s: value of %zu bytes is over [limits] "
+				  "app_value_max %u", cmd, key, vlen,
 				  lim.app_value_max);
+	if (vlen > value_max)
+		return ctrl_error("%s %s: value of %zu bytes; this node speaks "
+				  "wire version %u ([gossip] wire_version), "
+				  "whose values are at most %zu bytes", cmd, key,
+				  vlen, c->cfg->wire_version, value_max);
 	total = strlen(key) + vlen;
 	if (ctrl_self_read(&v))
 		for (uint8_t i = 0; i < v.app_count && i < GSP_APP_KEYS_MAX; i++) {
-			size_t n;
+			size_t n = strnlen(v.app[i].key, GSP_APP_KEY_MAX) +
+				strnlen(v.app[i].value, GSP_APP_VALUE_MAX);
 
 			if (strcmp(v.app[i].key, key) == 0)
 				continue;
-			n = strnlen(v.app[i].key, GSP_APP_KEY_MAX) +
-				strnlen(v.app[i].value, GSP_APP_VALUE_MAX);
+			keys++;
+			if (strcmp(v.app[i].key, GSP_APP_KEYRING_KEY) == 0) {
+				has_keyring = true;
+				n = GSP_APP_KEYRING_ROOM;
+			}
 			total += n;
-			if (strncmp(v.app[i].key, GSP_APP_RESERVED_PREFIX,
-				    strlen(GSP_APP_RESERVED_PREFIX)) == 0)
-				reserved += n;
+			if (!user || strncmp(v.app[i].key,
+					     GSP_APP_RESERVED_PREFIX,
+					     strlen(GSP_APP_RESERVED_PREFIX)) == 0)
+				held += n;
 		}
-	/* gossipd's own keys count too: the bound keeps a state in one
-	 * packet */
+	if (c->kr != NULL && !has_keyring) {
+		keys++;
+		total += GSP_APP_KEYRING_ROOM;
+		held += GSP_APP_KEYRING_ROOM;
+	}
+	if (keys > keys_max)
+		return ctrl_error("%s %s: this node already publishes %u keys, "
+				  "the maximum%s", cmd, key, keys - 1,
+				  held != 0 ? " (gossipd's own gsp.* among "
+				  "them)" : "");
 	if (total > lim.app_bytes_max)
-		return ctrl_error("set %s: this node's app state would be %zu "
-				  "bytes (keys + values, %zu of them gossipd's "
-				  "own gsp.* keys), over [limits] app_bytes_max "
-				  "%u", key, total, reserved,
+		return ctrl_error("%s %s: this node's app state would be %zu "
+				  "bytes (keys + values, %zu of them held for "
+				  "gossipd's own gsp.* keys), over [limits] "
+				  "app_bytes_max %u", cmd, key, total, held,
 				  lim.app_bytes_max);
 	return NULL;
 }
 
 static json_t *
-ctrl_cmd_set(struct ctrl_client *cl, json_t *req)
+ctrl_cmd_set(struct ctrl *c, struct ctrl_client *cl, json_t *req)
 {
 	json_t *reply = NULL;
 	const char *key, *value;
@@ -142,10 +173,7 @@ ctrl_cmd_set(struct ctrl_client *cl, json_t *req)
 		return ctrl_error("set %s: keys starting with \"%s\" are "
 				  "reserved for gossipd (gsp.keys: its keyring)",
 				  key, GSP_APP_RESERVED_PREFIX);
-	if (ctrl_app_table_full(key))
-		return ctrl_error("set %s: this node already publishes %d keys, "
-				  "the maximum", key, GSP_APP_KEYS_MAX);
-	reply = ctrl_app_over_limit(key, vlen);
+	reply = ctrl_app_check(c, "set", key, vlen);
 	if (reply != NULL)
 		return reply;
 	ret = gsp_dp_submit_set_app(key, value);
@@ -272,7 +300,7 @@ ctrl_handle_request(struct ctrl *c, struct ctrl_client *cl, const char *line,
 				  gsp_json_u64(c->deadline_closed), "evicted",
 				  gsp_json_u64(c->evicted));
 	} else if (strcmp(cmd, "set") == 0 && cmdlen == 3) {
-		reply = ctrl_cmd_set(cl, req);
+		reply = ctrl_cmd_set(c, cl, req);
 	} else if (strcmp(cmd, "fault") == 0 && cmdlen == 5) {
 		reply = ctrl_cmd_fault(cl, req);
 	} else if (strcmp(cmd, "keys") == 0 && cmdlen == 4) {

@@ -243,6 +243,12 @@ void ctrl_monitor_key_event(struct ctrl *c, const char *change,
 			    uint32_t primary, unsigned int n_keys);
 json_t *ctrl_cmd_monitor(struct ctrl *c, struct ctrl_client *cl, json_t *req);
 json_t *ctrl_cmd_event(struct ctrl *c, json_t *req);
+/* ctrl_cmd.c: our own app state's bounds, and a change checked against
+ * them before the core could refuse it after our reply */
+void ctrl_app_bounds(const struct ctrl *c, unsigned int *keys,
+		     size_t *value);
+json_t *ctrl_app_check(const struct ctrl *c, const char *cmd,
+		       const char *key, size_t vlen);
 
 /* ctrl_handlers.c */
 int ctrl_handlers_start(struct ctrl *c);

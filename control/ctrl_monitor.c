@@ -501,6 +501,8 @@ ctrl_cmd_event(struct ctrl *c, json_t *req)
 	const char *name = ctrl_req_str(req, "name", &nlen, &reply);
 	const char *payload = "";
 	char value[GSP_APP_VALUE_MAX + 16];
+	unsigned int keys_max;
+	size_t value_max;
 	int n, ret;
 
 	if (name == NULL)
@@ -529,10 +531,15 @@ ctrl_cmd_event(struct ctrl *c, json_t *req)
 	n = snprintf(value, sizeof(value), "%" PRIu32 " %" PRIu64 " %s%s%s",
 		     c->user_seq + 1, (uint64_t)(ctrl_unix_ns() / NS_PER_S), name,
 		     plen > 0 ? " " : "", payload);
-	if (n < 0 || (size_t)n >= GSP_APP_VALUE_MAX)
+	ctrl_app_bounds(c, &keys_max, &value_max);
+	if (n < 0 || (size_t)n > value_max)
 		return ctrl_error("event: name and payload take %zu bytes; at "
 			"most %d fit (docs/EVENTS.md)", nlen + plen,
-			GSP_APP_VALUE_MAX - 1 - (n - (int)(nlen + plen)));
+			(int)value_max - (n - (int)(nlen + plen)));
+	/* room in our app state: the core would refuse it after we replied */
+	reply = ctrl_app_check(c, "event", GSP_APP_EVENT_KEY, (size_t)n);
+	if (reply != NULL)
+		return reply;
 	ret = gsp_dp_submit_set_app(GSP_APP_EVENT_KEY, value);
 	if (ret != 0)
 		return ctrl_error("event: %s", ctrl_dp_strerror(ret));

@@ -302,12 +302,13 @@ int gsp_node_force_leave(struct gsp_node *node, uint64_t id,
 
 /* App keys starting with the prefix are gossipd's own: users may not set
  * them (control socket, [app]). "gsp.keys", the node's keyring state
- * (control/ctrl_keys_cluster.c, at most 8 + 63 bytes), is outside
- * [limits]: a node with tighter limits must not drop every datagram
- * that carries a publishing member's state. */
+ * (control/ctrl_keys_cluster.c, at most 8 + 63 bytes), and "gsp.event",
+ * its last user event (docs/EVENTS.md), are outside app_value_max but
+ * count toward app_bytes_max, which bounds a whole state to a packet; the
+ * control plane holds GSP_APP_KEYRING_ROOM of it for the keyring. */
 #define GSP_APP_RESERVED_PREFIX "gsp."
 #define GSP_APP_KEYRING_KEY "gsp.keys"
-/* the node's last user event (docs/EVENTS.md), exempt from [limits] too */
+#define GSP_APP_KEYRING_ROOM (8 + 63)
 #define GSP_APP_EVENT_KEY "gsp.event"
 /* true once a LEAVE was announced and its linger rounds are over */
 bool gsp_node_leave_done(const struct gsp_node *node);

@@ -285,39 +285,57 @@ gsp_node_del_app(struct gsp_node *n, const char *key)
 	return gsp_self_set_app(n, next, kept);
 }
 
+/* A live member that speaks wire version 4 or older: O(N), at a leave. */
+static bool
+gsp_any_live_before_5(struct gsp_node *n)
+{
+	uint32_t hw = gsp_table_slot_count(n->table);
+
+	for (uint32_t slot = 0; slot < hw; slot++) {
+		const struct gsp_member_rec *r = gsp_rec(n, slot);
+
+		if (r->id != 0 && slot != n->self_slot && r->wire < 5 &&
+		    (r->state == GSP_STATE_ALIVE ||
+		     r->state == GSP_STATE_SUSPECT))
+			return true;
+	}
+	return false;
+}
+
 void
 gsp_node_leave(struct gsp_node *n, uint64_t now_ns)
 {
 	struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
-	struct gsp_wire_state st;
+	struct gsp_wire_state *st = gsp_out_scratch();
 	struct gsp_scan s;
-	uint8_t app_count;
+	bool strip;
 	uint32_t k;
-	bool wide;
 
 	if (n->leaving)
 		return;
 	n->leaving = true;
 	n->leave_rounds_left = n->p.leave_rounds > 0 ? n->p.leave_rounds : 1;
+	/* a wide state would reach no member on version 4: they would not
+	 * hear that we left. Our last state leaves its app state behind
+	 * then, in the same version everywhere (we are gone) */
+	gsp_rec_to_wire(n, r, st);
+	strip = gsp_wire_state_wide(st) && gsp_any_live_before_5(n);
 	gsp_self_change_begin(n);
 	gsp_set_state(n, r, GSP_STATE_LEFT, now_ns);
+	if (strip)
+		gsp_table_set_app(n->table, r, NULL, 0);
 	gsp_self_change_end(n, r);
 
 	gsp_pick_peers(n, GSP_LEAVE_FANOUT, &s);
 	k = s.n_picked;
-	gsp_rec_to_wire(n, r, &st);
-	wide = gsp_wire_state_wide(&st);
-	app_count = st.app_count;
+	gsp_rec_to_wire(n, r, st);
 	for (uint32_t i = 0; i < k; i++) {
 		struct gsp_addr a = gsp_slot_addr(n, s.live[i]);
-		uint8_t wire = gsp_wire_for(n, gsp_rec(n, s.live[i]));
 		struct gsp_out o;
 
-		/* a member on v4 still learns that we left, without the app
-		 * state it could not take: we are gone */
-		st.app_count = wire < 5 && wide ? 0 : app_count;
-		gsp_out_init(&o, n, GSP_MSG_LEAVE, &a, wire);
-		gsp_out_state(&o, &st);
+		gsp_out_init(&o, n, GSP_MSG_LEAVE, &a,
+			     gsp_wire_for(n, gsp_rec(n, s.live[i])));
+		gsp_out_state(&o, st);
 		gsp_out_flush(&o);
 	}
 }

@@ -57,8 +57,8 @@ def test_wide_app_state_in_a_mixed_cluster(make_cluster):
     # which bound
     r = c.ctl("node1", "set", "huge", "x" * 256)
     assert r.returncode != 0 and "255" in r.stderr, r.stderr
-    # 12 keys take 683 bytes and gsp.keys 16: one more 255-byte value
-    # fits (958), a second does not
+    # 12 keys take 683 bytes, and 71 are held for gsp.keys: one more
+    # 255-byte value fits (1,013), a second does not
     c.ctl("node1", "set", "more", "m" * 255, check=True)
     r = c.ctl("node1", "set", "more2", "m" * 255)
     assert r.returncode != 0 and "app_bytes_max 1024" in r.stderr, r.stderr

@@ -10,8 +10,8 @@ import pytest
 from conftest import CONVERGE_S, Observed
 
 # app_bytes_max counts gossipd's own keys too: the test cluster seals, so
-# each node publishes gsp.keys = its primary key id, 8 + 8 bytes
-RESERVED = len("gsp.keys") + 8
+# each node holds room for gsp.keys, its keyring: 8 + 63 bytes
+RESERVED = len("gsp.keys") + 63
 LIMITS_INI = {"limits": {"app_value_max": "8",
                          "app_bytes_max": str(30 + RESERVED)}}
 
@@ -52,7 +52,7 @@ def test_set_over_app_bytes_max(c):
         set_and_wait(c, key, "12345678")
     r = refused(c, "k33", "12345678", f"app_bytes_max {30 + RESERVED}")
     assert f"would be {31 + RESERVED} bytes" in r.stderr, r.stderr  # 20 + 11
-    assert f"{RESERVED} of them gossipd's own" in r.stderr, r.stderr
+    assert f"{RESERVED} of them held for gossipd's own" in r.stderr, r.stderr
     set_and_wait(c, "k33", "1234567")                        # exactly 30
     # and the peer took the state: within its limits too
     c.wait_until(lambda: Observed(

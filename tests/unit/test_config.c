@@ -469,9 +469,26 @@ test_err_app(void **state)
 		   "[app] k: duplicate key (first set on line 7)");
 	/* over app_bytes_max at the key that crosses it; an mtu too small
 	 * for a whole state at the limit, with both numbers */
-	expect_err(MIN_CFG "[limits]\napp_bytes_max = 10\n[app]\na = 1234\n"
+	expect_err(MIN_CFG "[limits]\napp_bytes_max = 10\n[security]\n"
+		   "mode = plaintext\n[app]\na = 1234\nb = 12345\n", 12,
+		   "[app] b: the keys and values so far take 11 bytes (0 of "
+		   "them held for gossipd's keyring, gsp.keys), over [limits] "
+		   "app_bytes_max 10");
+	/* sealed: 71 bytes held for gsp.keys */
+	expect_err(MIN_CFG "[limits]\napp_bytes_max = 80\n[app]\na = 1234\n"
 		   "b = 12345\n", 10, "[app] b: the keys and values so far "
-		   "take 11 bytes, over [limits] app_bytes_max 10");
+		   "take 82 bytes (71 of them held for gossipd's keyring, "
+		   "gsp.keys), over [limits] app_bytes_max 80");
+	/* a node that speaks only 4 keeps to 4's bounds */
+	{
+		char text[512];
+
+		snprintf(text, sizeof(text), MIN_CFG "[gossip]\nwire_version = 4"
+			 "\n[app]\nk = %064d\n", 7);
+		expect_err(text, 9, "[app] k: [gossip] wire_version 4 allows 8 "
+			   "keys (gossipd's gsp.keys among them) of at most 63 "
+			   "bytes");
+	}
 	expect_err(MIN_CFG "mtu = 1300\n[security]\nmode = plaintext\n", 6,
 		   "[node] mtu 1300 is too small for a member state of "
 		   "[limits] app_bytes_max 1024: it needs mtu 1355 or more");

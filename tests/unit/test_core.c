@@ -939,6 +939,29 @@ test_app_state_wide(void **state)
 		assert_int_equal(gsp_node_set_app(n, key, value), 0);
 	}
 	assert_int_equal(gsp_node_set_app(n, "k3", value), -E2BIG);
+	/* leaving with a wide state while a member speaks 4: the LEFT state
+	 * goes without app state, to everyone alike, so that member hears
+	 * the leave */
+	net_n = 0;
+	gsp_node_leave(n, 5 * MS);
+	assert_true(net_n > 0);
+	for (unsigned int i = 0; i < net_n; i++) {
+		struct gsp_wire_msg m;
+
+		assert_int_equal(decode(net_q[i].data, net_q[i].len, &m),
+				 GSP_RX_OK);
+		if (m.hdr.type == GSP_MSG_LEAVE) {
+			assert_int_equal(m.n_states, 1);
+			assert_int_equal(m.states[0].app_count, 0);
+			count = 99;
+		}
+		free(net_q[i].data);
+	}
+	net_n = 0;
+	assert_int_equal(count, 99);
+	assert_true(member_of(n, gsp_node_id(n), &v));
+	assert_int_equal(v.app_count, 0);
+	assert_int_equal(v.state, GSP_STATE_LEFT);
 	gsp_node_destroy(n);
 
 	/* a node on 4 keeps to 4's bounds, and drops what it cannot read */
