@@ -8,6 +8,8 @@
  *     ctrl_clients.c  connections: accept, line framing, deadlines,
  *                     eviction, reply queues, abuse log
  *       ctrl_cmd.c      one request: parse, dispatch; ping, set, leave
+ *         ctrl_monitor.c  monitor streams, user events
+ *         ctrl_app.c      our own app state: read, bounds, checks
  *         ctrl_fault.c    the fault command
  *         ctrl_keys.c     the keys command
  *         ctrl_keys_cluster.c  the keyring each member publishes
@@ -243,8 +245,10 @@ void ctrl_monitor_key_event(struct ctrl *c, const char *change,
 			    uint32_t primary, unsigned int n_keys);
 json_t *ctrl_cmd_monitor(struct ctrl *c, struct ctrl_client *cl, json_t *req);
 json_t *ctrl_cmd_event(struct ctrl *c, json_t *req);
-/* ctrl_cmd.c: our own app state's bounds, and a change checked against
- * them before the core could refuse it after our reply */
+/* ctrl_app.c: our own record, our app state's bounds, and a change
+ * checked against them before the core could refuse it after our reply */
+bool ctrl_self_read(struct gsp_member_view *v);
+bool ctrl_app_has(const struct gsp_member_view *v, const char *key);
 void ctrl_app_bounds(const struct ctrl *c, unsigned int *keys,
 		     size_t *value);
 json_t *ctrl_app_check(const struct ctrl *c, const char *cmd,
