@@ -257,8 +257,7 @@ gsp_node_set_app(struct gsp_node *n, const char *key, const char *value)
 	next[i].version = n->version + 1;
 	/* a node on 4 or older (wire_version) keeps to 4's bounds */
 	if (gsp_app_over_limit(n, next, count) >= 0 || (n->proto < 5 &&
-	    (count > GSP_WIRE4_APP_KEYS ||
-	     strlen(next[i].value) > GSP_WIRE4_APP_VALUE))) {
+	    gsp_app_wide(next, count))) {
 		GSP_CTR_INC(n->ctr.limit_hits);
 		return -E2BIG;
 	}
@@ -318,8 +317,9 @@ gsp_node_leave(struct gsp_node *n, uint64_t now_ns)
 	/* a wide state would reach no member on version 4: they would not
 	 * hear that we left. Our last state leaves its app state behind
 	 * then, in the same version everywhere (we are gone) */
-	gsp_rec_to_wire(n, r, st);
-	strip = gsp_wire_state_wide(st) && gsp_any_live_before_5(n);
+	strip = r->app_count != 0 &&
+		gsp_app_wide(gsp_table_app(n->table, r), r->app_count) &&
+		gsp_any_live_before_5(n);
 	gsp_self_change_begin(n);
 	gsp_set_state(n, r, GSP_STATE_LEFT, now_ns);
 	if (strip)

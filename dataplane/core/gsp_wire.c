@@ -600,15 +600,21 @@ gsp_wire_state_len(const struct gsp_wire_state *st)
 }
 
 bool
-gsp_wire_state_wide(const struct gsp_wire_state *st)
+gsp_app_wide(const struct gsp_app_entry *app, uint8_t count)
 {
-	if (st->app_count > GSP_WIRE4_APP_KEYS)
+	if (count > GSP_WIRE4_APP_KEYS)
 		return true;
-	for (uint8_t i = 0; i < st->app_count; i++)
-		if (strnlen(st->app[i].value, GSP_WIRE4_APP_VALUE + 1) >
+	for (uint8_t i = 0; i < count; i++)
+		if (strnlen(app[i].value, GSP_WIRE4_APP_VALUE + 1) >
 		    GSP_WIRE4_APP_VALUE)
 			return true;
 	return false;
+}
+
+bool
+gsp_wire_state_wide(const struct gsp_wire_state *st)
+{
+	return gsp_app_wide(st->app, st->app_count);
 }
 
 bool

@@ -304,6 +304,7 @@ void gsp_wire_begin_v(struct gsp_wire_writer *w, uint8_t *buf, uint16_t cap,
 void gsp_wire_set_range(struct gsp_wire_writer *w, uint64_t lo, uint64_t hi);
 uint16_t gsp_wire_state_len(const struct gsp_wire_state *st);
 /* Beyond v4's app bounds: only for members that speak 5. */
+bool gsp_app_wide(const struct gsp_app_entry *app, uint8_t count);
 bool gsp_wire_state_wide(const struct gsp_wire_state *st);
 /* false when the entry does not fit; the writer is then unchanged */
 bool gsp_wire_put_state(struct gsp_wire_writer *w,
