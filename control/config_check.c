@@ -108,6 +108,16 @@ gsp_cfg_warn_self_seeds(const struct gsp_cfg_ctx *c)
 }
 
 /* Required keys, defaults that depend on others, cross-field checks. */
+void
+gsp_cfg_app_bounds(const struct gsp_config *cfg, unsigned int *keys,
+		   size_t *value)
+{
+	bool v4 = cfg->wire_version != 0 && cfg->wire_version < 5;
+
+	*keys = v4 ? GSP_WIRE4_APP_KEYS : GSP_APP_KEYS_MAX;
+	*value = v4 ? GSP_WIRE4_APP_VALUE : GSP_APP_VALUE_MAX - 1;
+}
+
 /* [app] within [limits] app_bytes_max (a sealed node holds room for its
  * keyring, gsp.keys, as ctrl_app_check does), within wire version 4's
  * bounds on a node that speaks only 4, and a whole member state within
@@ -121,9 +131,11 @@ gsp_cfg_finish_app(struct gsp_cfg_ctx *c)
 	uint32_t need = GSP_WIRE_PAYLOAD_FOR(bytes_max) + 28 +
 		(cfg->plaintext ? 0 : GSP_SEC_OVERHEAD);
 	uint32_t held = cfg->plaintext ? 0 : GSP_APP_KEYRING_ROOM;
-	bool v4 = cfg->wire_version != 0 && cfg->wire_version < 5;
-	unsigned int keys = cfg->plaintext ? 0 : 1;
+	unsigned int keys = cfg->plaintext ? 0 : 1, keys_max;
 	uint32_t total = held;
+	size_t value_max;
+
+	gsp_cfg_app_bounds(cfg, &keys_max, &value_max);
 
 	for (unsigned int i = 0; i < cfg->n_app; i++) {
 		size_t vlen = strlen(cfg->app_values[i]);
@@ -138,14 +150,14 @@ gsp_cfg_finish_app(struct gsp_cfg_ctx *c)
 				    held, bytes_max);
 			return -1;
 		}
-		if (v4 && (++keys > GSP_WIRE4_APP_KEYS ||
-			   vlen > GSP_WIRE4_APP_VALUE)) {
+		/* gsp.keys takes one of the keys on a sealed node */
+		if (++keys > keys_max || vlen > value_max) {
 			gsp_cfg_err(c, c->app_line[i],
-				    "[app] %s: [gossip] wire_version %u allows "
-				    "%d keys (gossipd's gsp.keys among them) "
-				    "of at most %d bytes", cfg->app_keys[i],
-				    cfg->wire_version, GSP_WIRE4_APP_KEYS,
-				    GSP_WIRE4_APP_VALUE);
+				    "[app] %s: this node publishes at most %u "
+				    "keys (gossipd's gsp.keys among them) of at "
+				    "most %zu bytes ([gossip] wire_version %u)",
+				    cfg->app_keys[i], keys_max, value_max,
+				    cfg->wire_version);
 			return -1;
 		}
 	}

@@ -37,17 +37,6 @@ ctrl_app_has(const struct gsp_member_view *v, const char *key)
 	return false;
 }
 
-/* The bounds of our own app state as peers will read it: a node that
- * speaks wire version 4 or older ([gossip] wire_version) keeps to 4's. */
-void
-ctrl_app_bounds(const struct ctrl *c, unsigned int *keys, size_t *value)
-{
-	bool v4 = c->cfg->wire_version != 0 && c->cfg->wire_version < 5;
-
-	*keys = v4 ? GSP_WIRE4_APP_KEYS : GSP_APP_KEYS_MAX;
-	*value = v4 ? GSP_WIRE4_APP_VALUE : GSP_APP_VALUE_MAX - 1;
-}
-
 /*
  * What the core would refuse after we replied, checked on our own record
  * first so the operator hears it: key (a user's, or gsp.event) set to a
@@ -72,7 +61,7 @@ ctrl_app_check(const struct ctrl *c, const char *cmd, const char *key,
 	if (node == NULL)
 		return NULL;
 	gsp_node_limits_read(node, &lim);
-	ctrl_app_bounds(c, &keys_max, &value_max);
+	gsp_cfg_app_bounds(c->cfg, &keys_max, &value_max);
 	if (user && vlen > lim.app_value_max)
 		return ctrl_error("%s %s: value of %zu bytes is over [limits] "
 				  "app_value_max %u", cmd, key, vlen,

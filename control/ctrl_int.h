@@ -245,12 +245,11 @@ void ctrl_monitor_key_event(struct ctrl *c, const char *change,
 			    uint32_t primary, unsigned int n_keys);
 json_t *ctrl_cmd_monitor(struct ctrl *c, struct ctrl_client *cl, json_t *req);
 json_t *ctrl_cmd_event(struct ctrl *c, json_t *req);
-/* ctrl_app.c: our own record, our app state's bounds, and a change
- * checked against them before the core could refuse it after our reply */
+/* ctrl_app.c: our own record, and a change checked against our app
+ * state's bounds (gsp_cfg_app_bounds) before the core could refuse it
+ * after our reply */
 bool ctrl_self_read(struct gsp_member_view *v);
 bool ctrl_app_has(const struct gsp_member_view *v, const char *key);
-void ctrl_app_bounds(const struct ctrl *c, unsigned int *keys,
-		     size_t *value);
 json_t *ctrl_app_check(const struct ctrl *c, const char *cmd,
 		       const char *key, size_t vlen);
 

@@ -531,7 +531,7 @@ ctrl_cmd_event(struct ctrl *c, json_t *req)
 	n = snprintf(value, sizeof(value), "%" PRIu32 " %" PRIu64 " %s%s%s",
 		     c->user_seq + 1, (uint64_t)(ctrl_unix_ns() / NS_PER_S), name,
 		     plen > 0 ? " " : "", payload);
-	ctrl_app_bounds(c, &keys_max, &value_max);
+	gsp_cfg_app_bounds(c->cfg, &keys_max, &value_max);
 	if (n < 0 || (size_t)n > value_max)
 		return ctrl_error("event: name and payload take %zu bytes; at "
 			"most %d fit (docs/EVENTS.md)", nlen + plen,

@@ -141,6 +141,11 @@ int gsp_config_load(const char *path, struct gsp_config *cfg, char *err,
 /* "1.2.3.4" or "1.2.3.4:7946" -> addr; 0 or -1. */
 int gsp_parse_addr(const char *s, uint16_t default_port, struct gsp_addr *out);
 void gsp_format_addr(const struct gsp_addr *a, char *buf, size_t len);
+/* The bounds of the node's own app state as its peers will read it: keys
+ * (gossipd's own among them) and value bytes. A node that speaks wire
+ * version 4 or older ([gossip] wire_version) keeps to 4's. */
+void gsp_cfg_app_bounds(const struct gsp_config *cfg, unsigned int *keys,
+			size_t *value);
 
 #ifdef __cplusplus
 }

@@ -479,15 +479,20 @@ test_err_app(void **state)
 		   "b = 12345\n", 10, "[app] b: the keys and values so far "
 		   "take 82 bytes (71 of them held for gossipd's keyring, "
 		   "gsp.keys), over [limits] app_bytes_max 80");
+	/* sealed, gsp.keys is one of the 16: the 16th [app] key is refused */
+	expect_err(MIN_CFG "[app]\na=1\nb=2\nc=3\nd=4\ne=5\nf=6\ng=7\nh=8\n"
+		   "i=9\nj=1\nk=1\nl=1\nm=1\nn=1\no=1\np=1\n", 22,
+		   "[app] p: this node publishes at most 16 keys (gossipd's "
+		   "gsp.keys among them) of at most 255 bytes");
 	/* a node that speaks only 4 keeps to 4's bounds */
 	{
 		char text[512];
 
 		snprintf(text, sizeof(text), MIN_CFG "[gossip]\nwire_version = 4"
 			 "\n[app]\nk = %064d\n", 7);
-		expect_err(text, 9, "[app] k: [gossip] wire_version 4 allows 8 "
+		expect_err(text, 9, "[app] k: this node publishes at most 8 "
 			   "keys (gossipd's gsp.keys among them) of at most 63 "
-			   "bytes");
+			   "bytes ([gossip] wire_version 4)");
 	}
 	expect_err(MIN_CFG "mtu = 1300\n[security]\nmode = plaintext\n", 6,
 		   "[node] mtu 1300 is too small for a member state of "
