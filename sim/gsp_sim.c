@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "gsp_record.h"
+#include "gsp_ids.h"
 #include "gsp_names.h"
 #include "gsp_sec.h"
 #include "gsp_sim_int.h"
@@ -37,7 +38,8 @@ gsp_sim_estimate(const struct gsp_sim_cfg *c)
 	return (uint64_t)c->n_nodes * c->capacity *
 		(gsp_node_bytes_per_member(c->auth, true) +
 		 GSP_SIM_MEMBER_SLACK) +
-		(uint64_t)c->capacity * gsp_names_bytes_per_name() +
+		(uint64_t)c->capacity * (gsp_names_bytes_per_name() +
+					 gsp_ids_bytes_per_id()) +
 		(uint64_t)c->n_nodes * GSP_SIM_NODE_OVERHEAD +
 		(uint64_t)c->max_inflight * c->max_payload +
 		gsp_watch_bytes(c->n_nodes);
@@ -88,6 +90,7 @@ gsp_sim_free(struct gsp_sim *s)
 			gsp_node_destroy(s->nodes[i].node);
 	free(s->nodes);
 	gsp_names_destroy(s->names);
+	gsp_ids_destroy(s->ids);
 	gsp_keyring_destroy(s->keyring);
 	gsp_watch_free(&s->w);
 	gsp_sim_heap_free(&s->heap);
@@ -128,10 +131,13 @@ main(int argc, char **argv)
 		return -ENOMEM;
 	s->nodes = calloc(n, sizeof(*s->nodes));
 	s->names = gsp_names_create(s->c.capacity * 2);
+	/* the cluster's ids: a restart keeps its node's id. The catalog's
+	 * size is every table's slot count, so it is not made larger */
+	s->ids = gsp_ids_create("sim", s->c.capacity);
 	/* every node has one tick pending (plus voided ones, which a tick
 	 * moved forward leaves: it gives way when the heap is full) and
 	 * every packet one delivery */
-	if (s->nodes == NULL || s->names == NULL ||
+	if (s->nodes == NULL || s->names == NULL || s->ids == NULL ||
 	    gsp_sim_heap_init(&s->heap, 2 * n + s->c.max_inflight + 16) != 0 ||
 	    gsp_sim_pool_init(s) != 0) {
 		fprintf(stderr, "gossip-sim: out of memory\n");

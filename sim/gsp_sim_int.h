@@ -54,6 +54,7 @@ struct gsp_sim {
 	struct gsp_sim_cfg c;
 	struct gsp_keyring *keyring;	/* --auth; NULL: plaintext */
 	struct gsp_names *names;	/* every node's, held once */
+	struct gsp_ids *ids;		/* every node's id -> slot, once */
 	struct gsp_sim_node *nodes;
 	struct gsp_harness_host host;	/* this simulator, to the harness */
 	struct gsp_harness h;		/* host + watch, for the scenarios */

@@ -48,6 +48,7 @@ gsp_sim_node_start(struct gsp_sim *s, uint32_t i, uint64_t generation,
 	p.io_ctx = sn;
 	p.keyring = s->keyring;
 	p.names = s->names;
+	p.ids = s->ids;
 	sn->sim = s;
 	sn->idx = i;
 	sn->fault = s->c.fault;

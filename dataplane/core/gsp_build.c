@@ -170,7 +170,7 @@ gsp_emit_event(struct gsp_node *n, uint8_t type, const struct gsp_member_rec *r,
 		.type = type,
 		.old_state = old_state,
 		.new_state = r->state,
-		.id = r->id,
+		.id = gsp_rec_id(n, r),
 		.generation = r->generation,
 		.slot = (uint32_t)(r - n->table->recs),
 	};
@@ -185,7 +185,7 @@ gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 {
 	const struct gsp_app_entry *app = gsp_table_app(n->table, r);
 
-	st->id = r->id;
+	st->id = gsp_rec_id(n, r);
 	st->generation = r->generation;
 	/* heartbeats advance without a new version (probes carry them):
 	 * a state says only as much as its version allows, which every

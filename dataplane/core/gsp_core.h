@@ -92,6 +92,7 @@ void gsp_detector_format(uint32_t bits, char *buf, size_t len);
  * wrong. The simulator and the emulation parse --detector with it. */
 int gsp_detector_parse(const char *s, uint32_t *bits, const char **why);
 
+struct gsp_ids;
 struct gsp_names;
 
 struct gsp_node_params {
@@ -125,8 +126,10 @@ struct gsp_node_params {
 	/* Authentication (docs/SECURITY.md): NULL = plaintext. The node
 	 * keeps its own copy; gsp_node_set_keyring() replaces it. */
 	const struct gsp_keyring *keyring;
-	/* A name pool shared with the other nodes this thread runs (the
-	 * simulator, an emulation lcore); NULL: the node has its own. */
+	/* An id catalog and a name pool shared with the other nodes this
+	 * thread runs (the simulator, an emulation lcore); NULL: the node
+	 * has its own. */
+	struct gsp_ids *ids;
 	struct gsp_names *names;
 	/* Limits (docs/CONFIG.md "Limits"); 0 means the default. */
 	uint32_t app_value_max;		/* value bytes per key: 255 (max) */
@@ -336,9 +339,10 @@ bool gsp_node_view_check(const struct gsp_node *node);
 void gsp_node_limits_read(const struct gsp_node *node,
 			  struct gsp_node_limits *out);
 
-/* Bytes of memory per member slot (table record + index entry estimate),
- * with the replay window of an authenticating node when authenticated. */
-size_t gsp_node_bytes_per_member(bool authenticated, bool shared_names);
+/* Bytes of memory per member slot (table record, the node's per-member
+ * state, and the id catalog's and name pool's share unless shared), with
+ * the replay window of an authenticating node when authenticated. */
+size_t gsp_node_bytes_per_member(bool authenticated, bool shared);
 
 #ifdef __cplusplus
 }

@@ -15,7 +15,7 @@
 void
 gsp_bucket_add(struct gsp_node *n, uint32_t slot)
 {
-	uint32_t b = gsp_bucket_of(n, gsp_id_key(gsp_rec(n, slot)->id));
+	uint32_t b = gsp_bucket_of(n, gsp_id_key(gsp_slot_id(n, slot)));
 
 	n->bucket_next[slot] = n->bucket_head[b];
 	n->bucket_head[b] = slot;
@@ -25,7 +25,7 @@ gsp_bucket_add(struct gsp_node *n, uint32_t slot)
 void
 gsp_bucket_del(struct gsp_node *n, uint32_t slot)
 {
-	uint32_t b = gsp_bucket_of(n, gsp_id_key(gsp_rec(n, slot)->id));
+	uint32_t b = gsp_bucket_of(n, gsp_id_key(gsp_slot_id(n, slot)));
 	uint32_t *link = &n->bucket_head[b];
 
 	/* bounded by the bucket's size (GSP_BUCKET_FILL at capacity) */
@@ -41,9 +41,9 @@ void
 gsp_sync_toggle(struct gsp_node *n, uint32_t slot)
 {
 	const struct gsp_member_rec *r = gsp_rec(n, slot);
-	uint64_t h = gsp_sync_hash(r);
+	uint64_t h = gsp_sync_hash(n, r);
 
-	n->bucket_hash[gsp_bucket_of(n, gsp_id_key(r->id))] ^= h;
+	n->bucket_hash[gsp_bucket_of(n, gsp_id_key(gsp_rec_id(n, r)))] ^= h;
 	n->sync_root ^= h;
 }
 
@@ -61,8 +61,8 @@ gsp_view_verify(const struct gsp_node *n)
 			const struct gsp_member_rec *r =
 				gsp_table_rec(n->table, s);
 
-			h ^= gsp_sync_hash(r);
-			down ^= gsp_down_mark(r->id, r->state);
+			h ^= gsp_sync_hash(n, r);
+			down ^= gsp_down_mark(gsp_rec_id(n, r), r->state);
 			c++;
 		}
 		if (h != n->bucket_hash[b] || c != n->bucket_count[b])
@@ -104,7 +104,7 @@ gsp_replay_keep(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 	struct gsp_replay *r = &n->replay[slot];
 
 	if (n->replay_cache == NULL || r->sender_id == 0 ||
-	    r->sender_id != gsp_rec(n, slot)->id)
+	    r->sender_id != gsp_slot_id(n, slot))
 		return;
 	*gsp_replay_cache_get(n->replay_cache, r->sender_id, now_ns) = *r;
 	memset(r, 0, sizeof(*r));

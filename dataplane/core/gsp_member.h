@@ -41,10 +41,10 @@ gsp_live_state(uint8_t state)
 
 /* A member's (id, generation, version) as anti-entropy hashes it. */
 static inline uint64_t
-gsp_sync_hash(const struct gsp_member_rec *r)
+gsp_sync_hash(const struct gsp_node *n, const struct gsp_member_rec *r)
 {
-	return gsp_id_key(r->id ^ gsp_id_key(r->generation ^
-					     gsp_id_key(r->version)));
+	return gsp_id_key(gsp_rec_id(n, r) ^ gsp_id_key(r->generation ^
+							gsp_id_key(r->version)));
 }
 
 /* A member's part of the view digest beyond its state: who is down or
@@ -65,12 +65,14 @@ gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r, uint8_t state,
 	      uint64_t now_ns)
 {
 	uint8_t old = r->state;
+	uint64_t id;
 
 	if (old == state)
 		return;
 	n->cnt[old & 3]--;
 	n->cnt[state & 3]++;
-	n->down_hash ^= gsp_down_mark(r->id, old) ^ gsp_down_mark(r->id, state);
+	id = gsp_rec_id(n, r);
+	n->down_hash ^= gsp_down_mark(id, old) ^ gsp_down_mark(id, state);
 	r->state = state;
 	r->state_since_ns = now_ns;
 	gsp_emit_event(n, GSP_EV_STATE, r, old);

@@ -87,7 +87,7 @@ gsp_reclaim_name(struct gsp_node *n, const struct gsp_wire_state *st,
 		struct gsp_member_rec *r = gsp_rec(n, slot);
 		struct gsp_event ev = { .type = GSP_EV_NAME_CONFLICT };
 
-		if (r->id == 0 || r->id == st->id ||
+		if (!r->used || gsp_rec_id(n, r) == st->id ||
 		    strcmp(gsp_table_name(n->table, r), st->name) != 0)
 			continue;
 		if (slot != n->self_slot && (r->state == GSP_STATE_DOWN ||
@@ -134,7 +134,7 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 	r->state = st->status == GSP_WIRE_STATUS_LEFT ? GSP_STATE_LEFT :
 		GSP_STATE_ALIVE;
 	n->cnt[r->state]++;
-	n->down_hash ^= gsp_down_mark(r->id, r->state);
+	n->down_hash ^= gsp_down_mark(gsp_rec_id(n, r), r->state);
 	r->last_update_ns = now_ns;
 	r->state_since_ns = now_ns;
 	gsp_table_write_end(r);

@@ -78,7 +78,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->proto = p->wire_version == 0 || p->wire_version > GSP_WIRE_VERSION ?
 		GSP_WIRE_VERSION : p->wire_version < GSP_WIRE_VERSION_MIN ?
 		GSP_WIRE_VERSION_MIN : p->wire_version;
-	n->table = gsp_table_create(n->p.name, p->capacity, p->names);
+	n->table = gsp_table_create(n->p.name, p->capacity, p->ids, p->names);
 	if (n->table == NULL)
 		goto fail;
 	n_slots = n->table->n_slots;
@@ -116,7 +116,8 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 		gsp_sec_tx_init(&n->sec_tx, p->generation);
 	}
 	n->p.keyring = NULL;	/* not ours: never kept */
-	n->p.names = NULL;	/* the table holds it */
+	n->p.ids = NULL;	/* the table holds them */
+	n->p.names = NULL;
 	*err = gsp_limits_init(n);
 	if (*err != 0)
 		goto fail;
@@ -293,7 +294,7 @@ gsp_any_live_before_5(struct gsp_node *n)
 	for (uint32_t slot = 0; slot < hw; slot++) {
 		const struct gsp_member_rec *r = gsp_rec(n, slot);
 
-		if (r->id != 0 && slot != n->self_slot && r->wire < 5 &&
+		if (r->used && slot != n->self_slot && r->wire < 5 &&
 		    (r->state == GSP_STATE_ALIVE ||
 		     r->state == GSP_STATE_SUSPECT))
 			return true;
@@ -386,13 +387,13 @@ gsp_node_view_check(const struct gsp_node *n)
 }
 
 size_t
-gsp_node_bytes_per_member(bool authenticated, bool shared_names)
+gsp_node_bytes_per_member(bool authenticated, bool shared)
 {
-	/* record + name slot + index entry, detector, bucket link, rumor
+	/* record (+ id and name unless shared), detector, bucket link, rumor
 	 * mark, the view a peer told, its share of a bucket's hash, SWIM's
 	 * suspicion slot and list entry; app state adds GSP_APP_KEYS_MAX
 	 * entries for members that publish some */
-	return gsp_table_bytes_per_member(shared_names) + sizeof(struct gsp_phi) +
+	return gsp_table_bytes_per_member(shared) + sizeof(struct gsp_phi) +
 		sizeof(uint32_t) + sizeof(uint16_t) + sizeof(uint32_t) +
 		sizeof(uint64_t) / GSP_BUCKET_FILL +
 		sizeof(struct gsp_swim_slot) + sizeof(uint32_t) +

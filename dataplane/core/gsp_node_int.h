@@ -154,6 +154,19 @@ gsp_rec(struct gsp_node *n, uint32_t slot)
 	return gsp_table_rec(n->table, slot);
 }
 
+/* The id of the member in r, one of n's records (0: a free slot). */
+static inline uint64_t
+gsp_rec_id(const struct gsp_node *n, const struct gsp_member_rec *r)
+{
+	return gsp_table_rec_id(n->table, r);
+}
+
+static inline uint64_t
+gsp_slot_id(struct gsp_node *n, uint32_t slot)
+{
+	return gsp_rec_id(n, gsp_rec(n, slot));
+}
+
 /* At most once per period_ns: true (and *last_ns = now) when the last
  * time was long enough ago, or never. Logs of floods and renewals go
  * through it, so a peer cannot make them run at its pace. */

@@ -37,7 +37,7 @@ gsp_pick_ok(struct gsp_node *n, uint32_t slot, bool down,
 {
 	const struct gsp_member_rec *r = gsp_rec(n, slot);
 
-	if (r->id == 0 || slot == n->self_slot)
+	if (!r->used || slot == n->self_slot)
 		return false;
 	if (down ? r->state != GSP_STATE_DOWN :
 	    r->state != GSP_STATE_ALIVE && r->state != GSP_STATE_SUSPECT)
@@ -139,7 +139,7 @@ gsp_member_at(struct gsp_node *n, const struct gsp_addr *dst)
 	for (uint32_t slot = 0; slot < hw; slot++) {
 		const struct gsp_member_rec *r = gsp_rec(n, slot);
 
-		if (r->id != 0 && r->ip == dst->ip && r->port == dst->port)
+		if (r->used && r->ip == dst->ip && r->port == dst->port)
 			return r;
 	}
 	return NULL;
@@ -247,7 +247,7 @@ gsp_round_tick(struct gsp_node *n, uint64_t now_ns)
 		uint32_t hw = gsp_table_slot_count(n->table);
 
 		for (uint32_t slot = 0; slot < hw; slot++)
-			if (gsp_rec(n, slot)->id != 0)
+			if (gsp_rec(n, slot)->used)
 				gsp_phi_shift(&n->fd[slot], stall);
 	}
 	if (n->started) {

@@ -42,7 +42,7 @@ gsp_rumor_add(struct gsp_node *n, uint32_t slot)
 		n->rumor_n--;
 	}
 	i = (n->rumor_head + n->rumor_n) % GSP_RUMORS_MAX;
-	n->rumors[i] = (struct gsp_rumor){ gsp_rec(n, slot)->id, until, slot };
+	n->rumors[i] = (struct gsp_rumor){ gsp_slot_id(n, slot), until, slot };
 	n->rumor_of[slot] = (uint16_t)(i + 1);
 	n->rumor_n++;
 }
@@ -85,7 +85,7 @@ gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst,
 		if (ru->slot == GSP_NONE || ru->until_round <= n->ctr.rounds)
 			continue;
 		r = gsp_rec(n, ru->slot);
-		if (r->id != ru->id)
+		if (gsp_rec_id(n, r) != ru->id)
 			continue;
 		gsp_rec_to_wire(n, r, st);
 		if (dst_wire < 5 && gsp_wire_state_wide(st))

@@ -51,7 +51,7 @@ gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 	 * them: wait (on a later sweep) for the oldest entry to expire. */
 	if (q->id != 0 && q->until_ns > now_ns)
 		return;
-	*q = (struct gsp_quarantine){ r->id, r->generation, r->version,
+	*q = (struct gsp_quarantine){ gsp_rec_id(n, r), r->generation, r->version,
 		now_ns + n->p.forget_ns };
 	n->q_next = (n->q_next + 1) % GSP_QUARANTINE_MAX;
 	n->q_until = q->until_ns;
@@ -61,7 +61,7 @@ gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 		n->rumor_of[slot] = 0;
 	}
 	n->cnt[r->state & 3]--;
-	n->down_hash ^= gsp_down_mark(r->id, r->state);
+	n->down_hash ^= gsp_down_mark(gsp_rec_id(n, r), r->state);
 	gsp_sync_toggle(n, slot);
 	n->peer_view[slot] = 0;
 	if (n->swim != NULL)
@@ -152,7 +152,7 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 		if (slot >= hw)
 			slot = 0;
 		r = gsp_rec(n, slot);
-		if (r->id == 0 || slot == n->self_slot)
+		if (!r->used || slot == n->self_slot)
 			continue;
 		if (gsp_live_state(r->state)) {
 			n->legacy_acc += r->wire < 3;

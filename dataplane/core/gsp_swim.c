@@ -85,7 +85,7 @@ gsp_swim_target_ok(struct gsp_node *n, uint32_t slot)
 {
 	const struct gsp_member_rec *r = gsp_rec(n, slot);
 
-	return r->id != 0 && slot != n->self_slot && gsp_live_state(r->state);
+	return r->used && slot != n->self_slot && gsp_live_state(r->state);
 }
 
 static uint32_t
@@ -147,13 +147,13 @@ gsp_swim_probe_start(struct gsp_node *n, uint64_t now_ns)
 	s->nacks = 0;
 	s->expected_nacks = 0;
 	s->probe_slot = slot;
-	s->probe_id = gsp_rec(n, slot)->id;
+	s->probe_id = gsp_slot_id(n, slot);
 	s->probe_seq = ++s->seq;
 	s->probe_timeout_ns = now_ns + gsp_swim_scaled(n, n->p.probe_timeout_ns);
 	a = gsp_swim_addr(n, slot);
 	r = gsp_rec(n, slot);
 	/* a suspect is told so with the probe itself */
-	c = (struct gsp_claim){ r->id, r->generation, n->id, r->incarnation,
+	c = (struct gsp_claim){ gsp_rec_id(n, r), r->generation, n->id, r->incarnation,
 		GSP_CLAIM_SUSPECT };
 	gsp_swim_send(n, GSP_MSG_PING, gsp_wire_for(n, r), &a, s->probe_seq,
 		      s->probe_id, NULL,
@@ -212,11 +212,11 @@ gsp_swim_probe_failed(struct gsp_node *n, uint64_t now_ns)
 			       (int)(s->expected_nacks - s->nacks) : 0);
 	else
 		gsp_swim_aware(n, 1);
-	if (r->id != s->probe_id || !gsp_live_state(r->state))
+	if (gsp_rec_id(n, r) != s->probe_id || !gsp_live_state(r->state))
 		return;
 	if (gsp_swim_suspect(n, s->probe_slot, r->incarnation, n->id,
 			     now_ns)) {
-		struct gsp_claim c = { r->id, r->generation, n->id,
+		struct gsp_claim c = { gsp_rec_id(n, r), r->generation, n->id,
 			r->incarnation, GSP_CLAIM_SUSPECT };
 
 		GSP_CTR_INC(n->ctr.suspicions);
@@ -350,11 +350,11 @@ gsp_swim_tell_down(struct gsp_node *n, uint32_t slot,
 		   const struct gsp_addr *dst)
 {
 	const struct gsp_member_rec *r = gsp_rec(n, slot);
-	struct gsp_claim c = { r->id, r->generation, n->id, r->incarnation,
+	struct gsp_claim c = { gsp_rec_id(n, r), r->generation, n->id, r->incarnation,
 		GSP_CLAIM_DEAD };
 
 	gsp_swim_send(n, GSP_MSG_PING, gsp_wire_for(n, r), dst,
-		      ++n->swim->seq, r->id, NULL, &c);
+		      ++n->swim->seq, gsp_rec_id(n, r), NULL, &c);
 }
 
 /* ---- timers ---- */

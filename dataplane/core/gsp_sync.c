@@ -107,7 +107,7 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 		for (uint32_t slot = n->bucket_head[b];
 		     slot != GSP_NONE && n_send < max;
 		     slot = n->bucket_next[slot]) {
-			uint64_t id = gsp_rec(n, slot)->id;
+			uint64_t id = gsp_slot_id(n, slot);
 			uint64_t key = gsp_id_key(id);
 
 			if (key >= m->range_lo && key <= m->range_hi &&
@@ -165,7 +165,7 @@ static void
 gsp_syn_add_slot(struct gsp_node *n, struct gsp_wire_writer *w, uint32_t slot)
 {
 	const struct gsp_member_rec *r = gsp_rec(n, slot);
-	struct gsp_digest d = { r->id, r->generation, r->version };
+	struct gsp_digest d = { gsp_rec_id(n, r), r->generation, r->version };
 
 	gsp_wire_put_digest(w, &d);
 }
@@ -199,7 +199,7 @@ gsp_syn_packet(struct gsp_node *n, const struct gsp_addr *dst, uint32_t *b,
 
 		for (s = n->bucket_head[*b]; s != GSP_NONE;
 		     s = n->bucket_next[s]) {
-			uint64_t key = gsp_id_key(gsp_rec(n, s)->id);
+			uint64_t key = gsp_id_key(gsp_slot_id(n, s));
 
 			size += key >= lo && key <= hi;
 		}
@@ -207,7 +207,7 @@ gsp_syn_packet(struct gsp_node *n, const struct gsp_addr *dst, uint32_t *b,
 			break;
 		for (s = n->bucket_head[*b]; s != GSP_NONE && count < per;
 		     s = n->bucket_next[s]) {
-			uint64_t key = gsp_id_key(gsp_rec(n, s)->id);
+			uint64_t key = gsp_id_key(gsp_slot_id(n, s));
 
 			if (key < lo || key > hi)
 				continue;
@@ -296,12 +296,12 @@ gsp_range_hash(const struct gsp_node *n, uint64_t lo, uint64_t hi,
 			     s = n->bucket_next[s]) {
 				const struct gsp_member_rec *r =
 					gsp_table_rec(n->table, s);
-				uint64_t key = gsp_id_key(r->id);
+				uint64_t key = gsp_id_key(gsp_rec_id(n, r));
 
 				if (key < lo || key > hi)
 					continue;
 				c++;
-				h ^= gsp_sync_hash(r);
+				h ^= gsp_sync_hash(n, r);
 			}
 	}
 	if (count != NULL)

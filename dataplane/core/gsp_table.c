@@ -4,23 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gsp_index.h"
 #include "gsp_table.h"
 
 #define GSP_TABLE_READ_TRIES (1u << 20)
 
 struct gsp_table *
-gsp_table_create(const char *name, uint32_t capacity, struct gsp_names *names)
+gsp_table_create(const char *name, uint32_t capacity, struct gsp_ids *ids,
+		 struct gsp_names *names)
 {
 	struct gsp_table *t = calloc(1, sizeof(*t));
 
 	if (t == NULL)
 		return NULL;
-	t->index = gsp_index_create(name, capacity);
-	if (t->index == NULL)
+	if (ids != NULL)
+		gsp_ids_hold(ids);
+	else
+		ids = gsp_ids_create(name, capacity);
+	t->ids = ids;
+	if (t->ids == NULL || gsp_ids_slots(ids) < capacity)
 		goto fail;
 	t->capacity = capacity;
-	t->n_slots = gsp_index_slots(t->index);
+	t->n_slots = gsp_ids_slots(ids);
+	t->id_of = gsp_ids_array(ids);
 	/* calloc of large sizes maps zero pages lazily: only used records,
 	 * names and app blocks take memory */
 	t->recs = calloc(t->n_slots, sizeof(*t->recs));
@@ -31,7 +36,6 @@ gsp_table_create(const char *name, uint32_t capacity, struct gsp_names *names)
 	t->names = names;
 	if (t->recs == NULL || t->names == NULL)
 		goto fail;
-	gsp_index_set_keys(t->index, &t->recs[0].id, sizeof(*t->recs));
 	for (unsigned int c = 0; c < GSP_APP_CLASSES; c++)
 		t->app_free[c] = GSP_NONE;
 	return t;
@@ -45,8 +49,7 @@ gsp_table_destroy(struct gsp_table *t)
 {
 	if (t == NULL)
 		return;
-	if (t->index != NULL)
-		gsp_index_destroy(t->index);
+	gsp_ids_destroy(t->ids);
 	free(t->recs);
 	gsp_names_destroy(t->names);
 	for (unsigned int c = 0; c < GSP_APP_CLASSES; c++)
@@ -57,7 +60,12 @@ gsp_table_destroy(struct gsp_table *t)
 int32_t
 gsp_table_find(const struct gsp_table *t, uint64_t id)
 {
-	return gsp_index_lookup(t->index, id);
+	int32_t slot = gsp_ids_find(t->ids, id);
+
+	/* the catalog knows the ids of every table sharing it */
+	if (slot >= 0 && !t->recs[slot].used)
+		return -ENOENT;
+	return slot;
 }
 
 static void
@@ -205,17 +213,17 @@ gsp_table_insert(struct gsp_table *t, uint64_t id)
 
 	if (t->used >= t->capacity)
 		return -ENOSPC;
-	slot = gsp_index_add(t->index, id);
+	slot = gsp_ids_take(t->ids, id);
 	if (slot < 0)
 		return slot;
-	if ((uint32_t)slot >= t->n_slots) {	/* rte_hash: it holds the key */
-		gsp_index_del(t->index, id);
-		return -ENOSPC;
-	}
 	r = &t->recs[slot];
+	if (r->used) {
+		gsp_ids_put(t->ids, (uint32_t)slot);
+		return -EEXIST;
+	}
 	gsp_table_write_begin(r);
 	memset((uint8_t *)r + sizeof(r->seq), 0, sizeof(*r) - sizeof(r->seq));
-	r->id = id;	/* the index reads it from here */
+	r->used = 1;
 	r->app_block = GSP_NONE;
 	r->name_off = GSP_NONE;
 	/* left open: the caller fills the record and ends the write, so no
@@ -232,12 +240,12 @@ gsp_table_remove(struct gsp_table *t, uint32_t slot)
 {
 	struct gsp_member_rec *r = &t->recs[slot];
 
-	gsp_index_del(t->index, r->id);
 	gsp_table_write_begin(r);
-	r->id = 0;
+	r->used = 0;
 	gsp_name_free(t, r);
 	gsp_app_free(t, r);
 	gsp_table_write_end(r);
+	gsp_ids_put(t->ids, slot);
 	t->used--;
 }
 
@@ -256,7 +264,9 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 	uint8_t n;
 
 	memcpy(&c, r, sizeof(c));
-	out->id = c.id;
+	/* the slot's id, read inside the same sequence window: it is let
+	 * go only after this table's write section ended */
+	out->id = c.used ? gsp_ids_at(t->id_of, (uint32_t)(r - t->recs)) : 0;
 	out->generation = c.generation;
 	out->heartbeat = c.heartbeat;
 	out->version = c.version;
@@ -287,7 +297,7 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 			out->app_count = n;
 		}
 	}
-	return c.id != 0;
+	return out->id != 0;
 }
 
 bool
@@ -328,8 +338,8 @@ gsp_table_read(const struct gsp_table *t, uint32_t slot,
 }
 
 size_t
-gsp_table_bytes_per_member(bool shared_names)
+gsp_table_bytes_per_member(bool shared)
 {
-	return sizeof(struct gsp_member_rec) + gsp_index_bytes_per_entry() +
-		(shared_names ? 0 : gsp_names_bytes_per_name());
+	return sizeof(struct gsp_member_rec) + (shared ? 0 :
+		gsp_ids_bytes_per_id() + gsp_names_bytes_per_name());
 }

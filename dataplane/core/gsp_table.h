@@ -10,14 +10,16 @@
  * without DPDK). Records, names and app blocks are never freed, only
  * reused, so readers need no RCU grace period.
  *
- * Records are compact (80 bytes): a node holds one per member of the
- * cluster, and a simulator holds N of those tables. Names are interned
- * in a pool that the tables written by one thread share (gsp_names.h),
+ * Records are compact (72 bytes): a node holds one per member of the
+ * cluster, and a simulator holds N of those tables. Ids map to slots
+ * through a catalog, and names are interned in a pool, that the tables
+ * written by one thread share (gsp_ids.h, gsp_names.h): a member has the
+ * same slot in each of them,
  * and app state lives in blocks of 1, 2, 4, 8 or 16 entries (a class
  * each, its pool made on first use) taken only by members that publish
  * some: a member with one key holds one entry, not GSP_APP_KEYS_MAX.
  * Pools are reserved virtually and backed by pages as they are used.
- * The id -> slot index is the gsp_index seam (rte_hash in gossipd).
+ * The catalog's id -> slot index is the gsp_index seam.
  */
 #ifndef GSP_TABLE_H
 #define GSP_TABLE_H
@@ -26,6 +28,7 @@
 #include <stdint.h>
 
 #include "gsp_core.h"
+#include "gsp_ids.h"
 #include "gsp_names.h"
 
 #define GSP_NONE UINT32_MAX
@@ -33,10 +36,10 @@
 _Static_assert((1u << (GSP_APP_CLASSES - 1)) == GSP_APP_KEYS_MAX,
 	       "the largest app block holds every key");
 
+/* The member's id is the catalog's (gsp_table_rec_id): the slot says it. */
 struct gsp_member_rec {
 	uint32_t seq;
 	uint32_t app_block;		/* app pool block, or GSP_NONE */
-	uint64_t id;			/* 0: free slot */
 	uint64_t generation;
 	uint64_t heartbeat;
 	uint64_t version;
@@ -50,13 +53,15 @@ struct gsp_member_rec {
 	uint32_t name_off;		/* in the name pool, or GSP_NONE */
 	uint8_t app_class;		/* block of 1 << app_class entries */
 	uint8_t wire;			/* highest wire version it speaks */
+	uint8_t used;			/* 0: a free slot in this table */
 	uint32_t incarnation;		/* SWIM refutation counter */
 };
 
-_Static_assert(sizeof(struct gsp_member_rec) == 80, "member record size");
+_Static_assert(sizeof(struct gsp_member_rec) == 72, "member record size");
 
 struct gsp_table {
-	struct gsp_index *index;
+	struct gsp_ids *ids;	/* maybe shared with other tables */
+	const uint64_t *id_of;	/* the catalog's slot -> id */
 	struct gsp_member_rec *recs;
 	uint32_t capacity;	/* members accepted */
 	uint32_t n_slots;	/* records allocated (index slot range) */
@@ -69,10 +74,11 @@ struct gsp_table {
 	uint32_t app_free[GSP_APP_CLASSES];
 };
 
-/* names: a pool shared with the other tables this thread writes, or NULL
- * for one of its own. */
+/* ids, names: a catalog and a pool shared with the other tables this
+ * thread writes, or NULL for ones of its own. A shared catalog has room
+ * for at least capacity ids. */
 struct gsp_table *gsp_table_create(const char *name, uint32_t capacity,
-				   struct gsp_names *names);
+				   struct gsp_ids *ids, struct gsp_names *names);
 void gsp_table_destroy(struct gsp_table *t);
 
 /* Writer side (protocol thread only). */
@@ -86,6 +92,13 @@ static inline struct gsp_member_rec *
 gsp_table_rec(struct gsp_table *t, uint32_t slot)
 {
 	return &t->recs[slot];
+}
+
+/* The id of the member in r (a record of t's), or 0 for a free slot. */
+static inline uint64_t
+gsp_table_rec_id(const struct gsp_table *t, const struct gsp_member_rec *r)
+{
+	return r->used ? gsp_ids_at(t->id_of, (uint32_t)(r - t->recs)) : 0;
 }
 
 static inline void
@@ -124,8 +137,8 @@ uint32_t gsp_table_slot_count(const struct gsp_table *t);
 /* false when the slot is free */
 bool gsp_table_read(const struct gsp_table *t, uint32_t slot,
 		    struct gsp_member_view *out);
-/* Bytes per member slot: record, index entry, and a name slot unless
- * the names are shared. */
-size_t gsp_table_bytes_per_member(bool shared_names);
+/* Bytes per member slot: the record, and an id and a name unless the
+ * catalog and the names are shared. */
+size_t gsp_table_bytes_per_member(bool shared);
 
 #endif /* GSP_TABLE_H */

@@ -41,6 +41,7 @@
 #include "port_uplink.h"
 #include "gsp_util.h"
 #include "gsp_ctrl.h"
+#include "gsp_ids.h"
 #include "gsp_names.h"
 #include "gsp_log.h"
 
@@ -185,10 +186,13 @@ static void gsp_emu_on_cmd(void *ctx, struct gsp_vnode *vn,
 			   const struct gsp_cmd *cmd, uint64_t now_ns);
 
 static void
-gsp_emu_names_drop(struct gsp_names **names, unsigned int n)
+gsp_emu_names_drop(struct gsp_names **names, struct gsp_ids **cat,
+		   unsigned int n)
 {
-	for (unsigned int k = 0; k < n; k++)
+	for (unsigned int k = 0; k < n; k++) {
 		gsp_names_destroy(names[k]);
+		gsp_ids_destroy(cat[k]);
+	}
 }
 
 int
@@ -197,6 +201,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 {
 	uint32_t n = o->nodes, lcores[RTE_MAX_LCORE], n_lc = 0;
 	struct gsp_names *names[RTE_MAX_LCORE];
+	struct gsp_ids *cat[RTE_MAX_LCORE];
 	struct gsp_addr seeds[GSP_SEEDS_MAX];
 	uint64_t gen0 = gsp_realtime_us(), rng = o->seed;
 	char spec[256], det[64];
@@ -287,18 +292,20 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 		if (dp->lconf[lcore].enabled)
 			lcores[n_lc++] = lcore;
 	emu->n_lcores = n_lc;
-	/* names are the same in every vnode's table: held once per lcore
-	 * (the one thread that writes those tables) */
+	/* names and id -> slot maps are the same in every vnode's table:
+	 * held once per lcore (the one thread that writes those tables) */
 	for (unsigned int k = 0; k < n_lc; k++) {
 		names[k] = gsp_names_create(emu->capacity * 2);
-		if (names[k] == NULL) {
-			gsp_emu_names_drop(names, k);
+		/* capacity covers the cluster: every table's slot count */
+		cat[k] = gsp_ids_create("emu", emu->capacity);
+		if (names[k] == NULL || cat[k] == NULL) {
+			gsp_emu_names_drop(names, cat, k + 1);
 			return -ENOMEM;
 		}
 	}
 	ids = malloc(sizeof(*ids) * n);
 	if (ids == NULL) {
-		gsp_emu_names_drop(names, n_lc);
+		gsp_emu_names_drop(names, cat, n_lc);
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -318,6 +325,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			.n_seeds = o->seeds,
 			.ring_size = GSP_VNODE_RING_SIZE,
 			.names = names[i % n_lc],
+			.ids = cat[i % n_lc],
 			/* the switch gives cluster addresses their MACs
 			 * (port_switch.c): ARP is for what lies beyond */
 			.arp_entries = 64,
@@ -339,7 +347,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			gsp_log(LOG_ERR, "emulation: cannot create %s (%u of "
 				"%u here): %s", name, i + 1, n, strerror(-ret));
 			free(ids);
-			gsp_emu_names_drop(names, n_lc);
+			gsp_emu_names_drop(names, cat, n_lc);
 			return ret;
 		}
 		ids[i] = gsp_node_id(vn->node);
@@ -347,7 +355,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 		 * relative until gsp_emu_start adds the start time */
 		vn->next_tick_ns = gsp_rand(&rng) % emu->interval_ns;
 	}
-	gsp_emu_names_drop(names, n_lc);	/* the tables hold them */
+	gsp_emu_names_drop(names, cat, n_lc);	/* the tables hold them */
 	ret = gsp_watch_init(&emu->w, &emu->host, ids);
 	free(ids);
 	if (ret != 0) {

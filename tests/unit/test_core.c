@@ -1071,7 +1071,7 @@ test_phi_values(void **state)
 static void
 test_index_churn(void **state)
 {
-	struct gsp_table *t = gsp_table_create("churn", 64, NULL);
+	struct gsp_table *t = gsp_table_create("churn", 64, NULL, NULL);
 	uint64_t held[64], rng = 42;
 	uint32_t n = 0;
 
@@ -1087,7 +1087,8 @@ test_index_churn(void **state)
 			;
 		assert_int_equal(slot >= 0, k < n);
 		if (slot >= 0) {
-			assert_int_equal(gsp_table_rec(t, (uint32_t)slot)->id, id);
+			assert_int_equal(gsp_table_rec_id(t,
+					 gsp_table_rec(t, (uint32_t)slot)), id);
 			gsp_table_remove(t, (uint32_t)slot);
 			held[k] = held[--n];
 		} else {
@@ -1122,8 +1123,8 @@ test_names_shared(void **state)
 
 	(void)state;
 	assert_non_null(pool);
-	a = gsp_table_create("a", 8, pool);
-	b = gsp_table_create("b", 8, pool);
+	a = gsp_table_create("a", 8, NULL, pool);
+	b = gsp_table_create("b", 8, NULL, pool);
 	assert_non_null(a);
 	assert_non_null(b);
 	gsp_names_destroy(pool);	/* the tables hold it now */
@@ -1158,6 +1159,63 @@ test_names_shared(void **state)
 	assert_int_equal(gsp_table_set_name(b, rb, longname), 0);
 	gsp_table_write_end(rb);
 	assert_int_equal(strlen(gsp_table_name(b, rb)), GSP_NAME_MAX - 1);
+	gsp_table_destroy(a);
+	gsp_table_destroy(b);
+}
+
+/* Tables written by one thread share one id -> slot catalog: a member has
+ * the same slot in each, a table finds only its own members, and a slot
+ * is reused only once every table let it go. */
+static void
+test_ids_shared(void **state)
+{
+	struct gsp_ids *cat = gsp_ids_create("cat", 4);
+	struct gsp_table *a, *b;
+	struct gsp_member_view v;
+	int32_t sa, sb, s2;
+
+	(void)state;
+	assert_non_null(cat);
+	a = gsp_table_create("a", 4, cat, NULL);
+	b = gsp_table_create("b", 4, cat, NULL);
+	assert_non_null(a);
+	assert_non_null(b);
+	/* a table cannot promise more members than the catalog holds */
+	assert_null(gsp_table_create("c", 5, cat, NULL));
+	gsp_ids_destroy(cat);	/* the tables hold it now */
+	sa = gsp_table_insert(a, 7);
+	assert_true(sa >= 0);
+	gsp_table_write_end(gsp_table_rec(a, (uint32_t)sa));
+	assert_int_equal(gsp_table_find(b, 7), -ENOENT);
+	assert_false(gsp_table_read(b, (uint32_t)sa, &v));
+	sb = gsp_table_insert(b, 7);
+	gsp_table_write_end(gsp_table_rec(b, (uint32_t)sb));
+	assert_int_equal(sa, sb);
+	assert_int_equal(gsp_table_insert(b, 7), -EEXIST);
+	/* a lets go: b keeps the member, and the slot stays 7's */
+	gsp_table_remove(a, (uint32_t)sa);
+	assert_int_equal(gsp_table_find(a, 7), -ENOENT);
+	assert_int_equal(gsp_table_find(b, 7), sb);
+	assert_true(gsp_table_read(b, (uint32_t)sb, &v));
+	assert_int_equal(v.id, 7);
+	s2 = gsp_table_insert(a, 8);
+	gsp_table_write_end(gsp_table_rec(a, (uint32_t)s2));
+	assert_int_not_equal(s2, sb);
+	/* the last holder lets go: the next id may take the slot */
+	gsp_table_remove(b, (uint32_t)sb);
+	assert_false(gsp_table_read(b, (uint32_t)sb, &v));
+	for (uint64_t id = 9; id < 12; id++) {
+		int32_t s = gsp_table_insert(b, id);
+
+		assert_true(s >= 0);
+		gsp_table_write_end(gsp_table_rec(b, (uint32_t)s));
+		assert_true(gsp_table_read(b, (uint32_t)s, &v));
+		assert_int_equal(v.id, id);
+	}
+	/* four distinct ids fill the catalog although a holds only one */
+	assert_int_equal(gsp_table_insert(a, 12), -ENOSPC);
+	assert_true(gsp_table_read(a, (uint32_t)s2, &v));
+	assert_int_equal(v.id, 8);
 	gsp_table_destroy(a);
 	gsp_table_destroy(b);
 }
@@ -1243,7 +1301,7 @@ hammer_writer(void *arg)
 static void
 test_table_concurrency(void **state)
 {
-	struct hammer h = { .t = gsp_table_create("hammer", 64, NULL) };
+	struct hammer h = { .t = gsp_table_create("hammer", 64, NULL, NULL) };
 	struct gsp_member_view v;
 	uint64_t reads = 0;
 	pthread_t tid;
@@ -1568,6 +1626,7 @@ main(void)
 		cmocka_unit_test(test_table_concurrency),
 		cmocka_unit_test(test_index_churn),
 		cmocka_unit_test(test_names_shared),
+		cmocka_unit_test(test_ids_shared),
 		cmocka_unit_test(test_names_full),
 		cmocka_unit_test(test_cluster_lifecycle),
 		cmocka_unit_test(test_cluster_split_digests),

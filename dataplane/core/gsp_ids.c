@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "gsp_ids.h"
+#include "gsp_index.h"
+
+struct gsp_ids {
+	struct gsp_index *index;
+	uint64_t *ids;		/* per slot: its id, 0 when free */
+	uint32_t *refs;		/* per slot: tables holding it */
+	uint32_t n_slots;
+	uint32_t holders;	/* tables sharing the catalog */
+};
+
+struct gsp_ids *
+gsp_ids_create(const char *name, uint32_t max_ids)
+{
+	struct gsp_ids *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->holders = 1;
+	c->index = gsp_index_create(name, max_ids);
+	if (c->index == NULL)
+		goto fail;
+	c->n_slots = gsp_index_slots(c->index);
+	/* calloc of large sizes maps zero pages lazily */
+	c->ids = calloc(c->n_slots, sizeof(*c->ids));
+	c->refs = calloc(c->n_slots, sizeof(*c->refs));
+	if (c->ids == NULL || c->refs == NULL)
+		goto fail;
+	gsp_index_set_keys(c->index, c->ids, sizeof(*c->ids));
+	return c;
+fail:
+	gsp_ids_destroy(c);
+	return NULL;
+}
+
+void
+gsp_ids_hold(struct gsp_ids *c)
+{
+	c->holders++;
+}
+
+void
+gsp_ids_destroy(struct gsp_ids *c)
+{
+	if (c == NULL || --c->holders > 0)
+		return;
+	if (c->index != NULL)
+		gsp_index_destroy(c->index);
+	free(c->ids);
+	free(c->refs);
+	free(c);
+}
+
+uint32_t
+gsp_ids_slots(const struct gsp_ids *c)
+{
+	return c->n_slots;
+}
+
+const uint64_t *
+gsp_ids_array(const struct gsp_ids *c)
+{
+	return c->ids;
+}
+
+int32_t
+gsp_ids_find(const struct gsp_ids *c, uint64_t id)
+{
+	return gsp_index_lookup(c->index, id);
+}
+
+int32_t
+gsp_ids_take(struct gsp_ids *c, uint64_t id)
+{
+	int32_t slot;
+
+	if (id == 0)
+		return -EINVAL;
+	slot = gsp_index_lookup(c->index, id);
+	if (slot < 0) {
+		slot = gsp_index_add(c->index, id);
+		if (slot < 0)
+			return slot;
+		if ((uint32_t)slot >= c->n_slots) {	/* rte_hash: keeps it */
+			gsp_index_del(c->index, id);
+			return -ENOSPC;
+		}
+		/* the plain index reads the id from here from now on */
+		__atomic_store_n(&c->ids[slot], id, __ATOMIC_RELEASE);
+	}
+	c->refs[slot]++;
+	return slot;
+}
+
+void
+gsp_ids_put(struct gsp_ids *c, uint32_t slot)
+{
+	if (slot >= c->n_slots || c->refs[slot] == 0 || --c->refs[slot] > 0)
+		return;
+	gsp_index_del(c->index, c->ids[slot]);
+	/* release: a reader that sees the slot change sees the record's
+	 * sequence moved too (gsp_table_read retries) */
+	__atomic_store_n(&c->ids[slot], 0, __ATOMIC_RELEASE);
+}
+
+size_t
+gsp_ids_bytes_per_id(void)
+{
+	return gsp_index_bytes_per_entry() + sizeof(uint64_t) +
+		sizeof(uint32_t);
+}

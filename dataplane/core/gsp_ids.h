@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Member ids -> table slots, shared by every table written from one
+ * thread.
+ *
+ * The simulator and the emulation run thousands of nodes in a process and
+ * each knows nearly every member: one index per node was N copies of the
+ * same map, and the largest part of the join's cache misses. Tables that
+ * share this catalog give a member the same slot in every table, so one
+ * small index serves them all and a table is an array by slot. The
+ * catalog counts the tables holding each id and lets the slot go when
+ * the last one removes it. A real node's table has a catalog of its own.
+ *
+ * One writer: the thread that writes the tables sharing it. Ids are read
+ * by other threads only through a record's sequence counter
+ * (gsp_table_read): a slot is reused only after every table let it go,
+ * inside its write section, so a reader never keeps a reused id.
+ */
+#ifndef GSP_IDS_H
+#define GSP_IDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gsp_ids;
+
+/* A catalog for up to max_ids distinct ids at once. name labels the
+ * index (rte_hash wants one). NULL on failure. */
+struct gsp_ids *gsp_ids_create(const char *name, uint32_t max_ids);
+/* Tables that share the catalog: it is freed with the last one. */
+void gsp_ids_hold(struct gsp_ids *c);
+void gsp_ids_destroy(struct gsp_ids *c);
+/* Slots handed out are in [0, gsp_ids_slots()). */
+uint32_t gsp_ids_slots(const struct gsp_ids *c);
+/* id's slot, or -ENOENT: no table of this thread holds it. */
+int32_t gsp_ids_find(const struct gsp_ids *c, uint64_t id);
+/* id's slot, held once more (made on first use): -ENOSPC when full,
+ * -EINVAL for id 0. */
+int32_t gsp_ids_take(struct gsp_ids *c, uint64_t id);
+/* A table lets go of the slot it took. */
+void gsp_ids_put(struct gsp_ids *c, uint32_t slot);
+/* The id at slot (0: free); a reader's copy is checked by the caller. */
+static inline uint64_t
+gsp_ids_at(const uint64_t *ids, uint32_t slot)
+{
+	return __atomic_load_n(&ids[slot], __ATOMIC_RELAXED);
+}
+/* The slot -> id array, for gsp_ids_at(). */
+const uint64_t *gsp_ids_array(const struct gsp_ids *c);
+/* Bytes per distinct id: index entry, id, count. */
+size_t gsp_ids_bytes_per_id(void);
+
+#endif /* GSP_IDS_H */
