@@ -79,16 +79,17 @@ gsp_pick_peers(struct gsp_node *n, uint32_t k, struct gsp_scan *s)
 	}
 	for (uint32_t t = 0; t < GSP_PICK_TRIES && s->n_picked < k &&
 	     s->n_picked < s->n_live; t++) {
-		uint32_t slot = gsp_rand_below(&n->rng, hw);
+		uint32_t slot = gsp_table_random(n->table, &n->rng);
 
-		if (gsp_pick_ok(n, slot, false, s->live, s->n_picked))
+		if (slot != GSP_NONE &&
+		    gsp_pick_ok(n, slot, false, s->live, s->n_picked))
 			s->live[s->n_picked++] = slot;
 	}
 	s->down = GSP_NONE;
 	for (uint32_t t = 0; s->n_down != 0 && t < GSP_PICK_TRIES; t++) {
-		uint32_t slot = gsp_rand_below(&n->rng, hw);
+		uint32_t slot = gsp_table_random(n->table, &n->rng);
 
-		if (gsp_pick_ok(n, slot, true, NULL, 0)) {
+		if (slot != GSP_NONE && gsp_pick_ok(n, slot, true, NULL, 0)) {
 			s->down = slot;
 			break;
 		}

@@ -118,6 +118,14 @@ gsp_swim_next_target(struct gsp_node *n)
 		if (slot < hw && gsp_swim_target_ok(n, slot))
 			return slot;
 	}
+	/* members sparse among the slots (a shared catalog, early in a
+	 * join): one drawn from the used ones, out of the cycle's order */
+	for (uint32_t t = 0; t < GSP_PICK_TRIES; t++) {
+		uint32_t slot = gsp_table_random(n->table, &n->rng);
+
+		if (slot != GSP_NONE && gsp_swim_target_ok(n, slot))
+			return slot;
+	}
 	return GSP_NONE;
 }
 
@@ -165,7 +173,6 @@ static void
 gsp_swim_probe_indirect(struct gsp_node *n)
 {
 	struct gsp_swim *s = n->swim;
-	uint32_t hw = gsp_table_slot_count(n->table);
 	uint32_t k = n->p.indirect_probes, picked[GSP_FANOUT_MAX], n_picked = 0;
 	struct gsp_addr target = gsp_swim_addr(n, s->probe_slot);
 
@@ -177,8 +184,8 @@ gsp_swim_probe_indirect(struct gsp_node *n)
 	gsp_swim_send(n, GSP_MSG_PING, gsp_wire_for(n, gsp_rec(n, s->probe_slot)),
 		      &target, s->probe_seq, s->probe_id, NULL, NULL);
 	for (uint32_t t = 0; t < 4 * k + 8 && n_picked < k; t++) {
-		uint32_t slot = gsp_rand_below(&n->rng, hw);
-		bool dup = slot == s->probe_slot;
+		uint32_t slot = gsp_table_random(n->table, &n->rng);
+		bool dup = slot == s->probe_slot || slot == GSP_NONE;
 
 		for (uint32_t i = 0; i < n_picked && !dup; i++)
 			dup = picked[i] == slot;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gsp_table.h"
+#include "gsp_util.h"
 
 #define GSP_TABLE_READ_TRIES (1u << 20)
 
@@ -29,12 +30,13 @@ gsp_table_create(const char *name, uint32_t capacity, struct gsp_ids *ids,
 	/* calloc of large sizes maps zero pages lazily: only used records,
 	 * names and app blocks take memory */
 	t->recs = calloc(t->n_slots, sizeof(*t->recs));
+	t->used_map = calloc(t->n_slots / 64 + 1, sizeof(*t->used_map));
 	if (names != NULL)
 		gsp_names_hold(names);
 	else
 		names = gsp_names_create(t->n_slots);
 	t->names = names;
-	if (t->recs == NULL || t->names == NULL)
+	if (t->recs == NULL || t->used_map == NULL || t->names == NULL)
 		goto fail;
 	for (unsigned int c = 0; c < GSP_APP_CLASSES; c++)
 		t->app_free[c] = GSP_NONE;
@@ -51,6 +53,7 @@ gsp_table_destroy(struct gsp_table *t)
 		return;
 	gsp_ids_destroy(t->ids);
 	free(t->recs);
+	free(t->used_map);
 	gsp_names_destroy(t->names);
 	for (unsigned int c = 0; c < GSP_APP_CLASSES; c++)
 		free(t->apps[c]);
@@ -62,8 +65,9 @@ gsp_table_find(const struct gsp_table *t, uint64_t id)
 {
 	int32_t slot = gsp_ids_find(t->ids, id);
 
-	/* the catalog knows the ids of every table sharing it */
-	if (slot >= 0 && !t->recs[slot].used)
+	/* the catalog knows the ids of every table sharing it; the map
+	 * answers for this one without touching a record */
+	if (slot >= 0 && !(t->used_map[slot / 64] & (1ull << (slot % 64))))
 		return -ENOENT;
 	return slot;
 }
@@ -224,6 +228,7 @@ gsp_table_insert(struct gsp_table *t, uint64_t id)
 	gsp_table_write_begin(r);
 	memset((uint8_t *)r + sizeof(r->seq), 0, sizeof(*r) - sizeof(r->seq));
 	r->used = 1;
+	t->used_map[slot / 64] |= 1ull << (slot % 64);
 	r->app_block = GSP_NONE;
 	r->name_off = GSP_NONE;
 	/* left open: the caller fills the record and ends the write, so no
@@ -242,11 +247,38 @@ gsp_table_remove(struct gsp_table *t, uint32_t slot)
 
 	gsp_table_write_begin(r);
 	r->used = 0;
+	t->used_map[slot / 64] &= ~(1ull << (slot % 64));
 	gsp_name_free(t, r);
 	gsp_app_free(t, r);
 	gsp_table_write_end(r);
 	gsp_ids_put(t->ids, slot);
 	t->used--;
+}
+
+uint32_t
+gsp_table_random(const struct gsp_table *t, uint64_t *rng)
+{
+	uint32_t hw = t->high_water, words = hw / 64 + 1, k;
+
+	if (t->used == 0)
+		return GSP_NONE;
+	if ((uint64_t)t->used * 8 >= hw)
+		return gsp_rand_below(rng, hw);
+	/* the k-th used slot, a popcount per 64 slots */
+	k = gsp_rand_below(rng, t->used);
+	for (uint32_t w = 0; w < words; w++) {
+		uint64_t m = t->used_map[w];
+		uint32_t c = (uint32_t)__builtin_popcountll(m);
+
+		if (k >= c) {
+			k -= c;
+			continue;
+		}
+		while (k-- > 0)
+			m &= m - 1;
+		return w * 64 + (uint32_t)__builtin_ctzll(m);
+	}
+	return GSP_NONE;	/* not reached: used bits lie below hw */
 }
 
 uint32_t

@@ -67,6 +67,9 @@ struct gsp_table {
 	uint32_t n_slots;	/* records allocated (index slot range) */
 	uint32_t high_water;	/* slots below this may be in use */
 	uint32_t used;
+	/* bit per slot, set while used: slots are the catalog's, so a table
+	 * that knows few members may hold high ones (gsp_table_random) */
+	uint64_t *used_map;
 	struct gsp_names *names;	/* maybe shared with other tables */
 	/* per class: n_slots blocks of 1 << class entries, or NULL */
 	struct gsp_app_entry *apps[GSP_APP_CLASSES];
@@ -131,6 +134,12 @@ bool gsp_table_app_ready(struct gsp_table *t, uint8_t n);
  * block). */
 void gsp_table_set_app(struct gsp_table *t, struct gsp_member_rec *r,
 		       const struct gsp_app_entry *app, uint8_t n);
+
+/* Writer side: a random slot below the high water, used at least one
+ * time in 8: a table whose members are sparse among its slots (a shared
+ * catalog, early in a join) draws one of its used slots, so random picks
+ * do not miss them all. GSP_NONE when the table is empty. */
+uint32_t gsp_table_random(const struct gsp_table *t, uint64_t *rng);
 
 /* Reader side (any thread). */
 uint32_t gsp_table_slot_count(const struct gsp_table *t);

@@ -1220,6 +1220,47 @@ test_ids_shared(void **state)
 	gsp_table_destroy(b);
 }
 
+/* A table whose few members hold high slots of a shared catalog (early
+ * in a join) still draws its members at random, each of them. */
+static void
+test_table_random_sparse(void **state)
+{
+	struct gsp_ids *cat = gsp_ids_create("cat", 256);
+	struct gsp_table *a = gsp_table_create("a", 256, cat, NULL);
+	struct gsp_table *b = gsp_table_create("b", 256, cat, NULL);
+	uint32_t seen = 0, hw;
+	uint64_t rng = 7;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	gsp_ids_destroy(cat);
+	assert_int_equal(gsp_table_random(b, &rng), GSP_NONE);
+	for (uint64_t id = 1; id <= 200; id++)
+		gsp_table_write_end(gsp_table_rec(a,
+			(uint32_t)gsp_table_insert(a, id)));
+	for (uint64_t id = 195; id <= 200; id++)
+		gsp_table_write_end(gsp_table_rec(b,
+			(uint32_t)gsp_table_insert(b, id)));
+	hw = gsp_table_slot_count(b);
+	assert_true(hw >= 200);
+	for (int i = 0; i < 1000; i++) {
+		uint32_t slot = gsp_table_random(b, &rng);
+
+		assert_true(slot < hw);
+		assert_true(gsp_table_rec(b, slot)->used);
+		seen |= 1u << (gsp_table_rec_id(b, gsp_table_rec(b, slot)) -
+			       195);
+	}
+	assert_int_equal(seen, 0x3f);
+	/* dense: any slot below the high water, as before */
+	for (int i = 0; i < 1000; i++)
+		assert_true(gsp_table_random(a, &rng) <
+			    gsp_table_slot_count(a));
+	gsp_table_destroy(a);
+	gsp_table_destroy(b);
+}
+
 /* A pool never grows past its size: a full one refuses the name. */
 static void
 test_names_full(void **state)
@@ -1627,6 +1668,7 @@ main(void)
 		cmocka_unit_test(test_index_churn),
 		cmocka_unit_test(test_names_shared),
 		cmocka_unit_test(test_ids_shared),
+		cmocka_unit_test(test_table_random_sparse),
 		cmocka_unit_test(test_names_full),
 		cmocka_unit_test(test_cluster_lifecycle),
 		cmocka_unit_test(test_cluster_split_digests),
