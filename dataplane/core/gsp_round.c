@@ -35,10 +35,11 @@ static bool
 gsp_pick_ok(struct gsp_node *n, uint32_t slot, bool down,
 	    const uint32_t *picked, uint32_t n_picked)
 {
-	const struct gsp_member_rec *r = gsp_rec(n, slot);
+	const struct gsp_member_rec *r;
 
-	if (!r->used || slot == n->self_slot)
+	if (!gsp_table_has(n->table, slot) || slot == n->self_slot)
 		return false;
+	r = gsp_rec(n, slot);
 	if (down ? r->state != GSP_STATE_DOWN :
 	    r->state != GSP_STATE_ALIVE && r->state != GSP_STATE_SUSPECT)
 		return false;

@@ -151,9 +151,9 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 			gsp_sweep_pass_done(n);
 		if (slot >= hw)
 			slot = 0;
-		r = gsp_rec(n, slot);
-		if (!r->used || slot == n->self_slot)
+		if (!gsp_table_has(n->table, slot) || slot == n->self_slot)
 			continue;
+		r = gsp_rec(n, slot);
 		if (gsp_live_state(r->state)) {
 			n->legacy_acc += r->wire < 3;
 			n->view_peers_acc += n->peer_view[slot] != 0;

@@ -83,9 +83,8 @@ gsp_swim_destroy(struct gsp_node *n)
 static bool
 gsp_swim_target_ok(struct gsp_node *n, uint32_t slot)
 {
-	const struct gsp_member_rec *r = gsp_rec(n, slot);
-
-	return r->used && slot != n->self_slot && gsp_live_state(r->state);
+	return gsp_table_has(n->table, slot) && slot != n->self_slot &&
+		gsp_live_state(gsp_rec(n, slot)->state);
 }
 
 static uint32_t

@@ -67,7 +67,7 @@ gsp_table_find(const struct gsp_table *t, uint64_t id)
 
 	/* the catalog knows the ids of every table sharing it; the map
 	 * answers for this one without touching a record */
-	if (slot >= 0 && !(t->used_map[slot / 64] & (1ull << (slot % 64))))
+	if (slot >= 0 && !gsp_table_has(t, (uint32_t)slot))
 		return -ENOENT;
 	return slot;
 }

@@ -97,6 +97,14 @@ gsp_table_rec(struct gsp_table *t, uint32_t slot)
 	return &t->recs[slot];
 }
 
+/* Writer side: the slot holds a member of t's. The map, not the record:
+ * scans of a sparse table touch no record of a free slot. */
+static inline bool
+gsp_table_has(const struct gsp_table *t, uint32_t slot)
+{
+	return (t->used_map[slot / 64] >> (slot % 64)) & 1;
+}
+
 /* The id of the member in r (a record of t's), or 0 for a free slot. */
 static inline uint64_t
 gsp_table_rec_id(const struct gsp_table *t, const struct gsp_member_rec *r)
