@@ -67,6 +67,12 @@ gsp_ids_array(const struct gsp_ids *c)
 	return c->ids;
 }
 
+const struct gsp_index *
+gsp_ids_index(const struct gsp_ids *c)
+{
+	return c->index;
+}
+
 int32_t
 gsp_ids_find(const struct gsp_ids *c, uint64_t id)
 {

@@ -17,6 +17,7 @@ gsp_table_create(const char *name, uint32_t capacity, struct gsp_ids *ids,
 
 	if (t == NULL)
 		return NULL;
+	t->shared_ids = ids != NULL;
 	if (ids != NULL)
 		gsp_ids_hold(ids);
 	else
@@ -27,6 +28,7 @@ gsp_table_create(const char *name, uint32_t capacity, struct gsp_ids *ids,
 	t->capacity = capacity;
 	t->n_slots = gsp_ids_slots(ids);
 	t->id_of = gsp_ids_array(ids);
+	t->index = gsp_ids_index(ids);
 	/* calloc of large sizes maps zero pages lazily: only used records,
 	 * names and app blocks take memory */
 	t->recs = calloc(t->n_slots, sizeof(*t->recs));
@@ -63,11 +65,11 @@ gsp_table_destroy(struct gsp_table *t)
 int32_t
 gsp_table_find(const struct gsp_table *t, uint64_t id)
 {
-	int32_t slot = gsp_ids_find(t->ids, id);
+	int32_t slot = gsp_index_lookup(t->index, id);
 
-	/* the catalog knows the ids of every table sharing it; the map
-	 * answers for this one without touching a record */
-	if (slot >= 0 && !gsp_table_has(t, (uint32_t)slot))
+	/* a shared catalog knows the ids of every table sharing it; the
+	 * map answers for this one without touching a record */
+	if (slot >= 0 && t->shared_ids && !gsp_table_has(t, (uint32_t)slot))
 		return -ENOENT;
 	return slot;
 }

@@ -29,6 +29,7 @@
 
 #include "gsp_core.h"
 #include "gsp_ids.h"
+#include "gsp_index.h"
 #include "gsp_names.h"
 
 #define GSP_NONE UINT32_MAX
@@ -61,12 +62,14 @@ _Static_assert(sizeof(struct gsp_member_rec) == 72, "member record size");
 
 struct gsp_table {
 	struct gsp_ids *ids;	/* maybe shared with other tables */
+	const struct gsp_index *index;	/* the catalog's */
 	const uint64_t *id_of;	/* the catalog's slot -> id */
 	struct gsp_member_rec *recs;
 	uint32_t capacity;	/* members accepted */
 	uint32_t n_slots;	/* records allocated (index slot range) */
 	uint32_t high_water;	/* slots below this may be in use */
 	uint32_t used;
+	bool shared_ids;	/* the catalog holds other tables' ids too */
 	/* bit per slot, set while used: slots are the catalog's, so a table
 	 * that knows few members may hold high ones (gsp_table_random) */
 	uint64_t *used_map;
