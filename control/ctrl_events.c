@@ -140,9 +140,15 @@ ctrl_log_event(const struct ctrl *c, const struct gsp_event *ev)
 			ev->suppressed);
 		break;
 	case GSP_EV_TABLE_FULL:
-		gsp_log(LOG_WARNING, "member table full (max_members %u): "
-			"refusing %s (0x%016" PRIx64 ")", c->cfg->max_members,
-			name, ev->id);
+		if (ev->limit == 1)
+			gsp_log(LOG_WARNING, "member id catalog full (shared by "
+				"the nodes of this thread; a slot is freed when "
+				"every one of them forgot its member): refusing "
+				"%s (0x%016" PRIx64 ")", name, ev->id);
+		else
+			gsp_log(LOG_WARNING, "member table full (max_members "
+				"%u): refusing %s (0x%016" PRIx64 ")",
+				c->cfg->max_members, name, ev->id);
 		break;
 	case GSP_EV_DP_ARP_CONFLICT: {
 		struct gsp_addr a = { .ip = (uint32_t)ev->id, .port = 0 };

@@ -131,9 +131,10 @@ main(int argc, char **argv)
 		return -ENOMEM;
 	s->nodes = calloc(n, sizeof(*s->nodes));
 	s->names = gsp_names_create(s->c.capacity * 2);
-	/* the cluster's ids: a restart keeps its node's id. The catalog's
-	 * size is every table's slot count, so it is not made larger */
-	s->ids = gsp_ids_create("sim", s->c.capacity);
+	/* the cluster's ids (a restart keeps its node's id), which a
+	 * --capacity below N must still hold: every node inserts its own.
+	 * The catalog's size is every table's slot count, so no larger */
+	s->ids = gsp_ids_create("sim", s->c.capacity > n ? s->c.capacity : n);
 	/* every node has one tick pending (plus voided ones, which a tick
 	 * moved forward leaves: it gives way when the heap is full) and
 	 * every packet one delivery */

@@ -193,7 +193,9 @@ enum gsp_event_type {
 	GSP_EV_STATE,		/* state changed */
 	GSP_EV_RESTARTED,	/* higher generation replaced the entry */
 	GSP_EV_FORGOTTEN,	/* down/left member removed */
-	GSP_EV_TABLE_FULL,	/* first refusal since the table had room */
+	GSP_EV_TABLE_FULL,	/* first refusal since the table had room;
+				 * limit = 1: the id catalog this thread's
+				 * tables share is full, not the table */
 	GSP_EV_APP_REJECTED,	/* set KEY refused: name = the key */
 	GSP_EV_NAME_CONFLICT,	/* a new id uses the name of a live member */
 	GSP_EV_LIMIT,		/* a [limits] bound first hit: name = which */

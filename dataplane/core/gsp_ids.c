@@ -89,11 +89,13 @@ gsp_ids_take(struct gsp_ids *c, uint64_t id)
 	slot = gsp_index_lookup(c->index, id);
 	if (slot < 0) {
 		slot = gsp_index_add(c->index, id);
+		if (slot == -ENOSPC)
+			return -ENOBUFS;
 		if (slot < 0)
 			return slot;
 		if ((uint32_t)slot >= c->n_slots) {	/* rte_hash: keeps it */
 			gsp_index_del(c->index, id);
-			return -ENOSPC;
+			return -ENOBUFS;
 		}
 		/* the plain index reads the id from here from now on */
 		__atomic_store_n(&c->ids[slot], id, __ATOMIC_RELEASE);

@@ -37,8 +37,8 @@ int32_t gsp_ids_find(const struct gsp_ids *c, uint64_t id);
 /* The index behind gsp_ids_find, for a caller that looks ids up per
  * packet and wants no call in between. */
 const struct gsp_index *gsp_ids_index(const struct gsp_ids *c);
-/* id's slot, held once more (made on first use): -ENOSPC when full,
- * -EINVAL for id 0. */
+/* id's slot, held once more (made on first use): -ENOBUFS when the
+ * catalog is full (whatever room the tables have), -EINVAL for id 0. */
 int32_t gsp_ids_take(struct gsp_ids *c, uint64_t id);
 /* A table lets go of the slot it took. */
 void gsp_ids_put(struct gsp_ids *c, uint32_t slot);

@@ -4,6 +4,7 @@
  * generation wins, then higher version), new members, quarantine of
  * forgotten ones, names reclaimed by a new id.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "gsp_util.h"
@@ -121,7 +122,8 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 		GSP_CTR_INC(n->ctr.table_full);
 		if (!n->table_full_reported) {
 			struct gsp_event ev = { .type = GSP_EV_TABLE_FULL,
-				.id = st->id, .generation = st->generation };
+				.id = st->id, .generation = st->generation,
+				.limit = slot == -ENOBUFS };
 
 			memcpy(ev.name, st->name, sizeof(ev.name));
 			gsp_io_event(n->p.io_ctx, &ev);

@@ -81,7 +81,15 @@ gsp_names_destroy(struct gsp_names *p)
 static uint32_t
 gsp_names_bucket(const struct gsp_names *p, const char *name)
 {
-	uint64_t h = gsp_id_from_name(name);
+	/* the name as stored, cut at GSP_NAME_MAX - 1 bytes: a longer one
+	 * would hash to another chain than its slot's, and be lost there */
+	size_t len = strnlen(name, GSP_NAME_MAX - 1);
+	char cut[GSP_NAME_MAX];
+	uint64_t h;
+
+	memcpy(cut, name, len);
+	cut[len] = '\0';
+	h = gsp_id_from_name(cut);
 
 	return (uint32_t)(h ^ (h >> 32)) & p->mask;
 }

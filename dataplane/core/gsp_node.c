@@ -127,8 +127,10 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 		goto fail;
 
 	slot = gsp_table_insert(n->table, n->id);
-	if (slot < 0)
+	if (slot < 0) {
+		*err = slot;
 		goto fail;
+	}
 	n->self_slot = (uint32_t)slot;
 	n->version = 1;
 	r = gsp_rec(n, n->self_slot);	/* still open for writing */

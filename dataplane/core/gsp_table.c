@@ -48,11 +48,23 @@ fail:
 	return NULL;
 }
 
+static void gsp_name_free(struct gsp_table *t, struct gsp_member_rec *r);
+
 void
 gsp_table_destroy(struct gsp_table *t)
 {
 	if (t == NULL)
 		return;
+	/* a shared catalog and name pool outlive the table: give back what
+	 * its members hold (the writer thread, as every table change) */
+	for (uint32_t w = 0; t->used_map != NULL && t->recs != NULL &&
+	     w <= t->n_slots / 64; w++)
+		for (uint64_t m = t->used_map[w]; m != 0; m &= m - 1) {
+			uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(m);
+
+			gsp_name_free(t, &t->recs[slot]);
+			gsp_ids_put(t->ids, slot);
+		}
 	gsp_ids_destroy(t->ids);
 	free(t->recs);
 	free(t->used_map);

@@ -89,8 +89,10 @@ void gsp_table_destroy(struct gsp_table *t);
 
 /* Writer side (protocol thread only). */
 int32_t gsp_table_find(const struct gsp_table *t, uint64_t id);
-/* New zeroed record with id set, or -ENOSPC. The record's write section
- * is left open: fill it, then gsp_table_write_end(). */
+/* New zeroed record with id set, or -ENOSPC (the table holds capacity
+ * members), -ENOBUFS (a shared catalog holds as many ids as it can, for
+ * all the tables that share it). The record's write section is left
+ * open: fill it, then gsp_table_write_end(). */
 int32_t gsp_table_insert(struct gsp_table *t, uint64_t id);
 void gsp_table_remove(struct gsp_table *t, uint32_t slot);
 

@@ -295,9 +295,13 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	/* names and id -> slot maps are the same in every vnode's table:
 	 * held once per lcore (the one thread that writes those tables) */
 	for (unsigned int k = 0; k < n_lc; k++) {
+		char cat_name[16];
+
 		names[k] = gsp_names_create(emu->capacity * 2);
-		/* capacity covers the cluster: every table's slot count */
-		cat[k] = gsp_ids_create("emu", emu->capacity);
+		/* capacity covers the cluster: every table's slot count. A
+		 * name per lcore: an rte_hash index refuses a duplicate */
+		snprintf(cat_name, sizeof(cat_name), "emu%u", lcores[k]);
+		cat[k] = gsp_ids_create(cat_name, emu->capacity);
 		if (names[k] == NULL || cat[k] == NULL) {
 			gsp_emu_names_drop(names, cat, k + 1);
 			return -ENOMEM;

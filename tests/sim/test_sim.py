@@ -384,3 +384,17 @@ def test_rx_deadlines_move_ticks_forward(tmp_path):
     assert a["early_ticks"] == 0
     assert b["early_ticks"] > 0
     assert b["tx_ping_req"] > 0 and b["tx_nack"] > 0
+
+
+def test_capacity_below_cluster_size_refuses_and_counts(tmp_path):
+    """--capacity below N: every node still starts (the thread's id
+    catalog holds all N ids), and the members refused are counted as
+    table_full. The join cannot converge."""
+    cap = 20
+    rec = run_sim(tmp_path, "--scenario", "join", "--nodes", "40",
+                  "--capacity", str(cap), "--seed", "1", "--max-rounds",
+                  "30")
+    assert rec["converged"] is False
+    assert rec["core"]["table_full"] > 0
+    assert rec["view_hashes_ok"] is True
+
