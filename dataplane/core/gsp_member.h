@@ -43,8 +43,8 @@ gsp_live_state(uint8_t state)
 static inline uint64_t
 gsp_sync_hash(const struct gsp_node *n, const struct gsp_member_rec *r)
 {
-	return gsp_id_key(gsp_rec_id(n, r) ^ gsp_id_key(r->generation ^
-							gsp_id_key(r->version)));
+	return gsp_id_key(gsp_rec_id(n, r) ^
+			  gsp_id_key(r->generation ^ gsp_id_key(r->version)));
 }
 
 /* A member's part of the view digest beyond its state: who is down or

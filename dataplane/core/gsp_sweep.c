@@ -51,8 +51,8 @@ gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 	 * them: wait (on a later sweep) for the oldest entry to expire. */
 	if (q->id != 0 && q->until_ns > now_ns)
 		return;
-	*q = (struct gsp_quarantine){ gsp_rec_id(n, r), r->generation, r->version,
-		now_ns + n->p.forget_ns };
+	*q = (struct gsp_quarantine){ gsp_rec_id(n, r), r->generation,
+		r->version, now_ns + n->p.forget_ns };
 	n->q_next = (n->q_next + 1) % GSP_QUARANTINE_MAX;
 	n->q_until = q->until_ns;
 	gsp_emit_event(n, GSP_EV_FORGOTTEN, r, r->state);

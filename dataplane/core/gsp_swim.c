@@ -160,8 +160,7 @@ gsp_swim_probe_start(struct gsp_node *n, uint64_t now_ns)
 	a = gsp_swim_addr(n, slot);
 	r = gsp_rec(n, slot);
 	/* a suspect is told so with the probe itself */
-	c = (struct gsp_claim){ gsp_rec_id(n, r), r->generation, n->id, r->incarnation,
-		GSP_CLAIM_SUSPECT };
+	c = gsp_swim_claim_of(n, r, GSP_CLAIM_SUSPECT);
 	gsp_swim_send(n, GSP_MSG_PING, gsp_wire_for(n, r), &a, s->probe_seq,
 		      s->probe_id, NULL,
 		      r->state == GSP_STATE_SUSPECT ? &c : NULL);
@@ -222,8 +221,8 @@ gsp_swim_probe_failed(struct gsp_node *n, uint64_t now_ns)
 		return;
 	if (gsp_swim_suspect(n, s->probe_slot, r->incarnation, n->id,
 			     now_ns)) {
-		struct gsp_claim c = { gsp_rec_id(n, r), r->generation, n->id,
-			r->incarnation, GSP_CLAIM_SUSPECT };
+		struct gsp_claim c = gsp_swim_claim_of(n, r,
+						       GSP_CLAIM_SUSPECT);
 
 		GSP_CTR_INC(n->ctr.suspicions);
 		gsp_swim_claim_add(n, &c);
@@ -356,11 +355,10 @@ gsp_swim_tell_down(struct gsp_node *n, uint32_t slot,
 		   const struct gsp_addr *dst)
 {
 	const struct gsp_member_rec *r = gsp_rec(n, slot);
-	struct gsp_claim c = { gsp_rec_id(n, r), r->generation, n->id, r->incarnation,
-		GSP_CLAIM_DEAD };
+	struct gsp_claim c = gsp_swim_claim_of(n, r, GSP_CLAIM_DEAD);
 
 	gsp_swim_send(n, GSP_MSG_PING, gsp_wire_for(n, r), dst,
-		      ++n->swim->seq, gsp_rec_id(n, r), NULL, &c);
+		      ++n->swim->seq, c.id, NULL, &c);
 }
 
 /* ---- timers ---- */

@@ -320,8 +320,8 @@ gsp_swim_check_suspects(struct gsp_node *n, uint64_t now_ns)
 		/* runs out: down, and everyone is told; either way the
 		 * slot leaves the list and i is refilled */
 		if (gsp_swim_dead(n, slot, r->incarnation, now_ns)) {
-			struct gsp_claim c = { gsp_rec_id(n, r), r->generation, n->id,
-				r->incarnation, GSP_CLAIM_DEAD };
+			struct gsp_claim c = gsp_swim_claim_of(n, r,
+							       GSP_CLAIM_DEAD);
 
 			GSP_CTR_INC(n->ctr.declared_down);
 			gsp_swim_claim_add(n, &c);
@@ -433,8 +433,8 @@ gsp_node_force_leave(struct gsp_node *n, uint64_t id, uint64_t now_ns)
 		return 0;
 	if (r->state != GSP_STATE_DOWN)
 		return -EBUSY;
-	c = (struct gsp_claim){ gsp_rec_id(n, r), r->generation, n->id, r->incarnation,
-		GSP_CLAIM_DEAD, GSP_CLAIM_FLAG_LEFT };
+	c = gsp_swim_claim_of(n, r, GSP_CLAIM_DEAD);
+	c.flags = GSP_CLAIM_FLAG_LEFT;
 	if (gsp_swim_left(n, (uint32_t)slot, r->incarnation, now_ns))
 		gsp_swim_claim_add(n, &c);
 	return 0;

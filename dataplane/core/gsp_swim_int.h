@@ -92,6 +92,15 @@ gsp_swim_lifeguard(const struct gsp_node *n)
 	return (n->detector & GSP_DETECT_LIFEGUARD) != 0;
 }
 
+/* What we claim of the member in r, one of n's records. */
+static inline struct gsp_claim
+gsp_swim_claim_of(const struct gsp_node *n, const struct gsp_member_rec *r,
+		  uint8_t status)
+{
+	return (struct gsp_claim){ gsp_rec_id(n, r), r->generation, n->id,
+		r->incarnation, status, 0 };
+}
+
 /* LEFT by an operator's force-leave, not by the member's own LEAVE: its
  * state is gossiped as it was (read where states are built and merged) */
 static inline bool
