@@ -88,7 +88,8 @@ gsp_reclaim_name(struct gsp_node *n, const struct gsp_wire_state *st,
 		struct gsp_member_rec *r = gsp_rec(n, slot);
 		struct gsp_event ev = { .type = GSP_EV_NAME_CONFLICT };
 
-		if (!r->used || gsp_rec_id(n, r) == st->id ||
+		if (!gsp_table_has(n->table, slot) ||
+		    gsp_rec_id(n, r) == st->id ||
 		    strcmp(gsp_table_name(n->table, r), st->name) != 0)
 			continue;
 		if (slot != n->self_slot && (r->state == GSP_STATE_DOWN ||

@@ -296,7 +296,7 @@ gsp_any_live_before_5(struct gsp_node *n)
 	for (uint32_t slot = 0; slot < hw; slot++) {
 		const struct gsp_member_rec *r = gsp_rec(n, slot);
 
-		if (r->used && slot != n->self_slot && r->wire < 5 &&
+		if (gsp_table_has(n->table, slot) && slot != n->self_slot && r->wire < 5 &&
 		    (r->state == GSP_STATE_ALIVE ||
 		     r->state == GSP_STATE_SUSPECT))
 			return true;

@@ -141,7 +141,8 @@ gsp_member_at(struct gsp_node *n, const struct gsp_addr *dst)
 	for (uint32_t slot = 0; slot < hw; slot++) {
 		const struct gsp_member_rec *r = gsp_rec(n, slot);
 
-		if (r->used && r->ip == dst->ip && r->port == dst->port)
+		if (gsp_table_has(n->table, slot) && r->ip == dst->ip &&
+		    r->port == dst->port)
 			return r;
 	}
 	return NULL;
@@ -249,7 +250,7 @@ gsp_round_tick(struct gsp_node *n, uint64_t now_ns)
 		uint32_t hw = gsp_table_slot_count(n->table);
 
 		for (uint32_t slot = 0; slot < hw; slot++)
-			if (gsp_rec(n, slot)->used)
+			if (gsp_table_has(n->table, slot))
 				gsp_phi_shift(&n->fd[slot], stall);
 	}
 	if (n->started) {

@@ -223,6 +223,15 @@ gsp_table_set_app(struct gsp_table *t, struct gsp_member_rec *r,
 	r->app_count = n;
 }
 
+/* One writer: a plain read, and a store that readers load whole. */
+static void
+gsp_table_mark(struct gsp_table *t, uint32_t slot, bool used)
+{
+	uint64_t *w = &t->used_map[slot / 64], bit = 1ull << (slot % 64);
+
+	__atomic_store_n(w, used ? *w | bit : *w & ~bit, __ATOMIC_RELAXED);
+}
+
 int32_t
 gsp_table_insert(struct gsp_table *t, uint64_t id)
 {
@@ -235,14 +244,13 @@ gsp_table_insert(struct gsp_table *t, uint64_t id)
 	if (slot < 0)
 		return slot;
 	r = &t->recs[slot];
-	if (r->used) {
+	if (gsp_table_has(t, (uint32_t)slot)) {
 		gsp_ids_put(t->ids, (uint32_t)slot);
 		return -EEXIST;
 	}
 	gsp_table_write_begin(r);
 	memset((uint8_t *)r + sizeof(r->seq), 0, sizeof(*r) - sizeof(r->seq));
-	r->used = 1;
-	t->used_map[slot / 64] |= 1ull << (slot % 64);
+	gsp_table_mark(t, (uint32_t)slot, true);
 	r->app_block = GSP_NONE;
 	r->name_off = GSP_NONE;
 	/* left open: the caller fills the record and ends the write, so no
@@ -260,8 +268,7 @@ gsp_table_remove(struct gsp_table *t, uint32_t slot)
 	struct gsp_member_rec *r = &t->recs[slot];
 
 	gsp_table_write_begin(r);
-	r->used = 0;
-	t->used_map[slot / 64] &= ~(1ull << (slot % 64));
+	gsp_table_mark(t, slot, false);
 	gsp_name_free(t, r);
 	gsp_app_free(t, r);
 	gsp_table_write_end(r);
@@ -310,9 +317,10 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 	uint8_t n;
 
 	memcpy(&c, r, sizeof(c));
-	/* the slot's id, read inside the same sequence window: it is let
-	 * go only after this table's write section ended */
-	out->id = c.used ? gsp_ids_at(t->id_of, (uint32_t)(r - t->recs)) : 0;
+	/* whether the slot is used, and its id, read inside the same
+	 * sequence window: both change only in this table's write section
+	 * or after it ended */
+	out->id = gsp_table_rec_id(t, r);
 	out->generation = c.generation;
 	out->heartbeat = c.heartbeat;
 	out->version = c.version;

@@ -37,7 +37,8 @@
 _Static_assert((1u << (GSP_APP_CLASSES - 1)) == GSP_APP_KEYS_MAX,
 	       "the largest app block holds every key");
 
-/* The member's id is the catalog's (gsp_table_rec_id): the slot says it. */
+/* The member's id is the catalog's (gsp_table_rec_id): the slot says it;
+ * whether the slot is in use, the table's map (gsp_table_has). */
 struct gsp_member_rec {
 	uint32_t seq;
 	uint32_t app_block;		/* app pool block, or GSP_NONE */
@@ -54,7 +55,6 @@ struct gsp_member_rec {
 	uint32_t name_off;		/* in the name pool, or GSP_NONE */
 	uint8_t app_class;		/* block of 1 << app_class entries */
 	uint8_t wire;			/* highest wire version it speaks */
-	uint8_t used;			/* 0: a free slot in this table */
 	uint32_t incarnation;		/* SWIM refutation counter */
 };
 
@@ -71,7 +71,9 @@ struct gsp_table {
 	uint32_t used;
 	bool shared_ids;	/* the catalog holds other tables' ids too */
 	/* bit per slot, set while used: slots are the catalog's, so a table
-	 * that knows few members may hold high ones (gsp_table_random) */
+	 * that knows few members may hold high ones (gsp_table_random).
+	 * Changed inside the record's write section: a reader that reads
+	 * its bit inside the sequence window sees it consistent */
 	uint64_t *used_map;
 	struct gsp_names *names;	/* maybe shared with other tables */
 	/* per class: n_slots blocks of 1 << class entries, or NULL */
@@ -102,19 +104,23 @@ gsp_table_rec(struct gsp_table *t, uint32_t slot)
 	return &t->recs[slot];
 }
 
-/* Writer side: the slot holds a member of t's. The map, not the record:
- * scans of a sparse table touch no record of a free slot. */
+/* The slot holds a member of t's (the writer; a reader within the
+ * record's sequence window). The map, not the record: scans of a sparse
+ * table touch no record of a free slot. */
 static inline bool
 gsp_table_has(const struct gsp_table *t, uint32_t slot)
 {
-	return (t->used_map[slot / 64] >> (slot % 64)) & 1;
+	return (__atomic_load_n(&t->used_map[slot / 64], __ATOMIC_RELAXED) >>
+		(slot % 64)) & 1;
 }
 
 /* The id of the member in r (a record of t's), or 0 for a free slot. */
 static inline uint64_t
 gsp_table_rec_id(const struct gsp_table *t, const struct gsp_member_rec *r)
 {
-	return r->used ? gsp_ids_at(t->id_of, (uint32_t)(r - t->recs)) : 0;
+	uint32_t slot = (uint32_t)(r - t->recs);
+
+	return gsp_table_has(t, slot) ? gsp_ids_at(t->id_of, slot) : 0;
 }
 
 static inline void

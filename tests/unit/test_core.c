@@ -1257,7 +1257,7 @@ test_table_random_sparse(void **state)
 		uint32_t slot = gsp_table_random(b, &rng);
 
 		assert_true(slot < hw);
-		assert_true(gsp_table_rec(b, slot)->used);
+		assert_true(gsp_table_has(b, slot));
 		seen |= 1u << (gsp_table_rec_id(b, gsp_table_rec(b, slot)) -
 			       195);
 	}
