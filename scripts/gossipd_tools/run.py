@@ -61,13 +61,14 @@ def output(cmd, timeout):
 
 
 def proc_stat(pid):
-    """(start time in clock ticks, state letter) of a pid, or None."""
+    """(start time in clock ticks, state letter, threads) of a pid, or
+    None."""
     try:
         data = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = data.rsplit(")", 1)[1].split()
-    return int(fields[19]), fields[0]
+    return int(fields[19]), fields[0], int(fields[17])
 
 
 def proc_cpu_s(pid):
@@ -90,7 +91,10 @@ def pid_alive(pid, start):
         return False
     if start is not None and st[0] != start:
         return False            # pid recycled: not ours
-    return st[1] not in ("Z", "X")
+    # a leader that has exited shows Z while its other threads (DPDK's
+    # lcores, the control thread) still wind down: not gone until the
+    # last one is, when its parent can reap it
+    return st[1] not in ("Z", "X") or st[2] > 1
 
 
 def signum(sig):
