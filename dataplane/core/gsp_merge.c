@@ -141,9 +141,8 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 	r->last_update_ns = now_ns;
 	r->state_since_ns = now_ns;
 	gsp_table_write_end(r);
+	/* a free slot has no SWIM entry: gsp_forget gave it back */
 	gsp_fd_init(n, (uint32_t)slot, now_ns);
-	if (n->swim != NULL)
-		gsp_swim_reset(n, (uint32_t)slot);
 	gsp_bucket_add(n, (uint32_t)slot);
 	gsp_sync_toggle(n, (uint32_t)slot);
 	n->peer_view[slot] = 0;

@@ -54,10 +54,15 @@ gsp_swim_create(struct gsp_node *n)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return -ENOMEM;
-	s->slot = calloc(n->table->n_slots, sizeof(*s->slot));
+	/* one entry per member at most, so the pool never runs out; calloc
+	 * of large sizes maps zero pages lazily, so what is resident is
+	 * the map and the entries ever in use at once */
+	s->ent_of = calloc(n->table->n_slots, sizeof(*s->ent_of));
+	s->ents = calloc(n->table->n_slots, sizeof(*s->ents));
 	s->suspects = calloc(n->table->n_slots, sizeof(*s->suspects));
-	if (s->slot == NULL || s->suspects == NULL) {
-		free(s->slot);
+	if (s->ent_of == NULL || s->ents == NULL || s->suspects == NULL) {
+		free(s->ent_of);
+		free(s->ents);
 		free(s->suspects);
 		free(s);
 		return -ENOMEM;
@@ -72,7 +77,8 @@ gsp_swim_destroy(struct gsp_node *n)
 {
 	if (n->swim == NULL)
 		return;
-	free(n->swim->slot);
+	free(n->swim->ent_of);
+	free(n->swim->ents);
 	free(n->swim->suspects);
 	free(n->swim);
 	n->swim = NULL;
@@ -331,16 +337,17 @@ gsp_swim_heard_from(struct gsp_node *n, uint64_t sender,
 {
 	struct gsp_swim *s = n->swim;
 	int32_t slot = gsp_table_find(n->table, sender);
-	struct gsp_swim_slot *ss;
+	struct gsp_swim_ent *ss;
 	struct gsp_member_rec *r;
 
 	if (slot < 0)
 		return;
-	ss = &s->slot[slot];
+	ss = gsp_swim_ent(s, (uint32_t)slot);
+	if (ss == NULL || !ss->by_claim)
+		return;
 	r = gsp_rec(n, (uint32_t)slot);
 	if ((r->state != GSP_STATE_DOWN &&
 	     !(r->state == GSP_STATE_LEFT && ss->force_left)) ||
-	    !ss->by_claim ||
 	    (ss->suspect_ns != 0 &&
 	     now_ns - ss->suspect_ns < n->p.probe_interval_ns))
 		return;
@@ -372,7 +379,7 @@ gsp_swim_stalled(struct gsp_node *n, uint64_t stall_ns)
 
 	s->probing = false;
 	for (uint32_t i = 0; i < s->n_suspects; i++)
-		s->slot[s->suspects[i]].suspect_ns += stall_ns;
+		gsp_swim_ent(s, s->suspects[i])->suspect_ns += stall_ns;
 	s->next_suspect_ns = 0;		/* recomputed at once */
 	for (uint32_t i = 0; i < GSP_RELAYS_MAX; i++)
 		s->relays[i].active = false;

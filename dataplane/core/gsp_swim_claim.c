@@ -155,35 +155,69 @@ gsp_swim_send(struct gsp_node *n, uint8_t type, uint8_t version,
 
 /* ---- suspicion ---- */
 
+/* The member's entry, made empty if it has none. */
+struct gsp_swim_ent *
+gsp_swim_ent_get(struct gsp_swim *s, uint32_t slot)
+{
+	struct gsp_swim_ent *e = gsp_swim_ent(s, slot);
+
+	if (e != NULL)
+		return e;
+	/* at most one per member: n_ents < n_slots here */
+	e = &s->ents[s->n_ents++];
+	memset(e, 0, sizeof(*e));
+	e->slot = slot;
+	s->ent_of[slot] = s->n_ents;
+	return e;
+}
+
+/* Gives back the member's entry: the last one fills its place, so the
+ * pool stays packed from the bottom. */
+static void
+gsp_swim_ent_put(struct gsp_swim *s, uint32_t slot)
+{
+	uint32_t i = s->ent_of[slot];
+	struct gsp_swim_ent *last;
+
+	if (i == 0)
+		return;
+	last = &s->ents[--s->n_ents];
+	if (last != &s->ents[i - 1]) {
+		s->ents[i - 1] = *last;
+		s->ent_of[last->slot] = i;
+	}
+	s->ent_of[slot] = 0;
+}
+
 void
 gsp_swim_unsuspect(struct gsp_node *n, uint32_t slot)
 {
 	struct gsp_swim *s = n->swim;
-	struct gsp_swim_slot *ss = &s->slot[slot];
+	struct gsp_swim_ent *ss = gsp_swim_ent(s, slot);
 	uint32_t last;
 
-	if (ss->suspect_ns == 0 || ss->by_claim)
+	if (ss == NULL || ss->suspect_ns == 0 || ss->by_claim)
 		return;
 	last = s->suspects[--s->n_suspects];
 	s->suspects[ss->pos] = last;
-	s->slot[last].pos = ss->pos;
-	ss->suspect_ns = 0;
-	ss->accusers = 0;
-	ss->confirm = 0;
+	gsp_swim_ent(s, last)->pos = ss->pos;
+	/* a suspicion is all it held: by_claim and force_left come with a
+	 * verdict, which ends the suspicion first (gsp_swim_dead) */
+	gsp_swim_ent_put(s, slot);
 }
 
 void
 gsp_swim_reset(struct gsp_node *n, uint32_t slot)
 {
 	gsp_swim_unsuspect(n, slot);
-	memset(&n->swim->slot[slot], 0, sizeof(n->swim->slot[slot]));
+	gsp_swim_ent_put(n->swim, slot);
 }
 
 void
 gsp_swim_refuted(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 {
 	struct gsp_member_rec *r = gsp_rec(n, slot);
-	bool forced = n->swim->slot[slot].force_left;
+	bool forced = gsp_swim_force_left(n, slot);
 
 	gsp_swim_reset(n, slot);
 	if (r->state == GSP_STATE_SUSPECT || r->state == GSP_STATE_DOWN ||
@@ -197,7 +231,12 @@ gsp_swim_refuted(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 bool
 gsp_swim_down_by_claim(const struct gsp_node *n, uint32_t slot)
 {
-	return n->swim != NULL && n->swim->slot[slot].by_claim;
+	const struct gsp_swim_ent *e;
+
+	if (n->swim == NULL)
+		return false;
+	e = gsp_swim_ent(n->swim, slot);
+	return e != NULL && e->by_claim;
 }
 
 uint16_t
@@ -212,15 +251,15 @@ gsp_swim_suspect(struct gsp_node *n, uint32_t slot, uint32_t inc,
 		 uint64_t from, uint64_t now_ns)
 {
 	struct gsp_swim *s = n->swim;
-	struct gsp_swim_slot *ss = &s->slot[slot];
+	struct gsp_swim_ent *ss = gsp_swim_ent(s, slot);
 	struct gsp_member_rec *r = gsp_rec(n, slot);
 	uint16_t bit = gsp_swim_accuser_bit(from);
 	uint64_t end;
 
 	if (!gsp_live_state(r->state) || inc < r->incarnation)
 		return false;
-	if (r->state == GSP_STATE_SUSPECT && ss->suspect_ns != 0 &&
-	    inc == r->incarnation) {
+	if (r->state == GSP_STATE_SUSPECT && ss != NULL &&
+	    ss->suspect_ns != 0 && inc == r->incarnation) {
 		/* Lifeguard: an independent confirmation shortens it */
 		if (ss->accusers & bit)
 			return false;
@@ -233,6 +272,7 @@ gsp_swim_suspect(struct gsp_node *n, uint32_t slot, uint32_t inc,
 		r->incarnation = inc;
 		gsp_set_state(n, r, GSP_STATE_SUSPECT, now_ns);
 		gsp_table_write_end(r);
+		ss = gsp_swim_ent_get(s, slot);
 		ss->suspect_ns = now_ns;
 		ss->accusers = bit;
 		ss->confirm = 0;
@@ -258,11 +298,12 @@ bool
 gsp_swim_dead(struct gsp_node *n, uint32_t slot, uint32_t inc, uint64_t now_ns)
 {
 	struct gsp_member_rec *r = gsp_rec(n, slot);
-	struct gsp_swim_slot *ss = &n->swim->slot[slot];
+	struct gsp_swim_ent *ss;
 
 	if (!gsp_live_state(r->state) || inc < r->incarnation)
 		return false;
 	gsp_swim_unsuspect(n, slot);
+	ss = gsp_swim_ent_get(n->swim, slot);
 	ss->by_claim = 1;
 	ss->suspect_ns = 0;
 	gsp_table_write_begin(r);
@@ -283,11 +324,12 @@ gsp_swim_left(struct gsp_node *n, uint32_t slot, uint32_t inc,
 	      uint64_t now_ns)
 {
 	struct gsp_member_rec *r = gsp_rec(n, slot);
-	struct gsp_swim_slot *ss = &n->swim->slot[slot];
+	struct gsp_swim_ent *ss;
 
 	if (r->state == GSP_STATE_LEFT || inc < r->incarnation)
 		return false;
 	gsp_swim_unsuspect(n, slot);
+	ss = gsp_swim_ent_get(n->swim, slot);
 	ss->by_claim = 1;
 	ss->force_left = 1;
 	ss->suspect_ns = 0;
@@ -306,7 +348,7 @@ gsp_swim_check_suspects(struct gsp_node *n, uint64_t now_ns)
 
 	for (uint32_t i = 0; i < s->n_suspects;) {
 		uint32_t slot = s->suspects[i];
-		struct gsp_swim_slot *ss = &s->slot[slot];
+		const struct gsp_swim_ent *ss = gsp_swim_ent(s, slot);
 		struct gsp_member_rec *r = gsp_rec(n, slot);
 		uint64_t end = ss->suspect_ns +
 			gsp_swim_suspicion_ns(n, ss->confirm);
@@ -328,6 +370,8 @@ gsp_swim_check_suspects(struct gsp_node *n, uint64_t now_ns)
 		} else {
 			gsp_swim_unsuspect(n, slot);
 		}
+		if (i < s->n_suspects && s->suspects[i] == slot)
+			i++;	/* still listed: never loop on it */
 	}
 	s->next_suspect_ns = next;
 }
@@ -382,7 +426,7 @@ gsp_swim_apply(struct gsp_node *n, const struct gsp_claim *c, uint64_t now_ns)
 	 * refutation */
 	if (r->generation != c->generation ||
 	    (r->state == GSP_STATE_LEFT &&
-	     !n->swim->slot[slot].force_left))
+	     !gsp_swim_force_left(n, (uint32_t)slot)))
 		return;
 	switch (c->status) {
 	case GSP_CLAIM_ALIVE:

@@ -20,16 +20,23 @@
 #define GSP_NACK_PERCENT 80		/* of the probe timeout */
 #define GSP_BUDDIES 8			/* nodes expected to probe a new suspect */
 
-/* Per member, protocol thread only. */
-struct gsp_swim_slot {
+/*
+ * SWIM's state of a member it suspects or holds down (or force-left),
+ * protocol thread only. Held only while it says something: a live
+ * member, most of a table, has none (gsp_swim_ent).
+ */
+struct gsp_swim_ent {
 	uint64_t suspect_ns;	/* suspicion start; when down: last told */
-	uint32_t pos;		/* index in suspects[] */
+	uint32_t slot;		/* the member's table slot */
+	uint32_t pos;		/* index in suspects[], while suspected */
 	uint16_t accusers;	/* one bit per accuser id: distinct count */
 	uint8_t confirm;	/* independent accusers after the first */
 	uint8_t by_claim : 1;	/* down by a SWIM verdict */
 	uint8_t force_left : 1;	/* left by gossipctl force-leave: its own
 				 * refutation may bring it back */
 };
+
+_Static_assert(sizeof(struct gsp_swim_ent) == 24, "SWIM entry size");
 
 struct gsp_claim_ent {
 	struct gsp_claim c;
@@ -50,7 +57,12 @@ struct gsp_relay {
 };
 
 struct gsp_swim {
-	struct gsp_swim_slot *slot;	/* per table slot */
+	/* per table slot: 1 + its entry's index in ents[], or 0 (none).
+	 * ents[] is used from the bottom, [0, n_ents): its pages are
+	 * touched only as far as members are at once suspected or down */
+	uint32_t *ent_of;
+	struct gsp_swim_ent *ents;
+	uint32_t n_ents;
 	uint32_t *suspects;		/* slots under suspicion */
 	uint32_t n_suspects;
 	uint64_t next_suspect_ns;	/* no suspicion ends before this */
@@ -101,12 +113,26 @@ gsp_swim_claim_of(const struct gsp_node *n, const struct gsp_member_rec *r,
 		r->incarnation, status, 0 };
 }
 
+/* The SWIM state of the member in slot, or NULL: none to keep. */
+static inline struct gsp_swim_ent *
+gsp_swim_ent(const struct gsp_swim *s, uint32_t slot)
+{
+	uint32_t e = s->ent_of[slot];
+
+	return e != 0 ? &s->ents[e - 1] : NULL;
+}
+
 /* LEFT by an operator's force-leave, not by the member's own LEAVE: its
  * state is gossiped as it was (read where states are built and merged) */
 static inline bool
 gsp_swim_force_left(const struct gsp_node *n, uint32_t slot)
 {
-	return n->swim != NULL && n->swim->slot[slot].force_left;
+	const struct gsp_swim_ent *e;
+
+	if (n->swim == NULL)
+		return false;
+	e = gsp_swim_ent(n->swim, slot);
+	return e != NULL && e->force_left;
 }
 
 /* gsp_swim_claim.c */
@@ -123,6 +149,7 @@ void gsp_swim_send(struct gsp_node *n, uint8_t type, uint8_t version,
 		   uint64_t target_id, const struct gsp_addr *target,
 		   const struct gsp_claim *first);
 void gsp_swim_unsuspect(struct gsp_node *n, uint32_t slot);
+struct gsp_swim_ent *gsp_swim_ent_get(struct gsp_swim *s, uint32_t slot);
 uint16_t gsp_swim_accuser_bit(uint64_t from);
 bool gsp_swim_suspect(struct gsp_node *n, uint32_t slot, uint32_t inc,
 		      uint64_t from, uint64_t now_ns);

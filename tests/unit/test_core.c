@@ -21,6 +21,7 @@
 #include "gsp_core.h"
 #include "gsp_names.h"
 #include "gsp_phi.h"
+#include "gsp_swim_int.h"
 #include "gsp_table.h"
 #include "gsp_util.h"
 #include "gsp_wire.h"
@@ -245,10 +246,54 @@ swim_start_all(unsigned int n, uint64_t probe_ms)
 	sim_n = n;
 }
 
+static uint32_t
+nd_suspects(unsigned int who)
+{
+	return sim[who].node->swim->n_suspects;
+}
+
 static unsigned int
 swim_count(unsigned int who, uint8_t state)
 {
 	return count_state(sim[who].node, state);
+}
+
+/*
+ * SWIM's entries of node `who`, white-box: the pool is packed from the
+ * bottom, each entry and its slot's index name each other, every other
+ * slot has none, and the suspects are exactly the entries under
+ * suspicion. Returns how many it holds.
+ */
+static uint32_t
+swim_entries(unsigned int who)
+{
+	const struct gsp_node *nd = sim[who].node;
+	const struct gsp_swim *s = nd->swim;
+	uint32_t indexed = 0, suspected = 0;
+
+	for (uint32_t slot = 0; slot < nd->table->n_slots; slot++) {
+		uint32_t e = s->ent_of[slot];
+
+		if (e == 0)
+			continue;
+		indexed++;
+		assert_true(e <= s->n_ents);
+		assert_int_equal(s->ents[e - 1].slot, slot);
+		assert_true(gsp_table_has(nd->table, slot));
+	}
+	assert_int_equal(indexed, s->n_ents);
+	for (uint32_t i = 0; i < s->n_ents; i++) {
+		const struct gsp_swim_ent *e = &s->ents[i];
+
+		assert_true(e->by_claim || e->suspect_ns != 0);
+		if (!e->by_claim && e->suspect_ns != 0) {
+			suspected++;
+			assert_true(e->pos < s->n_suspects);
+			assert_int_equal(s->suspects[e->pos], e->slot);
+		}
+	}
+	assert_int_equal(suspected, s->n_suspects);
+	return s->n_ents;
 }
 
 /* Crash, a stall that ends, and a forged accusation, with SWIM on. */
@@ -274,8 +319,11 @@ test_swim_detect_refute_stall(void **state)
 		sim_step(now);
 	}
 	for (unsigned int i = 0; i < n; i++)
-		if (i != 2)
+		if (i != 2) {
 			assert_int_equal(swim_count(i, GSP_STATE_DOWN), 1);
+			/* SWIM keeps state for the one it holds down only */
+			assert_int_equal(swim_entries(i), 1);
+		}
 	gsp_node_counters_read(sim[0].node, &c);
 	assert_true(c.tx_ping > 0 && c.rx_pong > 0);
 	/* resumed: it is told, refutes, and is alive everywhere again, and
@@ -286,6 +334,8 @@ test_swim_detect_refute_stall(void **state)
 		sim_step(now);
 	}
 	assert_true(all_see_alive(n));
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(swim_entries(i), 0);
 	assert_int_equal(sim[2].state_events, events_before);
 	gsp_node_counters_read(sim[2].node, &c);
 	assert_true(c.refutations >= 1);
@@ -307,6 +357,8 @@ test_swim_detect_refute_stall(void **state)
 		assert_true(gsp_wire_put_claim(&w, &cl));
 		gsp_node_rx(sim[5].node, &src, buf, gsp_wire_finish(&w), now, NULL);
 		assert_int_equal(swim_count(5, GSP_STATE_SUSPECT), 1);
+		assert_int_equal(swim_entries(5), 1);
+		assert_int_equal(nd_suspects(5), 1);
 	}
 	for (t = 0; t < 500; t++) {
 		now += 10 * MS;
@@ -317,6 +369,7 @@ test_swim_detect_refute_stall(void **state)
 			break;
 	}
 	assert_true(all_see_alive(n));
+	assert_int_equal(swim_entries(5), 0);
 	gsp_node_counters_read(sim[0].node, &c);
 	assert_int_equal(c.refutations, 1);
 	assert_int_equal(c.incarnation, 1);
@@ -332,6 +385,9 @@ test_swim_detect_refute_stall(void **state)
 				all &= swim_count(i, GSP_STATE_DOWN) == 1;
 	}
 	assert_true(all);
+	for (unsigned int i = 0; i < n; i++)
+		if (i != 6)
+			assert_int_equal(swim_entries(i), 1);
 	print_message("# SWIM 50 ms probes, 8 nodes: crash down everywhere "
 		      "after %u ms\n", t * 10);
 	{
@@ -366,6 +422,9 @@ test_swim_detect_refute_stall(void **state)
 					swim_count(i, GSP_STATE_DOWN) == 0;
 	}
 	assert_true(all);
+	for (unsigned int i = 0; i < n; i++)
+		if (i != 6)
+			assert_int_equal(swim_entries(i), 1);
 	/* left already: nothing to do, still 0 */
 	assert_int_equal(gsp_node_force_leave(sim[3].node,
 			 gsp_node_id(sim[6].node), now), 0);
@@ -378,6 +437,40 @@ test_swim_detect_refute_stall(void **state)
 		all = all_see_alive(n);
 	}
 	assert_true(all);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(swim_entries(i), 0);
+
+	/* two cut off at once, then one back: the other's entry moves into
+	 * the freed place wherever it was first, and the pool stays whole */
+	sim[6].up = false;
+	sim[7].up = false;
+	for (t = 0, all = false; t < 1000 && !all; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		all = true;
+		for (unsigned int i = 0; i < 6; i++)
+			all &= swim_count(i, GSP_STATE_DOWN) == 2;
+	}
+	assert_true(all);
+	for (unsigned int i = 0; i < 6; i++)
+		assert_int_equal(swim_entries(i), 2);
+	sim[6].up = true;
+	for (t = 0, all = false; t < 2000 && !all; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		all = true;
+		for (unsigned int i = 0; i < 6; i++)
+			all &= swim_count(i, GSP_STATE_DOWN) == 1 &&
+				swim_count(i, GSP_STATE_SUSPECT) == 0;
+	}
+	assert_true(all);
+	for (unsigned int i = 0; i < 6; i++) {
+		const struct gsp_swim *s = sim[i].node->swim;
+
+		assert_int_equal(swim_entries(i), 1);
+		assert_int_equal(gsp_slot_id(sim[i].node, s->ents[0].slot),
+				 gsp_node_id(sim[7].node));
+	}
 	net_reset();
 }
 
