@@ -30,6 +30,13 @@
 #include "gsp_swim_int.h"
 #include "gsp_util.h"
 
+static size_t
+gsp_swim_lazy_size(uint32_t n_slots)
+{
+	return (size_t)n_slots * (sizeof(struct gsp_swim_ent) +
+				  2 * sizeof(uint32_t));
+}
+
 int
 gsp_swim_create(struct gsp_node *n)
 {
@@ -54,19 +61,18 @@ gsp_swim_create(struct gsp_node *n)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return -ENOMEM;
-	/* one entry per member at most, so the pool never runs out; calloc
-	 * of large sizes maps zero pages lazily, so what is resident is
-	 * the map and the entries ever in use at once */
-	s->ent_of = calloc(n->table->n_slots, sizeof(*s->ent_of));
-	s->ents = calloc(n->table->n_slots, sizeof(*s->ents));
-	s->suspects = calloc(n->table->n_slots, sizeof(*s->suspects));
-	if (s->ent_of == NULL || s->ents == NULL || s->suspects == NULL) {
-		free(s->ent_of);
-		free(s->ents);
-		free(s->suspects);
+	/* one entry per member at most, so the pool never runs out; one
+	 * lazy mapping holds the index, the list and the pool, so what is
+	 * resident is the index pages written and the entries ever in use
+	 * at once */
+	s->lazy_size = gsp_swim_lazy_size(n->table->n_slots);
+	s->ents = gsp_lazy_zalloc(s->lazy_size);
+	if (s->ents == NULL) {
 		free(s);
 		return -ENOMEM;
 	}
+	s->ent_of = (uint32_t *)(s->ents + n->table->n_slots);
+	s->suspects = s->ent_of + n->table->n_slots;
 	s->next_suspect_ns = UINT64_MAX;
 	n->swim = s;
 	return 0;
@@ -77,9 +83,7 @@ gsp_swim_destroy(struct gsp_node *n)
 {
 	if (n->swim == NULL)
 		return;
-	free(n->swim->ent_of);
-	free(n->swim->ents);
-	free(n->swim->suspects);
+	gsp_lazy_free(n->swim->ents, n->swim->lazy_size);
 	free(n->swim);
 	n->swim = NULL;
 }

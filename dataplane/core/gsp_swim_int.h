@@ -61,7 +61,8 @@ struct gsp_swim {
 	 * ents[] is used from the bottom, [0, n_ents): its pages are
 	 * touched only as far as members are at once suspected or down */
 	uint32_t *ent_of;
-	struct gsp_swim_ent *ents;
+	struct gsp_swim_ent *ents;	/* also holds ent_of and suspects */
+	size_t lazy_size;
 	uint32_t n_ents;
 	uint32_t *suspects;		/* slots under suspicion */
 	uint32_t n_suspects;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "gsp_core.h"
 #include "gsp_util.h"
@@ -21,6 +22,26 @@ gsp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+void *
+gsp_lazy_zalloc(size_t size)
+{
+	void *p;
+
+	if (size == 0)
+		size = 1;
+	/* private anonymous pages read as zero and are backed on first write */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void
+gsp_lazy_free(void *p, size_t size)
+{
+	if (p != NULL)
+		munmap(p, size == 0 ? 1 : size);
 }
 
 int

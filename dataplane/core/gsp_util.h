@@ -3,6 +3,7 @@
 #ifndef GSP_UTIL_H
 #define GSP_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -96,6 +97,15 @@ gsp_name_char_ok(char c)
 /* Whole-string decimal integer (no sign, no spaces) in [min, max]; 0 or -1.
  * Shared by the config file, gossipd's and gossip-sim's options. */
 int gsp_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/*
+ * Zeroed memory for an array used from the bottom or sparsely: its pages
+ * are resident only once written. calloc gives that only above malloc's
+ * mmap threshold, which moves; below it, it clears (and so touches) all.
+ * NULL on failure. Set-up paths only.
+ */
+void *gsp_lazy_zalloc(size_t size);
+void gsp_lazy_free(void *p, size_t size);
 /* Whole-string finite number in [min, max]; 0 or -1. */
 int gsp_parse_double(const char *s, double min, double max, double *out);
 
