@@ -156,7 +156,7 @@ gsp_swim_send(struct gsp_node *n, uint8_t type, uint8_t version,
 /* ---- suspicion ---- */
 
 /* The member's entry, made empty if it has none. */
-struct gsp_swim_ent *
+static struct gsp_swim_ent *
 gsp_swim_ent_get(struct gsp_swim *s, uint32_t slot)
 {
 	struct gsp_swim_ent *e = gsp_swim_ent(s, slot);

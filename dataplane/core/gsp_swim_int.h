@@ -150,7 +150,6 @@ void gsp_swim_send(struct gsp_node *n, uint8_t type, uint8_t version,
 		   uint64_t target_id, const struct gsp_addr *target,
 		   const struct gsp_claim *first);
 void gsp_swim_unsuspect(struct gsp_node *n, uint32_t slot);
-struct gsp_swim_ent *gsp_swim_ent_get(struct gsp_swim *s, uint32_t slot);
 uint16_t gsp_swim_accuser_bit(uint64_t from);
 bool gsp_swim_suspect(struct gsp_node *n, uint32_t slot, uint32_t inc,
 		      uint64_t from, uint64_t now_ns);
