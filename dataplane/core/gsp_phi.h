@@ -6,7 +6,7 @@
  * i.e. -log10 of the probability that a heartbeat is still to come.
  * The mean is the running average of the first GSP_PHI_WINDOW intervals,
  * then an exponentially weighted one with weight 1/GSP_PHI_WINDOW: the
- * same memory as a sliding window of that many samples in 16 bytes per
+ * same memory as a sliding window of that many samples in 12 bytes per
  * member instead of a ring of them, since every node keeps one per
  * member. Intervals saturate at 65 s, as a stall must not make the mean
  * forget its history at once.
@@ -19,13 +19,17 @@
 #define GSP_PHI_WINDOW 16
 #define GSP_PHI_SAMPLE_MAX_US 65535000u
 
+/* Packed to 12 bytes: one per member in every node's table. The mean
+ * never exceeds a sample, so 27 bits hold it; n counts to the window. */
 struct gsp_phi {
 	uint64_t last_ns;		/* last heartbeat arrival */
-	uint32_t mean_us;		/* mean inter-arrival interval */
-	uint32_t n;			/* samples so far, up to the window */
-};
+	uint32_t mean_us : 27;		/* mean inter-arrival interval */
+	uint32_t n : 5;			/* samples so far, up to the window */
+} __attribute__((packed, aligned(4)));
 
-_Static_assert(sizeof(struct gsp_phi) == 16, "phi state per member");
+_Static_assert(sizeof(struct gsp_phi) == 12, "phi state per member");
+_Static_assert(GSP_PHI_SAMPLE_MAX_US < (1u << 27), "phi mean field");
+_Static_assert(GSP_PHI_WINDOW < (1u << 5), "phi sample count field");
 
 /* Starts with one sample of initial_ns (the expected interval). */
 void gsp_phi_init(struct gsp_phi *fd, uint64_t now_ns, uint64_t initial_ns);
