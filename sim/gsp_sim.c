@@ -31,13 +31,22 @@
 #include "gsp_sec.h"
 #include "gsp_sim_int.h"
 
+/* What SWIM's state may add per member: a partition has every node
+ * suspect, then hold down, the other half of the cluster. */
+static size_t
+gsp_sim_suspect_bytes(const struct gsp_sim_cfg *c)
+{
+	return (c->scenario_mask & (1u << GSP_SCN_PARTITION)) ?
+		gsp_node_bytes_per_suspect() / 2 : 0;
+}
+
 /* N tables of `capacity` members, core scratch, the packet pool */
 static uint64_t
 gsp_sim_estimate(const struct gsp_sim_cfg *c)
 {
 	return (uint64_t)c->n_nodes * c->capacity *
 		(gsp_node_bytes_per_member(c->auth, true) +
-		 GSP_SIM_MEMBER_SLACK) +
+		 gsp_sim_suspect_bytes(c) + GSP_SIM_MEMBER_SLACK) +
 		(uint64_t)c->capacity * (gsp_names_bytes_per_name() +
 					 gsp_ids_bytes_per_id()) +
 		(uint64_t)c->n_nodes * GSP_SIM_NODE_OVERHEAD +
@@ -52,10 +61,11 @@ gsp_sim_mem_check(const struct gsp_sim_cfg *c, uint64_t est)
 	double gib = 1024.0 * 1024.0 * 1024.0;
 
 	fprintf(stderr, "gossip-sim: N=%u: estimated memory %.2f GiB "
-		"(%u nodes x %u members x (%zu+%u) B/member + %u KiB/node + "
+		"(%u nodes x %u members x (%zu+%zu+%u) B/member + %u KiB/node + "
 		"packet pool); MemAvailable %.2f GiB\n", c->n_nodes,
 		(double)est / gib, c->n_nodes, c->capacity,
-		gsp_node_bytes_per_member(c->auth, true), GSP_SIM_MEMBER_SLACK,
+		gsp_node_bytes_per_member(c->auth, true),
+		gsp_sim_suspect_bytes(c), GSP_SIM_MEMBER_SLACK,
 		GSP_SIM_NODE_OVERHEAD / 1024, (double)avail / gib);
 	if (c->no_mem_check || avail == 0 || est <= avail)
 		return 0;

@@ -345,6 +345,10 @@ void gsp_node_limits_read(const struct gsp_node *node,
  * state, and the id catalog's and name pool's share unless shared), with
  * the replay window of an authenticating node when authenticated. */
 size_t gsp_node_bytes_per_member(bool authenticated, bool shared);
+/* What SWIM adds for a member it suspects (less for one held down), on
+ * top of gsp_node_bytes_per_member; resident as long as the most ever
+ * held at once */
+size_t gsp_node_bytes_per_suspect(void);
 
 #ifdef __cplusplus
 }

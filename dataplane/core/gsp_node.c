@@ -394,13 +394,19 @@ gsp_node_bytes_per_member(bool authenticated, bool shared)
 	/* record (+ id and name unless shared), detector, bucket link, rumor
 	 * mark, the view a peer told, its share of a bucket's hash, the
 	 * index of its SWIM entry; app state adds blocks for members that
-	 * publish some, and SWIM an entry and a list slot (28 bytes) for
-	 * each member it suspects or holds down at once */
+	 * publish some, and SWIM gsp_node_bytes_per_suspect for each member
+	 * it suspects or holds down at once */
 	return gsp_table_bytes_per_member(shared) + sizeof(struct gsp_phi) +
 		sizeof(uint32_t) + sizeof(uint16_t) + sizeof(uint32_t) +
 		sizeof(uint64_t) / GSP_BUCKET_FILL +
 		sizeof(uint32_t) +
 		(authenticated ? sizeof(struct gsp_replay) : 0);
+}
+
+size_t
+gsp_node_bytes_per_suspect(void)
+{
+	return gsp_swim_bytes_per_suspect();
 }
 
 static const struct {

@@ -273,7 +273,7 @@ gsp_swim_suspect(struct gsp_node *n, uint32_t slot, uint32_t inc,
 		gsp_set_state(n, r, GSP_STATE_SUSPECT, now_ns);
 		gsp_table_write_end(r);
 		ss = gsp_swim_ent_get(s, slot);
-		ss->suspect_ns = now_ns;
+		ss->suspect_ns = now_ns != 0 ? now_ns : 1;	/* 0: none */
 		ss->accusers = bit;
 		ss->confirm = 0;
 		ss->pos = s->n_suspects;

@@ -31,10 +31,16 @@ gsp_lazy_zalloc(size_t size)
 
 	if (size == 0)
 		size = 1;
-	/* private anonymous pages read as zero and are backed on first write */
+	/* private anonymous pages read as zero and are backed on first
+	 * write; malloc's own flags, so the kernel may merge neighbours (a
+	 * simulator makes thousands) */
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	/* a transparent huge page would back 2 MiB at the first write */
+	(void)madvise(p, size, MADV_NOHUGEPAGE);
+	return p;
 }
 
 void
