@@ -32,15 +32,12 @@ gsp_lazy_zalloc(size_t size)
 	if (size == 0)
 		size = 1;
 	/* private anonymous pages read as zero and are backed on first
-	 * write; malloc's own flags, so the kernel may merge neighbours (a
-	 * simulator makes thousands) */
+	 * write. malloc's own flags and no madvise, so the kernel merges
+	 * neighbouring mappings: a simulator makes thousands, and a process
+	 * may hold at most vm.max_map_count (65,530) */
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	/* a transparent huge page would back 2 MiB at the first write */
-	(void)madvise(p, size, MADV_NOHUGEPAGE);
-	return p;
+	return p == MAP_FAILED ? NULL : p;
 }
 
 void
