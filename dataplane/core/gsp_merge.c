@@ -213,7 +213,7 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	}
 	if (hb_advanced) {
 		r->last_update_ns = now_ns;
-		r->phi_milli = 0;
+		r->phi_centi = 0;
 	}
 	gsp_table_write_end(r);
 	gsp_sync_toggle(n, (uint32_t)slot);

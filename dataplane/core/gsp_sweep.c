@@ -181,8 +181,8 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 				GSP_STATE_ALIVE;
 		}
 		gsp_table_write_begin(r);
-		r->phi_milli = phi * 1000.0 >= (double)UINT32_MAX ?
-			UINT32_MAX : (uint32_t)(phi * 1000.0);
+		r->phi_centi = phi * 100.0 >= (double)GSP_PHI_CENTI_MAX ?
+			GSP_PHI_CENTI_MAX : (uint16_t)(phi * 100.0);
 		gsp_set_state(n, r, next, now_ns);
 		gsp_table_write_end(r);
 	}

@@ -433,7 +433,7 @@ gsp_view_heard(struct gsp_node *n, const struct gsp_addr *src,
 		if (hb) {
 			r->heartbeat = m->heartbeat;
 			r->last_update_ns = now_ns;
-			r->phi_milli = 0;
+			r->phi_centi = 0;
 		}
 		gsp_table_write_end(r);
 		if (hb)

@@ -23,7 +23,9 @@ gsp_table_create(const char *name, uint32_t capacity, struct gsp_ids *ids,
 	else
 		ids = gsp_ids_create(name, capacity);
 	t->ids = ids;
-	if (t->ids == NULL || gsp_ids_slots(ids) < capacity)
+	/* a record names its app block in 24 bits */
+	if (t->ids == NULL || gsp_ids_slots(ids) < capacity ||
+	    gsp_ids_slots(ids) >= GSP_APP_NO_BLOCK)
 		goto fail;
 	t->capacity = capacity;
 	t->n_slots = gsp_ids_slots(ids);
@@ -127,7 +129,7 @@ gsp_app_block(const struct gsp_table *t, unsigned int c, uint32_t b)
 struct gsp_app_entry *
 gsp_table_app(struct gsp_table *t, const struct gsp_member_rec *r)
 {
-	if (r->app_block == GSP_NONE)
+	if (r->app_block == GSP_APP_NO_BLOCK)
 		return NULL;
 	return gsp_app_block(t, r->app_class, r->app_block);
 }
@@ -185,12 +187,12 @@ gsp_app_free(struct gsp_table *t, struct gsp_member_rec *r)
 {
 	unsigned int c = r->app_class;
 
-	if (r->app_block == GSP_NONE)
+	if (r->app_block == GSP_APP_NO_BLOCK)
 		return;
 	memcpy(gsp_app_block(t, c, r->app_block), &t->app_free[c],
 	       sizeof(uint32_t));
 	t->app_free[c] = r->app_block;
-	r->app_block = GSP_NONE;
+	r->app_block = GSP_APP_NO_BLOCK;
 	r->app_count = 0;
 	r->app_class = 0;
 }
@@ -207,7 +209,7 @@ gsp_table_set_app(struct gsp_table *t, struct gsp_member_rec *r,
 		return;
 	}
 	c = gsp_app_class_of(n);
-	if (r->app_block != GSP_NONE && r->app_class == c) {
+	if (r->app_block != GSP_APP_NO_BLOCK && r->app_class == c) {
 		memmove(gsp_app_block(t, c, r->app_block), app,
 			n * sizeof(*app));
 		r->app_count = n;
@@ -218,8 +220,8 @@ gsp_table_set_app(struct gsp_table *t, struct gsp_member_rec *r,
 	b = gsp_app_alloc(t, c);
 	memcpy(gsp_app_block(t, c, b), app, n * sizeof(*app));
 	gsp_app_free(t, r);
-	r->app_block = b;
-	r->app_class = (uint8_t)c;
+	r->app_block = b & GSP_APP_NO_BLOCK;	/* b < n_slots < that */
+	r->app_class = c;
 	r->app_count = n;
 }
 
@@ -251,7 +253,7 @@ gsp_table_insert(struct gsp_table *t, uint64_t id)
 	gsp_table_write_begin(r);
 	memset((uint8_t *)r + sizeof(r->seq), 0, sizeof(*r) - sizeof(r->seq));
 	gsp_table_mark(t, (uint32_t)slot, true);
-	r->app_block = GSP_NONE;
+	r->app_block = GSP_APP_NO_BLOCK;
 	r->name_off = GSP_NONE;
 	/* left open: the caller fills the record and ends the write, so no
 	 * reader sees a member without its name and generation */
@@ -329,7 +331,8 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 	out->ip = c.ip;
 	out->port = c.port;
 	out->state = c.state;
-	out->phi_milli = c.phi_milli;
+	out->phi_milli = c.phi_centi == GSP_PHI_CENTI_MAX ? UINT32_MAX :
+		10u * c.phi_centi;
 	out->incarnation = c.incarnation;
 	out->name[0] = '\0';
 	/* offsets may be garbage in a torn copy: bound them, the sequence
@@ -359,7 +362,7 @@ gsp_table_read(const struct gsp_table *t, uint32_t slot,
 	       struct gsp_member_view *out)
 {
 	const struct gsp_member_rec *r;
-	uint32_t s1, s2;
+	uint16_t s1, s2;
 	bool used;
 
 	if (slot >= t->n_slots)

@@ -39,9 +39,19 @@ _Static_assert((1u << (GSP_APP_CLASSES - 1)) == GSP_APP_KEYS_MAX,
 
 /* The member's id is the catalog's (gsp_table_rec_id): the slot says it;
  * whether the slot is in use, the table's map (gsp_table_has). */
+/*
+ * 64 bytes, one cache line: every node holds one per member. The
+ * sequence is 16 bits: a reader copies a record in well under a
+ * microsecond, and a member's record is written a few times a second,
+ * so 32,768 writes never fall inside one copy.
+ */
 struct gsp_member_rec {
-	uint32_t seq;
-	uint32_t app_block;		/* app pool block, or GSP_NONE */
+	uint16_t seq;
+	uint8_t state;
+	uint8_t wire;			/* highest wire version it speaks */
+	uint32_t app_block : 24;	/* app pool block, or GSP_APP_NO_BLOCK */
+	uint32_t app_class : 3;		/* block of 1 << app_class entries */
+	uint32_t app_count : 5;
 	uint64_t generation;
 	uint64_t heartbeat;
 	uint64_t version;
@@ -49,16 +59,17 @@ struct gsp_member_rec {
 	uint64_t state_since_ns;
 	uint32_t ip;
 	uint16_t port;
-	uint8_t state;
-	uint8_t app_count;
-	uint32_t phi_milli;
+	uint16_t phi_centi;		/* phi x 100, saturated */
 	uint32_t name_off;		/* in the name pool, or GSP_NONE */
-	uint8_t app_class;		/* block of 1 << app_class entries */
-	uint8_t wire;			/* highest wire version it speaks */
 	uint32_t incarnation;		/* SWIM refutation counter */
 };
 
-_Static_assert(sizeof(struct gsp_member_rec) == 72, "member record size");
+#define GSP_APP_NO_BLOCK 0xffffffu
+#define GSP_PHI_CENTI_MAX UINT16_MAX
+
+_Static_assert(sizeof(struct gsp_member_rec) == 64, "member record size");
+_Static_assert(GSP_APP_KEYS_MAX < 32 && GSP_APP_CLASSES <= 8,
+	       "app count and class fields");
 
 struct gsp_table {
 	struct gsp_ids *ids;	/* maybe shared with other tables */

@@ -1433,7 +1433,7 @@ hammer_writer(void *arg)
 			r->generation = k;
 			r->heartbeat = k;
 			r->version = k;
-			r->phi_milli = (uint32_t)k;
+			r->phi_centi = (uint16_t)(k % GSP_PHI_CENTI_MAX);
 			gsp_table_set_name(h->t, r, name);
 			gsp_table_set_app(h->t, r, app, n_app);
 			gsp_table_write_end(r);
@@ -1474,7 +1474,8 @@ test_table_concurrency(void **state)
 			/* every field, name and app entry from the same write */
 			assert_int_equal(v.heartbeat, k);
 			assert_int_equal(v.version, k);
-			assert_int_equal(v.phi_milli, (uint32_t)k);
+			assert_int_equal(v.phi_milli,
+					 10u * (k % GSP_PHI_CENTI_MAX));
 			assert_int_equal(strlen(v.name), 5 + k % 50);
 			assert_int_equal(v.name[0], 'a' + (int)(k % 26));
 			assert_int_equal(v.name[4 + k % 50], v.name[0]);
