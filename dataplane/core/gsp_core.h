@@ -67,7 +67,7 @@ struct gsp_member_view {
 	uint16_t port;
 	uint8_t state;			/* enum gsp_member_state */
 	uint8_t app_count;
-	uint32_t phi_milli;		/* phi x 1000 to 0.01; UINT32_MAX
+	uint32_t phi_milli;		/* phi x 1000 to 0.01; 655350
 					 * from 655.35 on */
 	uint32_t incarnation;		/* SWIM: raised by the member to refute */
 	char name[GSP_NAME_MAX];

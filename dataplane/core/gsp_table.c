@@ -331,8 +331,9 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 	out->ip = c.ip;
 	out->port = c.port;
 	out->state = c.state;
-	out->phi_milli = c.phi_centi == GSP_PHI_CENTI_MAX ? UINT32_MAX :
-		10u * c.phi_centi;
+	/* a member down for long reaches the top: 655350, not a jump to
+	 * UINT32_MAX that graphs and alerts would take for news */
+	out->phi_milli = 10u * c.phi_centi;
 	out->incarnation = c.incarnation;
 	out->name[0] = '\0';
 	/* offsets may be garbage in a torn copy: bound them, the sequence

@@ -10,14 +10,14 @@
  * without DPDK). Records, names and app blocks are never freed, only
  * reused, so readers need no RCU grace period.
  *
- * Records are compact (72 bytes): a node holds one per member of the
- * cluster, and a simulator holds N of those tables. Ids map to slots
- * through a catalog, and names are interned in a pool, that the tables
- * written by one thread share (gsp_ids.h, gsp_names.h): a member has the
- * same slot in each of them,
- * and app state lives in blocks of 1, 2, 4, 8 or 16 entries (a class
- * each, its pool made on first use) taken only by members that publish
- * some: a member with one key holds one entry, not GSP_APP_KEYS_MAX.
+ * Records are compact (64 bytes, one cache line): a node holds one per
+ * member of the cluster, and a simulator holds N of those tables. Ids map
+ * to slots through a catalog, and names are interned in a pool, that the
+ * tables written by one thread share (gsp_ids.h, gsp_names.h): a member
+ * has the same slot in each of them, and app state lives in blocks of 1,
+ * 2, 4, 8 or 16 entries (a class each, its pool made on first use) taken
+ * only by members that publish some: a member with one key holds one
+ * entry, not GSP_APP_KEYS_MAX.
  * Pools are reserved virtually and backed by pages as they are used.
  * The catalog's id -> slot index is the gsp_index seam.
  */
