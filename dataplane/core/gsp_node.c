@@ -403,10 +403,11 @@ gsp_node_bytes_per_member(bool authenticated, bool shared)
 		(authenticated ? sizeof(struct gsp_replay) : 0);
 }
 
+/* an entry and a place in the suspects list (a down member: no place) */
 size_t
 gsp_node_bytes_per_suspect(void)
 {
-	return gsp_swim_bytes_per_suspect();
+	return sizeof(struct gsp_swim_ent) + sizeof(uint32_t);
 }
 
 static const struct {

@@ -344,7 +344,6 @@ bool gsp_self_renew(struct gsp_node *n, uint64_t above, uint64_t version,
 /* gsp_swim.c: SWIM probes, suspicion and refutation, Lifeguard */
 int gsp_swim_create(struct gsp_node *n);
 void gsp_swim_destroy(struct gsp_node *n);
-size_t gsp_swim_bytes_per_suspect(void);
 void gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 		 const struct gsp_wire_msg *m, uint64_t now_ns);
 /* Runs what is due; returns the next deadline (UINT64_MAX: none). */

@@ -37,13 +37,6 @@ gsp_swim_lazy_size(uint32_t n_slots)
 				  2 * sizeof(uint32_t));
 }
 
-/* an entry and a place in the suspects list (a down member: no place) */
-size_t
-gsp_swim_bytes_per_suspect(void)
-{
-	return sizeof(struct gsp_swim_ent) + sizeof(uint32_t);
-}
-
 int
 gsp_swim_create(struct gsp_node *n)
 {

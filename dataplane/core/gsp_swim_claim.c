@@ -231,11 +231,8 @@ gsp_swim_refuted(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 bool
 gsp_swim_down_by_claim(const struct gsp_node *n, uint32_t slot)
 {
-	const struct gsp_swim_ent *e;
+	const struct gsp_swim_ent *e = gsp_node_swim_ent(n, slot);
 
-	if (n->swim == NULL)
-		return false;
-	e = gsp_swim_ent(n->swim, slot);
 	return e != NULL && e->by_claim;
 }
 

@@ -123,16 +123,20 @@ gsp_swim_ent(const struct gsp_swim *s, uint32_t slot)
 	return e != 0 ? &s->ents[e - 1] : NULL;
 }
 
+/* The same of node n, or NULL when it runs no SWIM. */
+static inline const struct gsp_swim_ent *
+gsp_node_swim_ent(const struct gsp_node *n, uint32_t slot)
+{
+	return n->swim != NULL ? gsp_swim_ent(n->swim, slot) : NULL;
+}
+
 /* LEFT by an operator's force-leave, not by the member's own LEAVE: its
  * state is gossiped as it was (read where states are built and merged) */
 static inline bool
 gsp_swim_force_left(const struct gsp_node *n, uint32_t slot)
 {
-	const struct gsp_swim_ent *e;
+	const struct gsp_swim_ent *e = gsp_node_swim_ent(n, slot);
 
-	if (n->swim == NULL)
-		return false;
-	e = gsp_swim_ent(n->swim, slot);
 	return e != NULL && e->force_left;
 }
 

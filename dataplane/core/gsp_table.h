@@ -37,10 +37,10 @@
 _Static_assert((1u << (GSP_APP_CLASSES - 1)) == GSP_APP_KEYS_MAX,
 	       "the largest app block holds every key");
 
-/* The member's id is the catalog's (gsp_table_rec_id): the slot says it;
- * whether the slot is in use, the table's map (gsp_table_has). */
 /*
  * 64 bytes, one cache line: every node holds one per member. The
+ * member's id is the catalog's (gsp_table_rec_id): the slot says it;
+ * whether the slot is in use, the table's map (gsp_table_has). The
  * sequence is 16 bits: a reader copies a record in well under a
  * microsecond, and a member's record is written a few times a second,
  * so 32,768 writes never fall inside one copy.
