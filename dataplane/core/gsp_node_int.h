@@ -201,6 +201,14 @@ gsp_bucket_lo(const struct gsp_node *n, uint32_t b)
 	return n->bucket_bits == 0 ? 0 : (uint64_t)b << (64 - n->bucket_bits);
 }
 
+/* Digest entries one SYN packet of ours lists at most. */
+static inline uint32_t
+gsp_syn_digests_per_packet(const struct gsp_node *n)
+{
+	return (n->body_cap - GSP_WIRE_HDR_LEN - GSP_WIRE_SYN_PREFIX) /
+		GSP_WIRE_DIGEST_LEN;
+}
+
 /* The digest of a node's membership view: its sync root (what it holds
  * of each member) with who it holds down or left. */
 static inline uint64_t

@@ -19,8 +19,7 @@
 static uint64_t
 gsp_expected_interval(const struct gsp_node *n)
 {
-	uint32_t per = (n->body_cap - GSP_WIRE_HDR_LEN -
-			GSP_WIRE_SYN_PREFIX) / GSP_WIRE_DIGEST_LEN;
+	uint32_t per = gsp_syn_digests_per_packet(n);
 	uint64_t window = 2ull * n->p.fanout * n->p.syn_packets * per;
 	uint64_t rounds = (n->table->used + window - 1) / window;
 	uint64_t cycle;

@@ -183,8 +183,7 @@ static void
 gsp_syn_packet(struct gsp_node *n, const struct gsp_addr *dst, uint32_t *b,
 	       uint32_t last, uint64_t lo, uint64_t hi, uint16_t flags)
 {
-	uint32_t per = (n->body_cap - GSP_WIRE_HDR_LEN -
-			GSP_WIRE_SYN_PREFIX) / GSP_WIRE_DIGEST_LEN;
+	uint32_t per = gsp_syn_digests_per_packet(n);
 	uint64_t plo = gsp_bucket_lo(n, *b), phi;
 	struct gsp_wire_writer w;
 	uint32_t count = 0;
@@ -255,6 +254,9 @@ gsp_send_window(struct gsp_node *n, const struct gsp_addr *dst, uint32_t first)
 /* A differing range this small (at the responder) is listed, not
  * descended into: one SYN packet settles it. */
 #define GSP_SYNC_LEAF 24
+/* A SUM whose buckets differ in a quarter or more is dense
+ * (gsp_handle_sum). */
+#define GSP_SYNC_DENSE_DIV 4
 
 static uint64_t
 gsp_level_lo(uint8_t level, uint64_t b)
@@ -369,8 +371,17 @@ gsp_sum_from_stranger(struct gsp_node *n, const struct gsp_addr *src,
  * A SUM: for each bucket whose hash differs from ours, go one level
  * down (SUM of its children) while our side of it is large, or list it
  * (SYN) once it is small, at the deepest level, or when the sender is
- * far behind (a newcomer: it needs the members, not their hashes). At
- * most GSP_SYNC_DIFF_MAX buckets per SUM: the work a SUM can cause is
+ * far behind (a newcomer: it needs the members, not their hashes).
+ *
+ * Where many of the SUM's buckets differ (a cold join, a healed
+ * partition), the difference is dense and each child would differ as
+ * well: a step down then costs a SUM and a small SYN, ACK and ACK2 per
+ * child, where listing the bucket costs one SYN, ACK and ACK2 per packet
+ * of digests. So a dense SUM lists every differing bucket that fits in a
+ * window of packets. A sparse one (a few changes: a quiet cluster's) still
+ * descends, which costs fewer bytes.
+ *
+ * At most GSP_SYNC_DIFF_MAX buckets per SUM: the work a SUM can cause is
  * bounded, and what is left is found by the next sync.
  */
 void
@@ -378,10 +389,23 @@ gsp_handle_sum(struct gsp_node *n, const struct gsp_addr *src,
 	       const struct gsp_wire_msg *m)
 {
 	bool behind = (uint64_t)m->sum_members * 2 < n->table->used;
-	uint32_t answered = 0, start;
+	uint32_t window = n->p.syn_packets * gsp_syn_digests_per_packet(n);
+	uint64_t mine[GSP_WIRE_SUM_HASHES];
+	uint32_t count[GSP_WIRE_SUM_HASHES];
+	uint32_t answered = 0, differ = 0, start;
+	bool dense;
 
 	if (m->n_hashes == 0)
 		return;
+	for (uint32_t i = 0; i < m->n_hashes; i++) {
+		uint64_t b = (uint64_t)m->sum_first + i;
+
+		mine[i] = gsp_range_hash(n, gsp_level_lo(m->sum_level, b),
+					 gsp_level_hi(m->sum_level, b),
+					 &count[i]);
+		differ += mine[i] != gsp_get_le64(m->sum_hashes + 8 * i);
+	}
+	dense = differ * GSP_SYNC_DENSE_DIV >= m->n_hashes;
 	/* from a random bucket on: the syncs a node runs with several peers
 	 * at once settle different ranges, not the same first ones */
 	start = gsp_rand_below(&n->rng, m->n_hashes);
@@ -391,13 +415,12 @@ gsp_handle_sum(struct gsp_node *n, const struct gsp_addr *src,
 		uint64_t b = (uint64_t)m->sum_first + i;
 		uint64_t lo = gsp_level_lo(m->sum_level, b);
 		uint64_t hi = gsp_level_hi(m->sum_level, b);
-		uint32_t count;
-		uint64_t mine = gsp_range_hash(n, lo, hi, &count);
 
-		if (mine == gsp_get_le64(m->sum_hashes + 8 * i))
+		if (mine[i] == gsp_get_le64(m->sum_hashes + 8 * i))
 			continue;
 		answered++;
-		if (count <= GSP_SYNC_LEAF || behind || m->sum_level +
+		if (count[i] <= GSP_SYNC_LEAF || behind ||
+		    (dense && count[i] <= window) || m->sum_level +
 		    GSP_SUM_LEVEL_STEP > GSP_SUM_LEVEL_MAX)
 			gsp_send_range(n, src, lo, hi, n->p.syn_packets);
 		else

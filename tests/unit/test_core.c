@@ -1118,6 +1118,131 @@ test_ack2_answers_once(void **state)
 	gsp_node_destroy(n);
 }
 
+/* The types of the datagrams a node queued, counted; the queue is
+ * emptied. *syn_digests adds up the digests the SYNs list. */
+static void
+drain_types(unsigned int *sums, unsigned int *syns, unsigned int *syn_digests)
+{
+	struct gsp_wire_msg m;
+
+	*sums = *syns = *syn_digests = 0;
+	for (unsigned int i = 0; i < net_n; i++) {
+		assert_int_equal(decode(net_q[i].data, net_q[i].len, &m),
+				 GSP_RX_OK);
+		if (m.hdr.type == GSP_MSG_SUM)
+			(*sums)++;
+		if (m.hdr.type == GSP_MSG_SYN) {
+			(*syns)++;
+			*syn_digests += m.n_digests;
+		}
+		free(net_q[i].data);
+	}
+	net_n = 0;
+}
+
+/* Node n's own first SUM (16 hashes of level 4) sent back to it from
+ * member 999, with the hashes whose bit is set in `flip` changed. */
+static void
+sum_back(struct gsp_node *n, const struct gsp_wire_msg *mine,
+	 const uint8_t *hashes, uint32_t flip, uint64_t now)
+{
+	struct gsp_addr src = { 0x0a000009, 7946 };
+	struct gsp_wire_writer w;
+	uint8_t buf[1500];
+
+	gsp_wire_begin_v(&w, buf, sizeof(buf), GSP_MSG_SUM, mine->hdr.version,
+			 gsp_cluster_hash(CLUSTER), 999);
+	gsp_wire_set_sum(&w, mine->sum_level, mine->sum_first,
+			 mine->sum_members);
+	for (uint32_t i = 0; i < mine->n_hashes; i++)
+		assert_true(gsp_wire_put_hash(&w, gsp_get_le64(hashes + 8 * i) ^
+					      ((flip >> i & 1) ? 0x5a5a : 0)));
+	gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), now, NULL);
+}
+
+/*
+ * Range sync: a SUM that differs in one bucket steps down into it (a SUM
+ * of its 16 children: cheap in bytes for a few changes); one that differs
+ * in most (a cold join, a healed partition) lists the buckets that differ,
+ * one SYN packet each, instead of descending into 16 children each; a
+ * differing range too large for a window of SYN packets is descended
+ * into all the same.
+ */
+static void
+test_sum_dense_lists_sparse_descends(void **state)
+{
+	struct gsp_node_params p = test_params("self", 0x0a000001, 1, &sim[0]);
+	struct gsp_addr peer = { 0x0a000009, 7946 };
+	unsigned int sums, syns, digests;
+	struct gsp_wire_state st;
+	struct gsp_wire_msg mine;
+	uint8_t hashes[8 * 16];
+	struct gsp_node *n;
+	uint64_t now = 1 * MS;
+	int err;
+
+	(void)state;
+	sim[0].addr = p.addr;
+	n = gsp_node_create(&p, &err);
+	assert_non_null(n);
+	st = sample_state(999, "peer");
+	feed(n, &st, now);
+	for (unsigned int k = 0; k < 1000; k++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "m%u", k);
+		st = sample_state(10000 + k, name);
+		feed(n, &st, now);
+	}
+	net_n = 0;
+	gsp_sync_start(n, &peer);
+	assert_int_equal(net_n, 1);
+	assert_int_equal(decode(net_q[0].data, net_q[0].len, &mine),
+			 GSP_RX_OK);
+	assert_int_equal(mine.hdr.type, GSP_MSG_SUM);
+	assert_int_equal(mine.n_hashes, 16);
+	assert_int_equal(mine.sum_members, 1002);
+	memcpy(hashes, mine.sum_hashes, sizeof(hashes));
+	free(net_q[0].data);
+	net_n = 0;
+
+	/* the same view: nothing to do */
+	sum_back(n, &mine, hashes, 0, now);
+	drain_types(&sums, &syns, &digests);
+	assert_int_equal(sums + syns, 0);
+
+	/* one bucket of about 63 members differs: a step down */
+	sum_back(n, &mine, hashes, 1u << 5, now);
+	drain_types(&sums, &syns, &digests);
+	assert_int_equal(sums, 1);
+	assert_int_equal(syns, 0);
+
+	/* three of 16: still sparse */
+	sum_back(n, &mine, hashes, 0x0111, now);
+	drain_types(&sums, &syns, &digests);
+	assert_int_equal(sums, 3);
+	assert_int_equal(syns, 0);
+
+	/* all 16 differ: 8 of them (the most a SUM answers) listed, about
+	 * 500 members in one or two packets each (59 digests fill one),
+	 * and no step down */
+	sum_back(n, &mine, hashes, 0xffff, now);
+	drain_types(&sums, &syns, &digests);
+	assert_int_equal(sums, 0);
+	assert_in_range(syns, 8, 16);
+	assert_in_range(digests, 8 * 40, 8 * 90);
+
+	/* the whole key space differs and holds 1,002 members, more than a
+	 * window of 4 packets of 59 lists: a step down */
+	mine.sum_level = 0;
+	mine.n_hashes = 1;
+	sum_back(n, &mine, hashes, 1, now);
+	drain_types(&sums, &syns, &digests);
+	assert_int_equal(sums, 1);
+	assert_int_equal(syns, 0);
+	gsp_node_destroy(n);
+}
+
 /* -------------------------------- phi --------------------------------- */
 
 static void
@@ -1769,6 +1894,7 @@ main(void)
 		cmocka_unit_test(test_app_state_limits),
 		cmocka_unit_test(test_app_state_wide),
 		cmocka_unit_test(test_ack2_answers_once),
+		cmocka_unit_test(test_sum_dense_lists_sparse_descends),
 		cmocka_unit_test(test_phi_values),
 		cmocka_unit_test(test_table_concurrency),
 		cmocka_unit_test(test_index_churn),
