@@ -179,6 +179,34 @@ gsp_syn_add_slot(struct gsp_node *n, struct gsp_wire_writer *w, uint32_t slot)
  * packet (only with hostile ids) is sent alone, truncated: the receiver
  * then sends the unlisted members, which is harmless.
  */
+/* Members of bucket b with a key in [lo, hi]: its count when the range
+ * holds the whole bucket, else counted by walking it. */
+static uint32_t
+gsp_bucket_size_in(struct gsp_node *n, uint32_t b, uint64_t lo, uint64_t hi)
+{
+	uint64_t b_hi = b + 1 >= n->n_buckets ? UINT64_MAX :
+		gsp_bucket_lo(n, b + 1) - 1;
+	uint32_t size = 0;
+
+	if (gsp_bucket_lo(n, b) >= lo && b_hi <= hi)
+		return n->bucket_count[b];
+	for (uint32_t s = n->bucket_head[b]; s != GSP_NONE;
+	     s = n->bucket_next[s]) {
+		uint64_t key = gsp_id_key(gsp_slot_id(n, s));
+
+		size += key >= lo && key <= hi;
+	}
+	return size;
+}
+
+/* Whether a SYN packet holding `count` digests starts a new one rather
+ * than take a bucket of `size` more: packets hold whole buckets. */
+static inline bool
+gsp_syn_packet_full(uint32_t count, uint32_t size, uint32_t per)
+{
+	return count != 0 && count + size > per;
+}
+
 static void
 gsp_syn_packet(struct gsp_node *n, const struct gsp_addr *dst, uint32_t *b,
 	       uint32_t last, uint64_t lo, uint64_t hi, uint16_t flags)
@@ -193,16 +221,10 @@ gsp_syn_packet(struct gsp_node *n, const struct gsp_addr *dst, uint32_t *b,
 	if (flags != 0)
 		gsp_put_le16(n->tx + GSP_HDR_OFF_FLAGS, flags);
 	do {
-		uint32_t size = 0;
 		uint32_t s;
 
-		for (s = n->bucket_head[*b]; s != GSP_NONE;
-		     s = n->bucket_next[s]) {
-			uint64_t key = gsp_id_key(gsp_slot_id(n, s));
-
-			size += key >= lo && key <= hi;
-		}
-		if (count != 0 && count + size > per)
+		if (gsp_syn_packet_full(count,
+					gsp_bucket_size_in(n, *b, lo, hi), per))
 			break;
 		for (s = n->bucket_head[*b]; s != GSP_NONE && count < per;
 		     s = n->bucket_next[s]) {
@@ -257,6 +279,7 @@ gsp_send_window(struct gsp_node *n, const struct gsp_addr *dst, uint32_t first)
 /* A SUM whose buckets differ in a quarter or more is dense
  * (gsp_handle_sum). */
 #define GSP_SYNC_DENSE_DIV 4
+_Static_assert(GSP_WIRE_SUM_HASHES <= 64, "a SUM's differing buckets in a mask");
 
 static uint64_t
 gsp_level_lo(uint8_t level, uint64_t b)
@@ -347,6 +370,35 @@ gsp_send_range(struct gsp_node *n, const struct gsp_addr *dst, uint64_t lo,
 		gsp_syn_packet(n, dst, &b, last, lo, hi, 0);
 }
 
+/*
+ * Whether gsp_send_range lists every member we hold in [lo, hi] within
+ * max_pkts packets: packed as gsp_syn_packet packs them (whole buckets
+ * per packet), not merely count <= max_pkts x per, since a packet closes
+ * before a bucket that does not fit. A listing cut short would be cut at
+ * the same place at every sync, and the rest of the range never settled.
+ */
+static bool
+gsp_range_fits(struct gsp_node *n, uint64_t lo, uint64_t hi,
+	       uint32_t max_pkts)
+{
+	uint32_t per = gsp_syn_digests_per_packet(n);
+	uint32_t last = gsp_bucket_of(n, hi), pkts = 1, count = 0;
+
+	for (uint32_t b = gsp_bucket_of(n, lo); b <= last; b++) {
+		uint32_t size = gsp_bucket_size_in(n, b, lo, hi);
+
+		if (size > per)		/* sent truncated */
+			return false;
+		if (gsp_syn_packet_full(count, size, per)) {
+			if (++pkts > max_pkts)
+				return false;
+			count = 0;
+		}
+		count += size;
+	}
+	return true;
+}
+
 void
 gsp_sync_start(struct gsp_node *n, const struct gsp_addr *dst)
 {
@@ -390,22 +442,24 @@ gsp_handle_sum(struct gsp_node *n, const struct gsp_addr *src,
 {
 	bool behind = (uint64_t)m->sum_members * 2 < n->table->used;
 	uint32_t window = n->p.syn_packets * gsp_syn_digests_per_packet(n);
-	uint64_t mine[GSP_WIRE_SUM_HASHES];
 	uint32_t count[GSP_WIRE_SUM_HASHES];
-	uint32_t answered = 0, differ = 0, start;
+	uint32_t answered = 0, start;
+	uint64_t differ = 0;		/* bit i: bucket i's hashes differ */
 	bool dense;
 
 	if (m->n_hashes == 0)
 		return;
 	for (uint32_t i = 0; i < m->n_hashes; i++) {
 		uint64_t b = (uint64_t)m->sum_first + i;
+		uint64_t mine = gsp_range_hash(n,
+			gsp_level_lo(m->sum_level, b),
+			gsp_level_hi(m->sum_level, b), &count[i]);
 
-		mine[i] = gsp_range_hash(n, gsp_level_lo(m->sum_level, b),
-					 gsp_level_hi(m->sum_level, b),
-					 &count[i]);
-		differ += mine[i] != gsp_get_le64(m->sum_hashes + 8 * i);
+		if (mine != gsp_get_le64(m->sum_hashes + 8 * i))
+			differ |= 1ull << i;
 	}
-	dense = differ * GSP_SYNC_DENSE_DIV >= m->n_hashes;
+	dense = (uint32_t)__builtin_popcountll(differ) * GSP_SYNC_DENSE_DIV >=
+		m->n_hashes;
 	/* from a random bucket on: the syncs a node runs with several peers
 	 * at once settle different ranges, not the same first ones */
 	start = gsp_rand_below(&n->rng, m->n_hashes);
@@ -416,12 +470,13 @@ gsp_handle_sum(struct gsp_node *n, const struct gsp_addr *src,
 		uint64_t lo = gsp_level_lo(m->sum_level, b);
 		uint64_t hi = gsp_level_hi(m->sum_level, b);
 
-		if (mine[i] == gsp_get_le64(m->sum_hashes + 8 * i))
+		if (!(differ >> i & 1))
 			continue;
 		answered++;
 		if (count[i] <= GSP_SYNC_LEAF || behind ||
-		    (dense && count[i] <= window) || m->sum_level +
-		    GSP_SUM_LEVEL_STEP > GSP_SUM_LEVEL_MAX)
+		    (dense && count[i] <= window &&
+		     gsp_range_fits(n, lo, hi, n->p.syn_packets)) ||
+		    m->sum_level + GSP_SUM_LEVEL_STEP > GSP_SUM_LEVEL_MAX)
 			gsp_send_range(n, src, lo, hi, n->p.syn_packets);
 		else
 			gsp_send_sum(n, src, m->sum_level, b);

@@ -1140,6 +1140,54 @@ drain_types(unsigned int *sums, unsigned int *syns, unsigned int *syn_digests)
 	net_n = 0;
 }
 
+/* The answers to a SUM of level-4 hashes, read from the queue and
+ * emptied: the SUMs sent (steps down), and the level-4 buckets the SYNs
+ * list. Every listed bucket must be listed whole: SYN ranges that join
+ * into whole buckets, never a listing cut short. */
+static void
+sum_answers(unsigned int *sums, unsigned int *listed)
+{
+	const uint64_t bucket = 1ull << 60;
+	uint64_t lo[64], hi[64];
+	struct gsp_wire_msg m;
+	unsigned int k = 0;
+
+	*sums = *listed = 0;
+	for (unsigned int i = 0; i < net_n; i++) {
+		assert_int_equal(decode(net_q[i].data, net_q[i].len, &m),
+				 GSP_RX_OK);
+		if (m.hdr.type == GSP_MSG_SUM)
+			(*sums)++;
+		if (m.hdr.type == GSP_MSG_SYN) {
+			assert_true(k < 64);
+			lo[k] = m.range_lo;
+			hi[k] = m.range_hi;
+			/* in order by lo */
+			for (unsigned int j = k; j > 0 && lo[j - 1] > lo[j];
+			     j--) {
+				uint64_t tl = lo[j], th = hi[j];
+
+				lo[j] = lo[j - 1];
+				hi[j] = hi[j - 1];
+				lo[j - 1] = tl;
+				hi[j - 1] = th;
+			}
+			k++;
+		}
+		free(net_q[i].data);
+	}
+	net_n = 0;
+	for (unsigned int i = 0; i < k;) {
+		uint64_t a = lo[i], z = hi[i];
+
+		while (++i < k && z != UINT64_MAX && lo[i] == z + 1)
+			z = hi[i];
+		assert_int_equal(a % bucket, 0);
+		assert_true(z == UINT64_MAX || (z + 1) % bucket == 0);
+		*listed += (unsigned int)(z / bucket - a / bucket) + 1;
+	}
+}
+
 /* Node n's own first SUM (16 hashes of level 4) sent back to it from
  * member 999, with the hashes whose bit is set in `flip` changed. */
 static void
@@ -1173,7 +1221,7 @@ test_sum_dense_lists_sparse_descends(void **state)
 {
 	struct gsp_node_params p = test_params("self", 0x0a000001, 1, &sim[0]);
 	struct gsp_addr peer = { 0x0a000009, 7946 };
-	unsigned int sums, syns, digests;
+	unsigned int sums, syns, digests, listed;
 	struct gsp_wire_state st;
 	struct gsp_wire_msg mine;
 	uint8_t hashes[8 * 16];
@@ -1223,6 +1271,12 @@ test_sum_dense_lists_sparse_descends(void **state)
 	assert_int_equal(sums, 3);
 	assert_int_equal(syns, 0);
 
+	/* four of 16: dense, so each is listed whole, not stepped into */
+	sum_back(n, &mine, hashes, 0x000f, now);
+	sum_answers(&sums, &listed);
+	assert_int_equal(sums, 0);
+	assert_int_equal(listed, 4);
+
 	/* all 16 differ: 8 of them (the most a SUM answers) listed, about
 	 * 500 members in one or two packets each (59 digests fill one),
 	 * and no step down */
@@ -1231,6 +1285,9 @@ test_sum_dense_lists_sparse_descends(void **state)
 	assert_int_equal(sums, 0);
 	assert_in_range(syns, 8, 16);
 	assert_in_range(digests, 8 * 40, 8 * 90);
+	sum_back(n, &mine, hashes, 0xffff, now);
+	sum_answers(&sums, &listed);
+	assert_int_equal(listed, 8);
 
 	/* the whole key space differs and holds 1,002 members, more than a
 	 * window of 4 packets of 59 lists: a step down */
@@ -1240,6 +1297,59 @@ test_sum_dense_lists_sparse_descends(void **state)
 	drain_types(&sums, &syns, &digests);
 	assert_int_equal(sums, 1);
 	assert_int_equal(syns, 0);
+	gsp_node_destroy(n);
+}
+
+/*
+ * A dense SUM lists a bucket only when the listing fits its window whole:
+ * SYN packets hold whole buckets of ours, so a range of up to 2 x 59
+ * members may need three packets of 59. With two packets per listing, a
+ * range that packs into more is stepped into instead; listed cut short,
+ * its end would never be compared, at every sync alike. Swept over table
+ * sizes that put the level-4 buckets around 118 members.
+ */
+static void
+test_sum_dense_listing_is_whole(void **state)
+{
+	struct gsp_node_params p = test_params("self", 0x0a000001, 1, &sim[0]);
+	struct gsp_addr peer = { 0x0a000009, 7946 };
+	unsigned int sums, listed, both = 0;
+	struct gsp_wire_state st;
+	struct gsp_wire_msg mine;
+	uint8_t hashes[8 * 16];
+	struct gsp_node *n;
+	uint64_t now = 1 * MS;
+	int err;
+
+	(void)state;
+	p.syn_packets = 2;
+	sim[0].addr = p.addr;
+	n = gsp_node_create(&p, &err);
+	assert_non_null(n);
+	st = sample_state(999, "peer");
+	feed(n, &st, now);
+	for (unsigned int k = 0; k < 2000; k++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "m%u", k);
+		st = sample_state(10000 + k, name);
+		feed(n, &st, now);
+		if (k < 1600 || k % 4 != 0)
+			continue;
+		net_n = 0;
+		gsp_sync_start(n, &peer);
+		assert_int_equal(decode(net_q[0].data, net_q[0].len, &mine),
+				 GSP_RX_OK);
+		memcpy(hashes, mine.sum_hashes, sizeof(hashes));
+		free(net_q[0].data);
+		net_n = 0;
+		sum_back(n, &mine, hashes, 0xffff, now);
+		sum_answers(&sums, &listed);	/* each listing whole */
+		assert_int_equal(sums + listed, 8);
+		both += sums != 0 && listed != 0;
+	}
+	/* the sweep met sizes where some buckets fit and others did not */
+	assert_true(both > 0);
 	gsp_node_destroy(n);
 }
 
@@ -1895,6 +2005,7 @@ main(void)
 		cmocka_unit_test(test_app_state_wide),
 		cmocka_unit_test(test_ack2_answers_once),
 		cmocka_unit_test(test_sum_dense_lists_sparse_descends),
+		cmocka_unit_test(test_sum_dense_listing_is_whole),
 		cmocka_unit_test(test_phi_values),
 		cmocka_unit_test(test_table_concurrency),
 		cmocka_unit_test(test_index_churn),
