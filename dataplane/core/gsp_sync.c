@@ -422,7 +422,8 @@ gsp_sum_from_stranger(struct gsp_node *n, const struct gsp_addr *src,
 /*
  * A SUM: for each bucket whose hash differs from ours, go one level
  * down (SUM of its children) while our side of it is large, or list it
- * (SYN) once it is small, at the deepest level, or when the sender is
+ * (SYN) once it is small and its listing fits whole in a window of
+ * packets (gsp_range_fits), at the deepest level, or when the sender is
  * far behind (a newcomer: it needs the members, not their hashes).
  *
  * Where many of the SUM's buckets differ (a cold join, a healed
@@ -430,7 +431,7 @@ gsp_sum_from_stranger(struct gsp_node *n, const struct gsp_addr *src,
  * well: a step down then costs a SUM and a small SYN, ACK and ACK2 per
  * child, where listing the bucket costs one SYN, ACK and ACK2 per packet
  * of digests. So a dense SUM lists every differing bucket that fits in a
- * window of packets. A sparse one (a few changes: a quiet cluster's) still
+ * window of packets, however many members it holds. A sparse one (a few changes: a quiet cluster's) still
  * descends, which costs fewer bytes.
  *
  * At most GSP_SYNC_DIFF_MAX buckets per SUM: the work a SUM can cause is
@@ -445,7 +446,7 @@ gsp_handle_sum(struct gsp_node *n, const struct gsp_addr *src,
 	uint32_t count[GSP_WIRE_SUM_HASHES];
 	uint32_t answered = 0, start;
 	uint64_t differ = 0;		/* bit i: bucket i's hashes differ */
-	bool dense;
+	bool dense, small;
 
 	if (m->n_hashes == 0)
 		return;
@@ -473,9 +474,10 @@ gsp_handle_sum(struct gsp_node *n, const struct gsp_addr *src,
 		if (!(differ >> i & 1))
 			continue;
 		answered++;
-		if (count[i] <= GSP_SYNC_LEAF || behind ||
-		    (dense && count[i] <= window &&
-		     gsp_range_fits(n, lo, hi, n->p.syn_packets)) ||
+		small = count[i] <= GSP_SYNC_LEAF ||
+			(dense && count[i] <= window);
+		if (behind || (small &&
+		    gsp_range_fits(n, lo, hi, n->p.syn_packets)) ||
 		    m->sum_level + GSP_SUM_LEVEL_STEP > GSP_SUM_LEVEL_MAX)
 			gsp_send_range(n, src, lo, hi, n->p.syn_packets);
 		else
