@@ -1188,6 +1188,55 @@ sum_answers(unsigned int *sums, unsigned int *listed)
 	}
 }
 
+/* A node that knows member 999 (the SUMs' sender), with syn_packets
+ * SYN packets per listing (0: the default). */
+static struct gsp_node *
+sum_node(uint32_t syn_packets)
+{
+	struct gsp_node_params p = test_params("self", 0x0a000001, 1, &sim[0]);
+	struct gsp_wire_state st = sample_state(999, "peer");
+	struct gsp_node *n;
+	int err;
+
+	p.syn_packets = syn_packets;
+	sim[0].addr = p.addr;
+	n = gsp_node_create(&p, &err);
+	assert_non_null(n);
+	feed(n, &st, 1 * MS);
+	return n;
+}
+
+/* Member 10000 + k, named mk, learned by n. */
+static void
+feed_member(struct gsp_node *n, unsigned int k)
+{
+	struct gsp_wire_state st;
+	char name[16];
+
+	snprintf(name, sizeof(name), "m%u", k);
+	st = sample_state(10000 + k, name);
+	feed(n, &st, 1 * MS);
+}
+
+/* Node n's own first SUM, decoded into *mine, its hashes copied into
+ * hashes (16 of them) */
+static void
+own_sum(struct gsp_node *n, struct gsp_wire_msg *mine, uint8_t *hashes)
+{
+	struct gsp_addr peer = { 0x0a000009, 7946 };
+
+	net_n = 0;
+	gsp_sync_start(n, &peer);
+	assert_int_equal(net_n, 1);
+	assert_int_equal(decode(net_q[0].data, net_q[0].len, mine),
+			 GSP_RX_OK);
+	assert_int_equal(mine->hdr.type, GSP_MSG_SUM);
+	assert_int_equal(mine->n_hashes, 16);
+	memcpy(hashes, mine->sum_hashes, 8 * 16);
+	free(net_q[0].data);
+	net_n = 0;
+}
+
 /* Node n's own first SUM (16 hashes of level 4) sent back to it from
  * member 999, with the hashes whose bit is set in `flip` changed. */
 static void
@@ -1219,40 +1268,18 @@ sum_back(struct gsp_node *n, const struct gsp_wire_msg *mine,
 static void
 test_sum_dense_lists_sparse_descends(void **state)
 {
-	struct gsp_node_params p = test_params("self", 0x0a000001, 1, &sim[0]);
-	struct gsp_addr peer = { 0x0a000009, 7946 };
 	unsigned int sums, syns, digests, listed;
-	struct gsp_wire_state st;
 	struct gsp_wire_msg mine;
 	uint8_t hashes[8 * 16];
 	struct gsp_node *n;
 	uint64_t now = 1 * MS;
-	int err;
 
 	(void)state;
-	sim[0].addr = p.addr;
-	n = gsp_node_create(&p, &err);
-	assert_non_null(n);
-	st = sample_state(999, "peer");
-	feed(n, &st, now);
-	for (unsigned int k = 0; k < 1000; k++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "m%u", k);
-		st = sample_state(10000 + k, name);
-		feed(n, &st, now);
-	}
-	net_n = 0;
-	gsp_sync_start(n, &peer);
-	assert_int_equal(net_n, 1);
-	assert_int_equal(decode(net_q[0].data, net_q[0].len, &mine),
-			 GSP_RX_OK);
-	assert_int_equal(mine.hdr.type, GSP_MSG_SUM);
-	assert_int_equal(mine.n_hashes, 16);
+	n = sum_node(0);
+	for (unsigned int k = 0; k < 1000; k++)
+		feed_member(n, k);
+	own_sum(n, &mine, hashes);
 	assert_int_equal(mine.sum_members, 1002);
-	memcpy(hashes, mine.sum_hashes, sizeof(hashes));
-	free(net_q[0].data);
-	net_n = 0;
 
 	/* the same view: nothing to do */
 	sum_back(n, &mine, hashes, 0, now);
@@ -1311,38 +1338,19 @@ test_sum_dense_lists_sparse_descends(void **state)
 static void
 test_sum_dense_listing_is_whole(void **state)
 {
-	struct gsp_node_params p = test_params("self", 0x0a000001, 1, &sim[0]);
-	struct gsp_addr peer = { 0x0a000009, 7946 };
 	unsigned int sums, listed, both = 0;
-	struct gsp_wire_state st;
 	struct gsp_wire_msg mine;
 	uint8_t hashes[8 * 16];
 	struct gsp_node *n;
 	uint64_t now = 1 * MS;
-	int err;
 
 	(void)state;
-	p.syn_packets = 2;
-	sim[0].addr = p.addr;
-	n = gsp_node_create(&p, &err);
-	assert_non_null(n);
-	st = sample_state(999, "peer");
-	feed(n, &st, now);
+	n = sum_node(2);
 	for (unsigned int k = 0; k < 2000; k++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "m%u", k);
-		st = sample_state(10000 + k, name);
-		feed(n, &st, now);
+		feed_member(n, k);
 		if (k < 1600 || k % 4 != 0)
 			continue;
-		net_n = 0;
-		gsp_sync_start(n, &peer);
-		assert_int_equal(decode(net_q[0].data, net_q[0].len, &mine),
-				 GSP_RX_OK);
-		memcpy(hashes, mine.sum_hashes, sizeof(hashes));
-		free(net_q[0].data);
-		net_n = 0;
+		own_sum(n, &mine, hashes);
 		sum_back(n, &mine, hashes, 0xffff, now);
 		sum_answers(&sums, &listed);	/* each listing whole */
 		assert_int_equal(sums + listed, 8);
