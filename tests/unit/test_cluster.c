@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Whole clusters on the in-memory network (test_net.h), driven by a
+ * virtual clock: SWIM's detection, refutation and stalls (its entries
+ * checked white-box), timers, lifecycle, split digests, bounded traffic
+ * and determinism.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gsp_core.h"
+#include "gsp_swim_int.h"
+#include "gsp_table.h"
+#include "gsp_wire.h"
+#include "test_member.h"
+#include "test_net.h"
+
+/* ------------------------------- SWIM --------------------------------- */
+
+static void
+swim_start_all(unsigned int n, uint64_t probe_ms)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct gsp_addr seeds[2];
+		struct gsp_node_params p;
+		char name[32];
+		int err;
+
+		snprintf(name, sizeof(name), "node%u", i + 1);
+		sim[i].addr = (struct gsp_addr){ 0x0a000001 + i,
+			GSP_DEFAULT_PORT };
+		p = test_params(name, sim[i].addr.ip, 1000 + i, &sim[i]);
+		p.rng_seed = 2000 + i;
+		p.probe_interval_ns = probe_ms * MS;
+		p.probe_timeout_ns = probe_ms * MS * 2 / 5;
+		sim[i].node = gsp_node_create(&p, &err);
+		assert_non_null(sim[i].node);
+		for (unsigned int k = 0; k < 2; k++)
+			seeds[k] = (struct gsp_addr){ 0x0a000001 + k,
+				GSP_DEFAULT_PORT };
+		gsp_node_set_seeds(sim[i].node, seeds, 2);
+		sim[i].up = true;
+	}
+	sim_n = n;
+}
+
+static uint32_t
+nd_suspects(unsigned int who)
+{
+	return sim[who].node->swim->n_suspects;
+}
+
+static unsigned int
+swim_count(unsigned int who, uint8_t state)
+{
+	return count_state(sim[who].node, state);
+}
+
+/*
+ * SWIM's entries of node `who`, white-box: the pool is packed from the
+ * bottom, each entry and its slot's index name each other, every other
+ * slot has none, and the suspects are exactly the entries under
+ * suspicion. Returns how many it holds.
+ */
+static uint32_t
+swim_entries(unsigned int who)
+{
+	const struct gsp_node *nd = sim[who].node;
+	const struct gsp_swim *s = nd->swim;
+	uint32_t indexed = 0, suspected = 0;
+
+	for (uint32_t slot = 0; slot < nd->table->n_slots; slot++) {
+		uint32_t e = s->ent_of[slot];
+
+		if (e == 0)
+			continue;
+		indexed++;
+		assert_true(e <= s->n_ents);
+		assert_int_equal(s->ents[e - 1].slot, slot);
+		assert_true(gsp_table_has(nd->table, slot));
+	}
+	assert_int_equal(indexed, s->n_ents);
+	for (uint32_t i = 0; i < s->n_ents; i++) {
+		const struct gsp_swim_ent *e = &s->ents[i];
+
+		assert_true(e->by_claim || e->suspect_ns != 0);
+		if (!e->by_claim && e->suspect_ns != 0) {
+			suspected++;
+			assert_true(e->pos < s->n_suspects);
+			assert_int_equal(s->suspects[e->pos], e->slot);
+		}
+	}
+	assert_int_equal(suspected, s->n_suspects);
+	return s->n_ents;
+}
+
+/* Crash, a stall that ends, and a forged accusation, with SWIM on. */
+static void
+test_swim_detect_refute_stall(void **state)
+{
+	const unsigned int n = 8;
+	uint64_t now = 1000 * MS;
+	struct gsp_node_counters c;
+	struct gsp_member_view v;
+	unsigned int events_before, t, back;
+	bool all;
+
+	(void)state;
+	swim_start_all(n, 50);
+	assert_true(run_until_converged(n, &now, 50) > 0);
+
+	/* node3 stops for 3 s (as under SIGSTOP: no ticks, packets lost) */
+	sim[2].up = false;
+	events_before = sim[2].state_events;
+	for (t = 0; t < 300; t++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		if (i != 2) {
+			assert_int_equal(swim_count(i, GSP_STATE_DOWN), 1);
+			/* SWIM keeps state for the one it holds down only */
+			assert_int_equal(swim_entries(i), 1);
+		}
+	gsp_node_counters_read(sim[0].node, &c);
+	assert_true(c.tx_ping > 0 && c.rx_pong > 0);
+	/* resumed: it is told, refutes, and is alive everywhere again, and
+	 * its own view of its live peers never wavered */
+	sim[2].up = true;
+	for (t = 0; t < 500 && !all_see_alive(n); t++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	assert_true(all_see_alive(n));
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(swim_entries(i), 0);
+	assert_int_equal(sim[2].state_events, events_before);
+	gsp_node_counters_read(sim[2].node, &c);
+	assert_true(c.refutations >= 1);
+	assert_true(member_of(sim[0].node, gsp_node_id(sim[2].node), &v));
+	assert_true(v.incarnation >= 1);
+
+	/* a forged suspicion of node1 is refuted, never a verdict */
+	{
+		uint8_t buf[512];
+		struct gsp_wire_writer w;
+		struct gsp_addr src = { 0x0a0000ff, GSP_DEFAULT_PORT };
+		struct gsp_claim cl = { gsp_node_id(sim[0].node),
+			gsp_node_generation(sim[0].node), 0xbad,
+			0, GSP_CLAIM_SUSPECT };
+
+		gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_PING,
+			       gsp_cluster_hash(CLUSTER), 0xbad);
+		gsp_wire_set_probe(&w, 1, gsp_node_id(sim[5].node), NULL);
+		assert_true(gsp_wire_put_claim(&w, &cl));
+		gsp_node_rx(sim[5].node, &src, buf, gsp_wire_finish(&w), now, NULL);
+		assert_int_equal(swim_count(5, GSP_STATE_SUSPECT), 1);
+		assert_int_equal(swim_entries(5), 1);
+		assert_int_equal(nd_suspects(5), 1);
+	}
+	for (t = 0; t < 500; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		for (unsigned int i = 0; i < n; i++)
+			assert_int_equal(swim_count(i, GSP_STATE_DOWN), 0);
+		if (all_see_alive(n) && t > 50)
+			break;
+	}
+	assert_true(all_see_alive(n));
+	assert_int_equal(swim_entries(5), 0);
+	gsp_node_counters_read(sim[0].node, &c);
+	assert_int_equal(c.refutations, 1);
+	assert_int_equal(c.incarnation, 1);
+
+	/* a crash: suspected, then declared down by claims everywhere */
+	sim[6].up = false;
+	for (t = 0, all = false; t < 1000 && !all; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		all = true;
+		for (unsigned int i = 0; i < n; i++)
+			if (i != 6)
+				all &= swim_count(i, GSP_STATE_DOWN) == 1;
+	}
+	assert_true(all);
+	for (unsigned int i = 0; i < n; i++)
+		if (i != 6)
+			assert_int_equal(swim_entries(i), 1);
+	print_message("# SWIM 50 ms probes, 8 nodes: crash down everywhere "
+		      "after %u ms\n", t * 10);
+	{
+		uint64_t declared = 0;
+
+		for (unsigned int i = 0; i < n; i++) {
+			if (i == 6)
+				continue;
+			gsp_node_counters_read(sim[i].node, &c);
+			declared += c.declared_down;
+		}
+		assert_true(declared >= 1);
+	}
+
+	/* force-leave: only a down member, never ourselves; then left
+	 * everywhere by one node's claim */
+	assert_int_equal(gsp_node_force_leave(sim[0].node,
+			 gsp_node_id(sim[1].node), now), -EBUSY);
+	assert_int_equal(gsp_node_force_leave(sim[0].node,
+			 gsp_node_id(sim[0].node), now), -EINVAL);
+	assert_int_equal(gsp_node_force_leave(sim[0].node, 0x77, now),
+			 -ENOENT);
+	assert_int_equal(gsp_node_force_leave(sim[0].node,
+			 gsp_node_id(sim[6].node), now), 0);
+	for (t = 0, all = false; t < 1000 && !all; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		all = true;
+		for (unsigned int i = 0; i < n; i++)
+			if (i != 6)
+				all &= swim_count(i, GSP_STATE_LEFT) == 1 &&
+					swim_count(i, GSP_STATE_DOWN) == 0;
+	}
+	assert_true(all);
+	for (unsigned int i = 0; i < n; i++)
+		if (i != 6)
+			assert_int_equal(swim_entries(i), 1);
+	/* left already: nothing to do, still 0 */
+	assert_int_equal(gsp_node_force_leave(sim[3].node,
+			 gsp_node_id(sim[6].node), now), 0);
+	/* it was only cut off: back, same generation, it refutes the
+	 * operator's word and is alive everywhere */
+	sim[6].up = true;
+	for (t = 0, all = false; t < 2000 && !all; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		all = all_see_alive(n);
+	}
+	assert_true(all);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(swim_entries(i), 0);
+
+	/* two cut off at once, then the one whose entry node1 holds first
+	 * back: the other's entry moves into its place, and the pool stays
+	 * whole */
+	sim[6].up = false;
+	sim[7].up = false;
+	for (t = 0, all = false; t < 1000 && !all; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		all = true;
+		for (unsigned int i = 0; i < 6; i++)
+			all &= swim_count(i, GSP_STATE_DOWN) == 2;
+	}
+	assert_true(all);
+	for (unsigned int i = 0; i < 6; i++)
+		assert_int_equal(swim_entries(i), 2);
+	back = gsp_slot_id(sim[0].node, sim[0].node->swim->ents[0].slot) ==
+		gsp_node_id(sim[6].node) ? 6 : 7;
+	sim[back].up = true;
+	for (t = 0, all = false; t < 2000 && !all; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		all = true;
+		for (unsigned int i = 0; i < 6; i++)
+			all &= swim_count(i, GSP_STATE_DOWN) == 1 &&
+				swim_count(i, GSP_STATE_SUSPECT) == 0;
+	}
+	assert_true(all);
+	for (unsigned int i = 0; i < 6; i++) {
+		const struct gsp_swim *s = sim[i].node->swim;
+
+		assert_int_equal(swim_entries(i), 1);
+		assert_int_equal(gsp_slot_id(sim[i].node, s->ents[0].slot),
+				 gsp_node_id(sim[13 - back].node));
+	}
+	net_reset();
+}
+
+/* ------------------------- in-memory clusters ------------------------- */
+
+/*
+ * A quiet SWIM pair driven as the lcore drives a node: woken at the
+ * deadline its last tick gave, frames 1 ms after they were sent, and
+ * after frames the deadline read again (gsp_node_next_deadline). Each
+ * probe period must cost one timer wake-up (round and probe together,
+ * no wake-up for a probe timeout whose ack came): three before.
+ */
+static void
+test_swim_timers_one_wake_per_period(void **state)
+{
+	const unsigned int periods = 50;
+	uint64_t now = 1000 * MS, end, sent_at = 0, deadline[2];
+	unsigned int wakes[2] = { 0, 0 };
+	struct gsp_node_counters c0, c1;
+
+	(void)state;
+	swim_start_all(2, 100);
+	assert_true(run_until_converged(2, &now, 50) > 0);
+	for (unsigned int r = 0; r < 20; r++)	/* the join's news is over */
+		for (int sub = 0; sub < 10; sub++) {
+			now += 10 * MS;
+			sim_step(now);
+		}
+	for (unsigned int i = 0; i < 2; i++) {
+		deadline[i] = gsp_node_tick(sim[i].node, now);
+		assert_int_equal(gsp_node_next_deadline(sim[i].node),
+				 deadline[i]);
+	}
+	gsp_node_counters_read(sim[0].node, &c0);
+	end = now + periods * 100 * MS;
+	while (now < end) {
+		uint64_t t = deadline[0] < deadline[1] ? deadline[0] :
+			deadline[1];
+
+		if (net_n > 0 && sent_at == 0)
+			sent_at = now;
+		if (net_n > 0 && sent_at + MS < t)
+			t = sent_at + MS;
+		assert_true(t >= now);
+		now = t;
+		if (net_n > 0 && now >= sent_at + MS) {
+			unsigned int n = net_n;
+			struct net_pkt *batch = malloc(sizeof(*batch) * n);
+
+			memcpy(batch, net_q, sizeof(*batch) * n);
+			net_n = 0;
+			sent_at = 0;
+			for (unsigned int k = 0; k < n; k++) {
+				struct sim_node *d = sim_by_addr(&batch[k].dst);
+				unsigned int i = (unsigned int)(d - sim);
+
+				gsp_node_rx(d->node, &batch[k].src,
+					    batch[k].data, batch[k].len, now,
+					    NULL);
+				free(batch[k].data);
+				deadline[i] = gsp_node_next_deadline(d->node);
+			}
+			free(batch);
+		}
+		for (unsigned int i = 0; i < 2; i++)
+			if (now >= deadline[i]) {
+				wakes[i]++;
+				deadline[i] = gsp_node_tick(sim[i].node, now);
+			}
+	}
+	gsp_node_counters_read(sim[0].node, &c1);
+	print_message("# quiet SWIM pair, %u probe periods: %u and %u timer "
+		      "wake-ups, %" PRIu64 " rounds, %" PRIu64 " pings\n",
+		      periods, wakes[0], wakes[1], c1.rounds - c0.rounds,
+		      c1.tx_ping - c0.tx_ping);
+	/* rounds and probes still run every period */
+	assert_true(c1.rounds - c0.rounds >= periods - 1);
+	assert_true(c1.tx_ping - c0.tx_ping >= periods - 1);
+	assert_true(c1.rx_pong - c0.rx_pong >= periods - 2);
+	for (unsigned int i = 0; i < 2; i++)
+		assert_true(wakes[i] <= periods + 2);
+	assert_int_equal(swim_count(0, GSP_STATE_ALIVE), 2);
+	net_reset();
+}
+
+static void
+test_cluster_lifecycle(void **state)
+{
+	struct gsp_member_view v;
+	uint64_t now = 1000 * MS, gen_before;
+	unsigned int rounds;
+
+	(void)state;
+	for (unsigned int i = 0; i < 5; i++)
+		sim_start(i, 1000 + i, 0, 2);
+	rounds = run_until_converged(5, &now, 50);
+	assert_true(rounds > 0);
+	print_message("# 5 nodes converged in %u rounds\n", rounds);
+
+	/* app state reaches everyone */
+	assert_int_equal(gsp_node_set_app(sim[1].node, "load", "0.75"), 0);
+	for (int r = 0; r < 100; r++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	for (unsigned int i = 0; i < 5; i++) {
+		assert_true(member_of(sim[i].node, gsp_node_id(sim[1].node), &v));
+		assert_int_equal(v.app_count, 1);
+		assert_string_equal(v.app[0].value, "0.75");
+	}
+
+	/* crash node4: every survivor marks it down */
+	sim[3].up = false;
+	gen_before = gsp_node_generation(sim[3].node);
+	for (int r = 0; r < 1000; r++) {
+		bool all = true;
+
+		now += 10 * MS;
+		sim_step(now);
+		for (unsigned int i = 0; i < 5; i++) {
+			if (i == 3)
+				continue;
+			assert_true(member_of(sim[i].node,
+					      gsp_node_id(sim[3].node), &v));
+			all &= v.state == GSP_STATE_DOWN;
+		}
+		if (all)
+			break;
+	}
+	for (unsigned int i = 0; i < 5; i++)
+		if (i != 3)
+			assert_int_equal(count_state(sim[i].node,
+						     GSP_STATE_DOWN), 1);
+
+	/* restart it: alive again everywhere, with a higher generation */
+	gsp_node_destroy(sim[3].node);
+	sim_start(3, gen_before + 1, 0, 2);
+	rounds = run_until_converged(5, &now, 100);
+	assert_true(rounds > 0);
+	for (unsigned int i = 0; i < 5; i++) {
+		assert_true(member_of(sim[i].node, gsp_node_id(sim[3].node), &v));
+		assert_int_equal(v.generation, gen_before + 1);
+	}
+
+	/* node5 leaves: "left" everywhere, not "down" */
+	gsp_node_leave(sim[4].node, now);
+	for (int r = 0; r < 100 && !gsp_node_leave_done(sim[4].node); r++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	assert_true(gsp_node_leave_done(sim[4].node));
+	sim[4].up = false;
+	for (int r = 0; r < 300; r++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		assert_true(member_of(sim[i].node, gsp_node_id(sim[4].node), &v));
+		assert_int_equal(v.state, GSP_STATE_LEFT);
+	}
+	net_reset();
+}
+
+/* Digests larger than one packet: 200 members over 900-byte payloads. */
+static void
+test_cluster_split_digests(void **state)
+{
+	uint64_t now = 1000 * MS;
+	struct gsp_node_counters c;
+	unsigned int rounds;
+
+	(void)state;
+	for (unsigned int i = 0; i < 200; i++)
+		sim_start(i, 1000 + i, GSP_WIRE_MIN_PAYLOAD, 3);
+	rounds = run_until_converged(200, &now, 100);
+	print_message("# 200 nodes, %u-byte payloads: converged in %u rounds\n",
+		      GSP_WIRE_MIN_PAYLOAD, rounds);
+	assert_true(rounds > 0);
+	gsp_node_counters_read(sim[0].node, &c);
+	/* 200 digests need several SYN packets per round per peer */
+	assert_true(c.tx_syn > 2 * c.rounds);
+	net_reset();
+}
+
+/* Steady-state bytes a node sends per round, after convergence. */
+static double
+steady_tx_per_round(unsigned int n_nodes, unsigned int *rounds_out)
+{
+	uint64_t now = 1000 * MS, before = 0, after = 0;
+	const unsigned int measure = 20;
+
+	for (unsigned int i = 0; i < n_nodes; i++)
+		sim_start(i, 1000 + i, 0, 3);
+	*rounds_out = run_until_converged(n_nodes, &now, 200);
+	for (unsigned int i = 0; i < n_nodes; i++)
+		before += sim[i].tx_bytes;
+	for (unsigned int r = 0; r < measure * 10; r++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	for (unsigned int i = 0; i < n_nodes; i++)
+		after += sim[i].tx_bytes;
+	net_reset();
+	return (double)(after - before) / n_nodes / measure;
+}
+
+/* The protocol's cost per node and round does not grow with the cluster
+ * once the digest no longer fits the window (here 4 x 60 members). */
+static void
+test_cluster_bounded_traffic(void **state)
+{
+	unsigned int r_small, r_large;
+	double small, large;
+
+	(void)state;
+	small = steady_tx_per_round(300, &r_small);
+	large = steady_tx_per_round(1000, &r_large);
+	print_message("# bytes/node/round: 300 nodes %.0f (converged in %u "
+		      "rounds), 1000 nodes %.0f (%u rounds)\n", small, r_small,
+		      large, r_large);
+	assert_true(r_small > 0 && r_large > 0);
+	/* 3.3 times the members, not 3.3 times the bytes */
+	assert_true(large < 1.5 * small);
+	/* 2 windows of 4 SYN packets and 2 PUSH sent, about 8 SYN packets
+	 * answered with at most their 60 listed members of ~60 bytes */
+	assert_true(large < (2 * 4 + 2) * 1472 + 8 * 60 * 64);
+}
+
+/* The same seeds give the same run, bit for bit. */
+static void
+test_cluster_deterministic(void **state)
+{
+	struct gsp_node_counters a, b;
+	uint64_t now;
+
+	(void)state;
+	for (int run = 0; run < 2; run++) {
+		now = 1000 * MS;
+		for (unsigned int i = 0; i < 20; i++)
+			sim_start(i, 1000 + i, 0, 2);
+		run_until_converged(20, &now, 60);
+		gsp_node_counters_read(sim[7].node, run == 0 ? &a : &b);
+		net_reset();
+	}
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cluster_lifecycle),
+		cmocka_unit_test(test_cluster_split_digests),
+		cmocka_unit_test(test_cluster_deterministic),
+		cmocka_unit_test(test_swim_detect_refute_stall),
+		cmocka_unit_test(test_swim_timers_one_wake_per_period),
+		cmocka_unit_test(test_cluster_bounded_traffic),
+	};
+
+	return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);
+}

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of anti-entropy, white-box: what a node answers to an ACK's
+ * requests and to a SUM of range hashes, read from the in-memory
+ * network's queue (test_net.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gsp_core.h"
+#include "gsp_node_int.h"
+#include "gsp_util.h"
+#include "gsp_wire.h"
+#include "test_net.h"
+
+/* ------------------------------- sync --------------------------------- */
+
+/* A forged ACK asking 60 times for one member gets it once. */
+static void
+test_ack2_answers_once(void **state)
+{
+	struct gsp_node_params p = test_params("self", 0x0a000001, 1, &sim[0]);
+	struct gsp_wire_state st = sample_state(55, "peer");
+	struct gsp_addr src = { 0x0a000009, 7946 };
+	struct gsp_wire_writer w;
+	struct gsp_wire_msg m;
+	struct gsp_node *n;
+	uint8_t buf[1500];
+	unsigned int states = 0;
+	int err;
+
+	(void)state;
+	sim[0].addr = p.addr;
+	n = gsp_node_create(&p, &err);
+	assert_non_null(n);
+	feed(n, &st, 1 * MS);
+	net_n = 0;
+	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_ACK,
+		       gsp_cluster_hash(CLUSTER), 999);
+	for (int i = 0; i < 60; i++) {
+		struct gsp_digest d = { 55, 7, 1 };
+
+		assert_true(gsp_wire_put_digest(&w, &d));
+	}
+	gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), 2 * MS, NULL);
+	for (unsigned int i = 0; i < net_n; i++) {
+		assert_int_equal(decode(net_q[i].data, net_q[i].len, &m),
+				 GSP_RX_OK);
+		assert_int_equal(m.hdr.type, GSP_MSG_ACK2);
+		states += m.n_states;
+		free(net_q[i].data);
+	}
+	net_n = 0;
+	assert_int_equal(states, 1);
+	gsp_node_destroy(n);
+}
+
+/* The types of the datagrams a node queued, counted; the queue is
+ * emptied. *syn_digests adds up the digests the SYNs list. */
+static void
+drain_types(unsigned int *sums, unsigned int *syns, unsigned int *syn_digests)
+{
+	struct gsp_wire_msg m;
+
+	*sums = *syns = *syn_digests = 0;
+	for (unsigned int i = 0; i < net_n; i++) {
+		assert_int_equal(decode(net_q[i].data, net_q[i].len, &m),
+				 GSP_RX_OK);
+		if (m.hdr.type == GSP_MSG_SUM)
+			(*sums)++;
+		if (m.hdr.type == GSP_MSG_SYN) {
+			(*syns)++;
+			*syn_digests += m.n_digests;
+		}
+		free(net_q[i].data);
+	}
+	net_n = 0;
+}
+
+/* The answers to a SUM of level-4 hashes, read from the queue and
+ * emptied: the SUMs sent (steps down), and the level-4 buckets the SYNs
+ * list. Every listed bucket must be listed whole: SYN ranges that join
+ * into whole buckets, never a listing cut short. */
+static void
+sum_answers(unsigned int *sums, unsigned int *listed)
+{
+	const uint64_t bucket = 1ull << 60;
+	uint64_t lo[64], hi[64];
+	struct gsp_wire_msg m;
+	unsigned int k = 0;
+
+	*sums = *listed = 0;
+	for (unsigned int i = 0; i < net_n; i++) {
+		assert_int_equal(decode(net_q[i].data, net_q[i].len, &m),
+				 GSP_RX_OK);
+		if (m.hdr.type == GSP_MSG_SUM)
+			(*sums)++;
+		if (m.hdr.type == GSP_MSG_SYN) {
+			assert_true(k < 64);
+			lo[k] = m.range_lo;
+			hi[k] = m.range_hi;
+			/* in order by lo */
+			for (unsigned int j = k; j > 0 && lo[j - 1] > lo[j];
+			     j--) {
+				uint64_t tl = lo[j], th = hi[j];
+
+				lo[j] = lo[j - 1];
+				hi[j] = hi[j - 1];
+				lo[j - 1] = tl;
+				hi[j - 1] = th;
+			}
+			k++;
+		}
+		free(net_q[i].data);
+	}
+	net_n = 0;
+	for (unsigned int i = 0; i < k;) {
+		uint64_t a = lo[i], z = hi[i];
+
+		while (++i < k && z != UINT64_MAX && lo[i] == z + 1)
+			z = hi[i];
+		assert_int_equal(a % bucket, 0);
+		assert_true(z == UINT64_MAX || (z + 1) % bucket == 0);
+		*listed += (unsigned int)(z / bucket - a / bucket) + 1;
+	}
+}
+
+/* A node that knows member 999 (the SUMs' sender), with syn_packets
+ * SYN packets per listing (0: the default). */
+static struct gsp_node *
+sum_node(uint32_t syn_packets)
+{
+	struct gsp_node_params p = test_params("self", 0x0a000001, 1, &sim[0]);
+	struct gsp_wire_state st = sample_state(999, "peer");
+	struct gsp_node *n;
+	int err;
+
+	p.syn_packets = syn_packets;
+	sim[0].addr = p.addr;
+	n = gsp_node_create(&p, &err);
+	assert_non_null(n);
+	feed(n, &st, 1 * MS);
+	return n;
+}
+
+/* Member 10000 + k, named mk, learned by n. */
+static void
+feed_member(struct gsp_node *n, unsigned int k)
+{
+	struct gsp_wire_state st;
+	char name[16];
+
+	snprintf(name, sizeof(name), "m%u", k);
+	st = sample_state(10000 + k, name);
+	feed(n, &st, 1 * MS);
+}
+
+/* Node n's own first SUM, decoded into *mine, its hashes copied into
+ * hashes (16 of them) */
+static void
+own_sum(struct gsp_node *n, struct gsp_wire_msg *mine, uint8_t *hashes)
+{
+	struct gsp_addr peer = { 0x0a000009, 7946 };
+
+	net_n = 0;
+	gsp_sync_start(n, &peer);
+	assert_int_equal(net_n, 1);
+	assert_int_equal(decode(net_q[0].data, net_q[0].len, mine),
+			 GSP_RX_OK);
+	assert_int_equal(mine->hdr.type, GSP_MSG_SUM);
+	assert_int_equal(mine->n_hashes, 16);
+	memcpy(hashes, mine->sum_hashes, 8 * 16);
+	free(net_q[0].data);
+	net_n = 0;
+}
+
+/* Node n's own first SUM (16 hashes of level 4) sent back to it from
+ * member 999, with the hashes whose bit is set in `flip` changed. */
+static void
+sum_back(struct gsp_node *n, const struct gsp_wire_msg *mine,
+	 const uint8_t *hashes, uint32_t flip, uint64_t now)
+{
+	struct gsp_addr src = { 0x0a000009, 7946 };
+	struct gsp_wire_writer w;
+	uint8_t buf[1500];
+
+	gsp_wire_begin_v(&w, buf, sizeof(buf), GSP_MSG_SUM, mine->hdr.version,
+			 gsp_cluster_hash(CLUSTER), 999);
+	gsp_wire_set_sum(&w, mine->sum_level, mine->sum_first,
+			 mine->sum_members);
+	for (uint32_t i = 0; i < mine->n_hashes; i++)
+		assert_true(gsp_wire_put_hash(&w, gsp_get_le64(hashes + 8 * i) ^
+					      ((flip >> i & 1) ? 0x5a5a : 0)));
+	gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), now, NULL);
+}
+
+/*
+ * Range sync: a SUM that differs in one bucket steps down into it (a SUM
+ * of its 16 children: cheap in bytes for a few changes); one that differs
+ * in most (a cold join, a healed partition) lists the buckets that differ,
+ * one SYN packet each, instead of descending into 16 children each; a
+ * differing range too large for a window of SYN packets is descended
+ * into all the same.
+ */
+static void
+test_sum_dense_lists_sparse_descends(void **state)
+{
+	unsigned int sums, syns, digests, listed;
+	struct gsp_wire_msg mine;
+	uint8_t hashes[8 * 16];
+	struct gsp_node *n;
+	uint64_t now = 1 * MS;
+
+	(void)state;
+	n = sum_node(0);
+	for (unsigned int k = 0; k < 1000; k++)
+		feed_member(n, k);
+	own_sum(n, &mine, hashes);
+	assert_int_equal(mine.sum_members, 1002);
+
+	/* the same view: nothing to do */
+	sum_back(n, &mine, hashes, 0, now);
+	drain_types(&sums, &syns, &digests);
+	assert_int_equal(sums + syns, 0);
+
+	/* one bucket of about 63 members differs: a step down */
+	sum_back(n, &mine, hashes, 1u << 5, now);
+	drain_types(&sums, &syns, &digests);
+	assert_int_equal(sums, 1);
+	assert_int_equal(syns, 0);
+
+	/* three of 16: still sparse */
+	sum_back(n, &mine, hashes, 0x0111, now);
+	drain_types(&sums, &syns, &digests);
+	assert_int_equal(sums, 3);
+	assert_int_equal(syns, 0);
+
+	/* four of 16: dense, so each is listed whole, not stepped into */
+	sum_back(n, &mine, hashes, 0x000f, now);
+	sum_answers(&sums, &listed);
+	assert_int_equal(sums, 0);
+	assert_int_equal(listed, 4);
+
+	/* all 16 differ: 8 of them (the most a SUM answers) listed, about
+	 * 500 members in one or two packets each (59 digests fill one),
+	 * and no step down */
+	sum_back(n, &mine, hashes, 0xffff, now);
+	drain_types(&sums, &syns, &digests);
+	assert_int_equal(sums, 0);
+	assert_in_range(syns, 8, 16);
+	assert_in_range(digests, 8 * 40, 8 * 90);
+	sum_back(n, &mine, hashes, 0xffff, now);
+	sum_answers(&sums, &listed);
+	assert_int_equal(listed, 8);
+
+	/* the whole key space differs and holds 1,002 members, more than a
+	 * window of 4 packets of 59 lists: a step down */
+	mine.sum_level = 0;
+	mine.n_hashes = 1;
+	sum_back(n, &mine, hashes, 1, now);
+	drain_types(&sums, &syns, &digests);
+	assert_int_equal(sums, 1);
+	assert_int_equal(syns, 0);
+	gsp_node_destroy(n);
+}
+
+/*
+ * A dense SUM lists a bucket only when the listing fits its window whole:
+ * SYN packets hold whole buckets of ours, so a range of up to 2 x 59
+ * members may need three packets of 59. With two packets per listing, a
+ * range that packs into more is stepped into instead; listed cut short,
+ * its end would never be compared, at every sync alike. Swept over table
+ * sizes that put the level-4 buckets around 118 members.
+ */
+static void
+test_sum_dense_listing_is_whole(void **state)
+{
+	unsigned int sums, listed, both = 0;
+	struct gsp_wire_msg mine;
+	uint8_t hashes[8 * 16];
+	struct gsp_node *n;
+	uint64_t now = 1 * MS;
+
+	(void)state;
+	n = sum_node(2);
+	for (unsigned int k = 0; k < 2000; k++) {
+		feed_member(n, k);
+		if (k < 1600 || k % 4 != 0)
+			continue;
+		own_sum(n, &mine, hashes);
+		sum_back(n, &mine, hashes, 0xffff, now);
+		sum_answers(&sums, &listed);	/* each listing whole */
+		assert_int_equal(sums + listed, 8);
+		both += sums != 0 && listed != 0;
+	}
+	/* the sweep met sizes where some buckets fit and others did not */
+	assert_true(both > 0);
+	gsp_node_destroy(n);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ack2_answers_once),
+		cmocka_unit_test(test_sum_dense_lists_sparse_descends),
+		cmocka_unit_test(test_sum_dense_listing_is_whole),
+	};
+
+	return cmocka_run_group_tests_name("sync", tests, NULL, NULL);
+}
