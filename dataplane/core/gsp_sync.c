@@ -431,8 +431,8 @@ gsp_sum_from_stranger(struct gsp_node *n, const struct gsp_addr *src,
  * well: a step down then costs a SUM and a small SYN, ACK and ACK2 per
  * child, where listing the bucket costs one SYN, ACK and ACK2 per packet
  * of digests. So a dense SUM lists every differing bucket that fits in a
- * window of packets, however many members it holds. A sparse one (a few changes: a quiet cluster's) still
- * descends, which costs fewer bytes.
+ * window of packets, however many members it holds. A sparse one (a few
+ * changes: a quiet cluster's) still descends, which costs fewer bytes.
  *
  * At most GSP_SYNC_DIFF_MAX buckets per SUM: the work a SUM can cause is
  * bounded, and what is left is found by the next sync.
