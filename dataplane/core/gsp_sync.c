@@ -279,7 +279,8 @@ gsp_send_window(struct gsp_node *n, const struct gsp_addr *dst, uint32_t first)
 /* A SUM whose buckets differ in a quarter or more is dense
  * (gsp_handle_sum). */
 #define GSP_SYNC_DENSE_DIV 4
-_Static_assert(GSP_WIRE_SUM_HASHES <= 64, "a SUM's differing buckets in a mask");
+_Static_assert(GSP_WIRE_SUM_HASHES <= 64,
+	       "a SUM's differing buckets in a mask");
 
 static uint64_t
 gsp_level_lo(uint8_t level, uint64_t b)
