@@ -256,6 +256,14 @@ f_start(struct exp_ctx *c)
 		     false, 0);
 }
 
+/* kept in microseconds in the view; Prometheus' unit is the second */
+static void
+f_probe_rtt(struct exp_ctx *c)
+{
+	exp_sample_d(c, NULL, NULL, (double)c->v->s.hdr.probe_rtt_us / 1e6,
+		     false, 0);
+}
+
 static const struct exp_fam exp_fams[] = {
 	{ "gossipd_up", false, "1 if the view was read and its writer runs "
 	  "(published within 2 s, not closed), else 0", 0, -1, f_up },
@@ -315,6 +323,9 @@ static const struct exp_fam exp_fams[] = {
 	  H(extra.awareness), -1, NULL },
 	{ "gossipd_incarnation", false, "This node's SWIM incarnation",
 	  H(extra.incarnation), -1, NULL },
+	{ "gossipd_probe_rtt_seconds", false, "Smoothed round trip of this "
+	  "node's probes (Lifeguard keeps the probe timeout above it)", 0,
+	  -1, f_probe_rtt },
 	{ "gossipd_generation", false, "This node's generation",
 	  H(self_generation), -1, NULL },
 	{ "gossipd_rx_key", true, "Packets opened, by the key that opened "

@@ -167,6 +167,12 @@ gsp_slot_id(struct gsp_node *n, uint32_t slot)
 	return gsp_rec_id(n, gsp_rec(n, slot));
 }
 
+static inline bool
+gsp_addr_eq(const struct gsp_addr *a, const struct gsp_addr *b)
+{
+	return a->ip == b->ip && a->port == b->port;
+}
+
 /* At most once per period_ns: true (and *last_ns = now) when the last
  * time was long enough ago, or never. Logs of floods and renewals go
  * through it, so a peer cannot make them run at its pace. */

@@ -11,12 +11,6 @@
 #include "gsp_member.h"
 #include "gsp_node_int.h"
 
-static bool
-gsp_addr_eq(const struct gsp_addr *a, const struct gsp_addr *b)
-{
-	return a->ip == b->ip && a->port == b->port;
-}
-
 static void
 gsp_scan_pick(struct gsp_node *n, uint32_t *pick, uint32_t seen, uint32_t k,
 	      uint32_t slot)

@@ -167,7 +167,9 @@ gsp_swim_probe_start(struct gsp_node *n, uint64_t now_ns)
 	s->probe_id = gsp_slot_id(n, slot);
 	s->probe_seq = ++s->seq;
 	s->probe_timeout_ns = now_ns + gsp_swim_scaled(n, n->p.probe_timeout_ns);
+	s->ping_sent_ns = now_ns;
 	a = gsp_swim_addr(n, slot);
+	s->probe_addr = a;
 	r = gsp_rec(n, slot);
 	/* a suspect is told so with the probe itself */
 	c = gsp_swim_claim_of(n, r, GSP_CLAIM_SUSPECT);
@@ -282,6 +284,11 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 		if (s->probing && !s->acked && m->seq == s->probe_seq &&
 		    m->target_id == s->probe_id) {
 			s->acked = true;
+			/* Karn: after the second ping, which one is answered
+			 * is unknown; a helper's relay is another path */
+			if (!s->indirect_sent &&
+			    gsp_addr_eq(src, &s->probe_addr))
+				gsp_swim_rtt_sample(n, now_ns - s->ping_sent_ns);
 			gsp_swim_aware(n, -1);
 			break;
 		}

@@ -15,10 +15,65 @@
 
 /* ---- timeouts ---- */
 
+/* srtt + 4 var, and at least a quarter over srtt: a direct answer later
+ * than this is not the usual one (where round trips hardly vary, half of
+ * them would otherwise come just after the timeout) */
+uint64_t
+gsp_swim_rto(const struct gsp_node *n)
+{
+	const struct gsp_swim *s = n->swim;
+	uint64_t margin = 4 * s->rttvar_ns;
+
+	if (margin < s->srtt_ns / 4)
+		margin = s->srtt_ns / 4;
+	return s->srtt_ns + margin;
+}
+
+/* One unambiguous round trip (RFC 6298, gains 1/8 and 1/4), at most a
+ * second: a stalled path teaches no more than the cap can use. */
+void
+gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns)
+{
+	struct gsp_swim *s = n->swim;
+	uint64_t err;
+
+	if (rtt_ns > GSP_RTT_MAX_NS)
+		rtt_ns = GSP_RTT_MAX_NS;
+	if (s->srtt_ns == 0) {
+		s->srtt_ns = rtt_ns;
+		s->rttvar_ns = rtt_ns / 2;
+	} else {
+		err = rtt_ns > s->srtt_ns ? rtt_ns - s->srtt_ns :
+			s->srtt_ns - rtt_ns;
+		s->rttvar_ns = s->rttvar_ns - s->rttvar_ns / 4 + err / 4;
+		s->srtt_ns = s->srtt_ns - s->srtt_ns / 8 + rtt_ns / 8;
+	}
+	GSP_CTR_SET(n->ctr.probe_rtt_us, s->srtt_ns / 1000);
+}
+
+/*
+ * A probe period or timeout as Lifeguard stretches it: by the awareness
+ * (our own trouble), and at least as far as our probes' measured round
+ * trips need (a loaded host or path: answers that come, late), the
+ * probe timeout reaching gsp_swim_rto. A whole multiple, as the
+ * awareness is: periods stay on the rounds' grid (one wake-up for both).
+ * Within 1 + awareness_max, so a crash is found no later than the
+ * awareness alone could make it.
+ */
 uint64_t
 gsp_swim_scaled(const struct gsp_node *n, uint64_t base)
 {
-	return gsp_swim_lifeguard(n) ? base * (1 + n->swim->awareness) : base;
+	uint64_t mult, rto, pt = n->p.probe_timeout_ns;
+
+	if (!gsp_swim_lifeguard(n))
+		return base;
+	mult = 1 + (uint64_t)n->swim->awareness;
+	rto = gsp_swim_rto(n);
+	if (rto > pt && (rto + pt - 1) / pt > mult)
+		mult = (rto + pt - 1) / pt;
+	if (mult > 1 + (uint64_t)n->p.awareness_max)
+		mult = 1 + (uint64_t)n->p.awareness_max;
+	return base * mult;
 }
 
 uint32_t
@@ -46,6 +101,7 @@ gsp_swim_suspicion_ns(const struct gsp_node *n, uint32_t confirm)
 		return (uint64_t)min;
 	t = max - (max - min) * log((double)confirm + 1.0) / log(k + 1.0);
 	return (uint64_t)(t < min ? min : t);
+
 }
 
 void

@@ -18,6 +18,7 @@
 #define GSP_RETRANSMIT_MULT 4		/* claim sends x ceil(log10(N+1)) */
 #define GSP_STALL_PERIODS 5		/* a tick this late: we were stalled */
 #define GSP_NACK_PERCENT 80		/* of the probe timeout */
+#define GSP_RTT_MAX_NS 1000000000ull	/* a longer round trip counts as 1 s */
 #define GSP_BUDDIES 8			/* nodes expected to probe a new suspect */
 
 /*
@@ -83,6 +84,8 @@ struct gsp_swim {
 	uint32_t probe_seq;
 	uint64_t probe_timeout_ns;	/* when helpers are asked */
 	uint64_t probe_end_ns;		/* end of the period: verdict */
+	uint64_t ping_sent_ns;		/* the probe's first ping */
+	struct gsp_addr probe_addr;	/* where it went */
 	bool probing;
 	bool acked;
 	bool indirect_sent;
@@ -91,6 +94,10 @@ struct gsp_swim {
 
 	uint32_t seq;
 	uint32_t awareness;		/* Lifeguard health multiplier */
+	/* round trips of our direct probes, smoothed (RFC 6298's estimator):
+	 * with Lifeguard the probe timeout stays above them (gsp_swim_rto) */
+	uint64_t srtt_ns;
+	uint64_t rttvar_ns;
 	uint64_t last_tick_ns;
 	bool started;
 
@@ -142,6 +149,8 @@ gsp_swim_force_left(const struct gsp_node *n, uint32_t slot)
 
 /* gsp_swim_claim.c */
 uint64_t gsp_swim_scaled(const struct gsp_node *n, uint64_t base);
+uint64_t gsp_swim_rto(const struct gsp_node *n);
+void gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns);
 uint32_t gsp_swim_live(const struct gsp_node *n);
 uint64_t gsp_swim_suspicion_ns(const struct gsp_node *n, uint32_t confirm);
 void gsp_swim_aware(struct gsp_node *n, int delta);

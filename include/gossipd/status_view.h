@@ -38,7 +38,7 @@ extern "C" {
 
 #define GSP_SV_MAGIC 0x5745495653505347ULL	/* "GSPSVIEW" */
 #define GSP_SV_MAJOR 1
-#define GSP_SV_MINOR 7
+#define GSP_SV_MINOR 8
 #define GSP_SV_HEADER_SIZE 1024
 #define GSP_SV_MEMBER_STRIDE 2304
 #define GSP_SV_MEMBER_STRIDE_1_0 1024	/* writers before minor 7 */
@@ -163,7 +163,8 @@ struct gsp_sv_header {
 	char control_socket[112];
 	struct gsp_sv_security security;	/* minor 3 */
 	struct gsp_sv_view view;		/* minor 6 */
-	uint8_t reserved2[8];
+	uint64_t probe_rtt_us;		/* minor 8: SWIM's smoothed probe
+					 * round trip (0: none measured) */
 	struct gsp_sv_counters counters;
 	struct gsp_sv_extra extra;	/* minor 2 */
 	uint8_t reserved3[32];

@@ -26,8 +26,9 @@
 
 /* ------------------------------- SWIM --------------------------------- */
 
+/* detector 0: the default (all of them) */
 static void
-swim_start_all(unsigned int n, uint64_t probe_ms)
+swim_start_all(unsigned int n, uint64_t probe_ms, uint32_t detector)
 {
 	for (unsigned int i = 0; i < n; i++) {
 		struct gsp_addr seeds[2];
@@ -42,6 +43,7 @@ swim_start_all(unsigned int n, uint64_t probe_ms)
 		p.rng_seed = 2000 + i;
 		p.probe_interval_ns = probe_ms * MS;
 		p.probe_timeout_ns = probe_ms * MS * 2 / 5;
+		p.detector = detector;
 		sim[i].node = gsp_node_create(&p, &err);
 		assert_non_null(sim[i].node);
 		for (unsigned int k = 0; k < 2; k++)
@@ -115,7 +117,7 @@ test_swim_detect_refute_stall(void **state)
 	bool all;
 
 	(void)state;
-	swim_start_all(n, 50);
+	swim_start_all(n, 50, 0);
 	assert_true(run_until_converged(n, &now, 50) > 0);
 
 	/* node3 stops for 3 s (as under SIGSTOP: no ticks, packets lost) */
@@ -284,6 +286,138 @@ test_swim_detect_refute_stall(void **state)
 	net_reset();
 }
 
+/*
+ * A slow path: every frame arrives delay_ns after the step that sent it
+ * (steps of 5 ms), held here between sim_step's deliveries.
+ */
+#define SLOW_HELD_MAX 100000
+static struct net_pkt slow_held[SLOW_HELD_MAX];
+static uint64_t slow_due[SLOW_HELD_MAX];
+static unsigned int slow_n;
+
+static void
+slow_step(uint64_t now, uint64_t sent_at, uint64_t delay_ns)
+{
+	unsigned int keep = 0;
+
+	for (unsigned int i = 0; i < net_n; i++) {
+		assert_true(slow_n < SLOW_HELD_MAX);
+		slow_held[slow_n] = net_q[i];
+		slow_due[slow_n++] = sent_at + delay_ns;
+	}
+	net_n = 0;
+	for (unsigned int i = 0; i < slow_n; i++) {
+		if (slow_due[i] <= now) {
+			net_q[net_n++] = slow_held[i];
+		} else {
+			slow_held[keep] = slow_held[i];
+			slow_due[keep++] = slow_due[i];
+		}
+	}
+	slow_n = keep;
+	sim_step(now);
+}
+
+static void
+slow_drop_all(void)
+{
+	for (unsigned int i = 0; i < slow_n; i++)
+		free(slow_held[i].data);
+	slow_n = 0;
+}
+
+static uint64_t
+suspicions_of_all(unsigned int n)
+{
+	struct gsp_node_counters c;
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		gsp_node_counters_read(sim[i].node, &c);
+		sum += c.suspicions;
+	}
+	return sum;
+}
+
+/* `ms` of 5 ms steps over the slow path */
+static void
+slow_run(uint64_t *now, uint64_t ms, uint64_t delay_ns)
+{
+	for (uint64_t t = 0; t < ms; t += 5) {
+		uint64_t sent_at = *now;
+
+		*now += 5 * MS;
+		slow_step(*now, sent_at, delay_ns);
+	}
+}
+
+/*
+ * Answers that come, late: with Lifeguard the probe timeout follows the
+ * measured round trip, so a slow but healthy cluster stops accusing
+ * itself once the first probes have measured it, while a crash is still
+ * found. Without Lifeguard the same path is a suspicion after another.
+ * 8 nodes, 50 ms probes (20 ms timeout), 40 ms each way: every answer
+ * comes after the period.
+ */
+static void
+test_swim_timeout_follows_round_trips(void **state)
+{
+	const unsigned int n = 8;
+	const uint64_t delay = 40 * MS;
+	uint64_t now = 1000 * MS, before;
+	struct gsp_node_counters c;
+	bool all = false;
+	unsigned int t;
+
+	(void)state;
+	/* the control: SWIM and indirect probes alone keep accusing */
+	swim_start_all(n, 50, GSP_DETECT_SWIM | GSP_DETECT_INDIRECT);
+	slow_run(&now, 5000, delay);
+	before = suspicions_of_all(n);
+	slow_run(&now, 5000, delay);
+	print_message("# 80 ms round trips, 20 ms timeout, no Lifeguard: %"
+		      PRIu64 " suspicions in 5 s\n",
+		      suspicions_of_all(n) - before);
+	assert_true(suspicions_of_all(n) - before > 0);
+	slow_drop_all();
+	net_reset();
+
+	swim_start_all(n, 50, 0);
+	slow_run(&now, 5000, delay);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(swim_count(i, GSP_STATE_ALIVE), n);
+	before = suspicions_of_all(n);
+	slow_run(&now, 10000, delay);
+	for (unsigned int i = 0; i < n; i++) {
+		assert_int_equal(swim_count(i, GSP_STATE_ALIVE), n);
+		gsp_node_counters_read(sim[i].node, &c);
+		/* a round trip is 80 ms plus up to two 5 ms steps */
+		assert_true(c.probe_rtt_us >= 80000 && c.probe_rtt_us <= 92000);
+	}
+	print_message("# the same with Lifeguard: %" PRIu64 " suspicions in "
+		      "10 s, round trip %" PRIu64 " us\n",
+		      suspicions_of_all(n) - before, c.probe_rtt_us);
+	assert_int_equal(suspicions_of_all(n) - before, 0);
+
+	/* a crash: down everywhere, within the capped multiplier's time
+	 * (probe periods at most 9 x 50 ms, suspicions at most 1.2 s) */
+	sim[3].up = false;
+	for (t = 0; t < 1000 && !all; t++) {
+		uint64_t sent_at = now;
+
+		now += 5 * MS;
+		slow_step(now, sent_at, delay);
+		all = true;
+		for (unsigned int i = 0; i < n; i++)
+			if (i != 3)
+				all &= swim_count(i, GSP_STATE_DOWN) == 1;
+	}
+	print_message("# crash down everywhere after %u ms\n", t * 5);
+	assert_true(all);
+	slow_drop_all();
+	net_reset();
+}
+
 /* ------------------------- in-memory clusters ------------------------- */
 
 /*
@@ -297,12 +431,13 @@ static void
 test_swim_timers_one_wake_per_period(void **state)
 {
 	const unsigned int periods = 50;
-	uint64_t now = 1000 * MS, end, sent_at = 0, deadline[2];
+	uint64_t now = 1000 * MS, warm, end, sent_at = 0, deadline[2];
 	unsigned int wakes[2] = { 0, 0 };
+	bool measuring = false;
 	struct gsp_node_counters c0, c1;
 
 	(void)state;
-	swim_start_all(2, 100);
+	swim_start_all(2, 100, 0);
 	assert_true(run_until_converged(2, &now, 50) > 0);
 	for (unsigned int r = 0; r < 20; r++)	/* the join's news is over */
 		for (int sub = 0; sub < 10; sub++) {
@@ -314,8 +449,10 @@ test_swim_timers_one_wake_per_period(void **state)
 		assert_int_equal(gsp_node_next_deadline(sim[i].node),
 				 deadline[i]);
 	}
-	gsp_node_counters_read(sim[0].node, &c0);
-	end = now + periods * 100 * MS;
+	/* 20 periods on this path first: the join's 10 ms steps made round
+	 * trips of 20 ms, and the probe timeout follows measured ones */
+	warm = now + 20 * 100 * MS;
+	end = warm + periods * 100 * MS;
 	while (now < end) {
 		uint64_t t = deadline[0] < deadline[1] ? deadline[0] :
 			deadline[1];
@@ -345,9 +482,13 @@ test_swim_timers_one_wake_per_period(void **state)
 			}
 			free(batch);
 		}
+		if (!measuring && now >= warm) {
+			measuring = true;
+			gsp_node_counters_read(sim[0].node, &c0);
+		}
 		for (unsigned int i = 0; i < 2; i++)
 			if (now >= deadline[i]) {
-				wakes[i]++;
+				wakes[i] += measuring;
 				deadline[i] = gsp_node_tick(sim[i].node, now);
 			}
 	}
@@ -537,6 +678,7 @@ main(void)
 		cmocka_unit_test(test_cluster_deterministic),
 		cmocka_unit_test(test_swim_detect_refute_stall),
 		cmocka_unit_test(test_swim_timers_one_wake_per_period),
+		cmocka_unit_test(test_swim_timeout_follows_round_trips),
 		cmocka_unit_test(test_cluster_bounded_traffic),
 	};
 
