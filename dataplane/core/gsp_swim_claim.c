@@ -52,28 +52,41 @@ gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns)
 }
 
 /*
+ * How far our probes' measured round trips stretch SWIM's times: the
+ * whole multiple of the probe timeout that gsp_swim_rto reaches, 1 to
+ * 1 + awareness_max (whole, so probe periods stay on the rounds' grid:
+ * one wake-up for both). 1 without Lifeguard.
+ */
+static uint64_t
+gsp_swim_rtt_mult(const struct gsp_node *n)
+{
+	uint64_t rto, pt = n->p.probe_timeout_ns, cap, mult;
+
+	if (!gsp_swim_lifeguard(n))
+		return 1;
+	rto = gsp_swim_rto(n);
+	cap = 1 + (uint64_t)n->p.awareness_max;
+	mult = rto > pt ? (rto + pt - 1) / pt : 1;
+	return mult < cap ? mult : cap;
+}
+
+/*
  * A probe period or timeout as Lifeguard stretches it: by the awareness
- * (our own trouble), and at least as far as our probes' measured round
- * trips need (a loaded host or path: answers that come, late), the
- * probe timeout reaching gsp_swim_rto. A whole multiple, as the
- * awareness is: periods stay on the rounds' grid (one wake-up for both).
- * Within 1 + awareness_max, so a crash is found no later than the
- * awareness alone could make it.
+ * (our own trouble), and at least as far as our measured round trips
+ * need (a loaded host or path: answers that come, late). Within
+ * 1 + awareness_max, so a crash is found no later than the awareness
+ * alone could make it.
  */
 uint64_t
 gsp_swim_scaled(const struct gsp_node *n, uint64_t base)
 {
-	uint64_t mult, rto, pt = n->p.probe_timeout_ns;
+	uint64_t mult, rtt;
 
 	if (!gsp_swim_lifeguard(n))
 		return base;
 	mult = 1 + (uint64_t)n->swim->awareness;
-	rto = gsp_swim_rto(n);
-	if (rto > pt && (rto + pt - 1) / pt > mult)
-		mult = (rto + pt - 1) / pt;
-	if (mult > 1 + (uint64_t)n->p.awareness_max)
-		mult = 1 + (uint64_t)n->p.awareness_max;
-	return base * mult;
+	rtt = gsp_swim_rtt_mult(n);
+	return base * (rtt > mult ? rtt : mult);
 }
 
 uint32_t
@@ -85,14 +98,16 @@ gsp_swim_live(const struct gsp_node *n)
 /*
  * How long a suspicion with `confirm` independent confirmations lasts:
  * mult x log10(N) probe periods (SWIM); with Lifeguard it starts at
- * max_mult times that and shrinks with log(confirmations) towards it.
+ * max_mult times that and shrinks with log(confirmations) towards it,
+ * and the periods are as long as measured round trips make them: a
+ * refutation crosses the same slow paths as the accusation did.
  */
 uint64_t
 gsp_swim_suspicion_ns(const struct gsp_node *n, uint32_t confirm)
 {
 	double lg = log10((double)gsp_swim_live(n));
 	double min = n->p.suspicion_mult * (lg < 1.0 ? 1.0 : lg) *
-		(double)n->p.probe_interval_ns;
+		(double)n->p.probe_interval_ns * (double)gsp_swim_rtt_mult(n);
 	double max = min * n->p.suspicion_max_mult;
 	uint32_t k = n->p.suspicion_mult > 2 ? n->p.suspicion_mult - 2 : 1;
 	double t;
