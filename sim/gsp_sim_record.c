@@ -296,6 +296,9 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	gsp_harness_counters_sum(&s->host, &all);
 	gsp_record_core(j.o, "core", &all);
 	gsp_json_u64(&j, "awareness_max_end", r->awareness_max);
+	/* a gauge: its mean over the nodes now */
+	gsp_json_num(&j, "probe_rtt_us_mean_end",
+		     (double)all.probe_rtt_us / c->n_nodes);
 	gsp_json_u64(&j, "packets_sent", s->pkts_sent);
 	gsp_json_u64(&j, "packets_delivered", s->pkts_delivered);
 	gsp_json_u64(&j, "packets_lost", s->fault_ctr[GSP_FAULT_C_DROPPED]);

@@ -334,6 +334,9 @@ gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,
 	gsp_emu_write_switch(rec, dp);
 	/* the cores' own counters, whole run, all vnodes */
 	gsp_record_core(rec, "core", &sum_c);
+	/* a gauge: its mean over the vnodes now */
+	gsp_record_num(rec, "probe_rtt_us_mean_end",
+		       (double)sum_c.probe_rtt_us / o->nodes);
 	if (r->timeout)
 		gsp_record_str(rec, "timeout_reason", r->why);
 	ret = gsp_record_write(rec, o->json, o->json == NULL);
