@@ -267,6 +267,7 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 {
 	struct gsp_swim *s = n->swim;
 	struct gsp_relay *rl;
+	uint64_t mult;
 	int32_t slot;
 
 	for (uint32_t i = 0; i < m->n_claims; i++)
@@ -316,12 +317,14 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 		rl = gsp_swim_relay_alloc(s);
 		if (rl == NULL)
 			break;	/* busy: the prober's other helpers remain */
+		/* on slow paths a helper waits as long as its own probes */
+		mult = gsp_swim_rtt_mult(n);
 		*rl = (struct gsp_relay){
 			.req = *src,
 			.target = m->target_id,
-			.nack_ns = now_ns + n->p.probe_timeout_ns *
+			.nack_ns = now_ns + n->p.probe_timeout_ns * mult *
 				GSP_NACK_PERCENT / 100,
-			.expire_ns = now_ns + n->p.probe_interval_ns,
+			.expire_ns = now_ns + n->p.probe_interval_ns * mult,
 			.req_seq = m->seq,
 			.seq = ++s->seq,
 			.version = m->hdr.version,

@@ -57,7 +57,7 @@ gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns)
  * 1 + awareness_max (whole, so probe periods stay on the rounds' grid:
  * one wake-up for both). 1 without Lifeguard.
  */
-static uint64_t
+uint64_t
 gsp_swim_rtt_mult(const struct gsp_node *n)
 {
 	uint64_t rto, pt = n->p.probe_timeout_ns, cap, mult;
@@ -116,7 +116,6 @@ gsp_swim_suspicion_ns(const struct gsp_node *n, uint32_t confirm)
 		return (uint64_t)min;
 	t = max - (max - min) * log((double)confirm + 1.0) / log(k + 1.0);
 	return (uint64_t)(t < min ? min : t);
-
 }
 
 void
