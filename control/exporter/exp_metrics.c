@@ -323,9 +323,11 @@ static const struct exp_fam exp_fams[] = {
 	  H(extra.awareness), -1, NULL },
 	{ "gossipd_incarnation", false, "This node's SWIM incarnation",
 	  H(extra.incarnation), -1, NULL },
+	{ "gossipd_probes_late", true, "Probe verdicts put off once: this "
+	  "node came to them late", H(probes_late), -1, NULL },
 	{ "gossipd_probe_rtt_seconds", false, "Smoothed round trip of this "
-	  "node's probes (Lifeguard keeps the probe timeout above it)", 0,
-	  -1, f_probe_rtt },
+	  "node's probes (Lifeguard's probe timeout follows it)", 0, -1,
+	  f_probe_rtt },
 	{ "gossipd_generation", false, "This node's generation",
 	  H(self_generation), -1, NULL },
 	{ "gossipd_rx_key", true, "Packets opened, by the key that opened "

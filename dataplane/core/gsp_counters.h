@@ -92,9 +92,11 @@
 	  "Lifeguard health multiplier now") \
 	X(incarnation, MAIN, GAUGE, 2, extra.incarnation, 920, \
 	  "ours, raised to refute") \
+	X(probes_late, MAIN, COUNT, 8, probes_late, 992, \
+	  "probe verdicts put off once: we came to them late") \
 	X(probe_rtt_us, MAIN, GAUGE, 8, probe_rtt_us, 504, \
-	  "our probes' smoothed round trip, microseconds (Lifeguard " \
-	  "keeps the probe timeout above it)") \
+	  "our probes' smoothed round trip, microseconds (Lifeguard's " \
+	  "probe timeout follows it)") \
 	X(tx_sum, MAIN, COUNT, 6, view.tx_sum, 456, \
 	  "range-hash summaries sent (wire version 3)") \
 	X(rx_sum, MAIN, COUNT, 6, view.rx_sum, 464, \

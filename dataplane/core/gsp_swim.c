@@ -55,7 +55,8 @@ gsp_swim_create(struct gsp_node *n)
 		p->suspicion_max_mult = GSP_DEF(SUSPICION_MAX_MULT);
 	if (p->awareness_max == 0)
 		p->awareness_max = GSP_DEF(AWARENESS_MAX);
-	if (p->probe_timeout_ns >= p->probe_interval_ns ||
+	if (p->probe_timeout_ns == 0 ||
+	    p->probe_timeout_ns >= p->probe_interval_ns ||
 	    p->indirect_probes > GSP_FANOUT_MAX)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
@@ -161,6 +162,7 @@ gsp_swim_probe_start(struct gsp_node *n, uint64_t now_ns)
 	s->probing = true;
 	s->acked = false;
 	s->indirect_sent = false;
+	s->late_looked = false;
 	s->nacks = 0;
 	s->expected_nacks = 0;
 	s->probe_slot = slot;
@@ -241,6 +243,17 @@ gsp_swim_probe_failed(struct gsp_node *n, uint64_t now_ns)
 	}
 }
 
+/* No tick for GSP_STALL_PERIODS probe periods: we were stopped or
+ * starved (noticed at the next tick, gsp_swim_stalled) */
+static bool
+gsp_swim_was_stalled(const struct gsp_node *n, uint64_t now_ns)
+{
+	const struct gsp_swim *s = n->swim;
+
+	return s->started && now_ns - s->last_tick_ns >
+		GSP_STALL_PERIODS * gsp_swim_scaled(n, n->p.probe_interval_ns);
+}
+
 /* ---- receiving ---- */
 
 static struct gsp_relay *
@@ -267,7 +280,6 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 {
 	struct gsp_swim *s = n->swim;
 	struct gsp_relay *rl;
-	uint64_t mult;
 	int32_t slot;
 
 	for (uint32_t i = 0; i < m->n_claims; i++)
@@ -286,8 +298,13 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 		    m->target_id == s->probe_id) {
 			s->acked = true;
 			/* Karn: after the second ping, which one is answered
-			 * is unknown; a helper's relay is another path */
-			if (!s->indirect_sent &&
+			 * is unknown; a helper's relay is another path. A
+			 * PONG read late because we are slow counts (our own
+			 * delay is what our timeouts must allow for), one
+			 * read after a stall (before the tick that notices
+			 * it) does not: that measures the stall */
+			if (!s->indirect_sent && now_ns >= s->ping_sent_ns &&
+			    !gsp_swim_was_stalled(n, now_ns) &&
 			    gsp_addr_eq(src, &s->probe_addr))
 				gsp_swim_rtt_sample(n, now_ns - s->ping_sent_ns);
 			gsp_swim_aware(n, -1);
@@ -317,14 +334,16 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 		rl = gsp_swim_relay_alloc(s);
 		if (rl == NULL)
 			break;	/* busy: the prober's other helpers remain */
-		/* on slow paths a helper waits as long as its own probes */
-		mult = gsp_swim_rtt_mult(n);
+		/* on slow paths a helper passes a PONG on as late as its
+		 * own probes wait for one; its NACK keeps its time, so it
+		 * reaches the prober before the verdict */
 		*rl = (struct gsp_relay){
 			.req = *src,
 			.target = m->target_id,
-			.nack_ns = now_ns + n->p.probe_timeout_ns * mult *
+			.nack_ns = now_ns + n->p.probe_timeout_ns *
 				GSP_NACK_PERCENT / 100,
-			.expire_ns = now_ns + n->p.probe_interval_ns * mult,
+			.expire_ns = now_ns + n->p.probe_interval_ns *
+				gsp_swim_rtt_mult(n),
 			.req_seq = m->seq,
 			.seq = ++s->seq,
 			.version = m->hdr.version,
@@ -437,15 +456,25 @@ gsp_swim_tick(struct gsp_node *n, uint64_t now_ns)
 		if (s->probe_end_ns < n->next_round_ns)
 			n->next_round_ns = s->probe_end_ns;
 	}
-	if (now_ns - s->last_tick_ns >
-	    GSP_STALL_PERIODS * gsp_swim_scaled(n, n->p.probe_interval_ns))
+	if (gsp_swim_was_stalled(n, now_ns))
 		gsp_swim_stalled(n, now_ns - s->last_tick_ns);
 	s->last_tick_ns = now_ns;
 
 	if (s->probing && !s->acked && !s->indirect_sent &&
 	    now_ns >= s->probe_timeout_ns)
 		gsp_swim_probe_indirect(n);
-	if (now_ns >= s->probe_end_ns) {
+	if (now_ns >= s->probe_end_ns && s->probing && !s->acked &&
+	    !s->late_looked &&
+	    now_ns - s->probe_end_ns > n->p.probe_timeout_ns) {
+		/* We come to the verdict late (a loaded host, but less than
+		 * a stall): the answer may be waiting unread behind what
+		 * delayed us. The adapter reads before it ticks again, so
+		 * look once more, a probe timeout from now. */
+		s->late_looked = true;
+		s->probe_end_ns = now_ns + gsp_swim_scaled(n,
+							   n->p.probe_timeout_ns);
+		GSP_CTR_INC(n->ctr.probes_late);
+	} else if (now_ns >= s->probe_end_ns) {
 		if (s->probing && !s->acked)
 			gsp_swim_probe_failed(n, now_ns);
 		if (n->leaving)

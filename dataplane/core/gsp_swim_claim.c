@@ -29,19 +29,24 @@ gsp_swim_rto(const struct gsp_node *n)
 	return s->srtt_ns + margin;
 }
 
-/* One unambiguous round trip (RFC 6298, gains 1/8 and 1/4), at most a
- * second: a stalled path teaches no more than the cap can use. */
+/*
+ * One unambiguous round trip (RFC 6298, gains 1/8 and 1/4), at most a
+ * second. The first sets the variation to an eighth, not RFC 6298's
+ * half: one sample must not triple the timeout (the margin's floor of
+ * srtt / 4 covers it until more come). Where the multiplier moves,
+ * the suspicions' deadlines are recomputed at the next tick.
+ */
 void
 gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns)
 {
 	struct gsp_swim *s = n->swim;
-	uint64_t err;
+	uint64_t err, mult = gsp_swim_rtt_mult(n);
 
 	if (rtt_ns > GSP_RTT_MAX_NS)
 		rtt_ns = GSP_RTT_MAX_NS;
 	if (s->srtt_ns == 0) {
 		s->srtt_ns = rtt_ns;
-		s->rttvar_ns = rtt_ns / 2;
+		s->rttvar_ns = rtt_ns / 8;
 	} else {
 		err = rtt_ns > s->srtt_ns ? rtt_ns - s->srtt_ns :
 			s->srtt_ns - rtt_ns;
@@ -49,6 +54,8 @@ gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns)
 		s->srtt_ns = s->srtt_ns - s->srtt_ns / 8 + rtt_ns / 8;
 	}
 	GSP_CTR_SET(n->ctr.probe_rtt_us, s->srtt_ns / 1000);
+	if (gsp_swim_rtt_mult(n) != mult && s->n_suspects != 0)
+		s->next_suspect_ns = 0;
 }
 
 /*
@@ -74,8 +81,7 @@ gsp_swim_rtt_mult(const struct gsp_node *n)
  * A probe period or timeout as Lifeguard stretches it: by the awareness
  * (our own trouble), and at least as far as our measured round trips
  * need (a loaded host or path: answers that come, late). Within
- * 1 + awareness_max, so a crash is found no later than the awareness
- * alone could make it.
+ * 1 + awareness_max either way.
  */
 uint64_t
 gsp_swim_scaled(const struct gsp_node *n, uint64_t base)

@@ -89,6 +89,7 @@ struct gsp_swim {
 	bool probing;
 	bool acked;
 	bool indirect_sent;
+	bool late_looked;		/* verdict put off once: we ran late */
 	uint32_t nacks;
 	uint32_t expected_nacks;
 

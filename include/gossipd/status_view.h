@@ -167,7 +167,9 @@ struct gsp_sv_header {
 					 * round trip (0: none measured) */
 	struct gsp_sv_counters counters;
 	struct gsp_sv_extra extra;	/* minor 2 */
-	uint8_t reserved3[32];
+	uint64_t probes_late;		/* minor 8: verdicts put off once
+					 * because we came to them late */
+	uint8_t reserved3[24];
 };
 
 struct gsp_sv_app {

@@ -69,7 +69,7 @@ MAIN_COUNTERS = (
     ("suspicions", 752, 2), ("refutations", 760, 2),
     ("claims_rx", 896, 2), ("declared_down", 904, 2),
     ("awareness", 912, 2), ("incarnation", 920, 2),
-    ("probe_rtt_us", 504, 8),
+    ("probes_late", 992, 8), ("probe_rtt_us", 504, 8),
     ("tx_sum", 456, 6), ("rx_sum", 464, 6), ("syncs", 472, 6),
     ("view_digest", 480, 6), ("view_peers", 488, 6),
     ("view_agree", 496, 6),
