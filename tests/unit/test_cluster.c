@@ -423,6 +423,107 @@ test_swim_timeout_follows_round_trips(void **state)
 	net_reset();
 }
 
+/* Hands node `to` what is queued for it; the rest stays queued. */
+static void
+deliver_to(unsigned int to, uint64_t now)
+{
+	unsigned int keep = 0;
+
+	for (unsigned int i = 0; i < net_n; i++) {
+		struct net_pkt p = net_q[i];
+
+		if (sim_by_addr(&p.dst) == &sim[to]) {
+			gsp_node_rx(sim[to].node, &p.src, p.data, p.len, now,
+				    NULL);
+			free(p.data);
+		} else {
+			net_q[keep++] = p;
+		}
+	}
+	net_n = keep;
+}
+
+static void
+drop_queued(void)
+{
+	for (unsigned int i = 0; i < net_n; i++)
+		free(net_q[i].data);
+	net_n = 0;
+}
+
+/* Steps of 1 ms until node 0 has just sent a probe to node 1. */
+static void
+until_probe_sent(uint64_t *now)
+{
+	const struct gsp_swim *s = sim[0].node->swim;
+	unsigned int t;
+
+	for (t = 0; t < 10000; t++) {
+		*now += MS;
+		deliver_to(0, *now);
+		deliver_to(1, *now);
+		gsp_node_tick(sim[1].node, *now);
+		gsp_node_tick(sim[0].node, *now);
+		if (s->probing && !s->acked && net_n > 0)
+			break;
+	}
+	assert_true(t < 10000);
+}
+
+/*
+ * A verdict come to late (a loaded host, less than a stall) is put off
+ * once: the answer may be waiting unread. On time, a probe without an
+ * answer is a suspicion; a probe timeout late, the node looks again,
+ * and the answer read then clears it.
+ */
+static void
+test_swim_late_verdict_looks_again(void **state)
+{
+	const struct gsp_swim *s;
+	struct gsp_node_counters c0, c1;
+	uint64_t now = 1000 * MS, pt;
+
+	(void)state;
+	swim_start_all(2, 100, 0);
+	assert_true(run_until_converged(2, &now, 50) > 0);
+	s = sim[0].node->swim;
+	pt = sim[0].node->p.probe_timeout_ns;
+
+	/* on time and no answer: node 1 never hears the ping */
+	until_probe_sent(&now);
+	gsp_node_counters_read(sim[0].node, &c0);
+	drop_queued();
+	now = s->probe_end_ns + pt / 2;
+	gsp_node_tick(sim[0].node, now);
+	gsp_node_counters_read(sim[0].node, &c1);
+	assert_int_equal(c1.suspicions - c0.suspicions, 1);
+	assert_int_equal(c1.probes_late - c0.probes_late, 0);
+
+	/* node 1 refutes; then a probe whose verdict comes 2 timeouts late */
+	for (unsigned int t = 0; t < 500 && !all_see_alive(2); t++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	assert_true(all_see_alive(2));
+	until_probe_sent(&now);
+	gsp_node_counters_read(sim[0].node, &c0);
+	now = s->probe_end_ns + 2 * pt;
+	gsp_node_tick(sim[0].node, now);
+	gsp_node_counters_read(sim[0].node, &c1);
+	assert_int_equal(c1.suspicions - c0.suspicions, 0);
+	assert_int_equal(c1.probes_late - c0.probes_late, 1);
+	/* the ping was waiting too: node 1 answers, node 0 reads it */
+	deliver_to(1, now);
+	deliver_to(0, now + MS);
+	assert_true(s->acked);
+	now = s->probe_end_ns;
+	gsp_node_tick(sim[0].node, now);
+	gsp_node_counters_read(sim[0].node, &c1);
+	assert_int_equal(c1.suspicions - c0.suspicions, 0);
+	assert_int_equal(c1.probes_failed - c0.probes_failed, 0);
+	net_reset();
+}
+
 /* ------------------------- in-memory clusters ------------------------- */
 
 /*
@@ -684,6 +785,7 @@ main(void)
 		cmocka_unit_test(test_swim_detect_refute_stall),
 		cmocka_unit_test(test_swim_timers_one_wake_per_period),
 		cmocka_unit_test(test_swim_timeout_follows_round_trips),
+		cmocka_unit_test(test_swim_late_verdict_looks_again),
 		cmocka_unit_test(test_cluster_bounded_traffic),
 	};
 
