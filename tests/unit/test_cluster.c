@@ -318,14 +318,6 @@ slow_step(uint64_t now, uint64_t sent_at, uint64_t delay_ns)
 	sim_step(now);
 }
 
-static void
-slow_drop_all(void)
-{
-	for (unsigned int i = 0; i < slow_n; i++)
-		free(slow_held[i].data);
-	slow_n = 0;
-}
-
 static uint64_t
 suspicions_of_all(unsigned int n)
 {
@@ -379,7 +371,7 @@ test_swim_timeout_follows_round_trips(void **state)
 		      PRIu64 " suspicions in 5 s\n",
 		      suspicions_of_all(n) - before);
 	assert_true(suspicions_of_all(n) - before > 0);
-	slow_drop_all();
+	net_drop(slow_held, &slow_n);
 	net_reset();
 
 	swim_start_all(n, 50, 0);
@@ -419,7 +411,7 @@ test_swim_timeout_follows_round_trips(void **state)
 	}
 	print_message("# crash down everywhere after %u ms\n", t * 5);
 	assert_true(all);
-	slow_drop_all();
+	net_drop(slow_held, &slow_n);
 	net_reset();
 }
 
@@ -441,14 +433,6 @@ deliver_to(unsigned int to, uint64_t now)
 		}
 	}
 	net_n = keep;
-}
-
-static void
-drop_queued(void)
-{
-	for (unsigned int i = 0; i < net_n; i++)
-		free(net_q[i].data);
-	net_n = 0;
 }
 
 /* Steps of 1 ms until node 0 has just sent a probe to node 1. */
@@ -492,7 +476,7 @@ test_swim_late_verdict_looks_again(void **state)
 	/* on time and no answer: node 1 never hears the ping */
 	until_probe_sent(&now);
 	gsp_node_counters_read(sim[0].node, &c0);
-	drop_queued();
+	net_drop(net_q, &net_n);
 	now = s->probe_end_ns + pt / 2;
 	gsp_node_tick(sim[0].node, now);
 	gsp_node_counters_read(sim[0].node, &c1);

@@ -69,11 +69,17 @@ gsp_io_event(void *io_ctx, const struct gsp_event *ev)
 }
 
 void
+net_drop(struct net_pkt *q, unsigned int *n)
+{
+	for (unsigned int i = 0; i < *n; i++)
+		free(q[i].data);
+	*n = 0;
+}
+
+void
 net_reset(void)
 {
-	for (unsigned int i = 0; i < net_n; i++)
-		free(net_q[i].data);
-	net_n = 0;
+	net_drop(net_q, &net_n);
 	for (unsigned int i = 0; i < sim_n; i++)
 		gsp_node_destroy(sim[i].node);
 	memset(sim, 0, sizeof(sim));

@@ -41,6 +41,8 @@ extern unsigned int sim_n;
 extern struct gsp_event last_event;
 extern unsigned int name_conflicts;
 
+/* Frees the n packets of q (net_q or a test's own), *n = 0. */
+void net_drop(struct net_pkt *q, unsigned int *n);
 /* Frees what is queued and destroys the nodes. */
 void net_reset(void);
 struct gsp_node_params test_params(const char *name, uint32_t ip,
