@@ -250,7 +250,8 @@ gsp_swim_was_stalled(const struct gsp_node *n, uint64_t now_ns)
 {
 	const struct gsp_swim *s = n->swim;
 
-	return s->started && now_ns - s->last_tick_ns >
+	return s->started && now_ns > s->last_tick_ns &&
+		now_ns - s->last_tick_ns >
 		GSP_STALL_PERIODS * gsp_swim_scaled(n, n->p.probe_interval_ns);
 }
 
@@ -306,7 +307,8 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 			if (!s->indirect_sent && now_ns >= s->ping_sent_ns &&
 			    !gsp_swim_was_stalled(n, now_ns) &&
 			    gsp_addr_eq(src, &s->probe_addr))
-				gsp_swim_rtt_sample(n, now_ns - s->ping_sent_ns);
+				gsp_swim_rtt_sample(n, now_ns - s->ping_sent_ns,
+						    now_ns);
 			gsp_swim_aware(n, -1);
 			break;
 		}
@@ -444,6 +446,7 @@ uint64_t
 gsp_swim_tick(struct gsp_node *n, uint64_t now_ns)
 {
 	struct gsp_swim *s = n->swim;
+	bool indirect_now;
 
 	if (!s->started) {
 		/* start at a random point of the period: nodes started
@@ -460,16 +463,18 @@ gsp_swim_tick(struct gsp_node *n, uint64_t now_ns)
 		gsp_swim_stalled(n, now_ns - s->last_tick_ns);
 	s->last_tick_ns = now_ns;
 
-	if (s->probing && !s->acked && !s->indirect_sent &&
-	    now_ns >= s->probe_timeout_ns)
+	indirect_now = s->probing && !s->acked && !s->indirect_sent &&
+		now_ns >= s->probe_timeout_ns;
+	if (indirect_now)
 		gsp_swim_probe_indirect(n);
 	if (now_ns >= s->probe_end_ns && s->probing && !s->acked &&
-	    !s->late_looked &&
-	    now_ns - s->probe_end_ns > n->p.probe_timeout_ns) {
+	    !s->late_looked && (indirect_now ||
+	    now_ns - s->probe_end_ns > n->p.probe_timeout_ns)) {
 		/* We come to the verdict late (a loaded host, but less than
 		 * a stall): the answer may be waiting unread behind what
-		 * delayed us. The adapter reads before it ticks again, so
-		 * look once more, a probe timeout from now. */
+		 * delayed us, and helpers asked just now had no time. The
+		 * adapter reads before it ticks again, so look once more,
+		 * a probe timeout from now. */
 		s->late_looked = true;
 		s->probe_end_ns = now_ns + gsp_swim_scaled(n,
 							   n->p.probe_timeout_ns);

@@ -34,10 +34,10 @@ gsp_swim_rto(const struct gsp_node *n)
  * second. The first sets the variation to an eighth, not RFC 6298's
  * half: one sample must not triple the timeout (the margin's floor of
  * srtt / 4 covers it until more come). Where the multiplier moves,
- * the suspicions' deadlines are recomputed at the next tick.
+ * the suspicions' deadlines are recomputed at a tick asked for now.
  */
 void
-gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns)
+gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns, uint64_t now_ns)
 {
 	struct gsp_swim *s = n->swim;
 	uint64_t err, mult = gsp_swim_rtt_mult(n);
@@ -54,8 +54,10 @@ gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns)
 		s->srtt_ns = s->srtt_ns - s->srtt_ns / 8 + rtt_ns / 8;
 	}
 	GSP_CTR_SET(n->ctr.probe_rtt_us, s->srtt_ns / 1000);
-	if (gsp_swim_rtt_mult(n) != mult && s->n_suspects != 0)
+	if (gsp_swim_rtt_mult(n) != mult && s->n_suspects != 0) {
 		s->next_suspect_ns = 0;
+		gsp_wake_at(n, now_ns);	/* we are in rx: ask for a tick */
+	}
 }
 
 /*

@@ -152,7 +152,8 @@ gsp_swim_force_left(const struct gsp_node *n, uint32_t slot)
 uint64_t gsp_swim_scaled(const struct gsp_node *n, uint64_t base);
 uint64_t gsp_swim_rto(const struct gsp_node *n);
 uint64_t gsp_swim_rtt_mult(const struct gsp_node *n);
-void gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns);
+void gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns,
+			 uint64_t now_ns);
 uint32_t gsp_swim_live(const struct gsp_node *n);
 uint64_t gsp_swim_suspicion_ns(const struct gsp_node *n, uint32_t confirm);
 void gsp_swim_aware(struct gsp_node *n, int delta);
