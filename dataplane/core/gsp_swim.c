@@ -337,8 +337,8 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 		if (rl == NULL)
 			break;	/* busy: the prober's other helpers remain */
 		/* on slow paths a helper passes a PONG on as late as its
-		 * own probes wait for one; its NACK keeps its time, so it
-		 * reaches the prober before the verdict */
+		 * own probes wait for one; its NACK keeps its time, so as
+		 * to reach the prober before the verdict where it can */
 		*rl = (struct gsp_relay){
 			.req = *src,
 			.target = m->target_id,

@@ -18,7 +18,7 @@
 /* srtt + 4 var, and at least a quarter over srtt: a direct answer later
  * than this is not the usual one (where round trips hardly vary, half of
  * them would otherwise come just after the timeout) */
-uint64_t
+static uint64_t
 gsp_swim_rto(const struct gsp_node *n)
 {
 	const struct gsp_swim *s = n->swim;

@@ -96,7 +96,8 @@ struct gsp_swim {
 	uint32_t seq;
 	uint32_t awareness;		/* Lifeguard health multiplier */
 	/* round trips of our direct probes, smoothed (RFC 6298's estimator):
-	 * with Lifeguard the probe timeout stays above them (gsp_swim_rto) */
+	 * with Lifeguard the probe timeout follows them, up to the cap
+	 * (gsp_swim_rtt_mult) */
 	uint64_t srtt_ns;
 	uint64_t rttvar_ns;
 	uint64_t last_tick_ns;
@@ -150,7 +151,6 @@ gsp_swim_force_left(const struct gsp_node *n, uint32_t slot)
 
 /* gsp_swim_claim.c */
 uint64_t gsp_swim_scaled(const struct gsp_node *n, uint64_t base);
-uint64_t gsp_swim_rto(const struct gsp_node *n);
 uint64_t gsp_swim_rtt_mult(const struct gsp_node *n);
 void gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns,
 			 uint64_t now_ns);
