@@ -12,6 +12,24 @@
 #include "gsp_member.h"
 #include "gsp_node_int.h"
 
+/* A member's count and hash into bucket b and the SUM cells above it. */
+static void
+gsp_sums_count(struct gsp_node *n, uint32_t b, int32_t delta)
+{
+	n->bucket_count[b] += (uint32_t)delta;
+	for (uint32_t i = 0; i < n->sum_levels; i++)
+		n->sum_count[n->sum_off[i] + (b >> n->sum_shift[i])] +=
+			(uint32_t)delta;
+}
+
+static void
+gsp_sums_hash(struct gsp_node *n, uint32_t b, uint64_t h)
+{
+	n->bucket_hash[b] ^= h;
+	for (uint32_t i = 0; i < n->sum_levels; i++)
+		n->sum_hash[n->sum_off[i] + (b >> n->sum_shift[i])] ^= h;
+}
+
 void
 gsp_bucket_add(struct gsp_node *n, uint32_t slot)
 {
@@ -19,7 +37,7 @@ gsp_bucket_add(struct gsp_node *n, uint32_t slot)
 
 	n->bucket_next[slot] = n->bucket_head[b];
 	n->bucket_head[b] = slot;
-	n->bucket_count[b]++;
+	gsp_sums_count(n, b, 1);
 }
 
 void
@@ -33,7 +51,7 @@ gsp_bucket_del(struct gsp_node *n, uint32_t slot)
 		link = &n->bucket_next[*link];
 	if (*link == slot) {
 		*link = n->bucket_next[slot];
-		n->bucket_count[b]--;
+		gsp_sums_count(n, b, -1);
 	}
 }
 
@@ -43,7 +61,7 @@ gsp_sync_toggle(struct gsp_node *n, uint32_t slot)
 	const struct gsp_member_rec *r = gsp_rec(n, slot);
 	uint64_t h = gsp_sync_hash(n, r);
 
-	n->bucket_hash[gsp_bucket_of(n, gsp_id_key(gsp_rec_id(n, r)))] ^= h;
+	gsp_sums_hash(n, gsp_bucket_of(n, gsp_id_key(gsp_rec_id(n, r))), h);
 	n->sync_root ^= h;
 }
 
@@ -68,6 +86,22 @@ gsp_view_verify(const struct gsp_node *n)
 		if (h != n->bucket_hash[b] || c != n->bucket_count[b])
 			return false;
 		root ^= h;
+	}
+	for (uint32_t i = 0; i < n->sum_levels; i++) {
+		uint32_t per = 1u << n->sum_shift[i];
+
+		for (uint32_t cell = 0; cell < n->n_buckets / per; cell++) {
+			uint64_t h = 0;
+			uint32_t c = 0;
+
+			for (uint32_t b = cell * per; b < (cell + 1) * per; b++) {
+				h ^= n->bucket_hash[b];
+				c += n->bucket_count[b];
+			}
+			if (h != n->sum_hash[n->sum_off[i] + cell] ||
+			    c != n->sum_count[n->sum_off[i] + cell])
+				return false;
+		}
 	}
 	return root == n->sync_root && down == n->down_hash;
 }

@@ -43,7 +43,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 {
 	struct gsp_member_rec *r;
 	struct gsp_node *n;
-	uint32_t n_slots;
+	uint32_t n_slots, sum_cells = 0;
 	int32_t slot;
 
 	*err = -EINVAL;
@@ -90,12 +90,22 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->rumor_of = calloc(n_slots, sizeof(*n->rumor_of));
 	n->bucket_hash = calloc(n->n_buckets, sizeof(*n->bucket_hash));
 	n->bucket_count = calloc(n->n_buckets, sizeof(*n->bucket_count));
+	for (uint32_t level = GSP_SUM_LEVEL_STEP;
+	     level + GSP_SUM_CELL_MIN_LOG2 <= n->bucket_bits;
+	     level += GSP_SUM_LEVEL_STEP) {
+		n->sum_shift[n->sum_levels] = n->bucket_bits - level;
+		n->sum_off[n->sum_levels++] = sum_cells;
+		sum_cells += 1u << level;
+	}
+	n->sum_hash = calloc(sum_cells + 1, sizeof(*n->sum_hash));
+	n->sum_count = calloc(sum_cells + 1, sizeof(*n->sum_count));
 	n->peer_view = calloc(n_slots, sizeof(*n->peer_view));
 	n->tx = malloc(p->max_payload);
 	n->body_cap = p->max_payload;
 	if (n->fd == NULL || n->bucket_head == NULL || n->bucket_next == NULL ||
 	    n->rumor_of == NULL || n->tx == NULL || n->bucket_hash == NULL ||
-	    n->bucket_count == NULL ||
+	    n->bucket_count == NULL || n->sum_hash == NULL ||
+	    n->sum_count == NULL ||
 	    n->peer_view == NULL)
 		goto fail;
 	if (p->keyring != NULL) {
@@ -174,6 +184,8 @@ gsp_node_destroy(struct gsp_node *n)
 	free(n->rumor_of);
 	free(n->bucket_hash);
 	free(n->bucket_count);
+	free(n->sum_hash);
+	free(n->sum_count);
 	free(n->peer_view);
 	free(n->tx);
 	gsp_keyring_destroy(n->kr);

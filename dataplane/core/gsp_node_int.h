@@ -24,6 +24,8 @@
 #define GSP_RUMORS_MAX 256
 #define GSP_ALONE_SEEDS 2	/* seeds knocked on per round when alone */
 #define GSP_BUCKET_FILL 8	/* members per digest bucket at capacity */
+#define GSP_SUM_CELL_MIN_LOG2 4	/* finer SUM cells are summed bucket by bucket */
+#define GSP_SUM_LEVELS_MAX 8	/* levels 4..32 cover any bucket count */
 #define GSP_SWEEP_MIN 1024	/* members evaluated per round at least */
 #define GSP_SWEEP_ROUNDS 8	/* a full pass over a large table takes */
 #define GSP_SWEEP_PASS_MAX_NS (8ull * 1000000000ull)	/* at most, SWIM v3 */
@@ -83,6 +85,15 @@ struct gsp_node {
 	 * its members' (id, generation, version) hashes, and their XOR */
 	uint64_t *bucket_hash;
 	uint32_t *bucket_count;		/* members per bucket */
+	/* the same over coarser cells, one per range a SUM compares at the
+	 * levels GSP_SUM_LEVEL_STEP, 2 x STEP... whose cells span at least
+	 * GSP_SUM_CELL_MIN buckets: a SUM's 16 hashes then cost 16 loads,
+	 * not a pass over every bucket (gsp_range_hash) */
+	uint32_t sum_levels;
+	uint8_t sum_shift[GSP_SUM_LEVELS_MAX];	/* buckets per cell, log2 */
+	uint32_t sum_off[GSP_SUM_LEVELS_MAX];	/* first cell of the level */
+	uint64_t *sum_hash;
+	uint32_t *sum_count;
 	uint64_t sync_root;
 	uint64_t down_hash;		/* XOR of the down and left marks */
 	uint32_t *peer_view;		/* per slot: the view it last told */

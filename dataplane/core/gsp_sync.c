@@ -296,9 +296,11 @@ gsp_level_hi(uint8_t level, uint64_t b)
 
 /*
  * Our hash and member count over the key range [lo, hi], where the range
- * is a bucket at some level: whole buckets of ours are summed from their
- * running hashes and counts, a range inside one of our buckets is walked
- * (a bucket holds about GSP_BUCKET_FILL members).
+ * is a bucket at some level: whole buckets of ours are summed from the
+ * running hashes and counts of the coarsest SUM cells that tile it (16
+ * loads for a SUM's range at any N), or of its buckets; a range inside
+ * one of our buckets is walked (a bucket holds about GSP_BUCKET_FILL
+ * members).
  */
 static uint64_t
 gsp_range_hash(const struct gsp_node *n, uint64_t lo, uint64_t hi,
@@ -312,9 +314,23 @@ gsp_range_hash(const struct gsp_node *n, uint64_t lo, uint64_t hi,
 	uint32_t c = 0;
 
 	if (whole) {
-		for (uint32_t b = b_lo; b <= b_hi; b++) {
-			h ^= n->bucket_hash[b];
-			c += n->bucket_count[b];
+		uint32_t i = 0, span = b_hi - b_lo + 1;
+
+		/* the coarsest cells that tile the range, else buckets */
+		while (i < n->sum_levels &&
+		       ((b_lo | span) & ((1u << n->sum_shift[i]) - 1)) != 0)
+			i++;
+		if (i < n->sum_levels) {
+			for (uint32_t cell = b_lo >> n->sum_shift[i];
+			     cell <= b_hi >> n->sum_shift[i]; cell++) {
+				h ^= n->sum_hash[n->sum_off[i] + cell];
+				c += n->sum_count[n->sum_off[i] + cell];
+			}
+		} else {
+			for (uint32_t b = b_lo; b <= b_hi; b++) {
+				h ^= n->bucket_hash[b];
+				c += n->bucket_count[b];
+			}
 		}
 	} else {
 		for (uint32_t b = b_lo; b <= b_hi; b++)

@@ -133,9 +133,10 @@ sum_answers(unsigned int *sums, unsigned int *listed)
 }
 
 /* A node that knows member 999 (the SUMs' sender), with syn_packets
- * SYN packets per listing (0: the default). */
+ * SYN packets per listing (0: the default) and room for capacity members
+ * (0: test_params'). */
 static struct gsp_node *
-sum_node(uint32_t syn_packets)
+sum_node_of(uint32_t syn_packets, uint32_t capacity)
 {
 	struct gsp_node_params p = test_params("self", 0x0a000001, 1, &sim[0]);
 	struct gsp_wire_state st = sample_state(999, "peer");
@@ -143,11 +144,19 @@ sum_node(uint32_t syn_packets)
 	int err;
 
 	p.syn_packets = syn_packets;
+	if (capacity != 0)
+		p.capacity = capacity;
 	sim[0].addr = p.addr;
 	n = gsp_node_create(&p, &err);
 	assert_non_null(n);
 	feed(n, &st, 1 * MS);
 	return n;
+}
+
+static struct gsp_node *
+sum_node(uint32_t syn_packets)
+{
+	return sum_node_of(syn_packets, 0);
 }
 
 /* Member 10000 + k, named mk, learned by n. */
@@ -305,6 +314,79 @@ test_sum_dense_listing_is_whole(void **state)
 	gsp_node_destroy(n);
 }
 
+/* The first SUM queued, decoded, its hashes copied; the queue emptied. */
+static void
+first_sum(struct gsp_wire_msg *m, uint8_t *hashes)
+{
+	unsigned int found = 0;
+
+	for (unsigned int i = 0; i < net_n; i++) {
+		struct gsp_wire_msg d;
+
+		assert_int_equal(decode(net_q[i].data, net_q[i].len, &d),
+				 GSP_RX_OK);
+		if (d.hdr.type == GSP_MSG_SUM && found++ == 0) {
+			*m = d;
+			memcpy(hashes, d.sum_hashes, 8 * d.n_hashes);
+		}
+		free(net_q[i].data);
+	}
+	net_n = 0;
+	assert_true(found > 0);
+}
+
+/*
+ * A SUM's range hashes come from the coarsest cells that tile the range
+ * (kept as members change), from buckets, or from walking one bucket,
+ * depending on the node's capacity. Three nodes that hold the same
+ * members, with room for 1,000 (128 buckets: no cells; a level-8 range
+ * is walked inside a bucket), 4,096 (1,024 buckets: cells at level 4;
+ * level 8 from buckets) and 40,000 (8,192: cells at levels 4 and 8), must
+ * send the same hashes at level 4 and, a step down, at level 8.
+ */
+static void
+test_sum_hashes_same_at_any_capacity(void **state)
+{
+	static const uint32_t caps[] = { 1000, 4096, 40000 };
+	uint8_t top[3][8 * 16], down[3][8 * 16];
+	struct gsp_wire_msg mine, step;
+	struct gsp_node *n[3];
+
+	(void)state;
+	for (unsigned int c = 0; c < 3; c++) {
+		n[c] = sum_node_of(0, caps[c]);
+		for (unsigned int k = 0; k < 990; k++)
+			feed_member(n[c], k);
+		assert_true(gsp_node_view_check(n[c]));
+		own_sum(n[c], &mine, top[c]);
+		assert_int_equal(mine.sum_members, 992);
+		/* one level-4 bucket (about 62 members) differs: its 16
+		 * children come back */
+		sum_back(n[c], &mine, top[c], 1u << 6, 1 * MS);
+		first_sum(&step, down[c]);
+		assert_int_equal(step.sum_level, 8);
+		assert_int_equal(step.n_hashes, 16);
+		assert_int_equal(step.sum_members, 992);
+	}
+	for (unsigned int c = 1; c < 3; c++) {
+		assert_memory_equal(top[c], top[0], sizeof(top[0]));
+		assert_memory_equal(down[c], down[0], sizeof(down[0]));
+	}
+	/* a member that moves changes one top hash alike everywhere */
+	for (unsigned int c = 0; c < 3; c++) {
+		struct gsp_wire_state st = sample_state(10000 + 7, "m7");
+
+		st.version = 99;
+		feed(n[c], &st, 2 * MS);
+		assert_true(gsp_node_view_check(n[c]));
+		own_sum(n[c], &mine, down[c]);
+		gsp_node_destroy(n[c]);
+	}
+	assert_memory_not_equal(down[0], top[0], sizeof(top[0]));
+	assert_memory_equal(down[1], down[0], sizeof(down[0]));
+	assert_memory_equal(down[2], down[0], sizeof(down[0]));
+}
+
 int
 main(void)
 {
@@ -312,6 +394,7 @@ main(void)
 		cmocka_unit_test(test_ack2_answers_once),
 		cmocka_unit_test(test_sum_dense_lists_sparse_descends),
 		cmocka_unit_test(test_sum_dense_listing_is_whole),
+		cmocka_unit_test(test_sum_hashes_same_at_any_capacity),
 	};
 
 	return cmocka_run_group_tests_name("sync", tests, NULL, NULL);
