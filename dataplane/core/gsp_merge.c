@@ -226,7 +226,7 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 		gsp_fd_init(n, (uint32_t)slot, now_ns);
 		gsp_emit_event(n, GSP_EV_RESTARTED, r, old_state);
 	} else if (hb_advanced) {
-		gsp_phi_heartbeat(&n->fd[slot], now_ns);
+		gsp_phi_heartbeat(&n->fd[slot], gsp_phi_clock(n, now_ns));
 	}
 	if (news)
 		gsp_rumor_add(n, (uint32_t)slot);

@@ -73,6 +73,7 @@ struct gsp_node {
 	uint32_t cnt[4];		/* members by state, self included */
 	double lateness;		/* our rounds' real/configured interval */
 	uint32_t sweep_cursor;		/* next slot the detector evaluates */
+	uint64_t phi_paused_ns;		/* our own stalls, summed */
 
 	/* digest buckets: singly linked lists of slots by id prefix */
 	uint32_t n_buckets;		/* power of two */
@@ -202,6 +203,15 @@ gsp_wake_at(struct gsp_node *n, uint64_t t)
 {
 	if (t < n->wake_ns)
 		n->wake_ns = t;
+}
+
+/* The clock phi reads: it stands still through our own stalls, so the
+ * silence of our peers while we were paused is no evidence against them
+ * (one subtraction, not a pass over every member's arrival time). */
+static inline uint64_t
+gsp_phi_clock(const struct gsp_node *n, uint64_t now_ns)
+{
+	return now_ns - n->phi_paused_ns;
 }
 
 /* Bucket of a digest key (gsp_id_key of a member id). */

@@ -61,9 +61,3 @@ gsp_phi_value(const struct gsp_phi *fd, uint64_t now_ns, uint64_t floor_ns)
 
 	return elapsed / (gsp_phi_mean_ns(fd, floor_ns) * M_LN10);
 }
-
-void
-gsp_phi_shift(struct gsp_phi *fd, uint64_t delta_ns)
-{
-	fd->last_ns += delta_ns;
-}

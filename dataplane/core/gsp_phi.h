@@ -10,6 +10,10 @@
  * member instead of a ring of them, since every node keeps one per
  * member. Intervals saturate at 65 s, as a stall must not make the mean
  * forget its history at once.
+ *
+ * Times are the caller's clock; a node passes one that stands still
+ * while the node itself was stalled (gsp_phi_clock), so its peers'
+ * silence during its own pause counts against none of them.
  */
 #ifndef GSP_PHI_H
 #define GSP_PHI_H
@@ -40,8 +44,5 @@ void gsp_phi_heartbeat(struct gsp_phi *fd, uint64_t now_ns);
 double gsp_phi_mean_ns(const struct gsp_phi *fd, uint64_t floor_ns);
 double gsp_phi_value(const struct gsp_phi *fd, uint64_t now_ns,
 		     uint64_t floor_ns);
-/* Moves the last arrival forward: time the local node itself was stalled
- * must not count against its peers. */
-void gsp_phi_shift(struct gsp_phi *fd, uint64_t delta_ns);
 
 #endif /* GSP_PHI_H */

@@ -239,14 +239,8 @@ gsp_round_tick(struct gsp_node *n, uint64_t now_ns)
 	uint64_t interval = n->p.gossip_interval_ns;
 	/* We were stalled (descheduled, stopped): the silence of our peers
 	 * during our own pause is no evidence against them. */
-	if (n->started && now_ns - n->last_round_ns > 5 * interval) {
-		uint64_t stall = now_ns - n->last_round_ns - interval;
-		uint32_t hw = gsp_table_slot_count(n->table);
-
-		for (uint32_t slot = 0; slot < hw; slot++)
-			if (gsp_table_has(n->table, slot))
-				gsp_phi_shift(&n->fd[slot], stall);
-	}
+	if (n->started && now_ns - n->last_round_ns > 5 * interval)
+		n->phi_paused_ns += now_ns - n->last_round_ns - interval;
 	if (n->started) {
 		double late = (double)(now_ns - n->last_round_ns) / interval;
 

@@ -36,7 +36,8 @@ gsp_expected_interval(const struct gsp_node *n)
 void
 gsp_fd_init(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 {
-	gsp_phi_init(&n->fd[slot], now_ns, gsp_expected_interval(n));
+	gsp_phi_init(&n->fd[slot], gsp_phi_clock(n, now_ns),
+		     gsp_expected_interval(n));
 }
 
 void
@@ -165,7 +166,8 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 		}
 		if (r->state == GSP_STATE_LEFT)
 			continue;
-		phi = gsp_phi_value(&n->fd[slot], now_ns, floor_ns);
+		phi = gsp_phi_value(&n->fd[slot], gsp_phi_clock(n, now_ns),
+				    floor_ns);
 		next = r->state;
 		if (n->swim != NULL) {
 			/* phi only points: a SWIM probe gives the verdict */

@@ -534,7 +534,7 @@ gsp_view_heard(struct gsp_node *n, const struct gsp_addr *src,
 		}
 		gsp_table_write_end(r);
 		if (hb)
-			gsp_phi_heartbeat(&n->fd[slot], now_ns);
+			gsp_phi_heartbeat(&n->fd[slot], gsp_phi_clock(n, now_ns));
 	}
 	n->peer_view[slot] = (uint32_t)(m->view >> 32) | 1;
 	if (m->hdr.type == GSP_MSG_PONG && m->sync_root != n->sync_root &&

@@ -105,6 +105,45 @@ swim_entries(unsigned int who)
 	return s->n_ents;
 }
 
+/*
+ * Phi alone: a node that was itself stalled (descheduled 3 s: no ticks,
+ * its packets lost) does not hold its peers' silence against them when
+ * it resumes. Its view of them never changes, while they, who heard
+ * nothing from it, took it for down and take it back.
+ */
+static void
+test_phi_forgives_own_stall(void **state)
+{
+	const unsigned int n = 6;
+	uint64_t now = 1000 * MS;
+	unsigned int events_before, t;
+
+	(void)state;
+	swim_start_all(n, 50, GSP_DETECT_PHI);
+	assert_true(run_until_converged(n, &now, 50) > 0);
+	for (t = 0; t < 300; t++) {	/* learn the heartbeats' pace */
+		now += 10 * MS;
+		sim_step(now);
+	}
+	sim[0].up = false;
+	events_before = sim[0].state_events;
+	for (t = 0; t < 300; t++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	assert_int_equal(swim_count(1, GSP_STATE_DOWN), 1);
+	sim[0].up = true;
+	for (t = 0; t < 300; t++) {
+		now += 10 * MS;
+		sim_step(now);
+		assert_int_equal(swim_count(0, GSP_STATE_SUSPECT) +
+				 swim_count(0, GSP_STATE_DOWN), 0);
+	}
+	assert_int_equal(sim[0].state_events, events_before);
+	assert_true(all_see_alive(n));
+	net_reset();
+}
+
 /* Crash, a stall that ends, and a forged accusation, with SWIM on. */
 static void
 test_swim_detect_refute_stall(void **state)
@@ -786,6 +825,7 @@ main(void)
 		cmocka_unit_test(test_cluster_lifecycle),
 		cmocka_unit_test(test_cluster_split_digests),
 		cmocka_unit_test(test_cluster_deterministic),
+		cmocka_unit_test(test_phi_forgives_own_stall),
 		cmocka_unit_test(test_swim_detect_refute_stall),
 		cmocka_unit_test(test_swim_timers_one_wake_per_period),
 		cmocka_unit_test(test_swim_timeout_follows_round_trips),
