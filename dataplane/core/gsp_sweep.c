@@ -144,6 +144,7 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 	for (uint32_t i = 0; i < budget; i++) {
 		uint32_t slot = n->sweep_cursor++;
 		struct gsp_member_rec *r;
+		uint16_t centi;
 		double phi;
 		uint8_t next;
 
@@ -181,9 +182,14 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 				phi >= n->p.phi_suspect ? GSP_STATE_SUSPECT :
 				GSP_STATE_ALIVE;
 		}
-		gsp_table_write_begin(r);
-		r->phi_centi = phi * 100.0 >= (double)GSP_PHI_CENTI_MAX ?
+		centi = phi * 100.0 >= (double)GSP_PHI_CENTI_MAX ?
 			GSP_PHI_CENTI_MAX : (uint16_t)(phi * 100.0);
+		/* most passes change nothing: no write section, no line
+		 * dirtied for the readers to fetch again */
+		if (centi == r->phi_centi && next == r->state)
+			continue;
+		gsp_table_write_begin(r);
+		r->phi_centi = centi;
 		gsp_set_state(n, r, next, now_ns);
 		gsp_table_write_end(r);
 	}
