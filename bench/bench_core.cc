@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Micro-benchmarks of the protocol core: wire decode, merging member states
-// and answering a SYN digest, against table size. Packets go nowhere.
+// Micro-benchmarks of the protocol core: wire decode, merging member states,
+// answering a SYN digest and a SUM of range hashes, against table size.
+// Packets go nowhere (the last one is kept).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -16,9 +17,15 @@ extern "C" {
 #include "gsp_wire.h"
 }
 
+// The last datagram a node sent, and how many it sent.
+static std::vector<uint8_t> last_sent;
+static uint64_t n_sent;
+
 extern "C" void
-gsp_io_send(void *, const struct gsp_addr *, const uint8_t *, uint16_t)
+gsp_io_send(void *, const struct gsp_addr *, const uint8_t *buf, uint16_t len)
 {
+	last_sent.assign(buf, buf + len);
+	n_sent++;
 }
 
 extern "C" void
@@ -128,5 +135,71 @@ BM_HandleSyn(benchmark::State &state)
 	gsp_node_destroy(node);
 }
 BENCHMARK(BM_HandleSyn)->Arg(100)->Arg(1000)->Arg(10000);
+
+// A SUM from member 100 of 16 hashes at `level` from bucket `first`.
+static std::vector<uint8_t>
+sum_packet(uint8_t level, uint32_t first, uint32_t members,
+	   const uint8_t *hashes, uint32_t n_hashes)
+{
+	uint8_t buf[1472];
+	gsp_wire_writer w;
+
+	gsp_wire_begin_v(&w, buf, sizeof(buf), GSP_MSG_SUM, 3,
+			 gsp_cluster_hash("bench"), 100);
+	gsp_wire_set_sum(&w, level, first, members);
+	for (uint32_t i = 0; i < n_hashes; i++)
+		gsp_wire_put_hash(&w, gsp_get_le64(hashes + 8 * i));
+	uint16_t len = gsp_wire_finish(&w);
+	return std::vector<uint8_t>(buf, buf + len);
+}
+
+// Answer a member's SUM of the 16 top buckets (level 4) with N members
+// known: range(1) = 0, every hash as ours (nothing to send: the cost of
+// the 16 range hashes); 1, one differs (a step down: 16 more hashes of
+// its children and a SUM out), as after one member's change.
+static void
+BM_HandleSum(benchmark::State &state)
+{
+	uint64_t n = state.range(0), now = 1000000000;
+	gsp_node *node = bench_make_node((uint32_t)n + 16);
+	gsp_addr src = { 0x0a000002, 7946 };
+	uint8_t zero[8] = {}, hashes[8 * 16];
+	gsp_wire_msg m;
+	static gsp_digest digests[4096];
+	static gsp_wire_state states[2048];
+	static gsp_claim claims[2048];
+
+	for (auto &p : ack2_packets(100, n, 3))
+		gsp_node_rx(node, &src, p.data(), p.size(), 1, NULL);
+	// a wrong hash of the whole key space: the node steps down with a
+	// SUM of its own 16 level-4 hashes, which we keep
+	auto whole = sum_packet(0, 0, (uint32_t)n, zero, 1);
+	gsp_node_rx(node, &src, whole.data(), whole.size(), now, NULL);
+	if (gsp_wire_decode(last_sent.data(), last_sent.size(),
+			    gsp_cluster_hash("bench"), &m, digests, states,
+			    claims) != GSP_RX_OK || m.hdr.type != GSP_MSG_SUM ||
+	    m.n_hashes != 16) {
+		state.SkipWithError("no SUM of level 4 came back");
+		gsp_node_destroy(node);
+		return;
+	}
+	std::memcpy(hashes, m.sum_hashes, sizeof(hashes));
+	if (state.range(1) != 0)
+		hashes[8 * 5] ^= 1;
+	auto sum = sum_packet(m.sum_level, m.sum_first, m.sum_members, hashes,
+			      16);
+	uint64_t sent = n_sent;
+
+	for (auto _ : state) {
+		now += 1000000000;	/* a probe token every time */
+		gsp_node_rx(node, &src, sum.data(), sum.size(), now, NULL);
+	}
+	if (n_sent - sent != (state.range(1) != 0 ?
+				(uint64_t)state.iterations() : 0))
+		state.SkipWithError("answers not as expected");
+	state.SetItemsProcessed(state.iterations());
+	gsp_node_destroy(node);
+}
+BENCHMARK(BM_HandleSum)->ArgsProduct({ { 1000, 10000 }, { 0, 1 } });
 
 BENCHMARK_MAIN();
