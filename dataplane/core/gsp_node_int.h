@@ -88,7 +88,7 @@ struct gsp_node {
 	uint32_t *bucket_count;		/* members per bucket */
 	/* the same over coarser cells, one per range a SUM compares at the
 	 * levels GSP_SUM_LEVEL_STEP, 2 x STEP... whose cells span at least
-	 * GSP_SUM_CELL_MIN buckets: a SUM's 16 hashes then cost 16 loads,
+	 * 1 << GSP_SUM_CELL_MIN_LOG2 buckets: a SUM's 16 hashes then cost 16 loads,
 	 * not a pass over every bucket (gsp_range_hash) */
 	uint32_t sum_levels;
 	uint8_t sum_shift[GSP_SUM_LEVELS_MAX];	/* buckets per cell, log2 */
