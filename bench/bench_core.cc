@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Micro-benchmarks of the protocol core: wire decode, merging member states,
-// answering a SYN digest and a SUM of range hashes, against table size.
+// Micro-benchmarks of the protocol core: wire decode, merging member
+// states, learning a table of members, answering a SYN digest and a SUM
+// of range hashes, against table size.
 // Packets go nowhere (the last one is kept).
 #include <benchmark/benchmark.h>
 
@@ -33,9 +34,12 @@ gsp_io_event(void *, const struct gsp_event *)
 {
 }
 
-// Packs ACK2 packets carrying states [first, first+n).
+// Packs ACK2 packets carrying the states of ids [first, first+n), named
+// node<id>; derived: each id replaced by its name's hash, as a cluster
+// without ids in its configs has them.
 static std::vector<std::vector<uint8_t>>
-ack2_packets(uint64_t first, uint64_t n, uint64_t version)
+ack2_packets(uint64_t first, uint64_t n, uint64_t version,
+	     bool derived = false)
 {
 	std::vector<std::vector<uint8_t>> pkts;
 	uint8_t buf[1472];
@@ -47,6 +51,9 @@ ack2_packets(uint64_t first, uint64_t n, uint64_t version)
 			       gsp_cluster_hash("bench"), 999);
 		while (id < first + n) {
 			gsp_wire_state st = bench_state_for(id, version);
+
+			if (derived)
+				st.id = gsp_id_from_name(st.name);
 
 			if (!gsp_wire_put_state(&w, &st))
 				break;
@@ -101,6 +108,36 @@ BM_MergeHeartbeats(benchmark::State &state)
 	gsp_node_destroy(node);
 }
 BENCHMARK(BM_MergeHeartbeats)->Arg(100)->Arg(1000)->Arg(10000);
+
+// A newcomer learns N members: range(1) = 0, ids derived from names;
+// 1, ids set in configs, where each new id is checked against the names
+// held (a name taken over from a down member).
+static void
+BM_LearnMembers(benchmark::State &state)
+{
+	uint64_t n = state.range(0);
+	auto pkts = ack2_packets(100, n, 1, state.range(1) == 0);
+	gsp_addr src = { 0x0a000002, 7946 };
+
+	for (auto _ : state) {
+		state.PauseTiming();
+		gsp_node *node = bench_make_node((uint32_t)n + 16);
+		state.ResumeTiming();
+		for (auto &p : pkts)
+			gsp_node_rx(node, &src, p.data(), p.size(), 1, NULL);
+		state.PauseTiming();
+		gsp_node_counters c;
+		gsp_node_counters_read(node, &c);
+		if (c.merged != n)
+			state.SkipWithError("not every member merged");
+		gsp_node_destroy(node);
+		state.ResumeTiming();
+	}
+	state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_LearnMembers)
+	->ArgsProduct({ { 1000, 10000, 100000 }, { 0, 1 } })
+	->Unit(benchmark::kMillisecond);
 
 // Answer one SYN packet (a digest of up to 60 members) with N members known.
 static void

@@ -103,7 +103,8 @@ gsp_view_verify(const struct gsp_node *n)
 				return false;
 		}
 	}
-	return root == n->sync_root && down == n->down_hash;
+	return root == n->sync_root && down == n->down_hash &&
+		gsp_table_named_verify(n->table);
 }
 
 /*

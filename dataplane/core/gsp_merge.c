@@ -72,25 +72,27 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
  * config rather than derived from the name): a down or departed holder
  * gives the name up, a live one is a conflict worth reporting. With
  * derived ids a name is an id, and a restart is just a new generation,
- * so the O(N) scan runs only once explicit ids were seen.
+ * so the table indexes names only once explicit ids were seen.
  */
 static void
 gsp_reclaim_name(struct gsp_node *n, const struct gsp_wire_state *st,
 		 uint64_t now_ns)
 {
-	uint32_t hw = gsp_table_slot_count(n->table);
+	uint32_t slot, next;
 
 	if (st->id != gsp_id_from_name(st->name))
 		n->explicit_ids = true;
-	if (!n->explicit_ids)
+	/* without memory for the index, names are not reclaimed: a holder
+	 * that is down is forgotten in time all the same */
+	if (!n->explicit_ids || gsp_table_index_names(n->table) != 0)
 		return;
-	for (uint32_t slot = 0; slot < hw; slot++) {
+	for (slot = gsp_table_named_first(n->table, st->name);
+	     slot != GSP_NONE; slot = next) {
 		struct gsp_member_rec *r = gsp_rec(n, slot);
 		struct gsp_event ev = { .type = GSP_EV_NAME_CONFLICT };
 
-		if (!gsp_table_has(n->table, slot) ||
-		    gsp_rec_id(n, r) == st->id ||
-		    strcmp(gsp_table_name(n->table, r), st->name) != 0)
+		next = gsp_table_named_next(n->table, slot);
+		if (gsp_rec_id(n, r) == st->id)
 			continue;
 		if (slot != n->self_slot && (r->state == GSP_STATE_DOWN ||
 					     r->state == GSP_STATE_LEFT)) {

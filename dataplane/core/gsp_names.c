@@ -94,21 +94,37 @@ gsp_names_bucket(const struct gsp_names *p, const char *name)
 	return (uint32_t)(h ^ (h >> 32)) & p->mask;
 }
 
+/* The slot in chain b holding name (len bytes of it), or GSP_NONE. */
+static uint32_t
+gsp_names_lookup(const struct gsp_names *p, uint32_t b, const char *name,
+		 size_t len)
+{
+	for (uint32_t off = p->heads[b]; off != GSP_NONE;
+	     off = p->next[off / GSP_NAME_UNIT])
+		if (strncmp(p->arena + off, name, len) == 0 &&
+		    p->arena[off + len] == '\0')
+			return off;
+	return GSP_NONE;
+}
+
+uint32_t
+gsp_names_find(const struct gsp_names *p, const char *name)
+{
+	return gsp_names_lookup(p, gsp_names_bucket(p, name), name,
+				strnlen(name, GSP_NAME_MAX - 1));
+}
+
 int64_t
 gsp_names_get(struct gsp_names *p, const char *name)
 {
 	size_t len = strnlen(name, GSP_NAME_MAX - 1);
 	uint32_t b = gsp_names_bucket(p, name);
-	uint32_t off, u;
+	uint32_t off = gsp_names_lookup(p, b, name, len), u;
 	uint8_t c = 0;
 
-	for (off = p->heads[b]; off != GSP_NONE; off = p->next[u]) {
-		u = off / GSP_NAME_UNIT;
-		if (strncmp(p->arena + off, name, len) == 0 &&
-		    p->arena[off + len] == '\0') {
-			p->refs[u]++;
-			return off;
-		}
+	if (off != GSP_NONE) {
+		p->refs[off / GSP_NAME_UNIT]++;
+		return off;
 	}
 	while (len + 1 > gsp_name_class_size[c])
 		c++;

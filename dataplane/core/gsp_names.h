@@ -34,6 +34,9 @@ void gsp_names_hold(struct gsp_names *p);
  * more: its offset, or -ENOSPC when the pool is full. */
 int64_t gsp_names_get(struct gsp_names *p, const char *name);
 void gsp_names_put(struct gsp_names *p, uint32_t off);
+/* The slot holding name, not taken, or GSP_NONE when none holds it: a
+ * name has one slot, so its offset stands for it. */
+uint32_t gsp_names_find(const struct gsp_names *p, const char *name);
 /* The name at off ("" for GSP_NONE); GSP_NAME_MAX bytes are readable. */
 const char *gsp_names_at(const struct gsp_names *p, uint32_t off);
 /* Bytes held per distinct name: slot, count, chain link. */

@@ -71,6 +71,8 @@ gsp_table_destroy(struct gsp_table *t)
 	free(t->recs);
 	free(t->used_map);
 	gsp_names_destroy(t->names);
+	free(t->named_head);
+	free(t->named_next);
 	for (unsigned int c = 0; c < GSP_APP_CLASSES; c++)
 		free(t->apps[c]);
 	free(t);
@@ -88,11 +90,134 @@ gsp_table_find(const struct gsp_table *t, uint64_t id)
 	return slot;
 }
 
+/* A name's chain: its slot in the pool, spread by a multiplicative hash
+ * (pool slots are handed out in order). */
+static uint32_t *
+gsp_named_chain(const struct gsp_table *t, uint32_t name_off)
+{
+	uint32_t h = (name_off / 16u) * 0x9e3779b1u;
+
+	return &t->named_head[(h ^ (h >> 16)) & t->named_mask];
+}
+
+static void
+gsp_named_link(struct gsp_table *t, uint32_t slot)
+{
+	uint32_t *head;
+
+	if (t->named_head == NULL || t->recs[slot].name_off == GSP_NONE)
+		return;
+	head = gsp_named_chain(t, t->recs[slot].name_off);
+	t->named_next[slot] = *head;
+	*head = slot;
+}
+
+static void
+gsp_named_unlink(struct gsp_table *t, uint32_t slot)
+{
+	uint32_t *link;
+
+	if (t->named_head == NULL || t->recs[slot].name_off == GSP_NONE)
+		return;
+	/* chains are as short as the buckets are many, unless many ids
+	 * share one name: each of those holders was reported */
+	link = gsp_named_chain(t, t->recs[slot].name_off);
+	while (*link != slot && *link != GSP_NONE)
+		link = &t->named_next[*link];
+	if (*link == slot)
+		*link = t->named_next[slot];
+}
+
 static void
 gsp_name_free(struct gsp_table *t, struct gsp_member_rec *r)
 {
+	gsp_named_unlink(t, (uint32_t)(r - t->recs));
 	gsp_names_put(t->names, r->name_off);
 	r->name_off = GSP_NONE;
+}
+
+int
+gsp_table_index_names(struct gsp_table *t)
+{
+	uint32_t buckets = 1;
+
+	if (t->named_head != NULL)
+		return 0;
+	while (buckets < t->n_slots)
+		buckets <<= 1;
+	t->named_head = malloc((size_t)buckets * sizeof(*t->named_head));
+	t->named_next = malloc((size_t)t->n_slots * sizeof(*t->named_next));
+	if (t->named_head == NULL || t->named_next == NULL) {
+		free(t->named_head);
+		free(t->named_next);
+		t->named_head = t->named_next = NULL;
+		return -ENOMEM;
+	}
+	memset(t->named_head, 0xff, (size_t)buckets * sizeof(*t->named_head));
+	t->named_mask = buckets - 1;
+	for (uint32_t w = 0; w <= t->n_slots / 64; w++)
+		for (uint64_t m = t->used_map[w]; m != 0; m &= m - 1)
+			gsp_named_link(t, w * 64 + (uint32_t)__builtin_ctzll(m));
+	return 0;
+}
+
+/* slot, or the next slot after it on its chain, holding name_off */
+static uint32_t
+gsp_named_from(const struct gsp_table *t, uint32_t slot, uint32_t name_off)
+{
+	while (slot != GSP_NONE && t->recs[slot].name_off != name_off)
+		slot = t->named_next[slot];
+	return slot;
+}
+
+uint32_t
+gsp_table_named_first(const struct gsp_table *t, const char *name)
+{
+	uint32_t off = gsp_names_find(t->names, name);
+
+	/* a shared pool may hold a name only other tables' members have:
+	 * the chain then has none of it */
+	if (off == GSP_NONE || t->named_head == NULL)
+		return GSP_NONE;
+	return gsp_named_from(t, *gsp_named_chain(t, off), off);
+}
+
+uint32_t
+gsp_table_named_next(const struct gsp_table *t, uint32_t slot)
+{
+	return gsp_named_from(t, t->named_next[slot], t->recs[slot].name_off);
+}
+
+bool
+gsp_table_named_verify(const struct gsp_table *t)
+{
+	uint32_t linked = 0, named = 0;
+
+	if (t->named_head == NULL)
+		return true;
+	for (uint32_t b = 0; b <= t->named_mask; b++)
+		for (uint32_t s = t->named_head[b]; s != GSP_NONE;
+		     s = t->named_next[s]) {
+			if (s >= t->n_slots || !gsp_table_has(t, s) ||
+			    gsp_named_chain(t, t->recs[s].name_off) !=
+			    &t->named_head[b] || ++linked > t->n_slots)
+				return false;
+		}
+	for (uint32_t w = 0; w <= t->n_slots / 64; w++)
+		for (uint64_t m = t->used_map[w]; m != 0; m &= m - 1) {
+			uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(m);
+			uint32_t off = t->recs[slot].name_off, s;
+
+			if (off == GSP_NONE)
+				continue;
+			named++;
+			s = gsp_named_from(t, *gsp_named_chain(t, off), off);
+			while (s != slot && s != GSP_NONE)
+				s = gsp_table_named_next(t, s);
+			if (s != slot)
+				return false;
+		}
+	return linked == named;
 }
 
 int
@@ -111,6 +236,7 @@ gsp_table_set_name(struct gsp_table *t, struct gsp_member_rec *r,
 		return (int)off;
 	gsp_name_free(t, r);
 	r->name_off = (uint32_t)off;
+	gsp_named_link(t, (uint32_t)(r - t->recs));
 	return 0;
 }
 

@@ -87,6 +87,11 @@ struct gsp_table {
 	 * its bit inside the sequence window sees it consistent */
 	uint64_t *used_map;
 	struct gsp_names *names;	/* maybe shared with other tables */
+	/* name -> slots, made only when a node meets an id that is not its
+	 * name's hash (gsp_table_index_names): chains per name slot */
+	uint32_t *named_head;	/* per bucket, or NULL */
+	uint32_t *named_next;	/* per slot */
+	uint32_t named_mask;
 	/* per class: n_slots blocks of 1 << class entries, or NULL */
 	struct gsp_app_entry *apps[GSP_APP_CLASSES];
 	uint32_t apps_top[GSP_APP_CLASSES];
@@ -152,6 +157,17 @@ int gsp_table_set_name(struct gsp_table *t, struct gsp_member_rec *r,
 		       const char *name);
 const char *gsp_table_name(const struct gsp_table *t,
 			   const struct gsp_member_rec *r);
+/* Keep an index of slots by name from now on (idempotent): 0, or
+ * -ENOMEM. It costs 8 bytes per slot, so only nodes that need it (ids
+ * set in configs, not derived from names) make one. */
+int gsp_table_index_names(struct gsp_table *t);
+/* With the index: the first slot whose member is named name, and the
+ * next after slot with the same name; GSP_NONE when there is none.
+ * Take the next before removing slot. */
+uint32_t gsp_table_named_first(const struct gsp_table *t, const char *name);
+uint32_t gsp_table_named_next(const struct gsp_table *t, uint32_t slot);
+/* The index holds exactly the used slots under their names (tests). */
+bool gsp_table_named_verify(const struct gsp_table *t);
 /* The record's app_count entries, or NULL when it has none. Writer
  * side; change them in place only between write_begin and write_end. */
 struct gsp_app_entry *gsp_table_app(struct gsp_table *t,

@@ -229,6 +229,53 @@ test_name_reclaim(void **state)
 	assert_string_equal(v.name, "db1");
 	assert_false(member_of(n, 55, &v));
 	assert_false(member_of(n, 56, &v));
+	assert_true(gsp_node_view_check(n));
+	gsp_node_destroy(n);
+}
+
+/*
+ * Names are indexed from the first explicit id on, over the members
+ * already held, and follow a member that changes its name: conflicts are
+ * found by name lookups, not a walk of the table per new member.
+ */
+static void
+test_name_index_follows_names(void **state)
+{
+	struct gsp_node *n = lone_node();
+	struct gsp_wire_state st;
+	char name[GSP_NAME_MAX];
+
+	(void)state;
+	for (unsigned int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "m%u", i);
+		st = sample_state(gsp_id_from_name(name), name);
+		feed(n, &st, 1 * MS);
+	}
+	/* m7 renames itself under the same id: the name m7 is free */
+	st = sample_state(gsp_id_from_name("m7"), "renamed");
+	st.version = st.heartbeat = 13;
+	feed(n, &st, 2 * MS);
+	name_conflicts = 0;
+	st = sample_state(9001, "m3");
+	feed(n, &st, 3 * MS);
+	assert_int_equal(name_conflicts, 1);
+	st = sample_state(9002, "m7");
+	feed(n, &st, 4 * MS);
+	assert_int_equal(name_conflicts, 1);
+	st = sample_state(9003, "renamed");
+	feed(n, &st, 5 * MS);
+	assert_int_equal(name_conflicts, 2);
+	/* indexed from here on: a rename moves the member between names */
+	st = sample_state(gsp_id_from_name("m8"), "m8-new");
+	st.version = st.heartbeat = 13;
+	feed(n, &st, 6 * MS);
+	st = sample_state(9004, "m8");
+	feed(n, &st, 7 * MS);
+	assert_int_equal(name_conflicts, 2);
+	st = sample_state(9005, "m8-new");
+	feed(n, &st, 8 * MS);
+	assert_int_equal(name_conflicts, 3);
+	assert_true(gsp_node_view_check(n));
 	gsp_node_destroy(n);
 }
 
@@ -781,6 +828,7 @@ main(void)
 		cmocka_unit_test(test_table_random_sparse),
 		cmocka_unit_test(test_names_full),
 		cmocka_unit_test(test_name_reclaim),
+		cmocka_unit_test(test_name_index_follows_names),
 	};
 
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
