@@ -16,7 +16,8 @@
  *
  * Measurements are taken where they happen, by the lcore that owns the
  * vnode (after its round, after its rx burst, on its core's events), into
- * the vnode's probe and its struct gsp_emu_vs; the scenario thread only
+ * the harness's watch and the lcore's lateness histogram; the scenario
+ * thread only
  * reads them and the counters, sends commands (an app-state change, a
  * crash), pauses a switch port (a stall) and writes the record.
  */
@@ -138,10 +139,8 @@ gsp_emu_detector_config(struct gsp_config *cfg, const struct gsp_emu_xopts *x)
 }
 
 static int
-gsp_emu_alloc(struct gsp_emu *emu, uint32_t n)
+gsp_emu_alloc(struct gsp_emu *emu)
 {
-	emu->vs = rte_zmalloc("gsp_emu_vs", sizeof(*emu->vs) * n,
-			      RTE_CACHE_LINE_SIZE);
 	emu->lat = rte_zmalloc("gsp_emu_lat", sizeof(*emu->lat) *
 			       RTE_MAX_LCORE, RTE_CACHE_LINE_SIZE);
 	/* the lcores' quiescent states: the scenario thread changes what
@@ -149,7 +148,7 @@ gsp_emu_alloc(struct gsp_emu *emu, uint32_t n)
 	emu->qsbr = rte_zmalloc("gsp_emu_qsbr",
 				rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE),
 				RTE_CACHE_LINE_SIZE);
-	if (emu->vs == NULL || emu->lat == NULL || emu->qsbr == NULL ||
+	if (emu->lat == NULL || emu->qsbr == NULL ||
 	    rte_rcu_qsbr_init(emu->qsbr, RTE_MAX_LCORE) != 0)
 		return -ENOMEM;
 	return 0;
@@ -178,7 +177,8 @@ gsp_emu_uplink(struct gsp_dp *dp, const struct gsp_config *cfg,
 }
 
 /* the observer's hooks, run by the lcore that owns the vnode */
-static void gsp_emu_on_tick(void *ctx, struct gsp_vnode *vn, uint64_t now_ns);
+static void gsp_emu_on_tick(void *ctx, struct gsp_vnode *vn, uint64_t due_ns,
+			    uint64_t now_ns);
 static void gsp_emu_on_rx(void *ctx, struct gsp_vnode *vn, uint64_t now_ns);
 static void gsp_emu_on_event(void *ctx, struct gsp_vnode *vn,
 			     const struct gsp_event *ev);
@@ -246,7 +246,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 		emu->fault.drop = o->loss;
 	dp->emu = emu;
 	dp->hosts_vnodes = true;
-	ret = gsp_emu_alloc(emu, n);
+	ret = gsp_emu_alloc(emu);
 	if (ret != 0)
 		return ret;
 	gsp_emu_host_init(emu);
@@ -401,12 +401,9 @@ static void
 gsp_emu_stall_begin(struct gsp_emu *emu, struct gsp_vnode *vn,
 		    uint64_t now_ns)
 {
-	struct gsp_emu_vs *vs = &emu->vs[vn->idx];
-
 	/* no rx (frames queue in its ring) and no timer until the end */
 	gsp_switch_pause(emu->dp->sw, vn, true);
 	vn->next_tick_ns = now_ns + emu->stall_ns;
-	vs->due_ns = vn->next_tick_ns;
 	emu->stall_rx0 = __atomic_load_n(&vn->stats.rx_packets,
 					 __ATOMIC_RELAXED);
 	gsp_watch_subject_down(&emu->w, 0, now_ns);
@@ -415,30 +412,26 @@ gsp_emu_stall_begin(struct gsp_emu *emu, struct gsp_vnode *vn,
 }
 
 static void
-gsp_emu_on_tick(void *ctx, struct gsp_vnode *vn, uint64_t now_ns)
+gsp_emu_on_tick(void *ctx, struct gsp_vnode *vn, uint64_t due_ns,
+		uint64_t now_ns)
 {
 	struct gsp_emu *emu = ctx;
-	struct gsp_emu_vs *vs = &emu->vs[vn->idx];
 	uint32_t phase = __atomic_load_n(&emu->phase, __ATOMIC_RELAXED);
 	struct gsp_node_counters c;
 
 	if (phase == GSP_PHASE_MEASURE) {
 		struct gsp_emu_lat *l = &emu->lat[rte_lcore_id()];
-		uint64_t late = now_ns - vs->due_ns;
+		/* against the deadline the lcore held, not the one the last
+		 * tick returned: an answer that cleared a probe's timeout
+		 * moved it later, and was no lateness */
+		uint64_t late = now_ns - due_ns;
 
-		/* before the deadline its last tick set: a packet moved the
-		 * timer earlier (gsp_timer_earlier), to a time not kept */
-		if (now_ns < vs->due_ns) {
-			l->ticks_early++;
-		} else {
-			l->ticks++;
-			l->sum_ns += late;
-			if (late > l->max_ns)
-				l->max_ns = late;
-			l->hist[gsp_emu_lat_bucket(late / 1000)]++;
-		}
+		l->ticks++;
+		l->sum_ns += late;
+		if (late > l->max_ns)
+			l->max_ns = late;
+		l->hist[gsp_emu_lat_bucket(late / 1000)]++;
 	}
-	vs->due_ns = vn->next_tick_ns;
 	if (unlikely(vn->idx == emu->stall_idx) &&
 	    __atomic_load_n(&emu->stall_state, __ATOMIC_ACQUIRE) ==
 	    GSP_STALL_REQUESTED)
@@ -509,10 +502,8 @@ gsp_emu_start(struct gsp_dp *dp)
 	 * the same shift for all keeps each lcore's timer heap valid */
 	emu->start_ns = gsp_emu_now_ns() + GSP_EMU_START_NS;
 	emu->deadline_ns = emu->start_ns + (uint64_t)(emu->o.max_s * 1e9);
-	for (uint32_t i = 0; i < dp->n_vnodes; i++) {
+	for (uint32_t i = 0; i < dp->n_vnodes; i++)
 		dp->vnodes[i].next_tick_ns += emu->start_ns;
-		emu->vs[i].due_ns = dp->vnodes[i].next_tick_ns;
-	}
 	ret = rte_ctrl_thread_create(&emu->tid, "gsp-emu", NULL, gsp_emu_main,
 				     emu);
 	if (ret != 0) {
@@ -549,7 +540,6 @@ gsp_emu_free(struct gsp_dp *dp)
 
 	if (emu == NULL)
 		return;
-	rte_free(emu->vs);
 	rte_free(emu->lat);
 	rte_free(emu->qsbr);
 	gsp_watch_free(&emu->w);

@@ -76,19 +76,9 @@ struct gsp_emu_snap {
 	uint64_t *v;			/* per vnode: GSP_EMU_SNAP_* */
 };
 
-/*
- * A vnode's timer, as the lateness measure needs it. Written by its lcore
- * only; a cache line apart from its neighbours, which other lcores own.
- * What a scenario watches at each vnode is the harness's (gsp_watch.h).
- */
-struct gsp_emu_vs {
-	uint64_t due_ns;		/* the deadline its last tick returned */
-} __rte_cache_aligned;
-
 /* Timer lateness of one lcore's vnodes, measured window only. */
 struct gsp_emu_lat {
 	uint64_t ticks;
-	uint64_t ticks_early;		/* a packet moved the timer earlier */
 	uint64_t sum_ns;
 	uint64_t max_ns;
 	uint64_t hist[GSP_EMU_LAT_BUCKETS];	/* by microseconds, log-linear */
@@ -123,7 +113,6 @@ struct gsp_emu {
 	uint32_t n_mbufs;
 	uint64_t rss_before, rss_created;
 	struct gsp_fault_cfg fault;	/* in the switch: --fault + --loss */
-	struct gsp_emu_vs *vs;		/* per vnode */
 	struct gsp_emu_lat *lat;	/* per lcore id */
 	struct gsp_harness_host host;	/* this emulation, to the harness */
 	struct gsp_harness h;		/* host + watch, for the scenarios */

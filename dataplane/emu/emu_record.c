@@ -58,7 +58,7 @@ gsp_emu_write_timing(json_t *rec, const struct gsp_emu *emu, double dt,
 {
 	static const double pct[] = { 0.5, 0.9, 0.99, 0.999 };
 	static const char *const pname[] = { "p50", "p90", "p99", "p999" };
-	uint64_t ticks = 0, early = 0, sum = 0, max = 0, *h;
+	uint64_t ticks = 0, sum = 0, max = 0, *h;
 	json_t *o = json_object();
 	unsigned int lcore;
 
@@ -67,7 +67,6 @@ gsp_emu_write_timing(json_t *rec, const struct gsp_emu *emu, double dt,
 		const struct gsp_emu_lat *l = &emu->lat[lcore];
 
 		ticks += __atomic_load_n(&l->ticks, __ATOMIC_RELAXED);
-		early += __atomic_load_n(&l->ticks_early, __ATOMIC_RELAXED);
 		sum += __atomic_load_n(&l->sum_ns, __ATOMIC_RELAXED);
 		max = RTE_MAX(max, __atomic_load_n(&l->max_ns,
 						   __ATOMIC_RELAXED));
@@ -76,8 +75,7 @@ gsp_emu_write_timing(json_t *rec, const struct gsp_emu *emu, double dt,
 			h[k] += __atomic_load_n(&l->hist[k], __ATOMIC_RELAXED);
 	}
 	gsp_record_u64(o, "ticks", ticks);
-	gsp_record_u64(o, "ticks_early", early);
-	gsp_record_num_if(o, "ticks_per_s", (ticks + early) / dt, dt > 0);
+	gsp_record_num_if(o, "ticks_per_s", ticks / dt, dt > 0);
 	gsp_record_num_if(o, "tick_late_us_mean", sum / 1e3 / ticks, ticks > 0);
 	for (size_t p = 0; p < RTE_DIM(pct); p++) {
 		uint64_t want = (uint64_t)ceil(pct[p] * ticks), acc = 0;

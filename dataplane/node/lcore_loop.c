@@ -221,8 +221,9 @@ gsp_run_timers(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
 	}
 	while (ran < GSP_TICKS_PER_POLL) {
 		struct gsp_vnode *vn = lc->timers[0];
+		uint64_t due_ns = vn->next_tick_ns;
 
-		if (vn->next_tick_ns > now_ns)
+		if (due_ns > now_ns)
 			break;
 		if (unlikely(vn->stopped)) {
 			vn->next_tick_ns = UINT64_MAX;	/* sinks for good */
@@ -231,7 +232,8 @@ gsp_run_timers(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
 		}
 		vn->next_tick_ns = gsp_node_tick(vn->node, now_ns);
 		if (unlikely(lc->observer != NULL))
-			lc->observer->on_tick(lc->observer->ctx, vn, now_ns);
+			lc->observer->on_tick(lc->observer->ctx, vn, due_ns,
+					      now_ns);
 		if (unlikely(gsp_node_leave_done(vn->node)))
 			gsp_vnode_left(dp, vn);
 		gsp_timer_fix_top(lc);
