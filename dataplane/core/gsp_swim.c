@@ -423,23 +423,31 @@ gsp_swim_stalled(struct gsp_node *n, uint64_t stall_ns)
 }
 
 /*
- * The end of a probe period that starts now. Where it falls just after
- * a round (rounds keep a fixed grid, probes restart from when they ran),
- * it moves onto that round, at most an eighth earlier: a late tick does
- * not part the two timers for good, and an idle node wakes once per
- * period, not twice.
+ * The end of a probe period that starts now, moved onto the nearest
+ * round when one is near: then one wake-up does both, and an idle node
+ * wakes once per period, not twice. Near is within half a gossip
+ * interval where rounds are as frequent as probes or more (there is
+ * always one: the first period after the two part, by a late tick, a
+ * stall, a Lifeguard stretch or their random start, brings them
+ * together again), else within an eighth of the period (sparse rounds:
+ * only the period that meets one moves).
  */
 static uint64_t
 gsp_swim_period_end(const struct gsp_node *n, uint64_t now_ns)
 {
 	uint64_t p = gsp_swim_scaled(n, n->p.probe_interval_ns);
 	uint64_t end = now_ns + p, gi = n->p.gossip_interval_ns;
+	uint64_t near = gi <= p ? gi / 2 : p / 8;
 	uint64_t g = n->next_round_ns;
 
-	if (g > end || g <= now_ns)
+	if (g <= now_ns || g > end + near)
 		return end;
-	g += (end - g) / gi * gi;	/* the last round at or before end */
-	return end - g <= p / 8 ? g : end;
+	if (g < end) {
+		g += (end - g) / gi * gi;	/* the last round before end */
+		if (end - g > gi / 2)
+			g += gi;		/* the one after is nearer */
+	}
+	return (g > end ? g - end : end - g) <= near ? g : end;
 }
 
 uint64_t
