@@ -213,20 +213,29 @@ static unsigned int
 gsp_run_timers(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
 	       uint64_t *next_ns)
 {
-	unsigned int ran = 0;
+	unsigned int ran = 0, looked = 0;
 
 	if (lc->n_vnodes == 0) {
 		*next_ns = now_ns + GSP_IDLE_CHECK_NS;
 		return 0;
 	}
-	while (ran < GSP_TICKS_PER_POLL) {
+	while (ran < GSP_TICKS_PER_POLL && looked++ < 4 * GSP_TICKS_PER_POLL) {
 		struct gsp_vnode *vn = lc->timers[0];
-		uint64_t due_ns = vn->next_tick_ns;
+		uint64_t due_ns = vn->next_tick_ns, t;
 
 		if (due_ns > now_ns)
 			break;
 		if (unlikely(vn->stopped)) {
 			vn->next_tick_ns = UINT64_MAX;	/* sinks for good */
+			gsp_timer_fix_top(lc);
+			continue;
+		}
+		/* an answer cleared what it was due for (a PONG before its
+		 * probe's timeout): no tick, a quarter of them when many
+		 * vnodes share the lcore, only its next deadline */
+		t = gsp_node_next_deadline(vn->node);
+		if (t > now_ns) {
+			vn->next_tick_ns = t;
 			gsp_timer_fix_top(lc);
 			continue;
 		}
