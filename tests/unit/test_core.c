@@ -233,6 +233,19 @@ test_name_reclaim(void **state)
 	gsp_node_destroy(n);
 }
 
+/* Member id says it is named name (at version, from the sample's 12):
+ * the name conflicts reported so far. */
+static unsigned int
+named(struct gsp_node *n, uint64_t id, const char *name, uint64_t version,
+      uint64_t now)
+{
+	struct gsp_wire_state st = sample_state(id, name);
+
+	st.version = st.heartbeat = version;
+	feed(n, &st, now);
+	return name_conflicts;
+}
+
 /*
  * Names are indexed from the first explicit id on, over the members
  * already held, and follow a member that changes its name: conflicts are
@@ -242,39 +255,23 @@ static void
 test_name_index_follows_names(void **state)
 {
 	struct gsp_node *n = lone_node();
-	struct gsp_wire_state st;
 	char name[GSP_NAME_MAX];
 
 	(void)state;
 	for (unsigned int i = 0; i < 300; i++) {
 		snprintf(name, sizeof(name), "m%u", i);
-		st = sample_state(gsp_id_from_name(name), name);
-		feed(n, &st, 1 * MS);
+		named(n, gsp_id_from_name(name), name, 12, 1 * MS);
 	}
-	/* m7 renames itself under the same id: the name m7 is free */
-	st = sample_state(gsp_id_from_name("m7"), "renamed");
-	st.version = st.heartbeat = 13;
-	feed(n, &st, 2 * MS);
 	name_conflicts = 0;
-	st = sample_state(9001, "m3");
-	feed(n, &st, 3 * MS);
-	assert_int_equal(name_conflicts, 1);
-	st = sample_state(9002, "m7");
-	feed(n, &st, 4 * MS);
-	assert_int_equal(name_conflicts, 1);
-	st = sample_state(9003, "renamed");
-	feed(n, &st, 5 * MS);
-	assert_int_equal(name_conflicts, 2);
+	/* m7 renames itself under the same id: the name m7 is free */
+	named(n, gsp_id_from_name("m7"), "renamed", 13, 2 * MS);
+	assert_int_equal(named(n, 9001, "m3", 12, 3 * MS), 1);
+	assert_int_equal(named(n, 9002, "m7", 12, 4 * MS), 1);
+	assert_int_equal(named(n, 9003, "renamed", 12, 5 * MS), 2);
 	/* indexed from here on: a rename moves the member between names */
-	st = sample_state(gsp_id_from_name("m8"), "m8-new");
-	st.version = st.heartbeat = 13;
-	feed(n, &st, 6 * MS);
-	st = sample_state(9004, "m8");
-	feed(n, &st, 7 * MS);
-	assert_int_equal(name_conflicts, 2);
-	st = sample_state(9005, "m8-new");
-	feed(n, &st, 8 * MS);
-	assert_int_equal(name_conflicts, 3);
+	named(n, gsp_id_from_name("m8"), "m8-new", 13, 6 * MS);
+	assert_int_equal(named(n, 9004, "m8", 12, 7 * MS), 2);
+	assert_int_equal(named(n, 9005, "m8-new", 12, 8 * MS), 3);
 	assert_true(gsp_node_view_check(n));
 	gsp_node_destroy(n);
 }
