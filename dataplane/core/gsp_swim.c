@@ -423,31 +423,37 @@ gsp_swim_stalled(struct gsp_node *n, uint64_t stall_ns)
 }
 
 /*
- * The end of a probe period that starts now, moved onto the nearest
- * round when one is near: then one wake-up does both, and an idle node
- * wakes once per period, not twice. Near is within half a gossip
- * interval where rounds are as frequent as probes or more (there is
- * always one: the first period after the two part, by a late tick, a
- * stall, a Lifeguard stretch or their random start, brings them
- * together again), else within an eighth of the period (sparse rounds:
- * only the period that meets one moves).
+ * The end of a probe period that starts now, moved onto a round when one
+ * is near: then one wake-up does both, and an idle node wakes once per
+ * period, not twice. Earlier by at most half of what the period leaves
+ * after the probe's timeout (helpers keep time to answer), or an eighth
+ * of the period. Later, where rounds are as frequent as probes, by up to
+ * a gossip interval less that: every end has a round within reach, so
+ * the first period after the two part (a late tick, a stall, a Lifeguard
+ * stretch, their random start) brings them together again, at the cost
+ * of that one period's length. Sparse rounds: an eighth either way.
  */
 static uint64_t
 gsp_swim_period_end(const struct gsp_node *n, uint64_t now_ns)
 {
 	uint64_t p = gsp_swim_scaled(n, n->p.probe_interval_ns);
+	uint64_t t = gsp_swim_scaled(n, n->p.probe_timeout_ns);
 	uint64_t end = now_ns + p, gi = n->p.gossip_interval_ns;
-	uint64_t near = gi <= p ? gi / 2 : p / 8;
+	uint64_t before = (p - t) / 2, after;	/* t < p: checked at start */
 	uint64_t g = n->next_round_ns;
 
-	if (g <= now_ns || g > end + near)
+	if (gi > p && before > p / 8)
+		before = p / 8;
+	after = gi > p ? p / 8 : gi > before ? gi - before : 0;
+	if (g <= now_ns)
 		return end;
-	if (g < end) {
-		g += (end - g) / gi * gi;	/* the last round before end */
-		if (end - g > gi / 2)
-			g += gi;		/* the one after is nearer */
+	if (g <= end) {
+		g += (end - g) / gi * gi;	/* the last round at or before end */
+		if (end - g <= before)
+			return g;
+		g += gi;			/* the first after it */
 	}
-	return (g > end ? g - end : end - g) <= near ? g : end;
+	return g - end <= after ? g : end;
 }
 
 uint64_t

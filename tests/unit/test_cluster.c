@@ -495,6 +495,65 @@ until_probe_sent(uint64_t *now)
 	assert_true(t < 10000);
 }
 
+/* Node 0's probe period, as SWIM's own arithmetic scales it. */
+static void
+probe_times(uint64_t *p, uint64_t *t)
+{
+	const struct gsp_node *nd = sim[0].node;
+
+	*p = gsp_swim_scaled(nd, nd->p.probe_interval_ns);
+	*t = gsp_swim_scaled(nd, nd->p.probe_timeout_ns);
+}
+
+/*
+ * A probe period that a late tick (45 ms, more than an eighth of the
+ * period) parted from the gossip rounds ends on a round again at once,
+ * so one wake-up serves both; and no period is shortened so much that
+ * helpers asked at the probe's timeout have less than half of what the
+ * period leaves after it.
+ */
+static void
+test_swim_period_rejoins_rounds(void **state)
+{
+	const struct gsp_swim *s;
+	uint64_t now = 1000 * MS, gi, p, t, seq;
+	unsigned int probes = 0;
+
+	(void)state;
+	swim_start_all(2, 100, 0);
+	assert_true(run_until_converged(2, &now, 50) > 0);
+	s = sim[0].node->swim;
+	gi = sim[0].node->p.gossip_interval_ns;
+	/* node 0 stops just before its period ends and runs 45 ms late */
+	while (now + MS < s->probe_end_ns) {
+		now += MS;
+		sim_step(now);
+	}
+	sim[0].up = false;
+	for (uint64_t stop = s->probe_end_ns + 45 * MS; now < stop;) {
+		now += MS;
+		sim_step(now);
+	}
+	sim[0].up = true;
+	seq = s->probe_seq;
+	for (unsigned int k = 0; k < 1000; k++) {
+		now += MS;
+		sim_step(now);
+		if (s->probe_seq == seq)
+			continue;
+		seq = s->probe_seq;
+		probes++;
+		probe_times(&p, &t);
+		assert_true(s->probe_end_ns - s->probe_timeout_ns >=
+			    (p - t) / 2);
+		assert_true(s->probe_end_ns >= sim[0].node->next_round_ns);
+		assert_int_equal((s->probe_end_ns -
+				  sim[0].node->next_round_ns) % gi, 0);
+	}
+	assert_true(probes >= 5);
+	net_reset();
+}
+
 /*
  * A verdict come to late (a loaded host, less than a stall) is put off
  * once: the answer may be waiting unread. On time, a probe without an
@@ -830,6 +889,7 @@ main(void)
 		cmocka_unit_test(test_swim_timers_one_wake_per_period),
 		cmocka_unit_test(test_swim_timeout_follows_round_trips),
 		cmocka_unit_test(test_swim_late_verdict_looks_again),
+		cmocka_unit_test(test_swim_period_rejoins_rounds),
 		cmocka_unit_test(test_cluster_bounded_traffic),
 	};
 
