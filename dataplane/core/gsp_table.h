@@ -158,8 +158,9 @@ int gsp_table_set_name(struct gsp_table *t, struct gsp_member_rec *r,
 const char *gsp_table_name(const struct gsp_table *t,
 			   const struct gsp_member_rec *r);
 /* Keep an index of slots by name from now on (idempotent): 0, or
- * -ENOMEM. It costs 8 bytes per slot, so only nodes that need it (ids
- * set in configs, not derived from names) make one. */
+ * -ENOMEM. It costs 8 to 12 bytes per slot (a link, and buckets rounded
+ * up to a power of two), so only nodes that need it (ids set in configs,
+ * not derived from names) make one. */
 int gsp_table_index_names(struct gsp_table *t);
 /* With the index: the first slot whose member is named name, and the
  * next after slot with the same name; GSP_NONE when there is none.

@@ -239,6 +239,9 @@ gsp_run_timers(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
 			gsp_timer_fix_top(lc);
 			continue;
 		}
+		/* both passed: it is late for the one it still had */
+		if (t > due_ns)
+			due_ns = t;
 		vn->next_tick_ns = gsp_node_tick(vn->node, now_ns);
 		if (unlikely(lc->observer != NULL))
 			lc->observer->on_tick(lc->observer->ctx, vn, due_ns,

@@ -20,9 +20,10 @@ struct gsp_vnode;
 struct rte_rcu_qsbr;
 
 struct gsp_lcore_observer {
-	/* after the vnode's round, which was due at due_ns (the timer as
-	 * the lcore held it: moved earlier by a packet, or later once an
-	 * answer cleared a timeout); vn->next_tick_ns holds the next one */
+	/* after the vnode's round, which was due at due_ns: the later of
+	 * the timer the lcore held (a packet may have moved it earlier) and
+	 * the node's own next deadline (an answer may have cleared the one
+	 * the timer was for); vn->next_tick_ns holds the next one */
 	void (*on_tick)(void *ctx, struct gsp_vnode *vn, uint64_t due_ns,
 			uint64_t now_ns);
 	/* after an rx burst was processed, only while watch_rx is set */
