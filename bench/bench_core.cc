@@ -237,6 +237,6 @@ BM_HandleSum(benchmark::State &state)
 	state.SetItemsProcessed(state.iterations());
 	gsp_node_destroy(node);
 }
-BENCHMARK(BM_HandleSum)->ArgsProduct({ { 1000, 10000 }, { 0, 1 } });
+BENCHMARK(BM_HandleSum)->ArgsProduct({ { 1000, 10000, 100000 }, { 0, 1 } });
 
 BENCHMARK_MAIN();
