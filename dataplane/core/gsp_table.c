@@ -52,6 +52,23 @@ fail:
 
 static void gsp_name_free(struct gsp_table *t, struct gsp_member_rec *r);
 
+/* The first used slot at or after slot, or GSP_NONE: walks of a table's
+ * members, by its map. */
+static uint32_t
+gsp_used_from(const struct gsp_table *t, uint32_t slot)
+{
+	for (uint32_t w = slot / 64; slot < t->n_slots && w <= t->n_slots / 64;
+	     w++) {
+		uint64_t m = t->used_map[w];
+
+		if (w == slot / 64)
+			m &= ~0ull << (slot % 64);
+		if (m != 0)
+			return w * 64 + (uint32_t)__builtin_ctzll(m);
+	}
+	return GSP_NONE;
+}
+
 void
 gsp_table_destroy(struct gsp_table *t)
 {
@@ -59,14 +76,12 @@ gsp_table_destroy(struct gsp_table *t)
 		return;
 	/* a shared catalog and name pool outlive the table: give back what
 	 * its members hold (the writer thread, as every table change) */
-	for (uint32_t w = 0; t->used_map != NULL && t->recs != NULL &&
-	     w <= t->n_slots / 64; w++)
-		for (uint64_t m = t->used_map[w]; m != 0; m &= m - 1) {
-			uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(m);
-
-			gsp_name_free(t, &t->recs[slot]);
-			gsp_ids_put(t->ids, slot);
-		}
+	for (uint32_t slot = t->used_map != NULL && t->recs != NULL ?
+	     gsp_used_from(t, 0) : GSP_NONE; slot != GSP_NONE;
+	     slot = gsp_used_from(t, slot + 1)) {
+		gsp_name_free(t, &t->recs[slot]);
+		gsp_ids_put(t->ids, slot);
+	}
 	gsp_ids_destroy(t->ids);
 	free(t->recs);
 	free(t->used_map);
@@ -155,9 +170,9 @@ gsp_table_index_names(struct gsp_table *t)
 	}
 	memset(t->named_head, 0xff, (size_t)buckets * sizeof(*t->named_head));
 	t->named_mask = buckets - 1;
-	for (uint32_t w = 0; w <= t->n_slots / 64; w++)
-		for (uint64_t m = t->used_map[w]; m != 0; m &= m - 1)
-			gsp_named_link(t, w * 64 + (uint32_t)__builtin_ctzll(m));
+	for (uint32_t slot = gsp_used_from(t, 0); slot != GSP_NONE;
+	     slot = gsp_used_from(t, slot + 1))
+		gsp_named_link(t, slot);
 	return 0;
 }
 
@@ -203,20 +218,19 @@ gsp_table_named_verify(const struct gsp_table *t)
 			    &t->named_head[b] || ++linked > t->n_slots)
 				return false;
 		}
-	for (uint32_t w = 0; w <= t->n_slots / 64; w++)
-		for (uint64_t m = t->used_map[w]; m != 0; m &= m - 1) {
-			uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(m);
-			uint32_t off = t->recs[slot].name_off, s;
+	for (uint32_t slot = gsp_used_from(t, 0); slot != GSP_NONE;
+	     slot = gsp_used_from(t, slot + 1)) {
+		uint32_t off = t->recs[slot].name_off, s;
 
-			if (off == GSP_NONE)
-				continue;
-			named++;
-			s = gsp_named_from(t, *gsp_named_chain(t, off), off);
-			while (s != slot && s != GSP_NONE)
-				s = gsp_table_named_next(t, s);
-			if (s != slot)
-				return false;
-		}
+		if (off == GSP_NONE)
+			continue;
+		named++;
+		s = gsp_named_from(t, *gsp_named_chain(t, off), off);
+		while (s != slot && s != GSP_NONE)
+			s = gsp_table_named_next(t, s);
+		if (s != slot)
+			return false;
+	}
 	return linked == named;
 }
 

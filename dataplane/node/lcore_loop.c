@@ -231,8 +231,8 @@ gsp_run_timers(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
 			continue;
 		}
 		/* an answer cleared what it was due for (a PONG before its
-		 * probe's timeout): no tick, a quarter of them when many
-		 * vnodes share the lcore, only its next deadline */
+		 * probe's timeout): no tick, only a move to its next deadline
+		 * (a quarter of all ticks with thousands of vnodes a lcore) */
 		t = gsp_node_next_deadline(vn->node);
 		if (t > now_ns) {
 			vn->next_tick_ns = t;
