@@ -121,6 +121,7 @@ struct gsp_sim_result {
 	uint64_t split_dt;
 	/* steady */
 	struct gsp_traffic traffic;
+	bool has_traffic;		/* traffic holds the window's */
 	double core_us_per_node_s;
 	double syn_per_node_round, ack_per_node_round, ack2_per_node_round;
 	double merged_per_node_round;

@@ -203,6 +203,9 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 	gsp_json_bool(&j, "ok", r->ok);
 	gsp_json_time(&j, "time_s", r->ok, r->t_end, r->t_start);
 	gsp_json_rounds(&j, s, "rounds", r->ok, dt);
+	/* steady, fp, cpuload: what the window cost */
+	if (r->has_traffic)
+		gsp_record_traffic(j.o, &r->traffic);
 
 	switch (c->scenario) {
 	case GSP_SCN_JOIN:
@@ -224,7 +227,6 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 		break;
 	case GSP_SCN_STEADY:
 		gsp_json_u64(&j, "measure_rounds", c->measure_rounds);
-		gsp_record_traffic(j.o, &r->traffic);
 		gsp_json_num(&j, "syn_per_node_round", r->syn_per_node_round);
 		gsp_json_num(&j, "ack_per_node_round", r->ack_per_node_round);
 		gsp_json_num(&j, "ack2_per_node_round", r->ack2_per_node_round);

@@ -114,44 +114,50 @@ gsp_sim_detect(struct gsp_sim *s, struct gsp_sim_result *r)
 		    (double)r->rejoin_dt / NS_PER_S);
 }
 
-static void
-gsp_sim_steady(struct gsp_sim *s, struct gsp_sim_result *r)
+/* Per-node packet and byte counts at a window's start (gsp_sim_traffic_end
+ * frees it), and the process CPU then; NULL when memory is short. */
+struct gsp_sim_tsnap {
+	double cpu0;
+	uint64_t (*at)[4];
+};
+
+static bool
+gsp_sim_traffic_begin(struct gsp_sim *s, struct gsp_sim_tsnap *ts)
 {
 	uint32_t n = s->c.n_nodes;
-	uint64_t (*snap)[4] = calloc(n, sizeof(*snap));
-	struct gsp_scn_result sr = { 0 };
-	struct gsp_node_counters c0, c1;
-	struct gsp_traffic *t = &r->traffic;
-	uint64_t core0;
-	double cpu0, rounds;
 
-	if (snap == NULL)
-		return;
+	ts->at = calloc(n ? n : 1, sizeof(*ts->at));
+	if (ts->at == NULL)
+		return false;
 	for (uint32_t i = 0; i < n; i++) {
 		struct gsp_sim_node *sn = &s->nodes[i];
 
-		snap[i][0] = sn->tx_pkts;
-		snap[i][1] = sn->tx_bytes;
-		snap[i][2] = sn->rx_pkts;
-		snap[i][3] = sn->rx_bytes;
+		ts->at[i][0] = sn->tx_pkts;
+		ts->at[i][1] = sn->tx_bytes;
+		ts->at[i][2] = sn->rx_pkts;
+		ts->at[i][3] = sn->rx_bytes;
 	}
-	gsp_harness_counters_sum(&s->host, &c0);
-	gsp_sim_phase(s, GSP_GOAL_NONE, false);
-	core0 = s->core_ns;
-	cpu0 = gsp_sim_cpu_s();
-	gsp_scn_window(&s->h, (uint64_t)s->c.measure_rounds * s->interval_ns,
-		       &sr);
-	t->cpu_s = gsp_sim_cpu_s() - cpu0;
-	r->t_start = sr.t_start;
-	r->t_end = sr.t_end;
-	r->ok = sr.ok;
-	t->window_s = (double)(r->t_end - r->t_start) / NS_PER_S;
-	t->nodes = n;
+	ts->cpu0 = gsp_sim_cpu_s();
+	return true;
+}
+
+/* What the nodes sent and received since gsp_sim_traffic_begin, over the
+ * scenario's window r->t_start..t_end. */
+static void
+gsp_sim_traffic_end(struct gsp_sim *s, struct gsp_sim_tsnap *ts,
+		    struct gsp_sim_result *r)
+{
+	struct gsp_traffic *t = &r->traffic;
+	uint32_t n = s->c.n_nodes;
+
+	*t = (struct gsp_traffic){ .nodes = n,
+		.cpu_s = gsp_sim_cpu_s() - ts->cpu0,
+		.window_s = (double)(r->t_end - r->t_start) / NS_PER_S };
 	for (uint32_t i = 0; i < n; i++) {
 		struct gsp_sim_node *sn = &s->nodes[i];
 		uint64_t v[4] = {
-			sn->tx_pkts - snap[i][0], sn->tx_bytes - snap[i][1],
-			sn->rx_pkts - snap[i][2], sn->rx_bytes - snap[i][3],
+			sn->tx_pkts - ts->at[i][0], sn->tx_bytes - ts->at[i][1],
+			sn->rx_pkts - ts->at[i][2], sn->rx_bytes - ts->at[i][3],
 		};
 
 		t->tx_pkts += v[0];
@@ -163,6 +169,33 @@ gsp_sim_steady(struct gsp_sim *s, struct gsp_sim_result *r)
 		t->rx_pkts_max = GSP_SIM_MAX(t->rx_pkts_max, v[2]);
 		t->rx_bytes_max = GSP_SIM_MAX(t->rx_bytes_max, v[3]);
 	}
+	free(ts->at);
+	ts->at = NULL;
+	r->has_traffic = true;
+}
+
+static void
+gsp_sim_steady(struct gsp_sim *s, struct gsp_sim_result *r)
+{
+	uint32_t n = s->c.n_nodes;
+	struct gsp_scn_result sr = { 0 };
+	struct gsp_node_counters c0, c1;
+	struct gsp_traffic *t = &r->traffic;
+	struct gsp_sim_tsnap ts;
+	uint64_t core0;
+	double rounds;
+
+	if (!gsp_sim_traffic_begin(s, &ts))
+		return;
+	gsp_harness_counters_sum(&s->host, &c0);
+	gsp_sim_phase(s, GSP_GOAL_NONE, false);
+	core0 = s->core_ns;
+	gsp_scn_window(&s->h, (uint64_t)s->c.measure_rounds * s->interval_ns,
+		       &sr);
+	r->t_start = sr.t_start;
+	r->t_end = sr.t_end;
+	r->ok = sr.ok;
+	gsp_sim_traffic_end(s, &ts, r);
 	gsp_harness_counters_sum(&s->host, &c1);
 	gsp_harness_counters_sub(&c1, &c0);
 	rounds = (double)n * t->window_s * NS_PER_S / (double)s->interval_ns;
@@ -175,7 +208,6 @@ gsp_sim_steady(struct gsp_sim *s, struct gsp_sim_result *r)
 	if (t->window_s > 0)
 		r->core_us_per_node_s = (double)(s->core_ns - core0) / 1e3 /
 			n / t->window_s;
-	free(snap);
 	gsp_sim_log(s, "steady: %.1f s simulated; per node: tx %.1f pkt/s "
 		    "%.0f B/s (max %.0f), rx %.1f pkt/s %.0f B/s; "
 		    "%.1f SYN/round; cpu %.1f us/node/s", t->window_s,
@@ -266,12 +298,16 @@ static void
 gsp_sim_fp_run(struct gsp_sim *s, struct gsp_sim_result *r)
 {
 	struct gsp_scn_result sr = { 0 };
+	struct gsp_sim_tsnap ts;
+	bool traffic = gsp_sim_traffic_begin(s, &ts);
 
 	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 	gsp_scn_window(&s->h, (uint64_t)(s->c.duration_s * NS_PER_S), &sr);
 	r->t_start = sr.t_start;
 	r->t_end = sr.t_end;
 	r->ok = sr.ok;
+	if (traffic)
+		gsp_sim_traffic_end(s, &ts, r);
 	gsp_sim_fp_log(s, "fp");
 }
 
@@ -344,6 +380,8 @@ gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
 	uint32_t k = (uint32_t)(s->c.slow_frac * n + 0.5);
 	uint32_t *perm = malloc(sizeof(*perm) * n);
 	struct gsp_scn_result sr = { 0 };
+	struct gsp_sim_tsnap ts;
+	bool traffic;
 
 	if (perm == NULL)
 		return;
@@ -361,11 +399,14 @@ gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
 	}
 	r->n_slow = s->n_slow = k;
 	s->held_events = s->held_ns = 0;
+	traffic = gsp_sim_traffic_begin(s, &ts);
 	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 	gsp_scn_window(&s->h, (uint64_t)(s->c.duration_s * NS_PER_S), &sr);
 	r->t_start = sr.t_start;
 	r->t_end = sr.t_end;
 	r->ok = sr.ok;
+	if (traffic)
+		gsp_sim_traffic_end(s, &ts, r);
 	for (uint32_t i = 0; i < k && i < n; i++)
 		s->nodes[perm[i]].slow = false;
 	s->n_slow = 0;
