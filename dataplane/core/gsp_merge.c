@@ -159,6 +159,7 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 {
 	struct gsp_member_rec *r;
 	bool restarted, refuted, hb_advanced, news;
+	uint64_t root_before;
 	uint8_t old_state;
 	int32_t slot;
 
@@ -197,6 +198,7 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	hb_advanced = restarted || st->heartbeat > r->heartbeat;
 	old_state = r->state;
 
+	root_before = n->sync_root;
 	gsp_sync_toggle(n, (uint32_t)slot);
 	gsp_table_write_begin(r);
 	news = gsp_copy_state(n, r, st) || restarted || refuted;
@@ -230,7 +232,14 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	} else if (hb_advanced) {
 		gsp_phi_heartbeat(&n->fd[slot], gsp_phi_clock(n, now_ns));
 	}
-	if (news)
-		gsp_rumor_add(n, (uint32_t)slot);
+	/* A change of a member we hold needs no sync of its own (flux):
+	 * news travels on as our rumor, and a new version with nothing
+	 * else new (a refutation whose claim came first) as the member's
+	 * own rumor and claim. A refutation reaches all N nodes, and each
+	 * starting syncs for it cost N times what the news does. The next
+	 * round sees our root move only by what rumors do not carry; a new
+	 * member still starts syncs: a join brings more than rumors hold. */
+	if (news ? gsp_rumor_add(n, (uint32_t)slot) : gsp_hash_sync(n))
+		n->round_root ^= root_before ^ n->sync_root;
 	GSP_CTR_INC(n->ctr.merged);
 }

@@ -251,6 +251,20 @@ gsp_app_bytes_max(const struct gsp_node_params *p)
 	return p->app_bytes_max != 0 ? p->app_bytes_max : GSP_APP_BYTES_MAX;
 }
 
+/*
+ * With SWIM and wire version 3 (and no live peer on version 2), a peer
+ * that is in step with us gets our news and nothing else: probes carry
+ * sync roots, and a differing one starts a sync (gsp_view_heard). For a
+ * few rounds after our own view moved (a join, a change learned), our
+ * round's targets get a sync as well, so news spreads by push and pull
+ * as fast as full digests did, at the cost of the differences only.
+ */
+static inline bool
+gsp_hash_sync(const struct gsp_node *n)
+{
+	return n->swim != NULL && n->proto >= 3 && n->legacy_live == 0;
+}
+
 /* The wire version to speak to a member: the lower of ours and its. */
 static inline uint8_t
 gsp_wire_for(const struct gsp_node *n, const struct gsp_member_rec *r)
@@ -294,7 +308,9 @@ void gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 
 /* gsp_rumor.c: recent changes, piggybacked for a few rounds */
 uint32_t gsp_log2_ceil(uint32_t v);
-void gsp_rumor_add(struct gsp_node *n, uint32_t slot);
+/* true when the ring holds the news and gave none up for it: rumors
+ * carry it, so it needs no sync of its own (gsp_merge) */
+bool gsp_rumor_add(struct gsp_node *n, uint32_t slot);
 void gsp_rumor_expire(struct gsp_node *n);
 /* One PUSH packet of the newest live rumors. */
 /* The thread's scratch state for building one outgoing member state: a

@@ -111,20 +111,6 @@ gsp_gossip_to(struct gsp_node *n, const struct gsp_addr *dst,
 	return window;
 }
 
-/*
- * With SWIM and wire version 3 (and no live peer on version 2), a peer
- * that is in step with us gets our news and nothing else: probes carry
- * sync roots, and a differing one starts a sync (gsp_view_heard). For a
- * few rounds after our own view moved (a join, a change learned), our
- * round's targets get a sync as well, so news spreads by push and pull
- * as fast as full digests did, at the cost of the differences only.
- */
-static bool
-gsp_hash_sync(const struct gsp_node *n)
-{
-	return n->swim != NULL && n->proto >= 3 && n->legacy_live == 0;
-}
-
 /* A member at dst, NULL when none: linear, for the rare seed contact
  * (about `seeds` slots looked at per round, amortized). */
 static const struct gsp_member_rec *

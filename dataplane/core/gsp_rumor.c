@@ -18,19 +18,20 @@ gsp_log2_ceil(uint32_t v)
 	return b;
 }
 
-void
+bool
 gsp_rumor_add(struct gsp_node *n, uint32_t slot)
 {
 	/* long enough for push-pull to reach everyone: log3 N + ln ln N
 	 * rounds, with room for loss */
 	uint64_t until = n->ctr.rounds + 4 + gsp_log2_ceil(n->table->used + 1);
 	struct gsp_rumor *ru;
+	bool evicted = false;
 	uint32_t i;
 
 	if (n->rumor_of[slot] != 0) {
 		ru = &n->rumors[n->rumor_of[slot] - 1];
 		ru->until_round = until;
-		return;
+		return true;
 	}
 	if (n->rumor_n == GSP_RUMORS_MAX) {
 		/* full: the oldest news gives way; anti-entropy still carries it */
@@ -40,11 +41,13 @@ gsp_rumor_add(struct gsp_node *n, uint32_t slot)
 			n->rumor_of[ru->slot] = 0;
 		n->rumor_head = (n->rumor_head + 1) % GSP_RUMORS_MAX;
 		n->rumor_n--;
+		evicted = ru->slot != GSP_NONE;
 	}
 	i = (n->rumor_head + n->rumor_n) % GSP_RUMORS_MAX;
 	n->rumors[i] = (struct gsp_rumor){ gsp_slot_id(n, slot), until, slot };
 	n->rumor_of[slot] = (uint16_t)(i + 1);
 	n->rumor_n++;
+	return !evicted;
 }
 
 void

@@ -387,6 +387,188 @@ test_sum_hashes_same_at_any_capacity(void **state)
 	assert_memory_equal(down[2], down[0], sizeof(down[0]));
 }
 
+/* ------------------------- news and flux ------------------------------ */
+
+/* Nodes 0..n-1 other than `except` that will sync with their round's
+ * targets (flux), white-box. */
+static unsigned int
+nodes_in_flux(unsigned int n, unsigned int except)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		k += i != except && sim[i].node->flux_rounds > 0;
+	return k;
+}
+
+static bool
+roots_agree(unsigned int n)
+{
+	for (unsigned int i = 1; i < n; i++)
+		if (sim[i].node->sync_root != sim[0].node->sync_root)
+			return false;
+	return true;
+}
+
+/* Steps of 10 ms until the n nodes agree, and none has flux or rumors
+ * left: false after max_steps. */
+static bool
+run_until_quiet(unsigned int n, uint64_t *now, unsigned int max_steps)
+{
+	for (unsigned int t = 0; t < max_steps; t++) {
+		bool quiet = roots_agree(n);
+
+		for (unsigned int i = 0; i < n && quiet; i++)
+			quiet = sim[i].node->flux_rounds == 0 &&
+				sim[i].node->rumor_n == 0;
+		if (quiet)
+			return true;
+		*now += 10 * MS;
+		sim_step(*now);
+	}
+	return false;
+}
+
+/* Steps until the n nodes agree again: the most nodes other than
+ * `origin` in flux at once, or -1 when they never agree. */
+static int
+spread_flux(unsigned int n, unsigned int origin, uint64_t *now)
+{
+	unsigned int most = 0;
+
+	for (unsigned int t = 0; t < 1000; t++) {
+		unsigned int k;
+
+		*now += 10 * MS;
+		sim_step(*now);
+		k = nodes_in_flux(n, origin);
+		most = k > most ? k : most;
+		if (t > 20 && roots_agree(n))
+			return (int)most;
+	}
+	return -1;
+}
+
+/*
+ * A change to a member all nodes hold travels as rumors: the nodes that
+ * learn it do not also sync with their round's targets for it, which at
+ * N nodes would cost N times the news. That holds for news (an app
+ * change) and for a refutation whose claim arrived before the new
+ * version. A new member still sets them syncing: a join brings more
+ * than the rumors hold.
+ */
+static void
+test_carried_news_starts_no_syncs(void **state)
+{
+	const unsigned int n = 40;
+	uint64_t now = 1000 * MS;
+	struct gsp_node_counters c;
+	struct gsp_member_view v;
+	uint8_t buf[512];
+	struct gsp_wire_writer w;
+	struct gsp_addr src = { 0x0a0000ff, GSP_DEFAULT_PORT };
+	struct gsp_claim cl;
+
+	(void)state;
+	for (unsigned int i = 0; i < n; i++)
+		sim_start(i, 1000 + i, 0, 2);
+	assert_true(run_until_converged(n, &now, 100) > 0);
+	assert_true(run_until_quiet(n, &now, 2000));
+
+	/* node 8 publishes an app key */
+	assert_int_equal(gsp_node_set_app(sim[7].node, "zone", "b"), 0);
+	assert_int_equal(spread_flux(n, 7, &now), 0);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct gsp_member_rec *r =
+			gsp_rec(sim[i].node, (uint32_t)gsp_table_find(
+				sim[i].node->table, gsp_node_id(sim[7].node)));
+
+		assert_int_equal(r->app_count, 1);
+	}
+	assert_true(run_until_quiet(n, &now, 2000));
+
+	/* a forged suspicion of node 6: refuted, the claim ahead of the
+	 * new version almost everywhere */
+	cl = (struct gsp_claim){ gsp_node_id(sim[5].node),
+		gsp_node_generation(sim[5].node), 0xbad, 0,
+		GSP_CLAIM_SUSPECT };
+	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_PING,
+		       gsp_cluster_hash(CLUSTER), 0xbad);
+	gsp_wire_set_probe(&w, 1, gsp_node_id(sim[11].node), NULL);
+	assert_true(gsp_wire_put_claim(&w, &cl));
+	gsp_node_rx(sim[11].node, &src, buf, gsp_wire_finish(&w), now, NULL);
+	assert_int_equal(spread_flux(n, 5, &now), 0);
+	gsp_node_counters_read(sim[5].node, &c);
+	assert_int_equal(c.refutations, 1);
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t hw = gsp_node_slot_count(sim[i].node);
+		bool seen = false;
+
+		for (uint32_t slot = 0; slot < hw && !seen; slot++)
+			seen = gsp_node_member_read(sim[i].node, slot, &v) &&
+				v.id == gsp_node_id(sim[5].node) &&
+				v.incarnation == 1 &&
+				v.state == GSP_STATE_ALIVE;
+		assert_true(seen);
+	}
+	assert_true(run_until_quiet(n, &now, 2000));
+
+	/* a new node: those that learn it sync */
+	sim_start(n, 1000 + n, 0, 2);
+	assert_true(spread_flux(n + 1, n, &now) > 0);
+	net_reset();
+}
+
+/*
+ * Whether a change is carried is the rumor ring's to say: a member's
+ * news the ring holds is, news that made the ring give up older news is
+ * not, and a sync must then start for it at the next round.
+ */
+static void
+test_rumor_ring_full_news_syncs(void **state)
+{
+	struct gsp_wire_state st = sample_state(0, "m");
+	struct gsp_node *n;
+	uint64_t now = 1000 * MS;
+	int32_t first, last;
+
+	(void)state;
+	sim_start(0, 1000, 0, 0);
+	n = sim[0].node;
+	st.wire = GSP_WIRE_VERSION;
+	for (uint32_t i = 0; i < GSP_RUMORS_MAX + 44; i++) {
+		st.id = 5000 + i;
+		snprintf(st.name, sizeof(st.name), "m%u", i);
+		feed(n, &st, now);
+	}
+	assert_int_equal(n->rumor_n, GSP_RUMORS_MAX);
+	first = gsp_table_find(n->table, 5000);
+	last = gsp_table_find(n->table, 5000 + GSP_RUMORS_MAX + 43);
+	assert_true(first >= 0 && last >= 0);
+	assert_int_equal(n->rumor_of[first], 0);	/* given up */
+	assert_int_not_equal(n->rumor_of[last], 0);
+	now += 100 * MS;
+	gsp_node_tick(n, now);		/* a round: the root is seen */
+	assert_int_equal(n->round_root, n->sync_root);
+
+	/* news of the last member: its rumor carries it */
+	st.id = 5000 + GSP_RUMORS_MAX + 43;
+	snprintf(st.name, sizeof(st.name), "m%u", GSP_RUMORS_MAX + 43);
+	st.version++;
+	st.app[1].version = st.version;
+	snprintf(st.app[1].value, sizeof(st.app[1].value), "eu west 2");
+	feed(n, &st, now);
+	assert_int_equal(n->round_root, n->sync_root);
+
+	/* news of the first: the ring gives up another's for it */
+	st.id = 5000;
+	snprintf(st.name, sizeof(st.name), "m0");
+	feed(n, &st, now);
+	assert_int_not_equal(n->round_root, n->sync_root);
+	assert_int_not_equal(n->rumor_of[first], 0);
+	net_reset();
+}
+
 int
 main(void)
 {
@@ -395,6 +577,8 @@ main(void)
 		cmocka_unit_test(test_sum_dense_lists_sparse_descends),
 		cmocka_unit_test(test_sum_dense_listing_is_whole),
 		cmocka_unit_test(test_sum_hashes_same_at_any_capacity),
+		cmocka_unit_test(test_carried_news_starts_no_syncs),
+		cmocka_unit_test(test_rumor_ring_full_news_syncs),
 	};
 
 	return cmocka_run_group_tests_name("sync", tests, NULL, NULL);
