@@ -84,6 +84,14 @@ gsp_watch_bytes(uint32_t n)
 		2 * gsp_fp_bytes(n, n) + gsp_fp_bytes(1, n);
 }
 
+/* a goal each node meets or not by its counters, checked at its rounds */
+static bool
+gsp_goal_by_counters(uint32_t goal)
+{
+	return goal == GSP_GOAL_LISTED || goal == GSP_GOAL_SPLIT ||
+		goal == GSP_GOAL_ALIVE;
+}
+
 /* does node i meet the goal, by its counters */
 static bool
 gsp_watch_meets(const struct gsp_watch *w, uint32_t i,
@@ -99,6 +107,8 @@ gsp_watch_meets(const struct gsp_watch *w, uint32_t i,
 	case GSP_GOAL_SPLIT:
 		own = w->side_size[w->node[i].side];
 		return c->alive + c->suspect == own && c->down == w->n - own;
+	case GSP_GOAL_ALIVE:
+		return c->alive == w->members;
 	default:
 		return false;
 	}
@@ -149,7 +159,7 @@ gsp_watch_phase(struct gsp_watch *w, enum gsp_goal goal, uint64_t now)
 		w->node[i].reached_rounds = 0;
 	}
 	__atomic_store_n(&w->goal, goal, __ATOMIC_RELEASE);
-	if (goal != GSP_GOAL_LISTED && goal != GSP_GOAL_SPLIT)
+	if (!gsp_goal_by_counters(goal))
 		return;
 	/* from every node's last round */
 	for (uint32_t i = 0; i < w->n; i++) {
@@ -297,7 +307,7 @@ gsp_watch_wants_rounds(const struct gsp_watch *w)
 {
 	uint32_t goal = __atomic_load_n(&w->goal, __ATOMIC_RELAXED);
 
-	return goal == GSP_GOAL_LISTED || goal == GSP_GOAL_SPLIT ||
+	return gsp_goal_by_counters(goal) ||
 		!__atomic_load_n(&w->in_window, __ATOMIC_RELAXED);
 }
 
@@ -316,7 +326,7 @@ gsp_watch_round(struct gsp_watch *w, uint32_t i, uint64_t now,
 		__atomic_fetch_or(&w->sizes[listed / 64],
 				  1ull << (listed % 64), __ATOMIC_RELAXED);
 	}
-	if (goal == GSP_GOAL_LISTED || goal == GSP_GOAL_SPLIT)
+	if (gsp_goal_by_counters(goal))
 		gsp_watch_set_ok(w, i, gsp_watch_meets(w, i, c), now,
 				 c->rounds);
 }

@@ -36,6 +36,7 @@ enum gsp_goal {
 	GSP_GOAL_SPLIT,		/* own side listed, the other down: a partition */
 	GSP_GOAL_INFORMED,	/* the origin's app-state change seen */
 	GSP_GOAL_DETECTED,	/* every subject marked down */
+	GSP_GOAL_ALIVE,		/* every node lists every member alive */
 };
 
 /* One node, written by the thread that runs it; a cache line or more

@@ -112,6 +112,12 @@ struct gsp_sim_result {
 	/* detect */
 	uint32_t crashed;
 	struct gsp_watch_det subject;	/* the crashed node, as seen */
+	/* the window's accusations, taken before a scenario's epilogue
+	 * (cpuload's recovery); not taken: read when the record is */
+	struct gsp_fp_sum fp;
+	bool fp_taken;
+	/* detect: the restarted node alive everywhere; cpuload: every
+	 * node lists every member alive again after the slow window */
 	bool rejoin_ok;
 	uint64_t rejoin_dt;
 	/* disseminate */

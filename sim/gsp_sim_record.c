@@ -285,13 +285,17 @@ gsp_sim_write_json(struct gsp_sim *s, const struct gsp_sim_result *r,
 			     0);
 		gsp_json_u64(&j, "fp_about_slow", s->fp_about_slow);
 		gsp_json_u64(&j, "fp_by_slow", s->fp_by_slow);
+		gsp_json_time(&j, "recovered_s", r->rejoin_ok, r->rejoin_dt, 0);
 		break;
 	default:
 		break;
 	}
 	/* accusations of live members (harness/gsp_fp.h) */
-	gsp_fp_sum(c->scenario == GSP_SCN_JOIN ? &s->w.fp_join : &s->w.fp,
-		   s->now, &fs);
+	if (r->fp_taken)
+		fs = r->fp;
+	else
+		gsp_fp_sum(c->scenario == GSP_SCN_JOIN ? &s->w.fp_join :
+			   &s->w.fp, s->now, &fs);
 	gsp_record_fp(j.o, &fs);
 	gsp_record_detector_counters(j.o, &r->det);
 	/* the cores' own counters, whole run, all nodes (as the emulation) */

@@ -382,6 +382,7 @@ gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
 	struct gsp_scn_result sr = { 0 };
 	struct gsp_sim_tsnap ts;
 	bool traffic;
+	uint64_t t;
 
 	if (perm == NULL)
 		return;
@@ -412,6 +413,16 @@ gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
 	s->n_slow = 0;
 	free(perm);
 	gsp_sim_fp_log(s, "cpuload");
+	gsp_fp_sum(&s->w.fp, s->now, &r->fp);
+	r->fp_taken = true;
+	/* the slow nodes are well again: until every node lists every
+	 * member alive once more (a storm's accusations refuted
+	 * everywhere) */
+	t = s->now;
+	gsp_sim_phase(s, GSP_GOAL_ALIVE, true);
+	r->rejoin_ok = s->stop || gsp_sim_run(s, gsp_sim_phase_end(s));
+	r->rejoin_dt = (r->rejoin_ok ? s->stop_t : s->now) - t;
+	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 	gsp_sim_log(s, "cpuload: %u slow nodes (+0..%g ms per event): %"
 		    PRIu64 " accusations of them, %" PRIu64 " by them", k,
 		    s->c.slow_ms, s->fp_about_slow, s->fp_by_slow);
