@@ -191,23 +191,10 @@ test_swim_detect_refute_stall(void **state)
 	assert_true(v.incarnation >= 1);
 
 	/* a forged suspicion of node1 is refuted, never a verdict */
-	{
-		uint8_t buf[512];
-		struct gsp_wire_writer w;
-		struct gsp_addr src = { 0x0a0000ff, GSP_DEFAULT_PORT };
-		struct gsp_claim cl = { gsp_node_id(sim[0].node),
-			gsp_node_generation(sim[0].node), 0xbad,
-			0, GSP_CLAIM_SUSPECT };
-
-		gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_PING,
-			       gsp_cluster_hash(CLUSTER), 0xbad);
-		gsp_wire_set_probe(&w, 1, gsp_node_id(sim[5].node), NULL);
-		assert_true(gsp_wire_put_claim(&w, &cl));
-		gsp_node_rx(sim[5].node, &src, buf, gsp_wire_finish(&w), now, NULL);
-		assert_int_equal(swim_count(5, GSP_STATE_SUSPECT), 1);
-		assert_int_equal(swim_entries(5), 1);
-		assert_int_equal(nd_suspects(5), 1);
-	}
+	forge_suspicion(sim[5].node, sim[0].node, now);
+	assert_int_equal(swim_count(5, GSP_STATE_SUSPECT), 1);
+	assert_int_equal(swim_entries(5), 1);
+	assert_int_equal(nd_suspects(5), 1);
 	for (t = 0; t < 500; t++) {
 		now += 10 * MS;
 		sim_step(now);

@@ -250,3 +250,19 @@ feed(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now)
 	assert_true(gsp_wire_put_state(&w, st));
 	gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), now, NULL);
 }
+
+void
+forge_suspicion(struct gsp_node *to, struct gsp_node *about, uint64_t now)
+{
+	uint8_t buf[512];
+	struct gsp_wire_writer w;
+	struct gsp_addr src = { 0x0a0000ff, GSP_DEFAULT_PORT };
+	struct gsp_claim cl = { gsp_node_id(about), gsp_node_generation(about),
+		0xbad, 0, GSP_CLAIM_SUSPECT };
+
+	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_PING,
+		       gsp_cluster_hash(CLUSTER), 0xbad);
+	gsp_wire_set_probe(&w, 1, gsp_node_id(to), NULL);
+	assert_true(gsp_wire_put_claim(&w, &cl));
+	gsp_node_rx(to, &src, buf, gsp_wire_finish(&w), now, NULL);
+}

@@ -69,5 +69,9 @@ int decode_in(const char *cluster, const uint8_t *buf, uint16_t len,
 int decode(const uint8_t *buf, uint16_t len, struct gsp_wire_msg *m);
 /* st, as an ACK2 from member 999 at 10.0.0.9. */
 void feed(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now);
+/* A PING to `to` from a stranger (10.0.0.255, id 0xbad) carrying a claim
+ * that `about` is suspect at incarnation 0. */
+void forge_suspicion(struct gsp_node *to, struct gsp_node *about,
+		     uint64_t now);
 
 #endif /* TEST_NET_H */

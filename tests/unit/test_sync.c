@@ -18,6 +18,7 @@
 #include "gsp_node_int.h"
 #include "gsp_util.h"
 #include "gsp_wire.h"
+#include "test_member.h"
 #include "test_net.h"
 
 /* ------------------------------- sync --------------------------------- */
@@ -464,10 +465,6 @@ test_carried_news_starts_no_syncs(void **state)
 	uint64_t now = 1000 * MS;
 	struct gsp_node_counters c;
 	struct gsp_member_view v;
-	uint8_t buf[512];
-	struct gsp_wire_writer w;
-	struct gsp_addr src = { 0x0a0000ff, GSP_DEFAULT_PORT };
-	struct gsp_claim cl;
 
 	(void)state;
 	for (unsigned int i = 0; i < n; i++)
@@ -489,27 +486,15 @@ test_carried_news_starts_no_syncs(void **state)
 
 	/* a forged suspicion of node 6: refuted, the claim ahead of the
 	 * new version almost everywhere */
-	cl = (struct gsp_claim){ gsp_node_id(sim[5].node),
-		gsp_node_generation(sim[5].node), 0xbad, 0,
-		GSP_CLAIM_SUSPECT };
-	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_PING,
-		       gsp_cluster_hash(CLUSTER), 0xbad);
-	gsp_wire_set_probe(&w, 1, gsp_node_id(sim[11].node), NULL);
-	assert_true(gsp_wire_put_claim(&w, &cl));
-	gsp_node_rx(sim[11].node, &src, buf, gsp_wire_finish(&w), now, NULL);
+	forge_suspicion(sim[11].node, sim[5].node, now);
 	assert_int_equal(spread_flux(n, 5, &now), 0);
 	gsp_node_counters_read(sim[5].node, &c);
 	assert_int_equal(c.refutations, 1);
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t hw = gsp_node_slot_count(sim[i].node);
-		bool seen = false;
-
-		for (uint32_t slot = 0; slot < hw && !seen; slot++)
-			seen = gsp_node_member_read(sim[i].node, slot, &v) &&
-				v.id == gsp_node_id(sim[5].node) &&
-				v.incarnation == 1 &&
-				v.state == GSP_STATE_ALIVE;
-		assert_true(seen);
+		assert_true(member_of(sim[i].node, gsp_node_id(sim[5].node),
+				      &v));
+		assert_int_equal(v.incarnation, 1);
+		assert_int_equal(v.state, GSP_STATE_ALIVE);
 	}
 	assert_true(run_until_quiet(n, &now, 2000));
 
