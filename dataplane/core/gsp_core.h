@@ -335,7 +335,8 @@ bool gsp_node_member_read(const struct gsp_node *node, uint32_t slot,
 void gsp_node_counters_read(const struct gsp_node *node,
 			    struct gsp_node_counters *out);
 /* Protocol thread: recomputes the range hashes and view digest from the
- * table; true when the running ones agree (tests, the simulator). */
+ * table; true when the running ones agree, and the rumor ring's index
+ * finds exactly its rumors (tests, the simulator). */
 bool gsp_node_view_check(const struct gsp_node *node);
 
 /* Any thread: the limits in force (fixed at creation). */

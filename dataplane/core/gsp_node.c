@@ -87,7 +87,6 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->fd = calloc(n_slots, sizeof(*n->fd));
 	n->bucket_head = malloc(n->n_buckets * sizeof(*n->bucket_head));
 	n->bucket_next = calloc(n_slots, sizeof(*n->bucket_next));
-	n->rumor_of = calloc(n_slots, sizeof(*n->rumor_of));
 	n->bucket_hash = calloc(n->n_buckets, sizeof(*n->bucket_hash));
 	n->bucket_count = calloc(n->n_buckets, sizeof(*n->bucket_count));
 	for (uint32_t level = GSP_SUM_LEVEL_STEP;
@@ -103,7 +102,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->tx = malloc(p->max_payload);
 	n->body_cap = p->max_payload;
 	if (n->fd == NULL || n->bucket_head == NULL || n->bucket_next == NULL ||
-	    n->rumor_of == NULL || n->tx == NULL || n->bucket_hash == NULL ||
+	    n->tx == NULL || n->bucket_hash == NULL ||
 	    n->bucket_count == NULL || n->sum_hash == NULL ||
 	    n->sum_count == NULL ||
 	    n->peer_view == NULL)
@@ -181,7 +180,6 @@ gsp_node_destroy(struct gsp_node *n)
 	free(n->fd);
 	free(n->bucket_head);
 	free(n->bucket_next);
-	free(n->rumor_of);
 	free(n->bucket_hash);
 	free(n->bucket_count);
 	free(n->sum_hash);
@@ -397,19 +395,19 @@ gsp_node_counters_read(const struct gsp_node *n, struct gsp_node_counters *out)
 bool
 gsp_node_view_check(const struct gsp_node *n)
 {
-	return gsp_view_verify(n);
+	return gsp_view_verify(n) && gsp_rumor_verify(n);
 }
 
 size_t
 gsp_node_bytes_per_member(bool authenticated, bool shared)
 {
-	/* record (+ id and name unless shared), detector, bucket link, rumor
-	 * mark, the view a peer told, its share of a bucket's hash, the
+	/* record (+ id and name unless shared), detector, bucket link,
+	 * the view a peer told, its share of a bucket's hash, the
 	 * index of its SWIM entry; app state adds blocks for members that
 	 * publish some, and SWIM gsp_node_bytes_per_suspect for each member
 	 * it suspects or holds down at once */
 	return gsp_table_bytes_per_member(shared) + sizeof(struct gsp_phi) +
-		sizeof(uint32_t) + sizeof(uint16_t) + sizeof(uint32_t) +
+		sizeof(uint32_t) + sizeof(uint16_t) +
 		sizeof(uint64_t) / GSP_BUCKET_FILL +
 		sizeof(uint32_t) +
 		(authenticated ? sizeof(struct gsp_replay) : 0);

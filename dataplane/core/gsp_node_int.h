@@ -22,6 +22,7 @@
 #define GSP_RX_ACCEPT_MAX 8972	/* largest we take: a 9000-byte jumbo MTU */
 #define GSP_AUTH_LOG_NS (60ull * 1000000000ull) /* one line per reason */
 #define GSP_RUMORS_MAX 256
+#define GSP_RUMOR_INDEX (2 * GSP_RUMORS_MAX)	/* open-addressed, power of 2 */
 #define GSP_ALONE_SEEDS 2	/* seeds knocked on per round when alone */
 #define GSP_BUCKET_FILL 8	/* members per digest bucket at capacity */
 #define GSP_SUM_CELL_MIN_LOG2 4	/* finer SUM cells are summed bucket by bucket */
@@ -97,7 +98,7 @@ struct gsp_node {
 	uint32_t *sum_count;
 	uint64_t sync_root;
 	uint64_t down_hash;		/* XOR of the down and left marks */
-	uint32_t *peer_view;		/* per slot: the view it last told */
+	uint16_t *peer_view;		/* per slot: the view it last told */
 	uint64_t sync_next_ns;		/* no sync starts before this */
 	uint8_t proto;			/* highest wire version we speak */
 	uint32_t legacy_live, legacy_acc; /* live members speaking v2 */
@@ -107,7 +108,9 @@ struct gsp_node {
 
 	struct gsp_rumor rumors[GSP_RUMORS_MAX];	/* ring, oldest first */
 	uint32_t rumor_head, rumor_n;
-	uint16_t *rumor_of;		/* per slot: ring index + 1, or 0 */
+	/* slot -> ring index + 1 (0: empty) for the ring's live slots, by
+	 * linear probing: 1 KB a node rather than 2 bytes a member */
+	uint16_t rumor_index[GSP_RUMOR_INDEX];
 
 	struct gsp_quarantine quarantine[GSP_QUARANTINE_MAX];
 	unsigned int q_next;
@@ -244,6 +247,15 @@ gsp_view_digest(const struct gsp_node *n)
 	return n->sync_root ^ n->down_hash;
 }
 
+/* What a node keeps of a view digest to count the peers that agree
+ * with it: 16 bits, never 0 (0: it told none). A peer whose view differs
+ * counts as agreeing once in 32,768: the share is a statistic. */
+static inline uint16_t
+gsp_view_tag(uint64_t view)
+{
+	return (uint16_t)(view >> 48) | 1;
+}
+
 /* [limits] app_bytes_max, 0 meaning the default (as gsp_limits_init) */
 static inline uint32_t
 gsp_app_bytes_max(const struct gsp_node_params *p)
@@ -312,6 +324,10 @@ uint32_t gsp_log2_ceil(uint32_t v);
  * carry it, so it needs no sync of its own (gsp_merge) */
 bool gsp_rumor_add(struct gsp_node *n, uint32_t slot);
 void gsp_rumor_expire(struct gsp_node *n);
+/* The slot's member is forgotten: its rumor, if any, is dropped. */
+void gsp_rumor_forget(struct gsp_node *n, uint32_t slot);
+/* The index finds exactly the ring's live rumors (gsp_node_view_check). */
+bool gsp_rumor_verify(const struct gsp_node *n);
 /* One PUSH packet of the newest live rumors. */
 /* The thread's scratch state for building one outgoing member state: a
  * state is up to 4.8 KB, one per thread rather than one per node (the

@@ -18,34 +18,132 @@ gsp_log2_ceil(uint32_t v)
 	return b;
 }
 
+/* ---- slot -> ring index, open-addressed (linear probing) ---- */
+
+#define GSP_RUMOR_INDEX_BITS 9
+_Static_assert(GSP_RUMOR_INDEX == 1u << GSP_RUMOR_INDEX_BITS &&
+	       GSP_RUMORS_MAX <= GSP_RUMOR_INDEX / 2 && GSP_RUMORS_MAX < 65536,
+	       "rumor index: half full at most, 16-bit entries");
+
+/* Fibonacci hashing: the top bits of slot x 2^32/phi */
+static uint32_t
+gsp_rumor_home(uint32_t slot)
+{
+	return (uint32_t)(slot * 2654435761u) >> (32 - GSP_RUMOR_INDEX_BITS);
+}
+
+/* Where slot's entry is in the index, or where it would go (an empty
+ * entry): the index is never more than half full, so one is found. */
+static uint32_t
+gsp_rumor_pos(const struct gsp_node *n, uint32_t slot)
+{
+	uint32_t p = gsp_rumor_home(slot);
+
+	for (uint32_t k = 0; k < GSP_RUMOR_INDEX; k++) {
+		uint16_t e = n->rumor_index[p];
+
+		if (e == 0 || n->rumors[e - 1].slot == slot)
+			return p;
+		p = (p + 1) & (GSP_RUMOR_INDEX - 1);
+	}
+	return p;	/* not reached: at most GSP_RUMORS_MAX entries */
+}
+
+/* Ring index + 1 of slot's rumor, or 0. */
+static uint16_t
+gsp_rumor_of(const struct gsp_node *n, uint32_t slot)
+{
+	return n->rumor_index[gsp_rumor_pos(n, slot)];
+}
+
+/* Removes slot's entry, moving later ones of the same run back so that
+ * every entry stays reachable from its home (no tombstones). */
+static void
+gsp_rumor_unindex(struct gsp_node *n, uint32_t slot)
+{
+	const uint32_t mask = GSP_RUMOR_INDEX - 1;
+	uint32_t hole = gsp_rumor_pos(n, slot), p = hole;
+
+	if (n->rumor_index[hole] == 0)
+		return;
+	n->rumor_index[hole] = 0;
+	for (uint32_t k = 0; k < GSP_RUMOR_INDEX; k++) {
+		uint16_t e;
+		uint32_t home;
+
+		p = (p + 1) & mask;
+		e = n->rumor_index[p];
+		if (e == 0)
+			return;
+		home = gsp_rumor_home(n->rumors[e - 1].slot);
+		/* the entry may fill the hole when its home is not in the
+		 * (cyclic) range after the hole up to it */
+		if (((p - home) & mask) >= ((p - hole) & mask)) {
+			n->rumor_index[hole] = e;
+			n->rumor_index[p] = 0;
+			hole = p;
+		}
+	}
+}
+
+bool
+gsp_rumor_verify(const struct gsp_node *n)
+{
+	uint32_t live = 0, indexed = 0;
+
+	for (uint32_t k = 0; k < n->rumor_n; k++) {
+		uint32_t i = (n->rumor_head + k) % GSP_RUMORS_MAX;
+		uint32_t slot = n->rumors[i].slot;
+
+		if (slot == GSP_NONE)
+			continue;
+		live++;
+		if (gsp_rumor_of(n, slot) != i + 1)
+			return false;
+	}
+	for (uint32_t p = 0; p < GSP_RUMOR_INDEX; p++) {
+		uint16_t e = n->rumor_index[p];
+
+		if (e == 0)
+			continue;
+		indexed++;
+		if (e > GSP_RUMORS_MAX ||
+		    ((e - 1 - n->rumor_head) % GSP_RUMORS_MAX +
+		     GSP_RUMORS_MAX) % GSP_RUMORS_MAX >= n->rumor_n ||
+		    n->rumors[e - 1].slot == GSP_NONE)
+			return false;
+	}
+	return live == indexed;
+}
+
 bool
 gsp_rumor_add(struct gsp_node *n, uint32_t slot)
 {
 	/* long enough for push-pull to reach everyone: log3 N + ln ln N
 	 * rounds, with room for loss */
 	uint64_t until = n->ctr.rounds + 4 + gsp_log2_ceil(n->table->used + 1);
+	uint16_t have = gsp_rumor_of(n, slot);
 	struct gsp_rumor *ru;
 	bool evicted = false;
 	uint32_t i;
 
-	if (n->rumor_of[slot] != 0) {
-		ru = &n->rumors[n->rumor_of[slot] - 1];
-		ru->until_round = until;
+	if (have != 0) {
+		n->rumors[have - 1].until_round = until;
 		return true;
 	}
 	if (n->rumor_n == GSP_RUMORS_MAX) {
 		/* full: the oldest news gives way; anti-entropy still carries it */
 		ru = &n->rumors[n->rumor_head];
-		if (ru->slot != GSP_NONE && n->rumor_of[ru->slot] ==
-		    n->rumor_head + 1)
-			n->rumor_of[ru->slot] = 0;
+		if (ru->slot != GSP_NONE) {
+			gsp_rumor_unindex(n, ru->slot);
+			evicted = true;
+		}
 		n->rumor_head = (n->rumor_head + 1) % GSP_RUMORS_MAX;
 		n->rumor_n--;
-		evicted = ru->slot != GSP_NONE;
 	}
 	i = (n->rumor_head + n->rumor_n) % GSP_RUMORS_MAX;
 	n->rumors[i] = (struct gsp_rumor){ gsp_slot_id(n, slot), until, slot };
-	n->rumor_of[slot] = (uint16_t)(i + 1);
+	n->rumor_index[gsp_rumor_pos(n, slot)] = (uint16_t)(i + 1);
 	n->rumor_n++;
 	return !evicted;
 }
@@ -58,13 +156,23 @@ gsp_rumor_expire(struct gsp_node *n)
 
 		if (ru->until_round > n->ctr.rounds && ru->slot != GSP_NONE)
 			break;
-		if (ru->slot != GSP_NONE &&
-		    n->rumor_of[ru->slot] == n->rumor_head + 1)
-			n->rumor_of[ru->slot] = 0;
+		if (ru->slot != GSP_NONE)
+			gsp_rumor_unindex(n, ru->slot);
 		n->rumor_head = (n->rumor_head + 1) % GSP_RUMORS_MAX;
 		n->rumor_n--;
 	}
 	GSP_CTR_SET(n->ctr.rumors, n->rumor_n);
+}
+
+void
+gsp_rumor_forget(struct gsp_node *n, uint32_t slot)
+{
+	uint16_t have = gsp_rumor_of(n, slot);
+
+	if (have == 0)
+		return;
+	gsp_rumor_unindex(n, slot);
+	n->rumors[have - 1].slot = GSP_NONE;
 }
 
 /* One PUSH packet of the newest live rumors it can take (dst_wire:

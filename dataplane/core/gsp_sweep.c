@@ -56,10 +56,7 @@ gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 	n->q_next = (n->q_next + 1) % GSP_QUARANTINE_MAX;
 	n->q_until = q->until_ns;
 	gsp_emit_event(n, GSP_EV_FORGOTTEN, r, r->state);
-	if (n->rumor_of[slot] != 0) {
-		n->rumors[n->rumor_of[slot] - 1].slot = GSP_NONE;
-		n->rumor_of[slot] = 0;
-	}
+	gsp_rumor_forget(n, slot);
 	n->cnt[r->state & 3]--;
 	n->down_hash ^= gsp_down_mark(gsp_rec_id(n, r), r->state);
 	gsp_sync_toggle(n, slot);
@@ -134,7 +131,7 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 	 * own patience instead of accusing its peers) */
 	uint64_t floor_ns = (uint64_t)(gsp_expected_interval(n) / 2 *
 				       n->lateness);
-	uint32_t view_tag = (uint32_t)(gsp_view_digest(n) >> 32) | 1;
+	uint16_t view_tag = gsp_view_tag(gsp_view_digest(n));
 
 	/* nor faster than half a round: bursts of arrivals */
 	if (floor_ns < n->p.gossip_interval_ns / 2)

@@ -536,7 +536,7 @@ gsp_view_heard(struct gsp_node *n, const struct gsp_addr *src,
 		if (hb)
 			gsp_phi_heartbeat(&n->fd[slot], gsp_phi_clock(n, now_ns));
 	}
-	n->peer_view[slot] = (uint32_t)(m->view >> 32) | 1;
+	n->peer_view[slot] = gsp_view_tag(m->view);
 	if (m->hdr.type == GSP_MSG_PONG && m->sync_root != n->sync_root &&
 	    now_ns >= n->sync_next_ns && r->ip == src->ip &&
 	    r->port == src->port) {

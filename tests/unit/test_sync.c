@@ -471,6 +471,18 @@ test_carried_news_starts_no_syncs(void **state)
 		sim_start(i, 1000 + i, 0, 2);
 	assert_true(run_until_converged(n, &now, 100) > 0);
 	assert_true(run_until_quiet(n, &now, 2000));
+	/* quiet, after a sweep pass: most peers a node heard from told it
+	 * the view it holds (the rest last spoke before the last change) */
+	for (unsigned int t = 0; t < 100; t++) {
+		now += 10 * MS;
+		sim_step(now);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		gsp_node_counters_read(sim[i].node, &c);
+		assert_true(c.view_peers > 0);
+		assert_true(c.view_agree <= c.view_peers &&
+			    2 * c.view_agree >= c.view_peers);
+	}
 
 	/* node 8 publishes an app key */
 	assert_int_equal(gsp_node_set_app(sim[7].node, "zone", "b"), 0);
@@ -504,6 +516,16 @@ test_carried_news_starts_no_syncs(void **state)
 	net_reset();
 }
 
+/* The ring holds a live rumor of slot's member (white-box). */
+static bool
+rumored(const struct gsp_node *n, uint32_t slot)
+{
+	for (uint32_t k = 0; k < n->rumor_n; k++)
+		if (n->rumors[(n->rumor_head + k) % GSP_RUMORS_MAX].slot == slot)
+			return true;
+	return false;
+}
+
 /*
  * Whether a change is carried is the rumor ring's to say: a member's
  * news the ring holds is, news that made the ring give up older news is
@@ -530,8 +552,8 @@ test_rumor_ring_full_news_syncs(void **state)
 	first = gsp_table_find(n->table, 5000);
 	last = gsp_table_find(n->table, 5000 + GSP_RUMORS_MAX + 43);
 	assert_true(first >= 0 && last >= 0);
-	assert_int_equal(n->rumor_of[first], 0);	/* given up */
-	assert_int_not_equal(n->rumor_of[last], 0);
+	assert_false(rumored(n, (uint32_t)first));	/* given up */
+	assert_true(rumored(n, (uint32_t)last));
 	now += 100 * MS;
 	gsp_node_tick(n, now);		/* a round: the root is seen */
 	assert_int_equal(n->round_root, n->sync_root);
@@ -550,7 +572,62 @@ test_rumor_ring_full_news_syncs(void **state)
 	snprintf(st.name, sizeof(st.name), "m0");
 	feed(n, &st, now);
 	assert_int_not_equal(n->round_root, n->sync_root);
-	assert_int_not_equal(n->rumor_of[first], 0);
+	assert_true(rumored(n, (uint32_t)first));
+	net_reset();
+}
+
+/*
+ * The rumor ring's slot index under churn: adds (new and again), a full
+ * ring giving up its oldest, expiry, and forgotten members, in random
+ * order; after each step the index finds exactly the ring's live rumors
+ * and no other slot.
+ */
+static void
+test_rumor_index_matches_ring(void **state)
+{
+	struct gsp_wire_state st = sample_state(0, "m");
+	uint64_t rng = 12345, now = 1000 * MS;
+	const uint32_t members = 700;
+	struct gsp_node *n;
+	unsigned int evicted = 0, forgotten = 0;
+
+	(void)state;
+	sim_start(0, 1000, 0, 0);
+	n = sim[0].node;
+	st.wire = GSP_WIRE_VERSION;
+	for (uint32_t i = 0; i < members; i++) {
+		st.id = 9000 + i;
+		snprintf(st.name, sizeof(st.name), "r%u", i);
+		feed(n, &st, now);
+	}
+	assert_true(gsp_rumor_verify(n));
+	for (int step = 0; step < 20000; step++) {
+		uint32_t op, slot;
+		int32_t found;
+
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		/* first a full ring that keeps giving up rumors, then one
+		 * that expiry drains as fast as adds fill it */
+		op = (uint32_t)(rng >> 33) % (step < 10000 ? 7 : 10);
+		found = gsp_table_find(n->table, 9000 + (rng >> 40) % members);
+		assert_true(found >= 0);
+		slot = (uint32_t)found;
+		if (op < 6) {
+			evicted += !gsp_rumor_add(n, slot);
+		} else if (op < 7) {
+			forgotten += rumored(n, slot);
+			gsp_rumor_forget(n, slot);
+			assert_false(rumored(n, slot));
+		} else {
+			n->ctr.rounds++;
+			gsp_rumor_expire(n);
+		}
+		assert_true(gsp_rumor_verify(n));
+		if (op < 6)
+			assert_true(rumored(n, slot));
+	}
+	/* the churn did reach a full ring, and forgot rumored members */
+	assert_true(evicted > 1000 && forgotten > 100);
 	net_reset();
 }
 
@@ -564,6 +641,7 @@ main(void)
 		cmocka_unit_test(test_sum_hashes_same_at_any_capacity),
 		cmocka_unit_test(test_carried_news_starts_no_syncs),
 		cmocka_unit_test(test_rumor_ring_full_news_syncs),
+		cmocka_unit_test(test_rumor_index_matches_ring),
 	};
 
 	return cmocka_run_group_tests_name("sync", tests, NULL, NULL);
