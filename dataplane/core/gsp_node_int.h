@@ -105,6 +105,9 @@ struct gsp_node {
 	uint32_t view_peers_acc, view_agree_acc;
 	uint64_t round_root;		/* sync root at the last round */
 	uint32_t flux_rounds;		/* rounds left to sync with targets */
+	/* a PUSH of this round was full with live rumors left out: rumors
+	 * do not carry all our news, so the next round syncs (flux) */
+	bool rumors_overflow;
 
 	struct gsp_rumor rumors[GSP_RUMORS_MAX];	/* ring, oldest first */
 	uint32_t rumor_head, rumor_n;
@@ -321,7 +324,8 @@ void gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 /* gsp_rumor.c: recent changes, piggybacked for a few rounds */
 uint32_t gsp_log2_ceil(uint32_t v);
 /* true when the ring holds the news and gave none up for it: rumors
- * carry it, so it needs no sync of its own (gsp_merge) */
+ * carry it, so it needs no sync of its own (gsp_merge), as long as a
+ * PUSH holds all the live ones (rumors_overflow) */
 bool gsp_rumor_add(struct gsp_node *n, uint32_t slot);
 void gsp_rumor_expire(struct gsp_node *n);
 /* The slot's member is forgotten: its rumor, if any, is dropped. */

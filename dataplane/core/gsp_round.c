@@ -151,10 +151,13 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 	bool seed_chosen = false, hashes = gsp_hash_sync(n), flux;
 	struct gsp_scan s;
 
-	if (n->sync_root != n->round_root) {
+	/* our view moved by what rumors do not carry: news the ring gave
+	 * up or never took (gsp_merge), or more than one PUSH holds */
+	if (n->sync_root != n->round_root || n->rumors_overflow) {
 		n->round_root = n->sync_root;
 		n->flux_rounds = GSP_FLUX_ROUNDS;
 	}
+	n->rumors_overflow = false;
 	flux = n->flux_rounds > 0;
 	if (flux)
 		n->flux_rounds--;

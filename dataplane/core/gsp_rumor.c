@@ -201,8 +201,10 @@ gsp_rumor_push(struct gsp_node *n, const struct gsp_addr *dst,
 		gsp_rec_to_wire(n, r, st);
 		if (dst_wire < 5 && gsp_wire_state_wide(st))
 			continue;	/* as gsp_out_state */
-		if (!gsp_wire_put_state(&w, st))
+		if (!gsp_wire_put_state(&w, st)) {
+			n->rumors_overflow = true;
 			break;
+		}
 	}
 	if (gsp_wire_empty(&w))
 		return;

@@ -430,24 +430,49 @@ run_until_quiet(unsigned int n, uint64_t *now, unsigned int max_steps)
 	return false;
 }
 
-/* Steps until the n nodes agree again: the most nodes other than
- * `origin` in flux at once, or -1 when they never agree. */
-static int
-spread_flux(unsigned int n, unsigned int origin, uint64_t *now)
+/* What spread_flux saw. */
+struct spread {
+	unsigned int most_in_flux;	/* nodes other than the origin */
+	bool claim_first;	/* a node held the origin's new incarnation
+				 * before its new version */
+};
+
+/* Steps until the origin has refuted (when `refuted`), every node holds
+ * its record at the version it holds itself, and all views agree: false
+ * when that takes more than 10 s. */
+static bool
+spread_flux(unsigned int n, unsigned int origin, bool refuted, uint64_t *now,
+	    struct spread *out)
 {
-	unsigned int most = 0;
+	uint64_t id = gsp_node_id(sim[origin].node);
 
+	*out = (struct spread){ 0 };
 	for (unsigned int t = 0; t < 1000; t++) {
-		unsigned int k;
+		struct gsp_node_counters c;
+		struct gsp_member_view self, v;
+		unsigned int k = nodes_in_flux(n, origin);
+		bool done;
 
+		if (k > out->most_in_flux)
+			out->most_in_flux = k;
+		assert_true(member_of(sim[origin].node, id, &self));
+		gsp_node_counters_read(sim[origin].node, &c);
+		done = roots_agree(n) && (!refuted || c.refutations > 0);
+		for (unsigned int i = 0; i < n; i++) {
+			if (!member_of(sim[i].node, id, &v)) {
+				done = false;	/* a new member, not yet here */
+				continue;
+			}
+			done = done && v.version == self.version;
+			out->claim_first |= v.incarnation == self.incarnation &&
+				v.version < self.version && self.incarnation > 0;
+		}
+		if (done)
+			return true;
 		*now += 10 * MS;
 		sim_step(*now);
-		k = nodes_in_flux(n, origin);
-		most = k > most ? k : most;
-		if (t > 20 && roots_agree(n))
-			return (int)most;
 	}
-	return -1;
+	return false;
 }
 
 /*
@@ -465,6 +490,7 @@ test_carried_news_starts_no_syncs(void **state)
 	uint64_t now = 1000 * MS;
 	struct gsp_node_counters c;
 	struct gsp_member_view v;
+	struct spread sp;
 
 	(void)state;
 	for (unsigned int i = 0; i < n; i++)
@@ -486,7 +512,8 @@ test_carried_news_starts_no_syncs(void **state)
 
 	/* node 8 publishes an app key */
 	assert_int_equal(gsp_node_set_app(sim[7].node, "zone", "b"), 0);
-	assert_int_equal(spread_flux(n, 7, &now), 0);
+	assert_true(spread_flux(n, 7, false, &now, &sp));
+	assert_int_equal(sp.most_in_flux, 0);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct gsp_member_rec *r =
 			gsp_rec(sim[i].node, (uint32_t)gsp_table_find(
@@ -499,7 +526,9 @@ test_carried_news_starts_no_syncs(void **state)
 	/* a forged suspicion of node 6: refuted, the claim ahead of the
 	 * new version almost everywhere */
 	forge_suspicion(sim[11].node, sim[5].node, now);
-	assert_int_equal(spread_flux(n, 5, &now), 0);
+	assert_true(spread_flux(n, 5, true, &now, &sp));
+	assert_int_equal(sp.most_in_flux, 0);
+	assert_true(sp.claim_first);	/* the version after the claim */
 	gsp_node_counters_read(sim[5].node, &c);
 	assert_int_equal(c.refutations, 1);
 	for (unsigned int i = 0; i < n; i++) {
@@ -512,7 +541,8 @@ test_carried_news_starts_no_syncs(void **state)
 
 	/* a new node: those that learn it sync */
 	sim_start(n, 1000 + n, 0, 2);
-	assert_true(spread_flux(n + 1, n, &now) > 0);
+	assert_true(spread_flux(n + 1, n, false, &now, &sp));
+	assert_true(sp.most_in_flux > 0);
 	net_reset();
 }
 
@@ -529,7 +559,8 @@ rumored(const struct gsp_node *n, uint32_t slot)
 /*
  * Whether a change is carried is the rumor ring's to say: a member's
  * news the ring holds is, news that made the ring give up older news is
- * not, and a sync must then start for it at the next round.
+ * not, and a sync must then start for it at the next round; so must
+ * one when the live rumors overflow a PUSH.
  */
 static void
 test_rumor_ring_full_news_syncs(void **state)
@@ -573,6 +604,37 @@ test_rumor_ring_full_news_syncs(void **state)
 	feed(n, &st, now);
 	assert_int_not_equal(n->round_root, n->sync_root);
 	assert_true(rumored(n, (uint32_t)first));
+
+	/* 256 live rumors fill more than a PUSH: those left out are not
+	 * carried, so the next round syncs even with no news since */
+	for (int r = 0; r < 2 * GSP_FLUX_ROUNDS; r++) {
+		now += 100 * MS;
+		gsp_node_tick(n, now);
+		assert_true(n->rumors_overflow);
+		assert_int_equal(n->round_root, n->sync_root);
+	}
+	/* the flux of that news has run out; the overflow's has not */
+	assert_true(n->rumor_n > 30);
+	now += 100 * MS;
+	gsp_node_tick(n, now);
+	assert_true(n->flux_rounds > 0);
+	/* once they fit one PUSH, carried news starts no sync again */
+	for (int r = 0; r < 40 && n->rumor_n > 0; r++) {
+		now += 100 * MS;
+		gsp_node_tick(n, now);
+	}
+	assert_int_equal(n->rumor_n, 0);
+	assert_false(n->rumors_overflow);
+	feed(n, &st, now);		/* the same state: stale */
+	st.version++;
+	st.app[1].version = st.version;
+	feed(n, &st, now);		/* news, one rumor */
+	assert_int_equal(n->rumor_n, 1);
+	now += 100 * MS;
+	gsp_node_tick(n, now);
+	assert_false(n->rumors_overflow);
+	assert_int_equal(n->round_root, n->sync_root);
+	assert_int_equal(n->flux_rounds, 0);
 	net_reset();
 }
 
