@@ -116,6 +116,7 @@ struct gsp_sim_result {
 	 * (cpuload's recovery); not taken: read when the record is */
 	struct gsp_fp_sum fp;
 	bool fp_taken;
+	bool det_taken;		/* det (below) too, by the scenario */
 	/* detect: the restarted node alive everywhere; cpuload: every
 	 * node lists every member alive again after the slow window */
 	bool rejoin_ok;

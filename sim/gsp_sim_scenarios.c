@@ -185,8 +185,10 @@ gsp_sim_steady(struct gsp_sim *s, struct gsp_sim_result *r)
 	uint64_t core0;
 	double rounds;
 
-	if (!gsp_sim_traffic_begin(s, &ts))
+	if (!gsp_sim_traffic_begin(s, &ts)) {
+		gsp_sim_log(s, "steady: no memory for the traffic window");
 		return;
+	}
 	gsp_harness_counters_sum(&s->host, &c0);
 	gsp_sim_phase(s, GSP_GOAL_NONE, false);
 	core0 = s->core_ns;
@@ -413,8 +415,15 @@ gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
 	s->n_slow = 0;
 	free(perm);
 	gsp_sim_fp_log(s, "cpuload");
+	gsp_sim_log(s, "cpuload: %u slow nodes (+0..%g ms per event): %"
+		    PRIu64 " accusations of them, %" PRIu64 " by them", k,
+		    s->c.slow_ms, s->fp_about_slow, s->fp_by_slow);
 	gsp_fp_sum(&s->w.fp, s->now, &r->fp);
 	r->fp_taken = true;
+	r->awareness_max = gsp_sim_det_sum(s, &r->det);
+	r->det_taken = true;
+	if (!r->ok || s->wall_limited)
+		return;
 	/* the slow nodes are well again: until every node lists every
 	 * member alive once more (a storm's accusations refuted
 	 * everywhere) */
@@ -423,9 +432,6 @@ gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
 	r->rejoin_ok = s->stop || gsp_sim_run(s, gsp_sim_phase_end(s));
 	r->rejoin_dt = (r->rejoin_ok ? s->stop_t : s->now) - t;
 	gsp_sim_phase(s, GSP_GOAL_NONE, false);
-	gsp_sim_log(s, "cpuload: %u slow nodes (+0..%g ms per event): %"
-		    PRIu64 " accusations of them, %" PRIu64 " by them", k,
-		    s->c.slow_ms, s->fp_about_slow, s->fp_by_slow);
 }
 
 void
@@ -459,8 +465,10 @@ gsp_sim_scenario_run(struct gsp_sim *s, struct gsp_sim_result *r)
 	default:
 		break;
 	}
-	/* over the scenario only (detect: its rejoin too) */
-	r->awareness_max = gsp_sim_det_sum(s, &r->det);
+	/* over the scenario only (detect: its rejoin too; cpuload: its
+	 * window, not its recovery) */
+	if (!r->det_taken)
+		r->awareness_max = gsp_sim_det_sum(s, &r->det);
 	for (size_t k = 0; k < sizeof(det0) / sizeof(uint64_t); k++)
 		((uint64_t *)&r->det)[k] -= ((const uint64_t *)&det0)[k];
 }
