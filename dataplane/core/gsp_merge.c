@@ -233,12 +233,15 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 		gsp_phi_heartbeat(&n->fd[slot], gsp_phi_clock(n, now_ns));
 	}
 	/* A change of a member we hold needs no sync of its own (flux):
-	 * news travels on as our rumor, and a new version with nothing
-	 * else new (a refutation whose claim came first) as the member's
-	 * own rumor and claim. A refutation reaches all N nodes, and each
-	 * starting syncs for it cost N times what the news does. The next
-	 * round sees our root move only by what rumors do not carry; a new
-	 * member still starts syncs: a join brings more than rumors hold. */
+	 * news travels on as our rumor (while one PUSH holds them all:
+	 * rumors_overflow), and a new version with nothing else new (a
+	 * refutation whose claim came first, a heartbeat published as a
+	 * version) through the member's own pushes and claims and the
+	 * syncs differing probe roots start. A refutation reaches all N
+	 * nodes, and each starting syncs for it cost N times what the news
+	 * does. The next round sees our root move only by what rumors do
+	 * not carry; a new member still starts syncs: a join brings more
+	 * than rumors hold. */
 	if (news ? gsp_rumor_add(n, (uint32_t)slot) : gsp_hash_sync(n))
 		n->round_root ^= root_before ^ n->sync_root;
 	GSP_CTR_INC(n->ctr.merged);
