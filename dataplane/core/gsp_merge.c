@@ -242,7 +242,10 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	 * does. The next round sees our root move only by what rumors do
 	 * not carry; a new member still starts syncs: a join brings more
 	 * than rumors hold. */
-	if (news ? gsp_rumor_add(n, (uint32_t)slot) : gsp_hash_sync(n))
+	if (news ? gsp_rumor_add(n, (uint32_t)slot) : gsp_hash_sync(n)) {
 		n->round_root ^= root_before ^ n->sync_root;
+		if (news)
+			n->carried_until = gsp_rumor_until(n);
+	}
 	GSP_CTR_INC(n->ctr.merged);
 }

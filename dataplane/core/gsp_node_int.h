@@ -105,9 +105,11 @@ struct gsp_node {
 	uint32_t view_peers_acc, view_agree_acc;
 	uint64_t round_root;		/* sync root at the last round */
 	uint32_t flux_rounds;		/* rounds left to sync with targets */
-	/* a PUSH of this round was full with live rumors left out: rumors
-	 * do not carry all our news, so the next round syncs (flux) */
+	/* a PUSH of this round was full with live rumors left out: while
+	 * news we took as carried (gsp_merge) is still among them, rumors
+	 * may not carry it, so the next round syncs (flux) */
 	bool rumors_overflow;
+	uint64_t carried_until;		/* round its last rumor lives to */
 
 	struct gsp_rumor rumors[GSP_RUMORS_MAX];	/* ring, oldest first */
 	uint32_t rumor_head, rumor_n;
@@ -327,6 +329,8 @@ uint32_t gsp_log2_ceil(uint32_t v);
  * carry it, so it needs no sync of its own (gsp_merge), as long as a
  * PUSH holds all the live ones (rumors_overflow) */
 bool gsp_rumor_add(struct gsp_node *n, uint32_t slot);
+/* The round a rumor added now lives to. */
+uint64_t gsp_rumor_until(const struct gsp_node *n);
 void gsp_rumor_expire(struct gsp_node *n);
 /* The slot's member is forgotten: its rumor, if any, is dropped. */
 void gsp_rumor_forget(struct gsp_node *n, uint32_t slot);

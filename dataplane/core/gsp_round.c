@@ -152,8 +152,10 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 	struct gsp_scan s;
 
 	/* our view moved by what rumors do not carry: news the ring gave
-	 * up or never took (gsp_merge), or more than one PUSH holds */
-	if (n->sync_root != n->round_root || n->rumors_overflow) {
+	 * up or never took (gsp_merge), or news taken as carried while
+	 * more rumors live than one PUSH holds */
+	if (n->sync_root != n->round_root ||
+	    (n->rumors_overflow && n->ctr.rounds < n->carried_until)) {
 		n->round_root = n->sync_root;
 		n->flux_rounds = GSP_FLUX_ROUNDS;
 	}

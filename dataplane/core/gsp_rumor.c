@@ -116,12 +116,18 @@ gsp_rumor_verify(const struct gsp_node *n)
 	return live == indexed;
 }
 
-bool
-gsp_rumor_add(struct gsp_node *n, uint32_t slot)
+uint64_t
+gsp_rumor_until(const struct gsp_node *n)
 {
 	/* long enough for push-pull to reach everyone: log3 N + ln ln N
 	 * rounds, with room for loss */
-	uint64_t until = n->ctr.rounds + 4 + gsp_log2_ceil(n->table->used + 1);
+	return n->ctr.rounds + 4 + gsp_log2_ceil(n->table->used + 1);
+}
+
+bool
+gsp_rumor_add(struct gsp_node *n, uint32_t slot)
+{
+	uint64_t until = gsp_rumor_until(n);
 	uint16_t have = gsp_rumor_of(n, slot);
 	struct gsp_rumor *ru;
 	bool evicted = false;
