@@ -128,7 +128,8 @@ bool
 gsp_rumor_add(struct gsp_node *n, uint32_t slot)
 {
 	uint64_t until = gsp_rumor_until(n);
-	uint16_t have = gsp_rumor_of(n, slot);
+	uint32_t pos = gsp_rumor_pos(n, slot);
+	uint16_t have = n->rumor_index[pos];
 	struct gsp_rumor *ru;
 	bool evicted = false;
 	uint32_t i;
@@ -143,13 +144,15 @@ gsp_rumor_add(struct gsp_node *n, uint32_t slot)
 		if (ru->slot != GSP_NONE) {
 			gsp_rumor_unindex(n, ru->slot);
 			evicted = true;
+			/* the shift may have opened a place nearer home */
+			pos = gsp_rumor_pos(n, slot);
 		}
 		n->rumor_head = (n->rumor_head + 1) % GSP_RUMORS_MAX;
 		n->rumor_n--;
 	}
 	i = (n->rumor_head + n->rumor_n) % GSP_RUMORS_MAX;
 	n->rumors[i] = (struct gsp_rumor){ gsp_slot_id(n, slot), until, slot };
-	n->rumor_index[gsp_rumor_pos(n, slot)] = (uint16_t)(i + 1);
+	n->rumor_index[pos] = (uint16_t)(i + 1);
 	n->rumor_n++;
 	return !evicted;
 }
