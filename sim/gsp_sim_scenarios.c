@@ -19,6 +19,19 @@ gsp_sim_phase_end(const struct gsp_sim *s)
 {
 	return s->now + (uint64_t)s->c.max_rounds * s->interval_ns;
 }
+
+/* Runs until every node meets goal (at most --max-rounds): whether they
+ * did, and after how long. */
+static void
+gsp_sim_until(struct gsp_sim *s, enum gsp_goal goal, bool *ok, uint64_t *dt)
+{
+	uint64_t t = s->now;
+
+	gsp_sim_phase(s, goal, true);
+	*ok = s->stop || gsp_sim_run(s, gsp_sim_phase_end(s));
+	*dt = (*ok ? s->stop_t : s->now) - t;
+	gsp_sim_phase(s, GSP_GOAL_NONE, false);
+}
 void
 gsp_sim_join(struct gsp_sim *s, struct gsp_sim_result *r)
 {
@@ -78,7 +91,6 @@ gsp_sim_detect(struct gsp_sim *s, struct gsp_sim_result *r)
 {
 	struct gsp_scn_result sr = { 0 };
 	struct gsp_fp_sum fs;
-	uint64_t t;
 
 	gsp_scn_detect(&s->h, 1, s->now + (uint64_t)s->c.max_rounds *
 		       s->interval_ns, &sr);
@@ -104,11 +116,7 @@ gsp_sim_detect(struct gsp_sim *s, struct gsp_sim_result *r)
 	gsp_watch_subjects(&s->w, NULL, 0);
 	if (gsp_sim_node_restart(s, r->crashed) != 0)
 		return;
-	t = s->now;
-	gsp_sim_phase(s, GSP_GOAL_LISTED, true);
-	r->rejoin_ok = s->stop || gsp_sim_run(s, gsp_sim_phase_end(s));
-	r->rejoin_dt = (r->rejoin_ok ? s->stop_t : s->now) - t;
-	gsp_sim_phase(s, GSP_GOAL_NONE, false);
+	gsp_sim_until(s, GSP_GOAL_LISTED, &r->rejoin_ok, &r->rejoin_dt);
 	gsp_sim_log(s, "detect: restarted node %u %s after %.3f s", r->crashed,
 		    r->rejoin_ok ? "alive everywhere" : "NOT alive everywhere",
 		    (double)r->rejoin_dt / NS_PER_S);
@@ -384,7 +392,6 @@ gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
 	struct gsp_scn_result sr = { 0 };
 	struct gsp_sim_tsnap ts;
 	bool traffic;
-	uint64_t t;
 
 	if (perm == NULL)
 		return;
@@ -427,11 +434,7 @@ gsp_sim_cpuload(struct gsp_sim *s, struct gsp_sim_result *r)
 	/* the slow nodes are well again: until every node lists every
 	 * member alive once more (a storm's accusations refuted
 	 * everywhere) */
-	t = s->now;
-	gsp_sim_phase(s, GSP_GOAL_ALIVE, true);
-	r->rejoin_ok = s->stop || gsp_sim_run(s, gsp_sim_phase_end(s));
-	r->rejoin_dt = (r->rejoin_ok ? s->stop_t : s->now) - t;
-	gsp_sim_phase(s, GSP_GOAL_NONE, false);
+	gsp_sim_until(s, GSP_GOAL_ALIVE, &r->rejoin_ok, &r->rejoin_dt);
 }
 
 void
