@@ -155,7 +155,7 @@ gsp_gossip_round(struct gsp_node *n, uint64_t now_ns)
 	 * up or never took (gsp_merge), or news taken as carried while
 	 * more rumors live than one PUSH holds */
 	if (n->sync_root != n->round_root ||
-	    (n->rumors_overflow && n->ctr.rounds < n->carried_until)) {
+	    (n->rumors_overflow && n->ctr.rounds <= n->carried_until)) {
 		n->round_root = n->sync_root;
 		n->flux_rounds = GSP_FLUX_ROUNDS;
 	}

@@ -556,29 +556,38 @@ rumored(const struct gsp_node *n, uint32_t slot)
 	return false;
 }
 
+/* A node that learned `count` members (ids from 5000) at `now`. */
+static struct gsp_node *
+node_with_members(uint32_t count, uint64_t now, struct gsp_wire_state *st)
+{
+	struct gsp_node *n;
+
+	sim_start(0, 1000, 0, 0);
+	n = sim[0].node;
+	*st = sample_state(0, "m");
+	st->wire = GSP_WIRE_VERSION;
+	for (uint32_t i = 0; i < count; i++) {
+		st->id = 5000 + i;
+		snprintf(st->name, sizeof(st->name), "m%u", i);
+		feed(n, st, now);
+	}
+	return n;
+}
+
 /*
  * Whether a change is carried is the rumor ring's to say: a member's
  * news the ring holds is, news that made the ring give up older news is
- * not, and a sync must then start for it at the next round; so must
- * one when the live rumors overflow a PUSH.
+ * not, and a sync must then start for it at the next round.
  */
 static void
 test_rumor_ring_full_news_syncs(void **state)
 {
-	struct gsp_wire_state st = sample_state(0, "m");
-	struct gsp_node *n;
+	struct gsp_wire_state st;
 	uint64_t now = 1000 * MS;
+	struct gsp_node *n = node_with_members(GSP_RUMORS_MAX + 44, now, &st);
 	int32_t first, last;
 
 	(void)state;
-	sim_start(0, 1000, 0, 0);
-	n = sim[0].node;
-	st.wire = GSP_WIRE_VERSION;
-	for (uint32_t i = 0; i < GSP_RUMORS_MAX + 44; i++) {
-		st.id = 5000 + i;
-		snprintf(st.name, sizeof(st.name), "m%u", i);
-		feed(n, &st, now);
-	}
 	assert_int_equal(n->rumor_n, GSP_RUMORS_MAX);
 	first = gsp_table_find(n->table, 5000);
 	last = gsp_table_find(n->table, 5000 + GSP_RUMORS_MAX + 43);
@@ -605,30 +614,57 @@ test_rumor_ring_full_news_syncs(void **state)
 	assert_int_not_equal(n->round_root, n->sync_root);
 	assert_true(rumored(n, (uint32_t)first));
 
-	/* 256 live rumors fill more than a PUSH: those left out are not
-	 * carried, so the next round syncs even with no news since */
+	net_reset();
+}
+
+/*
+ * A round pushes one packet of rumors per target: with more live than
+ * it holds, news taken as carried may be left out, so a round whose
+ * PUSH overflowed syncs while such news lives; one whose rumors are
+ * news that started syncs anyway (joins) does not sync again for it.
+ */
+static void
+test_full_push_syncs_for_carried_news(void **state)
+{
+	struct gsp_wire_state st;
+	uint64_t now = 1000 * MS;
+	struct gsp_node *n = node_with_members(GSP_RUMORS_MAX, now, &st);
+
+	(void)state;
+	/* joins: flux for them, then none, though every PUSH overflows */
 	for (int r = 0; r < 2 * GSP_FLUX_ROUNDS; r++) {
 		now += 100 * MS;
 		gsp_node_tick(n, now);
 		assert_true(n->rumors_overflow);
-		assert_int_equal(n->round_root, n->sync_root);
 	}
-	/* the flux of that news has run out; the overflow's has not */
-	assert_true(n->rumor_n > 30);
+	assert_int_equal(n->flux_rounds, 0);
+	assert_int_equal(n->round_root, n->sync_root);
+
+	/* news of a member the ring holds: carried, no flux of its own,
+	 * but the next overflowing round syncs */
+	st.version++;
+	st.app[1].version = st.version;
+	feed(n, &st, now);
+	assert_int_equal(n->round_root, n->sync_root);
 	now += 100 * MS;
 	gsp_node_tick(n, now);
 	assert_true(n->flux_rounds > 0);
-	/* once they fit one PUSH, carried news starts no sync again */
+	assert_true(n->rumors_overflow);
+
+	/* once the rumors fit one PUSH, carried news starts no sync */
 	for (int r = 0; r < 40 && n->rumor_n > 0; r++) {
 		now += 100 * MS;
 		gsp_node_tick(n, now);
 	}
 	assert_int_equal(n->rumor_n, 0);
-	assert_false(n->rumors_overflow);
-	feed(n, &st, now);		/* the same state: stale */
+	for (int r = 0; r < 2 * GSP_FLUX_ROUNDS; r++) {
+		now += 100 * MS;
+		gsp_node_tick(n, now);
+	}
+	assert_int_equal(n->flux_rounds, 0);
 	st.version++;
 	st.app[1].version = st.version;
-	feed(n, &st, now);		/* news, one rumor */
+	feed(n, &st, now);
 	assert_int_equal(n->rumor_n, 1);
 	now += 100 * MS;
 	gsp_node_tick(n, now);
@@ -703,6 +739,7 @@ main(void)
 		cmocka_unit_test(test_sum_hashes_same_at_any_capacity),
 		cmocka_unit_test(test_carried_news_starts_no_syncs),
 		cmocka_unit_test(test_rumor_ring_full_news_syncs),
+		cmocka_unit_test(test_full_push_syncs_for_carried_news),
 		cmocka_unit_test(test_rumor_index_matches_ring),
 	};
 
