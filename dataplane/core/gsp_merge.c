@@ -243,10 +243,10 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	 * not carry; a new member still starts syncs: a join brings more
 	 * than rumors hold. */
 	if (news ? gsp_rumor_add(n, (uint32_t)slot) : gsp_hash_sync(n)) {
-		uint64_t until = gsp_rumor_until(n);
+		uint64_t until = news ? gsp_rumor_until(n) : 0;
 
 		n->round_root ^= root_before ^ n->sync_root;
-		if (news && until > n->carried_until)
+		if (until > n->carried_until)
 			n->carried_until = until;
 	}
 	GSP_CTR_INC(n->ctr.merged);

@@ -57,15 +57,17 @@ gsp_rumor_of(const struct gsp_node *n, uint32_t slot)
 }
 
 /* Removes slot's entry, moving later ones of the same run back so that
- * every entry stays reachable from its home (no tombstones). */
-static void
+ * every entry stays reachable from its home (no tombstones); returns
+ * what it held (ring index + 1), or 0 when slot had none. */
+static uint16_t
 gsp_rumor_unindex(struct gsp_node *n, uint32_t slot)
 {
 	const uint32_t mask = GSP_RUMOR_INDEX - 1;
 	uint32_t hole = gsp_rumor_pos(n, slot), p = hole;
+	uint16_t had = n->rumor_index[hole];
 
-	if (n->rumor_index[hole] == 0)
-		return;
+	if (had == 0)
+		return 0;
 	n->rumor_index[hole] = 0;
 	for (uint32_t k = 0; k < GSP_RUMOR_INDEX; k++) {
 		uint16_t e;
@@ -74,7 +76,7 @@ gsp_rumor_unindex(struct gsp_node *n, uint32_t slot)
 		p = (p + 1) & mask;
 		e = n->rumor_index[p];
 		if (e == 0)
-			return;
+			break;
 		home = gsp_rumor_home(n->rumors[e - 1].slot);
 		/* the entry may fill the hole when its home is not in the
 		 * (cyclic) range after the hole up to it */
@@ -84,6 +86,7 @@ gsp_rumor_unindex(struct gsp_node *n, uint32_t slot)
 			hole = p;
 		}
 	}
+	return had;
 }
 
 bool
@@ -107,9 +110,10 @@ gsp_rumor_verify(const struct gsp_node *n)
 		if (e == 0)
 			continue;
 		indexed++;
+		/* in the ring's live window, naming a member */
 		if (e > GSP_RUMORS_MAX ||
-		    ((e - 1 - n->rumor_head) % GSP_RUMORS_MAX +
-		     GSP_RUMORS_MAX) % GSP_RUMORS_MAX >= n->rumor_n ||
+		    (e - 1u + GSP_RUMORS_MAX - n->rumor_head) %
+		    GSP_RUMORS_MAX >= n->rumor_n ||
 		    n->rumors[e - 1].slot == GSP_NONE)
 			return false;
 	}
@@ -176,12 +180,10 @@ gsp_rumor_expire(struct gsp_node *n)
 void
 gsp_rumor_forget(struct gsp_node *n, uint32_t slot)
 {
-	uint16_t have = gsp_rumor_of(n, slot);
+	uint16_t had = gsp_rumor_unindex(n, slot);
 
-	if (have == 0)
-		return;
-	gsp_rumor_unindex(n, slot);
-	n->rumors[have - 1].slot = GSP_NONE;
+	if (had != 0)
+		n->rumors[had - 1].slot = GSP_NONE;
 }
 
 /* One PUSH packet of the newest live rumors it can take (dst_wire:
