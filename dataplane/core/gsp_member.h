@@ -33,6 +33,58 @@ struct gsp_replay *gsp_replay_for(struct gsp_node *n, uint64_t sender_id,
 				  uint64_t now_ns);
 void gsp_replay_keep(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
 
+/* gsp_sweep.c: the detector's inputs */
+/* Our stall of stalled_ns, seen at now_ns: silence over it is excused. */
+void gsp_pause_add(struct gsp_node *n, uint64_t now_ns, uint64_t stalled_ns);
+uint64_t gsp_paused_since_slow(const struct gsp_node *n, uint64_t t_ns);
+/* The member in r is heard for the first time (or restarted): phi
+ * starts over from the expected interval. Inside r's write section. */
+void gsp_heard_first(struct gsp_node *n, struct gsp_member_rec *r,
+		     uint64_t now_ns);
+
+/* Our own stalls counted after t_ns. */
+static inline uint64_t
+gsp_paused_since(const struct gsp_node *n, uint64_t t_ns)
+{
+	const struct gsp_pause *newest;
+
+	if (n->n_pauses == 0)
+		return 0;
+	newest = &n->pauses[(n->n_pauses - 1) % GSP_PAUSES_KEPT];
+	if (newest->at_ns < t_ns)	/* nearly always: none since */
+		return 0;
+	return gsp_paused_since_slow(n, t_ns);
+}
+
+/* How long the member in r has been silent, less our own stalls since
+ * it was last heard: its silence while we were paused (descheduled,
+ * stopped) is no evidence against it. */
+static inline uint64_t
+gsp_silent_ns(const struct gsp_node *n, const struct gsp_member_rec *r,
+	      uint64_t now_ns)
+{
+	uint64_t heard_ns = r->heard_us * 1000;
+	uint64_t silent, paused;
+
+	if (now_ns <= heard_ns)
+		return 0;
+	silent = now_ns - heard_ns;
+	paused = gsp_paused_since(n, heard_ns);
+	return silent > paused ? silent - paused : 0;
+}
+
+/* The member's heartbeat advanced: phi takes the interval, and the
+ * record when. Inside r's write section. */
+static inline void
+gsp_heard(struct gsp_node *n, struct gsp_member_rec *r, uint64_t now_ns)
+{
+	if (now_ns < r->heard_us * 1000)	/* a clock set back */
+		return;
+	gsp_phi_sample(&r->phi, gsp_silent_ns(n, r, now_ns));
+	r->heard_us = gsp_heard_us_of(now_ns);
+	r->phi_centi = 0;
+}
+
 static inline bool
 gsp_live_state(uint8_t state)
 {
@@ -74,7 +126,7 @@ gsp_set_state(struct gsp_node *n, struct gsp_member_rec *r, uint8_t state,
 	id = gsp_rec_id(n, r);
 	n->down_hash ^= gsp_down_mark(id, old) ^ gsp_down_mark(id, state);
 	r->state = state;
-	r->state_since_ns = now_ns;
+	r->since_ms = gsp_since_ms_of(now_ns);
 	gsp_emit_event(n, GSP_EV_STATE, r, old);
 }
 

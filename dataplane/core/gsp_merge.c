@@ -140,11 +140,10 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 		GSP_STATE_ALIVE;
 	n->cnt[r->state]++;
 	n->down_hash ^= gsp_down_mark(gsp_rec_id(n, r), r->state);
-	r->last_update_ns = now_ns;
-	r->state_since_ns = now_ns;
+	r->since_ms = gsp_since_ms_of(now_ns);
+	gsp_heard_first(n, r, now_ns);
 	gsp_table_write_end(r);
 	/* a free slot has no SWIM entry: gsp_forget gave it back */
-	gsp_fd_init(n, (uint32_t)slot, now_ns);
 	gsp_bucket_add(n, (uint32_t)slot);
 	gsp_sync_toggle(n, (uint32_t)slot);
 	n->peer_view[slot] = 0;
@@ -215,10 +214,10 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 		 * a suspicion: a newer heartbeat may predate the accusation */
 		gsp_set_state(n, r, GSP_STATE_ALIVE, now_ns);
 	}
-	if (hb_advanced) {
-		r->last_update_ns = now_ns;
-		r->phi_centi = 0;
-	}
+	if (restarted)
+		gsp_heard_first(n, r, now_ns);
+	else if (hb_advanced)
+		gsp_heard(n, r, now_ns);
 	gsp_table_write_end(r);
 	gsp_sync_toggle(n, (uint32_t)slot);
 
@@ -226,12 +225,8 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 		gsp_swim_reset(n, (uint32_t)slot);
 	else if (n->swim != NULL && refuted)
 		gsp_swim_refuted(n, (uint32_t)slot, now_ns);
-	if (restarted) {
-		gsp_fd_init(n, (uint32_t)slot, now_ns);
+	if (restarted)
 		gsp_emit_event(n, GSP_EV_RESTARTED, r, old_state);
-	} else if (hb_advanced) {
-		gsp_phi_heartbeat(&n->fd[slot], gsp_phi_clock(n, now_ns));
-	}
 	/* A change of a member we hold needs no sync of its own (flux):
 	 * news travels on as our rumor (while one PUSH holds them all:
 	 * rumors_overflow), and a new version with nothing else new (a

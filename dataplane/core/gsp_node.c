@@ -84,7 +84,6 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n_slots = n->table->n_slots;
 	n->bucket_bits = gsp_log2_ceil(p->capacity / GSP_BUCKET_FILL + 1);
 	n->n_buckets = 1u << n->bucket_bits;
-	n->fd = calloc(n_slots, sizeof(*n->fd));
 	n->bucket_head = malloc(n->n_buckets * sizeof(*n->bucket_head));
 	n->bucket_next = calloc(n_slots, sizeof(*n->bucket_next));
 	n->bucket_hash = calloc(n->n_buckets, sizeof(*n->bucket_hash));
@@ -101,7 +100,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->peer_view = calloc(n_slots, sizeof(*n->peer_view));
 	n->tx = malloc(p->max_payload);
 	n->body_cap = p->max_payload;
-	if (n->fd == NULL || n->bucket_head == NULL || n->bucket_next == NULL ||
+	if (n->bucket_head == NULL || n->bucket_next == NULL ||
 	    n->tx == NULL || n->bucket_hash == NULL ||
 	    n->bucket_count == NULL || n->sum_hash == NULL ||
 	    n->sum_count == NULL ||
@@ -177,7 +176,6 @@ gsp_node_destroy(struct gsp_node *n)
 		return;
 	gsp_swim_destroy(n);
 	gsp_table_destroy(n->table);
-	free(n->fd);
 	free(n->bucket_head);
 	free(n->bucket_next);
 	free(n->bucket_hash);
@@ -401,12 +399,12 @@ gsp_node_view_check(const struct gsp_node *n)
 size_t
 gsp_node_bytes_per_member(bool authenticated, bool shared)
 {
-	/* record (+ id and name unless shared), detector, bucket link,
-	 * the view a peer told, its share of a bucket's hash, the
-	 * index of its SWIM entry; app state adds blocks for members that
-	 * publish some, and SWIM gsp_node_bytes_per_suspect for each member
-	 * it suspects or holds down at once */
-	return gsp_table_bytes_per_member(shared) + sizeof(struct gsp_phi) +
+	/* record (with the detector's mean; + id and name unless shared),
+	 * bucket link, the view a peer told, its share of a bucket's hash,
+	 * the index of its SWIM entry; app state adds blocks for members
+	 * that publish some, and SWIM gsp_node_bytes_per_suspect for each
+	 * member it suspects or holds down at once */
+	return gsp_table_bytes_per_member(shared) +
 		sizeof(uint32_t) + sizeof(uint16_t) +
 		sizeof(uint64_t) / GSP_BUCKET_FILL +
 		sizeof(uint32_t) +

@@ -16,6 +16,7 @@
 #include "gsp_wire.h"
 
 #define GSP_QUARANTINE_MAX 256
+#define GSP_PAUSES_KEPT 32	/* our stalls phi excuses (power of 2) */
 #define GSP_LEAVE_FANOUT 16
 #define GSP_FANOUT_MAX 16
 #define GSP_RX_MAX 65535	/* largest UDP payload a peer can send */
@@ -57,7 +58,6 @@ struct gsp_node {
 	uint64_t id;
 	struct gsp_table *table;
 	uint32_t self_slot;
-	struct gsp_phi *fd;		/* per slot; protocol thread only */
 	uint64_t version;		/* own highest version */
 	uint64_t heartbeat;		/* own heartbeat, +1 per round */
 	uint64_t next_round_ns;
@@ -75,6 +75,14 @@ struct gsp_node {
 	double lateness;		/* our rounds' real/configured interval */
 	uint32_t sweep_cursor;		/* next slot the detector evaluates */
 	uint64_t phi_paused_ns;		/* our own stalls, summed */
+	/* the latest of them: when each was counted, and the sum then. A
+	 * member's silence since it was last heard less our stalls since
+	 * (gsp_silent_ns) is what phi weighs */
+	struct gsp_pause {
+		uint64_t at_ns;
+		uint64_t total_ns;
+	} pauses[GSP_PAUSES_KEPT];
+	uint64_t n_pauses;		/* ever: the newest is [(n - 1) % KEPT] */
 
 	/* digest buckets: singly linked lists of slots by id prefix */
 	uint32_t n_buckets;		/* power of two */
@@ -211,15 +219,6 @@ gsp_wake_at(struct gsp_node *n, uint64_t t)
 {
 	if (t < n->wake_ns)
 		n->wake_ns = t;
-}
-
-/* The clock phi reads: it stands still through our own stalls, so the
- * silence of our peers while we were paused is no evidence against them
- * (one subtraction, not a pass over every member's arrival time). */
-static inline uint64_t
-gsp_phi_clock(const struct gsp_node *n, uint64_t now_ns)
-{
-	return now_ns - n->phi_paused_ns;
 }
 
 /* Bucket of a digest key (gsp_id_key of a member id). */

@@ -26,20 +26,16 @@ gsp_phi_add(struct gsp_phi *fd, uint32_t us)
 }
 
 void
-gsp_phi_init(struct gsp_phi *fd, uint64_t now_ns, uint64_t initial_ns)
+gsp_phi_init(struct gsp_phi *fd, uint64_t initial_ns)
 {
 	memset(fd, 0, sizeof(*fd));
-	fd->last_ns = now_ns;
 	gsp_phi_add(fd, gsp_phi_us(initial_ns));
 }
 
 void
-gsp_phi_heartbeat(struct gsp_phi *fd, uint64_t now_ns)
+gsp_phi_sample(struct gsp_phi *fd, uint64_t interval_ns)
 {
-	if (now_ns < fd->last_ns)
-		return;
-	gsp_phi_add(fd, gsp_phi_us(now_ns - fd->last_ns));
-	fd->last_ns = now_ns;
+	gsp_phi_add(fd, gsp_phi_us(interval_ns));
 }
 
 double
@@ -55,9 +51,7 @@ gsp_phi_mean_ns(const struct gsp_phi *fd, uint64_t floor_ns)
 }
 
 double
-gsp_phi_value(const struct gsp_phi *fd, uint64_t now_ns, uint64_t floor_ns)
+gsp_phi_value(const struct gsp_phi *fd, uint64_t silent_ns, uint64_t floor_ns)
 {
-	double elapsed = now_ns > fd->last_ns ? (double)(now_ns - fd->last_ns) : 0.0;
-
-	return elapsed / (gsp_phi_mean_ns(fd, floor_ns) * M_LN10);
+	return (double)silent_ns / (gsp_phi_mean_ns(fd, floor_ns) * M_LN10);
 }

@@ -6,14 +6,16 @@
  * i.e. -log10 of the probability that a heartbeat is still to come.
  * The mean is the running average of the first GSP_PHI_WINDOW intervals,
  * then an exponentially weighted one with weight 1/GSP_PHI_WINDOW: the
- * same memory as a sliding window of that many samples in 12 bytes per
+ * same memory as a sliding window of that many samples in 4 bytes per
  * member instead of a ring of them, since every node keeps one per
  * member. Intervals saturate at 65 s, as a stall must not make the mean
  * forget its history at once.
  *
- * Times are the caller's clock; a node passes one that stands still
- * while the node itself was stalled (gsp_phi_clock), so its peers'
- * silence during its own pause counts against none of them.
+ * The state holds no time: the caller keeps when a member was last heard
+ * (the record's heard_us) and passes intervals and silences measured on
+ * a clock that stands still while the node itself was stalled (the node's
+ * gsp_heard_*), so its peers' silence during its own
+ * pause counts against none of them.
  */
 #ifndef GSP_PHI_H
 #define GSP_PHI_H
@@ -23,26 +25,27 @@
 #define GSP_PHI_WINDOW 16
 #define GSP_PHI_SAMPLE_MAX_US 65535000u
 
-/* Packed to 12 bytes: one per member in every node's table. The mean
- * never exceeds a sample, so 27 bits hold it; n counts to the window. */
+/* 4 bytes, inside every member record. The mean never exceeds a sample,
+ * so 27 bits hold it; n counts to the window. */
 struct gsp_phi {
-	uint64_t last_ns;		/* last heartbeat arrival */
 	uint32_t mean_us : 27;		/* mean inter-arrival interval */
 	uint32_t n : 5;			/* samples so far, up to the window */
-} __attribute__((packed, aligned(4)));
+};
 
-_Static_assert(sizeof(struct gsp_phi) == 12, "phi state per member");
+_Static_assert(sizeof(struct gsp_phi) == 4, "phi state per member");
 _Static_assert(GSP_PHI_SAMPLE_MAX_US < (1u << 27), "phi mean field");
 _Static_assert(GSP_PHI_WINDOW < (1u << 5), "phi sample count field");
 
 /* Starts with one sample of initial_ns (the expected interval). */
-void gsp_phi_init(struct gsp_phi *fd, uint64_t now_ns, uint64_t initial_ns);
-void gsp_phi_heartbeat(struct gsp_phi *fd, uint64_t now_ns);
+void gsp_phi_init(struct gsp_phi *fd, uint64_t initial_ns);
+/* One more heartbeat, interval_ns after the one before. */
+void gsp_phi_sample(struct gsp_phi *fd, uint64_t interval_ns);
 /* The mean, floored at floor_ns (the caller's lower bound on a member's
  * heartbeat interval: bursts must not make a peer look dead at once)
  * and at 1 ms. */
 double gsp_phi_mean_ns(const struct gsp_phi *fd, uint64_t floor_ns);
-double gsp_phi_value(const struct gsp_phi *fd, uint64_t now_ns,
+/* Phi after silent_ns without a heartbeat. */
+double gsp_phi_value(const struct gsp_phi *fd, uint64_t silent_ns,
 		     uint64_t floor_ns);
 
 #endif /* GSP_PHI_H */

@@ -231,7 +231,7 @@ gsp_round_tick(struct gsp_node *n, uint64_t now_ns)
 	/* We were stalled (descheduled, stopped): the silence of our peers
 	 * during our own pause is no evidence against them. */
 	if (n->started && now_ns - n->last_round_ns > 5 * interval)
-		n->phi_paused_ns += now_ns - n->last_round_ns - interval;
+		gsp_pause_add(n, now_ns, now_ns - n->last_round_ns - interval);
 	if (n->started) {
 		double late = (double)(now_ns - n->last_round_ns) / interval;
 
@@ -265,7 +265,7 @@ gsp_round_tick(struct gsp_node *n, uint64_t now_ns)
 		r->heartbeat = n->heartbeat;
 		if (publish)
 			r->version = n->version;
-		r->last_update_ns = now_ns;
+		r->heard_us = gsp_heard_us_of(now_ns);
 		gsp_table_write_end(r);
 		if (publish)
 			gsp_sync_toggle(n, n->self_slot);

@@ -34,10 +34,42 @@ gsp_expected_interval(const struct gsp_node *n)
 }
 
 void
-gsp_fd_init(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
+gsp_heard_first(struct gsp_node *n, struct gsp_member_rec *r,
+		uint64_t now_ns)
 {
-	gsp_phi_init(&n->fd[slot], gsp_phi_clock(n, now_ns),
-		     gsp_expected_interval(n));
+	gsp_phi_init(&r->phi, gsp_expected_interval(n));
+	r->heard_us = gsp_heard_us_of(now_ns);
+	r->phi_centi = 0;
+}
+
+void
+gsp_pause_add(struct gsp_node *n, uint64_t now_ns, uint64_t stalled_ns)
+{
+	struct gsp_pause *p = &n->pauses[n->n_pauses++ % GSP_PAUSES_KEPT];
+
+	n->phi_paused_ns += stalled_ns;
+	*p = (struct gsp_pause){ now_ns, n->phi_paused_ns };
+}
+
+uint64_t
+gsp_paused_since_slow(const struct gsp_node *n, uint64_t t_ns)
+{
+	uint64_t kept = n->n_pauses < GSP_PAUSES_KEPT ? n->n_pauses :
+		GSP_PAUSES_KEPT;
+	const struct gsp_pause *p = NULL;
+
+	for (uint64_t i = 1; i <= kept; i++) {
+		p = &n->pauses[(n->n_pauses - i) % GSP_PAUSES_KEPT];
+		if (p->at_ns < t_ns)
+			return n->phi_paused_ns - p->total_ns;
+	}
+	/* before every stall we keep: all of them since, or, when older
+	 * ones were given up, those after the oldest kept (excusing no
+	 * more than we know of: a member silent through 32 of our stalls
+	 * is weighed as if we had not stalled before those) */
+	if (n->n_pauses <= GSP_PAUSES_KEPT)
+		return n->phi_paused_ns;
+	return n->phi_paused_ns - p->total_ns;
 }
 
 void
@@ -158,13 +190,14 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 			n->view_agree_acc += n->peer_view[slot] == view_tag;
 		}
 		if ((r->state == GSP_STATE_DOWN || r->state == GSP_STATE_LEFT) &&
-		    now_ns - r->state_since_ns >= n->p.forget_ns) {
+		    now_ns >= r->since_ms * 1000000 &&
+		    now_ns - r->since_ms * 1000000 >= n->p.forget_ns) {
 			gsp_forget(n, slot, now_ns);
 			continue;
 		}
 		if (r->state == GSP_STATE_LEFT)
 			continue;
-		phi = gsp_phi_value(&n->fd[slot], gsp_phi_clock(n, now_ns),
+		phi = gsp_phi_value(&r->phi, gsp_silent_ns(n, r, now_ns),
 				    floor_ns);
 		next = r->state;
 		if (n->swim != NULL) {

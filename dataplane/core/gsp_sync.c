@@ -529,12 +529,9 @@ gsp_view_heard(struct gsp_node *n, const struct gsp_addr *src,
 			r->wire = m->hdr.version;
 		if (hb) {
 			r->heartbeat = m->heartbeat;
-			r->last_update_ns = now_ns;
-			r->phi_centi = 0;
+			gsp_heard(n, r, now_ns);
 		}
 		gsp_table_write_end(r);
-		if (hb)
-			gsp_phi_heartbeat(&n->fd[slot], gsp_phi_clock(n, now_ns));
 	}
 	n->peer_view[slot] = gsp_view_tag(m->view);
 	if (m->hdr.type == GSP_MSG_PONG && m->sync_root != n->sync_root &&

@@ -466,8 +466,8 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 	out->generation = c.generation;
 	out->heartbeat = c.heartbeat;
 	out->version = c.version;
-	out->last_update_ns = c.last_update_ns;
-	out->state_since_ns = c.state_since_ns;
+	out->last_update_ns = c.heard_us * 1000;
+	out->state_since_ns = c.since_ms * 1000000;
 	out->ip = c.ip;
 	out->port = c.port;
 	out->state = c.state;

@@ -31,6 +31,7 @@
 #include "gsp_ids.h"
 #include "gsp_index.h"
 #include "gsp_names.h"
+#include "gsp_phi.h"
 
 #define GSP_NONE UINT32_MAX
 #define GSP_APP_CLASSES 5	/* blocks of 1, 2, 4, 8, 16 entries */
@@ -44,6 +45,11 @@ _Static_assert((1u << (GSP_APP_CLASSES - 1)) == GSP_APP_KEYS_MAX,
  * sequence is 16 bits: a reader copies a record in well under a
  * microsecond, and a member's record is written a few times a second,
  * so 32,768 writes never fall inside one copy.
+ *
+ * Times are the core clock's, in as many bits as it needs from its
+ * start: heard_us lasts 8.9 years, since_ms 34 years (they saturate).
+ * The phi detector's state is the running mean alone: its last arrival
+ * is heard_us (gsp_heard_* in the node).
  */
 struct gsp_member_rec {
 	uint16_t seq;
@@ -55,14 +61,37 @@ struct gsp_member_rec {
 	uint64_t generation;
 	uint64_t heartbeat;
 	uint64_t version;
-	uint64_t last_update_ns;
-	uint64_t state_since_ns;
+	uint64_t heard_us : 48;		/* when its heartbeat last advanced */
+	uint64_t phi_centi : 16;	/* phi x 100, saturated */
+	uint64_t since_ms : 40;		/* its last state change, rounded up */
+	uint64_t port : 16;
+	uint64_t : 8;
 	uint32_t ip;
-	uint16_t port;
-	uint16_t phi_centi;		/* phi x 100, saturated */
+	struct gsp_phi phi;		/* heartbeat intervals' mean */
 	uint32_t name_off;		/* in the name pool, or GSP_NONE */
 	uint32_t incarnation;		/* SWIM refutation counter */
 };
+
+#define GSP_HEARD_US_MAX ((1ull << 48) - 1)
+#define GSP_SINCE_MS_MAX ((1ull << 40) - 1)
+
+/* The record's times from the core clock, saturated. */
+static inline uint64_t
+gsp_heard_us_of(uint64_t now_ns)
+{
+	uint64_t us = now_ns / 1000;
+
+	return us < GSP_HEARD_US_MAX ? us : GSP_HEARD_US_MAX;
+}
+
+/* Rounded up: a member is never forgotten before forget_ns is over. */
+static inline uint64_t
+gsp_since_ms_of(uint64_t now_ns)
+{
+	uint64_t ms = now_ns / 1000000 + (now_ns % 1000000 != 0);
+
+	return ms < GSP_SINCE_MS_MAX ? ms : GSP_SINCE_MS_MAX;
+}
 
 #define GSP_APP_NO_BLOCK 0xffffffu
 #define GSP_PHI_CENTI_MAX UINT16_MAX

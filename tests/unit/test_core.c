@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "gsp_core.h"
+#include "gsp_member.h"
 #include "gsp_names.h"
 #include "gsp_phi.h"
 #include "gsp_swim_int.h"
@@ -440,36 +441,95 @@ test_phi_values(void **state)
 
 	(void)state;
 	/* one sample of 1 s: phi(t) = t / (1 s * ln 10) */
-	gsp_phi_init(&fd, 0, 1000 * MS);
+	gsp_phi_init(&fd, 1000 * MS);
 	assert_true(fabs(gsp_phi_value(&fd, 0, 0)) < 1e-9);
 	assert_true(fabs(gsp_phi_value(&fd, 1000 * MS, 0) - 0.4342945) < 1e-6);
 	/* intervals 1 s (initial), 1 s, 2 s, 4 s: mean 2 s */
-	gsp_phi_heartbeat(&fd, 1000 * MS);
-	gsp_phi_heartbeat(&fd, 3000 * MS);
-	gsp_phi_heartbeat(&fd, 7000 * MS);
+	gsp_phi_sample(&fd, 1000 * MS);
+	gsp_phi_sample(&fd, 2000 * MS);
+	gsp_phi_sample(&fd, 4000 * MS);
 	assert_true(fabs(gsp_phi_mean_ns(&fd, 0) - 2000.0 * MS) < 1.0);
-	/* 3 s after the last arrival: 3 / (2 ln 10) = 0.6514417 */
-	assert_true(fabs(gsp_phi_value(&fd, 10000 * MS, 0) - 0.6514417) < 1e-6);
+	/* 3 s of silence: 3 / (2 ln 10) = 0.6514417 */
+	assert_true(fabs(gsp_phi_value(&fd, 3000 * MS, 0) - 0.6514417) < 1e-6);
 	/* the threshold 8 is crossed at 8 * ln 10 * 2 s = 36.84 s */
-	assert_true(gsp_phi_value(&fd, 7000 * MS + 36800 * MS, 0) < 8.0);
-	assert_true(gsp_phi_value(&fd, 7000 * MS + 36900 * MS, 0) > 8.0);
+	assert_true(gsp_phi_value(&fd, 36800 * MS, 0) < 8.0);
+	assert_true(gsp_phi_value(&fd, 36900 * MS, 0) > 8.0);
 	/* the mean follows the arrivals: after 12 intervals of 100 ms the
 	 * window is full, (4 * 2 s + 12 * 100 ms) / 16 = 575 ms */
 	for (int i = 1; i <= 12; i++)
-		gsp_phi_heartbeat(&fd, 7000 * MS + i * 100 * MS);
+		gsp_phi_sample(&fd, 100 * MS);
 	assert_true(fabs(gsp_phi_mean_ns(&fd, 0) - 575.0 * MS) < 1000.0);
 	/* then each weighs 1/16: within 1 % of 100 ms after 100 more */
 	for (int i = 13; i <= 112; i++)
-		gsp_phi_heartbeat(&fd, 7000 * MS + i * 100 * MS);
+		gsp_phi_sample(&fd, 100 * MS);
 	assert_true(fabs(gsp_phi_mean_ns(&fd, 0) - 100.0 * MS) < 1.0 * MS);
 	/* a stall of 10 minutes counts as 65.535 s, once */
-	gsp_phi_init(&fd, 0, 100 * MS);
-	gsp_phi_heartbeat(&fd, 600000 * MS);
+	gsp_phi_init(&fd, 100 * MS);
+	gsp_phi_sample(&fd, 600000 * MS);
 	assert_true(fabs(gsp_phi_mean_ns(&fd, 0) - 32817.5 * MS) < 1.0 * MS);
 	/* the floor keeps bursts from making a peer look dead at once */
-	gsp_phi_init(&fd, 0, 1 * MS);
+	gsp_phi_init(&fd, 1 * MS);
 	assert_true(fabs(gsp_phi_mean_ns(&fd, 50 * MS) - 50.0 * MS) < 1.0);
 	assert_true(fabs(gsp_phi_mean_ns(&fd, 0) - 1.0 * MS) < 1.0);
+}
+
+/* The record of the member with id in lone node n. */
+static struct gsp_member_rec *
+rec_of(struct gsp_node *n, uint64_t id)
+{
+	int32_t slot = gsp_table_find(n->table, id);
+
+	assert_true(slot >= 0);
+	return gsp_rec(n, (uint32_t)slot);
+}
+
+/*
+ * Phi weighs a member's silence less our own stalls since it was last
+ * heard, from the ring of our latest stalls: a stall before it was heard
+ * is no excuse, and when stalls older than the ring's have been given
+ * up, only those the ring keeps are excused.
+ */
+static void
+test_phi_excuses_own_stalls(void **state)
+{
+	struct gsp_node *n = lone_node();
+	struct gsp_wire_state a = sample_state(55, "a");
+	struct gsp_wire_state b = sample_state(56, "b");
+	struct gsp_member_rec *ra, *rb;
+
+	(void)state;
+	feed(n, &a, 1000 * MS);
+	ra = rec_of(n, 55);
+	assert_int_equal(gsp_silent_ns(n, ra, 3000 * MS), 2000 * MS);
+	gsp_pause_add(n, 2000 * MS, 500 * MS);
+	feed(n, &b, 2500 * MS);
+	rb = rec_of(n, 56);
+	assert_int_equal(gsp_silent_ns(n, ra, 3000 * MS), 1500 * MS);
+	assert_int_equal(gsp_silent_ns(n, rb, 3000 * MS), 500 * MS);
+	/* a heartbeat: the interval phi takes is the silence, stall less */
+	a.heartbeat++;
+	a.version++;
+	feed(n, &a, 3000 * MS);
+	assert_int_equal(ra->heard_us, 3000 * 1000);
+	assert_int_equal(gsp_silent_ns(n, ra, 3000 * MS), 0);
+	/* 40 stalls of 10 ms: the ring keeps the last 32, so b, heard
+	 * before all of them, is excused the 31 after the oldest kept */
+	for (uint64_t i = 0; i < 40; i++)
+		gsp_pause_add(n, (4000 + 100 * i) * MS, 10 * MS);
+	assert_int_equal(gsp_silent_ns(n, rb, 9000 * MS),
+			 (9000 - 2500 - 31 * 10) * MS);
+	/* a member heard between kept stalls is excused those after */
+	b.heartbeat++;
+	b.version++;
+	feed(n, &b, (4000 + 100 * 35 + 50) * MS);
+	assert_int_equal(gsp_silent_ns(n, rb, 9000 * MS),
+			 (9000 - 7550 - 4 * 10) * MS);
+	/* a clock set back moves nothing */
+	a.heartbeat++;
+	a.version++;
+	feed(n, &a, 2000 * MS);
+	assert_int_equal(ra->heard_us, 3000 * 1000);
+	gsp_node_destroy(n);
 }
 
 /* The index keeps every id findable through inserts and removals that
@@ -818,6 +878,7 @@ main(void)
 		cmocka_unit_test(test_app_state_limits),
 		cmocka_unit_test(test_app_state_wide),
 		cmocka_unit_test(test_phi_values),
+		cmocka_unit_test(test_phi_excuses_own_stalls),
 		cmocka_unit_test(test_table_concurrency),
 		cmocka_unit_test(test_index_churn),
 		cmocka_unit_test(test_names_shared),
