@@ -400,14 +400,18 @@ size_t
 gsp_node_bytes_per_member(bool authenticated, bool shared)
 {
 	/* record (with the detector's mean; + id and name unless shared),
-	 * bucket link, the view a peer told, its share of a bucket's hash,
-	 * the index of its SWIM entry; app state adds blocks for members
-	 * that publish some, and SWIM gsp_node_bytes_per_suspect for each
-	 * member it suspects or holds down at once */
+	 * bucket link, the view a peer told, and rounded up together its
+	 * shares of a bucket's hash and of a SWIM chain's head; app state
+	 * adds blocks for members that publish some, and SWIM
+	 * gsp_node_bytes_per_suspect for each member it suspects or holds
+	 * down at once */
+	size_t shares = (sizeof(uint64_t) << GSP_ENT_GROUP_LOG2) /
+		GSP_BUCKET_FILL + sizeof(uint32_t);
+
 	return gsp_table_bytes_per_member(shared) +
 		sizeof(uint32_t) + sizeof(uint16_t) +
-		sizeof(uint64_t) / GSP_BUCKET_FILL +
-		sizeof(uint32_t) +
+		(shares + (1u << GSP_ENT_GROUP_LOG2) - 1) /
+		(1u << GSP_ENT_GROUP_LOG2) +
 		(authenticated ? sizeof(struct gsp_replay) : 0);
 }
 

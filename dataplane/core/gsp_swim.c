@@ -34,7 +34,8 @@ static size_t
 gsp_swim_lazy_size(uint32_t n_slots)
 {
 	return (size_t)n_slots * (sizeof(struct gsp_swim_ent) +
-				  2 * sizeof(uint32_t));
+				  sizeof(uint32_t)) +
+		((size_t)(n_slots >> GSP_ENT_GROUP_LOG2) + 1) * sizeof(uint32_t);
 }
 
 int
@@ -63,7 +64,7 @@ gsp_swim_create(struct gsp_node *n)
 	if (s == NULL)
 		return -ENOMEM;
 	/* one entry per member at most, so the pool never runs out; one
-	 * lazy mapping holds the index, the list and the pool, so what is
+	 * lazy mapping holds the pool, the list and the chains' heads, so what is
 	 * resident is the index pages written and the entries ever in use
 	 * at once */
 	s->lazy_size = gsp_swim_lazy_size(n->table->n_slots);
@@ -72,8 +73,8 @@ gsp_swim_create(struct gsp_node *n)
 		free(s);
 		return -ENOMEM;
 	}
-	s->ent_of = (uint32_t *)(s->ents + n->table->n_slots);
-	s->suspects = s->ent_of + n->table->n_slots;
+	s->suspects = (uint32_t *)(s->ents + n->table->n_slots);
+	s->ent_head = s->suspects + n->table->n_slots;
 	s->next_suspect_ns = UINT64_MAX;
 	n->swim = s;
 	return 0;

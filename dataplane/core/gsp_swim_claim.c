@@ -245,8 +245,21 @@ gsp_swim_ent_get(struct gsp_swim *s, uint32_t slot)
 	e = &s->ents[s->n_ents++];
 	memset(e, 0, sizeof(*e));
 	e->slot = slot;
-	s->ent_of[slot] = s->n_ents;
+	e->next = s->ent_head[slot >> GSP_ENT_GROUP_LOG2];
+	s->ent_head[slot >> GSP_ENT_GROUP_LOG2] = s->n_ents;
 	return e;
+}
+
+/* The link that names entry 1 + i (i's slot given): its group's head or
+ * the entry before it in the chain. */
+static uint32_t *
+gsp_swim_ent_link(struct gsp_swim *s, uint32_t slot, uint32_t i)
+{
+	uint32_t *link = &s->ent_head[slot >> GSP_ENT_GROUP_LOG2];
+
+	while (*link != i + 1)
+		link = &s->ents[*link - 1].next;
+	return link;
 }
 
 /* Gives back the member's entry: the last one fills its place, so the
@@ -254,17 +267,18 @@ gsp_swim_ent_get(struct gsp_swim *s, uint32_t slot)
 static void
 gsp_swim_ent_put(struct gsp_swim *s, uint32_t slot)
 {
-	uint32_t i = s->ent_of[slot];
-	struct gsp_swim_ent *last;
+	struct gsp_swim_ent *e = gsp_swim_ent(s, slot);
+	uint32_t i, last;
 
-	if (i == 0)
+	if (e == NULL)
 		return;
-	last = &s->ents[--s->n_ents];
-	if (last != &s->ents[i - 1]) {
-		s->ents[i - 1] = *last;
-		s->ent_of[last->slot] = i;
+	i = (uint32_t)(e - s->ents);
+	*gsp_swim_ent_link(s, slot, i) = e->next;
+	last = --s->n_ents;
+	if (last != i) {
+		*gsp_swim_ent_link(s, s->ents[last].slot, last) = i + 1;
+		s->ents[i] = s->ents[last];
 	}
-	s->ent_of[slot] = 0;
 }
 
 void

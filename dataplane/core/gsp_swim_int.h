@@ -20,6 +20,8 @@
 #define GSP_NACK_PERCENT 80		/* of the probe timeout */
 #define GSP_RTT_MAX_NS 1000000000ull	/* a longer round trip counts as 1 s */
 #define GSP_BUDDIES 8			/* nodes expected to probe a new suspect */
+/* slots per chain of entries: a lookup walks at most this many */
+#define GSP_ENT_GROUP_LOG2 4
 
 /*
  * SWIM's state of a member it suspects or holds down (or force-left),
@@ -35,6 +37,8 @@ struct gsp_swim_ent {
 	uint8_t by_claim : 1;	/* down by a SWIM verdict */
 	uint8_t force_left : 1;	/* left by gossipctl force-leave: its own
 				 * refutation may bring it back */
+	uint32_t next;		/* 1 + the next entry of its slot group's
+				 * chain, or 0 (the padding's room) */
 };
 
 _Static_assert(sizeof(struct gsp_swim_ent) == 24, "SWIM entry size");
@@ -58,11 +62,14 @@ struct gsp_relay {
 };
 
 struct gsp_swim {
-	/* per table slot: 1 + its entry's index in ents[], or 0 (none).
-	 * ents[] is used from the bottom, [0, n_ents): its pages are
-	 * touched only as far as members are at once suspected or down */
-	uint32_t *ent_of;
-	struct gsp_swim_ent *ents;	/* also holds ent_of and suspects */
+	/* per group of 1 << GSP_ENT_GROUP_LOG2 slots: 1 + the index in
+	 * ents[] of the first entry of its chain, or 0. Chains, not an
+	 * index per slot: 4 bytes per 16 members instead of 4 per member,
+	 * and at most 16 entries to look at. ents[] is used from the
+	 * bottom, [0, n_ents): its pages are touched only as far as
+	 * members are at once suspected or down */
+	uint32_t *ent_head;
+	struct gsp_swim_ent *ents;	/* also holds ent_head and suspects */
 	size_t lazy_size;
 	uint32_t n_ents;
 	uint32_t *suspects;		/* slots under suspicion */
@@ -127,8 +134,10 @@ gsp_swim_claim_of(const struct gsp_node *n, const struct gsp_member_rec *r,
 static inline struct gsp_swim_ent *
 gsp_swim_ent(const struct gsp_swim *s, uint32_t slot)
 {
-	uint32_t e = s->ent_of[slot];
+	uint32_t e = s->ent_head[slot >> GSP_ENT_GROUP_LOG2];
 
+	while (e != 0 && s->ents[e - 1].slot != slot)
+		e = s->ents[e - 1].next;
 	return e != 0 ? &s->ents[e - 1] : NULL;
 }
 

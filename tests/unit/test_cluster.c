@@ -20,6 +20,7 @@
 #include "gsp_core.h"
 #include "gsp_swim_int.h"
 #include "gsp_table.h"
+#include "gsp_util.h"
 #include "gsp_wire.h"
 #include "test_member.h"
 #include "test_net.h"
@@ -69,28 +70,39 @@ swim_count(unsigned int who, uint8_t state)
 
 /*
  * SWIM's entries of node `who`, white-box: the pool is packed from the
- * bottom, each entry and its slot's index name each other, every other
- * slot has none, and the suspects are exactly the entries under
- * suspicion. Returns how many it holds.
+ * bottom, each entry is on its slot group's chain and found for its
+ * slot, chains hold nothing else, every other slot has none, and the
+ * suspects are exactly the entries under suspicion. Returns how many it
+ * holds.
  */
 static uint32_t
 swim_entries(unsigned int who)
 {
 	const struct gsp_node *nd = sim[who].node;
 	const struct gsp_swim *s = nd->swim;
-	uint32_t indexed = 0, suspected = 0;
+	uint32_t chained = 0, found = 0, suspected = 0;
 
+	for (uint32_t g = 0; g <= nd->table->n_slots >> GSP_ENT_GROUP_LOG2;
+	     g++) {
+		for (uint32_t e = s->ent_head[g]; e != 0;
+		     e = s->ents[e - 1].next) {
+			assert_true(e <= s->n_ents);
+			assert_int_equal(s->ents[e - 1].slot >> GSP_ENT_GROUP_LOG2,
+					 g);
+			assert_true(++chained <= s->n_ents);
+		}
+	}
+	assert_int_equal(chained, s->n_ents);
 	for (uint32_t slot = 0; slot < nd->table->n_slots; slot++) {
-		uint32_t e = s->ent_of[slot];
+		const struct gsp_swim_ent *e = gsp_swim_ent(s, slot);
 
-		if (e == 0)
+		if (e == NULL)
 			continue;
-		indexed++;
-		assert_true(e <= s->n_ents);
-		assert_int_equal(s->ents[e - 1].slot, slot);
+		found++;
+		assert_int_equal(e->slot, slot);
 		assert_true(gsp_table_has(nd->table, slot));
 	}
-	assert_int_equal(indexed, s->n_ents);
+	assert_int_equal(found, s->n_ents);
 	for (uint32_t i = 0; i < s->n_ents; i++) {
 		const struct gsp_swim_ent *e = &s->ents[i];
 
@@ -103,6 +115,56 @@ swim_entries(unsigned int who)
 	}
 	assert_int_equal(suspected, s->n_suspects);
 	return s->n_ents;
+}
+
+/*
+ * SWIM's entries churn through full slot groups: suspicions made and
+ * dropped at random over 300 members (every group of 16 slots full),
+ * the chains checked after each step against what should be held.
+ */
+static void
+test_swim_entry_chains_churn(void **state)
+{
+	enum { MEMBERS = 300, STEPS = 20000 };
+	struct gsp_wire_state st = sample_state(0, "m");
+	uint32_t slots[MEMBERS];
+	bool held[MEMBERS] = { false };
+	uint64_t rng = 0x636861696e73ull, now = 1000 * MS;
+	uint32_t most = 0, n_held = 0;
+	struct gsp_node *n;
+
+	(void)state;
+	sim_start(0, 1000, 0, 0);
+	n = sim[0].node;
+	st.wire = GSP_WIRE_VERSION;
+	for (uint32_t i = 0; i < MEMBERS; i++) {
+		st.id = 7000 + i;
+		snprintf(st.name, sizeof(st.name), "m%u", i);
+		feed(n, &st, now);
+		slots[i] = (uint32_t)gsp_table_find(n->table, st.id);
+	}
+	for (uint32_t step = 0; step < STEPS; step++) {
+		uint32_t k = gsp_rand_below(&rng, MEMBERS);
+		struct gsp_member_rec *r = gsp_rec(n, slots[k]);
+
+		now += MS;
+		if (held[k]) {
+			gsp_swim_reset(n, slots[k]);
+			n_held--;
+		} else {
+			assert_true(gsp_swim_suspect(n, slots[k],
+						     r->incarnation + 1, 0xacc,
+						     now));
+			n_held++;
+		}
+		held[k] = !held[k];
+		most = n_held > most ? n_held : most;
+		assert_int_equal(swim_entries(0), n_held);
+		for (uint32_t i = 0; i < MEMBERS; i++)
+			assert_int_equal(gsp_swim_ent(n->swim, slots[i]) != NULL,
+					 held[i]);
+	}
+	assert_true(most > MEMBERS / 2 - 40);	/* long chains were walked */
 }
 
 /*
@@ -872,6 +934,7 @@ main(void)
 		cmocka_unit_test(test_cluster_split_digests),
 		cmocka_unit_test(test_cluster_deterministic),
 		cmocka_unit_test(test_phi_forgives_own_stall),
+		cmocka_unit_test(test_swim_entry_chains_churn),
 		cmocka_unit_test(test_swim_detect_refute_stall),
 		cmocka_unit_test(test_swim_timers_one_wake_per_period),
 		cmocka_unit_test(test_swim_timeout_follows_round_trips),
