@@ -193,8 +193,12 @@ gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 	st->heartbeat = r->heartbeat < r->version ? r->heartbeat : r->version;
 	st->version = r->version;
 	st->wire = n->proto >= 3 ? r->wire : 0;
-	st->ip = r->ip;
-	st->port = r->port;
+	{
+		struct gsp_addr a = gsp_rec_addr(n, r);
+
+		st->ip = a.ip;
+		st->port = a.port;
+	}
 	/* LEFT in a state is the member's own word; one an operator moved
 	 * there (force-leave) is told by claims, which it can refute */
 	st->status = r->state == GSP_STATE_LEFT &&

@@ -9,6 +9,11 @@ struct gsp_ids {
 	struct gsp_index *index;
 	uint64_t *ids;		/* per slot: its id, 0 when free */
 	uint32_t *refs;		/* per slot: tables holding it */
+	uint64_t *addr;		/* per slot: gsp_ids_addr_word() */
+	/* per slot, written only while shared: the (generation, version)
+	 * the address came with */
+	uint64_t *addr_gen;
+	uint64_t *addr_ver;
 	uint32_t n_slots;
 	uint32_t holders;	/* tables sharing the catalog */
 };
@@ -28,7 +33,11 @@ gsp_ids_create(const char *name, uint32_t max_ids)
 	/* calloc of large sizes maps zero pages lazily */
 	c->ids = calloc(c->n_slots, sizeof(*c->ids));
 	c->refs = calloc(c->n_slots, sizeof(*c->refs));
-	if (c->ids == NULL || c->refs == NULL)
+	c->addr = calloc(c->n_slots, sizeof(*c->addr));
+	c->addr_gen = calloc(c->n_slots, sizeof(*c->addr_gen));
+	c->addr_ver = calloc(c->n_slots, sizeof(*c->addr_ver));
+	if (c->ids == NULL || c->refs == NULL || c->addr == NULL ||
+	    c->addr_gen == NULL || c->addr_ver == NULL)
 		goto fail;
 	gsp_index_set_keys(c->index, c->ids, sizeof(*c->ids));
 	return c;
@@ -52,6 +61,9 @@ gsp_ids_destroy(struct gsp_ids *c)
 		gsp_index_destroy(c->index);
 	free(c->ids);
 	free(c->refs);
+	free(c->addr);
+	free(c->addr_gen);
+	free(c->addr_ver);
 	free(c);
 }
 
@@ -65,6 +77,27 @@ const uint64_t *
 gsp_ids_array(const struct gsp_ids *c)
 {
 	return c->ids;
+}
+
+const uint64_t *
+gsp_ids_addr_array(const struct gsp_ids *c)
+{
+	return c->addr;
+}
+
+void
+gsp_ids_set_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr,
+		 uint64_t generation, uint64_t version)
+{
+	if (c->holders > 1) {
+		if (generation < c->addr_gen[slot] ||
+		    (generation == c->addr_gen[slot] &&
+		     version < c->addr_ver[slot]))
+			return;
+		c->addr_gen[slot] = generation;
+		c->addr_ver[slot] = version;
+	}
+	__atomic_store_n(&c->addr[slot], addr, __ATOMIC_RELAXED);
 }
 
 const struct gsp_index *
@@ -110,6 +143,7 @@ gsp_ids_put(struct gsp_ids *c, uint32_t slot)
 	if (slot >= c->n_slots || c->refs[slot] == 0 || --c->refs[slot] > 0)
 		return;
 	gsp_index_del(c->index, c->ids[slot]);
+	c->addr_gen[slot] = c->addr_ver[slot] = 0;	/* the next id's own */
 	/* release: a reader that sees the slot change sees the record's
 	 * sequence moved too (gsp_table_read retries) */
 	__atomic_store_n(&c->ids[slot], 0, __ATOMIC_RELEASE);
@@ -119,5 +153,5 @@ size_t
 gsp_ids_bytes_per_id(void)
 {
 	return gsp_index_bytes_per_entry() + sizeof(uint64_t) +
-		sizeof(uint32_t);
+		sizeof(uint32_t) + sizeof(uint64_t);
 }

@@ -11,10 +11,17 @@
  * catalog counts the tables holding each id and lets the slot go when
  * the last one removes it. A real node's table has a catalog of its own.
  *
+ * The catalog also holds each member's address: where the member is
+ * does not depend on which table asks. Tables that share the catalog
+ * keep the address of the newest (generation, version) any of them took
+ * in, so a table behind the others sends to where the member is now, and
+ * a late old state does not move it back.
+ *
  * One writer: the thread that writes the tables sharing it. Ids are read
  * by other threads only through a record's sequence counter
  * (gsp_table_read): a slot is reused only after every table let it go,
- * inside its write section, so a reader never keeps a reused id.
+ * inside its write section, so a reader never keeps a reused id. An
+ * address is one 8-byte word: a reader never sees half of one.
  */
 #ifndef GSP_IDS_H
 #define GSP_IDS_H
@@ -50,7 +57,26 @@ gsp_ids_at(const uint64_t *ids, uint32_t slot)
 }
 /* The slot -> id array, for gsp_ids_at(). */
 const uint64_t *gsp_ids_array(const struct gsp_ids *c);
-/* Bytes per distinct id: index entry, id, count. */
+
+/* An address as the catalog keeps it: ip << 16 | port. */
+static inline uint64_t
+gsp_ids_addr_word(uint32_t ip, uint16_t port)
+{
+	return (uint64_t)ip << 16 | port;
+}
+/* The slot -> address array, for gsp_ids_addr_at(). */
+const uint64_t *gsp_ids_addr_array(const struct gsp_ids *c);
+static inline uint64_t
+gsp_ids_addr_at(const uint64_t *addrs, uint32_t slot)
+{
+	return __atomic_load_n(&addrs[slot], __ATOMIC_RELAXED);
+}
+/* A table took in the member's state (generation, version) with this
+ * address: kept unless a table sharing the catalog holds a newer one. */
+void gsp_ids_set_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr,
+		      uint64_t generation, uint64_t version);
+/* Bytes per distinct id: index entry, id, count, address (a shared
+ * catalog's (generation, version) per address besides). */
 size_t gsp_ids_bytes_per_id(void);
 
 #endif /* GSP_IDS_H */

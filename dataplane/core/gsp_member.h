@@ -78,9 +78,12 @@ gsp_silent_ns(const struct gsp_node *n, const struct gsp_member_rec *r,
 static inline void
 gsp_heard(struct gsp_node *n, struct gsp_member_rec *r, uint64_t now_ns)
 {
+	struct gsp_phi fd = gsp_rec_phi(r);
+
 	if (now_ns < r->heard_us * 1000)	/* a clock set back */
 		return;
-	gsp_phi_sample(&r->phi, gsp_silent_ns(n, r, now_ns));
+	gsp_phi_sample(&fd, gsp_silent_ns(n, r, now_ns));
+	gsp_rec_set_phi(r, fd);
 	r->heard_us = gsp_heard_us_of(now_ns);
 	r->phi_centi = 0;
 }

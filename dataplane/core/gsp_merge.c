@@ -39,7 +39,9 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 	bool app_news = r->app_count != st->app_count;
 	/* a new record (generation 0) or a restart has its own event */
 	bool same_generation = r->generation == st->generation;
-	bool news = r->ip != st->ip || r->port != st->port ||
+	uint32_t slot = (uint32_t)(r - n->table->recs);
+	struct gsp_addr at = gsp_table_addr(n->table, slot);
+	bool news = at.ip != st->ip || at.port != st->port ||
 		strcmp(gsp_table_name(n->table, r), st->name) != 0;
 
 	for (uint8_t i = 0; !app_news && i < st->app_count && app != NULL; i++)
@@ -58,8 +60,9 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 		r->wire = st->wire;
 	r->generation = st->generation;
 	r->version = st->version;
-	r->ip = st->ip;
-	r->port = st->port;
+	gsp_table_set_addr(n->table, slot,
+			   (struct gsp_addr){ st->ip, st->port },
+			   st->generation, st->version);
 	gsp_table_set_name(n->table, r, st->name);
 	gsp_table_set_app(n->table, r, st->app, st->app_count);
 	if (app_news && same_generation)

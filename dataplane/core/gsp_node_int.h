@@ -16,6 +16,7 @@
 #include "gsp_wire.h"
 
 #define GSP_QUARANTINE_MAX 256
+_Static_assert(GSP_WIRE_VERSION < 32, "the record's wire field");
 #define GSP_PAUSES_KEPT 32	/* our stalls phi excuses (power of 2) */
 #define GSP_LEAVE_FANOUT 16
 #define GSP_FANOUT_MAX 16
@@ -187,6 +188,19 @@ static inline uint64_t
 gsp_rec_id(const struct gsp_node *n, const struct gsp_member_rec *r)
 {
 	return gsp_table_rec_id(n->table, r);
+}
+
+/* Where the member in slot is (the catalog's word: gsp_ids.h). */
+static inline struct gsp_addr
+gsp_slot_addr(const struct gsp_node *n, uint32_t slot)
+{
+	return gsp_table_addr(n->table, slot);
+}
+
+static inline struct gsp_addr
+gsp_rec_addr(const struct gsp_node *n, const struct gsp_member_rec *r)
+{
+	return gsp_slot_addr(n, (uint32_t)(r - n->table->recs));
 }
 
 static inline uint64_t
@@ -389,7 +403,6 @@ struct gsp_scan {
 };
 
 void gsp_pick_peers(struct gsp_node *n, uint32_t k, struct gsp_scan *s);
-struct gsp_addr gsp_slot_addr(struct gsp_node *n, uint32_t slot);
 
 /* gsp_guard.c: the numbers and addresses a peer may send us, and what
  * we do when a peer holds a state of ours that we did not make */

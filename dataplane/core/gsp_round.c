@@ -93,14 +93,6 @@ gsp_pick_peers(struct gsp_node *n, uint32_t k, struct gsp_scan *s)
 		s->n_down = 0;
 }
 
-struct gsp_addr
-gsp_slot_addr(struct gsp_node *n, uint32_t slot)
-{
-	const struct gsp_member_rec *r = gsp_rec(n, slot);
-
-	return (struct gsp_addr){ r->ip, r->port };
-}
-
 /* A SYN window and our news to one peer; returns the next window start. */
 static uint32_t
 gsp_gossip_to(struct gsp_node *n, const struct gsp_addr *dst,
@@ -119,11 +111,10 @@ gsp_member_at(struct gsp_node *n, const struct gsp_addr *dst)
 	uint32_t hw = gsp_table_slot_count(n->table);
 
 	for (uint32_t slot = 0; slot < hw; slot++) {
-		const struct gsp_member_rec *r = gsp_rec(n, slot);
+		struct gsp_addr a = gsp_slot_addr(n, slot);
 
-		if (gsp_table_has(n->table, slot) && r->ip == dst->ip &&
-		    r->port == dst->port)
-			return r;
+		if (gsp_table_has(n->table, slot) && gsp_addr_eq(&a, dst))
+			return gsp_rec(n, slot);
 	}
 	return NULL;
 }

@@ -37,7 +37,10 @@ void
 gsp_heard_first(struct gsp_node *n, struct gsp_member_rec *r,
 		uint64_t now_ns)
 {
-	gsp_phi_init(&r->phi, gsp_expected_interval(n));
+	struct gsp_phi fd;
+
+	gsp_phi_init(&fd, gsp_expected_interval(n));
+	gsp_rec_set_phi(r, fd);
 	r->heard_us = gsp_heard_us_of(now_ns);
 	r->phi_centi = 0;
 }
@@ -173,6 +176,7 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 	for (uint32_t i = 0; i < budget; i++) {
 		uint32_t slot = n->sweep_cursor++;
 		struct gsp_member_rec *r;
+		struct gsp_phi fd;
 		uint16_t centi;
 		double phi;
 		uint8_t next;
@@ -197,7 +201,8 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 		}
 		if (r->state == GSP_STATE_LEFT)
 			continue;
-		phi = gsp_phi_value(&r->phi, gsp_silent_ns(n, r, now_ns),
+		fd = gsp_rec_phi(r);
+		phi = gsp_phi_value(&fd, gsp_silent_ns(n, r, now_ns),
 				    floor_ns);
 		next = r->state;
 		if (n->swim != NULL) {

@@ -140,14 +140,6 @@ gsp_swim_next_target(struct gsp_node *n)
 	return GSP_NONE;
 }
 
-static struct gsp_addr
-gsp_swim_addr(struct gsp_node *n, uint32_t slot)
-{
-	const struct gsp_member_rec *r = gsp_rec(n, slot);
-
-	return (struct gsp_addr){ r->ip, r->port };
-}
-
 static void
 gsp_swim_probe_start(struct gsp_node *n, uint64_t now_ns)
 {
@@ -171,7 +163,7 @@ gsp_swim_probe_start(struct gsp_node *n, uint64_t now_ns)
 	s->probe_seq = ++s->seq;
 	s->probe_timeout_ns = now_ns + gsp_swim_scaled(n, n->p.probe_timeout_ns);
 	s->ping_sent_ns = now_ns;
-	a = gsp_swim_addr(n, slot);
+	a = gsp_slot_addr(n, slot);
 	s->probe_addr = a;
 	r = gsp_rec(n, slot);
 	/* a suspect is told so with the probe itself */
@@ -187,7 +179,7 @@ gsp_swim_probe_indirect(struct gsp_node *n)
 {
 	struct gsp_swim *s = n->swim;
 	uint32_t k = n->p.indirect_probes, picked[GSP_FANOUT_MAX], n_picked = 0;
-	struct gsp_addr target = gsp_swim_addr(n, s->probe_slot);
+	struct gsp_addr target = gsp_slot_addr(n, s->probe_slot);
 
 	s->indirect_sent = true;
 	if (!(n->detector & GSP_DETECT_INDIRECT))
@@ -208,7 +200,7 @@ gsp_swim_probe_indirect(struct gsp_node *n)
 		picked[n_picked++] = slot;
 	}
 	for (uint32_t i = 0; i < n_picked; i++) {
-		struct gsp_addr a = gsp_swim_addr(n, picked[i]);
+		struct gsp_addr a = gsp_slot_addr(n, picked[i]);
 
 		gsp_swim_send(n, GSP_MSG_PING_REQ,
 			      gsp_wire_for(n, gsp_rec(n, picked[i])), &a,

@@ -516,6 +516,7 @@ gsp_view_heard(struct gsp_node *n, const struct gsp_addr *src,
 {
 	int32_t slot = gsp_table_find(n->table, m->hdr.sender_id);
 	struct gsp_member_rec *r;
+	struct gsp_addr at;
 	bool hb;
 
 	if (slot < 0)
@@ -534,9 +535,9 @@ gsp_view_heard(struct gsp_node *n, const struct gsp_addr *src,
 		gsp_table_write_end(r);
 	}
 	n->peer_view[slot] = gsp_view_tag(m->view);
+	at = gsp_slot_addr(n, (uint32_t)slot);
 	if (m->hdr.type == GSP_MSG_PONG && m->sync_root != n->sync_root &&
-	    now_ns >= n->sync_next_ns && r->ip == src->ip &&
-	    r->port == src->port) {
+	    now_ns >= n->sync_next_ns && gsp_addr_eq(&at, src)) {
 		n->sync_next_ns = now_ns + n->p.gossip_interval_ns;
 		gsp_sync_start(n, src);
 	}

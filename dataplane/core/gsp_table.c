@@ -30,6 +30,7 @@ gsp_table_create(const char *name, uint32_t capacity, struct gsp_ids *ids,
 	t->capacity = capacity;
 	t->n_slots = gsp_ids_slots(ids);
 	t->id_of = gsp_ids_array(ids);
+	t->addr_of = gsp_ids_addr_array(ids);
 	t->index = gsp_ids_index(ids);
 	/* calloc of large sizes maps zero pages lazily: only used records,
 	 * names and app blocks take memory */
@@ -468,8 +469,12 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 	out->version = c.version;
 	out->last_update_ns = c.heard_us * 1000;
 	out->state_since_ns = c.since_ms * 1000000;
-	out->ip = c.ip;
-	out->port = c.port;
+	{
+		struct gsp_addr a = gsp_table_addr(t, (uint32_t)(r - t->recs));
+
+		out->ip = a.ip;
+		out->port = a.port;
+	}
 	out->state = c.state;
 	/* a member down for long reaches the top: 655350, not a jump to
 	 * UINT32_MAX that graphs and alerts would take for news */

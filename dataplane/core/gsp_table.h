@@ -39,7 +39,7 @@ _Static_assert((1u << (GSP_APP_CLASSES - 1)) == GSP_APP_KEYS_MAX,
 	       "the largest app block holds every key");
 
 /*
- * 64 bytes, one cache line: every node holds one per member. The
+ * 56 bytes: every node holds one per member. The
  * member's id is the catalog's (gsp_table_rec_id): the slot says it;
  * whether the slot is in use, the table's map (gsp_table_has). The
  * sequence is 16 bits: a reader copies a record in well under a
@@ -48,13 +48,16 @@ _Static_assert((1u << (GSP_APP_CLASSES - 1)) == GSP_APP_KEYS_MAX,
  *
  * Times are the core clock's, in as many bits as it needs from its
  * start: heard_us lasts 8.9 years, since_ms 34 years (they saturate).
- * The phi detector's state is the running mean alone: its last arrival
- * is heard_us (gsp_heard_* in the node).
+ * The phi detector's state is the running mean alone, split over two
+ * words (gsp_rec_phi, gsp_rec_set_phi): its last arrival is heard_us
+ * (gsp_heard_* in the node). The address is the catalog's
+ * (gsp_table_addr).
  */
 struct gsp_member_rec {
 	uint16_t seq;
-	uint8_t state;
-	uint8_t wire;			/* highest wire version it speaks */
+	uint8_t state : 3;
+	uint8_t wire : 5;		/* highest wire version it speaks */
+	uint8_t phi_mean_lo;		/* low 8 bits of phi's mean (us) */
 	uint32_t app_block : 24;	/* app pool block, or GSP_APP_NO_BLOCK */
 	uint32_t app_class : 3;		/* block of 1 << app_class entries */
 	uint32_t app_count : 5;
@@ -64,16 +67,32 @@ struct gsp_member_rec {
 	uint64_t heard_us : 48;		/* when its heartbeat last advanced */
 	uint64_t phi_centi : 16;	/* phi x 100, saturated */
 	uint64_t since_ms : 40;		/* its last state change, rounded up */
-	uint64_t port : 16;
-	uint64_t : 8;
-	uint32_t ip;
-	struct gsp_phi phi;		/* heartbeat intervals' mean */
+	uint64_t phi_mean_hi : 19;
+	uint64_t phi_n : 5;
 	uint32_t name_off;		/* in the name pool, or GSP_NONE */
 	uint32_t incarnation;		/* SWIM refutation counter */
 };
 
 #define GSP_HEARD_US_MAX ((1ull << 48) - 1)
 #define GSP_SINCE_MS_MAX ((1ull << 40) - 1)
+
+_Static_assert(GSP_STATE_LEFT < 8, "state field");
+
+static inline struct gsp_phi
+gsp_rec_phi(const struct gsp_member_rec *r)
+{
+	return (struct gsp_phi){
+		.mean_us = (uint32_t)r->phi_mean_hi << 8 | r->phi_mean_lo,
+		.n = r->phi_n };
+}
+
+static inline void
+gsp_rec_set_phi(struct gsp_member_rec *r, struct gsp_phi fd)
+{
+	r->phi_mean_lo = (uint8_t)fd.mean_us;
+	r->phi_mean_hi = fd.mean_us >> 8;
+	r->phi_n = fd.n;
+}
 
 /* The record's times from the core clock, saturated. */
 static inline uint64_t
@@ -96,7 +115,7 @@ gsp_since_ms_of(uint64_t now_ns)
 #define GSP_APP_NO_BLOCK 0xffffffu
 #define GSP_PHI_CENTI_MAX UINT16_MAX
 
-_Static_assert(sizeof(struct gsp_member_rec) == 64, "member record size");
+_Static_assert(sizeof(struct gsp_member_rec) == 56, "member record size");
 _Static_assert(GSP_APP_KEYS_MAX < 32 && GSP_APP_CLASSES <= 8,
 	       "app count and class fields");
 
@@ -104,6 +123,7 @@ struct gsp_table {
 	struct gsp_ids *ids;	/* maybe shared with other tables */
 	const struct gsp_index *index;	/* the catalog's */
 	const uint64_t *id_of;	/* the catalog's slot -> id */
+	const uint64_t *addr_of;	/* the catalog's slot -> address */
 	struct gsp_member_rec *recs;
 	uint32_t capacity;	/* members accepted */
 	uint32_t n_slots;	/* records allocated (index slot range) */
@@ -157,6 +177,25 @@ gsp_table_has(const struct gsp_table *t, uint32_t slot)
 {
 	return (__atomic_load_n(&t->used_map[slot / 64], __ATOMIC_RELAXED) >>
 		(slot % 64)) & 1;
+}
+
+/* The address of the member in slot (one of t's): the catalog's. */
+static inline struct gsp_addr
+gsp_table_addr(const struct gsp_table *t, uint32_t slot)
+{
+	uint64_t a = gsp_ids_addr_at(t->addr_of, slot);
+
+	return (struct gsp_addr){ (uint32_t)(a >> 16), (uint16_t)a };
+}
+
+/* The member in slot, of t's, is at a with the state (generation,
+ * version) t just took in (inside its record's write section). */
+static inline void
+gsp_table_set_addr(struct gsp_table *t, uint32_t slot, struct gsp_addr a,
+		   uint64_t generation, uint64_t version)
+{
+	gsp_ids_set_addr(t->ids, slot, gsp_ids_addr_word(a.ip, a.port),
+			 generation, version);
 }
 
 /* The id of the member in r (a record of t's), or 0 for a free slot. */

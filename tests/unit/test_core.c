@@ -695,6 +695,87 @@ test_ids_shared(void **state)
 	gsp_table_destroy(a);
 }
 
+/* Lone node `name` whose table uses catalog cat (NULL: its own). */
+static struct gsp_node *
+node_on(const char *name, uint32_t ip, struct gsp_ids *cat)
+{
+	struct gsp_node_params p = test_params(name, ip, 1, NULL);
+	struct gsp_node *n;
+	int err;
+
+	p.ids = cat;
+	p.detector = GSP_DETECT_PHI;
+	n = gsp_node_create(&p, &err);
+	assert_non_null(n);
+	return n;
+}
+
+static void
+assert_addr_of(struct gsp_node *n, uint64_t id, uint32_t ip, uint16_t port)
+{
+	struct gsp_member_view v;
+
+	assert_true(member_of(n, id, &v));
+	assert_int_equal(v.ip, ip);
+	assert_int_equal(v.port, port);
+}
+
+/*
+ * A member's address is its catalog's. Nodes that share one keep the
+ * address of the newest state either took in: one behind the other
+ * sends to where the member is now, and a late old state moves it back
+ * for neither. A node with a catalog of its own takes what it merges.
+ */
+static void
+test_addr_shared(void **state)
+{
+	struct gsp_ids *cat = gsp_ids_create("addr", 4096 + 16);
+	struct gsp_node *a, *b, *own;
+	struct gsp_wire_state st = sample_state(55, "x");
+
+	(void)state;
+	a = node_on("a", 0x0a000001, cat);
+	b = node_on("b", 0x0a000003, cat);
+	gsp_ids_destroy(cat);	/* the tables hold it now */
+	own = node_on("own", 0x0a000004, NULL);
+	feed(a, &st, 1 * MS);
+	feed(b, &st, 1 * MS);
+	feed(own, &st, 1 * MS);
+	assert_addr_of(a, 55, 0x0a000002, 7946);
+	/* x restarts elsewhere; only b hears of it */
+	st.generation = 8;
+	st.version = 12;	/* its app entries' versions are up to 12 */
+	st.heartbeat = 1;
+	st.ip = 0x0a000020;
+	feed(b, &st, 2 * MS);
+	assert_addr_of(b, 55, 0x0a000020, 7946);
+	assert_addr_of(a, 55, 0x0a000020, 7946);
+	/* a late state of the old generation, newer for a: a takes it in,
+	 * the address stays the newest */
+	st = sample_state(55, "x");
+	st.version = 13;
+	st.heartbeat = 13;
+	st.port = 9000;
+	feed(a, &st, 3 * MS);
+	{
+		struct gsp_member_view v;
+
+		assert_true(member_of(a, 55, &v));
+		assert_int_equal(v.version, 13);
+	}
+	assert_addr_of(a, 55, 0x0a000020, 7946);
+	assert_addr_of(b, 55, 0x0a000020, 7946);
+	/* its own catalog: the newer state's address, whatever it is */
+	feed(own, &st, 3 * MS);
+	assert_addr_of(own, 55, 0x0a000002, 9000);
+	/* each node's own address is its own */
+	assert_addr_of(a, gsp_node_id(a), 0x0a000001, GSP_DEFAULT_PORT);
+	assert_addr_of(b, gsp_node_id(b), 0x0a000003, GSP_DEFAULT_PORT);
+	gsp_node_destroy(a);
+	gsp_node_destroy(b);
+	gsp_node_destroy(own);
+}
+
 /* A table whose few members hold high slots of a shared catalog (early
  * in a join) still draws its members at random, each of them. */
 static void
@@ -883,6 +964,7 @@ main(void)
 		cmocka_unit_test(test_index_churn),
 		cmocka_unit_test(test_names_shared),
 		cmocka_unit_test(test_ids_shared),
+		cmocka_unit_test(test_addr_shared),
 		cmocka_unit_test(test_table_random_sparse),
 		cmocka_unit_test(test_names_full),
 		cmocka_unit_test(test_name_reclaim),
