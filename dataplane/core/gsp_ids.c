@@ -97,7 +97,9 @@ gsp_ids_set_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr,
 		c->addr_gen[slot] = generation;
 		c->addr_ver[slot] = version;
 	}
-	__atomic_store_n(&c->addr[slot], addr, __ATOMIC_RELAXED);
+	/* nearly always the same: no line dirtied for it */
+	if (c->addr[slot] != addr)
+		__atomic_store_n(&c->addr[slot], addr, __ATOMIC_RELAXED);
 }
 
 const struct gsp_index *
