@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "gsp_ids.h"
@@ -10,10 +11,13 @@ struct gsp_ids {
 	uint64_t *ids;		/* per slot: its id, 0 when free */
 	uint32_t *refs;		/* per slot: tables holding it */
 	uint64_t *addr;		/* per slot: gsp_ids_addr_word() */
-	/* per slot, written only while shared: the (generation, version)
-	 * the address came with */
-	uint64_t *addr_gen;
-	uint64_t *addr_ver;
+	/* per slot, written only once shared: the (generation, version)
+	 * the address came with; a local node's own is above all */
+	struct gsp_ids_stamp {
+		uint64_t generation;
+		uint64_t version;
+	} *addr_from;
+	bool shared;		/* a table was handed it (gsp_ids_hold) */
 	uint32_t n_slots;
 	uint32_t holders;	/* tables sharing the catalog */
 };
@@ -34,10 +38,9 @@ gsp_ids_create(const char *name, uint32_t max_ids)
 	c->ids = calloc(c->n_slots, sizeof(*c->ids));
 	c->refs = calloc(c->n_slots, sizeof(*c->refs));
 	c->addr = calloc(c->n_slots, sizeof(*c->addr));
-	c->addr_gen = calloc(c->n_slots, sizeof(*c->addr_gen));
-	c->addr_ver = calloc(c->n_slots, sizeof(*c->addr_ver));
+	c->addr_from = calloc(c->n_slots, sizeof(*c->addr_from));
 	if (c->ids == NULL || c->refs == NULL || c->addr == NULL ||
-	    c->addr_gen == NULL || c->addr_ver == NULL)
+	    c->addr_from == NULL)
 		goto fail;
 	gsp_index_set_keys(c->index, c->ids, sizeof(*c->ids));
 	return c;
@@ -50,6 +53,7 @@ void
 gsp_ids_hold(struct gsp_ids *c)
 {
 	c->holders++;
+	c->shared = true;
 }
 
 void
@@ -62,8 +66,7 @@ gsp_ids_destroy(struct gsp_ids *c)
 	free(c->ids);
 	free(c->refs);
 	free(c->addr);
-	free(c->addr_gen);
-	free(c->addr_ver);
+	free(c->addr_from);
 	free(c);
 }
 
@@ -89,17 +92,25 @@ void
 gsp_ids_set_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr,
 		 uint64_t generation, uint64_t version)
 {
-	if (c->holders > 1) {
-		if (generation < c->addr_gen[slot] ||
-		    (generation == c->addr_gen[slot] &&
-		     version < c->addr_ver[slot]))
+	if (c->shared) {
+		struct gsp_ids_stamp *from = &c->addr_from[slot];
+
+		if (generation < from->generation ||
+		    (generation == from->generation &&
+		     version < from->version))
 			return;
-		c->addr_gen[slot] = generation;
-		c->addr_ver[slot] = version;
+		*from = (struct gsp_ids_stamp){ generation, version };
 	}
 	/* nearly always the same: no line dirtied for it */
 	if (c->addr[slot] != addr)
 		__atomic_store_n(&c->addr[slot], addr, __ATOMIC_RELAXED);
+}
+
+void
+gsp_ids_pin_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr)
+{
+	c->addr_from[slot] = (struct gsp_ids_stamp){ UINT64_MAX, UINT64_MAX };
+	__atomic_store_n(&c->addr[slot], addr, __ATOMIC_RELAXED);
 }
 
 const struct gsp_index *
@@ -145,7 +156,8 @@ gsp_ids_put(struct gsp_ids *c, uint32_t slot)
 	if (slot >= c->n_slots || c->refs[slot] == 0 || --c->refs[slot] > 0)
 		return;
 	gsp_index_del(c->index, c->ids[slot]);
-	c->addr_gen[slot] = c->addr_ver[slot] = 0;	/* the next id's own */
+	if (c->shared)		/* the next id's own */
+		c->addr_from[slot] = (struct gsp_ids_stamp){ 0, 0 };
 	/* release: a reader that sees the slot change sees the record's
 	 * sequence moved too (gsp_table_read retries) */
 	__atomic_store_n(&c->ids[slot], 0, __ATOMIC_RELEASE);

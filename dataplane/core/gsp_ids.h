@@ -75,8 +75,12 @@ gsp_ids_addr_at(const uint64_t *addrs, uint32_t slot)
  * address: kept unless a table sharing the catalog holds a newer one. */
 void gsp_ids_set_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr,
 		      uint64_t generation, uint64_t version);
+/* The slot is a local node's own id: its address is its own, whatever
+ * another table sharing the catalog takes in about that id. */
+void gsp_ids_pin_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr);
 /* Bytes per distinct id: index entry, id, count, address (a shared
- * catalog's (generation, version) per address besides). */
+ * catalog, once per thread: 16 more, the address's (generation,
+ * version)). */
 size_t gsp_ids_bytes_per_id(void);
 
 #endif /* GSP_IDS_H */

@@ -42,7 +42,7 @@ uint64_t gsp_paused_since_slow(const struct gsp_node *n, uint64_t t_ns);
 void gsp_heard_first(struct gsp_node *n, struct gsp_member_rec *r,
 		     uint64_t now_ns);
 
-/* Our own stalls counted after t_ns. */
+/* Our own stalls begun at or after t_ns. */
 static inline uint64_t
 gsp_paused_since(const struct gsp_node *n, uint64_t t_ns)
 {
@@ -51,19 +51,19 @@ gsp_paused_since(const struct gsp_node *n, uint64_t t_ns)
 	if (n->n_pauses == 0)
 		return 0;
 	newest = &n->pauses[(n->n_pauses - 1) % GSP_PAUSES_KEPT];
-	if (newest->at_ns < t_ns)	/* nearly always: none since */
+	if (newest->start_ns < t_ns)	/* nearly always: none since */
 		return 0;
 	return gsp_paused_since_slow(n, t_ns);
 }
 
-/* How long the member in r has been silent, less our own stalls since
- * it was last heard: its silence while we were paused (descheduled,
- * stopped) is no evidence against it. */
+/* How long the member in r has been silent, less our own stalls begun
+ * since it was last heard: its silence while we were paused
+ * (descheduled, stopped) is no evidence against it. */
 static inline uint64_t
 gsp_silent_ns(const struct gsp_node *n, const struct gsp_member_rec *r,
 	      uint64_t now_ns)
 {
-	uint64_t heard_ns = r->heard_us * 1000;
+	uint64_t heard_ns = gsp_heard_ns(r);
 	uint64_t silent, paused;
 
 	if (now_ns <= heard_ns)
@@ -78,13 +78,19 @@ gsp_silent_ns(const struct gsp_node *n, const struct gsp_member_rec *r,
 static inline void
 gsp_heard(struct gsp_node *n, struct gsp_member_rec *r, uint64_t now_ns)
 {
-	struct gsp_phi fd = gsp_rec_phi(r);
+	uint64_t heard_ns = gsp_heard_ns(r);
+	struct gsp_phi fd;
 
-	if (now_ns < r->heard_us * 1000)	/* a clock set back */
+	if (now_ns < heard_ns)	/* a clock set back */
 		return;
-	gsp_phi_sample(&fd, gsp_silent_ns(n, r, now_ns));
-	gsp_rec_set_phi(r, fd);
-	r->heard_us = gsp_heard_us_of(now_ns);
+	/* a silence our own stalls cover whole tells nothing of its pace */
+	if (gsp_paused_since(n, heard_ns) < now_ns - heard_ns ||
+	    now_ns == heard_ns) {
+		fd = gsp_rec_phi(r);
+		gsp_phi_sample(&fd, gsp_silent_ns(n, r, now_ns));
+		gsp_rec_set_phi(r, fd);
+	}
+	r->heard = gsp_heard_of(now_ns);
 	r->phi_centi = 0;
 }
 

@@ -56,8 +56,11 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 	 * generation the highest heard, from them or the member's probes */
 	if (r->generation != st->generation || st->heartbeat > r->heartbeat)
 		r->heartbeat = st->heartbeat;
+	/* what a peer says it speaks, up to what the field holds: more
+	 * is "newer than any we know" all the same */
 	if (r->generation != st->generation || st->wire > r->wire)
-		r->wire = st->wire;
+		r->wire = st->wire < GSP_REC_WIRE_MAX ? st->wire :
+			GSP_REC_WIRE_MAX;
 	r->generation = st->generation;
 	r->version = st->version;
 	gsp_table_set_addr(n->table, slot,

@@ -144,8 +144,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	r = gsp_rec(n, n->self_slot);	/* still open for writing */
 	r->generation = p->generation;
 	r->version = n->version;
-	gsp_table_set_addr(n->table, n->self_slot, p->addr, r->generation,
-			   r->version);
+	gsp_table_pin_addr(n->table, n->self_slot, p->addr);
 	r->state = GSP_STATE_ALIVE;
 	r->wire = n->proto >= 3 ? n->proto : 0;
 	n->cnt[GSP_STATE_ALIVE]++;

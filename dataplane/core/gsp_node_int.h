@@ -76,11 +76,12 @@ struct gsp_node {
 	double lateness;		/* our rounds' real/configured interval */
 	uint32_t sweep_cursor;		/* next slot the detector evaluates */
 	uint64_t phi_paused_ns;		/* our own stalls, summed */
-	/* the latest of them: when each was counted, and the sum then. A
-	 * member's silence since it was last heard less our stalls since
-	 * (gsp_silent_ns) is what phi weighs */
+	/* the latest of them: when each began, how long, and the sum with
+	 * it. A member's silence since it was last heard less our stalls
+	 * begun since (gsp_silent_ns) is what phi weighs */
 	struct gsp_pause {
-		uint64_t at_ns;
+		uint64_t start_ns;
+		uint64_t stalled_ns;
 		uint64_t total_ns;
 	} pauses[GSP_PAUSES_KEPT];
 	uint64_t n_pauses;		/* ever: the newest is [(n - 1) % KEPT] */
@@ -367,7 +368,6 @@ int gsp_app_over_limit(const struct gsp_node *n,
 		       const struct gsp_app_entry *app, uint8_t count);
 
 /* gsp_sweep.c: the failure detector and forgetting */
-void gsp_fd_init(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
 void gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
 void gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns);
 

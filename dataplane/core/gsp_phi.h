@@ -12,10 +12,9 @@
  * forget its history at once.
  *
  * The state holds no time: the caller keeps when a member was last heard
- * (the record's heard_us) and passes intervals and silences measured on
- * a clock that stands still while the node itself was stalled (the node's
- * gsp_heard_*), so its peers' silence during its own
- * pause counts against none of them.
+ * (the record's heard) and passes intervals and silences less the
+ * node's own stalls since (gsp_heard, gsp_silent_ns), so its peers'
+ * silence during its own pause counts against none of them.
  */
 #ifndef GSP_PHI_H
 #define GSP_PHI_H

@@ -256,7 +256,7 @@ gsp_round_tick(struct gsp_node *n, uint64_t now_ns)
 		r->heartbeat = n->heartbeat;
 		if (publish)
 			r->version = n->version;
-		r->heard_us = gsp_heard_us_of(now_ns);
+		r->heard = gsp_heard_of(now_ns);
 		gsp_table_write_end(r);
 		if (publish)
 			gsp_sync_toggle(n, n->self_slot);

@@ -41,7 +41,7 @@ gsp_heard_first(struct gsp_node *n, struct gsp_member_rec *r,
 
 	gsp_phi_init(&fd, gsp_expected_interval(n));
 	gsp_rec_set_phi(r, fd);
-	r->heard_us = gsp_heard_us_of(now_ns);
+	r->heard = gsp_heard_of(now_ns);
 	r->phi_centi = 0;
 }
 
@@ -51,7 +51,8 @@ gsp_pause_add(struct gsp_node *n, uint64_t now_ns, uint64_t stalled_ns)
 	struct gsp_pause *p = &n->pauses[n->n_pauses++ % GSP_PAUSES_KEPT];
 
 	n->phi_paused_ns += stalled_ns;
-	*p = (struct gsp_pause){ now_ns, n->phi_paused_ns };
+	*p = (struct gsp_pause){ now_ns - stalled_ns, stalled_ns,
+		n->phi_paused_ns };
 }
 
 uint64_t
@@ -63,16 +64,13 @@ gsp_paused_since_slow(const struct gsp_node *n, uint64_t t_ns)
 
 	for (uint64_t i = 1; i <= kept; i++) {
 		p = &n->pauses[(n->n_pauses - i) % GSP_PAUSES_KEPT];
-		if (p->at_ns < t_ns)
+		if (p->start_ns < t_ns)
 			return n->phi_paused_ns - p->total_ns;
 	}
-	/* before every stall we keep: all of them since, or, when older
-	 * ones were given up, those after the oldest kept (excusing no
-	 * more than we know of: a member silent through 32 of our stalls
-	 * is weighed as if we had not stalled before those) */
-	if (n->n_pauses <= GSP_PAUSES_KEPT)
-		return n->phi_paused_ns;
-	return n->phi_paused_ns - p->total_ns;
+	/* heard before every stall we keep: all of those (and no older
+	 * ones given up: a member silent through more than 32 of our
+	 * stalls is weighed as if we had not stalled before those) */
+	return n->phi_paused_ns - (p->total_ns - p->stalled_ns);
 }
 
 void

@@ -64,9 +64,9 @@ gsp_swim_create(struct gsp_node *n)
 	if (s == NULL)
 		return -ENOMEM;
 	/* one entry per member at most, so the pool never runs out; one
-	 * lazy mapping holds the pool, the list and the chains' heads, so what is
-	 * resident is the index pages written and the entries ever in use
-	 * at once */
+	 * lazy mapping holds the pool, the list and the chains' heads, so
+	 * what is resident is the heads written and the entries ever in
+	 * use at once */
 	s->lazy_size = gsp_swim_lazy_size(n->table->n_slots);
 	s->ents = gsp_lazy_zalloc(s->lazy_size);
 	if (s->ents == NULL) {

@@ -10,10 +10,11 @@
  * without DPDK). Records, names and app blocks are never freed, only
  * reused, so readers need no RCU grace period.
  *
- * Records are compact (64 bytes, one cache line): a node holds one per
- * member of the cluster, and a simulator holds N of those tables. Ids map
+ * Records are compact (56 bytes): a node holds one per member of the
+ * cluster, and a simulator holds N of those tables. Ids map
  * to slots through a catalog, and names are interned in a pool, that the
- * tables written by one thread share (gsp_ids.h, gsp_names.h): a member
+ * tables written by one thread share (gsp_ids.h, gsp_names.h; the
+ * catalog holds the members' addresses too): a member
  * has the same slot in each of them, and app state lives in blocks of 1,
  * 2, 4, 8 or 16 entries (a class each, its pool made on first use) taken
  * only by members that publish some: a member with one key holds one
@@ -47,9 +48,10 @@ _Static_assert((1u << (GSP_APP_CLASSES - 1)) == GSP_APP_KEYS_MAX,
  * so 32,768 writes never fall inside one copy.
  *
  * Times are the core clock's, in as many bits as it needs from its
- * start: heard_us lasts 8.9 years, since_ms 34 years (they saturate).
+ * start: heard (in 4.096 us ticks) lasts 36 years, since_ms 34 (both
+ * saturate).
  * The phi detector's state is the running mean alone, split over two
- * words (gsp_rec_phi, gsp_rec_set_phi): its last arrival is heard_us
+ * words (gsp_rec_phi, gsp_rec_set_phi): its last arrival is heard
  * (gsp_heard_* in the node). The address is the catalog's
  * (gsp_table_addr).
  */
@@ -64,7 +66,7 @@ struct gsp_member_rec {
 	uint64_t generation;
 	uint64_t heartbeat;
 	uint64_t version;
-	uint64_t heard_us : 48;		/* when its heartbeat last advanced */
+	uint64_t heard : 48;		/* when its heartbeat last advanced */
 	uint64_t phi_centi : 16;	/* phi x 100, saturated */
 	uint64_t since_ms : 40;		/* its last state change, rounded up */
 	uint64_t phi_mean_hi : 19;
@@ -73,7 +75,9 @@ struct gsp_member_rec {
 	uint32_t incarnation;		/* SWIM refutation counter */
 };
 
-#define GSP_HEARD_US_MAX ((1ull << 48) - 1)
+#define GSP_REC_WIRE_MAX 31	/* the wire field's top */
+#define GSP_HEARD_SHIFT 12	/* heard counts 4,096 ns ticks */
+#define GSP_HEARD_MAX ((1ull << 48) - 1)
 #define GSP_SINCE_MS_MAX ((1ull << 40) - 1)
 
 _Static_assert(GSP_STATE_LEFT < 8, "state field");
@@ -96,11 +100,18 @@ gsp_rec_set_phi(struct gsp_member_rec *r, struct gsp_phi fd)
 
 /* The record's times from the core clock, saturated. */
 static inline uint64_t
-gsp_heard_us_of(uint64_t now_ns)
+gsp_heard_of(uint64_t now_ns)
 {
-	uint64_t us = now_ns / 1000;
+	uint64_t t = now_ns >> GSP_HEARD_SHIFT;
 
-	return us < GSP_HEARD_US_MAX ? us : GSP_HEARD_US_MAX;
+	return t < GSP_HEARD_MAX ? t : GSP_HEARD_MAX;
+}
+
+/* When the member in r was last heard, in core clock ns. */
+static inline uint64_t
+gsp_heard_ns(const struct gsp_member_rec *r)
+{
+	return (uint64_t)r->heard << GSP_HEARD_SHIFT;
 }
 
 /* Rounded up: a member is never forgotten before forget_ns is over. */
@@ -186,6 +197,14 @@ gsp_table_addr(const struct gsp_table *t, uint32_t slot)
 	uint64_t a = gsp_ids_addr_at(t->addr_of, slot);
 
 	return (struct gsp_addr){ (uint32_t)(a >> 16), (uint16_t)a };
+}
+
+/* The slot holds the node's own id (inside its record's write
+ * section): its address is a, whatever other tables take in. */
+static inline void
+gsp_table_pin_addr(struct gsp_table *t, uint32_t slot, struct gsp_addr a)
+{
+	gsp_ids_pin_addr(t->ids, slot, gsp_ids_addr_word(a.ip, a.port));
 }
 
 /* The member in slot, of t's, is at a with the state (generation,

@@ -483,11 +483,31 @@ rec_of(struct gsp_node *n, uint64_t id)
 	return gsp_rec(n, (uint32_t)slot);
 }
 
+/* A heartbeat of member st (fed to n at now): st's next. */
+static void
+beat(struct gsp_node *n, struct gsp_wire_state *st, uint64_t now)
+{
+	st->heartbeat++;
+	st->version++;
+	feed(n, st, now);
+}
+
+/* phi's mean of the member in r after one more sample of interval_ns. */
+static uint32_t
+mean_after(const struct gsp_member_rec *r, uint64_t interval_ns)
+{
+	struct gsp_phi fd = gsp_rec_phi(r);
+
+	gsp_phi_sample(&fd, interval_ns);
+	return fd.mean_us;
+}
+
 /*
- * Phi weighs a member's silence less our own stalls since it was last
- * heard, from the ring of our latest stalls: a stall before it was heard
- * is no excuse, and when stalls older than the ring's have been given
- * up, only those the ring keeps are excused.
+ * Phi weighs a member's silence less our own stalls begun since it was
+ * last heard, from the ring of our latest stalls: a stall before it was
+ * heard is no excuse (even one counted after), a heartbeat takes the
+ * interval less the stalls, one the stalls cover whole takes none, and
+ * a member heard before all 32 stalls kept is excused those 32.
  */
 static void
 test_phi_excuses_own_stalls(void **state)
@@ -495,40 +515,62 @@ test_phi_excuses_own_stalls(void **state)
 	struct gsp_node *n = lone_node();
 	struct gsp_wire_state a = sample_state(55, "a");
 	struct gsp_wire_state b = sample_state(56, "b");
-	struct gsp_member_rec *ra, *rb;
+	struct gsp_wire_state c = sample_state(57, "c");
+	struct gsp_member_rec *ra, *rb, *rc;
+	uint64_t t0, mean;
 
 	(void)state;
 	feed(n, &a, 1000 * MS);
 	ra = rec_of(n, 55);
-	assert_int_equal(gsp_silent_ns(n, ra, 3000 * MS), 2000 * MS);
+	assert_true(gsp_heard_ns(ra) <= 1000 * MS &&
+		    gsp_heard_ns(ra) > 1000 * MS - 4096);
+	assert_int_equal(gsp_silent_ns(n, ra, 3000 * MS),
+			 3000 * MS - gsp_heard_ns(ra));
+	/* a stall from 1.5 s, counted at 2 s; b is heard at 2 s, after
+	 * the stall: only a, heard before it began, is excused it */
 	gsp_pause_add(n, 2000 * MS, 500 * MS);
-	feed(n, &b, 2500 * MS);
+	feed(n, &b, 2000 * MS);
 	rb = rec_of(n, 56);
-	assert_int_equal(gsp_silent_ns(n, ra, 3000 * MS), 1500 * MS);
-	assert_int_equal(gsp_silent_ns(n, rb, 3000 * MS), 500 * MS);
-	/* a heartbeat: the interval phi takes is the silence, stall less */
-	a.heartbeat++;
-	a.version++;
-	feed(n, &a, 3000 * MS);
-	assert_int_equal(ra->heard_us, 3000 * 1000);
-	assert_int_equal(gsp_silent_ns(n, ra, 3000 * MS), 0);
-	/* 40 stalls of 10 ms: the ring keeps the last 32, so b, heard
-	 * before all of them, is excused the 31 after the oldest kept */
-	for (uint64_t i = 0; i < 40; i++)
-		gsp_pause_add(n, (4000 + 100 * i) * MS, 10 * MS);
-	assert_int_equal(gsp_silent_ns(n, rb, 9000 * MS),
-			 (9000 - 2500 - 31 * 10) * MS);
-	/* a member heard between kept stalls is excused those after */
-	b.heartbeat++;
-	b.version++;
-	feed(n, &b, (4000 + 100 * 35 + 50) * MS);
-	assert_int_equal(gsp_silent_ns(n, rb, 9000 * MS),
-			 (9000 - 7550 - 4 * 10) * MS);
+	assert_int_equal(gsp_silent_ns(n, ra, 3000 * MS),
+			 3000 * MS - gsp_heard_ns(ra) - 500 * MS);
+	assert_int_equal(gsp_silent_ns(n, rb, 3000 * MS),
+			 3000 * MS - gsp_heard_ns(rb));
+	/* a's heartbeat: phi takes the interval less the stall */
+	mean = mean_after(ra, 3000 * MS - gsp_heard_ns(ra) - 500 * MS);
+	beat(n, &a, 3000 * MS);
+	assert_int_equal(gsp_rec_phi(ra).mean_us, mean);
+	assert_int_equal(gsp_heard_ns(ra), (3000 * MS) & ~4095ull);
+	assert_int_equal(gsp_silent_ns(n, ra, gsp_heard_ns(ra)), 0);
+	/* c heard at a tick's start (4096 ns x 10^6), a stall begun then:
+	 * it is excused; its next heartbeat, the stall covering its whole
+	 * silence, adds no sample */
+	t0 = 4096 * 1000000ull;
+	feed(n, &c, t0);
+	rc = rec_of(n, 57);
+	assert_int_equal(gsp_heard_ns(rc), t0);
+	gsp_pause_add(n, t0 + 2000 * MS, 2000 * MS);
+	assert_int_equal(gsp_silent_ns(n, rc, t0 + 2500 * MS), 500 * MS);
+	mean = gsp_rec_phi(rc).mean_us;
+	beat(n, &c, t0 + 2000 * MS);
+	assert_int_equal(gsp_rec_phi(rc).mean_us, mean);
+	assert_int_equal(gsp_heard_ns(rc), (t0 + 2000 * MS) & ~4095ull);
+	/* 32 stalls of 10 ms after: b, heard before all of them and
+	 * before the two above, is excused the 32 kept, and still only
+	 * those 32 once there are 33 */
+	for (uint64_t i = 0; i < 32; i++)
+		gsp_pause_add(n, t0 + (3000 + 100 * i) * MS, 10 * MS);
+	assert_int_equal(gsp_silent_ns(n, rb, t0 + 9000 * MS),
+			 t0 + 9000 * MS - gsp_heard_ns(rb) - 320 * MS);
+	gsp_pause_add(n, t0 + 6500 * MS, 10 * MS);
+	assert_int_equal(gsp_silent_ns(n, rb, t0 + 9000 * MS),
+			 t0 + 9000 * MS - gsp_heard_ns(rb) - 320 * MS);
+	/* a member heard between kept stalls is excused those begun after */
+	beat(n, &b, t0 + 6050 * MS);
+	assert_int_equal(gsp_silent_ns(n, rb, t0 + 9000 * MS),
+			 t0 + 9000 * MS - gsp_heard_ns(rb) - 2 * 10 * MS);
 	/* a clock set back moves nothing */
-	a.heartbeat++;
-	a.version++;
-	feed(n, &a, 2000 * MS);
-	assert_int_equal(ra->heard_us, 3000 * 1000);
+	beat(n, &a, 2000 * MS);
+	assert_int_equal(gsp_heard_ns(ra), (3000 * MS) & ~4095ull);
 	gsp_node_destroy(n);
 }
 
@@ -765,15 +807,70 @@ test_addr_shared(void **state)
 	}
 	assert_addr_of(a, 55, 0x0a000020, 7946);
 	assert_addr_of(b, 55, 0x0a000020, 7946);
+	/* nor one of the newest generation with a lower version */
+	st.generation = 8;
+	st.version = 11;
+	st.heartbeat = 1;
+	st.app_count = 0;
+	st.ip = 0x0a000030;
+	feed(a, &st, 4 * MS);
+	{
+		struct gsp_member_view v;
+
+		assert_true(member_of(a, 55, &v));
+		assert_int_equal(v.generation, 8);	/* taken in */
+	}
+	assert_addr_of(a, 55, 0x0a000020, 7946);
 	/* its own catalog: the newer state's address, whatever it is */
+	st = sample_state(55, "x");
+	st.version = 13;
+	st.heartbeat = 13;
+	st.port = 9000;
 	feed(own, &st, 3 * MS);
 	assert_addr_of(own, 55, 0x0a000002, 9000);
-	/* each node's own address is its own */
+	/* each node's own address is its own, whatever a sibling takes in
+	 * about its id (a forged state, a second process with its id) */
+	st = sample_state(gsp_node_id(a), "a");
+	st.generation = gsp_node_generation(a);
+	st.version = 1000;
+	st.app_count = 0;
+	st.ip = 0x0b0b0b0b;
+	feed(b, &st, 5 * MS);
+	assert_addr_of(b, gsp_node_id(a), 0x0a000001, GSP_DEFAULT_PORT);
 	assert_addr_of(a, gsp_node_id(a), 0x0a000001, GSP_DEFAULT_PORT);
 	assert_addr_of(b, gsp_node_id(b), 0x0a000003, GSP_DEFAULT_PORT);
+	/* a slot the last table let go is the next id's, address and all:
+	 * an id of a lower generation is not held to the one before */
+	gsp_forget(a, (uint32_t)gsp_table_find(a->table, 55), 6 * MS);
+	gsp_forget(b, (uint32_t)gsp_table_find(b->table, 55), 6 * MS);
+	assert_false(member_of(a, 55, NULL) || member_of(b, 55, NULL));
+	st = sample_state(77, "y");
+	st.generation = 2;
+	st.ip = 0x0a000040;
+	feed(b, &st, 6 * MS);
+	assert_addr_of(b, 77, 0x0a000040, 7946);
 	gsp_node_destroy(a);
 	gsp_node_destroy(b);
 	gsp_node_destroy(own);
+}
+
+/* A wire version beyond what the record holds stays "newer than any we
+ * know": not cut to a small one, never lowered within a generation. */
+static void
+test_wire_version_bounded(void **state)
+{
+	struct gsp_node *n = lone_node();
+	struct gsp_wire_state st = sample_state(55, "x");
+
+	(void)state;
+	st.wire = 200;
+	feed(n, &st, 1 * MS);
+	assert_int_equal(rec_of(n, 55)->wire, GSP_REC_WIRE_MAX);
+	st.wire = 32;
+	st.version++;
+	feed(n, &st, 2 * MS);
+	assert_int_equal(rec_of(n, 55)->wire, GSP_REC_WIRE_MAX);
+	gsp_node_destroy(n);
 }
 
 /* A table whose few members hold high slots of a shared catalog (early
@@ -965,6 +1062,7 @@ main(void)
 		cmocka_unit_test(test_names_shared),
 		cmocka_unit_test(test_ids_shared),
 		cmocka_unit_test(test_addr_shared),
+		cmocka_unit_test(test_wire_version_bounded),
 		cmocka_unit_test(test_table_random_sparse),
 		cmocka_unit_test(test_names_full),
 		cmocka_unit_test(test_name_reclaim),
