@@ -12,7 +12,8 @@
 #include "gsp_node_int.h"
 #include "gsp_util.h"
 
-/* gsp_member.c: a member's state, counts, bucket and replay window */
+/* gsp_member.c: a member's state, counts, bucket and replay window;
+ * our own stalls (what a silence is excused) */
 void gsp_bucket_add(struct gsp_node *n, uint32_t slot);
 void gsp_bucket_del(struct gsp_node *n, uint32_t slot);
 /* Adds or removes (XOR: the same call) a member's (id, generation,
@@ -33,14 +34,9 @@ struct gsp_replay *gsp_replay_for(struct gsp_node *n, uint64_t sender_id,
 				  uint64_t now_ns);
 void gsp_replay_keep(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
 
-/* gsp_sweep.c: the detector's inputs */
 /* Our stall of stalled_ns, seen at now_ns: silence over it is excused. */
 void gsp_pause_add(struct gsp_node *n, uint64_t now_ns, uint64_t stalled_ns);
 uint64_t gsp_paused_since_slow(const struct gsp_node *n, uint64_t t_ns);
-/* The member in r is heard for the first time (or restarted): phi
- * starts over from the expected interval. Inside r's write section. */
-void gsp_heard_first(struct gsp_node *n, struct gsp_member_rec *r,
-		     uint64_t now_ns);
 
 /* Our own stalls begun at or after t_ns. */
 static inline uint64_t

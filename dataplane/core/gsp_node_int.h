@@ -368,6 +368,10 @@ int gsp_app_over_limit(const struct gsp_node *n,
 		       const struct gsp_app_entry *app, uint8_t count);
 
 /* gsp_sweep.c: the failure detector and forgetting */
+/* The member in r is heard for the first time (or restarted): phi
+ * starts over from the expected interval. Inside r's write section. */
+void gsp_heard_first(struct gsp_node *n, struct gsp_member_rec *r,
+		     uint64_t now_ns);
 void gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
 void gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns);
 

@@ -46,34 +46,6 @@ gsp_heard_first(struct gsp_node *n, struct gsp_member_rec *r,
 }
 
 void
-gsp_pause_add(struct gsp_node *n, uint64_t now_ns, uint64_t stalled_ns)
-{
-	struct gsp_pause *p = &n->pauses[n->n_pauses++ % GSP_PAUSES_KEPT];
-
-	n->phi_paused_ns += stalled_ns;
-	*p = (struct gsp_pause){ now_ns - stalled_ns, stalled_ns,
-		n->phi_paused_ns };
-}
-
-uint64_t
-gsp_paused_since_slow(const struct gsp_node *n, uint64_t t_ns)
-{
-	uint64_t kept = n->n_pauses < GSP_PAUSES_KEPT ? n->n_pauses :
-		GSP_PAUSES_KEPT;
-	const struct gsp_pause *p = NULL;
-
-	for (uint64_t i = 1; i <= kept; i++) {
-		p = &n->pauses[(n->n_pauses - i) % GSP_PAUSES_KEPT];
-		if (p->start_ns < t_ns)
-			return n->phi_paused_ns - p->total_ns;
-	}
-	/* heard before every stall we keep: all of those (and no older
-	 * ones given up: a member silent through more than 32 of our
-	 * stalls is weighed as if we had not stalled before those) */
-	return n->phi_paused_ns - (p->total_ns - p->stalled_ns);
-}
-
-void
 gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 {
 	struct gsp_member_rec *r = gsp_rec(n, slot);

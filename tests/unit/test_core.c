@@ -762,18 +762,47 @@ assert_addr_of(struct gsp_node *n, uint64_t id, uint32_t ip, uint16_t port)
 	assert_int_equal(v.port, port);
 }
 
+/* Member 55's state (generation, version) at ip:port; its app entries
+ * (versions up to 12) only where the version allows them. */
+static struct gsp_wire_state
+x_state(uint64_t generation, uint64_t version, uint32_t ip, uint16_t port)
+{
+	struct gsp_wire_state st = sample_state(55, "x");
+
+	st.generation = generation;
+	st.version = version;
+	st.heartbeat = 1;
+	if (version < 12)
+		st.app_count = 0;
+	st.ip = ip;
+	st.port = port;
+	return st;
+}
+
+/* The (generation, version) node n holds of member 55. */
+static void
+assert_holds_x(struct gsp_node *n, uint64_t generation, uint64_t version)
+{
+	struct gsp_member_view v;
+
+	assert_true(member_of(n, 55, &v));
+	assert_int_equal(v.generation, generation);
+	assert_int_equal(v.version, version);
+}
+
 /*
  * A member's address is its catalog's. Nodes that share one keep the
  * address of the newest state either took in: one behind the other
  * sends to where the member is now, and a late old state moves it back
- * for neither. A node with a catalog of its own takes what it merges.
+ * for neither. A node's own address is its own. A node with a catalog
+ * of its own takes what it merges.
  */
 static void
 test_addr_shared(void **state)
 {
 	struct gsp_ids *cat = gsp_ids_create("addr", 4096 + 16);
 	struct gsp_node *a, *b, *own;
-	struct gsp_wire_state st = sample_state(55, "x");
+	struct gsp_wire_state st = x_state(7, 12, 0x0a000002, 7946);
 
 	(void)state;
 	a = node_on("a", 0x0a000001, cat);
@@ -785,49 +814,25 @@ test_addr_shared(void **state)
 	feed(own, &st, 1 * MS);
 	assert_addr_of(a, 55, 0x0a000002, 7946);
 	/* x restarts elsewhere; only b hears of it */
-	st.generation = 8;
-	st.version = 12;	/* its app entries' versions are up to 12 */
-	st.heartbeat = 1;
-	st.ip = 0x0a000020;
+	st = x_state(8, 12, 0x0a000020, 7946);
 	feed(b, &st, 2 * MS);
 	assert_addr_of(b, 55, 0x0a000020, 7946);
 	assert_addr_of(a, 55, 0x0a000020, 7946);
 	/* a late state of the old generation, newer for a: a takes it in,
 	 * the address stays the newest */
-	st = sample_state(55, "x");
-	st.version = 13;
-	st.heartbeat = 13;
-	st.port = 9000;
+	st = x_state(7, 13, 0x0a000002, 9000);
 	feed(a, &st, 3 * MS);
-	{
-		struct gsp_member_view v;
-
-		assert_true(member_of(a, 55, &v));
-		assert_int_equal(v.version, 13);
-	}
+	assert_holds_x(a, 7, 13);
 	assert_addr_of(a, 55, 0x0a000020, 7946);
 	assert_addr_of(b, 55, 0x0a000020, 7946);
-	/* nor one of the newest generation with a lower version */
-	st.generation = 8;
-	st.version = 11;
-	st.heartbeat = 1;
-	st.app_count = 0;
-	st.ip = 0x0a000030;
-	feed(a, &st, 4 * MS);
-	{
-		struct gsp_member_view v;
-
-		assert_true(member_of(a, 55, &v));
-		assert_int_equal(v.generation, 8);	/* taken in */
-	}
-	assert_addr_of(a, 55, 0x0a000020, 7946);
 	/* its own catalog: the newer state's address, whatever it is */
-	st = sample_state(55, "x");
-	st.version = 13;
-	st.heartbeat = 13;
-	st.port = 9000;
 	feed(own, &st, 3 * MS);
 	assert_addr_of(own, 55, 0x0a000002, 9000);
+	/* nor one of the newest generation with a lower version */
+	st = x_state(8, 11, 0x0a000030, 7946);
+	feed(a, &st, 4 * MS);
+	assert_holds_x(a, 8, 11);
+	assert_addr_of(a, 55, 0x0a000020, 7946);
 	/* each node's own address is its own, whatever a sibling takes in
 	 * about its id (a forged state, a second process with its id) */
 	st = sample_state(gsp_node_id(a), "a");
