@@ -113,6 +113,15 @@ gsp_ids_pin_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr)
 	__atomic_store_n(&c->addr[slot], addr, __ATOMIC_RELAXED);
 }
 
+void
+gsp_ids_unpin_addr(struct gsp_ids *c, uint32_t slot, uint64_t generation,
+		   uint64_t version)
+{
+	if (c->shared)
+		c->addr_from[slot] = (struct gsp_ids_stamp){ generation,
+			version };
+}
+
 const struct gsp_index *
 gsp_ids_index(const struct gsp_ids *c)
 {

@@ -78,6 +78,10 @@ void gsp_ids_set_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr,
 /* The slot is a local node's own id: its address is its own, whatever
  * another table sharing the catalog takes in about that id. */
 void gsp_ids_pin_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr);
+/* The node is gone: its address is as good as its last state (the other
+ * tables may hold it still, and hear of it from elsewhere). */
+void gsp_ids_unpin_addr(struct gsp_ids *c, uint32_t slot,
+			uint64_t generation, uint64_t version);
 /* Bytes per distinct id: index entry, id, count, address (a shared
  * catalog, once per thread: 16 more, the address's (generation,
  * version)). */

@@ -174,6 +174,13 @@ gsp_node_destroy(struct gsp_node *n)
 	if (n == NULL)
 		return;
 	gsp_swim_destroy(n);
+	if (n->table != NULL && gsp_table_find(n->table, n->id) ==
+	    (int32_t)n->self_slot) {
+		const struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
+
+		gsp_ids_unpin_addr(n->table->ids, n->self_slot, r->generation,
+				   r->version);
+	}
 	gsp_table_destroy(n->table);
 	free(n->bucket_head);
 	free(n->bucket_next);

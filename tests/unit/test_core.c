@@ -854,7 +854,16 @@ test_addr_shared(void **state)
 	st.ip = 0x0a000040;
 	feed(b, &st, 6 * MS);
 	assert_addr_of(b, 77, 0x0a000040, 7946);
+	/* a gone, b still holds it: a's restart elsewhere moves it */
+	st = sample_state(gsp_node_id(a), "a");
+	st.generation = gsp_node_generation(a) + 1;
+	st.version = 1;
+	st.heartbeat = 1;
+	st.app_count = 0;
+	st.ip = 0x0a000050;
 	gsp_node_destroy(a);
+	feed(b, &st, 7 * MS);
+	assert_addr_of(b, st.id, 0x0a000050, 7946);
 	gsp_node_destroy(b);
 	gsp_node_destroy(own);
 }
