@@ -568,6 +568,11 @@ test_phi_excuses_own_stalls(void **state)
 	beat(n, &b, t0 + 6050 * MS);
 	assert_int_equal(gsp_silent_ns(n, rb, t0 + 9000 * MS),
 			 t0 + 9000 * MS - gsp_heard_ns(rb) - 2 * 10 * MS);
+	/* a second heartbeat at the same instant is an interval of 0, as
+	 * the clock phi read before took it */
+	mean = mean_after(rb, 0);
+	beat(n, &b, gsp_heard_ns(rb));
+	assert_int_equal(gsp_rec_phi(rb).mean_us, mean);
 	/* a clock set back moves nothing */
 	beat(n, &a, 2000 * MS);
 	assert_int_equal(gsp_heard_ns(ra), (3000 * MS) & ~4095ull);
@@ -741,7 +746,7 @@ test_ids_shared(void **state)
 static struct gsp_node *
 node_on(const char *name, uint32_t ip, struct gsp_ids *cat)
 {
-	struct gsp_node_params p = test_params(name, ip, 1, NULL);
+	struct gsp_node_params p = test_params(name, ip, 5, NULL);
 	struct gsp_node *n;
 	int err;
 
@@ -854,16 +859,48 @@ test_addr_shared(void **state)
 	st.ip = 0x0a000040;
 	feed(b, &st, 6 * MS);
 	assert_addr_of(b, 77, 0x0a000040, 7946);
-	/* a gone, b still holds it: a's restart elsewhere moves it */
-	st = sample_state(gsp_node_id(a), "a");
-	st.generation = gsp_node_generation(a) + 1;
-	st.version = 1;
-	st.heartbeat = 1;
-	st.app_count = 0;
-	st.ip = 0x0a000050;
-	gsp_node_destroy(a);
-	feed(b, &st, 7 * MS);
-	assert_addr_of(b, st.id, 0x0a000050, 7946);
+	/* a gone, b still holds it: its address is as good as a's last
+	 * state. A late state of a's previous generation, taken in by c
+	 * (which never held a), does not move it; a's restart elsewhere
+	 * does. */
+	{
+		uint64_t a_id = gsp_node_id(a), a_gen = gsp_node_generation(a);
+		int32_t s77 = gsp_table_find(b->table, 77);
+		struct gsp_node *c;
+
+		gsp_node_destroy(a);
+		/* b, alone on the catalog now, lets go of 77, and an id of a
+		 * lower generation takes the slot: the stamp went with 77 (the
+		 * catalog stays shared), so 88's next state moves its address
+		 * once c shares the catalog again */
+		gsp_forget(b, (uint32_t)s77, 7 * MS);
+		st = sample_state(88, "z");
+		st.generation = 1;
+		st.ip = 0x0a000070;
+		feed(b, &st, 7 * MS);
+		assert_int_equal(gsp_table_find(b->table, 88), s77);
+		c = node_on("c", 0x0a000005, b->table->ids);
+		st.version++;
+		st.ip = 0x0a000071;
+		feed(b, &st, 8 * MS);
+		assert_addr_of(b, 88, 0x0a000071, 7946);
+		/* a late state of a's previous generation, taken in by c */
+		st = sample_state(a_id, "a");
+		st.generation = a_gen - 1;
+		st.version = 50;
+		st.heartbeat = 1;
+		st.app_count = 0;
+		st.ip = 0x0a000060;
+		feed(c, &st, 9 * MS);
+		assert_addr_of(c, a_id, 0x0a000001, GSP_DEFAULT_PORT);
+		assert_addr_of(b, a_id, 0x0a000001, GSP_DEFAULT_PORT);
+		st.generation = a_gen + 1;
+		st.version = 1;
+		st.ip = 0x0a000050;
+		feed(b, &st, 10 * MS);
+		assert_addr_of(b, a_id, 0x0a000050, 7946);
+		gsp_node_destroy(c);
+	}
 	gsp_node_destroy(b);
 	gsp_node_destroy(own);
 }
@@ -884,6 +921,13 @@ test_wire_version_bounded(void **state)
 	st.version++;
 	feed(n, &st, 2 * MS);
 	assert_int_equal(rec_of(n, 55)->wire, GSP_REC_WIRE_MAX);
+	st.wire = 3;		/* a relay that speaks less */
+	st.version++;
+	feed(n, &st, 3 * MS);
+	assert_int_equal(rec_of(n, 55)->wire, GSP_REC_WIRE_MAX);
+	st.generation++;	/* a restart says it anew */
+	feed(n, &st, 4 * MS);
+	assert_int_equal(rec_of(n, 55)->wire, 3);
 	gsp_node_destroy(n);
 }
 
