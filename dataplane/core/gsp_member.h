@@ -75,15 +75,18 @@ static inline void
 gsp_heard(struct gsp_node *n, struct gsp_member_rec *r, uint64_t now_ns)
 {
 	uint64_t heard_ns = gsp_heard_ns(r);
+	uint64_t silent, paused;
 	struct gsp_phi fd;
 
 	if (now_ns < heard_ns)	/* a clock set back */
 		return;
-	/* a silence our own stalls cover whole tells nothing of its pace */
-	if (gsp_paused_since(n, heard_ns) < now_ns - heard_ns ||
-	    now_ns == heard_ns) {
+	silent = now_ns - heard_ns;
+	paused = gsp_paused_since(n, heard_ns);
+	/* a silence our own stalls cover whole tells nothing of its pace
+	 * (one of 0, a second heartbeat at once, is an interval of 0) */
+	if (paused < silent || silent == 0) {
 		fd = gsp_rec_phi(r);
-		gsp_phi_sample(&fd, gsp_silent_ns(n, r, now_ns));
+		gsp_phi_sample(&fd, silent - (paused < silent ? paused : 0));
 		gsp_rec_set_phi(r, fd);
 	}
 	r->heard = gsp_heard_of(now_ns);

@@ -16,7 +16,7 @@
 #include "gsp_wire.h"
 
 #define GSP_QUARANTINE_MAX 256
-_Static_assert(GSP_WIRE_VERSION < 32, "the record's wire field");
+_Static_assert(GSP_WIRE_VERSION <= GSP_REC_WIRE_MAX, "the record's wire field");
 #define GSP_PAUSES_KEPT 32	/* our stalls phi excuses (power of 2) */
 #define GSP_LEAVE_FANOUT 16
 #define GSP_FANOUT_MAX 16

@@ -164,8 +164,8 @@ gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns)
 			n->view_agree_acc += n->peer_view[slot] == view_tag;
 		}
 		if ((r->state == GSP_STATE_DOWN || r->state == GSP_STATE_LEFT) &&
-		    now_ns >= r->since_ms * 1000000 &&
-		    now_ns - r->since_ms * 1000000 >= n->p.forget_ns) {
+		    now_ns >= gsp_since_ns(r) &&
+		    now_ns - gsp_since_ns(r) >= n->p.forget_ns) {
 			gsp_forget(n, slot, now_ns);
 			continue;
 		}

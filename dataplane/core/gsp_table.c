@@ -468,7 +468,7 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 	out->heartbeat = c.heartbeat;
 	out->version = c.version;
 	out->last_update_ns = gsp_heard_ns(&c);
-	out->state_since_ns = c.since_ms * 1000000;
+	out->state_since_ns = gsp_since_ns(&c);
 	{
 		struct gsp_addr a = gsp_table_addr(t, (uint32_t)(r - t->recs));
 

@@ -107,6 +107,13 @@ gsp_heard_of(uint64_t now_ns)
 	return t < GSP_HEARD_MAX ? t : GSP_HEARD_MAX;
 }
 
+/* When the member in r last changed state, in core clock ns. */
+static inline uint64_t
+gsp_since_ns(const struct gsp_member_rec *r)
+{
+	return (uint64_t)r->since_ms * 1000000;
+}
+
 /* When the member in r was last heard, in core clock ns. */
 static inline uint64_t
 gsp_heard_ns(const struct gsp_member_rec *r)

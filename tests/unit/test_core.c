@@ -905,6 +905,31 @@ test_addr_shared(void **state)
 	gsp_node_destroy(own);
 }
 
+/* A state change's time is kept in milliseconds, rounded up: a sweep
+ * within that millisecond does not take the change for one forget_ns
+ * ago (nor any time from before it). */
+static void
+test_forget_never_early(void **state)
+{
+	struct gsp_node *n = lone_node();
+	struct gsp_wire_state st = sample_state(56, "l");
+	uint64_t round_ns;
+
+	(void)state;
+	/* a round late by half an interval: rounds fall off the
+	 * millisecond from then on */
+	gsp_node_tick(n, 1 * MS);
+	gsp_node_tick(n, 250 * MS + 300000);
+	round_ns = n->next_round_ns;
+	assert_true(round_ns % MS != 0);
+	st.status = GSP_WIRE_STATUS_LEFT;
+	feed(n, &st, round_ns - 100000);
+	gsp_node_tick(n, round_ns);
+	assert_int_equal(n->ctr.rounds, 3);	/* the sweep ran */
+	assert_true(member_of(n, 56, NULL));
+	gsp_node_destroy(n);
+}
+
 /* A wire version beyond what the record holds stays "newer than any we
  * know": not cut to a small one, never lowered within a generation. */
 static void
@@ -1121,6 +1146,7 @@ main(void)
 		cmocka_unit_test(test_ids_shared),
 		cmocka_unit_test(test_addr_shared),
 		cmocka_unit_test(test_wire_version_bounded),
+		cmocka_unit_test(test_forget_never_early),
 		cmocka_unit_test(test_table_random_sparse),
 		cmocka_unit_test(test_names_full),
 		cmocka_unit_test(test_name_reclaim),
