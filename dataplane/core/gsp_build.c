@@ -33,6 +33,7 @@ gsp_scratch_get(uint32_t send_cap)
 		/* once per thread, kept for the thread's life */
 		free(s->rx_digests);
 		free(s->sorted);
+		free(s->found);
 		free(s->requests);
 		free(s->rx_claims);
 		free(s->rx_plain);
@@ -41,8 +42,10 @@ gsp_scratch_get(uint32_t send_cap)
 				      sizeof(*s->rx_claims));
 		s->rx_digests = calloc(max_digests, sizeof(*s->rx_digests));
 		s->sorted = calloc(max_digests, sizeof(*s->sorted));
+		s->found = calloc(max_digests, sizeof(*s->found));
 		s->requests = calloc(max_digests, sizeof(*s->requests));
 		if (s->rx_digests != NULL && s->sorted != NULL &&
+		    s->found != NULL &&
 		    s->requests != NULL && s->rx_claims != NULL &&
 		    s->rx_plain != NULL)
 			s->rx_states = calloc(gsp_wire_max_states(GSP_RX_MAX),

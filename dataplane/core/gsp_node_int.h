@@ -13,6 +13,7 @@
 #include "gsp_phi.h"
 #include "gsp_sec.h"
 #include "gsp_table.h"
+#include "gsp_util.h"
 #include "gsp_wire.h"
 
 #define GSP_QUARANTINE_MAX 256
@@ -168,6 +169,7 @@ struct gsp_scratch {
 	struct gsp_digest *rx_digests;
 	struct gsp_wire_state *rx_states;
 	struct gsp_digest *sorted;
+	int32_t *found;			/* per received digest: our slot */
 	struct gsp_digest *requests;
 	uint32_t *send_slots;
 	uint32_t send_cap;
@@ -248,6 +250,25 @@ static inline uint64_t
 gsp_bucket_lo(const struct gsp_node *n, uint32_t b)
 {
 	return n->bucket_bits == 0 ? 0 : (uint64_t)b << (64 - n->bucket_bits);
+}
+
+/* Asks for what a merge of member id touches in our table: its record
+ * when the catalog knows it (a table sharing the catalog may not hold
+ * it yet), its bucket's head and counts, and its links. */
+static inline void
+gsp_prefetch_member(struct gsp_node *n, uint64_t id)
+{
+	int32_t slot = gsp_index_lookup(n->table->index, id);
+	uint32_t b = gsp_bucket_of(n, gsp_id_key(id));
+
+	__builtin_prefetch(&n->bucket_head[b], 1);
+	__builtin_prefetch(&n->bucket_count[b], 1);
+	__builtin_prefetch(&n->bucket_hash[b], 1);
+	if (slot < 0)
+		return;
+	gsp_table_prefetch(n->table, (uint32_t)slot);
+	__builtin_prefetch(&n->bucket_next[slot], 1);
+	__builtin_prefetch(&n->peer_view[slot], 1);
 }
 
 /* Digest entries one SYN packet of ours lists at most. */
@@ -376,6 +397,8 @@ void gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns);
 void gsp_fd_sweep(struct gsp_node *n, uint64_t now_ns);
 
 /* gsp_merge.c: the merge rule */
+void gsp_merge_all(struct gsp_node *n, const struct gsp_wire_state *st,
+		   uint32_t count, uint64_t now_ns);
 void gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st,
 	       uint64_t now_ns);
 
@@ -383,7 +406,8 @@ void gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st,
 void gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 		    const struct gsp_wire_msg *m, struct gsp_scratch *s);
 void gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
-		    const struct gsp_wire_msg *m, uint64_t now_ns);
+		    const struct gsp_wire_msg *m, uint64_t now_ns,
+		    struct gsp_scratch *s);
 uint32_t gsp_send_window(struct gsp_node *n, const struct gsp_addr *dst,
 			 uint32_t first);
 /* Range hashes (v3): a sync starts with a SUM of the top buckets and

@@ -120,7 +120,7 @@ gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
 		break;
 	case GSP_MSG_ACK:
 		GSP_CTR_INC(n->ctr.rx_ack);
-		gsp_handle_ack(n, src, &m, now_ns);
+		gsp_handle_ack(n, src, &m, now_ns, s);
 		break;
 	case GSP_MSG_ACK2:
 	case GSP_MSG_PUSH:
@@ -128,8 +128,7 @@ gsp_node_rx_msg(struct gsp_node *n, const struct gsp_addr *src,
 			GSP_CTR_INC(n->ctr.rx_ack2);
 		else
 			GSP_CTR_INC(n->ctr.rx_push);
-		for (uint32_t i = 0; i < m.n_states; i++)
-			gsp_merge(n, &m.states[i], now_ns);
+		gsp_merge_all(n, m.states, m.n_states, now_ns);
 		break;
 	case GSP_MSG_LEAVE:
 		GSP_CTR_INC(n->ctr.rx_leave);

@@ -67,17 +67,48 @@ gsp_digest_has(const struct gsp_digest *d, uint32_t n, uint64_t id)
 	return false;
 }
 
+static uint32_t gsp_bucket_size_in(struct gsp_node *n, uint32_t b,
+				   uint64_t lo, uint64_t hi);
+
+/* Whether we hold a member in [lo, hi] besides the `listed` ones a
+ * peer's SYN packet names: with distinct ids (an honest peer's), the
+ * members we hold there are then exactly those; a peer that repeats ids
+ * may go without some. Counted from the buckets, so a SYN that lists
+ * all we hold needs no walk of them. */
+static bool
+gsp_range_has_more(struct gsp_node *n, uint64_t lo, uint64_t hi,
+		   uint32_t listed)
+{
+	uint32_t b_hi = gsp_bucket_of(n, hi), held = 0;
+
+	for (uint32_t b = gsp_bucket_of(n, lo); b <= b_hi; b++) {
+		held += gsp_bucket_size_in(n, b, lo, hi);
+		if (held > listed)
+			return true;
+	}
+	return false;
+}
+
 void
 gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 	       const struct gsp_wire_msg *m, struct gsp_scratch *s)
 {
-	uint32_t n_send = 0, n_req = 0, b_lo, b_hi, max = n->p.ack_states;
+	uint32_t n_send = 0, n_req = 0, listed = 0, b_lo, b_hi;
+	uint32_t max = n->p.ack_states;
 	uint8_t dst_wire = gsp_wire_for_id(n, m->hdr.sender_id);
 	struct gsp_out o;
 
+	/* the slots first, their records asked for: the misses overlap */
+	for (uint32_t i = 0; i < m->n_digests; i++) {
+		s->found[i] = gsp_table_find(n->table, m->digests[i].id);
+		if (s->found[i] >= 0) {
+			gsp_table_prefetch(n->table, (uint32_t)s->found[i]);
+			listed++;
+		}
+	}
 	for (uint32_t i = 0; i < m->n_digests; i++) {
 		const struct gsp_digest *d = &m->digests[i];
-		int32_t slot = gsp_table_find(n->table, d->id);
+		int32_t slot = s->found[i];
 		const struct gsp_member_rec *r;
 		int c;
 
@@ -95,24 +126,29 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 			s->requests[n_req++] = (struct gsp_digest){
 				d->id, r->generation, r->version };
 	}
-	/* members in the listed range that the sender did not list: walk
-	 * our buckets of that range (bounded by the answer budget) */
-	memcpy(s->sorted, m->digests, m->n_digests * sizeof(*s->sorted));
-	gsp_digest_sort(s->sorted, m->n_digests);
-	b_lo = gsp_bucket_of(n, m->range_lo);
-	b_hi = gsp_bucket_of(n, m->range_hi);
 	if (max > s->send_cap)
 		max = s->send_cap;
-	for (uint32_t b = b_lo; b <= b_hi && n_send < max; b++) {
-		for (uint32_t slot = n->bucket_head[b];
-		     slot != GSP_NONE && n_send < max;
-		     slot = n->bucket_next[slot]) {
-			uint64_t id = gsp_slot_id(n, slot);
-			uint64_t key = gsp_id_key(id);
+	/* members in the listed range that the sender did not list: walk
+	 * our buckets of that range (bounded by the answer budget) */
+	if (n_send < max &&
+	    gsp_range_has_more(n, m->range_lo, m->range_hi, listed)) {
+		memcpy(s->sorted, m->digests,
+		       m->n_digests * sizeof(*s->sorted));
+		gsp_digest_sort(s->sorted, m->n_digests);
+		b_lo = gsp_bucket_of(n, m->range_lo);
+		b_hi = gsp_bucket_of(n, m->range_hi);
+		for (uint32_t b = b_lo; b <= b_hi && n_send < max; b++) {
+			for (uint32_t slot = n->bucket_head[b];
+			     slot != GSP_NONE && n_send < max;
+			     slot = n->bucket_next[slot]) {
+				uint64_t id = gsp_slot_id(n, slot);
+				uint64_t key = gsp_id_key(id);
 
-			if (key >= m->range_lo && key <= m->range_hi &&
-			    !gsp_digest_has(s->sorted, m->n_digests, id))
-				s->send_slots[n_send++] = slot;
+				if (key >= m->range_lo && key <= m->range_hi &&
+				    !gsp_digest_has(s->sorted, m->n_digests,
+						    id))
+					s->send_slots[n_send++] = slot;
+			}
 		}
 	}
 	if (n_send != 0 || n_req != 0) {
@@ -131,22 +167,27 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 
 void
 gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
-	       const struct gsp_wire_msg *m, uint64_t now_ns)
+	       const struct gsp_wire_msg *m, uint64_t now_ns,
+	       struct gsp_scratch *s)
 {
 	struct gsp_out o;
 
 	uint32_t sent = 0;
 
-	for (uint32_t i = 0; i < m->n_states; i++)
-		gsp_merge(n, &m->states[i], now_ns);
+	gsp_merge_all(n, m->states, m->n_states, now_ns);
 	/* answer each requested member once, and no more than a SYN packet
 	 * is answered with: a forged ACK must not make us an amplifier */
 	gsp_digest_sort(m->digests, m->n_digests);
+	for (uint32_t i = 0; i < m->n_digests; i++) {
+		s->found[i] = gsp_table_find(n->table, m->digests[i].id);
+		if (s->found[i] >= 0)
+			gsp_table_prefetch(n->table, (uint32_t)s->found[i]);
+	}
 	gsp_out_init(&o, n, GSP_MSG_ACK2, src,
 		     gsp_wire_for_id(n, m->hdr.sender_id));
 	for (uint32_t i = 0; i < m->n_digests && sent < n->p.ack_states; i++) {
 		const struct gsp_digest *d = &m->digests[i];
-		int32_t slot = gsp_table_find(n->table, d->id);
+		int32_t slot = s->found[i];
 		const struct gsp_member_rec *r;
 
 		if (slot < 0 || (i > 0 && d->id == m->digests[i - 1].id))
@@ -161,13 +202,21 @@ gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
 	gsp_out_flush(&o);
 }
 
-static void
-gsp_syn_add_slot(struct gsp_node *n, struct gsp_wire_writer *w, uint32_t slot)
-{
-	const struct gsp_member_rec *r = gsp_rec(n, slot);
-	struct gsp_digest d = { gsp_rec_id(n, r), r->generation, r->version };
+/* Digests a SYN packet gathers before it lists them. */
+#define GSP_SYN_BATCH 16
 
-	gsp_wire_put_digest(w, &d);
+static void
+gsp_syn_add_slots(struct gsp_node *n, struct gsp_wire_writer *w,
+		  const uint32_t *slots, uint32_t *count)
+{
+	for (uint32_t i = 0; i < *count; i++) {
+		const struct gsp_member_rec *r = gsp_rec(n, slots[i]);
+		struct gsp_digest d = { gsp_rec_id(n, r), r->generation,
+					r->version };
+
+		gsp_wire_put_digest(w, &d);
+	}
+	*count = 0;
 }
 
 /*
@@ -213,6 +262,7 @@ gsp_syn_packet(struct gsp_node *n, const struct gsp_addr *dst, uint32_t *b,
 {
 	uint32_t per = gsp_syn_digests_per_packet(n);
 	uint64_t plo = gsp_bucket_lo(n, *b), phi;
+	uint32_t batch[GSP_SYN_BATCH], n_batch = 0;
 	struct gsp_wire_writer w;
 	uint32_t count = 0;
 
@@ -232,11 +282,17 @@ gsp_syn_packet(struct gsp_node *n, const struct gsp_addr *dst, uint32_t *b,
 
 			if (key < lo || key > hi)
 				continue;
-			gsp_syn_add_slot(n, &w, s);
+			/* listed once the batch is full: its records are
+			 * asked for first, so the misses overlap */
+			gsp_table_prefetch(n->table, s);
+			batch[n_batch++] = s;
 			count++;
+			if (n_batch == GSP_SYN_BATCH)
+				gsp_syn_add_slots(n, &w, batch, &n_batch);
 		}
 		(*b)++;
 	} while (*b <= last);
+	gsp_syn_add_slots(n, &w, batch, &n_batch);
 	phi = *b >= n->n_buckets ? UINT64_MAX : gsp_bucket_lo(n, *b) - 1;
 	gsp_wire_set_range(&w, plo > lo ? plo : lo, phi < hi ? phi : hi);
 	gsp_node_send(n, dst, gsp_wire_finish(&w));

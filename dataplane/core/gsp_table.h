@@ -187,6 +187,20 @@ gsp_table_rec(struct gsp_table *t, uint32_t slot)
 	return &t->recs[slot];
 }
 
+/* Asks for the lines slot's record spans (a record may cross two) and
+ * its bit of the used map: a batch looks its slots up first, so the
+ * misses on a table larger than the caches overlap instead of following
+ * one another. */
+static inline void
+gsp_table_prefetch(const struct gsp_table *t, uint32_t slot)
+{
+	const char *r = (const char *)&t->recs[slot];
+
+	__builtin_prefetch(r, 1);
+	__builtin_prefetch(r + sizeof(*t->recs) - 1, 1);
+	__builtin_prefetch(&t->used_map[slot / 64], 0);
+}
+
 /* The slot holds a member of t's (the writer; a reader within the
  * record's sequence window). The map, not the record: scans of a sparse
  * table touch no record of a free slot. */
