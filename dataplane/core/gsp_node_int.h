@@ -255,7 +255,7 @@ gsp_bucket_lo(const struct gsp_node *n, uint32_t b)
 /* Asks for what a merge of member id touches in our table: its record
  * when the catalog knows it (a table sharing the catalog may not hold
  * it yet), its bucket's head and counts, and its links. */
-static inline void
+static inline __attribute__((always_inline)) void
 gsp_prefetch_member(struct gsp_node *n, uint64_t id)
 {
 	int32_t slot = gsp_index_lookup(n->table->index, id);
