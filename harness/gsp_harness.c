@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gsp_harness.h"
 
@@ -209,4 +210,38 @@ gsp_times_scan(struct gsp_times *t, const void *base, size_t stride,
 	}
 	if (t->count == 0)
 		t->min_ns = 0;
+}
+
+#define GSP_HUGE_TUNABLE "glibc.malloc.hugetlb"
+
+void
+gsp_harness_huge_heap(char **argv)
+{
+	const char *old = getenv("GLIBC_TUNABLES");
+	char tunables[1024], self[4096];
+	ssize_t self_len;
+	int len;
+
+	if (getenv("GSP_SMALL_PAGES") != NULL ||
+	    (old != NULL && strstr(old, GSP_HUGE_TUNABLE) != NULL))
+		return;
+	len = snprintf(tunables, sizeof(tunables), "%s%s" GSP_HUGE_TUNABLE
+		       "=1", old != NULL ? old : "",
+		       old != NULL && old[0] != '\0' ? ":" : "");
+	if (len < 0 || (size_t)len >= sizeof(tunables) ||
+	    setenv("GLIBC_TUNABLES", tunables, 1) != 0)
+		return;
+	/* by its own path, not /proc/self/exe: the process keeps its name
+	 * (ps, pgrep, the kernel's comm) */
+	self_len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (self_len > 0) {
+		self[self_len] = '\0';
+		execv(self, argv);
+	}
+	fprintf(stderr, "%s: running on small pages: exec: %s\n", argv[0],
+		strerror(errno));
+	if (old != NULL)
+		setenv("GLIBC_TUNABLES", old, 1);
+	else
+		unsetenv("GLIBC_TUNABLES");
 }

@@ -68,6 +68,18 @@ struct gsp_harness_host {
 	void (*quiesce)(void *ctx);
 };
 
+/*
+ * A host of thousands of nodes faults in and walks hundreds of MB to GB
+ * of records, at random: on 2 MB pages (transparent huge pages) its
+ * join takes about a sixth less CPU (docs/BENCHMARKS.md). glibc asks the
+ * kernel for them (madvise) only when its tunable glibc.malloc.hugetlb
+ * is set before the process starts, so this starts the process again,
+ * once, with the tunable added to GLIBC_TUNABLES. Returns when it did
+ * not: the tunable is already set (by the user too), GSP_SMALL_PAGES is
+ * set, or the exec failed (then it runs on small pages).
+ */
+void gsp_harness_huge_heap(char **argv);
+
 /* Sums every counter of the core over the host's nodes. */
 void gsp_harness_counters_sum(const struct gsp_harness_host *h,
 			      struct gsp_node_counters *sum);

@@ -123,6 +123,7 @@ main(int argc, char **argv)
 
 	if (gsp_sim_parse(argc, argv, &s->c) != 0)
 		return 2;
+	gsp_harness_huge_heap(argv);
 	clock_gettime(CLOCK_MONOTONIC, &s->wall0);
 	est = gsp_sim_estimate(&s->c);
 	if (gsp_sim_mem_check(&s->c, est) != 0)

@@ -36,6 +36,7 @@
 
 #include "gossipd.h"
 #include "emu.h"
+#include "gsp_harness.h"
 #include "port_switch.h"
 #include "gsp_ctrl.h"
 #include "gsp_keyfile.h"
@@ -440,6 +441,8 @@ main(int argc, char **argv)
 		if (ret != 0)
 			return ret > 0 ? 0 : 2;
 	}
+	if (emu.nodes > 0)
+		gsp_harness_huge_heap(argv);
 	if (config != NULL) {
 		if (gsp_config_load(config, &gsp_cfg, err, sizeof(err)) != 0) {
 			fprintf(stderr, "gossipd: %s\n", err);
