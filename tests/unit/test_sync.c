@@ -63,6 +63,117 @@ test_ack2_answers_once(void **state)
 	gsp_node_destroy(n);
 }
 
+/*
+ * A SYN from member 999 listing, over [lo, hi], every member n holds
+ * there as n holds it, except `skip` (0: none), plus `extra` (0: none),
+ * an id n does not hold; the ACK's states and requests are read back.
+ * A SYN that lists all we hold in its range is answered from its digests
+ * alone (gsp_range_has_more): the one member it leaves out must still
+ * come back, and only it.
+ */
+static void
+syn_listing(struct gsp_node *n, uint64_t lo, uint64_t hi, uint64_t skip,
+	    uint64_t extra, uint64_t *states, unsigned int *n_states,
+	    unsigned int *n_requests)
+{
+	struct gsp_addr src = { 0x0a000009, 7946 };
+	struct gsp_wire_writer w;
+	struct gsp_wire_msg m;
+	uint8_t buf[1500];
+
+	gsp_wire_begin(&w, buf, sizeof(buf), GSP_MSG_SYN,
+		       gsp_cluster_hash(CLUSTER), 999);
+	gsp_wire_set_range(&w, lo, hi);
+	for (uint32_t slot = 0; slot < n->table->high_water; slot++) {
+		const struct gsp_member_rec *r;
+		struct gsp_digest d;
+		uint64_t key;
+
+		if (!gsp_table_has(n->table, slot))
+			continue;
+		r = gsp_rec(n, slot);
+		d = (struct gsp_digest){ gsp_rec_id(n, r), r->generation,
+					 r->version };
+		key = gsp_id_key(d.id);
+		if (key < lo || key > hi || d.id == skip)
+			continue;
+		assert_true(gsp_wire_put_digest(&w, &d));
+	}
+	if (extra != 0) {
+		struct gsp_digest d = { extra, 7, 12 };
+
+		assert_true(gsp_wire_put_digest(&w, &d));
+	}
+	net_n = 0;
+	gsp_node_rx(n, &src, buf, gsp_wire_finish(&w), 5 * MS, NULL);
+	*n_states = *n_requests = 0;
+	for (unsigned int i = 0; i < net_n; i++) {
+		assert_int_equal(decode(net_q[i].data, net_q[i].len, &m),
+				 GSP_RX_OK);
+		assert_int_equal(m.hdr.type, GSP_MSG_ACK);
+		for (uint32_t k = 0; k < m.n_states; k++) {
+			assert_true(*n_states < 64);
+			states[(*n_states)++] = m.states[k].id;
+		}
+		*n_requests += m.n_digests;
+		free(net_q[i].data);
+	}
+	net_n = 0;
+}
+
+static void
+test_syn_answers_what_it_was_not_told(void **state)
+{
+	struct gsp_node_params p = test_params("self", 0x0a000001, 1, &sim[0]);
+	const uint64_t half = UINT64_MAX / 2;
+	uint64_t got[64], low = 0, high = 0, outside = 0;
+	unsigned int n_states, n_requests;
+	struct gsp_node *n;
+	int err;
+
+	(void)state;
+	sim[0].addr = p.addr;
+	n = gsp_node_create(&p, &err);
+	assert_non_null(n);
+	for (uint64_t id = 101; id <= 140; id++) {
+		char name[16];
+		struct gsp_wire_state st;
+
+		snprintf(name, sizeof(name), "m%u", (unsigned int)id);
+		st = sample_state(id, name);
+		feed(n, &st, 1 * MS);
+		if (gsp_id_key(id) <= half && low == 0)
+			low = id;
+		else if (gsp_id_key(id) > half && high == 0)
+			high = id;
+	}
+	assert_true(low != 0 && high != 0);
+	/* each of 1,000,001.. is in the low half or not */
+	for (uint64_t id = 1000001; outside == 0; id++)
+		if (gsp_id_key(id) <= half)
+			outside = id;
+
+	/* everything listed: nothing to send, nothing to ask */
+	syn_listing(n, 0, UINT64_MAX, 0, 0, got, &n_states, &n_requests);
+	assert_int_equal(n_states, 0);
+	assert_int_equal(n_requests, 0);
+	/* one left out, over the whole space: it alone comes back */
+	syn_listing(n, 0, UINT64_MAX, high, 0, got, &n_states, &n_requests);
+	assert_int_equal(n_states, 1);
+	assert_true(got[0] == high);
+	assert_int_equal(n_requests, 0);
+	/* over the low half: the one left out there, none of the other
+	 * half's; an id we lack listed in its place is asked for */
+	syn_listing(n, 0, half, low, outside, got, &n_states, &n_requests);
+	assert_int_equal(n_states, 1);
+	assert_true(got[0] == low);
+	assert_int_equal(n_requests, 1);
+	/* the low half listed whole: the high half's members stay ours */
+	syn_listing(n, 0, half, 0, 0, got, &n_states, &n_requests);
+	assert_int_equal(n_states, 0);
+	gsp_node_destroy(n);
+}
+
 /* The types of the datagrams a node queued, counted; the queue is
  * emptied. *syn_digests adds up the digests the SYNs list. */
 static void
@@ -726,6 +837,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ack2_answers_once),
+		cmocka_unit_test(test_syn_answers_what_it_was_not_told),
 		cmocka_unit_test(test_sum_dense_lists_sparse_descends),
 		cmocka_unit_test(test_sum_dense_listing_is_whole),
 		cmocka_unit_test(test_sum_hashes_same_at_any_capacity),
