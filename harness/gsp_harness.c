@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "gsp_harness.h"
@@ -213,6 +214,17 @@ gsp_times_scan(struct gsp_times *t, const void *base, size_t stride,
 }
 
 #define GSP_HUGE_TUNABLE "glibc.malloc.hugetlb"
+/* set across the exec only: the new image never tries again, whatever
+ * glibc kept of the tunables (a privileged process gets none) */
+#define GSP_HUGE_TRIED "GSP_HUGE_HEAP_TRIED"
+
+static const char *
+gsp_base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
 
 void
 gsp_harness_huge_heap(char **argv)
@@ -222,24 +234,33 @@ gsp_harness_huge_heap(char **argv)
 	ssize_t self_len;
 	int len;
 
-	if (getenv("GSP_SMALL_PAGES") != NULL ||
+	if (getenv(GSP_HUGE_TRIED) != NULL) {
+		unsetenv(GSP_HUGE_TRIED);	/* not for our children */
+		return;
+	}
+	if (getenv("GSP_SMALL_PAGES") != NULL || getauxval(AT_SECURE) ||
 	    (old != NULL && strstr(old, GSP_HUGE_TUNABLE) != NULL))
+		return;
+	/* only the program itself: not when a loader or a tool (ld.so,
+	 * valgrind) runs it, which /proc/self/exe would name instead, nor
+	 * by a link of another name (the kernel's comm would change) */
+	self_len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (self_len <= 0)
+		return;
+	self[self_len] = '\0';
+	if (strcmp(gsp_base_name(self), gsp_base_name(argv[0])) != 0)
 		return;
 	len = snprintf(tunables, sizeof(tunables), "%s%s" GSP_HUGE_TUNABLE
 		       "=1", old != NULL ? old : "",
 		       old != NULL && old[0] != '\0' ? ":" : "");
 	if (len < 0 || (size_t)len >= sizeof(tunables) ||
-	    setenv("GLIBC_TUNABLES", tunables, 1) != 0)
+	    setenv("GLIBC_TUNABLES", tunables, 1) != 0 ||
+	    setenv(GSP_HUGE_TRIED, "1", 1) != 0)
 		return;
-	/* by its own path, not /proc/self/exe: the process keeps its name
-	 * (ps, pgrep, the kernel's comm) */
-	self_len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (self_len > 0) {
-		self[self_len] = '\0';
-		execv(self, argv);
-	}
+	execv(self, argv);
 	fprintf(stderr, "%s: running on small pages: exec: %s\n", argv[0],
 		strerror(errno));
+	unsetenv(GSP_HUGE_TRIED);
 	if (old != NULL)
 		setenv("GLIBC_TUNABLES", old, 1);
 	else

@@ -71,12 +71,16 @@ struct gsp_harness_host {
 /*
  * A host of thousands of nodes faults in and walks hundreds of MB to GB
  * of records, at random: on 2 MB pages (transparent huge pages) its
- * join takes about a sixth less CPU (docs/BENCHMARKS.md). glibc asks the
- * kernel for them (madvise) only when its tunable glibc.malloc.hugetlb
- * is set before the process starts, so this starts the process again,
- * once, with the tunable added to GLIBC_TUNABLES. Returns when it did
- * not: the tunable is already set (by the user too), GSP_SMALL_PAGES is
- * set, or the exec failed (then it runs on small pages).
+ * join takes about a sixth less CPU (docs/BENCHMARKS.md "Join CPU").
+ * glibc asks the kernel for them (madvise) only when its tunable
+ * glibc.malloc.hugetlb is set before the process starts, so this starts
+ * the process again, once, with the tunable added to GLIBC_TUNABLES.
+ * Returns when it did not: this is the new image, the tunable is already
+ * set (by the user too), GSP_SMALL_PAGES is set (to anything), the
+ * process is privileged (AT_SECURE: glibc would not take the tunable),
+ * /proc/self/exe is not the program argv[0] names (ld.so, valgrind),
+ * the tunables would not fit 1 KB, or the exec failed (then it runs on
+ * small pages, and says so).
  */
 void gsp_harness_huge_heap(char **argv);
 

@@ -253,15 +253,22 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	GSP_CTR_INC(n->ctr.merged);
 }
 
-/* A message's states, in order: their members looked up and asked for
- * first, since a state is at most a few hundred bytes and the misses on
- * a large table's record and links are most of a merge's cost. */
+/* Tables of a node alone from this many slots (3.5 MB of records) on
+ * outgrow the caches; below, the lookups ahead cost more than they save
+ * (BM_MergeHeartbeats). */
+#define GSP_PREFETCH_SLOTS (1u << 16)
+
+/* A message's states, in order. Where tables outgrow the caches (many
+ * sharing a catalog in one thread, or one very large), their members are
+ * looked up and asked for first: the misses on records and links are
+ * then most of a merge's cost, and they overlap. */
 void
 gsp_merge_all(struct gsp_node *n, const struct gsp_wire_state *st,
 	      uint32_t count, uint64_t now_ns)
 {
-	for (uint32_t i = 0; i < count; i++)
-		gsp_prefetch_member(n, st[i].id);
+	if (n->table->shared_ids || n->table->n_slots >= GSP_PREFETCH_SLOTS)
+		for (uint32_t i = 0; i < count; i++)
+			gsp_prefetch_member(n, st[i].id);
 	for (uint32_t i = 0; i < count; i++)
 		gsp_merge(n, &st[i], now_ns);
 }

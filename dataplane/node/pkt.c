@@ -83,8 +83,9 @@ gsp_parse_error(struct gsp_lcore_conf *lc)
 
 /* Parses one frame (contiguous) and hands a gossip payload to the core.
  * ol_flags: what the NIC verified (receive checksum offload, set in
- * port.c from the device's capabilities); a GOOD verdict spares our own
- * check, anything else (BAD, UNKNOWN, none: a vdev) gets it. */
+ * port.c from the device's capabilities, or by the emulation's switch
+ * for a frame of its own vnodes); a GOOD verdict spares our own check,
+ * anything else (BAD, UNKNOWN, none: a vdev) gets it. */
 static void
 gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 		  const uint8_t *frame, uint32_t len, uint64_t ol_flags,
