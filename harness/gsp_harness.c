@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,11 +227,33 @@ gsp_base_name(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
+/* Whether a tool runs the program in its own process (valgrind, whose
+ * children run natively unless it traces them): no exec then. */
+static bool
+gsp_under_tool(void)
+{
+	const char *preload = getenv("LD_PRELOAD");
+
+	return preload != NULL && strstr(preload, "vgpreload") != NULL;
+}
+
+/* GLIBC_TUNABLES back as it was: `had` says whether it was set. */
+static void
+gsp_tunables_restore(bool had, const char *was)
+{
+	unsetenv(GSP_HUGE_TRIED);
+	if (had)
+		setenv("GLIBC_TUNABLES", was, 1);
+	else
+		unsetenv("GLIBC_TUNABLES");
+}
+
 void
 gsp_harness_huge_heap(char **argv)
 {
-	const char *old = getenv("GLIBC_TUNABLES");
-	char tunables[1024], self[4096];
+	const char *env = getenv("GLIBC_TUNABLES");
+	char old[1024], tunables[1024], self[4096];
+	bool had = env != NULL;
 	ssize_t self_len;
 	int len;
 
@@ -238,12 +261,18 @@ gsp_harness_huge_heap(char **argv)
 		unsetenv(GSP_HUGE_TRIED);	/* not for our children */
 		return;
 	}
-	if (getenv("GSP_SMALL_PAGES") != NULL || getauxval(AT_SECURE) ||
-	    (old != NULL && strstr(old, GSP_HUGE_TUNABLE) != NULL))
+	if (argv == NULL || argv[0] == NULL ||
+	    getenv("GSP_SMALL_PAGES") != NULL || getauxval(AT_SECURE) ||
+	    gsp_under_tool() ||
+	    (had && strstr(env, GSP_HUGE_TUNABLE) != NULL))
 		return;
-	/* only the program itself: not when a loader or a tool (ld.so,
-	 * valgrind) runs it, which /proc/self/exe would name instead, nor
-	 * by a link of another name (the kernel's comm would change) */
+	/* ours, not the environment's: setenv may free what getenv gave */
+	len = snprintf(old, sizeof(old), "%s", had ? env : "");
+	if (len < 0 || (size_t)len >= sizeof(old))
+		return;
+	/* only the program itself: not when a loader runs it (ld.so, which
+	 * /proc/self/exe would name instead), nor by a link of another name
+	 * (the kernel's comm would change) */
 	self_len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (self_len <= 0)
 		return;
@@ -251,18 +280,16 @@ gsp_harness_huge_heap(char **argv)
 	if (strcmp(gsp_base_name(self), gsp_base_name(argv[0])) != 0)
 		return;
 	len = snprintf(tunables, sizeof(tunables), "%s%s" GSP_HUGE_TUNABLE
-		       "=1", old != NULL ? old : "",
-		       old != NULL && old[0] != '\0' ? ":" : "");
-	if (len < 0 || (size_t)len >= sizeof(tunables) ||
-	    setenv("GLIBC_TUNABLES", tunables, 1) != 0 ||
-	    setenv(GSP_HUGE_TRIED, "1", 1) != 0)
+		       "=1", old, old[0] != '\0' ? ":" : "");
+	if (len < 0 || (size_t)len >= sizeof(tunables))
 		return;
+	if (setenv("GLIBC_TUNABLES", tunables, 1) != 0 ||
+	    setenv(GSP_HUGE_TRIED, "1", 1) != 0) {
+		gsp_tunables_restore(had, old);
+		return;
+	}
 	execv(self, argv);
 	fprintf(stderr, "%s: running on small pages: exec: %s\n", argv[0],
 		strerror(errno));
-	unsetenv(GSP_HUGE_TRIED);
-	if (old != NULL)
-		setenv("GLIBC_TUNABLES", old, 1);
-	else
-		unsetenv("GLIBC_TUNABLES");
+	gsp_tunables_restore(had, old);
 }

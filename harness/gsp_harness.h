@@ -78,9 +78,9 @@ struct gsp_harness_host {
  * Returns when it did not: this is the new image, the tunable is already
  * set (by the user too), GSP_SMALL_PAGES is set (to anything), the
  * process is privileged (AT_SECURE: glibc would not take the tunable),
- * /proc/self/exe is not the program argv[0] names (ld.so, valgrind),
- * the tunables would not fit 1 KB, or the exec failed (then it runs on
- * small pages, and says so).
+ * valgrind runs it (LD_PRELOAD), /proc/self/exe is not the program
+ * argv[0] names (ld.so), the tunables would not fit 1 KB, or the exec
+ * failed (then it runs on small pages, and says so).
  */
 void gsp_harness_huge_heap(char **argv);
 
