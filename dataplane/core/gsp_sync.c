@@ -89,23 +89,35 @@ gsp_range_has_more(struct gsp_node *n, uint64_t lo, uint64_t hi,
 	return false;
 }
 
+/* Our slot for each of d[0..count) (found[i] < 0: not held), their
+ * records asked for before any is read: the misses overlap. Returns how
+ * many we hold. */
+static uint32_t
+gsp_digests_find(struct gsp_node *n, const struct gsp_digest *d,
+		 uint32_t count, int32_t *found)
+{
+	uint32_t held = 0;
+
+	for (uint32_t i = 0; i < count; i++) {
+		found[i] = gsp_table_find(n->table, d[i].id);
+		if (found[i] >= 0) {
+			gsp_table_prefetch(n->table, (uint32_t)found[i]);
+			held++;
+		}
+	}
+	return held;
+}
+
 void
 gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 	       const struct gsp_wire_msg *m, struct gsp_scratch *s)
 {
-	uint32_t n_send = 0, n_req = 0, listed = 0, b_lo, b_hi;
+	uint32_t n_send = 0, n_req = 0, listed, b_lo, b_hi;
 	uint32_t max = n->p.ack_states;
 	uint8_t dst_wire = gsp_wire_for_id(n, m->hdr.sender_id);
 	struct gsp_out o;
 
-	/* the slots first, their records asked for: the misses overlap */
-	for (uint32_t i = 0; i < m->n_digests; i++) {
-		s->found[i] = gsp_table_find(n->table, m->digests[i].id);
-		if (s->found[i] >= 0) {
-			gsp_table_prefetch(n->table, (uint32_t)s->found[i]);
-			listed++;
-		}
-	}
+	listed = gsp_digests_find(n, m->digests, m->n_digests, s->found);
 	for (uint32_t i = 0; i < m->n_digests; i++) {
 		const struct gsp_digest *d = &m->digests[i];
 		int32_t slot = s->found[i];
@@ -178,11 +190,7 @@ gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
 	/* answer each requested member once, and no more than a SYN packet
 	 * is answered with: a forged ACK must not make us an amplifier */
 	gsp_digest_sort(m->digests, m->n_digests);
-	for (uint32_t i = 0; i < m->n_digests; i++) {
-		s->found[i] = gsp_table_find(n->table, m->digests[i].id);
-		if (s->found[i] >= 0)
-			gsp_table_prefetch(n->table, (uint32_t)s->found[i]);
-	}
+	gsp_digests_find(n, m->digests, m->n_digests, s->found);
 	gsp_out_init(&o, n, GSP_MSG_ACK2, src,
 		     gsp_wire_for_id(n, m->hdr.sender_id));
 	for (uint32_t i = 0; i < m->n_digests && sent < n->p.ack_states; i++) {
