@@ -94,11 +94,16 @@ def test_remove_refused_while_members_send_under_the_key(make_cluster,
 
     # the whole rotation: then the removal is accepted everywhere
     for n in NODES[3:]:
-        c.ctl(n, "keys", "use", new_id, check=True)
-    c.wait_until(lambda: Observed(
-        cluster_view(c, "node1").get(old_id, {}).get("primary_on") == [],
-        cluster_view(c, "node1")), 20, "node1 to see nobody on the old key")
+        c.wait_until(lambda: Observed(
+            c.ctl(n, "keys", "use", new_id).returncode == 0, n), 20,
+            f"{n} to see the new key on all and use it")
+    # each node refuses the removal until its own view has node4 and
+    # node5 off the old key: wait for that view on every node, not only
+    # on node1 (node2 lagging node1 made this step fail once in CI)
     for n in NODES:
+        c.wait_until(lambda: Observed(
+            cluster_view(c, n).get(old_id, {}).get("primary_on") == [],
+            cluster_view(c, n)), 20, f"{n} to see nobody on the old key")
         c.ctl(n, "keys", "remove", old_id, check=True)
     c.wait_until(lambda: Observed(
         cluster_view(c, "node3") == {new_id: {"primary_on": NODES,
