@@ -12,6 +12,17 @@
  * confirmed one: such ARP is counted (arp_ignored) and logged once a
  * minute at most, through the control thread.
  *
+ * Senders overheard in ARP not addressed to us (a peer's gratuitous ARP
+ * at start, its requests for others) are kept in a small ring, not the
+ * cache, and used only when we come to resolve one of them: a newcomer
+ * otherwise draws a broadcast request from every member that learns of
+ * it, and each such broadcast wakes every process on the segment (N^2
+ * wake-ups per join; on a host of hundreds of nodes, a storm of late
+ * answers). What the ring gives is trusted as ARP is: it never moves a
+ * confirmed entry, and the peer's first authenticated datagram confirms
+ * or corrects it. A MAC that replaced another heard within the ring's
+ * window is not used until it has stood a whole window: we ask.
+ *
  * The cache is a plain open-addressing table (linear probing, never
  * shrinks: an entry expires but keeps its bucket): only the owning lcore
  * touches it, and unlike an rte_hash it takes no memzone, so thousands of
@@ -32,6 +43,9 @@
 
 #define GSP_ARP_TELL_NS (60ull * 1000 * 1000 * 1000)	/* ARP conflicts */
 
+#define GSP_ARP_HEARD 32		/* overheard senders kept */
+#define GSP_ARP_HEARD_S 60u		/* and used for this long */
+
 #define GSP_ARP_VALID 1u
 #define GSP_ARP_REQUESTED 2u
 #define GSP_ARP_CONFIRMED 4u	/* the MAC came with authenticated gossip */
@@ -51,6 +65,17 @@ struct gsp_arp_entry {
 };
 _Static_assert(sizeof(struct gsp_arp_entry) == 16, "ARP entry size");
 
+/* A sender overheard in ARP not addressed to us. */
+struct gsp_arp_heard {
+	uint32_t ip;			/* 0: unused */
+	uint32_t heard_s;		/* last heard */
+	uint32_t since_s;		/* mac heard first */
+	struct rte_ether_addr mac;
+	uint8_t rival;			/* another MAC was heard just before */
+	uint8_t pad;
+};
+_Static_assert(sizeof(struct gsp_arp_heard) == 20, "ARP heard size");
+
 struct gsp_arp_held {
 	struct rte_mbuf *m;
 	uint32_t next_hop;
@@ -62,7 +87,9 @@ struct gsp_arp_cache {
 	uint32_t max_used;
 	uint32_t used;
 	uint32_t n_hold;		/* oldest first */
+	uint32_t heard_next;		/* ring slot overwritten next */
 	struct gsp_arp_held hold[GSP_ARP_HOLD];
+	struct gsp_arp_heard heard[GSP_ARP_HEARD];
 	struct gsp_arp_entry e[];
 };
 
@@ -215,6 +242,62 @@ gsp_arp_expire_held(struct gsp_vnode *vn, uint64_t now_ns)
 		gsp_arp_drop_held(vn, n);
 }
 
+static void gsp_arp_set(struct gsp_dp *dp, struct gsp_vnode *vn,
+			struct gsp_arp_entry *e,
+			const struct rte_ether_addr *mac, uint8_t confirmed,
+			uint32_t now_s);
+
+/* Keeps what ARP not addressed to us says of an address we hold no
+ * entry for; one slot per address, the oldest overwritten. */
+static void
+gsp_arp_overhear(struct gsp_arp_cache *c, uint32_t ip,
+		 const struct rte_ether_addr *mac, uint32_t now_s)
+{
+	struct gsp_arp_heard *h;
+
+	for (uint32_t i = 0; i < GSP_ARP_HEARD; i++) {
+		h = &c->heard[i];
+		if (h->ip != ip)
+			continue;
+		if (!rte_is_same_ether_addr(&h->mac, mac)) {
+			/* a move, or a forger: which, we cannot tell */
+			h->rival = now_s - h->heard_s < GSP_ARP_HEARD_S;
+			h->mac = *mac;
+			h->since_s = now_s;
+		}
+		h->heard_s = now_s;
+		return;
+	}
+	h = &c->heard[c->heard_next];
+	c->heard_next = (c->heard_next + 1) % GSP_ARP_HEARD;
+	*h = (struct gsp_arp_heard){ .ip = ip, .heard_s = now_s,
+				     .since_s = now_s, .mac = *mac };
+}
+
+/* e (not fresh) takes the MAC overheard for its address, if it was
+ * heard lately and no rival came just before it: no broadcast request. */
+static bool
+gsp_arp_from_heard(struct gsp_dp *dp, struct gsp_vnode *vn,
+		   struct gsp_arp_entry *e, uint32_t now_s)
+{
+	struct gsp_arp_cache *c = vn->arp;
+
+	for (uint32_t i = 0; i < GSP_ARP_HEARD; i++) {
+		const struct gsp_arp_heard *h = &c->heard[i];
+
+		if (h->ip != e->ip)
+			continue;
+		if (now_s - h->heard_s >= GSP_ARP_HEARD_S ||
+		    now_s - h->heard_s >= dp->cfg->arp_timeout_s ||
+		    (h->rival && now_s - h->since_s < GSP_ARP_HEARD_S))
+			return false;
+		gsp_arp_set(dp, vn, e, &h->mac, 0, now_s);
+		e->learned_s = h->heard_s;	/* it ages from when heard */
+		return true;
+	}
+	return false;
+}
+
 const struct rte_ether_addr *
 gsp_arp_resolve(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t next_hop,
 		uint64_t now_ns)
@@ -230,6 +313,10 @@ gsp_arp_resolve(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t next_hop,
 	if (e == NULL)		/* cache full: nothing sensible to do */
 		return NULL;
 	fresh = gsp_arp_fresh(dp, e, now_s);
+	if (!fresh && gsp_arp_from_heard(dp, vn, e, now_s)) {
+		GSP_LSTAT_ADD(vn->lc, arp_overheard, 1);
+		return &e->mac;
+	}
 	/* refresh before expiry so a live peer never drops out of the cache;
 	 * but an answer to the datagram being read waits without a request:
 	 * that datagram's MAC comes when the core took it (pkt.c) */
@@ -358,8 +445,11 @@ gsp_arp_learn(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
 	if (ip == 0 || ip == vn->ip || !rte_is_unicast_ether_addr(mac))
 		return;
 	e = gsp_arp_entry(vn->arp, ip, create, now_s, dp->cfg->arp_timeout_s);
-	if (e == NULL)
+	if (e == NULL) {
+		if (!create)
+			gsp_arp_overhear(vn->arp, ip, mac, now_s);
 		return;
+	}
 	confirmed = (e->flags & GSP_ARP_CONFIRMED) &&
 		gsp_arp_fresh(dp, e, now_s);
 	if (!confirmed) {

@@ -38,7 +38,7 @@ extern "C" {
 
 #define GSP_SV_MAGIC 0x5745495653505347ULL	/* "GSPSVIEW" */
 #define GSP_SV_MAJOR 1
-#define GSP_SV_MINOR 8
+#define GSP_SV_MINOR 9
 #define GSP_SV_HEADER_SIZE 1024
 #define GSP_SV_MEMBER_STRIDE 2304
 #define GSP_SV_MEMBER_STRIDE_1_0 1024	/* writers before minor 7 */
@@ -247,7 +247,9 @@ struct gsp_sv_lcore {
 	 * as zero) */
 	uint64_t rx_intr_waits;		/* idle waits for an rx interrupt */
 	uint64_t rx_intr_wakeups;	/* of them, ended by the queue's */
-	uint8_t reserved[48];
+	/* minor 9, in what was reserved */
+	uint64_t arp_overheard;		/* resolved from overheard ARP */
+	uint8_t reserved[40];
 };
 
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, seq) == 24, "sv abi");
@@ -293,6 +295,7 @@ GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_member) == GSP_SV_MEMBER_STRIDE, "sv a
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_packets) == 8, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_wrong_mac) == 112, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_intr_waits) == 128, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, arp_overheard) == 144, "sv abi");
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_lcore) == GSP_SV_LCORE_STRIDE, "sv abi");
 
 /* ---- reader library (libgsp_sv, no DPDK) ---- */
