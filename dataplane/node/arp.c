@@ -21,7 +21,9 @@
  * answers). What the ring gives is trusted as ARP is: it never moves a
  * confirmed entry, and the peer's first authenticated datagram confirms
  * or corrects it. A MAC that replaced another heard within the ring's
- * window is not used until it has stood a whole window: we ask.
+ * window is not taken from the ring until it has stood a whole window
+ * (a flapping address: we ask; against a forger it adds nothing, as an
+ * ARP reply addressed to us already fills an unconfirmed entry).
  *
  * The cache is a plain open-addressing table (linear probing, never
  * shrinks: an entry expires but keeps its bucket): only the owning lcore
@@ -292,7 +294,6 @@ gsp_arp_from_heard(struct gsp_dp *dp, struct gsp_vnode *vn,
 		    (h->rival && now_s - h->since_s < GSP_ARP_HEARD_S))
 			return false;
 		gsp_arp_set(dp, vn, e, &h->mac, 0, now_s);
-		e->learned_s = h->heard_s;	/* it ages from when heard */
 		return true;
 	}
 	return false;
@@ -313,7 +314,10 @@ gsp_arp_resolve(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t next_hop,
 	if (e == NULL)		/* cache full: nothing sensible to do */
 		return NULL;
 	fresh = gsp_arp_fresh(dp, e, now_s);
-	if (!fresh && gsp_arp_from_heard(dp, vn, e, now_s)) {
+	/* (the sender of the datagram being read is followed to the MAC
+	 * that datagram authenticates, below) */
+	if (!fresh && next_hop != vn->lc->rx_src_ip &&
+	    gsp_arp_from_heard(dp, vn, e, now_s)) {
 		GSP_LSTAT_ADD(vn->lc, arp_overheard, 1);
 		return &e->mac;
 	}
@@ -386,7 +390,7 @@ gsp_arp_confirm(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
 	uint32_t now_s = (uint32_t)(now_ns / 1000000000u);
 	struct gsp_arp_entry *e;
 
-	if (ip == 0 || ip == vn->ip || !rte_is_unicast_ether_addr(mac))
+	if (ip == 0 || ip == vn->ip || !rte_is_valid_assigned_ether_addr(mac))
 		return;
 	e = gsp_arp_entry(vn->arp, ip, true, now_s, dp->cfg->arp_timeout_s);
 	if (e == NULL)
@@ -442,7 +446,7 @@ gsp_arp_learn(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
 	struct gsp_arp_entry *e;
 	bool confirmed;
 
-	if (ip == 0 || ip == vn->ip || !rte_is_unicast_ether_addr(mac))
+	if (ip == 0 || ip == vn->ip || !rte_is_valid_assigned_ether_addr(mac))
 		return;
 	e = gsp_arp_entry(vn->arp, ip, create, now_s, dp->cfg->arp_timeout_s);
 	if (e == NULL) {
@@ -488,7 +492,8 @@ gsp_arp_input(struct gsp_dp *dp, struct gsp_vnode *vn, const uint8_t *frame,
 		gsp_arp_learn(dp, vn, sip, &arp->arp_data.arp_sha,
 			      tip == vn->ip, now_ns);
 	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) &&
-	    tip == vn->ip && rte_is_unicast_ether_addr(&arp->arp_data.arp_sha))
+	    tip == vn->ip &&
+	    rte_is_valid_assigned_ether_addr(&arp->arp_data.arp_sha))
 		gsp_arp_send(dp, vn, RTE_ARP_OP_REPLY, &arp->arp_data.arp_sha,
 			     sip);
 }

@@ -24,6 +24,12 @@ def cluster_view(c, name):
             for e in k["cluster"]}
 
 
+def ctl_ok(c, node, *args):
+    """Observed: `gossipctl args` on node succeeded (else its stderr)."""
+    p = c.ctl(node, *args)
+    return Observed(p.returncode == 0, (node, p.stderr.strip()))
+
+
 def test_remove_refused_while_members_send_under_the_key(make_cluster,
                                                          tmp_path):
     c = make_cluster(5)
@@ -64,9 +70,8 @@ def test_remove_refused_while_members_send_under_the_key(make_cluster,
         cluster_view(c, "node1").get(new_id, {}).get("missing_on") == [],
         cluster_view(c, "node1")), 20, "node1 to see the new key on all")
     for n in NODES[:3]:
-        c.wait_until(lambda: Observed(
-            c.ctl(n, "keys", "use", new_id).returncode == 0, n), 20,
-            f"{n} to see the new key on all and use it")
+        c.wait_until(lambda: ctl_ok(c, n, "keys", "use", new_id), 20,
+                     f"{n} to see the new key on all and use it")
     want = {old_id: {"primary_on": ["node4", "node5"],
                      "installed_on": NODES[:3], "missing_on": []},
             new_id: {"primary_on": NODES[:3],
@@ -94,9 +99,8 @@ def test_remove_refused_while_members_send_under_the_key(make_cluster,
 
     # the whole rotation: then the removal is accepted everywhere
     for n in NODES[3:]:
-        c.wait_until(lambda: Observed(
-            c.ctl(n, "keys", "use", new_id).returncode == 0, n), 20,
-            f"{n} to see the new key on all and use it")
+        c.wait_until(lambda: ctl_ok(c, n, "keys", "use", new_id), 20,
+                     f"{n} to see the new key on all and use it")
     # each node refuses the removal until its own view has node4 and
     # node5 off the old key: wait for that view on every node, not only
     # on node1 (node2 lagging node1 made this step fail once in CI)

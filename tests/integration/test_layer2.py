@@ -358,15 +358,17 @@ def test_a_peer_that_moves_is_followed(c):
     wait_heartbeats_advance(c, ["node2"], members=["node1"])
 
 
-
-def test_overheard_arp_resolves_a_newcomer(c):
+def test_overheard_arp_resolves_a_newcomer(make_cluster):
     """A newcomer's gratuitous ARP, heard before node1 knows its address,
     lets node1 send to it, once gossip names it a member, without a
     broadcast request (counted in arp_overheard): otherwise every member
     that learns of a newcomer broadcasts a request, and each wakes every
     node on the segment. Two MACs heard for one address: node1 trusts
-    neither and asks. (Last in the module: the two members it learns are
-    never heard from again.)"""
+    neither and asks. A cluster of its own: the two members it learns are
+    never heard from again, and a second run must find no entry for
+    them."""
+    c = make_cluster(2)
+    c.wait_converged(timeout=CONVERGE_S)
     veth1, mac1 = c.port("node1")
     new_ip, new_mac = "10.77.0.250", "02:00:00:77:00:fa"
     two_ip, mac_a, mac_b = "10.77.0.251", "02:00:00:77:00:a5", \
