@@ -358,6 +358,46 @@ def test_a_peer_that_moves_is_followed(c):
     wait_heartbeats_advance(c, ["node2"], members=["node1"])
 
 
+def garp(mac, ip):
+    """A gratuitous ARP (a request for its own address), broadcast."""
+    return Ether(dst=BROADCAST, src=mac) / ARP(
+        op=1, hwsrc=mac, psrc=ip, hwdst="00:00:00:00:00:00", pdst=ip)
+
+
+def overhear(c, frames):
+    """frames onto node1's port; until node1 counted them all as ARP."""
+    veth1, _ = c.port("node1")
+    before = lcore_sum(c, "node1", "arp_rx")
+    sendp(frames, iface=veth1, inter=0.002)
+    c.wait_until(lambda: Observed(
+        lcore_sum(c, "node1", "arp_rx") - before >= len(frames),
+        lcore_sum(c, "node1", "arp_rx") - before), 10,
+        f"node1 to take in {len(frames)} ARP")
+
+
+def name_members(c, members):
+    """Sealed gossip to node1 (from another member) naming members
+    [(id, ip, name)]: node1 then sends to them (probes, gossip)."""
+    veth1, mac1 = c.port("node1")
+    key = base64.b64decode(c.cluster_key())
+    gen = int(time.time() * 1e6)
+    states = [g.state(mid, gen, 1, ip, name) for mid, ip, name in members]
+    push = g.seal(key, g.states_msg(c.cluster, 0x5EED0000000000F9, states),
+                  next(_seq), generation=9)
+    sendp(Ether(dst=mac1, src=INJ_MAC) /
+          IP(src=INJ_IP, dst=ip_of(c, "node1"), ttl=64) /
+          UDP(sport=g.GSP_PORT, dport=g.GSP_PORT) / Raw(push), iface=veth1)
+
+
+def node1_to(mac1, ips):
+    """lfilter: node1's IPv4 frames to ips and its ARP asking for them."""
+    def f(p):
+        return (Ether in p and p[Ether].src.lower() == mac1 and
+                ((IP in p and p[IP].dst in ips) or
+                 (ARP in p and p[ARP].pdst in ips)))
+    return f
+
+
 def test_overheard_arp_resolves_a_newcomer(make_cluster):
     """A newcomer's gratuitous ARP, heard before node1 knows its address,
     lets node1 send to it, once gossip names it a member, without a
@@ -373,37 +413,13 @@ def test_overheard_arp_resolves_a_newcomer(make_cluster):
     new_ip, new_mac = "10.77.0.250", "02:00:00:77:00:fa"
     two_ip, mac_a, mac_b = "10.77.0.251", "02:00:00:77:00:a5", \
         "02:00:00:77:00:b5"
-    key = base64.b64decode(c.cluster_key())
-
-    def garp(mac, ip):
-        return Ether(dst=BROADCAST, src=mac) / ARP(
-            op=1, hwsrc=mac, psrc=ip, hwdst="00:00:00:00:00:00", pdst=ip)
-
-    arp_rx = lcore_sum(c, "node1", "arp_rx")
     overheard = lcore_sum(c, "node1", "arp_overheard")
-    sendp([garp(new_mac, new_ip), garp(mac_a, two_ip), garp(mac_b, two_ip)],
-          iface=veth1, inter=0.002)
-    c.wait_until(lambda: Observed(
-        lcore_sum(c, "node1", "arp_rx") - arp_rx >= 3,
-        lcore_sum(c, "node1", "arp_rx") - arp_rx), 10,
-        "node1 to take in the three gratuitous ARP")
-
-    def from_node1(p):
-        return (Ether in p and p[Ether].src.lower() == mac1 and
-                ((IP in p and p[IP].dst in (new_ip, two_ip)) or
-                 (ARP in p and p[ARP].pdst in (new_ip, two_ip))))
-    out = Sniffer(veth1, from_node1)
+    overhear(c, [garp(new_mac, new_ip), garp(mac_a, two_ip),
+                 garp(mac_b, two_ip)])
+    out = Sniffer(veth1, node1_to(mac1, (new_ip, two_ip)))
     try:
-        # gossip (sealed, from another member) names both members
-        gen = int(time.time() * 1e6)
-        states = [g.state(0x5EED0000000000FA, gen, 1, new_ip, "newcomer"),
-                  g.state(0x5EED0000000000FB, gen, 1, two_ip, "two-macs")]
-        push = g.seal(key, g.states_msg(c.cluster, 0x5EED0000000000F9,
-                                        states), next(_seq), generation=9)
-        sendp(Ether(dst=mac1, src=INJ_MAC) /
-              IP(src=INJ_IP, dst=ip_of(c, "node1"), ttl=64) /
-              UDP(sport=g.GSP_PORT, dport=g.GSP_PORT) / Raw(push),
-              iface=veth1)
+        name_members(c, [(0x5EED0000000000FA, new_ip, "newcomer"),
+                         (0x5EED0000000000FB, two_ip, "two-macs")])
         c.wait_until(lambda: Observed(
             any(IP in f and f[IP].dst == new_ip for f in out.frames) and
             any(ARP in f and f[ARP].pdst == two_ip for f in out.frames),
@@ -423,3 +439,30 @@ def test_overheard_arp_resolves_a_newcomer(make_cluster):
         lcore_sum(c, "node1", "arp_overheard") > overheard,
         lcore_sum(c, "node1", "arp_overheard") - overheard), 10,
         "node1 to count the address resolved from overheard ARP")
+
+
+def test_overheard_arp_ages_out(make_cluster):
+    """ARP overheard longer ago than arp_timeout is not used: node1 asks,
+    and sends nothing to the MAC it heard. (arp_timeout = 1s, the least
+    allowed, so that the test need not wait out the ring's own 60 s.)"""
+    c = make_cluster(2, extra_ini={"dataplane": {"arp_timeout": "1s"}})
+    c.wait_converged(timeout=CONVERGE_S)
+    veth1, mac1 = c.port("node1")
+    old_ip, old_mac = "10.77.0.252", "02:00:00:77:00:fc"
+    overheard = lcore_sum(c, "node1", "arp_overheard")
+    overhear(c, [garp(old_mac, old_ip)])
+    # what is waited for is time itself: node1 counts it in whole
+    # seconds, so 2 s put the gratuitous ARP at least 1 s behind
+    time.sleep(2.1)
+    out = Sniffer(veth1, node1_to(mac1, (old_ip,)))
+    try:
+        name_members(c, [(0x5EED0000000000FC, old_ip, "heard-long-ago")])
+        c.wait_until(lambda: Observed(
+            any(ARP in f and f[ARP].pdst == old_ip for f in out.frames),
+            [f.summary() for f in out.frames]), 10,
+            "node1 to ask for the address heard too long ago")
+    finally:
+        frames = out.stop()
+    assert not [f for f in frames if IP in f and
+                f[Ether].dst.lower() == old_mac], [f.summary() for f in frames]
+    assert lcore_sum(c, "node1", "arp_overheard") == overheard
