@@ -16,22 +16,28 @@
 
 #define H(f) offsetof(struct gsp_sv_header, f)
 
+#define EXP_LCORE_FIELDS 10	/* lcore counters summed per node */
+
 struct exp_snap {
 	struct exp_target *t;
 	struct gsp_sv_snapshot s;
 	bool ok;		/* a consistent snapshot was had */
 	bool alive;		/* ... and its writer runs */
 	uint64_t now;
-	uint64_t lc[6];		/* lcore sums, see exp_lcore_fields */
+	uint64_t lc[EXP_LCORE_FIELDS];	/* lcore sums, see exp_lcore_fields */
 };
 
-static const size_t exp_lcore_fields[6] = {
+static const size_t exp_lcore_fields[EXP_LCORE_FIELDS] = {
 	offsetof(struct gsp_sv_lcore, rx_packets),
 	offsetof(struct gsp_sv_lcore, rx_bytes),
 	offsetof(struct gsp_sv_lcore, tx_packets),
 	offsetof(struct gsp_sv_lcore, tx_bytes),
 	offsetof(struct gsp_sv_lcore, tx_dropped),
 	offsetof(struct gsp_sv_lcore, rx_handoff_full),
+	offsetof(struct gsp_sv_lcore, arp_rx),
+	offsetof(struct gsp_sv_lcore, arp_tx),
+	offsetof(struct gsp_sv_lcore, arp_overheard),
+	offsetof(struct gsp_sv_lcore, arp_ignored),
 };
 
 struct exp_ctx {
@@ -293,6 +299,14 @@ static const struct exp_fam exp_fams[] = {
 	  "full", 0, 4, NULL },
 	{ "gossipd_rx_handoff_full", true, "Packets dropped: handoff ring to "
 	  "the protocol lcore full", 0, 5, NULL },
+	{ "gossipd_arp_rx", true, "ARP frames received (each broadcast on "
+	  "the segment wakes an idle node)", 0, 6, NULL },
+	{ "gossipd_arp_tx", true, "ARP frames sent", 0, 7, NULL },
+	{ "gossipd_arp_overheard", true, "Next hops resolved from ARP "
+	  "overheard on the segment, without a broadcast request", 0, 8,
+	  NULL },
+	{ "gossipd_arp_ignored", true, "ARP that tried to move a MAC "
+	  "confirmed by authenticated gossip", 0, 9, NULL },
 	{ "gossipd_tx_messages", true, "Protocol messages sent by type", 0,
 	  -1, f_tx },
 	{ "gossipd_rx_messages", true, "Protocol messages received by type",
@@ -381,7 +395,7 @@ exp_snap_take(struct exp_target *t, struct exp_snap *v)
 		snprintf(t->node, sizeof(t->node), "%.*s",
 			 (int)sizeof(v->s.hdr.node_name), v->s.hdr.node_name);
 		for (uint32_t i = 0; i < v->s.hdr.lcore_count; i++)
-			for (int j = 0; j < 6; j++)
+			for (int j = 0; j < EXP_LCORE_FIELDS; j++)
 				v->lc[j] += *(const uint64_t *)
 					((const char *)&v->s.lcores[i] +
 					 exp_lcore_fields[j]);

@@ -9,6 +9,7 @@ Everything started here is stopped by pid in a finally."""
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -117,6 +118,13 @@ def test_exporter_bad_requests_and_formats(c):
                     f'state="alive"}} 3') in body
             assert f'gossipd_up{{cluster="{c.cluster}",node="{n}"}} 1' in body
         assert 'reason="' in body
+        # ARP: every node heard its peers' requests or replies
+        for n in c.names():
+            arp = re.search(rf'^gossipd_arp_rx_total{{cluster="{c.cluster}",'
+                            rf'node="{n}"}} (\d+)$', body, re.M)
+            assert arp and int(arp.group(1)) > 0, n
+        for name in ("arp_tx", "arp_overheard", "arp_ignored"):
+            assert f"# TYPE gossipd_{name}_total counter" in body, name
         code, ctype, body = http_get(port, "/metrics",
                                      "application/openmetrics-text")
         assert ctype.startswith("application/openmetrics-text")
