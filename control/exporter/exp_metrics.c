@@ -16,18 +16,8 @@
 
 #define H(f) offsetof(struct gsp_sv_header, f)
 
-#define EXP_LCORE_FIELDS 10	/* lcore counters summed per node */
-
-struct exp_snap {
-	struct exp_target *t;
-	struct gsp_sv_snapshot s;
-	bool ok;		/* a consistent snapshot was had */
-	bool alive;		/* ... and its writer runs */
-	uint64_t now;
-	uint64_t lc[EXP_LCORE_FIELDS];	/* lcore sums, see exp_lcore_fields */
-};
-
-static const size_t exp_lcore_fields[EXP_LCORE_FIELDS] = {
+/* lcore counters summed per node (exp_fams name them by index) */
+static const size_t exp_lcore_fields[] = {
 	offsetof(struct gsp_sv_lcore, rx_packets),
 	offsetof(struct gsp_sv_lcore, rx_bytes),
 	offsetof(struct gsp_sv_lcore, tx_packets),
@@ -38,6 +28,18 @@ static const size_t exp_lcore_fields[EXP_LCORE_FIELDS] = {
 	offsetof(struct gsp_sv_lcore, arp_tx),
 	offsetof(struct gsp_sv_lcore, arp_overheard),
 	offsetof(struct gsp_sv_lcore, arp_ignored),
+};
+
+#define EXP_LCORE_FIELDS \
+	(sizeof(exp_lcore_fields) / sizeof(exp_lcore_fields[0]))
+
+struct exp_snap {
+	struct exp_target *t;
+	struct gsp_sv_snapshot s;
+	bool ok;		/* a consistent snapshot was had */
+	bool alive;		/* ... and its writer runs */
+	uint64_t now;
+	uint64_t lc[EXP_LCORE_FIELDS];	/* lcore sums, see exp_lcore_fields */
 };
 
 struct exp_ctx {
@@ -395,7 +397,7 @@ exp_snap_take(struct exp_target *t, struct exp_snap *v)
 		snprintf(t->node, sizeof(t->node), "%.*s",
 			 (int)sizeof(v->s.hdr.node_name), v->s.hdr.node_name);
 		for (uint32_t i = 0; i < v->s.hdr.lcore_count; i++)
-			for (int j = 0; j < EXP_LCORE_FIELDS; j++)
+			for (size_t j = 0; j < EXP_LCORE_FIELDS; j++)
 				v->lc[j] += *(const uint64_t *)
 					((const char *)&v->s.lcores[i] +
 					 exp_lcore_fields[j]);

@@ -249,31 +249,38 @@ static void gsp_arp_set(struct gsp_dp *dp, struct gsp_vnode *vn,
 			const struct rte_ether_addr *mac, uint8_t confirmed,
 			uint32_t now_s);
 
+/* The ring's slot of ip, or NULL. */
+static struct gsp_arp_heard *
+gsp_arp_heard_find(struct gsp_arp_cache *c, uint32_t ip)
+{
+	for (uint32_t i = 0; i < GSP_ARP_HEARD; i++)
+		if (c->heard[i].ip == ip)
+			return &c->heard[i];
+	return NULL;
+}
+
 /* Keeps what ARP not addressed to us says of an address we hold no
  * entry for; one slot per address, the oldest overwritten. */
 static void
 gsp_arp_overhear(struct gsp_arp_cache *c, uint32_t ip,
 		 const struct rte_ether_addr *mac, uint32_t now_s)
 {
-	struct gsp_arp_heard *h;
+	struct gsp_arp_heard *h = gsp_arp_heard_find(c, ip);
 
-	for (uint32_t i = 0; i < GSP_ARP_HEARD; i++) {
-		h = &c->heard[i];
-		if (h->ip != ip)
-			continue;
-		if (!rte_is_same_ether_addr(&h->mac, mac)) {
-			/* a move, or a forger: which, we cannot tell */
-			h->rival = now_s - h->heard_s < GSP_ARP_HEARD_S;
-			h->mac = *mac;
-			h->since_s = now_s;
-		}
-		h->heard_s = now_s;
+	if (h == NULL) {
+		h = &c->heard[c->heard_next];
+		c->heard_next = (c->heard_next + 1) % GSP_ARP_HEARD;
+		*h = (struct gsp_arp_heard){ .ip = ip, .heard_s = now_s,
+					     .since_s = now_s, .mac = *mac };
 		return;
 	}
-	h = &c->heard[c->heard_next];
-	c->heard_next = (c->heard_next + 1) % GSP_ARP_HEARD;
-	*h = (struct gsp_arp_heard){ .ip = ip, .heard_s = now_s,
-				     .since_s = now_s, .mac = *mac };
+	if (!rte_is_same_ether_addr(&h->mac, mac)) {
+		/* a move, or a forger: which, we cannot tell */
+		h->rival = now_s - h->heard_s < GSP_ARP_HEARD_S;
+		h->mac = *mac;
+		h->since_s = now_s;
+	}
+	h->heard_s = now_s;
 }
 
 /* e (not fresh) takes the MAC overheard for its address, if it was
@@ -282,21 +289,14 @@ static bool
 gsp_arp_from_heard(struct gsp_dp *dp, struct gsp_vnode *vn,
 		   struct gsp_arp_entry *e, uint32_t now_s)
 {
-	struct gsp_arp_cache *c = vn->arp;
+	const struct gsp_arp_heard *h = gsp_arp_heard_find(vn->arp, e->ip);
 
-	for (uint32_t i = 0; i < GSP_ARP_HEARD; i++) {
-		const struct gsp_arp_heard *h = &c->heard[i];
-
-		if (h->ip != e->ip)
-			continue;
-		if (now_s - h->heard_s >= GSP_ARP_HEARD_S ||
-		    now_s - h->heard_s >= dp->cfg->arp_timeout_s ||
-		    (h->rival && now_s - h->since_s < GSP_ARP_HEARD_S))
-			return false;
-		gsp_arp_set(dp, vn, e, &h->mac, 0, now_s);
-		return true;
-	}
-	return false;
+	if (h == NULL || now_s - h->heard_s >= GSP_ARP_HEARD_S ||
+	    now_s - h->heard_s >= dp->cfg->arp_timeout_s ||
+	    (h->rival && now_s - h->since_s < GSP_ARP_HEARD_S))
+		return false;
+	gsp_arp_set(dp, vn, e, &h->mac, 0, now_s);
+	return true;
 }
 
 const struct rte_ether_addr *
