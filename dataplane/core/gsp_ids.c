@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gsp_ids.h"
 #include "gsp_index.h"
+#include "gsp_util.h"
 
 struct gsp_ids {
 	struct gsp_index *index;
@@ -17,6 +19,9 @@ struct gsp_ids {
 		uint64_t generation;
 		uint64_t version;
 	} *addr_from;
+	uint32_t chain_bits;
+	uint32_t *chain_head;	/* 1 << chain_bits */
+	uint32_t *chain_next;	/* per slot */
 	bool shared;		/* a table was handed it (gsp_ids_hold) */
 	uint32_t n_slots;
 	uint32_t holders;	/* tables sharing the catalog */
@@ -39,9 +44,14 @@ gsp_ids_create(const char *name, uint32_t max_ids)
 	c->refs = calloc(c->n_slots, sizeof(*c->refs));
 	c->addr = calloc(c->n_slots, sizeof(*c->addr));
 	c->addr_from = calloc(c->n_slots, sizeof(*c->addr_from));
+	c->chain_bits = gsp_log2_ceil(max_ids / GSP_IDS_CHAIN_FILL + 1);
+	c->chain_head = malloc(sizeof(*c->chain_head) << c->chain_bits);
+	c->chain_next = malloc(c->n_slots * sizeof(*c->chain_next));
 	if (c->ids == NULL || c->refs == NULL || c->addr == NULL ||
-	    c->addr_from == NULL)
+	    c->addr_from == NULL || c->chain_head == NULL ||
+	    c->chain_next == NULL)
 		goto fail;
+	memset(c->chain_head, 0xff, sizeof(*c->chain_head) << c->chain_bits);
 	gsp_index_set_keys(c->index, c->ids, sizeof(*c->ids));
 	return c;
 fail:
@@ -67,6 +77,8 @@ gsp_ids_destroy(struct gsp_ids *c)
 	free(c->refs);
 	free(c->addr);
 	free(c->addr_from);
+	free(c->chain_head);
+	free(c->chain_next);
 	free(c);
 }
 
@@ -80,6 +92,31 @@ const uint64_t *
 gsp_ids_array(const struct gsp_ids *c)
 {
 	return c->ids;
+}
+
+static uint32_t *
+gsp_ids_chain_of(struct gsp_ids *c, uint64_t id)
+{
+	return &c->chain_head[c->chain_bits == 0 ? 0 :
+			      gsp_id_key(id) >> (64 - c->chain_bits)];
+}
+
+uint32_t
+gsp_ids_chain_bits(const struct gsp_ids *c)
+{
+	return c->chain_bits;
+}
+
+const uint32_t *
+gsp_ids_chain_heads(const struct gsp_ids *c)
+{
+	return c->chain_head;
+}
+
+const uint32_t *
+gsp_ids_chain_next(const struct gsp_ids *c)
+{
+	return c->chain_next;
 }
 
 const uint64_t *
@@ -137,6 +174,7 @@ gsp_ids_find(const struct gsp_ids *c, uint64_t id)
 int32_t
 gsp_ids_take(struct gsp_ids *c, uint64_t id)
 {
+	uint32_t *head;
 	int32_t slot;
 
 	if (id == 0)
@@ -154,6 +192,9 @@ gsp_ids_take(struct gsp_ids *c, uint64_t id)
 		}
 		/* the plain index reads the id from here from now on */
 		__atomic_store_n(&c->ids[slot], id, __ATOMIC_RELEASE);
+		head = gsp_ids_chain_of(c, id);
+		c->chain_next[slot] = *head;
+		*head = (uint32_t)slot;
 	}
 	c->refs[slot]++;
 	return slot;
@@ -162,8 +203,16 @@ gsp_ids_take(struct gsp_ids *c, uint64_t id)
 void
 gsp_ids_put(struct gsp_ids *c, uint32_t slot)
 {
+	uint32_t *link;
+
 	if (slot >= c->n_slots || c->refs[slot] == 0 || --c->refs[slot] > 0)
 		return;
+	/* bounded by the chain's length: GSP_IDS_CHAIN_FILL at max_ids */
+	link = gsp_ids_chain_of(c, c->ids[slot]);
+	while (*link != GSP_IDS_CHAIN_END && *link != slot)
+		link = &c->chain_next[*link];
+	if (*link == slot)
+		*link = c->chain_next[slot];
 	gsp_index_del(c->index, c->ids[slot]);
 	if (c->shared)		/* the next id's own */
 		c->addr_from[slot] = (struct gsp_ids_stamp){ 0, 0 };
@@ -176,5 +225,7 @@ size_t
 gsp_ids_bytes_per_id(void)
 {
 	return gsp_index_bytes_per_entry() + sizeof(uint64_t) +
-		sizeof(uint32_t) + sizeof(uint64_t);
+		sizeof(uint32_t) + sizeof(uint64_t) + sizeof(uint32_t) +
+		(sizeof(uint32_t) + GSP_IDS_CHAIN_FILL - 1) /
+		GSP_IDS_CHAIN_FILL;
 }

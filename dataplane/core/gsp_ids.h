@@ -17,6 +17,12 @@
  * in, so a table behind the others sends to where the member is now, and
  * a late old state does not move it back.
  *
+ * The catalog chains its ids by the top bits of their digest key
+ * (gsp_id_key): these chains are the nodes' digest buckets. One chain per
+ * catalog, not one per table, costs 4 bytes per id instead of 4 per
+ * member per table; a table walks it and skips the ids it does not hold
+ * (gsp_table_has), which are few once it has joined.
+ *
  * One writer: the thread that writes the tables sharing it. Ids are read
  * by other threads only through a record's sequence counter
  * (gsp_table_read): a slot is reused only after every table let it go,
@@ -30,6 +36,10 @@
 #include <stdint.h>
 
 struct gsp_ids;
+
+/* Ids per chain when the catalog holds max_ids: between this and twice
+ * it (chains are a power of two). */
+#define GSP_IDS_CHAIN_FILL 8
 
 /* A catalog for up to max_ids distinct ids at once. name labels the
  * index (rte_hash wants one). NULL on failure. */
@@ -58,6 +68,14 @@ gsp_ids_at(const uint64_t *ids, uint32_t slot)
 /* The slot -> id array, for gsp_ids_at(). */
 const uint64_t *gsp_ids_array(const struct gsp_ids *c);
 
+/* Chains: 1 << bits heads, the first slot of each (GSP_IDS_CHAIN_END:
+ * empty), and per slot the next one. A slot's chain is the top bits of
+ * gsp_id_key(id); the order within a chain means nothing. */
+#define GSP_IDS_CHAIN_END UINT32_MAX
+uint32_t gsp_ids_chain_bits(const struct gsp_ids *c);
+const uint32_t *gsp_ids_chain_heads(const struct gsp_ids *c);
+const uint32_t *gsp_ids_chain_next(const struct gsp_ids *c);
+
 /* An address as the catalog keeps it: ip << 16 | port. */
 static inline uint64_t
 gsp_ids_addr_word(uint32_t ip, uint16_t port)
@@ -82,9 +100,10 @@ void gsp_ids_pin_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr);
  * tables may hold it still, and hear of it from elsewhere). */
 void gsp_ids_unpin_addr(struct gsp_ids *c, uint32_t slot,
 			uint64_t generation, uint64_t version);
-/* Bytes per distinct id: index entry, id, count, address (a shared
- * catalog, once per thread: 16 more, the address's (generation,
- * version)). */
+/* Bytes per distinct id: index entry, id, count, address, chain link
+ * (a shared catalog, once per thread: 16 more, the address's (generation,
+ * version)); and the chain heads, 4 bytes each for GSP_IDS_CHAIN_FILL
+ * ids or fewer. */
 size_t gsp_ids_bytes_per_id(void);
 
 #endif /* GSP_IDS_H */

@@ -30,29 +30,20 @@ gsp_sums_hash(struct gsp_node *n, uint32_t b, uint64_t h)
 		n->sum_hash[n->sum_off[i] + (b >> n->sum_shift[i])] ^= h;
 }
 
+/* The catalog links the slot into its bucket's chain when the table
+ * takes the id (gsp_ids_take); the node counts it. */
 void
 gsp_bucket_add(struct gsp_node *n, uint32_t slot)
 {
-	uint32_t b = gsp_bucket_of(n, gsp_id_key(gsp_slot_id(n, slot)));
-
-	n->bucket_next[slot] = n->bucket_head[b];
-	n->bucket_head[b] = slot;
-	gsp_sums_count(n, b, 1);
+	gsp_sums_count(n, gsp_bucket_of(n, gsp_id_key(gsp_slot_id(n, slot))),
+		       1);
 }
 
 void
 gsp_bucket_del(struct gsp_node *n, uint32_t slot)
 {
-	uint32_t b = gsp_bucket_of(n, gsp_id_key(gsp_slot_id(n, slot)));
-	uint32_t *link = &n->bucket_head[b];
-
-	/* bounded by the bucket's size (GSP_BUCKET_FILL at capacity) */
-	while (*link != GSP_NONE && *link != slot)
-		link = &n->bucket_next[*link];
-	if (*link == slot) {
-		*link = n->bucket_next[slot];
-		gsp_sums_count(n, b, -1);
-	}
+	gsp_sums_count(n, gsp_bucket_of(n, gsp_id_key(gsp_slot_id(n, slot))),
+		       -1);
 }
 
 void
@@ -74,8 +65,8 @@ gsp_view_verify(const struct gsp_node *n)
 		uint64_t h = 0;
 		uint32_t c = 0;
 
-		for (uint32_t s = n->bucket_head[b]; s != GSP_NONE;
-		     s = n->bucket_next[s]) {
+		for (uint32_t s = gsp_bucket_first(n, b); s != GSP_NONE;
+		     s = gsp_bucket_next(n, s)) {
 			const struct gsp_member_rec *r =
 				gsp_table_rec(n->table, s);
 

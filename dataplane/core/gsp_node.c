@@ -82,10 +82,12 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	if (n->table == NULL)
 		goto fail;
 	n_slots = n->table->n_slots;
-	n->bucket_bits = gsp_log2_ceil(p->capacity / GSP_BUCKET_FILL + 1);
+	/* the catalog's chains are our buckets: tables that share it have
+	 * as many, whatever their capacity */
+	n->bucket_bits = gsp_ids_chain_bits(n->table->ids);
 	n->n_buckets = 1u << n->bucket_bits;
-	n->bucket_head = malloc(n->n_buckets * sizeof(*n->bucket_head));
-	n->bucket_next = calloc(n_slots, sizeof(*n->bucket_next));
+	n->bucket_head = gsp_ids_chain_heads(n->table->ids);
+	n->bucket_next = gsp_ids_chain_next(n->table->ids);
 	n->bucket_hash = calloc(n->n_buckets, sizeof(*n->bucket_hash));
 	n->bucket_count = calloc(n->n_buckets, sizeof(*n->bucket_count));
 	for (uint32_t level = GSP_SUM_LEVEL_STEP;
@@ -100,8 +102,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->peer_view = calloc(n_slots, sizeof(*n->peer_view));
 	n->tx = malloc(p->max_payload);
 	n->body_cap = p->max_payload;
-	if (n->bucket_head == NULL || n->bucket_next == NULL ||
-	    n->tx == NULL || n->bucket_hash == NULL ||
+	if (n->tx == NULL || n->bucket_hash == NULL ||
 	    n->bucket_count == NULL || n->sum_hash == NULL ||
 	    n->sum_count == NULL ||
 	    n->peer_view == NULL)
@@ -130,7 +131,6 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	if (*err != 0)
 		goto fail;
 	*err = -ENOMEM;
-	memset(n->bucket_head, 0xff, n->n_buckets * sizeof(*n->bucket_head));
 	if (gsp_scratch_get(n_slots) == NULL)
 		goto fail;
 
@@ -182,8 +182,6 @@ gsp_node_destroy(struct gsp_node *n)
 				   r->version);
 	}
 	gsp_table_destroy(n->table);
-	free(n->bucket_head);
-	free(n->bucket_next);
 	free(n->bucket_hash);
 	free(n->bucket_count);
 	free(n->sum_hash);
@@ -405,17 +403,17 @@ gsp_node_view_check(const struct gsp_node *n)
 size_t
 gsp_node_bytes_per_member(bool authenticated, bool shared)
 {
-	/* record (with the detector's mean; + id and name unless shared),
-	 * bucket link, the view a peer told, and rounded up together its
-	 * shares of a bucket's hash and of a SWIM chain's head; app state
-	 * adds blocks for members that publish some, and SWIM
+	/* record (with the detector's mean; + id, name and bucket link
+	 * unless shared), the view a peer told, and rounded up together its
+	 * shares of a bucket's hash and count and of a SWIM chain's head;
+	 * app state adds blocks for members that publish some, and SWIM
 	 * gsp_node_bytes_per_suspect for each member it suspects or holds
 	 * down at once */
-	size_t shares = (sizeof(uint64_t) << GSP_ENT_GROUP_LOG2) /
-		GSP_BUCKET_FILL + sizeof(uint32_t);
+	size_t shares = ((sizeof(uint64_t) + sizeof(uint32_t)) <<
+			 GSP_ENT_GROUP_LOG2) / GSP_IDS_CHAIN_FILL +
+		sizeof(uint32_t);
 
-	return gsp_table_bytes_per_member(shared) +
-		sizeof(uint32_t) + sizeof(uint16_t) +
+	return gsp_table_bytes_per_member(shared) + sizeof(uint16_t) +
 		(shares + (1u << GSP_ENT_GROUP_LOG2) - 1) /
 		(1u << GSP_ENT_GROUP_LOG2) +
 		(authenticated ? sizeof(struct gsp_replay) : 0);

@@ -27,7 +27,6 @@ _Static_assert(GSP_WIRE_VERSION <= GSP_REC_WIRE_MAX, "the record's wire field");
 #define GSP_RUMORS_MAX 256
 #define GSP_RUMOR_INDEX (2 * GSP_RUMORS_MAX)	/* open-addressed, power of 2 */
 #define GSP_ALONE_SEEDS 2	/* seeds knocked on per round when alone */
-#define GSP_BUCKET_FILL 8	/* members per digest bucket at capacity */
 #define GSP_SUM_CELL_MIN_LOG2 4	/* finer SUM cells are summed bucket by bucket */
 #define GSP_SUM_LEVELS_MAX 8	/* levels 4..32 cover any bucket count */
 #define GSP_SWEEP_MIN 1024	/* members evaluated per round at least */
@@ -87,11 +86,12 @@ struct gsp_node {
 	} pauses[GSP_PAUSES_KEPT];
 	uint64_t n_pauses;		/* ever: the newest is [(n - 1) % KEPT] */
 
-	/* digest buckets: singly linked lists of slots by id prefix */
+	/* digest buckets: the catalog's chains of slots by id prefix
+	 * (gsp_ids.h), walked with gsp_bucket_first/next */
 	uint32_t n_buckets;		/* power of two */
 	uint32_t bucket_bits;
-	uint32_t *bucket_head;
-	uint32_t *bucket_next;		/* per slot */
+	const uint32_t *bucket_head;
+	const uint32_t *bucket_next;	/* per slot */
 	uint32_t syn_cursor;		/* first bucket of the next window */
 
 	/* what anti-entropy compares (gsp_member.c): per bucket the XOR of
@@ -252,22 +252,46 @@ gsp_bucket_lo(const struct gsp_node *n, uint32_t b)
 	return n->bucket_bits == 0 ? 0 : (uint64_t)b << (64 - n->bucket_bits);
 }
 
+_Static_assert(GSP_NONE == GSP_IDS_CHAIN_END, "a chain ends where a slot is none");
+
+/* A bucket's chain holds the ids of every table sharing the catalog:
+ * the first at or after slot s that is ours, or GSP_NONE. */
+static inline uint32_t
+gsp_bucket_skip(const struct gsp_node *n, uint32_t s)
+{
+	while (s != GSP_NONE && !gsp_table_has(n->table, s))
+		s = n->bucket_next[s];
+	return s;
+}
+
+/* Our members in bucket b: for (s = gsp_bucket_first(n, b);
+ * s != GSP_NONE; s = gsp_bucket_next(n, s)). */
+static inline uint32_t
+gsp_bucket_first(const struct gsp_node *n, uint32_t b)
+{
+	return gsp_bucket_skip(n, n->bucket_head[b]);
+}
+
+static inline uint32_t
+gsp_bucket_next(const struct gsp_node *n, uint32_t s)
+{
+	return gsp_bucket_skip(n, n->bucket_next[s]);
+}
+
 /* Asks for what a merge of member id touches in our table: its record
  * when the catalog knows it (a table sharing the catalog may not hold
- * it yet), its bucket's head and counts, and its links. */
+ * it yet), its bucket's counts, and its view tag. */
 static inline __attribute__((always_inline)) void
 gsp_prefetch_member(struct gsp_node *n, uint64_t id)
 {
 	int32_t slot = gsp_index_lookup(n->table->index, id);
 	uint32_t b = gsp_bucket_of(n, gsp_id_key(id));
 
-	__builtin_prefetch(&n->bucket_head[b], 1);
 	__builtin_prefetch(&n->bucket_count[b], 1);
 	__builtin_prefetch(&n->bucket_hash[b], 1);
 	if (slot < 0)
 		return;
 	gsp_table_prefetch(n->table, (uint32_t)slot);
-	__builtin_prefetch(&n->bucket_next[slot], 1);
 	__builtin_prefetch(&n->peer_view[slot], 1);
 }
 
@@ -359,7 +383,6 @@ void gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 		     struct gsp_wire_state *st);
 
 /* gsp_rumor.c: recent changes, piggybacked for a few rounds */
-uint32_t gsp_log2_ceil(uint32_t v);
 /* true when the ring holds the news and gave none up for it: rumors
  * carry it, so it needs no sync of its own (gsp_merge), as long as a
  * PUSH holds all the live ones (rumors_overflow) */

@@ -8,16 +8,6 @@
 
 #include "gsp_node_int.h"
 
-uint32_t
-gsp_log2_ceil(uint32_t v)
-{
-	uint32_t b = 0;
-
-	while ((1u << b) < v && b < 31)
-		b++;
-	return b;
-}
-
 /* ---- slot -> ring index, open-addressed (linear probing) ---- */
 
 #define GSP_RUMOR_INDEX_BITS 9

@@ -150,9 +150,9 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 		b_lo = gsp_bucket_of(n, m->range_lo);
 		b_hi = gsp_bucket_of(n, m->range_hi);
 		for (uint32_t b = b_lo; b <= b_hi && n_send < max; b++) {
-			for (uint32_t slot = n->bucket_head[b];
+			for (uint32_t slot = gsp_bucket_first(n, b);
 			     slot != GSP_NONE && n_send < max;
-			     slot = n->bucket_next[slot]) {
+			     slot = gsp_bucket_next(n, slot)) {
 				uint64_t id = gsp_slot_id(n, slot);
 				uint64_t key = gsp_id_key(id);
 
@@ -247,8 +247,8 @@ gsp_bucket_size_in(struct gsp_node *n, uint32_t b, uint64_t lo, uint64_t hi)
 
 	if (gsp_bucket_lo(n, b) >= lo && b_hi <= hi)
 		return n->bucket_count[b];
-	for (uint32_t s = n->bucket_head[b]; s != GSP_NONE;
-	     s = n->bucket_next[s]) {
+	for (uint32_t s = gsp_bucket_first(n, b); s != GSP_NONE;
+	     s = gsp_bucket_next(n, s)) {
 		uint64_t key = gsp_id_key(gsp_slot_id(n, s));
 
 		size += key >= lo && key <= hi;
@@ -284,8 +284,8 @@ gsp_syn_packet(struct gsp_node *n, const struct gsp_addr *dst, uint32_t *b,
 		if (gsp_syn_packet_full(count,
 					gsp_bucket_size_in(n, *b, lo, hi), per))
 			break;
-		for (s = n->bucket_head[*b]; s != GSP_NONE && count < per;
-		     s = n->bucket_next[s]) {
+		for (s = gsp_bucket_first(n, *b); s != GSP_NONE && count < per;
+		     s = gsp_bucket_next(n, s)) {
 			uint64_t key = gsp_id_key(gsp_slot_id(n, s));
 
 			if (key < lo || key > hi)
@@ -363,7 +363,7 @@ gsp_level_hi(uint8_t level, uint64_t b)
  * is a bucket at some level: whole buckets of ours are summed from the
  * running hashes and counts of the coarsest SUM cells that tile it (16
  * loads for a SUM's range at any N), or of its buckets; a range inside
- * one of our buckets is walked (a bucket holds about GSP_BUCKET_FILL
+ * one of our buckets is walked (a bucket holds about GSP_IDS_CHAIN_FILL
  * members).
  */
 static uint64_t
@@ -398,8 +398,8 @@ gsp_range_hash(const struct gsp_node *n, uint64_t lo, uint64_t hi,
 		}
 	} else {
 		for (uint32_t b = b_lo; b <= b_hi; b++)
-			for (uint32_t s = n->bucket_head[b]; s != GSP_NONE;
-			     s = n->bucket_next[s]) {
+			for (uint32_t s = gsp_bucket_first(n, b);
+			     s != GSP_NONE; s = gsp_bucket_next(n, s)) {
 				const struct gsp_member_rec *r =
 					gsp_table_rec(n->table, s);
 				uint64_t key = gsp_id_key(gsp_rec_id(n, r));

@@ -61,6 +61,17 @@ gsp_id_key(uint64_t id)
 	return id ^ (id >> 31);
 }
 
+/* The least b with 1 << b >= v (31 at most). */
+static inline uint32_t
+gsp_log2_ceil(uint32_t v)
+{
+	uint32_t b = 0;
+
+	while ((1u << b) < v && b < 31)
+		b++;
+	return b;
+}
+
 /* splitmix64: tiny, seedable, good enough to pick gossip peers. */
 static inline uint64_t
 gsp_rand(uint64_t *state)
