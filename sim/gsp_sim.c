@@ -99,7 +99,6 @@ gsp_sim_free(struct gsp_sim *s)
 		for (uint32_t i = 0; i < s->c.n_nodes; i++)
 			gsp_node_destroy(s->nodes[i].node);
 	free(s->nodes);
-	gsp_names_destroy(s->names);
 	gsp_ids_destroy(s->ids);
 	gsp_keyring_destroy(s->keyring);
 	gsp_watch_free(&s->w);
@@ -141,15 +140,15 @@ main(int argc, char **argv)
 	if (s->c.auth && gsp_sim_keyring(s) != 0)
 		return -ENOMEM;
 	s->nodes = calloc(n, sizeof(*s->nodes));
-	s->names = gsp_names_create(s->c.capacity * 2);
 	/* the cluster's ids (a restart keeps its node's id), which a
 	 * --capacity below N must still hold: every node inserts its own.
 	 * The catalog's size is every table's slot count, so no larger */
-	s->ids = gsp_ids_create("sim", s->c.capacity > n ? s->c.capacity : n);
+	s->ids = gsp_ids_create("sim", s->c.capacity > n ? s->c.capacity : n,
+				NULL);
 	/* every node has one tick pending (plus voided ones, which a tick
 	 * moved forward leaves: it gives way when the heap is full) and
 	 * every packet one delivery */
-	if (s->nodes == NULL || s->names == NULL || s->ids == NULL ||
+	if (s->nodes == NULL || s->ids == NULL ||
 	    gsp_sim_heap_init(&s->heap, 2 * n + s->c.max_inflight + 16) != 0 ||
 	    gsp_sim_pool_init(s) != 0) {
 		fprintf(stderr, "gossip-sim: out of memory\n");

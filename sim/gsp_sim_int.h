@@ -53,7 +53,6 @@ struct gsp_sim_stall {
 struct gsp_sim {
 	struct gsp_sim_cfg c;
 	struct gsp_keyring *keyring;	/* --auth; NULL: plaintext */
-	struct gsp_names *names;	/* every node's, held once */
 	struct gsp_ids *ids;		/* every node's id -> slot, once */
 	struct gsp_sim_node *nodes;
 	struct gsp_harness_host host;	/* this simulator, to the harness */

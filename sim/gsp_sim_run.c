@@ -47,7 +47,6 @@ gsp_sim_node_start(struct gsp_sim *s, uint32_t i, uint64_t generation,
 				    generation);
 	p.io_ctx = sn;
 	p.keyring = s->keyring;
-	p.names = s->names;
 	p.ids = s->ids;
 	sn->sim = s;
 	sn->idx = i;

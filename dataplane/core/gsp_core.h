@@ -127,11 +127,10 @@ struct gsp_node_params {
 	/* Authentication (docs/SECURITY.md): NULL = plaintext. The node
 	 * keeps its own copy; gsp_node_set_keyring() replaces it. */
 	const struct gsp_keyring *keyring;
-	/* An id catalog and a name pool shared with the other nodes this
-	 * thread runs (the simulator, an emulation lcore); NULL: the node
-	 * has its own. */
+	/* An id catalog (with the members' names and addresses) shared with
+	 * the other nodes this thread runs (the simulator, an emulation
+	 * lcore); NULL: the node has its own. */
 	struct gsp_ids *ids;
-	struct gsp_names *names;
 	/* Limits (docs/CONFIG.md "Limits"); 0 means the default. */
 	uint32_t app_value_max;		/* value bytes per key: 255 (max) */
 	uint32_t app_bytes_max;		/* key+value bytes per member: 1024 (max) */

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gsp_core.h"
 #include "gsp_ids.h"
 #include "gsp_index.h"
+#include "gsp_names.h"
 #include "gsp_util.h"
 
 struct gsp_ids {
@@ -22,13 +24,20 @@ struct gsp_ids {
 	uint32_t chain_bits;
 	uint32_t *chain_head;	/* 1 << chain_bits */
 	uint32_t *chain_next;	/* per slot */
+	struct gsp_names *names;
+	uint32_t *name_off;	/* per slot: in names, or GSP_IDS_NO_NAME */
+	/* name -> slots, made on demand (gsp_ids_index_names): chains per
+	 * name slot */
+	uint32_t *named_head;
+	uint32_t *named_next;	/* per slot */
+	uint32_t named_mask;
 	bool shared;		/* a table was handed it (gsp_ids_hold) */
 	uint32_t n_slots;
 	uint32_t holders;	/* tables sharing the catalog */
 };
 
 struct gsp_ids *
-gsp_ids_create(const char *name, uint32_t max_ids)
+gsp_ids_create(const char *name, uint32_t max_ids, struct gsp_names *names)
 {
 	struct gsp_ids *c = calloc(1, sizeof(*c));
 
@@ -47,10 +56,17 @@ gsp_ids_create(const char *name, uint32_t max_ids)
 	c->chain_bits = gsp_log2_ceil(max_ids / GSP_IDS_CHAIN_FILL + 1);
 	c->chain_head = malloc(sizeof(*c->chain_head) << c->chain_bits);
 	c->chain_next = malloc(c->n_slots * sizeof(*c->chain_next));
+	c->name_off = malloc(c->n_slots * sizeof(*c->name_off));
+	if (names != NULL)
+		gsp_names_hold(names);
+	else
+		names = gsp_names_create(c->n_slots);
+	c->names = names;
 	if (c->ids == NULL || c->refs == NULL || c->addr == NULL ||
 	    c->addr_from == NULL || c->chain_head == NULL ||
-	    c->chain_next == NULL)
+	    c->chain_next == NULL || c->name_off == NULL || c->names == NULL)
 		goto fail;
+	memset(c->name_off, 0xff, c->n_slots * sizeof(*c->name_off));
 	memset(c->chain_head, 0xff, sizeof(*c->chain_head) << c->chain_bits);
 	gsp_index_set_keys(c->index, c->ids, sizeof(*c->ids));
 	return c;
@@ -79,6 +95,13 @@ gsp_ids_destroy(struct gsp_ids *c)
 	free(c->addr_from);
 	free(c->chain_head);
 	free(c->chain_next);
+	if (c->name_off != NULL)
+		for (uint32_t slot = 0; slot < c->n_slots; slot++)
+			gsp_names_put(c->names, c->name_off[slot]);
+	free(c->name_off);
+	free(c->named_head);
+	free(c->named_next);
+	gsp_names_destroy(c->names);
 	free(c);
 }
 
@@ -125,9 +148,190 @@ gsp_ids_addr_array(const struct gsp_ids *c)
 	return c->addr;
 }
 
-void
-gsp_ids_set_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr,
-		 uint64_t generation, uint64_t version)
+/* ---- names, and the index of slots by name ---- */
+
+/* A name's chain: its slot in the pool, spread by a multiplicative hash
+ * (pool slots are handed out in order). */
+static uint32_t *
+gsp_named_chain(const struct gsp_ids *c, uint32_t off)
+{
+	uint32_t h = (off / 16u) * 0x9e3779b1u;
+
+	return &c->named_head[(h ^ (h >> 16)) & c->named_mask];
+}
+
+static void
+gsp_named_link(struct gsp_ids *c, uint32_t slot)
+{
+	uint32_t *head;
+
+	if (c->named_head == NULL || c->name_off[slot] == GSP_IDS_NO_NAME)
+		return;
+	head = gsp_named_chain(c, c->name_off[slot]);
+	c->named_next[slot] = *head;
+	*head = slot;
+}
+
+static void
+gsp_named_unlink(struct gsp_ids *c, uint32_t slot)
+{
+	uint32_t *link;
+
+	if (c->named_head == NULL || c->name_off[slot] == GSP_IDS_NO_NAME)
+		return;
+	/* chains are as short as the buckets are many, unless many ids
+	 * share one name: each of those holders was reported */
+	link = gsp_named_chain(c, c->name_off[slot]);
+	while (*link != slot && *link != GSP_IDS_NO_NAME)
+		link = &c->named_next[*link];
+	if (*link == slot)
+		*link = c->named_next[slot];
+}
+
+/* The slot's name becomes name: 0, or -ENOSPC (the pool is full: the
+ * old name stays). */
+static int
+gsp_ids_rename(struct gsp_ids *c, uint32_t slot, const char *name)
+{
+	uint32_t old = c->name_off[slot];
+	int64_t off;
+
+	if (old != GSP_IDS_NO_NAME &&
+	    strncmp(gsp_names_at(c->names, old), name, GSP_NAME_MAX - 1) == 0)
+		return 0;
+	/* taken before the old one is let go: the same slot may be both */
+	off = gsp_names_get(c->names, name);
+	if (off < 0)
+		return (int)off;
+	gsp_named_unlink(c, slot);
+	/* a reader that copied the old name sees the offset moved, and
+	 * copies again (gsp_table_read) */
+	__atomic_store_n(&c->name_off[slot], (uint32_t)off, __ATOMIC_RELEASE);
+	/* the offset moves before the old name's slot may be reused */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	gsp_names_put(c->names, old);
+	gsp_named_link(c, slot);
+	return 0;
+}
+
+/* The slot is free again: its name goes with it. */
+static void
+gsp_ids_unname(struct gsp_ids *c, uint32_t slot)
+{
+	uint32_t old = c->name_off[slot];
+
+	gsp_named_unlink(c, slot);
+	__atomic_store_n(&c->name_off[slot], GSP_IDS_NO_NAME,
+			 __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	gsp_names_put(c->names, old);
+}
+
+const uint32_t *
+gsp_ids_name_array(const struct gsp_ids *c)
+{
+	return c->name_off;
+}
+
+const struct gsp_names *
+gsp_ids_names(const struct gsp_ids *c)
+{
+	return c->names;
+}
+
+const char *
+gsp_ids_name(const struct gsp_ids *c, uint32_t slot)
+{
+	return gsp_names_at(c->names, c->name_off[slot]);
+}
+
+int
+gsp_ids_index_names(struct gsp_ids *c)
+{
+	uint32_t buckets = 1;
+
+	if (c->named_head != NULL)
+		return 0;
+	while (buckets < c->n_slots)
+		buckets <<= 1;
+	c->named_head = malloc((size_t)buckets * sizeof(*c->named_head));
+	c->named_next = malloc((size_t)c->n_slots * sizeof(*c->named_next));
+	if (c->named_head == NULL || c->named_next == NULL) {
+		free(c->named_head);
+		free(c->named_next);
+		c->named_head = c->named_next = NULL;
+		return -ENOMEM;
+	}
+	memset(c->named_head, 0xff, (size_t)buckets * sizeof(*c->named_head));
+	c->named_mask = buckets - 1;
+	for (uint32_t slot = 0; slot < c->n_slots; slot++)
+		gsp_named_link(c, slot);
+	return 0;
+}
+
+/* slot, or the next slot after it on its chain, holding off */
+static uint32_t
+gsp_named_from(const struct gsp_ids *c, uint32_t slot, uint32_t off)
+{
+	while (slot != GSP_IDS_NO_NAME && c->name_off[slot] != off)
+		slot = c->named_next[slot];
+	return slot;
+}
+
+uint32_t
+gsp_ids_named_first(const struct gsp_ids *c, const char *name)
+{
+	uint32_t off = gsp_names_find(c->names, name);
+
+	if (off == GSP_IDS_NO_NAME || c->named_head == NULL)
+		return GSP_IDS_NO_NAME;
+	return gsp_named_from(c, *gsp_named_chain(c, off), off);
+}
+
+uint32_t
+gsp_ids_named_next(const struct gsp_ids *c, uint32_t slot)
+{
+	return gsp_named_from(c, c->named_next[slot], c->name_off[slot]);
+}
+
+bool
+gsp_ids_named_verify(const struct gsp_ids *c)
+{
+	uint32_t linked = 0, named = 0;
+
+	if (c->named_head == NULL)
+		return true;
+	for (uint32_t b = 0; b <= c->named_mask; b++)
+		for (uint32_t s = c->named_head[b]; s != GSP_IDS_NO_NAME;
+		     s = c->named_next[s]) {
+			if (s >= c->n_slots || c->refs[s] == 0 ||
+			    c->name_off[s] == GSP_IDS_NO_NAME ||
+			    gsp_named_chain(c, c->name_off[s]) !=
+			    &c->named_head[b] || ++linked > c->n_slots)
+				return false;
+		}
+	for (uint32_t slot = 0; slot < c->n_slots; slot++) {
+		uint32_t off = c->name_off[slot], s;
+
+		if (off == GSP_IDS_NO_NAME)
+			continue;
+		if (c->refs[slot] == 0)
+			return false;	/* a free slot keeps no name */
+		named++;
+		s = gsp_named_from(c, *gsp_named_chain(c, off), off);
+		while (s != slot && s != GSP_IDS_NO_NAME)
+			s = gsp_ids_named_next(c, s);
+		if (s != slot)
+			return false;
+	}
+	return linked == named;
+}
+
+/* ---- where a member is: its address and name ---- */
+
+int
+gsp_ids_set_where(struct gsp_ids *c, uint32_t slot, uint64_t addr,
+		  const char *name, uint64_t generation, uint64_t version)
 {
 	if (c->shared) {
 		struct gsp_ids_stamp *from = &c->addr_from[slot];
@@ -135,24 +339,27 @@ gsp_ids_set_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr,
 		if (generation < from->generation ||
 		    (generation == from->generation &&
 		     version < from->version))
-			return;
+			return 0;
 		*from = (struct gsp_ids_stamp){ generation, version };
 	}
 	/* nearly always the same: no line dirtied for it */
 	if (c->addr[slot] != addr)
 		__atomic_store_n(&c->addr[slot], addr, __ATOMIC_RELAXED);
+	return gsp_ids_rename(c, slot, name);
 }
 
-void
-gsp_ids_pin_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr)
+int
+gsp_ids_pin(struct gsp_ids *c, uint32_t slot, uint64_t addr,
+	    const char *name)
 {
 	c->addr_from[slot] = (struct gsp_ids_stamp){ UINT64_MAX, UINT64_MAX };
 	__atomic_store_n(&c->addr[slot], addr, __ATOMIC_RELAXED);
+	return gsp_ids_rename(c, slot, name);
 }
 
 void
-gsp_ids_unpin_addr(struct gsp_ids *c, uint32_t slot, uint64_t generation,
-		   uint64_t version)
+gsp_ids_unpin(struct gsp_ids *c, uint32_t slot, uint64_t generation,
+	      uint64_t version)
 {
 	if (c->shared)
 		c->addr_from[slot] = (struct gsp_ids_stamp){ generation,
@@ -213,6 +420,7 @@ gsp_ids_put(struct gsp_ids *c, uint32_t slot)
 		link = &c->chain_next[*link];
 	if (*link == slot)
 		*link = c->chain_next[slot];
+	gsp_ids_unname(c, slot);
 	gsp_index_del(c->index, c->ids[slot]);
 	if (c->shared)		/* the next id's own */
 		c->addr_from[slot] = (struct gsp_ids_stamp){ 0, 0 };
@@ -225,7 +433,7 @@ size_t
 gsp_ids_bytes_per_id(void)
 {
 	return gsp_index_bytes_per_entry() + sizeof(uint64_t) +
-		sizeof(uint32_t) + sizeof(uint64_t) + sizeof(uint32_t) +
+		sizeof(uint32_t) + sizeof(uint64_t) + 2 * sizeof(uint32_t) +
 		(sizeof(uint32_t) + GSP_IDS_CHAIN_FILL - 1) /
 		GSP_IDS_CHAIN_FILL;
 }

@@ -11,11 +11,14 @@
  * catalog counts the tables holding each id and lets the slot go when
  * the last one removes it. A real node's table has a catalog of its own.
  *
- * The catalog also holds each member's address: where the member is
- * does not depend on which table asks. Tables that share the catalog
- * keep the address of the newest (generation, version) any of them took
- * in, so a table behind the others sends to where the member is now, and
- * a late old state does not move it back.
+ * The catalog also holds each member's address and name: where the
+ * member is and what it is called do not depend on which table asks.
+ * Tables that share the catalog keep those of the newest (generation,
+ * version) any of them took in, so a table behind the others sends to
+ * where the member is now, and a late old state does not move it back.
+ * Names are interned in a pool (gsp_names.h); the catalog holds one
+ * reference per named slot, so N tables of N members cost N offsets,
+ * not N².
  *
  * The catalog chains its ids by the top bits of their digest key
  * (gsp_id_key): these chains are the nodes' digest buckets. One chain per
@@ -27,13 +30,18 @@
  * by other threads only through a record's sequence counter
  * (gsp_table_read): a slot is reused only after every table let it go,
  * inside its write section, so a reader never keeps a reused id. An
- * address is one 8-byte word: a reader never sees half of one.
+ * address is one 8-byte word: a reader never sees half of one. A name
+ * is copied between two reads of its slot's offset: a name let go under
+ * the copy shows as an offset moved, and the reader copies again.
  */
 #ifndef GSP_IDS_H
 #define GSP_IDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct gsp_names;
 
 struct gsp_ids;
 
@@ -42,8 +50,11 @@ struct gsp_ids;
 #define GSP_IDS_CHAIN_FILL 8
 
 /* A catalog for up to max_ids distinct ids at once. name labels the
- * index (rte_hash wants one). NULL on failure. */
-struct gsp_ids *gsp_ids_create(const char *name, uint32_t max_ids);
+ * index (rte_hash wants one). names: the pool for the members' names,
+ * maybe shared with other catalogs, or NULL for one of its own. NULL on
+ * failure. */
+struct gsp_ids *gsp_ids_create(const char *name, uint32_t max_ids,
+			       struct gsp_names *names);
 /* Tables that share the catalog: it is freed with the last one. */
 void gsp_ids_hold(struct gsp_ids *c);
 void gsp_ids_destroy(struct gsp_ids *c);
@@ -89,19 +100,52 @@ gsp_ids_addr_at(const uint64_t *addrs, uint32_t slot)
 {
 	return __atomic_load_n(&addrs[slot], __ATOMIC_RELAXED);
 }
+/* A slot's name offset in the pool, or none. */
+#define GSP_IDS_NO_NAME UINT32_MAX
+
 /* A table took in the member's state (generation, version) with this
- * address: kept unless a table sharing the catalog holds a newer one. */
-void gsp_ids_set_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr,
-		      uint64_t generation, uint64_t version);
-/* The slot is a local node's own id: its address is its own, whatever
- * another table sharing the catalog takes in about that id. */
-void gsp_ids_pin_addr(struct gsp_ids *c, uint32_t slot, uint64_t addr);
-/* The node is gone: its address is as good as its last state (the other
- * tables may hold it still, and hear of it from elsewhere). */
-void gsp_ids_unpin_addr(struct gsp_ids *c, uint32_t slot,
-			uint64_t generation, uint64_t version);
-/* Bytes per distinct id: index entry, id, count, address, chain link
- * (a shared catalog, once per thread: 16 more, the address's (generation,
+ * address and name: kept unless a table sharing the catalog holds a
+ * newer one. 0, or -ENOSPC when the name pool is full (the old name
+ * stays). */
+int gsp_ids_set_where(struct gsp_ids *c, uint32_t slot, uint64_t addr,
+		      const char *name, uint64_t generation,
+		      uint64_t version);
+/* The slot is a local node's own id: its address and name are its own,
+ * whatever another table sharing the catalog takes in about that id. */
+int gsp_ids_pin(struct gsp_ids *c, uint32_t slot, uint64_t addr,
+		const char *name);
+/* The node is gone: its address and name are as good as its last state
+ * (the other tables may hold it still, and hear of it from elsewhere). */
+void gsp_ids_unpin(struct gsp_ids *c, uint32_t slot, uint64_t generation,
+		   uint64_t version);
+/* The member's name ("" when none), writer side. */
+const char *gsp_ids_name(const struct gsp_ids *c, uint32_t slot);
+/* For readers: the slot -> name offset array (read it with
+ * gsp_ids_name_at) and the pool the offsets point into. */
+const uint32_t *gsp_ids_name_array(const struct gsp_ids *c);
+const struct gsp_names *gsp_ids_names(const struct gsp_ids *c);
+
+static inline uint32_t
+gsp_ids_name_at(const uint32_t *name_offs, uint32_t slot)
+{
+	return __atomic_load_n(&name_offs[slot], __ATOMIC_ACQUIRE);
+}
+
+/* Keep an index of slots by name from now on (idempotent): 0, or
+ * -ENOMEM. It costs 8 to 12 bytes per slot (a link, and buckets rounded
+ * up to a power of two), so only nodes that need it (ids set in configs,
+ * not derived from names) make one. */
+int gsp_ids_index_names(struct gsp_ids *c);
+/* With the index: the first slot named name, and the next after slot
+ * with the same name; GSP_IDS_NO_NAME when there is none. Take the next
+ * before letting slot go. */
+uint32_t gsp_ids_named_first(const struct gsp_ids *c, const char *name);
+uint32_t gsp_ids_named_next(const struct gsp_ids *c, uint32_t slot);
+/* The index holds exactly the named slots under their names (tests). */
+bool gsp_ids_named_verify(const struct gsp_ids *c);
+
+/* Bytes per distinct id: index entry, id, count, address, chain link,
+ * name offset (a shared catalog, once per thread: 16 more, the address's (generation,
  * version)); and the chain heads, 4 bytes each for GSP_IDS_CHAIN_FILL
  * ids or fewer. */
 size_t gsp_ids_bytes_per_id(void);

@@ -95,7 +95,7 @@ gsp_view_verify(const struct gsp_node *n)
 		}
 	}
 	return root == n->sync_root && down == n->down_hash &&
-		gsp_table_named_verify(n->table);
+		gsp_ids_named_verify(n->table->ids);
 }
 
 /*

@@ -63,10 +63,9 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 			GSP_REC_WIRE_MAX;
 	r->generation = st->generation;
 	r->version = st->version;
-	gsp_table_set_addr(n->table, slot,
-			   (struct gsp_addr){ st->ip, st->port },
-			   st->generation, st->version);
-	gsp_table_set_name(n->table, r, st->name);
+	gsp_table_set_where(n->table, slot,
+			    (struct gsp_addr){ st->ip, st->port }, st->name,
+			    st->generation, st->version);
 	gsp_table_set_app(n->table, r, st->app, st->app_count);
 	if (app_news && same_generation)
 		gsp_emit_event(n, GSP_EV_APP, r, r->state);

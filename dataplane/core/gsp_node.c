@@ -78,7 +78,7 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	n->proto = p->wire_version == 0 || p->wire_version > GSP_WIRE_VERSION ?
 		GSP_WIRE_VERSION : p->wire_version < GSP_WIRE_VERSION_MIN ?
 		GSP_WIRE_VERSION_MIN : p->wire_version;
-	n->table = gsp_table_create(n->p.name, p->capacity, p->ids, p->names);
+	n->table = gsp_table_create(n->p.name, p->capacity, p->ids);
 	if (n->table == NULL)
 		goto fail;
 	n_slots = n->table->n_slots;
@@ -126,7 +126,6 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	}
 	n->p.keyring = NULL;	/* not ours: never kept */
 	n->p.ids = NULL;	/* the table holds them */
-	n->p.names = NULL;
 	*err = gsp_limits_init(n);
 	if (*err != 0)
 		goto fail;
@@ -144,11 +143,10 @@ gsp_node_create(const struct gsp_node_params *p, int *err)
 	r = gsp_rec(n, n->self_slot);	/* still open for writing */
 	r->generation = p->generation;
 	r->version = n->version;
-	gsp_table_pin_addr(n->table, n->self_slot, p->addr);
+	gsp_table_pin(n->table, n->self_slot, p->addr, n->p.name);
 	r->state = GSP_STATE_ALIVE;
 	r->wire = n->proto >= 3 ? n->proto : 0;
 	n->cnt[GSP_STATE_ALIVE]++;
-	gsp_table_set_name(n->table, r, n->p.name);
 	gsp_table_write_end(r);
 	gsp_bucket_add(n, n->self_slot);
 	gsp_sync_toggle(n, n->self_slot);
@@ -178,8 +176,8 @@ gsp_node_destroy(struct gsp_node *n)
 	    (int32_t)n->self_slot) {
 		const struct gsp_member_rec *r = gsp_rec(n, n->self_slot);
 
-		gsp_ids_unpin_addr(n->table->ids, n->self_slot, r->generation,
-				   r->version);
+		gsp_ids_unpin(n->table->ids, n->self_slot, r->generation,
+			      r->version);
 	}
 	gsp_table_destroy(n->table);
 	free(n->bucket_hash);

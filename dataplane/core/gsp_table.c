@@ -10,8 +10,7 @@
 #define GSP_TABLE_READ_TRIES (1u << 20)
 
 struct gsp_table *
-gsp_table_create(const char *name, uint32_t capacity, struct gsp_ids *ids,
-		 struct gsp_names *names)
+gsp_table_create(const char *name, uint32_t capacity, struct gsp_ids *ids)
 {
 	struct gsp_table *t = calloc(1, sizeof(*t));
 
@@ -21,7 +20,7 @@ gsp_table_create(const char *name, uint32_t capacity, struct gsp_ids *ids,
 	if (ids != NULL)
 		gsp_ids_hold(ids);
 	else
-		ids = gsp_ids_create(name, capacity);
+		ids = gsp_ids_create(name, capacity, NULL);
 	t->ids = ids;
 	/* a record names its app block in 24 bits */
 	if (t->ids == NULL || gsp_ids_slots(ids) < capacity ||
@@ -31,17 +30,14 @@ gsp_table_create(const char *name, uint32_t capacity, struct gsp_ids *ids,
 	t->n_slots = gsp_ids_slots(ids);
 	t->id_of = gsp_ids_array(ids);
 	t->addr_of = gsp_ids_addr_array(ids);
+	t->name_of = gsp_ids_name_array(ids);
+	t->names = gsp_ids_names(ids);
 	t->index = gsp_ids_index(ids);
-	/* calloc of large sizes maps zero pages lazily: only used records,
-	 * names and app blocks take memory */
+	/* calloc of large sizes maps zero pages lazily: only used records
+	 * and app blocks take memory */
 	t->recs = calloc(t->n_slots, sizeof(*t->recs));
 	t->used_map = calloc(t->n_slots / 64 + 1, sizeof(*t->used_map));
-	if (names != NULL)
-		gsp_names_hold(names);
-	else
-		names = gsp_names_create(t->n_slots);
-	t->names = names;
-	if (t->recs == NULL || t->used_map == NULL || t->names == NULL)
+	if (t->recs == NULL || t->used_map == NULL)
 		goto fail;
 	for (unsigned int c = 0; c < GSP_APP_CLASSES; c++)
 		t->app_free[c] = GSP_NONE;
@@ -50,8 +46,6 @@ fail:
 	gsp_table_destroy(t);
 	return NULL;
 }
-
-static void gsp_name_free(struct gsp_table *t, struct gsp_member_rec *r);
 
 /* The first used slot at or after slot, or GSP_NONE: walks of a table's
  * members, by its map. */
@@ -75,20 +69,15 @@ gsp_table_destroy(struct gsp_table *t)
 {
 	if (t == NULL)
 		return;
-	/* a shared catalog and name pool outlive the table: give back what
-	 * its members hold (the writer thread, as every table change) */
+	/* a shared catalog outlives the table: give back the ids its
+	 * members hold (the writer thread, as every table change) */
 	for (uint32_t slot = t->used_map != NULL && t->recs != NULL ?
 	     gsp_used_from(t, 0) : GSP_NONE; slot != GSP_NONE;
-	     slot = gsp_used_from(t, slot + 1)) {
-		gsp_name_free(t, &t->recs[slot]);
+	     slot = gsp_used_from(t, slot + 1))
 		gsp_ids_put(t->ids, slot);
-	}
 	gsp_ids_destroy(t->ids);
 	free(t->recs);
 	free(t->used_map);
-	gsp_names_destroy(t->names);
-	free(t->named_head);
-	free(t->named_next);
 	for (unsigned int c = 0; c < GSP_APP_CLASSES; c++)
 		free(t->apps[c]);
 	free(t);
@@ -106,159 +95,32 @@ gsp_table_find(const struct gsp_table *t, uint64_t id)
 	return slot;
 }
 
-/* A name's chain: its slot in the pool, spread by a multiplicative hash
- * (pool slots are handed out in order). */
-static uint32_t *
-gsp_named_chain(const struct gsp_table *t, uint32_t name_off)
-{
-	uint32_t h = (name_off / 16u) * 0x9e3779b1u;
-
-	return &t->named_head[(h ^ (h >> 16)) & t->named_mask];
-}
-
-static void
-gsp_named_link(struct gsp_table *t, uint32_t slot)
-{
-	uint32_t *head;
-
-	if (t->named_head == NULL || t->recs[slot].name_off == GSP_NONE)
-		return;
-	head = gsp_named_chain(t, t->recs[slot].name_off);
-	t->named_next[slot] = *head;
-	*head = slot;
-}
-
-static void
-gsp_named_unlink(struct gsp_table *t, uint32_t slot)
-{
-	uint32_t *link;
-
-	if (t->named_head == NULL || t->recs[slot].name_off == GSP_NONE)
-		return;
-	/* chains are as short as the buckets are many, unless many ids
-	 * share one name: each of those holders was reported */
-	link = gsp_named_chain(t, t->recs[slot].name_off);
-	while (*link != slot && *link != GSP_NONE)
-		link = &t->named_next[*link];
-	if (*link == slot)
-		*link = t->named_next[slot];
-}
-
-static void
-gsp_name_free(struct gsp_table *t, struct gsp_member_rec *r)
-{
-	gsp_named_unlink(t, (uint32_t)(r - t->recs));
-	gsp_names_put(t->names, r->name_off);
-	r->name_off = GSP_NONE;
-}
-
 int
 gsp_table_index_names(struct gsp_table *t)
 {
-	uint32_t buckets = 1;
-
-	if (t->named_head != NULL)
-		return 0;
-	while (buckets < t->n_slots)
-		buckets <<= 1;
-	t->named_head = malloc((size_t)buckets * sizeof(*t->named_head));
-	t->named_next = malloc((size_t)t->n_slots * sizeof(*t->named_next));
-	if (t->named_head == NULL || t->named_next == NULL) {
-		free(t->named_head);
-		free(t->named_next);
-		t->named_head = t->named_next = NULL;
-		return -ENOMEM;
-	}
-	memset(t->named_head, 0xff, (size_t)buckets * sizeof(*t->named_head));
-	t->named_mask = buckets - 1;
-	for (uint32_t slot = gsp_used_from(t, 0); slot != GSP_NONE;
-	     slot = gsp_used_from(t, slot + 1))
-		gsp_named_link(t, slot);
-	return 0;
+	return gsp_ids_index_names(t->ids);
 }
 
-/* slot, or the next slot after it on its chain, holding name_off */
+/* slot, or the next slot after it with its name, that is t's: the
+ * catalog's index holds the names of every table sharing it */
 static uint32_t
-gsp_named_from(const struct gsp_table *t, uint32_t slot, uint32_t name_off)
+gsp_named_ours(const struct gsp_table *t, uint32_t slot)
 {
-	while (slot != GSP_NONE && t->recs[slot].name_off != name_off)
-		slot = t->named_next[slot];
+	while (slot != GSP_NONE && !gsp_table_has(t, slot))
+		slot = gsp_ids_named_next(t->ids, slot);
 	return slot;
 }
 
 uint32_t
 gsp_table_named_first(const struct gsp_table *t, const char *name)
 {
-	uint32_t off = gsp_names_find(t->names, name);
-
-	/* a shared pool may hold a name only other tables' members have:
-	 * the chain then has none of it */
-	if (off == GSP_NONE || t->named_head == NULL)
-		return GSP_NONE;
-	return gsp_named_from(t, *gsp_named_chain(t, off), off);
+	return gsp_named_ours(t, gsp_ids_named_first(t->ids, name));
 }
 
 uint32_t
 gsp_table_named_next(const struct gsp_table *t, uint32_t slot)
 {
-	return gsp_named_from(t, t->named_next[slot], t->recs[slot].name_off);
-}
-
-bool
-gsp_table_named_verify(const struct gsp_table *t)
-{
-	uint32_t linked = 0, named = 0;
-
-	if (t->named_head == NULL)
-		return true;
-	for (uint32_t b = 0; b <= t->named_mask; b++)
-		for (uint32_t s = t->named_head[b]; s != GSP_NONE;
-		     s = t->named_next[s]) {
-			if (s >= t->n_slots || !gsp_table_has(t, s) ||
-			    gsp_named_chain(t, t->recs[s].name_off) !=
-			    &t->named_head[b] || ++linked > t->n_slots)
-				return false;
-		}
-	for (uint32_t slot = gsp_used_from(t, 0); slot != GSP_NONE;
-	     slot = gsp_used_from(t, slot + 1)) {
-		uint32_t off = t->recs[slot].name_off, s;
-
-		if (off == GSP_NONE)
-			continue;
-		named++;
-		s = gsp_named_from(t, *gsp_named_chain(t, off), off);
-		while (s != slot && s != GSP_NONE)
-			s = gsp_table_named_next(t, s);
-		if (s != slot)
-			return false;
-	}
-	return linked == named;
-}
-
-int
-gsp_table_set_name(struct gsp_table *t, struct gsp_member_rec *r,
-		   const char *name)
-{
-	int64_t off;
-
-	if (r->name_off != GSP_NONE &&
-	    strncmp(gsp_names_at(t->names, r->name_off), name,
-		    GSP_NAME_MAX - 1) == 0)
-		return 0;
-	/* taken before the old one is let go: the same slot may be both */
-	off = gsp_names_get(t->names, name);
-	if (off < 0)
-		return (int)off;
-	gsp_name_free(t, r);
-	r->name_off = (uint32_t)off;
-	gsp_named_link(t, (uint32_t)(r - t->recs));
-	return 0;
-}
-
-const char *
-gsp_table_name(const struct gsp_table *t, const struct gsp_member_rec *r)
-{
-	return gsp_names_at(t->names, r->name_off);
+	return gsp_named_ours(t, gsp_ids_named_next(t->ids, slot));
 }
 
 static inline struct gsp_app_entry *
@@ -395,7 +257,6 @@ gsp_table_insert(struct gsp_table *t, uint64_t id)
 	memset((uint8_t *)r + sizeof(r->seq), 0, sizeof(*r) - sizeof(r->seq));
 	gsp_table_mark(t, (uint32_t)slot, true);
 	r->app_block = GSP_APP_NO_BLOCK;
-	r->name_off = GSP_NONE;
 	/* left open: the caller fills the record and ends the write, so no
 	 * reader sees a member without its name and generation */
 	t->used++;
@@ -412,7 +273,6 @@ gsp_table_remove(struct gsp_table *t, uint32_t slot)
 
 	gsp_table_write_begin(r);
 	gsp_table_mark(t, slot, false);
-	gsp_name_free(t, r);
 	gsp_app_free(t, r);
 	gsp_table_write_end(r);
 	gsp_ids_put(t->ids, slot);
@@ -451,10 +311,11 @@ gsp_table_slot_count(const struct gsp_table *t)
 	return __atomic_load_n(&t->high_water, __ATOMIC_ACQUIRE);
 }
 
-/* Copies one record with its name and app state; true when consistent. */
+/* Copies one record with its name and app state; true when the slot is
+ * used. *name_off: the name's offset it copied. */
 static bool
 gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
-	       struct gsp_member_view *out)
+	       struct gsp_member_view *out, uint32_t *name_off)
 {
 	struct gsp_member_rec c;
 	uint8_t n;
@@ -483,7 +344,8 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 	out->name[0] = '\0';
 	/* offsets may be garbage in a torn copy: bound them, the sequence
 	 * check then throws the copy away */
-	memcpy(out->name, gsp_names_at(t->names, c.name_off), GSP_NAME_MAX);
+	*name_off = gsp_ids_name_at(t->name_of, (uint32_t)(r - t->recs));
+	memcpy(out->name, gsp_names_at(t->names, *name_off), GSP_NAME_MAX);
 	out->name[GSP_NAME_MAX - 1] = '\0';
 	n = c.app_count;
 	out->app_count = 0;
@@ -508,6 +370,7 @@ gsp_table_read(const struct gsp_table *t, uint32_t slot,
 	       struct gsp_member_view *out)
 {
 	const struct gsp_member_rec *r;
+	uint32_t name_off;
 	uint16_t s1, s2;
 	bool used;
 
@@ -522,10 +385,13 @@ gsp_table_read(const struct gsp_table *t, uint32_t slot,
 			return false;
 		s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
 		if ((s1 & 1) == 0) {
-			used = gsp_table_copy(t, r, out);
+			used = gsp_table_copy(t, r, out, &name_off);
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			s2 = __atomic_load_n(&r->seq, __ATOMIC_RELAXED);
-			if (s1 == s2)
+			/* another table sharing the catalog may rename the
+			 * member outside our record's write section */
+			if (s1 == s2 &&
+			    name_off == gsp_ids_name_at(t->name_of, slot))
 				break;
 		}
 		if (tries > 64)

@@ -10,12 +10,11 @@
  * without DPDK). Records, names and app blocks are never freed, only
  * reused, so readers need no RCU grace period.
  *
- * Records are compact (56 bytes): a node holds one per member of the
+ * Records are compact (52 bytes): a node holds one per member of the
  * cluster, and a simulator holds N of those tables. Ids map
- * to slots through a catalog, and names are interned in a pool, that the
- * tables written by one thread share (gsp_ids.h, gsp_names.h; the
- * catalog holds the members' addresses too): a member
- * has the same slot in each of them, and app state lives in blocks of 1,
+ * to slots through a catalog that the tables written by one thread share
+ * (gsp_ids.h; it holds the members' addresses and interned names too,
+ * gsp_names.h): a member has the same slot in each of them, and app state lives in blocks of 1,
  * 2, 4, 8 or 16 entries (a class each, its pool made on first use) taken
  * only by members that publish some: a member with one key holds one
  * entry, not GSP_APP_KEYS_MAX.
@@ -39,8 +38,12 @@
 _Static_assert((1u << (GSP_APP_CLASSES - 1)) == GSP_APP_KEYS_MAX,
 	       "the largest app block holds every key");
 
+/* 8-byte fields aligned on 4: the record packs into 52 bytes with no
+ * hole, and x86 reads them unaligned at no cost. */
+typedef uint64_t gsp_u64_a4 __attribute__((aligned(4)));
+
 /*
- * 56 bytes: every node holds one per member. The
+ * 52 bytes: every node holds one per member. The
  * member's id is the catalog's (gsp_table_rec_id): the slot says it;
  * whether the slot is in use, the table's map (gsp_table_has). The
  * sequence is 16 bits: a reader copies a record in well under a
@@ -52,8 +55,8 @@ _Static_assert((1u << (GSP_APP_CLASSES - 1)) == GSP_APP_KEYS_MAX,
  * saturate).
  * The phi detector's state is the running mean alone, split over two
  * words (gsp_rec_phi, gsp_rec_set_phi): its last arrival is heard
- * (gsp_heard_* in the node). The address is the catalog's
- * (gsp_table_addr).
+ * (gsp_heard_* in the node). The address and the name are the
+ * catalog's (gsp_table_addr, gsp_table_name).
  */
 struct gsp_member_rec {
 	uint16_t seq;
@@ -63,15 +66,14 @@ struct gsp_member_rec {
 	uint32_t app_block : 24;	/* app pool block, or GSP_APP_NO_BLOCK */
 	uint32_t app_class : 3;		/* block of 1 << app_class entries */
 	uint32_t app_count : 5;
-	uint64_t generation;
-	uint64_t heartbeat;
-	uint64_t version;
-	uint64_t heard : 48;		/* when its heartbeat last advanced */
-	uint64_t phi_centi : 16;	/* phi x 100, saturated */
-	uint64_t since_ms : 40;		/* its last state change, rounded up */
-	uint64_t phi_mean_hi : 19;
-	uint64_t phi_n : 5;
-	uint32_t name_off;		/* in the name pool, or GSP_NONE */
+	gsp_u64_a4 generation;
+	gsp_u64_a4 heartbeat;
+	gsp_u64_a4 version;
+	gsp_u64_a4 heard : 48;		/* when its heartbeat last advanced */
+	gsp_u64_a4 phi_centi : 16;	/* phi x 100, saturated */
+	gsp_u64_a4 since_ms : 40;	/* its last state change, rounded up */
+	gsp_u64_a4 phi_mean_hi : 19;
+	gsp_u64_a4 phi_n : 5;
 	uint32_t incarnation;		/* SWIM refutation counter */
 };
 
@@ -133,7 +135,7 @@ gsp_since_ms_of(uint64_t now_ns)
 #define GSP_APP_NO_BLOCK 0xffffffu
 #define GSP_PHI_CENTI_MAX UINT16_MAX
 
-_Static_assert(sizeof(struct gsp_member_rec) == 56, "member record size");
+_Static_assert(sizeof(struct gsp_member_rec) == 52, "member record size");
 _Static_assert(GSP_APP_KEYS_MAX < 32 && GSP_APP_CLASSES <= 8,
 	       "app count and class fields");
 
@@ -142,6 +144,8 @@ struct gsp_table {
 	const struct gsp_index *index;	/* the catalog's */
 	const uint64_t *id_of;	/* the catalog's slot -> id */
 	const uint64_t *addr_of;	/* the catalog's slot -> address */
+	const uint32_t *name_of;	/* the catalog's slot -> name */
+	const struct gsp_names *names;	/* the catalog's */
 	struct gsp_member_rec *recs;
 	uint32_t capacity;	/* members accepted */
 	uint32_t n_slots;	/* records allocated (index slot range) */
@@ -153,23 +157,17 @@ struct gsp_table {
 	 * Changed inside the record's write section: a reader that reads
 	 * its bit inside the sequence window sees it consistent */
 	uint64_t *used_map;
-	struct gsp_names *names;	/* maybe shared with other tables */
-	/* name -> slots, made only when a node meets an id that is not its
-	 * name's hash (gsp_table_index_names): chains per name slot */
-	uint32_t *named_head;	/* per bucket, or NULL */
-	uint32_t *named_next;	/* per slot */
-	uint32_t named_mask;
 	/* per class: n_slots blocks of 1 << class entries, or NULL */
 	struct gsp_app_entry *apps[GSP_APP_CLASSES];
 	uint32_t apps_top[GSP_APP_CLASSES];
 	uint32_t app_free[GSP_APP_CLASSES];
 };
 
-/* ids, names: a catalog and a pool shared with the other tables this
- * thread writes, or NULL for ones of its own. A shared catalog has room
- * for at least capacity ids. */
+/* ids: a catalog shared with the other tables this thread writes, or
+ * NULL for one of its own. A shared catalog has room for at least
+ * capacity ids. */
 struct gsp_table *gsp_table_create(const char *name, uint32_t capacity,
-				   struct gsp_ids *ids, struct gsp_names *names);
+				   struct gsp_ids *ids);
 void gsp_table_destroy(struct gsp_table *t);
 
 /* Writer side (protocol thread only). */
@@ -222,21 +220,33 @@ gsp_table_addr(const struct gsp_table *t, uint32_t slot)
 }
 
 /* The slot holds the node's own id (inside its record's write
- * section): its address is a, whatever other tables take in. */
-static inline void
-gsp_table_pin_addr(struct gsp_table *t, uint32_t slot, struct gsp_addr a)
+ * section): its address is a and its name name, whatever other tables
+ * take in. 0 or -ENOSPC (the name pool is full). */
+static inline int
+gsp_table_pin(struct gsp_table *t, uint32_t slot, struct gsp_addr a,
+	      const char *name)
 {
-	gsp_ids_pin_addr(t->ids, slot, gsp_ids_addr_word(a.ip, a.port));
+	return gsp_ids_pin(t->ids, slot, gsp_ids_addr_word(a.ip, a.port),
+			   name);
 }
 
-/* The member in slot, of t's, is at a with the state (generation,
- * version) t just took in (inside its record's write section). */
-static inline void
-gsp_table_set_addr(struct gsp_table *t, uint32_t slot, struct gsp_addr a,
-		   uint64_t generation, uint64_t version)
+/* The member in slot, of t's, is at a and called name in the state
+ * (generation, version) t just took in (inside its record's write
+ * section). 0 or -ENOSPC (the name pool is full: the old name stays). */
+static inline int
+gsp_table_set_where(struct gsp_table *t, uint32_t slot, struct gsp_addr a,
+		    const char *name, uint64_t generation, uint64_t version)
 {
-	gsp_ids_set_addr(t->ids, slot, gsp_ids_addr_word(a.ip, a.port),
-			 generation, version);
+	return gsp_ids_set_where(t->ids, slot,
+				 gsp_ids_addr_word(a.ip, a.port), name,
+				 generation, version);
+}
+
+/* The name of the member in r, a record of t's (writer side). */
+static inline const char *
+gsp_table_name(const struct gsp_table *t, const struct gsp_member_rec *r)
+{
+	return gsp_ids_name(t->ids, (uint32_t)(r - t->recs));
 }
 
 /* The id of the member in r (a record of t's), or 0 for a free slot. */
@@ -261,23 +271,14 @@ gsp_table_write_end(struct gsp_member_rec *r)
 	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELEASE);
 }
 
-/* Between write_begin and write_end only. 0 or -ENOSPC (arena full). */
-int gsp_table_set_name(struct gsp_table *t, struct gsp_member_rec *r,
-		       const char *name);
-const char *gsp_table_name(const struct gsp_table *t,
-			   const struct gsp_member_rec *r);
-/* Keep an index of slots by name from now on (idempotent): 0, or
- * -ENOMEM. It costs 8 to 12 bytes per slot (a link, and buckets rounded
- * up to a power of two), so only nodes that need it (ids set in configs,
- * not derived from names) make one. */
+/* Keep an index of slots by name from now on (idempotent, the
+ * catalog's: gsp_ids_index_names): 0, or -ENOMEM. */
 int gsp_table_index_names(struct gsp_table *t);
-/* With the index: the first slot whose member is named name, and the
- * next after slot with the same name; GSP_NONE when there is none.
+/* With the index: the first of t's slots whose member is named name, and
+ * the next after slot with the same name; GSP_NONE when there is none.
  * Take the next before removing slot. */
 uint32_t gsp_table_named_first(const struct gsp_table *t, const char *name);
 uint32_t gsp_table_named_next(const struct gsp_table *t, uint32_t slot);
-/* The index holds exactly the used slots under their names (tests). */
-bool gsp_table_named_verify(const struct gsp_table *t);
 /* The record's app_count entries, or NULL when it has none. Writer
  * side; change them in place only between write_begin and write_end. */
 struct gsp_app_entry *gsp_table_app(struct gsp_table *t,

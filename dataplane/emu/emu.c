@@ -43,7 +43,6 @@
 #include "gsp_util.h"
 #include "gsp_ctrl.h"
 #include "gsp_ids.h"
-#include "gsp_names.h"
 #include "gsp_log.h"
 
 int
@@ -186,13 +185,10 @@ static void gsp_emu_on_cmd(void *ctx, struct gsp_vnode *vn,
 			   const struct gsp_cmd *cmd, uint64_t now_ns);
 
 static void
-gsp_emu_names_drop(struct gsp_names **names, struct gsp_ids **cat,
-		   unsigned int n)
+gsp_emu_cat_drop(struct gsp_ids **cat, unsigned int n)
 {
-	for (unsigned int k = 0; k < n; k++) {
-		gsp_names_destroy(names[k]);
+	for (unsigned int k = 0; k < n; k++)
 		gsp_ids_destroy(cat[k]);
-	}
 }
 
 int
@@ -200,7 +196,6 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	      const struct gsp_emu_opts *o)
 {
 	uint32_t n = o->nodes, lcores[RTE_MAX_LCORE], n_lc = 0;
-	struct gsp_names *names[RTE_MAX_LCORE];
 	struct gsp_ids *cat[RTE_MAX_LCORE];
 	struct gsp_addr seeds[GSP_SEEDS_MAX];
 	uint64_t gen0 = gsp_realtime_us(), rng = o->seed;
@@ -297,19 +292,18 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	for (unsigned int k = 0; k < n_lc; k++) {
 		char cat_name[16];
 
-		names[k] = gsp_names_create(emu->capacity * 2);
 		/* capacity covers the cluster: every table's slot count. A
 		 * name per lcore: an rte_hash index refuses a duplicate */
 		snprintf(cat_name, sizeof(cat_name), "emu%u", lcores[k]);
-		cat[k] = gsp_ids_create(cat_name, emu->capacity);
-		if (names[k] == NULL || cat[k] == NULL) {
-			gsp_emu_names_drop(names, cat, k + 1);
+		cat[k] = gsp_ids_create(cat_name, emu->capacity, NULL);
+		if (cat[k] == NULL) {
+			gsp_emu_cat_drop(cat, k);
 			return -ENOMEM;
 		}
 	}
 	ids = malloc(sizeof(*ids) * n);
 	if (ids == NULL) {
-		gsp_emu_names_drop(names, cat, n_lc);
+		gsp_emu_cat_drop(cat, n_lc);
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -328,7 +322,6 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			.seeds = seeds,
 			.n_seeds = o->seeds,
 			.ring_size = GSP_VNODE_RING_SIZE,
-			.names = names[i % n_lc],
 			.ids = cat[i % n_lc],
 			/* the switch gives cluster addresses their MACs
 			 * (port_switch.c): ARP is for what lies beyond */
@@ -351,7 +344,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			gsp_log(LOG_ERR, "emulation: cannot create %s (%u of "
 				"%u here): %s", name, i + 1, n, strerror(-ret));
 			free(ids);
-			gsp_emu_names_drop(names, cat, n_lc);
+			gsp_emu_cat_drop(cat, n_lc);
 			return ret;
 		}
 		ids[i] = gsp_node_id(vn->node);
@@ -359,7 +352,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 		 * relative until gsp_emu_start adds the start time */
 		vn->next_tick_ns = gsp_rand(&rng) % emu->interval_ns;
 	}
-	gsp_emu_names_drop(names, cat, n_lc);	/* the tables hold them */
+	gsp_emu_cat_drop(cat, n_lc);	/* the tables hold them */
 	ret = gsp_watch_init(&emu->w, &emu->host, ids);
 	free(ids);
 	if (ret != 0) {

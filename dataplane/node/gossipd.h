@@ -353,8 +353,9 @@ struct gsp_vnode_params {
 	const struct gsp_addr *seeds;
 	unsigned int n_seeds;
 	unsigned int ring_size;		/* rx ring slots, power of 2; 0: none */
-	struct gsp_names *names;	/* shared by its lcore's vnodes; NULL */
-	struct gsp_ids *ids;		/* the same */
+	/* id catalog (with names, addresses) shared by its lcore's vnodes;
+	 * NULL */
+	struct gsp_ids *ids;
 	uint32_t arp_entries;		/* 0: one per possible peer */
 };
 int gsp_vnodes_alloc(struct gsp_dp *dp, uint32_t n);

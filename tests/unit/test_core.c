@@ -584,7 +584,7 @@ test_phi_excuses_own_stalls(void **state)
 static void
 test_index_churn(void **state)
 {
-	struct gsp_table *t = gsp_table_create("churn", 64, NULL, NULL);
+	struct gsp_table *t = gsp_table_create("churn", 64, NULL);
 	uint64_t held[64], rng = 42;
 	uint32_t n = 0;
 
@@ -623,55 +623,79 @@ test_index_churn(void **state)
 	gsp_table_destroy(t);
 }
 
-/* Tables written by one thread share one copy of each name. */
+/* Tables written by one thread share one copy of each name, held by
+ * the catalog's slot: the newest state any of them took in names the
+ * member, and an older one does not rename it back. */
 static void
 test_names_shared(void **state)
 {
 	struct gsp_names *pool = gsp_names_create(4);
+	struct gsp_ids *cat;
 	struct gsp_table *a, *b;
 	struct gsp_member_rec *ra, *rb, *rc;
 	struct gsp_member_view v;
+	struct gsp_addr at = { 0x0a000007, 7946 };
 	char longname[GSP_NAME_MAX + 8];
-	uint32_t off;
+	uint32_t slot, off;
 
 	(void)state;
 	assert_non_null(pool);
-	a = gsp_table_create("a", 8, NULL, pool);
-	b = gsp_table_create("b", 8, NULL, pool);
+	cat = gsp_ids_create("names", 8, pool);
+	assert_non_null(cat);
+	gsp_names_destroy(pool);	/* the catalog holds it now */
+	a = gsp_table_create("a", 8, cat);
+	b = gsp_table_create("b", 8, cat);
 	assert_non_null(a);
 	assert_non_null(b);
-	gsp_names_destroy(pool);	/* the tables hold it now */
-	ra = gsp_table_rec(a, (uint32_t)gsp_table_insert(a, 7));
-	rb = gsp_table_rec(b, (uint32_t)gsp_table_insert(b, 7));
-	assert_int_equal(gsp_table_set_name(a, ra, "node7"), 0);
-	assert_int_equal(gsp_table_set_name(b, rb, "node7"), 0);
+	gsp_ids_destroy(cat);		/* the tables hold it now */
+	slot = (uint32_t)gsp_table_insert(a, 7);
+	ra = gsp_table_rec(a, slot);
+	assert_int_equal(gsp_table_set_where(a, slot, at, "node7", 1, 1), 0);
 	gsp_table_write_end(ra);
+	assert_int_equal(gsp_table_insert(b, 7), (int32_t)slot);
+	rb = gsp_table_rec(b, slot);
+	/* b has not taken a state in yet: the name is already the member's */
 	gsp_table_write_end(rb);
-	/* one slot for both */
-	assert_int_equal(ra->name_off, rb->name_off);
 	assert_string_equal(gsp_table_name(b, rb), "node7");
-	/* a renames its member: b keeps the old name */
-	off = ra->name_off;
+	off = gsp_ids_name_array(cat)[slot];
+	assert_string_equal(gsp_names_at(gsp_ids_names(cat), off), "node7");
+	/* a takes in a newer state under a new name: b's member has it too */
 	gsp_table_write_begin(ra);
-	assert_int_equal(gsp_table_set_name(a, ra, "node7-renamed"), 0);
+	assert_int_equal(gsp_table_set_where(a, slot, at, "node7-renamed", 1,
+					     2), 0);
 	gsp_table_write_end(ra);
-	assert_int_not_equal(ra->name_off, off);
-	assert_string_equal(gsp_table_name(b, rb), "node7");
-	assert_true(gsp_table_read(a, (uint32_t)gsp_table_find(a, 7), &v));
+	assert_int_not_equal(gsp_ids_name_array(cat)[slot], off);
+	assert_string_equal(gsp_table_name(b, rb), "node7-renamed");
+	assert_true(gsp_table_read(b, slot, &v));
 	assert_string_equal(v.name, "node7-renamed");
-	/* the last holder lets go: the slot is reused for the next name */
-	gsp_table_remove(b, (uint32_t)gsp_table_find(b, 7));
-	rc = gsp_table_rec(b, (uint32_t)gsp_table_insert(b, 8));
-	assert_int_equal(gsp_table_set_name(b, rc, "node8"), 0);
+	/* b, behind, takes in the older state: the name stays the newest */
+	gsp_table_write_begin(rb);
+	assert_int_equal(gsp_table_set_where(b, slot, at, "node7", 1, 1), 0);
+	gsp_table_write_end(rb);
+	assert_true(gsp_table_read(a, slot, &v));
+	assert_string_equal(v.name, "node7-renamed");
+	/* the old name was let go: its pool slot is the next name's */
+	assert_int_equal(gsp_names_find(gsp_ids_names(cat), "node7"),
+			 GSP_NONE);
+	slot = (uint32_t)gsp_table_insert(b, 8);
+	rc = gsp_table_rec(b, slot);
+	assert_int_equal(gsp_table_set_where(b, slot, at, "node8", 1, 1), 0);
 	gsp_table_write_end(rc);
-	assert_int_equal(rc->name_off, off);
+	assert_int_equal(gsp_ids_name_array(cat)[slot], off);
+	/* the last holder lets go of the id: its name goes with it */
+	gsp_table_remove(b, slot);
+	assert_int_equal(gsp_ids_name_array(cat)[slot], GSP_IDS_NO_NAME);
+	assert_int_equal(gsp_names_find(gsp_ids_names(cat), "node8"),
+			 GSP_NONE);
 	/* names are cut at GSP_NAME_MAX - 1 bytes and still shared */
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	rb = gsp_table_rec(b, (uint32_t)gsp_table_insert(b, 9));
-	assert_int_equal(gsp_table_set_name(b, rb, longname), 0);
+	slot = (uint32_t)gsp_table_insert(b, 9);
+	rb = gsp_table_rec(b, slot);
+	assert_int_equal(gsp_table_set_where(b, slot, at, longname, 1, 1), 0);
 	gsp_table_write_end(rb);
 	assert_int_equal(strlen(gsp_table_name(b, rb)), GSP_NAME_MAX - 1);
+	assert_true(gsp_ids_named_verify(cat));
 	gsp_table_destroy(a);
 	gsp_table_destroy(b);
 }
@@ -682,19 +706,19 @@ test_names_shared(void **state)
 static void
 test_ids_shared(void **state)
 {
-	struct gsp_ids *cat = gsp_ids_create("cat", 4);
+	struct gsp_ids *cat = gsp_ids_create("cat", 4, NULL);
 	struct gsp_table *a, *b;
 	struct gsp_member_view v;
 	int32_t sa, sb, s2;
 
 	(void)state;
 	assert_non_null(cat);
-	a = gsp_table_create("a", 4, cat, NULL);
-	b = gsp_table_create("b", 4, cat, NULL);
+	a = gsp_table_create("a", 4, cat);
+	b = gsp_table_create("b", 4, cat);
 	assert_non_null(a);
 	assert_non_null(b);
 	/* a table cannot promise more members than the catalog holds */
-	assert_null(gsp_table_create("c", 5, cat, NULL));
+	assert_null(gsp_table_create("c", 5, cat));
 	gsp_ids_destroy(cat);	/* the tables hold it now */
 	sa = gsp_table_insert(a, 7);
 	assert_true(sa >= 0);
@@ -805,7 +829,7 @@ assert_holds_x(struct gsp_node *n, uint64_t generation, uint64_t version)
 static void
 test_addr_shared(void **state)
 {
-	struct gsp_ids *cat = gsp_ids_create("addr", 4096 + 16);
+	struct gsp_ids *cat = gsp_ids_create("addr", 4096 + 16, NULL);
 	struct gsp_node *a, *b, *own;
 	struct gsp_wire_state st = x_state(7, 12, 0x0a000002, 7946);
 
@@ -961,9 +985,9 @@ test_wire_version_bounded(void **state)
 static void
 test_table_random_sparse(void **state)
 {
-	struct gsp_ids *cat = gsp_ids_create("cat", 256);
-	struct gsp_table *a = gsp_table_create("a", 256, cat, NULL);
-	struct gsp_table *b = gsp_table_create("b", 256, cat, NULL);
+	struct gsp_ids *cat = gsp_ids_create("cat", 256, NULL);
+	struct gsp_table *a = gsp_table_create("a", 256, cat);
+	struct gsp_table *b = gsp_table_create("b", 256, cat);
 	uint32_t seen = 0, hw;
 	uint64_t rng = 7;
 
@@ -1031,6 +1055,9 @@ test_names_full(void **state)
 
 struct hammer {
 	struct gsp_table *t;
+	/* shares t's catalog and members, never written after: its names
+	 * change under it, outside its records' write sections */
+	struct gsp_table *shadow;
 	volatile bool stop;
 	uint64_t writes;
 };
@@ -1065,7 +1092,9 @@ hammer_writer(void *arg)
 			r->heartbeat = k;
 			r->version = k;
 			r->phi_centi = (uint16_t)(k % GSP_PHI_CENTI_MAX);
-			gsp_table_set_name(h->t, r, name);
+			gsp_table_set_where(h->t, slot,
+					    (struct gsp_addr){ 1, 1 }, name,
+					    k, k);
 			gsp_table_set_app(h->t, r, app, n_app);
 			gsp_table_write_end(r);
 			k++;
@@ -1078,19 +1107,25 @@ hammer_writer(void *arg)
 static void
 test_table_concurrency(void **state)
 {
-	struct hammer h = { .t = gsp_table_create("hammer", 64, NULL, NULL) };
+	struct gsp_ids *cat = gsp_ids_create("hammer", 64, NULL);
+	struct hammer h = { .t = gsp_table_create("hammer", 64, cat),
+			    .shadow = gsp_table_create("shadow", 64, cat) };
 	struct gsp_member_view v;
-	uint64_t reads = 0;
+	uint64_t reads = 0, shadow_named = 0;
 	pthread_t tid;
 
 	(void)state;
 	assert_non_null(h.t);
+	assert_non_null(h.shadow);
+	gsp_ids_destroy(cat);
 	for (uint64_t id = 1; id <= 8; id++)
 	{
 		int32_t slot = gsp_table_insert(h.t, id);
 
 		assert_true(slot >= 0);
 		gsp_table_write_end(gsp_table_rec(h.t, (uint32_t)slot));
+		assert_int_equal(gsp_table_insert(h.shadow, id), slot);
+		gsp_table_write_end(gsp_table_rec(h.shadow, (uint32_t)slot));
 	}
 	assert_int_equal(gsp_table_slot_count(h.t), 8);
 	assert_int_equal(pthread_create(&tid, NULL, hammer_writer, &h), 0);
@@ -1120,15 +1155,28 @@ test_table_concurrency(void **state)
 				assert_int_equal((uint8_t)v.app[i].value[254],
 						 (uint8_t)(k & 0x7f));
 			}
+			/* the shadow's name is one whole name of the writer's,
+			 * never two halves: each name is one letter, and the
+			 * next one another */
+			assert_true(gsp_table_read(h.shadow, slot, &v));
+			if (v.name[0] == '\0')
+				continue;
+			shadow_named++;
+			assert_true(strlen(v.name) >= 5 &&
+				    strlen(v.name) < 55);
+			for (size_t i = 1; v.name[i] != '\0'; i++)
+				assert_int_equal(v.name[i], v.name[0]);
 		}
 	}
 	h.stop = true;
 	pthread_join(tid, NULL);
 	assert_true(h.writes > 1000);	/* the writer really ran */
+	assert_true(shadow_named > 0);
 	/* removal frees the slot for readers */
 	gsp_table_remove(h.t, 3);
 	assert_false(gsp_table_read(h.t, 3, &v));
 	gsp_table_destroy(h.t);
+	gsp_table_destroy(h.shadow);
 }
 
 int
