@@ -47,7 +47,7 @@ struct gsp_ids;
 
 /* Ids per chain when the catalog holds max_ids: between this and twice
  * it (chains are a power of two). */
-#define GSP_IDS_CHAIN_FILL 8
+#define GSP_IDS_CHAIN_FILL 16
 
 /* A catalog for up to max_ids distinct ids at once. name labels the
  * index (rte_hash wants one). names: the pool for the members' names,
