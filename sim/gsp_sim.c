@@ -49,7 +49,10 @@ gsp_sim_estimate(const struct gsp_sim_cfg *c)
 		 gsp_sim_suspect_bytes(c) + GSP_SIM_MEMBER_SLACK) +
 		(uint64_t)c->capacity * (gsp_names_bytes_per_name() +
 					 gsp_ids_bytes_per_id()) +
-		(uint64_t)c->n_nodes * GSP_SIM_NODE_OVERHEAD +
+		(uint64_t)c->n_nodes * (GSP_SIM_NODE_OVERHEAD +
+					gsp_node_bucket_bytes(c->capacity > c->n_nodes ?
+							      c->capacity :
+							      c->n_nodes)) +
 		(uint64_t)c->max_inflight * c->max_payload +
 		gsp_watch_bytes(c->n_nodes);
 }

@@ -350,6 +350,9 @@ size_t gsp_node_bytes_per_member(bool authenticated, bool shared);
  * top of gsp_node_bytes_per_member; resident as long as the most ever
  * held at once */
 size_t gsp_node_bytes_per_suspect(void);
+/* Bytes of a node's digest buckets (hash and count each) when its
+ * catalog holds max_ids: one bucket per 8 to 16 of them. */
+size_t gsp_node_bucket_bytes(uint32_t max_ids);
 
 #ifdef __cplusplus
 }

@@ -45,8 +45,8 @@ struct gsp_names;
 
 struct gsp_ids;
 
-/* Ids per chain when the catalog holds max_ids: between this and twice
- * it (chains are a power of two). */
+/* Ids per chain when the catalog holds max_ids: at most this, and at
+ * least half of it (chains are a power of two). */
 #define GSP_IDS_CHAIN_FILL 16
 
 /* A catalog for up to max_ids distinct ids at once. name labels the

@@ -417,6 +417,14 @@ gsp_node_bytes_per_member(bool authenticated, bool shared)
 		(authenticated ? sizeof(struct gsp_replay) : 0);
 }
 
+size_t
+gsp_node_bucket_bytes(uint32_t max_ids)
+{
+	/* the catalog's chain count (gsp_ids_create) */
+	return (sizeof(uint64_t) + sizeof(uint32_t)) <<
+		gsp_log2_ceil(max_ids / GSP_IDS_CHAIN_FILL + 1);
+}
+
 /* an entry and a place in the suspects list (a down member: no place) */
 size_t
 gsp_node_bytes_per_suspect(void)
