@@ -40,19 +40,27 @@ gsp_sim_suspect_bytes(const struct gsp_sim_cfg *c)
 		gsp_node_bytes_per_suspect() / 2 : 0;
 }
 
+/* Ids the catalog has room for: every table's slot count. */
+static uint32_t
+gsp_sim_catalog_ids(const struct gsp_sim_cfg *c)
+{
+	return c->capacity > c->n_nodes ? c->capacity : c->n_nodes;
+}
+
 /* N tables of `capacity` members, core scratch, the packet pool */
 static uint64_t
 gsp_sim_estimate(const struct gsp_sim_cfg *c)
 {
+	uint32_t ids = gsp_sim_catalog_ids(c);
+
+	/* a shared catalog keeps each address's (generation, version) */
 	return (uint64_t)c->n_nodes * c->capacity *
 		(gsp_node_bytes_per_member(c->auth, true) +
 		 gsp_sim_suspect_bytes(c) + GSP_SIM_MEMBER_SLACK) +
-		(uint64_t)c->capacity * (gsp_names_bytes_per_name() +
-					 gsp_ids_bytes_per_id()) +
+		(uint64_t)ids * (gsp_names_bytes_per_name() +
+				 gsp_ids_bytes_per_id() + 16) +
 		(uint64_t)c->n_nodes * (GSP_SIM_NODE_OVERHEAD +
-					gsp_node_bucket_bytes(c->capacity > c->n_nodes ?
-							      c->capacity :
-							      c->n_nodes)) +
+					gsp_node_bucket_bytes(ids)) +
 		(uint64_t)c->max_inflight * c->max_payload +
 		gsp_watch_bytes(c->n_nodes);
 }
@@ -64,12 +72,14 @@ gsp_sim_mem_check(const struct gsp_sim_cfg *c, uint64_t est)
 	double gib = 1024.0 * 1024.0 * 1024.0;
 
 	fprintf(stderr, "gossip-sim: N=%u: estimated memory %.2f GiB "
-		"(%u nodes x %u members x (%zu+%zu+%u) B/member + %u KiB/node + "
-		"packet pool); MemAvailable %.2f GiB\n", c->n_nodes,
+		"(%u nodes x %u members x (%zu+%zu+%u) B/member + (%u+%zu) "
+		"KiB/node + packet pool); MemAvailable %.2f GiB\n", c->n_nodes,
 		(double)est / gib, c->n_nodes, c->capacity,
 		gsp_node_bytes_per_member(c->auth, true),
 		gsp_sim_suspect_bytes(c), GSP_SIM_MEMBER_SLACK,
-		GSP_SIM_NODE_OVERHEAD / 1024, (double)avail / gib);
+		GSP_SIM_NODE_OVERHEAD / 1024,
+		gsp_node_bucket_bytes(gsp_sim_catalog_ids(c)) / 1024,
+		(double)avail / gib);
 	if (c->no_mem_check || avail == 0 || est <= avail)
 		return 0;
 	fprintf(stderr, "gossip-sim: refusing N=%u: needs about %.2f GiB but "
@@ -146,8 +156,7 @@ main(int argc, char **argv)
 	/* the cluster's ids (a restart keeps its node's id), which a
 	 * --capacity below N must still hold: every node inserts its own.
 	 * The catalog's size is every table's slot count, so no larger */
-	s->ids = gsp_ids_create("sim", s->c.capacity > n ? s->c.capacity : n,
-				NULL);
+	s->ids = gsp_ids_create("sim", gsp_sim_catalog_ids(&s->c), NULL);
 	/* every node has one tick pending (plus voided ones, which a tick
 	 * moved forward leaves: it gives way when the heap is full) and
 	 * every packet one delivery */

@@ -28,10 +28,10 @@
 #define GSP_SIM_RX_BURST 32u		/* [dataplane] burst: frames before a round */
 /*
  * For the RAM check only. Peak RSS of the join measured at N = 8,000 and
- * 20,000 fit N^2 x (gsp_node_bytes_per_member() + 0.7) + N x 73 KB (6 KB
- * of it buckets at 8,000): each node holds, besides its buckets
- * (gsp_node_bucket_bytes), its node and SWIM state (32 KiB) and its
- * [limits] source table (gsp_limit.h, 40 KiB). The 0.7 byte is less than
+ * 20,000 fit N^2 x (gsp_node_bytes_per_member() + 0.7) + N x 73 KB, 6 KB
+ * of it buckets at 8,000 (gsp_node_bucket_bytes): each node holds besides
+ * its node and SWIM state (32 KiB) and its [limits] source table
+ * (gsp_limit.h, 40 KiB), counted here with its buckets on top. The 0.7 byte is less than
  * the margin the packet pool gives, counted whole though it grows only as
  * packets are in flight (48 MB of its 386 at 20,000).
  */

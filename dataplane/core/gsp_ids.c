@@ -31,6 +31,9 @@ struct gsp_ids {
 	uint32_t *named_head;
 	uint32_t *named_next;	/* per slot */
 	uint32_t named_mask;
+	/* names let go so far: a reader's copy of a name is whole when this
+	 * did not move under it (gsp_table_read) */
+	uint32_t name_moves;
 	bool shared;		/* a table was handed it (gsp_ids_hold) */
 	uint32_t n_slots;
 	uint32_t holders;	/* tables sharing the catalog */
@@ -53,10 +56,12 @@ gsp_ids_create(const char *name, uint32_t max_ids, struct gsp_names *names)
 	c->refs = calloc(c->n_slots, sizeof(*c->refs));
 	c->addr = calloc(c->n_slots, sizeof(*c->addr));
 	c->addr_from = calloc(c->n_slots, sizeof(*c->addr_from));
-	c->chain_bits = gsp_log2_ceil(max_ids / GSP_IDS_CHAIN_FILL + 1);
+	c->chain_bits = gsp_ids_chain_bits_for(max_ids);
 	c->chain_head = malloc(sizeof(*c->chain_head) << c->chain_bits);
 	c->chain_next = malloc(c->n_slots * sizeof(*c->chain_next));
 	c->name_off = malloc(c->n_slots * sizeof(*c->name_off));
+	if (c->name_off != NULL)	/* before any exit: destroy reads it */
+		memset(c->name_off, 0xff, c->n_slots * sizeof(*c->name_off));
 	if (names != NULL)
 		gsp_names_hold(names);
 	else
@@ -66,7 +71,6 @@ gsp_ids_create(const char *name, uint32_t max_ids, struct gsp_names *names)
 	    c->addr_from == NULL || c->chain_head == NULL ||
 	    c->chain_next == NULL || c->name_off == NULL || c->names == NULL)
 		goto fail;
-	memset(c->name_off, 0xff, c->n_slots * sizeof(*c->name_off));
 	memset(c->chain_head, 0xff, sizeof(*c->chain_head) << c->chain_bits);
 	gsp_index_set_keys(c->index, c->ids, sizeof(*c->ids));
 	return c;
@@ -95,7 +99,7 @@ gsp_ids_destroy(struct gsp_ids *c)
 	free(c->addr_from);
 	free(c->chain_head);
 	free(c->chain_next);
-	if (c->name_off != NULL)
+	if (c->name_off != NULL && c->names != NULL)
 		for (uint32_t slot = 0; slot < c->n_slots; slot++)
 			gsp_names_put(c->names, c->name_off[slot]);
 	free(c->name_off);
@@ -188,6 +192,19 @@ gsp_named_unlink(struct gsp_ids *c, uint32_t slot)
 		*link = c->named_next[slot];
 }
 
+/* A name no slot points at any more goes back to the pool, where its
+ * bytes may be reused at once: the count moves first, so a reader
+ * copying it sees the count moved and copies again. */
+static void
+gsp_ids_name_let_go(struct gsp_ids *c, uint32_t off)
+{
+	if (off == GSP_IDS_NO_NAME)
+		return;
+	__atomic_store_n(&c->name_moves, c->name_moves + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	gsp_names_put(c->names, off);
+}
+
 /* The slot's name becomes name: 0, or -ENOSPC (the pool is full: the
  * old name stays). */
 static int
@@ -204,12 +221,8 @@ gsp_ids_rename(struct gsp_ids *c, uint32_t slot, const char *name)
 	if (off < 0)
 		return (int)off;
 	gsp_named_unlink(c, slot);
-	/* a reader that copied the old name sees the offset moved, and
-	 * copies again (gsp_table_read) */
 	__atomic_store_n(&c->name_off[slot], (uint32_t)off, __ATOMIC_RELEASE);
-	/* the offset moves before the old name's slot may be reused */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	gsp_names_put(c->names, old);
+	gsp_ids_name_let_go(c, old);
 	gsp_named_link(c, slot);
 	return 0;
 }
@@ -223,14 +236,19 @@ gsp_ids_unname(struct gsp_ids *c, uint32_t slot)
 	gsp_named_unlink(c, slot);
 	__atomic_store_n(&c->name_off[slot], GSP_IDS_NO_NAME,
 			 __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	gsp_names_put(c->names, old);
+	gsp_ids_name_let_go(c, old);
 }
 
 const uint32_t *
 gsp_ids_name_array(const struct gsp_ids *c)
 {
 	return c->name_off;
+}
+
+const uint32_t *
+gsp_ids_name_moves(const struct gsp_ids *c)
+{
+	return &c->name_moves;
 }
 
 const struct gsp_names *
@@ -414,7 +432,8 @@ gsp_ids_put(struct gsp_ids *c, uint32_t slot)
 
 	if (slot >= c->n_slots || c->refs[slot] == 0 || --c->refs[slot] > 0)
 		return;
-	/* bounded by the chain's length: GSP_IDS_CHAIN_FILL at max_ids */
+	/* bounded by the chain's length: under 2 x GSP_IDS_CHAIN_FILL at
+	 * max_ids */
 	link = gsp_ids_chain_of(c, c->ids[slot]);
 	while (*link != GSP_IDS_CHAIN_END && *link != slot)
 		link = &c->chain_next[*link];

@@ -31,8 +31,9 @@
  * (gsp_table_read): a slot is reused only after every table let it go,
  * inside its write section, so a reader never keeps a reused id. An
  * address is one 8-byte word: a reader never sees half of one. A name
- * is copied between two reads of its slot's offset: a name let go under
- * the copy shows as an offset moved, and the reader copies again.
+ * is copied between two reads of a count of the names the catalog let
+ * go: one let go under the copy (its bytes may be reused) shows as the
+ * count moved, and the reader copies again.
  */
 #ifndef GSP_IDS_H
 #define GSP_IDS_H
@@ -45,9 +46,16 @@ struct gsp_names;
 
 struct gsp_ids;
 
-/* Ids per chain when the catalog holds max_ids: at most this, and at
- * least half of it (chains are a power of two). */
-#define GSP_IDS_CHAIN_FILL 16
+/* Ids per chain when the catalog holds max_ids: at least this, and
+ * less than twice it (chains are a power of two, rounded down). */
+#define GSP_IDS_CHAIN_FILL 8
+
+/* log2 of the chains of a catalog for max_ids. */
+static inline uint32_t
+gsp_ids_chain_bits_for(uint32_t max_ids)
+{
+	return 31 - (uint32_t)__builtin_clz(max_ids / GSP_IDS_CHAIN_FILL + 1);
+}
 
 /* A catalog for up to max_ids distinct ids at once. name labels the
  * index (rte_hash wants one). names: the pool for the members' names,
@@ -121,9 +129,11 @@ void gsp_ids_unpin(struct gsp_ids *c, uint32_t slot, uint64_t generation,
 /* The member's name ("" when none), writer side. */
 const char *gsp_ids_name(const struct gsp_ids *c, uint32_t slot);
 /* For readers: the slot -> name offset array (read it with
- * gsp_ids_name_at) and the pool the offsets point into. */
+ * gsp_ids_name_at), the pool the offsets point into, and the count of
+ * names let go (read it before and after a copy). */
 const uint32_t *gsp_ids_name_array(const struct gsp_ids *c);
 const struct gsp_names *gsp_ids_names(const struct gsp_ids *c);
+const uint32_t *gsp_ids_name_moves(const struct gsp_ids *c);
 
 static inline uint32_t
 gsp_ids_name_at(const uint32_t *name_offs, uint32_t slot)

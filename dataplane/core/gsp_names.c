@@ -17,12 +17,12 @@ struct gsp_names {
 	uint32_t size;			/* arena bytes */
 	uint32_t top;			/* never used above this */
 	uint32_t free[GSP_NAME_CLASSES];	/* lists through the slots */
-	uint32_t *refs;			/* per unit: records holding it */
+	uint32_t *refs;			/* per unit: catalog slots holding it */
 	uint32_t *next;			/* per unit: hash chain */
 	uint8_t *cls;			/* per unit: size class */
 	uint32_t *heads;		/* hash buckets */
 	uint32_t mask;
-	uint32_t holders;		/* tables sharing the pool */
+	uint32_t holders;		/* catalogs sharing the pool */
 };
 
 struct gsp_names *
@@ -34,6 +34,7 @@ gsp_names_create(uint32_t max_names)
 
 	if (p == NULL)
 		return NULL;
+	p->holders = 1;		/* destroy on failure frees it */
 	while (buckets <= max_names && buckets < (1u << 31))
 		buckets <<= 1;
 	/* twice the worst case, so fragmentation between size classes can
@@ -55,7 +56,6 @@ gsp_names_create(uint32_t max_names)
 	p->mask = buckets - 1;
 	for (int c = 0; c < GSP_NAME_CLASSES; c++)
 		p->free[c] = GSP_NONE;
-	p->holders = 1;
 	return p;
 }
 

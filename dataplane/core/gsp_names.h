@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Interned member names, shared by every table written from one thread.
+ * Interned member names, held by an id catalog (gsp_ids.h) that every
+ * table written from one thread shares.
  *
  * The simulator and the emulation run thousands of nodes in a process,
  * and each holds the name of every member: the same N strings N times.
- * A pool holds each distinct name once, counted by the records that
- * point at it, and reuses a name's slot when the last one lets go. A
- * real node's table has a pool of its own.
+ * A pool holds each distinct name once, counted by the catalog slots
+ * that point at it, and reuses a name's slot when the last one lets go.
+ * A real node's catalog has a pool of its own.
  *
- * One writer: the thread that writes the tables sharing the pool.
- * Readers on other threads copy a name through the record's sequence
- * counter (gsp_table_read): a record lets go of its name only inside its
- * write section, so a slot reused under a reader shows as a torn read
- * and is retried. Slots are never unmapped.
+ * One writer: the thread that writes the tables sharing the catalog.
+ * Readers on other threads copy a name between two reads of the
+ * catalog's count of names let go (gsp_table_read): a slot reused under
+ * a reader shows as the count moved, and is copied again. Slots are
+ * never unmapped.
  */
 #ifndef GSP_NAMES_H
 #define GSP_NAMES_H

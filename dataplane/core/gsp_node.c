@@ -422,7 +422,7 @@ gsp_node_bucket_bytes(uint32_t max_ids)
 {
 	/* the catalog's chain count (gsp_ids_create) */
 	return (sizeof(uint64_t) + sizeof(uint32_t)) <<
-		gsp_log2_ceil(max_ids / GSP_IDS_CHAIN_FILL + 1);
+		gsp_ids_chain_bits_for(max_ids);
 }
 
 /* an entry and a place in the suspects list (a down member: no place) */

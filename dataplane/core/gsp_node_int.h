@@ -209,7 +209,8 @@ gsp_rec_addr(const struct gsp_node *n, const struct gsp_member_rec *r)
 static inline uint64_t
 gsp_slot_id(struct gsp_node *n, uint32_t slot)
 {
-	return gsp_rec_id(n, gsp_rec(n, slot));
+	/* by the slot: from a record's address it takes a division */
+	return gsp_table_slot_id(n->table, slot);
 }
 
 static inline bool
@@ -259,6 +260,9 @@ _Static_assert(GSP_NONE == GSP_IDS_CHAIN_END, "a chain ends where a slot is none
 static inline uint32_t
 gsp_bucket_skip(const struct gsp_node *n, uint32_t s)
 {
+	/* a catalog of our own holds our members only */
+	if (!n->table->shared_ids)
+		return s;
 	while (s != GSP_NONE && !gsp_table_has(n->table, s))
 		s = n->bucket_next[s];
 	return s;

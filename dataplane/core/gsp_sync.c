@@ -363,7 +363,7 @@ gsp_level_hi(uint8_t level, uint64_t b)
  * is a bucket at some level: whole buckets of ours are summed from the
  * running hashes and counts of the coarsest SUM cells that tile it (16
  * loads for a SUM's range at any N), or of its buckets; a range inside
- * one of our buckets is walked (a bucket holds about GSP_IDS_CHAIN_FILL
+ * one of our buckets is walked (a bucket holds GSP_IDS_CHAIN_FILL to twice
  * members).
  */
 static uint64_t

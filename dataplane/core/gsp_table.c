@@ -31,6 +31,7 @@ gsp_table_create(const char *name, uint32_t capacity, struct gsp_ids *ids)
 	t->id_of = gsp_ids_array(ids);
 	t->addr_of = gsp_ids_addr_array(ids);
 	t->name_of = gsp_ids_name_array(ids);
+	t->name_moves = gsp_ids_name_moves(ids);
 	t->names = gsp_ids_names(ids);
 	t->index = gsp_ids_index(ids);
 	/* calloc of large sizes maps zero pages lazily: only used records
@@ -312,10 +313,10 @@ gsp_table_slot_count(const struct gsp_table *t)
 }
 
 /* Copies one record with its name and app state; true when the slot is
- * used. *name_off: the name's offset it copied. */
+ * used. */
 static bool
 gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
-	       struct gsp_member_view *out, uint32_t *name_off)
+	       struct gsp_member_view *out)
 {
 	struct gsp_member_rec c;
 	uint8_t n;
@@ -344,8 +345,10 @@ gsp_table_copy(const struct gsp_table *t, const struct gsp_member_rec *r,
 	out->name[0] = '\0';
 	/* offsets may be garbage in a torn copy: bound them, the sequence
 	 * check then throws the copy away */
-	*name_off = gsp_ids_name_at(t->name_of, (uint32_t)(r - t->recs));
-	memcpy(out->name, gsp_names_at(t->names, *name_off), GSP_NAME_MAX);
+	memcpy(out->name, gsp_names_at(t->names,
+				       gsp_ids_name_at(t->name_of,
+						       (uint32_t)(r - t->recs))),
+	       GSP_NAME_MAX);
 	out->name[GSP_NAME_MAX - 1] = '\0';
 	n = c.app_count;
 	out->app_count = 0;
@@ -370,7 +373,7 @@ gsp_table_read(const struct gsp_table *t, uint32_t slot,
 	       struct gsp_member_view *out)
 {
 	const struct gsp_member_rec *r;
-	uint32_t name_off;
+	uint32_t m1;
 	uint16_t s1, s2;
 	bool used;
 
@@ -384,14 +387,17 @@ gsp_table_read(const struct gsp_table *t, uint32_t slot,
 		if (tries > GSP_TABLE_READ_TRIES)
 			return false;
 		s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+		m1 = __atomic_load_n(t->name_moves, __ATOMIC_ACQUIRE);
 		if ((s1 & 1) == 0) {
-			used = gsp_table_copy(t, r, out, &name_off);
+			used = gsp_table_copy(t, r, out);
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			s2 = __atomic_load_n(&r->seq, __ATOMIC_RELAXED);
 			/* another table sharing the catalog may rename the
-			 * member outside our record's write section */
+			 * member outside our record's write section, and a
+			 * name let go may be reused under the copy */
 			if (s1 == s2 &&
-			    name_off == gsp_ids_name_at(t->name_of, slot))
+			    m1 == __atomic_load_n(t->name_moves,
+						  __ATOMIC_RELAXED))
 				break;
 		}
 		if (tries > 64)

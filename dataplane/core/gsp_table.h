@@ -145,6 +145,7 @@ struct gsp_table {
 	const uint64_t *id_of;	/* the catalog's slot -> id */
 	const uint64_t *addr_of;	/* the catalog's slot -> address */
 	const uint32_t *name_of;	/* the catalog's slot -> name */
+	const uint32_t *name_moves;	/* the catalog's names let go */
 	const struct gsp_names *names;	/* the catalog's */
 	struct gsp_member_rec *recs;
 	uint32_t capacity;	/* members accepted */
@@ -249,13 +250,18 @@ gsp_table_name(const struct gsp_table *t, const struct gsp_member_rec *r)
 	return gsp_ids_name(t->ids, (uint32_t)(r - t->recs));
 }
 
+/* The id of the member in slot, or 0 for a slot t does not use. */
+static inline uint64_t
+gsp_table_slot_id(const struct gsp_table *t, uint32_t slot)
+{
+	return gsp_table_has(t, slot) ? gsp_ids_at(t->id_of, slot) : 0;
+}
+
 /* The id of the member in r (a record of t's), or 0 for a free slot. */
 static inline uint64_t
 gsp_table_rec_id(const struct gsp_table *t, const struct gsp_member_rec *r)
 {
-	uint32_t slot = (uint32_t)(r - t->recs);
-
-	return gsp_table_has(t, slot) ? gsp_ids_at(t->id_of, slot) : 0;
+	return gsp_table_slot_id(t, (uint32_t)(r - t->recs));
 }
 
 static inline void

@@ -451,9 +451,9 @@ first_sum(struct gsp_wire_msg *m, uint8_t *hashes)
  * A SUM's range hashes come from the coarsest cells that tile the range
  * (kept as members change), from buckets, or from walking one bucket,
  * depending on the node's capacity. Three nodes that hold the same
- * members, with room for 1,000 (128 buckets: no cells; a level-8 range
- * is walked inside a bucket), 4,096 (1,024 buckets: cells at level 4;
- * level 8 from buckets) and 40,000 (8,192: cells at levels 4 and 8), must
+ * members, with room for 1,000 (64 buckets: no cells; a level-8 range
+ * is walked inside a bucket), 4,096 (512 buckets: cells at level 4;
+ * level 8 from buckets) and 40,000 (4,096: cells at levels 4 and 8), must
  * send the same hashes at level 4 and, a step down, at level 8.
  */
 static void
