@@ -124,8 +124,8 @@ gsp_ids_array(const struct gsp_ids *c)
 static uint32_t *
 gsp_ids_chain_of(struct gsp_ids *c, uint64_t id)
 {
-	return &c->chain_head[c->chain_bits == 0 ? 0 :
-			      gsp_id_key(id) >> (64 - c->chain_bits)];
+	return &c->chain_head[gsp_ids_chain_of_key(gsp_id_key(id),
+						   c->chain_bits)];
 }
 
 uint32_t

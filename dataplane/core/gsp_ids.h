@@ -50,6 +50,14 @@ struct gsp_ids;
  * less than twice it (chains are a power of two, rounded down). */
 #define GSP_IDS_CHAIN_FILL 8
 
+/* The chain of a digest key (gsp_id_key) among 1 << bits: its top bits.
+ * A node's digest bucket is its catalog chain. */
+static inline uint32_t
+gsp_ids_chain_of_key(uint64_t key, uint32_t bits)
+{
+	return bits == 0 ? 0 : (uint32_t)(key >> (64 - bits));
+}
+
 /* log2 of the chains of a catalog for max_ids. */
 static inline uint32_t
 gsp_ids_chain_bits_for(uint32_t max_ids)

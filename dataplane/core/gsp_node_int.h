@@ -243,7 +243,7 @@ gsp_wake_at(struct gsp_node *n, uint64_t t)
 static inline uint32_t
 gsp_bucket_of(const struct gsp_node *n, uint64_t key)
 {
-	return n->bucket_bits == 0 ? 0 : (uint32_t)(key >> (64 - n->bucket_bits));
+	return gsp_ids_chain_of_key(key, n->bucket_bits);
 }
 
 /* Lowest digest key of bucket b. */
