@@ -27,13 +27,14 @@
 #define GSP_SIM_STALL_QUEUE_MAX (1u << 20)
 #define GSP_SIM_RX_BURST 32u		/* [dataplane] burst: frames before a round */
 /*
- * For the RAM check only. Peak RSS of the join measured at N = 8,000 and
- * 20,000 fit N^2 x (gsp_node_bytes_per_member() + 0.7) + N x 73 KB, 6 KB
- * of it buckets at 8,000 (gsp_node_bucket_bytes): each node holds besides
- * its node and SWIM state (32 KiB) and its [limits] source table
- * (gsp_limit.h, 40 KiB), counted here with its buckets on top. The 0.7 byte is less than
- * the margin the packet pool gives, counted whole though it grows only as
- * packets are in flight (48 MB of its 386 at 20,000).
+ * For the RAM check only. Peak RSS of the join at N = 4,000 and 8,000
+ * fits N^2 x 54.5 + N x 82 KB (3 and 6 KB of it buckets), and predicts
+ * N = 20,000 within 1%. The estimate is an upper bound: it counts
+ * gsp_node_bytes_per_member() (its shares rounded up), each node's
+ * node and SWIM state (32 KiB), [limits] source table (gsp_limit.h,
+ * 40 KiB) and buckets (gsp_node_bucket_bytes), and the packet pool whole
+ * though it grows only as packets are in flight (48 MB of its 386 at
+ * 20,000). No slack on top.
  */
 #define GSP_SIM_MEMBER_SLACK 0u
 #define GSP_SIM_NODE_OVERHEAD ((32u + 40u) * 1024u)
