@@ -163,9 +163,9 @@ uint32_t gsp_ids_named_next(const struct gsp_ids *c, uint32_t slot);
 bool gsp_ids_named_verify(const struct gsp_ids *c);
 
 /* Bytes per distinct id: index entry, id, count, address, chain link,
- * name offset (a shared catalog, once per thread: 16 more, the address's (generation,
- * version)); and the chain heads, 4 bytes each for GSP_IDS_CHAIN_FILL
- * ids or fewer. */
+ * name offset (a shared catalog, once per thread: 16 more, the address's
+ * (generation, version)); and the chain heads, 4 bytes for
+ * GSP_IDS_CHAIN_FILL ids or more. */
 size_t gsp_ids_bytes_per_id(void);
 
 #endif /* GSP_IDS_H */

@@ -253,7 +253,8 @@ gsp_bucket_lo(const struct gsp_node *n, uint32_t b)
 	return n->bucket_bits == 0 ? 0 : (uint64_t)b << (64 - n->bucket_bits);
 }
 
-_Static_assert(GSP_NONE == GSP_IDS_CHAIN_END, "a chain ends where a slot is none");
+_Static_assert(GSP_NONE == GSP_IDS_CHAIN_END,
+	       "a chain ends where a slot is none");
 
 /* A bucket's chain holds the ids of every table sharing the catalog:
  * the first at or after slot s that is ours, or GSP_NONE. */

@@ -14,10 +14,10 @@
  * cluster, and a simulator holds N of those tables. Ids map
  * to slots through a catalog that the tables written by one thread share
  * (gsp_ids.h; it holds the members' addresses and interned names too,
- * gsp_names.h): a member has the same slot in each of them, and app state lives in blocks of 1,
- * 2, 4, 8 or 16 entries (a class each, its pool made on first use) taken
- * only by members that publish some: a member with one key holds one
- * entry, not GSP_APP_KEYS_MAX.
+ * gsp_names.h): a member has the same slot in each of them, and app
+ * state lives in blocks of 1, 2, 4, 8 or 16 entries (a class each, its
+ * pool made on first use) taken only by members that publish some: a
+ * member with one key holds one entry, not GSP_APP_KEYS_MAX.
  * Pools are reserved virtually and backed by pages as they are used.
  * The catalog's id -> slot index is the gsp_index seam.
  */
