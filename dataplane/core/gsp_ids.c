@@ -121,6 +121,28 @@ gsp_ids_array(const struct gsp_ids *c)
 	return c->ids;
 }
 
+/* The catalog's singly linked lists of slots (bucket chains, name
+ * chains) end in UINT32_MAX. */
+_Static_assert(GSP_IDS_CHAIN_END == UINT32_MAX &&
+	       GSP_IDS_NO_NAME == UINT32_MAX, "lists end alike");
+
+static void
+gsp_list_push(uint32_t *head, uint32_t *next, uint32_t slot)
+{
+	next[slot] = *head;
+	*head = slot;
+}
+
+/* Walks the list to slot: bounded by its length. */
+static void
+gsp_list_unlink(uint32_t *head, uint32_t *next, uint32_t slot)
+{
+	while (*head != slot && *head != UINT32_MAX)
+		head = &next[*head];
+	if (*head == slot)
+		*head = next[slot];
+}
+
 static uint32_t *
 gsp_ids_chain_of(struct gsp_ids *c, uint64_t id)
 {
@@ -167,29 +189,19 @@ gsp_named_chain(const struct gsp_ids *c, uint32_t off)
 static void
 gsp_named_link(struct gsp_ids *c, uint32_t slot)
 {
-	uint32_t *head;
-
-	if (c->named_head == NULL || c->name_off[slot] == GSP_IDS_NO_NAME)
-		return;
-	head = gsp_named_chain(c, c->name_off[slot]);
-	c->named_next[slot] = *head;
-	*head = slot;
+	if (c->named_head != NULL && c->name_off[slot] != GSP_IDS_NO_NAME)
+		gsp_list_push(gsp_named_chain(c, c->name_off[slot]),
+			      c->named_next, slot);
 }
 
 static void
 gsp_named_unlink(struct gsp_ids *c, uint32_t slot)
 {
-	uint32_t *link;
-
-	if (c->named_head == NULL || c->name_off[slot] == GSP_IDS_NO_NAME)
-		return;
 	/* chains are as short as the buckets are many, unless many ids
 	 * share one name: each of those holders was reported */
-	link = gsp_named_chain(c, c->name_off[slot]);
-	while (*link != slot && *link != GSP_IDS_NO_NAME)
-		link = &c->named_next[*link];
-	if (*link == slot)
-		*link = c->named_next[slot];
+	if (c->named_head != NULL && c->name_off[slot] != GSP_IDS_NO_NAME)
+		gsp_list_unlink(gsp_named_chain(c, c->name_off[slot]),
+				c->named_next, slot);
 }
 
 /* A name no slot points at any more goes back to the pool, where its
@@ -399,7 +411,6 @@ gsp_ids_find(const struct gsp_ids *c, uint64_t id)
 int32_t
 gsp_ids_take(struct gsp_ids *c, uint64_t id)
 {
-	uint32_t *head;
 	int32_t slot;
 
 	if (id == 0)
@@ -417,9 +428,8 @@ gsp_ids_take(struct gsp_ids *c, uint64_t id)
 		}
 		/* the plain index reads the id from here from now on */
 		__atomic_store_n(&c->ids[slot], id, __ATOMIC_RELEASE);
-		head = gsp_ids_chain_of(c, id);
-		c->chain_next[slot] = *head;
-		*head = (uint32_t)slot;
+		gsp_list_push(gsp_ids_chain_of(c, id), c->chain_next,
+			      (uint32_t)slot);
 	}
 	c->refs[slot]++;
 	return slot;
@@ -428,17 +438,11 @@ gsp_ids_take(struct gsp_ids *c, uint64_t id)
 void
 gsp_ids_put(struct gsp_ids *c, uint32_t slot)
 {
-	uint32_t *link;
-
 	if (slot >= c->n_slots || c->refs[slot] == 0 || --c->refs[slot] > 0)
 		return;
-	/* bounded by the chain's length: under 2 x GSP_IDS_CHAIN_FILL at
-	 * max_ids */
-	link = gsp_ids_chain_of(c, c->ids[slot]);
-	while (*link != GSP_IDS_CHAIN_END && *link != slot)
-		link = &c->chain_next[*link];
-	if (*link == slot)
-		*link = c->chain_next[slot];
+	/* under 2 x GSP_IDS_CHAIN_FILL to walk at max_ids */
+	gsp_list_unlink(gsp_ids_chain_of(c, c->ids[slot]), c->chain_next,
+			slot);
 	gsp_ids_unname(c, slot);
 	gsp_index_del(c->index, c->ids[slot]);
 	if (c->shared)		/* the next id's own */
