@@ -187,8 +187,10 @@ gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 		struct gsp_wire_state *st)
 {
 	const struct gsp_app_entry *app = gsp_table_app(n->table, r);
+	/* once: from the record's address it takes a division */
+	uint32_t slot = (uint32_t)(r - n->table->recs);
 
-	st->id = gsp_rec_id(n, r);
+	st->id = gsp_slot_id(n, slot);
 	st->generation = r->generation;
 	/* heartbeats advance without a new version (probes carry them):
 	 * a state says only as much as its version allows, which every
@@ -197,7 +199,7 @@ gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 	st->version = r->version;
 	st->wire = n->proto >= 3 ? r->wire : 0;
 	{
-		struct gsp_addr a = gsp_rec_addr(n, r);
+		struct gsp_addr a = gsp_slot_addr(n, slot);
 
 		st->ip = a.ip;
 		st->port = a.port;
@@ -205,11 +207,11 @@ gsp_rec_to_wire(struct gsp_node *n, struct gsp_member_rec *r,
 	/* LEFT in a state is the member's own word; one an operator moved
 	 * there (force-leave) is told by claims, which it can refute */
 	st->status = r->state == GSP_STATE_LEFT &&
-		!gsp_swim_force_left(n, (uint32_t)(r - n->table->recs)) ?
+		!gsp_swim_force_left(n, slot) ?
 		GSP_WIRE_STATUS_LEFT : GSP_WIRE_STATUS_NORMAL;
 	st->app_count = app != NULL ? r->app_count : 0;
 	st->incarnation = r->incarnation;
-	gsp_copy_name(st->name, gsp_table_name(n->table, r));
+	gsp_copy_name(st->name, gsp_ids_name(n->table->ids, slot));
 	if (st->app_count != 0)
 		memcpy(st->app, app, sizeof(st->app[0]) * st->app_count);
 }
