@@ -94,7 +94,6 @@ void gsp_detector_format(uint32_t bits, char *buf, size_t len);
 int gsp_detector_parse(const char *s, uint32_t *bits, const char **why);
 
 struct gsp_ids;
-struct gsp_names;
 
 struct gsp_node_params {
 	char cluster[GSP_CLUSTER_MAX];
