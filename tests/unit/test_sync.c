@@ -426,6 +426,79 @@ test_sum_dense_listing_is_whole(void **state)
 	gsp_node_destroy(n);
 }
 
+/*
+ * A node far behind (a newcomer: its SUM counts fewer than half our
+ * members) is answered with listings, not steps down; a listing too big
+ * for its window of packets is cut short. Cut at the same place at every
+ * sync, it would hand the newcomer the same members each time. Each SYN
+ * packet must still list every member we hold in its range, and a few
+ * syncs must between them list all 1,002.
+ */
+static void
+test_behind_listings_cover_the_range(void **state)
+{
+	static bool seen[1002];
+	struct gsp_wire_msg mine, m;
+	uint8_t hashes[8 * 16];
+	unsigned int syncs = 0, covered = 0, first_lo_differs = 0;
+	uint64_t first_lo = 0, ids[1002];
+	struct gsp_node *n;
+	uint64_t now = 1 * MS;
+
+	(void)state;
+	n = sum_node(0);
+	for (unsigned int k = 0; k < 1000; k++)
+		feed_member(n, k);
+	for (unsigned int k = 0; k < 1000; k++)
+		ids[k] = 10000 + k;
+	ids[1000] = 999;
+	ids[1001] = gsp_node_id(n);
+	own_sum(n, &mine, hashes);
+	mine.sum_level = 0;
+	mine.n_hashes = 1;
+	mine.sum_members = 2;		/* the sender holds 2 of our 1,002 */
+	for (; syncs < 40 && covered < 1002; syncs++) {
+		unsigned int syns = 0;
+
+		sum_back(n, &mine, hashes, 1, now);
+		for (unsigned int i = 0; i < net_n; i++) {
+			unsigned int in_range = 0;
+
+			assert_int_equal(decode(net_q[i].data, net_q[i].len,
+						&m), GSP_RX_OK);
+			assert_int_equal(m.hdr.type, GSP_MSG_SYN);
+			if (syns++ == 0) {
+				first_lo_differs += syncs > 0 &&
+					m.range_lo != first_lo;
+				if (syncs == 0)
+					first_lo = m.range_lo;
+			}
+			for (unsigned int k = 0; k < 1002; k++) {
+				uint64_t key = gsp_id_key(ids[k]);
+
+				in_range += key >= m.range_lo &&
+					key <= m.range_hi;
+			}
+			/* the range holds exactly what the packet lists */
+			assert_int_equal(m.n_digests, in_range);
+			for (unsigned int d = 0; d < m.n_digests; d++)
+				for (unsigned int k = 0; k < 1002; k++)
+					if (ids[k] == m.digests[d].id &&
+					    !seen[k]) {
+						seen[k] = true;
+						covered++;
+					}
+			free(net_q[i].data);
+		}
+		net_n = 0;
+		/* a window of 4 packets of 59: a listing cut short */
+		assert_int_equal(syns, 4);
+	}
+	assert_int_equal(covered, 1002);
+	assert_true(first_lo_differs > 0);
+	gsp_node_destroy(n);
+}
+
 /* The first SUM queued, decoded, its hashes copied; the queue emptied. */
 static void
 first_sum(struct gsp_wire_msg *m, uint8_t *hashes)
@@ -840,6 +913,7 @@ main(void)
 		cmocka_unit_test(test_syn_answers_what_it_was_not_told),
 		cmocka_unit_test(test_sum_dense_lists_sparse_descends),
 		cmocka_unit_test(test_sum_dense_listing_is_whole),
+		cmocka_unit_test(test_behind_listings_cover_the_range),
 		cmocka_unit_test(test_sum_hashes_same_at_any_capacity),
 		cmocka_unit_test(test_carried_news_starts_no_syncs),
 		cmocka_unit_test(test_rumor_ring_full_news_syncs),
