@@ -185,20 +185,38 @@ gsp_pause_add(struct gsp_node *n, uint64_t now_ns, uint64_t stalled_ns)
 		n->phi_paused_ns };
 }
 
+/*
+ * The stalls we keep are in the order they began: the oldest begun at or
+ * after t_ns is found by bisection. After a saturated stretch (a big
+ * join) most members were last heard before every stall we keep, and
+ * the sweep asks this for each of them: that case is one comparison.
+ */
 uint64_t
 gsp_paused_since_slow(const struct gsp_node *n, uint64_t t_ns)
 {
 	uint64_t kept = n->n_pauses < GSP_PAUSES_KEPT ? n->n_pauses :
 		GSP_PAUSES_KEPT;
-	const struct gsp_pause *p = NULL;
+	uint64_t oldest = n->n_pauses - kept, lo = 0, hi = kept;
+	const struct gsp_pause *p = &n->pauses[oldest % GSP_PAUSES_KEPT];
 
-	for (uint64_t i = 1; i <= kept; i++) {
-		p = &n->pauses[(n->n_pauses - i) % GSP_PAUSES_KEPT];
-		if (p->start_ns < t_ns)
-			return n->phi_paused_ns - p->total_ns;
+	/* heard before every stall we keep: the common case, checked
+	 * first, as a bisection's branches are a coin toss each */
+	if (p->start_ns >= t_ns)
+		return n->phi_paused_ns - (p->total_ns - p->stalled_ns);
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (n->pauses[(oldest + mid) % GSP_PAUSES_KEPT].start_ns < t_ns)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	/* heard before every stall we keep: all of those (and no older
-	 * ones given up: a member silent through more than 32 of our
-	 * stalls is weighed as if we had not stalled before those) */
+	if (lo == kept)		/* none begun since (the caller checks) */
+		return 0;
+	/* all from that one on; heard before every stall we keep, all of
+	 * those (and no older ones given up: a member silent through more
+	 * than 32 of our stalls is weighed as if we had not stalled before
+	 * those) */
+	p = &n->pauses[(oldest + lo) % GSP_PAUSES_KEPT];
 	return n->phi_paused_ns - (p->total_ns - p->stalled_ns);
 }

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <math.h>
 #include <string.h>
 
 #include "gsp_phi.h"
@@ -36,22 +35,4 @@ void
 gsp_phi_sample(struct gsp_phi *fd, uint64_t interval_ns)
 {
 	gsp_phi_add(fd, gsp_phi_us(interval_ns));
-}
-
-double
-gsp_phi_mean_ns(const struct gsp_phi *fd, uint64_t floor_ns)
-{
-	double mean = 1000.0 * fd->mean_us;
-
-	if (mean < (double)floor_ns)
-		mean = (double)floor_ns;
-	if (mean < 1e6)		/* no member beats faster than 1 ms */
-		mean = 1e6;
-	return mean;
-}
-
-double
-gsp_phi_value(const struct gsp_phi *fd, uint64_t silent_ns, uint64_t floor_ns)
-{
-	return (double)silent_ns / (gsp_phi_mean_ns(fd, floor_ns) * M_LN10);
 }

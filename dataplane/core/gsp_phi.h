@@ -41,10 +41,27 @@ void gsp_phi_init(struct gsp_phi *fd, uint64_t initial_ns);
 void gsp_phi_sample(struct gsp_phi *fd, uint64_t interval_ns);
 /* The mean, floored at floor_ns (the caller's lower bound on a member's
  * heartbeat interval: bursts must not make a peer look dead at once)
- * and at 1 ms. */
-double gsp_phi_mean_ns(const struct gsp_phi *fd, uint64_t floor_ns);
+ * and at 1 ms. Inline, as gsp_phi_value: the sweep asks for thousands
+ * a second per node. */
+static inline double
+gsp_phi_mean_ns(const struct gsp_phi *fd, uint64_t floor_ns)
+{
+	double mean = 1000.0 * fd->mean_us;
+
+	if (mean < (double)floor_ns)
+		mean = (double)floor_ns;
+	if (mean < 1e6)		/* no member beats faster than 1 ms */
+		mean = 1e6;
+	return mean;
+}
+
 /* Phi after silent_ns without a heartbeat. */
-double gsp_phi_value(const struct gsp_phi *fd, uint64_t silent_ns,
-		     uint64_t floor_ns);
+static inline double
+gsp_phi_value(const struct gsp_phi *fd, uint64_t silent_ns, uint64_t floor_ns)
+{
+	/* ln 10: phi is -log10 of the exponential model's tail */
+	return (double)silent_ns /
+		(gsp_phi_mean_ns(fd, floor_ns) * 2.302585092994045684);
+}
 
 #endif /* GSP_PHI_H */

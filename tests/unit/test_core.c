@@ -576,6 +576,21 @@ test_phi_excuses_own_stalls(void **state)
 	/* a clock set back moves nothing */
 	beat(n, &a, 2000 * MS);
 	assert_int_equal(gsp_heard_ns(ra), (3000 * MS) & ~4095ull);
+	/* at every instant around the kept stalls' starts, the stalls
+	 * excused are those kept that began at or after it, summed */
+	for (uint64_t i = 0; i < GSP_PAUSES_KEPT; i++) {
+		uint64_t k = n->n_pauses - GSP_PAUSES_KEPT + i;
+		uint64_t start = n->pauses[k % GSP_PAUSES_KEPT].start_ns;
+
+		for (int64_t d = -1; d <= 1; d++) {
+			uint64_t t = start + (uint64_t)d, want = 0;
+
+			for (uint64_t j = 0; j < GSP_PAUSES_KEPT; j++)
+				if (n->pauses[j].start_ns >= t)
+					want += n->pauses[j].stalled_ns;
+			assert_int_equal(gsp_paused_since(n, t), want);
+		}
+	}
 	gsp_node_destroy(n);
 }
 
