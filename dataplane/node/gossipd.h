@@ -190,6 +190,7 @@ struct gsp_lcore_conf {
 	uint32_t n_vnodes;
 	struct gsp_vnode **timers;	/* min-heap on next_tick_ns */
 	uint64_t *doorbell;		/* bit per vnode: frames in its ring */
+	uint64_t *bell_words;		/* bit per doorbell word: rung */
 	uint64_t rng;			/* switch loss */
 	struct gsp_switch_stats sw;
 	struct rte_mbuf *tx_buf[GSP_MAX_PKT_BURST];
@@ -367,6 +368,26 @@ int gsp_vnode_place(struct gsp_dp *dp, struct gsp_vnode *vn, unsigned int lc);
 int gsp_lcores_ready(struct gsp_dp *dp);
 
 /* wake.c */
+/*
+ * Rings vnode idx's doorbell on lc: its bit, then its word's bit in
+ * bell_words, so the owner reads only the words that rang (a lcore of
+ * 5,000 vnodes read 79 words a pass, most of them written by the other
+ * lcore since). The owner clears a word's bit in bell_words before the
+ * word, so no ring is lost: at worst a word is read empty. The word's
+ * bit is set only when clear: one shared line, rung per burst.
+ */
+static inline void
+gsp_lcore_ring(struct gsp_lcore_conf *lc, uint32_t idx)
+{
+	uint32_t w = idx / 64;
+	uint64_t *sum = &lc->bell_words[w / 64], bit = 1ull << (w % 64);
+
+	__atomic_fetch_or(&lc->doorbell[w], 1ull << (idx % 64),
+			  __ATOMIC_SEQ_CST);
+	if (!(__atomic_load_n(sum, __ATOMIC_SEQ_CST) & bit))
+		__atomic_fetch_or(sum, bit, __ATOMIC_SEQ_CST);
+}
+
 /* Frames into vn's rx ring, doorbell rung; returns how many went in. */
 unsigned int gsp_vnode_deliver(struct gsp_vnode *vn, struct rte_mbuf **pkts,
 			       unsigned int n);

@@ -385,7 +385,7 @@ gsp_switch_pause(struct gsp_switch *sw, struct gsp_vnode *vn, bool on)
 	if (on)
 		__atomic_fetch_and(bell, ~bit, __ATOMIC_SEQ_CST);
 	else
-		__atomic_fetch_or(bell, bit, __ATOMIC_RELEASE);
+		gsp_lcore_ring(vn->lc, vn->lc_idx);
 }
 
 /* ---- delay queue: gsp_held's min-heap, per lcore ---- */

@@ -26,7 +26,9 @@
 
 /* One loop pass over the lcore's rx side; zeroed at its start. */
 struct gsp_portq_pass {
-	uint32_t word;			/* switch: next doorbell word */
+	uint32_t sum;			/* switch: next bell_words word */
+	uint64_t sum_bits;		/* switch: rung words of sum - 1 */
+	uint32_t word;			/* switch: doorbell word + 1 */
 	uint64_t bits;			/* switch: rung bits of word - 1 */
 	bool polled;			/* ethdev: the burst was taken */
 	bool uplink_polled;		/* switch: its uplink's burst taken */
@@ -42,20 +44,31 @@ static inline struct gsp_vnode *
 gsp_portq_switch_rx(struct gsp_lcore_conf *lc, struct gsp_portq_pass *p,
 		    struct rte_mbuf **pkts, unsigned int *n)
 {
-	uint32_t words = (lc->n_vnodes + 63) / 64;
+	uint32_t sums = ((lc->n_vnodes + 63) / 64 + 63) / 64;
 	struct gsp_vnode *vn;
 	unsigned int b, left;
 	uint32_t w;
 
 	while (p->bits == 0) {
-		if (p->word >= words)
-			return NULL;
-		w = p->word++;
-		if (__atomic_load_n(&lc->doorbell[w], __ATOMIC_RELAXED) == 0)
-			continue;
+		/* the doorbell words that rang (gsp_lcore_ring), each read
+		 * once a pass */
+		while (p->sum_bits == 0) {
+			if (p->sum >= sums)
+				return NULL;
+			w = p->sum++;
+			if (__atomic_load_n(&lc->bell_words[w],
+					    __ATOMIC_RELAXED) == 0)
+				continue;
+			/* the summary first, then its words */
+			p->sum_bits = __atomic_exchange_n(&lc->bell_words[w], 0,
+							  __ATOMIC_SEQ_CST);
+		}
+		w = (p->sum - 1) * 64 + (uint32_t)__builtin_ctzll(p->sum_bits);
+		p->sum_bits &= p->sum_bits - 1;
+		p->word = w + 1;
 		/* clear, then dequeue: a frame queued meanwhile rings again */
 		p->bits = __atomic_exchange_n(&lc->doorbell[w], 0,
-					      __ATOMIC_ACQUIRE);
+					      __ATOMIC_SEQ_CST);
 	}
 	w = p->word - 1;
 	b = (unsigned int)__builtin_ctzll(p->bits);
@@ -64,8 +77,7 @@ gsp_portq_switch_rx(struct gsp_lcore_conf *lc, struct gsp_portq_pass *p,
 	*n = rte_ring_sc_dequeue_burst(vn->rx_ring, (void **)pkts, lc->burst,
 				       &left);
 	if (left > 0)	/* more than one burst: next pass */
-		__atomic_fetch_or(&lc->doorbell[w], 1ull << b,
-				  __ATOMIC_RELAXED);
+		gsp_lcore_ring(lc, w * 64 + b);
 	return vn;
 }
 

@@ -7,8 +7,9 @@
  * thread that calls into its gossip core, so every core stays
  * single-writer. Frames reach a vnode through its rx ring (MP enqueue from
  * any lcore, SC dequeue by the owner). The enqueuer then sets the vnode's
- * bit in the owner's doorbell bitmap, so an lcore hosting thousands of
- * vnodes polls only the rings that have frames instead of all of them.
+ * bit in the owner's doorbell bitmap, and that word's bit in a bitmap of
+ * words (gsp_lcore_ring), so an lcore hosting thousands of vnodes polls
+ * only the rings that have frames, reading only the words that rang.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -170,9 +171,11 @@ gsp_vnodes_free(struct gsp_dp *dp)
 		rte_free(lc->vnodes);
 		rte_free(lc->timers);
 		rte_free(lc->doorbell);
+		rte_free(lc->bell_words);
 		lc->vnodes = NULL;
 		lc->timers = NULL;
 		lc->doorbell = NULL;
+		lc->bell_words = NULL;
 	}
 	rte_free(dp->vnodes);
 	dp->vnodes = NULL;
@@ -219,8 +222,12 @@ gsp_lcores_ready(struct gsp_dp *dp)
 				sizeof(*lc->doorbell) * words,
 				RTE_CACHE_LINE_SIZE,
 				(int)rte_lcore_to_socket_id(lcore));
+		lc->bell_words = rte_zmalloc_socket("gsp_lc_bell_words",
+				sizeof(*lc->bell_words) * ((words + 63) / 64),
+				RTE_CACHE_LINE_SIZE,
+				(int)rte_lcore_to_socket_id(lcore));
 		if (lc->vnodes == NULL || lc->timers == NULL ||
-		    lc->doorbell == NULL)
+		    lc->doorbell == NULL || lc->bell_words == NULL)
 			return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < dp->n_vnodes; i++) {

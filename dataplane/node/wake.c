@@ -78,8 +78,7 @@ gsp_vnode_deliver(struct gsp_vnode *vn, struct rte_mbuf **pkts,
 	in = rte_ring_mp_enqueue_burst(vn->rx_ring, (void **)pkts, n, NULL);
 	/* after the enqueue: the owner clears the bit, then dequeues */
 	if (in > 0)
-		__atomic_fetch_or(&vn->lc->doorbell[vn->lc_idx / 64],
-				  1ull << (vn->lc_idx % 64), __ATOMIC_RELEASE);
+		gsp_lcore_ring(vn->lc, vn->lc_idx);
 	return in;
 }
 
