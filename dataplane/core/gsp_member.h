@@ -99,6 +99,20 @@ gsp_live_state(uint8_t state)
 	return state == GSP_STATE_ALIVE || state == GSP_STATE_SUSPECT;
 }
 
+/* A member merged: one live on version 2 counts at once, in this pass
+ * and the last, not when the sweep's pass (up to a minute) comes by:
+ * heartbeats are then published as soon as it is there. */
+static inline void
+gsp_legacy_seen(struct gsp_node *n, const struct gsp_member_rec *r)
+{
+	if (r->wire >= 3 || !gsp_live_state(r->state))
+		return;
+	if (n->legacy_live == 0)
+		n->legacy_live = 1;
+	if (n->legacy_acc == 0)
+		n->legacy_acc = 1;
+}
+
 /* A member's (id, generation, version) as anti-entropy hashes it. */
 static inline uint64_t
 gsp_sync_hash(const struct gsp_node *n, const struct gsp_member_rec *r)

@@ -153,6 +153,7 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 	gsp_sync_toggle(n, (uint32_t)slot);
 	n->peer_view[slot] = 0;
 	gsp_rumor_add(n, (uint32_t)slot);
+	gsp_legacy_seen(n, r);
 	GSP_CTR_INC(n->ctr.merged);
 	gsp_emit_event(n, GSP_EV_JOINED, r, r->state);
 }
@@ -225,6 +226,7 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 		gsp_heard(n, r, now_ns);
 	gsp_table_write_end(r);
 	gsp_sync_toggle(n, (uint32_t)slot);
+	gsp_legacy_seen(n, r);
 
 	if (n->swim != NULL && restarted)
 		gsp_swim_reset(n, (uint32_t)slot);

@@ -31,7 +31,7 @@ _Static_assert(GSP_WIRE_VERSION <= GSP_REC_WIRE_MAX, "the record's wire field");
 #define GSP_SUM_LEVELS_MAX 8	/* levels 4..32 cover any bucket count */
 #define GSP_SWEEP_MIN 1024	/* members evaluated per round at least */
 #define GSP_SWEEP_ROUNDS 8	/* a full pass over a large table takes */
-#define GSP_SWEEP_PASS_MAX_NS (8ull * 1000000000ull)	/* at most, SWIM v3 */
+#define GSP_SWEEP_PASS_MAX_NS (60ull * 1000000000ull)	/* at most, SWIM v3 */
 #define GSP_PICK_TRIES 64	/* random probes for peers in a large table */
 #define GSP_FLUX_ROUNDS 3	/* rounds of syncs after our view moved */
 #define GSP_RENEW_GAP_NS (60ull * 1000000000ull) /* between renewals */
@@ -112,7 +112,9 @@ struct gsp_node {
 	uint16_t *peer_view;		/* per slot: the view it last told */
 	uint64_t sync_next_ns;		/* no sync starts before this */
 	uint8_t proto;			/* highest wire version we speak */
-	uint32_t legacy_live, legacy_acc; /* live members speaking v2 */
+	/* live members speaking v2, counted by the sweep's passes (only
+	 * zero or not is used: gsp_legacy_seen may count one twice) */
+	uint32_t legacy_live, legacy_acc;
 	uint32_t view_peers_acc, view_agree_acc;
 	uint64_t round_root;		/* sync root at the last round */
 	uint32_t flux_rounds;		/* rounds left to sync with targets */

@@ -995,6 +995,52 @@ test_wire_version_bounded(void **state)
 	gsp_node_destroy(n);
 }
 
+/*
+ * A live member on wire version 2 turns range-hash syncs off (its phi
+ * reads gossiped heartbeats) the moment it is merged, not when the
+ * sweep's pass comes by (a sixteenth of a probe cycle: 19 s at 3,000
+ * members); once it has left, a whole pass turns them on again.
+ */
+static void
+test_legacy_member_counts_at_once(void **state)
+{
+	struct gsp_node_params p = test_params("self", 0x0a000001, 1, NULL);
+	struct gsp_wire_state st;
+	struct gsp_node *n;
+	uint64_t now = 1 * MS;
+	int err;
+
+	(void)state;
+	n = gsp_node_create(&p, &err);
+	assert_non_null(n);
+	assert_non_null(n->swim);
+	for (uint32_t k = 0; k < 3000; k++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "m%u", k);
+		st = sample_state(10000 + k, name);
+		st.wire = 5;
+		feed(n, &st, now);
+	}
+	for (uint32_t i = 0; i < 20; i++, now += 100 * MS)
+		gsp_node_tick(n, now);
+	assert_true(gsp_hash_sync(n));
+	st = sample_state(99, "old");
+	st.wire = 2;
+	feed(n, &st, now);
+	assert_false(gsp_hash_sync(n));
+	for (uint32_t i = 0; i < 20; i++, now += 100 * MS)
+		gsp_node_tick(n, now);
+	assert_false(gsp_hash_sync(n));
+	st.status = GSP_WIRE_STATUS_LEFT;
+	st.version++;
+	feed(n, &st, now);
+	for (uint32_t i = 0; i < 600 && !gsp_hash_sync(n); i++, now += 100 * MS)
+		gsp_node_tick(n, now);
+	assert_true(gsp_hash_sync(n));
+	gsp_node_destroy(n);
+}
+
 /* A table whose few members hold high slots of a shared catalog (early
  * in a join) still draws its members at random, each of them. */
 static void
@@ -1209,6 +1255,7 @@ main(void)
 		cmocka_unit_test(test_ids_shared),
 		cmocka_unit_test(test_addr_shared),
 		cmocka_unit_test(test_wire_version_bounded),
+		cmocka_unit_test(test_legacy_member_counts_at_once),
 		cmocka_unit_test(test_forget_never_early),
 		cmocka_unit_test(test_table_random_sparse),
 		cmocka_unit_test(test_names_full),
