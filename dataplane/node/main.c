@@ -499,6 +499,8 @@ main(int argc, char **argv)
 	gsp_dp.port_id = gsp_cfg.port_id;
 	gsp_dp.tsc_hz = rte_get_tsc_hz();
 	gsp_dp.tsc_start = rte_get_tsc_cycles();
+	gsp_dp.tsc_mult = (uint64_t)(((unsigned __int128)1000000000u <<
+				      GSP_TSC_SHIFT) / gsp_dp.tsc_hz);
 
 	ret = gsp_setup_lcores(&gsp_dp);
 	if (ret != 0) {
