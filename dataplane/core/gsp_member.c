@@ -199,8 +199,11 @@ gsp_paused_since_slow(const struct gsp_node *n, uint64_t t_ns)
 	uint64_t oldest = n->n_pauses - kept, lo = 0, hi = kept;
 	const struct gsp_pause *p = &n->pauses[oldest % GSP_PAUSES_KEPT];
 
-	/* heard before every stall we keep: the common case, checked
-	 * first, as a bisection's branches are a coin toss each */
+	/* heard before every stall we keep: all of those (and no older
+	 * ones given up: a member silent through more than 32 of our
+	 * stalls is weighed as if we had not stalled before those). The
+	 * common case, checked first: a bisection's branches are a coin
+	 * toss each */
 	if (p->start_ns >= t_ns)
 		return n->phi_paused_ns - (p->total_ns - p->stalled_ns);
 	while (lo < hi) {
@@ -213,10 +216,7 @@ gsp_paused_since_slow(const struct gsp_node *n, uint64_t t_ns)
 	}
 	if (lo == kept)		/* none begun since (the caller checks) */
 		return 0;
-	/* all from that one on; heard before every stall we keep, all of
-	 * those (and no older ones given up: a member silent through more
-	 * than 32 of our stalls is weighed as if we had not stalled before
-	 * those) */
+	/* all from that one on */
 	p = &n->pauses[(oldest + lo) % GSP_PAUSES_KEPT];
 	return n->phi_paused_ns - (p->total_ns - p->stalled_ns);
 }

@@ -53,11 +53,13 @@ gsp_forget(struct gsp_node *n, uint32_t slot, uint64_t now_ns)
 
 	/* Forgetting more members within forget_ns than the quarantine
 	 * holds would let the excess come back from peers that still have
-	 * them: wait (on a later sweep) for the oldest entry to expire. */
+	 * them: wait (on a later sweep) for the oldest entry to expire. A
+	 * peer forgets up to a pass of its sweep after us: held that much
+	 * longer, so a short forget_after cannot bring the member back. */
 	if (q->id != 0 && q->until_ns > now_ns)
 		return;
 	*q = (struct gsp_quarantine){ gsp_rec_id(n, r), r->generation,
-		r->version, now_ns + n->p.forget_ns };
+		r->version, now_ns + n->p.forget_ns + GSP_SWEEP_PASS_MAX_NS };
 	n->q_next = (n->q_next + 1) % GSP_QUARANTINE_MAX;
 	n->q_until = q->until_ns;
 	gsp_emit_event(n, GSP_EV_FORGOTTEN, r, r->state);
@@ -94,7 +96,8 @@ gsp_sweep_pass_done(struct gsp_node *n)
  * version 2), a small table is swept whole every round and a large one
  * every GSP_SWEEP_ROUNDS rounds. Under SWIM with version 3 phi only
  * points, and a member's heartbeat comes once per probe cycle through our
- * table: a pass per sixteenth of that is as prompt for phi, and at
+ * table: a pass per sixteenth of the interval expected of it (twice
+ * that cycle: gsp_expected_interval) is as prompt for phi, and at
  * thousands of members it was most of an idle node's work (each round
  * evaluated 1,024 members at least). So is it for the view agreement,
  * which a peer tells once per probe cycle too. A pass was held to 8 s,

@@ -467,8 +467,10 @@ gsp_send_range(struct gsp_node *n, const struct gsp_addr *dst, uint64_t lo,
  * Whether gsp_send_range lists every member we hold in [lo, hi] within
  * max_pkts packets: packed as gsp_syn_packet packs them (whole buckets
  * per packet), not merely count <= max_pkts x per, since a packet closes
- * before a bucket that does not fit. A listing cut short would be cut at
- * the same place at every sync, and the rest of the range never settled.
+ * before a bucket that does not fit. A dense SUM steps into a range that
+ * does not fit rather than list it cut short: a cut listing starts at a
+ * random bucket (gsp_send_range) and settles the rest only over several
+ * syncs.
  */
 static bool
 gsp_range_fits(struct gsp_node *n, uint64_t lo, uint64_t hi,

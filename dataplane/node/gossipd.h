@@ -173,7 +173,8 @@ enum gsp_port_kind {
 	GSP_PORT_SWITCH,		/* dp->sw: its vnodes' rx rings */
 };
 
-/* Per-lcore state, written only by its lcore (doorbell: see vnode.c). */
+/* Per-lcore state, written only by its lcore (doorbell and bell_words:
+ * see vnode.c). */
 struct gsp_lcore_conf {
 	bool enabled;
 	uint8_t port_kind;		/* enum gsp_port_kind */

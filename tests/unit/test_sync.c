@@ -431,7 +431,8 @@ test_sum_dense_listing_is_whole(void **state)
  * members) is answered with listings, not steps down; a listing too big
  * for its window of packets is cut short. Cut at the same place at every
  * sync, it would hand the newcomer the same members each time. Each SYN
- * packet must still list every member we hold in its range, and a few
+ * packet must list exactly the members we hold in its range, none twice
+ * in a sync; some listings must wrap past the range's end; and a few
  * syncs must between them list all 1,002.
  */
 static void
@@ -440,7 +441,7 @@ test_behind_listings_cover_the_range(void **state)
 	static bool seen[1002];
 	struct gsp_wire_msg mine, m;
 	uint8_t hashes[8 * 16];
-	unsigned int syncs = 0, covered = 0, first_lo_differs = 0;
+	unsigned int syncs = 0, covered = 0, starts_differ = 0, wrapped = 0;
 	uint64_t first_lo = 0, ids[1002];
 	struct gsp_node *n;
 	uint64_t now = 1 * MS;
@@ -457,7 +458,9 @@ test_behind_listings_cover_the_range(void **state)
 	mine.sum_level = 0;
 	mine.n_hashes = 1;
 	mine.sum_members = 2;		/* the sender holds 2 of our 1,002 */
-	for (; syncs < 40 && covered < 1002; syncs++) {
+	for (; syncs < 40; syncs++) {
+		bool in_sync[1002] = { false };
+		uint64_t prev_lo = 0;
 		unsigned int syns = 0;
 
 		sum_back(n, &mine, hashes, 1, now);
@@ -467,27 +470,39 @@ test_behind_listings_cover_the_range(void **state)
 			assert_int_equal(decode(net_q[i].data, net_q[i].len,
 						&m), GSP_RX_OK);
 			assert_int_equal(m.hdr.type, GSP_MSG_SYN);
-			if (syns++ == 0) {
-				first_lo_differs += syncs > 0 &&
+			if (syns == 0) {
+				starts_differ += syncs > 0 &&
 					m.range_lo != first_lo;
 				if (syncs == 0)
 					first_lo = m.range_lo;
+			} else if (m.range_lo < prev_lo) {
+				wrapped++;	/* on from the range's start */
 			}
+			prev_lo = m.range_lo;
+			syns++;
 			for (unsigned int k = 0; k < 1002; k++) {
 				uint64_t key = gsp_id_key(ids[k]);
 
 				in_range += key >= m.range_lo &&
 					key <= m.range_hi;
 			}
-			/* the range holds exactly what the packet lists */
+			/* the range holds exactly what the packet lists: as
+			 * many, each inside, none listed twice in a sync */
 			assert_int_equal(m.n_digests, in_range);
-			for (unsigned int d = 0; d < m.n_digests; d++)
-				for (unsigned int k = 0; k < 1002; k++)
-					if (ids[k] == m.digests[d].id &&
-					    !seen[k]) {
-						seen[k] = true;
-						covered++;
-					}
+			for (unsigned int d = 0; d < m.n_digests; d++) {
+				uint64_t key = gsp_id_key(m.digests[d].id);
+				unsigned int k = 0;
+
+				assert_true(key >= m.range_lo &&
+					    key <= m.range_hi);
+				while (k < 1002 && ids[k] != m.digests[d].id)
+					k++;
+				assert_true(k < 1002);
+				assert_false(in_sync[k]);
+				in_sync[k] = true;
+				covered += !seen[k];
+				seen[k] = true;
+			}
 			free(net_q[i].data);
 		}
 		net_n = 0;
@@ -495,7 +510,8 @@ test_behind_listings_cover_the_range(void **state)
 		assert_int_equal(syns, 4);
 	}
 	assert_int_equal(covered, 1002);
-	assert_true(first_lo_differs > 0);
+	assert_true(starts_differ > 0);
+	assert_true(wrapped > 0);
 	gsp_node_destroy(n);
 }
 
