@@ -194,8 +194,10 @@ gsp_emu_run(struct gsp_emu *emu)
 	gsp_watch_window(&emu->w, gsp_emu_now_ns(), false);
 	__atomic_store_n(&emu->phase, GSP_PHASE_MEASURE, __ATOMIC_RELEASE);
 	/* idle traffic without the join's tail (the simulator's
-	 * --settle-rounds); accusations still count from the join */
-	if (o->scenario == GSP_SCN_STEADY && emu->x.settle_s > 0) {
+	 * --settle-rounds), a crash in a quiet cluster, not in the join's
+	 * last syncs; accusations still count from the join */
+	if ((o->scenario == GSP_SCN_STEADY || o->scenario == GSP_SCN_DETECT) &&
+	    emu->x.settle_s > 0) {
 		struct gsp_scn_result quiet = { 0 };
 
 		gsp_scn_window(&emu->h, (uint64_t)(emu->x.settle_s * 1e9),

@@ -106,10 +106,12 @@ def test_join_300_nodes(paths, tmp_path):
 def test_detect_crashed_vnode(paths, tmp_path):
     cfg, _, _ = paths
     out = tmp_path / "detect.json"
-    p, log = run(command(tmp_path, cfg, 100, "detect", out), tmp_path)
+    p, log = run(command(tmp_path, cfg, 100, "detect", out, "--settle-s",
+                         "0.3"), tmp_path)
     assert p.returncode == 0, log
     [r] = records(out)
     assert r["scenario"] == "detect" and r["timeout"] is False, r
+    assert r["settle_s"] == pytest.approx(0.3), r   # quiet, then the crash
     # the default detectors (SWIM probes every 100 ms, phi): seconds
     assert 0 < r["first_detect_s"] <= r["all_detect_s"] < 30, r
     assert 0 < r["first_suspect_s"] <= r["all_suspect_s"], r
