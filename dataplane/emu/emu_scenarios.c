@@ -189,10 +189,9 @@ gsp_emu_run(struct gsp_emu *emu)
 		gsp_emu_snap(emu, &b);
 		goto out;
 	}
-	/* the scenario's window: accusations and timer lateness from here */
+	/* the scenario's window: accusations from here */
 	gsp_watch_phase(&emu->w, GSP_GOAL_NONE, gsp_emu_now_ns());
 	gsp_watch_window(&emu->w, gsp_emu_now_ns(), false);
-	__atomic_store_n(&emu->phase, GSP_PHASE_MEASURE, __ATOMIC_RELEASE);
 	/* idle traffic without the join's tail (the simulator's
 	 * --settle-rounds), a crash in a quiet cluster, not in the join's
 	 * last syncs; accusations still count from the join */
@@ -203,6 +202,10 @@ gsp_emu_run(struct gsp_emu *emu)
 		gsp_scn_window(&emu->h, (uint64_t)(emu->x.settle_s * 1e9),
 			       &quiet);
 	}
+	/* ticks and their lateness over the window alone, as the traffic:
+	 * counted from before the settle, they were divided by the window
+	 * and mixed the join's tail into the percentiles */
+	__atomic_store_n(&emu->phase, GSP_PHASE_MEASURE, __ATOMIC_RELEASE);
 	gsp_emu_snap(emu, &a);
 	switch (o->scenario) {
 	case GSP_SCN_DISSEMINATE:

@@ -210,6 +210,23 @@ def test_node1_view_and_socket(paths, tmp_path):
     assert not os.path.exists(sock), "control socket left behind"
 
 
+def test_window_ticks_are_the_windows(paths, tmp_path):
+    """Ticks and their lateness are counted over the measured window, as
+    its traffic is: a vnode's rounds and probes (10 a second each, most
+    on one tick) give 10 to 20 ticks per vnode-second. Counted from
+    before --settle-s, 4 s of settling over a 2 s window read as 30."""
+    cfg, _, _ = paths
+    out = tmp_path / "settled.json"
+    p, log = run(command(tmp_path, cfg, 20, "steady", out, "--duration",
+                         "2", "--settle-s", "4"), tmp_path)
+    assert p.returncode == 0, log
+    [r] = records(out)
+    assert r["settle_s"] == pytest.approx(4) and \
+        r["window_s"] == pytest.approx(2, abs=0.5), r
+    per_vnode = r["timing"]["ticks_per_s"] / r["nodes"]
+    assert 5 <= per_vnode <= 20, r["timing"]
+
+
 def test_timeout_record(paths, tmp_path):
     """A join that cannot finish in time: exit 1, a record whose time_s
     is the time actually spent (it once wrapped to ~1.8e10 s)."""
