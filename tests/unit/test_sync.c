@@ -283,6 +283,18 @@ feed_member(struct gsp_node *n, unsigned int k)
 	feed(n, &st, 1 * MS);
 }
 
+/* A node of the default window that knows member 999 and members
+ * 10000 .. 10000 + count - 1 (1,002 in all with itself at 1,000). */
+static struct gsp_node *
+sum_node_knowing(unsigned int count)
+{
+	struct gsp_node *n = sum_node(0);
+
+	for (unsigned int k = 0; k < count; k++)
+		feed_member(n, k);
+	return n;
+}
+
 /* Node n's own first SUM, decoded into *mine, its hashes copied into
  * hashes (16 of them) */
 static void
@@ -340,9 +352,7 @@ test_sum_dense_lists_sparse_descends(void **state)
 	uint64_t now = 1 * MS;
 
 	(void)state;
-	n = sum_node(0);
-	for (unsigned int k = 0; k < 1000; k++)
-		feed_member(n, k);
+	n = sum_node_knowing(1000);
 	own_sum(n, &mine, hashes);
 	assert_int_equal(mine.sum_members, 1002);
 
@@ -447,9 +457,7 @@ test_behind_listings_cover_the_range(void **state)
 	uint64_t now = 1 * MS;
 
 	(void)state;
-	n = sum_node(0);
-	for (unsigned int k = 0; k < 1000; k++)
-		feed_member(n, k);
+	n = sum_node_knowing(1000);
 	for (unsigned int k = 0; k < 1000; k++)
 		ids[k] = 10000 + k;
 	ids[1000] = 999;
