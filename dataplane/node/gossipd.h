@@ -377,7 +377,7 @@ int gsp_lcores_ready(struct gsp_dp *dp);
 /* wake.c */
 /*
  * Rings vnode idx's doorbell on lc: its bit, then its word's bit in
- * bell_words, so the owner reads only the words that rang (a lcore of
+ * bell_words, so the owner reads only the words that rang (an lcore of
  * 5,000 vnodes read 79 words a pass, most of them written by the other
  * lcore since). The owner clears a word's bit in bell_words before the
  * word, so no ring is lost: at worst a word is read empty. The word's
