@@ -206,6 +206,7 @@ gsp_emu_run(struct gsp_emu *emu)
 	 * counted from before the settle, they were divided by the window
 	 * and mixed the join's tail into the percentiles */
 	__atomic_store_n(&emu->phase, GSP_PHASE_MEASURE, __ATOMIC_RELEASE);
+	r.quiet_s = gsp_span_s(gsp_emu_now_ns(), jr.t_end);
 	gsp_emu_snap(emu, &a);
 	switch (o->scenario) {
 	case GSP_SCN_DISSEMINATE:
