@@ -331,9 +331,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 		snprintf(name, sizeof(name), "node%u", emu->base + i + 1);
 		/* derivable from the address: the switches of other
 		 * processes know it without asking (port_switch.c) */
-		vn->mac = (struct rte_ether_addr){ { 0x02, 0x00,
-			(uint8_t)(ip >> 24), (uint8_t)(ip >> 16),
-			(uint8_t)(ip >> 8), (uint8_t)ip } };
+		vn->mac = gsp_cluster_mac(ip);
 		ret = gsp_vnode_init(dp, vn, &p);
 		if (ret == 0)
 			ret = gsp_switch_attach(dp->sw, vn);

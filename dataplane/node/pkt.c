@@ -15,6 +15,7 @@
 #include <rte_udp.h>
 
 #include "gossipd.h"
+#include "port_switch.h"
 
 /* The core's packet seam: wrap a gossip payload in UDP/IPv4/Ethernet. */
 void
@@ -79,21 +80,6 @@ static void
 gsp_parse_error(struct gsp_lcore_conf *lc)
 {
 	GSP_LSTAT_ADD(lc, rx_parse_errors, 1);
-}
-
-/* A MAC derived from the address (02:00 and the four bytes of ip): an
- * emulated vnode's, which every switch gives to frames for ip without
- * asking (port_switch.c, frame.c), so a frame from it teaches nothing.
- * Learning it anyway was a probe of the vnode's ARP cache per frame, a
- * cache of 64 entries churned by thousands of peers. */
-static inline bool
-gsp_mac_is_derived(const struct rte_ether_addr *mac, uint32_t ip)
-{
-	const uint8_t *b = mac->addr_bytes;
-
-	return b[0] == 0x02 && b[1] == 0x00 &&
-		((uint32_t)b[2] << 24 | (uint32_t)b[3] << 16 |
-		 (uint32_t)b[4] << 8 | b[5]) == ip;
 }
 
 /* Parses one frame (contiguous) and hands a gossip payload to the core.
@@ -206,9 +192,12 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 	/* the MAC of a peer only from a datagram the core took (authentic):
 	 * a forged, replayed or malformed one teaches nothing. The frame is
 	 * still ours: its burst is freed after it (gsp_pkt_process_burst).
-	 * Answers the core held for it leave now. */
+	 * Answers the core held for it leave now. Behind the switch a
+	 * sender's cluster MAC (gsp_cluster_mac) teaches nothing: frames
+	 * for it take that MAC from the switch (frame.c), and learning it
+	 * was a probe of a 64-entry cache thousands of peers churn. */
 	if (rc == GSP_RX_OK && local &&
-	    !(dp->sw != NULL && gsp_mac_is_derived(&eth->src_addr, src_ip)))
+	    !(dp->sw != NULL && gsp_cluster_mac_ip(&eth->src_addr) == src_ip))
 		gsp_arp_confirm(dp, vn, src_ip, &eth->src_addr, now_ns);
 	/* a relayed probe or a suspicion set a timer before the next tick */
 	if (unlikely(wake < vn->next_tick_ns))

@@ -233,12 +233,9 @@ static bool
 gsp_switch_remote_mac(const struct gsp_switch *sw,
 		      const struct rte_ether_addr *a)
 {
-	const uint8_t *b = a->addr_bytes;
+	uint32_t ip = gsp_cluster_mac_ip(a);
 
-	return b[0] == 0x02 && b[1] == 0x00 &&
-		gsp_switch_remote_ip(sw, (uint32_t)b[2] << 24 |
-				     (uint32_t)b[3] << 16 |
-				     (uint32_t)b[4] << 8 | b[5]);
+	return ip != 0 && gsp_switch_remote_ip(sw, ip);
 }
 
 bool
@@ -250,9 +247,7 @@ gsp_switch_resolve(const struct gsp_switch *sw, uint32_t ip,
 	if (vn != NULL)
 		*mac = vn->mac;
 	else if (gsp_switch_remote_ip(sw, ip))	/* beyond the uplink */
-		*mac = (struct rte_ether_addr){ { 0x02, 0x00,
-			(uint8_t)(ip >> 24), (uint8_t)(ip >> 16),
-			(uint8_t)(ip >> 8), (uint8_t)ip } };
+		*mac = gsp_cluster_mac(ip);
 	else
 		return false;
 	return true;

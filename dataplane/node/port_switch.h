@@ -36,6 +36,27 @@ void gsp_switch_pause(struct gsp_switch *sw, struct gsp_vnode *vn, bool on);
 int gsp_switch_set_uplink(struct gsp_switch *sw, struct gsp_uplink *up,
 			  uint32_t first_ip, uint32_t n_ips);
 
+/* A cluster MAC: 02:00 and the four bytes of ip, an emulated vnode's,
+ * so that the switches of other processes know it without asking. */
+static inline struct rte_ether_addr
+gsp_cluster_mac(uint32_t ip)
+{
+	return (struct rte_ether_addr){ { 0x02, 0x00, (uint8_t)(ip >> 24),
+		(uint8_t)(ip >> 16), (uint8_t)(ip >> 8), (uint8_t)ip } };
+}
+
+/* The address a cluster MAC was made from; 0 for any other MAC. */
+static inline uint32_t
+gsp_cluster_mac_ip(const struct rte_ether_addr *a)
+{
+	const uint8_t *b = a->addr_bytes;
+
+	if (b[0] != 0x02 || b[1] != 0x00)
+		return 0;
+	return (uint32_t)b[2] << 24 | (uint32_t)b[3] << 16 |
+		(uint32_t)b[4] << 8 | b[5];
+}
+
 /* The MAC the switch answers ARP for ip with: its vnode's, or 02:00 +
  * ip for the cluster's range beyond the uplink; false for any other
  * address. A vnode behind the switch takes it from here without a
