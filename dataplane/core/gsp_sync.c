@@ -438,31 +438,6 @@ gsp_send_sum(struct gsp_node *n, const struct gsp_addr *dst, uint8_t level,
 	GSP_CTR_INC(n->ctr.tx_sum);
 }
 
-static bool gsp_range_fits(struct gsp_node *n, uint64_t lo, uint64_t hi,
-			   uint32_t max_pkts);
-
-/* SYN packets listing every member we hold with a key in [lo, hi] (a
- * bucket at some level), at most max_pkts of them: the receiver answers
- * as to any SYN (not the first of a window: no PUSH back). A listing cut
- * short (a node far behind asked for a big range) starts at a random
- * bucket of the range and wraps: cut at the same place at every sync, it
- * would hand a newcomer the same first members each time and the rest
- * only through other peers' rounds. */
-static void
-gsp_send_range(struct gsp_node *n, const struct gsp_addr *dst, uint64_t lo,
-	       uint64_t hi, uint32_t max_pkts)
-{
-	uint32_t first = gsp_bucket_of(n, lo), last = gsp_bucket_of(n, hi);
-	uint32_t b = first, start = first, pkt = 0;
-
-	if (last > first && !gsp_range_fits(n, lo, hi, max_pkts))
-		start = b = first + gsp_rand_below(&n->rng, last - first + 1);
-	for (; pkt < max_pkts && b <= last; pkt++)
-		gsp_syn_packet(n, dst, &b, last, lo, hi, 0);
-	for (b = first; pkt < max_pkts && b < start; pkt++)
-		gsp_syn_packet(n, dst, &b, start - 1, lo, hi, 0);
-}
-
 /*
  * Whether gsp_send_range lists every member we hold in [lo, hi] within
  * max_pkts packets: packed as gsp_syn_packet packs them (whole buckets
@@ -492,6 +467,28 @@ gsp_range_fits(struct gsp_node *n, uint64_t lo, uint64_t hi,
 		count += size;
 	}
 	return true;
+}
+
+/* SYN packets listing every member we hold with a key in [lo, hi] (a
+ * bucket at some level), at most max_pkts of them: the receiver answers
+ * as to any SYN (not the first of a window: no PUSH back). A listing cut
+ * short (a node far behind asked for a big range) starts at a random
+ * bucket of the range and wraps: cut at the same place at every sync, it
+ * would hand a newcomer the same first members each time and the rest
+ * only through other peers' rounds. */
+static void
+gsp_send_range(struct gsp_node *n, const struct gsp_addr *dst, uint64_t lo,
+	       uint64_t hi, uint32_t max_pkts)
+{
+	uint32_t first = gsp_bucket_of(n, lo), last = gsp_bucket_of(n, hi);
+	uint32_t b = first, start = first, pkt = 0;
+
+	if (last > first && !gsp_range_fits(n, lo, hi, max_pkts))
+		start = b = first + gsp_rand_below(&n->rng, last - first + 1);
+	for (; pkt < max_pkts && b <= last; pkt++)
+		gsp_syn_packet(n, dst, &b, last, lo, hi, 0);
+	for (b = first; pkt < max_pkts && b < start; pkt++)
+		gsp_syn_packet(n, dst, &b, start - 1, lo, hi, 0);
 }
 
 void

@@ -141,6 +141,7 @@ struct gsp_emu_result {
 	double rounds;
 	double join_s;
 	uint64_t join_rounds;
+	double settle_s;		/* --settle-s, where it applied */
 	double quiet_s;			/* join done -> the scenario began */
 	json_t *curve;			/* when the vnodes met the goal */
 	uint32_t distinct_sizes;	/* alive counts seen in the join */

@@ -302,9 +302,7 @@ gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,
 		       r->n_det : 0);
 	/* the quiet spell before a steady window or a crash: asked for,
 	 * and measured from the join's end to the scenario's start */
-	gsp_record_num(rec, "settle_s", (o->scenario == GSP_SCN_STEADY ||
-					 o->scenario == GSP_SCN_DETECT) &&
-		       emu->x.settle_s > 0 ? emu->x.settle_s : 0);
+	gsp_record_num(rec, "settle_s", r->settle_s);
 	gsp_record_num_if(rec, "quiet_s", r->quiet_s, r->join_s >= 0 &&
 			  o->scenario != GSP_SCN_JOIN);
 	gsp_record_detection(rec, r->det, r->n_det);

@@ -201,6 +201,7 @@ gsp_emu_run(struct gsp_emu *emu)
 
 		gsp_scn_window(&emu->h, (uint64_t)(emu->x.settle_s * 1e9),
 			       &quiet);
+		r.settle_s = emu->x.settle_s;
 	}
 	/* ticks and their lateness over the window alone, as the traffic:
 	 * counted from before the settle, they were divided by the window
