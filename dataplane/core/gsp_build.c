@@ -32,7 +32,7 @@ gsp_scratch_get(uint32_t send_cap)
 	if (s->rx_states == NULL) {
 		/* once per thread, kept for the thread's life */
 		free(s->rx_digests);
-		free(s->sorted);
+		free(s->listed);
 		free(s->found);
 		free(s->requests);
 		free(s->rx_claims);
@@ -41,10 +41,12 @@ gsp_scratch_get(uint32_t send_cap)
 		s->rx_claims = calloc(gsp_wire_max_claims(GSP_RX_MAX),
 				      sizeof(*s->rx_claims));
 		s->rx_digests = calloc(max_digests, sizeof(*s->rx_digests));
-		s->sorted = calloc(max_digests, sizeof(*s->sorted));
+		/* open addressing at most half full (gsp_listed_*) */
+		s->listed = calloc(2u << gsp_log2_ceil(max_digests),
+				   sizeof(*s->listed));
 		s->found = calloc(max_digests, sizeof(*s->found));
 		s->requests = calloc(max_digests, sizeof(*s->requests));
-		if (s->rx_digests != NULL && s->sorted != NULL &&
+		if (s->rx_digests != NULL && s->listed != NULL &&
 		    s->found != NULL &&
 		    s->requests != NULL && s->rx_claims != NULL &&
 		    s->rx_plain != NULL)

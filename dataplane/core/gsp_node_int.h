@@ -170,7 +170,7 @@ struct gsp_node {
 struct gsp_scratch {
 	struct gsp_digest *rx_digests;
 	struct gsp_wire_state *rx_states;
-	struct gsp_digest *sorted;
+	uint32_t *listed;		/* a set of our slots: gsp_sync.c */
 	int32_t *found;			/* per received digest: our slot */
 	struct gsp_digest *requests;
 	uint32_t *send_slots;

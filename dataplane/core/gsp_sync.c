@@ -12,59 +12,50 @@
 #include "gsp_node_int.h"
 
 /*
- * Digests by id, in place: heapsort, because glibc's qsort allocates a
- * merge buffer for arrays over 1 KiB (43 digests), once per packet.
+ * The slots a packet's digests name, as a set: to skip what a SYN
+ * listed while walking our buckets, and to answer a repeated request
+ * once. Open addressing on slot + 1 at most half full, cleared for each
+ * packet (a few lines): no sort of the digests. Returns the mask.
  */
-static void
-gsp_digest_sift(struct gsp_digest *d, uint32_t i, uint32_t n)
+static uint32_t
+gsp_listed_clear(struct gsp_scratch *s, uint32_t n_digests)
 {
-	struct gsp_digest v = d[i];
+	uint32_t size = 2u << gsp_log2_ceil(n_digests | 1);
 
-	for (;;) {
-		uint32_t c = 2 * i + 1;
-
-		if (c >= n)
-			break;
-		if (c + 1 < n && d[c + 1].id > d[c].id)
-			c++;
-		if (d[c].id <= v.id)
-			break;
-		d[i] = d[c];
-		i = c;
-	}
-	d[i] = v;
+	memset(s->listed, 0, size * sizeof(*s->listed));
+	return size - 1;
 }
 
-static void
-gsp_digest_sort(struct gsp_digest *d, uint32_t n)
+/* Fibonacci hashing: slots that differ in their low bits spread. */
+static inline uint32_t
+gsp_listed_home(uint32_t slot, uint32_t mask)
 {
-	for (uint32_t i = n / 2; i-- > 0;)
-		gsp_digest_sift(d, i, n);
-	for (uint32_t end = n; end-- > 1;) {
-		struct gsp_digest t = d[0];
+	return ((slot * 2654435761u) >> 16) & mask;
+}
 
-		d[0] = d[end];
-		d[end] = t;
-		gsp_digest_sift(d, 0, end);
+/* Adds slot; false when it was there already. */
+static bool
+gsp_listed_add(struct gsp_scratch *s, uint32_t mask, uint32_t slot)
+{
+	for (uint32_t i = gsp_listed_home(slot, mask);; i = (i + 1) & mask) {
+		if (s->listed[i] == slot + 1)
+			return false;
+		if (s->listed[i] == 0) {
+			s->listed[i] = slot + 1;
+			return true;
+		}
 	}
 }
 
 static bool
-gsp_digest_has(const struct gsp_digest *d, uint32_t n, uint64_t id)
+gsp_listed_has(const struct gsp_scratch *s, uint32_t mask, uint32_t slot)
 {
-	uint32_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (d[mid].id == id)
+	for (uint32_t i = gsp_listed_home(slot, mask);; i = (i + 1) & mask) {
+		if (s->listed[i] == slot + 1)
 			return true;
-		if (d[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (s->listed[i] == 0)
+			return false;
 	}
-	return false;
 }
 
 static uint32_t gsp_bucket_size_in(struct gsp_node *n, uint32_t b,
@@ -144,21 +135,21 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 	 * our buckets of that range (bounded by the answer budget) */
 	if (n_send < max &&
 	    gsp_range_has_more(n, m->range_lo, m->range_hi, listed)) {
-		memcpy(s->sorted, m->digests,
-		       m->n_digests * sizeof(*s->sorted));
-		gsp_digest_sort(s->sorted, m->n_digests);
+		uint32_t mask = gsp_listed_clear(s, m->n_digests);
+
+		for (uint32_t i = 0; i < m->n_digests; i++)
+			if (s->found[i] >= 0)
+				gsp_listed_add(s, mask, (uint32_t)s->found[i]);
 		b_lo = gsp_bucket_of(n, m->range_lo);
 		b_hi = gsp_bucket_of(n, m->range_hi);
 		for (uint32_t b = b_lo; b <= b_hi && n_send < max; b++) {
 			for (uint32_t slot = gsp_bucket_first(n, b);
 			     slot != GSP_NONE && n_send < max;
 			     slot = gsp_bucket_next(n, slot)) {
-				uint64_t id = gsp_slot_id(n, slot);
-				uint64_t key = gsp_id_key(id);
+				uint64_t key = gsp_id_key(gsp_slot_id(n, slot));
 
 				if (key >= m->range_lo && key <= m->range_hi &&
-				    !gsp_digest_has(s->sorted, m->n_digests,
-						    id))
+				    !gsp_listed_has(s, mask, slot))
 					s->send_slots[n_send++] = slot;
 			}
 		}
@@ -184,13 +175,13 @@ gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
 {
 	struct gsp_out o;
 
-	uint32_t sent = 0;
+	uint32_t sent = 0, mask;
 
 	gsp_merge_all(n, m->states, m->n_states, now_ns);
 	/* answer each requested member once, and no more than a SYN packet
 	 * is answered with: a forged ACK must not make us an amplifier */
-	gsp_digest_sort(m->digests, m->n_digests);
 	gsp_digests_find(n, m->digests, m->n_digests, s->found);
+	mask = gsp_listed_clear(s, m->n_digests);
 	gsp_out_init(&o, n, GSP_MSG_ACK2, src,
 		     gsp_wire_for_id(n, m->hdr.sender_id));
 	for (uint32_t i = 0; i < m->n_digests && sent < n->p.ack_states; i++) {
@@ -198,7 +189,7 @@ gsp_handle_ack(struct gsp_node *n, const struct gsp_addr *src,
 		int32_t slot = s->found[i];
 		const struct gsp_member_rec *r;
 
-		if (slot < 0 || (i > 0 && d->id == m->digests[i - 1].id))
+		if (slot < 0 || !gsp_listed_add(s, mask, (uint32_t)slot))
 			continue;
 		r = gsp_rec(n, (uint32_t)slot);
 		if (gsp_version_cmp(r->generation, r->version, d->generation,
