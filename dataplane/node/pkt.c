@@ -71,7 +71,7 @@ gsp_io_tx_commit(void *io_ctx, const struct gsp_addr *dst,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	gsp_frame_cksum(m);
+	gsp_frame_cksum(&gsp_dp, m);
 	gsp_frame_route(&gsp_dp, vn, m, gsp_next_hop(vn, dst),
 			gsp_dp_tsc_to_ns(rte_get_tsc_cycles()));
 }
@@ -167,8 +167,11 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 	}
 	/* with options or without (the helper takes the L4 length from
 	 * total_length - IHL); every gossip sender sets the checksum, so a
-	 * zero one ("none", RFC 768) is refused too */
-	if (udp->dgram_cksum == 0 ||
+	 * zero one ("none", RFC 768) is refused too, unless the frame is
+	 * one of our vnodes' that the switch left it to (gsp_frame_cksum:
+	 * no NIC hands a received frame a transmit flag) */
+	if ((udp->dgram_cksum == 0 &&
+	     !(ol_flags & RTE_MBUF_F_TX_UDP_CKSUM)) ||
 	    ((ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
 	     RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
 	     rte_ipv4_udptcp_cksum_verify(ip, udp) != 0)) {

@@ -506,7 +506,12 @@ gsp_switch_out(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 	       struct rte_mbuf **out, unsigned int n,
 	       struct rte_mbuf **refused, unsigned int *n_refused)
 {
-	unsigned int in = gsp_uplink_send(sw->up, out, n);
+	unsigned int in;
+
+	/* what leaves the process carries its checksum (gsp_frame_cksum) */
+	for (unsigned int i = 0; i < n; i++)
+		gsp_frame_cksum_due(out[i]);
+	in = gsp_uplink_send(sw->up, out, n);
 
 	lc->sw.uplink_out += in;
 	lc->sw.uplink_out_dropped += n - in;
