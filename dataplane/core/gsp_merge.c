@@ -268,9 +268,11 @@ void
 gsp_merge_all(struct gsp_node *n, const struct gsp_wire_state *st,
 	      uint32_t count, uint64_t now_ns)
 {
-	if (n->table->shared_ids || n->table->n_slots >= GSP_PREFETCH_SLOTS)
+	if (n->table->shared_ids || n->table->n_slots >= GSP_PREFETCH_SLOTS) {
+		gsp_prefetch_rumors(n, count);
 		for (uint32_t i = 0; i < count; i++)
 			gsp_prefetch_member(n, st[i].id);
+	}
 	for (uint32_t i = 0; i < count; i++)
 		gsp_merge(n, &st[i], now_ns);
 }

@@ -285,6 +285,22 @@ gsp_bucket_next(const struct gsp_node *n, uint32_t s)
 	return gsp_bucket_skip(n, n->bucket_next[s]);
 }
 
+/* Asks for the rumor ring's index (1 KB: every line of it, since news of
+ * a packet's states lands all over it) and the ring entries `count` new
+ * rumors would take or evict. */
+static inline __attribute__((always_inline)) void
+gsp_prefetch_rumors(struct gsp_node *n, uint32_t count)
+{
+	uint32_t at = (n->rumor_head + n->rumor_n) % GSP_RUMORS_MAX;
+
+	for (uint32_t o = 0; o < sizeof(n->rumor_index); o += 64)
+		__builtin_prefetch((const char *)n->rumor_index + o, 1);
+	if (count > GSP_RUMORS_MAX)
+		count = GSP_RUMORS_MAX;
+	for (uint32_t k = 0; k < count; k += 64 / sizeof(n->rumors[0]))
+		__builtin_prefetch(&n->rumors[(at + k) % GSP_RUMORS_MAX], 1);
+}
+
 /* Asks for what a merge of member id touches in our table: its record
  * when the catalog knows it (a table sharing the catalog may not hold
  * it yet), its bucket's counts, and its view tag. */
