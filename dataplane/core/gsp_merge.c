@@ -259,6 +259,8 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
  * at 100 to 10,000 members the lookups ahead cost 6% more than they save
  * (BM_MergeHeartbeats); nothing between 10,000 and this. */
 #define GSP_PREFETCH_SLOTS (1u << 16)
+/* States in one message from which the rumor index is asked for whole */
+#define GSP_RUMOR_PREFETCH_MIN 8
 
 /* A message's states, in order. Where tables outgrow the caches (many
  * sharing a catalog in one thread, or one very large), their members are
@@ -269,7 +271,10 @@ gsp_merge_all(struct gsp_node *n, const struct gsp_wire_state *st,
 	      uint32_t count, uint64_t now_ns)
 {
 	if (n->table->shared_ids || n->table->n_slots >= GSP_PREFETCH_SLOTS) {
-		gsp_prefetch_rumors(n, count);
+		/* a few states touch a few of its 16 lines: a bulk
+		 * transfer's touch them all */
+		if (count >= GSP_RUMOR_PREFETCH_MIN)
+			gsp_prefetch_rumors(n, count);
 		for (uint32_t i = 0; i < count; i++)
 			gsp_prefetch_member(n, st[i].id);
 	}
