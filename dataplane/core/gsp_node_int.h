@@ -293,8 +293,12 @@ gsp_prefetch_rumors(struct gsp_node *n, uint32_t count)
 {
 	uint32_t at = (n->rumor_head + n->rumor_n) % GSP_RUMORS_MAX;
 
+	const char *ix = (const char *)n->rumor_index;
+
+	/* 16 lines, or 17 where the node leaves it unaligned */
 	for (uint32_t o = 0; o < sizeof(n->rumor_index); o += 64)
-		__builtin_prefetch((const char *)n->rumor_index + o, 1);
+		__builtin_prefetch(ix + o, 1);
+	__builtin_prefetch(ix + sizeof(n->rumor_index) - 1, 1);
 	if (count > GSP_RUMORS_MAX)
 		count = GSP_RUMORS_MAX;
 	for (uint32_t k = 0; k < count; k += 64 / sizeof(n->rumors[0]))

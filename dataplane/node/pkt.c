@@ -170,8 +170,7 @@ gsp_frame_process(struct gsp_dp *dp, struct gsp_vnode *vn,
 	 * zero one ("none", RFC 768) is refused too, unless the frame is
 	 * one of our vnodes' that the switch left it to (gsp_frame_cksum:
 	 * no NIC hands a received frame a transmit flag) */
-	if ((udp->dgram_cksum == 0 &&
-	     !(ol_flags & RTE_MBUF_F_TX_UDP_CKSUM)) ||
+	if ((udp->dgram_cksum == 0 && !gsp_frame_cksum_asked(ol_flags)) ||
 	    ((ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
 	     RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
 	     rte_ipv4_udptcp_cksum_verify(ip, udp) != 0)) {

@@ -561,7 +561,8 @@ gsp_switch_forward(struct gsp_switch *sw, struct gsp_lcore_conf *lc,
 		}
 		/* a frame one of our vnodes made never crossed a wire: the
 		 * switch hands it on verified, as a NIC with receive checksum
-		 * offload would (its checksums stay set for the uplink) */
+		 * offload would (its UDP checksum, not summed, is left to
+		 * gsp_frame_cksum_due should it take the uplink) */
 		if (!from_up)
 			pkts[i]->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD |
 					     RTE_MBUF_F_RX_L4_CKSUM_GOOD;
