@@ -10,6 +10,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "frame_cksum.h"
 #include "gossipd.h"
 #include "port_switch.h"
 
@@ -67,16 +68,6 @@ gsp_frame_payload(struct rte_mbuf *m)
 		sizeof(struct rte_udp_hdr));
 }
 
-static void
-gsp_frame_cksum_now(struct rte_mbuf *m)
-{
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
-		struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-
-	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
-}
-
 /* Most frames of an emulation go from vnode to vnode, handed on
  * verified by the switch as a NIC with checksum offload would: summing
  * their payloads was 3.8% of a 10,000-vnode join's CPU for nothing. */
@@ -86,16 +77,7 @@ gsp_frame_cksum(struct gsp_dp *dp, struct rte_mbuf *m)
 	if (dp->sw != NULL)
 		m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
 	else
-		gsp_frame_cksum_now(m);
-}
-
-void
-gsp_frame_cksum_due(struct rte_mbuf *m)
-{
-	if (gsp_frame_cksum_asked(m->ol_flags)) {
-		gsp_frame_cksum_now(m);
-		m->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
-	}
+		gsp_frame_udp_cksum(m);
 }
 
 struct rte_mbuf *

@@ -429,18 +429,8 @@ struct rte_mbuf *gsp_frame_alloc(struct gsp_dp *dp, struct gsp_vnode *vn,
 				 const struct gsp_addr *dst, uint16_t len);
 uint8_t *gsp_frame_payload(struct rte_mbuf *m);
 /* The UDP checksum once the payload is in place; behind the emulation's
- * switch, asked for (RTE_MBUF_F_TX_UDP_CKSUM) and made by
- * gsp_frame_cksum_due only if the frame leaves through the uplink. */
+ * switch, only asked for (frame_cksum.h). */
 void gsp_frame_cksum(struct gsp_dp *dp, struct rte_mbuf *m);
-void gsp_frame_cksum_due(struct rte_mbuf *m);
-
-/* The checksum was left to gsp_frame_cksum_due (a 2-bit field, not a
- * flag of its own). */
-static inline bool
-gsp_frame_cksum_asked(uint64_t ol_flags)
-{
-	return (ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_UDP_CKSUM;
-}
 /* The gateway for off-subnet destinations, else dst itself. */
 uint32_t gsp_next_hop(const struct gsp_vnode *vn, const struct gsp_addr *dst);
 /* Ethernet/IPv4/UDP around a payload, destination MAC zero; or NULL. */

@@ -14,6 +14,7 @@
 #include <rte_prefetch.h>
 #include <rte_udp.h>
 
+#include "frame_cksum.h"
 #include "gossipd.h"
 #include "port_switch.h"
 

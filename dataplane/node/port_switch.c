@@ -52,6 +52,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "frame_cksum.h"
 #include "gossipd.h"
 #include "port_switch.h"
 #include "port_uplink.h"
