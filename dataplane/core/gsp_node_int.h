@@ -292,7 +292,6 @@ static inline __attribute__((always_inline)) void
 gsp_prefetch_rumors(struct gsp_node *n, uint32_t count)
 {
 	uint32_t at = (n->rumor_head + n->rumor_n) % GSP_RUMORS_MAX;
-
 	const char *ix = (const char *)n->rumor_index;
 
 	/* 16 lines, or 17 where the node leaves it unaligned */
