@@ -38,29 +38,28 @@ gsp_listed_home(uint32_t slot, uint32_t mask)
 	return ((slot * 2654435761u) >> 16) & mask;
 }
 
+/* The entry holding slot, or the empty one where it would go: the set
+ * is never more than half full, so the probe ends. */
+static uint32_t *
+gsp_listed_at(struct gsp_scratch *s, uint32_t mask, uint32_t slot)
+{
+	uint32_t i = gsp_listed_home(slot, mask);
+
+	while (s->listed[i] != 0 && s->listed[i] != slot + 1)
+		i = (i + 1) & mask;
+	return &s->listed[i];
+}
+
 /* Adds slot; false when it was there already. */
 static bool
 gsp_listed_add(struct gsp_scratch *s, uint32_t mask, uint32_t slot)
 {
-	for (uint32_t i = gsp_listed_home(slot, mask);; i = (i + 1) & mask) {
-		if (s->listed[i] == slot + 1)
-			return false;
-		if (s->listed[i] == 0) {
-			s->listed[i] = slot + 1;
-			return true;
-		}
-	}
-}
+	uint32_t *e = gsp_listed_at(s, mask, slot);
 
-static bool
-gsp_listed_has(const struct gsp_scratch *s, uint32_t mask, uint32_t slot)
-{
-	for (uint32_t i = gsp_listed_home(slot, mask);; i = (i + 1) & mask) {
-		if (s->listed[i] == slot + 1)
-			return true;
-		if (s->listed[i] == 0)
-			return false;
-	}
+	if (*e != 0)
+		return false;
+	*e = slot + 1;
+	return true;
 }
 
 static uint32_t gsp_bucket_size_in(struct gsp_node *n, uint32_t b,
@@ -154,7 +153,7 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 				uint64_t key = gsp_id_key(gsp_slot_id(n, slot));
 
 				if (key >= m->range_lo && key <= m->range_hi &&
-				    !gsp_listed_has(s, mask, slot))
+				    *gsp_listed_at(s, mask, slot) == 0)
 					s->send_slots[n_send++] = slot;
 			}
 		}
