@@ -268,6 +268,10 @@ uint32_t gsp_cluster_hash(const char *cluster);
 /* Returns NULL and sets *err to a negative errno on failure. */
 struct gsp_node *gsp_node_create(const struct gsp_node_params *p, int *err);
 void gsp_node_destroy(struct gsp_node *node);
+/* Before the node runs: its member records' memory mapped now rather
+ * than page by page as it learns members (an emulation's join would
+ * otherwise zero GBs of pages on its clock). */
+void gsp_node_populate(struct gsp_node *node);
 
 /* Takes one datagram. Returns GSP_RX_OK when it was authentic (when the
  * node authenticates), well-formed and taken, else the enum gsp_rx_err it

@@ -167,6 +167,12 @@ fail:
 }
 
 void
+gsp_node_populate(struct gsp_node *n)
+{
+	gsp_table_populate(n->table);
+}
+
+void
 gsp_node_destroy(struct gsp_node *n)
 {
 	if (n == NULL)

@@ -3,6 +3,8 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "gsp_table.h"
 #include "gsp_util.h"
@@ -46,6 +48,27 @@ gsp_table_create(const char *name, uint32_t capacity, struct gsp_ids *ids)
 fail:
 	gsp_table_destroy(t);
 	return NULL;
+}
+
+void
+gsp_table_populate(struct gsp_table *t)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = (uintptr_t)t->recs;
+	uintptr_t hi = lo + (size_t)t->n_slots * sizeof(*t->recs);
+	uintptr_t first = (lo + page - 1) & ~(uintptr_t)(page - 1);
+
+#ifdef MADV_POPULATE_WRITE
+	if (first < hi && madvise((void *)first, hi - first,
+				  MADV_POPULATE_WRITE) == 0) {
+		*(volatile char *)lo = 0;	/* the page it starts in */
+		return;
+	}
+#endif
+	/* before Linux 5.14: one write per page; the records are free,
+	 * so zero they stay */
+	for (uintptr_t a = lo; a < hi; a = (a & ~(uintptr_t)(page - 1)) + page)
+		*(volatile char *)a = 0;
 }
 
 /* The first used slot at or after slot, or GSP_NONE: walks of a table's

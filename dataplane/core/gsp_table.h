@@ -170,6 +170,9 @@ struct gsp_table {
 struct gsp_table *gsp_table_create(const char *name, uint32_t capacity,
 				   struct gsp_ids *ids);
 void gsp_table_destroy(struct gsp_table *t);
+/* Before the table's first use only: maps its records' pages now, which
+ * otherwise fault in one at a time as members are learned. */
+void gsp_table_populate(struct gsp_table *t);
 
 /* Writer side (protocol thread only). */
 int32_t gsp_table_find(const struct gsp_table *t, uint64_t id);

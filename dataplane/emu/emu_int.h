@@ -112,6 +112,7 @@ struct gsp_emu {
 	uint32_t n_lcores;
 	uint32_t n_mbufs;
 	uint64_t rss_before, rss_created;
+	uint64_t populate_ns;		/* records mapped before the start */
 	struct gsp_fault_cfg fault;	/* in the switch: --fault + --loss */
 	struct gsp_emu_lat *lat;	/* per lcore id */
 	struct gsp_harness_host host;	/* this emulation, to the harness */

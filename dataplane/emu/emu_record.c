@@ -316,6 +316,7 @@ gsp_emu_write(struct gsp_emu *emu, const struct gsp_emu_result *r,
 	gsp_record_u64(rec, "peak_rss_bytes", peak);
 	gsp_record_u64(rec, "rss_before_bytes", emu->rss_before);
 	gsp_record_u64(rec, "rss_created_bytes", emu->rss_created);
+	gsp_record_num(rec, "populate_s", emu->populate_ns / 1e9);
 	gsp_record_num(rec, "wall_s", (gsp_emu_mono_ns() - emu->wall0_ns) /
 		       1e9);
 	gsp_record_str(rec, "auth", dp->keyring != NULL ? gsp_cipher_name(
