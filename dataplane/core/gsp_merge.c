@@ -254,11 +254,6 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	GSP_CTR_INC(n->ctr.merged);
 }
 
-/* A node alone prefetches from this many slots on (3.5 MB of records,
- * beyond a core's L2 and most of a shared L3): a judgment. Measured:
- * at 100 to 10,000 members the lookups ahead cost 6% more than they save
- * (BM_MergeHeartbeats); nothing between 10,000 and this. */
-#define GSP_PREFETCH_SLOTS (1u << 16)
 /* States in one message from which the rumor index is asked for whole */
 #define GSP_RUMOR_PREFETCH_MIN 8
 
@@ -270,7 +265,7 @@ void
 gsp_merge_all(struct gsp_node *n, const struct gsp_wire_state *st,
 	      uint32_t count, uint64_t now_ns)
 {
-	if (n->table->shared_ids || n->table->n_slots >= GSP_PREFETCH_SLOTS) {
+	if (gsp_prefetching(n)) {
 		/* a few states touch a few of its 16 lines: a bulk
 		 * transfer's touch them all */
 		if (count >= GSP_RUMOR_PREFETCH_MIN)

@@ -103,6 +103,9 @@ gsp_digests_find(struct gsp_node *n, const struct gsp_digest *d,
 	return held;
 }
 
+/* States an ACK asks for ahead of the one it encodes */
+#define GSP_SEND_AHEAD 8
+
 void
 gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 	       const struct gsp_wire_msg *m, struct gsp_scratch *s)
@@ -110,6 +113,7 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 	uint32_t n_send = 0, n_req = 0, listed, b_lo, b_hi;
 	uint32_t max = n->p.ack_states;
 	uint8_t dst_wire = gsp_wire_for_id(n, m->hdr.sender_id);
+	bool prefetch = gsp_prefetching(n);
 	struct gsp_out o;
 
 	listed = gsp_digests_find(n, m->digests, m->n_digests, s->found);
@@ -160,8 +164,13 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 	}
 	if (n_send != 0 || n_req != 0) {
 		gsp_out_init(&o, n, GSP_MSG_ACK, src, dst_wire);
-		for (uint32_t i = 0; i < n_send; i++)
+		for (uint32_t i = 0; i < n_send; i++) {
+			/* the unlisted ones' records were not asked for */
+			if (i + GSP_SEND_AHEAD < n_send && prefetch)
+				gsp_table_prefetch(n->table,
+					s->send_slots[i + GSP_SEND_AHEAD]);
 			gsp_out_slot(&o, s->send_slots[i]);
+		}
 		for (uint32_t i = 0; i < n_req; i++)
 			gsp_out_digest(&o, &s->requests[i]);
 		gsp_out_flush(&o);
