@@ -455,7 +455,9 @@ gsp_emu_on_event(void *ctx, struct gsp_vnode *vn, const struct gsp_event *ev)
 {
 	struct gsp_emu *emu = ctx;
 
-	gsp_watch_event(&emu->w, vn->idx, ev, gsp_emu_now_ns());
+	/* the lcore's clock as the vnode was run: what the core itself
+	 * acted on, without a clock read per event (10^8 in a join) */
+	gsp_watch_event(&emu->w, vn->idx, ev, vn->lc->now_ns);
 }
 
 static void

@@ -258,6 +258,7 @@ gsp_dp_process_commands(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 {
 	struct gsp_cmd cmd;
 
+	lc->now_ns = now_ns;
 	/* bounded: at most the ring's size per loop iteration */
 	for (unsigned int i = 0; i < GSP_CMD_RING_SIZE; i++) {
 		struct gsp_vnode *vn;

@@ -91,6 +91,7 @@ gsp_fault_step(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
 	struct gsp_fault_queue *q = lc->fq;
 	unsigned int released = 0;
 
+	lc->now_ns = now_ns;
 	/* bounded: a backlog leaves over several passes, rx in between */
 	while (q->n > 0 && q->h[0].due_ns <= now_ns &&
 	       released < GSP_MAX_PKT_BURST) {

@@ -185,6 +185,8 @@ struct gsp_lcore_conf {
 	uint16_t ip_id;
 	uint32_t idle_polls;
 	uint64_t idle_since_ns;		/* the first empty poll of this spell */
+	uint64_t now_ns;		/* the time its vnodes are run with:
+					 * their events happen then */
 	uint32_t sleep_us;		/* current backoff sleep */
 	struct rte_ring *cmd_ring;	/* control/scenario -> this lcore */
 	struct gsp_vnode **vnodes;	/* hosted here */

@@ -92,6 +92,7 @@ gsp_poll_rx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	unsigned int total = 0, n;
 	struct gsp_vnode *vn;
 
+	lc->now_ns = now_ns;
 	while ((vn = gsp_portq_rx(dp, lc, &pass, pkts, &n)) != NULL) {
 		if (unlikely(vn->stopped)) {
 			/* a crashed host: frames die on its port */
@@ -242,6 +243,7 @@ gsp_run_timers(struct gsp_dp *dp, struct gsp_lcore_conf *lc, uint64_t now_ns,
 		/* both passed: it is late for the one it still had */
 		if (t > due_ns)
 			due_ns = t;
+		lc->now_ns = now_ns;
 		vn->next_tick_ns = gsp_node_tick(vn->node, now_ns);
 		if (unlikely(lc->observer != NULL))
 			lc->observer->on_tick(lc->observer->ctx, vn, due_ns,
