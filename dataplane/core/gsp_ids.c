@@ -411,11 +411,19 @@ gsp_ids_find(const struct gsp_ids *c, uint64_t id)
 int32_t
 gsp_ids_take(struct gsp_ids *c, uint64_t id)
 {
+	return gsp_ids_take_at(c, id, -1);
+}
+
+int32_t
+gsp_ids_take_at(struct gsp_ids *c, uint64_t id, int32_t at)
+{
 	int32_t slot;
 
 	if (id == 0)
 		return -EINVAL;
-	slot = gsp_index_lookup(c->index, id);
+	/* a slot holds one id, and an id one slot */
+	slot = at >= 0 && (uint32_t)at < c->n_slots && c->ids[at] == id ? at :
+		gsp_index_lookup(c->index, id);
 	if (slot < 0) {
 		slot = gsp_index_add(c->index, id);
 		if (slot == -ENOSPC)

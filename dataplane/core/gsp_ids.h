@@ -84,6 +84,9 @@ const struct gsp_index *gsp_ids_index(const struct gsp_ids *c);
 /* id's slot, held once more (made on first use): -ENOBUFS when the
  * catalog is full (whatever room the tables have), -EINVAL for id 0. */
 int32_t gsp_ids_take(struct gsp_ids *c, uint64_t id);
+/* The same, where `at` may be id's slot from an earlier lookup (the
+ * catalog may have changed since: it is checked), or -1. */
+int32_t gsp_ids_take_at(struct gsp_ids *c, uint64_t id, int32_t at);
 /* A table lets go of the slot it took. */
 void gsp_ids_put(struct gsp_ids *c, uint32_t slot);
 /* The id at slot (0: free); a reader's copy is checked by the caller. */

@@ -115,7 +115,7 @@ gsp_reclaim_name(struct gsp_node *n, const struct gsp_wire_state *st,
 
 static void
 gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
-	      uint64_t now_ns)
+	      uint64_t now_ns, int32_t at)
 {
 	struct gsp_member_rec *r;
 	int32_t slot;
@@ -125,7 +125,7 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 		return;
 	}
 	gsp_reclaim_name(n, st, now_ns);
-	slot = gsp_table_insert(n->table, st->id);
+	slot = gsp_table_insert_at(n->table, st->id, at);
 	if (slot < 0) {
 		GSP_CTR_INC(n->ctr.table_full);
 		if (!n->table_full_reported) {
@@ -158,9 +158,11 @@ gsp_merge_new(struct gsp_node *n, const struct gsp_wire_state *st,
 	gsp_emit_event(n, GSP_EV_JOINED, r, r->state);
 }
 
-/* Applies one received member state: the core merge rule. */
-void
-gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
+/* Applies one received member state: the core merge rule. at: the
+ * catalog's slot for its id from a lookup made ahead, or -1. */
+static void
+gsp_merge_at(struct gsp_node *n, const struct gsp_wire_state *st,
+	     uint64_t now_ns, int32_t at)
 {
 	struct gsp_member_rec *r;
 	bool restarted, refuted, hb_advanced, news;
@@ -187,9 +189,9 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 		GSP_CTR_INC(n->ctr.table_full);
 		return;
 	}
-	slot = gsp_table_find(n->table, st->id);
+	slot = gsp_table_find_at(n->table, st->id, at);
 	if (slot < 0) {
-		gsp_merge_new(n, st, now_ns);
+		gsp_merge_new(n, st, now_ns, at);
 		return;
 	}
 	r = gsp_rec(n, (uint32_t)slot);
@@ -254,8 +256,16 @@ gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
 	GSP_CTR_INC(n->ctr.merged);
 }
 
+void
+gsp_merge(struct gsp_node *n, const struct gsp_wire_state *st, uint64_t now_ns)
+{
+	gsp_merge_at(n, st, now_ns, -1);
+}
+
 /* States in one message from which the rumor index is asked for whole */
 #define GSP_RUMOR_PREFETCH_MIN 8
+/* States looked up ahead at once: more than a 1,500-byte packet holds */
+#define GSP_MERGE_BATCH 64
 
 /* A message's states, in order. Where tables outgrow the caches (many
  * sharing a catalog in one thread, or one very large), their members are
@@ -265,14 +275,26 @@ void
 gsp_merge_all(struct gsp_node *n, const struct gsp_wire_state *st,
 	      uint32_t count, uint64_t now_ns)
 {
-	if (gsp_prefetching(n)) {
-		/* a few states touch a few of its 16 lines: a bulk
-		 * transfer's touch them all */
-		if (count >= GSP_RUMOR_PREFETCH_MIN)
-			gsp_prefetch_rumors(n, count);
+	int32_t at[GSP_MERGE_BATCH];
+
+	if (!gsp_prefetching(n)) {
 		for (uint32_t i = 0; i < count; i++)
-			gsp_prefetch_member(n, st[i].id);
+			gsp_merge(n, &st[i], now_ns);
+		return;
 	}
-	for (uint32_t i = 0; i < count; i++)
-		gsp_merge(n, &st[i], now_ns);
+	/* a few states touch a few of its 16 lines: a bulk transfer's
+	 * touch them all */
+	if (count >= GSP_RUMOR_PREFETCH_MIN)
+		gsp_prefetch_rumors(n, count);
+	/* the lookups made ahead serve the merges, checked there: a merge
+	 * before may have changed the catalog */
+	for (uint32_t b = 0; b < count; b += GSP_MERGE_BATCH) {
+		uint32_t k = count - b < GSP_MERGE_BATCH ? count - b :
+			GSP_MERGE_BATCH;
+
+		for (uint32_t i = 0; i < k; i++)
+			at[i] = gsp_prefetch_member(n, st[b + i].id);
+		for (uint32_t i = 0; i < k; i++)
+			gsp_merge_at(n, &st[b + i], now_ns, at[i]);
+	}
 }

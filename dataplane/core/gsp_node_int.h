@@ -320,8 +320,9 @@ gsp_prefetch_rumors(struct gsp_node *n, uint32_t count)
 
 /* Asks for what a merge of member id touches in our table: its record
  * when the catalog knows it (a table sharing the catalog may not hold
- * it yet), its bucket's counts, and its view tag. */
-static inline __attribute__((always_inline)) void
+ * it yet), its bucket's counts, and its view tag. Returns the catalog's
+ * slot for id, or -1, for the merge to start from (gsp_merge_at). */
+static inline __attribute__((always_inline)) int32_t
 gsp_prefetch_member(struct gsp_node *n, uint64_t id)
 {
 	int32_t slot = gsp_index_lookup(n->table->index, id);
@@ -330,9 +331,10 @@ gsp_prefetch_member(struct gsp_node *n, uint64_t id)
 	__builtin_prefetch(&n->bucket_count[b], 1);
 	__builtin_prefetch(&n->bucket_hash[b], 1);
 	if (slot < 0)
-		return;
+		return -1;
 	gsp_table_prefetch(n->table, (uint32_t)slot);
 	__builtin_prefetch(&n->peer_view[slot], 1);
+	return slot;
 }
 
 /* Digest entries one SYN packet of ours lists at most. */

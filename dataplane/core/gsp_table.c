@@ -110,7 +110,15 @@ gsp_table_destroy(struct gsp_table *t)
 int32_t
 gsp_table_find(const struct gsp_table *t, uint64_t id)
 {
-	int32_t slot = gsp_index_lookup(t->index, id);
+	return gsp_table_find_at(t, id, -1);
+}
+
+int32_t
+gsp_table_find_at(const struct gsp_table *t, uint64_t id, int32_t at)
+{
+	int32_t slot = at >= 0 && (uint32_t)at < t->n_slots &&
+		t->id_of[at] == id && id != 0 ? at :
+		gsp_index_lookup(t->index, id);
 
 	/* a shared catalog knows the ids of every table sharing it; the
 	 * map answers for this one without touching a record */
@@ -264,12 +272,18 @@ gsp_table_mark(struct gsp_table *t, uint32_t slot, bool used)
 int32_t
 gsp_table_insert(struct gsp_table *t, uint64_t id)
 {
+	return gsp_table_insert_at(t, id, -1);
+}
+
+int32_t
+gsp_table_insert_at(struct gsp_table *t, uint64_t id, int32_t at)
+{
 	struct gsp_member_rec *r;
 	int32_t slot;
 
 	if (t->used >= t->capacity)
 		return -ENOSPC;
-	slot = gsp_ids_take(t->ids, id);
+	slot = gsp_ids_take_at(t->ids, id, at);
 	if (slot < 0)
 		return slot;
 	r = &t->recs[slot];

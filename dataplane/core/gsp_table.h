@@ -176,11 +176,16 @@ void gsp_table_populate(struct gsp_table *t);
 
 /* Writer side (protocol thread only). */
 int32_t gsp_table_find(const struct gsp_table *t, uint64_t id);
+/* The same with `at`, the catalog slot an earlier lookup of id gave (or
+ * -1): used when the catalog still holds id there, which is checked. */
+int32_t gsp_table_find_at(const struct gsp_table *t, uint64_t id, int32_t at);
 /* New zeroed record with id set, or -ENOSPC (the table holds capacity
  * members), -ENOBUFS (a shared catalog holds as many ids as it can, for
  * all the tables that share it). The record's write section is left
  * open: fill it, then gsp_table_write_end(). */
 int32_t gsp_table_insert(struct gsp_table *t, uint64_t id);
+/* The same with `at` as for gsp_table_find_at. */
+int32_t gsp_table_insert_at(struct gsp_table *t, uint64_t id, int32_t at);
 void gsp_table_remove(struct gsp_table *t, uint32_t slot);
 
 static inline struct gsp_member_rec *
