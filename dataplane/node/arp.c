@@ -21,7 +21,8 @@
  * answers). What the ring gives is trusted as ARP is: it never moves a
  * confirmed entry, and the peer's first authenticated datagram confirms
  * or corrects it. A MAC that replaced another heard within the ring's
- * window is not taken from the ring until it has stood a whole window
+ * window (60 s, or arp_timeout where shorter) is not taken from the ring
+ * until it has stood a whole window
  * (a flapping address: we ask; against a forger it adds nothing, as an
  * ARP reply addressed to us already fills an unconfirmed entry).
  *
@@ -46,7 +47,7 @@
 #define GSP_ARP_TELL_NS (60ull * 1000 * 1000 * 1000)	/* ARP conflicts */
 
 #define GSP_ARP_HEARD 32		/* overheard senders kept */
-#define GSP_ARP_HEARD_S 60u		/* and used for this long */
+#define GSP_ARP_HEARD_S 60u		/* and used for this long at most */
 
 #define GSP_ARP_VALID 1u
 #define GSP_ARP_REQUESTED 2u
@@ -249,6 +250,14 @@ static void gsp_arp_set(struct gsp_dp *dp, struct gsp_vnode *vn,
 			const struct rte_ether_addr *mac, uint8_t confirmed,
 			uint32_t now_s);
 
+/* How long an overheard sender is used, and how long a MAC that replaced
+ * another must stand: no longer than an entry lives either. */
+static uint32_t
+gsp_arp_heard_window(const struct gsp_dp *dp)
+{
+	return RTE_MIN(GSP_ARP_HEARD_S, dp->cfg->arp_timeout_s);
+}
+
 /* The ring's slot of ip, or NULL. */
 static struct gsp_arp_heard *
 gsp_arp_heard_find(struct gsp_arp_cache *c, uint32_t ip)
@@ -263,7 +272,8 @@ gsp_arp_heard_find(struct gsp_arp_cache *c, uint32_t ip)
  * entry for; one slot per address, the oldest overwritten. */
 static void
 gsp_arp_overhear(struct gsp_arp_cache *c, uint32_t ip,
-		 const struct rte_ether_addr *mac, uint32_t now_s)
+		 const struct rte_ether_addr *mac, uint32_t now_s,
+		 uint32_t window_s)
 {
 	struct gsp_arp_heard *h = gsp_arp_heard_find(c, ip);
 
@@ -276,7 +286,7 @@ gsp_arp_overhear(struct gsp_arp_cache *c, uint32_t ip,
 	}
 	if (!rte_is_same_ether_addr(&h->mac, mac)) {
 		/* a move, or a forger: which, we cannot tell */
-		h->rival = now_s - h->heard_s < GSP_ARP_HEARD_S;
+		h->rival = now_s - h->heard_s < window_s;
 		h->mac = *mac;
 		h->since_s = now_s;
 	}
@@ -290,10 +300,10 @@ gsp_arp_from_heard(struct gsp_dp *dp, struct gsp_vnode *vn,
 		   struct gsp_arp_entry *e, uint32_t now_s)
 {
 	const struct gsp_arp_heard *h = gsp_arp_heard_find(vn->arp, e->ip);
+	uint32_t window_s = gsp_arp_heard_window(dp);
 
-	if (h == NULL || now_s - h->heard_s >= GSP_ARP_HEARD_S ||
-	    now_s - h->heard_s >= dp->cfg->arp_timeout_s ||
-	    (h->rival && now_s - h->since_s < GSP_ARP_HEARD_S))
+	if (h == NULL || now_s - h->heard_s >= window_s ||
+	    (h->rival && now_s - h->since_s < window_s))
 		return false;
 	gsp_arp_set(dp, vn, e, &h->mac, 0, now_s);
 	return true;
@@ -451,7 +461,8 @@ gsp_arp_learn(struct gsp_dp *dp, struct gsp_vnode *vn, uint32_t ip,
 	e = gsp_arp_entry(vn->arp, ip, create, now_s, dp->cfg->arp_timeout_s);
 	if (e == NULL) {
 		if (!create)
-			gsp_arp_overhear(vn->arp, ip, mac, now_s);
+			gsp_arp_overhear(vn->arp, ip, mac, now_s,
+					 gsp_arp_heard_window(dp));
 		return;
 	}
 	confirmed = (e->flags & GSP_ARP_CONFIRMED) &&

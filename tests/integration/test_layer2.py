@@ -441,6 +441,46 @@ def test_overheard_arp_resolves_a_newcomer(make_cluster):
         "node1 to count the address resolved from overheard ARP")
 
 
+def test_overheard_rival_mac_is_used_once_it_stood_a_window(make_cluster):
+    """A MAC that replaced another within the ring's window is not taken
+    until it has stood a whole window, min(60 s, arp_timeout); then it is,
+    without a broadcast request. With arp_timeout = 3s the window is 3 s
+    (the ring counts whole seconds: two ARP sent together fall within it
+    whichever second they straddle); before that window followed
+    arp_timeout, the rival waited 60 s whatever the timeout, and node1
+    asked here."""
+    c = make_cluster(2, extra_ini={"dataplane": {"arp_timeout": "3s"}})
+    c.wait_converged(timeout=CONVERGE_S)
+    veth1, mac1 = c.port("node1")
+    ip, mac_a, mac_b = "10.77.0.248", "02:00:00:77:00:a8", \
+        "02:00:00:77:00:b8"
+    overhear(c, [garp(mac_a, ip), garp(mac_b, ip)])
+    # what is waited for is time itself: mac_b must have stood 3 whole
+    # seconds of node1's clock, then be heard again within the window
+    time.sleep(4.1)
+    overheard = lcore_sum(c, "node1", "arp_overheard")
+    overhear(c, [garp(mac_b, ip)])
+    out = Sniffer(veth1, node1_to(mac1, (ip,)))
+    try:
+        name_members(c, [(0x5EED0000000000F8, ip, "rival-stood")])
+        c.wait_until(lambda: Observed(
+            any(IP in f and f[IP].dst == ip for f in out.frames),
+            [f.summary() for f in out.frames]), 10,
+            "node1 to send to the address whose MAC stood a window")
+    finally:
+        frames = out.stop()
+    to_it = [f[Ether].dst.lower() for f in frames if IP in f and
+             f[IP].dst == ip]
+    assert to_it and set(to_it) == {mac_b}, to_it
+    asked = [f for f in frames if ARP in f and f[ARP].op == 1 and
+             f[ARP].pdst == ip]
+    assert not asked, [f.summary() for f in asked]
+    c.wait_until(lambda: Observed(
+        lcore_sum(c, "node1", "arp_overheard") > overheard,
+        lcore_sum(c, "node1", "arp_overheard") - overheard), 10,
+        "node1 to count the address resolved from overheard ARP")
+
+
 def test_overheard_arp_ages_out(make_cluster):
     """ARP overheard longer ago than arp_timeout is not used: node1 asks,
     and sends nothing to the MAC it heard. (arp_timeout = 1s, the least
