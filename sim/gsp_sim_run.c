@@ -46,6 +46,7 @@ gsp_sim_node_start(struct gsp_sim *s, uint32_t i, uint64_t generation,
 	p.rng_seed = gsp_sim_stream(s->c.seed, 1000 + (uint64_t)i * 65536 +
 				    generation);
 	p.io_ctx = sn;
+	p.unnamed_events = true;	/* the watch reads ids */
 	p.keyring = s->keyring;
 	p.ids = s->ids;
 	sn->sim = s;

@@ -180,7 +180,8 @@ gsp_emit_event(struct gsp_node *n, uint8_t type, const struct gsp_member_rec *r,
 		.slot = (uint32_t)(r - n->table->recs),
 	};
 
-	gsp_copy_name(ev.name, gsp_table_name(n->table, r));
+	if (!n->p.unnamed_events)
+		gsp_copy_name(ev.name, gsp_table_name(n->table, r));
 	gsp_io_event(n->p.io_ctx, &ev);
 }
 

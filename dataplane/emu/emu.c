@@ -326,6 +326,9 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			/* the switch gives cluster addresses their MACs
 			 * (port_switch.c): ARP is for what lies beyond */
 			.arp_entries = 64,
+			/* the observer reads ids; the control vnode's
+			 * events are logged by name */
+			.unnamed_events = i != 0,
 		};
 
 		snprintf(name, sizeof(name), "node%u", emu->base + i + 1);

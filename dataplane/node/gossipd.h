@@ -367,6 +367,7 @@ struct gsp_vnode_params {
 	 * NULL */
 	struct gsp_ids *ids;
 	uint32_t arp_entries;		/* 0: one per possible peer */
+	bool unnamed_events;		/* gsp_node_params.unnamed_events */
 };
 int gsp_vnodes_alloc(struct gsp_dp *dp, uint32_t n);
 int gsp_vnode_init(struct gsp_dp *dp, struct gsp_vnode *vn,

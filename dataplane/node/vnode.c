@@ -97,6 +97,7 @@ gsp_vnode_init(struct gsp_dp *dp, struct gsp_vnode *vn,
 		.wire_version = cfg->wire_version,
 		.rng_seed = p->rng_seed,
 		.io_ctx = vn,
+		.unnamed_events = p->unnamed_events,
 	};
 	uint32_t arp_entries;
 	int err;
