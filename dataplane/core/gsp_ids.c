@@ -375,7 +375,7 @@ gsp_ids_set_where(struct gsp_ids *c, uint32_t slot, uint64_t addr,
 	/* nearly always the same: no line dirtied for it */
 	if (c->addr[slot] != addr)
 		__atomic_store_n(&c->addr[slot], addr, __ATOMIC_RELAXED);
-	return gsp_ids_rename(c, slot, name);
+	return name != NULL ? gsp_ids_rename(c, slot, name) : 0;
 }
 
 int

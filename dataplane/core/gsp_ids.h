@@ -125,7 +125,8 @@ gsp_ids_addr_at(const uint64_t *addrs, uint32_t slot)
 /* A table took in the member's state (generation, version) with this
  * address and name: kept unless a table sharing the catalog holds a
  * newer one. 0, or -ENOSPC when the name pool is full (the old name
- * stays). */
+ * stays). name NULL: the slot's name, as the caller found it, is the
+ * state's. */
 int gsp_ids_set_where(struct gsp_ids *c, uint32_t slot, uint64_t addr,
 		      const char *name, uint64_t generation,
 		      uint64_t version);

@@ -41,8 +41,9 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 	bool same_generation = r->generation == st->generation;
 	uint32_t slot = (uint32_t)(r - n->table->recs);
 	struct gsp_addr at = gsp_table_addr(n->table, slot);
-	bool news = at.ip != st->ip || at.port != st->port ||
-		strcmp(gsp_table_name(n->table, r), st->name) != 0;
+	/* compared once: the catalog takes a name only when it differs */
+	bool same_name = strcmp(gsp_table_name(n->table, r), st->name) == 0;
+	bool news = at.ip != st->ip || at.port != st->port || !same_name;
 
 	for (uint8_t i = 0; !app_news && i < st->app_count && app != NULL; i++)
 		app_news = app[i].version != st->app[i].version ||
@@ -64,8 +65,9 @@ gsp_copy_state(struct gsp_node *n, struct gsp_member_rec *r,
 	r->generation = st->generation;
 	r->version = st->version;
 	gsp_table_set_where(n->table, slot,
-			    (struct gsp_addr){ st->ip, st->port }, st->name,
-			    st->generation, st->version);
+			    (struct gsp_addr){ st->ip, st->port },
+			    same_name ? NULL : st->name, st->generation,
+			    st->version);
 	gsp_table_set_app(n->table, r, st->app, st->app_count);
 	if (app_news && same_generation)
 		gsp_emit_event(n, GSP_EV_APP, r, r->state);

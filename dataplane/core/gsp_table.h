@@ -241,7 +241,8 @@ gsp_table_pin(struct gsp_table *t, uint32_t slot, struct gsp_addr a,
 
 /* The member in slot, of t's, is at a and called name in the state
  * (generation, version) t just took in (inside its record's write
- * section). 0 or -ENOSPC (the name pool is full: the old name stays). */
+ * section). 0 or -ENOSPC (the name pool is full: the old name stays).
+ * name NULL: the name it has is the state's. */
 static inline int
 gsp_table_set_where(struct gsp_table *t, uint32_t slot, struct gsp_addr a,
 		    const char *name, uint64_t generation, uint64_t version)
