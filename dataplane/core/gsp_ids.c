@@ -421,8 +421,7 @@ gsp_ids_take_at(struct gsp_ids *c, uint64_t id, int32_t at)
 
 	if (id == 0)
 		return -EINVAL;
-	/* a slot holds one id, and an id one slot */
-	slot = at >= 0 && (uint32_t)at < c->n_slots && c->ids[at] == id ? at :
+	slot = gsp_ids_still_at(c->ids, c->n_slots, id, at) ? at :
 		gsp_index_lookup(c->index, id);
 	if (slot < 0) {
 		slot = gsp_index_add(c->index, id);

@@ -97,6 +97,15 @@ gsp_ids_at(const uint64_t *ids, uint32_t slot)
 }
 /* The slot -> id array, for gsp_ids_at(). */
 const uint64_t *gsp_ids_array(const struct gsp_ids *c);
+/* Whether at, a slot an earlier lookup of id gave (or -1), still holds
+ * it: a slot holds one id, and an id one slot. */
+static inline bool
+gsp_ids_still_at(const uint64_t *ids, uint32_t n_slots, uint64_t id,
+		 int32_t at)
+{
+	return at >= 0 && (uint32_t)at < n_slots && id != 0 &&
+		gsp_ids_at(ids, (uint32_t)at) == id;
+}
 
 /* Chains: 1 << bits heads, the first slot of each (GSP_IDS_CHAIN_END:
  * empty), and per slot the next one. A slot's chain is the top bits of
