@@ -123,8 +123,8 @@ struct gsp_node_params {
 	uint32_t awareness_max;		/* Lifeguard health multiplier cap: 8 */
 	uint64_t rng_seed;
 	void *io_ctx;			/* handed back to gsp_io_* */
-	/* Members' events (joined, state, app, forgotten) leave the name
-	 * empty: for an adapter that reads ids alone, as the simulator
+	/* Members' events (joined, restarted, state, app, forgotten)
+	 * leave the name empty: for an adapter that reads ids alone, as the simulator
 	 * and an emulation's vnodes but its control one do (a copy per
 	 * event, 10^8 in a 10,000-vnode join). */
 	bool unnamed_events;
@@ -273,9 +273,9 @@ uint32_t gsp_cluster_hash(const char *cluster);
 /* Returns NULL and sets *err to a negative errno on failure. */
 struct gsp_node *gsp_node_create(const struct gsp_node_params *p, int *err);
 void gsp_node_destroy(struct gsp_node *node);
-/* Before the node runs: its member records' memory mapped now rather
- * than page by page as it learns members (an emulation's join would
- * otherwise zero GBs of pages on its clock). */
+/* Before the node's thread runs it: its member records' memory mapped
+ * now rather than page by page as it learns members (an emulation's
+ * join would otherwise zero GBs of pages on its clock). */
 void gsp_node_populate(struct gsp_node *node);
 
 /* Takes one datagram. Returns GSP_RX_OK when it was authentic (when the

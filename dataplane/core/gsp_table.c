@@ -54,21 +54,20 @@ void
 gsp_table_populate(struct gsp_table *t)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo = (uintptr_t)t->recs;
-	uintptr_t hi = lo + (size_t)t->n_slots * sizeof(*t->recs);
-	uintptr_t first = (lo + page - 1) & ~(uintptr_t)(page - 1);
+	uintptr_t lo = (uintptr_t)t->recs & ~(uintptr_t)(page - 1);
+	uintptr_t hi = (uintptr_t)t->recs +
+		(size_t)t->n_slots * sizeof(*t->recs);
 
 #ifdef MADV_POPULATE_WRITE
-	if (first < hi && madvise((void *)first, hi - first,
-				  MADV_POPULATE_WRITE) == 0) {
-		*(volatile char *)lo = 0;	/* the page it starts in */
+	/* maps the pages as a write would, without writing */
+	if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) == 0)
 		return;
-	}
 #endif
-	/* before Linux 5.14: one write per page; the records are free,
-	 * so zero they stay */
-	for (uintptr_t a = lo; a < hi; a = (a & ~(uintptr_t)(page - 1)) + page)
-		*(volatile char *)a = 0;
+	/* before Linux 5.14: an add of 0 per page, a write that changes
+	 * nothing (the node's own record is already there) */
+	for (uintptr_t a = (uintptr_t)t->recs; a < hi;
+	     a = (a & ~(uintptr_t)(page - 1)) + page)
+		__atomic_fetch_add((char *)a, 0, __ATOMIC_RELAXED);
 }
 
 /* The first used slot at or after slot, or GSP_NONE: walks of a table's
@@ -116,8 +115,7 @@ gsp_table_find(const struct gsp_table *t, uint64_t id)
 int32_t
 gsp_table_find_at(const struct gsp_table *t, uint64_t id, int32_t at)
 {
-	int32_t slot = at >= 0 && (uint32_t)at < t->n_slots &&
-		t->id_of[at] == id && id != 0 ? at :
+	int32_t slot = gsp_ids_still_at(t->id_of, t->n_slots, id, at) ? at :
 		gsp_index_lookup(t->index, id);
 
 	/* a shared catalog knows the ids of every table sharing it; the

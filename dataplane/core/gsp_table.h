@@ -170,8 +170,9 @@ struct gsp_table {
 struct gsp_table *gsp_table_create(const char *name, uint32_t capacity,
 				   struct gsp_ids *ids);
 void gsp_table_destroy(struct gsp_table *t);
-/* Before the table's first use only: maps its records' pages now, which
- * otherwise fault in one at a time as members are learned. */
+/* Maps its records' pages now, which otherwise fault in one at a time as
+ * members are learned; what they hold is unchanged. Not while readers
+ * or a writer run: before the node's thread starts. */
 void gsp_table_populate(struct gsp_table *t);
 
 /* Writer side (protocol thread only). */
