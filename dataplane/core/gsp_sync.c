@@ -164,9 +164,13 @@ gsp_handle_syn(struct gsp_node *n, const struct gsp_addr *src,
 	}
 	if (n_send != 0 || n_req != 0) {
 		gsp_out_init(&o, n, GSP_MSG_ACK, src, dst_wire);
+		/* those found from the digests were asked for, those from
+		 * the walk of our buckets not yet: all are, ahead */
+		for (uint32_t i = 0; prefetch && i < n_send &&
+		     i < GSP_SEND_AHEAD; i++)
+			gsp_table_prefetch(n->table, s->send_slots[i]);
 		for (uint32_t i = 0; i < n_send; i++) {
-			/* the unlisted ones' records were not asked for */
-			if (i + GSP_SEND_AHEAD < n_send && prefetch)
+			if (prefetch && i + GSP_SEND_AHEAD < n_send)
 				gsp_table_prefetch(n->table,
 					s->send_slots[i + GSP_SEND_AHEAD]);
 			gsp_out_slot(&o, s->send_slots[i]);
