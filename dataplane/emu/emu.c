@@ -328,7 +328,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 			.arp_entries = 64,
 			/* the observer reads ids; the control vnode's
 			 * events are logged by name */
-			.unnamed_events = i != 0,
+			.unnamed_events = i != GSP_EMU_CTRL,
 		};
 
 		snprintf(name, sizeof(name), "node%u", emu->base + i + 1);
@@ -363,7 +363,7 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	}
 	/* the join: every vnode lists all N of the cluster */
 	gsp_watch_phase(&emu->w, GSP_GOAL_LISTED, 0);
-	dp->ctrl_vnode = &dp->vnodes[0];
+	dp->ctrl_vnode = &dp->vnodes[GSP_EMU_CTRL];
 	ret = gsp_lcores_ready(dp);
 	if (ret != 0)
 		return ret;
@@ -459,8 +459,15 @@ gsp_emu_on_event(void *ctx, struct gsp_vnode *vn, const struct gsp_event *ev)
 	struct gsp_emu *emu = ctx;
 
 	/* the lcore's clock as the vnode was run: what the core itself
-	 * acted on, without a clock read per event (10^8 in a join) */
-	gsp_watch_event(&emu->w, vn->idx, ev, vn->lc->now_ns);
+	 * acted on, without a clock read per event (10^8 in a join). Once
+	 * a stall began, now: its resume is stamped by the scenario thread,
+	 * and a pass of the lcore that read its clock before it must not
+	 * stamp what the resumed vnode does as earlier */
+	gsp_watch_event(&emu->w, vn->idx, ev,
+			unlikely(__atomic_load_n(&emu->stall_state,
+						 __ATOMIC_RELAXED) !=
+				 GSP_STALL_NONE) ?
+			gsp_emu_now_ns() : vn->lc->now_ns);
 }
 
 static void

@@ -28,6 +28,9 @@
 #define GSP_EMU_PREFIX 16
 #define GSP_EMU_PREFIX_WIDE 12		/* 10.96.0.0/12: larger clusters */
 #define GSP_EMU_SLACK 16		/* table room beyond N members */
+/* The control vnode (the status view, gossipctl, logged events): the
+ * first of the process, on the main lcore */
+#define GSP_EMU_CTRL 0
 #define GSP_EMU_START_NS (50ull * 1000 * 1000)
 #define GSP_EMU_POLL_US 5000
 #define GSP_EMU_QUIESCE_POLL_US 100

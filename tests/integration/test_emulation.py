@@ -101,6 +101,8 @@ def test_join_300_nodes(paths, tmp_path):
     assert r["tx_pps_mean"] > 0 and r["rx_Bps_mean"] > 0, r
     assert r["bytes_per_member"] > 0 and r["bytes_per_vnode"] > 0, r
     assert r["peak_rss_bytes"] >= r["rss_created_bytes"] > 0, r
+    # the records are mapped during setup, which wall_s includes
+    assert 0 <= r["populate_s"] < r["wall_s"], r
 
 
 def test_detect_crashed_vnode(paths, tmp_path):
