@@ -398,6 +398,20 @@ def node1_to(mac1, ips):
     return f
 
 
+def node1_frames_while(c, ips, send, until, what):
+    """node1's frames to ips and its ARP for them, from just before send()
+    until until(frames) holds (within 10 s)."""
+    veth1, mac1 = c.port("node1")
+    out = Sniffer(veth1, node1_to(mac1, ips))
+    try:
+        send()
+        c.wait_until(lambda: Observed(
+            until(out.frames), [f.summary() for f in out.frames]), 10, what)
+    finally:
+        frames = out.stop()
+    return frames
+
+
 def test_overheard_arp_resolves_a_newcomer(make_cluster):
     """A newcomer's gratuitous ARP, heard before node1 knows its address,
     lets node1 send to it, once gossip names it a member, without a
@@ -409,24 +423,19 @@ def test_overheard_arp_resolves_a_newcomer(make_cluster):
     them."""
     c = make_cluster(2)
     c.wait_converged(timeout=CONVERGE_S)
-    veth1, mac1 = c.port("node1")
     new_ip, new_mac = "10.77.0.250", "02:00:00:77:00:fa"
     two_ip, mac_a, mac_b = "10.77.0.251", "02:00:00:77:00:a5", \
         "02:00:00:77:00:b5"
     overheard = lcore_sum(c, "node1", "arp_overheard")
     overhear(c, [garp(new_mac, new_ip), garp(mac_a, two_ip),
                  garp(mac_b, two_ip)])
-    out = Sniffer(veth1, node1_to(mac1, (new_ip, two_ip)))
-    try:
-        name_members(c, [(0x5EED0000000000FA, new_ip, "newcomer"),
-                         (0x5EED0000000000FB, two_ip, "two-macs")])
-        c.wait_until(lambda: Observed(
-            any(IP in f and f[IP].dst == new_ip for f in out.frames) and
-            any(ARP in f and f[ARP].pdst == two_ip for f in out.frames),
-            [f.summary() for f in out.frames]), 10,
-            "node1 to send to the newcomer and to ask for the other")
-    finally:
-        frames = out.stop()
+    frames = node1_frames_while(
+        c, (new_ip, two_ip),
+        lambda: name_members(c, [(0x5EED0000000000FA, new_ip, "newcomer"),
+                                 (0x5EED0000000000FB, two_ip, "two-macs")]),
+        lambda fs: any(IP in f and f[IP].dst == new_ip for f in fs) and
+        any(ARP in f and f[ARP].pdst == two_ip for f in fs),
+        "node1 to send to the newcomer and to ask for the other")
     to_new = [f[Ether].dst.lower() for f in frames
               if IP in f and f[IP].dst == new_ip]
     assert to_new and set(to_new) == {new_mac}, to_new
@@ -452,7 +461,7 @@ def test_overheard_rival_mac_is_used_once_it_stood_a_window(make_cluster):
     whatever the timeout, and node1 asked here."""
     c = make_cluster(2, extra_ini={"dataplane": {"arp_timeout": "5s"}})
     c.wait_converged(timeout=CONVERGE_S)
-    veth1, mac1 = c.port("node1")
+    veth1, _ = c.port("node1")
     ip, mac_a, mac_b = "10.77.0.248", "02:00:00:77:00:a8", \
         "02:00:00:77:00:b8"
     overhear(c, [garp(mac_a, ip), garp(mac_b, ip)])
@@ -460,17 +469,16 @@ def test_overheard_rival_mac_is_used_once_it_stood_a_window(make_cluster):
     # seconds of node1's clock, then be heard again within the window
     time.sleep(6.1)
     overheard = lcore_sum(c, "node1", "arp_overheard")
-    out = Sniffer(veth1, node1_to(mac1, (ip,)))
-    try:
+
+    def refresh_and_name():
         # in this order on one port: node1 takes the ARP first
         sendp(garp(mac_b, ip), iface=veth1)
         name_members(c, [(0x5EED0000000000F8, ip, "rival-stood")])
-        c.wait_until(lambda: Observed(
-            any(IP in f and f[IP].dst == ip for f in out.frames),
-            [f.summary() for f in out.frames]), 10,
-            "node1 to send to the address whose MAC stood a window")
-    finally:
-        frames = out.stop()
+
+    frames = node1_frames_while(
+        c, (ip,), refresh_and_name,
+        lambda fs: any(IP in f and f[IP].dst == ip for f in fs),
+        "node1 to send to the address whose MAC stood a window")
     to_it = [f[Ether].dst.lower() for f in frames if IP in f and
              f[IP].dst == ip]
     assert to_it and set(to_it) == {mac_b}, to_it
@@ -489,22 +497,18 @@ def test_overheard_arp_ages_out(make_cluster):
     allowed, so that the test need not wait out the ring's own 60 s.)"""
     c = make_cluster(2, extra_ini={"dataplane": {"arp_timeout": "1s"}})
     c.wait_converged(timeout=CONVERGE_S)
-    veth1, mac1 = c.port("node1")
     old_ip, old_mac = "10.77.0.252", "02:00:00:77:00:fc"
     overheard = lcore_sum(c, "node1", "arp_overheard")
     overhear(c, [garp(old_mac, old_ip)])
     # what is waited for is time itself: node1 counts it in whole
     # seconds, so 2 s put the gratuitous ARP at least 1 s behind
     time.sleep(2.1)
-    out = Sniffer(veth1, node1_to(mac1, (old_ip,)))
-    try:
-        name_members(c, [(0x5EED0000000000FC, old_ip, "heard-long-ago")])
-        c.wait_until(lambda: Observed(
-            any(ARP in f and f[ARP].pdst == old_ip for f in out.frames),
-            [f.summary() for f in out.frames]), 10,
-            "node1 to ask for the address heard too long ago")
-    finally:
-        frames = out.stop()
+    frames = node1_frames_while(
+        c, (old_ip,),
+        lambda: name_members(c, [(0x5EED0000000000FC, old_ip,
+                                  "heard-long-ago")]),
+        lambda fs: any(ARP in f and f[ARP].pdst == old_ip for f in fs),
+        "node1 to ask for the address heard too long ago")
     assert not [f for f in frames if IP in f and
                 f[Ether].dst.lower() == old_mac], [f.summary() for f in frames]
     assert lcore_sum(c, "node1", "arp_overheard") == overheard
