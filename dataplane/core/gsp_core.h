@@ -124,9 +124,9 @@ struct gsp_node_params {
 	uint64_t rng_seed;
 	void *io_ctx;			/* handed back to gsp_io_* */
 	/* Members' events (joined, restarted, state, app, forgotten)
-	 * leave the name empty: for an adapter that reads ids alone, as the simulator
-	 * and an emulation's vnodes but its control one do (a copy per
-	 * event, 10^8 in a 10,000-vnode join). */
+	 * leave the name empty: for an adapter that reads ids alone, as
+	 * the simulator and an emulation's vnodes but its control one do
+	 * (a copy per event, 10^8 in a 10,000-vnode join). */
 	bool unnamed_events;
 	/* Authentication (docs/SECURITY.md): NULL = plaintext. The node
 	 * keeps its own copy; gsp_node_set_keyring() replaces it. */
