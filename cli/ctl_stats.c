@@ -65,7 +65,7 @@ static const struct ctl_counter ctl_lcore_fields[] = {
 	CTL_L(tx_no_arp), CTL_L(arp_rx), CTL_L(arp_tx), CTL_L(idle_sleeps),
 	CTL_L(rx_handoff), CTL_L(rx_handoff_full), CTL_L(rx_wrong_mac),
 	CTL_L(arp_ignored), CTL_L(rx_intr_waits), CTL_L(rx_intr_wakeups),
-	CTL_L(arp_overheard),
+	CTL_L(arp_overheard), CTL_L(idle_spins), CTL_L(idle_spin_hits),
 };
 #undef CTL_L
 

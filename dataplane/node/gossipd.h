@@ -185,6 +185,10 @@ struct gsp_lcore_conf {
 	uint16_t ip_id;
 	uint32_t idle_polls;
 	uint64_t idle_since_ns;		/* the first empty poll of this spell */
+	/* waiting for frames in the kernel: the spin before a wait, adapted
+	 * to what waits found (idle_spin.h), and whether this spell spins */
+	uint32_t spin_ns;
+	bool spinning;
 	uint64_t now_ns;		/* the time its vnodes are run with:
 					 * their events happen then */
 	uint32_t sleep_us;		/* current backoff sleep */

@@ -28,6 +28,7 @@
 #include "gossipd.h"
 #include "gsp_log.h"
 #include "gsp_notify.h"
+#include "idle_spin.h"
 #include "portq.h"
 
 #define GSP_IDLE_CHECK_NS (1000ull * 1000)	/* lcore without timers */
@@ -78,6 +79,7 @@ gsp_idle_reset(struct gsp_lcore_conf *lc)
 {
 	lc->idle_polls = 0;
 	lc->sleep_us = 0;
+	lc->spinning = false;
 }
 
 /* The port's rx bursts of this pass, each for one vnode. */
@@ -113,11 +115,12 @@ gsp_poll_rx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
  * (command, signal) or the next timer, whichever comes first. As
  * l3fwd-power: arm the queue's interrupt, look once more (a frame that
  * came before the arming raised none), wait, disarm. False when the timer
- * is due: nothing to wait for.
+ * is due: nothing to wait for. *by_frame: a frame ended it.
  */
 static bool
 gsp_intr_wait(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
-	      struct rte_mbuf **pkts, uint64_t until_ns, uint64_t now_ns)
+	      struct rte_mbuf **pkts, uint64_t until_ns, uint64_t now_ns,
+	      bool *by_frame)
 {
 	struct rte_epoll_event ev[2];
 	uint64_t wait_ms;
@@ -135,18 +138,21 @@ gsp_intr_wait(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		rte_eth_dev_rx_intr_enable(dp->port_id, lc->queue_id);
 	else if (lc->rx_bell)
 		gsp_doorbell_drain(lc);
+	*by_frame = true;
 	if (gsp_poll_rx(dp, lc, pkts, gsp_now_ns()) != 0) {
 		if (lc->rx_intr_arm)
 			rte_eth_dev_rx_intr_disable(dp->port_id, lc->queue_id);
 		gsp_tx_flush(dp, lc);
 		return true;
 	}
+	*by_frame = false;
 	GSP_LSTAT_ADD(lc, rx_intr_waits, 1);
 	n = rte_epoll_wait_interruptible(lc->intr_epfd, ev, RTE_DIM(ev),
 					 (int)wait_ms);
 	for (int i = 0; i < n; i++)
 		if (ev[i].epdata.data == lc) {	/* the queue, not wake_fd */
 			GSP_LSTAT_ADD(lc, rx_intr_wakeups, 1);
+			*by_frame = true;
 			break;
 		}
 	if (lc->rx_intr_arm)
@@ -164,17 +170,22 @@ gsp_idle(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	 uint64_t now_ns)
 {
 	const struct gsp_config *cfg = dp->cfg;
-	bool spun;
+	bool spun, by_frame;
 	uint64_t max_us;
 
-	if (lc->idle_polls++ == 0)
-		lc->idle_since_ns = now_ns;
 	/* Where a frame wakes us, polling on only saves a wake-up if the
 	 * frame comes within microseconds; on a PMD whose empty poll is a
 	 * syscall (net_tap, the doorbell's af_packet) 320 polls cost more
-	 * than the wake-up they might save. So spin by time there. */
+	 * than the wake-up they might save. So spin by time there, as long
+	 * as spins have been paying (lc->spin_ns, idle_spin.h). */
+	if (lc->idle_polls++ == 0) {
+		lc->idle_since_ns = now_ns;
+		lc->spinning = lc->rx_intr && cap_us != 0 && lc->spin_ns != 0;
+		if (lc->spinning)
+			GSP_LSTAT_ADD(lc, idle_spins, 1);
+	}
 	spun = lc->rx_intr && cap_us != 0 &&
-		now_ns - lc->idle_since_ns >= cfg->idle_spin_us * 1000ull;
+		now_ns - lc->idle_since_ns >= lc->spin_ns;
 	if (!spun && lc->idle_polls < cfg->idle_spin)
 		return;
 	if (cap_us == 0 || (!spun &&
@@ -182,7 +193,12 @@ gsp_idle(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 		rte_pause();
 		return;
 	}
-	if (lc->rx_intr && gsp_intr_wait(dp, lc, pkts, until_ns, now_ns)) {
+	lc->spinning = false;		/* over: what comes now was waited for */
+	if (lc->rx_intr &&
+	    gsp_intr_wait(dp, lc, pkts, until_ns, now_ns, &by_frame)) {
+		lc->spin_ns = gsp_spin_next(lc->spin_ns,
+					    cfg->idle_spin_us * 1000u, by_frame,
+					    gsp_now_ns() - lc->idle_since_ns);
 		gsp_idle_reset(lc);	/* awake: poll hard again */
 		return;
 	}
@@ -343,6 +359,7 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 	}
 	for (uint32_t i = 0; i < lc->n_vnodes; i++)
 		gsp_arp_announce(dp, lc->vnodes[i]);
+	lc->spin_ns = dp->cfg->idle_spin_us * 1000u;	/* then adapted */
 	while (!dp->force_quit) {
 		now_ns = gsp_now_ns();
 		if (main_lc)
@@ -371,10 +388,13 @@ gsp_loop(struct gsp_dp *dp, struct gsp_lcore_conf *lc)
 		 * it must read at once (a PONG is looked for at the probe
 		 * timeout), so after them a lone node sleeps on as it was:
 		 * every restart of the ramp is several more wake-ups. */
-		if (work == 0)
+		if (work == 0) {
 			gsp_idle(dp, lc, pkts, idle_cap_us, next_ns, now_ns);
-		else if (rx != 0 || dp->hosts_vnodes)
+		} else if (rx != 0 || dp->hosts_vnodes) {
+			if (lc->spinning && rx != 0)	/* caught, no wait */
+				GSP_LSTAT_ADD(lc, idle_spin_hits, 1);
 			gsp_idle_reset(lc);
+		}
 	}
 	gsp_tx_flush(dp, lc);
 	if (qsbr != NULL) {

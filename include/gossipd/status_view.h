@@ -38,7 +38,7 @@ extern "C" {
 
 #define GSP_SV_MAGIC 0x5745495653505347ULL	/* "GSPSVIEW" */
 #define GSP_SV_MAJOR 1
-#define GSP_SV_MINOR 9
+#define GSP_SV_MINOR 10
 #define GSP_SV_HEADER_SIZE 1024
 #define GSP_SV_MEMBER_STRIDE 2304
 #define GSP_SV_MEMBER_STRIDE_1_0 1024	/* writers before minor 7 */
@@ -249,7 +249,10 @@ struct gsp_sv_lcore {
 	uint64_t rx_intr_wakeups;	/* of them, ended by the queue's */
 	/* minor 9, in what was reserved */
 	uint64_t arp_overheard;		/* resolved from overheard ARP */
-	uint8_t reserved[40];
+	/* minor 10, in what was reserved */
+	uint64_t idle_spins;		/* idle spells that spun first */
+	uint64_t idle_spin_hits;	/* of them, ended by a frame */
+	uint8_t reserved[24];
 };
 
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_header, seq) == 24, "sv abi");
@@ -296,6 +299,7 @@ GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_packets) == 8, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_wrong_mac) == 112, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, rx_intr_waits) == 128, "sv abi");
 GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, arp_overheard) == 144, "sv abi");
+GSP_SV_STATIC_ASSERT(offsetof(struct gsp_sv_lcore, idle_spin_hits) == 160, "sv abi");
 GSP_SV_STATIC_ASSERT(sizeof(struct gsp_sv_lcore) == GSP_SV_LCORE_STRIDE, "sv abi");
 
 /* ---- reader library (libgsp_sv, no DPDK) ---- */

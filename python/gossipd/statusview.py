@@ -83,7 +83,7 @@ LCORE_FIELDS = (
     "rx_parse_errors", "tx_dropped", "tx_no_arp", "arp_rx", "arp_tx",
     "idle_sleeps", "rx_handoff", "rx_handoff_full", "rx_wrong_mac",
     "arp_ignored", "rx_intr_waits", "rx_intr_wakeups",
-    "arp_overheard",
+    "arp_overheard", "idle_spins", "idle_spin_hits",
 )
 
 # header bytes 0..128: magic .. phi_convict_milli
