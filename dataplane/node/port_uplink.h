@@ -19,7 +19,9 @@
 
 #define GSP_UPLINK_RING 4096		/* frames handed to the owner */
 #define GSP_UPLINK_DRAIN_MAX 1024	/* frames sent per pass from it */
-#define GSP_UPLINK_RX_BURSTS 8		/* rx bursts per pass, at most */
+/* rx bursts per pass, at most: a pass of thousands of vnodes takes
+ * milliseconds, and what the peer sends meanwhile must fit its ring */
+#define GSP_UPLINK_RX_BURSTS 128
 #define GSP_UPLINK_MBUFS 8192		/* pool share: descriptors, ring */
 
 struct gsp_uplink;
