@@ -77,14 +77,14 @@ def test_rolling_upgrade(make_cluster, old_version):
         st = state_of(c, survivors, "node4")
         return Observed(all(s and s[0] == "down" for s in st.values()), st)
     c.wait_until(down, DETECT_S,
-                 f"node4 (version {old_version}) down on version 4 nodes",
+                 f"node4 (version {old_version}) down on version 5 nodes",
                  interval=0.1)
 
     # only node4 was ever marked down, and only after its kill
     downs = [t for t in c.transitions() if t[4] == "down"]
     assert downs and all(t[2] == "node4" for t in downs), downs
 
-    # all three speak 4: their views agree, by digest, as each one shows
+    # all three speak 5: their views agree, by digest, as each one shows
     def agree():
         v = {o: c.members(o).get("view", {}) for o in survivors}
         ok = all(x.get("peers") == 2 and x.get("agree") == 2 and
