@@ -94,7 +94,7 @@ struct gsp_config {
 	uint32_t idle_spin;		/* idle_spin: empty polls before pause, 64 */
 	uint32_t idle_pause;		/* idle_pause: empty polls before sleep, 256 */
 	/* idle_spin_us: where the lcore can wait for a frame (rx interrupts,
-	 * the doorbell), it waits once idle this long: 20 */
+	 * the doorbell), the longest spin before a wait (it adapts): 20 */
 	uint32_t idle_spin_us;
 	/* idle_sleep_us: the longest idle sleep; 0 polls without sleeping;
 	 * GSP_IDLE_SLEEP_AUTO (not set) is a tenth of the probe timeout */

@@ -115,12 +115,13 @@ gsp_poll_rx(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
  * (command, signal) or the next timer, whichever comes first. As
  * l3fwd-power: arm the queue's interrupt, look once more (a frame that
  * came before the arming raised none), wait, disarm. False when the timer
- * is due: nothing to wait for. *by_frame: a frame ended it.
+ * is due: nothing to wait for. *by_frame: a frame ended it; *woke_ns:
+ * when the wait ended, before any frame was worked on.
  */
 static bool
 gsp_intr_wait(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	      struct rte_mbuf **pkts, uint64_t until_ns, uint64_t now_ns,
-	      bool *by_frame)
+	      bool *by_frame, uint64_t *woke_ns)
 {
 	struct rte_epoll_event ev[2];
 	uint64_t wait_ms;
@@ -139,7 +140,8 @@ gsp_intr_wait(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	else if (lc->rx_bell)
 		gsp_doorbell_drain(lc);
 	*by_frame = true;
-	if (gsp_poll_rx(dp, lc, pkts, gsp_now_ns()) != 0) {
+	*woke_ns = gsp_now_ns();
+	if (gsp_poll_rx(dp, lc, pkts, *woke_ns) != 0) {
 		if (lc->rx_intr_arm)
 			rte_eth_dev_rx_intr_disable(dp->port_id, lc->queue_id);
 		gsp_tx_flush(dp, lc);
@@ -149,6 +151,7 @@ gsp_intr_wait(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	GSP_LSTAT_ADD(lc, rx_intr_waits, 1);
 	n = rte_epoll_wait_interruptible(lc->intr_epfd, ev, RTE_DIM(ev),
 					 (int)wait_ms);
+	*woke_ns = gsp_now_ns();
 	for (int i = 0; i < n; i++)
 		if (ev[i].epdata.data == lc) {	/* the queue, not wake_fd */
 			GSP_LSTAT_ADD(lc, rx_intr_wakeups, 1);
@@ -158,6 +161,18 @@ gsp_intr_wait(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 	if (lc->rx_intr_arm)
 		rte_eth_dev_rx_intr_disable(dp->port_id, lc->queue_id);
 	return true;
+}
+
+/* A spell's first empty poll that goes on to spin, where the lcore
+ * then waits in the kernel: counted once (idle_spins), and a frame
+ * that ends the spin is a hit (gsp_loop). */
+static inline void
+gsp_spin_counted(struct gsp_lcore_conf *lc, uint32_t cap_us)
+{
+	if (lc->rx_intr && cap_us != 0 && lc->idle_polls == 1) {
+		lc->spinning = true;
+		GSP_LSTAT_ADD(lc, idle_spins, 1);
+	}
 }
 
 /* Spin, then pause, then wait for an rx interrupt or sleep with a
@@ -171,34 +186,33 @@ gsp_idle(struct gsp_dp *dp, struct gsp_lcore_conf *lc,
 {
 	const struct gsp_config *cfg = dp->cfg;
 	bool spun, by_frame;
-	uint64_t max_us;
+	uint64_t max_us, woke_ns;
 
 	/* Where a frame wakes us, polling on only saves a wake-up if the
 	 * frame comes within microseconds; on a PMD whose empty poll is a
 	 * syscall (net_tap, the doorbell's af_packet) 320 polls cost more
 	 * than the wake-up they might save. So spin by time there, as long
 	 * as spins have been paying (lc->spin_ns, idle_spin.h). */
-	if (lc->idle_polls++ == 0) {
+	if (lc->idle_polls++ == 0)
 		lc->idle_since_ns = now_ns;
-		lc->spinning = lc->rx_intr && cap_us != 0 && lc->spin_ns != 0;
-		if (lc->spinning)
-			GSP_LSTAT_ADD(lc, idle_spins, 1);
-	}
 	spun = lc->rx_intr && cap_us != 0 &&
 		now_ns - lc->idle_since_ns >= lc->spin_ns;
-	if (!spun && lc->idle_polls < cfg->idle_spin)
+	if (!spun && lc->idle_polls < cfg->idle_spin) {
+		gsp_spin_counted(lc, cap_us);
 		return;
+	}
 	if (cap_us == 0 || (!spun &&
 	    lc->idle_polls < cfg->idle_spin + cfg->idle_pause)) {
+		gsp_spin_counted(lc, cap_us);
 		rte_pause();
 		return;
 	}
 	lc->spinning = false;		/* over: what comes now was waited for */
-	if (lc->rx_intr &&
-	    gsp_intr_wait(dp, lc, pkts, until_ns, now_ns, &by_frame)) {
+	if (lc->rx_intr && gsp_intr_wait(dp, lc, pkts, until_ns, now_ns,
+					 &by_frame, &woke_ns)) {
 		lc->spin_ns = gsp_spin_next(lc->spin_ns,
 					    cfg->idle_spin_us * 1000u, by_frame,
-					    gsp_now_ns() - lc->idle_since_ns);
+					    woke_ns - lc->idle_since_ns);
 		gsp_idle_reset(lc);	/* awake: poll hard again */
 		return;
 	}

@@ -29,7 +29,7 @@ test_quiet_waits_stop_the_spin(void **state)
 		waits++;
 	}
 	assert_int_equal(spin, 0);
-	/* 20, 10, 5: the next halving is under the shortest, 2.5us */
+	/* 20 -> 10 -> 5 -> 2.5us (the shortest, kept) -> off */
 	assert_int_equal(waits, 4);
 	/* stays off */
 	assert_int_equal(gsp_spin_next(0, LONGEST, false, 50000000), 0);
@@ -46,13 +46,13 @@ test_close_frames_grow_it_back(void **state)
 	uint32_t seen[6];
 
 	(void)state;
-	for (int i = 0; i < 6; i++)
-		seen[i] = spin = gsp_spin_next(spin, LONGEST, true,
-					       spin + 30000);
+	for (int i = 0; i < 6; i++)	/* each 30us after its spell began */
+		seen[i] = spin = gsp_spin_next(spin, LONGEST, true, 30000);
 	assert_int_equal(seen[0], LONGEST / GSP_SPIN_STEPS);
 	assert_int_equal(seen[1], 2 * (LONGEST / GSP_SPIN_STEPS));
 	assert_int_equal(seen[2], 4 * (LONGEST / GSP_SPIN_STEPS));
 	assert_int_equal(seen[3], LONGEST);
+	assert_int_equal(seen[4], LONGEST);
 	assert_int_equal(seen[5], LONGEST);
 	/* just inside and just outside twice the longest */
 	assert_int_equal(gsp_spin_next(5000, LONGEST, true, 2 * LONGEST),
