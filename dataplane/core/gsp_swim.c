@@ -160,7 +160,7 @@ gsp_swim_probe_start(struct gsp_node *n, uint64_t now_ns)
 	s->expected_nacks = 0;
 	s->probe_slot = slot;
 	s->probe_id = gsp_slot_id(n, slot);
-	s->probe_seq = ++s->seq;
+	s->probe_seq = gsp_swim_next_seq(s);
 	s->probe_timeout_ns = now_ns + gsp_swim_scaled(n, n->p.probe_timeout_ns);
 	s->ping_sent_ns = now_ns;
 	a = gsp_slot_addr(n, slot);
@@ -232,7 +232,7 @@ gsp_swim_probe_failed(struct gsp_node *n, uint64_t now_ns)
 						       GSP_CLAIM_SUSPECT);
 
 		GSP_CTR_INC(n->ctr.suspicions);
-		gsp_swim_claim_add(n, &c);
+		gsp_swim_claim_add(n, &c, now_ns);
 	}
 }
 
@@ -287,6 +287,11 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 				      m->seq, n->id, NULL, NULL);
 		break;
 	case GSP_MSG_PONG:
+		if (m->seq == 0) {
+			/* pushed claims (gsp_swim_push), applied above */
+			GSP_CTR_INC(n->ctr.claim_pushes_rx);
+			break;
+		}
 		GSP_CTR_INC(n->ctr.rx_pong);
 		if (s->probing && !s->acked && m->seq == s->probe_seq &&
 		    m->target_id == s->probe_id) {
@@ -340,7 +345,7 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 			.expire_ns = now_ns + n->p.probe_interval_ns *
 				gsp_swim_rtt_mult(n),
 			.req_seq = m->seq,
-			.seq = ++s->seq,
+			.seq = gsp_swim_next_seq(s),
 			.version = m->hdr.version,
 			.active = true,
 		};
@@ -393,7 +398,7 @@ gsp_swim_tell_down(struct gsp_node *n, uint32_t slot,
 	struct gsp_claim c = gsp_swim_claim_of(n, r, GSP_CLAIM_DEAD);
 
 	gsp_swim_send(n, GSP_MSG_PING, gsp_wire_for(n, r), dst,
-		      ++n->swim->seq, c.id, NULL, &c);
+		      gsp_swim_next_seq(n->swim), c.id, NULL, &c);
 }
 
 /* ---- timers ---- */
@@ -515,6 +520,9 @@ gsp_swim_tick(struct gsp_node *n, uint64_t now_ns)
 	}
 	if (now_ns >= s->next_suspect_ns)
 		gsp_swim_check_suspects(n, now_ns);
+	/* after the verdicts: one that ran out now goes with the rest */
+	if (s->push_pending && now_ns >= s->push_next_ns)
+		gsp_swim_push(n, now_ns);
 	gsp_update_counts(n);
 	return gsp_swim_next(n);
 }
@@ -545,5 +553,7 @@ gsp_swim_next(const struct gsp_node *n)
 	}
 	if (s->next_suspect_ns < next)
 		next = s->next_suspect_ns;
+	if (s->push_pending && s->push_next_ns < next)
+		next = s->push_next_ns;
 	return next;
 }

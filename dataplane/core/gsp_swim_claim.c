@@ -152,10 +152,19 @@ gsp_swim_retransmits(const struct gsp_node *n)
 }
 
 void
-gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c)
+gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c,
+		   uint64_t now_ns)
 {
 	struct gsp_swim *s = n->swim;
 	uint32_t limit = gsp_swim_retransmits(n);
+
+	/* news goes out now, not at the next probes: a verdict piggybacked
+	 * only spreads at the probes' pace, log N periods */
+	if (!s->push_pending) {
+		s->push_pending = true;
+		gsp_wake_at(n, s->push_next_ns > now_ns ? s->push_next_ns :
+			    now_ns);
+	}
 
 	/* the newest claim about a member supersedes older ones */
 	for (uint32_t k = 0; k < s->claim_n; k++) {
@@ -181,7 +190,7 @@ gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c)
  * refutations and verdicts before suspicions: under heavy loss the space
  * is short, and an "alive" that arrives late lets a healthy member die.
  */
-void
+uint32_t
 gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w)
 {
 	struct gsp_swim *s = n->swim;
@@ -208,6 +217,55 @@ gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w)
 	while (s->claim_n != 0 && s->claims[s->claim_head].sent >= limit) {
 		s->claim_head = (s->claim_head + 1) % GSP_CLAIMS_MAX;
 		s->claim_n--;
+	}
+	return put;
+}
+
+/*
+ * Claims that are news to us go at once to GSP_PUSH_FANOUT random live
+ * members, each in a PONG with sequence number 0: it answers no probe,
+ * and every version since 2 applies a probe message's claims before it
+ * looks at its type, so any peer takes them. Those who take a claim as
+ * news push it on in turn: a verdict floods the cluster in about
+ * log4 N hops instead of log N probe periods. The pushes use the
+ * claims' retransmissions (a node sends each one the same number of
+ * times as before, only sooner), at most GSP_PUSHES_PER_PERIOD times a
+ * probe period, so claims that come together go together.
+ */
+void
+gsp_swim_push(struct gsp_node *n, uint64_t now_ns)
+{
+	struct gsp_swim *s = n->swim;
+	uint32_t picked[GSP_PUSH_FANOUT], n_picked = 0;
+
+	s->push_pending = false;
+	s->push_next_ns = now_ns + gsp_swim_scaled(n, n->p.probe_interval_ns) /
+		GSP_PUSHES_PER_PERIOD;
+	for (uint32_t t = 0; t < 4 * GSP_PUSH_FANOUT + 8 &&
+	     n_picked < GSP_PUSH_FANOUT; t++) {
+		uint32_t slot = gsp_table_random(n->table, &n->rng);
+		bool dup = slot == GSP_NONE || slot == n->self_slot;
+
+		for (uint32_t i = 0; i < n_picked && !dup; i++)
+			dup = picked[i] == slot;
+		if (dup || gsp_rec(n, slot)->state != GSP_STATE_ALIVE)
+			continue;
+		picked[n_picked++] = slot;
+	}
+	for (uint32_t i = 0; i < n_picked; i++) {
+		const struct gsp_member_rec *r = gsp_rec(n, picked[i]);
+		struct gsp_addr a = gsp_slot_addr(n, picked[i]);
+		struct gsp_wire_writer w;
+
+		gsp_wire_begin_v(&w, n->tx, n->body_cap, GSP_MSG_PONG,
+				 gsp_wire_for(n, r), n->cluster_hash, n->id);
+		gsp_wire_set_probe(&w, 0, n->id, NULL);
+		gsp_wire_set_view(&w, n->sync_root, gsp_view_digest(n),
+				  n->heartbeat);
+		if (gsp_swim_put_claims(n, &w) == 0)
+			return;		/* all sent as often as they go */
+		gsp_node_send(n, &a, gsp_wire_finish(&w));
+		GSP_CTR_INC(n->ctr.claim_pushes);
 	}
 }
 
@@ -455,7 +513,7 @@ gsp_swim_check_suspects(struct gsp_node *n, uint64_t now_ns)
 							       GSP_CLAIM_DEAD);
 
 			GSP_CTR_INC(n->ctr.declared_down);
-			gsp_swim_claim_add(n, &c);
+			gsp_swim_claim_add(n, &c, now_ns);
 		} else {
 			gsp_swim_unsuspect(n, slot);
 		}
@@ -492,7 +550,7 @@ gsp_swim_refute(struct gsp_node *n, const struct gsp_claim *c,
 	gsp_publish_self(n);
 	alive = (struct gsp_claim){ n->id, n->generation, n->id,
 		n->incarnation, GSP_CLAIM_ALIVE };
-	gsp_swim_claim_add(n, &alive);
+	gsp_swim_claim_add(n, &alive, now_ns);
 }
 
 void
@@ -541,7 +599,7 @@ gsp_swim_apply(struct gsp_node *n, const struct gsp_claim *c, uint64_t now_ns)
 	}
 	if (news) {
 		GSP_CTR_INC(n->ctr.claims_rx);
-		gsp_swim_claim_add(n, c);
+		gsp_swim_claim_add(n, c, now_ns);
 	}
 }
 
@@ -569,7 +627,7 @@ gsp_node_force_leave(struct gsp_node *n, uint64_t id, uint64_t now_ns)
 	c = gsp_swim_claim_of(n, r, GSP_CLAIM_DEAD);
 	c.flags = GSP_CLAIM_FLAG_LEFT;
 	if (gsp_swim_left(n, (uint32_t)slot, r->incarnation, now_ns))
-		gsp_swim_claim_add(n, &c);
+		gsp_swim_claim_add(n, &c, now_ns);
 	return 0;
 }
 

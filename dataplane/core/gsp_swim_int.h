@@ -20,6 +20,8 @@
 #define GSP_NACK_PERCENT 80		/* of the probe timeout */
 #define GSP_RTT_MAX_NS 1000000000ull	/* a longer round trip counts as 1 s */
 #define GSP_BUDDIES 8			/* nodes expected to probe a new suspect */
+#define GSP_PUSH_FANOUT 3		/* members a new claim is pushed to */
+#define GSP_PUSHES_PER_PERIOD 10	/* at most, per probe period */
 /* slots per chain of entries: a lookup walks at most this many */
 #define GSP_ENT_GROUP_LOG2 4
 
@@ -100,7 +102,13 @@ struct gsp_swim {
 	uint32_t nacks;
 	uint32_t expected_nacks;
 
-	uint32_t seq;
+	/* a claim came that is news: pushed at once (gsp_swim_push), not
+	 * only piggybacked on the next probes */
+	bool push_pending;
+	uint64_t push_next_ns;		/* no push before this */
+
+	uint32_t seq;			/* 0 is never used: a PONG with seq
+					 * 0 carries pushed claims */
 	uint32_t awareness;		/* Lifeguard health multiplier */
 	/* round trips of our direct probes, smoothed (RFC 6298's estimator):
 	 * with Lifeguard the probe timeout follows them, up to the cap
@@ -119,6 +127,15 @@ static inline bool
 gsp_swim_lifeguard(const struct gsp_node *n)
 {
 	return (n->detector & GSP_DETECT_LIFEGUARD) != 0;
+}
+
+/* The next probe sequence number; never 0 (pushed claims' PONG). */
+static inline uint32_t
+gsp_swim_next_seq(struct gsp_swim *s)
+{
+	if (++s->seq == 0)
+		s->seq = 1;
+	return s->seq;
 }
 
 /* What we claim of the member in r, one of n's records. */
@@ -167,8 +184,10 @@ uint32_t gsp_swim_live(const struct gsp_node *n);
 uint64_t gsp_swim_suspicion_ns(const struct gsp_node *n, uint32_t confirm);
 void gsp_swim_aware(struct gsp_node *n, int delta);
 uint32_t gsp_swim_retransmits(const struct gsp_node *n);
-void gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c);
-void gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w);
+void gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c,
+			uint64_t now_ns);
+uint32_t gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w);
+void gsp_swim_push(struct gsp_node *n, uint64_t now_ns);
 /* version: what the receiver speaks (gsp_wire_for, or its request's) */
 void gsp_swim_send(struct gsp_node *n, uint8_t type, uint8_t version,
 		   const struct gsp_addr *dst, uint32_t seq,

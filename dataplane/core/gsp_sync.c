@@ -619,7 +619,10 @@ gsp_view_heard(struct gsp_node *n, const struct gsp_addr *src,
 	}
 	n->peer_view[slot] = gsp_view_tag(m->view);
 	at = gsp_slot_addr(n, (uint32_t)slot);
-	if (m->hdr.type == GSP_MSG_PONG && m->sync_root != n->sync_root &&
+	/* an answer to a probe, not pushed claims (seq 0): syncs keep the
+	 * probes' pace, one partner a probe period */
+	if (m->hdr.type == GSP_MSG_PONG && m->seq != 0 &&
+	    m->sync_root != n->sync_root &&
 	    now_ns >= n->sync_next_ns && gsp_addr_eq(&at, src)) {
 		n->sync_next_ns = now_ns + n->p.gossip_interval_ns;
 		gsp_sync_start(n, src);

@@ -38,7 +38,7 @@ extern "C" {
 
 #define GSP_SV_MAGIC 0x5745495653505347ULL	/* "GSPSVIEW" */
 #define GSP_SV_MAJOR 1
-#define GSP_SV_MINOR 10
+#define GSP_SV_MINOR 11
 #define GSP_SV_HEADER_SIZE 1024
 #define GSP_SV_MEMBER_STRIDE 2304
 #define GSP_SV_MEMBER_STRIDE_1_0 1024	/* writers before minor 7 */
@@ -169,7 +169,11 @@ struct gsp_sv_header {
 	struct gsp_sv_extra extra;	/* minor 2 */
 	uint64_t probes_late;		/* minor 8: verdicts put off once
 					 * because we came to them late */
-	uint8_t reserved3[24];
+	/* minor 11, in what was reserved */
+	uint64_t claim_pushes;		/* claims pushed at once (PONG
+					 * seq 0) */
+	uint64_t claim_pushes_rx;	/* of those, taken here */
+	uint8_t reserved3[8];
 };
 
 struct gsp_sv_app {
