@@ -232,7 +232,7 @@ gsp_swim_probe_failed(struct gsp_node *n, uint64_t now_ns)
 						       GSP_CLAIM_SUSPECT);
 
 		GSP_CTR_INC(n->ctr.suspicions);
-		gsp_swim_claim_add(n, &c, now_ns);
+		gsp_swim_claim_add(n, &c, true, now_ns);
 	}
 }
 

@@ -153,14 +153,16 @@ gsp_swim_retransmits(const struct gsp_node *n)
 
 void
 gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c,
-		   uint64_t now_ns)
+		   bool push, uint64_t now_ns)
 {
 	struct gsp_swim *s = n->swim;
 	uint32_t limit = gsp_swim_retransmits(n);
 
-	/* news goes out now, not at the next probes: a verdict piggybacked
-	 * only spreads at the probes' pace, log N periods */
-	if (!s->push_pending) {
+	/* a change of state goes out now, not at the next probes: piggybacked
+	 * only, a verdict spreads at the probes' pace, log N periods. A
+	 * confirmation of a suspicion is news too, but changes no state:
+	 * pushed, each of up to 16 accusers would cost 3 frames a node */
+	if (push && !s->push_pending) {
 		s->push_pending = true;
 		gsp_wake_at(n, s->push_next_ns > now_ns ? s->push_next_ns :
 			    now_ns);
@@ -513,7 +515,7 @@ gsp_swim_check_suspects(struct gsp_node *n, uint64_t now_ns)
 							       GSP_CLAIM_DEAD);
 
 			GSP_CTR_INC(n->ctr.declared_down);
-			gsp_swim_claim_add(n, &c, now_ns);
+			gsp_swim_claim_add(n, &c, true, now_ns);
 		} else {
 			gsp_swim_unsuspect(n, slot);
 		}
@@ -550,7 +552,7 @@ gsp_swim_refute(struct gsp_node *n, const struct gsp_claim *c,
 	gsp_publish_self(n);
 	alive = (struct gsp_claim){ n->id, n->generation, n->id,
 		n->incarnation, GSP_CLAIM_ALIVE };
-	gsp_swim_claim_add(n, &alive, now_ns);
+	gsp_swim_claim_add(n, &alive, true, now_ns);
 }
 
 void
@@ -558,6 +560,8 @@ gsp_swim_apply(struct gsp_node *n, const struct gsp_claim *c, uint64_t now_ns)
 {
 	struct gsp_member_rec *r;
 	bool news = false;
+	uint32_t inc_was;
+	uint8_t state_was;
 	int32_t slot;
 
 	if (c->id == n->id) {
@@ -575,6 +579,8 @@ gsp_swim_apply(struct gsp_node *n, const struct gsp_claim *c, uint64_t now_ns)
 	    (r->state == GSP_STATE_LEFT &&
 	     !gsp_swim_force_left(n, (uint32_t)slot)))
 		return;
+	state_was = r->state;
+	inc_was = r->incarnation;
 	switch (c->status) {
 	case GSP_CLAIM_ALIVE:
 		if (c->incarnation > r->incarnation) {
@@ -599,7 +605,8 @@ gsp_swim_apply(struct gsp_node *n, const struct gsp_claim *c, uint64_t now_ns)
 	}
 	if (news) {
 		GSP_CTR_INC(n->ctr.claims_rx);
-		gsp_swim_claim_add(n, c, now_ns);
+		gsp_swim_claim_add(n, c, r->state != state_was ||
+				   r->incarnation != inc_was, now_ns);
 	}
 }
 
@@ -627,7 +634,7 @@ gsp_node_force_leave(struct gsp_node *n, uint64_t id, uint64_t now_ns)
 	c = gsp_swim_claim_of(n, r, GSP_CLAIM_DEAD);
 	c.flags = GSP_CLAIM_FLAG_LEFT;
 	if (gsp_swim_left(n, (uint32_t)slot, r->incarnation, now_ns))
-		gsp_swim_claim_add(n, &c, now_ns);
+		gsp_swim_claim_add(n, &c, true, now_ns);
 	return 0;
 }
 

@@ -184,8 +184,9 @@ uint32_t gsp_swim_live(const struct gsp_node *n);
 uint64_t gsp_swim_suspicion_ns(const struct gsp_node *n, uint32_t confirm);
 void gsp_swim_aware(struct gsp_node *n, int delta);
 uint32_t gsp_swim_retransmits(const struct gsp_node *n);
+/* push: a change of state, pushed at once (gsp_swim_push) as well */
 void gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c,
-			uint64_t now_ns);
+			bool push, uint64_t now_ns);
 uint32_t gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w);
 void gsp_swim_push(struct gsp_node *n, uint64_t now_ns);
 /* version: what the receiver speaks (gsp_wire_for, or its request's) */

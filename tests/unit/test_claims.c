@@ -5,6 +5,7 @@
  * verdict floods the cluster in hops, not probe periods, and a push is
  * no probe's answer.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,8 +71,13 @@ test_claim_push_floods_verdict(void **state)
 		pings += c.tx_ping;
 	}
 	/* pushes were sent and taken, and none counted as a probe's answer:
-	 * fewer answers came than pings went */
+	 * fewer answers came than pings went. Two changes of state reached
+	 * each node (suspect, down): at most 3 pushes for each, and for a
+	 * verdict of its own; confirmations are not pushed */
+	print_message("# pushes: %" PRIu64 " sent, %" PRIu64 " taken\n",
+		      pushes, pushes_rx);
 	assert_true(pushes > 0 && pushes_rx > 0 && pushes_rx <= pushes);
+	assert_true(pushes <= 3 * 3 * (uint64_t)(n - 1));
 	assert_true(pongs < pings);
 	net_reset();
 }
