@@ -751,6 +751,8 @@ gsp_config_defaults(struct gsp_config *cfg)
 	cfg->port_id = 0;
 	cfg->burst = 32;
 	cfg->mbufs = 4095;
+	cfg->rx_descriptors = GSP_RX_DESC_DEFAULT;
+	cfg->tx_descriptors = GSP_TX_DESC_DEFAULT;
 	cfg->idle_spin = 64;
 	cfg->idle_pause = 256;
 	cfg->idle_spin_us = 20;

@@ -37,6 +37,9 @@ enum gsp_rx_intr {
 
 /* [dataplane] idle_sleep_us not set: derived from the detector's timeout */
 #define GSP_IDLE_SLEEP_AUTO UINT32_MAX
+/* [dataplane] rx_descriptors / tx_descriptors not set */
+#define GSP_RX_DESC_DEFAULT 1024
+#define GSP_TX_DESC_DEFAULT 1024
 
 struct gsp_config {
 	char path[PATH_MAX];		/* the file that was loaded */
@@ -90,6 +93,9 @@ struct gsp_config {
 	/* [dataplane] */
 	uint16_t port_id;		/* port: DPDK port id, 0 */
 	uint32_t burst;			/* burst: 32 (1..256) */
+	uint32_t rx_descriptors;	/* rx_descriptors: 1024 (64..32768),
+					 * of the port and of --uplink's */
+	uint32_t tx_descriptors;	/* tx_descriptors: 1024 (64..32768) */
 	uint32_t mbufs;			/* mbufs: 4095 */
 	uint32_t idle_spin;		/* idle_spin: empty polls before pause, 64 */
 	uint32_t idle_pause;		/* idle_pause: empty polls before sleep, 256 */

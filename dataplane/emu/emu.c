@@ -163,7 +163,9 @@ gsp_emu_uplink(struct gsp_dp *dp, const struct gsp_config *cfg,
 	unsigned int owner = rte_get_main_lcore();
 	struct gsp_uplink *up;
 
-	up = gsp_uplink_open(cfg->port_id, owner, dp->pool);
+	up = gsp_uplink_open(cfg->port_id, owner, dp->pool,
+			     (uint16_t)cfg->rx_descriptors,
+			     (uint16_t)cfg->tx_descriptors);
 	if (up == NULL)
 		return -ENODEV;
 	if (gsp_switch_set_uplink(dp->sw, up, gsp_emu_ip(0),
@@ -265,7 +267,8 @@ gsp_emu_setup(struct gsp_dp *dp, struct gsp_config *cfg,
 	/* frames in flight: a share of the rx rings, within reason */
 	mbufs = RTE_MAX((uint64_t)cfg->mbufs,
 			(uint64_t)n * GSP_EMU_MBUFS_PER_NODE + 8191 +
-			(emu->x.uplink ? GSP_UPLINK_MBUFS : 0));
+			(emu->x.uplink ? gsp_uplink_mbufs(cfg->rx_descriptors,
+						cfg->tx_descriptors) : 0));
 	emu->n_mbufs = (uint32_t)RTE_MIN(mbufs, (uint64_t)GSP_EMU_MBUFS_MAX);
 	ret = gsp_pool_create(dp, emu->n_mbufs, (int)rte_socket_id());
 	if (ret != 0)

@@ -31,8 +31,6 @@
 
 #define GSP_MAX_PKT_BURST 256		/* [dataplane] burst is at most this */
 #define GSP_MEMPOOL_CACHE 256
-#define GSP_RX_DESC 1024
-#define GSP_TX_DESC 1024
 #define GSP_CMD_RING_SIZE 64
 #define GSP_EVENT_RING_SIZE 1024
 #define GSP_VNODE_RING_SIZE 1024	/* a switch port's rx ring, as a NIC's */
@@ -417,6 +415,9 @@ void gsp_lcore_wake(struct gsp_lcore_conf *lc);
 /* port.c */
 int gsp_pool_create(struct gsp_dp *dp, uint32_t n_mbufs, int socket);
 int gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac);
+void gsp_port_desc_adjusted(uint16_t port, const char *driver,
+			    uint16_t ask_rxd, uint16_t ask_txd, uint16_t nb_rxd,
+			    uint16_t nb_txd);
 void gsp_port_close(struct gsp_dp *dp);
 void gsp_port_intr_free(struct gsp_lcore_conf *lc);
 int gsp_doorbell_setup(struct gsp_dp *dp);

@@ -36,6 +36,26 @@ gsp_pool_create(struct gsp_dp *dp, uint32_t n_mbufs, int socket)
 	return 0;
 }
 
+/* A device fills its rx ring from the pool at set-up or start, and the
+ * pool also holds what is in flight: where it runs out, say which keys
+ * decide it */
+#define GSP_PORT_NOMEM_HINT " (the pool of [dataplane] mbufs fills the " \
+	"rx descriptors and holds the frames in flight: raise mbufs, or " \
+	"lower rx_descriptors / tx_descriptors)"
+
+/* Where the device took other descriptor counts than the config's (its
+ * limits, its alignment): said once, at start. */
+void
+gsp_port_desc_adjusted(uint16_t port, const char *driver, uint16_t ask_rxd,
+		       uint16_t ask_txd, uint16_t nb_rxd, uint16_t nb_txd)
+{
+	if (nb_rxd != ask_rxd || nb_txd != ask_txd)
+		gsp_log(LOG_NOTICE, "port %u (%s) takes %u rx / %u tx "
+			"descriptors, not the %u / %u of [dataplane] "
+			"rx_descriptors / tx_descriptors (its limits)", port,
+			driver, nb_rxd, nb_txd, ask_rxd, ask_txd);
+}
+
 /* Whether to ask the port for rx interrupts: an lcore that busy-polls
  * ([dataplane] idle_sleep_us = 0) never waits for them. */
 static bool
@@ -209,7 +229,8 @@ gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac)
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t port = dp->port_id;
-	uint16_t nb_rxd = GSP_RX_DESC, nb_txd = GSP_TX_DESC;
+	uint16_t nb_rxd = (uint16_t)dp->cfg->rx_descriptors;
+	uint16_t nb_txd = (uint16_t)dp->cfg->tx_descriptors;
 	int ret;
 
 	if (!rte_eth_dev_is_valid_port(port)) {
@@ -258,6 +279,9 @@ gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac)
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
 	if (ret != 0)
 		return ret;
+	gsp_port_desc_adjusted(port, info.driver_name,
+			       (uint16_t)dp->cfg->rx_descriptors,
+			       (uint16_t)dp->cfg->tx_descriptors, nb_rxd, nb_txd);
 	for (uint16_t q = 0; q < dp->nb_queues; q++) {
 		ret = rte_eth_rx_queue_setup(port, q, nb_rxd,
 				rte_eth_dev_socket_id(port), NULL, dp->pool);
@@ -265,8 +289,10 @@ gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac)
 			ret = rte_eth_tx_queue_setup(port, q, nb_txd,
 					rte_eth_dev_socket_id(port), NULL);
 		if (ret != 0) {
-			gsp_log(LOG_ERR, "port %u queue %u setup: %s", port, q,
-				strerror(-ret));
+			gsp_log(LOG_ERR, "port %u queue %u setup (%u rx / %u tx "
+				"descriptors): %s%s", port, q, nb_rxd, nb_txd,
+				strerror(-ret), ret == -ENOMEM ?
+				GSP_PORT_NOMEM_HINT : "");
 			return ret;
 		}
 	}
@@ -279,7 +305,8 @@ gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac)
 		return ret;
 	ret = rte_eth_dev_start(port);
 	if (ret != 0) {
-		gsp_log(LOG_ERR, "port %u start: %s", port, strerror(-ret));
+		gsp_log(LOG_ERR, "port %u start: %s%s", port, strerror(-ret),
+			ret == -ENOMEM ? GSP_PORT_NOMEM_HINT : "");
 		return ret;
 	}
 	if (conf.intr_conf.rxq) {

@@ -25,11 +25,11 @@ struct gsp_uplink {
 
 struct gsp_uplink *
 gsp_uplink_open(uint16_t port_id, unsigned int owner,
-		struct rte_mempool *pool)
+		struct rte_mempool *pool, uint16_t nb_rxd, uint16_t nb_txd)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
-	uint16_t nb_rxd = GSP_RX_DESC, nb_txd = GSP_TX_DESC;
+	uint16_t ask_rxd = nb_rxd, ask_txd = nb_txd;
 	struct gsp_uplink *up;
 	int socket;
 	int ret;
@@ -62,15 +62,20 @@ gsp_uplink_open(uint16_t port_id, unsigned int owner,
 	if (ret == 0)
 		ret = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd,
 						       &nb_txd);
-	if (ret == 0)
+	if (ret == 0) {
+		gsp_port_desc_adjusted(port_id, info.driver_name, ask_rxd,
+				       ask_txd, nb_rxd, nb_txd);
 		ret = rte_eth_rx_queue_setup(port_id, 0, nb_rxd, socket, NULL,
 					     pool);
+	}
 	if (ret == 0)
 		ret = rte_eth_tx_queue_setup(port_id, 0, nb_txd, socket, NULL);
 	if (ret == 0)
 		ret = rte_eth_dev_start(port_id);
 	if (ret != 0) {
-		gsp_log(LOG_ERR, "--uplink: port %u set-up: %s", port_id,
+		gsp_log(LOG_ERR, "--uplink: port %u set-up (%u rx / %u tx "
+			"descriptors: [dataplane] rx_descriptors, "
+			"tx_descriptors): %s", port_id, nb_rxd, nb_txd,
 			strerror(-ret));
 		gsp_uplink_close(up);
 		return NULL;

@@ -22,7 +22,16 @@
 /* rx bursts per pass, at most: a pass of thousands of vnodes takes
  * milliseconds, and what the peer sends meanwhile must fit its ring */
 #define GSP_UPLINK_RX_BURSTS 128
-#define GSP_UPLINK_MBUFS 8192		/* pool share: descriptors, ring */
+/* pool share: the ring and what the owner holds, on top of the
+ * device's descriptors (gsp_uplink_mbufs) */
+#define GSP_UPLINK_MBUFS 6144
+
+/* What the uplink takes from the pool with nb_rxd / nb_txd descriptors. */
+static inline uint32_t
+gsp_uplink_mbufs(uint32_t nb_rxd, uint32_t nb_txd)
+{
+	return GSP_UPLINK_MBUFS + nb_rxd + nb_txd;
+}
 
 struct gsp_uplink;
 
@@ -32,11 +41,13 @@ struct gsp_uplink_stats {
 	uint64_t tx_refused;		/* device queue full (or link down) */
 };
 
-/* Configures and starts port_id (one queue pair, rx into pool,
- * promiscuous: frames are for the vnodes' MACs, not the port's); owner
- * is the lcore that will poll it. NULL after a logged error. */
+/* Configures and starts port_id (one queue pair of nb_rxd / nb_txd
+ * descriptors, as the device adjusts them; rx into pool; promiscuous:
+ * frames are for the vnodes' MACs, not the port's); owner is the lcore
+ * that will poll it. NULL after a logged error. */
 struct gsp_uplink *gsp_uplink_open(uint16_t port_id, unsigned int owner,
-				   struct rte_mempool *pool);
+				   struct rte_mempool *pool, uint16_t nb_rxd,
+				   uint16_t nb_txd);
 void gsp_uplink_close(struct gsp_uplink *up);
 unsigned int gsp_uplink_owner(const struct gsp_uplink *up);
 

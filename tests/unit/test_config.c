@@ -171,6 +171,8 @@ test_full(void **state)
 		"  port = 1\n"
 		"\tburst = 64\n"
 		"mbufs = 8191\n"
+		"rx_descriptors = 4096\n"
+		"tx_descriptors = 512\n"
 		"idle_spin = 10\n"
 		"idle_pause = 20\n"
 		"idle_spin_time = 7us\n"
@@ -218,6 +220,8 @@ test_full(void **state)
 	assert_int_equal(cfg.port_id, 1);
 	assert_int_equal(cfg.burst, 64);
 	assert_int_equal(cfg.mbufs, 8191);
+	assert_int_equal(cfg.rx_descriptors, 4096);
+	assert_int_equal(cfg.tx_descriptors, 512);
 	assert_int_equal(cfg.idle_spin, 10);
 	assert_int_equal(cfg.idle_pause, 20);
 	assert_int_equal(cfg.idle_spin_us, 7);
@@ -255,6 +259,8 @@ check_defaults(const struct gsp_config *cfg)
 	assert_int_equal(cfg->port_id, 0);
 	assert_int_equal(cfg->burst, 32);
 	assert_int_equal(cfg->mbufs, 4095);
+	assert_int_equal(cfg->rx_descriptors, 1024);
+	assert_int_equal(cfg->tx_descriptors, 1024);
 	assert_int_equal(cfg->idle_spin, 64);
 	assert_int_equal(cfg->idle_pause, 256);
 	assert_int_equal(cfg->idle_spin_us, 20);
@@ -398,6 +404,11 @@ test_err_number(void **state)
 	expect_err(MIN_CFG "[gossip]\ninterval_ms = 99999999999999999999\n",
 		   7, "must be an integer");
 	expect_err(MIN_CFG "mtu = 100\n", 6, "[node] mtu: must be an integer in 1000..9000");
+	expect_err(MIN_CFG "[dataplane]\nrx_descriptors = 63\n", 7,
+		   "[dataplane] rx_descriptors: must be an integer in "
+		   "64..32768, got \"63\"");
+	expect_err(MIN_CFG "[dataplane]\ntx_descriptors = 32769\n", 7,
+		   "in 64..32768");
 	expect_err(MIN_CFG "[gossip]\nphi_suspect = abc\n", 7,
 		   "[gossip] phi_suspect: must be a number");
 	expect_err(MIN_CFG "[gossip]\nphi_threshold = nan\n", 7,
