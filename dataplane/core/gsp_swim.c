@@ -278,6 +278,10 @@ gsp_swim_rx(struct gsp_node *n, const struct gsp_addr *src,
 
 	for (uint32_t i = 0; i < m->n_claims; i++)
 		gsp_swim_apply(n, &m->claims[i], now_ns);
+	/* a change they made goes on from here, not at our next tick: a
+	 * flood's hop is then the network's latency alone */
+	if (s->push_pending && now_ns >= s->push_next_ns)
+		gsp_swim_push(n, now_ns);
 	switch (m->hdr.type) {
 	case GSP_MSG_PING:
 		GSP_CTR_INC(n->ctr.rx_ping);
