@@ -233,6 +233,9 @@ gsp_swim_probe_failed(struct gsp_node *n, uint64_t now_ns)
 
 		GSP_CTR_INC(n->ctr.suspicions);
 		gsp_swim_claim_add(n, &c, true, now_ns);
+		/* and the suspect itself at once: where only our path to it
+		 * failed, it refutes before the suspicion spreads far */
+		gsp_swim_push_to(n, &s->probe_addr, gsp_wire_for(n, r), &c);
 	}
 }
 

@@ -20,7 +20,7 @@
 #define GSP_NACK_PERCENT 80		/* of the probe timeout */
 #define GSP_RTT_MAX_NS 1000000000ull	/* a longer round trip counts as 1 s */
 #define GSP_BUDDIES 8			/* nodes expected to probe a new suspect */
-#define GSP_PUSH_FANOUT 3		/* members a new claim is pushed to */
+#define GSP_PUSH_FANOUT 6		/* members a verdict is pushed to */
 #define GSP_PUSHES_PER_PERIOD 10	/* at most, per probe period */
 /* slots per chain of entries: a lookup walks at most this many */
 #define GSP_ENT_GROUP_LOG2 4
@@ -189,6 +189,10 @@ void gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c,
 			bool push, uint64_t now_ns);
 uint32_t gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w);
 void gsp_swim_push(struct gsp_node *n, uint64_t now_ns);
+/* Our claims (first, then those still to be spread) in a PONG with seq
+ * 0 to dst; false, and nothing sent, when there were none. */
+bool gsp_swim_push_to(struct gsp_node *n, const struct gsp_addr *dst,
+		      uint8_t version, const struct gsp_claim *first);
 /* version: what the receiver speaks (gsp_wire_for, or its request's) */
 void gsp_swim_send(struct gsp_node *n, uint8_t type, uint8_t version,
 		   const struct gsp_addr *dst, uint32_t seq,
