@@ -341,8 +341,9 @@ static const struct exp_fam exp_fams[] = {
 	  H(extra.incarnation), -1, NULL },
 	{ "gossipd_probes_late", true, "Probe verdicts put off once: this "
 	  "node came to them late", H(probes_late), -1, NULL },
-	{ "gossipd_claim_pushes", true, "Claims that were news pushed at "
-	  "once to random members", H(claim_pushes), -1, NULL },
+	{ "gossipd_claim_pushes", true, "Claims pushed at once (PONGs with "
+	  "seq 0): verdicts, refutations, this node's suspicions",
+	  H(claim_pushes), -1, NULL },
 	{ "gossipd_claim_pushes_received", true, "Pushes of claims taken",
 	  H(claim_pushes_rx), -1, NULL },
 	{ "gossipd_probe_rtt_seconds", false, "Smoothed round trip of this "

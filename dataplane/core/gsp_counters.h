@@ -95,7 +95,8 @@
 	X(probes_late, MAIN, COUNT, 8, probes_late, 992, \
 	  "probe verdicts put off once: we came to them late") \
 	X(claim_pushes, MAIN, COUNT, 11, claim_pushes, 1000, \
-	  "claims that were news pushed at once to random members") \
+	  "claims pushed at once (PONGs with seq 0): verdicts, " \
+	  "refutations, our suspicions") \
 	X(claim_pushes_rx, MAIN, COUNT, 11, claim_pushes_rx, 1008, \
 	  "pushes of claims taken") \
 	X(probe_rtt_us, MAIN, GAUGE, 8, probe_rtt_us, 504, \

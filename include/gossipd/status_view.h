@@ -172,7 +172,7 @@ struct gsp_sv_header {
 	/* minor 11, in what was reserved */
 	uint64_t claim_pushes;		/* claims pushed at once (PONG
 					 * seq 0) */
-	uint64_t claim_pushes_rx;	/* of those, taken here */
+	uint64_t claim_pushes_rx;	/* pushes taken from others */
 	uint8_t reserved3[8];
 };
 
