@@ -93,9 +93,9 @@ struct gsp_config {
 	/* [dataplane] */
 	uint16_t port_id;		/* port: DPDK port id, 0 */
 	uint32_t burst;			/* burst: 32 (1..256) */
-	uint32_t rx_descriptors;	/* rx_descriptors: 1024 (64..32768),
+	uint16_t rx_descriptors;	/* rx_descriptors: 1024 (64..32768),
 					 * of the port and of --uplink's */
-	uint32_t tx_descriptors;	/* tx_descriptors: 1024 (64..32768) */
+	uint16_t tx_descriptors;	/* tx_descriptors: 1024 (64..32768) */
 	uint32_t mbufs;			/* mbufs: 4095 */
 	uint32_t idle_spin;		/* idle_spin: empty polls before pause, 64 */
 	uint32_t idle_pause;		/* idle_pause: empty polls before sleep, 256 */

@@ -173,6 +173,31 @@ gsp_swim_probe_start(struct gsp_node *n, uint64_t now_ns)
 		      r->state == GSP_STATE_SUSPECT ? &c : NULL);
 }
 
+/*
+ * Up to k distinct random members this node holds alive, neither itself
+ * nor `except` (GSP_NONE: none); how many it found. Bounded tries: in a
+ * table sparse among its slots (a shared catalog) it may find fewer.
+ */
+uint32_t
+gsp_swim_pick_alive(struct gsp_node *n, uint32_t *picked, uint32_t k,
+		    uint32_t except)
+{
+	uint32_t n_picked = 0;
+
+	for (uint32_t t = 0; t < 4 * k + 8 && n_picked < k; t++) {
+		uint32_t slot = gsp_table_random(n->table, &n->rng);
+		bool dup = slot == GSP_NONE || slot == except;
+
+		for (uint32_t i = 0; i < n_picked && !dup; i++)
+			dup = picked[i] == slot;
+		if (dup || !gsp_swim_target_ok(n, slot) ||
+		    gsp_rec(n, slot)->state != GSP_STATE_ALIVE)
+			continue;
+		picked[n_picked++] = slot;
+	}
+	return n_picked;
+}
+
 /* No direct answer in time: ask k random live members to try. */
 static void
 gsp_swim_probe_indirect(struct gsp_node *n)
@@ -188,17 +213,7 @@ gsp_swim_probe_indirect(struct gsp_node *n)
 	 * cause, and costs one packet to rule out */
 	gsp_swim_send(n, GSP_MSG_PING, gsp_wire_for(n, gsp_rec(n, s->probe_slot)),
 		      &target, s->probe_seq, s->probe_id, NULL, NULL);
-	for (uint32_t t = 0; t < 4 * k + 8 && n_picked < k; t++) {
-		uint32_t slot = gsp_table_random(n->table, &n->rng);
-		bool dup = slot == s->probe_slot || slot == GSP_NONE;
-
-		for (uint32_t i = 0; i < n_picked && !dup; i++)
-			dup = picked[i] == slot;
-		if (dup || gsp_rec(n, slot)->state != GSP_STATE_ALIVE ||
-		    !gsp_swim_target_ok(n, slot))
-			continue;
-		picked[n_picked++] = slot;
-	}
+	n_picked = gsp_swim_pick_alive(n, picked, k, s->probe_slot);
 	for (uint32_t i = 0; i < n_picked; i++) {
 		struct gsp_addr a = gsp_slot_addr(n, picked[i]);
 
@@ -216,6 +231,7 @@ gsp_swim_probe_failed(struct gsp_node *n, uint64_t now_ns)
 {
 	struct gsp_swim *s = n->swim;
 	struct gsp_member_rec *r = gsp_rec(n, s->probe_slot);
+	bool was_suspect;
 
 	GSP_CTR_INC(n->ctr.probes_failed);
 	/* Lifeguard: helpers that did not even nack point at us */
@@ -226,13 +242,16 @@ gsp_swim_probe_failed(struct gsp_node *n, uint64_t now_ns)
 		gsp_swim_aware(n, 1);
 	if (gsp_rec_id(n, r) != s->probe_id || !gsp_live_state(r->state))
 		return;
+	was_suspect = r->state == GSP_STATE_SUSPECT;
 	if (gsp_swim_suspect(n, s->probe_slot, r->incarnation, n->id,
 			     now_ns)) {
 		struct gsp_claim c = gsp_swim_claim_of(n, r,
 						       GSP_CLAIM_SUSPECT);
 
 		GSP_CTR_INC(n->ctr.suspicions);
-		gsp_swim_claim_add(n, &c, true, now_ns);
+		/* pushed when it makes the member suspect here; our
+		 * confirmation of another's suspicion rides on the probes */
+		gsp_swim_claim_add(n, &c, !was_suspect, now_ns);
 		/* and the suspect itself at once: where only our path to it
 		 * failed, it refutes before the suspicion spreads far */
 		gsp_swim_push_to(n, &s->probe_addr, gsp_wire_for(n, r), &c);

@@ -238,22 +238,12 @@ void
 gsp_swim_push(struct gsp_node *n, uint64_t now_ns)
 {
 	struct gsp_swim *s = n->swim;
-	uint32_t picked[GSP_PUSH_FANOUT], n_picked = 0;
+	uint32_t picked[GSP_PUSH_FANOUT], n_picked;
 
 	s->push_pending = false;
 	s->push_next_ns = now_ns + gsp_swim_scaled(n, n->p.probe_interval_ns) /
 		GSP_PUSHES_PER_PERIOD;
-	for (uint32_t t = 0; t < 4 * GSP_PUSH_FANOUT + 8 &&
-	     n_picked < GSP_PUSH_FANOUT; t++) {
-		uint32_t slot = gsp_table_random(n->table, &n->rng);
-		bool dup = slot == GSP_NONE || slot == n->self_slot;
-
-		for (uint32_t i = 0; i < n_picked && !dup; i++)
-			dup = picked[i] == slot;
-		if (dup || gsp_rec(n, slot)->state != GSP_STATE_ALIVE)
-			continue;
-		picked[n_picked++] = slot;
-	}
+	n_picked = gsp_swim_pick_alive(n, picked, GSP_PUSH_FANOUT, GSP_NONE);
 	for (uint32_t i = 0; i < n_picked; i++) {
 		struct gsp_addr a = gsp_slot_addr(n, picked[i]);
 
@@ -263,11 +253,13 @@ gsp_swim_push(struct gsp_node *n, uint64_t now_ns)
 	}
 }
 
-/* A probe message in n->tx; returns the claims it carries. */
+/* A probe message in n->tx: first, then (queue) the claims still to be
+ * spread; returns how many it carries. */
 static uint32_t
 gsp_swim_build(struct gsp_node *n, struct gsp_wire_writer *w, uint8_t type,
 	       uint8_t version, uint32_t seq, uint64_t target_id,
-	       const struct gsp_addr *target, const struct gsp_claim *first)
+	       const struct gsp_addr *target, const struct gsp_claim *first,
+	       bool queue)
 {
 	uint32_t put = first != NULL;
 
@@ -279,7 +271,7 @@ gsp_swim_build(struct gsp_node *n, struct gsp_wire_writer *w, uint8_t type,
 	gsp_wire_set_view(w, n->sync_root, gsp_view_digest(n), n->heartbeat);
 	if (first != NULL)
 		gsp_wire_put_claim(w, first);
-	return put + gsp_swim_put_claims(n, w);
+	return queue ? put + gsp_swim_put_claims(n, w) : put;
 }
 
 bool
@@ -288,8 +280,10 @@ gsp_swim_push_to(struct gsp_node *n, const struct gsp_addr *dst,
 {
 	struct gsp_wire_writer w;
 
+	/* one claim meant for one member (a suspect, an accuser) spends
+	 * none of the queue's sends on it */
 	if (gsp_swim_build(n, &w, GSP_MSG_PONG, version, 0, n->id, NULL,
-			   first) == 0)
+			   first, first == NULL) == 0)
 		return false;
 	gsp_node_send(n, dst, gsp_wire_finish(&w));
 	GSP_CTR_INC(n->ctr.claim_pushes);
@@ -303,7 +297,8 @@ gsp_swim_send(struct gsp_node *n, uint8_t type, uint8_t version,
 {
 	struct gsp_wire_writer w;
 
-	gsp_swim_build(n, &w, type, version, seq, target_id, target, first);
+	gsp_swim_build(n, &w, type, version, seq, target_id, target, first,
+		       true);
 	gsp_node_send(n, dst, gsp_wire_finish(&w));
 	gsp_count_tx(n, type);
 }
@@ -548,6 +543,7 @@ gsp_swim_refute(struct gsp_node *n, const struct gsp_claim *c,
 		uint64_t now_ns)
 {
 	struct gsp_claim alive;
+	int32_t slot;
 
 	if (c->status == GSP_CLAIM_ALIVE || n->leaving ||
 	    c->generation != n->generation || c->incarnation < n->incarnation)
@@ -570,6 +566,16 @@ gsp_swim_refute(struct gsp_node *n, const struct gsp_claim *c,
 	alive = (struct gsp_claim){ n->id, n->generation, n->id,
 		n->incarnation, GSP_CLAIM_ALIVE };
 	gsp_swim_claim_add(n, &alive, true, now_ns);
+	/* and the accuser at once: it holds the suspicion, so it ends it
+	 * and pushes the refutation on, where random members mostly hold
+	 * nothing to end */
+	slot = gsp_table_find(n->table, c->from);
+	if (slot >= 0 && (uint32_t)slot != n->self_slot) {
+		struct gsp_addr a = gsp_slot_addr(n, (uint32_t)slot);
+
+		gsp_swim_push_to(n, &a, gsp_wire_for(n,
+				 gsp_rec(n, (uint32_t)slot)), &alive);
+	}
 }
 
 void

@@ -175,6 +175,10 @@ gsp_swim_force_left(const struct gsp_node *n, uint32_t slot)
 	return e != NULL && e->force_left;
 }
 
+/* gsp_swim.c */
+uint32_t gsp_swim_pick_alive(struct gsp_node *n, uint32_t *picked,
+			     uint32_t k, uint32_t except);
+
 /* gsp_swim_claim.c */
 uint64_t gsp_swim_scaled(const struct gsp_node *n, uint64_t base);
 uint64_t gsp_swim_rtt_mult(const struct gsp_node *n);
@@ -189,8 +193,8 @@ void gsp_swim_claim_add(struct gsp_node *n, const struct gsp_claim *c,
 			bool push, uint64_t now_ns);
 uint32_t gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w);
 void gsp_swim_push(struct gsp_node *n, uint64_t now_ns);
-/* Our claims (first, then those still to be spread) in a PONG with seq
- * 0 to dst; false, and nothing sent, when there were none. */
+/* A PONG with seq 0 to dst: first alone, or (first NULL) the claims
+ * still to be spread; false, and nothing sent, when there were none. */
 bool gsp_swim_push_to(struct gsp_node *n, const struct gsp_addr *dst,
 		      uint8_t version, const struct gsp_claim *first);
 /* version: what the receiver speaks (gsp_wire_for, or its request's) */

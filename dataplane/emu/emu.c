@@ -164,8 +164,7 @@ gsp_emu_uplink(struct gsp_dp *dp, const struct gsp_config *cfg,
 	struct gsp_uplink *up;
 
 	up = gsp_uplink_open(cfg->port_id, owner, dp->pool,
-			     (uint16_t)cfg->rx_descriptors,
-			     (uint16_t)cfg->tx_descriptors);
+			     cfg->rx_descriptors, cfg->tx_descriptors);
 	if (up == NULL)
 		return -ENODEV;
 	if (gsp_switch_set_uplink(dp->sw, up, gsp_emu_ip(0),

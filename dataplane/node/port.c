@@ -229,8 +229,8 @@ gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac)
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t port = dp->port_id;
-	uint16_t nb_rxd = (uint16_t)dp->cfg->rx_descriptors;
-	uint16_t nb_txd = (uint16_t)dp->cfg->tx_descriptors;
+	uint16_t nb_rxd = dp->cfg->rx_descriptors;
+	uint16_t nb_txd = dp->cfg->tx_descriptors;
 	int ret;
 
 	if (!rte_eth_dev_is_valid_port(port)) {
@@ -279,9 +279,8 @@ gsp_port_init(struct gsp_dp *dp, struct rte_ether_addr *mac)
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
 	if (ret != 0)
 		return ret;
-	gsp_port_desc_adjusted(port, info.driver_name,
-			       (uint16_t)dp->cfg->rx_descriptors,
-			       (uint16_t)dp->cfg->tx_descriptors, nb_rxd, nb_txd);
+	gsp_port_desc_adjusted(port, info.driver_name, dp->cfg->rx_descriptors,
+			       dp->cfg->tx_descriptors, nb_rxd, nb_txd);
 	for (uint16_t q = 0; q < dp->nb_queues; q++) {
 		ret = rte_eth_rx_queue_setup(port, q, nb_rxd,
 				rte_eth_dev_socket_id(port), NULL, dp->pool);
