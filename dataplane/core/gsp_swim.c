@@ -6,10 +6,12 @@
  * order (so each member is probed by each node once per cycle: bounded
  * detection time). No answer within the probe timeout: k helpers are asked
  * to ping it too (PING_REQ). No answer by the end of the period: the member
- * is suspected, and the suspicion spreads as a claim piggybacked on every
- * probe message. A suspect that hears of it refutes by raising its
- * incarnation; one that stays silent until its suspicion times out is
- * declared down, and that claim spreads too.
+ * is suspected: the accuser tells the suspect and a few random members at
+ * once, and the suspicion spreads as a claim piggybacked on every probe
+ * message. A suspect that hears of it refutes by raising its incarnation
+ * (told to its accuser at once); one that stays silent until its
+ * suspicion times out is declared down, and that verdict is pushed from
+ * node to node (gsp_swim_push) as well as piggybacked.
  *
  * Lifeguard: a node that misses acks or nacks, is suspected itself or was
  * stalled raises its awareness and stretches its own probe period and

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SWIM's verdicts: timeouts scaled by Lifeguard's awareness, claims
- * (suspect, alive, dead) spread by piggybacking on probe messages, and
- * suspicion: accusers, confirmations, refutation, expiry.
+ * (suspect, alive, dead) spread by piggybacking on probe messages and
+ * pushed at once where they change a state, and suspicion: accusers,
+ * confirmations, refutation, expiry.
  */
 #include <errno.h>
 #include <math.h>
@@ -142,7 +143,7 @@ gsp_swim_aware(struct gsp_node *n, int delta)
 	GSP_CTR_SET(n->ctr.awareness, s->awareness);
 }
 
-/* ---- claims: spread by piggybacking on probe messages ---- */
+/* ---- claims: piggybacked on probe messages, and pushed ---- */
 
 uint32_t
 gsp_swim_retransmits(const struct gsp_node *n)

@@ -619,8 +619,8 @@ gsp_view_heard(struct gsp_node *n, const struct gsp_addr *src,
 	}
 	n->peer_view[slot] = gsp_view_tag(m->view);
 	at = gsp_slot_addr(n, (uint32_t)slot);
-	/* an answer to a probe, not pushed claims (seq 0): syncs keep the
-	 * probes' pace, one partner a probe period */
+	/* an answer to a probe, not pushed claims (seq 0): syncs start
+	 * from probes' answers only, at most one a gossip interval */
 	if (m->hdr.type == GSP_MSG_PONG && m->seq != 0 &&
 	    m->sync_root != n->sync_root &&
 	    now_ns >= n->sync_next_ns && gsp_addr_eq(&at, src)) {
