@@ -94,13 +94,6 @@ gsp_swim_destroy(struct gsp_node *n)
 
 /* ---- probing ---- */
 
-static bool
-gsp_swim_target_ok(struct gsp_node *n, uint32_t slot)
-{
-	return gsp_table_has(n->table, slot) && slot != n->self_slot &&
-		gsp_live_state(gsp_rec(n, slot)->state);
-}
-
 static uint32_t
 gsp_swim_next_target(struct gsp_node *n)
 {
@@ -173,31 +166,6 @@ gsp_swim_probe_start(struct gsp_node *n, uint64_t now_ns)
 	gsp_swim_send(n, GSP_MSG_PING, gsp_wire_for(n, r), &a, s->probe_seq,
 		      s->probe_id, NULL,
 		      r->state == GSP_STATE_SUSPECT ? &c : NULL);
-}
-
-/*
- * Up to k distinct random members this node holds alive, neither itself
- * nor `except` (GSP_NONE: none); how many it found. Bounded tries: in a
- * table sparse among its slots (a shared catalog) it may find fewer.
- */
-uint32_t
-gsp_swim_pick_alive(struct gsp_node *n, uint32_t *picked, uint32_t k,
-		    uint32_t except)
-{
-	uint32_t n_picked = 0;
-
-	for (uint32_t t = 0; t < 4 * k + 8 && n_picked < k; t++) {
-		uint32_t slot = gsp_table_random(n->table, &n->rng);
-		bool dup = slot == GSP_NONE || slot == except;
-
-		for (uint32_t i = 0; i < n_picked && !dup; i++)
-			dup = picked[i] == slot;
-		if (dup || !gsp_swim_target_ok(n, slot) ||
-		    gsp_rec(n, slot)->state != GSP_STATE_ALIVE)
-			continue;
-		picked[n_picked++] = slot;
-	}
-	return n_picked;
 }
 
 /* No direct answer in time: ask k random live members to try. */

@@ -223,6 +223,39 @@ gsp_swim_put_claims(struct gsp_node *n, struct gsp_wire_writer *w)
 	return put;
 }
 
+/* A member we may probe or tell: held, not ourselves, not down or left. */
+bool
+gsp_swim_target_ok(struct gsp_node *n, uint32_t slot)
+{
+	return gsp_table_has(n->table, slot) && slot != n->self_slot &&
+		gsp_live_state(gsp_rec(n, slot)->state);
+}
+
+/*
+ * Up to k distinct random members this node holds alive, neither itself
+ * nor `except` (GSP_NONE: none); how many it found. Bounded tries: in a
+ * table sparse among its slots (a shared catalog) it may find fewer.
+ */
+uint32_t
+gsp_swim_pick_alive(struct gsp_node *n, uint32_t *picked, uint32_t k,
+		    uint32_t except)
+{
+	uint32_t n_picked = 0;
+
+	for (uint32_t t = 0; t < 4 * k + 8 && n_picked < k; t++) {
+		uint32_t slot = gsp_table_random(n->table, &n->rng);
+		bool dup = slot == GSP_NONE || slot == except;
+
+		for (uint32_t i = 0; i < n_picked && !dup; i++)
+			dup = picked[i] == slot;
+		if (dup || !gsp_swim_target_ok(n, slot) ||
+		    gsp_rec(n, slot)->state != GSP_STATE_ALIVE)
+			continue;
+		picked[n_picked++] = slot;
+	}
+	return n_picked;
+}
+
 /*
  * Our claims go at once to GSP_PUSH_FANOUT random live members, each in
  * a PONG with sequence number 0: it answers no probe, and every version

@@ -175,11 +175,10 @@ gsp_swim_force_left(const struct gsp_node *n, uint32_t slot)
 	return e != NULL && e->force_left;
 }
 
-/* gsp_swim.c */
+/* gsp_swim_claim.c */
+bool gsp_swim_target_ok(struct gsp_node *n, uint32_t slot);
 uint32_t gsp_swim_pick_alive(struct gsp_node *n, uint32_t *picked,
 			     uint32_t k, uint32_t except);
-
-/* gsp_swim_claim.c */
 uint64_t gsp_swim_scaled(const struct gsp_node *n, uint64_t base);
 uint64_t gsp_swim_rtt_mult(const struct gsp_node *n);
 void gsp_swim_rtt_sample(struct gsp_node *n, uint64_t rtt_ns,
