@@ -225,6 +225,7 @@ ctrl_publish(struct ctrl *c)
 		u.extra = &view.extra;
 		u.security = &view.security;
 		u.view = &view.view;
+		u.counters_from = &view;
 		u.faults = gsp_fault_active(&fault);
 		core_now = gsp_dp_now_ns();
 		unix_now = ctrl_unix_ns();

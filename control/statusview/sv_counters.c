@@ -19,3 +19,13 @@ gsp_sv_counters_fill(struct gsp_sv_header *h,
 				nc->rx_drop[i];
 	}
 }
+
+void
+gsp_sv_counters_copy(struct gsp_sv_header *dst,
+		     const struct gsp_sv_header *src)
+{
+#define GSP_SV_COUNTER_MOVE(name, group, kind, minor, view, off, help) \
+	dst->view = src->view;
+	GSP_COUNTERS(GSP_SV_COUNTER_MOVE)
+#undef GSP_SV_COUNTER_MOVE
+}

@@ -31,5 +31,9 @@ _Static_assert(GSP_RX_ERR_MAX <= GSP_SV_DROP_REASONS + GSP_SV_DROP_REASONS_EXT,
  * other fields and h->extra.fault are left alone). */
 void gsp_sv_counters_fill(struct gsp_sv_header *h,
 			  const struct gsp_node_counters *nc);
+/* Every counter's field of src into dst, wherever the row puts it: the
+ * writer publishes the header's own counter fields with it. */
+void gsp_sv_counters_copy(struct gsp_sv_header *dst,
+			  const struct gsp_sv_header *src);
 
 #endif /* GSP_SV_COUNTERS_H */

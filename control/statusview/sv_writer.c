@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sv_app.h"
+#include "sv_counters.h"
 #include "sv_writer.h"
 
 /* grow the backed member area by at least this many records at a time */
@@ -437,6 +438,8 @@ gsp_sv_writer_publish(struct gsp_sv_writer *w, const struct gsp_sv_update *u)
 		h->security = *u->security;
 	if (u->view != NULL)
 		h->view = *u->view;
+	if (u->counters_from != NULL)
+		gsp_sv_counters_copy(h, u->counters_from);
 	h->flags = u->faults ? h->flags | GSP_SV_FLAG_FAULTS :
 		h->flags & ~GSP_SV_FLAG_FAULTS;
 	h->self_id = u->self_id;

@@ -43,6 +43,10 @@ struct gsp_sv_update {
 	const struct gsp_sv_extra *extra;	/* NULL: keep the old ones */
 	const struct gsp_sv_security *security;	/* NULL: keep the old */
 	const struct gsp_sv_view *view;		/* NULL: keep the old */
+	/* a header whose every GSP_COUNTERS field is published, the ones
+	 * outside the structs above too (probe_rtt_us, probes_late,
+	 * claim_pushes...: gsp_sv_counters_copy); NULL: keep the old */
+	const struct gsp_sv_header *counters_from;
 	bool faults;			/* GSP_SV_FLAG_FAULTS */
 	const struct gsp_sv_member *members;
 	uint32_t n_members;		/* clamped to the capacity */

@@ -146,6 +146,7 @@ test_create_and_read(void **state)
 	struct gsp_sv_counters c;
 	struct gsp_sv_extra x;
 	struct gsp_sv_update u;
+	struct gsp_sv_header top;
 	struct stat st;
 	char err[256] = "";
 	uint64_t now = unix_now_ns();
@@ -214,12 +215,23 @@ test_create_and_read(void **state)
 	x.fault[0] = 10;
 	x.fault[GSP_SV_FAULT_CTRS - 1] = 11;
 
+	/* counters outside the structs (minor 8 and 11) come through
+	 * counters_from: the writer dropped them before */
+	memset(&top, 0, sizeof(top));
+	top.counters = c;	/* every counter's field comes from it */
+	top.extra = x;
+	top.probe_rtt_us = 250;
+	top.probes_late = 3;
+	top.claim_pushes = 12;
+	top.claim_pushes_rx = 13;
+
 	memset(&u, 0, sizeof(u));
 	u.now_unix_ns = unix_now_ns();
 	u.self_id = 100;
 	u.self_generation = 7;
 	u.counters = &c;
 	u.extra = &x;
+	u.counters_from = &top;
 	u.faults = true;
 	u.members = m;
 	u.n_members = 3;
@@ -241,6 +253,10 @@ test_create_and_read(void **state)
 	assert_int_equal(s.hdr.extra.fault[0], 10);
 	assert_int_equal(s.hdr.extra.fault[GSP_SV_FAULT_CTRS - 1], 11);
 	assert_true(s.hdr.flags & GSP_SV_FLAG_FAULTS);
+	assert_int_equal(s.hdr.probe_rtt_us, 250);
+	assert_int_equal(s.hdr.probes_late, 3);
+	assert_int_equal(s.hdr.claim_pushes, 12);
+	assert_int_equal(s.hdr.claim_pushes_rx, 13);
 	assert_int_equal(s.members[0].incarnation, 0xfffffffe);
 	assert_int_equal(s.hdr.heartbeat_unix_ns, u.now_unix_ns);
 	assert_int_equal(s.members[0].id, 100);
