@@ -56,6 +56,17 @@ def require(*need):
                     "\n  ".join(problems), pytrace=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dpdk_run_dirs_removed():
+    """The EAL runtime dirs this run's emulation, uplink and stop tests
+    named with this process's pid (/var/run/dpdk/gsp-*-PID-*): EAL leaves
+    them behind when the process exits; removed at the session's end."""
+    yield
+    run = Path("/var/run/dpdk")
+    for d in run.glob(f"gsp-*-{os.getpid()}-*") if run.is_dir() else ():
+        shutil.rmtree(d, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def env_ready():
     require("gossipd", "gossipctl", "ip", "net")
