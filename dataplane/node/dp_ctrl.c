@@ -20,6 +20,7 @@
 
 #include "gossipd.h"
 #include "gsp_ctrl.h"
+#include "view_bell.h"
 
 /* the u64 counters of struct gsp_sv_lcore: rx_packets up to reserved */
 #define GSP_LSTAT_COUNT ((offsetof(struct gsp_sv_lcore, reserved) - \
@@ -179,16 +180,11 @@ gsp_dp_quit_requested(void)
 
 #define GSP_VIEW_CHECK_NS (10ull * 1000 * 1000)	/* busy: this often */
 
-/* Rings the status view's doorbell, once until the control thread
- * answers: a handful of writes per period at most, none per packet. */
+/* Rings the status view's doorbell (view_bell.h). */
 static void
 gsp_view_poke(struct gsp_dp *dp)
 {
-	uint64_t one = 1;
-
-	if (dp->view_fd >= 0 &&
-	    !__atomic_exchange_n(&dp->view_poked, true, __ATOMIC_ACQ_REL))
-		(void)!write(dp->view_fd, &one, sizeof(one));
+	gsp_view_bell_ring(dp->view_fd, &dp->view_poked);
 }
 
 /*
@@ -226,11 +222,7 @@ gsp_dp_view_fd(void)
 void
 gsp_dp_view_ack(void)
 {
-	uint64_t n;
-
-	/* cleared first: a change after this rings again */
-	__atomic_store_n(&gsp_dp.view_poked, false, __ATOMIC_RELEASE);
-	(void)!read(gsp_dp.view_fd, &n, sizeof(n));
+	gsp_view_bell_ack(gsp_dp.view_fd, &gsp_dp.view_poked);
 }
 
 /* The core's event seam: the control vnode's events go to the control
