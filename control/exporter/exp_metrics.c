@@ -342,7 +342,8 @@ static const struct exp_fam exp_fams[] = {
 	{ "gossipd_probes_late", true, "Probe verdicts put off once: this "
 	  "node came to them late", H(probes_late), -1, NULL },
 	{ "gossipd_claim_pushes", true, "Claims pushed at once (PONGs with "
-	  "seq 0): verdicts, refutations, this node's suspicions",
+	  "seq 0): verdicts, refutations, this node's suspicions "
+	  "to the suspect",
 	  H(claim_pushes), -1, NULL },
 	{ "gossipd_claim_pushes_received", true, "Pushes of claims taken",
 	  H(claim_pushes_rx), -1, NULL },
