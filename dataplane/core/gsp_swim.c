@@ -6,9 +6,8 @@
  * order (so each member is probed by each node once per cycle: bounded
  * detection time). No answer within the probe timeout: k helpers are asked
  * to ping it too (PING_REQ). No answer by the end of the period: the member
- * is suspected: the accuser tells the suspect and a few random members at
- * once, and the suspicion spreads as a claim piggybacked on every probe
- * message. A suspect that hears of it refutes by raising its incarnation
+ * is suspected: the accuser tells the suspect at once, and the
+ * suspicion spreads as a claim piggybacked on every probe message. A suspect that hears of it refutes by raising its incarnation
  * (told to its accuser at once); one that stays silent until its
  * suspicion times out is declared down, and that verdict is pushed from
  * node to node (gsp_swim_push) as well as piggybacked.
@@ -217,11 +216,11 @@ gsp_swim_probe_failed(struct gsp_node *n, uint64_t now_ns)
 						       GSP_CLAIM_SUSPECT);
 
 		GSP_CTR_INC(n->ctr.suspicions);
-		/* rides on the probes; pushed to random members too, every
-		 * false suspicion reached 7 nodes at once and was refuted
-		 * there: half the suspect transitions and 0.90x the packets
-		 * at 20% loss without it, detection unchanged (BENCHMARKS.md,
-		 * "A suspicion goes to the suspect only") */
+		/* rides on the probes, not pushed to random members: when
+		 * it was, every false suspicion reached 7 nodes at once and
+		 * had to be refuted there (twice the suspect transitions,
+		 * 1.11x the packets at 20% loss, detection no faster:
+		 * BENCHMARKS.md, "A suspicion goes to the suspect only") */
 		gsp_swim_claim_add(n, &c, false, now_ns);
 		/* and the suspect itself at once: where only our path to it
 		 * failed, it refutes before the suspicion spreads */

@@ -27,11 +27,13 @@ gsp_view_bell_ring(int fd, bool *rung)
  * The control thread's side, after the eventfd polled readable and
  * before it reads the events and the view: emptied first, then
  * re-armed. A ring between the two writes nothing, and what it rang for
- * is read next; a ring after them rings again. The other order lost
- * the bell for good: a ring between re-arming and emptying was read
- * away with the flag left set, and every later change waited for the
- * control thread's idle second (a node logged a crash's verdict 1 s
- * late).
+ * is read next: the exchange reads the ring's flag, so the change made
+ * before the ring is visible to what follows (a plain store could let
+ * those reads run ahead of it). A ring after them rings again. The
+ * other order lost the bell for good: a ring between re-arming and
+ * emptying was read away with the flag left set, and every later change
+ * waited for the control thread's idle second (a node logged a crash's
+ * verdict 1 s late).
  */
 static inline void
 gsp_view_bell_ack(int fd, bool *rung)
@@ -39,7 +41,7 @@ gsp_view_bell_ack(int fd, bool *rung)
 	uint64_t n;
 
 	(void)!read(fd, &n, sizeof(n));
-	__atomic_store_n(rung, false, __ATOMIC_RELEASE);
+	(void)__atomic_exchange_n(rung, false, __ATOMIC_ACQ_REL);
 }
 
 #endif /* GSP_VIEW_BELL_H */

@@ -74,9 +74,10 @@ test_claim_push_floods_verdict(void **state)
 	}
 	/* pushes were sent and taken, and none counted as a probe's answer:
 	 * fewer answers came than pings went. Each node pushed the verdict
-	 * once (6 messages) and each accuser its suspicion (6, and 1 to the
-	 * suspect): suspicions taken from others are not pushed on, which
-	 * would make it about 12 a node */
+	 * once (6 messages) and each accuser its suspicion to the suspect
+	 * (1): suspicions are not pushed to random members, and those taken
+	 * from others are not pushed on, which would make it about 12 a
+	 * node */
 	print_message("# pushes: %" PRIu64 " sent, %" PRIu64 " taken\n",
 		      pushes, pushes_rx);
 	assert_true(pushes > 0 && pushes_rx > 0 && pushes_rx <= pushes);

@@ -46,7 +46,8 @@ ringer(void *arg)
  * changed (ctrl_loop: gsp_dp_view_ack, then ctrl_drain_events). Every
  * change must be read without a wait that only a timeout ends: the last
  * one has no change after it to ring again. A race lost shows at once
- * and for good; the other order lost it in 4 of 5 rounds, so 8 rounds.
+ * and for good: the other order failed 4 of 5 runs of one round, and
+ * 4 of 4 runs of these 8.
  */
 static void
 test_no_ring_is_lost(void **state)
