@@ -241,7 +241,7 @@ gsp_io_event(void *io_ctx, const struct gsp_event *ev)
 	if (rte_ring_sp_enqueue_elem(gsp_dp.event_ring, (void *)(uintptr_t)ev,
 				     sizeof(*ev)) != 0)
 		__atomic_fetch_add(&gsp_dp.events_dropped, 1, __ATOMIC_RELAXED);
-	gsp_view_poke(&gsp_dp);		/* logged now, not in a second */
+	gsp_view_poke(&gsp_dp);	/* logged within a period, not a second */
 }
 
 void
