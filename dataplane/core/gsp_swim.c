@@ -7,8 +7,9 @@
  * detection time). No answer within the probe timeout: k helpers are asked
  * to ping it too (PING_REQ). No answer by the end of the period: the member
  * is suspected: the accuser tells the suspect at once, and the
- * suspicion spreads as a claim piggybacked on every probe message. A suspect that hears of it refutes by raising its incarnation
- * (told to its accuser at once); one that stays silent until its
+ * suspicion spreads as a claim piggybacked on every probe message. A
+ * suspect that hears of it refutes by raising its incarnation (told to
+ * its accuser at once); one that stays silent until its
  * suspicion times out is declared down, and that verdict is pushed from
  * node to node (gsp_swim_push) as well as piggybacked.
  *

@@ -5,6 +5,7 @@
  * change rung for must wake the control thread, however the ring and the
  * answer interleave.
  */
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -13,7 +14,6 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -63,8 +63,13 @@ test_no_ring_is_lost(void **state)
 		assert_true(r.fd >= 0);
 		assert_int_equal(pthread_create(&t, NULL, ringer, &r), 0);
 		while (seen < RINGS) {
+			int ret;
+
 			pfd = (struct pollfd){ .fd = r.fd, .events = POLLIN };
-			if (poll(&pfd, 1, STUCK_MS) <= 0)
+			ret = poll(&pfd, 1, STUCK_MS);
+			if (ret < 0 && errno == EINTR)
+				continue;
+			if (ret <= 0)
 				break;		/* rung for, never woken */
 			gsp_view_bell_ack(r.fd, &r.rung);
 			seen = __atomic_load_n(&r.work, __ATOMIC_ACQUIRE);
